@@ -1,0 +1,115 @@
+// Package cli implements the cityreach command line: one function per subcommand, each
+// parsing its own flags, building its dependencies and running.
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cityreach/cityreach/internal/config"
+	"github.com/cityreach/cityreach/internal/db"
+)
+
+// Version is set at build time with -ldflags "-X github.com/cityreach/cityreach/internal/cli.Version=…".
+var Version = "dev"
+
+// Env is what every command gets: where to write and how to read the environment.
+type Env struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+}
+
+type command struct {
+	summary string
+	run     func(ctx context.Context, env Env, args []string) error
+}
+
+func commands() map[string]command {
+	return map[string]command{
+		"serve":   {"serve the API and the web map", runServe},
+		"migrate": {"apply or revert schema migrations: up, down [N], status", runMigrate},
+		"seed":    {"load demo data: baotou", runSeed},
+		"version": {"print the version", runVersion},
+	}
+}
+
+// Main runs the command named by args[0] and returns the process exit code.
+func Main(ctx context.Context, env Env, args []string) int {
+	cmds := commands()
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(env.Stdout, cmds)
+		return 0
+	}
+	cmd, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(env.Stderr, "cityreach: unknown command %q\n\n", args[0])
+		usage(env.Stderr, cmds)
+		return 2
+	}
+	if err := cmd.run(ctx, env, args[1:]); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		fmt.Fprintf(env.Stderr, "cityreach %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}
+
+func usage(w io.Writer, cmds map[string]command) {
+	fmt.Fprintln(w, "cityreach — spatial planning indicators on PostGIS\n\nUsage: cityreach <command> [flags]\n\nCommands:")
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun `cityreach <command> -h` for a command's flags. Configuration also comes from the environment (DATABASE_URL, CITYREACH_*).")
+}
+
+// setup parses the common configuration (environment first, then flags) into a config.
+// extra registers the command's own flags.
+func setup(env Env, name string, args []string, needDB bool, extra func(fs *flag.FlagSet)) (*config.Config, *flag.FlagSet, error) {
+	cfg := config.Defaults()
+	if err := cfg.FromEnv(env.Getenv); err != nil {
+		return nil, nil, err
+	}
+	fs := flag.NewFlagSet("cityreach "+name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	cfg.Register(fs)
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	if err := cfg.Validate(needDB); err != nil {
+		return nil, nil, fmt.Errorf("configuration:\n  %s", strings.ReplaceAll(err.Error(), "\n", "\n  "))
+	}
+	return &cfg, fs, nil
+}
+
+func openPool(ctx context.Context, cfg *config.Config) (*pgxpool.Pool, error) {
+	return db.Open(ctx, cfg.DatabaseURL, db.Options{MaxConns: cfg.DBMaxConns, StatementTimeout: cfg.StatementTimeout})
+}
+
+func runVersion(_ context.Context, env Env, _ []string) error {
+	fmt.Fprintln(env.Stdout, "cityreach", Version)
+	return nil
+}
+
+// logger returns the configured logger; commands log to stderr.
+func logger(cfg *config.Config) *slog.Logger { return cfg.Logger() }
+
+// DefaultEnv is the process environment.
+func DefaultEnv() Env { return Env{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv} }

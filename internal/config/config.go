@@ -1,0 +1,180 @@
+// Package config reads cityreach's configuration from flags and the environment and
+// validates it at start-up, with messages a newcomer can act on.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration of one cityreach process.
+type Config struct {
+	// DatabaseURL is a PostgreSQL connection string (URL or key=value form).
+	DatabaseURL string
+	// Listen is the HTTP listen address, host:port.
+	Listen string
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+	// LogFormat is text or json.
+	LogFormat string
+	// DBMaxConns bounds the pgx pool.
+	DBMaxConns int32
+	// StatementTimeout cancels any SQL statement that runs longer.
+	StatementTimeout time.Duration
+	// MaxBodyBytes bounds request bodies.
+	MaxBodyBytes int64
+	// AnonymousRead lets requests without a token read layers.
+	AnonymousRead bool
+	// Migrate applies pending migrations before serving.
+	Migrate bool
+	// City is the default city slug.
+	City string
+}
+
+// Defaults returns the configuration used when neither a flag nor the environment says otherwise.
+func Defaults() Config {
+	return Config{
+		Listen:           ":8080",
+		LogLevel:         "info",
+		LogFormat:        "text",
+		DBMaxConns:       8,
+		StatementTimeout: 60 * time.Second,
+		MaxBodyBytes:     32 << 20,
+		AnonymousRead:    true,
+		City:             "baotou",
+	}
+}
+
+// Register binds the flags of cfg to fs. Environment variables, applied by FromEnv before
+// parsing, become the flags' defaults, so a flag given on the command line wins.
+func (c *Config) Register(fs *flag.FlagSet) {
+	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL connection string (env DATABASE_URL)")
+	fs.StringVar(&c.Listen, "listen", c.Listen, "HTTP listen address (env CITYREACH_LISTEN)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (env CITYREACH_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json (env CITYREACH_LOG_FORMAT)")
+	fs.Func("db-max-conns", "maximum database connections (env CITYREACH_DB_MAX_CONNS)", func(s string) error {
+		n, err := strconv.ParseInt(s, 10, 32)
+		c.DBMaxConns = int32(n)
+		return err
+	})
+	fs.DurationVar(&c.StatementTimeout, "statement-timeout", c.StatementTimeout, "SQL statement timeout (env CITYREACH_STATEMENT_TIMEOUT)")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest accepted request body (env CITYREACH_MAX_BODY_BYTES)")
+	fs.BoolVar(&c.AnonymousRead, "anonymous-read", c.AnonymousRead, "allow reads without a token (env CITYREACH_ANONYMOUS_READ)")
+	fs.StringVar(&c.City, "city", c.City, "default city slug (env CITYREACH_CITY)")
+}
+
+// FromEnv overrides c with the environment variables that are set. A malformed value is an
+// error naming the variable.
+func (c *Config) FromEnv(getenv func(string) string) error {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	var errs []error
+	str := func(name string, dst *string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	str("DATABASE_URL", &c.DatabaseURL)
+	str("CITYREACH_LISTEN", &c.Listen)
+	str("CITYREACH_LOG_LEVEL", &c.LogLevel)
+	str("CITYREACH_LOG_FORMAT", &c.LogFormat)
+	str("CITYREACH_CITY", &c.City)
+	if v := getenv("CITYREACH_DB_MAX_CONNS"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("CITYREACH_DB_MAX_CONNS=%q is not a whole number", v))
+		}
+		c.DBMaxConns = int32(n)
+	}
+	if v := getenv("CITYREACH_STATEMENT_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("CITYREACH_STATEMENT_TIMEOUT=%q is not a duration such as 30s", v))
+		}
+		c.StatementTimeout = d
+	}
+	if v := getenv("CITYREACH_MAX_BODY_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("CITYREACH_MAX_BODY_BYTES=%q is not a whole number of bytes", v))
+		}
+		c.MaxBodyBytes = n
+	}
+	if v := getenv("CITYREACH_ANONYMOUS_READ"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("CITYREACH_ANONYMOUS_READ=%q is not true or false", v))
+		}
+		c.AnonymousRead = b
+	}
+	return errors.Join(errs...)
+}
+
+// Validate reports every problem of c at once. needDB says whether the command talks to
+// the database.
+func (c *Config) Validate(needDB bool) error {
+	var errs []error
+	if needDB {
+		if c.DatabaseURL == "" {
+			errs = append(errs, errors.New("no database: set DATABASE_URL (for example postgres://postgres@127.0.0.1:5432/cityreach) or pass --database-url; `make run` provisions one for you"))
+		} else if strings.Contains(c.DatabaseURL, "://") {
+			u, err := url.Parse(c.DatabaseURL)
+			if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+				errs = append(errs, errors.New("DATABASE_URL must start with postgres:// or postgresql://"))
+			}
+		}
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("listen address %q must be host:port, for example :8080 or 127.0.0.1:8080", c.Listen))
+	}
+	if _, err := ParseLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log format %q must be text or json", c.LogFormat))
+	}
+	if c.DBMaxConns < 1 || c.DBMaxConns > 1000 {
+		errs = append(errs, fmt.Errorf("database pool size %d must be between 1 and 1000", c.DBMaxConns))
+	}
+	if c.StatementTimeout < 100*time.Millisecond {
+		errs = append(errs, fmt.Errorf("statement timeout %s is too short (at least 100ms)", c.StatementTimeout))
+	}
+	if c.MaxBodyBytes < 1024 {
+		errs = append(errs, fmt.Errorf("max body bytes %d is too small (at least 1024)", c.MaxBodyBytes))
+	}
+	return errors.Join(errs...)
+}
+
+// ParseLevel maps a level name to slog's level.
+func ParseLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info", "":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("log level %q must be debug, info, warn or error", s)
+}
+
+// Logger builds the process logger.
+func (c *Config) Logger() *slog.Logger {
+	lvl, _ := ParseLevel(c.LogLevel)
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}

@@ -1,0 +1,112 @@
+// Package problem writes RFC 9457 (formerly 7807) application/problem+json responses and
+// maps domain errors to them. The cause of a 5xx is logged with the request id, never sent.
+package problem
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// ContentType is the media type of problem documents.
+const ContentType = "application/problem+json"
+
+// Problem is an RFC 9457 problem document. Extra members (the location of an invalid
+// geometry, the offending parameter) go into Extra.
+type Problem struct {
+	Type     string         `json:"type"`
+	Title    string         `json:"title"`
+	Status   int            `json:"status"`
+	Detail   string         `json:"detail,omitempty"`
+	Instance string         `json:"instance,omitempty"`
+	Extra    map[string]any `json:"-"`
+}
+
+// Error is an error that carries the HTTP status and the client-safe detail. Domain
+// packages return it (through the constructors) so handlers need no status logic.
+type Error struct {
+	Status int
+	Detail string
+	Extra  map[string]any
+	Cause  error
+}
+
+func (e *Error) Error() string {
+	if e.Cause != nil {
+		return e.Detail + ": " + e.Cause.Error()
+	}
+	return e.Detail
+}
+
+func (e *Error) Unwrap() error { return e.Cause }
+
+// New returns an *Error with the status and detail.
+func New(status int, detail string) *Error { return &Error{Status: status, Detail: detail} }
+
+// With adds an extension member to e and returns e.
+func (e *Error) With(key string, v any) *Error {
+	if e.Extra == nil {
+		e.Extra = map[string]any{}
+	}
+	e.Extra[key] = v
+	return e
+}
+
+// BadRequest, NotFound and the others are shorthands for common statuses.
+func BadRequest(detail string) *Error { return New(http.StatusBadRequest, detail) }
+
+// NotFound is 404.
+func NotFound(detail string) *Error { return New(http.StatusNotFound, detail) }
+
+// Unprocessable is 422: the request was well-formed but its content is invalid.
+func Unprocessable(detail string) *Error { return New(http.StatusUnprocessableEntity, detail) }
+
+// Write sends p with its status and content type.
+func Write(c *gin.Context, status int, detail string, extra map[string]any) {
+	body := map[string]any{
+		"type":   "about:blank",
+		"title":  http.StatusText(status),
+		"status": status,
+	}
+	if detail != "" {
+		body["detail"] = detail
+	}
+	if c.Request != nil && c.Request.URL != nil {
+		body["instance"] = c.Request.URL.Path
+	}
+	if id := c.GetString("request_id"); id != "" {
+		body["request_id"] = id
+	}
+	for k, v := range extra {
+		body[k] = v
+	}
+	c.Header("Content-Type", ContentType)
+	c.Header("Cache-Control", "no-store")
+	c.AbortWithStatusJSON(status, body)
+	// AbortWithStatusJSON sets application/json; restore ours.
+	c.Writer.Header().Set("Content-Type", ContentType)
+}
+
+// Respond maps err to a problem response: an *Error anywhere in the chain is sent as it
+// says; anything else is logged and answered with a bare 500.
+func Respond(c *gin.Context, log *slog.Logger, err error) {
+	var pe *Error
+	if errors.As(err, &pe) {
+		if pe.Status >= 500 && log != nil {
+			log.ErrorContext(c.Request.Context(), "request failed", "request_id", c.GetString("request_id"), "err", err)
+		}
+		Write(c, pe.Status, pe.Detail, pe.Extra)
+		return
+	}
+	if errors.Is(err, c.Request.Context().Err()) && c.Request.Context().Err() != nil {
+		// The client left; nobody reads the answer.
+		Write(c, 499, "client closed the request", nil)
+		return
+	}
+	if log != nil {
+		log.ErrorContext(c.Request.Context(), "request failed", "request_id", c.GetString("request_id"), "err", err)
+	}
+	Write(c, http.StatusInternalServerError, "internal error; the server log has the cause under this request id", nil)
+}
