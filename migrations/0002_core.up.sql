@@ -17,7 +17,7 @@ CREATE TABLE cities (
     updated_at    timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT cities_slug_unique UNIQUE (slug),
     CONSTRAINT cities_slug_format CHECK (slug ~ '^[a-z][a-z0-9_-]{0,62}$'),
-    CONSTRAINT cities_name_required CHECK (btrim(name) <> ''),
+    CONSTRAINT cities_name_required CHECK (name ~ '\S'),
     CONSTRAINT cities_adcode_format CHECK (adcode ~ '^[0-9A-Za-z]{1,12}$'),
     CONSTRAINT cities_geom_valid CHECK (geom IS NULL OR ST_IsValid(geom))
 );
@@ -207,7 +207,7 @@ CREATE TABLE districts (
     name_en     text NOT NULL DEFAULT '',
     kind        text NOT NULL DEFAULT '区',
     CONSTRAINT districts_adcode_format CHECK (adcode ~ '^[0-9]{6}$'),
-    CONSTRAINT districts_name_required CHECK (btrim(name) <> ''),
+    CONSTRAINT districts_name_required CHECK (name ~ '\S'),
     CONSTRAINT districts_kind_known CHECK (kind IN ('区', '旗', '县', '县级市', 'district'))
 );
 SELECT cityreach_feature_table('districts', 'MultiPolygon');
@@ -220,7 +220,7 @@ CREATE TABLE subdistricts (
     code         text NOT NULL,
     name         text NOT NULL,
     CONSTRAINT subdistricts_code_format CHECK (code ~ '^[0-9]{9,12}$'),
-    CONSTRAINT subdistricts_name_required CHECK (btrim(name) <> '')
+    CONSTRAINT subdistricts_name_required CHECK (name ~ '\S')
 );
 SELECT cityreach_feature_table('subdistricts', 'MultiPolygon');
 ALTER TABLE subdistricts ADD CONSTRAINT subdistricts_code_unique UNIQUE (city_id, code);
@@ -234,7 +234,7 @@ CREATE TABLE communities (
     population      integer NOT NULL,
     households      integer NOT NULL,
     CONSTRAINT communities_code_format CHECK (code ~ '^[0-9]{12}$'),
-    CONSTRAINT communities_name_required CHECK (btrim(name) <> ''),
+    CONSTRAINT communities_name_required CHECK (name ~ '\S'),
     CONSTRAINT communities_population_nonnegative CHECK (population >= 0),
     CONSTRAINT communities_households_nonnegative CHECK (households >= 0),
     CONSTRAINT communities_households_le_population CHECK (households <= population)

@@ -165,5 +165,9 @@ func New(t testing.TB) *DB {
 		defer c.Close(context.Background())
 		_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
 	})
+	var ver string
+	_ = pool.QueryRow(ctx, "SELECT postgis_lib_version()").Scan(&ver)
+	// scripts/testsummary counts the tests that log this marker.
+	t.Logf("postgis-integration: database %s, PostGIS %s", name, ver)
 	return &DB{Pool: pool, URL: u, Name: name}
 }

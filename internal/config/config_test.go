@@ -1,0 +1,62 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestFromEnvAndValidate(t *testing.T) {
+	env := map[string]string{
+		"DATABASE_URL":                "postgres://u@h:5432/d",
+		"CITYREACH_LISTEN":            "127.0.0.1:9090",
+		"CITYREACH_STATEMENT_TIMEOUT": "5s",
+		"CITYREACH_DB_MAX_CONNS":      "3",
+		"CITYREACH_ANONYMOUS_READ":    "false",
+	}
+	c := Defaults()
+	if err := c.FromEnv(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if c.DatabaseURL != env["DATABASE_URL"] || c.Listen != "127.0.0.1:9090" || c.StatementTimeout != 5*time.Second || c.DBMaxConns != 3 || c.AnonymousRead {
+		t.Fatalf("env not applied: %+v", c)
+	}
+	if err := c.Validate(true); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestValidateSaysEveryProblem(t *testing.T) {
+	c := Defaults()
+	c.Listen = "8080"
+	c.LogLevel = "loud"
+	c.DBMaxConns = 0
+	c.StatementTimeout = time.Millisecond
+	c.DatabaseURL = "mysql://x"
+	err := c.Validate(true)
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{"host:port", "log level", "pool size", "statement timeout", "postgres://"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %q: %v", want, err)
+		}
+	}
+	c = Defaults()
+	if err := c.Validate(true); err == nil || !strings.Contains(err.Error(), "DATABASE_URL") {
+		t.Errorf("missing database not explained: %v", err)
+	}
+	if err := c.Validate(false); err != nil {
+		t.Errorf("commands without a database must not need one: %v", err)
+	}
+}
+
+func TestFromEnvRejectsMalformed(t *testing.T) {
+	c := Defaults()
+	err := c.FromEnv(func(k string) string {
+		return map[string]string{"CITYREACH_DB_MAX_CONNS": "many", "CITYREACH_STATEMENT_TIMEOUT": "soon"}[k]
+	})
+	if err == nil || !strings.Contains(err.Error(), "CITYREACH_DB_MAX_CONNS") || !strings.Contains(err.Error(), "CITYREACH_STATEMENT_TIMEOUT") {
+		t.Fatalf("%v", err)
+	}
+}
