@@ -35,14 +35,14 @@ func setup(t *testing.T, ctx context.Context, tx pgx.Tx) fixture {
 // row is one insert into a feature table: the column list and a builder of values from
 // the fixture and a geometry given as EWKT.
 type row struct {
-	table   string
-	cols    string
-	values  func(f fixture, ewkt any) []any
+	table  string
+	cols   string
+	values func(f fixture, ewkt any) []any
 	// invalidConstraint refuses the invalid geometry; "" means <table>_geom_valid.
 	invalidConstraint string
-	good    string // a valid geometry of the right type
-	wrong   string // a valid geometry of the wrong type
-	invalid string // an invalid geometry of the right type
+	good              string // a valid geometry of the right type
+	wrong             string // a valid geometry of the wrong type
+	invalid           string // an invalid geometry of the right type
 	// bad attribute: one column value replaced, and the constraint that must refuse it
 	badCol        int
 	badVal        any

@@ -35,7 +35,9 @@ func NewEngine(log *slog.Logger, maxBody int64, mounts ...Mounter) *gin.Engine {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.Use(requestID(), accessLog(log), recovery(log), limitBody(maxBody))
-	r.NoRoute(func(c *gin.Context) { problem.Write(c, http.StatusNotFound, "no such resource: "+c.Request.URL.Path, nil) })
+	r.NoRoute(func(c *gin.Context) {
+		problem.Write(c, http.StatusNotFound, "no such resource: "+c.Request.URL.Path, nil)
+	})
 	r.NoMethod(func(c *gin.Context) {
 		problem.Write(c, http.StatusMethodNotAllowed, c.Request.Method+" is not allowed on "+c.Request.URL.Path, nil)
 	})
