@@ -18,6 +18,7 @@ test: ## provision PostGIS and the test tools, then run every test
 	@scripts/test.sh
 
 build: ## build bin/cityreach (with the frontend when present)
+	@scripts/install-build-deps.sh
 	@if [ -f frontend/package.json ]; then scripts/build-frontend.sh; fi
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/cityreach ./cmd/cityreach
 

@@ -5,6 +5,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 cd "$here/.."
 eval "$("$here/provision-db.sh")"
+"$here/install-build-deps.sh"
 "$here/install-test-deps.sh"
 export CITYREACH_TEST_DATABASE_URL=${CITYREACH_TEST_DATABASE_URL:-$DATABASE_URL}
 out=bench-results/$(date +%Y%m%d-%H%M%S)

@@ -5,6 +5,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 cd "$here/.."
 eval "$("$here/provision-db.sh")"
+"$here/install-build-deps.sh"
 if [ -f frontend/package.json ]; then "$here/build-frontend.sh"; fi
 mkdir -p bin
 go build -o bin/cityreach ./cmd/cityreach

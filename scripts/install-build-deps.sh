@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Installs what building cityreach needs beyond Go and Node: a C compiler and GEOS (the
+# geometry engine PostGIS uses; cityreach links it through github.com/twpayne/go-geos for
+# in-process coverage computations). Idempotent.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+apt_install gcc libc6-dev libgeos-dev pkg-config
