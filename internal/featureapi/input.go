@@ -1,0 +1,334 @@
+package featureapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/project"
+
+	"github.com/cityreach/cityreach/internal/crs"
+	"github.com/cityreach/cityreach/internal/geojson"
+	"github.com/cityreach/cityreach/internal/layers"
+	"github.com/cityreach/cityreach/internal/problem"
+)
+
+// maxStringBytes bounds one string attribute.
+const maxStringBytes = 4096
+
+// mode says which attributes a body must and may carry.
+type mode int
+
+const (
+	modeCreate  mode = iota // required attributes must be given; absent ones take defaults
+	modeReplace             // as create, and absent writable attributes are reset to defaults
+	modePatch               // only the given attributes change; null resets to the default
+)
+
+// body is a decoded request body: the geometry in storage-ready coordinates (nil when a
+// patch leaves it alone) and the properties.
+type body struct {
+	geometry orb.Geometry
+	srid     int
+	crsName  string
+	props    map[string]any
+	hasProps bool
+	id       any
+}
+
+// geojsonProblem maps a decoder error: a problem with the geometry is 422 (the JSON is
+// fine, the shape is not), anything else about the document is 400; a body over the size
+// limit is 413.
+func geojsonProblem(err error) error {
+	var ge *geojson.Error
+	var mb *http.MaxBytesError
+	switch {
+	case errors.As(err, &mb):
+		return problem.New(http.StatusRequestEntityTooLarge, fmt.Sprintf("the body exceeds the limit of %d bytes", mb.Limit))
+	case errors.As(err, &ge):
+		p := problem.BadRequest(ge.Reason)
+		if strings.HasPrefix(ge.Pointer, "/geometry") {
+			p = problem.Unprocessable("invalid geometry: "+ge.Reason).With("reason", ge.Reason)
+		}
+		return p.With("pointer", ge.Pointer)
+	}
+	return problem.BadRequest("the body could not be read")
+}
+
+// decodeFeature reads a GeoJSON Feature (POST, PUT). paramCRS is the ?crs= parameter.
+func decodeFeature(r io.Reader, paramCRS *crs.CRS) (body, error) {
+	opts := geojson.Options{MaxBytes: -1, GeographicRange: paramCRS == nil || paramCRS.IsGeographic(), RejectGeometryCollection: true}
+	f, err := geojson.DecodeFeature(r, opts)
+	if err != nil {
+		return body{}, geojsonProblem(err)
+	}
+	b := body{props: f.Properties, hasProps: true, id: f.ID}
+	if b.props == nil {
+		b.props = map[string]any{}
+	}
+	if err := b.setGeometry(f, paramCRS); err != nil {
+		return body{}, err
+	}
+	return b, nil
+}
+
+// setGeometry settles the input CRS (the body's crs member or ?crs=, which must agree)
+// and converts GCJ-02 to WGS 84 in Go, since PostGIS has no SRID for it.
+func (b *body) setGeometry(f *geojson.Feature, paramCRS *crs.CRS) error {
+	c, _ := crs.ParseCRS("EPSG:4326")
+	if paramCRS != nil {
+		c = *paramCRS
+	}
+	if f.CRS != "" {
+		fc, err := crs.ParseCRS(f.CRS)
+		if err != nil {
+			return problem.BadRequest("unsupported crs "+strconv.Quote(clip(f.CRS))).With("pointer", "/crs")
+		}
+		if paramCRS != nil && (fc.SRID() != paramCRS.SRID() || fc.IsGeographic() != paramCRS.IsGeographic()) {
+			return problem.BadRequest("the crs member (" + fc.String() + ") and the crs parameter (" + paramCRS.String() + ") disagree")
+		}
+		c = fc
+	}
+	b.geometry, b.srid, b.crsName = f.Geometry, c.SRID(), c.String()
+	if c.SRID() == 0 { // GCJ-02
+		b.geometry = project.Geometry(orb.Clone(f.Geometry), func(p orb.Point) orb.Point {
+			lon, lat := crs.GCJ02ToWGS84(p[0], p[1])
+			return orb.Point{lon, lat}
+		})
+		b.srid, b.crsName = 4326, "EPSG:4326 (converted from GCJ-02)"
+	}
+	return nil
+}
+
+// decodePatch reads a merge patch of a Feature: {"properties": {...}} and/or
+// {"geometry": {...}}; a property set to null returns to its default.
+func decodePatch(r io.Reader, paramCRS *crs.CRS) (body, error) {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return body{}, geojsonProblem(err)
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &members); err != nil {
+		return body{}, problem.BadRequest("the body must be a JSON object: a partial GeoJSON Feature")
+	}
+	for k := range members {
+		switch k {
+		case "type", "id", "geometry", "properties", "crs", "bbox":
+		default:
+			return body{}, problem.BadRequest("unknown member "+strconv.Quote(clip(k))+" in the patch").With("pointer", "/"+clip(k))
+		}
+	}
+	var b body
+	if t, ok := members["type"]; ok && string(t) != `"Feature"` {
+		return body{}, problem.BadRequest(`type must be "Feature"`).With("pointer", "/type")
+	}
+	if g, ok := members["geometry"]; ok {
+		// Re-use the strict decoder for the geometry by wrapping it in a Feature.
+		var doc bytes.Buffer
+		doc.WriteString(`{"type":"Feature","properties":null,"geometry":`)
+		doc.Write(g)
+		if c, ok := members["crs"]; ok {
+			doc.WriteString(`,"crs":`)
+			doc.Write(c)
+		}
+		doc.WriteString("}")
+		f, err := geojson.DecodeFeature(&doc, geojson.Options{MaxBytes: -1, GeographicRange: paramCRS == nil || paramCRS.IsGeographic(), RejectGeometryCollection: true})
+		if err != nil {
+			return body{}, geojsonProblem(err)
+		}
+		if err := b.setGeometry(f, paramCRS); err != nil {
+			return body{}, err
+		}
+	}
+	if p, ok := members["properties"]; ok && string(p) != "null" {
+		dec := json.NewDecoder(bytes.NewReader(p))
+		dec.UseNumber()
+		if err := dec.Decode(&b.props); err != nil || b.props == nil {
+			return body{}, problem.BadRequest("properties must be a JSON object").With("pointer", "/properties")
+		}
+		b.hasProps = true
+	}
+	if id, ok := members["id"]; ok {
+		dec := json.NewDecoder(bytes.NewReader(id))
+		dec.UseNumber()
+		_ = dec.Decode(&b.id)
+	}
+	return b, nil
+}
+
+// checkGeometryType refuses a geometry of the wrong kind for the layer before any SQL
+// runs; a Polygon is accepted for a MultiPolygon layer and promoted by the store.
+func checkGeometryType(l *layers.Layer, g orb.Geometry) error {
+	t := g.GeoJSONType()
+	ok := t == l.GeomType || (l.GeomType == "MultiPolygon" && t == "Polygon")
+	if !ok {
+		return &InvalidError{Detail: fmt.Sprintf("layer %s holds %s geometries, not %s", l.ID, l.GeomType, t), Attribute: "geometry", Pointer: "/geometry/type"}
+	}
+	return nil
+}
+
+// checkID refuses a body whose "id" names another feature than the URL.
+func checkID(bodyID any, id int64) error {
+	if bodyID == nil {
+		return nil
+	}
+	if s := fmt.Sprint(bodyID); s != strconv.FormatInt(id, 10) {
+		return problem.BadRequest("the body's id does not match the feature in the URL").With("pointer", "/id")
+	}
+	return nil
+}
+
+// attributeValues checks properties against the layer's schema and converts them to the
+// Go types the store binds. Read-only attributes (id, version, timestamps, computed
+// areas) are ignored, so a feature read from the API can be sent back as it is.
+func attributeValues(l *layers.Layer, props map[string]any, m mode, colType func(string) string) (map[string]any, error) {
+	out := map[string]any{}
+	for k, v := range props {
+		a := l.Attr(k)
+		if a == nil {
+			return nil, &InvalidError{Detail: "unknown attribute " + strconv.Quote(clip(k)) + " for layer " + l.ID, Attribute: clip(k), Pointer: "/properties/" + clip(k)}
+		}
+		if a.ReadOnly {
+			continue
+		}
+		if v == nil {
+			if a.Required {
+				return nil, &InvalidError{Detail: "attribute " + k + " is required and cannot be null", Attribute: k, Pointer: "/properties/" + k}
+			}
+			out[k] = nil
+			continue
+		}
+		cv, err := convertValue(a, v, colType(k))
+		if err != nil {
+			return nil, &InvalidError{Detail: "attribute " + k + ": " + err.Error(), Attribute: k, Pointer: "/properties/" + k}
+		}
+		out[k] = cv
+	}
+	if m == modePatch {
+		return out, nil
+	}
+	for _, a := range l.Writable() {
+		if _, ok := out[a.Name]; ok {
+			continue
+		}
+		if a.Required {
+			return nil, &InvalidError{Detail: "attribute " + a.Name + " is required", Attribute: a.Name, Pointer: "/properties"}
+		}
+		if m == modeReplace {
+			out[a.Name] = nil
+		}
+	}
+	return out, nil
+}
+
+// convertValue checks one JSON value (as decoded with UseNumber) against the attribute.
+func convertValue(a *layers.Attribute, v any, pgType string) (any, error) {
+	switch a.Type {
+	case layers.String:
+		s, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("must be a string, got %s", jsonKind(v))
+		}
+		if len(s) > maxStringBytes || strings.ContainsRune(s, 0) || !utf8.ValidString(s) {
+			return nil, fmt.Errorf("must be text of at most %d bytes without NUL characters", maxStringBytes)
+		}
+		if len(a.Enum) > 0 && !contains(a.Enum, s) {
+			return nil, fmt.Errorf("must be one of %s", strings.Join(a.Enum, ", "))
+		}
+		return s, nil
+	case layers.Integer:
+		n, ok := v.(json.Number)
+		if !ok {
+			return nil, fmt.Errorf("must be a whole number, got %s", jsonKind(v))
+		}
+		i, err := strconv.ParseInt(string(n), 10, 64)
+		if err != nil {
+			f, ferr := strconv.ParseFloat(string(n), 64)
+			if ferr != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+				return nil, fmt.Errorf("must be a whole number within range, got %s", clip(string(n)))
+			}
+			i = int64(f)
+		}
+		if !intFits(i, pgType) {
+			return nil, fmt.Errorf("%d is out of range", i)
+		}
+		if err := inRange(a, float64(i)); err != nil {
+			return nil, err
+		}
+		return i, nil
+	case layers.Number:
+		n, ok := v.(json.Number)
+		if !ok {
+			return nil, fmt.Errorf("must be a number, got %s", jsonKind(v))
+		}
+		f, err := strconv.ParseFloat(string(n), 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return nil, fmt.Errorf("must be a finite number")
+		}
+		if err := inRange(a, f); err != nil {
+			return nil, err
+		}
+		return f, nil
+	case layers.Boolean:
+		b, ok := v.(bool)
+		if !ok {
+			return nil, fmt.Errorf("must be true or false, got %s", jsonKind(v))
+		}
+		return b, nil
+	case layers.Date:
+		s, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("must be a date string such as 2024-06-30, got %s", jsonKind(v))
+		}
+		d, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			return nil, fmt.Errorf("must be a date such as 2024-06-30")
+		}
+		return d, nil
+	}
+	return nil, fmt.Errorf("cannot be written")
+}
+
+func inRange(a *layers.Attribute, f float64) error {
+	if a.Min != nil && f < *a.Min {
+		return fmt.Errorf("must be at least %s", strconv.FormatFloat(*a.Min, 'g', -1, 64))
+	}
+	if a.Max != nil && f > *a.Max {
+		return fmt.Errorf("must be at most %s", strconv.FormatFloat(*a.Max, 'g', -1, 64))
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "an array"
+	}
+	return "null"
+}

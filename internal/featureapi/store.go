@@ -1,0 +1,232 @@
+package featureapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cityreach/cityreach/internal/layers"
+)
+
+// Store reads and writes the feature tables. It builds every statement from the layer
+// registry: identifiers are registry names quoted with pgx.Identifier, values are $n
+// parameters.
+type Store struct {
+	pool *pgxpool.Pool
+	reg  *layers.Registry
+	// colTypes maps layer → attribute → PostgreSQL type name (int4, int8, float8, text,
+	// bool, date, timestamptz), read once from the catalog so that integer bounds follow
+	// the real column width.
+	colTypes map[string]map[string]string
+}
+
+// NewStore checks that every registry attribute exists in its table and remembers the
+// column types. A registry that disagrees with the schema is an error at start-up rather
+// than a 500 on the first request.
+func NewStore(ctx context.Context, pool *pgxpool.Pool, reg *layers.Registry) (*Store, error) {
+	s := &Store{pool: pool, reg: reg, colTypes: map[string]map[string]string{}}
+	for _, l := range reg.All() {
+		rows, err := pool.Query(ctx, `
+			SELECT a.attname::text, t.typname::text
+			FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+			WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped`, l.Table())
+		if err != nil {
+			return nil, err
+		}
+		types := map[string]string{}
+		var name, typ string
+		_, err = pgx.ForEachRow(rows, []any{&name, &typ}, func() error { types[name] = typ; return nil })
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range l.Attributes {
+			if _, ok := types[a.Name]; !ok {
+				return nil, fmt.Errorf("layer %s: the registry names column %q, which the table lacks (are the migrations current?)", l.ID, a.Name)
+			}
+		}
+		s.colTypes[l.ID] = types
+	}
+	return s, nil
+}
+
+// ColumnType returns the PostgreSQL type name of a layer's column.
+func (s *Store) ColumnType(l *layers.Layer, attr string) string { return s.colTypes[l.ID][attr] }
+
+// Row is one feature as PostGIS serialised it: the geometry as GeoJSON and the
+// properties as a JSON object in registry order (without id).
+type Row struct {
+	ID         int64
+	Version    int32
+	Geometry   json.RawMessage
+	Properties json.RawMessage
+}
+
+// args collects bind parameters and hands out their $n placeholders.
+type args []any
+
+func (a *args) add(v any) string {
+	*a = append(*a, v)
+	return "$" + strconv.Itoa(len(*a))
+}
+
+// geojsonDigits is the precision of ST_AsGeoJSON output: 9 decimals of a degree is
+// 0.1 mm; 3 decimals of a metre is 1 mm.
+func geojsonDigits(srid int) int {
+	if srid == 4326 || srid == 4490 {
+		return 9
+	}
+	return 3
+}
+
+// selectList is the column list that yields a Row: id, version, the geometry transformed
+// to outSRID as GeoJSON, and the properties object. alias qualifies the columns ("" for none).
+func selectList(l *layers.Layer, outSRID int, a *args) string {
+	var b strings.Builder
+	b.WriteString(`"id", "version", ST_AsGeoJSON(ST_Transform("geom", `)
+	b.WriteString(a.add(outSRID))
+	b.WriteString(`::int), `)
+	b.WriteString(strconv.Itoa(geojsonDigits(outSRID)))
+	b.WriteString(`)::text, json_build_object(`)
+	first := true
+	for _, at := range l.Attributes {
+		if at.Name == "id" {
+			continue
+		}
+		col, _ := l.Column(at.Name)
+		if !first {
+			b.WriteString(", ")
+		}
+		first = false
+		b.WriteString(a.add(at.Name))
+		b.WriteString("::text, ")
+		b.WriteString(col)
+	}
+	b.WriteString(`)::text`)
+	return b.String()
+}
+
+func scanRow(r pgx.Row) (Row, error) {
+	var out Row
+	var g, p string
+	if err := r.Scan(&out.ID, &out.Version, &g, &p); err != nil {
+		return Row{}, err
+	}
+	out.Geometry, out.Properties = json.RawMessage(g), json.RawMessage(p)
+	return out, nil
+}
+
+// Filter is an attribute equality condition; Value has the Go type of the attribute
+// (int64, float64, string, bool or time.Time).
+type Filter struct {
+	Attr  string
+	Value any
+}
+
+// SortKey orders by one sortable attribute.
+type SortKey struct {
+	Attr string
+	Desc bool
+}
+
+// ListQuery selects a page of features. Every attribute name in it has been checked
+// against the layer's registry entry by the parser; the Store checks again.
+type ListQuery struct {
+	BBox    *[4]float64 // minLon, minLat, maxLon, maxLat in WGS 84
+	Filters []Filter
+	Sort    []SortKey
+	At      *time.Time // for temporal layers: the edition valid that day
+	Limit   int
+	Offset  int64
+	OutSRID int
+}
+
+// Page is one page of a list: the rows and how many features match in all.
+type Page struct {
+	Matched int64
+	Rows    []Row
+}
+
+// where builds the WHERE clause of q.
+func where(l *layers.Layer, q ListQuery, a *args) (string, error) {
+	var conds []string
+	if q.BBox != nil {
+		b := q.BBox
+		conds = append(conds, fmt.Sprintf(`ST_Intersects("geom", ST_MakeEnvelope(%s, %s, %s, %s, 4326))`,
+			a.add(b[0]), a.add(b[1]), a.add(b[2]), a.add(b[3])))
+	}
+	for _, f := range q.Filters {
+		col, ok := l.Column(f.Attr)
+		if !ok {
+			return "", fmt.Errorf("filter on unknown attribute %q", f.Attr)
+		}
+		conds = append(conds, col+" = "+a.add(f.Value))
+	}
+	if q.At != nil {
+		from, ok1 := l.Column(l.ValidFrom)
+		to, ok2 := l.Column(l.ValidTo)
+		if l.ValidFrom == "" || !ok1 || !ok2 {
+			return "", fmt.Errorf("layer %s has no validity period", l.ID)
+		}
+		p := a.add(*q.At)
+		conds = append(conds, fmt.Sprintf("%s <= %s::date AND (%s IS NULL OR %s > %s::date)", from, p, to, to, p))
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), nil
+}
+
+// List returns one page of features and the number of features matching q.
+func (s *Store) List(ctx context.Context, l *layers.Layer, q ListQuery) (Page, error) {
+	var ca args
+	w, err := where(l, q, &ca)
+	if err != nil {
+		return Page{}, err
+	}
+	var page Page
+	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM "+l.Table()+w, ca...).Scan(&page.Matched); err != nil {
+		return Page{}, err
+	}
+	var a args
+	sel := selectList(l, q.OutSRID, &a)
+	w, _ = where(l, q, &a)
+	order := make([]string, 0, len(q.Sort)+1)
+	for _, k := range q.Sort {
+		col, ok := l.Column(k.Attr)
+		if !ok || !l.Attr(k.Attr).Sortable {
+			return Page{}, fmt.Errorf("sort by unsortable attribute %q", k.Attr)
+		}
+		dir := " ASC"
+		if k.Desc {
+			dir = " DESC"
+		}
+		order = append(order, col+dir)
+	}
+	order = append(order, `"id" ASC`) // a total order, so that pages do not overlap
+	sql := "SELECT " + sel + " FROM " + l.Table() + w + " ORDER BY " + strings.Join(order, ", ") +
+		" LIMIT " + a.add(q.Limit) + " OFFSET " + a.add(q.Offset)
+	rows, err := s.pool.Query(ctx, sql, a...)
+	if err != nil {
+		return Page{}, err
+	}
+	page.Rows, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Row, error) { return scanRow(r) })
+	return page, err
+}
+
+// Get returns one feature with its geometry in outSRID, or ErrNotFound.
+func (s *Store) Get(ctx context.Context, l *layers.Layer, id int64, outSRID int) (Row, error) {
+	var a args
+	sel := selectList(l, outSRID, &a)
+	r, err := scanRow(s.pool.QueryRow(ctx, "SELECT "+sel+" FROM "+l.Table()+` WHERE "id" = `+a.add(id), a...))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Row{}, ErrNotFound
+	}
+	return r, err
+}
