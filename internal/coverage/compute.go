@@ -1,0 +1,314 @@
+package coverage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/paulmach/orb"
+	geos "github.com/twpayne/go-geos"
+
+	"github.com/cityreach/cityreach/internal/caliber"
+)
+
+// Defaults of the network method.
+const (
+	// DefaultTolerance is the distance in metres around reached edge pieces that counts as
+	// reached: the depth of a plot or courtyard from the street it fronts.
+	DefaultTolerance = 25.0
+	// EntranceSnapM is how far a walkable edge may pass from a park boundary and still give
+	// the park a generated access point (ParkServe style), when none is recorded.
+	EntranceSnapM = 20.0
+	// RecordedEntranceSnapM is how far a recorded entrance may lie from the network.
+	RecordedEntranceSnapM = 100.0
+)
+
+// ErrNoNetwork is returned by the network method for a city without walkable edges.
+var ErrNoNetwork = errors.New("coverage: the city has no walking network")
+
+// Options tune one computation.
+type Options struct {
+	// Method is caliber.Buffer or caliber.Network; empty means the caliber's default.
+	Method string
+	// Workers is the number of parallel workers; 0 means GOMAXPROCS.
+	Workers int
+	// Gaps asks for the uncovered part of every parcel (the gap layer).
+	Gaps bool
+	// Tolerance is the network method's reach around reached edge pieces; 0 means
+	// DefaultTolerance.
+	Tolerance float64
+}
+
+// Parameters are the settings a result depends on, stored with it.
+type Parameters struct {
+	QuadSegs      int     `json:"quad_segs"`
+	ToleranceM    float64 `json:"tolerance_m,omitempty"`
+	EntranceSnapM float64 `json:"entrance_snap_m,omitempty"`
+	Assignment    string  `json:"assignment"`
+}
+
+// CountedPark is a park the caliber counts, with its radius in metres.
+type CountedPark struct {
+	Index   int   // into Snapshot.Parks
+	ID      int64 // parks.id
+	RadiusM float64
+	// Entrances is the number of access points used by the network method: recorded
+	// entrances attached to the network, or generated ones.
+	Entrances int `json:",omitempty"`
+	// Generated is true when the access points were generated from the network.
+	Generated bool `json:",omitempty"`
+}
+
+// Result is the coverage of one snapshot under one caliber and method.
+type Result struct {
+	Caliber    caliber.Caliber
+	Method     string
+	Parameters Parameters
+	Parks      []CountedPark
+	// Covered is the covered area in m² of each parcel, in Snapshot.Parcels order.
+	Covered []float64
+	// Gaps holds the uncovered part of each parcel when Options.Gaps was set (nil for a
+	// fully covered parcel).
+	Gaps []orb.MultiPolygon
+	// City-wide totals: residential land area (m²) and residents.
+	CoveredM2, TotalM2            float64
+	Population, CoveredPopulation float64
+	Duration                      time.Duration
+	snapshot                      *Snapshot
+}
+
+// Ratio is the official figure: covered residential land over all residential land
+// (0 when there is none).
+func (r *Result) Ratio() float64 { return ratio(r.CoveredM2, r.TotalM2) }
+
+// PopulationShare is the share of residents served, each parcel's population spread
+// evenly over its area.
+func (r *Result) PopulationShare() float64 { return ratio(r.CoveredPopulation, r.Population) }
+
+func ratio(a, b float64) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return a / b
+}
+
+// Compute returns the coverage of snap under cal. It honours ctx between parcels.
+func Compute(ctx context.Context, snap *Snapshot, cal caliber.Caliber, opt Options) (*Result, error) {
+	start := time.Now()
+	method := opt.Method
+	if method == "" {
+		method = cal.Method
+	}
+	if method != caliber.Buffer && method != caliber.Network {
+		return nil, fmt.Errorf("coverage: unknown method %q", method)
+	}
+	res := &Result{Caliber: cal, Method: method, snapshot: snap,
+		Parameters: Parameters{QuadSegs: QuadSegs, Assignment: "point on surface"}}
+	for i := range snap.Parks {
+		if r, ok := cal.Radius(snap.Parks[i].Facts()); ok {
+			res.Parks = append(res.Parks, CountedPark{Index: i, ID: snap.Parks[i].ID, RadiusM: r})
+		}
+	}
+	// Service-area boxes: the park's box grown by its radius contains its buffer.
+	sa := make([]box, len(res.Parks))
+	for k, cp := range res.Parks {
+		sa[k] = boxOf(snap.Parks[cp.Index].Geom.Bound()).expand(cp.RadiusM)
+	}
+	tree := newSTRTree(sa)
+
+	var reach *reachedNet
+	if method == caliber.Network {
+		tol := opt.Tolerance
+		if tol == 0 {
+			tol = DefaultTolerance
+		}
+		if !(tol > 0) {
+			return nil, fmt.Errorf("coverage: tolerance must be positive, not %v", tol)
+		}
+		res.Parameters.ToleranceM = tol
+		res.Parameters.EntranceSnapM = EntranceSnapM
+		var err error
+		if reach, err = walk(snap, res.Parks, tol); err != nil {
+			return nil, err
+		}
+	}
+
+	res.Covered = make([]float64, len(snap.Parcels))
+	if opt.Gaps {
+		res.Gaps = make([]orb.MultiPolygon, len(snap.Parcels))
+	}
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make([]error, workers)
+	const chunk = 128
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			wk := newWorker(snap, res, sa, tree, reach, opt.Gaps)
+			defer wk.close()
+			for {
+				if ctx.Err() != nil {
+					errs[w] = ctx.Err()
+					return
+				}
+				s := int(next.Add(chunk)) - chunk
+				if s >= len(snap.Parcels) {
+					return
+				}
+				for i := s; i < min(s+chunk, len(snap.Parcels)); i++ {
+					if err := wk.parcel(i); err != nil {
+						errs[w] = err
+						return
+					}
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for i := range snap.Parcels {
+		p := &snap.Parcels[i]
+		res.TotalM2 += p.AreaM2
+		res.CoveredM2 += res.Covered[i]
+		res.Population += p.Population
+		if p.AreaM2 > 0 {
+			res.CoveredPopulation += p.Population * res.Covered[i] / p.AreaM2
+		}
+	}
+	res.Duration = time.Since(start)
+	return res, nil
+}
+
+// worker owns a GEOS context: go-geos serialises every call on a context, so parallel
+// work needs one context, and its own buffers, per goroutine.
+type worker struct {
+	snap  *Snapshot
+	res   *Result
+	sa    []box
+	tree  *strTree
+	reach *reachedNet
+	gaps  bool
+
+	c     *geos.Context
+	bufs  []*geos.Geom
+	preps []*geos.PrepGeom
+	hits  []int32
+}
+
+func newWorker(snap *Snapshot, res *Result, sa []box, tree *strTree, reach *reachedNet, gaps bool) *worker {
+	return &worker{snap: snap, res: res, sa: sa, tree: tree, reach: reach, gaps: gaps,
+		c: geos.NewContext(), bufs: make([]*geos.Geom, len(res.Parks)), preps: make([]*geos.PrepGeom, len(res.Parks))}
+}
+
+func (w *worker) close() {
+	for k := range w.bufs {
+		if w.preps[k] != nil {
+			w.preps[k].Destroy()
+		}
+		if w.bufs[k] != nil {
+			w.bufs[k].Destroy()
+		}
+	}
+}
+
+// buffer returns counted park k's service area (built on first use).
+func (w *worker) buffer(k int32) (*geos.Geom, *geos.PrepGeom) {
+	if w.bufs[k] == nil {
+		cp := w.res.Parks[k]
+		g := toGEOS(w.c, w.snap.Parks[cp.Index].Geom)
+		w.bufs[k] = g.Buffer(cp.RadiusM, QuadSegs)
+		g.Destroy()
+		w.preps[k] = w.bufs[k].Prepare()
+	}
+	return w.bufs[k], w.preps[k]
+}
+
+func (w *worker) parcel(i int) error {
+	p := &w.snap.Parcels[i]
+	pb := boxOf(p.Geom.Bound())
+	w.hits = w.tree.query(pb, w.sa, w.hits[:0])
+	if len(w.hits) == 0 {
+		if w.gaps {
+			w.res.Gaps[i] = p.Geom
+		}
+		return nil
+	}
+	g := toGEOS(w.c, p.Geom)
+	defer g.Destroy()
+	var touching []*geos.Geom
+	full := false
+	for _, k := range w.hits {
+		buf, prep := w.buffer(k)
+		if w.sa[k].contains(pb) && prep.Contains(g) {
+			full = true
+			touching = append(touching[:0], buf)
+			break
+		}
+		if prep.Intersects(g) {
+			touching = append(touching, buf)
+		}
+	}
+	if len(touching) == 0 {
+		if w.gaps {
+			w.res.Gaps[i] = p.Geom
+		}
+		return nil
+	}
+	if full && w.reach == nil {
+		w.res.Covered[i] = p.AreaM2
+		return nil
+	}
+	// The covered part: parcel ∩ ⋃ touching buffers, computed as the union of the
+	// per-buffer pieces, each small because the parcel is.
+	var cov *geos.Geom
+	if full {
+		cov = g.Clone()
+	} else {
+		pieces := make([]*geos.Geom, 0, len(touching))
+		for _, b := range touching {
+			pieces = append(pieces, g.Intersection(b))
+		}
+		if len(pieces) == 1 {
+			cov = pieces[0]
+		} else {
+			coll := w.c.NewCollection(geos.TypeIDGeometryCollection, pieces)
+			cov = coll.UnaryUnion()
+			coll.Destroy()
+		}
+	}
+	defer func() { cov.Destroy() }()
+	if w.reach != nil {
+		net := w.reach.cover(w.c, pb, &w.hits)
+		if net == nil {
+			cov.Destroy()
+			cov = w.c.NewEmptyPolygon()
+		} else {
+			x := cov.Intersection(net)
+			net.Destroy()
+			cov.Destroy()
+			cov = x
+		}
+	}
+	w.res.Covered[i] = cov.Area()
+	if w.gaps {
+		d := g.Difference(cov)
+		mp, err := fromGEOS(d)
+		d.Destroy()
+		if err != nil {
+			return err
+		}
+		w.res.Gaps[i] = mp
+	}
+	return nil
+}

@@ -1,0 +1,127 @@
+package coverage
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cityreach/cityreach/internal/problem"
+)
+
+// Handler serves the park-coverage endpoints.
+type Handler struct {
+	Svc  *Service
+	Pool *pgxpool.Pool // to reproject site points to EPSG:4326
+	Log  *slog.Logger
+}
+
+// Mount registers
+//
+//	GET /api/v1/indicators/park-coverage?city=&caliber=&method=&level=
+//	GET /api/v1/indicators/park-coverage/gaps?city=&caliber=&method=&limit=
+//	GET /api/v1/indicators/park-coverage/sites?city=&caliber=&n=&site_area=
+func (h Handler) Mount(r *gin.Engine) {
+	g := r.Group("/api/v1/indicators/park-coverage")
+	g.GET("", h.indicator)
+	g.GET("/gaps", h.gaps)
+	g.GET("/sites", h.sites)
+}
+
+func query(c *gin.Context) Query {
+	return Query{City: c.Query("city"), Caliber: c.Query("caliber"), Method: c.Query("method"), Level: c.Query("level")}
+}
+
+func intParam(c *gin.Context, name string, def, lo, hi int) (int, error) {
+	v := c.Query(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, badParam(name, fmt.Sprintf("%s must be an integer from %d to %d, not %q", name, lo, hi, v))
+	}
+	return n, nil
+}
+
+func (h Handler) indicator(c *gin.Context) {
+	rep, err := h.Svc.Indicator(c.Request.Context(), query(c))
+	if err != nil {
+		problem.Respond(c, h.Log, err)
+		return
+	}
+	c.JSON(http.StatusOK, rep)
+}
+
+func (h Handler) gaps(c *gin.Context) {
+	limit, err := intParam(c, "limit", 0, 0, 1_000_000)
+	if err != nil {
+		problem.Respond(c, h.Log, err)
+		return
+	}
+	b, run, err := h.Svc.Gaps(c.Request.Context(), query(c), limit)
+	if err != nil {
+		problem.Respond(c, h.Log, err)
+		return
+	}
+	c.Header("X-Coverage-Run", strconv.FormatInt(run.ID, 10))
+	c.Data(http.StatusOK, "application/geo+json", b)
+}
+
+func (h Handler) sites(c *gin.Context) {
+	n, err := intParam(c, "n", 10, 1, 200)
+	if err != nil {
+		problem.Respond(c, h.Log, err)
+		return
+	}
+	area, err := intParam(c, "site_area", DefaultSiteAreaM2, 50, 100_000)
+	if err != nil {
+		problem.Respond(c, h.Log, err)
+		return
+	}
+	q := query(c)
+	if q.Method == "network" {
+		problem.Respond(c, h.Log, badParam("method", "sites are scored with the buffer method; omit method or use buffer"))
+		return
+	}
+	q.Method = "buffer"
+	res, err := h.Svc.Result(c.Request.Context(), q)
+	if err != nil {
+		problem.Respond(c, h.Log, err)
+		return
+	}
+	plan, err := Sites(c.Request.Context(), res, n, float64(area))
+	if err != nil {
+		problem.Respond(c, h.Log, badParam("caliber", err.Error()))
+		return
+	}
+	lonlat, err := h.Svc.Store.ToLonLat(c.Request.Context(), res.snapshot.MetricSRID, plan.Sites)
+	if err != nil {
+		problem.Respond(c, h.Log, err)
+		return
+	}
+	type site struct {
+		Site
+		Lon float64 `json:"lon"`
+		Lat float64 `json:"lat"`
+	}
+	out := make([]site, len(plan.Sites))
+	for i, s := range plan.Sites {
+		out[i] = site{s, lonlat[i][0], lonlat[i][1]}
+	}
+	body := map[string]any{
+		"city": q.City, "caliber": res.Caliber.ID, "method": "buffer",
+		"coverage_now": res.Ratio(), "population_share_now": res.PopulationShare(),
+		"site_area_m2": plan.SiteAreaM2, "site_class": plan.SiteClass, "radius_m": plan.RadiusM,
+		"candidates": plan.Candidates, "sites": out,
+	}
+	if plan.Note != "" {
+		body["note"] = plan.Note
+	}
+	b, _ := json.Marshal(body)
+	c.Data(http.StatusOK, "application/json", b)
+}

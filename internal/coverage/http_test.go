@@ -1,0 +1,97 @@
+package coverage
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/httpapi"
+)
+
+func TestHTTP(t *testing.T) {
+	pool := newDB(t)
+	gen := generateCity(3, 300, 8)
+	gen.load(t, pool, "tiny")
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	reg, _ := caliber.NewRegistry()
+	svc := &Service{Store: Store{Pool: pool}, Calibers: reg, Log: log}
+	h := httpapi.NewEngine(log, 1<<20, caliber.Handler{Registry: reg, Store: &caliber.Store{Pool: pool}, Log: log}, Handler{Svc: svc, Pool: pool, Log: log})
+	do := func(method, path, body string) (int, string, map[string]any) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(method, path, strings.NewReader(body)))
+		var m map[string]any
+		_ = json.Unmarshal(rec.Body.Bytes(), &m)
+		return rec.Code, rec.Header().Get("Content-Type"), m
+	}
+	for _, c := range []struct{ path, param string }{
+		{"/api/v1/indicators/park-coverage", "city"},
+		{"/api/v1/indicators/park-coverage?city=nowhere", "city"},
+		{"/api/v1/indicators/park-coverage?city=tiny&caliber=nope", "caliber"},
+		{"/api/v1/indicators/park-coverage?city=tiny&method=bird", "method"},
+		{"/api/v1/indicators/park-coverage?city=tiny&level=planet", "level"},
+		{"/api/v1/indicators/park-coverage/gaps?city=tiny&limit=-1", "limit"},
+		{"/api/v1/indicators/park-coverage/sites?city=tiny&n=0", "n"},
+		{"/api/v1/indicators/park-coverage/sites?city=tiny&n=x", "n"},
+	} {
+		code, ct, m := do("GET", c.path, "")
+		if code != 400 || ct != "application/problem+json" || m["parameter"] != c.param {
+			t.Errorf("%s: %d %s %v, want 400 naming %s", c.path, code, ct, m, c.param)
+		}
+	}
+	code, _, m := do("GET", "/api/v1/indicators/park-coverage?city=tiny&level=district", "")
+	if code != 200 || m["reused"] != false || len(m["areas"].([]any)) == 0 {
+		t.Fatalf("indicator: %d %v", code, m)
+	}
+	code, _, m2 := do("GET", "/api/v1/indicators/park-coverage?city=tiny&level=district", "")
+	if code != 200 || m2["reused"] != true {
+		t.Fatalf("second call should reuse the stored run: %d %v", code, m2["reused"])
+	}
+	if a, b := m["city_figure"].(map[string]any)["ratio"], m2["city_figure"].(map[string]any)["ratio"]; a != b {
+		t.Errorf("stored ratio %v differs from computed %v", b, a)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/indicators/park-coverage/gaps?city=tiny", nil))
+	if rec.Code != 200 || rec.Header().Get("Content-Type") != "application/geo+json" || !strings.Contains(rec.Body.String(), `"FeatureCollection"`) {
+		t.Fatalf("gaps: %d %s %.200s", rec.Code, rec.Header().Get("Content-Type"), rec.Body.String())
+	}
+	code, _, m = do("GET", "/api/v1/indicators/park-coverage/sites?city=tiny&n=3", "")
+	if code != 200 || len(m["sites"].([]any)) == 0 {
+		t.Fatalf("sites: %d %v", code, m)
+	}
+	prev := m["coverage_now"].(float64)
+	for _, s := range m["sites"].([]any) {
+		after := s.(map[string]any)["coverage_after"].(float64)
+		if after < prev {
+			t.Errorf("coverage fell after a site: %v < %v", after, prev)
+		}
+		prev = after
+	}
+	// Calibers: list, add, refuse a bad one naming the field, refuse a duplicate.
+	code, _, m = do("GET", "/api/v1/calibers", "")
+	if code != 200 || len(m["calibers"].([]any)) != 6 {
+		t.Fatalf("calibers: %d %v", code, m)
+	}
+	good := `{"id":"baotou-400","title":"包头 口袋公园 400 m","classes":["garden","community"],"pocket_parks":true,"bands":[{"min_area_m2":400,"radius_m":300}]}`
+	if code, _, m = do("POST", "/api/v1/calibers", good); code != 201 {
+		t.Fatalf("add caliber: %d %v", code, m)
+	}
+	if code, _, _ = do("POST", "/api/v1/calibers", good); code != 409 {
+		t.Errorf("duplicate: %d", code)
+	}
+	if code, _, m = do("POST", "/api/v1/calibers", `{"id":"bad","title":"t","classes":["garden"],"bands":[{"min_area_m2":0,"radius_m":0}]}`); code != 400 || m["parameter"] != "bands[0].radius_m" {
+		t.Errorf("bad caliber: %d %v", code, m)
+	}
+	if code, _, m = do("GET", "/api/v1/indicators/park-coverage?city=tiny&caliber=baotou-400", ""); code != 200 {
+		t.Errorf("indicator under a user caliber: %d %v", code, m)
+	}
+	stored, err := (&caliber.Store{Pool: pool}).Load(t.Context())
+	if err != nil || len(stored) != 1 || stored[0].ID != "baotou-400" {
+		t.Errorf("stored user calibers: %v %v", stored, err)
+	}
+	_ = http.StatusOK
+}

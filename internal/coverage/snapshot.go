@@ -1,0 +1,163 @@
+package coverage
+
+import (
+	"sync"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
+
+	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/network"
+)
+
+// Levels at which figures are reported.
+const (
+	LevelCity        = "city"
+	LevelDistrict    = "district"
+	LevelSubdistrict = "subdistrict" // 街道
+	LevelCommunity   = "community"
+)
+
+// Levels lists the reporting levels from the largest down.
+var Levels = []string{LevelCity, LevelDistrict, LevelSubdistrict, LevelCommunity}
+
+// Park is a park in the city's metric CRS.
+type Park struct {
+	ID         int64
+	Name       string
+	Class      string // caliber.Comprehensive, …
+	Pocket     bool
+	OpenStatus string
+	Historic   bool
+	Geom       orb.MultiPolygon
+	// AreaM2 is the park's own planar area (parks.area_m2).
+	AreaM2 float64
+	// Entrances are the recorded entrances; when empty, the network method generates
+	// access points where walkable edges meet the boundary.
+	Entrances []orb.Point
+}
+
+// Facts is what a caliber needs to know about p.
+func (p *Park) Facts() caliber.ParkFacts {
+	return caliber.ParkFacts{Class: p.Class, Pocket: p.Pocket, OpenStatus: p.OpenStatus, Historic: p.Historic, AreaM2: p.AreaM2}
+}
+
+// Parcel is one residential-land polygon (居住用地) in the metric CRS.
+type Parcel struct {
+	ID         int64
+	Geom       orb.MultiPolygon
+	AreaM2     float64
+	Population float64
+}
+
+// Area is an administrative unit: a district, 街道 or community.
+type Area struct {
+	Level  string
+	ID     int64
+	Name   string
+	Geom   orb.MultiPolygon
+	bounds orb.Bound
+}
+
+// Snapshot is everything the indicator reads for one city, in its metric CRS. It is
+// immutable once built; scenarios derive a new one with With. Derived data (area
+// assignment, walking graph) is computed on first use and shared.
+type Snapshot struct {
+	CityID     int
+	City       string // slug
+	CityName   string
+	MetricSRID int
+	Parks      []Park
+	Parcels    []Parcel
+	Areas      []Area
+	// Edges is the walking network for the network method (may be empty).
+	Edges []network.Edge
+
+	assignOnce sync.Once
+	assign     assignment
+
+	netOnce sync.Once
+	net     *walkNet
+	netErr  error
+}
+
+// Changes is what a scenario overlays on a baseline snapshot: ids to delete and features
+// to add (a modified feature is a delete plus an add with the same id).
+type Changes struct {
+	DeleteParks   []int64
+	AddParks      []Park
+	DeleteParcels []int64
+	AddParcels    []Parcel
+	AddEdges      []network.Edge
+	DeleteEdges   []int64
+}
+
+// With returns a new snapshot: s with ch applied. s is not modified.
+func (s *Snapshot) With(ch Changes) *Snapshot {
+	out := &Snapshot{CityID: s.CityID, City: s.City, CityName: s.CityName, MetricSRID: s.MetricSRID, Areas: s.Areas}
+	out.Parks = filter(s.Parks, ch.DeleteParks, func(p Park) int64 { return p.ID })
+	out.Parks = append(out.Parks, ch.AddParks...)
+	out.Parcels = filter(s.Parcels, ch.DeleteParcels, func(p Parcel) int64 { return p.ID })
+	out.Parcels = append(out.Parcels, ch.AddParcels...)
+	out.Edges = filter(s.Edges, ch.DeleteEdges, func(e network.Edge) int64 { return e.ID })
+	out.Edges = append(out.Edges, ch.AddEdges...)
+	return out
+}
+
+func filter[T any](xs []T, drop []int64, id func(T) int64) []T {
+	gone := make(map[int64]bool, len(drop))
+	for _, d := range drop {
+		gone[d] = true
+	}
+	out := make([]T, 0, len(xs))
+	for _, x := range xs {
+		if !gone[id(x)] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// assignment maps each parcel and park to the index in Areas of its district, 街道 and
+// community (-1 when none contains its point on surface).
+type assignment struct {
+	parcel [][3]int32
+	park   [][3]int32
+}
+
+var levelSlot = map[string]int{LevelDistrict: 0, LevelSubdistrict: 1, LevelCommunity: 2}
+
+func (s *Snapshot) assignment() *assignment {
+	s.assignOnce.Do(func() {
+		for i := range s.Areas {
+			s.Areas[i].bounds = s.Areas[i].Geom.Bound()
+		}
+		locate := func(mp orb.MultiPolygon) [3]int32 {
+			r := [3]int32{-1, -1, -1}
+			pt, ok := pointOnSurface(mp)
+			if !ok {
+				return r
+			}
+			for i := range s.Areas {
+				a := &s.Areas[i]
+				slot, ok := levelSlot[a.Level]
+				if !ok || r[slot] >= 0 || !a.bounds.Contains(pt) {
+					continue
+				}
+				if planar.MultiPolygonContains(a.Geom, pt) {
+					r[slot] = int32(i)
+				}
+			}
+			return r
+		}
+		s.assign.parcel = make([][3]int32, len(s.Parcels))
+		for i := range s.Parcels {
+			s.assign.parcel[i] = locate(s.Parcels[i].Geom)
+		}
+		s.assign.park = make([][3]int32, len(s.Parks))
+		for i := range s.Parks {
+			s.assign.park[i] = locate(s.Parks[i].Geom)
+		}
+	})
+	return &s.assign
+}
