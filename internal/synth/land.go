@@ -1,0 +1,408 @@
+package synth
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/paulmach/orb"
+)
+
+// Parks, residential parcels with population, communities and 街道, facilities.
+
+const parcelInset = 8.0 // metres between a road centre line and the land beside it
+
+type parkM struct {
+	name, class string
+	pocket      bool
+	ring        orb.Ring
+	entr        []orb.Point
+	cluster     int
+	dn          float64
+}
+
+func (g *gen) rangeFree(i0, j0, i1, j1 int, allowGreen bool) bool {
+	for j := j0; j < j1; j++ {
+		for i := i0; i < i1; i++ {
+			s, k := g.cell(i, j)
+			if s == nil || !(k == cFree || (allowGreen && k == cGreen)) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (g *gen) occupy(i0, j0, i1, j1 int, kind uint8, frac float32) {
+	for j := j0; j < j1; j++ {
+		for i := i0; i < i1; i++ {
+			s, _ := g.cell(i, j)
+			s.cells[(j%sub)*sub+i%sub] = kind
+			s.partial[(j%sub)*sub+i%sub] = frac
+		}
+	}
+}
+
+// rangePark makes a park over cells [i0, i1) × [j0, j1) with entrances at the middle of each
+// side (and at the quarter points when many is set).
+func (g *gen) rangePark(i0, j0, i1, j1 int, class, noun string, many bool) *parkM {
+	r := g.lat.rangeRing(i0, j0, i1, j1, parcelInset)
+	nx, ny := i1-i0, j1-j0
+	n := len(r) - 1
+	idx := []int{nx / 2, nx + ny/2, nx + ny + nx/2, (2*nx + ny + ny/2) % n}
+	if many {
+		idx = append(idx, nx/4, nx+ny/4, nx+ny+(3*nx)/4, (2*nx+ny+(3*ny)/4)%n)
+	}
+	sort.Ints(idx)
+	p := &parkM{class: class, ring: r}
+	for k, v := range idx {
+		if k == 0 || v != idx[k-1] {
+			p.entr = append(p.entr, r[v])
+		}
+	}
+	p.name = g.names.pick(placeWords, noun)
+	g.occupy(i0, j0, i1, j1, cPark, 0)
+	return p
+}
+
+func (g *gen) byHash(ss []*super, tag int) []*super {
+	out := append([]*super(nil), ss...)
+	sort.SliceStable(out, func(a, b int) bool {
+		return unit(g.seed, tagParks, out[a].I*1000+tag, out[a].J) < unit(g.seed, tagParks, out[b].I*1000+tag, out[b].J)
+	})
+	return out
+}
+
+func cleanSuper(g *gen, s *super) bool {
+	for _, k := range s.cells {
+		if k != cFree {
+			return false
+		}
+	}
+	return true
+}
+
+func atLeast(scale, perScale1 float64) int { return int(math.Max(1, math.Round(perScale1*scale))) }
+
+var specialNouns = []string{"植物园", "儿童公园", "体育公园", "湿地公园", "纪念公园", "雕塑公园", "动物园", "森林公园"}
+
+func (g *gen) parks() []*parkM {
+	var ps []*parkM
+	s := g.p.Scale
+	// Comprehensive parks (> 10 ha); the first is the ≈ 50 ha city park across an arterial crossing.
+	nComp := atLeast(s, 12)
+	var hosts []*super
+	far := func(c *super, d int) bool {
+		for _, h := range hosts {
+			if abs(h.I-c.I) < d && abs(h.J-c.J) < d {
+				return false
+			}
+		}
+		return true
+	}
+	cands := g.byHash(g.urban, 1)
+	for _, minD := range []int{4, 2, 1} {
+		for _, c := range cands {
+			if len(hosts) >= nComp {
+				break
+			}
+			if c.dn > 0.9 || !cleanSuper(g, c) || !far(c, minD) {
+				continue
+			}
+			if len(ps) == 0 {
+				i0, j0 := c.I*sub+3, c.J*sub+3
+				if g.rangeFree(i0, j0, i0+13, j0+13, false) {
+					p := g.rangePark(i0, j0, i0+13, j0+13, "comprehensive", "公园", true)
+					p.cluster, p.dn = c.cluster, c.dn
+					ps = append(ps, p)
+					hosts = append(hosts, c, g.at(c.I+1, c.J), g.at(c.I, c.J+1), g.at(c.I+1, c.J+1))
+					continue
+				}
+			}
+			for _, w := range [][2]int{{6, 6}, {7, 6}, {6, 7}, {7, 7}} {
+				corner := int(unit(g.seed, tagParks, c.I, c.J) * 4)
+				a0, b0 := (corner%2)*(sub-w[0]), (corner/2)*(sub-w[1])
+				i0, j0 := c.I*sub+a0, c.J*sub+b0
+				if ringArea(g.lat.rangeRing(i0, j0, i0+w[0], j0+w[1], parcelInset)) >= 105000 {
+					p := g.rangePark(i0, j0, i0+w[0], j0+w[1], "comprehensive", "公园", true)
+					p.cluster, p.dn = c.cluster, c.dn
+					ps = append(ps, p)
+					hosts = append(hosts, c)
+					break
+				}
+			}
+		}
+	}
+	// Specialised parks.
+	nSpec := atLeast(s, 25)
+	made := 0
+	for _, c := range g.byHash(g.urban, 2) {
+		if made >= nSpec {
+			break
+		}
+		if c.dn > 0.9 || !far(c, 1) {
+			continue
+		}
+		w := 4 + int(unit(g.seed, tagParks, c.I, c.J+7)*2)
+		for t := 0; t < 8; t++ {
+			a0, b0 := g.rnd.IntN(sub-w+1), g.rnd.IntN(sub-w+1)
+			i0, j0 := c.I*sub+a0, c.J*sub+b0
+			if g.rangeFree(i0, j0, i0+w, j0+w, false) {
+				noun := specialNouns[g.rnd.IntN(len(specialNouns))]
+				p := g.rangePark(i0, j0, i0+w, j0+w, "specialized", noun, false)
+				p.cluster, p.dn = c.cluster, c.dn
+				ps = append(ps, p)
+				made++
+				break
+			}
+		}
+	}
+	// One community park (> 1 ha) or garden (≥ 4000 m²) in every community.
+	for _, c := range g.urban {
+		community := g.rnd.Float64() < 0.3
+		shapes := [][2]int{{3, 2}, {2, 3}, {3, 3}}
+		minArea, class, noun := 4200.0, "garden", "游园"
+		if community {
+			shapes, minArea, class, noun = [][2]int{{3, 3}, {4, 3}, {3, 4}, {4, 4}}, 10500, "community", "社区公园"
+		}
+		placed := false
+		for _, allowGreen := range []bool{false, true} {
+			for t := 0; t < 40 && !placed; t++ {
+				w := shapes[g.rnd.IntN(len(shapes))]
+				a0, b0 := g.rnd.IntN(sub-w[0]+1), g.rnd.IntN(sub-w[1]+1)
+				i0, j0 := c.I*sub+a0, c.J*sub+b0
+				if !g.rangeFree(i0, j0, i0+w[0], j0+w[1], allowGreen) {
+					continue
+				}
+				if ringArea(g.lat.rangeRing(i0, j0, i0+w[0], j0+w[1], parcelInset)) < minArea {
+					continue
+				}
+				p := g.rangePark(i0, j0, i0+w[0], j0+w[1], class, noun, false)
+				p.cluster, p.dn = c.cluster, c.dn
+				ps = append(ps, p)
+				placed = true
+			}
+		}
+		// Crowded superblock: search every position of the other shapes.
+		for _, w := range [][2]int{{2, 2}, {4, 2}, {2, 4}, {3, 3}, {5, 2}, {2, 5}, {4, 3}, {3, 4}} {
+			for a0 := 0; a0+w[0] <= sub && !placed; a0++ {
+				for b0 := 0; b0+w[1] <= sub && !placed; b0++ {
+					i0, j0 := c.I*sub+a0, c.J*sub+b0
+					if !g.rangeFree(i0, j0, i0+w[0], j0+w[1], true) || ringArea(g.lat.rangeRing(i0, j0, i0+w[0], j0+w[1], parcelInset)) < 4200 {
+						continue
+					}
+					p := g.rangePark(i0, j0, i0+w[0], j0+w[1], "garden", "游园", false)
+					p.cluster, p.dn = c.cluster, c.dn
+					ps = append(ps, p)
+					placed = true
+				}
+			}
+		}
+		c.gardened = placed
+	}
+	// Squares (广场).
+	nSq := atLeast(s, 50)
+	for t, made := 0, 0; made < nSq && t < nSq*20; t++ {
+		c := g.urban[g.rnd.IntN(len(g.urban))]
+		w, h := 1+g.rnd.IntN(2), 1+g.rnd.IntN(2)
+		a0, b0 := g.rnd.IntN(sub-w+1), g.rnd.IntN(sub-h+1)
+		i0, j0 := c.I*sub+a0, c.J*sub+b0
+		if g.rangeFree(i0, j0, i0+w, j0+h, false) {
+			p := g.rangePark(i0, j0, i0+w, j0+h, "square", "广场", false)
+			p.cluster, p.dn = c.cluster, c.dn
+			ps = append(ps, p)
+			made++
+		}
+	}
+	// Strip gardens (带状游园) along arterials, 18 m deep.
+	nStrip := atLeast(s, 30)
+	for t, made := 0, 0; made < nStrip && t < nStrip*20; t++ {
+		c := g.urban[g.rnd.IntN(len(g.urban))]
+		a0 := 1 + g.rnd.IntN(4)
+		i0, j0 := c.I*sub+a0, c.J*sub
+		if !g.rangeFree(i0, j0, i0+4, j0+1, false) {
+			continue
+		}
+		q := g.lat.cellQuad(i0, j0, i0+4, j0+1, parcelInset)
+		fv := 18 / dist(q[0], q[3])
+		r := q.sub(0, 0, 1, fv)
+		p := &parkM{class: "garden", ring: r, entr: []orb.Point{r[0], r[1]}, cluster: c.cluster, dn: c.dn}
+		p.name = g.names.pick(roadWords, "带状游园")
+		g.occupy(i0, j0, i0+4, j0+1, cPartial, float32(fv))
+		ps = append(ps, p)
+		made++
+	}
+	// Pocket parks (口袋公园), 400 m² and up, in a street corner of a block.
+	nPocket := atLeast(s, 100)
+	for t, made := 0, 0; made < nPocket && t < nPocket*30; t++ {
+		c := g.urban[g.rnd.IntN(len(g.urban))]
+		i, j := c.I*sub+g.rnd.IntN(sub), c.J*sub+g.rnd.IntN(sub)
+		if !g.rangeFree(i, j, i+1, j+1, false) {
+			continue
+		}
+		q := g.lat.cellQuad(i, j, i+1, j+1, parcelInset)
+		side := 20.5 + 10*g.rnd.Float64()
+		if made == 0 {
+			side = 20.2 // the smallest: about 400 m²
+		}
+		fu, fv := side/dist(q[0], q[1]), side/dist(q[0], q[3])
+		if fu > 0.6 || fv > 0.6 {
+			continue
+		}
+		r := q.sub(0, 0, fu, fv)
+		if ringArea(r) < 401 {
+			k := math.Sqrt(401 / ringArea(r))
+			fu, fv = fu*k, fv*k
+			r = q.sub(0, 0, fu, fv)
+		}
+		p := &parkM{class: "garden", pocket: true, ring: r, entr: []orb.Point{r[0]}, cluster: c.cluster, dn: c.dn}
+		p.name = g.names.pick(placeWords, "口袋公园")
+		g.occupy(i, j, i+1, j+1, cPartial, float32(fv))
+		ps = append(ps, p)
+		made++
+	}
+	return ps
+}
+
+func dist(a, b orb.Point) float64 { return math.Hypot(b[0]-a[0], b[1]-a[1]) }
+
+func (g *gen) emitParks(ps []*parkM) {
+	for k, p := range ps {
+		open := "open"
+		switch u := unit(g.seed, tagParks, k, -7); {
+		case u < 0.03:
+			open = "closed"
+		case u < 0.08:
+			open = "shared"
+		}
+		hist := p.cluster == 3 && p.dn < 0.35 && (p.class == "garden" || p.class == "square" || p.class == "community")
+		out := Park{Name: p.name, Class: p.class, Pocket: p.pocket, OpenStatus: open, Historic: hist, Geom: g.fr.poly(p.ring)}
+		for _, e := range p.entr {
+			out.Entrances = append(out.Entrances, g.fr.inv(e))
+		}
+		g.out.Parks = append(g.out.Parks, out)
+	}
+}
+
+// parcels splits every buildable cell into 1–3 residential parcels and gives each
+// community a gross density of 10,000–25,000 residents/km² (densest at cluster centres),
+// spread over its parcels by area. Communities and 街道 are made here too.
+func (g *gen) parcelsAndCommunities() {
+	subIdx := map[string]int{} // (district, tile) → subdistrict; looked up only
+	perDistrict := map[string]int{}
+	perSub := map[int]int{}
+	for _, s := range g.urban {
+		s.district = g.districtOf(s.c)
+		d := g.info[s.district]
+		key := fmt.Sprintf("%s/%d/%d", d.Adcode, s.I/3, s.J/3)
+		si, ok := subIdx[key]
+		if !ok {
+			perDistrict[d.Adcode]++
+			si = len(g.out.Subdistricts)
+			subIdx[key] = si
+			g.out.Subdistricts = append(g.out.Subdistricts, Subdistrict{DistrictAdcode: d.Adcode,
+				Code: fmt.Sprintf("%s%03d", d.Adcode, perDistrict[d.Adcode]), Name: g.names.pick(roadWords, "街道")})
+		}
+		perSub[si]++
+		comm := Community{Subdistrict: si, Code: fmt.Sprintf("%s%03d", g.out.Subdistricts[si].Code, perSub[si]),
+			Name: g.names.pick(placeWords, "社区")}
+		ring := g.lat.rangeRing(s.I*sub, s.J*sub, s.I*sub+sub, s.J*sub+sub, 0)
+		comm.Geom = g.fr.poly(ring)
+		// Parcels of this community.
+		type pc struct {
+			r    orb.Ring
+			area float64
+			code string
+		}
+		var pcs []pc
+		code := "070102"
+		if s.cluster == 3 && s.dn < 0.35 {
+			code = "070103"
+		}
+		for b := 0; b < sub; b++ {
+			for a := 0; a < sub; a++ {
+				i, j := s.I*sub+a, s.J*sub+b
+				kind := s.cells[b*sub+a]
+				if kind != cFree && kind != cPartial {
+					continue
+				}
+				q := g.lat.cellQuad(i, j, i+1, j+1, parcelInset)
+				c := code
+				if unit(g.seed, tagParcels, i, j) < 0.08 {
+					c = "070101"
+				}
+				if kind == cPartial {
+					v0 := float64(s.partial[b*sub+a]) + 0.06
+					if (1-v0)*dist(q[0], q[3]) >= 12 {
+						r := q.sub(0, v0, 1, 1)
+						pcs = append(pcs, pc{r, ringArea(r), c})
+					}
+					continue
+				}
+				u := unit(g.seed, tagParcels, j, -i-1)
+				n := 1
+				switch {
+				case u > 0.8:
+					n = 3
+				case u > 0.35:
+					n = 2
+				}
+				alongU := dist(q[0], q[1]) >= dist(q[0], q[3])
+				for m := 0; m < n; m++ {
+					t0, t1 := float64(m)/float64(n), float64(m+1)/float64(n)
+					var r orb.Ring
+					if alongU {
+						r = q.sub(t0, 0, t1, 1)
+					} else {
+						r = q.sub(0, t0, 1, t1)
+					}
+					pcs = append(pcs, pc{r, ringArea(r), c})
+				}
+			}
+		}
+		total := 0.0
+		for _, p := range pcs {
+			total += p.area
+		}
+		density := 25000 - 15000*math.Min(1, s.dn) + 3000*(unit(g.seed, tagPop, s.I, s.J)-0.5)
+		density = math.Max(10000, math.Min(25000, density))
+		target := density * ringArea(ring) / 1e6
+		target = math.Min(target, 0.06*total) // at most 60,000 residents/km² of parcel
+		pops := apportion(target, pcs, func(p pc) float64 { return p.area }, total)
+		for k, p := range pcs {
+			hh := int(math.Round(float64(pops[k]) / (2.45 + 0.4*unit(g.seed, tagPop, s.I*100+k, s.J))))
+			g.out.Parcels = append(g.out.Parcels, Parcel{LanduseCode: p.code, Population: pops[k], Households: hh, Geom: g.fr.poly(p.r)})
+			comm.Population += pops[k]
+			comm.Households += hh
+		}
+		s.comm = len(g.out.Communities)
+		g.out.Communities = append(g.out.Communities, comm)
+	}
+}
+
+// apportion splits round(total) into integers proportional to weight (largest remainder,
+// ties to the lower index).
+func apportion[T any](total float64, xs []T, weight func(T) float64, sum float64) []int {
+	out := make([]int, len(xs))
+	if sum <= 0 || len(xs) == 0 {
+		return out
+	}
+	n := int(math.Round(total))
+	type rem struct {
+		k int
+		r float64
+	}
+	rs := make([]rem, len(xs))
+	used := 0
+	for k, x := range xs {
+		v := float64(n) * weight(x) / sum
+		out[k] = int(math.Floor(v))
+		used += out[k]
+		rs[k] = rem{k, v - math.Floor(v)}
+	}
+	sort.SliceStable(rs, func(a, b int) bool { return rs[a].r > rs[b].r })
+	for k := 0; k < n-used && k < len(rs); k++ {
+		out[rs[k].k]++
+	}
+	return out
+}
