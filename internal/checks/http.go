@@ -1,0 +1,110 @@
+package checks
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/cityreach/cityreach/internal/problem"
+)
+
+// GeoJSONType is the media type of the geometric results.
+const GeoJSONType = "application/geo+json"
+
+// Handler serves the check routes.
+type Handler struct {
+	Service *Service
+	Log     *slog.Logger
+}
+
+// Mount registers, each with ?city= (required) and ?format=json|geojson:
+//
+//	GET /api/v1/checks/corridors                widths, narrow places, breaks, encroachment
+//	GET /api/v1/checks/control-lines            &date= or &edition=: overlaps of the three control lines
+//	GET /api/v1/checks/growth-boundary/diff     &from=&to= (edition names or dates): added and removed
+//	GET /api/v1/checks/outside-boundary         &date= or &edition=: residential land and facilities outside
+//	GET /api/v1/checks/complete-communities     the complete-community scorecard
+//
+// and the threshold overrides named in Overridable (e.g. &min_width_m=120&tier_m=800).
+func (h Handler) Mount(r *gin.Engine) {
+	g := r.Group("/api/v1/checks")
+	g.GET("/corridors", h.serve("corridors"))
+	g.GET("/control-lines", h.serve("control-lines"))
+	g.GET("/growth-boundary/diff", h.serve("growth-diff"))
+	g.GET("/outside-boundary", h.serve("outside"))
+	g.GET("/complete-communities", h.serve("complete-communities"))
+}
+
+var knownParams = map[string]bool{"city": true, "format": true, "date": true, "edition": true, "from": true, "to": true}
+
+func (h Handler) serve(name string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		q := c.Request.URL.Query()
+		req := Request{Overrides: map[string]string{}}
+		for k, vs := range q {
+			if len(vs) != 1 {
+				problem.Respond(c, h.Log, problem.BadRequest("parameter "+k+" is given more than once").With("parameter", k))
+				return
+			}
+			if !knownParams[k] && !isOverridable(k) {
+				problem.Respond(c, h.Log, problem.BadRequest("unknown parameter "+k).With("parameter", k))
+				return
+			}
+		}
+		req.City, req.Edition, req.Date, req.From, req.To = q.Get("city"), q.Get("edition"), q.Get("date"), q.Get("from"), q.Get("to")
+		for _, k := range Overridable {
+			if q.Has(k) {
+				req.Overrides[k] = q.Get(k)
+			}
+		}
+		format := q.Get("format")
+		if format != "" && format != "json" && format != "geojson" {
+			problem.Respond(c, h.Log, problem.BadRequest("format must be json or geojson").With("parameter", "format"))
+			return
+		}
+		ctx := c.Request.Context()
+		rep, err := h.Service.Run(ctx, name, req)
+		if err != nil {
+			problem.Respond(c, h.Log, err)
+			return
+		}
+		c.Header("Cache-Control", "no-store")
+		if format == "geojson" {
+			b, err := h.Service.Store.GeoJSON(ctx, cityOf(rep).MetricSRID, rep.Features())
+			if err != nil {
+				problem.Respond(c, h.Log, err)
+				return
+			}
+			c.Data(http.StatusOK, GeoJSONType, b)
+			return
+		}
+		c.JSON(http.StatusOK, rep)
+	}
+}
+
+func isOverridable(k string) bool {
+	for _, o := range Overridable {
+		if o == k {
+			return true
+		}
+	}
+	return false
+}
+
+// cityOf returns the city a report is about.
+func cityOf(f Featurer) City {
+	switch r := f.(type) {
+	case *CorridorReport:
+		return r.City
+	case *ControlLinesReport:
+		return r.City
+	case *DiffReport:
+		return r.City
+	case *OutsideReport:
+		return r.City
+	case *ScorecardReport:
+		return r.City
+	}
+	return City{}
+}

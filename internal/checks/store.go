@@ -1,0 +1,185 @@
+package checks
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/twpayne/go-geos"
+
+	"github.com/cityreach/cityreach/internal/problem"
+)
+
+// Store reads the baseline layers of a city from PostGIS and turns metric results back
+// into GeoJSON. It is the only SQL of the checks: every rule runs in Go on Layers.
+type Store struct {
+	Pool *pgxpool.Pool
+}
+
+// City looks up a city by slug; an unknown slug is a 404.
+func (s *Store) City(ctx context.Context, slug string) (City, error) {
+	var c City
+	err := s.Pool.QueryRow(ctx, `SELECT id, slug, name, metric_srid FROM cities WHERE slug = $1`, slug).
+		Scan(&c.ID, &c.Slug, &c.Name, &c.MetricSRID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, problem.NotFound(fmt.Sprintf("no city %q", slug)).With("parameter", "city")
+	}
+	return c, err
+}
+
+// Load reads the layers in need for the city. Geometries are geom_m (metric CRS).
+func (s *Store) Load(ctx context.Context, slug string, need Need) (*Layers, error) {
+	c, err := s.City(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	l := &Layers{City: c}
+	type loader struct {
+		n   Need
+		sql string
+		row func(r pgx.Rows, g *geos.Geom) error
+	}
+	loaders := []loader{
+		{NeedCorridors, `SELECT ST_AsBinary(geom_m), id, name, kind, design_width_m FROM eco_corridors WHERE city_id = $1 ORDER BY id`,
+			func(r pgx.Rows, g *geos.Geom) error {
+				x := Corridor{Geom: g}
+				err := r.Scan(nil, &x.ID, &x.Name, &x.Kind, &x.DesignWidth)
+				l.Corridors = append(l.Corridors, x)
+				return err
+			}},
+		{NeedRedlines, `SELECT ST_AsBinary(geom_m), id, name FROM eco_redlines WHERE city_id = $1 ORDER BY id`,
+			func(r pgx.Rows, g *geos.Geom) error {
+				x := Area{Geom: g}
+				err := r.Scan(nil, &x.ID, &x.Name)
+				l.Redlines = append(l.Redlines, x)
+				return err
+			}},
+		{NeedFarmland, `SELECT ST_AsBinary(geom_m), id, name FROM basic_farmland WHERE city_id = $1 ORDER BY id`,
+			func(r pgx.Rows, g *geos.Geom) error {
+				x := Area{Geom: g}
+				err := r.Scan(nil, &x.ID, &x.Name)
+				l.Farmland = append(l.Farmland, x)
+				return err
+			}},
+		{NeedBoundaries, `SELECT ST_AsBinary(geom_m), id, edition, approved_on, valid_from, valid_to FROM growth_boundaries WHERE city_id = $1 ORDER BY valid_from, id`,
+			func(r pgx.Rows, g *geos.Geom) error {
+				x := Boundary{Geom: g}
+				err := r.Scan(nil, &x.ID, &x.Edition, &x.ApprovedOn, &x.ValidFrom, &x.ValidTo)
+				l.Boundaries = append(l.Boundaries, x)
+				return err
+			}},
+		{NeedResidential, `SELECT ST_AsBinary(geom_m), id, population, households FROM residential_land WHERE city_id = $1 ORDER BY id`,
+			func(r pgx.Rows, g *geos.Geom) error {
+				x := Residential{Geom: g}
+				err := r.Scan(nil, &x.ID, &x.Population, &x.Households)
+				l.Residential = append(l.Residential, x)
+				return err
+			}},
+		{NeedFacilities, `SELECT ST_AsBinary(geom_m), id, category, name, floor_area_m2 FROM facilities WHERE city_id = $1 ORDER BY id`,
+			func(r pgx.Rows, g *geos.Geom) error {
+				x := Facility{Geom: g}
+				err := r.Scan(nil, &x.ID, &x.Category, &x.Name, &x.FloorArea)
+				l.Facilities = append(l.Facilities, x)
+				return err
+			}},
+		{NeedParks, `SELECT ST_AsBinary(geom_m), id, name, park_class, open_status, area_m2 FROM parks WHERE city_id = $1 ORDER BY id`,
+			func(r pgx.Rows, g *geos.Geom) error {
+				x := Park{Geom: g}
+				err := r.Scan(nil, &x.ID, &x.Name, &x.Class, &x.OpenStatus, &x.Area)
+				l.Parks = append(l.Parks, x)
+				return err
+			}},
+		{NeedCommunities, `SELECT ST_AsBinary(geom_m), id, code, name, population, households FROM communities WHERE city_id = $1 ORDER BY id`,
+			func(r pgx.Rows, g *geos.Geom) error {
+				x := Community{Geom: g}
+				err := r.Scan(nil, &x.ID, &x.Code, &x.Name, &x.Population, &x.Households)
+				l.Communities = append(l.Communities, x)
+				return err
+			}},
+	}
+	for _, ld := range loaders {
+		if need&ld.n == 0 {
+			continue
+		}
+		rows, err := s.Pool.Query(ctx, ld.sql, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			wkb, ok := rows.RawValues()[0], true
+			if wkb == nil {
+				ok = false // geom_m NULL: cannot be measured; the constraints make it rare
+			}
+			if !ok {
+				continue
+			}
+			g, err := geos.NewGeomFromWKB(bytes.Clone(wkb))
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("decoding geometry: %w", err)
+			}
+			if err := ld.row(rows, g); err != nil {
+				rows.Close()
+				return nil, err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// GeoJSON writes feats as a FeatureCollection in EPSG:4326. PostGIS transforms the metric
+// geometries back (one round trip for the whole list) with 7 decimals (≈ 1 cm).
+func (s *Store) GeoJSON(ctx context.Context, srid int, feats []Feature) ([]byte, error) {
+	wkbs := make([][]byte, len(feats))
+	for i, f := range feats {
+		wkbs[i] = f.Geom.ToWKB()
+	}
+	geoms := make([]json.RawMessage, 0, len(feats))
+	if len(feats) > 0 {
+		rows, err := s.Pool.Query(ctx, `SELECT ST_AsGeoJSON(ST_Transform(ST_SetSRID(ST_GeomFromWKB(w), $1), 4326), 7)
+			FROM unnest($2::bytea[]) WITH ORDINALITY AS t(w, n) ORDER BY n`, srid, wkbs)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var g string
+			if err := rows.Scan(&g); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			geoms = append(geoms, json.RawMessage(g))
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	type feature struct {
+		Type       string          `json:"type"`
+		Geometry   json.RawMessage `json:"geometry"`
+		Properties map[string]any  `json:"properties"`
+	}
+	fc := struct {
+		Type     string    `json:"type"`
+		Features []feature `json:"features"`
+	}{Type: "FeatureCollection", Features: make([]feature, len(feats))}
+	for i, f := range feats {
+		fc.Features[i] = feature{Type: "Feature", Geometry: geoms[i], Properties: f.Props}
+	}
+	return json.Marshal(fc)
+}
+
+// today is the date used when no date or edition is asked for.
+func today() time.Time {
+	y, m, d := time.Now().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
