@@ -3,7 +3,6 @@ package coverage
 import (
 	"context"
 	"math"
-	"os"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -12,28 +11,12 @@ import (
 	"github.com/cityreach/cityreach/internal/testdb"
 )
 
-// newDB returns a migrated test database that also has this package's tables. While the
-// migrations numbered before 0007 are still being written, 0007 is kept beside them as
-// .staged (a gap in numbering would break every other package's tests) and applied here.
+// newDB returns a migrated test database (migration 0007 holds this package's tables).
 func newDB(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	db := testdb.New(t)
 	if db == nil {
 		return nil
-	}
-	ctx := context.Background()
-	var ok bool
-	if err := db.Pool.QueryRow(ctx, `SELECT to_regclass('coverage_runs') IS NOT NULL`).Scan(&ok); err != nil {
-		t.Fatal(err)
-	}
-	if !ok {
-		sql, err := os.ReadFile("../../migrations/0007_coverage.up.sql.staged")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.Pool.Exec(ctx, string(sql)); err != nil {
-			t.Fatal(err)
-		}
 	}
 	return db.Pool
 }

@@ -1,0 +1,490 @@
+package tiles
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cityreach/cityreach/internal/layers"
+)
+
+// DefaultLimit is the per-tile, per-layer feature limit when the client sets none; a
+// client's limit= may only lower it.
+const DefaultLimit = 50000
+
+// Options configure a Service.
+type Options struct {
+	// CacheBytes bounds the tile cache; 0 disables it (every request renders).
+	CacheBytes int64
+	// Eventual, when true, serves cache hits without first confirming that every
+	// committed edit has been processed: a hit may then be stale for the few milliseconds
+	// a notification takes to arrive. The default (false) confirms with one shared NOTIFY
+	// round trip per batch of concurrent hits, so a request never sees a tile older than
+	// the last edit committed before it arrived.
+	Eventual bool
+	// SyncTimeout bounds that confirmation; past it the request renders from the database.
+	SyncTimeout time.Duration
+	Logger      *slog.Logger
+}
+
+// OptionsFromEnv reads CITYREACH_TILE_CACHE_MB (default 128; 0 disables the cache) and
+// CITYREACH_TILE_CONSISTENCY (strict, the default, or eventual).
+func OptionsFromEnv(getenv func(string) string, log *slog.Logger) (Options, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	o := Options{CacheBytes: 128 << 20, Logger: log}
+	if v := getenv("CITYREACH_TILE_CACHE_MB"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 || n > 1<<20 {
+			return o, fmt.Errorf("CITYREACH_TILE_CACHE_MB=%q: want a whole number of megabytes, 0 to disable the cache", v)
+		}
+		o.CacheBytes = n << 20
+	}
+	switch v := getenv("CITYREACH_TILE_CONSISTENCY"); v {
+	case "", "strict":
+	case "eventual":
+		o.Eventual = true
+	default:
+		return o, fmt.Errorf("CITYREACH_TILE_CONSISTENCY=%q: want strict or eventual", v)
+	}
+	return o, nil
+}
+
+// Service renders and caches tiles. Build it with New, add extra sources with Register,
+// then Start it; Close stops the listener.
+type Service struct {
+	db      DB
+	connect func(ctx context.Context) (*pgx.Conn, error)
+	opts    Options
+	log     *slog.Logger
+
+	sources map[string]Source
+	order   []string
+	deps    map[string][]depOf // notified layer → sources that depend on it
+
+	cache  *cache
+	listen *listener
+	flight flights
+
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+type depOf struct {
+	source  string
+	marginM float64
+}
+
+// New returns a Service drawing every layer of reg from pool.
+func New(pool *pgxpool.Pool, reg *layers.Registry, o Options) *Service {
+	cfg := pool.Config().ConnConfig
+	connect := func(ctx context.Context) (*pgx.Conn, error) {
+		c := cfg.Copy()
+		c.RuntimeParams["application_name"] = "cityreach-tiles-listener"
+		return pgx.ConnectConfig(ctx, c)
+	}
+	return newService(pool, connect, reg, o)
+}
+
+func newService(db DB, connect func(ctx context.Context) (*pgx.Conn, error), reg *layers.Registry, o Options) *Service {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.SyncTimeout <= 0 {
+		o.SyncTimeout = 2 * time.Second
+	}
+	s := &Service{db: db, connect: connect, opts: o, log: o.Logger, sources: map[string]Source{}, deps: map[string][]depOf{}}
+	for _, l := range reg.All() {
+		_ = s.Register(TableSource(l))
+	}
+	if o.CacheBytes > 0 {
+		s.cache = newCache(o.CacheBytes)
+	}
+	return s
+}
+
+// Register adds a source, such as an indicator layer. Call it before Start.
+func (s *Service) Register(src Source) error {
+	n := src.Name()
+	if !validName(n) {
+		return fmt.Errorf("tiles: source name %q must be lower-case letters, digits and _", n)
+	}
+	if _, dup := s.sources[n]; dup {
+		return fmt.Errorf("tiles: source %q registered twice", n)
+	}
+	s.sources[n] = src
+	s.order = append(s.order, n)
+	for _, d := range src.DependsOn() {
+		s.deps[d.Layer] = append(s.deps[d.Layer], depOf{source: n, marginM: d.MarginM})
+	}
+	return nil
+}
+
+// Source returns the source called name, or nil.
+func (s *Service) Source(name string) Source { return s.sources[name] }
+
+// Sources returns every source in registration order.
+func (s *Service) Sources() []Source {
+	out := make([]Source, len(s.order))
+	for i, n := range s.order {
+		out[i] = s.sources[n]
+	}
+	return out
+}
+
+// Start checks that every table layer has its geom_3857 column (sources without it are
+// withdrawn, with a warning) and starts the cache listener.
+func (s *Service) Start(ctx context.Context) error {
+	var tables []string
+	for _, src := range s.sources {
+		if _, ok := src.(tableSource); ok {
+			tables = append(tables, src.Name())
+		}
+	}
+	have, err := hasGeom3857(ctx, s.db, tables)
+	if err != nil {
+		return fmt.Errorf("tiles: %w", err)
+	}
+	for _, t := range tables {
+		if !have[t] {
+			s.log.Warn("layer has no geom_3857 column (migration 0006 not applied?); it is not served as tiles", "layer", t)
+			delete(s.sources, t)
+		}
+	}
+	order := s.order[:0]
+	for _, n := range s.order {
+		if s.sources[n] != nil {
+			order = append(order, n)
+		}
+	}
+	s.order = order
+	if s.cache == nil {
+		return nil
+	}
+	lctx, cancel := context.WithCancel(context.Background())
+	s.cancel, s.done = cancel, make(chan struct{})
+	s.listen = newListener(s.db, s.connect, s.notified, s.cache.reset, s.log)
+	go func() { defer close(s.done); s.listen.run(lctx) }()
+	return nil
+}
+
+// Close stops the listener.
+func (s *Service) Close() {
+	if s.cancel != nil {
+		s.cancel()
+		<-s.done
+	}
+}
+
+// Stats returns the cache counters (zero when the cache is disabled).
+func (s *Service) Stats() Stats {
+	if s.cache == nil {
+		return Stats{}
+	}
+	return s.cache.stats()
+}
+
+// notice is the payload of a cityreach_tiles notification.
+type notice struct {
+	Layer string       `json:"layer"`
+	Boxes [][4]float64 `json:"boxes"`
+	All   bool         `json:"all"`
+}
+
+// notified evicts the tiles an edit touched: for every source depending on the layer,
+// the tiles whose buffered envelope meets an old or new box, grown by the dependency's margin.
+func (s *Service) notified(payload string) {
+	var n notice
+	if err := json.Unmarshal([]byte(payload), &n); err != nil || n.Layer == "" {
+		// Cannot tell what changed: be safe.
+		s.log.Warn("unreadable tile notification; dropping the whole cache", "payload", payload)
+		s.cache.reset()
+		return
+	}
+	boxes := map[string][]Box{}
+	all := map[string]bool{}
+	for _, d := range s.deps[n.Layer] {
+		if n.All {
+			all[d.source] = true
+			continue
+		}
+		for _, b := range n.Boxes {
+			boxes[d.source] = append(boxes[d.source], grow(LonLatBoxTo3857(Box{b[0], b[1], b[2], b[3]}), b, d.marginM))
+		}
+	}
+	k := s.cache.invalidate(boxes, all)
+	s.log.Debug("tiles invalidated", "layer", n.Layer, "boxes", len(n.Boxes), "all", n.All, "evicted", k)
+}
+
+// grow widens a 3857 box by m ground metres (plus 1 m against rounding). Web Mercator
+// stretches distances by 1/cos(latitude); the larger stretch of the box's edges is used.
+func grow(b Box, ll [4]float64, m float64) Box {
+	lat := math.Min(math.Max(math.Abs(ll[1]), math.Abs(ll[3])), maxMercLat)
+	d := (m+1)/math.Cos(lat*math.Pi/180) + 1e-6*math.Max(math.Abs(b.MaxX), math.Abs(b.MaxY))
+	return Box{b.MinX - d, b.MinY - d, b.MaxX + d, b.MaxY + d}
+}
+
+// TileRequest is a validated request for one tile of one or more sources.
+type TileRequest struct {
+	Sources    []string
+	Tile       Tile
+	Properties []string // nil: each source's default fields
+	Limit      int
+	City       string // "", an id or a slug
+}
+
+func (r TileRequest) key() string {
+	var b strings.Builder
+	b.WriteString(strings.Join(r.Sources, ","))
+	fmt.Fprintf(&b, "/%d/%d/%d?l=%d&c=%s", r.Tile.Z, r.Tile.X, r.Tile.Y, r.Limit, r.City)
+	if r.Properties != nil {
+		b.WriteString("&p=" + strings.Join(r.Properties, ","))
+	}
+	return b.String()
+}
+
+// CacheStatus says where a tile came from, for the X-Cache header.
+type CacheStatus string
+
+// The cache statuses.
+const (
+	Hit    CacheStatus = "hit"
+	Miss   CacheStatus = "miss"
+	Bypass CacheStatus = "bypass" // cache disabled or its freshness could not be confirmed
+)
+
+// Result is a served tile. Gzip holds the gzipped MVT when Raw is nil (cached tiles are
+// stored compressed once); Empty tiles have neither.
+type Result struct {
+	Raw, Gzip []byte
+	Empty     bool
+	ETag      string // quoted strong ETag of the uncompressed bytes
+	Status    CacheStatus
+}
+
+// Body returns the tile in the encoding asked for.
+func (r *Result) Body(gz bool) ([]byte, error) {
+	switch {
+	case r.Empty:
+		return nil, nil
+	case gz && r.Gzip != nil:
+		return r.Gzip, nil
+	case gz:
+		return gzipBytes(r.Raw, gzip.BestSpeed), nil
+	case r.Raw != nil:
+		return r.Raw, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(r.Gzip))
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	_, err = out.ReadFrom(zr)
+	return out.Bytes(), err
+}
+
+// Tile returns the tile for r from the cache or the database.
+func (s *Service) Tile(ctx context.Context, r TileRequest) (*Result, error) {
+	if s.cache == nil {
+		raw, err := s.Render(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		return &Result{Raw: raw, Empty: len(raw) == 0, ETag: etag(raw), Status: Bypass}, nil
+	}
+	arrived := time.Now()
+	key := r.key()
+	usable := s.listen.live.Load()
+	if usable && !s.opts.Eventual {
+		sctx, cancel := context.WithTimeout(ctx, s.opts.SyncTimeout)
+		err := s.listen.sync(sctx)
+		cancel()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		usable = err == nil
+	}
+	if usable {
+		if e := s.cache.get(key); e != nil {
+			return &Result{Gzip: e.gz, Empty: e.gz == nil, ETag: e.etag, Status: Hit}, nil
+		}
+	}
+	if !usable {
+		raw, err := s.Render(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		return &Result{Raw: raw, Empty: len(raw) == 0, ETag: etag(raw), Status: Bypass}, nil
+	}
+	e, err := s.flight.do(ctx, key, arrived, func() (*entry, error) { return s.renderAndStore(ctx, key, r) })
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Gzip: e.gz, Empty: e.gz == nil, ETag: e.etag, Status: Miss}, nil
+}
+
+func (s *Service) renderAndStore(ctx context.Context, key string, r TileRequest) (*entry, error) {
+	snap := s.cache.snapshot(r.Sources)
+	raw, err := s.Render(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	e := &entry{key: key, sources: r.Sources, env: r.Tile.Envelope(float64(Buffer) / Extent), rawLen: len(raw), etag: etag(raw)}
+	if len(raw) > 0 {
+		e.gz = gzipBytes(raw, gzip.DefaultCompression)
+	}
+	s.cache.put(e, snap)
+	return e, nil
+}
+
+// Render runs the tile query: one ST_AsMVT layer per source, concatenated (a valid MVT).
+// An empty result (no features in any layer) is a zero-length slice.
+func (s *Service) Render(ctx context.Context, r TileRequest) ([]byte, error) {
+	sql, args, err := s.tileSQL(r)
+	if err != nil {
+		return nil, err
+	}
+	var b []byte
+	if err := s.db.QueryRow(ctx, sql, args...).Scan(&b); err != nil {
+		return nil, fmt.Errorf("tile %s of %s: %w", r.Tile, strings.Join(r.Sources, ","), err)
+	}
+	return b, nil
+}
+
+func (s *Service) tileSQL(r TileRequest) (string, []any, error) {
+	a := newArgs(r.Tile, r.Limit, r.City)
+	parts := make([]string, 0, len(r.Sources))
+	for _, name := range r.Sources {
+		src := s.sources[name]
+		if src == nil {
+			return "", nil, fmt.Errorf("tiles: unknown source %q", name)
+		}
+		inf := src.Info()
+		q, err := src.Query(Request{Tile: r.Tile, Properties: propsFor(&inf, r.Properties)}, a)
+		if err != nil {
+			return "", nil, err
+		}
+		id := ""
+		if inf.IDColumn != "" {
+			id = ", " + a.Add(inf.IDColumn) + "::text"
+		}
+		parts = append(parts, fmt.Sprintf("coalesce((SELECT ST_AsMVT(q, %s::text, %d, 'geom'%s) FROM (%s) q WHERE q.geom IS NOT NULL), ''::bytea)",
+			a.Add(name), Extent, id, q))
+	}
+	return "SELECT " + strings.Join(parts, " || "), a.Values(), nil
+}
+
+// propsFor picks the requested properties that inf has (a composite request names the
+// union), or inf's default fields when none were requested.
+func propsFor(inf *Info, req []string) []string {
+	out := []string{}
+	if req == nil {
+		for _, f := range inf.Fields {
+			if f.Default {
+				out = append(out, f.Name)
+			}
+		}
+		return out
+	}
+	for _, p := range req {
+		if inf.Field(p) != nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Bounds is the union of the sources' data extents in EPSG:4326; ok is false when none has data.
+func (s *Service) Bounds(ctx context.Context, names []string, city string) (Box, bool, error) {
+	var u Box
+	found := false
+	for _, n := range names {
+		b, ok, err := s.sources[n].Bounds(ctx, s.db, newArgs(Tile{}, 0, city))
+		if err != nil {
+			return Box{}, false, err
+		}
+		if !ok {
+			continue
+		}
+		if !found {
+			u, found = b, true
+			continue
+		}
+		u = Box{math.Min(u.MinX, b.MinX), math.Min(u.MinY, b.MinY), math.Max(u.MaxX, b.MaxX), math.Max(u.MaxY, b.MaxY)}
+	}
+	return u, found, nil
+}
+
+func etag(raw []byte) string {
+	h := sha256.Sum256(raw)
+	return `"` + hex.EncodeToString(h[:12]) + `"`
+}
+
+func gzipBytes(raw []byte, level int) []byte {
+	var b bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&b, level)
+	_, _ = w.Write(raw)
+	_ = w.Close()
+	return b.Bytes()
+}
+
+// flights lets concurrent misses of one tile share one render. A request joins a render
+// only if that render started after the request arrived, so it never receives a tile
+// older than an edit committed before it asked.
+type flights struct {
+	mu sync.Mutex
+	m  map[string]*flight
+}
+
+type flight struct {
+	started time.Time
+	done    chan struct{}
+	e       *entry
+	err     error
+}
+
+func (f *flights) do(ctx context.Context, key string, arrived time.Time, fn func() (*entry, error)) (*entry, error) {
+	f.mu.Lock()
+	if f.m == nil {
+		f.m = map[string]*flight{}
+	}
+	if c := f.m[key]; c != nil && c.started.After(arrived) {
+		f.mu.Unlock()
+		select {
+		case <-c.done:
+			if c.err == nil {
+				return c.e, nil
+			}
+			// The leader failed, perhaps only because its client left: render ourselves.
+			return fn()
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	c := &flight{started: time.Now(), done: make(chan struct{})}
+	f.m[key] = c
+	f.mu.Unlock()
+	c.e, c.err = fn()
+	close(c.done)
+	f.mu.Lock()
+	if f.m[key] == c {
+		delete(f.m, key)
+	}
+	f.mu.Unlock()
+	return c.e, c.err
+}

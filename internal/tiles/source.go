@@ -1,0 +1,175 @@
+package tiles
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// DB is the part of a pgx pool the tiles package queries through. Handlers never see it.
+type DB interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// Field is one attribute carried by a source's tiles, with its TileJSON type: "String",
+// "Number" or "Boolean".
+type Field struct {
+	Name        string
+	Type        string
+	Description string
+	// Default fields are sent when the client names no properties=; the others only on request.
+	Default bool
+}
+
+// Info describes a source for TileJSON and for validating a request's properties.
+type Info struct {
+	Title    string
+	GeomType string // Point, LineString, MultiPolygon, …
+	Fields   []Field
+	MinZoom  int
+	MaxZoom  int
+	// IDColumn names the integer column used as the MVT feature id, "" for none.
+	IDColumn string
+}
+
+// Field returns the field called name, or nil: the allow-list of properties=.
+func (i *Info) Field(name string) *Field {
+	for k := range i.Fields {
+		if i.Fields[k].Name == name {
+			return &i.Fields[k]
+		}
+	}
+	return nil
+}
+
+// Dependency says that a source's tiles change when Layer changes: any notified box of
+// Layer, grown by MarginM metres, invalidates the source's tiles that it meets. A table
+// source depends on itself with no margin; an indicator such as the park coverage gap
+// depends on parks, entrances and the network with the walking reach as margin.
+type Dependency struct {
+	Layer   string
+	MarginM float64
+}
+
+// Request is one source's part of a tile request, validated and normalised.
+type Request struct {
+	Tile Tile
+	// Properties are the fields to send, in order; every name has been checked against
+	// the source's Info.Fields.
+	Properties []string
+}
+
+// Source is anything that can be drawn as one MVT layer. The table layers of the registry
+// are Sources; indicator layers register their own with Service.Register.
+type Source interface {
+	// Name is the MVT layer name and the URL name: lower-case letters, digits and _.
+	Name() string
+	Info() Info
+	// Query returns a SELECT whose rows are this source's features in r.Tile: a column
+	// "geom" holding ST_AsMVTGeom(<3857 geometry>, a.Envelope(), Extent, Buffer, true),
+	// the IDColumn if any, and one column per r.Properties name. Every value must be a bind
+	// parameter from a (a.Add, a.Envelope, a.Limit, a.City …); identifiers must come from
+	// an allow-list and be quoted with pgx.Identifier.
+	Query(r Request, a *Args) (string, error)
+	// Bounds is the extent of the data in EPSG:4326 (of city, when a.City() is not ""),
+	// ok false when there is none.
+	Bounds(ctx context.Context, db DB, a *Args) (b Box, ok bool, err error)
+	// DependsOn lists the layers whose edits change this source's tiles.
+	DependsOn() []Dependency
+}
+
+// Args collects bind parameters. Each tile value is added the first time a source uses
+// it, and then shared by every source of a composite tile; a parameter nobody references
+// would leave PostgreSQL unable to type it.
+type Args struct {
+	vals  []any
+	tile  Tile
+	limit int
+	city  string
+	memo  map[string]string
+}
+
+// newArgs starts the parameter list of one tile query. city is "" (every city), a
+// positive integer id or a slug; it has been validated by the caller.
+func newArgs(t Tile, limit int, city string) *Args {
+	return &Args{tile: t, limit: limit, city: city, memo: map[string]string{}}
+}
+
+// Add appends v and returns its placeholder ($n).
+func (a *Args) Add(v any) string {
+	a.vals = append(a.vals, v)
+	return "$" + strconv.Itoa(len(a.vals))
+}
+
+// once adds v under key the first time and returns the same placeholder afterwards.
+func (a *Args) once(key string, v any) string {
+	if p, ok := a.memo[key]; ok {
+		return p
+	}
+	p := a.Add(v)
+	a.memo[key] = p
+	return p
+}
+
+// Values are the bind parameters in order.
+func (a *Args) Values() []any { return a.vals }
+
+// Tile is the tile being rendered.
+func (a *Args) Tile() Tile { return a.tile }
+
+func (a *Args) zxy() (string, string, string) {
+	return a.once("z", a.tile.Z), a.once("x", a.tile.X), a.once("y", a.tile.Y)
+}
+
+// Envelope is the SQL of the tile's EPSG:3857 envelope.
+func (a *Args) Envelope() string {
+	z, x, y := a.zxy()
+	return fmt.Sprintf("ST_TileEnvelope(%s::int, %s::int, %s::int)", z, x, y)
+}
+
+// BufferedEnvelope is the envelope grown by the clip buffer: the search box of the tile.
+func (a *Args) BufferedEnvelope() string {
+	z, x, y := a.zxy()
+	m := a.once("margin", float64(Buffer)/Extent)
+	return fmt.Sprintf("ST_TileEnvelope(%s::int, %s::int, %s::int, margin => %s::float8)", z, x, y, m)
+}
+
+// Limit is the placeholder of the per-tile feature limit.
+func (a *Args) Limit() string { return a.once("limit", a.limit) + "::int" }
+
+// ScreenPixel is one screen pixel of a 256-pixel tile, in EPSG:3857 metres.
+func (a *Args) ScreenPixel() string {
+	return a.once("px", 2*earthHalf/float64(int(1)<<a.tile.Z)/256) + "::float8"
+}
+
+// Tolerance is one tile unit in EPSG:3857 metres, the simplification tolerance.
+func (a *Args) Tolerance() string { return a.once("tol", PixelSize(a.tile.Z)) + "::float8" }
+
+// City is an SQL expression for the requested city id, "" when every city is requested.
+func (a *Args) City() string {
+	if a.city == "" {
+		return ""
+	}
+	if id, err := strconv.ParseInt(a.city, 10, 64); err == nil {
+		return a.once("city", id) + "::int"
+	}
+	return fmt.Sprintf("(SELECT id FROM cities WHERE slug = %s::text)", a.once("city", a.city))
+}
+
+// validName is the shape of a source name; the registry's table names all match it.
+func validName(s string) bool {
+	if s == "" || len(s) > 63 {
+		return false
+	}
+	for i, r := range s {
+		if !(r >= 'a' && r <= 'z' || r == '_' || (i > 0 && r >= '0' && r <= '9')) {
+			return false
+		}
+	}
+	return true
+}

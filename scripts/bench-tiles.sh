@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Vector-tile load benchmark (issue 9): drives a running cityreach server with wrk over a
+# fixed list of tiles at z12, z14 and z16, cold (cache disabled, CITYREACH_TILE_CACHE_MB=0)
+# and warm (cache filled first), at 4, 16 and 64 connections, and writes requests/s, p50,
+# p99 and bytes per tile to $BENCH_OUT/tiles.md.
+#
+# Data: BENCH_DATABASE_URL names a migrated database that already holds a city (e.g. after
+# `cityreach seed baotou`); without it a scratch database (BENCH_DB, default
+# cityreach_bench_tiles) is filled with a synthetic dense city: ~75,000 parcels of ~60 m
+# in a 20 × 16 km block of Baotou, ~37,000 street segments and 5,000 facilities.
+#
+# Environment: DATABASE_URL (admin connection; provisioned by make bench), BENCH_OUT,
+# BENCH_SECONDS (per run, default 10), BENCH_LAYERS (default "residential_land network_edges"),
+# BENCH_CONNS (default "4 16 64"), BENCH_PORT (default 18089).
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+cd "$here/.."
+command -v wrk >/dev/null || apt_install wrk
+command -v psql >/dev/null || die "psql is needed"
+out=${BENCH_OUT:-bench-results/tiles-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$out"
+secs=${BENCH_SECONDS:-10}
+port=${BENCH_PORT:-18089}
+conns=${BENCH_CONNS:-4 16 64}
+layers=${BENCH_LAYERS:-residential_land network_edges}
+admin=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+
+go build -o "$out/cityreach" ./cmd/cityreach
+
+if [ -n "${BENCH_DATABASE_URL:-}" ]; then
+  db=$BENCH_DATABASE_URL
+else
+  name=${BENCH_DB:-cityreach_bench_tiles}
+  db=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/"+sys.argv[2])))' "$admin" "$name")
+  if ! psql "$db" -Atqc "SELECT 1 FROM residential_land LIMIT 1" 2>/dev/null | grep -q 1; then
+    log "building the synthetic city in $name"
+    psql "$admin" -qc "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name"
+    DATABASE_URL=$db "$out/cityreach" migrate up >&2
+    psql "$db" -v ON_ERROR_STOP=1 -q <<'SQL'
+SET cityreach.bulk_load = 'on';
+INSERT INTO cities (slug, name, adcode, metric_srid, synthetic) VALUES ('bench', 'Bench city', '150200', 4546, true);
+-- Parcels: a 300 × 250 grid of cells 0.0008° × 0.0006° (about 68 × 67 m); each parcel
+-- fills 85 % of its cell as a heptagon with jittered corners (deterministic: setseed).
+SELECT setseed(0.42);
+INSERT INTO residential_land (city_id, population, households, synthetic, data_source, geom)
+SELECT 1, 120, 40, true, 'bench', ST_SetSRID(ST_Multi(ST_MakePolygon(ST_MakeLine(ARRAY[
+    ST_MakePoint(x0, y0), ST_MakePoint(x0 + w * 0.5, y0 - h * 0.03 * random()),
+    ST_MakePoint(x0 + w, y0), ST_MakePoint(x0 + w + w * 0.03 * random(), y0 + h * 0.5),
+    ST_MakePoint(x0 + w, y0 + h), ST_MakePoint(x0, y0 + h),
+    ST_MakePoint(x0 - w * 0.03 * random(), y0 + h * 0.5), ST_MakePoint(x0, y0)]))), 4326)
+FROM (SELECT 109.75 + i * 0.0008 + 0.00006 AS x0, 40.55 + j * 0.0006 + 0.000045 AS y0,
+             0.00068 AS w, 0.00051 AS h
+      FROM generate_series(0, 299) i, generate_series(0, 249) j) c;
+-- Streets between every second row and column of cells, one edge per block side.
+INSERT INTO network_edges (city_id, highway, name, synthetic, data_source, geom)
+SELECT 1, CASE WHEN i % 10 = 0 THEN 'primary' ELSE 'residential' END, 'Street ' || i, true, 'bench',
+       ST_SetSRID(ST_MakeLine(ST_MakePoint(109.75 + i * 0.0016, 40.55 + j * 0.0012), ST_MakePoint(109.75 + i * 0.0016, 40.55 + (j + 1) * 0.0012)), 4326)
+FROM generate_series(0, 149) i, generate_series(0, 124) j
+UNION ALL
+SELECT 1, CASE WHEN j % 10 = 0 THEN 'primary' ELSE 'residential' END, 'Road ' || j, true, 'bench',
+       ST_SetSRID(ST_MakeLine(ST_MakePoint(109.75 + i * 0.0016, 40.55 + j * 0.0012), ST_MakePoint(109.75 + (i + 1) * 0.0016, 40.55 + j * 0.0012)), 4326)
+FROM generate_series(0, 149) i, generate_series(0, 124) j;
+INSERT INTO facilities (city_id, category, name, synthetic, data_source, geom)
+SELECT 1, (ARRAY['clinic','kindergarten','supermarket','pharmacy'])[1 + g % 4], 'Facility ' || g, true, 'bench',
+       ST_SetSRID(ST_MakePoint(109.75 + random() * 0.24, 40.55 + random() * 0.15), 4326)
+FROM generate_series(1, 5000) g;
+VACUUM ANALYZE residential_land; VACUUM ANALYZE network_edges; VACUUM ANALYZE facilities;
+SQL
+  fi
+fi
+psql "$db" -Atqc "SELECT 'data: ' || (SELECT count(*) FROM residential_land) || ' parcels, ' || (SELECT count(*) FROM network_edges) || ' edges'" >&2
+
+# The fixed tile list: every tile over the parcels' extent at z12 and z14; at z16 every
+# 4th tile of every 4th row (about 1/16 of them) keeps the list's warm-up short.
+tiles_for() { # zoom step
+  psql "$db" -Atq -v z="$1" -v s="$2" <<'SQL'
+WITH e AS (SELECT ST_Transform(ST_SetSRID(ST_Extent(geom)::geometry, 4326), 3857) AS g FROM residential_land),
+     k AS (SELECT 2 * 20037508.342789244 / 2 ^ :z AS size),
+     r AS (SELECT floor((ST_XMin(g) + 20037508.342789244) / size)::int AS x0, floor((ST_XMax(g) + 20037508.342789244) / size)::int AS x1,
+                  floor((20037508.342789244 - ST_YMax(g)) / size)::int AS y0, floor((20037508.342789244 - ST_YMin(g)) / size)::int AS y1 FROM e, k)
+SELECT :z || '/' || x || '/' || y FROM r, generate_series(x0, x1) x, generate_series(y0, y1) y
+WHERE (x - x0) % :s = 0 AND (y - y0) % :s = 0 ORDER BY x, y
+SQL
+}
+tiles_for 12 1 >"$out/tiles-z12.txt"
+tiles_for 14 1 >"$out/tiles-z14.txt"
+tiles_for 16 4 >"$out/tiles-z16.txt"
+
+cat >"$out/tiles.lua" <<'LUA'
+-- Cycles through the paths in $TILE_LIST, one per request, as a map client would.
+local paths, i = {}, 0
+for line in io.lines(os.getenv("TILE_LIST")) do paths[#paths + 1] = line end
+request = function()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i], { ["Accept-Encoding"] = "gzip" })
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %.1f %.2f %.2f %d %d\n", summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout, summary.requests))
+end
+LUA
+
+server_pid=""
+start_server() { # cache_mb consistency
+  stop_server
+  DATABASE_URL=$db CITYREACH_LISTEN=127.0.0.1:$port CITYREACH_LOG_LEVEL=warn CITYREACH_TILE_CACHE_MB=$1 \
+    CITYREACH_TILE_CONSISTENCY=$2 CITYREACH_DB_MAX_CONNS=${BENCH_DB_CONNS:-8} "$out/cityreach" serve >>"$out/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && return; sleep 0.1; done
+  die "server did not start (see $out/server.log)"
+}
+stop_server() { if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=""; fi; }
+trap stop_server EXIT
+
+paths() { sed "s|^|/tiles/$1/|; s|$|.mvt|" "$out/tiles-z$2.txt" >"$out/paths-$1-z$2.txt"; echo "$out/paths-$1-z$2.txt"; }
+
+# bytes per tile: mean over the list of non-empty tiles, gzip-encoded and raw.
+tile_bytes() { # pathfile
+  local gz=0 raw=0 n=0 e=0 g r
+  while read -r p; do
+    g=$(curl -s -o /dev/null -w '%{size_download} %{http_code}' -H 'Accept-Encoding: gzip' "http://127.0.0.1:$port$p")
+    [ "${g#* }" = 204 ] && { e=$((e + 1)); continue; }
+    r=$(curl -s -o /dev/null -w '%{size_download}' "http://127.0.0.1:$port$p")
+    gz=$((gz + ${g% *})); raw=$((raw + r)); n=$((n + 1))
+  done <"$1"
+  [ $n -gt 0 ] && echo "$((raw / n)) $((gz / n)) $n $e" || echo "0 0 0 $e"
+}
+
+report=$out/tiles.md
+{
+  echo "| layer | zoom | tiles | mode | conns | req/s | p50 ms | p99 ms | errors | raw B/tile | gzip B/tile | load avg |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+} >"$report"
+run() { # label layer zoom pathfile
+  for c in $conns; do
+    local res
+    res=$(TILE_LIST=$4 wrk -t "$(( c < 2 ? 1 : 2 ))" -c "$c" -d "${secs}s" --timeout 10s -s "$out/tiles.lua" "http://127.0.0.1:$port" | grep '^RESULT' | cut -d' ' -f2-)
+    read -r rps p50 p99 errs _ <<<"$res"
+    # The 1-minute load average after the run: other work on the box skews the numbers.
+    echo "| $2 | $3 | $(wc -l <"$4") | $1 | $c | $rps | $p50 | $p99 | $errs | ${sizes[$2$3]} | $(cut -d' ' -f1 /proc/loadavg) |" | tee -a "$report" >&2
+  done
+}
+
+declare -A sizes
+log "cold: cache disabled"
+start_server 0 strict
+for l in $layers; do for z in 12 14 16; do
+  p=$(paths "$l" "$z"); read -r raw gz n e <<<"$(tile_bytes "$p")"; sizes[$l$z]="$raw | $gz"
+  log "$l z$z: $n tiles with data, $e empty; mean $raw B raw, $gz B gzip"
+  run cold "$l" "$z" "$p"
+done; done
+for mode in strict eventual; do
+  log "warm: cache 512 MB, consistency $mode"
+  start_server 512 "$mode"
+  for l in $layers; do for z in 12 14 16; do
+    p=$(paths "$l" "$z")
+    TILE_LIST=$p wrk -t 1 -c 4 -d 2s -s "$out/tiles.lua" "http://127.0.0.1:$port" >/dev/null # fill the cache
+    while read -r q; do curl -s -o /dev/null -H 'Accept-Encoding: gzip' "http://127.0.0.1:$port$q"; done <"$p"
+    run "warm-$mode" "$l" "$z" "$p"
+  done; done
+done
+stop_server
+log "results in $report"
