@@ -1,0 +1,208 @@
+package walk
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/cityreach/cityreach/internal/problem"
+)
+
+// Handler serves the walking-network endpoints.
+type Handler struct {
+	Svc *Service
+	Log *slog.Logger
+}
+
+// Mount registers
+//
+//	GET /api/v1/isochrones?lon=&lat=&minutes=5,10,15[&distances=][&speed=][&city=][&segments=true]
+//	GET /api/v1/indicators/living-circle?city=&level=&share=&target=&reach=code:m,…
+//	GET /api/v1/indicators/living-circle/communities.geojson?city=&share=&reach=
+//	GET /api/v1/walk/network?city=
+func (h Handler) Mount(r *gin.Engine) {
+	r.GET("/api/v1/isochrones", h.isochrones)
+	r.GET("/api/v1/indicators/living-circle", h.livingCircle)
+	r.GET("/api/v1/indicators/living-circle/communities.geojson", h.communities)
+	r.GET("/api/v1/walk/network", h.network)
+}
+
+func floatParam(c *gin.Context, name string, required bool) (float64, error) {
+	v := c.Query(name)
+	if v == "" {
+		if required {
+			return 0, problem.BadRequest(name+" is required").With("parameter", name)
+		}
+		return 0, nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return 0, problem.BadRequest(fmt.Sprintf("%s must be a number, not %q", name, v)).With("parameter", name)
+	}
+	return f, nil
+}
+
+func boolParam(c *gin.Context, name string) (bool, error) {
+	v := c.Query(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, problem.BadRequest(fmt.Sprintf("%s must be true or false, not %q", name, v)).With("parameter", name)
+	}
+	return b, nil
+}
+
+func (h Handler) isochrones(c *gin.Context) {
+	req := IsochroneRequest{City: c.Query("city")}
+	var err error
+	if req.Lon, err = floatParam(c, "lon", true); err == nil {
+		if req.Lat, err = floatParam(c, "lat", true); err == nil {
+			if req.Segments, err = boolParam(c, "segments"); err == nil {
+				req.Cutoffs, err = ParseCutoffs(c.Query("minutes"), c.Query("distances"), c.Query("speed"))
+			}
+		}
+	}
+	if err != nil {
+		problem.Respond(c, h.Log, err)
+		return
+	}
+	res, err := h.Svc.Isochrone(c.Request.Context(), req)
+	if err != nil {
+		problem.Respond(c, h.Log, err)
+		return
+	}
+	writeJSON(c, "application/geo+json", res)
+}
+
+func livingOptions(c *gin.Context) (Options, error) {
+	opt := Options{Level: c.Query("level")}
+	var err error
+	if opt.Share, err = floatParam(c, "share", false); err != nil {
+		return opt, err
+	}
+	if v := c.Query("target"); v != "" {
+		if opt.Target, err = strconv.Atoi(v); err != nil || opt.Target <= 0 {
+			return opt, problem.BadRequest(fmt.Sprintf("target must be a positive integer, not %q", v)).With("parameter", "target")
+		}
+	}
+	opt.Reach, err = ParseReach(c.Query("reach"))
+	return opt, err
+}
+
+func cityParam(c *gin.Context) (string, error) {
+	slug := c.Query("city")
+	if slug == "" {
+		return "", problem.BadRequest("city is required").With("parameter", "city")
+	}
+	return slug, nil
+}
+
+func (h Handler) livingCircle(c *gin.Context) {
+	rep, err := h.report(c, "")
+	if err != nil {
+		problem.Respond(c, h.Log, err)
+		return
+	}
+	writeJSON(c, "application/json", rep)
+}
+
+func (h Handler) report(c *gin.Context, level string) (*Report, error) {
+	slug, err := cityParam(c)
+	if err != nil {
+		return nil, err
+	}
+	opt, err := livingOptions(c)
+	if err != nil {
+		return nil, err
+	}
+	if level != "" {
+		opt.Level = level
+	}
+	return h.Svc.LivingCircle(c.Request.Context(), slug, opt)
+}
+
+func (h Handler) communities(c *gin.Context) {
+	rep, err := h.report(c, LevelCommunity)
+	if err == nil {
+		var fc json.RawMessage
+		if fc, err = h.Svc.CommunitiesGeoJSON(c.Request.Context(), rep); err == nil {
+			c.Data(http.StatusOK, "application/geo+json", fc)
+			return
+		}
+	}
+	problem.Respond(c, h.Log, err)
+}
+
+func (h Handler) network(c *gin.Context) {
+	slug, err := cityParam(c)
+	if err != nil {
+		problem.Respond(c, h.Log, err)
+		return
+	}
+	ctx := c.Request.Context()
+	city, err := h.Svc.City(ctx, slug)
+	if err != nil {
+		problem.Respond(c, h.Log, err)
+		return
+	}
+	n, err := h.Svc.Network(ctx, city)
+	if err != nil {
+		problem.Respond(c, h.Log, err)
+		return
+	}
+	writeJSON(c, "application/json", map[string]any{"city": city, "version": n.Version, "network": n.Stats})
+}
+
+func writeJSON(c *gin.Context, contentType string, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		problem.Respond(c, nil, err)
+		return
+	}
+	c.Data(http.StatusOK, contentType, b)
+}
+
+// CommunitiesGeoJSON renders the communities of a community-level report as a GeoJSON
+// FeatureCollection in EPSG:4326 for the map: status, reached and missing categories and
+// each category's share of residents covered.
+func (s *Service) CommunitiesGeoJSON(ctx context.Context, rep *Report) (json.RawMessage, error) {
+	geoms, err := s.Store.CommunityGeometries(ctx, rep.City.ID)
+	if err != nil {
+		return nil, err
+	}
+	type feature struct {
+		Type       string          `json:"type"`
+		ID         int64           `json:"id"`
+		Geometry   json.RawMessage `json:"geometry"`
+		Properties map[string]any  `json:"properties"`
+	}
+	fc := struct {
+		Type     string    `json:"type"`
+		Features []feature `json:"features"`
+		Summary  any       `json:"summary"`
+	}{Type: "FeatureCollection", Features: []feature{}, Summary: map[string]any{
+		"communities": rep.Communities, "complete_communities": rep.CompleteCommunities,
+		"target": rep.Target, "target_met": rep.TargetMet, "share": rep.Share}}
+	for _, a := range rep.Areas {
+		g, ok := geoms[a.ID]
+		if !ok {
+			continue
+		}
+		shares := map[string]float64{}
+		for _, cf := range a.Coverage {
+			shares[cf.Code] = cf.PopulationShare
+		}
+		fc.Features = append(fc.Features, feature{Type: "Feature", ID: a.ID, Geometry: g, Properties: map[string]any{
+			"id": a.ID, "code": a.Code, "name": a.Name, "status": a.Status, "complete": a.Complete,
+			"reached": a.Reached, "missing": a.Missing, "missing_count": len(a.Missing),
+			"population": a.Population, "residential_m2": a.ResidentialM2, "population_share": shares}})
+	}
+	return json.Marshal(fc)
+}

@@ -1,0 +1,205 @@
+package walk
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cityreach/cityreach/internal/network"
+)
+
+// DefaultCheckEvery is how long a cached network or input snapshot is served before its
+// change detector is read again.
+const DefaultCheckEvery = time.Second
+
+// Service holds one cached Network and one cached Inputs per city, and the facility
+// reach computed from them. A cached snapshot is served for up to CheckEvery; then the
+// next caller reads the cheap change detector (count, max(id), sum(version),
+// max(updated_at) of the city's rows) and reloads when it moved. Concurrent callers for
+// one city wait for a single load. It is safe for concurrent use; the snapshots it
+// returns are immutable.
+type Service struct {
+	Store Store
+	// CheckEvery bounds how stale a snapshot may be; 0 means DefaultCheckEvery, a
+	// negative value checks on every call.
+	CheckEvery time.Duration
+	// MaxSnap is the largest access leg in metres; 0 means DefaultMaxSnap.
+	MaxSnap float64
+	Log     *slog.Logger
+
+	mu     sync.Mutex
+	cities map[int]*cityCache
+}
+
+// cityCache is one city's cached state; mu serialises its loads.
+type cityCache struct {
+	mu         sync.Mutex
+	net        *Network
+	netChecked time.Time
+	in         *Inputs
+	inChecked  time.Time
+	reach      *Reach              // for (net, in) above
+	fac        *attachedFacilities // for (net, in) above
+}
+
+// attachedFacilities are the facilities of an Inputs attached to a Network.
+type attachedFacilities struct {
+	in *Inputs
+	at []network.Attachment
+	ok []bool
+}
+
+// facilities returns the city's facilities attached to n, with c.mu held.
+func (s *Service) facilities(ctx context.Context, city City, c *cityCache, n *Network) (*attachedFacilities, error) {
+	in, err := s.inputs(ctx, city, c)
+	if err != nil {
+		return nil, err
+	}
+	if c.fac == nil || c.fac.in != in || c.net != n {
+		f := &attachedFacilities{in: in, at: make([]network.Attachment, len(in.Facilities)), ok: make([]bool, len(in.Facilities))}
+		for i := range in.Facilities {
+			f.at[i], f.ok[i] = n.Index.Attach(in.Facilities[i].Point, s.maxSnap())
+		}
+		c.fac = f
+	}
+	return c.fac, nil
+}
+
+// NewService returns a Service reading from pool.
+func NewService(pool *pgxpool.Pool, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{Store: Store{Pool: pool}, Log: log}
+}
+
+func (s *Service) maxSnap() float64 {
+	if s.MaxSnap > 0 {
+		return s.MaxSnap
+	}
+	return DefaultMaxSnap
+}
+
+func (s *Service) checkEvery() time.Duration {
+	if s.CheckEvery == 0 {
+		return DefaultCheckEvery
+	}
+	return s.CheckEvery
+}
+
+func (s *Service) city(id int) *cityCache {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cities == nil {
+		s.cities = map[int]*cityCache{}
+	}
+	c := s.cities[id]
+	if c == nil {
+		c = &cityCache{}
+		s.cities[id] = c
+	}
+	return c
+}
+
+// City resolves a city slug.
+func (s *Service) City(ctx context.Context, slug string) (City, error) {
+	return s.Store.CityBySlug(ctx, slug)
+}
+
+// Network returns the current walking network of the city, loading or reloading it
+// when network_edges changed. This is the loader park coverage's network method uses.
+func (s *Service) Network(ctx context.Context, city City) (*Network, error) {
+	c := s.city(city.ID)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return s.network(ctx, city, c)
+}
+
+// network does the work of Network with c.mu held.
+func (s *Service) network(ctx context.Context, city City, c *cityCache) (*Network, error) {
+	if c.net != nil && time.Since(c.netChecked) < s.checkEvery() {
+		return c.net, nil
+	}
+	if c.net != nil {
+		v, err := s.Store.NetworkVersion(ctx, city.ID)
+		if err != nil {
+			return nil, err
+		}
+		if v == c.net.Version {
+			c.netChecked = time.Now()
+			return c.net, nil
+		}
+	}
+	checked := time.Now()
+	n, err := s.Store.loadNetwork(ctx, city)
+	if err != nil {
+		return nil, err
+	}
+	s.Log.Info("walking network loaded", "city", city.Slug, "edges", n.Stats.Edges, "nodes", n.Stats.Nodes,
+		"components", n.Stats.Components, "non_walkable", n.Stats.Skipped.NonWalkable, "ms", n.Stats.LoadMS)
+	c.net, c.netChecked, c.reach, c.fac = n, checked, nil, nil
+	return n, nil
+}
+
+// Inputs returns the current living-circle inputs of the city, reloading them when
+// facilities, residential land, areas or categories changed.
+func (s *Service) Inputs(ctx context.Context, city City) (*Inputs, error) {
+	c := s.city(city.ID)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return s.inputs(ctx, city, c)
+}
+
+func (s *Service) inputs(ctx context.Context, city City, c *cityCache) (*Inputs, error) {
+	if c.in != nil && time.Since(c.inChecked) < s.checkEvery() {
+		return c.in, nil
+	}
+	if c.in != nil {
+		v, err := s.Store.InputsVersion(ctx, city.ID)
+		if err != nil {
+			return nil, err
+		}
+		if v == c.in.Version {
+			c.inChecked = time.Now()
+			return c.in, nil
+		}
+	}
+	checked := time.Now()
+	in, err := s.Store.Inputs(ctx, city)
+	if err != nil {
+		return nil, err
+	}
+	c.in, c.inChecked, c.reach, c.fac = in, checked, nil, nil
+	return in, nil
+}
+
+// Baseline returns the current network, inputs and their facility reach for the city.
+// The reach is computed to the largest category tier and cached until either snapshot
+// changes.
+func (s *Service) Baseline(ctx context.Context, city City) (*Network, *Inputs, *Reach, error) {
+	c := s.city(city.ID)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n, err := s.network(ctx, city, c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	in, err := s.inputs(ctx, city, c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if c.reach == nil {
+		t0 := time.Now()
+		r, err := ComputeReach(ctx, n, in, ReachOptions{MaxSnap: s.maxSnap()})
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		s.Log.Info("facility reach computed", "city", city.Slug, "parcels", len(in.Parcels),
+			"categories", len(in.Categories), "ms", since(t0))
+		c.reach = r
+	}
+	return n, in, c.reach, nil
+}

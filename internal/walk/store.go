@@ -1,0 +1,321 @@
+package walk
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
+
+	"github.com/cityreach/cityreach/internal/network"
+	"github.com/cityreach/cityreach/internal/problem"
+)
+
+// Store reads the walking network and the living-circle inputs of a city from PostGIS.
+// Every value is a bind parameter; the table names are constants of this file.
+type Store struct{ Pool *pgxpool.Pool }
+
+// City identifies a city and its metric CRS.
+type City struct {
+	ID         int    `json:"id"`
+	Slug       string `json:"slug"`
+	Name       string `json:"name"`
+	MetricSRID int    `json:"metric_srid"`
+}
+
+// CityBySlug resolves a slug; an unknown slug is a 404 problem.
+func (s Store) CityBySlug(ctx context.Context, slug string) (City, error) {
+	c := City{Slug: slug}
+	err := s.Pool.QueryRow(ctx, `SELECT id, name, metric_srid FROM cities WHERE slug = $1`, slug).Scan(&c.ID, &c.Name, &c.MetricSRID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, problem.NotFound(fmt.Sprintf("no city %q", slug)).With("parameter", "city")
+	}
+	return c, err
+}
+
+// CityPoint resolves a slug and transforms a longitude/latitude point into the city's
+// metric CRS in one round trip.
+func (s Store) CityPoint(ctx context.Context, slug string, lon, lat float64) (City, orb.Point, error) {
+	c := City{Slug: slug}
+	var p orb.Point
+	err := s.Pool.QueryRow(ctx, `SELECT id, name, metric_srid, ST_X(q), ST_Y(q)
+		FROM cities, LATERAL ST_Transform(ST_SetSRID(ST_MakePoint($2, $3), 4326), metric_srid) AS q
+		WHERE slug = $1`, slug, lon, lat).Scan(&c.ID, &c.Name, &c.MetricSRID, &p[0], &p[1])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, p, problem.NotFound(fmt.Sprintf("no city %q", slug)).With("parameter", "city")
+	}
+	return c, p, err
+}
+
+// CityByID resolves a city id.
+func (s Store) CityByID(ctx context.Context, id int) (City, error) {
+	c := City{ID: id}
+	err := s.Pool.QueryRow(ctx, `SELECT slug, name, metric_srid FROM cities WHERE id = $1`, id).Scan(&c.Slug, &c.Name, &c.MetricSRID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, problem.NotFound(fmt.Sprintf("no city %d", id))
+	}
+	return c, err
+}
+
+// CityAt returns the city whose outline covers the longitude/latitude point, or, when no
+// outline covers it, the only city whose outline is unknown (or the only city at all).
+// Anything else is a 400 problem asking for city=.
+func (s Store) CityAt(ctx context.Context, lon, lat float64) (City, error) {
+	rows, err := s.Pool.Query(ctx, `
+		SELECT id, slug, name, metric_srid FROM cities
+		WHERE geom IS NOT NULL AND ST_Covers(geom, ST_SetSRID(ST_MakePoint($1, $2), 4326))
+		UNION ALL
+		SELECT id, slug, name, metric_srid FROM cities
+		WHERE NOT EXISTS (SELECT 1 FROM cities WHERE geom IS NOT NULL AND ST_Covers(geom, ST_SetSRID(ST_MakePoint($1, $2), 4326)))
+		  AND (SELECT count(*) FROM cities) = 1
+		LIMIT 2`, lon, lat)
+	if err != nil {
+		return City{}, err
+	}
+	cities, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (City, error) {
+		var c City
+		err := r.Scan(&c.ID, &c.Slug, &c.Name, &c.MetricSRID)
+		return c, err
+	})
+	if err != nil {
+		return City{}, err
+	}
+	if len(cities) != 1 {
+		return City{}, problem.BadRequest("the point lies in no single known city; say which with city=").With("parameter", "city")
+	}
+	return cities[0], nil
+}
+
+// versionOf is the cheap change detector of one table for one city: row count, max(id),
+// sum(version) and max(updated_at). An insert raises the count or max(id), a delete lowers
+// the count, an update raises sum(version) (even when a long transaction commits an older
+// updated_at), so any committed edit changes the string.
+const versionOf = `(SELECT concat_ws(':', count(*), coalesce(max(id), 0), coalesce(sum(version), 0), max(updated_at)) FROM %s WHERE city_id = $1)`
+
+// NetworkVersion returns the change detector of the city's network_edges.
+func (s Store) NetworkVersion(ctx context.Context, cityID int) (string, error) {
+	var v string
+	err := s.Pool.QueryRow(ctx, `SELECT `+fmt.Sprintf(versionOf, "network_edges"), cityID).Scan(&v)
+	return v, err
+}
+
+// InputsVersion returns the change detector of everything Inputs reads: facilities,
+// residential land, the three administrative levels and the facility categories.
+func (s Store) InputsVersion(ctx context.Context, cityID int) (string, error) {
+	var v string
+	err := s.Pool.QueryRow(ctx, `SELECT concat_ws('|', `+
+		fmt.Sprintf(versionOf, "facilities")+`, `+
+		fmt.Sprintf(versionOf, "residential_land")+`, `+
+		fmt.Sprintf(versionOf, "communities")+`, `+
+		fmt.Sprintf(versionOf, "subdistricts")+`, `+
+		fmt.Sprintf(versionOf, "districts")+`,
+		(SELECT md5(string_agg(concat_ws(',', code, reach_m, basic, sort_order, name_zh, name_en), ';' ORDER BY code)) FROM facility_categories))`,
+		cityID).Scan(&v)
+	return v, err
+}
+
+// EdgeCounts reports what the loader left out of the graph.
+type EdgeCounts struct {
+	// NonWalkable counts edges with walkable = false (barriers: motorways, railways, water).
+	NonWalkable int `json:"non_walkable"`
+	// NoTopology counts walkable edges without source/target node ids or metric geometry.
+	NoTopology int `json:"no_topology"`
+}
+
+// Edges loads the walkable edges of a city with their metric geometry (geom_m) and
+// Length = length_m, ordered by id, and counts the edges left out.
+func (s Store) Edges(ctx context.Context, cityID int) ([]network.Edge, EdgeCounts, error) {
+	var ec EdgeCounts
+	err := s.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE NOT walkable),
+		count(*) FILTER (WHERE walkable AND (source IS NULL OR geom_m IS NULL))
+		FROM network_edges WHERE city_id = $1`, cityID).Scan(&ec.NonWalkable, &ec.NoTopology)
+	if err != nil {
+		return nil, ec, err
+	}
+	rows, err := s.Pool.Query(ctx, `SELECT id, source, target, length_m, ST_AsBinary(geom_m)
+		FROM network_edges
+		WHERE city_id = $1 AND walkable AND source IS NOT NULL AND geom_m IS NOT NULL
+		ORDER BY id`, cityID)
+	if err != nil {
+		return nil, ec, err
+	}
+	defer rows.Close()
+	var edges []network.Edge
+	var b []byte
+	for rows.Next() {
+		e := network.Edge{Walkable: true}
+		if err := rows.Scan(&e.ID, &e.Source, &e.Target, &e.Length, &b); err != nil {
+			return nil, ec, err
+		}
+		g, err := wkb.Unmarshal(b)
+		if err != nil {
+			return nil, ec, fmt.Errorf("network edge %d: %w", e.ID, err)
+		}
+		ls, ok := g.(orb.LineString)
+		if !ok {
+			return nil, ec, fmt.Errorf("network edge %d: geometry is %T, not a LineString", e.ID, g)
+		}
+		e.Geom = ls
+		edges = append(edges, e)
+	}
+	return edges, ec, rows.Err()
+}
+
+// Inputs loads the living-circle inputs of a city: the facility categories, the
+// facilities, the residential parcels (point on surface, area, residents) and the
+// districts, 街道 and communities, all in the city's metric CRS, and assigns every parcel
+// to the areas that contain its point on surface.
+func (s Store) Inputs(ctx context.Context, city City) (*Inputs, error) {
+	version, err := s.InputsVersion(ctx, city.ID)
+	if err != nil {
+		return nil, err
+	}
+	in := &Inputs{City: city, Version: version}
+	rows, err := s.Pool.Query(ctx, `SELECT code, name_zh, name_en, reach_m, basic, sort_order FROM facility_categories ORDER BY sort_order, code`)
+	if err != nil {
+		return nil, err
+	}
+	in.Categories, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Category, error) {
+		var c Category
+		err := r.Scan(&c.Code, &c.NameZh, &c.NameEn, &c.ReachM, &c.Basic, &c.Order)
+		return c, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	rows, err = s.Pool.Query(ctx, `SELECT id, category, name, ST_X(geom_m), ST_Y(geom_m), ST_X(geom), ST_Y(geom)
+		FROM facilities WHERE city_id = $1 AND geom_m IS NOT NULL ORDER BY id`, city.ID)
+	if err != nil {
+		return nil, err
+	}
+	in.Facilities, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Facility, error) {
+		var f Facility
+		err := r.Scan(&f.ID, &f.Category, &f.Name, &f.Point[0], &f.Point[1], &f.LonLat[0], &f.LonLat[1])
+		return f, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range []struct{ level, sql string }{
+		{LevelDistrict, `SELECT id, adcode, name, ST_AsBinary(geom_m) FROM districts WHERE city_id = $1 AND geom_m IS NOT NULL ORDER BY id`},
+		{LevelSubdistrict, `SELECT id, code, name, ST_AsBinary(geom_m) FROM subdistricts WHERE city_id = $1 AND geom_m IS NOT NULL ORDER BY id`},
+		{LevelCommunity, `SELECT id, code, name, ST_AsBinary(geom_m) FROM communities WHERE city_id = $1 AND geom_m IS NOT NULL ORDER BY id`},
+	} {
+		rows, err = s.Pool.Query(ctx, l.sql, city.ID)
+		if err != nil {
+			return nil, err
+		}
+		areas, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Area, error) {
+			a := Area{Level: l.level}
+			var b []byte
+			if err := r.Scan(&a.ID, &a.Code, &a.Name, &b); err != nil {
+				return a, err
+			}
+			g, err := wkb.Unmarshal(b)
+			if err != nil {
+				return a, fmt.Errorf("%s %d: %w", l.level, a.ID, err)
+			}
+			switch g := g.(type) {
+			case orb.MultiPolygon:
+				a.Geom = g
+			case orb.Polygon:
+				a.Geom = orb.MultiPolygon{g}
+			default:
+				return a, fmt.Errorf("%s %d: geometry is %T", l.level, a.ID, g)
+			}
+			return a, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		in.Areas = append(in.Areas, areas...)
+	}
+	in.index()
+	rows, err = s.Pool.Query(ctx, `SELECT id, area_m2, population, ST_X(p), ST_Y(p)
+		FROM (SELECT id, area_m2, population, ST_PointOnSurface(geom_m) AS p
+		      FROM residential_land WHERE city_id = $1 AND geom_m IS NOT NULL) r
+		ORDER BY id`, city.ID)
+	if err != nil {
+		return nil, err
+	}
+	in.Parcels, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Parcel, error) {
+		var p Parcel
+		var pop int64
+		err := r.Scan(&p.ID, &p.AreaM2, &pop, &p.Point[0], &p.Point[1])
+		p.Population = float64(pop)
+		return p, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range in.Parcels {
+		in.Parcels[i].In = in.locate(in.Parcels[i].Point)
+	}
+	return in, nil
+}
+
+// ToMetric transforms a longitude/latitude point into the metric CRS srid.
+func (s Store) ToMetric(ctx context.Context, srid int, lon, lat float64) (orb.Point, error) {
+	var p orb.Point
+	err := s.Pool.QueryRow(ctx, `SELECT ST_X(q), ST_Y(q) FROM (SELECT ST_Transform(ST_SetSRID(ST_MakePoint($1, $2), 4326), $3::integer) AS q) t`,
+		lon, lat, srid).Scan(&p[0], &p[1])
+	return p, err
+}
+
+// ToLonLat transforms metric geometries of srid to EPSG:4326 in one query and returns
+// them as GeoJSON geometries with 8 decimals (about 1 mm), in the order given.
+func (s Store) ToLonLat(ctx context.Context, srid int, geoms []orb.Geometry) ([]json.RawMessage, error) {
+	if len(geoms) == 0 {
+		return nil, nil
+	}
+	bs := make([][]byte, len(geoms))
+	for i, g := range geoms {
+		b, err := wkb.Marshal(g)
+		if err != nil {
+			return nil, err
+		}
+		bs[i] = b
+	}
+	rows, err := s.Pool.Query(ctx, `SELECT ST_AsGeoJSON(ST_Transform(ST_GeomFromWKB(g, $2::integer), 4326), 8)
+		FROM unnest($1::bytea[]) WITH ORDINALITY AS t(g, i) ORDER BY i`, bs, srid)
+	if err != nil {
+		return nil, err
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (json.RawMessage, error) {
+		var s string
+		err := r.Scan(&s)
+		return json.RawMessage(s), err
+	})
+	if err == nil && len(out) != len(geoms) {
+		err = fmt.Errorf("walk: transformed %d of %d geometries", len(out), len(geoms))
+	}
+	return out, err
+}
+
+// CommunityGeometries returns the EPSG:4326 GeoJSON geometry of every community of the city
+// by id.
+func (s Store) CommunityGeometries(ctx context.Context, cityID int) (map[int64]json.RawMessage, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT id, ST_AsGeoJSON(geom, 7) FROM communities WHERE city_id = $1`, cityID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]json.RawMessage{}
+	for rows.Next() {
+		var id int64
+		var g string
+		if err := rows.Scan(&id, &g); err != nil {
+			return nil, err
+		}
+		out[id] = json.RawMessage(g)
+	}
+	return out, rows.Err()
+}
+
+// since returns milliseconds elapsed since t, for logs and reports.
+func since(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }
