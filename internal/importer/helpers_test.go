@@ -1,0 +1,57 @@
+package importer
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// dataFile returns a real data file from geodata/ or ../shared/data.
+func dataFile(t testing.TB, name string) string {
+	t.Helper()
+	for _, dir := range []string{"../../geodata", "../../../shared/data", "/work/shared/data"} {
+		p := filepath.Join(dir, name)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	t.Skipf("%s not found in geodata/ or ../shared/data", name)
+	return ""
+}
+
+// needTool skips (or, under CI, fails) when an oracle tool is missing.
+func needTool(t testing.TB, name string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is required under CI (scripts/install-test-deps.sh)", name)
+		}
+		t.Skipf("%s not installed", name)
+	}
+}
+
+func makeCity(t testing.TB, pool *pgxpool.Pool, slug string, srid int) {
+	t.Helper()
+	if _, err := pool.Exec(context.Background(), `INSERT INTO cities (slug, name, adcode, metric_srid) VALUES ($1, $1, '150200', $2)`, slug, srid); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func geojsonReader(s string) Reader { return NewGeoJSONReader(strings.NewReader(s)) }
+
+// checksum is an order-independent digest of a table's rows, geometry included.
+func checksum(t testing.TB, pool *pgxpool.Pool, table string) string {
+	t.Helper()
+	var s string
+	err := pool.QueryRow(context.Background(), `SELECT count(*) || ':' || coalesce(md5(string_agg(md5(x::text), ',' ORDER BY md5(x::text))), '')
+		FROM `+table+` x`).Scan(&s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
