@@ -6,8 +6,17 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/cityreach/cityreach/frontend"
+	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/checks"
 	"github.com/cityreach/cityreach/internal/config"
+	"github.com/cityreach/cityreach/internal/coverage"
+	"github.com/cityreach/cityreach/internal/featureapi"
 	"github.com/cityreach/cityreach/internal/httpapi"
+	"github.com/cityreach/cityreach/internal/layers"
+	"github.com/cityreach/cityreach/internal/tiles"
+	"github.com/cityreach/cityreach/internal/walk"
+	"github.com/cityreach/cityreach/internal/webui"
 )
 
 // App holds the services built once per process and the route groups they serve.
@@ -24,6 +33,65 @@ func (a *App) Close() {
 }
 
 // buildApp wires the feature packages. Each later feature adds its Mounter here.
-func buildApp(_ context.Context, _ *config.Config, _ *pgxpool.Pool, _ *slog.Logger) (*App, error) {
-	return &App{}, nil
+func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slog.Logger) (*App, error) {
+	app := &App{}
+
+	// Vector tiles and their cache (internal/tiles, docs/tiles.md).
+	tileOpts, err := tiles.OptionsFromEnv(nil, log)
+	if err != nil {
+		return nil, err
+	}
+	tileSvc := tiles.New(pool, layers.Default(), tileOpts)
+	if err := tileSvc.Start(ctx); err != nil {
+		return nil, err
+	}
+	app.closers = append(app.closers, tileSvc.Close)
+	app.Mounts = append(app.Mounts, tiles.Handler{Tiles: tileSvc, Log: log})
+
+	// The planning layers REST API (internal/featureapi, docs/api.md).
+	api, err := featureapi.New(ctx, pool, layers.Default(), cfg.AnonymousRead, cfg.MaxBodyBytes, log)
+	if err != nil {
+		return nil, err
+	}
+	app.Mounts = append(app.Mounts, api)
+
+	// Isochrones and the 15-minute living circle on the cached walking network
+	// (internal/walk, docs/living-circle.md).
+	app.Mounts = append(app.Mounts, walk.Handler{Svc: walk.NewService(pool, log), Log: log})
+
+	// The web map at / (internal/webui, docs/frontend.md); it claims only /, /assets/,
+	// /glyphs/ and the build's top-level files, so unknown API paths still get a 404 problem.
+	app.Mounts = append(app.Mounts, webui.Mounter{FS: frontend.Dist()})
+
+	// Park service-radius coverage and calibers (internal/coverage, docs/coverage.md).
+	cov, err := coverageMounts(ctx, pool, log)
+	if err != nil {
+		return nil, err
+	}
+	app.Mounts = append(app.Mounts, cov...)
+
+	// Corridor, control-line, growth-boundary and complete-community checks (docs/checks.md).
+	app.Mounts = append(app.Mounts, checks.Handler{Service: &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.BufferReach{}}, Log: log})
+
+	return app, nil
+}
+
+// coverageMounts builds the caliber registry (built-in plus stored user calibers) and the
+// park-coverage service, and returns their route groups.
+func coverageMounts(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) ([]httpapi.Mounter, error) {
+	cs := &caliber.Store{Pool: pool}
+	stored, err := cs.Load(ctx)
+	if err != nil {
+		log.Warn("user calibers not loaded (is migration 0007 applied?)", "err", err)
+		stored = nil
+	}
+	reg, err := caliber.NewRegistry(stored...)
+	if err != nil {
+		return nil, err
+	}
+	svc := &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: log}
+	return []httpapi.Mounter{
+		caliber.Handler{Registry: reg, Store: cs, Log: log},
+		coverage.Handler{Svc: svc, Pool: pool, Log: log},
+	}, nil
 }

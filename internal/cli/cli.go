@@ -34,10 +34,14 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":   {"serve the API and the web map", runServe},
-		"migrate": {"apply or revert schema migrations: up, down [N], status", runMigrate},
-		"seed":    {"load demo data: baotou", runSeed},
-		"version": {"print the version", runVersion},
+		"serve":     {"serve the API and the web map", runServe},
+		"migrate":   {"apply or revert schema migrations: up, down [N], status", runMigrate},
+		"seed":      {"load demo data: baotou | synth [--scale N --seed S] | osm monaco|helsinki", runSeed},
+		"indicator": {"compute an indicator and print a table: park-coverage | living-circle", runIndicator},
+		"version":   {"print the version", runVersion},
+		"check":     {"planning checks: corridors, control-lines, growth-diff, outside, complete-communities --city C", runCheck},
+		"token":     {"manage API tokens: create --role R --name N, list, revoke --name N", runToken},
+		"import":    {"import a file into a layer (GeoJSON, zipped Shapefile, GeoPackage) or OSM into a city", runImport},
 	}
 }
 

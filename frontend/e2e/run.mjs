@@ -1,0 +1,388 @@
+// Browser end-to-end tests of the web map against a running `cityreach serve`, driven by
+// playwright-core in Debian's Chromium (no browser download). scripts/e2e.sh starts the
+// server on the demo data and runs this; by hand:
+//
+//   node e2e/run.mjs --base http://127.0.0.1:8080 [--out ../test-artifacts/e2e] [--only NAME]
+//
+// Each test saves screenshots of its states into --out. The last line is
+// "N passed, N failed, N skipped"; the exit code is 1 when any test failed.
+import { chromium } from 'playwright-core';
+import { PNG } from 'pngjs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { PENDING } from './pending.mjs';
+
+const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
+const BASE = (args.base || process.env.E2E_BASE_URL || 'http://127.0.0.1:8080').replace(/\/$/, '');
+const OUT = resolve(args.out || process.env.E2E_OUT || '../test-artifacts/e2e');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const STRICT = process.env.E2E_STRICT === '1';
+mkdirSync(OUT, { recursive: true });
+
+// ---- helpers --------------------------------------------------------------------------
+function assert(cond, msg) { if (!cond) throw new Error(msg); }
+function eq(a, b, msg) { if (a !== b) throw new Error(`${msg}: expected ${JSON.stringify(b)}, got ${JSON.stringify(a)}`); }
+
+async function api(path) {
+  const r = await fetch(BASE + path, { headers: { Accept: 'application/json' } });
+  if (!r.ok) throw new Error(`${path} answered ${r.status}: ${(await r.text()).slice(0, 200)}`);
+  return r.json();
+}
+
+/** The page's own percentage format (src/format.ts), applied to the API's number. */
+const pct = (ratio, lang = 'zh', digits = 1) => new Intl.NumberFormat(lang === 'zh' ? 'zh-CN' : 'en-US', { style: 'percent', minimumFractionDigits: digits, maximumFractionDigits: digits }).format(ratio);
+
+/** The page's area format (src/format.ts) in Chinese. */
+function areaText(m2) {
+  const nf = (v, d) => new Intl.NumberFormat('zh-CN', { maximumFractionDigits: d, minimumFractionDigits: d }).format(v);
+  if (Math.abs(m2) < 10_000) return `${nf(m2, 0)} m²`;
+  if (Math.abs(m2) < 1_000_000) return `${nf(m2 / 10_000, 2)} 公顷`;
+  return `${nf(m2 / 1_000_000, 2)} km²`;
+}
+
+async function shot(page, name, locator) {
+  const file = join(OUT, `${name}.png`);
+  if (locator) await page.locator(locator).screenshot({ path: file });
+  else await page.screenshot({ path: file });
+  return file;
+}
+
+/** Pixels of the map that are park green: the parks fill over any of the base layers. */
+async function greenPixels(page) {
+  const png = PNG.sync.read(await page.locator('#map canvas').screenshot());
+  let n = 0;
+  for (let i = 0; i < png.data.length; i += 4) {
+    const r = png.data[i], g = png.data[i + 1], b = png.data[i + 2];
+    if (g > r + 40 && g > b + 25) n++;
+  }
+  return { green: n, total: png.width * png.height };
+}
+
+async function mapIdle(page, timeout = 30000) {
+  await page.waitForFunction(() => window.__map && window.__map.loaded() && window.__map.areTilesLoaded() && !window.__map.isMoving(), null, { timeout, polling: 200 });
+  await page.waitForTimeout(300);
+}
+
+/** Moves the map to the centre of the first park that the features API lists, at zoom. */
+async function goToPark(page, zoom = 16) {
+  const fc = await api('/api/v1/layers/parks/features?limit=50&sortby=-area_m2');
+  assert(fc.features.length > 0, 'the demo data has no parks');
+  // The largest park, so it fills the view at this zoom.
+  const f = fc.features.reduce((a, b) => ((b.properties.area_m2 ?? 0) > (a.properties.area_m2 ?? 0) ? b : a));
+  const xs = [], ys = [];
+  const walk = (c) => (typeof c[0] === 'number' ? (xs.push(c[0]), ys.push(c[1])) : c.forEach(walk));
+  walk(f.geometry.coordinates);
+  const center = [(Math.min(...xs) + Math.max(...xs)) / 2, (Math.min(...ys) + Math.max(...ys)) / 2];
+  await page.evaluate(([c, z]) => window.__map.jumpTo({ center: c, zoom: z }), [center, zoom]);
+  await mapIdle(page);
+  return { feature: f, center };
+}
+
+/** A canvas point over a rendered feature of one of layers, scanning a grid; null if none. */
+async function pointOver(page, layers) {
+  return page.evaluate((layers) => {
+    const m = window.__map, c = m.getCanvas();
+    const w = c.clientWidth, h = c.clientHeight;
+    for (let step = 48; step >= 12; step /= 2) {
+      for (let y = step; y < h - step; y += step) for (let x = step; x < w - step; x += step) {
+        const f = m.queryRenderedFeatures([x, y], { layers });
+        if (f.length) return { x, y, props: f[0].properties };
+      }
+    }
+    return null;
+  }, layers);
+}
+
+// ---- the browser ----------------------------------------------------------------------
+const requests = [];
+// launch() gives Chromium a new, empty profile directory of its own every run (Playwright
+// refuses a --user-data-dir argument here), which is the fresh profile these machines need.
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync',
+    // WebGL through SwiftShader, Chromium's own software renderer: no GPU on these machines.
+    '--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'],
+});
+
+async function openPage(viewport = { width: 1366, height: 768 }, query = '') {
+  const ctx = await browser.newContext({ viewport, locale: 'zh-CN', serviceWorkers: 'block' });
+  const page = await ctx.newPage();
+  page.on('request', (r) => requests.push(r.url()));
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${BASE}/${query}`);
+  await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: 30000 });
+  eq(await page.evaluate(() => document.body.dataset.ready), 'true', 'the app started');
+  await mapIdle(page);
+  page.errors = errors;
+  return page;
+}
+
+let shared; // one page for the tests that build on each other's state
+const page1 = async () => (shared ??= await openPage());
+
+// ---- tests ----------------------------------------------------------------------------
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+test('page loads in Chinese and switches to English', async () => {
+  const page = await page1();
+  eq(await page.evaluate(() => document.documentElement.lang), 'zh-CN', 'page language');
+  eq((await page.locator('#tab-layers').textContent()).trim(), '图层', 'layers tab');
+  await shot(page, '01-home-zh');
+  await page.click('#lang-switch');
+  eq((await page.locator('#tab-layers').textContent()).trim(), 'Layers', 'layers tab in English');
+  eq(await page.evaluate(() => document.documentElement.lang), 'en', 'page language after the switch');
+  await shot(page, '02-home-en');
+  await page.click('#lang-switch');
+  eq((await page.locator('#tab-layers').textContent()).trim(), '图层', 'back to Chinese');
+  eq(page.errors.length, 0, `page errors: ${page.errors.join('; ')}`);
+});
+
+test('map draws the parks layer and toggling it changes the pixels', async () => {
+  const page = await page1();
+  await goToPark(page, 15);
+  const on = await greenPixels(page);
+  await shot(page, '03-parks-on');
+  assert(on.green > on.total * 0.01, `parks should colour at least 1 % of the map, got ${on.green} of ${on.total} pixels`);
+  await page.click('#toggle-parks');
+  await mapIdle(page);
+  const off = await greenPixels(page);
+  await shot(page, '04-parks-off');
+  assert(off.green < on.green / 5, `hiding parks should remove most green pixels: ${on.green} → ${off.green}`);
+  await page.click('#toggle-parks');
+  await mapIdle(page);
+  const again = await greenPixels(page);
+  assert(Math.abs(again.green - on.green) <= on.green * 0.05, `showing parks again should restore them: ${on.green} vs ${again.green}`);
+});
+
+test('clicking a park shows its name', async () => {
+  const page = await page1();
+  await goToPark(page, 16);
+  const hit = await pointOver(page, ['parks-fill']);
+  assert(hit, 'no park is drawn at zoom 16 over the largest park');
+  const box = await page.locator('#map canvas').boundingBox();
+  await page.mouse.click(box.x + hit.x, box.y + hit.y);
+  await page.waitForSelector('.maplibregl-popup .popup-name', { timeout: 5000 });
+  const name = (await page.locator('.maplibregl-popup .popup-name').textContent()).trim();
+  eq(name, hit.props.name, 'popup title');
+  const byName = await api(`/api/v1/layers/parks/features?name=${encodeURIComponent(name)}&limit=1`);
+  eq(byName.features.length, 1, `the features API knows a park called ${name}`);
+  await shot(page, '05-park-popup');
+  await page.keyboard.press('Escape');
+});
+
+test('search finds a park by part of its name', async () => {
+  const page = await page1();
+  const fc = await api('/api/v1/layers/parks/features?limit=1');
+  const name = fc.features[0].properties.name;
+  const part = [...name].slice(0, 2).join('');
+  await page.fill('#search-input', part);
+  await page.click('#search-go');
+  await page.waitForSelector('#search-results .results li', { timeout: 10000 });
+  const texts = await page.locator('#search-results .results li').allTextContents();
+  assert(texts.some((t) => t.includes(name)), `results for "${part}" should include ${name}: ${texts.join(' | ')}`);
+  await page.locator('#search-results .results li button', { hasText: name }).first().click();
+  await page.waitForSelector('.maplibregl-popup .popup-name', { timeout: 5000 });
+  await mapIdle(page);
+  await shot(page, '06-search');
+  await page.keyboard.press('Escape');
+});
+
+test('dashboard numbers equal the API', async () => {
+  const page = await page1();
+  await page.click('#tab-indicators');
+  await page.waitForSelector('#cov-city', { timeout: 60000 });
+  const caliber = await page.locator('#cov-caliber').inputValue();
+  const method = await page.locator('#cov-method').inputValue();
+  const body = await api(`/api/v1/indicators/park-coverage?city=baotou&caliber=${caliber}&method=${method}&level=district`);
+  const city = body.city_figure ?? body.total ?? body.city;
+  eq((await page.locator('#cov-city').textContent()).trim(), pct(city.ratio), 'city coverage');
+  eq((await page.locator('#cov-city-pop').textContent()).trim(), pct(city.population_share), 'city population coverage');
+  const rows = await page.locator('#cov-table tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.querySelector('th').textContent, tr.querySelector('td').textContent]));
+  eq(rows.length, body.areas.length, 'one row per district');
+  // A district without residential land has no coverage: the page says "—", not 0 %.
+  body.areas.forEach((a, i) => { eq(rows[i][0], a.name, `district ${i} name`); eq(rows[i][1], a.total_m2 === 0 ? '—' : pct(a.ratio), `${a.name} coverage`); });
+  const bar = Number(await page.locator('#cov-progress').getAttribute('aria-valuenow'));
+  assert(Math.abs(bar - city.ratio * 100) < 0.051, `progress bar ${bar} vs ${city.ratio * 100}`);
+  await page.waitForTimeout(500);
+  await shot(page, '07-dashboard');
+  // Another method: the page asks again and still agrees.
+  await page.selectOption('#cov-method', method === 'buffer' ? 'network' : 'buffer');
+  await page.waitForFunction((old) => document.querySelector('#cov-city') && document.querySelector('#cov-method').value !== old, method, { timeout: 60000 });
+  await page.waitForSelector('#cov-city', { timeout: 120000 });
+  const other = await api(`/api/v1/indicators/park-coverage?city=baotou&caliber=${caliber}&method=${await page.locator('#cov-method').inputValue()}&level=district`);
+  eq((await page.locator('#cov-city').textContent()).trim(), pct((other.city_figure ?? other.total).ratio), 'city coverage, other method');
+  await page.selectOption('#cov-method', method);
+  await page.waitForSelector('#cov-city', { timeout: 60000 });
+});
+
+test('living circle against the target', async () => {
+  const page = await page1();
+  await page.click('#tab-indicators');
+  await page.waitForSelector('#lc-complete', { timeout: 60000 });
+  const body = await api('/api/v1/indicators/living-circle?city=baotou&level=city');
+  eq((await page.locator('#lc-complete').textContent()).trim(), String(body.complete_communities), 'complete 15-minute circles');
+  await page.locator('#ind-living').screenshot({ path: join(OUT, '08-living-circle.png') });
+});
+
+test('checks equal the API: complete communities, corridors, control lines', async () => {
+  const page = await page1();
+  await page.click('#tab-indicators');
+  await page.waitForSelector('#cc-count', { timeout: 60000 });
+  const cc = await api('/api/v1/checks/complete-communities?city=baotou');
+  eq((await page.locator('#cc-count').textContent()).trim(), String(cc.complete), 'complete communities');
+  eq(Number(await page.locator('#cc-progress').getAttribute('aria-valuenow')).toFixed(1), Math.min(100, (cc.complete / cc.target) * 100).toFixed(1), 'progress against the target');
+  await page.waitForSelector('#corr-ratio', { timeout: 60000 });
+  const corr = await api('/api/v1/checks/corridors?city=baotou');
+  eq((await page.locator('#corr-ratio').textContent()).trim(), pct(corr.compliance_share), 'corridor compliance');
+  await page.waitForSelector('#lines-out', { timeout: 60000 });
+  const lines = await api('/api/v1/checks/control-lines?city=baotou');
+  assert((await page.locator('#lines-out').textContent()).includes(`: ${lines.overlaps.length}`), 'control-line overlaps counted');
+  await page.locator('#ind-complete').scrollIntoViewIfNeeded();
+  await shot(page, '08b-checks');
+});
+
+test('gap layer and candidate sites', async () => {
+  const page = await page1();
+  await page.click('#tab-indicators');
+  await page.check('#cov-gaps');
+  await page.waitForFunction(() => { const s = document.querySelector('#gaps-out'); return s && !s.querySelector('[data-state="loading"]') && s.textContent; }, null, { timeout: 120000 });
+  assert(!(await page.locator('#gaps-out [data-state]').count()), `gaps: ${await page.locator('#gaps-out').textContent()}`);
+  await page.check('#cov-sites');
+  await page.waitForFunction(() => document.querySelector('#sites-list') || document.querySelector('#sites-out [data-state="empty"], #sites-out [data-state="error"], #sites-out [data-state="unavailable"]'), null, { timeout: 120000 });
+  assert(!(await page.locator('#sites-out [data-state="error"], #sites-out [data-state="unavailable"]').count()), `sites: ${await page.locator('#sites-out').textContent()}`);
+  const n = await page.locator('#sites-list li').count();
+  const caliber = await page.locator('#cov-caliber').inputValue();
+  const body = await api(`/api/v1/indicators/park-coverage/sites?city=baotou&caliber=${caliber}&n=${await page.locator('#cov-sites-n').inputValue()}`);
+  eq(n, body.sites.length, 'one list entry per site');
+  await page.evaluate(() => window.__map.jumpTo({ center: window.__map.getCenter(), zoom: 12 }));
+  await mapIdle(page);
+  await shot(page, '09-gaps-sites');
+  await page.uncheck('#cov-gaps');
+  await page.uncheck('#cov-sites');
+});
+
+test('choropleth of communities', async () => {
+  const page = await page1();
+  await page.click('#tab-indicators');
+  await page.selectOption('#choro-by', 'communityCoverage');
+  await page.waitForSelector('#choro-legend .legend-item', { timeout: 120000 });
+  await goToPark(page, 13);
+  const painted = await page.evaluate(() => window.__map.queryRenderedFeatures({ layers: ['choropleth-fill'] }).length);
+  assert(painted > 0, 'communities are drawn by the choropleth');
+  await shot(page, '10-choropleth');
+  await page.selectOption('#choro-by', 'none');
+});
+
+test('isochrone draws polygons and lists facilities', async () => {
+  const page = await page1();
+  await goToPark(page, 14);
+  await page.click('#tab-tools');
+  await page.click('#iso-toggle');
+  eq(await page.getAttribute('#iso-toggle', 'aria-pressed'), 'true', 'picking mode on');
+  const box = await page.locator('#map canvas').boundingBox();
+  const reqPromise = page.waitForResponse((r) => r.url().includes('/api/v1/isochrones'), { timeout: 30000 });
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  const res = await reqPromise;
+  eq(res.status(), 200, 'isochrone answer');
+  const body = await res.json();
+  await page.waitForSelector('#iso-reached, #iso-none', { timeout: 30000 });
+  await mapIdle(page);
+  const polys = await page.evaluate(() => window.__map.queryRenderedFeatures({ layers: ['iso-fill'] }).length);
+  assert(polys > 0, 'isochrone polygons are drawn');
+  const cats = await page.locator('#iso-reached > li').evaluateAll((lis) => lis.map((li) => li.dataset.category));
+  const apiCats = Object.keys(body.facilities ?? {}).filter((k) => (body.facilities[k] ?? []).length > 0).sort();
+  assert(apiCats.length > 0, 'the demo city has facilities within 15 minutes of a park');
+  eq(JSON.stringify([...cats].sort()), JSON.stringify(apiCats), 'facility categories listed');
+  await shot(page, '11-isochrone');
+  await page.click('#iso-toggle');
+  await page.click('#iso-clear');
+});
+
+test('growth-boundary editions with the changed area', async () => {
+  const page = await page1();
+  await page.click('#tab-tools');
+  await page.waitForSelector('#growth-show', { timeout: 30000 });
+  await page.check('#growth-show');
+  await page.locator('#tool-growth').scrollIntoViewIfNeeded();
+  await mapIdle(page);
+  const text = await page.locator('#growth-change').textContent();
+  assert(/新增|Added/.test(text), `change summary: ${text}`);
+  // The service's own diff, where the checks API has it: the page shows its areas.
+  const [a, b] = await Promise.all(['#growth-a', '#growth-b'].map((s) => page.locator(`${s} option:checked`).textContent()));
+  const diff = await fetch(`${BASE}/api/v1/checks/growth-boundary/diff?city=baotou&from=${encodeURIComponent(a)}&to=${encodeURIComponent(b)}`);
+  if (diff.ok) {
+    const d = await diff.json();
+    await page.waitForSelector('#growth-change[data-source="service"]', { timeout: 30000 });
+    const t = await page.locator('#growth-change').textContent();
+    for (const m2 of [d.added_area_m2, d.removed_area_m2]) assert(t.includes(areaText(m2)), `change summary "${t}" should show ${areaText(m2)}`);
+  }
+  const drawn = await page.evaluate(() => window.__map.queryRenderedFeatures({ layers: ['growthA-line', 'growthB-line'] }).length);
+  assert(drawn > 0, 'both editions drawn');
+  await shot(page, '12-growth-editions');
+  await page.check('#growth-mode-B');
+  await shot(page, '13-growth-edition-b');
+  await page.uncheck('#growth-show');
+});
+
+test('keyboard reaches the panel and the layer toggles', async () => {
+  const page = await openPage();
+  await page.keyboard.press('Tab');
+  eq(await page.evaluate(() => document.activeElement.className), 'skip', 'first Tab stop is the skip link');
+  await page.focus('#tab-layers');
+  await page.keyboard.press('ArrowRight');
+  eq(await page.getAttribute('#tab-indicators', 'aria-selected'), 'true', 'ArrowRight selects the next tab');
+  eq(await page.evaluate(() => document.activeElement.id), 'tab-indicators', 'focus follows');
+  await page.keyboard.press('ArrowLeft');
+  await page.focus('#toggle-parks');
+  await page.keyboard.press('Space');
+  eq(await page.isChecked('#toggle-parks'), false, 'Space toggles a layer');
+  eq(await page.evaluate(() => window.__map.getLayoutProperty('parks-fill', 'visibility')), 'none', 'the parks layer is hidden');
+  await page.keyboard.press('Space');
+  await page.context().close();
+});
+
+test('readable on a tablet and at 1366×768', async () => {
+  for (const [w, h, name] of [[1024, 768, '14-tablet-landscape'], [768, 1024, '15-tablet-portrait']]) {
+    const page = await openPage({ width: w, height: h });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert(overflow <= 0, `${w}×${h}: page scrolls sideways by ${overflow}px`);
+    const mapBox = await page.locator('#map').boundingBox();
+    assert(mapBox.width > w * 0.45 && mapBox.height > h * 0.4, `${w}×${h}: the map is too small (${mapBox.width}×${mapBox.height})`);
+    if (await page.locator('#panel').isHidden()) await page.click('#panel-toggle');
+    await shot(page, name);
+    await page.context().close();
+  }
+});
+
+test('no request leaves localhost', async () => {
+  const origin = new URL(BASE).origin;
+  assert(requests.length > 20, `only ${requests.length} requests recorded`);
+  const foreign = requests.filter((u) => !u.startsWith(origin + '/') && !u.startsWith('data:') && !u.startsWith('blob:' + origin));
+  writeFileSync(join(OUT, 'requests.txt'), [...new Set(requests)].sort().join('\n') + '\n');
+  eq(foreign.length, 0, `requests off ${origin}: ${[...new Set(foreign)].slice(0, 5).join(', ')}`);
+});
+
+// ---- run ------------------------------------------------------------------------------
+let passed = 0, failed = 0, skipped = 0;
+for (const t of tests) {
+  if (args.only && !t.name.includes(args.only)) continue;
+  const pending = !STRICT && PENDING.has(t.name);
+  const t0 = Date.now();
+  try {
+    await t.fn();
+    passed++;
+    console.log(`ok    ${t.name} (${Date.now() - t0} ms)${pending ? '  — passes now: take it out of e2e/pending.mjs' : ''}`);
+  } catch (e) {
+    const msg = String(e?.message ?? e).split('\n')[0];
+    if (pending) { skipped++; console.log(`pending ${t.name}: ${msg}`); }
+    else { failed++; console.log(`FAIL  ${t.name}: ${msg}`); }
+    if (shared) await shared.screenshot({ path: join(OUT, `fail-${t.name.replace(/[^a-z0-9]+/gi, '-')}.png`) }).catch(() => {});
+  }
+}
+await browser.close();
+console.log(`screenshots in ${OUT}`);
+console.log(`e2e: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed ? 1 : 0);

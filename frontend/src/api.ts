@@ -1,0 +1,139 @@
+// URL builders for every endpoint the map calls, and a fetch wrapper that tells "not built
+// yet" (404/405/501) apart from failure so each panel can say 暂无数据 instead of breaking.
+// Every URL is relative to the page's origin: the map never asks another host for anything.
+
+export const DEFAULT_CITY = 'baotou';
+
+/** The layers of internal/layers' registry, in drawing order (bottom first). */
+export const REGISTRY_LAYERS = [
+  'districts', 'subdistricts', 'communities', 'basic_farmland', 'eco_redlines', 'eco_corridors',
+  'growth_boundaries', 'residential_land', 'parks', 'network_edges', 'park_entrances', 'facilities',
+] as const;
+export type LayerId = (typeof REGISTRY_LAYERS)[number];
+
+const SAFE_LAYER = /^[a-z][a-z0-9_]{0,62}$/;
+
+function checkLayer(layer: string): string {
+  if (!SAFE_LAYER.test(layer)) throw new Error(`not a layer name: ${layer}`);
+  return layer;
+}
+
+function query(params: Record<string, string | number | boolean | undefined | null>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+/** MVT template for one layer or a composite of several: /tiles/a,b/{z}/{x}/{y}.mvt (absolute, as MapLibre's workers need). */
+export function tileUrl(origin: string, layers: string[]): string {
+  if (layers.length === 0) throw new Error('tileUrl needs at least one layer');
+  return `${origin}/tiles/${layers.map(checkLayer).join(',')}/{z}/{x}/{y}.mvt`;
+}
+
+export function tileJsonUrl(layer: string): string {
+  return `/tiles/${checkLayer(layer)}.json`;
+}
+
+export const tileIndexUrl = () => '/tiles/index.json';
+export const layersUrl = () => '/api/v1/layers';
+export const calibersUrl = () => '/api/v1/calibers';
+
+/** Glyph template served by internal/webui from the build's glyph PBFs. */
+export function glyphsUrl(origin: string): string {
+  return `${origin}/glyphs/{fontstack}/{range}.pbf`;
+}
+
+export interface FeatureQuery {
+  bbox?: [number, number, number, number];
+  limit?: number;
+  /** CQL2-text filter (the features API's allow-listed attributes only). */
+  filter?: string;
+  properties?: Record<string, string | number | boolean>;
+}
+
+export function featuresUrl(layer: string, q: FeatureQuery = {}): string {
+  const p: Record<string, string | number | boolean | undefined> = {
+    bbox: q.bbox?.map((n) => +n.toFixed(6)).join(','),
+    limit: q.limit,
+    filter: q.filter,
+    'filter-lang': q.filter ? 'cql2-text' : undefined,
+    ...q.properties,
+  };
+  return `/api/v1/layers/${checkLayer(layer)}/features${query(p)}`;
+}
+
+/** A CQL2 LIKE filter on name; quotes in the typed text are doubled, % and _ escaped. */
+export function nameLikeFilter(text: string): string {
+  const esc = text.trim().replace(/'/g, "''").replace(/[%_\\]/g, (m) => `\\${m}`);
+  return `name LIKE '%${esc}%'`;
+}
+
+export interface CoverageQuery {
+  city?: string;
+  caliber?: string;
+  method?: 'buffer' | 'network';
+  level?: 'city' | 'district' | 'subdistrict' | 'community';
+}
+
+export function coverageUrl(q: CoverageQuery): string {
+  return `/api/v1/indicators/park-coverage${query({ city: q.city ?? DEFAULT_CITY, caliber: q.caliber, method: q.method, level: q.level })}`;
+}
+
+export function coverageGapsUrl(q: CoverageQuery): string {
+  return `/api/v1/indicators/park-coverage/gaps${query({ city: q.city ?? DEFAULT_CITY, caliber: q.caliber, method: q.method })}`;
+}
+
+export function coverageSitesUrl(q: CoverageQuery & { n: number }): string {
+  return `/api/v1/indicators/park-coverage/sites${query({ city: q.city ?? DEFAULT_CITY, caliber: q.caliber, method: q.method, n: q.n })}`;
+}
+
+export function isochroneUrl(lon: number, lat: number, minutes: number[] = [5, 10, 15]): string {
+  if (!Number.isFinite(lon) || !Number.isFinite(lat) || Math.abs(lon) > 180 || Math.abs(lat) > 90) {
+    throw new Error(`not a WGS84 position: ${lon}, ${lat}`);
+  }
+  return `/api/v1/isochrones${query({ lon: +lon.toFixed(6), lat: +lat.toFixed(6), minutes: minutes.join(',') })}`;
+}
+
+export function livingCircleUrl(q: { city?: string; level?: string } = {}): string {
+  return `/api/v1/indicators/living-circle${query({ city: q.city ?? DEFAULT_CITY, level: q.level })}`;
+}
+
+/** The checks of issue 11: complete-communities, corridors, control-lines, growth-boundary/diff. */
+export function checkUrl(name: string, params: Record<string, string | number | undefined> = {}): string {
+  if (!/^[a-z][a-z0-9-]*(\/[a-z][a-z0-9-]*)?$/.test(name)) throw new Error(`not a check name: ${name}`);
+  return `/api/v1/checks/${name}${query({ city: DEFAULT_CITY, ...params })}`;
+}
+
+export type Result<T> =
+  | { ok: true; data: T }
+  | { ok: false; missing: boolean; status: number; message: string };
+
+/** Statuses that mean "this endpoint is not part of the running service yet". */
+export function isMissingStatus(status: number): boolean {
+  return status === 404 || status === 405 || status === 501;
+}
+
+/** GETs JSON; 404/405/501 come back as {missing: true}, other failures with the problem's title. */
+export async function getJSON<T>(url: string, f: typeof fetch = fetch, signal?: AbortSignal): Promise<Result<T>> {
+  let res: Response;
+  try {
+    res = await f(url, { headers: { Accept: 'application/json, application/geo+json' }, signal });
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e;
+    return { ok: false, missing: false, status: 0, message: String(e) };
+  }
+  if (!res.ok) {
+    let message = res.statusText;
+    try {
+      const body = await res.json();
+      message = body.detail || body.title || message;
+    } catch { /* not JSON */ }
+    return { ok: false, missing: isMissingStatus(res.status), status: res.status, message };
+  }
+  try {
+    return { ok: true, data: (await res.json()) as T };
+  } catch (e) {
+    return { ok: false, missing: false, status: res.status, message: `bad JSON: ${e}` };
+  }
+}

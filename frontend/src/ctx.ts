@@ -1,0 +1,45 @@
+// What every panel gets: the map, the current language, and a way to hear when it changes.
+import type { Map as MLMap } from 'maplibre-gl';
+import type { I18n, Lang } from './i18n';
+import type { LayerDef, SourceInfo } from './style';
+
+export interface Ctx {
+  map: MLMap;
+  origin: string;
+  defs: LayerDef[];
+  sources: Record<string, SourceInfo>;
+  /** Attribute titles from /api/v1/layers when the features API answers: layer → name → {zh,en}. */
+  attrTitles: Record<string, Record<string, { zh: string; en: string }>>;
+  i18n(): I18n;
+  lang(): Lang;
+  onLang(cb: () => void): void;
+  setLayerVisible(id: string, visible: boolean): void;
+  isLayerVisible(id: string): boolean;
+  /** Called when any feature with synthetic=true is seen: shows the 示例数据 banner. */
+  sawSynthetic(): void;
+  /** Whether a map click belongs to a tool (the isochrone picker) instead of the popup. */
+  clickTool: ((lngLat: { lng: number; lat: number }) => void) | null;
+}
+
+/** Creates an element with attributes and children; strings become text nodes (never HTML). */
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | number | boolean | undefined | ((e: Event) => void)> = {},
+  ...children: (Node | string | null | undefined | false)[]
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === false) continue;
+    if (typeof v === 'function') el.addEventListener(k.replace(/^on/, '').toLowerCase(), v as EventListener);
+    else if (v === true) el.setAttribute(k, '');
+    else el.setAttribute(k, String(v));
+  }
+  for (const c of children) if (c !== null && c !== undefined && c !== false) el.append(c);
+  return el;
+}
+
+/** Shows a panel's "loading / not available yet / failed" state in el. */
+export function stateMessage(el: HTMLElement, ctx: Ctx, state: 'loading' | 'unavailable' | 'error' | 'empty', detail?: string): void {
+  el.replaceChildren(h('p', { class: `state state-${state}`, role: 'status', 'data-state': state },
+    h('span', { 'data-i18n': `state.${state}` }, ctx.i18n().t(`state.${state}`)), detail ? h('small', {}, ` (${detail})`) : null));
+}

@@ -1,0 +1,265 @@
+// Reads the indicator endpoints' answers into the shapes the dashboard draws. The parsers
+// accept the field names the indicator issues use and a few synonyms, so a renamed field
+// shows up as "—" rather than an exception; docs/frontend.md lists the contract.
+
+export type Json = Record<string, unknown>;
+
+const RATIO_KEYS = ['area_ratio', 'coverage', 'coverage_ratio', 'area_coverage', 'ratio', 'value'];
+const POP_KEYS = ['population_share', 'population_ratio', 'pop_share', 'population_coverage'];
+
+function isObj(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The first finite number among obj's keys, or null. */
+export function pickNumber(obj: unknown, keys: string[]): number | null {
+  if (!isObj(obj)) return null;
+  for (const k of keys) {
+    const v = obj[k];
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+    if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(+v)) return +v;
+    if (isObj(v)) { // {"area_ratio": {"value": 0.8}}
+      const inner = pickNumber(v, ['value', 'ratio']);
+      if (inner !== null) return inner;
+    }
+  }
+  return null;
+}
+
+/** A ratio as a fraction: values above 1 are read as percentages (87.3 → 0.873). */
+export function asRatio(v: number | null): number | null {
+  if (v === null) return null;
+  return v > 1.0000001 ? v / 100 : v;
+}
+
+function pickString(obj: unknown, keys: string[]): string | null {
+  if (!isObj(obj)) return null;
+  for (const k of keys) if (typeof obj[k] === 'string' || typeof obj[k] === 'number') return String(obj[k]);
+  return null;
+}
+
+function pickArray(obj: unknown, keys: string[]): unknown[] {
+  if (Array.isArray(obj)) return obj;
+  if (!isObj(obj)) return [];
+  for (const k of keys) if (Array.isArray(obj[k])) return obj[k] as unknown[];
+  return [];
+}
+
+/** GeoJSON features' properties, or the objects themselves. */
+function rows(arr: unknown[]): Json[] {
+  return arr.filter(isObj).map((r) => (r.type === 'Feature' && isObj(r.properties) ? { id: r.id, ...r.properties } : r));
+}
+
+export interface CoverageUnit {
+  id: string | null;
+  name: string;
+  areaRatio: number | null;
+  popShare: number | null;
+}
+
+export interface Coverage {
+  caliber: string | null;
+  method: string | null;
+  target: number;
+  city: CoverageUnit;
+  units: CoverageUnit[];
+}
+
+function unit(r: Json, fallbackName: string): CoverageUnit {
+  // An area without residential land (or residents) has no coverage, not 0 %.
+  const noLand = pickNumber(r, ['total_m2', 'residential_m2']) === 0;
+  const noPeople = pickNumber(r, ['population']) === 0;
+  return {
+    id: pickString(r, ['id', 'unit_id', 'code', 'adcode', 'community_id', 'district_id']),
+    name: pickString(r, ['name', 'unit_name', 'district', 'community']) ?? fallbackName,
+    areaRatio: noLand ? null : asRatio(pickNumber(r, RATIO_KEYS)),
+    popShare: noPeople ? null : asRatio(pickNumber(r, POP_KEYS)),
+  };
+}
+
+/** Parses GET /api/v1/indicators/park-coverage. */
+export function parseCoverage(body: unknown): Coverage {
+  const b = isObj(body) ? body : {};
+  const cityObj = [b.city_figure, b.total, b.city_total, b.summary, b.overall, b.city].find(isObj) ?? b;
+  const units = rows(pickArray(b, ['areas', 'units', 'results', 'rows', 'districts', 'communities', 'items', 'features']));
+  return {
+    caliber: pickString(b, ['caliber', 'caliber_id']) ?? pickString(b.caliber, ['id']),
+    method: pickString(b, ['method']),
+    target: asRatio(pickNumber(b, ['target', 'target_2030'])) ?? 1,
+    city: unit(cityObj as Json, ''),
+    units: units.map((r, i) => unit(r, `#${i + 1}`)),
+  };
+}
+
+export interface Caliber { id: string; name: string; nameEn: string }
+
+/** Parses GET /api/v1/calibers: an array or {calibers: [...]} of {id, name|title}. */
+export function parseCalibers(body: unknown): Caliber[] {
+  return rows(pickArray(body, ['calibers', 'items'])).map((r) => {
+    const id = pickString(r, ['id', 'code', 'name']) ?? '';
+    const name = pickString(r, ['name_zh', 'title_zh', 'title', 'name']) ?? id;
+    return { id, name, nameEn: pickString(r, ['title_en', 'name_en']) ?? name };
+  }).filter((c) => c.id !== '');
+}
+
+/** The calibers of shared/docs/standards.md §1, used until /api/v1/calibers answers. */
+export const DEFAULT_CALIBERS: Caliber[] = [
+  { id: 'gb55014-2021', name: 'GB 55014-2021', nameEn: 'GB 55014-2021' },
+  { id: 'gbt51346-2019', name: 'GB/T 51346-2019', nameEn: 'GB/T 51346-2019' },
+  { id: 'gbt50563-2010', name: 'GB/T 50563-2010', nameEn: 'GB/T 50563-2010' },
+  { id: 'tdt1063-walk5', name: 'TD/T 1063 步行5分钟', nameEn: 'TD/T 1063 5-minute walk' },
+  { id: 'who-300m', name: 'WHO 300 m', nameEn: 'WHO 300 m' },
+  { id: 'tpl-10min', name: 'TPL 步行10分钟', nameEn: 'TPL 10-minute walk' },
+];
+
+export interface CategoryCoverage { category: string; areaRatio: number | null; popShare: number | null }
+
+export interface LivingCircle {
+  categories: CategoryCoverage[];
+  completeCircles: number | null;
+  target: number;
+  communities: { id: string | null; name: string; reached: number | null; complete: boolean | null }[];
+}
+
+/** Parses GET /api/v1/indicators/living-circle. The per-category figures come from the
+ *  city-level area (areas[level=city].coverage) or from categories[] when they carry shares. */
+export function parseLivingCircle(body: unknown): LivingCircle {
+  const b = isObj(body) ? body : {};
+  const areas = rows(pickArray(b, ['areas', 'units']));
+  const cityArea = areas.find((a) => a.level === 'city') ?? (areas.length === 1 ? areas[0] : null);
+  let cats = rows(pickArray(cityArea, ['coverage']));
+  if (cats.length === 0) cats = rows(pickArray(b, ['categories', 'category_coverage']));
+  if (cats.length === 0 && isObj(b.categories)) {
+    cats = Object.entries(b.categories).map(([k, v]) => ({ category: k, ...(isObj(v) ? v : { value: v }) }));
+  }
+  return {
+    categories: cats.map((c) => ({
+      category: pickString(c, ['category', 'code', 'id', 'name']) ?? '?',
+      areaRatio: asRatio(pickNumber(c, ['area_share', ...RATIO_KEYS])),
+      popShare: asRatio(pickNumber(c, POP_KEYS)),
+    })),
+    completeCircles: pickNumber(b, ['complete_communities', 'complete_circles', 'complete', 'complete_count']),
+    target: pickNumber(b, ['target', 'complete_target']) ?? 30,
+    communities: areas.filter((a) => a.level === undefined || a.level === 'community').map((r) => ({
+      id: pickString(r, ['id', 'community_id', 'code']),
+      name: pickString(r, ['name']) ?? '',
+      reached: Array.isArray(r.reached) ? (r.reached as unknown[]).length : pickNumber(r, ['categories_reached', 'reached', 'reached_count']),
+      complete: typeof r.complete === 'boolean' ? r.complete : null,
+    })),
+  };
+}
+
+/** Parses a count-against-target check (complete communities): {complete, target}. */
+export function parseCountCheck(body: unknown, defTarget: number): { count: number | null; target: number } {
+  const b = isObj(body) ? body : {};
+  const s = isObj(b.summary) ? b.summary : b;
+  return {
+    count: pickNumber(s, ['complete', 'complete_communities', 'count', 'complete_count']),
+    target: pickNumber(s, ['target']) ?? defTarget,
+  };
+}
+
+/** Parses a ratio check (corridor compliance): {ratio|share}. */
+export function parseRatioCheck(body: unknown): number | null {
+  const b = isObj(body) ? body : {};
+  const s = isObj(b.summary) ? b.summary : b;
+  return asRatio(pickNumber(s, ['compliance_share', 'compliance', 'share', 'ratio', 'meeting_share', ...RATIO_KEYS]));
+}
+
+export interface Reached { category: string; items: { name: string; minutes: number | null; distance: number | null }[] }
+
+export interface Isochrone {
+  polygons: GeoJSON.Feature[];
+  /** Reached facilities as points, when the answer carries them (drawn on the map). */
+  points: GeoJSON.Feature[];
+  reached: Reached[];
+}
+
+/** Parses GET /api/v1/isochrones: polygon features with a minutes property, facilities as
+ *  point features with a category, or as a facilities/reached member (array or by category). */
+export function parseIsochrone(body: unknown): Isochrone {
+  const b = isObj(body) ? body : {};
+  const feats = pickArray(b, ['features']).filter(isObj) as unknown as GeoJSON.Feature[];
+  const polygons = feats.filter((f) => f.geometry && /Polygon$/.test(f.geometry.type));
+  const byCat = new Map<string, Reached['items']>();
+  const add = (cat: string, r: Json) => {
+    if (!byCat.has(cat)) byCat.set(cat, []);
+    byCat.get(cat)!.push({
+      name: pickString(r, ['name']) ?? `#${pickString(r, ['id']) ?? '?'}`,
+      minutes: pickNumber(r, ['minutes', 'min', 'time_min']),
+      distance: pickNumber(r, ['distance_m', 'distance', 'walk_m']),
+    });
+  };
+  const fac = b.facilities ?? b.reached ?? b.reached_facilities;
+  if (fac === undefined || fac === null) {
+    for (const f of feats) {
+      if (f.geometry?.type === 'Point' && isObj(f.properties) && f.properties.category !== undefined) add(pickString(f.properties, ['category']) ?? '?', f.properties);
+    }
+  }
+  if (Array.isArray(fac)) {
+    for (const r of rows(fac)) add(pickString(r, ['category']) ?? '?', r);
+  } else if (isObj(fac)) {
+    for (const [cat, v] of Object.entries(fac)) {
+      if (Array.isArray(v)) rows(v).forEach((r) => add(cat, r));
+      else if (typeof v === 'number') byCat.set(cat, Array.from({ length: v }, () => ({ name: '', minutes: null, distance: null })));
+    }
+  }
+  const reached = [...byCat.entries()].map(([category, items]) => ({ category, items })).sort((a, b) => a.category.localeCompare(b.category));
+  const points = feats.filter((f) => f.geometry?.type === 'Point' && isObj(f.properties) && f.properties.category !== undefined);
+  return { polygons, points, reached };
+}
+
+/** The minutes a polygon stands for (properties.minutes, or seconds / 60). */
+export function polygonMinutes(f: GeoJSON.Feature): number | null {
+  const m = pickNumber(f.properties, ['minutes', 'min', 'cutoff_min']);
+  if (m !== null) return m;
+  const s = pickNumber(f.properties, ['seconds', 'cutoff_s']);
+  return s === null ? null : s / 60;
+}
+
+export interface Site { rank: number; gain: number | null; reach: number | null; feature: GeoJSON.Feature }
+
+/** Parses GET /api/v1/indicators/park-coverage/sites: {sites: [{rank, gain_m2, coverage_after,
+ *  lon, lat}]} or a FeatureCollection of points, ranked by gain. */
+export function parseSites(body: unknown): Site[] {
+  const arr = pickArray(body, ['sites', 'features']).filter(isObj);
+  return arr.map((r, i) => {
+    const isFeature = r.type === 'Feature';
+    const p = (isFeature ? r.properties : r) as Json;
+    const lon = pickNumber(p, ['lon', 'lng', 'x']);
+    const lat = pickNumber(p, ['lat', 'y']);
+    const feature: GeoJSON.Feature = isFeature ? (r as unknown as GeoJSON.Feature)
+      : { type: 'Feature', properties: { ...p }, geometry: { type: 'Point', coordinates: [lon ?? 0, lat ?? 0] } };
+    return {
+      rank: pickNumber(p, ['rank']) ?? i + 1,
+      gain: pickNumber(p, ['gain_m2', 'gain', 'covered_m2', 'gain_area_m2']),
+      reach: asRatio(pickNumber(p, ['coverage_after', 'cumulative_coverage', 'reach'])),
+      feature,
+    };
+  }).filter((s) => s.feature.geometry !== null);
+}
+
+/** Features whose name contains text (case-insensitive), best first: exact, prefix, then the rest. */
+export function matchByName(features: GeoJSON.Feature[], text: string, limit = 8): GeoJSON.Feature[] {
+  const t = text.trim().toLowerCase();
+  if (!t) return [];
+  const score = (f: GeoJSON.Feature) => {
+    const n = String(f.properties?.name ?? '').toLowerCase();
+    return n === t ? 0 : n.startsWith(t) ? 1 : n.includes(t) ? 2 : 3;
+  };
+  return features.map((f) => ({ f, s: score(f) })).filter((x) => x.s < 3)
+    .sort((a, b) => a.s - b.s || String(a.f.properties?.name).localeCompare(String(b.f.properties?.name), 'zh')).slice(0, limit).map((x) => x.f);
+}
+
+/** Parses GET /api/v1/checks/control-lines: the overlaps and their total area (m²). */
+export function parseControlLines(body: unknown): { count: number; areaM2: number | null; conforms: boolean | null } {
+  const b = isObj(body) ? body : {};
+  const list = pickArray(b, ['overlaps', 'features']);
+  const area = pickNumber(b, ['total_overlap_m2', 'area_m2']) ?? (list.length ? rows(list).reduce((s, r) => s + (pickNumber(r, ['area_m2']) ?? 0), 0) : null);
+  return { count: list.length, areaM2: area, conforms: typeof b.conforms === 'boolean' ? b.conforms : null };
+}
+
+/** Parses GET /api/v1/checks/growth-boundary/diff: added and removed areas (m²). */
+export function parseGrowthDiff(body: unknown): { addedM2: number | null; removedM2: number | null } {
+  return { addedM2: pickNumber(body, ['added_area_m2', 'added_m2']), removedM2: pickNumber(body, ['removed_area_m2', 'removed_m2']) };
+}

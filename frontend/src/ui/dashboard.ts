@@ -1,0 +1,257 @@
+// The indicator dashboard: park service-radius coverage (caliber and method selectable)
+// against the 2030 target of 100 %, per district; the gap layer and the candidate pocket-park
+// sites; the living-circle categories and complete circles against 30; complete communities
+// against 40; the corridor and control-line checks; and a choropleth of the communities.
+// A section whose endpoint answers 404 says 暂无数据 and the rest carry on.
+import { type Ctx, h, stateMessage } from '../ctx';
+import {
+  getJSON, coverageUrl, coverageGapsUrl, coverageSitesUrl, calibersUrl, livingCircleUrl, checkUrl,
+  type CoverageQuery,
+} from '../api';
+import { parseCoverage, parseCalibers, parseLivingCircle, parseCountCheck, parseRatioCheck, parseSites, parseControlLines, DEFAULT_CALIBERS, type Coverage, type Caliber } from '../model';
+import { formatPercent, formatArea, formatCount } from '../format';
+import { colorFor, equalBreaks, stepExpression, SEQUENTIAL } from '../colors';
+import { barChart, autoResize } from './charts';
+import { setOverlayData, setOverlayVisible, bboxOf } from './overlays';
+
+function progress(id: string, ratio: number | null, target: number, label: string): HTMLElement {
+  const pct = ratio === null ? 0 : Math.max(0, Math.min(1, ratio / target)) * 100;
+  return h('div', { class: 'progress', id, role: 'progressbar', 'aria-label': label, 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': pct.toFixed(1) },
+    h('div', { class: 'bar', style: `width:${pct.toFixed(2)}%;background:${colorFor(ratio ?? 0, [0.5, 0.7, 0.85, 0.95].map((x) => x * target))}` }));
+}
+
+function section(id: string, titleKey: string): { el: HTMLElement; body: HTMLElement } {
+  const body = h('div', { class: 'section-body' });
+  const el = h('section', { class: 'card', id, 'aria-labelledby': `${id}-h` }, h('h2', { id: `${id}-h`, 'data-i18n': titleKey }), body);
+  return { el, body };
+}
+
+export function dashboard(ctx: Ctx): HTMLElement {
+  autoResize();
+  const root = h('div', { class: 'dashboard' });
+  const state: { caliber: string; method: 'buffer' | 'network'; calibers: Caliber[]; coverage: Coverage | null; sitesN: number } = {
+    caliber: DEFAULT_CALIBERS[0].id, method: 'buffer', calibers: DEFAULT_CALIBERS, coverage: null, sitesN: 10,
+  };
+  const q = (): CoverageQuery => ({ caliber: state.caliber, method: state.method });
+
+  // --- park coverage ---------------------------------------------------------------------
+  const cov = section('ind-coverage', 'ind.coverage');
+  const calSel = h('select', { id: 'cov-caliber' });
+  const methSel = h('select', { id: 'cov-method' });
+  const covOut = h('div', { id: 'cov-out', 'aria-live': 'polite' });
+  const gapsBox = h('input', { type: 'checkbox', id: 'cov-gaps' });
+  const sitesBox = h('input', { type: 'checkbox', id: 'cov-sites' });
+  const sitesN = h('select', { id: 'cov-sites-n' }, ...[5, 10, 20].map((n) => h('option', { value: n, selected: n === state.sitesN }, String(n))));
+  const gapsOut = h('div', { id: 'gaps-out' });
+  const sitesOut = h('div', { id: 'sites-out' });
+  cov.body.append(
+    h('label', { class: 'field' }, h('span', { 'data-i18n': 'ind.caliber' }), calSel),
+    h('label', { class: 'field' }, h('span', { 'data-i18n': 'ind.method' }), methSel),
+    covOut,
+    h('div', { class: 'row wrap' }, h('label', {}, gapsBox, h('span', { 'data-i18n': 'ind.showGaps' })), gapsOut),
+    h('div', { class: 'row wrap' }, h('label', {}, sitesBox, h('span', { 'data-i18n': 'ind.showSites' })), h('label', {}, h('span', { 'data-i18n': 'ind.sitesN' }), sitesN)),
+    sitesOut);
+
+  const fillSelects = () => {
+    const i = ctx.i18n();
+    calSel.replaceChildren(...state.calibers.map((c) => h('option', { value: c.id, selected: c.id === state.caliber }, ctx.lang() === 'en' ? c.nameEn : c.name)));
+    methSel.replaceChildren(...(['buffer', 'network'] as const).map((m) => h('option', { value: m, selected: m === state.method }, i.t(`ind.method.${m}`))));
+  };
+
+  const renderCoverage = () => {
+    const c = state.coverage;
+    if (!c) return;
+    const i = ctx.i18n();
+    const L = ctx.lang();
+    const gap = c.city.areaRatio === null ? null : Math.max(0, c.target - c.city.areaRatio);
+    const chartEl = h('div', { class: 'chart', id: 'cov-chart', role: 'img', 'aria-label': i.t('ind.byDistrict') });
+    covOut.replaceChildren(
+      h('div', { class: 'figure' },
+        h('span', { class: 'big', id: 'cov-city', 'data-value': c.city.areaRatio ?? '' }, formatPercent(c.city.areaRatio, L)),
+        h('span', { class: 'caption' }, i.t('ind.areaRatio'))),
+      h('div', { class: 'figure small' },
+        h('span', { id: 'cov-city-pop', 'data-value': c.city.popShare ?? '' }, formatPercent(c.city.popShare, L)),
+        h('span', { class: 'caption' }, i.t('ind.popShare'))),
+      progress('cov-progress', c.city.areaRatio, c.target, i.t('ind.areaRatio')),
+      h('p', { class: 'target' }, `${i.t('ind.target2030')} ${formatPercent(c.target, L, 0)} · ${i.t('ind.gap')} ${gap === null ? '—' : formatPercent(gap, L)}`),
+      h('h3', {}, i.t('ind.byDistrict')),
+      chartEl,
+      h('table', { class: 'compact', id: 'cov-table' },
+        h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, i.t('ind.areaRatio')), h('th', {}, i.t('ind.popShare')))),
+        h('tbody', {}, ...c.units.map((u) => h('tr', { 'data-unit': u.id ?? '' }, h('th', { scope: 'row' }, u.name),
+          h('td', { 'data-value': u.areaRatio ?? '' }, formatPercent(u.areaRatio, L)), h('td', {}, formatPercent(u.popShare, L)))))));
+    requestAnimationFrame(() => barChart(chartEl, {
+      labels: c.units.map((u) => u.name), values: c.units.map((u) => u.areaRatio), target: c.target,
+      targetLabel: `${i.t('ind.target2030')} ${formatPercent(c.target, L, 0)}`,
+      colorFor: (v) => colorFor(v, [0.5, 0.7, 0.85, 0.95].map((x) => x * c.target)),
+    }));
+  };
+
+  const loadCoverage = async () => {
+    stateMessage(covOut, ctx, 'loading');
+    const r = await getJSON<unknown>(coverageUrl({ ...q(), level: 'district' }));
+    if (!r.ok) { state.coverage = null; stateMessage(covOut, ctx, r.missing ? 'unavailable' : 'error', r.missing ? undefined : r.message); return; }
+    state.coverage = parseCoverage(r.data);
+    if (state.coverage.city.areaRatio === null) { // no city total in the district answer: ask for it
+      const c = await getJSON<unknown>(coverageUrl({ ...q(), level: 'city' }));
+      if (c.ok) state.coverage.city = parseCoverage(c.data).city;
+    }
+    renderCoverage();
+    if (gapsBox.checked) loadGaps();
+    if (sitesBox.checked) loadSites();
+    if (choroSel.value !== 'none') loadChoropleth();
+  };
+
+  const loadGaps = async () => {
+    stateMessage(gapsOut, ctx, 'loading');
+    const r = await getJSON<GeoJSON.FeatureCollection>(coverageGapsUrl(q()));
+    if (!r.ok) { stateMessage(gapsOut, ctx, r.missing ? 'unavailable' : 'error'); setOverlayVisible(ctx, 'gaps', false); return; }
+    setOverlayData(ctx, 'gaps', r.data);
+    setOverlayVisible(ctx, 'gaps', gapsBox.checked);
+    if (r.data.features?.some((f) => f.properties?.synthetic === true)) ctx.sawSynthetic();
+    const area = r.data.features.reduce((s, f) => s + (Number(f.properties?.area_m2) || 0), 0);
+    gapsOut.replaceChildren(h('span', { class: 'legend-item' }, h('span', { class: 'swatch', style: 'background:#e31a1c;opacity:.6' }),
+      `${formatCount(r.data.features.length, ctx.lang())}${area ? ` · ${formatArea(area, ctx.lang())}` : ''}`));
+  };
+
+  const loadSites = async () => {
+    stateMessage(sitesOut, ctx, 'loading');
+    const r = await getJSON<unknown>(coverageSitesUrl({ caliber: state.caliber, n: state.sitesN })); // sites are scored with the buffer method
+    if (!r.ok) { stateMessage(sitesOut, ctx, r.missing ? 'unavailable' : 'error'); setOverlayVisible(ctx, 'sites', false); return; }
+    const sites = parseSites(r.data);
+    const note = (r.data as { note?: string }).note;
+    setOverlayData(ctx, 'sites', { type: 'FeatureCollection', features: sites.map((s) => ({ ...s.feature, properties: { ...s.feature.properties, rank: s.rank } })) });
+    setOverlayVisible(ctx, 'sites', sitesBox.checked);
+    const i = ctx.i18n();
+    const L = ctx.lang();
+    if (sites.length === 0) { stateMessage(sitesOut, ctx, 'empty', note); return; }
+    sitesOut.replaceChildren(h('ol', { class: 'sites', id: 'sites-list' }, ...sites.map((s) => h('li', {},
+      h('button', { type: 'button', class: 'link', onclick: () => { const b = bboxOf([s.feature]); if (b) ctx.map.flyTo({ center: [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2], zoom: 15 }); } },
+        `#${s.rank} · ${i.t('ind.siteGain')} ${formatArea(s.gain, L)}${s.reach !== null ? ` · ${i.t('ind.reach')} ${formatPercent(s.reach, L)}` : ''}`)))));
+  };
+
+  calSel.addEventListener('change', () => { state.caliber = calSel.value; loadCoverage(); });
+  methSel.addEventListener('change', () => { state.method = methSel.value as 'buffer' | 'network'; loadCoverage(); });
+  gapsBox.addEventListener('change', () => { if (gapsBox.checked) loadGaps(); else { setOverlayVisible(ctx, 'gaps', false); gapsOut.replaceChildren(); } });
+  sitesBox.addEventListener('change', () => { if (sitesBox.checked) loadSites(); else { setOverlayVisible(ctx, 'sites', false); sitesOut.replaceChildren(); } });
+  sitesN.addEventListener('change', () => { state.sitesN = +sitesN.value; if (sitesBox.checked) loadSites(); });
+
+  // --- living circle ---------------------------------------------------------------------
+  const lc = section('ind-living', 'ind.livingCircle');
+  let lcData: ReturnType<typeof parseLivingCircle> | null = null;
+  let lcMissing: 'unavailable' | 'error' | null = null;
+  const renderLiving = () => {
+    if (lcMissing) { stateMessage(lc.body, ctx, lcMissing); return; }
+    if (!lcData) { stateMessage(lc.body, ctx, 'loading'); return; }
+    const i = ctx.i18n();
+    const L = ctx.lang();
+    const chartEl = h('div', { class: 'chart tall', id: 'lc-chart', role: 'img', 'aria-label': i.t('ind.categories') });
+    lc.body.replaceChildren(
+      h('div', { class: 'figure' }, h('span', { class: 'big', id: 'lc-complete', 'data-value': lcData.completeCircles ?? '' }, lcData.completeCircles === null ? '—' : formatCount(lcData.completeCircles, L)),
+        h('span', { class: 'caption' }, `${i.t('ind.completeCircles')} · ${i.t('ind.ofTarget', { target: lcData.target })}`)),
+      progress('lc-progress', lcData.completeCircles, lcData.target, i.t('ind.completeCircles')),
+      h('h3', {}, i.t('ind.categories')), chartEl);
+    const cats = lcData.categories;
+    requestAnimationFrame(() => barChart(chartEl, { horizontal: true, labels: cats.map((c) => i.t(`cat.${c.category}`)), values: cats.map((c) => c.areaRatio ?? c.popShare), target: 1,
+      colorFor: (v) => colorFor(v, [0.5, 0.7, 0.85, 0.95]) }));
+  };
+  const loadLiving = async () => {
+    const r = await getJSON<unknown>(livingCircleUrl({ level: 'city' }));
+    if (!r.ok) lcMissing = r.missing ? 'unavailable' : 'error'; else lcData = parseLivingCircle(r.data);
+    renderLiving();
+  };
+
+  // --- checks: complete communities, corridors, control lines --------------------------
+  const cc = section('ind-complete', 'ind.completeCommunities');
+  const corr = section('ind-corridors', 'ind.corridors');
+  const lines = section('ind-lines', 'ind.growthCheck');
+  const checkRenderers: (() => void)[] = [];
+  const loadCheck = async (s: { body: HTMLElement }, name: string, render: (data: unknown) => void) => {
+    stateMessage(s.body, ctx, 'loading');
+    const r = await getJSON<unknown>(checkUrl(name));
+    const draw = () => (r.ok ? render(r.data) : stateMessage(s.body, ctx, r.missing ? 'unavailable' : 'error'));
+    checkRenderers.push(draw);
+    draw();
+  };
+
+  // --- choropleth ----------------------------------------------------------------------
+  const choro = section('ind-choropleth', 'ind.choropleth');
+  const choroSel = h('select', { id: 'choro-by' });
+  const choroLegend = h('div', { id: 'choro-legend', class: 'legend' });
+  choro.body.append(h('label', { class: 'field' }, h('span', { 'data-i18n': 'ind.choroplethBy' }), choroSel), choroLegend);
+  const choroOptions = ['none', 'communityCoverage', 'communityPopCoverage', 'communityCategories'];
+  const fillChoro = () => {
+    const v = choroSel.value || 'none';
+    choroSel.replaceChildren(...choroOptions.map((o) => h('option', { value: o, selected: o === v }, ctx.i18n().t(`ind.${o}`))));
+  };
+  let choroIds: (string | number)[] = [];
+  const loadChoropleth = async () => {
+    const by = choroSel.value;
+    const m = ctx.map;
+    const srcLayer = ctx.sources.communities?.sourceLayer ?? 'communities';
+    for (const id of choroIds) m.removeFeatureState({ source: 'communities', sourceLayer: srcLayer, id }, 'v');
+    choroIds = [];
+    if (by === 'none' || !m.getLayer('choropleth-fill')) { setOverlayVisible(ctx, 'choropleth', false); choroLegend.replaceChildren(); return; }
+    stateMessage(choroLegend, ctx, 'loading');
+    let values: { id: string; v: number | null }[] = [];
+    let max = 1;
+    if (by === 'communityCategories') {
+      const r = await getJSON<unknown>(livingCircleUrl({ level: 'community' }));
+      if (!r.ok) { stateMessage(choroLegend, ctx, r.missing ? 'unavailable' : 'error'); return; }
+      values = parseLivingCircle(r.data).communities.filter((c) => c.id !== null).map((c) => ({ id: c.id!, v: c.reached }));
+      max = Math.max(1, ...values.map((x) => x.v ?? 0));
+    } else {
+      const r = await getJSON<unknown>(coverageUrl({ ...q(), level: 'community' }));
+      if (!r.ok) { stateMessage(choroLegend, ctx, r.missing ? 'unavailable' : 'error'); return; }
+      values = parseCoverage(r.data).units.filter((u) => u.id !== null).map((u) => ({ id: u.id!, v: by === 'communityCoverage' ? u.areaRatio : u.popShare }));
+    }
+    const breaks = equalBreaks(0, max);
+    for (const { id, v } of values) {
+      if (v === null) continue;
+      const fid = /^\d+$/.test(id) ? Number(id) : id;
+      m.setFeatureState({ source: 'communities', sourceLayer: srcLayer, id: fid }, { v });
+      choroIds.push(fid);
+    }
+    m.setPaintProperty('choropleth-fill', 'fill-color', stepExpression('v', breaks) as never);
+    setOverlayVisible(ctx, 'choropleth', true);
+    const L = ctx.lang();
+    const fmt = (x: number) => (by === 'communityCategories' ? formatCount(x, L) : formatPercent(x, L, 0));
+    const edges = [0, ...breaks, max];
+    choroLegend.replaceChildren(...SEQUENTIAL.map((c, k) => h('span', { class: 'legend-item' }, h('span', { class: 'swatch', style: `background:${c}` }), `${fmt(edges[k])}–${fmt(edges[k + 1])}`)),
+      h('span', { class: 'legend-item' }, h('span', { class: 'swatch', style: 'background:transparent;border:1px solid #aaa' }), ctx.i18n().t('ind.noValue')));
+  };
+  choroSel.addEventListener('change', loadChoropleth);
+
+  root.append(cov.el, choro.el, lc.el, cc.el, corr.el, lines.el);
+
+  // --- start -----------------------------------------------------------------------------
+  fillSelects();
+  fillChoro();
+  getJSON<unknown>(calibersUrl()).then((r) => {
+    if (r.ok) {
+      const list = parseCalibers(r.data);
+      if (list.length) { state.calibers = list; if (!list.some((c) => c.id === state.caliber)) state.caliber = list[0].id; fillSelects(); }
+    }
+    loadCoverage();
+  });
+  loadLiving();
+  loadCheck(cc, 'complete-communities', (d) => {
+    const { count, target } = parseCountCheck(d, 40);
+    const i = ctx.i18n();
+    cc.body.replaceChildren(h('div', { class: 'figure' }, h('span', { class: 'big', id: 'cc-count', 'data-value': count ?? '' }, count === null ? '—' : formatCount(count, ctx.lang())),
+      h('span', { class: 'caption' }, i.t('ind.ofTarget', { target }))), progress('cc-progress', count, target, i.t('ind.completeCommunities')));
+  });
+  loadCheck(corr, 'corridors', (d) => {
+    const ratio = parseRatioCheck(d);
+    corr.body.replaceChildren(h('div', { class: 'figure' }, h('span', { class: 'big', id: 'corr-ratio', 'data-value': ratio ?? '' }, formatPercent(ratio, ctx.lang()))), progress('corr-progress', ratio, 1, ctx.i18n().t('ind.corridors')));
+  });
+  loadCheck(lines, 'control-lines', (d) => {
+    const { count, areaM2, conforms } = parseControlLines(d);
+    const i = ctx.i18n();
+    lines.body.replaceChildren(h('p', { id: 'lines-out', class: conforms === false || count > 0 ? 'warn' : '' },
+      `${i.t('ind.overlaps')}: ${formatCount(count, ctx.lang())}${areaM2 ? ` · ${formatArea(areaM2, ctx.lang())}` : ''}`));
+  });
+
+  ctx.onLang(() => { fillSelects(); fillChoro(); renderCoverage(); renderLiving(); checkRenderers.forEach((f) => f()); if (sitesBox.checked) loadSites(); if (choroSel.value !== 'none') loadChoropleth(); });
+  return root;
+}

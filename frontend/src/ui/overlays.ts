@@ -1,0 +1,102 @@
+// GeoJSON overlays drawn above the tiles: the coverage gaps, candidate sites, isochrones,
+// growth-boundary editions and their change, the community choropleth and search hits.
+import type { GeoJSONSource, LayerSpecification } from 'maplibre-gl';
+import type { Ctx } from '../ctx';
+import { LAYER_COLORS, ISO_COLORS } from '../colors';
+import { FONTSTACK } from '../style';
+import { featuresUrl, getJSON } from '../api';
+import { labelPoint } from '../geo';
+
+export const EMPTY: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: [] };
+
+/** Overlay id → its MapLibre layer ids, for toggling. */
+export const OVERLAY_LAYERS: Record<string, string[]> = {
+  gaps: ['gaps-fill', 'gaps-line'],
+  sites: ['sites-circle', 'sites-label'],
+  iso: ['iso-fill', 'iso-line', 'iso-origin'],
+  growthA: ['growthA-line'],
+  growthB: ['growthB-line'],
+  growthDiff: ['growthDiff-fill'],
+  choropleth: ['choropleth-fill'],
+  hit: ['hit-line'],
+};
+
+export function addOverlays(ctx: Ctx): void {
+  const m = ctx.map;
+  for (const id of ['gaps', 'sites', 'iso', 'growthA', 'growthB', 'growthDiff', 'hit']) m.addSource(id, { type: 'geojson', data: EMPTY });
+  const before = m.getLayer('network_edges-line') ? 'network_edges-line' : undefined;
+  const none = { visibility: 'none' as const };
+  const add = (l: LayerSpecification, under?: string) => m.addLayer(l, under);
+  // The choropleth paints the communities' own tiles by feature-state, under the parks.
+  if (m.getSource('communities')) {
+    add({ id: 'choropleth-fill', type: 'fill', source: 'communities', 'source-layer': ctx.sources.communities?.sourceLayer ?? 'communities', layout: none,
+      paint: { 'fill-color': 'rgba(0,0,0,0)', 'fill-opacity': 0.7 } }, m.getLayer('parks-fill') ? 'parks-fill' : before);
+  }
+  add({ id: 'growthDiff-fill', type: 'fill', source: 'growthDiff', layout: none, paint: {
+    'fill-color': ['match', ['get', 'change'], 'added', '#33a02c', 'removed', '#e31a1c', '#999'], 'fill-opacity': 0.45 } }, before);
+  add({ id: 'growthA-line', type: 'line', source: 'growthA', layout: none, paint: { 'line-color': '#1f78b4', 'line-width': 2.5, 'line-dasharray': [3, 2] } });
+  add({ id: 'growthB-line', type: 'line', source: 'growthB', layout: none, paint: { 'line-color': '#6a3d9a', 'line-width': 2.5 } });
+  add({ id: 'gaps-fill', type: 'fill', source: 'gaps', layout: none, paint: { 'fill-color': LAYER_COLORS.gaps, 'fill-opacity': 0.45 } });
+  add({ id: 'gaps-line', type: 'line', source: 'gaps', layout: none, paint: { 'line-color': LAYER_COLORS.gaps, 'line-width': 0.8 } });
+  add({ id: 'iso-fill', type: 'fill', source: 'iso', filter: ['!=', ['geometry-type'], 'Point'], layout: none, paint: {
+    'fill-color': ['step', ['to-number', ['coalesce', ['get', 'minutes'], 15]], ISO_COLORS[0], 7.5, ISO_COLORS[1], 12.5, ISO_COLORS[2]],
+    'fill-opacity': 0.35 } });
+  add({ id: 'iso-line', type: 'line', source: 'iso', filter: ['!=', ['geometry-type'], 'Point'], layout: none, paint: { 'line-color': '#333', 'line-width': 1 } });
+  add({ id: 'iso-origin', type: 'circle', source: 'iso', filter: ['==', ['geometry-type'], 'Point'], layout: none, paint: {
+    'circle-radius': ['case', ['==', ['get', 'origin'], true], 7, 4], 'circle-color': ['case', ['==', ['get', 'origin'], true], '#000', LAYER_COLORS.facilities],
+    'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5 } });
+  add({ id: 'sites-circle', type: 'circle', source: 'sites', layout: none, paint: { 'circle-radius': 9, 'circle-color': LAYER_COLORS.sites, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
+  add({ id: 'sites-label', type: 'symbol', source: 'sites', layout: { ...none, 'text-field': ['to-string', ['get', 'rank']], 'text-font': [FONTSTACK], 'text-size': 11, 'text-allow-overlap': true },
+    paint: { 'text-color': '#fff' } });
+  add({ id: 'hit-line', type: 'line', source: 'hit', layout: none, paint: { 'line-color': '#ff00aa', 'line-width': 3 } });
+}
+
+export function setOverlayData(ctx: Ctx, id: string, data: GeoJSON.FeatureCollection): void {
+  (ctx.map.getSource(id) as GeoJSONSource | undefined)?.setData(data);
+}
+
+export function setOverlayVisible(ctx: Ctx, id: string, visible: boolean): void {
+  for (const l of OVERLAY_LAYERS[id] ?? []) if (ctx.map.getLayer(l)) ctx.map.setLayoutProperty(l, 'visibility', visible ? 'visible' : 'none');
+}
+
+/** The [w, s, e, n] box of a FeatureCollection's coordinates, or null when empty. */
+export function bboxOf(fc: GeoJSON.FeatureCollection | GeoJSON.Feature[]): [number, number, number, number] | null {
+  const feats = Array.isArray(fc) ? fc : fc.features;
+  let w = Infinity, s = Infinity, e = -Infinity, n = -Infinity;
+  const walk = (c: unknown): void => {
+    if (Array.isArray(c) && typeof c[0] === 'number') {
+      const [x, y] = c as number[];
+      if (x < w) w = x; if (x > e) e = x; if (y < s) s = y; if (y > n) n = y;
+    } else if (Array.isArray(c)) c.forEach(walk);
+  };
+  for (const f of feats) {
+    const g = f.geometry as GeoJSON.Geometry | null;
+    if (!g) continue;
+    if (g.type === 'GeometryCollection') g.geometries.forEach((gg) => walk((gg as GeoJSON.Point).coordinates));
+    else walk(g.coordinates);
+  }
+  return Number.isFinite(w) ? [w, s, e, n] : null;
+}
+
+/**
+ * One label per district, at a point inside it, from the features API: the tiles cut a
+ * district into many pieces and would label each. Without the API the tile labels stay.
+ */
+export async function districtLabels(ctx: Ctx): Promise<void> {
+  const r = await getJSON<GeoJSON.FeatureCollection>(featuresUrl('districts', { limit: 1000 }));
+  if (!r.ok || !ctx.map.getLayer('districts-label')) return;
+  const points: GeoJSON.Feature[] = [];
+  for (const f of r.data.features ?? []) {
+    const g = f.geometry;
+    if (!g || (g.type !== 'Polygon' && g.type !== 'MultiPolygon')) continue;
+    const p = labelPoint(g);
+    if (p) points.push({ type: 'Feature', properties: { name: f.properties?.name, name_en: f.properties?.name_en }, geometry: { type: 'Point', coordinates: p } });
+  }
+  const m = ctx.map;
+  const layer = m.getLayer('districts-label')!;
+  const layout = { ...(m.getStyle().layers.find((l) => l.id === 'districts-label') as { layout?: Record<string, unknown> }).layout };
+  const paint = { ...(m.getStyle().layers.find((l) => l.id === 'districts-label') as { paint?: Record<string, unknown> }).paint };
+  m.addSource('district-labels', { type: 'geojson', data: { type: 'FeatureCollection', features: points } });
+  m.removeLayer('districts-label');
+  m.addLayer({ id: 'districts-label', type: 'symbol', source: 'district-labels', minzoom: layer.minzoom, layout, paint } as LayerSpecification);
+}
