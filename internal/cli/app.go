@@ -54,6 +54,7 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 		return nil, err
 	}
 	app.Mounts = append(app.Mounts, api)
+	app.closers = append(app.closers, api.Close) // background imports roll back on shutdown
 
 	// Isochrones and the 15-minute living circle on the cached walking network
 	// (internal/walk, docs/living-circle.md).

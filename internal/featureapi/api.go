@@ -27,6 +27,8 @@ type API struct {
 	// MaxBodyBytes bounds request bodies; larger bodies get 413.
 	MaxBodyBytes int64
 	Log          *slog.Logger
+	// Imports runs POST /layers/{layer}/import and its background jobs (import.go).
+	Imports *Imports
 }
 
 // Mount registers the routes.
@@ -47,6 +49,8 @@ func (a *API) Mount(r *gin.Engine) {
 	lg.DELETE("/features/:id", write, a.remove)
 	lg.GET("/features/:id/history", read, a.history)
 	lg.GET("/features/:id/history/:version", read, a.version)
+	lg.POST("/import", write, a.importFile)
+	v1.GET("/imports/:id", write, a.importStatus)
 }
 
 const layerKey = "cityreach.layer"
@@ -76,14 +80,22 @@ func (a *API) bodyLimit(c *gin.Context) {
 		problem.Write(c, http.StatusUnsupportedMediaType, "send GeoJSON as application/geo+json", nil)
 		return
 	}
+	if a.limitBody(c) {
+		c.Next()
+	}
+}
+
+// limitBody answers 413 when the declared length exceeds the API's limit and otherwise
+// bounds what can be read; it reports whether the request may go on.
+func (a *API) limitBody(c *gin.Context) bool {
 	if a.MaxBodyBytes > 0 {
 		if c.Request.ContentLength > a.MaxBodyBytes {
 			problem.Write(c, http.StatusRequestEntityTooLarge, "the body exceeds the limit", map[string]any{"limit": a.MaxBodyBytes})
-			return
+			return false
 		}
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, a.MaxBodyBytes)
 	}
-	c.Next()
+	return true
 }
 
 // fail sends err as a problem document.
@@ -98,11 +110,11 @@ func linkTo(p string, q url.Values) string {
 }
 
 // New builds the API over pool: the feature store (which checks the registry against the
-// schema) and the token store.
+// schema), the token store and the import runner (Close stops its jobs).
 func New(ctx context.Context, pool *pgxpool.Pool, reg *layers.Registry, anonymousRead bool, maxBody int64, log *slog.Logger) (*API, error) {
 	st, err := NewStore(ctx, pool, reg)
 	if err != nil {
 		return nil, err
 	}
-	return &API{Store: st, Layers: reg, Tokens: &auth.Store{Pool: pool}, AnonymousRead: anonymousRead, MaxBodyBytes: maxBody, Log: log}, nil
+	return &API{Store: st, Layers: reg, Tokens: &auth.Store{Pool: pool}, AnonymousRead: anonymousRead, MaxBodyBytes: maxBody, Log: log, Imports: NewImports(pool)}, nil
 }
