@@ -33,6 +33,9 @@ func OpenAPI(reg *layers.Registry) obj {
 	for _, l := range reg.All() {
 		addLayer(l, schemas, paths)
 	}
+	paths["/api/v1/imports/{id}"] = obj{"get": obj{"summary": "Status, progress and report of an import job (editor)", "tags": []string{"imports"},
+		"parameters": []obj{{"name": "id", "in": "path", "required": true, "schema": str()}},
+		"responses":  obj{"200": jsonResp("The job", obj{"type": "object"}), "401": problemResp("No token"), "403": problemResp("Not an editor"), "404": problemResp("No such job")}}}
 	return obj{
 		"openapi": "3.0.3",
 		"info": obj{"title": "cityreach planning layers API", "version": "1",
@@ -198,6 +201,18 @@ func addLayer(l *layers.Layer, schemas, paths obj) {
 		"delete": obj{"summary": "Delete a feature of " + n + " (its history is kept)", "tags": tag, "parameters": []obj{idParam, ifMatch},
 			"responses": errs(obj{"204": obj{"description": "Deleted"}}, "401", "403", "404", "412", "428")},
 	}
+	q := func(name, desc string) obj {
+		return obj{"name": name, "in": "query", "description": desc, "schema": str()}
+	}
+	paths[base+"/import"] = obj{"post": obj{"summary": "Import a file into " + n + " in one transaction (editor)", "tags": tag,
+		"parameters": []obj{q("city", "city slug (required)"), q("map", "attribute=FIELD, repeatable"), q("crs", "input CRS, e.g. EPSG:4546 or GCJ-02"),
+			q("dry_run", "true: report only, write nothing"), q("skip_invalid", "true: set invalid features aside"),
+			q("upsert", "key attribute: update matching rows"), q("async", "true: run as a job")},
+		"requestBody": obj{"required": true, "content": obj{GeoJSONType: obj{"schema": obj{"type": "object"}},
+			"application/zip": obj{"schema": obj{"type": "string", "format": "binary"}}, "application/geopackage+sqlite3": obj{"schema": obj{"type": "string", "format": "binary"}}}},
+		"responses": errs(obj{"200": jsonResp("Dry run report", obj{"type": "object"}), "201": jsonResp("Import report", obj{"type": "object"}),
+			"202": obj{"description": "Started as a job; poll the Location", "headers": obj{"Location": obj{"schema": str()}}}},
+			"400", "401", "403", "413", "415", "422")}}
 	paths[base+"/features/{id}/history"] = obj{"get": obj{"summary": "Every version of a feature of " + n + ", with who and when", "tags": tag,
 		"parameters": []obj{idParam},
 		"responses": errs(obj{"200": jsonResp("The versions, oldest first", obj{"type": "object", "properties": obj{
