@@ -14,6 +14,7 @@ import (
 	"github.com/cityreach/cityreach/internal/featureapi"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/layers"
+	"github.com/cityreach/cityreach/internal/ogcapi"
 	"github.com/cityreach/cityreach/internal/tiles"
 	"github.com/cityreach/cityreach/internal/walk"
 	"github.com/cityreach/cityreach/internal/webui"
@@ -55,6 +56,13 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	}
 	app.Mounts = append(app.Mounts, api)
 	app.closers = append(app.closers, api.Close) // background imports roll back on shutdown
+
+	// OGC API – Features over the same store, for QGIS, ArcGIS and GDAL (internal/ogcapi, docs/ogcapi.md).
+	ogc, err := ogcapi.New(ctx, pool, api.Store, api.Layers, cfg.AnonymousRead, log)
+	if err != nil {
+		return nil, err
+	}
+	app.Mounts = append(app.Mounts, ogc)
 
 	// Isochrones and the 15-minute living circle on the cached walking network
 	// (internal/walk, docs/living-circle.md).

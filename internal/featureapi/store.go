@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/cityreach/cityreach/internal/cql2"
 	"github.com/cityreach/cityreach/internal/layers"
 )
 
@@ -88,15 +90,37 @@ func geojsonDigits(srid int) int {
 // selectList is the column list that yields a Row: id, version, the geometry transformed
 // to outSRID as GeoJSON, and the properties object. alias qualifies the columns ("" for none).
 func selectList(l *layers.Layer, outSRID int, a *args) string {
+	return selectColumns(l, Shape{OutSRID: outSRID}, a)
+}
+
+// Shape says how a listed feature is written: the output CRS, whether the coordinates
+// are swapped to latitude/longitude (EPSG:4326 and EPSG:4490 by their EPSG definition),
+// and which properties appear (nil for all, an empty non-nil slice for none; names not in
+// the registry are skipped, the caller has checked them).
+type Shape struct {
+	OutSRID    int
+	LatLon     bool
+	Properties []string
+}
+
+func selectColumns(l *layers.Layer, sh Shape, a *args) string {
 	var b strings.Builder
-	b.WriteString(`"id", "version", ST_AsGeoJSON(ST_Transform("geom", `)
-	b.WriteString(a.add(outSRID))
-	b.WriteString(`::int), `)
-	b.WriteString(strconv.Itoa(geojsonDigits(outSRID)))
+	b.WriteString(`"id", "version", ST_AsGeoJSON(`)
+	if sh.LatLon {
+		b.WriteString(`ST_FlipCoordinates(`)
+	}
+	b.WriteString(`ST_Transform("geom", `)
+	b.WriteString(a.add(sh.OutSRID))
+	b.WriteString(`::int)`)
+	if sh.LatLon {
+		b.WriteString(`)`)
+	}
+	b.WriteString(`, `)
+	b.WriteString(strconv.Itoa(geojsonDigits(sh.OutSRID)))
 	b.WriteString(`)::text, json_build_object(`)
 	first := true
 	for _, at := range l.Attributes {
-		if at.Name == "id" {
+		if at.Name == "id" || (sh.Properties != nil && !slices.Contains(sh.Properties, at.Name)) {
 			continue
 		}
 		col, _ := l.Column(at.Name)
@@ -138,14 +162,30 @@ type SortKey struct {
 // ListQuery selects a page of features. Every attribute name in it has been checked
 // against the layer's registry entry by the parser; the Store checks again.
 type ListQuery struct {
-	BBox    *[4]float64 // minLon, minLat, maxLon, maxLat in WGS 84
+	BBox    *[4]float64 // minLon, minLat, maxLon, maxLat in WGS 84 (or minX… in BBoxSRID)
 	Filters []Filter
 	Sort    []SortKey
 	At      *time.Time // for temporal layers: the edition valid that day
 	Limit   int
 	Offset  int64
 	OutSRID int
+
+	// BBoxSRID is the CRS of BBox, x (easting/longitude) first; 0 means 4326.
+	BBoxSRID int
+	// CQL is a parsed CQL2 filter translated with cql2.LayerResolver, literal geometries
+	// in CQLSRID (0 means 4326).
+	CQL     cql2.Expr
+	CQLSRID int
+	// Period selects, on temporal layers, the editions whose validity overlaps the
+	// closed interval [From, To]; a nil end is open.
+	Period *Period
+	// LatLon and Properties shape the output, see Shape.
+	LatLon     bool
+	Properties []string
 }
+
+// Period is a date interval with optional ends.
+type Period struct{ From, To *time.Time }
 
 // Page is one page of a list: the rows and how many features match in all.
 type Page struct {
@@ -158,8 +198,19 @@ func where(l *layers.Layer, q ListQuery, a *args) (string, error) {
 	var conds []string
 	if q.BBox != nil {
 		b := q.BBox
-		conds = append(conds, fmt.Sprintf(`ST_Intersects("geom", ST_MakeEnvelope(%s, %s, %s, %s, 4326))`,
-			a.add(b[0]), a.add(b[1]), a.add(b[2]), a.add(b[3])))
+		var env string
+		if q.BBoxSRID == 0 || q.BBoxSRID == 4326 {
+			env = fmt.Sprintf(`ST_MakeEnvelope(%s, %s, %s, %s, 4326)`, a.add(b[0]), a.add(b[1]), a.add(b[2]), a.add(b[3]))
+		} else {
+			// A projected box is curved in degrees: densify its edges before transforming,
+			// so that the outline is followed rather than cut by chords — a vertex every
+			// 100 m, or every 1/200 of the perimeter for a large box, which bounds the
+			// work a hostile box can cause at about 800 vertices.
+			x0, y0, x1, y1 := a.add(b[0]), a.add(b[1]), a.add(b[2]), a.add(b[3])
+			env = fmt.Sprintf(`ST_Transform(ST_Segmentize(ST_MakeEnvelope(%[1]s, %[2]s, %[3]s, %[4]s, %[5]s::int), greatest(100.0, (%[3]s::float8 - %[1]s::float8 + %[4]s::float8 - %[2]s::float8) / 200.0)), 4326)`,
+				x0, y0, x1, y1, a.add(q.BBoxSRID))
+		}
+		conds = append(conds, `ST_Intersects("geom", `+env+`)`)
 	}
 	for _, f := range q.Filters {
 		col, ok := l.Column(f.Attr)
@@ -176,6 +227,29 @@ func where(l *layers.Layer, q ListQuery, a *args) (string, error) {
 		}
 		p := a.add(*q.At)
 		conds = append(conds, fmt.Sprintf("%s <= %s::date AND (%s IS NULL OR %s > %s::date)", from, p, to, to, p))
+	}
+	if q.Period != nil {
+		from, ok1 := l.Column(l.ValidFrom)
+		to, ok2 := l.Column(l.ValidTo)
+		if l.ValidFrom == "" || !ok1 || !ok2 {
+			return "", fmt.Errorf("layer %s has no validity period", l.ID)
+		}
+		// valid_to is exclusive (the day the next edition takes over).
+		if q.Period.To != nil {
+			conds = append(conds, fmt.Sprintf("%s <= %s::date", from, a.add(*q.Period.To)))
+		}
+		if q.Period.From != nil {
+			p := a.add(*q.Period.From)
+			conds = append(conds, fmt.Sprintf("(%s IS NULL OR %s > %s::date)", to, to, p))
+		}
+	}
+	if q.CQL != nil {
+		sql, cargs, err := cql2.ToSQL(q.CQL, cql2.LayerResolver{Layer: l}, cql2.Options{FirstArg: len(*a) + 1, FilterSRID: q.CQLSRID})
+		if err != nil {
+			return "", err
+		}
+		*a = append(*a, cargs...)
+		conds = append(conds, sql)
 	}
 	if len(conds) == 0 {
 		return "", nil
@@ -195,7 +269,7 @@ func (s *Store) List(ctx context.Context, l *layers.Layer, q ListQuery) (Page, e
 		return Page{}, err
 	}
 	var a args
-	sel := selectList(l, q.OutSRID, &a)
+	sel := selectColumns(l, Shape{OutSRID: q.OutSRID, LatLon: q.LatLon, Properties: q.Properties}, &a)
 	w, _ = where(l, q, &a)
 	order := make([]string, 0, len(q.Sort)+1)
 	for _, k := range q.Sort {
@@ -222,8 +296,13 @@ func (s *Store) List(ctx context.Context, l *layers.Layer, q ListQuery) (Page, e
 
 // Get returns one feature with its geometry in outSRID, or ErrNotFound.
 func (s *Store) Get(ctx context.Context, l *layers.Layer, id int64, outSRID int) (Row, error) {
+	return s.GetShaped(ctx, l, id, Shape{OutSRID: outSRID})
+}
+
+// GetShaped is Get with the output shaped by sh.
+func (s *Store) GetShaped(ctx context.Context, l *layers.Layer, id int64, sh Shape) (Row, error) {
 	var a args
-	sel := selectList(l, outSRID, &a)
+	sel := selectColumns(l, sh, &a)
 	r, err := scanRow(s.pool.QueryRow(ctx, "SELECT "+sel+" FROM "+l.Table()+` WHERE "id" = `+a.add(id), a...))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Row{}, ErrNotFound

@@ -1,0 +1,145 @@
+package ogcapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"strconv"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/cityreach/cityreach/internal/cql2"
+	"github.com/cityreach/cityreach/internal/featureapi"
+	"github.com/cityreach/cityreach/internal/layers"
+)
+
+// LayerCollection serves a registry layer through featureapi.Store, which builds the SQL:
+// this type only translates the checked Query into a featureapi.ListQuery.
+type LayerCollection struct {
+	Store *featureapi.Store
+	Layer *layers.Layer
+}
+
+// Description implements Collection.
+func (c LayerCollection) Description() Description {
+	l := c.Layer
+	d := Description{
+		ID:           l.ID,
+		Title:        l.TitleEN,
+		Description:  l.TitleZH + " — " + l.TitleEN,
+		GeometryType: l.GeomType,
+		Properties:   l.Attributes,
+	}
+	if l.ValidFrom != "" {
+		d.Temporal = &Temporal{From: l.ValidFrom, To: l.ValidTo}
+	}
+	return d
+}
+
+// Items implements Collection.
+func (c LayerCollection) Items(ctx context.Context, q Query) (Page, error) {
+	lq := featureapi.ListQuery{
+		BBox:       q.BBox,
+		BBoxSRID:   q.BBoxCRS.SRID(),
+		CQL:        q.Filter,
+		CQLSRID:    q.FilterCRS.SRID(),
+		Limit:      q.Limit,
+		Offset:     q.Offset,
+		OutSRID:    q.Out.CRS.SRID(),
+		LatLon:     q.Out.LatLon,
+		Properties: q.Out.Properties,
+	}
+	for _, k := range q.Sort {
+		lq.Sort = append(lq.Sort, featureapi.SortKey{Attr: k.Prop, Desc: k.Desc})
+	}
+	if q.Datetime != nil {
+		lq.Period = &featureapi.Period{From: q.Datetime.From, To: q.Datetime.To}
+	}
+	if err := c.checkWidths(q.Filter); err != nil {
+		return Page{}, err
+	}
+	p, err := c.Store.List(ctx, c.Layer, lq)
+	if err != nil {
+		return Page{}, dataError(err)
+	}
+	out := Page{Matched: p.Matched, Features: make([]Feature, len(p.Rows))}
+	for i, r := range p.Rows {
+		out.Features[i] = rowFeature(r)
+	}
+	return out, nil
+}
+
+// Item implements Collection: ids are positive whole numbers.
+func (c LayerCollection) Item(ctx context.Context, id string, o Output) (Feature, error) {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n < 1 {
+		return Feature{}, &InvalidError{Param: "featureId", Msg: "feature ids of " + c.Layer.ID + " are positive whole numbers"}
+	}
+	r, err := c.Store.GetShaped(ctx, c.Layer, n, featureapi.Shape{OutSRID: o.CRS.SRID(), LatLon: o.LatLon, Properties: o.Properties})
+	if errors.Is(err, featureapi.ErrNotFound) {
+		return Feature{}, ErrNotFound
+	}
+	if err != nil {
+		return Feature{}, dataError(err)
+	}
+	return rowFeature(r), nil
+}
+
+// checkWidths refuses integer literals that the property's column cannot hold (an int4
+// population compared with 1e11), which the translator, knowing only "integer", passes.
+func (c LayerCollection) checkWidths(e cql2.Expr) error {
+	fits := func(prop string, lits ...cql2.Literal) error {
+		lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+		switch c.Store.ColumnType(c.Layer, prop) {
+		case "int2":
+			lo, hi = math.MinInt16, math.MaxInt16
+		case "int4":
+			lo, hi = math.MinInt32, math.MaxInt32
+		default:
+			return nil
+		}
+		for _, l := range lits {
+			if l.Kind == cql2.LitNumber && (l.Num < float64(lo) || l.Num > float64(hi)) {
+				return &InvalidError{Param: "filter", Msg: "property " + prop + " holds whole numbers from " + strconv.FormatInt(lo, 10) + " to " + strconv.FormatInt(hi, 10) + "; " + l.Text + " is out of range"}
+			}
+		}
+		return nil
+	}
+	switch x := e.(type) {
+	case cql2.And:
+		if err := c.checkWidths(x.L); err != nil {
+			return err
+		}
+		return c.checkWidths(x.R)
+	case cql2.Or:
+		if err := c.checkWidths(x.L); err != nil {
+			return err
+		}
+		return c.checkWidths(x.R)
+	case cql2.Not:
+		return c.checkWidths(x.X)
+	case cql2.Compare:
+		return fits(x.Prop, x.Value)
+	case cql2.In:
+		return fits(x.Prop, x.Values...)
+	case cql2.Between:
+		return fits(x.Prop, x.Lo, x.Hi)
+	}
+	return nil
+}
+
+func rowFeature(r featureapi.Row) Feature {
+	return Feature{ID: json.RawMessage(strconv.FormatInt(r.ID, 10)), Geometry: r.Geometry, Properties: r.Properties}
+}
+
+// dataError turns a PostgreSQL data exception (class 22: a filter value the column cannot
+// hold, such as 1e12 for an int4, or a date out of range) into a 400 on the filter; the
+// parser has already refused everything it can see without the column types.
+func dataError(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && len(pe.Code) == 5 && pe.Code[:2] == "22" {
+		return &InvalidError{Param: "filter", Msg: "a value in the filter does not fit its property: " + pe.Message}
+	}
+	return err
+}

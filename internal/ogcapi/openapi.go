@@ -1,0 +1,118 @@
+package ogcapi
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// openAPI serves GET /ogc/api: the OpenAPI 3.0 definition of the OGC endpoints
+// (Part 1 /req/oas30), or with f=html a readable summary of it (the service-doc).
+func (a *API) openAPI(c *gin.Context) {
+	html, err := wantHTML(c)
+	if err == nil {
+		err = onlyParams(c)
+	}
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	base := baseURL(c)
+	doc := a.openAPIDoc(base)
+	if html {
+		t := &table{Head: []string{"Path", "Summary", "Parameters"}}
+		paths := doc["paths"].(map[string]any)
+		for _, p := range []string{"/", "/conformance", "/api", "/collections", "/collections/{collectionId}", "/collections/{collectionId}/queryables", "/collections/{collectionId}/items", "/collections/{collectionId}/items/{featureId}"} {
+			op := paths[p].(map[string]any)["get"].(map[string]any)
+			var names string
+			for i, prm := range op["parameters"].([]any) {
+				if i > 0 {
+					names += ", "
+				}
+				names += paramName(prm)
+			}
+			t.Rows = append(t.Rows, []cell{{Text: "GET " + Prefix + p}, {Text: op["summary"].(string)}, {Text: names}})
+		}
+		a.html(c, page{Title: a.Title + " — API", Intro: "OGC API – Features, Parts 1–3. The machine-readable definition is the OpenAPI document linked below.",
+			Links: []Link{{Href: base + "/api?f=html", Rel: "self", Type: HTMLType, Title: "This page"}, {Href: base + "/api", Rel: "service-desc", Type: OpenAPIType, Title: "OpenAPI 3.0 definition"}}, Table: t})
+		return
+	}
+	b, _ := json.Marshal(doc)
+	c.Data(http.StatusOK, OpenAPIType, b)
+}
+
+func paramName(p any) string {
+	m := p.(map[string]any)
+	if r, ok := m["$ref"].(string); ok {
+		return r[len("#/components/parameters/"):]
+	}
+	return m["name"].(string)
+}
+
+func ref(name string) map[string]any {
+	return map[string]any{"$ref": "#/components/parameters/" + name}
+}
+
+func (a *API) openAPIDoc(base string) map[string]any {
+	ids := []string{}
+	for _, col := range a.Catalog.All() {
+		ids = append(ids, col.Description().ID)
+	}
+	crsURIs := []string{}
+	for _, x := range a.CRS {
+		crsURIs = append(crsURIs, x.URI())
+	}
+	q := func(name, desc string, schema map[string]any) map[string]any {
+		return map[string]any{"name": name, "in": "query", "required": false, "description": desc, "schema": schema, "style": "form", "explode": false}
+	}
+	str := map[string]any{"type": "string"}
+	crsSchema := map[string]any{"type": "string", "format": "uri", "enum": crsURIs}
+	resp := func(desc, typ string) map[string]any {
+		return map[string]any{
+			"200": map[string]any{"description": desc, "content": map[string]any{typ: map[string]any{}, "text/html": map[string]any{}}},
+			"400": map[string]any{"description": "Invalid parameter (problem+json naming it)", "content": map[string]any{"application/problem+json": map[string]any{}}},
+		}
+	}
+	get := func(summary string, params []any, responses map[string]any) map[string]any {
+		return map[string]any{"get": map[string]any{"summary": summary, "parameters": params, "responses": responses}}
+	}
+	coll := func(extra ...any) []any { return append([]any{ref("collectionId"), ref("f")}, extra...) }
+	items := resp("A page of features", GeoJSONType)
+	items["404"] = map[string]any{"description": "No such collection"}
+	return map[string]any{
+		"openapi": "3.0.3",
+		"info": map[string]any{"title": a.Title, "version": "1.0.0",
+			"description": "OGC API – Features Part 1 (Core), Part 2 (CRS by reference) and Part 3 (Filtering, CQL2-text) over cityreach's planning layers."},
+		"servers": []any{map[string]any{"url": base}},
+		"paths": map[string]any{
+			"/":                                      get("Landing page", []any{ref("f")}, resp("Landing page", JSONType)),
+			"/conformance":                           get("Conformance classes", []any{ref("f")}, resp("Conformance declaration", JSONType)),
+			"/api":                                   get("This API definition", []any{ref("f")}, resp("OpenAPI 3.0", OpenAPIType)),
+			"/collections":                           get("Feature collections", []any{ref("f")}, resp("Collections", JSONType)),
+			"/collections/{collectionId}":            get("One collection", coll(), resp("Collection", JSONType)),
+			"/collections/{collectionId}/queryables": get("Queryable properties (JSON Schema)", coll(), resp("Queryables", SchemaType)),
+			"/collections/{collectionId}/items": get("Features of a collection", coll(ref("limit"), ref("offset"), ref("bbox"), ref("bbox-crs"),
+				ref("crs"), ref("datetime"), ref("filter"), ref("filter-lang"), ref("filter-crs"), ref("sortby"), ref("properties")), items),
+			"/collections/{collectionId}/items/{featureId}": get("One feature", coll(ref("featureId"), ref("crs"), ref("properties")), resp("Feature", GeoJSONType)),
+		},
+		"components": map[string]any{"parameters": map[string]any{
+			"collectionId": map[string]any{"name": "collectionId", "in": "path", "required": true, "schema": map[string]any{"type": "string", "enum": ids}},
+			"featureId":    map[string]any{"name": "featureId", "in": "path", "required": true, "schema": str},
+			"f":            q("f", "Representation: json (items: GeoJSON) or html. Without it, Accept decides.", map[string]any{"type": "string", "enum": []string{"json", "html"}}),
+			"limit": q("limit", "Features per page; more than the maximum is refused with 400.",
+				map[string]any{"type": "integer", "minimum": 1, "maximum": MaxLimit, "default": DefaultLimit}),
+			"offset": q("offset", "Features to skip; next and prev links carry it.", map[string]any{"type": "integer", "minimum": 0, "default": 0}),
+			"bbox": q("bbox", "minX,minY,maxX,maxY (or 6 numbers with heights, ignored) in bbox-crs, in its axis order.",
+				map[string]any{"type": "array", "minItems": 4, "maxItems": 6, "items": map[string]any{"type": "number"}}),
+			"bbox-crs":    q("bbox-crs", "CRS of bbox; OGC:CRS84 by default.", crsSchema),
+			"crs":         q("crs", "CRS of the response coordinates; OGC:CRS84 by default. EPSG:4326 and EPSG:4490 are written latitude first, as EPSG defines them.", crsSchema),
+			"datetime":    q("datetime", "Versioned collections only: an instant (2024-06-30) or an interval a/b with .. for an open end; selects the editions valid on some day of it.", str),
+			"filter":      q("filter", "CQL2-text filter on the queryables.", str),
+			"filter-lang": q("filter-lang", "Only cql2-text.", map[string]any{"type": "string", "enum": []string{"cql2-text"}, "default": "cql2-text"}),
+			"filter-crs":  q("filter-crs", "CRS of geometry literals in filter; OGC:CRS84 by default.", crsSchema),
+			"sortby":      q("sortby", "Comma-separated sortable properties, - for descending, + (or nothing) for ascending.", map[string]any{"type": "array", "items": str}),
+			"properties":  q("properties", "Comma-separated properties to return (empty: none).", map[string]any{"type": "array", "items": str}),
+		}},
+	}
+}
