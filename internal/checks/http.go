@@ -1,8 +1,10 @@
 package checks
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -16,6 +18,27 @@ const GeoJSONType = "application/geo+json"
 type Handler struct {
 	Service *Service
 	Log     *slog.Logger
+	// Scenarios answers ?scenario=<id> (internal/scenario); nil refuses the parameter.
+	Scenarios ScenarioLayers
+}
+
+// ScenarioLayers loads a city's layers with a scenario's changes overlaid.
+type ScenarioLayers interface {
+	ChecksLayers(ctx context.Context, scenario int64, city string, need Need) (*Layers, error)
+}
+
+type layerSourceKey struct{}
+
+// layerSource is how a request's checks load their layers: a scenario's overlay instead of
+// the baseline store.
+type layerSource func(ctx context.Context, city string, need Need) (*Layers, error)
+
+// load reads the layers a check needs: the baseline, or the request's scenario.
+func (s *Service) load(ctx context.Context, city string, need Need) (*Layers, error) {
+	if src, ok := ctx.Value(layerSourceKey{}).(layerSource); ok {
+		return src(ctx, city, need)
+	}
+	return s.Store.Load(ctx, city, need)
 }
 
 // Mount registers, each with ?city= (required) and ?format=json|geojson:
@@ -26,7 +49,8 @@ type Handler struct {
 //	GET /api/v1/checks/outside-boundary         &date= or &edition=: residential land and facilities outside
 //	GET /api/v1/checks/complete-communities     the complete-community scorecard
 //
-// and the threshold overrides named in Overridable (e.g. &min_width_m=120&tier_m=800).
+// and the threshold overrides named in Overridable (e.g. &min_width_m=120&tier_m=800), and
+// &scenario=<id> to run the check on baseline plus the scenario's changes.
 func (h Handler) Mount(r *gin.Engine) {
 	g := r.Group("/api/v1/checks")
 	g.GET("/corridors", h.serve("corridors"))
@@ -36,7 +60,7 @@ func (h Handler) Mount(r *gin.Engine) {
 	g.GET("/complete-communities", h.serve("complete-communities"))
 }
 
-var knownParams = map[string]bool{"city": true, "format": true, "date": true, "edition": true, "from": true, "to": true}
+var knownParams = map[string]bool{"city": true, "format": true, "date": true, "edition": true, "from": true, "to": true, "scenario": true}
 
 func (h Handler) serve(name string) gin.HandlerFunc {
 	return func(c *gin.Context) {
@@ -64,6 +88,16 @@ func (h Handler) serve(name string) gin.HandlerFunc {
 			return
 		}
 		ctx := c.Request.Context()
+		if v := q.Get("scenario"); v != "" {
+			id, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || id <= 0 || h.Scenarios == nil {
+				problem.Respond(c, h.Log, problem.BadRequest("scenario must be a scenario id").With("parameter", "scenario"))
+				return
+			}
+			ctx = context.WithValue(ctx, layerSourceKey{}, layerSource(func(ctx context.Context, city string, need Need) (*Layers, error) {
+				return h.Scenarios.ChecksLayers(ctx, id, city, need)
+			}))
+		}
 		rep, err := h.Service.Run(ctx, name, req)
 		if err != nil {
 			problem.Respond(c, h.Log, err)

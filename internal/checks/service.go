@@ -98,7 +98,7 @@ func (s *Service) Corridors(ctx context.Context, r Request) (*CorridorReport, er
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.Store.Load(ctx, r.City, CorridorsNeed)
+	l, err := s.load(ctx, r.City, CorridorsNeed)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +119,7 @@ func (s *Service) ControlLines(ctx context.Context, r Request) (*ControlLinesRep
 	if cfg.Growth.BaseLayer == "" {
 		need &^= NeedResidential
 	}
-	l, err := s.Store.Load(ctx, r.City, need)
+	l, err := s.load(ctx, r.City, need)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +147,7 @@ func (s *Service) GrowthDiff(ctx context.Context, r Request) (*DiffReport, error
 	if cfg.Growth.BaseLayer != "" {
 		need |= NeedResidential
 	}
-	l, err := s.Store.Load(ctx, r.City, need)
+	l, err := s.load(ctx, r.City, need)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +164,7 @@ func (s *Service) Outside(ctx context.Context, r Request) (*OutsideReport, error
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.Store.Load(ctx, r.City, GrowthNeed)
+	l, err := s.load(ctx, r.City, GrowthNeed)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +177,7 @@ func (s *Service) CompleteCommunities(ctx context.Context, r Request) (*Scorecar
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.Store.Load(ctx, r.City, ScorecardNeed)
+	l, err := s.load(ctx, r.City, ScorecardNeed)
 	if err != nil {
 		return nil, err
 	}

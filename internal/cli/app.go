@@ -82,6 +82,10 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	// Corridor, control-line, growth-boundary and complete-community checks (docs/checks.md).
 	app.Mounts = append(app.Mounts, checks.Handler{Service: &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.BufferReach{}}, Log: log})
 
+	// What-if scenarios on baseline + changes (internal/scenario, docs/scenarios.md); also
+	// gives park coverage and the checks their scenario= parameter.
+	app.Mounts = withScenarios(app.Mounts, pool, cfg, log)
+
 	return app, nil
 }
 

@@ -41,6 +41,7 @@ func commands() map[string]command {
 		"version":   {"print the version", runVersion},
 		"check":     {"planning checks: corridors, control-lines, growth-diff, outside, complete-communities --city C", runCheck},
 		"token":     {"manage API tokens: create --role R --name N, list, revoke --name N", runToken},
+		"scenario":  {"what-if scenarios: list, show, create, add, remove, compare, promote, delete, sites", runScenario},
 		"import":    {"import a file into a layer (GeoJSON, zipped Shapefile, GeoPackage) or OSM into a city", runImport},
 	}
 }

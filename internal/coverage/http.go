@@ -1,6 +1,7 @@
 package coverage
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -18,11 +19,18 @@ type Handler struct {
 	Svc  *Service
 	Pool *pgxpool.Pool // to reproject site points to EPSG:4326
 	Log  *slog.Logger
+	// Scenarios answers ?scenario=<id> (internal/scenario); nil refuses the parameter.
+	Scenarios ScenarioSource
+}
+
+// ScenarioSource computes the indicator on baseline plus a scenario's changes.
+type ScenarioSource interface {
+	CoverageReport(ctx context.Context, scenario int64, q Query) (*Report, error)
 }
 
 // Mount registers
 //
-//	GET /api/v1/indicators/park-coverage?city=&caliber=&method=&level=
+//	GET /api/v1/indicators/park-coverage?city=&caliber=&method=&level=&scenario=
 //	GET /api/v1/indicators/park-coverage/gaps?city=&caliber=&method=&limit=
 //	GET /api/v1/indicators/park-coverage/sites?city=&caliber=&n=&site_area=
 func (h Handler) Mount(r *gin.Engine) {
@@ -49,6 +57,21 @@ func intParam(c *gin.Context, name string, def, lo, hi int) (int, error) {
 }
 
 func (h Handler) indicator(c *gin.Context) {
+	if v := c.Query("scenario"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 || h.Scenarios == nil {
+			problem.Respond(c, h.Log, badParam("scenario", "scenario must be a scenario id"))
+			return
+		}
+		rep, err := h.Scenarios.CoverageReport(c.Request.Context(), id, query(c))
+		if err != nil {
+			problem.Respond(c, h.Log, err)
+			return
+		}
+		c.Header("Cache-Control", "no-store")
+		c.JSON(http.StatusOK, rep)
+		return
+	}
 	rep, err := h.Svc.Indicator(c.Request.Context(), query(c))
 	if err != nil {
 		problem.Respond(c, h.Log, err)

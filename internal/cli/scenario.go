@@ -1,0 +1,213 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/user"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cityreach/cityreach/internal/auth"
+	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/checks"
+	"github.com/cityreach/cityreach/internal/config"
+	"github.com/cityreach/cityreach/internal/coverage"
+	"github.com/cityreach/cityreach/internal/httpapi"
+	"github.com/cityreach/cityreach/internal/layers"
+	"github.com/cityreach/cityreach/internal/scenario"
+)
+
+// withScenarios adds the scenario routes and gives the park-coverage and checks handlers
+// among mounts the scenario= parameter. It reuses their services, so a scenario figure is
+// computed by the same code as the baseline one.
+func withScenarios(mounts []httpapi.Mounter, pool *pgxpool.Pool, cfg *config.Config, log *slog.Logger) []httpapi.Mounter {
+	svc := &scenario.Service{Store: &scenario.Store{Pool: pool, Layers: layers.Default()}, Log: log}
+	for i, m := range mounts {
+		switch h := m.(type) {
+		case coverage.Handler:
+			svc.Coverage = h.Svc
+			h.Scenarios = svc
+			mounts[i] = h
+		case checks.Handler:
+			svc.Checks = h.Service
+			h.Scenarios = svc
+			mounts[i] = h
+		}
+	}
+	return append(mounts, scenario.Handler{Svc: svc, Tokens: &auth.Store{Pool: pool}, AnonymousRead: cfg.AnonymousRead, Log: log})
+}
+
+// runScenario manages scenarios from the command line, acting as --actor (default
+// cli:<user>), with the same service calls as the API:
+//
+//	cityreach scenario list|show ID|create --name N|add ID --layer L --op O [--target T] --file F [--entrances E]
+//	cityreach scenario remove ID N|compare ID [--caliber C --method M --level L]|promote ID|delete ID|sites --n 5
+func runScenario(ctx context.Context, env Env, args []string) error {
+	if len(args) == 0 {
+		return errors.New("say what to do: list, show, create, add, remove, compare, promote, delete, sites")
+	}
+	verb := args[0]
+	var name, desc, layer, op, file, ents, cal, method, level, actor string
+	var target int64
+	var n, siteArea int
+	u, _ := user.Current()
+	defActor := "cli"
+	if u != nil {
+		defActor = "cli:" + u.Username
+	}
+	cfg, fs, err := setup(env, "scenario "+verb, args[1:], true, func(fs *flag.FlagSet) {
+		fs.StringVar(&name, "name", "", "scenario name (create, sites)")
+		fs.StringVar(&desc, "description", "", "scenario description (create)")
+		fs.StringVar(&layer, "layer", "", "layer of the change (add)")
+		fs.StringVar(&op, "op", "add", "add, modify or delete (add)")
+		fs.Int64Var(&target, "target", 0, "feature id for modify/delete; -n for the feature added by change n")
+		fs.StringVar(&file, "file", "", "GeoJSON Feature file (add)")
+		fs.StringVar(&ents, "entrances", "", "GeoJSON MultiPoint file of park entrances (add)")
+		fs.StringVar(&cal, "caliber", "", "park-coverage caliber (compare, sites)")
+		fs.StringVar(&method, "method", "", "buffer or network (compare)")
+		fs.StringVar(&level, "level", "", "one level, default all (compare)")
+		fs.StringVar(&actor, "actor", defActor, "owner of a new scenario; recorded in history by promote")
+		fs.IntVar(&n, "n", 5, "number of sites (sites)")
+		fs.IntVar(&siteArea, "site-area", 400, "site area in m² (sites)")
+	})
+	if err != nil {
+		return err
+	}
+	pool, err := openPool(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	reg, err := caliber.NewRegistry()
+	if err != nil {
+		return err
+	}
+	if stored, err := (&caliber.Store{Pool: pool}).Load(ctx); err == nil {
+		if reg, err = caliber.NewRegistry(stored...); err != nil {
+			return err
+		}
+	}
+	st := &scenario.Store{Pool: pool, Layers: layers.Default()}
+	svc := &scenario.Service{Store: st, Log: logger(cfg),
+		Coverage: &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: logger(cfg)},
+		Checks:   &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.BufferReach{}}}
+	id := func(i int) (int64, error) {
+		if fs.NArg() <= i {
+			return 0, errors.New("give the scenario id")
+		}
+		return scenario.ParseID("id", fs.Arg(i))
+	}
+	out := func(v any) error {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	switch verb {
+	case "list":
+		list, err := st.List(ctx, cfg.City)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tCITY\tNAME\tOWNER\tCHANGES\tPROMOTED")
+		for _, s := range list {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%v\n", s.ID, s.City, s.Name, s.Owner, s.NChanges, s.PromotedAt != nil)
+		}
+		return tw.Flush()
+	case "show":
+		i, err := id(0)
+		if err != nil {
+			return err
+		}
+		sc, err := st.Get(ctx, i, true)
+		if err != nil {
+			return err
+		}
+		return out(sc)
+	case "create":
+		sc, err := st.Create(ctx, cfg.City, name, desc, actor)
+		if err != nil {
+			return err
+		}
+		return out(sc)
+	case "add":
+		i, err := id(0)
+		if err != nil {
+			return err
+		}
+		sc, err := st.Get(ctx, i, false)
+		if err != nil {
+			return err
+		}
+		in := scenario.ChangeInput{Layer: layer, Op: op, Target: target}
+		if file != "" {
+			if in.Feature, err = os.ReadFile(file); err != nil {
+				return err
+			}
+		}
+		if ents != "" {
+			if in.Entrances, err = os.ReadFile(ents); err != nil {
+				return err
+			}
+		}
+		c, err := st.AddChange(ctx, sc, in)
+		if err != nil {
+			return err
+		}
+		return out(c)
+	case "remove":
+		i, err := id(0)
+		if err != nil {
+			return err
+		}
+		sc, err := st.Get(ctx, i, false)
+		if err != nil {
+			return err
+		}
+		k, err := strconv.Atoi(fs.Arg(1))
+		if err != nil {
+			return errors.New("give the change number")
+		}
+		return st.RemoveChange(ctx, sc, k)
+	case "compare":
+		i, err := id(0)
+		if err != nil {
+			return err
+		}
+		cmp, err := svc.Compare(ctx, i, scenario.CompareQuery{Caliber: cal, Method: method, Level: level})
+		if err != nil {
+			return err
+		}
+		return out(cmp)
+	case "promote":
+		i, err := id(0)
+		if err != nil {
+			return err
+		}
+		p, err := st.Promote(ctx, i, actor)
+		if err != nil {
+			return err
+		}
+		return out(p)
+	case "delete":
+		i, err := id(0)
+		if err != nil {
+			return err
+		}
+		return st.Delete(ctx, i)
+	case "sites":
+		sc, err := svc.FromSites(ctx, scenario.SitesRequest{City: cfg.City, Caliber: cal, N: n, SiteAreaM2: float64(siteArea), Name: name, Owner: actor})
+		if err != nil {
+			return err
+		}
+		return out(sc)
+	}
+	return fmt.Errorf("unknown scenario command %q", verb)
+}

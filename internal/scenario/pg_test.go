@@ -1,0 +1,309 @@
+package scenario
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cityreach/cityreach/internal/auth"
+	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/checks"
+	"github.com/cityreach/cityreach/internal/coverage"
+	"github.com/cityreach/cityreach/internal/layers"
+	"github.com/cityreach/cityreach/internal/seed"
+	"github.com/cityreach/cityreach/internal/synth"
+	"github.com/cityreach/cityreach/internal/testdb"
+)
+
+// baselineTables are every table scenario work must leave alone.
+var baselineTables = []string{"cities", "districts", "subdistricts", "communities", "parks", "park_entrances", "eco_corridors",
+	"eco_redlines", "basic_farmland", "growth_boundaries", "residential_land", "facilities", "network_edges", "feature_history",
+	"bulk_loads", "city_layers"}
+
+// fingerprint is the md5 of every baseline table's rows in id order (computed by PostgreSQL).
+func fingerprint(t *testing.T, pool *pgxpool.Pool) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, tb := range baselineTables {
+		order := "t.id"
+		if tb == "city_layers" {
+			order = "t.city_id, t.layer, t.data_source"
+		}
+		var h *string
+		if err := pool.QueryRow(context.Background(), `SELECT md5(string_agg(t::text, '|' ORDER BY `+order+`)) FROM `+tb+` t`).Scan(&h); err != nil {
+			t.Fatal(err)
+		}
+		if h != nil {
+			out[tb] = *h
+		}
+	}
+	return out
+}
+
+type env struct {
+	t      *testing.T
+	pool   *pgxpool.Pool
+	engine *gin.Engine
+	tokens map[string]string
+	svc    *Service
+}
+
+func newEnv(t *testing.T) *env {
+	gin.SetMode(gin.TestMode)
+	db := testdb.New(t)
+	ctx := context.Background()
+	o, err := seed.Outlines("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := synth.Generate(ctx, synth.Params{Scale: 0.05, Seed: 1}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seed.Load(ctx, db.Pool, o, c, seed.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, pool: db.Pool, tokens: map[string]string{}}
+	ts := &auth.Store{Pool: db.Pool}
+	for name, role := range map[string]auth.Role{"alice": auth.Editor, "bob": auth.Editor, "vic": auth.Viewer, "root": auth.Admin} {
+		_, secret, err := ts.Create(ctx, name, role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.tokens[name] = secret
+	}
+	reg, _ := caliber.NewRegistry()
+	cov := &coverage.Service{Store: coverage.Store{Pool: db.Pool}, Calibers: reg}
+	chk := &checks.Service{Store: &checks.Store{Pool: db.Pool}, Config: checks.DefaultConfig(), Reach: checks.BufferReach{}}
+	e.svc = &Service{Store: &Store{Pool: db.Pool, Layers: layers.Default()}, Coverage: cov, Checks: chk}
+	e.engine = gin.New()
+	Handler{Svc: e.svc, Tokens: ts, AnonymousRead: true}.Mount(e.engine)
+	coverage.Handler{Svc: cov, Pool: db.Pool, Scenarios: e.svc}.Mount(e.engine)
+	checks.Handler{Service: chk, Scenarios: e.svc}.Mount(e.engine)
+	return e
+}
+
+func (e *env) do(who, method, path string, body any) (int, map[string]any) {
+	e.t.Helper()
+	var rd *bytes.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	} else {
+		rd = bytes.NewReader(nil)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	if who != "" {
+		req.Header.Set("Authorization", "Bearer "+e.tokens[who])
+	}
+	w := httptest.NewRecorder()
+	e.engine.ServeHTTP(w, req)
+	var out map[string]any
+	_ = json.Unmarshal(w.Body.Bytes(), &out)
+	return w.Code, out
+}
+
+func (e *env) must(status int, who, method, path string, body any) map[string]any {
+	e.t.Helper()
+	code, out := e.do(who, method, path, body)
+	if code != status {
+		e.t.Fatalf("%s %s as %s: %d, want %d: %v", method, path, who, code, status, out)
+	}
+	return out
+}
+
+func (e *env) scalar(sql string, args ...any) string {
+	e.t.Helper()
+	var s *string
+	if err := e.pool.QueryRow(context.Background(), sql, args...).Scan(&s); err != nil {
+		e.t.Fatal(err)
+	}
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func feature(geometry string, props map[string]any) json.RawMessage {
+	b, _ := json.Marshal(map[string]any{"type": "Feature", "geometry": json.RawMessage(geometry), "properties": props})
+	return b
+}
+
+// TestScenarioLifecycle: a scenario with a park, a clinic, a new development, a footbridge,
+// a closed road and a park removed; validation like the layers API; compare, scenario=
+// on coverage and the checks; the baseline untouched throughout; promotion applies it all
+// in one transaction under the token's name, and the recomputed baseline equals the
+// scenario's incremental figure.
+func TestScenarioLifecycle(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seeds the demo city")
+	}
+	e := newEnv(t)
+	before := fingerprint(t, e.pool)
+
+	e.must(401, "", "POST", "/api/v1/scenarios", map[string]any{"city": "baotou", "name": "x"})
+	e.must(403, "vic", "POST", "/api/v1/scenarios", map[string]any{"city": "baotou", "name": "x"})
+	e.must(400, "alice", "POST", "/api/v1/scenarios", map[string]any{"city": "nowhere", "name": "x"})
+	sc := e.must(201, "alice", "POST", "/api/v1/scenarios", map[string]any{"city": "baotou", "name": "Pocket park on the gap"})
+	base := fmt.Sprintf("/api/v1/scenarios/%v", sc["id"])
+
+	// A 2800 m² garden on the parcel with the largest gap under TD/T 1063 (any park, 300 m;
+	// the demo city at this scale is wholly covered under GB/T 50563).
+	q := coverage.Query{City: "baotou", Caliber: "tdt1063-walk5", Method: "buffer"}
+	cal, _ := e.svc.Coverage.Validate(&q)
+	bl, err := e.svc.baseline(context.Background(), "baotou", cal, caliber.Buffer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	worst, worstGap := int64(0), 0.0
+	for i, g := range bl.Res.Gaps {
+		if a := area(g); a > worstGap {
+			worst, worstGap = bl.Snap.Parcels[i].ID, a
+		}
+	}
+	gap := e.scalar(`SELECT ST_AsGeoJSON(ST_Buffer(ST_PointOnSurface(geom)::geography, 30)::geometry, 9) FROM residential_land WHERE id = $1`, worst)
+	park := map[string]any{"layer": "parks", "op": "add", "feature": feature(gap, map[string]any{"name": "新口袋公园", "park_class": "garden", "open_status": "open"})}
+	e.must(403, "bob", "POST", base+"/changes", park)
+	c1 := e.must(201, "alice", "POST", base+"/changes", park)
+	if c1["n"].(float64) != 1 {
+		t.Fatalf("first change numbered %v", c1["n"])
+	}
+	// Validation: invalid geometry (a bow tie), unknown and missing attributes, a
+	// constraint of the table (households ≤ population), a wrong geometry type.
+	bowtie := `{"type":"Polygon","coordinates":[[[109.8,40.6],[109.81,40.61],[109.81,40.6],[109.8,40.61],[109.8,40.6]]]}`
+	for _, bad := range []struct {
+		body   map[string]any
+		status int
+		want   string
+	}{
+		{map[string]any{"layer": "parks", "op": "add", "feature": feature(bowtie, map[string]any{"name": "x", "park_class": "garden"})}, 422, "Self-intersection"},
+		{map[string]any{"layer": "parks", "op": "add", "feature": feature(gap, map[string]any{"name": "x", "park_class": "garden", "colour": "green"})}, 422, "unknown attribute"},
+		{map[string]any{"layer": "parks", "op": "add", "feature": feature(gap, map[string]any{"name": "x"})}, 422, "park_class is required"},
+		{map[string]any{"layer": "residential_land", "op": "add", "feature": feature(gap, map[string]any{"population": 10, "households": 50})}, 422, "residential_land_households_le_population"},
+		{map[string]any{"layer": "facilities", "op": "add", "feature": feature(gap, map[string]any{"category": "clinic"})}, 422, "holds Point"},
+		{map[string]any{"layer": "parks", "op": "delete", "target_id": 999999999}, 422, "no feature"},
+		{map[string]any{"layer": "cities", "op": "add"}, 400, "layer must be"},
+	} {
+		code, out := e.do("alice", "POST", base+"/changes", bad.body)
+		if code != bad.status || !strings.Contains(fmt.Sprint(out), bad.want) {
+			t.Errorf("bad change %v: %d %v, want %d mentioning %q", bad.body["layer"], code, out, bad.status, bad.want)
+		}
+	}
+	// A clinic, a new development, a footbridge between two nodes 30–80 m apart, a closed
+	// road, a park removed.
+	pt := e.scalar(`SELECT ST_AsGeoJSON(ST_PointOnSurface(geom), 9) FROM communities ORDER BY id LIMIT 1`)
+	e.must(201, "alice", "POST", base+"/changes", map[string]any{"layer": "facilities", "op": "add", "feature": feature(pt, map[string]any{"category": "clinic", "name": "新社区卫生站", "floor_area_m2": 1200})})
+	dev := e.scalar(`SELECT ST_AsGeoJSON(ST_Translate(geom, 0.002, 0), 9) FROM residential_land ORDER BY id LIMIT 1`)
+	e.must(201, "alice", "POST", base+"/changes", map[string]any{"layer": "residential_land", "op": "add", "feature": feature(dev, map[string]any{"population": 900, "households": 300})})
+	bridge := e.scalar(`SELECT ST_AsGeoJSON(ST_Transform(ST_MakeLine(ST_StartPoint(a.geom_m), ST_StartPoint(b.geom_m)), 4326), 9)
+		FROM network_edges a JOIN network_edges b ON b.city_id = a.city_id AND b.source > a.source
+		WHERE a.walkable AND b.walkable AND ST_DWithin(ST_StartPoint(a.geom_m), ST_StartPoint(b.geom_m), 80)
+		  AND NOT ST_DWithin(ST_StartPoint(a.geom_m), ST_StartPoint(b.geom_m), 30) ORDER BY a.id, b.id LIMIT 1`)
+	fb := e.must(201, "alice", "POST", base+"/changes", map[string]any{"layer": "network_edges", "op": "add", "feature": feature(bridge, map[string]any{"highway": "footway", "bridge": true, "name": "人行天桥"})})
+	if fb["properties"].(map[string]any)["source"] == nil {
+		t.Errorf("the footbridge was not joined to the network: %v", fb)
+	}
+	road := e.scalar(`SELECT id::text FROM network_edges WHERE walkable ORDER BY id LIMIT 1`)
+	var roadID int64
+	fmt.Sscan(road, &roadID)
+	e.must(201, "alice", "POST", base+"/changes", map[string]any{"layer": "network_edges", "op": "modify", "target_id": roadID, "feature": json.RawMessage(`{"type":"Feature","geometry":null,"properties":{"walkable":false}}`)})
+	var gone int64
+	fmt.Sscan(e.scalar(`SELECT id::text FROM parks ORDER BY area_m2 LIMIT 1`), &gone)
+	e.must(201, "alice", "POST", base+"/changes", map[string]any{"layer": "parks", "op": "delete", "target_id": gone})
+	// A change to remove and a modify of the added park (-1).
+	e.must(201, "alice", "POST", base+"/changes", map[string]any{"layer": "parks", "op": "modify", "target_id": -1, "feature": json.RawMessage(`{"type":"Feature","geometry":null,"properties":{"name":"新口袋公园（改名）"}}`)})
+	e.must(409, "alice", "DELETE", base+"/changes/1", nil) // change 7 edits the park change 1 adds
+	e.must(204, "alice", "DELETE", base+"/changes/7", nil)
+
+	got := e.must(200, "", "GET", base, nil) // anonymous read is on
+	if n := len(got["changes"].([]any)); n != 6 {
+		t.Fatalf("%d changes, want 6", n)
+	}
+	const cq = "caliber=tdt1063-walk5&method=buffer"
+	cmp := e.must(200, "vic", "GET", base+"/compare?"+cq, nil)
+	inds := cmp["indicators"].([]any)
+	pc := inds[0].(map[string]any)
+	city := pc["levels"].([]any)[0].(map[string]any)["areas"].([]any)[0].(map[string]any)
+	dCovered := city["delta"].(map[string]any)["covered_m2"].(float64)
+	if !(dCovered > 0) {
+		t.Errorf("the park on the gap covers nothing new: %v", city)
+	}
+	nc := cmp["newly_covered"].(map[string]any)["features"].([]any)
+	if len(nc) == 0 {
+		t.Errorf("no newly covered land")
+	}
+	sum := 0.0
+	for _, f := range nc {
+		sum += f.(map[string]any)["properties"].(map[string]any)["area_m2"].(float64)
+	}
+	for _, f := range cmp["newly_uncovered"].(map[string]any)["features"].([]any) {
+		sum -= f.(map[string]any)["properties"].(map[string]any)["area_m2"].(float64)
+	}
+	// The new development adds its own covered land to covered_m2 and to newly covered alike.
+	if math.Abs(sum-dCovered) > 1 {
+		t.Errorf("newly covered − uncovered = %.2f m², covered delta %.2f m²", sum, dCovered)
+	}
+	if len(inds) < 2 || inds[1].(map[string]any)["id"] != IndicatorCompleteCommunities {
+		t.Errorf("no complete-communities delta: %v", inds)
+	}
+	scenCovered := city["scenario"].(map[string]any)["covered_m2"].(float64)
+	rep := e.must(200, "", "GET", "/api/v1/indicators/park-coverage?city=baotou&"+cq+"&scenario="+fmt.Sprint(sc["id"]), nil)
+	if v := rep["city_figure"].(map[string]any)["covered_m2"].(float64); math.Abs(v-scenCovered) > 1e-6 {
+		t.Errorf("scenario= gives %.6f m², compare %.6f", v, scenCovered)
+	}
+	e.must(200, "", "GET", "/api/v1/checks/complete-communities?city=baotou&scenario="+fmt.Sprint(sc["id"]), nil)
+	e.must(200, "", "GET", "/api/v1/checks/outside-boundary?city=baotou&scenario="+fmt.Sprint(sc["id"]), nil)
+	e.must(400, "", "GET", "/api/v1/checks/corridors?city=baotou&scenario=x", nil)
+	sites := e.must(201, "alice", "POST", "/api/v1/indicators/park-coverage/sites/scenario?city=baotou&caliber=tdt1063-walk5&n=3", nil)
+	if n, _ := sites["changes"].([]any); len(n) != 3 {
+		t.Errorf("sites scenario has %d changes, want 3: %v", len(n), sites)
+	}
+
+	if after := fingerprint(t, e.pool); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Fatalf("scenario work changed the baseline:\nbefore %v\nafter  %v", before, after)
+	}
+
+	// Atomic promotion: two additions of the same growth-boundary edition each pass their
+	// dry run, and the second violates growth_boundaries_edition_unique half-way.
+	bad := e.must(201, "bob", "POST", "/api/v1/scenarios", map[string]any{"city": "baotou", "name": "fails half-way"})
+	bbase := fmt.Sprintf("/api/v1/scenarios/%v", bad["id"])
+	e.must(201, "bob", "POST", bbase+"/changes", park)
+	gb := map[string]any{"layer": "growth_boundaries", "op": "add", "feature": feature(gap, map[string]any{"edition": "2035 draft", "valid_from": "2030-01-01"})}
+	e.must(201, "bob", "POST", bbase+"/changes", gb)
+	e.must(201, "bob", "POST", bbase+"/changes", gb)
+	e.must(403, "alice", "POST", bbase+"/promote", nil)
+	_, out := e.do("bob", "POST", bbase+"/promote", nil)
+	if !strings.Contains(fmt.Sprint(out), "growth_boundaries_edition_unique") || out["change"] != float64(3) {
+		t.Errorf("failed promotion: %v", out)
+	}
+	if after := fingerprint(t, e.pool); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Fatalf("a failed promotion changed the baseline")
+	}
+
+	// Promotion: in history under alice's name; the baseline now gives the scenario's figure.
+	pr := e.must(200, "alice", "POST", base+"/promote", nil)
+	if n := len(pr["features"].([]any)); n != 6 {
+		t.Errorf("promoted %d changes, want 6", n)
+	}
+	e.must(409, "alice", "POST", base+"/promote", nil)
+	hist := e.scalar(`SELECT string_agg(layer || ':' || op, ',' ORDER BY id) FROM feature_history WHERE actor = 'alice'`)
+	if hist != "parks:insert,facilities:insert,residential_land:insert,network_edges:insert,network_edges:update,parks:delete,park_entrances:delete" { // the entrances go with the park (ON DELETE CASCADE)
+		t.Errorf("history of alice: %s", hist)
+	}
+	if e.scalar(`SELECT name FROM parks WHERE name LIKE '新口袋公园%'`) != "新口袋公园" {
+		t.Errorf("the park was not promoted")
+	}
+	full := e.must(200, "", "GET", "/api/v1/indicators/park-coverage?city=baotou&"+cq, nil)
+	if v := full["city_figure"].(map[string]any)["covered_m2"].(float64); math.Abs(v-scenCovered) > 0.01 {
+		t.Errorf("after promotion the baseline covers %.4f m², the scenario predicted %.4f", v, scenCovered)
+	}
+}

@@ -1,0 +1,164 @@
+package scenario
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/checks"
+	"github.com/cityreach/cityreach/internal/coverage"
+	"github.com/cityreach/cityreach/internal/problem"
+)
+
+// Service computes indicators on baseline + a scenario's changes, for the API, the CLI and
+// the other packages' scenario= parameter. It keeps, per city and data version, the
+// baseline snapshot and, per caliber and method, the baseline coverage with its per-parcel
+// areas and gaps, so a scenario costs only what its changes can reach. The cache is
+// dropped when the baseline's data version changes (any edit, including a promotion).
+type Service struct {
+	Store    *Store
+	Coverage *coverage.Service
+	Checks   *checks.Service
+	Log      *slog.Logger
+
+	mu    sync.Mutex
+	hash  map[string]string             // city → data hash of the cached entries
+	snaps map[string]*coverage.Snapshot // city → baseline snapshot
+	bases map[string]*Baseline          // city|caliber|method → baseline coverage
+	// LivingCircle is the adapter point for internal/walk: when set, Compare adds the
+	// living-circle indicator computed on baseline + changes (see docs/scenarios.md).
+	LivingCircle LivingCircle
+}
+
+// LivingCircle computes the 15-minute living-circle figures of a city on baseline plus
+// changes; internal/walk implements it once its reach computation takes overlaid inputs.
+type LivingCircle interface {
+	Compare(ctx context.Context, sc *Scenario, level string) (*IndicatorDelta, error)
+}
+
+// Scenario returns scenario id with its changes.
+func (s *Service) Scenario(ctx context.Context, id int64) (*Scenario, error) {
+	return s.Store.Get(ctx, id, true)
+}
+
+// baseline returns the cached baseline coverage of city under cal and method.
+func (s *Service) baseline(ctx context.Context, city string, cal caliber.Caliber, method string) (*Baseline, error) {
+	cityID, _, _, err := s.Coverage.Store.City(ctx, city)
+	if err != nil {
+		return nil, err
+	}
+	dv, err := s.Coverage.Store.DataVersion(ctx, cityID)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.hash == nil {
+		s.hash, s.snaps, s.bases = map[string]string{}, map[string]*coverage.Snapshot{}, map[string]*Baseline{}
+	}
+	if s.hash[city] != dv.Hash {
+		snap, err := s.Coverage.Store.Load(ctx, city)
+		if err != nil {
+			return nil, err
+		}
+		for k, b := range s.bases {
+			if b.Snap.City == city {
+				delete(s.bases, k)
+			}
+		}
+		s.hash[city], s.snaps[city] = dv.Hash, snap
+	}
+	key := city + "|" + cal.ID + "|" + method
+	if b := s.bases[key]; b != nil && sameCaliber(b.Res.Caliber, cal) {
+		return b, nil
+	}
+	b, err := NewBaseline(ctx, s.snaps[city], cal, method)
+	if errors.Is(err, coverage.ErrNoNetwork) {
+		return nil, problem.BadRequest(fmt.Sprintf("city %q has no walking network; use method=buffer", city)).With("parameter", "method")
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.bases[key] = b
+	return b, nil
+}
+
+func sameCaliber(a, b caliber.Caliber) bool { return fmt.Sprint(a) == fmt.Sprint(b) }
+
+// ParkCoverage computes park coverage on sc's city plus its changes, incrementally.
+func (s *Service) ParkCoverage(ctx context.Context, sc *Scenario, q coverage.Query) (*Baseline, *Incremental, error) {
+	q.City = sc.City
+	cal, err := s.Coverage.Validate(&q)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := s.baseline(ctx, sc.City, cal, q.Method)
+	if err != nil {
+		return nil, nil, err
+	}
+	inc, err := b.Apply(ctx, CoverageChanges(b.Snap, sc.Changes))
+	if err != nil {
+		return nil, nil, err
+	}
+	if s.Log != nil {
+		s.Log.Info("scenario park coverage", "scenario", sc.ID, "caliber", cal.ID, "method", q.Method,
+			"recomputed", len(inc.Recomputed), "ms", float64(inc.Duration.Microseconds())/1000)
+	}
+	return b, inc, nil
+}
+
+// CoverageReport serves GET /indicators/park-coverage?scenario=: the figures of q on the
+// scenario, in the report the baseline endpoint gives (no stored run: scenario results are
+// never written to coverage_runs).
+func (s *Service) CoverageReport(ctx context.Context, id int64, q coverage.Query) (*coverage.Report, error) {
+	sc, err := s.Scenario(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if q.City != "" && q.City != sc.City {
+		return nil, problem.BadRequest(fmt.Sprintf("scenario %d is of city %s, not %s", id, sc.City, clip(q.City))).With("parameter", "city")
+	}
+	_, inc, err := s.ParkCoverage(ctx, sc, q)
+	if err != nil {
+		return nil, err
+	}
+	q.City = sc.City
+	cal, _ := s.Coverage.Validate(&q)
+	rep := &coverage.Report{City: sc.City, Caliber: cal, Method: q.Method, Level: q.Level, Headline: cal.Headline}
+	city, _ := inc.Res.ByLevel(coverage.LevelCity)
+	rep.City1 = &city[0]
+	if rep.Areas, err = inc.Res.ByLevel(q.Level); err != nil {
+		return nil, err
+	}
+	for _, t := range cal.Targets {
+		rep.Targets = append(rep.Targets, coverage.TargetStatus{Target: t, Met: headline(cal, *rep.City1) >= t.Ratio})
+	}
+	return rep, nil
+}
+
+func headline(cal caliber.Caliber, f coverage.AreaFigure) float64 {
+	if cal.Headline == caliber.ByPopulation {
+		return f.PopulationShare
+	}
+	return f.Ratio
+}
+
+// ChecksLayers loads the layers of need for scenario id's city and overlays its changes:
+// the checks' scenario= parameter.
+func (s *Service) ChecksLayers(ctx context.Context, id int64, city string, need checks.Need) (*checks.Layers, error) {
+	sc, err := s.Scenario(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if city != "" && city != sc.City {
+		return nil, problem.BadRequest(fmt.Sprintf("scenario %d is of city %s, not %s", id, sc.City, clip(city))).With("parameter", "city")
+	}
+	base, err := s.Checks.Store.Load(ctx, sc.City, need)
+	if err != nil {
+		return nil, err
+	}
+	return ChecksLayers(base, sc.Changes)
+}

@@ -1,0 +1,562 @@
+package scenario
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
+
+	"github.com/cityreach/cityreach/internal/layers"
+	"github.com/cityreach/cityreach/internal/problem"
+)
+
+// NodeSnapM is how far an added network edge's end may lie from a node of the baseline
+// network and still be joined to it (when the change gives no source/target).
+const NodeSnapM = 10.0
+
+// ErrNotFound is returned for an unknown scenario or change.
+var ErrNotFound = problem.NotFound("no such scenario")
+
+// Store keeps scenarios and their changes in PostGIS. It writes the baseline tables only
+// in Promote; the dry run that validates a change runs in a savepoint that is always
+// rolled back.
+type Store struct {
+	Pool   *pgxpool.Pool
+	Layers *layers.Registry
+}
+
+const scenarioCols = `s.id, c.slug, s.city_id, c.metric_srid, s.name, s.description, s.owner, s.created_at, s.updated_at,
+	s.promoted_at, s.promoted_by, (SELECT count(*) FROM scenario_changes x WHERE x.scenario_id = s.id)`
+
+func scanScenario(r pgx.Row) (*Scenario, error) {
+	var sc Scenario
+	err := r.Scan(&sc.ID, &sc.City, &sc.CityID, &sc.MetricSRID, &sc.Name, &sc.Description, &sc.Owner, &sc.CreatedAt, &sc.UpdatedAt,
+		&sc.PromotedAt, &sc.PromotedBy, &sc.NChanges)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return &sc, err
+}
+
+// Create stores a new, empty scenario of city.
+func (s *Store) Create(ctx context.Context, city, name, description, owner string) (*Scenario, error) {
+	var id int64
+	err := s.Pool.QueryRow(ctx, `INSERT INTO scenarios (city_id, name, description, owner)
+		SELECT id, $2, $3, $4 FROM cities WHERE slug = $1 RETURNING id`, city, name, description, owner).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, problem.BadRequest(fmt.Sprintf("no city %q", clip(city))).With("parameter", "city")
+	}
+	if err != nil {
+		return nil, classify(err)
+	}
+	return s.Get(ctx, id, false)
+}
+
+// Get returns scenario id, with its changes when withChanges is set.
+func (s *Store) Get(ctx context.Context, id int64, withChanges bool) (*Scenario, error) {
+	sc, err := scanScenario(s.Pool.QueryRow(ctx, `SELECT `+scenarioCols+` FROM scenarios s JOIN cities c ON c.id = s.city_id WHERE s.id = $1`, id))
+	if err != nil || !withChanges {
+		return sc, err
+	}
+	sc.Changes, err = loadChanges(ctx, s.Pool, id)
+	return sc, err
+}
+
+// List returns the scenarios, newest first, of one city when city is not empty.
+func (s *Store) List(ctx context.Context, city string) ([]Scenario, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT `+scenarioCols+` FROM scenarios s JOIN cities c ON c.id = s.city_id
+		WHERE $1 = '' OR c.slug = $1 ORDER BY s.id DESC`, city)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Scenario{}
+	for rows.Next() {
+		sc, err := scanScenario(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *sc)
+	}
+	return out, rows.Err()
+}
+
+// Delete removes a scenario and its changes.
+func (s *Store) Delete(ctx context.Context, id int64) error {
+	tag, err := s.Pool.Exec(ctx, `DELETE FROM scenarios WHERE id = $1`, id)
+	if err == nil && tag.RowsAffected() == 0 {
+		err = ErrNotFound
+	}
+	return err
+}
+
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// loadChanges reads the changes of scenario id in order, with their metric geometry.
+func loadChanges(ctx context.Context, q querier, id int64) ([]Change, error) {
+	rows, err := q.Query(ctx, `SELECT n, layer, op, coalesce(target_id, 0), target_version, properties, resolved,
+		ST_AsGeoJSON(geom, 7), ST_AsBinary(geom_m), coalesce(measure, 0), ST_AsGeoJSON(entrances, 7), ST_AsBinary(entrances_m),
+		entrances IS NOT NULL
+		FROM scenario_changes WHERE scenario_id = $1 ORDER BY n`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Change
+	for rows.Next() {
+		var c Change
+		var props, resolved []byte
+		var g, ents *string
+		var gm, em []byte
+		if err := rows.Scan(&c.N, &c.Layer, &c.Op, &c.Target, &c.TargetVersion, &props, &resolved, &g, &gm, &c.Measure, &ents, &em, &c.HasEntrances); err != nil {
+			return nil, err
+		}
+		if err := unmarshalNumbers(props, &c.Properties); err != nil {
+			return nil, err
+		}
+		if err := unmarshalNumbers(resolved, &c.Resolved); err != nil {
+			return nil, err
+		}
+		if g != nil {
+			c.Geometry = json.RawMessage(*g)
+		}
+		if ents != nil {
+			c.Entrances = json.RawMessage(*ents)
+		}
+		if gm != nil {
+			if c.GeomM, err = wkb.Unmarshal(gm); err != nil {
+				return nil, fmt.Errorf("scenario change %d: %w", c.N, err)
+			}
+		}
+		if em != nil {
+			eg, err := wkb.Unmarshal(em)
+			if err != nil {
+				return nil, fmt.Errorf("scenario change %d entrances: %w", c.N, err)
+			}
+			if mp, ok := eg.(orb.MultiPoint); ok {
+				c.EntrancesM = mp
+			}
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+func unmarshalNumbers(b []byte, v *map[string]any) error {
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.UseNumber()
+	return dec.Decode(v)
+}
+
+// measureExpr is the table's own area or length column, as overlays need it.
+func measureExpr(layer string) string {
+	switch layer {
+	case "parks", "residential_land":
+		return "area_m2"
+	case "network_edges":
+		return "length_m"
+	}
+	return "NULL::float8"
+}
+
+// resolvedExpr is the row's properties as JSON, without geometry.
+const resolvedExpr = `to_jsonb(t) - 'geom' - 'geom_m' - 'geom_3857'`
+
+// AddChange validates in and appends it to scenario sc. The layer's constraints are
+// checked by applying the change to the baseline table inside a savepoint (history
+// triggers off) that is always rolled back: the change is refused exactly when the
+// promotion would refuse it today.
+func (s *Store) AddChange(ctx context.Context, sc *Scenario, in ChangeInput) (*Change, error) {
+	if sc.PromotedAt != nil {
+		return nil, problem.New(409, "the scenario has been promoted; its changes are part of the baseline")
+	}
+	d, err := decodeChange(s.Layers, in)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := s.Pool.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	// Serialise the numbering of one scenario's changes.
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM scenarios WHERE id = $1 FOR UPDATE`, sc.ID); err != nil {
+		return nil, err
+	}
+	prior, err := loadChanges(ctx, tx, sc.ID)
+	if err != nil {
+		return nil, err
+	}
+	c := Change{Layer: in.Layer, Op: in.Op, Target: in.Target, Properties: d.raw}
+	if c.Properties == nil {
+		c.Properties = map[string]any{}
+	}
+	dry, err := tx.Begin(ctx) // savepoint
+	if err != nil {
+		return nil, err
+	}
+	err = s.dryRun(ctx, dry, sc, &d, &c, prior)
+	if rbErr := dry.Rollback(ctx); err == nil && rbErr != nil {
+		err = rbErr
+	}
+	if err != nil {
+		return nil, err
+	}
+	var geomWKB, entWKB []byte
+	if d.geometry != nil {
+		geomWKB, _ = wkb.Marshal(d.geometry)
+	}
+	if d.hasEnts {
+		entWKB, _ = wkb.Marshal(d.entrances)
+	}
+	gmWKB, _ := wkb.Marshal(c.GeomM)
+	props, _ := json.Marshal(c.Properties)
+	resolved, _ := json.Marshal(c.Resolved)
+	var target *int64
+	if c.Op != OpAdd {
+		target = &c.Target
+	}
+	err = tx.QueryRow(ctx, `INSERT INTO scenario_changes (scenario_id, n, layer, op, target_id, target_version, properties, resolved,
+			geom, geom_m, measure, entrances, entrances_m)
+		SELECT $1, coalesce((SELECT max(n) FROM scenario_changes WHERE scenario_id = $1), 0) + 1, $2, $3, $4, $5, $6, $7,
+			ST_GeomFromWKB($8, 4326), ST_SetSRID(ST_GeomFromWKB($9), $10::int), $11,
+			ST_GeomFromWKB($12, 4326), ST_Transform(ST_GeomFromWKB($12, 4326), $10::int)
+		RETURNING n`, sc.ID, c.Layer, c.Op, target, c.TargetVersion, props, resolved, geomWKB, gmWKB, sc.MetricSRID, nullFloat(c.Measure, c.Layer), entWKB).Scan(&c.N)
+	if err != nil {
+		return nil, classify(err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE scenarios SET updated_at = now() WHERE id = $1`, sc.ID); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, err
+	}
+	cs, err := loadChanges(ctx, s.Pool, sc.ID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range cs {
+		if cs[i].N == c.N {
+			return &cs[i], nil
+		}
+	}
+	return nil, ErrNotFound
+}
+
+func nullFloat(v float64, layer string) *float64 {
+	if measureExpr(layer) == "NULL::float8" {
+		return nil
+	}
+	return &v
+}
+
+// dryRun applies the change to the baseline table in tx (a savepoint the caller rolls
+// back) and fills c with the target's version, the resolved properties, the metric
+// geometry and its measure.
+func (s *Store) dryRun(ctx context.Context, tx pgx.Tx, sc *Scenario, d *decoded, c *Change, prior []Change) error {
+	if _, err := tx.Exec(ctx, `SELECT set_config('cityreach.bulk_load', 'on', true), set_config('cityreach.actor', 'scenario dry run', true)`); err != nil {
+		return err
+	}
+	l := d.layer
+	if d.geometry != nil {
+		if err := validGeometry(ctx, tx, d.geometry); err != nil {
+			return err
+		}
+	}
+	if c.Op == OpModify && d.geometry == nil && len(d.props) == 0 && !d.hasEnts {
+		return problem.BadRequest("the change changes nothing: give properties, a geometry or entrances").With("pointer", "/feature")
+	}
+	// The state of the target after the earlier changes.
+	var base *Change
+	for i := range prior {
+		p := &prior[i]
+		if p.Layer != c.Layer || c.Op == OpAdd {
+			continue
+		}
+		if p.FeatureID() == c.Target || (p.Op != OpAdd && p.Target == c.Target) {
+			base = p
+		}
+	}
+	if base != nil && base.Op == OpDelete {
+		return invalid("/target_id", fmt.Sprintf("feature %d of %s is deleted by change %d", c.Target, c.Layer, base.N))
+	}
+	if c.Target < 0 && base == nil {
+		return invalid("/target_id", fmt.Sprintf("no change %d adds a feature to %s", -c.Target, c.Layer))
+	}
+	if l.ID == "network_edges" && d.geometry != nil {
+		if err := snapEnds(ctx, tx, sc, d); err != nil {
+			return err
+		}
+		c.Properties["source"], c.Properties["target"] = d.props["source"], d.props["target"]
+	}
+	var a args
+	measure := measureExpr(l.ID)
+	var (
+		gm       []byte
+		resolved []byte
+		version  *int32
+	)
+	switch {
+	case c.Op == OpDelete && c.Target > 0:
+		err := tx.QueryRow(ctx, `SELECT version, ST_AsBinary(geom_m), coalesce(`+measure+`, 0), `+resolvedExpr+` FROM `+l.Table()+
+			` t WHERE id = $1 AND city_id = $2`, c.Target, sc.CityID).Scan(&version, &gm, &c.Measure, &resolved)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return invalid("/target_id", fmt.Sprintf("no feature %d in %s of %s", c.Target, l.ID, sc.City))
+		}
+		if err != nil {
+			return err
+		}
+	case c.Op == OpDelete:
+		c.GeomM, c.Measure, c.Resolved = base.GeomM, base.Measure, base.Resolved
+		return nil
+	case c.Op == OpAdd || c.Target < 0:
+		// An added feature, or a later edit of one: insert it as it would then be.
+		props := d.props
+		geom := d.geometry
+		if c.Target < 0 {
+			merged, _, err := attributes(l, withoutCity(base.Resolved), false)
+			if err != nil {
+				return err
+			}
+			for k, v := range d.props {
+				merged[k] = v
+			}
+			props = merged
+			if geom == nil {
+				g, err := geometryOf(ctx, tx, sc.ID, -c.Target)
+				if err != nil {
+					return err
+				}
+				geom = g
+			}
+		}
+		g, _ := wkb.Marshal(geom)
+		cols := []string{"id", "city_id", "geom"}
+		vals := []string{a.add(-1 - rand.Int64N(1<<52)), a.add(sc.CityID), "ST_GeomFromWKB(" + a.add(g) + ", 4326)"}
+		c2, v2 := columns(l, props, &a, false)
+		cols, vals = append(cols, c2...), append(vals, v2...)
+		err := tx.QueryRow(ctx, `INSERT INTO `+l.Table()+` AS t (`+strings.Join(cols, ", ")+`) VALUES (`+strings.Join(vals, ", ")+
+			`) RETURNING ST_AsBinary(geom_m), coalesce(`+measure+`, 0), `+resolvedExpr, a...).Scan(&gm, &c.Measure, &resolved)
+		if err != nil {
+			return classify(err)
+		}
+	default: // modify a baseline feature
+		var sets []string
+		if d.geometry != nil {
+			g, _ := wkb.Marshal(d.geometry)
+			sets = append(sets, `geom = ST_GeomFromWKB(`+a.add(g)+`, 4326)`)
+		}
+		assigns, _ := columns(l, d.props, &a, true)
+		sets = append(sets, assigns...)
+		if len(sets) == 0 { // entrances only
+			sets = append(sets, "id = id")
+		}
+		err := tx.QueryRow(ctx, `UPDATE `+l.Table()+` AS t SET `+strings.Join(sets, ", ")+` WHERE id = `+a.add(c.Target)+
+			` AND city_id = `+a.add(sc.CityID)+` RETURNING version - 1, ST_AsBinary(geom_m), coalesce(`+measure+`, 0), `+resolvedExpr, a...).
+			Scan(&version, &gm, &c.Measure, &resolved)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return invalid("/target_id", fmt.Sprintf("no feature %d in %s of %s", c.Target, l.ID, sc.City))
+		}
+		if err != nil {
+			return classify(err)
+		}
+	}
+	// The dry run always meets the baseline row, so this is the version the promotion
+	// expects to find.
+	if c.Target > 0 {
+		c.TargetVersion = version
+	}
+	var err error
+	if c.GeomM, err = wkb.Unmarshal(gm); err != nil {
+		return fmt.Errorf("metric geometry: %w", err)
+	}
+	var row map[string]any
+	if err := unmarshalNumbers(resolved, &row); err != nil {
+		return err
+	}
+	c.Resolved = map[string]any{}
+	for _, at := range l.Writable() {
+		if v, ok := row[at.Name]; ok {
+			c.Resolved[at.Name] = v
+		}
+	}
+	if base != nil && c.Op == OpModify && c.Target > 0 {
+		// A second edit of a baseline feature: the dry run saw the baseline row, so merge
+		// this change's properties over the earlier resolution.
+		merged := map[string]any{}
+		for k, v := range base.Resolved {
+			merged[k] = v
+		}
+		for k, v := range c.Properties {
+			merged[k] = v
+		}
+		c.Resolved = merged
+		if d.geometry == nil {
+			c.GeomM, c.Measure = base.GeomM, base.Measure
+		}
+	}
+	return nil
+}
+
+// validGeometry refuses an invalid geometry with ST_IsValidDetail's reason and location,
+// as the layers API does.
+func validGeometry(ctx context.Context, tx pgx.Tx, g orb.Geometry) error {
+	b, err := wkb.Marshal(g)
+	if err != nil {
+		return invalid("/feature/geometry", "the geometry cannot be encoded")
+	}
+	var valid bool
+	var reason string
+	var x, y *float64
+	err = tx.QueryRow(ctx, `SELECT (d).valid, coalesce((d).reason, ''), ST_X((d).location), ST_Y((d).location)
+		FROM (SELECT ST_IsValidDetail(ST_GeomFromWKB($1, 4326)) AS d) s`, b).Scan(&valid, &reason, &x, &y)
+	if err != nil {
+		return err
+	}
+	if !valid {
+		p := problem.Unprocessable("invalid geometry: "+reason).With("reason", reason).With("pointer", "/feature/geometry")
+		if x != nil && y != nil {
+			p = p.With("location", []float64{*x, *y})
+		}
+		return p
+	}
+	return nil
+}
+
+// geometryOf returns the geometry (EPSG:4326) given by change n of scenario id.
+func geometryOf(ctx context.Context, tx pgx.Tx, id int64, n int64) (orb.Geometry, error) {
+	var b []byte
+	err := tx.QueryRow(ctx, `SELECT ST_AsBinary(geom) FROM scenario_changes WHERE scenario_id = $1 AND n = $2`, id, n).Scan(&b)
+	if err != nil {
+		return nil, err
+	}
+	if b == nil {
+		return nil, invalid("/target_id", fmt.Sprintf("change %d has no geometry", n))
+	}
+	return wkb.Unmarshal(b)
+}
+
+// snapEnds joins an added edge's ends to the nearest baseline nodes within NodeSnapM, unless
+// the change gives source and target.
+func snapEnds(ctx context.Context, tx pgx.Tx, sc *Scenario, d *decoded) error {
+	_, hasS := d.props["source"]
+	_, hasT := d.props["target"]
+	if hasS && hasT {
+		return nil
+	}
+	g, _ := wkb.Marshal(d.geometry)
+	var src, tgt *int64
+	err := tx.QueryRow(ctx, `WITH e AS (SELECT ST_StartPoint(g) AS s, ST_EndPoint(g) AS t
+			FROM (SELECT ST_Transform(ST_GeomFromWKB($1, 4326), $2::int) AS g) x),
+		nodes AS (SELECT source AS id, ST_StartPoint(geom_m) AS p FROM network_edges WHERE city_id = $3 AND source IS NOT NULL
+			UNION ALL SELECT target, ST_EndPoint(geom_m) FROM network_edges WHERE city_id = $3 AND target IS NOT NULL)
+		SELECT (SELECT id FROM nodes, e WHERE ST_DWithin(p, e.s, $4) ORDER BY ST_Distance(p, e.s), id LIMIT 1),
+		       (SELECT id FROM nodes, e WHERE ST_DWithin(p, e.t, $4) ORDER BY ST_Distance(p, e.t), id LIMIT 1)`,
+		g, sc.MetricSRID, sc.CityID, NodeSnapM).Scan(&src, &tgt)
+	if err != nil {
+		return err
+	}
+	if src == nil || tgt == nil {
+		return invalid("/feature/geometry", fmt.Sprintf("each end of a new edge must lie within %.0f m of a node of the walking network (or give source and target)", NodeSnapM))
+	}
+	d.props["source"], d.props["target"] = *src, *tgt
+	return nil
+}
+
+// RemoveChange deletes change n. A change that a later change edits (target -n) cannot go
+// first.
+func (s *Store) RemoveChange(ctx context.Context, sc *Scenario, n int) error {
+	if sc.PromotedAt != nil {
+		return problem.New(409, "the scenario has been promoted; its changes are part of the baseline")
+	}
+	var dep *int
+	if err := s.Pool.QueryRow(ctx, `SELECT min(n) FROM scenario_changes WHERE scenario_id = $1 AND target_id = $2`, sc.ID, -int64(n)).Scan(&dep); err != nil {
+		return err
+	}
+	if dep != nil {
+		return problem.New(409, fmt.Sprintf("change %d edits the feature change %d adds; remove it first", *dep, n))
+	}
+	tag, err := s.Pool.Exec(ctx, `DELETE FROM scenario_changes WHERE scenario_id = $1 AND n = $2`, sc.ID, n)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return problem.NotFound(fmt.Sprintf("scenario %d has no change %d", sc.ID, n))
+	}
+	_, err = s.Pool.Exec(ctx, `UPDATE scenarios SET updated_at = now() WHERE id = $1`, sc.ID)
+	return err
+}
+
+// columns returns the registry's quoted columns of the writable attributes in props
+// (city_id aside: it is the scenario's) and their bound values, DEFAULT for nil; with
+// assign, as "col = value" pairs for an UPDATE (and nil second result).
+func columns(l *layers.Layer, props map[string]any, a *args, assign bool) ([]string, []string) {
+	var cols, vals []string
+	for _, at := range l.Writable() {
+		v, ok := props[at.Name]
+		if !ok || at.Name == "city_id" {
+			continue
+		}
+		col, _ := l.Column(at.Name)
+		val := "DEFAULT"
+		if v != nil {
+			val = a.add(v)
+		}
+		if assign {
+			cols = append(cols, col+" = "+val)
+		} else {
+			cols, vals = append(cols, col), append(vals, val)
+		}
+	}
+	return cols, vals
+}
+
+// args collects bind parameters.
+type args []any
+
+func (a *args) add(v any) string {
+	*a = append(*a, v)
+	return fmt.Sprintf("$%d", len(*a))
+}
+
+// classify turns constraint violations into problems that name the constraint, never the SQL.
+func classify(err error) error {
+	var pe *pgconn.PgError
+	if err == nil || !errors.As(err, &pe) {
+		return err
+	}
+	switch pe.Code {
+	case "23505":
+		return problem.New(409, "conflicts with an existing feature ("+pe.ConstraintName+")").With("constraint", pe.ConstraintName)
+	case "23503":
+		return problem.Unprocessable("a referenced feature does not exist ("+pe.ConstraintName+")").With("constraint", pe.ConstraintName)
+	case "23514":
+		return problem.Unprocessable("the feature violates the rule "+pe.ConstraintName).With("constraint", pe.ConstraintName)
+	case "23502":
+		return problem.Unprocessable("attribute "+pe.ColumnName+" must have a value").With("attribute", pe.ColumnName)
+	}
+	if strings.HasPrefix(pe.Code, "22") {
+		return problem.Unprocessable("a value is out of range or malformed for its column")
+	}
+	return err
+}
+
+func withoutCity(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if k != "city_id" {
+			out[k] = v
+		}
+	}
+	return out
+}
