@@ -34,12 +34,8 @@ var conformsTo = []string{
 
 // landing serves GET /ogc.
 func (a *API) landing(c *gin.Context) {
-	html, err := wantHTML(c)
-	if err == nil {
-		err = onlyParams(c)
-	}
-	if err != nil {
-		a.fail(c, err)
+	html, ok := a.start(c)
+	if !ok {
 		return
 	}
 	base := baseURL(c)
@@ -66,12 +62,8 @@ func (a *API) landing(c *gin.Context) {
 
 // conformance serves GET /ogc/conformance.
 func (a *API) conformance(c *gin.Context) {
-	html, err := wantHTML(c)
-	if err == nil {
-		err = onlyParams(c)
-	}
-	if err != nil {
-		a.fail(c, err)
+	html, ok := a.start(c)
+	if !ok {
 		return
 	}
 	if html {
@@ -124,12 +116,8 @@ func (a *API) collectionDoc(base string, d Description, html bool) map[string]an
 
 // collections serves GET /ogc/collections.
 func (a *API) collections(c *gin.Context) {
-	html, err := wantHTML(c)
-	if err == nil {
-		err = onlyParams(c)
-	}
-	if err != nil {
-		a.fail(c, err)
+	html, ok := a.start(c)
+	if !ok {
 		return
 	}
 	base := baseURL(c)
@@ -155,12 +143,8 @@ func (a *API) collections(c *gin.Context) {
 
 // describe serves GET /ogc/collections/{collectionId}.
 func (a *API) describe(c *gin.Context) {
-	html, err := wantHTML(c)
-	if err == nil {
-		err = onlyParams(c)
-	}
-	if err != nil {
-		a.fail(c, err)
+	html, ok := a.start(c)
+	if !ok {
 		return
 	}
 	d := collectionOf(c).Description()
@@ -179,12 +163,8 @@ func (a *API) describe(c *gin.Context) {
 // queryables serves GET /ogc/collections/{collectionId}/queryables as a JSON Schema
 // (Part 3 /req/queryables).
 func (a *API) queryables(c *gin.Context) {
-	html, err := wantHTML(c)
-	if err == nil {
-		err = onlyParams(c)
-	}
-	if err != nil {
-		a.fail(c, err)
+	html, ok := a.start(c)
+	if !ok {
 		return
 	}
 	d := collectionOf(c).Description()
@@ -367,4 +347,18 @@ func writeFeature(buf *bytes.Buffer, f Feature, links []Link) {
 		buf.Write(lb)
 	}
 	buf.WriteByte('}')
+}
+
+// start does what every non-items handler does first: decide JSON or HTML and refuse
+// unknown parameters. ok is false when the problem response has been sent.
+func (a *API) start(c *gin.Context) (html, ok bool) {
+	html, err := wantHTML(c)
+	if err == nil {
+		err = onlyParams(c)
+	}
+	if err != nil {
+		a.fail(c, err)
+		return false, false
+	}
+	return html, true
 }

@@ -10,12 +10,8 @@ import (
 // openAPI serves GET /ogc/api: the OpenAPI 3.0 definition of the OGC endpoints
 // (Part 1 /req/oas30), or with f=html a readable summary of it (the service-doc).
 func (a *API) openAPI(c *gin.Context) {
-	html, err := wantHTML(c)
-	if err == nil {
-		err = onlyParams(c)
-	}
-	if err != nil {
-		a.fail(c, err)
+	html, ok := a.start(c)
+	if !ok {
 		return
 	}
 	base := baseURL(c)
