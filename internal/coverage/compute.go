@@ -145,36 +145,16 @@ func Compute(ctx context.Context, snap *Snapshot, cal caliber.Caliber, opt Optio
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make([]error, workers)
-	const chunk = 128
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			wk := newWorker(snap, res, sa, tree, reach, opt.Gaps)
-			defer wk.close()
-			for {
-				if ctx.Err() != nil {
-					errs[w] = ctx.Err()
-					return
-				}
-				s := int(next.Add(chunk)) - chunk
-				if s >= len(snap.Parcels) {
-					return
-				}
-				for i := s; i < min(s+chunk, len(snap.Parcels)); i++ {
-					if err := wk.parcel(i); err != nil {
-						errs[w] = err
-						return
-					}
-				}
-			}
-		}(w)
+	var err error
+	if reach != nil {
+		err = networkCover(ctx, snap, res, sa, tree, reach, workers, opt.Gaps)
+	} else {
+		err = parallel(ctx, workers, len(snap.Parcels), 128, func() (func(int) error, func()) {
+			wk := newWorker(snap, res, sa, tree, opt.Gaps)
+			return wk.parcel, wk.close
+		})
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	for i := range snap.Parcels {
@@ -190,15 +170,50 @@ func Compute(ctx context.Context, snap *Snapshot, cal caliber.Caliber, opt Optio
 	return res, nil
 }
 
+// parallel runs do(i) for i in [0, n) on workers goroutines, handing out chunks of
+// indexes. Each goroutine gets its own do (and done, called when it stops) from
+// newWorker, so per-goroutine state such as a GEOS context needs no lock. It honours ctx
+// between chunks and returns the errors joined.
+func parallel(ctx context.Context, workers, n, chunk int, newWorker func() (do func(int) error, done func())) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make([]error, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			do, done := newWorker()
+			defer done()
+			for {
+				if ctx.Err() != nil {
+					errs[w] = ctx.Err()
+					return
+				}
+				s := int(next.Add(int64(chunk))) - chunk
+				if s >= n {
+					return
+				}
+				for i := s; i < min(s+chunk, n); i++ {
+					if err := do(i); err != nil {
+						errs[w] = err
+						return
+					}
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
 // worker owns a GEOS context: go-geos serialises every call on a context, so parallel
 // work needs one context, and its own buffers, per goroutine.
 type worker struct {
-	snap  *Snapshot
-	res   *Result
-	sa    []box
-	tree  *strTree
-	reach *reachedNet
-	gaps  bool
+	snap *Snapshot
+	res  *Result
+	sa   []box
+	tree *strTree
+	gaps bool
 
 	c     *geos.Context
 	bufs  []*geos.Geom
@@ -206,8 +221,8 @@ type worker struct {
 	hits  []int32
 }
 
-func newWorker(snap *Snapshot, res *Result, sa []box, tree *strTree, reach *reachedNet, gaps bool) *worker {
-	return &worker{snap: snap, res: res, sa: sa, tree: tree, reach: reach, gaps: gaps,
+func newWorker(snap *Snapshot, res *Result, sa []box, tree *strTree, gaps bool) *worker {
+	return &worker{snap: snap, res: res, sa: sa, tree: tree, gaps: gaps,
 		c: geos.NewContext(), bufs: make([]*geos.Geom, len(res.Parks)), preps: make([]*geos.PrepGeom, len(res.Parks))}
 }
 
@@ -265,41 +280,25 @@ func (w *worker) parcel(i int) error {
 		}
 		return nil
 	}
-	if full && w.reach == nil {
+	if full {
 		w.res.Covered[i] = p.AreaM2
 		return nil
 	}
 	// The covered part: parcel ∩ ⋃ touching buffers, computed as the union of the
 	// per-buffer pieces, each small because the parcel is.
+	pieces := make([]*geos.Geom, 0, len(touching))
+	for _, b := range touching {
+		pieces = append(pieces, g.Intersection(b))
+	}
 	var cov *geos.Geom
-	if full {
-		cov = g.Clone()
+	if len(pieces) == 1 {
+		cov = pieces[0]
 	} else {
-		pieces := make([]*geos.Geom, 0, len(touching))
-		for _, b := range touching {
-			pieces = append(pieces, g.Intersection(b))
-		}
-		if len(pieces) == 1 {
-			cov = pieces[0]
-		} else {
-			coll := w.c.NewCollection(geos.TypeIDGeometryCollection, pieces)
-			cov = coll.UnaryUnion()
-			coll.Destroy()
-		}
+		coll := w.c.NewCollection(geos.TypeIDGeometryCollection, pieces)
+		cov = coll.UnaryUnion()
+		coll.Destroy()
 	}
-	defer func() { cov.Destroy() }()
-	if w.reach != nil {
-		net := w.reach.cover(w.c, pb, &w.hits)
-		if net == nil {
-			cov.Destroy()
-			cov = w.c.NewEmptyPolygon()
-		} else {
-			x := cov.Intersection(net)
-			net.Destroy()
-			cov.Destroy()
-			cov = x
-		}
-	}
+	defer cov.Destroy()
 	w.res.Covered[i] = cov.Area()
 	if w.gaps {
 		d := g.Difference(cov)

@@ -3,10 +3,8 @@ package coverage
 import (
 	"fmt"
 	"math"
-	"sort"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/clip"
 	geos "github.com/twpayne/go-geos"
 
 	"github.com/cityreach/cityreach/internal/network"
@@ -51,37 +49,40 @@ type reachedNet struct {
 	tree  *strTree
 }
 
-// walk runs one multi-source search per distinct radius from the access points of the
-// counted parks with that radius, and collects the reached edge pieces.
+// walk runs one multi-source search from the access points of every counted park and
+// collects the reached edge pieces. Parks of different radii share the traversal: a
+// source of a park with radius r starts with the extra cost maxR − r, where maxR is the
+// largest radius, and the search runs to maxR, so a point is reached exactly when some
+// park's walk to it (access cost included) is within that park's radius. The pieces are
+// the union of the pieces of one search per radius, merged per edge.
 func walk(snap *Snapshot, parks []CountedPark, tol float64) (*reachedNet, error) {
 	wn, err := snap.walkNet()
 	if err != nil {
 		return nil, err
 	}
 	c := geos.NewContext()
-	byRadius := map[float64][]network.Source{}
+	maxR := 0.0
+	for _, cp := range parks {
+		maxR = max(maxR, cp.RadiusM)
+	}
+	var sources []network.Source
 	for k := range parks {
 		cp := &parks[k]
 		src, generated := accessPoints(c, wn, &snap.Parks[cp.Index])
 		cp.Entrances, cp.Generated = len(src), generated
-		byRadius[cp.RadiusM] = append(byRadius[cp.RadiusM], src...)
-	}
-	radii := make([]float64, 0, len(byRadius))
-	for r := range byRadius {
-		radii = append(radii, r)
-	}
-	sort.Float64s(radii)
-	rn := &reachedNet{tol: tol}
-	se := network.NewSearcher(wn.g)
-	var segs []network.Segment
-	for _, r := range radii {
-		if len(byRadius[r]) == 0 {
-			continue
+		for _, s := range src {
+			s.Cost += maxR - cp.RadiusM
+			sources = append(sources, s)
 		}
-		if err := se.Run(byRadius[r], r); err != nil {
+	}
+	rn := &reachedNet{tol: tol}
+	if len(sources) > 0 {
+		se := network.NewSearcher(wn.g)
+		if err := se.Run(sources, maxR); err != nil {
 			return nil, fmt.Errorf("coverage: walking search: %w", err)
 		}
-		if segs, err = se.Segments(r, segs[:0]); err != nil {
+		segs, err := se.Segments(maxR, nil)
+		if err != nil {
 			return nil, err
 		}
 		for _, s := range segs {
@@ -136,33 +137,4 @@ func accessPoints(c *geos.Context, wn *walkNet, p *Park) ([]network.Source, bool
 		out = append(out, s)
 	}
 	return out, true
-}
-
-// cover returns the reached pieces near box pb buffered by the tolerance, or nil when no
-// piece comes within the tolerance of pb.
-func (rn *reachedNet) cover(c *geos.Context, pb box, scratch *[]int32) *geos.Geom {
-	hits := rn.tree.query(pb, rn.boxes, (*scratch)[:0])
-	*scratch = hits
-	if len(hits) == 0 {
-		return nil
-	}
-	// Only the line within the tolerance of the parcel's box matters: clip first, so the
-	// buffer works on short pieces (a point of the parcel within tol of a reached point q
-	// has q inside the box grown by tol, so clipping loses nothing).
-	q := pb.expand(rn.tol)
-	bound := orb.Bound{Min: orb.Point{q.minX, q.minY}, Max: orb.Point{q.maxX, q.maxY}}
-	lines := make([]*geos.Geom, 0, len(hits))
-	for _, h := range hits {
-		for _, ls := range clip.LineString(bound, rn.lines[h]) {
-			if len(ls) >= 2 {
-				lines = append(lines, lineToGEOS(c, ls))
-			}
-		}
-	}
-	if len(lines) == 0 {
-		return nil
-	}
-	ml := c.NewCollection(geos.TypeIDMultiLineString, lines)
-	defer ml.Destroy()
-	return ml.Buffer(rn.tol, QuadSegs)
 }
