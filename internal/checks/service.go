@@ -181,9 +181,9 @@ func (s *Service) CompleteCommunities(ctx context.Context, r Request) (*Scorecar
 	if err != nil {
 		return nil, err
 	}
-	reach := s.Reach
-	if reach == nil {
-		reach = BufferReach{}
+	reach, err := s.reachFor(ctx, l.City)
+	if err != nil {
+		return nil, err
 	}
 	return CheckScorecard(ctx, l, reach, cfg.Scorecard)
 }

@@ -66,7 +66,8 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 
 	// Isochrones and the 15-minute living circle on the cached walking network
 	// (internal/walk, docs/living-circle.md).
-	app.Mounts = append(app.Mounts, walk.Handler{Svc: walk.NewService(pool, log), Log: log})
+	walkSvc := walk.NewService(pool, log)
+	app.Mounts = append(app.Mounts, walk.Handler{Svc: walkSvc, Log: log})
 
 	// The web map at / (internal/webui, docs/frontend.md); it claims only /, /assets/,
 	// /glyphs/ and the build's top-level files, so unknown API paths still get a 404 problem.
@@ -80,7 +81,7 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	app.Mounts = append(app.Mounts, cov...)
 
 	// Corridor, control-line, growth-boundary and complete-community checks (docs/checks.md).
-	app.Mounts = append(app.Mounts, checks.Handler{Service: &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.BufferReach{}}, Log: log})
+	app.Mounts = append(app.Mounts, checks.Handler{Service: &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}}, Log: log})
 
 	// What-if scenarios on baseline + changes (internal/scenario, docs/scenarios.md); also
 	// gives park coverage and the checks their scenario= parameter.

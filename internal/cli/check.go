@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/cityreach/cityreach/internal/checks"
+	"github.com/cityreach/cityreach/internal/walk"
 )
 
 // runCheck runs one of the planning checks (internal/checks, docs/checks.md) and prints it
@@ -73,7 +74,7 @@ func runCheck(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	svc := &checks.Service{Store: &checks.Store{Pool: pool}, Config: conf, Reach: checks.BufferReach{}}
+	svc := &checks.Service{Store: &checks.Store{Pool: pool}, Config: conf, Reach: checks.NetworkReach{Walk: walk.NewService(pool, logger(cfg))}}
 	rep, err := svc.Run(ctx, name, req)
 	if err != nil {
 		return err

@@ -22,6 +22,7 @@ import (
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/scenario"
+	"github.com/cityreach/cityreach/internal/walk"
 )
 
 // withScenarios adds the scenario routes and gives the park-coverage and checks handlers
@@ -97,7 +98,7 @@ func runScenario(ctx context.Context, env Env, args []string) error {
 	st := &scenario.Store{Pool: pool, Layers: layers.Default()}
 	svc := &scenario.Service{Store: st, Log: logger(cfg),
 		Coverage: &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: logger(cfg)},
-		Checks:   &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.BufferReach{}}}
+		Checks:   &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walk.NewService(pool, logger(cfg))}}}
 	id := func(i int) (int64, error) {
 		if fs.NArg() <= i {
 			return 0, errors.New("give the scenario id")
