@@ -16,13 +16,14 @@ import (
 	"github.com/cityreach/cityreach/internal/testdb"
 )
 
-// TestTimeParkAdded measures, on the demo city at CITYREACH_SCENARIO_SCALE (e.g. 1), the
+// BenchmarkParkAdded measures, on the demo city at CITYREACH_SCENARIO_SCALE (default 1), the
 // time from "park added" (POST …/changes, validated and stored) to updated indicators
 // (compare), after the baseline is cached — the figures of docs/benchmarks.md, "Scenarios".
-func TestTimeParkAdded(t *testing.T) {
+func BenchmarkParkAdded(b *testing.B) {
+	var t testing.TB = b
 	s := os.Getenv("CITYREACH_SCENARIO_SCALE")
 	if s == "" {
-		t.Skip("set CITYREACH_SCENARIO_SCALE=1 to run")
+		s = "1"
 	}
 	scale, err := strconv.ParseFloat(s, 64)
 	if err != nil {

@@ -49,7 +49,7 @@ func fingerprint(t *testing.T, pool *pgxpool.Pool) map[string]string {
 }
 
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	pool   *pgxpool.Pool
 	engine *gin.Engine
 	tokens map[string]string
