@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"log/slog"
+	"os"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -13,8 +14,10 @@ import (
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/featureapi"
 	"github.com/cityreach/cityreach/internal/httpapi"
+	"github.com/cityreach/cityreach/internal/jobs"
 	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/ogcapi"
+	"github.com/cityreach/cityreach/internal/report"
 	"github.com/cityreach/cityreach/internal/tiles"
 	"github.com/cityreach/cityreach/internal/walk"
 	"github.com/cityreach/cityreach/internal/webui"
@@ -87,6 +90,15 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	// gives park coverage and the checks their scenario= parameter.
 	app.Mounts = withScenarios(app.Mounts, pool, cfg, log)
 
+	// Batch reports as asynchronous OGC API – Processes jobs on the server's context, from the
+	// same services as the routes above (internal/jobs, internal/report, docs/reports.md).
+	jm, closeJobs, err := reportMounts(ctx, pool, log, cov, walkSvc)
+	if err != nil {
+		return nil, err
+	}
+	app.Mounts = append(app.Mounts, jm)
+	app.closers = append(app.closers, closeJobs)
+
 	return app, nil
 }
 
@@ -108,4 +120,26 @@ func coverageMounts(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (
 		caliber.Handler{Registry: reg, Store: cs, Log: log},
 		coverage.Handler{Svc: svc, Pool: pool, Log: log},
 	}, nil
+}
+
+// reportMounts builds the job runner (CITYREACH_JOBS_DIR, …) and the report process over the
+// park-coverage service found in cov, the walking service and the checks.
+func reportMounts(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, cov []httpapi.Mounter, walkSvc *walk.Service) (httpapi.Mounter, func(), error) {
+	opts, err := jobs.OptionsFromEnv(os.Getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	runner, err := jobs.New(ctx, opts, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	src := &report.Sources{Store: report.Store{Pool: pool}, Walk: walkSvc,
+		Checks: &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}}}
+	for _, m := range cov {
+		if h, ok := m.(coverage.Handler); ok {
+			src.Coverage = h.Svc
+		}
+	}
+	proc := jobs.ReportProcess(src, report.Options{Chromium: os.Getenv("CITYREACH_CHROMIUM")})
+	return jobs.Handler{Runner: runner, Processes: []jobs.Process{proc}, Log: log}, runner.Close, nil
 }

@@ -43,6 +43,7 @@ func commands() map[string]command {
 		"token":     {"manage API tokens: create --role R --name N, list, revoke --name N", runToken},
 		"scenario":  {"what-if scenarios: list, show, create, add, remove, compare, promote, delete, sites", runScenario},
 		"import":    {"import a file into a layer (GeoJSON, zipped Shapefile, GeoPackage) or OSM into a city", runImport},
+		"report":    {"write the batch report of a city: HTML, PDF, XLSX, CSV, GeoJSON, GeoPackage --city C --level L --out DIR", runReport},
 	}
 }
 

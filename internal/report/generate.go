@@ -1,0 +1,271 @@
+package report
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Progress is told how far a report is (0…1) and what it is doing. It may be nil.
+type Progress func(done float64, step string)
+
+// Options tune Generate.
+type Options struct {
+	// Chromium is the browser that prints the PDF; "" finds Debian's.
+	Chromium string
+	// Now is the generation time shown in the HTML; zero means time.Now().
+	Now time.Time
+	// Parallel is how many sections are computed at once; 0 means 3.
+	Parallel int
+}
+
+// File is one written output.
+type File struct {
+	Name string `json:"name"`
+	Type string `json:"type"` // media type
+	Size int64  `json:"size"`
+}
+
+// MediaType returns the media type of an output file name.
+func MediaType(name string) string {
+	switch filepath.Ext(name) {
+	case ".html":
+		return "text/html; charset=utf-8"
+	case ".pdf":
+		return "application/pdf"
+	case ".xlsx":
+		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	case ".csv":
+		return "text/csv; charset=utf-8"
+	case ".geojson":
+		return "application/geo+json"
+	case ".gpkg":
+		return "application/geopackage+sqlite3"
+	}
+	return "application/octet-stream"
+}
+
+// Build computes the report's content: every requested section from its domain service,
+// plus the city, the data version, the data sources and the base map.
+func Build(ctx context.Context, src *Sources, req Request, opt Options, progress Progress) (*Report, error) {
+	if progress == nil {
+		progress = func(float64, string) {}
+	}
+	if err := req.Normalize(src.Available()); err != nil {
+		return nil, err
+	}
+	now := opt.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	r := &Report{Request: req, Generated: now}
+	var err error
+	if r.City, err = src.Store.City(ctx, req.City); err != nil {
+		return nil, err
+	}
+	if r.Data, err = src.Store.DataVersion(ctx, r.City.ID); err != nil {
+		return nil, err
+	}
+	if r.Sources, err = src.Store.Sources(ctx, r.City.ID); err != nil {
+		return nil, err
+	}
+	synthetic := map[string]bool{}
+	for _, s := range r.Sources {
+		synthetic[s.Layer] = synthetic[s.Layer] || s.Synthetic
+	}
+	progress(0.02, "data version "+r.Data.Hash)
+
+	var todo []indicator
+	total := 0.0
+	for _, in := range src.indicators() {
+		if slices.Contains(req.Indicators, in.key) {
+			todo = append(todo, in)
+			total += in.weight
+		}
+	}
+	// Sections run concurrently, each on its own service; results keep the registry's order.
+	par := opt.Parallel
+	if par <= 0 {
+		par = 3
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sections := make([]*Section, len(todo))
+	errs := make([]error, len(todo))
+	sem := make(chan struct{}, par)
+	var mu sync.Mutex
+	done := 0.0
+	var wg sync.WaitGroup
+	for i, in := range todo {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				errs[i] = ctx.Err()
+				return
+			}
+			defer func() { <-sem }()
+			b := &builder{src: src, req: req, city: r.City, lang: req.Lang}
+			s, err := in.build(ctx, b)
+			if err != nil {
+				errs[i] = fmt.Errorf("%s: %w", in.key, err)
+				cancel()
+				return
+			}
+			if s.DataVersion == "" {
+				s.DataVersion = r.Data.Hash
+			}
+			for _, l := range in.inputs {
+				s.Synthetic = s.Synthetic || synthetic[l]
+			}
+			sections[i] = s
+			mu.Lock()
+			done += in.weight
+			progress(0.05+0.6*done/total, in.key)
+			mu.Unlock()
+		}()
+	}
+	// The base map while the sections compute.
+	base, baseErr := src.Store.BaseMap(ctx, r.City, req.Level, 5)
+	wg.Wait()
+	for _, err := range errs { // the cause, not the sections cancelled because of it
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if baseErr != nil {
+		return nil, baseErr
+	}
+	r.Base = base
+	r.Sections = sections
+	return r, nil
+}
+
+// Write writes the outputs r.Request asks for into dir (which must exist) and returns them,
+// sorted by name. It writes nothing outside dir.
+func Write(ctx context.Context, r *Report, dir string, opt Options, progress Progress) ([]File, error) {
+	if progress == nil {
+		progress = func(float64, string) {}
+	}
+	req := r.Request
+	write := func(name string, fn func(w *bufio.Writer) error) error {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			return err
+		}
+		w := bufio.NewWriterSize(f, 1<<16)
+		if err := fn(w); err != nil {
+			f.Close()
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if err := w.Flush(); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
+	if req.wants("html") || req.wants("pdf") {
+		if err := write("report.html", func(w *bufio.Writer) error { return WriteHTML(w, r) }); err != nil {
+			return nil, err
+		}
+		progress(0.7, "html")
+	}
+	if req.wants("xlsx") {
+		if err := write("report.xlsx", func(w *bufio.Writer) error { return WriteXLSX(w, r) }); err != nil {
+			return nil, err
+		}
+		progress(0.75, "xlsx")
+	}
+	if req.wants("csv") {
+		for _, s := range r.Sections {
+			for _, t := range s.Tables {
+				if err := write(t.Name+".csv", func(w *bufio.Writer) error { return WriteCSV(w, t, req.Lang) }); err != nil {
+					return nil, err
+				}
+			}
+		}
+		progress(0.78, "csv")
+	}
+	layers := exportLayers(r)
+	if req.wants("geojson") {
+		for _, l := range layers {
+			if err := write(l.Name+".geojson", func(w *bufio.Writer) error { _, err := w.Write(l.GeoJSON); return err }); err != nil {
+				return nil, err
+			}
+		}
+		progress(0.8, "geojson")
+	}
+	if req.wants("gpkg") && len(layers) > 0 {
+		if err := WriteGeoPackage(ctx, filepath.Join(dir, "layers.gpkg"), layers, r.Data.Updated); err != nil {
+			return nil, err
+		}
+		progress(0.85, "gpkg")
+	}
+	if req.wants("pdf") {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		bin, err := Chromium(opt.Chromium)
+		if err != nil {
+			return nil, err
+		}
+		if err := PrintPDF(ctx, bin, filepath.Join(dir, "report.html"), filepath.Join(dir, "report.pdf")); err != nil {
+			return nil, err
+		}
+		if !req.wants("html") {
+			if err := os.Remove(filepath.Join(dir, "report.html")); err != nil {
+				return nil, err
+			}
+		}
+		progress(0.99, "pdf")
+	}
+	return List(dir)
+}
+
+// List returns the files of a report directory, sorted by name.
+func List(dir string) ([]File, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []File
+	for _, e := range ents {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, File{Name: e.Name(), Type: MediaType(e.Name()), Size: info.Size()})
+	}
+	return out, nil
+}
+
+// Generate builds the report and writes it into dir: the one call the CLI and the job
+// runner make.
+func Generate(ctx context.Context, src *Sources, req Request, dir string, opt Options, progress Progress) (*Report, []File, error) {
+	r, err := Build(ctx, src, req, opt, progress)
+	if err != nil {
+		return nil, nil, err
+	}
+	files, err := Write(ctx, r, dir, opt, progress)
+	if err != nil {
+		return nil, nil, err
+	}
+	if progress != nil {
+		progress(1, "done")
+	}
+	return r, files, nil
+}

@@ -1,0 +1,553 @@
+package report
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+
+	"github.com/cityreach/cityreach/internal/checks"
+	"github.com/cityreach/cityreach/internal/coverage"
+	"github.com/cityreach/cityreach/internal/walk"
+)
+
+// Targets2030 are the plan's targets the charts compare with (docs/standards.md): park
+// service-radius coverage 100 %, 40 complete communities, 30 complete 15-minute circles.
+// The complete-community and living-circle targets printed are those the services report
+// (their configuration), which default to these.
+const (
+	TargetParkCoverage = 100.0
+	TargetComplete     = 40
+	TargetLivingCircle = 30
+)
+
+// maxBars is how many areas a bar chart shows; beyond it, the lowest ones.
+const maxBars = 30
+
+// Sources are the domain services the sections read. Every number of a report comes from
+// one of them, the same call the API and the CLI make.
+type Sources struct {
+	Store    Store
+	Coverage *coverage.Service
+	Checks   *checks.Service
+	// Walk computes the 15-minute living circle; nil leaves the indicator out.
+	Walk *walk.Service
+}
+
+// indicator is one section of the report: adding an indicator is one entry here and its
+// build function.
+type indicator struct {
+	key    string
+	inputs []string // input layers, for the 示例数据 label
+	weight float64  // share of the progress bar
+	build  func(ctx context.Context, b *builder) (*Section, error)
+}
+
+// checkKeys are the indicators "checks" stands for.
+var checkKeys = []string{"corridors", "control-lines", "growth-diff", "outside", "complete-communities"}
+
+func (s *Sources) indicators() []indicator {
+	areas := []string{"districts", "subdistricts", "communities"}
+	list := []indicator{
+		{"park-coverage", append([]string{"parks", "park_entrances", "residential_land"}, areas...), 6, buildParkCoverage},
+	}
+	if s.Walk != nil {
+		list = append(list, indicator{"living-circle", append([]string{"facilities", "network_edges", "residential_land"}, areas...), 6, buildLivingCircle})
+	}
+	return append(list,
+		indicator{"complete-communities", []string{"communities", "facilities", "parks"}, 1, buildComplete},
+		indicator{"corridors", []string{"eco_corridors", "residential_land", "facilities", "growth_boundaries"}, 4, buildCorridors},
+		indicator{"control-lines", []string{"eco_redlines", "basic_farmland", "growth_boundaries"}, 1, buildControlLines},
+		indicator{"growth-diff", []string{"growth_boundaries"}, 0.5, buildGrowthDiff},
+		indicator{"outside", []string{"growth_boundaries", "residential_land", "facilities"}, 1, buildOutside},
+	)
+}
+
+// Available lists the indicator keys this process can report, in report order.
+func (s *Sources) Available() []string {
+	var out []string
+	for _, in := range s.indicators() {
+		out = append(out, in.key)
+	}
+	return out
+}
+
+// builder is what a section's build function gets.
+type builder struct {
+	src  *Sources
+	req  Request
+	city City
+	lang string
+}
+
+func (b *builder) t(key string) string { return T(b.lang, key) }
+
+// levelName is the localized name of a level.
+func (b *builder) levelName(level string) string { return b.t("lvl_" + level) }
+
+// geojson turns check features into a FeatureCollection in EPSG:4326 (PostGIS transforms).
+func (b *builder) geojson(ctx context.Context, f checks.Featurer) ([]byte, error) {
+	return b.src.Checks.Store.GeoJSON(ctx, b.city.MetricSRID, f.Features())
+}
+
+func (b *builder) methodName(m string) string {
+	switch m {
+	case "buffer":
+		return b.t("m_buffer")
+	case "network":
+		return b.t("m_network")
+	}
+	return m
+}
+
+// lowest returns at most maxBars bars, the lowest values first when there are more.
+func lowest(bars []Bar) []Bar {
+	if len(bars) <= maxBars {
+		return bars
+	}
+	s := append([]Bar(nil), bars...)
+	sort.SliceStable(s, func(i, j int) bool { return s[i].Value < s[j].Value })
+	return s[:maxBars]
+}
+
+func buildParkCoverage(ctx context.Context, b *builder) (*Section, error) {
+	q := coverage.Query{City: b.req.City, Caliber: b.req.Caliber, Method: b.req.Method, Level: b.req.Level}
+	rep, err := b.src.Coverage.Indicator(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	gaps, _, err := b.src.Coverage.Gaps(ctx, q, 0)
+	if err != nil {
+		return nil, err
+	}
+	title := rep.Caliber.Title
+	if b.lang == "en" && rep.Caliber.TitleEN != "" {
+		title = rep.Caliber.TitleEN
+	}
+	s := &Section{Key: "park-coverage", Title: b.t("ind_park"), Caliber: rep.Caliber.ID + " " + title,
+		Method: b.methodName(rep.Method), DataVersion: rep.Run.DataHash}
+	if c := rep.City1; c != nil {
+		s.Figures = append(s.Figures,
+			Figure{Label: b.t("f_coverage"), Value: pct(c.Ratio, 2), Unit: "%", HasTarget: true, Target: TargetParkCoverage, Met: 100*c.Ratio >= TargetParkCoverage-1e-9},
+			Figure{Label: b.t("f_pop_share"), Value: pct(c.PopulationShare, 2), Unit: "%"})
+		if pc := c.PerCapita; pc != nil {
+			s.Figures = append(s.Figures, Figure{Label: b.t("f_park_pc"), Value: Flt(pc.ParkPerCapita, 2), Unit: b.t("unit_m2pc")})
+		}
+	}
+	cols := []Column{{"id", b.t("col_id"), Int, 0}, {"name", b.t("col_name"), Text, 0}, {"parcels", b.t("col_parcels"), Int, 0},
+		{"residential_m2", b.t("col_res_m2"), Float, 0}, {"covered_m2", b.t("col_cov_m2"), Float, 0}, {"coverage_pct", b.t("col_cov_pct"), Float, 2},
+		{"population", b.t("col_pop"), Float, 0}, {"covered_population", b.t("col_cov_pop"), Float, 0}, {"population_pct", b.t("col_pop_pct"), Float, 2}}
+	perCapita := false
+	for _, a := range rep.Areas {
+		perCapita = perCapita || a.PerCapita != nil
+	}
+	if perCapita {
+		cols = append(cols, Column{"park_m2_per_capita", b.t("col_park_pc"), Float, 2})
+	}
+	areas := append([]coverage.AreaFigure(nil), rep.Areas...)
+	sort.Slice(areas, func(i, j int) bool { return areas[i].ID < areas[j].ID })
+	t := &Table{Name: "park-coverage-" + b.req.Level, Title: b.t("ind_park") + " · " + b.levelName(b.req.Level), Columns: cols}
+	var bars []Bar
+	for _, a := range areas {
+		name := a.Name
+		if a.ID == 0 {
+			name = b.t("outside_any")
+		}
+		row := []Cell{Num(a.ID), Str(name), Num(int64(a.Parcels)), Flt(a.TotalM2, 0), Flt(a.CoveredM2, 0), pct(a.Ratio, 2),
+			Flt(a.Population, 0), Flt(a.CoveredPopulation, 0), pct(a.PopulationShare, 2)}
+		if perCapita {
+			v := 0.0
+			if a.PerCapita != nil {
+				v = a.PerCapita.ParkPerCapita
+			}
+			row = append(row, Flt(v, 2))
+		}
+		t.Rows = append(t.Rows, row)
+		if a.TotalM2 > 0 && a.ID != 0 {
+			bars = append(bars, Bar{Label: name, Value: pct(a.Ratio, 2).Rounded()})
+		}
+	}
+	s.Tables = append(s.Tables, t)
+	chart := BarChart{Title: fmt.Sprintf(b.t("bar_coverage"), b.levelName(b.req.Level)), Unit: "%", Target: TargetParkCoverage, Max: 100, Bars: lowest(bars)}
+	if len(bars) > maxBars {
+		chart.Title += fmt.Sprintf(b.t("lowest"), maxBars)
+	}
+	s.Bars = append(s.Bars, chart)
+	s.Layers = append(s.Layers, &Layer{Name: "park_coverage_gaps", Title: b.t("lyr_gaps"), GeoJSON: gaps,
+		Style: Style{Fill: "#d7191c", Opacity: 0.9}})
+	s.Notes = append(s.Notes, b.t("n_gaps_map"))
+	return s, nil
+}
+
+func buildLivingCircle(ctx context.Context, b *builder) (*Section, error) {
+	svc := b.src.Walk
+	rep, err := svc.LivingCircle(ctx, b.req.City, walk.Options{Level: b.req.Level})
+	if err != nil {
+		return nil, err
+	}
+	comm := rep
+	if b.req.Level != walk.LevelCommunity {
+		if comm, err = svc.LivingCircle(ctx, b.req.City, walk.Options{Level: walk.LevelCommunity}); err != nil {
+			return nil, err
+		}
+	}
+	geo, err := svc.CommunitiesGeoJSON(ctx, comm)
+	if err != nil {
+		return nil, err
+	}
+	wc, err := svc.City(ctx, b.req.City)
+	if err != nil {
+		return nil, err
+	}
+	in, err := svc.Inputs(ctx, wc)
+	if err != nil {
+		return nil, err
+	}
+	nw, err := svc.Network(ctx, wc)
+	if err != nil {
+		return nil, err
+	}
+	s := &Section{Key: "living-circle", Title: b.t("ind_walk"),
+		Caliber:     fmt.Sprintf("GB 50180-2018 · share ≥ %.0f %%", 100*rep.Share),
+		Method:      b.t("m_network"),
+		DataVersion: shortHash(in.Version + "/" + nw.Version)}
+	s.Figures = append(s.Figures,
+		Figure{Label: b.t("f_complete_lc"), Value: Num(int64(rep.CompleteCommunities)), Unit: b.t("unit_count"), HasTarget: true, Target: float64(rep.Target), Met: rep.TargetMet},
+		Figure{Label: b.t("f_complete_sd"), Value: Num(int64(rep.CompleteSubdistricts)), Unit: fmt.Sprintf("/ %d", rep.Subdistricts)},
+		Figure{Label: b.t("f_communities"), Value: Num(int64(rep.Communities)), Unit: b.t("unit_count")})
+	cols := []Column{{"id", b.t("col_id"), Int, 0}, {"code", b.t("col_code"), Text, 0}, {"name", b.t("col_name"), Text, 0},
+		{"population", b.t("col_pop"), Float, 0}, {"status", b.t("col_status"), Text, 0}}
+	catName := map[string]string{}
+	var basic []int
+	for i, c := range rep.Categories {
+		n := c.NameZh
+		if b.lang == "en" {
+			n = c.NameEn
+		}
+		catName[c.Code] = n
+		if c.Basic {
+			basic = append(basic, i)
+			cols = append(cols, Column{"share_" + c.Code, fmt.Sprintf("%s ≤%.0fm (%%)", n, c.ReachM), Float, 1})
+		}
+	}
+	cols = append(cols, Column{"missing", b.t("col_missing"), Text, 0})
+	areas := append([]walk.AreaReport(nil), rep.Areas...)
+	sort.Slice(areas, func(i, j int) bool { return areas[i].ID < areas[j].ID })
+	t := &Table{Name: "living-circle-" + b.req.Level, Title: b.t("ind_walk") + " · " + b.levelName(b.req.Level), Columns: cols}
+	var bars []Bar
+	for _, a := range areas {
+		row := []Cell{Num(a.ID), Str(a.Code), Str(a.Name), Flt(a.Population, 0), Str(b.status(a.Status))}
+		for _, i := range basic {
+			row = append(row, pct(a.Coverage[i].PopulationShare, 1))
+		}
+		var miss []string
+		for _, m := range a.Missing {
+			if n, ok := catName[m]; ok {
+				m = n
+			}
+			miss = append(miss, m)
+		}
+		row = append(row, Str(join(miss, b.lang)))
+		t.Rows = append(t.Rows, row)
+		if a.Status != walk.StatusNoLand && len(basic) > 0 {
+			reached := float64(len(basic)-len(a.Missing)) / float64(len(basic))
+			bars = append(bars, Bar{Label: a.Name, Value: pct(reached, 1).Rounded()})
+		}
+	}
+	s.Tables = append(s.Tables, t)
+	chart := BarChart{Title: fmt.Sprintf(b.t("bar_lc"), b.levelName(b.req.Level)), Unit: "%", Target: 100, Max: 100, Bars: lowest(bars)}
+	if len(bars) > maxBars {
+		chart.Title += fmt.Sprintf(b.t("lowest"), maxBars)
+	}
+	s.Bars = append(s.Bars, chart)
+	s.Layers = append(s.Layers, &Layer{Name: "living_circle_communities", Title: b.t("lyr_lc"), GeoJSON: geo,
+		Style: Style{Stroke: "#ffffff", StrokeWidth: 0.6, Opacity: 0.55},
+		Color: func(p map[string]any) string {
+			switch p["status"] {
+			case walk.StatusComplete:
+				return "#1a9641"
+			case walk.StatusIncomplete:
+				return "#fdae61"
+			}
+			return "#cccccc"
+		},
+		Legend: []LegendEntry{{b.t("status_complete"), "#1a9641"}, {b.t("status_incomplete"), "#fdae61"}, {b.t("no_residential"), "#cccccc"}}})
+	s.Notes = append(s.Notes, fmt.Sprintf(b.t("n_lc"), 100*rep.Share))
+	return s, nil
+}
+
+func (b *builder) status(s string) string {
+	switch s {
+	case walk.StatusComplete:
+		return b.t("complete")
+	case walk.StatusIncomplete:
+		return b.t("incomplete")
+	case walk.StatusNoLand:
+		return b.t("no_residential")
+	}
+	return s
+}
+
+func join(s []string, lang string) string {
+	sep := "、"
+	if lang == "en" {
+		sep = ", "
+	}
+	out := ""
+	for i, x := range s {
+		if i > 0 {
+			out += sep
+		}
+		out += x
+	}
+	return out
+}
+
+func buildComplete(ctx context.Context, b *builder) (*Section, error) {
+	rep, err := b.src.Checks.CompleteCommunities(ctx, checks.Request{City: b.req.City})
+	if err != nil {
+		return nil, err
+	}
+	geo, err := b.geojson(ctx, rep)
+	if err != nil {
+		return nil, err
+	}
+	s := &Section{Key: "complete-communities", Title: b.t("ind_complete"),
+		Caliber: fmt.Sprintf("checks scorecard · %d items · tier %.0f m", len(rep.Items), rep.Tier), Method: b.methodName(rep.Method)}
+	s.Figures = append(s.Figures, Figure{Label: b.t("f_complete_cc"), Value: Num(int64(rep.Complete)), Unit: b.t("unit_count"),
+		HasTarget: true, Target: float64(rep.Target), Met: rep.Meets})
+	label := map[string]string{}
+	for _, it := range rep.Items {
+		label[it.Key] = it.Label
+	}
+	scores := append([]checks.CommunityScore(nil), rep.Scores...)
+	sort.Slice(scores, func(i, j int) bool { return scores[i].ID < scores[j].ID })
+	t := &Table{Name: "complete-communities-community", Title: b.t("ind_complete") + " · " + b.levelName("community"),
+		Columns: []Column{{"id", b.t("col_id"), Int, 0}, {"code", b.t("col_code"), Text, 0}, {"name", b.t("col_name"), Text, 0},
+			{"met", b.t("col_met"), Int, 0}, {"items", b.t("col_items"), Int, 0}, {"score_pct", b.t("col_score"), Float, 1},
+			{"complete", b.t("col_complete"), Bool, 0}, {"missing", b.t("col_missing"), Text, 0}}}
+	var bars []Bar
+	for _, c := range scores {
+		var miss []string
+		for _, m := range c.Missing {
+			if l, ok := label[m]; ok && b.lang != "en" {
+				m = l
+			}
+			miss = append(miss, m)
+		}
+		t.Rows = append(t.Rows, []Cell{Num(c.ID), Str(c.Code), Str(c.Name), Num(int64(c.Met)), Num(int64(c.Total)), pct(c.Score, 1), Yes(c.Complete), Str(join(miss, b.lang))})
+		bars = append(bars, Bar{Label: c.Name, Value: pct(c.Score, 1).Rounded()})
+	}
+	s.Tables = append(s.Tables, t)
+	chart := BarChart{Title: b.t("bar_score"), Unit: "%", Target: 100, Max: 100, Bars: lowest(bars)}
+	s.Bars = append(s.Bars, chart)
+	s.Layers = append(s.Layers, &Layer{Name: "complete_communities", Title: b.t("lyr_complete"), GeoJSON: geo,
+		Style: Style{Stroke: "#ffffff", StrokeWidth: 0.6, Opacity: 0.55},
+		Color: func(p map[string]any) string {
+			if p["complete"] == true {
+				return "#1a9641"
+			}
+			return "#fdae61"
+		},
+		Legend: []LegendEntry{{b.t("complete"), "#1a9641"}, {b.t("incomplete"), "#fdae61"}}})
+	s.Notes = append(s.Notes, b.t("n_checks_level"))
+	return s, nil
+}
+
+func buildCorridors(ctx context.Context, b *builder) (*Section, error) {
+	rep, err := b.src.Checks.Corridors(ctx, checks.Request{City: b.req.City})
+	if err != nil {
+		return nil, err
+	}
+	geo, err := b.geojson(ctx, rep)
+	if err != nil {
+		return nil, err
+	}
+	s := &Section{Key: "corridors", Title: b.t("ind_corridors"), Caliber: fmt.Sprintf("clear width ≥ %.0f m", rep.MinWidth), Method: rep.Method}
+	narrow, breaks := 0, 0
+	cs := append([]checks.CorridorResult(nil), rep.Corridors...)
+	sort.Slice(cs, func(i, j int) bool { return cs[i].ID < cs[j].ID })
+	t := &Table{Name: "corridors", Title: b.t("ind_corridors"),
+		Columns: []Column{{"id", b.t("col_id"), Int, 0}, {"name", b.t("col_name"), Text, 0}, {"kind", b.t("col_kind"), Text, 0},
+			{"length_m", b.t("col_length"), Float, 0}, {"required_m", b.t("col_required"), Float, 0}, {"compliant_m", b.t("col_compliant"), Float, 0},
+			{"min_width_m", b.t("col_minwidth"), Float, 1}, {"breaks", b.t("col_breaks"), Int, 0}, {"share_pct", b.t("col_share"), Float, 1},
+			{"residential_inside_m2", b.t("col_res_in"), Float, 0}, {"facilities_inside", b.t("col_fac_in"), Int, 0}}}
+	var bars []Bar
+	for _, c := range cs {
+		narrow += len(c.Narrow)
+		breaks += len(c.Breaks)
+		t.Rows = append(t.Rows, []Cell{Num(c.ID), Str(c.Name), Str(c.Kind), Flt(c.Length, 0), Flt(c.RequiredLength, 0), Flt(c.CompliantLength, 0),
+			Flt(c.MinWidth, 1), Num(int64(len(c.Breaks))), pct(c.Share, 1), Flt(c.Encroachment.ResidentialArea, 0), Num(int64(len(c.Encroachment.Facilities)))})
+		bars = append(bars, Bar{Label: c.Name, Value: pct(c.Share, 1).Rounded()})
+	}
+	s.Figures = append(s.Figures, Figure{Label: b.t("f_corr_share"), Value: pct(rep.Share, 1), Unit: "%"},
+		Figure{Label: b.t("f_narrow"), Value: Num(int64(narrow)), Unit: b.t("unit_count")},
+		Figure{Label: b.t("f_breaks"), Value: Num(int64(breaks)), Unit: b.t("unit_count")})
+	s.Tables = append(s.Tables, t)
+	s.Bars = append(s.Bars, BarChart{Title: b.t("f_corr_share"), Unit: "%", Target: 100, Max: 100, Bars: lowest(bars)})
+	s.Layers = append(s.Layers, &Layer{Name: "corridors", Title: b.t("lyr_corridors"), GeoJSON: geo,
+		Style: Style{StrokeWidth: 2.2, Opacity: 1},
+		Color: func(p map[string]any) string {
+			switch p["kind"] {
+			case "centreline":
+				if p["compliant"] == true {
+					return "#1a9641"
+				}
+				return "#2b83ba"
+			case "break":
+				return "#7b3294"
+			}
+			return "#d7191c"
+		},
+		Legend: []LegendEntry{{b.t("met"), "#1a9641"}, {b.t("not_met"), "#2b83ba"}, {b.t("f_narrow"), "#d7191c"}, {b.t("f_breaks"), "#7b3294"}}})
+	return s, nil
+}
+
+func editionName(e *checks.EditionInfo) string {
+	if e == nil {
+		return "—"
+	}
+	return e.Edition + " (" + e.ValidFrom + ")"
+}
+
+func buildControlLines(ctx context.Context, b *builder) (*Section, error) {
+	rep, err := b.src.Checks.ControlLines(ctx, checks.Request{City: b.req.City})
+	if err != nil {
+		return nil, err
+	}
+	geo, err := b.geojson(ctx, rep)
+	if err != nil {
+		return nil, err
+	}
+	s := &Section{Key: "control-lines", Title: b.t("ind_control"), Caliber: fmt.Sprintf("overlap ≥ %.0f m²", rep.MinOverlap), Method: "GEOS overlay"}
+	s.Figures = append(s.Figures, Figure{Label: b.t("f_overlaps"), Value: Num(int64(len(rep.Overlaps))), Unit: b.t("unit_count")},
+		Figure{Label: b.t("f_overlap_m2"), Value: Flt(rep.TotalArea, 0), Unit: "m²"})
+	ov := append([]checks.Overlap(nil), rep.Overlaps...)
+	sort.Slice(ov, func(i, j int) bool {
+		x, y := ov[i], ov[j]
+		if x.A != y.A {
+			return x.A < y.A
+		}
+		if x.AID != y.AID {
+			return x.AID < y.AID
+		}
+		if x.B != y.B {
+			return x.B < y.B
+		}
+		return x.BID < y.BID
+	})
+	t := &Table{Name: "control-lines", Title: b.t("ind_control"),
+		Columns: []Column{{"a", b.t("col_layer_a"), Text, 0}, {"a_id", b.t("col_id") + " A", Int, 0}, {"a_name", b.t("col_name_a"), Text, 0},
+			{"b", b.t("col_layer_b"), Text, 0}, {"b_id", b.t("col_id") + " B", Int, 0}, {"b_name", b.t("col_name_b"), Text, 0}, {"area_m2", b.t("col_area"), Float, 1}}}
+	for _, o := range ov {
+		t.Rows = append(t.Rows, []Cell{Str(o.A), Num(o.AID), Str(o.AName), Str(o.B), Num(o.BID), Str(o.BName), Flt(o.Area, 1)})
+	}
+	s.Tables = append(s.Tables, t)
+	s.Layers = append(s.Layers, &Layer{Name: "control_line_overlaps", Title: b.t("lyr_overlaps"), GeoJSON: geo,
+		Style: Style{Fill: "#d7191c", Stroke: "#7f0000", StrokeWidth: 1.2, Opacity: 0.9}})
+	if rep.Edition != nil {
+		s.Notes = append(s.Notes, fmt.Sprintf(b.t("n_edition"), editionName(rep.Edition)))
+	} else {
+		s.Notes = append(s.Notes, b.t("n_no_boundary"))
+	}
+	return s, nil
+}
+
+func buildGrowthDiff(ctx context.Context, b *builder) (*Section, error) {
+	// The diff compares the two latest editions by valid_from.
+	l, err := b.src.Checks.Store.Load(ctx, b.req.City, checks.NeedBoundaries)
+	if err != nil {
+		return nil, err
+	}
+	eds := append([]checks.Boundary(nil), l.Boundaries...)
+	sort.SliceStable(eds, func(i, j int) bool { return eds[i].ValidFrom.Before(eds[j].ValidFrom) })
+	s := &Section{Key: "growth-diff", Title: b.t("ind_growth"), Caliber: "growth_boundaries", Method: "GEOS difference"}
+	if len(eds) < 2 {
+		s.Notes = append(s.Notes, b.t("n_no_boundary"))
+		return s, nil
+	}
+	rep, err := b.src.Checks.GrowthDiff(ctx, checks.Request{City: b.req.City, From: eds[len(eds)-2].Edition, To: eds[len(eds)-1].Edition})
+	if err != nil {
+		return nil, err
+	}
+	geo, err := b.geojson(ctx, rep)
+	if err != nil {
+		return nil, err
+	}
+	s.Figures = append(s.Figures, Figure{Label: b.t("f_added"), Value: Flt(rep.AddedArea/1e4, 1), Unit: "ha"},
+		Figure{Label: b.t("f_removed"), Value: Flt(rep.RemovedArea/1e4, 1), Unit: "ha"},
+		Figure{Label: b.t("f_net"), Value: Flt(rep.NetChange/1e4, 1), Unit: "ha"})
+	t := &Table{Name: "growth-diff", Title: b.t("ind_growth"),
+		Columns: []Column{{"change", b.t("col_change"), Text, 0}, {"area_m2", b.t("col_area"), Float, 0}}}
+	add := func(kind string, ps []checks.DiffPiece) {
+		as := make([]float64, 0, len(ps))
+		for _, p := range ps {
+			as = append(as, p.Area)
+		}
+		sort.Sort(sort.Reverse(sort.Float64Slice(as)))
+		for _, a := range as {
+			t.Rows = append(t.Rows, []Cell{Str(b.t(kind)), Flt(a, 0)})
+		}
+	}
+	add("added", rep.Added)
+	add("removed", rep.Removed)
+	s.Tables = append(s.Tables, t)
+	s.Layers = append(s.Layers, &Layer{Name: "growth_boundary_diff", Title: b.t("lyr_growth"), GeoJSON: geo,
+		Style: Style{Stroke: "#333333", StrokeWidth: 0.5, Opacity: 0.75},
+		Color: func(p map[string]any) string {
+			if p["kind"] == "added" {
+				return "#e66101"
+			}
+			return "#5e3c99"
+		},
+		Legend: []LegendEntry{{b.t("added"), "#e66101"}, {b.t("removed"), "#5e3c99"}}})
+	if rep.From != nil && rep.To != nil {
+		s.Notes = append(s.Notes, fmt.Sprintf(b.t("n_editions"), editionName(rep.From), editionName(rep.To)))
+	}
+	return s, nil
+}
+
+func buildOutside(ctx context.Context, b *builder) (*Section, error) {
+	rep, err := b.src.Checks.Outside(ctx, checks.Request{City: b.req.City})
+	if err != nil {
+		return nil, err
+	}
+	geo, err := b.geojson(ctx, rep)
+	if err != nil {
+		return nil, err
+	}
+	s := &Section{Key: "outside", Title: b.t("ind_outside"), Caliber: "growth_boundaries", Method: "GEOS difference"}
+	s.Figures = append(s.Figures, Figure{Label: b.t("f_res_out"), Value: Flt(rep.ResidentialOutside, 0), Unit: "m²"},
+		Figure{Label: b.t("f_pop_out"), Value: Flt(rep.PopulationOutside, 0), Unit: b.t("unit_people")},
+		Figure{Label: b.t("f_fac_out"), Value: Num(int64(len(rep.Facilities))), Unit: b.t("unit_count")})
+	res := append([]checks.OutsideLand(nil), rep.Residential...)
+	sort.Slice(res, func(i, j int) bool { return res[i].ID < res[j].ID })
+	t := &Table{Name: "outside-residential", Title: b.t("f_res_out"),
+		Columns: []Column{{"id", b.t("col_id"), Int, 0}, {"area_m2", b.t("col_area"), Float, 0}, {"outside_m2", b.t("col_outside_m2"), Float, 0}, {"population", b.t("col_pop"), Int, 0}}}
+	for _, r := range res {
+		t.Rows = append(t.Rows, []Cell{Num(r.ID), Flt(r.Area, 0), Flt(r.OutsideArea, 0), Num(int64(r.Population))})
+	}
+	fac := append([]checks.OutsideFacility(nil), rep.Facilities...)
+	sort.Slice(fac, func(i, j int) bool { return fac[i].ID < fac[j].ID })
+	tf := &Table{Name: "outside-facilities", Title: b.t("f_fac_out"),
+		Columns: []Column{{"id", b.t("col_id"), Int, 0}, {"category", b.t("col_category"), Text, 0}, {"name", b.t("col_name"), Text, 0}}}
+	for _, f := range fac {
+		tf.Rows = append(tf.Rows, []Cell{Num(f.ID), Str(f.Category), Str(f.Name)})
+	}
+	s.Tables = append(s.Tables, t, tf)
+	s.Layers = append(s.Layers, &Layer{Name: "outside_boundary", Title: b.t("lyr_outside"), GeoJSON: geo,
+		Style: Style{Fill: "#d7191c", Stroke: "#7f0000", StrokeWidth: 0.6, Opacity: 0.9, Point: 2.5}})
+	if rep.Edition != nil {
+		s.Notes = append(s.Notes, fmt.Sprintf(b.t("n_edition"), editionName(rep.Edition)))
+	} else {
+		s.Notes = append(s.Notes, b.t("n_no_boundary"))
+	}
+	return s, nil
+}
+
+// shortHash is a 16-hex-digit digest of a change-detector string, for printing.
+func shortHash(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:8])
+}

@@ -1,0 +1,108 @@
+package report
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/cityreach/cityreach/internal/problem"
+)
+
+// Levels a report can be made at, from the largest down.
+var Levels = []string{"district", "subdistrict", "community"}
+
+// Formats are the outputs a report can write.
+var Formats = []string{"html", "pdf", "xlsx", "csv", "geojson", "gpkg"}
+
+// DefaultCaliber is the park-coverage caliber used when the request names none.
+const DefaultCaliber = "gbt50563-2010"
+
+// Request says what to report.
+type Request struct {
+	City  string `json:"city"`
+	Level string `json:"level"` // district, subdistrict or community; "" means district
+	// Indicators are indicator keys (Keys()); "checks" stands for every check; empty means
+	// every available indicator.
+	Indicators []string `json:"indicators,omitempty"`
+	Caliber    string   `json:"caliber,omitempty"` // park coverage; "" means DefaultCaliber
+	Method     string   `json:"method,omitempty"`  // buffer or network; "" means the caliber's
+	Lang       string   `json:"lang,omitempty"`    // zh (default) or en
+	Formats    []string `json:"formats,omitempty"` // subset of Formats; empty means all
+}
+
+// Normalize validates r and fills its defaults; its errors are 400 problems naming the
+// parameter. avail is the list of indicators the running process can compute.
+func (r *Request) Normalize(avail []string) error {
+	if r.City == "" {
+		return problem.BadRequest("city is required").With("parameter", "city")
+	}
+	if r.Level == "" {
+		r.Level = "district"
+	}
+	if !slices.Contains(Levels, r.Level) {
+		return problem.BadRequest(fmt.Sprintf("level must be one of %s", strings.Join(Levels, ", "))).With("parameter", "level")
+	}
+	if r.Lang == "" {
+		r.Lang = "zh"
+	}
+	if r.Lang != "zh" && r.Lang != "en" {
+		return problem.BadRequest("lang must be zh or en").With("parameter", "lang")
+	}
+	if r.Caliber == "" {
+		r.Caliber = DefaultCaliber
+	}
+	if r.Method != "" && r.Method != "buffer" && r.Method != "network" {
+		return problem.BadRequest("method must be buffer or network").With("parameter", "method")
+	}
+	want := map[string]bool{}
+	for _, k := range r.Indicators {
+		for _, k := range strings.Split(k, ",") {
+			k = strings.TrimSpace(k)
+			switch {
+			case k == "":
+			case k == "checks":
+				for _, c := range checkKeys {
+					want[c] = true
+				}
+			case k == "all":
+				for _, c := range avail {
+					want[c] = true
+				}
+			case slices.Contains(avail, k):
+				want[k] = true
+			default:
+				return problem.BadRequest(fmt.Sprintf("unknown indicator %q; one of %s, checks, all", k, strings.Join(avail, ", "))).With("parameter", "indicators")
+			}
+		}
+	}
+	r.Indicators = r.Indicators[:0]
+	for _, k := range avail { // the registry's order, whatever order was asked
+		if len(want) == 0 || want[k] {
+			r.Indicators = append(r.Indicators, k)
+		}
+	}
+	if len(r.Formats) == 0 {
+		r.Formats = append([]string(nil), Formats...)
+	} else {
+		var fs []string
+		for _, f := range r.Formats {
+			for _, f := range strings.Split(f, ",") {
+				f = strings.TrimSpace(f)
+				if f == "" {
+					continue
+				}
+				if !slices.Contains(Formats, f) {
+					return problem.BadRequest(fmt.Sprintf("unknown format %q; one of %s", f, strings.Join(Formats, ", "))).With("parameter", "formats")
+				}
+				if !slices.Contains(fs, f) {
+					fs = append(fs, f)
+				}
+			}
+		}
+		r.Formats = fs
+	}
+	return nil
+}
+
+// wants reports whether the request asks for format f.
+func (r *Request) wants(f string) bool { return slices.Contains(r.Formats, f) }

@@ -1,0 +1,110 @@
+package report
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cityreach/cityreach/internal/problem"
+)
+
+// inputTables are the tables any section reads; the data version covers them all. They are
+// constants of this file, never taken from a request.
+var inputTables = []string{"districts", "subdistricts", "communities", "residential_land", "parks", "park_entrances",
+	"facilities", "network_edges", "eco_corridors", "eco_redlines", "basic_farmland", "growth_boundaries"}
+
+// levelTables maps a report level to its area table.
+var levelTables = map[string]string{"district": "districts", "subdistrict": "subdistricts", "community": "communities"}
+
+// Store reads what the report needs besides the indicators: the city, the data version,
+// the data sources and the base map.
+type Store struct{ Pool *pgxpool.Pool }
+
+// City resolves a slug; an unknown one is a 404 problem.
+func (s Store) City(ctx context.Context, slug string) (City, error) {
+	c := City{Slug: slug}
+	err := s.Pool.QueryRow(ctx, `SELECT id, name, metric_srid FROM cities WHERE slug = $1`, slug).Scan(&c.ID, &c.Name, &c.MetricSRID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, problem.NotFound(fmt.Sprintf("no city %q", slug)).With("parameter", "city")
+	}
+	return c, err
+}
+
+// DataVersion hashes, for every input table, the city's row count, max(updated_at) and
+// sum(version): any insert, update or delete changes it.
+func (s Store) DataVersion(ctx context.Context, cityID int) (DataVersion, error) {
+	var dv DataVersion
+	h := sha256.New()
+	for _, t := range inputTables {
+		var n, sum int64
+		var last *time.Time
+		q := `SELECT count(*), max(updated_at), coalesce(sum(version), 0) FROM ` + pgx.Identifier{t}.Sanitize() + ` WHERE city_id = $1`
+		if err := s.Pool.QueryRow(ctx, q, cityID).Scan(&n, &last, &sum); err != nil {
+			return dv, fmt.Errorf("data version of %s: %w", t, err)
+		}
+		lu := ""
+		if last != nil {
+			lu = last.UTC().Format(time.RFC3339Nano)
+			if u := last.UTC().Truncate(time.Second); u.After(dv.Updated) {
+				dv.Updated = u
+			}
+		}
+		fmt.Fprintf(h, "%s:%d:%s:%d;", t, n, lu, sum)
+	}
+	dv.Hash = hex.EncodeToString(h.Sum(nil))[:16]
+	return dv, nil
+}
+
+// Sources lists the city's city_layers rows, ordered by layer and source.
+func (s Store) Sources(ctx context.Context, cityID int) ([]LayerSource, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT layer, data_source, synthetic, rows, attribution FROM city_layers
+		WHERE city_id = $1 ORDER BY layer, data_source`, cityID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (LayerSource, error) {
+		var l LayerSource
+		err := r.Scan(&l.Layer, &l.Source, &l.Synthetic, &l.Rows, &l.Attribution)
+		return l, err
+	})
+}
+
+// BaseMap reads residential land, parks and the outlines of level's areas for the maps,
+// simplified in the metric CRS to tol metres (a fraction of a page pixel) and returned as
+// EPSG:4326 FeatureCollections built by PostGIS.
+func (s Store) BaseMap(ctx context.Context, city City, level string, tolM float64) (BaseMap, error) {
+	var b BaseMap
+	err := s.Pool.QueryRow(ctx, `SELECT coalesce(ST_XMin(e), 0), coalesce(ST_YMin(e), 0), coalesce(ST_XMax(e), 0), coalesce(ST_YMax(e), 0)
+		FROM (SELECT ST_Extent(geom) AS e FROM residential_land WHERE city_id = $1) x`, city.ID).Scan(&b.BBox[0], &b.BBox[1], &b.BBox[2], &b.BBox[3])
+	if err != nil {
+		return b, err
+	}
+	fc := func(table, props string) (json.RawMessage, error) {
+		// table and props are constants of this file.
+		q := `SELECT coalesce(json_agg(json_build_object('type', 'Feature', 'properties', ` + props + `,
+				'geometry', ST_AsGeoJSON(ST_Transform(ST_SimplifyPreserveTopology(geom_m, $2), 4326), 6)::json) ORDER BY id), '[]')
+			FROM ` + pgx.Identifier{table}.Sanitize() + ` WHERE city_id = $1 AND geom_m IS NOT NULL`
+		var feats json.RawMessage
+		if err := s.Pool.QueryRow(ctx, q, city.ID, tolM).Scan(&feats); err != nil {
+			return nil, fmt.Errorf("base map %s: %w", table, err)
+		}
+		return json.RawMessage(`{"type":"FeatureCollection","features":` + string(feats) + `}`), nil
+	}
+	if b.Residential, err = fc("residential_land", `json_build_object('id', id)`); err != nil {
+		return b, err
+	}
+	if b.Parks, err = fc("parks", `json_build_object('id', id, 'name', name)`); err != nil {
+		return b, err
+	}
+	if b.Areas, err = fc(levelTables[level], `json_build_object('id', id, 'name', name)`); err != nil {
+		return b, err
+	}
+	return b, nil
+}
