@@ -28,7 +28,10 @@ e2e_url="${base%/*}/cityreach_e2e$params"
 log "e2e database cityreach_e2e"
 psql "$admin_url" -Xq -v ON_ERROR_STOP=1 -c 'DROP DATABASE IF EXISTS cityreach_e2e WITH (FORCE)' -c 'CREATE DATABASE cityreach_e2e' >&2
 
-if [ ! -f frontend/dist/index.html ]; then "$here/build-frontend.sh"; fi
+# Rebuilt when missing or older than the sources (a stale build would test old code).
+if [ ! -f frontend/dist/index.html ] || [ -n "$(find frontend/src frontend/index.html -newer frontend/dist/index.html -print -quit)" ]; then
+  "$here/build-frontend.sh"
+fi
 mkdir -p bin
 go build -o bin/cityreach ./cmd/cityreach
 bin=$root/bin/cityreach
@@ -53,6 +56,11 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz" || { tail -20 "$out/server.log" >&2; die "cityreach serve did not become ready"; }
+
+# An editor token for the scenario test (the secret is the one line on stdout).
+E2E_TOKEN=$(DATABASE_URL=$e2e_url "$bin" token create --role editor --name e2e | tail -n 1)
+[ -n "$E2E_TOKEN" ] || die "token create printed no secret"
+export E2E_TOKEN
 
 log "browser end-to-end tests (screenshots in test-artifacts/e2e)"
 set +e

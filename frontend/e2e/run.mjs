@@ -327,6 +327,80 @@ test('growth-boundary editions with the changed area', async () => {
   await page.uncheck('#growth-show');
 });
 
+/** A point well inside a polygon (the middle of the widest run of a horizontal scan line). */
+function interiorPoint(geom) {
+  const polys = geom.type === 'Polygon' ? [geom.coordinates] : geom.coordinates;
+  const poly = polys.reduce((a, b) => (b[0].length > a[0].length ? b : a));
+  const ys = poly[0].map((c) => c[1]);
+  const [y0, y1] = [Math.min(...ys), Math.max(...ys)];
+  let best = null;
+  for (let k = 1; k < 20; k++) {
+    const y = y0 + ((y1 - y0) * k) / 20, xs = [];
+    for (const ring of poly) for (let i = 0; i + 1 < ring.length; i++) {
+      const [a, b] = [ring[i], ring[i + 1]];
+      if ((a[1] > y) !== (b[1] > y)) xs.push(a[0] + ((y - a[1]) * (b[0] - a[0])) / (b[1] - a[1]));
+    }
+    xs.sort((p, q) => p - q);
+    for (let i = 0; i + 1 < xs.length; i += 2) if (!best || xs[i + 1] - xs[i] > best.w) best = { w: xs[i + 1] - xs[i], p: [(xs[i] + xs[i + 1]) / 2, y] };
+  }
+  return best.p;
+}
+
+test('scenario: drawing a park shows the coverage delta', async () => {
+  const token = process.env.E2E_TOKEN;
+  assert(token, 'E2E_TOKEN (an editor token) is not set');
+  const caliber = 'tdt1063-walk5';
+  // The caliber's own method (network for this one), as the gaps are computed with it.
+  const method = (await api('/api/v1/calibers')).calibers.find((c) => c.id === caliber)?.method ?? 'buffer';
+  const gaps = await api(`/api/v1/indicators/park-coverage/gaps?city=baotou&caliber=${caliber}&method=${method}&limit=1`);
+  assert(gaps.features.length > 0, `no coverage gap under ${caliber}`);
+  const [lon, lat] = interiorPoint(gaps.features[0].geometry);
+  const page = await page1();
+  // The dashboard's caliber: at scale 0.05 the city is fully covered under GB/T 50563.
+  await page.click('#tab-indicators');
+  await page.selectOption('#cov-caliber', caliber);
+  await page.selectOption('#cov-method', method);
+  await page.waitForSelector('#cov-city', { timeout: 30000 });
+  await page.click('#tab-tools');
+  await page.fill('#scn-token', token);
+  await page.locator('#scn-token').dispatchEvent('change');
+  await page.fill('#scn-name', 'e2e 口袋公园');
+  await page.click('#scn-create');
+  await page.waitForSelector('#scn-current[data-id]:not([data-id=""])', { timeout: 30000 });
+  const id = await page.getAttribute('#scn-current', 'data-id');
+  await page.evaluate(([c]) => window.__map.jumpTo({ center: c, zoom: 17 }), [[lon, lat]]);
+  await mapIdle(page);
+  // A ~60 m square of class garden around the gap's inner point, clicked corner by corner.
+  const dy = 30 / 111320, dx = 30 / (111320 * Math.cos((lat * Math.PI) / 180));
+  const corners = [[lon - dx, lat - dy], [lon + dx, lat - dy], [lon + dx, lat + dy], [lon - dx, lat + dy]];
+  const px = await page.evaluate((cs) => cs.map((c) => { const p = window.__map.project(c); return { x: p.x, y: p.y }; }), corners);
+  await page.selectOption('#scn-park-class', 'garden');
+  await page.click('#scn-draw');
+  for (const p of px) {
+    await page.locator('#map canvas').click({ position: p });
+    await page.waitForTimeout(400); // no double-click between corners
+  }
+  await page.click('#scn-finish');
+  await page.waitForSelector('#scn-city', { timeout: 60000 });
+  const shown = await page.locator('#scn-city').getAttribute('data-delta');
+  const text = await page.locator('#scn-city').textContent();
+  const r = await fetch(`${BASE}/api/v1/scenarios/${id}/compare?indicators=park-coverage&caliber=${caliber}&method=${method}&level=city`, { headers: { Authorization: `Bearer ${token}` } });
+  assert(r.ok, `compare answered ${r.status}`);
+  const cmp = await r.json();
+  const d = cmp.indicators.find((x) => x.id === 'park-coverage').levels.find((l) => l.level === 'city').areas[0].delta;
+  assert(d.ratio > 0 && d.covered_m2 > 0, `the park should raise coverage: ${JSON.stringify(d)}`);
+  eq(Number(shown), d.ratio, 'the delta on the page');
+  const pp = `+${(d.ratio * 100).toFixed(3)}`;
+  assert(text.includes(pp) && text.includes(areaText(d.covered_m2)), `"${text}" should show ${pp} and ${areaText(d.covered_m2)}`);
+  assert(cmp.newly_covered.features.length > 0, 'newly covered land');
+  await mapIdle(page);
+  const drawn = await page.evaluate(() => window.__map.queryRenderedFeatures({ layers: ['scn-new-fill'] }).length);
+  assert(drawn > 0, 'the newly covered land is drawn');
+  await page.waitForSelector(`#scn-list li[data-id="${id}"]`, { timeout: 30000 });
+  await page.locator('#tool-scenario').scrollIntoViewIfNeeded();
+  await shot(page, '16-scenario');
+});
+
 test('keyboard reaches the panel and the layer toggles', async () => {
   const page = await openPage();
   await page.keyboard.press('Tab');

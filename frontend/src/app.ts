@@ -13,6 +13,7 @@ import { searchBox } from './ui/search';
 import { dashboard } from './ui/dashboard';
 import { isochroneTool } from './ui/isochrone';
 import { growthTool } from './ui/growth';
+import { scenarioTool } from './ui/scenario';
 import { addOverlays, districtLabels } from './ui/overlays';
 
 interface TileJSON { minzoom?: number; maxzoom?: number; bounds?: number[]; vector_layers?: { id: string; fields?: Record<string, string> }[] }
@@ -150,7 +151,8 @@ export async function start(root: HTMLElement): Promise<void> {
   districtLabels(ctx);
   tabPanels[0].append(searchBox(ctx), layerPanel(ctx));
   tabPanels[1].append(dashboard(ctx));
-  tabPanels[2].append(isochroneTool(ctx), growthTool(ctx));
+  tabPanels[2].append(isochroneTool(ctx), growthTool(ctx),
+    scenarioTool(ctx, () => (document.getElementById('cov-caliber') as HTMLSelectElement | null)?.value ?? '', () => (document.getElementById('cov-method') as HTMLSelectElement | null)?.value ?? 'buffer'));
   installPopup(ctx);
 
   // The 示例数据 banner: any rendered feature that says synthetic=true.

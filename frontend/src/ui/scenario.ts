@@ -1,0 +1,236 @@
+// Scenarios (issue 13, docs/scenarios.md): an editor token, a named scenario, a park drawn
+// on the map (click the vertices; double-click or 完成 closes it) or a facility placed with a
+// click, then the compare API: coverage baseline → scenario with the delta, per city and
+// district, and the newly covered (cyan) / uncovered (red) land on the map. The token's
+// scenarios can be reopened; the owner (editor) can promote one.
+import type { GeoJSONSource, MapMouseEvent } from 'maplibre-gl';
+import { type Ctx, h, stateMessage } from '../ctx';
+import { DEFAULT_CITY, getJSON } from '../api';
+import { formatArea, formatPercent } from '../format';
+import { EMPTY } from './overlays';
+
+const TOKEN_KEY = 'cityreach.token';
+export const NEW_COLOR = '#00b7c7';
+const PARK_CLASSES = ['garden', 'community', 'comprehensive', 'specialized', 'square'] as const;
+const FACILITY_CATS = ['clinic', 'kindergarten', 'primary_school', 'elderly_care', 'vegetable_market', 'community_service', 'sports', 'culture', 'convenience_store', 'pharmacy'];
+
+export interface Figure { ratio: number | null; covered: number | null }
+export interface DeltaRow { level: string; id: number; name: string; baseline: Figure; scenario: Figure; delta: Figure }
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const fig = (o: unknown): Figure => {
+  const r = (o ?? {}) as Record<string, unknown>;
+  return { ratio: num(r.ratio), covered: num(r.covered_m2) };
+};
+
+/** The park-coverage rows of a compare answer, level by level. */
+export function parseCompare(data: unknown): { rows: DeltaRow[]; newly: GeoJSON.FeatureCollection; uncovered: GeoJSON.FeatureCollection } {
+  const d = (data ?? {}) as Record<string, unknown>;
+  const ind = ((d.indicators ?? []) as Record<string, unknown>[]).find((x) => x.id === 'park-coverage');
+  const rows: DeltaRow[] = [];
+  for (const l of ((ind?.levels ?? []) as Record<string, unknown>[])) {
+    for (const a of ((l.areas ?? []) as Record<string, unknown>[])) {
+      rows.push({ level: String(l.level), id: Number(a.id), name: String(a.name ?? ''), baseline: fig(a.baseline), scenario: fig(a.scenario), delta: fig(a.delta) });
+    }
+  }
+  const fc = (x: unknown) => ((x && (x as GeoJSON.FeatureCollection).type === 'FeatureCollection') ? x as GeoJSON.FeatureCollection : EMPTY);
+  return { rows, newly: fc(d.newly_covered), uncovered: fc(d.newly_uncovered) };
+}
+
+/** A delta in percentage points, signed, three decimals: 0.00123 → "+0.123". */
+export function formatPP(delta: number | null): string {
+  if (delta === null) return '—';
+  const v = delta * 100;
+  return `${v > 0 ? '+' : v < 0 ? '−' : '±'}${Math.abs(v).toFixed(3)}`;
+}
+
+interface Scn { id: number; name: string; owner?: string; n_changes?: number; promoted_at?: string; changes?: { n: number; layer: string; geometry?: GeoJSON.Geometry }[] }
+
+export function scenarioTool(ctx: Ctx, caliber: () => string, method: () => string): HTMLElement {
+  const i = () => ctx.i18n();
+  const m = ctx.map;
+  for (const id of ['scn-new', 'scn-unc', 'scn-changes', 'scn-draw']) m.addSource(id, { type: 'geojson', data: EMPTY });
+  m.addLayer({ id: 'scn-new-fill', type: 'fill', source: 'scn-new', paint: { 'fill-color': NEW_COLOR, 'fill-opacity': 0.6 } });
+  m.addLayer({ id: 'scn-unc-fill', type: 'fill', source: 'scn-unc', paint: { 'fill-color': '#e31a1c', 'fill-opacity': 0.6 } });
+  m.addLayer({ id: 'scn-changes-fill', type: 'fill', source: 'scn-changes', filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': '#1a9641', 'fill-opacity': 0.7 } });
+  m.addLayer({ id: 'scn-changes-line', type: 'line', source: 'scn-changes', filter: ['!=', ['geometry-type'], 'Point'], paint: { 'line-color': '#004d1a', 'line-width': 2 } });
+  m.addLayer({ id: 'scn-changes-pt', type: 'circle', source: 'scn-changes', filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-radius': 7, 'circle-color': '#ff7f00', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
+  m.addLayer({ id: 'scn-draw-line', type: 'line', source: 'scn-draw', paint: { 'line-color': '#ff00aa', 'line-width': 2, 'line-dasharray': [2, 1] } });
+  m.addLayer({ id: 'scn-draw-pt', type: 'circle', source: 'scn-draw', filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-radius': 4, 'circle-color': '#ff00aa' } });
+  const setData = (id: string, fc: GeoJSON.FeatureCollection) => (m.getSource(id) as GeoJSONSource | undefined)?.setData(fc);
+
+  const token = h('input', { type: 'password', id: 'scn-token', autocomplete: 'off' });
+  token.value = localStorage.getItem(TOKEN_KEY) ?? '';
+  token.addEventListener('change', () => { localStorage.setItem(TOKEN_KEY, token.value.trim()); loadList(); });
+  const name = h('input', { type: 'text', id: 'scn-name' });
+  const create = h('button', { type: 'button', class: 'btn', id: 'scn-create', 'data-i18n': 'scn.create' });
+  const current = h('p', { id: 'scn-current', 'aria-live': 'polite' });
+  const parkClass = h('select', { id: 'scn-park-class' }, ...PARK_CLASSES.map((c) => h('option', { value: c }, c)));
+  const draw = h('button', { type: 'button', class: 'btn primary', id: 'scn-draw', 'aria-pressed': 'false', 'data-i18n': 'scn.drawPark' });
+  const finish = h('button', { type: 'button', class: 'btn', id: 'scn-finish', disabled: true, 'data-i18n': 'scn.finish' });
+  const facCat = h('select', { id: 'scn-fac-cat' });
+  const place = h('button', { type: 'button', class: 'btn', id: 'scn-place', 'aria-pressed': 'false', 'data-i18n': 'scn.placeFacility' });
+  const promote = h('button', { type: 'button', class: 'btn', id: 'scn-promote', disabled: true, 'data-i18n': 'scn.promote' });
+  const msg = h('p', { id: 'scn-msg', role: 'status' });
+  const out = h('div', { id: 'scn-out', 'aria-live': 'polite' });
+  const list = h('ul', { id: 'scn-list', class: 'reached' });
+
+  let scn: Scn | null = null;
+  let mode: 'none' | 'park' | 'facility' = 'none';
+  let verts: [number, number][] = [];
+  let last: ReturnType<typeof parseCompare> | null = null;
+
+  const auth = (): Record<string, string> => (token.value.trim() ? { Authorization: `Bearer ${token.value.trim()}` } : {});
+  const send = async (method: string, url: string, body?: unknown): Promise<{ ok: boolean; data: unknown; message: string }> => {
+    try {
+      const r = await fetch(url, { method, headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...auth() }, body: body === undefined ? undefined : JSON.stringify(body) });
+      let data: unknown = null;
+      try { data = await r.json(); } catch { /* empty */ }
+      const p = (data ?? {}) as Record<string, unknown>;
+      return { ok: r.ok, data, message: r.ok ? '' : `${r.status} ${String(p.detail ?? p.title ?? r.statusText)}` };
+    } catch (e) { return { ok: false, data: null, message: String(e) }; }
+  };
+  const fail = (m: string) => { msg.textContent = `${i().t('state.error')}: ${m}`; msg.dataset.state = 'error'; };
+
+  const renderCurrent = () => {
+    current.textContent = scn ? i().t('scn.current', { name: scn.name, id: scn.id }) : i().t('scn.none');
+    current.dataset.id = scn ? String(scn.id) : '';
+    promote.disabled = !scn || !!scn.promoted_at;
+  };
+  const fillCats = () => facCat.replaceChildren(...FACILITY_CATS.map((c) => h('option', { value: c }, i().t(`cat.${c}`))));
+
+  const render = () => {
+    if (!last) return;
+    const L = ctx.lang();
+    const city = last.rows.find((r) => r.level === 'city');
+    const districts = last.rows.filter((r) => r.level === 'district' && (r.delta.covered ?? 0) !== 0);
+    const line = (r: DeltaRow) => `${formatPercent(r.baseline.ratio, L, 2)} → ${formatPercent(r.scenario.ratio, L, 2)} (${formatPP(r.delta.ratio)} ${i().t('scn.pp')}, ${(r.delta.covered ?? 0) >= 0 ? '+' : ''}${formatArea(r.delta.covered, L)})`;
+    const newM2 = last.newly.features.reduce((s, f) => s + (Number(f.properties?.area_m2) || 0), 0);
+    out.replaceChildren(
+      h('h3', {}, i().t('scn.delta')),
+      city ? h('p', { id: 'scn-city', 'data-delta': city.delta.ratio ?? '', 'data-delta-m2': city.delta.covered ?? '' }, `${city.name}: ${line(city)}`) : h('p', {}, '—'),
+      h('table', { class: 'compact', id: 'scn-districts' }, h('tbody', {}, ...districts.map((r) => h('tr', { 'data-unit': r.id, 'data-delta': r.delta.ratio ?? '' }, h('th', { scope: 'row' }, r.name), h('td', {}, line(r)))))),
+      h('p', { class: 'legend-item', id: 'scn-newly', 'data-count': last.newly.features.length },
+        h('span', { class: 'swatch', style: `background:${NEW_COLOR};opacity:.6` }), `${i().t('scn.newly')} ${formatArea(newM2, L)}`));
+  };
+
+  const compare = async () => {
+    if (!scn) return;
+    stateMessage(out, ctx, 'loading');
+    const base = `/api/v1/scenarios/${scn.id}/compare?indicators=park-coverage&caliber=${encodeURIComponent(caliber())}&method=${encodeURIComponent(method())}`;
+    const [c, d] = await Promise.all([getJSON<unknown>(`${base}&level=city`), getJSON<unknown>(`${base}&level=district`)]);
+    if (!c.ok || !d.ok) { stateMessage(out, ctx, 'error', (!c.ok ? c : d as { message: string }).message); return; }
+    const a = parseCompare(c.data), b = parseCompare(d.data);
+    last = { rows: [...a.rows, ...b.rows], newly: a.newly, uncovered: a.uncovered };
+    setData('scn-new', last.newly);
+    setData('scn-unc', last.uncovered);
+    render();
+    out.dataset.caliber = caliber();
+  };
+
+  const showChanges = () => setData('scn-changes', { type: 'FeatureCollection', features: (scn?.changes ?? []).filter((c) => c.geometry).map((c) => ({ type: 'Feature', geometry: c.geometry!, properties: { n: c.n, layer: c.layer } })) });
+
+  const open = async (id: number) => {
+    const r = await send('GET', `/api/v1/scenarios/${id}`);
+    if (!r.ok) { fail(r.message); return; }
+    scn = r.data as Scn;
+    renderCurrent(); showChanges(); await compare();
+  };
+
+  const loadList = async () => {
+    const r = await send('GET', `/api/v1/scenarios?city=${DEFAULT_CITY}`);
+    if (!r.ok) { list.replaceChildren(); return; }
+    const all = ((r.data as { scenarios?: Scn[] }).scenarios ?? []);
+    list.replaceChildren(...all.map((s) => h('li', { 'data-id': s.id },
+      h('button', { type: 'button', class: 'btn link', onclick: () => open(s.id) }, `#${s.id} ${s.name}`),
+      ` · ${s.owner ?? ''} · ${i().t('scn.nChanges', { n: s.n_changes ?? 0 })}${s.promoted_at ? ` · ${i().t('scn.promoted')}` : ''}`)));
+  };
+
+  const ensure = async (): Promise<boolean> => {
+    if (scn) return true;
+    const r = await send('POST', '/api/v1/scenarios', { city: DEFAULT_CITY, name: name.value.trim() || i().t('scn.defaultName'), description: '' });
+    if (!r.ok) { fail(r.message); return false; }
+    scn = { ...(r.data as Scn), changes: [] };
+    renderCurrent(); loadList();
+    return true;
+  };
+
+  const addChange = async (layer: string, geometry: GeoJSON.Geometry, properties: Record<string, unknown>) => {
+    if (!(await ensure()) || !scn) return;
+    msg.textContent = i().t('state.loading'); msg.dataset.state = 'loading';
+    const r = await send('POST', `/api/v1/scenarios/${scn.id}/changes`, { layer, op: 'add', feature: { type: 'Feature', geometry, properties } });
+    if (!r.ok) { fail(r.message); return; }
+    msg.textContent = i().t('scn.added'); msg.dataset.state = 'ok';
+    scn.changes = [...(scn.changes ?? []), r.data as NonNullable<Scn['changes']>[number]];
+    showChanges(); loadList();
+    await compare();
+  };
+
+  const sketch = () => {
+    const feats: GeoJSON.Feature[] = verts.map((v) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: v }, properties: {} }));
+    if (verts.length > 1) feats.push({ type: 'Feature', geometry: { type: 'LineString', coordinates: mode === 'park' && verts.length > 2 ? [...verts, verts[0]] : verts }, properties: {} });
+    setData('scn-draw', { type: 'FeatureCollection', features: feats });
+    finish.disabled = verts.length < 3;
+  };
+  const setMode = (mm: typeof mode) => {
+    mode = mm;
+    verts = [];
+    sketch();
+    draw.setAttribute('aria-pressed', String(mm === 'park'));
+    place.setAttribute('aria-pressed', String(mm === 'facility'));
+    ctx.clickTool = mm === 'none' ? null : onClick;
+    if (mm === 'park') m.doubleClickZoom.disable(); else m.doubleClickZoom.enable();
+    m.getCanvas().style.cursor = mm === 'none' ? '' : 'crosshair';
+  };
+  const onClick = (ll: { lng: number; lat: number }) => {
+    if (mode === 'facility') {
+      setMode('none');
+      addChange('facilities', { type: 'Point', coordinates: [ll.lng, ll.lat] }, { category: facCat.value, name: `${i().t(`cat.${facCat.value}`)}（${i().t('scn.planned')}）` });
+      return;
+    }
+    verts.push([ll.lng, ll.lat]);
+    sketch();
+  };
+  const close = () => {
+    // A double-click also sent two clicks at the same place: drop vertices within 4 px of the previous one.
+    const kept: [number, number][] = [];
+    for (const v of verts) {
+      const p = m.project(v), q = kept.length ? m.project(kept[kept.length - 1]) : null;
+      if (!q || Math.hypot(p.x - q.x, p.y - q.y) > 4) kept.push(v);
+    }
+    if (kept.length < 3) return;
+    const ring = [...kept, kept[0]];
+    const cls = parkClass.value;
+    setMode('none');
+    addChange('parks', { type: 'Polygon', coordinates: [ring] }, { name: name.value.trim() ? `${name.value.trim()} ${(scn?.changes?.length ?? 0) + 1}` : i().t('scn.defaultPark'), park_class: cls, pocket: true, open_status: 'open' });
+  };
+  m.on('dblclick', (e: MapMouseEvent) => { if (mode === 'park') { e.preventDefault(); close(); } });
+  draw.addEventListener('click', () => setMode(mode === 'park' ? 'none' : 'park'));
+  place.addEventListener('click', () => setMode(mode === 'facility' ? 'none' : 'facility'));
+  finish.addEventListener('click', close);
+  create.addEventListener('click', async () => { scn = null; last = null; out.replaceChildren(); setData('scn-new', EMPTY); setData('scn-unc', EMPTY); await ensure(); showChanges(); });
+  promote.addEventListener('click', async () => {
+    if (!scn) return;
+    const r = await send('POST', `/api/v1/scenarios/${scn.id}/promote`);
+    if (!r.ok) { fail(r.message); return; }
+    msg.textContent = i().t('scn.promoted'); msg.dataset.state = 'ok';
+    await open(scn.id);
+    loadList();
+  });
+  document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && mode !== 'none') setMode('none'); });
+  // Follow the dashboard's caliber and method.
+  for (const sel of ['#cov-caliber', '#cov-method']) document.querySelector(sel)?.addEventListener('change', () => { if (scn && last) compare(); });
+
+  fillCats(); renderCurrent(); loadList();
+  ctx.onLang(() => { fillCats(); renderCurrent(); render(); });
+  return h('section', { class: 'card', id: 'tool-scenario', 'aria-labelledby': 'scn-h' },
+    h('h2', { id: 'scn-h', 'data-i18n': 'scn.title' }), h('p', { class: 'help', 'data-i18n': 'scn.help' }),
+    h('label', { class: 'field' }, h('span', { 'data-i18n': 'scn.token' }), token),
+    h('label', { class: 'field' }, h('span', { 'data-i18n': 'scn.name' }), name),
+    h('div', { class: 'row wrap' }, create), current,
+    h('label', { class: 'field' }, h('span', { 'data-i18n': 'scn.parkClass' }), parkClass),
+    h('div', { class: 'row wrap' }, draw, finish),
+    h('label', { class: 'field' }, h('span', { 'data-i18n': 'scn.category' }), facCat),
+    h('div', { class: 'row wrap' }, place, promote), msg, out,
+    h('h3', { 'data-i18n': 'scn.list' }), list);
+}
