@@ -29,15 +29,8 @@ func demoCity(t testing.TB, scale float64) (*pgxpool.Pool, *synth.City) {
 	}
 	db := testdb.New(t)
 	ctx := context.Background()
-	o, err := seed.Outlines("")
+	c, err := seed.Demo(ctx, db.Pool, scale)
 	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := synth.Generate(ctx, synth.Params{Scale: scale, Seed: 1}, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := seed.Load(ctx, db.Pool, o, c, seed.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	return db.Pool, c

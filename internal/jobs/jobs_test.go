@@ -22,7 +22,6 @@ import (
 	"github.com/cityreach/cityreach/internal/problem"
 	"github.com/cityreach/cityreach/internal/report"
 	"github.com/cityreach/cityreach/internal/seed"
-	"github.com/cityreach/cityreach/internal/synth"
 	"github.com/cityreach/cityreach/internal/testdb"
 	"github.com/cityreach/cityreach/internal/walk"
 )
@@ -220,15 +219,7 @@ func TestReportJob(t *testing.T) {
 	}
 	db := testdb.New(t)
 	ctx := context.Background()
-	o, err := seed.Outlines("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := synth.Generate(ctx, synth.Params{Scale: 0.05, Seed: 1}, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := seed.Load(ctx, db.Pool, o, c, seed.Options{}); err != nil {
+	if _, err := seed.Demo(ctx, db.Pool, 0.05); err != nil {
 		t.Fatal(err)
 	}
 	reg, err := caliber.NewRegistry()

@@ -8,7 +8,6 @@ import (
 
 	"github.com/cityreach/cityreach/internal/report"
 	"github.com/cityreach/cityreach/internal/seed"
-	"github.com/cityreach/cityreach/internal/synth"
 	"github.com/cityreach/cityreach/internal/testdb"
 )
 
@@ -29,15 +28,7 @@ func BenchmarkReportCommunity(b *testing.B) {
 	}
 	db := testdb.New(b)
 	ctx := context.Background()
-	o, err := seed.Outlines("")
-	if err != nil {
-		b.Fatal(err)
-	}
-	c, err := synth.Generate(ctx, synth.Params{Scale: scale, Seed: 1}, o)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := seed.Load(ctx, db.Pool, o, c, seed.Options{}); err != nil {
+	if _, err := seed.Demo(ctx, db.Pool, scale); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := report.Chromium(""); err != nil {

@@ -19,7 +19,6 @@ import (
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/seed"
-	"github.com/cityreach/cityreach/internal/synth"
 	"github.com/cityreach/cityreach/internal/testdb"
 )
 
@@ -60,15 +59,7 @@ func newEnv(t *testing.T) *env {
 	gin.SetMode(gin.TestMode)
 	db := testdb.New(t)
 	ctx := context.Background()
-	o, err := seed.Outlines("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := synth.Generate(ctx, synth.Params{Scale: 0.05, Seed: 1}, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := seed.Load(ctx, db.Pool, o, c, seed.Options{}); err != nil {
+	if _, err := seed.Demo(ctx, db.Pool, 0.05); err != nil {
 		t.Fatal(err)
 	}
 	e := &env{t: t, pool: db.Pool, tokens: map[string]string{}}
