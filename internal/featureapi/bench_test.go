@@ -1,47 +1,19 @@
 package featureapi_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/cityreach/cityreach/internal/testdb"
 )
 
-// seedParcels bulk-loads a 100 × 50 grid of residential parcels of 0.0008° with 0.0002°
-// gaps, starting at 109.80°E 40.60°N. Columns 0–19 lie inside benchBBox and column 20
-// starts east of it, so the bbox holds exactly 20 × 50 = 1,000 parcels.
-func seedParcels(tb testing.TB, e *env) {
-	tb.Helper()
-	ctx := context.Background()
-	tx, err := e.db.Pool.Begin(ctx)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `SELECT set_config('cityreach.bulk_load', 'on', true)`); err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := tx.Exec(ctx, `
-		INSERT INTO residential_land (city_id, population, households, synthetic, data_source, geom)
-		SELECT $1, 100 + i, 40 + j, true, 'bench',
-		       ST_Multi(ST_MakeEnvelope(109.8 + i * 0.001, 40.6 + j * 0.001, 109.8 + i * 0.001 + 0.0008, 40.6 + j * 0.001 + 0.0008, 4326))
-		FROM generate_series(0, 99) i, generate_series(0, 49) j`, e.city); err != nil {
-		tb.Fatal(err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := e.db.Pool.Exec(ctx, `ANALYZE residential_land`); err != nil {
-		tb.Fatal(err)
-	}
-}
-
-const benchURL = "/api/v1/layers/residential_land/features?bbox=109.7995,40.5995,109.8195,40.66&limit=1000"
+const benchURL = "/api/v1/layers/residential_land/features?bbox=" + testdb.BenchBBox + "&limit=1000"
 
 func TestListBBoxHoldsThousand(t *testing.T) {
 	e := newEnv(t, true)
-	seedParcels(t, e)
+	e.db.ParcelGrid(t, e.city)
 	r := e.do("GET", benchURL, "", nil)
 	fc := r.json(t)
 	if fc["numberMatched"] != json.Number("1000") {
@@ -54,7 +26,7 @@ func TestListBBoxHoldsThousand(t *testing.T) {
 
 func BenchmarkListBBox1000(b *testing.B) {
 	e := newEnv(b, true)
-	seedParcels(b, e)
+	e.db.ParcelGrid(b, e.city)
 	req := httptest.NewRequest("GET", benchURL, nil)
 	var bytes int
 	for b.Loop() {
