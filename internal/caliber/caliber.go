@@ -141,8 +141,8 @@ func (c *Caliber) Validate() error {
 		if !(b.MinAreaM2 >= 0) || math.IsInf(b.MinAreaM2, 0) || b.MinAreaM2 > 1e9 {
 			return invalid(f+".min_area_m2", "must be a finite number between 0 and 1e9")
 		}
-		if !(b.RadiusM > 0) || b.RadiusM > 5000 {
-			return invalid(f+".radius_m", "must be greater than 0 and at most 5000 metres")
+		if !(b.RadiusM > 0) || b.RadiusM > MaxRadiusM {
+			return invalid(f+".radius_m", "must be greater than 0 and at most 5000 metres (MaxRadiusM)")
 		}
 	}
 	sort.SliceStable(c.Bands, func(i, j int) bool {
@@ -208,6 +208,10 @@ func (c *Caliber) Radius(p ParkFacts) (float64, bool) {
 	}
 	return 0, false
 }
+
+// MaxRadiusM bounds every band's radius: what an edit can change lies within it (the
+// tile cache relies on that).
+const MaxRadiusM = 5000
 
 // MaxRadius is the largest radius of any band.
 func (c *Caliber) MaxRadius() float64 {

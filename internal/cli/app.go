@@ -46,10 +46,6 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 		return nil, err
 	}
 	tileSvc := tiles.New(pool, layers.Default(), tileOpts)
-	if err := tileSvc.Start(ctx); err != nil {
-		return nil, err
-	}
-	app.closers = append(app.closers, tileSvc.Close)
 	app.Mounts = append(app.Mounts, tiles.Handler{Tiles: tileSvc, Log: log})
 
 	// The planning layers REST API (internal/featureapi, docs/api.md).
@@ -82,6 +78,27 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 		return nil, err
 	}
 	app.Mounts = append(app.Mounts, cov...)
+
+	// The indicator layers as tiles and as an OGC collection, always on the current data:
+	// the park-coverage gaps and the communities' living-circle status (docs/tiles.md).
+	covSvc := coverageService(cov)
+	gaps, err := coverage.NewGapCollection(ctx, pool, covSvc)
+	if err != nil {
+		return nil, err
+	}
+	if err := ogc.Catalog.Register(gaps); err != nil {
+		return nil, err
+	}
+	if err := tileSvc.Register(coverage.GapTiles{Service: covSvc}); err != nil {
+		return nil, err
+	}
+	if err := tileSvc.Register(&walk.CommunityTiles{Service: walkSvc}); err != nil {
+		return nil, err
+	}
+	if err := tileSvc.Start(ctx); err != nil {
+		return nil, err
+	}
+	app.closers = append(app.closers, tileSvc.Close)
 
 	// Corridor, control-line, growth-boundary and complete-community checks (docs/checks.md).
 	app.Mounts = append(app.Mounts, checks.Handler{Service: &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}}, Log: log})
@@ -122,6 +139,16 @@ func coverageMounts(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (
 	}, nil
 }
 
+// coverageService is the park-coverage service behind the route groups of coverageMounts.
+func coverageService(cov []httpapi.Mounter) *coverage.Service {
+	for _, m := range cov {
+		if h, ok := m.(coverage.Handler); ok {
+			return h.Svc
+		}
+	}
+	return nil
+}
+
 // reportMounts builds the job runner (CITYREACH_JOBS_DIR, …) and the report process over the
 // park-coverage service found in cov, the walking service and the checks.
 func reportMounts(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, cov []httpapi.Mounter, walkSvc *walk.Service) (httpapi.Mounter, func(), error) {
@@ -135,11 +162,7 @@ func reportMounts(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, cov
 	}
 	src := &report.Sources{Store: report.Store{Pool: pool}, Walk: walkSvc,
 		Checks: &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}}}
-	for _, m := range cov {
-		if h, ok := m.(coverage.Handler); ok {
-			src.Coverage = h.Svc
-		}
-	}
+	src.Coverage = coverageService(cov)
 	proc := jobs.ReportProcess(src, report.Options{Chromium: os.Getenv("CITYREACH_CHROMIUM")})
 	return jobs.Handler{Runner: runner, Processes: []jobs.Process{proc}, Log: log}, runner.Close, nil
 }

@@ -20,8 +20,9 @@ type Service struct {
 	Calibers *caliber.Registry
 	Log      *slog.Logger
 
-	mu    sync.Mutex
-	snaps map[string]*Snapshot // by city slug + data hash; one per city
+	mu      sync.Mutex
+	snaps   map[string]*Snapshot  // by city slug + data hash; one per city
+	flights map[string]*runFlight // current runs being computed, see CurrentRun
 }
 
 // Query names one figure.

@@ -179,9 +179,17 @@ func Default() *Registry {
 			{Name: "length_m", Type: Number, ReadOnly: true, Sortable: true, TitleZH: "长度(m)", TitleEN: "Length (m)"},
 		}},
 	}
-	r := &Registry{byID: map[string]*Layer{}}
 	for _, l := range ls {
 		l.Attributes = append(l.Attributes, shared()...)
+	}
+	return NewRegistry(ls...)
+}
+
+// NewRegistry returns a registry of the given layers, in order. Derived read-only layers
+// (an indicator's view) use it to get a featureapi.Store of their own.
+func NewRegistry(ls ...*Layer) *Registry {
+	r := &Registry{byID: map[string]*Layer{}}
+	for _, l := range ls {
 		r.byID[l.ID] = l
 		r.order = append(r.order, l.ID)
 	}

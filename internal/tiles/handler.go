@@ -51,7 +51,7 @@ func (h Handler) tile(c *gin.Context) {
 		problem.Respond(c, h.Log, err)
 		return
 	}
-	res, err := h.Tiles.Tile(c.Request.Context(), TileRequest{Sources: names, Tile: t, Properties: o.Properties, Limit: o.Limit, City: o.City})
+	res, err := h.Tiles.Tile(c.Request.Context(), TileRequest{Sources: names, Tile: t, Properties: o.Properties, Limit: o.Limit, City: o.City, Params: o.Params})
 	if err != nil {
 		problem.Respond(c, h.Log, err)
 		return

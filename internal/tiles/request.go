@@ -85,6 +85,8 @@ type options struct {
 	Properties []string
 	Limit      int
 	City       string
+	// Params are the source-specific parameters given, checked by their sources.
+	Params map[string]string
 }
 
 // parseOptions validates the query string: unknown parameters, properties that none of
@@ -117,7 +119,27 @@ func (s *Service) parseOptions(q url.Values, names []string) (options, error) {
 				return o, problem.BadRequest("city must be a city id or slug").With("city", v[0])
 			}
 		default:
-			return o, problem.BadRequest("unknown parameter " + strconv.Quote(k) + "; tiles accept properties, limit and city")
+			known := false
+			for _, n := range names {
+				inf := s.sources[n].Info()
+				p := inf.Param(k)
+				if p == nil {
+					continue
+				}
+				known = true
+				if p.Check != nil {
+					if err := p.Check(v[0]); err != nil {
+						return o, problem.BadRequest(err.Error()).With("parameter", k)
+					}
+				}
+			}
+			if !known {
+				return o, problem.BadRequest("unknown parameter " + strconv.Quote(k) + "; tiles accept properties, limit and city" + s.paramList(names))
+			}
+			if o.Params == nil {
+				o.Params = map[string]string{}
+			}
+			o.Params[k] = v[0]
 		}
 	}
 	return o, nil
@@ -152,4 +174,21 @@ func (s *Service) parseProperties(v string, names []string) ([]string, error) {
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// paramList names the source parameters of names for an error message.
+func (s *Service) paramList(names []string) string {
+	var out []string
+	for _, n := range names {
+		inf := s.sources[n].Info()
+		for _, p := range inf.Params {
+			if !slices.Contains(out, p.Name) {
+				out = append(out, p.Name)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return ", and for these layers " + strings.Join(out, ", ")
 }

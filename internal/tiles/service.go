@@ -9,8 +9,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
+	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -88,6 +91,7 @@ type Service struct {
 type depOf struct {
 	source  string
 	marginM float64
+	whole   bool
 }
 
 // New returns a Service drawing every layer of reg from pool.
@@ -130,7 +134,7 @@ func (s *Service) Register(src Source) error {
 	s.sources[n] = src
 	s.order = append(s.order, n)
 	for _, d := range src.DependsOn() {
-		s.deps[d.Layer] = append(s.deps[d.Layer], depOf{source: n, marginM: d.MarginM})
+		s.deps[d.Layer] = append(s.deps[d.Layer], depOf{source: n, marginM: d.MarginM, whole: d.Whole})
 	}
 	return nil
 }
@@ -183,6 +187,10 @@ func (s *Service) Start(ctx context.Context) error {
 	return nil
 }
 
+// Live reports whether the cache is in use: the listener is connected, so cached tiles
+// can be served and edits evict them. Without a cache it is false.
+func (s *Service) Live() bool { return s.listen != nil && s.listen.live.Load() }
+
 // Close stops the listener.
 func (s *Service) Close() {
 	if s.cancel != nil {
@@ -219,7 +227,7 @@ func (s *Service) notified(payload string) {
 	boxes := map[string][]Box{}
 	all := map[string]bool{}
 	for _, d := range s.deps[n.Layer] {
-		if n.All {
+		if n.All || d.whole {
 			all[d.source] = true
 			continue
 		}
@@ -245,7 +253,8 @@ type TileRequest struct {
 	Tile       Tile
 	Properties []string // nil: each source's default fields
 	Limit      int
-	City       string // "", an id or a slug
+	City       string            // "", an id or a slug
+	Params     map[string]string // source-specific parameters, validated
 }
 
 func (r TileRequest) key() string {
@@ -254,6 +263,9 @@ func (r TileRequest) key() string {
 	fmt.Fprintf(&b, "/%d/%d/%d?l=%d&c=%s", r.Tile.Z, r.Tile.X, r.Tile.Y, r.Limit, r.City)
 	if r.Properties != nil {
 		b.WriteString("&p=" + strings.Join(r.Properties, ","))
+	}
+	for _, k := range slices.Sorted(maps.Keys(r.Params)) {
+		b.WriteString("&" + url.QueryEscape(k) + "=" + url.QueryEscape(r.Params[k]))
 	}
 	return b.String()
 }
@@ -355,7 +367,7 @@ func (s *Service) renderAndStore(ctx context.Context, key string, r TileRequest)
 // Render runs the tile query: one ST_AsMVT layer per source, concatenated (a valid MVT).
 // An empty result (no features in any layer) is a zero-length slice.
 func (s *Service) Render(ctx context.Context, r TileRequest) ([]byte, error) {
-	sql, args, err := s.tileSQL(r)
+	sql, args, err := s.tileSQL(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -366,13 +378,18 @@ func (s *Service) Render(ctx context.Context, r TileRequest) ([]byte, error) {
 	return b, nil
 }
 
-func (s *Service) tileSQL(r TileRequest) (string, []any, error) {
-	a := newArgs(r.Tile, r.Limit, r.City)
+func (s *Service) tileSQL(ctx context.Context, r TileRequest) (string, []any, error) {
+	a := newArgs(r.Tile, r.Limit, r.City, r.Params)
 	parts := make([]string, 0, len(r.Sources))
 	for _, name := range r.Sources {
 		src := s.sources[name]
 		if src == nil {
 			return "", nil, fmt.Errorf("tiles: unknown source %q", name)
+		}
+		if p, ok := src.(Preparer); ok {
+			if err := p.Prepare(ctx, a); err != nil {
+				return "", nil, err
+			}
 		}
 		inf := src.Info()
 		q, err := src.Query(Request{Tile: r.Tile, Properties: propsFor(&inf, r.Properties)}, a)
@@ -414,7 +431,7 @@ func (s *Service) Bounds(ctx context.Context, names []string, city string) (Box,
 	var u Box
 	found := false
 	for _, n := range names {
-		b, ok, err := s.sources[n].Bounds(ctx, s.db, newArgs(Tile{}, 0, city))
+		b, ok, err := s.sources[n].Bounds(ctx, s.db, newArgs(Tile{}, 0, city, nil))
 		if err != nil {
 			return Box{}, false, err
 		}

@@ -35,6 +35,28 @@ type Info struct {
 	MaxZoom  int
 	// IDColumn names the integer column used as the MVT feature id, "" for none.
 	IDColumn string
+	// Params are query parameters this source accepts beyond properties, limit and city
+	// (an indicator's caliber and method, say). They are part of the cache key.
+	Params []Param
+}
+
+// Param is a source-specific query parameter. Check validates a value (its error is the
+// 400's detail); Default is what the source uses when the parameter is absent.
+type Param struct {
+	Name        string
+	Description string
+	Default     string
+	Check       func(string) error
+}
+
+// Param returns the parameter called name, or nil.
+func (i *Info) Param(name string) *Param {
+	for k := range i.Params {
+		if i.Params[k].Name == name {
+			return &i.Params[k]
+		}
+	}
+	return nil
 }
 
 // Field returns the field called name, or nil: the allow-list of properties=.
@@ -51,9 +73,14 @@ func (i *Info) Field(name string) *Field {
 // Layer, grown by MarginM metres, invalidates the source's tiles that it meets. A table
 // source depends on itself with no margin; an indicator such as the park coverage gap
 // depends on parks, entrances and the network with the walking reach as margin.
+//
+// Whole says that any edit of Layer changes the source everywhere: an indicator layer
+// whose features carry figures of a whole parcel or community (drawn in every tile the
+// feature touches) cannot be invalidated by the edit's extent alone.
 type Dependency struct {
 	Layer   string
 	MarginM float64
+	Whole   bool
 }
 
 // Request is one source's part of a tile request, validated and normalised.
@@ -83,21 +110,52 @@ type Source interface {
 	DependsOn() []Dependency
 }
 
+// A Preparer is a Source whose data must be brought up to date before a tile is drawn:
+// an indicator layer makes sure its result is computed on the current data and binds
+// what the query needs with Args.Bind. Prepare runs on every render (never on a cache
+// hit; the dependencies evict the tiles an edit can change).
+type Preparer interface {
+	Prepare(ctx context.Context, a *Args) error
+}
+
 // Args collects bind parameters. Each tile value is added the first time a source uses
 // it, and then shared by every source of a composite tile; a parameter nobody references
 // would leave PostgreSQL unable to type it.
 type Args struct {
-	vals  []any
-	tile  Tile
-	limit int
-	city  string
-	memo  map[string]string
+	vals   []any
+	tile   Tile
+	limit  int
+	city   string
+	params map[string]string
+	memo   map[string]string
+	bound  map[string]any
 }
 
 // newArgs starts the parameter list of one tile query. city is "" (every city), a
 // positive integer id or a slug; it has been validated by the caller.
-func newArgs(t Tile, limit int, city string) *Args {
-	return &Args{tile: t, limit: limit, city: city, memo: map[string]string{}}
+func newArgs(t Tile, limit int, city string, params map[string]string) *Args {
+	return &Args{tile: t, limit: limit, city: city, params: params, memo: map[string]string{}, bound: map[string]any{}}
+}
+
+// Param is the value of a source parameter as the client gave it (validated by the
+// Param's Check), or "" when it was not given.
+func (a *Args) Param(name string) string { return a.params[name] }
+
+// CityName is the requested city as given (an id or a slug), "" for every city.
+func (a *Args) CityName() string { return a.city }
+
+// Bind keeps a value that Prepare computed for Query (a run id, a list of statuses);
+// Bound returns its placeholder. A source should prefix keys with its name, since a
+// composite tile shares one Args.
+func (a *Args) Bind(key string, v any) { a.bound[key] = v }
+
+// Bound returns the placeholder of a value given to Bind, ok false when there is none.
+func (a *Args) Bound(key string) (string, bool) {
+	v, ok := a.bound[key]
+	if !ok {
+		return "", false
+	}
+	return a.once("bound:"+key, v), true
 }
 
 // Add appends v and returns its placeholder ($n).

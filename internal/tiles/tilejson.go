@@ -119,6 +119,9 @@ func tileQuery(o options) string {
 	if o.City != "" {
 		q.Set("city", o.City)
 	}
+	for k, v := range o.Params {
+		q.Set(k, v)
+	}
 	if len(q) == 0 {
 		return ""
 	}

@@ -120,7 +120,7 @@ func (s *Service) Network(ctx context.Context, city City) (*Network, error) {
 
 // network does the work of Network with c.mu held.
 func (s *Service) network(ctx context.Context, city City, c *cityCache) (*Network, error) {
-	if c.net != nil && time.Since(c.netChecked) < s.checkEvery() {
+	if c.net != nil && time.Since(c.netChecked) < s.checkEvery() && !mustCheck(ctx) {
 		return c.net, nil
 	}
 	if c.net != nil {
@@ -154,7 +154,7 @@ func (s *Service) Inputs(ctx context.Context, city City) (*Inputs, error) {
 }
 
 func (s *Service) inputs(ctx context.Context, city City, c *cityCache) (*Inputs, error) {
-	if c.in != nil && time.Since(c.inChecked) < s.checkEvery() {
+	if c.in != nil && time.Since(c.inChecked) < s.checkEvery() && !mustCheck(ctx) {
 		return c.in, nil
 	}
 	if c.in != nil {

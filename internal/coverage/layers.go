@@ -1,0 +1,230 @@
+package coverage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/tiles"
+)
+
+// The gap layer is served to planners' tools in two forms, both always computed on the
+// current data: the vector-tile source GapTiles (/tiles/park_coverage_gaps/…) and the OGC
+// API – Features collection GapCollection (/ogc/collections/park_coverage_gaps). Both take
+// the caliber and the method (defaults: gbt50563-2010 and the caliber's own method) and
+// read the stored run of the current data version, computing it first when the data has
+// changed since the last run.
+
+// GapLayer is the name of the gap layer as a tile source and as a collection.
+const GapLayer = "park_coverage_gaps"
+
+// runFlight is one computation of a current run that concurrent callers share.
+type runFlight struct {
+	started time.Time
+	done    chan struct{}
+	run     *Run
+	err     error
+}
+
+// CurrentRun returns the stored run of q on the city's current data, computing and storing
+// it (with its gap layer) when there is none. Concurrent callers share a computation, but
+// only one that started after they asked, so no caller gets a run older than an edit
+// committed before its call.
+func (s *Service) CurrentRun(ctx context.Context, q Query) (*Run, error) {
+	cal, err := s.Validate(&q)
+	if err != nil {
+		return nil, err
+	}
+	key := q.City + "\x00" + cal.ID + "\x00" + q.Method
+	arrived := time.Now()
+	for {
+		s.mu.Lock()
+		if s.flights == nil {
+			s.flights = map[string]*runFlight{}
+		}
+		f := s.flights[key]
+		if f == nil {
+			f = &runFlight{started: time.Now(), done: make(chan struct{})}
+			s.flights[key] = f
+			s.mu.Unlock()
+			// The computation outlives a caller that gives up: others may be waiting.
+			f.run, _, _, f.err = s.run(context.WithoutCancel(ctx), q, cal)
+			s.mu.Lock()
+			delete(s.flights, key)
+			s.mu.Unlock()
+			close(f.done)
+			return f.run, f.err
+		}
+		s.mu.Unlock()
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if !f.started.Before(arrived) {
+			return f.run, f.err
+		}
+		// That computation may have read the data before an edit this caller must see:
+		// look again (the run it stored is reused when nothing changed).
+	}
+}
+
+// citySlugs resolves a city given as a slug or an id to its slug; "" stands for every city
+// with residential land (and, for the network method, a walking network).
+func (s *Service) citySlugs(ctx context.Context, city, method string) ([]string, error) {
+	var rows pgx.Rows
+	var err error
+	if city == "" {
+		rows, err = s.Store.Pool.Query(ctx, `SELECT slug FROM cities c
+			WHERE EXISTS (SELECT 1 FROM residential_land r WHERE r.city_id = c.id)
+			  AND ($1 <> 'network' OR EXISTS (SELECT 1 FROM network_edges e WHERE e.city_id = c.id))
+			ORDER BY id`, method)
+	} else {
+		id, _ := strconv.ParseInt(city, 10, 64)
+		rows, err = s.Store.Pool.Query(ctx, `SELECT slug FROM cities WHERE slug = $1 OR id = $2`, city, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	slugs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	if city != "" && len(slugs) == 0 {
+		return nil, badParam("city", fmt.Sprintf("no city %q", city))
+	}
+	return slugs, nil
+}
+
+// CurrentRuns returns the current runs of caliber and method for city ("" for every city
+// with residential land), computing the missing ones.
+func (s *Service) CurrentRuns(ctx context.Context, city, cal, method string) ([]*Run, error) {
+	q := Query{City: "-", Caliber: cal, Method: method}
+	if _, err := s.Validate(&q); err != nil {
+		return nil, err
+	}
+	slugs, err := s.citySlugs(ctx, city, q.Method)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Run, 0, len(slugs))
+	for _, slug := range slugs {
+		run, err := s.CurrentRun(ctx, Query{City: slug, Caliber: q.Caliber, Method: q.Method})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, run)
+	}
+	return out, nil
+}
+
+// checkMethod is the method parameter's check, shared by the tile source and the collection.
+func checkMethod(v string) error {
+	if v != caliber.Buffer && v != caliber.Network {
+		return fmt.Errorf("method must be buffer or network, not %q", v)
+	}
+	return nil
+}
+
+// GapTiles is the gap layer as a vector-tile source.
+type GapTiles struct{ Service *Service }
+
+// Name implements tiles.Source.
+func (GapTiles) Name() string { return GapLayer }
+
+// Info implements tiles.Source.
+func (g GapTiles) Info() tiles.Info {
+	return tiles.Info{
+		Title:    "公园绿地服务半径覆盖缺口 Park service-radius coverage gaps",
+		GeomType: "MultiPolygon",
+		IDColumn: "id",
+		MinZoom:  0,
+		MaxZoom:  tiles.MaxZoom,
+		Fields: []tiles.Field{
+			{Name: "parcel_id", Type: "Number", Description: "residential_land id of the parcel", Default: true},
+			{Name: "area_m2", Type: "Number", Description: "uncovered area of the parcel (m²)", Default: true},
+			{Name: "population", Type: "Number", Description: "residents on the uncovered area", Default: true},
+			{Name: "run_id", Type: "Number", Description: "the stored coverage run (caliber, method, data version)"},
+		},
+		Params: []tiles.Param{
+			{Name: "caliber", Default: "gbt50563-2010", Description: "caliber id (GET /api/v1/calibers)", Check: func(v string) error {
+				if _, err := g.Service.Calibers.Get(v); err != nil {
+					return fmt.Errorf("unknown caliber %q; GET /api/v1/calibers lists them", v)
+				}
+				return nil
+			}},
+			{Name: "method", Description: "buffer or network; default the caliber's own", Check: checkMethod},
+		},
+	}
+}
+
+// Prepare implements tiles.Preparer: it makes sure the current runs exist.
+func (g GapTiles) Prepare(ctx context.Context, a *tiles.Args) error {
+	runs, err := g.Service.CurrentRuns(ctx, a.CityName(), a.Param("caliber"), a.Param("method"))
+	if err != nil {
+		return err
+	}
+	ids := make([]int64, len(runs))
+	for i, r := range runs {
+		ids[i] = r.ID
+	}
+	a.Bind(GapLayer+".runs", ids)
+	return nil
+}
+
+// Query implements tiles.Source.
+func (GapTiles) Query(r tiles.Request, a *tiles.Args) (string, error) {
+	runs, ok := a.Bound(GapLayer + ".runs")
+	if !ok {
+		return "", errors.New("coverage: gap tiles queried without Prepare")
+	}
+	cols := fmt.Sprintf("g.id, ST_AsMVTGeom(g.geom_3857, %s, %d, %d, true) AS geom", a.Envelope(), tiles.Extent, tiles.Buffer)
+	for _, p := range r.Properties {
+		switch p {
+		case "parcel_id", "area_m2", "population", "run_id":
+			cols += ", g." + pgx.Identifier{p}.Sanitize()
+		default:
+			return "", fmt.Errorf("coverage: gap tiles have no property %q", p)
+		}
+	}
+	return fmt.Sprintf("SELECT %s FROM coverage_gaps g WHERE g.run_id = ANY(%s::bigint[]) AND g.geom_3857 && %s LIMIT %s",
+		cols, runs, a.BufferedEnvelope(), a.Limit()), nil
+}
+
+// Bounds implements tiles.Source: the gaps lie on the residential land.
+func (GapTiles) Bounds(ctx context.Context, db tiles.DB, a *tiles.Args) (tiles.Box, bool, error) {
+	q := "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) AS e FROM residential_land"
+	if c := a.City(); c != "" {
+		q += " WHERE city_id = " + c
+	}
+	q += ") s"
+	var b [4]*float64
+	if err := db.QueryRow(ctx, q, a.Values()...).Scan(&b[0], &b[1], &b[2], &b[3]); err != nil {
+		return tiles.Box{}, false, err
+	}
+	if b[0] == nil {
+		return tiles.Box{}, false, nil
+	}
+	return tiles.Box{MinX: *b[0], MinY: *b[1], MaxX: *b[2], MaxY: *b[3]}, true, nil
+}
+
+// DependsOn implements tiles.Source. A gap piece is confined to its parcel, but it
+// carries the parcel's uncovered area and residents, drawn in every tile the parcel
+// touches; an edit of a park, an entrance or a walking edge changes the pieces of parcels
+// up to the largest radius away, and with them tiles as far as those parcels reach. So any
+// edit of an input redraws the whole layer (whose run is recomputed anyway).
+func (GapTiles) DependsOn() []tiles.Dependency {
+	return []tiles.Dependency{
+		{Layer: "residential_land", Whole: true},
+		{Layer: "parks", Whole: true},
+		{Layer: "park_entrances", Whole: true},
+		{Layer: "network_edges", Whole: true},
+	}
+}
+
+var _ tiles.Preparer = GapTiles{}

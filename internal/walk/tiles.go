@@ -1,0 +1,221 @@
+package walk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cityreach/cityreach/internal/tiles"
+)
+
+type freshKey struct{}
+
+// WithFreshCheck marks ctx so that the service reads the change detectors of the network
+// and the inputs on this call whatever CheckEvery says: for callers, such as the tile
+// cache, that must not see a snapshot older than an edit committed before they asked.
+func WithFreshCheck(ctx context.Context) context.Context {
+	return context.WithValue(ctx, freshKey{}, true)
+}
+
+func mustCheck(ctx context.Context) bool { v, _ := ctx.Value(freshKey{}).(bool); return v }
+
+// CommunityLayer is the tile source of the communities' living-circle status.
+const CommunityLayer = "living_circle_communities"
+
+// CommunityTiles draws every community with its 15-minute living-circle status (complete,
+// incomplete, no_residential_land), the basic categories it misses and its residents, on
+// the current data: the status is the one GET /api/v1/indicators/living-circle gives at
+// level=community with the default share.
+type CommunityTiles struct {
+	Service *Service
+
+	mu   sync.Mutex
+	memo map[int]*communityStatus // by city id
+}
+
+// communityStatus is one city's per-community figures for one (network, inputs, reach).
+type communityStatus struct {
+	n        *Network
+	in       *Inputs
+	r        *Reach
+	ids      []int64
+	status   []string
+	complete []bool
+	reached  []int32
+	missing  []string
+	pop      []float64
+}
+
+// Name implements tiles.Source.
+func (*CommunityTiles) Name() string { return CommunityLayer }
+
+// Info implements tiles.Source.
+func (*CommunityTiles) Info() tiles.Info {
+	return tiles.Info{
+		Title:    "15分钟生活圈 社区达标状态 Community 15-minute living-circle status",
+		GeomType: "MultiPolygon",
+		IDColumn: "id",
+		MaxZoom:  tiles.MaxZoom,
+		Fields: []tiles.Field{
+			{Name: "name", Type: "String", Description: "community name", Default: true},
+			{Name: "status", Type: "String", Description: "complete, incomplete or no_residential_land", Default: true},
+			{Name: "complete", Type: "Boolean", Description: "a complete 15-minute living circle", Default: true},
+			{Name: "missing", Type: "String", Description: "basic categories not reached, comma-separated", Default: true},
+			{Name: "reached", Type: "Number", Description: "number of categories reached"},
+			{Name: "population", Type: "Number", Description: "residents on the community's residential land"},
+		},
+	}
+}
+
+// statusOf returns the city's per-community figures on the current data.
+func (t *CommunityTiles) statusOf(ctx context.Context, city City) (*communityStatus, error) {
+	n, in, r, err := t.Service.Baseline(WithFreshCheck(ctx), city)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	m := t.memo[city.ID]
+	t.mu.Unlock()
+	if m != nil && m.n == n && m.in == in && m.r == r {
+		return m, nil
+	}
+	rep, err := Indicator(n, in, r, Options{Level: LevelCommunity})
+	if err != nil {
+		return nil, err
+	}
+	m = &communityStatus{n: n, in: in, r: r}
+	for _, a := range rep.Areas {
+		m.ids = append(m.ids, a.ID)
+		m.status = append(m.status, a.Status)
+		m.complete = append(m.complete, a.Complete)
+		m.reached = append(m.reached, int32(len(a.Reached)))
+		m.missing = append(m.missing, strings.Join(a.Missing, ","))
+		m.pop = append(m.pop, a.Population)
+	}
+	t.mu.Lock()
+	if t.memo == nil {
+		t.memo = map[int]*communityStatus{}
+	}
+	t.memo[city.ID] = m
+	t.mu.Unlock()
+	return m, nil
+}
+
+// Prepare implements tiles.Preparer: the status of every community of the requested city
+// (or of every city with communities), bound as arrays for Query.
+func (t *CommunityTiles) Prepare(ctx context.Context, a *tiles.Args) error {
+	var slugs []string
+	var err error
+	if c := a.CityName(); c != "" {
+		id, _ := strconv.ParseInt(c, 10, 64)
+		rows, qerr := t.Service.Store.Pool.Query(ctx, `SELECT slug FROM cities WHERE slug = $1 OR id = $2`, c, id)
+		if qerr != nil {
+			return qerr
+		}
+		slugs, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	} else {
+		rows, qerr := t.Service.Store.Pool.Query(ctx, `SELECT slug FROM cities c WHERE EXISTS (SELECT 1 FROM communities m WHERE m.city_id = c.id) ORDER BY id`)
+		if qerr != nil {
+			return qerr
+		}
+		slugs, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	}
+	if err != nil {
+		return err
+	}
+	var all communityStatus
+	for _, slug := range slugs {
+		city, err := t.Service.City(ctx, slug)
+		if err != nil {
+			return err
+		}
+		m, err := t.statusOf(ctx, city)
+		if err != nil {
+			return err
+		}
+		all.ids = append(all.ids, m.ids...)
+		all.status = append(all.status, m.status...)
+		all.complete = append(all.complete, m.complete...)
+		all.reached = append(all.reached, m.reached...)
+		all.missing = append(all.missing, m.missing...)
+		all.pop = append(all.pop, m.pop...)
+	}
+	a.Bind(CommunityLayer+".ids", all.ids)
+	a.Bind(CommunityLayer+".status", all.status)
+	a.Bind(CommunityLayer+".complete", all.complete)
+	a.Bind(CommunityLayer+".reached", all.reached)
+	a.Bind(CommunityLayer+".missing", all.missing)
+	a.Bind(CommunityLayer+".pop", all.pop)
+	return nil
+}
+
+// Query implements tiles.Source.
+func (t *CommunityTiles) Query(r tiles.Request, a *tiles.Args) (string, error) {
+	p := map[string]string{}
+	for _, k := range []string{"ids", "status", "complete", "reached", "missing", "pop"} {
+		v, ok := a.Bound(CommunityLayer + "." + k)
+		if !ok {
+			return "", errors.New("walk: community tiles queried without Prepare")
+		}
+		p[k] = v
+	}
+	geom := "c.geom_3857"
+	if r.Tile.Z < tiles.GeneraliseBelow {
+		geom = "ST_SimplifyPreserveTopology(c.geom_3857, " + a.Tolerance() + ")"
+	}
+	cols := fmt.Sprintf("c.id, ST_AsMVTGeom(%s, %s, %d, %d, true) AS geom", geom, a.Envelope(), tiles.Extent, tiles.Buffer)
+	for _, f := range r.Properties {
+		switch f {
+		case "name":
+			cols += ", c.name"
+		case "status", "complete", "reached", "missing":
+			cols += ", u." + pgx.Identifier{f}.Sanitize()
+		case "population":
+			cols += ", u.pop AS population"
+		default:
+			return "", fmt.Errorf("walk: community tiles have no property %q", f)
+		}
+	}
+	return fmt.Sprintf(`SELECT %s FROM communities c
+		JOIN unnest(%s::bigint[], %s::text[], %s::bool[], %s::int[], %s::text[], %s::float8[]) AS u(id, status, complete, reached, missing, pop) ON u.id = c.id
+		WHERE c.geom_3857 && %s LIMIT %s`,
+		cols, p["ids"], p["status"], p["complete"], p["reached"], p["missing"], p["pop"], a.BufferedEnvelope(), a.Limit()), nil
+}
+
+// Bounds implements tiles.Source.
+func (*CommunityTiles) Bounds(ctx context.Context, db tiles.DB, a *tiles.Args) (tiles.Box, bool, error) {
+	q := "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) AS e FROM communities"
+	if c := a.City(); c != "" {
+		q += " WHERE city_id = " + c
+	}
+	q += ") s"
+	var b [4]*float64
+	if err := db.QueryRow(ctx, q, a.Values()...).Scan(&b[0], &b[1], &b[2], &b[3]); err != nil {
+		return tiles.Box{}, false, err
+	}
+	if b[0] == nil {
+		return tiles.Box{}, false, nil
+	}
+	return tiles.Box{MinX: *b[0], MinY: *b[1], MaxX: *b[2], MaxY: *b[3]}, true, nil
+}
+
+// DependsOn implements tiles.Source. A community's status is drawn in every tile the
+// community touches, so an edit of its residential land, of a facility or of a walking
+// edge (which can change a community reaching it from up to MaxReachM away) redraws the
+// whole layer; a boundary edit redraws the tiles of the old and new outlines.
+func (*CommunityTiles) DependsOn() []tiles.Dependency {
+	return []tiles.Dependency{
+		{Layer: "communities"},
+		{Layer: "residential_land", Whole: true},
+		{Layer: "facilities", Whole: true},
+		{Layer: "network_edges", Whole: true},
+		{Layer: "facility_categories", Whole: true},
+	}
+}
+
+var _ tiles.Preparer = (*CommunityTiles)(nil)
