@@ -12,7 +12,6 @@ import (
 	"github.com/cityreach/cityreach/internal/tiles/mvtread"
 )
 
-
 func decodeTile(t *testing.T, res *tiles.Result) map[int64]map[string]any {
 	t.Helper()
 	out := map[int64]map[string]any{}
