@@ -26,6 +26,7 @@ layers=${BENCH_LAYERS:-residential_land network_edges}
 admin=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 
 go build -o "$out/cityreach" ./cmd/cityreach
+go build -o "$out/tilebaseline" ./scripts/tilebaseline
 
 if [ -n "${BENCH_DATABASE_URL:-}" ]; then
   db=$BENCH_DATABASE_URL
@@ -131,15 +132,22 @@ report=$out/tiles.md
   echo "| layer | zoom | tiles | mode | conns | req/s | p50 ms | p99 ms | errors | raw B/tile | gzip B/tile | load avg |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 } >"$report"
-run() { # label layer zoom pathfile
+run() { # label layer zoom pathfile [port]
   for c in $conns; do
     local res
-    res=$(TILE_LIST=$4 wrk -t "$(( c < 2 ? 1 : 2 ))" -c "$c" -d "${secs}s" --timeout 10s -s "$out/tiles.lua" "http://127.0.0.1:$port" | grep '^RESULT' | cut -d' ' -f2-)
+    res=$(TILE_LIST=$4 wrk -t "$(( c < 2 ? 1 : 2 ))" -c "$c" -d "${secs}s" --timeout 10s -s "$out/tiles.lua" "http://127.0.0.1:${5:-$port}" | grep '^RESULT' | cut -d' ' -f2-)
     read -r rps p50 p99 errs _ <<<"$res"
     # The 1-minute load average after the run: other work on the box skews the numbers.
     echo "| $2 | $3 | $(wc -l <"$4") | $1 | $c | $rps | $p50 | $p99 | $errs | ${sizes[$2$3]} | $(cut -d' ' -f1 /proc/loadavg) |" | tee -a "$report" >&2
   done
 }
+
+# The peer baseline: pg_tileserv's table-layer SQL served without a cache
+# (scripts/tilebaseline), on the same tables and tile lists, right after each cold run.
+peer_port=$((port + 1))
+DATABASE_URL=$db "$out/tilebaseline" -listen "127.0.0.1:$peer_port" -conns "${BENCH_DB_CONNS:-8}" >>"$out/peer.log" 2>&1 &
+peer_pid=$!
+trap 'stop_server; kill $peer_pid 2>/dev/null || true' EXIT
 
 declare -A sizes
 log "cold: cache disabled"
@@ -148,7 +156,10 @@ for l in $layers; do for z in 12 14 16; do
   p=$(paths "$l" "$z"); read -r raw gz n e <<<"$(tile_bytes "$p")"; sizes[$l$z]="$raw | $gz"
   log "$l z$z: $n tiles with data, $e empty; mean $raw B raw, $gz B gzip"
   run cold "$l" "$z" "$p"
+  pp="$out/peer-$l-z$z.txt"; sed "s|^|/$l/|; s|$|.pbf|" "$out/tiles-z$z.txt" >"$pp"
+  run "peer (pg_tileserv SQL, no cache)" "$l" "$z" "$pp" "$peer_port"
 done; done
+kill $peer_pid 2>/dev/null || true
 for mode in strict eventual; do
   log "warm: cache 512 MB, consistency $mode"
   start_server 512 "$mode"
