@@ -26,13 +26,15 @@ type Handler struct {
 // ScenarioSource computes the indicator on baseline plus a scenario's changes.
 type ScenarioSource interface {
 	CoverageReport(ctx context.Context, scenario int64, q Query) (*Report, error)
+	// CoverageResult is the whole result, with every parcel's gap.
+	CoverageResult(ctx context.Context, scenario int64, q Query) (*Result, error)
 }
 
 // Mount registers
 //
 //	GET /api/v1/indicators/park-coverage?city=&caliber=&method=&level=&scenario=
-//	GET /api/v1/indicators/park-coverage/gaps?city=&caliber=&method=&limit=
-//	GET /api/v1/indicators/park-coverage/sites?city=&caliber=&n=&site_area=
+//	GET /api/v1/indicators/park-coverage/gaps?city=&caliber=&method=&limit=&scenario=
+//	GET /api/v1/indicators/park-coverage/sites?city=&caliber=&n=&site_area=&scenario=
 func (h Handler) Mount(r *gin.Engine) {
 	g := r.Group("/api/v1/indicators/park-coverage")
 	g.GET("", h.indicator)
@@ -56,13 +58,27 @@ func intParam(c *gin.Context, name string, def, lo, hi int) (int, error) {
 	return n, nil
 }
 
+// scenarioID parses ?scenario=: 0 when absent; an error when malformed or when this server
+// has no scenarios.
+func (h Handler) scenarioID(c *gin.Context) (int64, error) {
+	v := c.Query("scenario")
+	if v == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 || h.Scenarios == nil {
+		return 0, badParam("scenario", "scenario must be a scenario id")
+	}
+	return id, nil
+}
+
 func (h Handler) indicator(c *gin.Context) {
-	if v := c.Query("scenario"); v != "" {
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || id <= 0 || h.Scenarios == nil {
-			problem.Respond(c, h.Log, badParam("scenario", "scenario must be a scenario id"))
-			return
-		}
+	id, err := h.scenarioID(c)
+	if err != nil {
+		problem.Respond(c, h.Log, err)
+		return
+	}
+	if id > 0 {
 		rep, err := h.Scenarios.CoverageReport(c.Request.Context(), id, query(c))
 		if err != nil {
 			problem.Respond(c, h.Log, err)
@@ -84,6 +100,26 @@ func (h Handler) gaps(c *gin.Context) {
 	limit, err := intParam(c, "limit", 0, 0, 1_000_000)
 	if err != nil {
 		problem.Respond(c, h.Log, err)
+		return
+	}
+	id, err := h.scenarioID(c)
+	if err != nil {
+		problem.Respond(c, h.Log, err)
+		return
+	}
+	if id > 0 {
+		res, err := h.Scenarios.CoverageResult(c.Request.Context(), id, query(c))
+		if err != nil {
+			problem.Respond(c, h.Log, err)
+			return
+		}
+		b, err := h.Svc.Store.ResultGapsGeoJSON(c.Request.Context(), res, limit)
+		if err != nil {
+			problem.Respond(c, h.Log, err)
+			return
+		}
+		c.Header("Cache-Control", "no-store")
+		c.Data(http.StatusOK, "application/geo+json", b)
 		return
 	}
 	b, run, err := h.Svc.Gaps(c.Request.Context(), query(c), limit)
@@ -112,7 +148,18 @@ func (h Handler) sites(c *gin.Context) {
 		return
 	}
 	q.Method = "buffer"
-	res, err := h.Svc.Result(c.Request.Context(), q)
+	id, err := h.scenarioID(c)
+	if err != nil {
+		problem.Respond(c, h.Log, err)
+		return
+	}
+	var res *Result
+	if id > 0 {
+		// Where the next parks would go once the scenario's changes are built.
+		res, err = h.Scenarios.CoverageResult(c.Request.Context(), id, q)
+	} else {
+		res, err = h.Svc.Result(c.Request.Context(), q)
+	}
 	if err != nil {
 		problem.Respond(c, h.Log, err)
 		return

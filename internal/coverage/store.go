@@ -250,25 +250,9 @@ func (s Store) Save(ctx context.Context, r *Result, dv DataVersion) (int64, erro
 		return 0, fmt.Errorf("coverage areas: %w", err)
 	}
 	if r.Gaps != nil {
-		ids := make([]int64, 0)
-		areas := make([]float64, 0)
-		pops := make([]float64, 0)
-		wkbs := make([][]byte, 0)
-		for i, g := range r.Gaps {
-			if len(g) == 0 {
-				continue
-			}
-			p := &snap.Parcels[i]
-			a := p.AreaM2 - r.Covered[i]
-			if a <= 1e-6 {
-				continue
-			}
-			b, err := wkb.Marshal(g)
-			if err != nil {
-				return 0, err
-			}
-			ids, areas, wkbs = append(ids, p.ID), append(areas, a), append(wkbs, b)
-			pops = append(pops, ratio(p.Population*a, p.AreaM2))
+		ids, areas, pops, wkbs, err := r.gapPieces()
+		if err != nil {
+			return 0, err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO coverage_gaps (run_id, parcel_id, area_m2, population, geom_m, geom)
 			SELECT $1, u.pid, u.a, u.pop, g.m, ST_Multi(ST_Transform(g.m, 4326))
@@ -331,6 +315,50 @@ func (s Store) GapsGeoJSON(ctx context.Context, run int64, limit int) (json.RawM
 		        'geometry', ST_AsGeoJSON(geom, 7)::json) AS f
 		      FROM coverage_gaps WHERE run_id = $1 ORDER BY parcel_id LIMIT nullif($2, 0)) x`, run, limit).Scan(&b)
 	return b, err
+}
+
+// ResultGapsGeoJSON is GapsGeoJSON for a result that is not stored (a scenario's): the
+// same features and properties, from r.Gaps in the metric CRS, reprojected by PostGIS.
+func (s Store) ResultGapsGeoJSON(ctx context.Context, r *Result, limit int) (json.RawMessage, error) {
+	if r.Gaps == nil {
+		return nil, errors.New("coverage: ResultGapsGeoJSON needs a result computed with Options.Gaps")
+	}
+	ids, areas, pops, ws, err := r.gapPieces()
+	if err != nil {
+		return nil, err
+	}
+	var b []byte
+	err = s.Pool.QueryRow(ctx, `SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(f ORDER BY (f->>'id')::bigint), '[]'::json))
+		FROM (SELECT json_build_object('type', 'Feature', 'id', id,
+		        'properties', json_build_object('parcel_id', id, 'gap_m2', round(a::numeric, 2), 'population', round(p::numeric, 1)),
+		        'geometry', ST_AsGeoJSON(ST_Transform(ST_SetSRID(ST_GeomFromWKB(w), $2::int), 4326), 7)::json) AS f
+		      FROM unnest($1::bytea[], $3::bigint[], $4::float8[], $5::float8[]) AS u(w, id, a, p)
+		      ORDER BY id LIMIT nullif($6, 0)) x`, ws, r.snapshot.MetricSRID, ids, areas, pops, limit).Scan(&b)
+	return b, err
+}
+
+// gapPieces are the rows of the gap layer: every parcel with an uncovered area (its area
+// less its covered area) above 1e-6 m², with the residents on it (the parcel's density)
+// and the gap's WKB in the metric CRS.
+func (r *Result) gapPieces() (ids []int64, areas, pops []float64, wkbs [][]byte, err error) {
+	ids, areas, pops, wkbs = []int64{}, []float64{}, []float64{}, [][]byte{}
+	for i, g := range r.Gaps {
+		if len(g) == 0 {
+			continue
+		}
+		p := &r.snapshot.Parcels[i]
+		a := p.AreaM2 - r.Covered[i]
+		if a <= 1e-6 {
+			continue
+		}
+		b, err := wkb.Marshal(g)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		ids, areas, wkbs = append(ids, p.ID), append(areas, a), append(wkbs, b)
+		pops = append(pops, ratio(p.Population*a, p.AreaM2))
+	}
+	return ids, areas, pops, wkbs, nil
 }
 
 // ToLonLat reprojects the site points from the metric SRID to EPSG:4326 with PostGIS.

@@ -251,6 +251,23 @@ func TestScenarioLifecycle(t *testing.T) {
 	if v := rep["city_figure"].(map[string]any)["covered_m2"].(float64); math.Abs(v-scenCovered) > 1e-6 {
 		t.Errorf("scenario= gives %.6f m², compare %.6f", v, scenCovered)
 	}
+	// The gap layer and the next sites on the scenario; after promotion the baseline's must
+	// be the same (checked below).
+	gapSum := func(fc map[string]any) (sum float64, n int) {
+		for _, f := range fc["features"].([]any) {
+			sum += f.(map[string]any)["properties"].(map[string]any)["gap_m2"].(float64)
+			n++
+		}
+		return sum, n
+	}
+	scenGaps, scenGapN := gapSum(e.must(200, "", "GET", "/api/v1/indicators/park-coverage/gaps?city=baotou&"+cq+"&scenario="+fmt.Sprint(sc["id"]), nil))
+	scenTotal := city["scenario"].(map[string]any)["total_m2"].(float64)
+	if math.Abs(scenGaps-(scenTotal-scenCovered)) > 0.01*float64(scenGapN)+0.01 { // gap_m2 is rounded to 0.01
+		t.Errorf("scenario gaps add up to %.2f m², total − covered = %.2f m²", scenGaps, scenTotal-scenCovered)
+	}
+	scenSites := e.must(200, "", "GET", "/api/v1/indicators/park-coverage/sites?city=baotou&caliber=tdt1063-walk5&n=3&scenario="+fmt.Sprint(sc["id"]), nil)
+	e.must(400, "", "GET", "/api/v1/indicators/park-coverage/gaps?city=baotou&scenario=zero", nil)
+	e.must(404, "", "GET", "/api/v1/indicators/park-coverage/gaps?city=baotou&scenario=999999", nil)
 	e.must(200, "", "GET", "/api/v1/checks/complete-communities?city=baotou&scenario="+fmt.Sprint(sc["id"]), nil)
 	e.must(200, "", "GET", "/api/v1/checks/outside-boundary?city=baotou&scenario="+fmt.Sprint(sc["id"]), nil)
 	e.must(400, "", "GET", "/api/v1/checks/corridors?city=baotou&scenario=x", nil)
@@ -296,5 +313,16 @@ func TestScenarioLifecycle(t *testing.T) {
 	full := e.must(200, "", "GET", "/api/v1/indicators/park-coverage?city=baotou&"+cq, nil)
 	if v := full["city_figure"].(map[string]any)["covered_m2"].(float64); math.Abs(v-scenCovered) > 0.01 {
 		t.Errorf("after promotion the baseline covers %.4f m², the scenario predicted %.4f", v, scenCovered)
+	}
+	if g, n := gapSum(e.must(200, "", "GET", "/api/v1/indicators/park-coverage/gaps?city=baotou&"+cq, nil)); n != scenGapN || math.Abs(g-scenGaps) > 0.01*float64(n)+0.01 {
+		t.Errorf("after promotion the gaps are %d pieces, %.2f m²; the scenario predicted %d, %.2f m²", n, g, scenGapN, scenGaps)
+	}
+	fullSites := e.must(200, "", "GET", "/api/v1/indicators/park-coverage/sites?city=baotou&caliber=tdt1063-walk5&n=3", nil)
+	if ss, _ := scenSites["sites"].([]any); len(ss) != 3 {
+		t.Errorf("scenario sites: %v", scenSites)
+	}
+	t.Logf("scenario gaps: %d pieces, %.2f m²; first site %v", scenGapN, scenGaps, scenSites["sites"].([]any)[0])
+	if fmt.Sprint(fullSites["sites"]) != fmt.Sprint(scenSites["sites"]) {
+		t.Errorf("after promotion the sites are\n%v\nthe scenario's were\n%v", fullSites["sites"], scenSites["sites"])
 	}
 }
