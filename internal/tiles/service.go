@@ -452,9 +452,29 @@ func etag(raw []byte) string {
 	return `"` + hex.EncodeToString(h[:12]) + `"`
 }
 
+// gzipPools keep gzip writers per level: a new writer allocates several hundred kilobytes
+// of compressor state, which at a thousand small tiles a second is most of the server's
+// garbage.
+var gzipPools = map[int]*sync.Pool{}
+
+func init() {
+	for _, l := range []int{gzip.BestSpeed, gzip.DefaultCompression} {
+		gzipPools[l] = &sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(nil, l); return w }}
+	}
+}
+
 func gzipBytes(raw []byte, level int) []byte {
 	var b bytes.Buffer
-	w, _ := gzip.NewWriterLevel(&b, level)
+	b.Grow(len(raw)/3 + 64)
+	p := gzipPools[level]
+	var w *gzip.Writer
+	if p != nil {
+		w = p.Get().(*gzip.Writer)
+		w.Reset(&b)
+		defer p.Put(w)
+	} else {
+		w, _ = gzip.NewWriterLevel(&b, level)
+	}
 	_, _ = w.Write(raw)
 	_ = w.Close()
 	return b.Bytes()
