@@ -92,9 +92,11 @@ type Changes struct {
 	DeleteEdges   []int64
 }
 
-// With returns a new snapshot: s with ch applied. s is not modified.
+// With returns a new snapshot: s with ch applied. s is not modified. The areas are copied
+// (shallowly: the geometries are shared, read-only) because each snapshot caches their
+// bounds in its own assignment, and two snapshots of one baseline may be used at once.
 func (s *Snapshot) With(ch Changes) *Snapshot {
-	out := &Snapshot{CityID: s.CityID, City: s.City, CityName: s.CityName, MetricSRID: s.MetricSRID, Areas: s.Areas}
+	out := &Snapshot{CityID: s.CityID, City: s.City, CityName: s.CityName, MetricSRID: s.MetricSRID, Areas: append([]Area(nil), s.Areas...)}
 	out.Parks = filter(s.Parks, ch.DeleteParks, func(p Park) int64 { return p.ID })
 	out.Parks = append(out.Parks, ch.AddParks...)
 	out.Parcels = filter(s.Parcels, ch.DeleteParcels, func(p Parcel) int64 { return p.ID })
