@@ -198,19 +198,7 @@ func (GapTiles) Query(r tiles.Request, a *tiles.Args) (string, error) {
 
 // Bounds implements tiles.Source: the gaps lie on the residential land.
 func (GapTiles) Bounds(ctx context.Context, db tiles.DB, a *tiles.Args) (tiles.Box, bool, error) {
-	q := "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) AS e FROM residential_land"
-	if c := a.City(); c != "" {
-		q += " WHERE city_id = " + c
-	}
-	q += ") s"
-	var b [4]*float64
-	if err := db.QueryRow(ctx, q, a.Values()...).Scan(&b[0], &b[1], &b[2], &b[3]); err != nil {
-		return tiles.Box{}, false, err
-	}
-	if b[0] == nil {
-		return tiles.Box{}, false, nil
-	}
-	return tiles.Box{MinX: *b[0], MinY: *b[1], MaxX: *b[2], MaxY: *b[3]}, true, nil
+	return tiles.TableBounds(ctx, db, a, "residential_land")
 }
 
 // DependsOn implements tiles.Source. A gap piece is confined to its parcel, but it

@@ -1,6 +1,7 @@
 package coverage
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -42,10 +43,10 @@ func TestGapLayerTilesAndCollectionFollowEdits(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(ts.Close)
-	for deadline := time.Now().Add(10 * time.Second); !ts.Live(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the tile listener did not connect")
-		}
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := ts.WaitLive(wctx); err != nil {
+		t.Fatal(err)
 	}
 	store, err := featureapi.NewStore(ctx, pool, layers.Default())
 	if err != nil {

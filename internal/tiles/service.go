@@ -191,6 +191,23 @@ func (s *Service) Start(ctx context.Context) error {
 // can be served and edits evict them. Without a cache it is false.
 func (s *Service) Live() bool { return s.listen != nil && s.listen.live.Load() }
 
+// WaitLive waits until Live or ctx ends; without a cache it returns at once.
+func (s *Service) WaitLive(ctx context.Context) error {
+	if s.listen == nil {
+		return nil
+	}
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for !s.Live() {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("tiles: the listener did not connect: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
 // Close stops the listener.
 func (s *Service) Close() {
 	if s.cancel != nil {

@@ -101,19 +101,26 @@ func (s tableSource) Query(r Request, a *Args) (string, error) {
 }
 
 func (s tableSource) Bounds(ctx context.Context, db DB, a *Args) (Box, bool, error) {
-	q := "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) AS e FROM " + s.layer.Table()
+	return TableBounds(ctx, db, a, s.layer.ID)
+}
+
+// TableBounds is the EPSG:4326 extent of a feature table's geom (of a's city when one is
+// requested); ok is false when the table has no rows. table must come from an allow-list.
+// Indicator sources drawn over a table's features use it for their Bounds.
+func TableBounds(ctx context.Context, db DB, a *Args, table string) (b Box, ok bool, err error) {
+	q := "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) AS e FROM " + pgx.Identifier{table}.Sanitize()
 	if c := a.City(); c != "" {
 		q += " WHERE city_id = " + c
 	}
 	q += ") s"
-	var b [4]*float64
-	if err := db.QueryRow(ctx, q, a.Values()...).Scan(&b[0], &b[1], &b[2], &b[3]); err != nil {
+	var v [4]*float64
+	if err := db.QueryRow(ctx, q, a.Values()...).Scan(&v[0], &v[1], &v[2], &v[3]); err != nil {
 		return Box{}, false, err
 	}
-	if b[0] == nil {
+	if v[0] == nil {
 		return Box{}, false, nil
 	}
-	return Box{*b[0], *b[1], *b[2], *b[3]}, true, nil
+	return Box{*v[0], *v[1], *v[2], *v[3]}, true, nil
 }
 
 func (s tableSource) DependsOn() []Dependency { return []Dependency{{Layer: s.layer.ID}} }

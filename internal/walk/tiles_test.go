@@ -1,6 +1,7 @@
 package walk
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -53,10 +54,10 @@ func TestCommunityTilesFollowEdits(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(ts.Close)
-	for deadline := time.Now().Add(10 * time.Second); !ts.Live(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the tile listener did not connect")
-		}
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := ts.WaitLive(wctx); err != nil {
+		t.Fatal(err)
 	}
 
 	// The tiles holding the fixture at z13 and z16, and the communities meeting each, by PostGIS.
