@@ -133,3 +133,28 @@ func TestGDALFilter(t *testing.T) {
 		}
 	}
 }
+
+// TestGDALPushesAttributeFilters: the OpenAPI document lists each collection's properties
+// as equality parameters of its items path, so GDAL's OAPIF driver sends an -where
+// equality to the server (one filtered request, not every page read and filtered locally),
+// and the count is the database's.
+func TestGDALPushesAttributeFilters(t *testing.T) {
+	e := newEnv(t)
+	e.seed()
+	base, seen := e.gdalServer(t)
+	dst := filepath.Join(t.TempDir(), "pushed.geojson")
+	run(t, "ogr2ogr", "-f", "GeoJSON", "-where", "landuse_code = '0701'", dst, "OAPIF:"+base+"/ogc", "residential_land")
+	got, want := featuresIn(t, dst), e.count(`SELECT count(*) FROM residential_land WHERE landuse_code = '0701'`)
+	if got != want || want == 0 {
+		t.Errorf("GDAL read %d features, SQL counts %d", got, want)
+	}
+	pushed := false
+	for _, u := range seen() {
+		if strings.HasPrefix(u, "/ogc/collections/residential_land/items?") && strings.Contains(u, "landuse_code=0701") {
+			pushed = true
+		}
+	}
+	if !pushed {
+		t.Fatalf("GDAL did not send the filter to the server; requests: %v", seen())
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/cityreach/cityreach/internal/layers"
 )
 
 // openAPI serves GET /ogc/api: the OpenAPI 3.0 definition of the OGC endpoints
@@ -76,22 +78,35 @@ func (a *API) openAPIDoc(base string) map[string]any {
 	coll := func(extra ...any) []any { return append([]any{ref("collectionId"), ref("f")}, extra...) }
 	items := resp("A page of features", GeoJSONType)
 	items["404"] = map[string]any{"description": "No such collection"}
+	paths := map[string]any{
+		"/":                                      get("Landing page", []any{ref("f")}, resp("Landing page", JSONType)),
+		"/conformance":                           get("Conformance classes", []any{ref("f")}, resp("Conformance declaration", JSONType)),
+		"/api":                                   get("This API definition", []any{ref("f")}, resp("OpenAPI 3.0", OpenAPIType)),
+		"/collections":                           get("Feature collections", []any{ref("f")}, resp("Collections", JSONType)),
+		"/collections/{collectionId}":            get("One collection", coll(), resp("Collection", JSONType)),
+		"/collections/{collectionId}/queryables": get("Queryable properties (JSON Schema)", coll(), resp("Queryables", SchemaType)),
+		"/collections/{collectionId}/items": get("Features of a collection", coll(ref("limit"), ref("offset"), ref("bbox"), ref("bbox-crs"),
+			ref("crs"), ref("datetime"), ref("filter"), ref("filter-lang"), ref("filter-crs"), ref("sortby"), ref("properties")), items),
+		"/collections/{collectionId}/items/{featureId}": get("One feature", coll(ref("featureId"), ref("crs"), ref("properties")), resp("Feature", GeoJSONType)),
+	}
+	// Each collection's items path lists its properties as equality parameters (Part 1
+	// /rec/core/fc-filters), so that clients such as GDAL's OAPIF driver (and QGIS through
+	// it) send an attribute filter to the server instead of reading every page.
+	for _, col := range a.Catalog.All() {
+		d := col.Description()
+		params := []any{ref("f"), ref("limit"), ref("offset"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("datetime"),
+			ref("filter"), ref("filter-lang"), ref("filter-crs"), ref("sortby"), ref("properties")}
+		for _, p := range d.Properties {
+			params = append(params, q(p.Name, "Features whose "+p.TitleEN+" ("+p.TitleZH+") equals the value.", propertySchema(p.Type)))
+		}
+		paths["/collections/"+d.ID+"/items"] = get(d.Title+": features", params, items)
+	}
 	return map[string]any{
 		"openapi": "3.0.3",
 		"info": map[string]any{"title": a.Title, "version": "1.0.0",
 			"description": "OGC API – Features Part 1 (Core), Part 2 (CRS by reference) and Part 3 (Filtering, CQL2-text) over cityreach's planning layers."},
 		"servers": []any{map[string]any{"url": base}},
-		"paths": map[string]any{
-			"/":                                      get("Landing page", []any{ref("f")}, resp("Landing page", JSONType)),
-			"/conformance":                           get("Conformance classes", []any{ref("f")}, resp("Conformance declaration", JSONType)),
-			"/api":                                   get("This API definition", []any{ref("f")}, resp("OpenAPI 3.0", OpenAPIType)),
-			"/collections":                           get("Feature collections", []any{ref("f")}, resp("Collections", JSONType)),
-			"/collections/{collectionId}":            get("One collection", coll(), resp("Collection", JSONType)),
-			"/collections/{collectionId}/queryables": get("Queryable properties (JSON Schema)", coll(), resp("Queryables", SchemaType)),
-			"/collections/{collectionId}/items": get("Features of a collection", coll(ref("limit"), ref("offset"), ref("bbox"), ref("bbox-crs"),
-				ref("crs"), ref("datetime"), ref("filter"), ref("filter-lang"), ref("filter-crs"), ref("sortby"), ref("properties")), items),
-			"/collections/{collectionId}/items/{featureId}": get("One feature", coll(ref("featureId"), ref("crs"), ref("properties")), resp("Feature", GeoJSONType)),
-		},
+		"paths":   paths,
 		"components": map[string]any{"parameters": map[string]any{
 			"collectionId": map[string]any{"name": "collectionId", "in": "path", "required": true, "schema": map[string]any{"type": "string", "enum": ids}},
 			"featureId":    map[string]any{"name": "featureId", "in": "path", "required": true, "schema": str},
@@ -111,4 +126,15 @@ func (a *API) openAPIDoc(base string) map[string]any {
 			"properties":  q("properties", "Comma-separated properties to return (empty: none).", map[string]any{"type": "array", "items": str}),
 		}},
 	}
+}
+
+// propertySchema is the JSON schema of a property's query parameter.
+func propertySchema(t layers.Type) map[string]any {
+	switch t {
+	case layers.Integer, layers.Number, layers.Boolean:
+		return map[string]any{"type": string(t)}
+	case layers.Date, layers.Time:
+		return map[string]any{"type": "string", "format": string(t)}
+	}
+	return map[string]any{"type": "string"}
 }
