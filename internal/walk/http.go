@@ -17,13 +17,22 @@ import (
 type Handler struct {
 	Svc *Service
 	Log *slog.Logger
+	// Scenarios answers ?scenario=<id> on the living-circle endpoints (internal/scenario);
+	// nil refuses the parameter.
+	Scenarios ScenarioSource
+}
+
+// ScenarioSource computes the living-circle report on baseline plus a scenario's changes.
+// city may be empty (the scenario's city); another city than the scenario's is a 400.
+type ScenarioSource interface {
+	LivingCircleReport(ctx context.Context, scenario int64, city string, opt Options) (*Report, error)
 }
 
 // Mount registers
 //
 //	GET /api/v1/isochrones?lon=&lat=&minutes=5,10,15[&distances=][&speed=][&city=][&segments=true]
-//	GET /api/v1/indicators/living-circle?city=&level=&share=&target=&reach=code:m,…
-//	GET /api/v1/indicators/living-circle/communities.geojson?city=&share=&reach=
+//	GET /api/v1/indicators/living-circle?city=&level=&share=&target=&reach=code:m,…&scenario=
+//	GET /api/v1/indicators/living-circle/communities.geojson?city=&share=&reach=&scenario=
 //	GET /api/v1/walk/network?city=
 func (h Handler) Mount(r *gin.Engine) {
 	r.GET("/api/v1/isochrones", h.isochrones)
@@ -113,7 +122,24 @@ func (h Handler) livingCircle(c *gin.Context) {
 	writeJSON(c, "application/json", rep)
 }
 
+// report computes the living-circle report of the request: on the city's baseline, or,
+// with scenario=<id>, on baseline plus the scenario's changes (city= then optional).
 func (h Handler) report(c *gin.Context, level string) (*Report, error) {
+	if v := c.Query("scenario"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 || h.Scenarios == nil {
+			return nil, problem.BadRequest("scenario must be a scenario id").With("parameter", "scenario")
+		}
+		opt, err := livingOptions(c)
+		if err != nil {
+			return nil, err
+		}
+		if level != "" {
+			opt.Level = level
+		}
+		c.Header("Cache-Control", "no-store")
+		return h.Scenarios.LivingCircleReport(c.Request.Context(), id, c.Query("city"), opt)
+	}
 	slug, err := cityParam(c)
 	if err != nil {
 		return nil, err

@@ -68,6 +68,10 @@ func (o *Options) normalise(in *Inputs) error {
 	return nil
 }
 
+// Check validates the options against the inputs' categories (opt is not modified): a
+// 400 problem naming the parameter, as Indicator would return after the work.
+func (o Options) Check(in *Inputs) error { return o.normalise(in) }
+
 // ParseReach parses "code:metres,code:metres" tier overrides.
 func ParseReach(s string) (map[string]float64, error) {
 	if strings.TrimSpace(s) == "" {
@@ -105,6 +109,8 @@ type Report struct {
 	Unassigned           map[string]float64 `json:"unassigned_population"`
 	Network              NetworkStats       `json:"network"`
 	Method               Method             `json:"method"`
+	// Scenario is set when the report is on baseline plus a scenario's changes.
+	Scenario *ScenarioRun `json:"scenario,omitempty"`
 }
 
 // Method states the conventions behind the figures.
@@ -171,8 +177,30 @@ type acc struct {
 // computed (the complete counts need the communities and 街道); Report.Areas holds the
 // requested level's.
 func Indicator(n *Network, in *Inputs, r *Reach, opt Options) (*Report, error) {
+	reps, err := IndicatorLevels(n, in, r, opt, []string{opt.Level})
+	if err != nil {
+		return nil, err
+	}
+	return reps[0], nil
+}
+
+// IndicatorLevels computes the living-circle figures from a reach once and returns one
+// report per level asked for ("" meaning opt.Level), in that order: what a comparison at
+// every level needs, without aggregating the parcels again for each level.
+func IndicatorLevels(n *Network, in *Inputs, r *Reach, opt Options, levels []string) ([]*Report, error) {
 	if err := opt.normalise(in); err != nil {
 		return nil, err
+	}
+	levels = slices.Clone(levels)
+	for i, l := range levels {
+		if l == "" {
+			levels[i] = opt.Level
+		}
+		o := opt
+		o.Level = levels[i]
+		if err := o.normalise(in); err != nil {
+			return nil, err
+		}
 	}
 	cats := make([]Category, len(r.Categories))
 	copy(cats, r.Categories)
@@ -222,51 +250,62 @@ func Indicator(n *Network, in *Inputs, r *Reach, opt Options) (*Report, error) {
 		}
 	}
 
-	rep := &Report{
-		City: in.City, Level: opt.Level, Share: opt.Share, Target: opt.Target,
-		Parcels: len(in.Parcels), Unattached: r.Unattached, Unassigned: unassigned,
-		Method: Method{
-			MaxSnapM: r.MaxSnap, CutoffM: r.Cutoff,
-			Distance: "walking distance = facility access leg + network distance + home access leg; a home is its parcel's point on surface, attached to the nearest walkable edge",
-			Reached:  fmt.Sprintf("a category is reached when at least %g of the area's residents (of its residential area when it has no residents) are within the category's tier", opt.Share),
-			Complete: "complete 15-minute living circle: every basic category reached",
-		},
-	}
-	if n != nil {
-		rep.Network = n.Stats
-	}
-	for k, c := range cats {
-		rep.Categories = append(rep.Categories, CategoryRow{Category: c, Facilities: r.Facilities[k]})
-	}
-	if opt.Level == LevelCity {
-		rep.Areas = append(rep.Areas, figures(LevelCity, int64(in.City.ID), in.City.Slug, in.City.Name, &city, cats, opt.Share))
-	}
+	// Every area's figures, once; then the reports share them.
+	figs := make([]AreaReport, len(in.Areas))
+	var communities, completeC, subdistricts, completeS int
 	for i := range in.Areas {
 		a := &in.Areas[i]
 		f := figures(a.Level, a.ID, a.Code, a.Name, &areas[i], cats, opt.Share)
+		figs[i] = f
 		switch a.Level {
 		case LevelCommunity:
 			if f.Status != StatusNoLand {
-				rep.Communities++
+				communities++
 			}
 			if f.Complete {
-				rep.CompleteCommunities++
+				completeC++
 			}
 		case LevelSubdistrict:
 			if f.Status != StatusNoLand {
-				rep.Subdistricts++
+				subdistricts++
 			}
 			if f.Complete {
-				rep.CompleteSubdistricts++
+				completeS++
 			}
 		}
-		if a.Level == opt.Level {
-			rep.Areas = append(rep.Areas, f)
-		}
 	}
-	sort.SliceStable(rep.Areas, func(i, j int) bool { return rep.Areas[i].ID < rep.Areas[j].ID })
-	rep.TargetMet = rep.CompleteCommunities >= rep.Target
-	return rep, nil
+	out := make([]*Report, len(levels))
+	for li, level := range levels {
+		rep := &Report{
+			City: in.City, Level: level, Share: opt.Share, Target: opt.Target,
+			Parcels: len(in.Parcels), Unattached: r.Unattached, Unassigned: unassigned,
+			Communities: communities, CompleteCommunities: completeC, Subdistricts: subdistricts, CompleteSubdistricts: completeS,
+			Method: Method{
+				MaxSnapM: r.MaxSnap, CutoffM: r.Cutoff,
+				Distance: "walking distance = facility access leg + network distance + home access leg; a home is its parcel's point on surface, attached to the nearest walkable edge",
+				Reached:  fmt.Sprintf("a category is reached when at least %g of the area's residents (of its residential area when it has no residents) are within the category's tier", opt.Share),
+				Complete: "complete 15-minute living circle: every basic category reached",
+			},
+		}
+		if n != nil {
+			rep.Network = n.Stats
+		}
+		for k, c := range cats {
+			rep.Categories = append(rep.Categories, CategoryRow{Category: c, Facilities: r.Facilities[k]})
+		}
+		if level == LevelCity {
+			rep.Areas = append(rep.Areas, figures(LevelCity, int64(in.City.ID), in.City.Slug, in.City.Name, &city, cats, opt.Share))
+		}
+		for i := range in.Areas {
+			if in.Areas[i].Level == level {
+				rep.Areas = append(rep.Areas, figs[i])
+			}
+		}
+		sort.SliceStable(rep.Areas, func(i, j int) bool { return rep.Areas[i].ID < rep.Areas[j].ID })
+		rep.TargetMet = rep.CompleteCommunities >= rep.Target
+		out[li] = rep
+	}
+	return out, nil
 }
 
 // figures turns an accumulator into an AreaReport.
