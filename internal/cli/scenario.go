@@ -25,9 +25,10 @@ import (
 	"github.com/cityreach/cityreach/internal/walk"
 )
 
-// withScenarios adds the scenario routes and gives the park-coverage and checks handlers
-// among mounts the scenario= parameter. It reuses their services, so a scenario figure is
-// computed by the same code as the baseline one.
+// withScenarios adds the scenario routes and gives the park-coverage, living-circle and
+// checks handlers among mounts the scenario= parameter. It reuses their services (the
+// walking service's cached baseline included), so a scenario figure is computed by the
+// same code as the baseline one.
 func withScenarios(mounts []httpapi.Mounter, pool *pgxpool.Pool, cfg *config.Config, log *slog.Logger) []httpapi.Mounter {
 	svc := &scenario.Service{Store: &scenario.Store{Pool: pool, Layers: layers.Default()}, Log: log}
 	for i, m := range mounts {
@@ -38,6 +39,10 @@ func withScenarios(mounts []httpapi.Mounter, pool *pgxpool.Pool, cfg *config.Con
 			mounts[i] = h
 		case checks.Handler:
 			svc.Checks = h.Service
+			h.Scenarios = svc
+			mounts[i] = h
+		case walk.Handler:
+			svc.LivingCircle = &scenario.WalkLivingCircle{Walk: h.Svc, Store: svc.Store}
 			h.Scenarios = svc
 			mounts[i] = h
 		}
@@ -96,9 +101,11 @@ func runScenario(ctx context.Context, env Env, args []string) error {
 		}
 	}
 	st := &scenario.Store{Pool: pool, Layers: layers.Default()}
+	walkSvc := walk.NewService(pool, logger(cfg))
 	svc := &scenario.Service{Store: st, Log: logger(cfg),
-		Coverage: &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: logger(cfg)},
-		Checks:   &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walk.NewService(pool, logger(cfg))}}}
+		Coverage:     &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: logger(cfg)},
+		Checks:       &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}},
+		LivingCircle: &scenario.WalkLivingCircle{Walk: walkSvc, Store: st}}
 	id := func(i int) (int64, error) {
 		if fs.NArg() <= i {
 			return 0, errors.New("give the scenario id")

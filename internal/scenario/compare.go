@@ -53,9 +53,13 @@ type IndicatorDelta struct {
 	Status        string         `json:"status"`
 	Levels        []LevelDelta   `json:"levels"`
 	StatusChanges []StatusChange `json:"status_changes"`
-	// Recomputed is the number of parcels recomputed (park coverage).
-	Recomputed int     `json:"recomputed,omitempty"`
-	ComputeMS  float64 `json:"compute_ms"`
+	// Recomputed is the number of parcels recomputed (park coverage, living circle);
+	// RecomputedPairs the (parcel, facility category) pairs (living circle); Full is set
+	// when the change was too large and everything was recomputed.
+	Recomputed      int     `json:"recomputed,omitempty"`
+	RecomputedPairs int     `json:"recomputed_pairs,omitempty"`
+	Full            bool    `json:"full_recomputation,omitempty"`
+	ComputeMS       float64 `json:"compute_ms"`
 }
 
 // LevelDelta holds the areas of one level.

@@ -11,6 +11,7 @@ import (
 	"github.com/cityreach/cityreach/internal/checks"
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/walk"
 )
 
 // Service computes indicators on baseline + a scenario's changes, for the API, the CLI and
@@ -28,15 +29,18 @@ type Service struct {
 	hash  map[string]string             // city → data hash of the cached entries
 	snaps map[string]*coverage.Snapshot // city → baseline snapshot
 	bases map[string]*Baseline          // city|caliber|method → baseline coverage
-	// LivingCircle is the adapter point for internal/walk: when set, Compare adds the
-	// living-circle indicator computed on baseline + changes (see docs/scenarios.md).
+	// LivingCircle computes the living circle on baseline + changes (WalkLivingCircle);
+	// when set, Compare adds the living-circle indicator and the living-circle endpoint
+	// takes scenario= (see docs/scenarios.md).
 	LivingCircle LivingCircle
 }
 
-// LivingCircle computes the 15-minute living-circle figures of a city on baseline plus
-// changes; internal/walk implements it once its reach computation takes overlaid inputs.
+// LivingCircle computes the 15-minute living-circle figures of a city on baseline plus a
+// scenario's changes: the comparison with the baseline at one level ("" = every level),
+// and the indicator's report under opt. WalkLivingCircle implements it on internal/walk.
 type LivingCircle interface {
 	Compare(ctx context.Context, sc *Scenario, level string) (*IndicatorDelta, error)
+	Report(ctx context.Context, sc *Scenario, opt walk.Options) (*walk.Report, error)
 }
 
 // Scenario returns scenario id with its changes.

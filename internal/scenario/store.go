@@ -458,8 +458,12 @@ func snapEnds(ctx context.Context, tx pgx.Tx, sc *Scenario, d *decoded) error {
 	var src, tgt *int64
 	err := tx.QueryRow(ctx, `WITH e AS (SELECT ST_StartPoint(g) AS s, ST_EndPoint(g) AS t
 			FROM (SELECT ST_Transform(ST_GeomFromWKB($1, 4326), $2::int) AS g) x),
-		nodes AS (SELECT source AS id, ST_StartPoint(geom_m) AS p FROM network_edges WHERE city_id = $3 AND source IS NOT NULL
-			UNION ALL SELECT target, ST_EndPoint(geom_m) FROM network_edges WHERE city_id = $3 AND target IS NOT NULL)
+		-- An end node within the snap distance lies on an edge within it: the GiST index
+		-- on geom_m finds those edges instead of a scan of the whole network.
+		near AS (SELECT n.source, n.target, n.geom_m FROM network_edges n, e
+			WHERE n.city_id = $3 AND (ST_DWithin(n.geom_m, e.s, $4) OR ST_DWithin(n.geom_m, e.t, $4))),
+		nodes AS (SELECT source AS id, ST_StartPoint(geom_m) AS p FROM near WHERE source IS NOT NULL
+			UNION ALL SELECT target, ST_EndPoint(geom_m) FROM near WHERE target IS NOT NULL)
 		SELECT (SELECT id FROM nodes, e WHERE ST_DWithin(p, e.s, $4) ORDER BY ST_Distance(p, e.s), id LIMIT 1),
 		       (SELECT id FROM nodes, e WHERE ST_DWithin(p, e.t, $4) ORDER BY ST_Distance(p, e.t), id LIMIT 1)`,
 		g, sc.MetricSRID, sc.CityID, NodeSnapM).Scan(&src, &tgt)
