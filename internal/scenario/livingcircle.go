@@ -356,12 +356,9 @@ func (s *Service) LivingCircleReport(ctx context.Context, id int64, city string,
 	if s.LivingCircle == nil {
 		return nil, problem.BadRequest("the living circle is not available on scenarios here").With("parameter", "scenario")
 	}
-	sc, err := s.Scenario(ctx, id)
+	sc, err := s.scenarioOfCity(ctx, id, city)
 	if err != nil {
 		return nil, err
-	}
-	if city != "" && city != sc.City {
-		return nil, badCity(id, sc.City, city)
 	}
 	start := time.Now()
 	rep, err := s.LivingCircle.Report(ctx, sc, opt)
@@ -372,6 +369,15 @@ func (s *Service) LivingCircleReport(ctx context.Context, id int64, city string,
 	return rep, err
 }
 
-func badCity(id int64, is, asked string) error {
-	return problem.BadRequest(fmt.Sprintf("scenario %d is of city %s, not %s", id, is, clip(asked))).With("parameter", "city")
+// scenarioOfCity reads scenario id and checks it belongs to city ("" for any): the
+// scenario= parameter of every indicator and check.
+func (s *Service) scenarioOfCity(ctx context.Context, id int64, city string) (*Scenario, error) {
+	sc, err := s.Scenario(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if city != "" && city != sc.City {
+		return nil, problem.BadRequest(fmt.Sprintf("scenario %d is of city %s, not %s", id, sc.City, clip(city))).With("parameter", "city")
+	}
+	return sc, nil
 }

@@ -118,12 +118,9 @@ func (s *Service) ParkCoverage(ctx context.Context, sc *Scenario, q coverage.Que
 // scenario, in the report the baseline endpoint gives (no stored run: scenario results are
 // never written to coverage_runs).
 func (s *Service) CoverageReport(ctx context.Context, id int64, q coverage.Query) (*coverage.Report, error) {
-	sc, err := s.Scenario(ctx, id)
+	sc, err := s.scenarioOfCity(ctx, id, q.City)
 	if err != nil {
 		return nil, err
-	}
-	if q.City != "" && q.City != sc.City {
-		return nil, problem.BadRequest(fmt.Sprintf("scenario %d is of city %s, not %s", id, sc.City, clip(q.City))).With("parameter", "city")
 	}
 	_, inc, err := s.ParkCoverage(ctx, sc, q)
 	if err != nil {
@@ -153,12 +150,9 @@ func headline(cal caliber.Caliber, f coverage.AreaFigure) float64 {
 // ChecksLayers loads the layers of need for scenario id's city and overlays its changes:
 // the checks' scenario= parameter.
 func (s *Service) ChecksLayers(ctx context.Context, id int64, city string, need checks.Need) (*checks.Layers, error) {
-	sc, err := s.Scenario(ctx, id)
+	sc, err := s.scenarioOfCity(ctx, id, city)
 	if err != nil {
 		return nil, err
-	}
-	if city != "" && city != sc.City {
-		return nil, problem.BadRequest(fmt.Sprintf("scenario %d is of city %s, not %s", id, sc.City, clip(city))).With("parameter", "city")
 	}
 	base, err := s.Checks.Store.Load(ctx, sc.City, need)
 	if err != nil {
