@@ -401,6 +401,69 @@ test('scenario: drawing a park shows the coverage delta', async () => {
   await shot(page, '16-scenario');
 });
 
+// Ray casting on the outer rings: is pt inside the (multi)polygon?
+function inside(pt, geom) {
+  const polys = geom.type === 'Polygon' ? [geom.coordinates] : geom.coordinates;
+  return polys.some((rings) => {
+    let c = false;
+    const r = rings[0];
+    for (let i = 0, j = r.length - 1; i < r.length; j = i++) {
+      const [xi, yi] = r[i], [xj, yj] = r[j];
+      if ((yi > pt[1]) !== (yj > pt[1]) && pt[0] < ((xj - xi) * (pt[1] - yi)) / (yj - yi) + xi) c = !c;
+    }
+    return c;
+  });
+}
+
+test('scenario: a kindergarten moves the living circle, and undo takes it back', async () => {
+  const token = process.env.E2E_TOKEN;
+  assert(token, 'E2E_TOKEN (an editor token) is not set');
+  // A community none of whose residents reach a kindergarten, and one of its parcels.
+  const comms = (await api('/api/v1/indicators/living-circle/communities.geojson?city=baotou')).features
+    .filter((f) => f.properties.population > 0 && (f.properties.population_share?.kindergarten ?? 1) === 0);
+  assert(comms.length > 0, 'no community without a kindergarten in reach');
+  let spot = null;
+  for (const c of comms.slice(0, 10)) {
+    const pts = c.geometry.type === 'Polygon' ? c.geometry.coordinates[0] : c.geometry.coordinates.flatMap((p) => p[0]);
+    const xs = pts.map((p) => p[0]), ys = pts.map((p) => p[1]);
+    const items = await api(`/ogc/collections/residential_land/items?bbox=${Math.min(...xs)},${Math.min(...ys)},${Math.max(...xs)},${Math.max(...ys)}&limit=100`);
+    const parcel = items.features.find((f) => f.properties.population > 0 && inside(interiorPoint(f.geometry), c.geometry));
+    if (parcel) { spot = interiorPoint(parcel.geometry); break; }
+  }
+  assert(spot, 'no residential parcel inside those communities');
+  const page = await openPage();
+  await page.click('#tab-tools');
+  await page.fill('#scn-token', token);
+  await page.locator('#scn-token').dispatchEvent('change');
+  await page.fill('#scn-name', 'e2e 幼儿园');
+  await page.click('#scn-create');
+  await page.waitForSelector('#scn-current[data-id]:not([data-id=""])', { timeout: 30000 });
+  const id = await page.getAttribute('#scn-current', 'data-id');
+  await page.evaluate(([c]) => window.__map.jumpTo({ center: c, zoom: 17 }), [spot]);
+  await mapIdle(page);
+  const p = await page.evaluate((c) => { const q = window.__map.project(c); return { x: q.x, y: q.y }; }, spot);
+  await page.selectOption('#scn-fac-cat', 'kindergarten');
+  await page.click('#scn-place');
+  await page.locator('#map canvas').click({ position: p });
+  await page.waitForSelector('#scn-circle-cats li[data-cat="kindergarten"]', { timeout: 60000 });
+  const cmp = await (await fetch(`${BASE}/api/v1/scenarios/${id}/compare?indicators=living-circle&level=city`, { headers: { Authorization: `Bearer ${token}` } })).json();
+  const delta = cmp.indicators.find((x) => x.id === 'living-circle').levels.find((l) => l.level === 'city').areas[0].delta;
+  assert(delta['share.kindergarten'] > 0, `the kindergarten should reach more residents: ${JSON.stringify(delta)}`);
+  eq(Number(await page.getAttribute('#scn-circle-cats li[data-cat="kindergarten"]', 'data-delta')), delta['share.kindergarten'], 'the kindergarten share delta on the page');
+  eq(Number(await page.getAttribute('#scn-circle', 'data-complete-delta')), delta.complete_communities ?? 0, 'the complete-communities delta on the page');
+  await page.locator('#tool-scenario').scrollIntoViewIfNeeded();
+  await shot(page, '17-scenario-living-circle');
+
+  // Undo: the change is gone from the scenario and the living circle is back to the baseline.
+  await page.click('#scn-undo');
+  await page.waitForSelector('#scn-circle-cats:not(ul)', { timeout: 60000 });
+  const after = await (await fetch(`${BASE}/api/v1/scenarios/${id}`, { headers: { Authorization: `Bearer ${token}` } })).json();
+  eq((after.changes ?? []).length, 0, 'changes after undo');
+  eq(Number(await page.getAttribute('#scn-circle', 'data-complete-delta')), 0, 'complete-communities delta after undo');
+  assert(await page.isDisabled('#scn-undo'), 'nothing left to undo');
+  assert(page.errors.length === 0, `page errors: ${page.errors.join('; ')}`);
+});
+
 test('keyboard reaches the panel and the layer toggles', async () => {
   const page = await openPage();
   await page.keyboard.press('Tab');

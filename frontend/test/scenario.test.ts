@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { parseCompare, formatPP } from '../src/ui/scenario';
+import { parseCompare, parseCircle, formatPP } from '../src/ui/scenario';
 
 describe('scenario compare', () => {
   it('reads park-coverage rows by level and the newly covered land', () => {
@@ -18,5 +18,19 @@ describe('scenario compare', () => {
     expect(formatPP(-0.01)).toBe('−1.000');
     expect(formatPP(0)).toBe('±0.000');
     expect(formatPP(null)).toBe('—');
+  });
+  it('reads the living circle: the city row and the communities that flip', () => {
+    const c = parseCircle({
+      indicators: [{ id: 'park-coverage', levels: [] }, { id: 'living-circle', levels: [
+        { level: 'city', areas: [{ id: 0, name: '包头市', baseline: { complete_communities: 3, 'share.kindergarten': 0.5 }, scenario: { complete_communities: 4, 'share.kindergarten': 0.6 }, delta: { complete_communities: 1, 'share.kindergarten': 0.1, bogus: 'x' } }] },
+        { level: 'community', areas: [] }],
+      status_changes: [{ level: 'community', id: 12, name: '阿尔丁社区', from: false, to: true, value: 0.93 }] }],
+    });
+    expect(c?.baseline.complete_communities).toBe(3);
+    expect(c?.scenario.complete_communities).toBe(4);
+    expect(c?.delta).toEqual({ complete_communities: 1, 'share.kindergarten': 0.1 });
+    expect(c?.flips).toEqual([{ level: 'community', id: 12, name: '阿尔丁社区', to: true }]);
+    expect(parseCircle({ indicators: [{ id: 'park-coverage', levels: [] }] })).toBeNull();
+    expect(parseCircle(null)).toBeNull();
   });
 });

@@ -37,6 +37,29 @@ export function parseCompare(data: unknown): { rows: DeltaRow[]; newly: GeoJSON.
   return { rows, newly: fc(d.newly_covered), uncovered: fc(d.newly_uncovered) };
 }
 
+export interface CircleDelta {
+  /** City-level values by name: complete_communities, share.<category>, … */
+  baseline: Record<string, number>; scenario: Record<string, number>; delta: Record<string, number>;
+  /** Communities (and 街道, districts) whose complete status flips. */
+  flips: { level: string; id: number; name: string; to: boolean }[];
+}
+
+/** The living-circle part of a compare answer: the city row and the status changes. */
+export function parseCircle(data: unknown): CircleDelta | null {
+  const d = (data ?? {}) as Record<string, unknown>;
+  const ind = ((d.indicators ?? []) as Record<string, unknown>[]).find((x) => x.id === 'living-circle');
+  if (!ind) return null;
+  const city = ((ind.levels ?? []) as Record<string, unknown>[]).find((l) => l.level === 'city');
+  const row = (((city?.areas ?? []) as Record<string, unknown>[])[0] ?? {}) as Record<string, unknown>;
+  const nums = (o: unknown): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries((o ?? {}) as Record<string, unknown>)) if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+    return out;
+  };
+  const flips = ((ind.status_changes ?? []) as Record<string, unknown>[]).map((c) => ({ level: String(c.level), id: Number(c.id), name: String(c.name ?? ''), to: c.to === true }));
+  return { baseline: nums(row.baseline), scenario: nums(row.scenario), delta: nums(row.delta), flips };
+}
+
 /** A delta in percentage points, signed, three decimals: 0.00123 → "+0.123". */
 export function formatPP(delta: number | null): string {
   if (delta === null) return '—';
@@ -71,6 +94,7 @@ export function scenarioTool(ctx: Ctx, caliber: () => string, method: () => stri
   const facCat = h('select', { id: 'scn-fac-cat' });
   const place = h('button', { type: 'button', class: 'btn', id: 'scn-place', 'aria-pressed': 'false', 'data-i18n': 'scn.placeFacility' });
   const promote = h('button', { type: 'button', class: 'btn', id: 'scn-promote', disabled: true, 'data-i18n': 'scn.promote' });
+  const undo = h('button', { type: 'button', class: 'btn', id: 'scn-undo', disabled: true, 'data-i18n': 'scn.undo' });
   const msg = h('p', { id: 'scn-msg', role: 'status' });
   const out = h('div', { id: 'scn-out', 'aria-live': 'polite' });
   const list = h('ul', { id: 'scn-list', class: 'reached' });
@@ -79,6 +103,7 @@ export function scenarioTool(ctx: Ctx, caliber: () => string, method: () => stri
   let mode: 'none' | 'park' | 'facility' = 'none';
   let verts: [number, number][] = [];
   let last: ReturnType<typeof parseCompare> | null = null;
+  let circle: CircleDelta | null = null;
 
   const auth = (): Record<string, string> => (token.value.trim() ? { Authorization: `Bearer ${token.value.trim()}` } : {});
   const send = async (method: string, url: string, body?: unknown): Promise<{ ok: boolean; data: unknown; message: string }> => {
@@ -96,6 +121,7 @@ export function scenarioTool(ctx: Ctx, caliber: () => string, method: () => stri
     current.textContent = scn ? i().t('scn.current', { name: scn.name, id: scn.id }) : i().t('scn.none');
     current.dataset.id = scn ? String(scn.id) : '';
     promote.disabled = !scn || !!scn.promoted_at;
+    undo.disabled = !scn || !!scn.promoted_at || !(scn.changes?.length);
   };
   const fillCats = () => facCat.replaceChildren(...FACILITY_CATS.map((c) => h('option', { value: c }, i().t(`cat.${c}`))));
 
@@ -111,15 +137,43 @@ export function scenarioTool(ctx: Ctx, caliber: () => string, method: () => stri
       city ? h('p', { id: 'scn-city', 'data-delta': city.delta.ratio ?? '', 'data-delta-m2': city.delta.covered ?? '' }, `${city.name}: ${line(city)}`) : h('p', {}, '—'),
       h('table', { class: 'compact', id: 'scn-districts' }, h('tbody', {}, ...districts.map((r) => h('tr', { 'data-unit': r.id, 'data-delta': r.delta.ratio ?? '' }, h('th', { scope: 'row' }, r.name), h('td', {}, line(r)))))),
       h('p', { class: 'legend-item', id: 'scn-newly', 'data-count': last.newly.features.length },
-        h('span', { class: 'swatch', style: `background:${NEW_COLOR};opacity:.6` }), `${i().t('scn.newly')} ${formatArea(newM2, L)}`));
+        h('span', { class: 'swatch', style: `background:${NEW_COLOR};opacity:.6` }), `${i().t('scn.newly')} ${formatArea(newM2, L)}`),
+      ...renderCircle());
+  };
+
+  // The living circle: complete communities and every category whose share moved.
+  const renderCircle = (): HTMLElement[] => {
+    if (!circle) return [];
+    const c = circle, L = ctx.lang();
+    const n = (v: number | undefined) => (v === undefined ? '—' : String(Math.round(v)));
+    const dc = c.delta.complete_communities ?? 0;
+    const cats = Object.keys(c.delta).filter((k) => k.startsWith('share.') && Math.abs(c.delta[k]) > 1e-12).sort();
+    const flips = c.flips.filter((f) => f.level === 'community');
+    return [
+      h('h3', {}, i().t('scn.circle')),
+      h('p', { id: 'scn-circle', 'data-complete-delta': dc, 'data-complete': c.scenario.complete_communities ?? '' },
+        `${i().t('scn.completeCommunities')}: ${n(c.baseline.complete_communities)} → ${n(c.scenario.complete_communities)} (${dc > 0 ? '+' : dc < 0 ? '−' : '±'}${Math.abs(dc)})`),
+      cats.length
+        ? h('ul', { class: 'reached', id: 'scn-circle-cats' }, ...cats.map((k) => h('li', { 'data-cat': k.slice(6), 'data-delta': c.delta[k] },
+          `${i().t(`cat.${k.slice(6)}`)}: ${formatPercent(c.baseline[k] ?? null, L, 2)} → ${formatPercent(c.scenario[k] ?? null, L, 2)} (${formatPP(c.delta[k])} ${i().t('scn.pp')})`)))
+        : h('p', { class: 'help', id: 'scn-circle-cats' }, i().t('scn.circleUnchanged')),
+      ...(flips.length ? [h('p', { id: 'scn-flips', 'data-count': flips.length },
+        ...[true, false].flatMap((to) => {
+          const names = flips.filter((f) => f.to === to).map((f) => f.name);
+          return names.length ? [`${i().t(to ? 'scn.becameComplete' : 'scn.becameIncomplete')}: ${names.slice(0, 12).join('、')}${names.length > 12 ? ' …' : ''}`, h('br', {})] : [];
+        }))] : []),
+    ];
   };
 
   const compare = async () => {
     if (!scn) return;
     stateMessage(out, ctx, 'loading');
     const base = `/api/v1/scenarios/${scn.id}/compare?indicators=park-coverage&caliber=${encodeURIComponent(caliber())}&method=${encodeURIComponent(method())}`;
-    const [c, d] = await Promise.all([getJSON<unknown>(`${base}&level=city`), getJSON<unknown>(`${base}&level=district`)]);
+    const [c, d, lc] = await Promise.all([getJSON<unknown>(`${base}&level=city`), getJSON<unknown>(`${base}&level=district`),
+      getJSON<unknown>(`/api/v1/scenarios/${scn.id}/compare?indicators=living-circle`)]);
     if (!c.ok || !d.ok) { stateMessage(out, ctx, 'error', (!c.ok ? c : d as { message: string }).message); return; }
+    // The living circle is shown when the server has it on scenarios; coverage alone otherwise.
+    circle = lc.ok ? parseCircle(lc.data) : null;
     const a = parseCompare(c.data), b = parseCompare(d.data);
     last = { rows: [...a.rows, ...b.rows], newly: a.newly, uncovered: a.uncovered };
     setData('scn-new', last.newly);
@@ -162,7 +216,7 @@ export function scenarioTool(ctx: Ctx, caliber: () => string, method: () => stri
     if (!r.ok) { fail(r.message); return; }
     msg.textContent = i().t('scn.added'); msg.dataset.state = 'ok';
     scn.changes = [...(scn.changes ?? []), r.data as NonNullable<Scn['changes']>[number]];
-    showChanges(); loadList();
+    renderCurrent(); showChanges(); loadList();
     await compare();
   };
 
@@ -209,6 +263,17 @@ export function scenarioTool(ctx: Ctx, caliber: () => string, method: () => stri
   place.addEventListener('click', () => setMode(mode === 'facility' ? 'none' : 'facility'));
   finish.addEventListener('click', close);
   create.addEventListener('click', async () => { scn = null; last = null; out.replaceChildren(); setData('scn-new', EMPTY); setData('scn-unc', EMPTY); await ensure(); showChanges(); });
+  undo.addEventListener('click', async () => {
+    const ch = scn?.changes ?? [];
+    if (!scn || !ch.length) return;
+    const lastChange = ch[ch.length - 1];
+    const r = await send('DELETE', `/api/v1/scenarios/${scn.id}/changes/${lastChange.n}`);
+    if (!r.ok) { fail(r.message); return; }
+    msg.textContent = i().t('scn.undone'); msg.dataset.state = 'ok';
+    scn.changes = ch.slice(0, -1);
+    renderCurrent(); showChanges(); loadList();
+    await compare();
+  });
   promote.addEventListener('click', async () => {
     if (!scn) return;
     const r = await send('POST', `/api/v1/scenarios/${scn.id}/promote`);
@@ -231,6 +296,6 @@ export function scenarioTool(ctx: Ctx, caliber: () => string, method: () => stri
     h('label', { class: 'field' }, h('span', { 'data-i18n': 'scn.parkClass' }), parkClass),
     h('div', { class: 'row wrap' }, draw, finish),
     h('label', { class: 'field' }, h('span', { 'data-i18n': 'scn.category' }), facCat),
-    h('div', { class: 'row wrap' }, place, promote), msg, out,
+    h('div', { class: 'row wrap' }, place, undo, promote), msg, out,
     h('h3', { 'data-i18n': 'scn.list' }), list);
 }
