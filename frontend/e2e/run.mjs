@@ -452,7 +452,7 @@ test('scenario: a kindergarten moves the living circle, and undo takes it back',
   eq(Number(await page.getAttribute('#scn-circle-cats li[data-cat="kindergarten"]', 'data-delta')), delta['share.kindergarten'], 'the kindergarten share delta on the page');
   eq(Number(await page.getAttribute('#scn-circle', 'data-complete-delta')), delta.complete_communities ?? 0, 'the complete-communities delta on the page');
   await page.locator('#tool-scenario').scrollIntoViewIfNeeded();
-  await shot(page, '17-scenario-living-circle');
+  await shot(page, '17-scenario-living-circle', '#scn-out');
 
   // Undo: the change is gone from the scenario and the living circle is back to the baseline.
   await page.click('#scn-undo');
