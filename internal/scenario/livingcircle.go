@@ -20,9 +20,10 @@ import (
 // WalkLivingCircle is the LivingCircle of internal/walk: the 15-minute living circle on a
 // city's baseline (walk.Service.Baseline, cached per city and data version) plus a
 // scenario's facility, residential-land and network-edge changes, recomputing only the
-// (parcel, category) pairs the changes can reach (walk.Base.Apply). Parks are no
-// category of the living circle (facility_categories), so park changes change nothing
-// here. It is safe for concurrent use.
+// (parcel, category) pairs the changes can reach (walk.Base.Apply). Parks and squares
+// are the category park_square: a park added, modified or deleted (with its entrances)
+// replaces the park's access points, and so does an edge change crossing the boundary of
+// a park without recorded entrances (parkChanges). It is safe for concurrent use.
 type WalkLivingCircle struct {
 	Walk  *walk.Service
 	Store *Store
@@ -80,7 +81,105 @@ func (w *WalkLivingCircle) apply(ctx context.Context, sc *Scenario, b *lcBaselin
 	if err != nil {
 		return nil, err
 	}
-	return b.base.Apply(ctx, WalkChanges(sc.Changes, pts), walk.ApplyOptions{FullShare: w.FullShare})
+	ch := WalkChanges(sc.Changes, pts)
+	if err := w.parkChanges(ctx, sc.Changes, b.base.In.City, &ch); err != nil {
+		return nil, err
+	}
+	return b.base.Apply(ctx, ch, walk.ApplyOptions{FullShare: w.FullShare})
+}
+
+// parkChanges adds the scenario's parks to ch as walk sees them once promoted: every park
+// a change touches loses its access points (DeleteParks) and, when it is still open or
+// shared, gets those of its final version (walk.Store.ParkPoints: the entrances last given
+// with the park in the scenario, else its recorded ones, else the points where the
+// scenario's walkable edges cross its boundary, else its point on surface); every baseline
+// park without recorded entrances whose boundary a closed or added edge crosses has its
+// access points derived again on the scenario's network. ch's edges must be final.
+func (w *WalkLivingCircle) parkChanges(ctx context.Context, changes []Change, city walk.City, ch *walk.Changes) error {
+	// The entrances given last for each park (a delete forgets them: a park added again
+	// under another id starts without).
+	given := map[int64][]orb.Point{}
+	for i := range changes {
+		c := &changes[i]
+		if c.Layer != "parks" {
+			continue
+		}
+		switch {
+		case c.Op == OpDelete:
+			delete(given, c.FeatureID())
+		case c.HasEntrances:
+			given[c.FeatureID()] = c.EntrancesM
+		}
+	}
+	final := resolve(changes)["parks"]
+	ids := make([]int64, 0, len(final))
+	for id := range final {
+		ids = append(ids, id)
+	}
+	// Baseline parks first by id, then added parks in change order (-1, -2, …).
+	sort.Slice(ids, func(i, j int) bool {
+		a, b := ids[i], ids[j]
+		if (a > 0) != (b > 0) {
+			return a > 0
+		}
+		if a > 0 {
+			return a < b
+		}
+		return a > b
+	})
+	var sites []walk.ParkSite
+	var touched, recorded []int64
+	for _, id := range ids {
+		if id > 0 {
+			touched = append(touched, id)
+			ch.DeleteParks = append(ch.DeleteParks, id)
+		}
+		c := final[id]
+		if c == nil {
+			continue
+		}
+		status := str(c.Resolved, "open_status")
+		if status == "" {
+			status = "open"
+		}
+		mp := multiPolygon(c.GeomM)
+		if (status != "open" && status != "shared") || mp == nil {
+			continue
+		}
+		site := walk.ParkSite{ID: id, Name: str(c.Resolved, "name"), Geom: mp}
+		if ents, ok := given[id]; ok {
+			site.Entrances = ents
+		} else if id > 0 {
+			recorded = append(recorded, id)
+		}
+		sites = append(sites, site)
+	}
+	if len(recorded) > 0 {
+		ents, err := w.Walk.Store.ParkEntrances(ctx, recorded)
+		if err != nil {
+			return err
+		}
+		for i := range sites {
+			if _, ok := given[sites[i].ID]; !ok {
+				sites[i].Entrances = ents[sites[i].ID]
+			}
+		}
+	}
+	crossed, err := w.Walk.Store.ParksCrossed(ctx, city, ch.CloseEdges, ch.AddEdges, touched)
+	if err != nil {
+		return err
+	}
+	for _, p := range crossed {
+		ch.DeleteParks = append(ch.DeleteParks, p.ID)
+		sites = append(sites, p)
+	}
+	sort.Slice(ch.DeleteParks, func(i, j int) bool { return ch.DeleteParks[i] < ch.DeleteParks[j] })
+	facs, err := w.Walk.Store.ParkPoints(ctx, city, sites, ch.CloseEdges, ch.AddEdges)
+	if err != nil {
+		return err
+	}
+	ch.AddFacilities = append(ch.AddFacilities, facs...)
+	return nil
 }
 
 // Report is the living-circle report on baseline + sc under opt, as

@@ -363,9 +363,12 @@ func TestLivingCircleScenarioHandFixture(t *testing.T) {
 
 // lcEdit draws one random change of the living circle's layers on the current baseline of
 // the demo city and adds it through Store.AddChange (the API's validation and dry run):
-// a facility added near a parcel (any category), deleted, moved or re-categorised (also a
-// facility added earlier in the scenario), a new development, a parcel deleted or with new
-// residents, a road closed or deleted, or a footbridge between two nodes 40–250 m apart.
+// a facility added near a parcel (any category recorded in the facilities table), deleted,
+// moved or re-categorised (also a facility added earlier in the scenario), a new
+// development, a parcel deleted or with new residents, a road closed or deleted, a
+// footbridge between two nodes 40–250 m apart, or a park added near a parcel (with an
+// entrance or none: then the streets crossing it), closed, reopened, moved, given an
+// entrance (also a park added earlier) or deleted.
 type lcEditor struct {
 	t       *testing.T
 	e       *lcEnv
@@ -407,7 +410,34 @@ func (ed *lcEditor) edit(sc *Scenario, prior []Change) string {
 	ctx := context.Background()
 	cat := ed.cats[ed.rng.IntN(len(ed.cats))]
 	var in ChangeInput
-	switch k := ed.rng.IntN(11); k {
+	switch k := ed.rng.IntN(14); k {
+	case 11: // a park near a parcel: a diamond 30–80 m across, with a recorded entrance or none
+		g := ed.scalar(`SELECT ST_AsGeoJSON(ST_Transform(ST_Buffer(ST_Translate(ST_PointOnSurface(geom_m), $2::float8, $3::float8), $4::float8, 'quad_segs=1'), 4326), 15)
+			FROM residential_land ORDER BY id OFFSET floor($1::float8 * (SELECT count(*) FROM residential_land)) LIMIT 1`,
+			ed.rng.Float64(), ed.rng.Float64()*300-150, ed.rng.Float64()*300-150, 15+ed.rng.Float64()*25)
+		in = ChangeInput{Layer: "parks", Op: OpAdd, Feature: feature(g, map[string]any{"name": "新公园", "park_class": []string{"garden", "square", "community"}[ed.rng.IntN(3)]})}
+		if ed.rng.IntN(2) == 0 {
+			in.Entrances = json.RawMessage(ed.scalar(`SELECT ST_AsGeoJSON(ST_Multi(ST_PointN(ST_ExteriorRing(ST_GeomFromGeoJSON($1)), 1)), 15)`, g))
+		}
+	case 12: // a park (or one added earlier) closed, reopened, moved or given a new entrance
+		target := ed.pick("parks", "true")
+		for _, c := range prior {
+			if c.Layer == "parks" && c.Op == OpAdd && ed.rng.IntN(2) == 0 {
+				target = c.FeatureID()
+			}
+		}
+		props := map[string]any{"open_status": []string{"open", "shared", "closed"}[ed.rng.IntN(3)]}
+		geom := "null"
+		if target > 0 && ed.rng.IntN(2) == 0 {
+			geom = ed.scalar(`SELECT ST_AsGeoJSON(ST_Translate(geom, $2::float8, $3::float8), 15) FROM parks WHERE id = $1`,
+				target, ed.rng.Float64()*0.002-0.001, ed.rng.Float64()*0.002-0.001)
+		}
+		in = ChangeInput{Layer: "parks", Op: OpModify, Target: target, Feature: feature(geom, props)}
+		if target > 0 && ed.rng.IntN(2) == 0 {
+			in.Entrances = json.RawMessage(ed.scalar(`SELECT ST_AsGeoJSON(ST_Multi(ST_PointOnSurface(geom)), 15) FROM parks WHERE id = $1`, target))
+		}
+	case 13:
+		in = ChangeInput{Layer: "parks", Op: OpDelete, Target: ed.pick("parks", "true")}
 	case 0, 1:
 		in = ChangeInput{Layer: "facilities", Op: OpAdd, Feature: feature(ed.nearParcel(), map[string]any{"category": cat, "name": "新设施"})}
 	case 2:
@@ -463,7 +493,8 @@ func (ed *lcEditor) edit(sc *Scenario, prior []Change) string {
 
 // TestLivingCircleIncrementalEqualsPromoted: on the demo city (scale 0.05), 14 random
 // sequences of 1–6 edits (facilities added, deleted, moved, re-categorised; developments
-// added, parcels deleted or re-populated; roads closed or deleted; footbridges added),
+// added, parcels deleted or re-populated; roads closed or deleted; footbridges added;
+// parks added with or without entrances, closed, reopened, moved, deleted),
 // each made through Store.AddChange. The scenario's incremental result (forced
 // incremental whatever its size) is then set against a full recomputation made
 // independently: the scenario is promoted into the baseline tables and a fresh walking
@@ -483,7 +514,7 @@ func TestLivingCircleIncrementalEqualsPromoted(t *testing.T) {
 	e := lcServices(t, db.Pool)
 	e.lc.FullShare = 2
 	ed := &lcEditor{t: t, e: e, rng: rand.New(rand.NewPCG(13, 2026)), touched: map[string]bool{}}
-	rows, err := db.Pool.Query(ctx, `SELECT code FROM facility_categories ORDER BY code`)
+	rows, err := db.Pool.Query(ctx, `SELECT code FROM facility_categories WHERE source = 'facilities' ORDER BY code`)
 	if err != nil {
 		t.Fatal(err)
 	}

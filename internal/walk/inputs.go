@@ -30,16 +30,26 @@ type Category struct {
 	NameEn string  `json:"name_en"`
 	ReachM float64 `json:"reach_m"`
 	Basic  bool    `json:"basic"`
-	Order  int     `json:"-"`
+	// Source is the table the category's points come from: "facilities", or "parks" for
+	// park_square (公园绿地、广场), whose points are the access points of open parks.
+	Source string `json:"source"`
+	Order  int    `json:"-"`
 }
 
-// Facility is a daily-life facility: Point in the metric CRS, LonLat in EPSG:4326.
+// CategoryPark is the category of parks and squares (公园绿地、广场, standards.md §2): its
+// "facilities" are the access points of the city's open and shared parks (ParkPoints).
+const CategoryPark = "park_square"
+
+// Facility is a daily-life facility: Point in the metric CRS, LonLat in EPSG:4326. An
+// access point of a park (category CategoryPark) has Park set and the park's id as ID; a
+// park has one Facility per access point, all with its id.
 type Facility struct {
 	ID       int64
 	Category string
 	Name     string
 	Point    orb.Point
 	LonLat   orb.Point
+	Park     bool
 }
 
 // Parcel is one residential parcel (居住用地) reduced to what the indicator needs: its
@@ -77,10 +87,12 @@ type Inputs struct {
 
 // Changes is what a scenario overlays on the baseline: facilities and parcels removed by
 // id and added (a modified feature is a removal plus an addition with the same id), and
-// walking edges closed by id and added (a footbridge).
+// walking edges closed by id and added (a footbridge). A park is removed with all its
+// access points by its id in DeleteParks, and added as facilities with Park set.
 type Changes struct {
 	AddFacilities    []Facility
 	DeleteFacilities []int64
+	DeleteParks      []int64
 	AddParcels       []Parcel // In is computed by With
 	DeleteParcels    []int64
 	AddEdges         []network.Edge
@@ -92,8 +104,8 @@ type Changes struct {
 func (in *Inputs) With(ch Changes) *Inputs {
 	out := *in
 	out.Version = ""
-	if len(ch.AddFacilities)+len(ch.DeleteFacilities) > 0 {
-		out.Facilities = without(in.Facilities, ch.DeleteFacilities, func(f Facility) int64 { return f.ID })
+	if len(ch.AddFacilities)+len(ch.DeleteFacilities)+len(ch.DeleteParks) > 0 {
+		out.Facilities = withoutFacilities(in.Facilities, ch)
 		out.Facilities = append(out.Facilities, ch.AddFacilities...)
 	}
 	if len(ch.AddParcels)+len(ch.DeleteParcels) > 0 {
@@ -117,6 +129,17 @@ func without[T any](xs []T, drop []int64, id func(T) int64) []T {
 		if !gone[id(x)] {
 			out = append(out, x)
 		}
+	}
+	return out
+}
+
+// withoutFacilities returns a fresh slice of fs minus the facilities in ch.DeleteFacilities
+// and the access points of the parks in ch.DeleteParks, in order.
+func withoutFacilities(fs []Facility, ch Changes) []Facility {
+	keep := withoutIndexes(fs, ch)
+	out := make([]Facility, len(keep))
+	for j, i := range keep {
+		out[j] = fs[i]
 	}
 	return out
 }

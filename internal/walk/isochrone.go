@@ -227,15 +227,29 @@ func (s *Service) Isochrone(ctx context.Context, req IsochroneRequest) (*Isochro
 	reached := map[string][]FacilityReached{}
 	var facPts []Facility
 	var facDist []float64
+	parkAt := map[int64]int{} // a park is listed once, at its nearest access point
 	for i, f := range fac.in.Facilities {
 		if !fac.ok[i] {
 			continue
 		}
-		if d, _ := se.DistanceTo(fac.at[i]); d <= maxCut {
-			reached[f.Category] = append(reached[f.Category], FacilityReached{ID: f.ID, Name: f.Name, DistanceM: d})
-			facPts = append(facPts, f)
-			facDist = append(facDist, d)
+		d, _ := se.DistanceTo(fac.at[i])
+		if d > maxCut {
+			continue
 		}
+		if f.Park {
+			if j, ok := parkAt[f.ID]; ok {
+				if d < facDist[j] {
+					facPts[j], facDist[j] = f, d
+				}
+				continue
+			}
+			parkAt[f.ID] = len(facPts)
+		}
+		facPts = append(facPts, f)
+		facDist = append(facDist, d)
+	}
+	for i, f := range facPts {
+		reached[f.Category] = append(reached[f.Category], FacilityReached{ID: f.ID, Name: f.Name, DistanceM: facDist[i]})
 	}
 	for _, fs := range reached {
 		sort.Slice(fs, func(i, j int) bool {

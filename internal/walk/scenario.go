@@ -39,7 +39,8 @@ type Base struct {
 	// most 1): a walk of length d never leaves the disc of radius d/stretch.
 	stretch  float64
 	parcel   map[int64]int   // parcel id → index in In.Parcels
-	facility map[int64]int   // facility id → index in In.Facilities
+	facility map[int64]int   // facility id → index in In.Facilities (not parks)
+	park     map[int64][]int // park id → indexes of its access points in In.Facilities
 	edge     map[int64]int32 // edge id → edge index in Net.Graph
 	facOK    []bool          // facility i has a walkable edge within Reach.MaxSnap
 	slot     map[string]int  // category code → index in Reach.Categories
@@ -50,6 +51,7 @@ func NewBase(n *Network, in *Inputs, r *Reach) *Base {
 	b := &Base{Net: n, In: in, Reach: r, stretch: 1,
 		parcel:   make(map[int64]int, len(in.Parcels)),
 		facility: make(map[int64]int, len(in.Facilities)),
+		park:     map[int64][]int{},
 		edge:     make(map[int64]int32, n.Graph.NumEdges()),
 		facOK:    make([]bool, len(in.Facilities)),
 		slot:     make(map[string]int, len(r.Categories)),
@@ -58,7 +60,11 @@ func NewBase(n *Network, in *Inputs, r *Reach) *Base {
 		b.parcel[in.Parcels[i].ID] = i
 	}
 	for i := range in.Facilities {
-		b.facility[in.Facilities[i].ID] = i
+		if f := &in.Facilities[i]; f.Park {
+			b.park[f.ID] = append(b.park[f.ID], i)
+		} else {
+			b.facility[f.ID] = i
+		}
 		_, b.facOK[i] = n.Index.Attach(in.Facilities[i].Point, r.MaxSnap)
 	}
 	for e := range int32(n.Graph.NumEdges()) {
@@ -139,7 +145,8 @@ func discBox(c orb.Point, r float64) box {
 // implies a straight distance ≤ R, so:
 //
 //   - a facility added or removed (either side of a modify) changes only its category's
-//     distances of parcels within R of it;
+//     distances of parcels within R of it; a park's access points are facilities of
+//     CategoryPark, removed together by the park's id (DeleteParks);
 //   - an added or closed edge changes only the distances of parcels within R + MaxSnap of
 //     it, for every category: those whose walk to a facility can pass it, those it can
 //     re-attach (within MaxSnap) and those within R of a facility it can re-attach;
@@ -179,6 +186,9 @@ func (b *Base) Apply(ctx context.Context, ch Changes, opt ApplyOptions) (*Applie
 		opt.MaxChanges = DefaultMaxChanges
 	}
 	changed := len(ch.AddFacilities) + len(ch.DeleteFacilities) + len(ch.AddParcels) + len(ch.AddEdges) + len(ch.CloseEdges)
+	for _, id := range ch.DeleteParks {
+		changed += len(b.park[id])
+	}
 	if opt.FullShare < 0 || changed > opt.MaxChanges {
 		return full()
 	}
@@ -220,6 +230,11 @@ func (b *Base) Apply(ctx context.Context, ch Changes, opt ApplyOptions) (*Applie
 	}
 	for _, id := range ch.DeleteFacilities {
 		if i, ok := b.facility[id]; ok {
+			facRegion(&b.In.Facilities[i])
+		}
+	}
+	for _, id := range ch.DeleteParks {
+		for _, i := range b.park[id] {
 			facRegion(&b.In.Facilities[i])
 		}
 	}
@@ -309,7 +324,18 @@ func (b *Base) Apply(ctx context.Context, ch Changes, opt ApplyOptions) (*Applie
 	}
 
 	// Facility counts, and the sources of every category with pairs to recompute.
+	// facFrom[i] is the baseline index of scenario facility i (With keeps the baseline
+	// facilities in order, minus the removed ones, and appends the added ones).
 	nAdded := len(ch.AddFacilities)
+	facFrom := make([]int, len(in1.Facilities)-nAdded)
+	if len(ch.DeleteFacilities)+len(ch.DeleteParks) == 0 {
+		for i := range facFrom {
+			facFrom[i] = i
+		}
+	} else {
+		kept := withoutIndexes(b.In.Facilities, ch)
+		copy(facFrom, kept)
+	}
 	sources := make([][]network.Source, nk)
 	for i := range in1.Facilities {
 		f := &in1.Facilities[i]
@@ -340,7 +366,7 @@ func (b *Base) Apply(ctx context.Context, ch Changes, opt ApplyOptions) (*Applie
 				sources[k] = append(sources[k], network.AtPoint(a))
 			}
 		} else {
-			attached = b.facOK[b.facility[f.ID]]
+			attached = b.facOK[facFrom[i]]
 		}
 		if !attached {
 			r1.Facilities[k].Unattached++
@@ -418,6 +444,25 @@ func (b *Base) Apply(ctx context.Context, ch Changes, opt ApplyOptions) (*Applie
 	d := time.Since(start)
 	r1.ComputeMS = float64(d.Microseconds()) / 1000
 	return &Applied{Net: n1, In: in1, Reach: r1, Recomputed: recomputed, Pairs: pairs, Duration: d}, nil
+}
+
+// withoutIndexes returns the indexes of the facilities of fs that withoutFacilities keeps.
+func withoutIndexes(fs []Facility, ch Changes) []int {
+	gone := make(map[int64]bool, len(ch.DeleteFacilities))
+	for _, d := range ch.DeleteFacilities {
+		gone[d] = true
+	}
+	goneParks := make(map[int64]bool, len(ch.DeleteParks))
+	for _, d := range ch.DeleteParks {
+		goneParks[d] = true
+	}
+	out := make([]int, 0, len(fs))
+	for i, f := range fs {
+		if (f.Park && !goneParks[f.ID]) || (!f.Park && !gone[f.ID]) {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // ScenarioRun describes how a scenario's figures were computed.

@@ -67,7 +67,24 @@ func scenarioCity(rng *rand.Rand) (*Network, *Inputs) {
 	for i := range in.Parcels {
 		in.Parcels[i].In = in.locate(in.Parcels[i].Point)
 	}
+	// Parks and squares: 25 parks whose ids (1…25) are also facility ids, 1–3 access
+	// points each.
+	in.Categories = append(in.Categories, Category{Code: CategoryPark, ReachM: 300, Source: "parks"})
+	for id := range int64(25) {
+		in.Facilities = append(in.Facilities, randomPark(rng, id+1, extent)...)
+	}
 	return n, in
+}
+
+// randomPark is the access points of a park: 1–3 points within 60 m of a random centre.
+func randomPark(rng *rand.Rand, id int64, extent float64) []Facility {
+	c := randomPoint(rng, extent)
+	var out []Facility
+	for range 1 + rng.IntN(3) {
+		out = append(out, Facility{ID: id, Category: CategoryPark, Park: true,
+			Point: orb.Point{c[0] + rng.Float64()*120 - 60, c[1] + rng.Float64()*120 - 60}})
+	}
+	return out
 }
 
 func randomPoint(rng *rand.Rand, extent float64) orb.Point {
@@ -90,16 +107,30 @@ func randomFacility(rng *rand.Rand, id int64, extent float64, cats []Category) F
 }
 
 // randomChanges draws 1–6 edits: facilities added, deleted or moved (a modify is a
-// deletion plus an addition with the same id), parcels added, deleted or modified, edges
+// deletion plus an addition with the same id), parks added, deleted or redrawn (all their
+// access points go by the park's id, new ones come), parcels added, deleted or modified, edges
 // closed (now and then an id that is not in the graph) and added: diagonals between grid
 // nodes, a spur to a new node, or a link that walks shorter than its planar length.
 func randomChanges(rng *rand.Rand, n *Network, in *Inputs) Changes {
 	var ch Changes
 	const extent = 39 * 80.0
 	next := int64(-1)
-	usedF, usedP, usedE := map[int64]bool{}, map[int64]bool{}, map[int64]bool{}
+	usedF, usedP, usedE, usedK := map[int64]bool{}, map[int64]bool{}, map[int64]bool{}, map[int64]bool{}
 	for range 1 + rng.IntN(6) {
-		switch rng.IntN(8) {
+		switch rng.IntN(10) {
+		case 8:
+			id := int64(1 + rng.IntN(25))
+			if usedK[id] {
+				continue
+			}
+			usedK[id] = true
+			ch.DeleteParks = append(ch.DeleteParks, id)
+			if rng.IntN(2) == 0 { // redrawn, or its entrances moved
+				ch.AddFacilities = append(ch.AddFacilities, randomPark(rng, id, extent)...)
+			}
+		case 9:
+			ch.AddFacilities = append(ch.AddFacilities, randomPark(rng, next, extent)...)
+			next--
 		case 0:
 			ch.AddFacilities = append(ch.AddFacilities, randomFacility(rng, next, extent, in.Categories))
 			next--
@@ -199,7 +230,8 @@ func sameReach(t *testing.T, what string, got, want *Reach) {
 // TestApplyEqualsFull: 300 random change sets on the generated city; Base.Apply, kept
 // incremental however large the change (FullShare 2), gives bit for bit the distances,
 // attachments, facility counts and unattached sums of ComputeReach on Network.With +
-// Inputs.With, and so the same living-circle figures at every level; with the default
+// Inputs.With (park edits included: parks share ids with facilities), and so the same
+// living-circle figures at every level; with the default
 // fallback it gives them too. A single added facility recomputes only its category's
 // parcels within the bound, and a park-only (empty) change set nothing.
 func TestApplyEqualsFull(t *testing.T) {

@@ -105,16 +105,21 @@ func (s Store) NetworkVersion(ctx context.Context, cityID int) (string, error) {
 }
 
 // InputsVersion returns the change detector of everything Inputs reads: facilities,
-// residential land, the three administrative levels and the facility categories.
+// parks and their entrances, residential land, the three administrative levels and the
+// facility categories — and the walking edges, since a park without recorded entrances
+// is reached where the edges cross its boundary.
 func (s Store) InputsVersion(ctx context.Context, cityID int) (string, error) {
 	var v string
 	err := s.Pool.QueryRow(ctx, `SELECT concat_ws('|', `+
 		fmt.Sprintf(versionOf, "facilities")+`, `+
+		fmt.Sprintf(versionOf, "parks")+`, `+
+		fmt.Sprintf(versionOf, "park_entrances")+`, `+
+		fmt.Sprintf(versionOf, "network_edges")+`, `+
 		fmt.Sprintf(versionOf, "residential_land")+`, `+
 		fmt.Sprintf(versionOf, "communities")+`, `+
 		fmt.Sprintf(versionOf, "subdistricts")+`, `+
 		fmt.Sprintf(versionOf, "districts")+`,
-		(SELECT md5(string_agg(concat_ws(',', code, reach_m, basic, sort_order, name_zh, name_en), ';' ORDER BY code)) FROM facility_categories))`,
+		(SELECT md5(string_agg(concat_ws(',', code, reach_m, basic, sort_order, name_zh, name_en, source), ';' ORDER BY code)) FROM facility_categories))`,
 		cityID).Scan(&v)
 	return v, err
 }
@@ -176,13 +181,13 @@ func (s Store) Inputs(ctx context.Context, city City) (*Inputs, error) {
 		return nil, err
 	}
 	in := &Inputs{City: city, Version: version}
-	rows, err := s.Pool.Query(ctx, `SELECT code, name_zh, name_en, reach_m, basic, sort_order FROM facility_categories ORDER BY sort_order, code`)
+	rows, err := s.Pool.Query(ctx, `SELECT code, name_zh, name_en, reach_m, basic, sort_order, source FROM facility_categories ORDER BY sort_order, code`)
 	if err != nil {
 		return nil, err
 	}
 	in.Categories, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Category, error) {
 		var c Category
-		err := r.Scan(&c.Code, &c.NameZh, &c.NameEn, &c.ReachM, &c.Basic, &c.Order)
+		err := r.Scan(&c.Code, &c.NameZh, &c.NameEn, &c.ReachM, &c.Basic, &c.Order, &c.Source)
 		return c, err
 	})
 	if err != nil {
@@ -201,6 +206,11 @@ func (s Store) Inputs(ctx context.Context, city City) (*Inputs, error) {
 	if err != nil {
 		return nil, err
 	}
+	parks, err := s.parkPoints(ctx, fmt.Sprintf(parkPointsSQL, baselineParks, baselineEntrances), city.ID, nil, nil, city.MetricSRID)
+	if err != nil {
+		return nil, err
+	}
+	in.Facilities = append(in.Facilities, parks...)
 	for _, l := range []struct{ level, sql string }{
 		{LevelDistrict, `SELECT id, adcode, name, ST_AsBinary(geom_m) FROM districts WHERE city_id = $1 AND geom_m IS NOT NULL ORDER BY id`},
 		{LevelSubdistrict, `SELECT id, code, name, ST_AsBinary(geom_m) FROM subdistricts WHERE city_id = $1 AND geom_m IS NOT NULL ORDER BY id`},

@@ -193,14 +193,17 @@ func (*CommunityTiles) Bounds(ctx context.Context, db tiles.DB, a *tiles.Args) (
 }
 
 // DependsOn implements tiles.Source. A community's status is drawn in every tile the
-// community touches, so an edit of its residential land, of a facility or of a walking
-// edge (which can change a community reaching it from up to MaxReachM away) redraws the
-// whole layer; a boundary edit redraws the tiles of the old and new outlines.
+// community touches, so an edit of its residential land, of a facility, of a park or its
+// entrances (parks and squares are a category) or of a walking edge (which can change a
+// community reaching it from up to MaxReachM away) redraws the whole layer; a boundary
+// edit redraws the tiles of the old and new outlines.
 func (*CommunityTiles) DependsOn() []tiles.Dependency {
 	return []tiles.Dependency{
 		{Layer: "communities"},
 		{Layer: "residential_land", Whole: true},
 		{Layer: "facilities", Whole: true},
+		{Layer: "parks", Whole: true},
+		{Layer: "park_entrances", Whole: true},
 		{Layer: "network_edges", Whole: true},
 		{Layer: "facility_categories", Whole: true},
 	}

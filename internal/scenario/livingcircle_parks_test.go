@@ -1,0 +1,152 @@
+package scenario
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+)
+
+// lcParkFixture is lcFixture plus a side street and three parks, in local metres:
+//
+//   - side street 211 from node 108 at (700, 0) north to node 120 at (700, 300);
+//   - park 1 A (community, open): [120,200]×[30,90], recorded entrance at (160, 30);
+//   - park 2 B (square, shared): [660,740]×[110,270], no entrance; the side street crosses
+//     its boundary at (700, 110) and (700, 270);
+//   - park 3 C (garden, closed): [560,600]×[−130,−90], no entrance.
+//
+// Walking distance to the nearest park (park_square, tier 300 m, not basic): P1 A 30 + 60 +
+// 20 = 110; P2 A 30 + 240 + 20 = 290; P4 min(A 370, B 110 + 220 + 20 = 350) = 350; P3 B 110
+// + 100 + 20 = 230; P5 unattached. C1 300/350, C2 300/310, district/街道/city 600/660.
+func lcParkFixture(t *testing.T) *lcEnv {
+	e := lcFixture(t)
+	pt := func(x, y float64) string {
+		return fmt.Sprintf(`ST_Transform(ST_SetSRID(ST_MakePoint(%.3f, %.3f), 32649), 4326)`, lcX0+x, lcY0+y)
+	}
+	box := func(x1, y1, x2, y2 float64) string {
+		return fmt.Sprintf(`ST_Multi(ST_Transform(ST_SetSRID(ST_MakeEnvelope(%.3f, %.3f, %.3f, %.3f), 32649), 4326))`, lcX0+x1, lcY0+y1, lcX0+x2, lcY0+y2)
+	}
+	e.exec(`INSERT INTO network_edges (id, city_id, source, target, walkable, highway, geom)
+		VALUES (211, $1, 108, 120, true, 'footway', ST_MakeLine(`+pt(700, 0)+`, `+pt(700, 300)+`))`, e.city)
+	e.exec(`INSERT INTO parks (id, city_id, name, park_class, open_status, geom) VALUES
+		(1, $1, 'A', 'community', 'open', `+box(120, 30, 200, 90)+`),
+		(2, $1, 'B', 'square', 'shared', `+box(660, 110, 740, 270)+`),
+		(3, $1, 'C', 'garden', 'closed', `+box(560, -130, 600, -90)+`)`, e.city)
+	e.exec(`INSERT INTO park_entrances (park_id, city_id, geom) VALUES (1, $1, `+pt(160, 30)+`)`, e.city)
+	return e
+}
+
+// TestLivingCircleParkScenarios, values worked on paper (see the fixture):
+//
+// P: a pocket park [570,590]×[−60,−40] (garden, pocket, no entrance, no street crossing
+// it): its point on surface (580, −50) attaches to the street at (580, 0), a 50 m leg; P4
+// 50 + 100 + 20 = 170 ✓, P2 250 (was 290, ✓ already). C1 park_square 300/350 → 350/350
+// (+50/350); C2 unchanged 300/310; city 600/660 → 650/660. Exactly the 5 park_square pairs
+// are recomputed (every parcel lies within 1001 m of it); no status flips (not basic).
+//
+// Q: the side street closed. Park B has no entrance, so its access points are derived
+// again without the street: its point on surface (700, 190) attaches to the main street at
+// (700, 0), a 190 m leg; P3 190 + 100 + 20 = 310 ✗. C2 300/310 → 0; city 600/660 →
+// 300/660. Incremental (forced) and full (forced) alike.
+//
+// R: park A deleted and park C opened (a modify of open_status, no entrances given: C has
+// none recorded, so its point on surface (580, −110), a 110 m leg): P1 min(C 110 + 480 + 20
+// = 610, B 730) ✗, P2 C 110 + 180 + 20 = 310 ✗, P4 C 110 + 100 + 20 = 230 ✓, P3 B 230 ✓.
+// C1 50/350, C2 300/310, city 350/660. Then promoted: the baseline recomputed from the
+// tables gives the same figures.
+func TestLivingCircleParkScenarios(t *testing.T) {
+	e := lcParkFixture(t)
+	is := approx(t)
+	before := fingerprint(t, e.pool)
+	share := func(a map[string]any, side string) any { return a[side].(map[string]any)["share.park_square"] }
+
+	// The baseline.
+	var base map[string]any
+	b, _ := json.Marshal(e.call(200, "GET", "/api/v1/indicators/living-circle?city=lc&level=community", nil))
+	_ = json.Unmarshal(b, &base)
+	for i, want := range []float64{300.0 / 350, 300.0 / 310} {
+		for _, c := range base["areas"].([]any)[i].(map[string]any)["coverage"].([]any) {
+			if cm := c.(map[string]any); cm["code"] == "park_square" {
+				is(fmt.Sprintf("baseline C%d park share", i+1), cm["population_share"], want)
+			}
+		}
+	}
+
+	// P: a pocket park.
+	sp := e.call(201, "POST", "/api/v1/scenarios", map[string]any{"city": "lc", "name": "pocket park"})
+	pp := fmt.Sprintf("/api/v1/scenarios/%v", sp["id"])
+	var g string
+	if err := e.pool.QueryRow(t.Context(), `SELECT ST_AsGeoJSON(ST_Transform(ST_SetSRID(ST_MakeEnvelope($1, $2, $3, $4), 32649), 4326), 15)`,
+		lcX0+570, lcY0-60, lcX0+590, lcY0-40).Scan(&g); err != nil {
+		t.Fatal(err)
+	}
+	e.call(201, "POST", pp+"/changes", map[string]any{"layer": "parks", "op": "add",
+		"feature": feature(g, map[string]any{"name": "口袋公园", "park_class": "garden", "pocket": true})})
+	lc := livingIndicator(t, e.call(200, "GET", pp+"/compare?indicators=living-circle", nil))
+	if lc["recomputed_pairs"] != 5.0 || lc["full_recomputation"] != nil {
+		t.Errorf("P: %v pairs recomputed (full %v), want the 5 park_square pairs incrementally", lc["recomputed_pairs"], lc["full_recomputation"])
+	}
+	c1 := levelArea(t, lc, "community", 1)
+	is("P: C1 park before", share(c1, "baseline"), 300.0/350)
+	is("P: C1 park after", share(c1, "scenario"), 1)
+	is("P: C1 park delta", share(c1, "delta"), 50.0/350)
+	is("P: C1 kindergarten unchanged", c1["delta"].(map[string]any)["share.kindergarten"], 0)
+	is("P: C2 park after", share(levelArea(t, lc, "community", 2), "scenario"), 300.0/310)
+	city := levelArea(t, lc, "city", float64(e.city))
+	is("P: city park before", share(city, "baseline"), 600.0/660)
+	is("P: city park after", share(city, "scenario"), 650.0/660)
+	if n := len(lc["status_changes"].([]any)); n != 0 {
+		t.Errorf("P: %d status changes, want none (park_square is not basic)", n)
+	}
+	// scenario= on the indicator: the same figure, and four park access points.
+	rep := e.call(200, "GET", fmt.Sprintf("/api/v1/indicators/living-circle?scenario=%v&level=community", sp["id"]), nil)
+	for _, c := range rep["categories"].([]any) {
+		if cm := c.(map[string]any); cm["code"] == "park_square" {
+			if f := cm["facilities"].(map[string]any); f["total"] != 4.0 || cm["source"] != "parks" || cm["basic"] != false {
+				t.Errorf("P: park_square row %v, want 4 access points from parks, not basic", cm)
+			}
+		}
+	}
+
+	// Q: the side street closed; incremental and full alike.
+	sq := e.call(201, "POST", "/api/v1/scenarios", map[string]any{"city": "lc", "name": "side street closed"})
+	pq := fmt.Sprintf("/api/v1/scenarios/%v", sq["id"])
+	e.call(201, "POST", pq+"/changes", map[string]any{"layer": "network_edges", "op": "modify", "target_id": 211,
+		"feature": json.RawMessage(`{"type":"Feature","geometry":null,"properties":{"walkable":false}}`)})
+	for _, fs := range []float64{2, -1} {
+		e.lc.FullShare = fs
+		lc := livingIndicator(t, e.call(200, "GET", pq+"/compare?indicators=living-circle", nil))
+		if full := lc["full_recomputation"] == true; full != (fs < 0) {
+			t.Errorf("Q: FullShare %v, full %v", fs, full)
+		}
+		c2 := levelArea(t, lc, "community", 2)
+		is("Q: C2 park after", share(c2, "scenario"), 0)
+		is("Q: C2 park delta", share(c2, "delta"), -300.0/310)
+		is("Q: C2 primary unchanged", c2["delta"].(map[string]any)["share.primary_school"], 0)
+		is("Q: C1 park unchanged", share(levelArea(t, lc, "community", 1), "delta"), 0)
+		is("Q: city park after", share(levelArea(t, lc, "city", float64(e.city)), "scenario"), 300.0/660)
+	}
+	e.lc.FullShare = 0
+
+	// R: park A deleted, park C opened; then promoted.
+	sr := e.call(201, "POST", "/api/v1/scenarios", map[string]any{"city": "lc", "name": "A closed for good, C opened"})
+	pr := fmt.Sprintf("/api/v1/scenarios/%v", sr["id"])
+	e.call(201, "POST", pr+"/changes", map[string]any{"layer": "parks", "op": "delete", "target_id": 1})
+	e.call(201, "POST", pr+"/changes", map[string]any{"layer": "parks", "op": "modify", "target_id": 3,
+		"feature": json.RawMessage(`{"type":"Feature","geometry":null,"properties":{"open_status":"open"}}`)})
+	check := func(what string, lc map[string]any, side string) {
+		t.Helper()
+		is(what+": C1 park", share(levelArea(t, lc, "community", 1), side), 50.0/350)
+		is(what+": C2 park", share(levelArea(t, lc, "community", 2), side), 300.0/310)
+		is(what+": city park", share(levelArea(t, lc, "city", float64(e.city)), side), 350.0/660)
+	}
+	check("R", livingIndicator(t, e.call(200, "GET", pr+"/compare?indicators=living-circle", nil)), "scenario")
+
+	if after := fingerprint(t, e.pool); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Fatalf("park scenarios changed the baseline:\nbefore %v\nafter  %v", before, after)
+	}
+
+	e.call(200, "POST", pr+"/promote", nil)
+	// The promoted baseline, reloaded from the tables: scenario P now compares against it.
+	lc = livingIndicator(t, e.call(200, "GET", pp+"/compare?indicators=living-circle", nil))
+	check("R promoted", lc, "baseline")
+}

@@ -1,0 +1,209 @@
+package walk
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
+
+	"github.com/cityreach/cityreach/internal/network"
+)
+
+// Parks and squares (公园绿地、广场, category CategoryPark) in the living circle. Every open
+// or shared park of the city (parks.open_status; all park classes, squares included) is a
+// "facility" reached at its access points:
+//
+//   - its recorded entrances (park_entrances);
+//   - for a park with none, every point where a walkable edge of the network (the edges the
+//     loader reads) crosses or touches the park's boundary: the points of
+//     ST_Intersection(ST_Boundary(park.geom_m), edge.geom_m), the vertices of a stretch
+//     where an edge runs along the boundary, one point per distinct position;
+//   - for a park with neither, its point on surface (ST_PointOnSurface(geom_m)).
+//
+// The points then attach to the network like any facility (nearest walkable edge within
+// MaxSnap, access leg walked). A closed park contributes nothing.
+
+// parkPointsSQL derives the access points. %[1]s yields the parks (i, id, name, geom), %[2]s
+// their recorded entrances (i, geom); $1 is the city, $2 the ids of edges to leave out
+// (a scenario's closed edges), $3 the WKB of added walkable edges, $4 the metric SRID.
+// Rows come per park in the order of i: entrances, crossings, point on surface.
+const parkPointsSQL = `
+WITH p AS (%[1]s),
+b AS (
+	SELECT p.i, p.id, p.name, p.geom, ST_Boundary(p.geom) AS bd FROM p
+	WHERE NOT EXISTS (SELECT 1 FROM (%[2]s) en WHERE en.i = p.i)
+),
+x AS (
+	SELECT b.i, (ST_DumpPoints(ST_Intersection(b.bd, e.geom_m))).geom AS pt
+	FROM b JOIN network_edges e ON e.city_id = $1 AND e.walkable AND e.source IS NOT NULL AND e.geom_m IS NOT NULL
+		AND e.id <> ALL($2::bigint[]) AND ST_Intersects(b.bd, e.geom_m)
+	UNION ALL
+	SELECT b.i, (ST_DumpPoints(ST_Intersection(b.bd, a.g))).geom
+	FROM b JOIN (SELECT ST_GeomFromWKB(w, $4::integer) AS g FROM unnest($3::bytea[]) AS t(w)) a ON ST_Intersects(b.bd, a.g)
+),
+pts AS (
+	SELECT p.i, p.id, p.name, en.geom AS pt, 0 AS kind FROM p JOIN (%[2]s) en ON en.i = p.i
+	UNION ALL
+	SELECT DISTINCT ON (b.i, ST_X(x.pt), ST_Y(x.pt)) b.i, b.id, b.name, x.pt, 1 FROM x JOIN b ON b.i = x.i
+	UNION ALL
+	SELECT b.i, b.id, b.name, ST_PointOnSurface(b.geom), 2 FROM b WHERE NOT EXISTS (SELECT 1 FROM x WHERE x.i = b.i)
+)
+SELECT id, name, ST_X(pt), ST_Y(pt), ST_X(ll), ST_Y(ll)
+FROM pts, LATERAL ST_Transform(pt, 4326) AS ll
+ORDER BY i, kind, ST_X(pt), ST_Y(pt)`
+
+// The baseline's parks and entrances, for parkPointsSQL.
+const (
+	baselineParks = `SELECT id AS i, id, name, geom_m AS geom FROM parks
+		WHERE city_id = $1 AND open_status IN ('open', 'shared') AND geom_m IS NOT NULL`
+	baselineEntrances = `SELECT park_id AS i, geom_m AS geom FROM park_entrances WHERE geom_m IS NOT NULL`
+)
+
+// Given parks and entrances, for parkPointsSQL: $5 ids, $6 names, $7 metric WKB, $8 the
+// recorded entrances of each as a WKB MultiPoint (empty: none recorded).
+const (
+	givenParks = `SELECT t.i, t.id, t.name, ST_GeomFromWKB(t.g, $4::integer) AS geom
+		FROM unnest($5::bigint[], $6::text[], $7::bytea[]) WITH ORDINALITY AS t(id, name, g, i)`
+	givenEntrances = `SELECT t.i, (ST_Dump(ST_GeomFromWKB(t.g, $4::integer))).geom AS geom
+		FROM unnest($8::bytea[]) WITH ORDINALITY AS t(g, i)`
+)
+
+// parkPoints runs parkPointsSQL (sql) and returns the points as facilities of CategoryPark.
+func (s Store) parkPoints(ctx context.Context, sql string, cityID int, closed []int64, added []network.Edge, srid int, more ...any) ([]Facility, error) {
+	addWKB := make([][]byte, 0, len(added))
+	for _, e := range added {
+		b, err := wkb.Marshal(e.Geom)
+		if err != nil {
+			return nil, err
+		}
+		addWKB = append(addWKB, b)
+	}
+	if closed == nil {
+		closed = []int64{}
+	}
+	rows, err := s.Pool.Query(ctx, sql, append([]any{cityID, closed, addWKB, srid}, more...)...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Facility, error) {
+		f := Facility{Category: CategoryPark, Park: true}
+		err := r.Scan(&f.ID, &f.Name, &f.Point[0], &f.Point[1], &f.LonLat[0], &f.LonLat[1])
+		return f, err
+	})
+}
+
+// ParkSite is a park as a scenario leaves it: metric geometry and recorded entrances
+// (none: the access points are derived from the network).
+type ParkSite struct {
+	ID        int64
+	Name      string
+	Geom      orb.MultiPolygon
+	Entrances []orb.Point
+}
+
+// ParkPoints derives the access points of the given parks (see parkPointsSQL) on the city's
+// walkable edges minus closed plus added (a scenario's network; added must be walkable
+// edges with topology, as Network.With takes them).
+func (s Store) ParkPoints(ctx context.Context, city City, parks []ParkSite, closed []int64, added []network.Edge) ([]Facility, error) {
+	if len(parks) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(parks))
+	names := make([]string, len(parks))
+	geoms := make([][]byte, len(parks))
+	ents := make([][]byte, len(parks))
+	for i, p := range parks {
+		ids[i], names[i] = p.ID, p.Name
+		var err error
+		if geoms[i], err = wkb.Marshal(p.Geom); err != nil {
+			return nil, fmt.Errorf("park %d: %w", p.ID, err)
+		}
+		if ents[i], err = wkb.Marshal(orb.MultiPoint(p.Entrances)); err != nil {
+			return nil, fmt.Errorf("park %d entrances: %w", p.ID, err)
+		}
+	}
+	return s.parkPoints(ctx, fmt.Sprintf(parkPointsSQL, givenParks, givenEntrances), city.ID, closed, added, city.MetricSRID,
+		ids, names, geoms, ents)
+}
+
+// ParksCrossed returns the city's open or shared parks without recorded entrances whose
+// boundary one of the given edges crosses or touches (closed: baseline edge ids; added:
+// metric geometries), leaving out the parks in skip: the parks whose access points a change
+// of those edges can move.
+func (s Store) ParksCrossed(ctx context.Context, city City, closed []int64, added []network.Edge, skip []int64) ([]ParkSite, error) {
+	if len(closed)+len(added) == 0 {
+		return nil, nil
+	}
+	addWKB := make([][]byte, 0, len(added))
+	for _, e := range added {
+		b, err := wkb.Marshal(e.Geom)
+		if err != nil {
+			return nil, err
+		}
+		addWKB = append(addWKB, b)
+	}
+	if closed == nil {
+		closed = []int64{}
+	}
+	if skip == nil {
+		skip = []int64{}
+	}
+	rows, err := s.Pool.Query(ctx, `
+		WITH c AS (
+			SELECT geom_m AS g FROM network_edges WHERE city_id = $1 AND id = ANY($2::bigint[]) AND geom_m IS NOT NULL
+			UNION ALL
+			SELECT ST_GeomFromWKB(w, $4::integer) FROM unnest($3::bytea[]) AS t(w))
+		SELECT p.id, p.name, ST_AsBinary(p.geom_m) FROM parks p
+		WHERE p.city_id = $1 AND p.open_status IN ('open', 'shared') AND p.geom_m IS NOT NULL AND p.id <> ALL($5::bigint[])
+		  AND NOT EXISTS (SELECT 1 FROM park_entrances e WHERE e.park_id = p.id AND e.geom_m IS NOT NULL)
+		  AND EXISTS (SELECT 1 FROM c WHERE ST_Intersects(ST_Boundary(p.geom_m), c.g))
+		ORDER BY p.id`, city.ID, closed, addWKB, city.MetricSRID, skip)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ParkSite, error) {
+		var p ParkSite
+		var b []byte
+		if err := r.Scan(&p.ID, &p.Name, &b); err != nil {
+			return p, err
+		}
+		g, err := wkb.Unmarshal(b)
+		if err != nil {
+			return p, fmt.Errorf("park %d: %w", p.ID, err)
+		}
+		switch g := g.(type) {
+		case orb.MultiPolygon:
+			p.Geom = g
+		case orb.Polygon:
+			p.Geom = orb.MultiPolygon{g}
+		default:
+			return p, fmt.Errorf("park %d: geometry is %T", p.ID, g)
+		}
+		return p, nil
+	})
+}
+
+// ParkEntrances returns the recorded entrances (metric) of the given parks, by park id.
+func (s Store) ParkEntrances(ctx context.Context, ids []int64) (map[int64][]orb.Point, error) {
+	out := map[int64][]orb.Point{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := s.Pool.Query(ctx, `SELECT park_id, ST_X(geom_m), ST_Y(geom_m) FROM park_entrances
+		WHERE park_id = ANY($1::bigint[]) AND geom_m IS NOT NULL ORDER BY id`, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var p orb.Point
+		if err := rows.Scan(&id, &p[0], &p[1]); err != nil {
+			return nil, err
+		}
+		out[id] = append(out[id], p)
+	}
+	return out, rows.Err()
+}
