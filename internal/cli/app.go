@@ -89,7 +89,7 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	if err := ogc.Catalog.Register(gaps); err != nil {
 		return nil, err
 	}
-	if err := tileSvc.Register(coverage.GapTiles{Service: covSvc}); err != nil {
+	if err := tileSvc.Register(coverage.NewGapTiles(covSvc)); err != nil {
 		return nil, err
 	}
 	if err := tileSvc.Register(&walk.CommunityTiles{Service: walkSvc}); err != nil {

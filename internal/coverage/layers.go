@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -132,7 +133,26 @@ func checkMethod(v string) error {
 }
 
 // GapTiles is the gap layer as a vector-tile source.
-type GapTiles struct{ Service *Service }
+type GapTiles struct {
+	Service *Service
+	memo    *gapMemo
+}
+
+// NewGapTiles returns the gap tile source of s.
+func NewGapTiles(s *Service) GapTiles { return GapTiles{Service: s, memo: &gapMemo{m: map[string]gapMemoEntry{}}} }
+
+// gapMemo keeps the current runs found for a (city, caliber, method) under the tile
+// cache's generation of the inputs, so that tiles rendered while nothing was edited skip
+// the data-version queries.
+type gapMemo struct {
+	mu sync.Mutex
+	m  map[string]gapMemoEntry
+}
+
+type gapMemoEntry struct {
+	gen string
+	ids []int64
+}
 
 // Name implements tiles.Source.
 func (GapTiles) Name() string { return GapLayer }
@@ -163,8 +183,21 @@ func (g GapTiles) Info() tiles.Info {
 	}
 }
 
-// Prepare implements tiles.Preparer: it makes sure the current runs exist.
+// Prepare implements tiles.Preparer: it makes sure the current runs exist. While the
+// tile cache has processed no edit of an input since the last look, the runs found then
+// are still the current ones.
 func (g GapTiles) Prepare(ctx context.Context, a *tiles.Args) error {
+	key := a.CityName() + "\x00" + a.Param("caliber") + "\x00" + a.Param("method")
+	gen, live := a.Generation(inputTables...)
+	if live && g.memo != nil {
+		g.memo.mu.Lock()
+		e, ok := g.memo.m[key]
+		g.memo.mu.Unlock()
+		if ok && e.gen == gen {
+			a.Bind(GapLayer+".runs", e.ids)
+			return nil
+		}
+	}
 	runs, err := g.Service.CurrentRuns(ctx, a.CityName(), a.Param("caliber"), a.Param("method"))
 	if err != nil {
 		return err
@@ -172,6 +205,14 @@ func (g GapTiles) Prepare(ctx context.Context, a *tiles.Args) error {
 	ids := make([]int64, len(runs))
 	for i, r := range runs {
 		ids[i] = r.ID
+	}
+	if live && g.memo != nil {
+		g.memo.mu.Lock()
+		if len(g.memo.m) > 256 {
+			clear(g.memo.m)
+		}
+		g.memo.m[key] = gapMemoEntry{gen: gen, ids: ids}
+		g.memo.mu.Unlock()
 	}
 	a.Bind(GapLayer+".runs", ids)
 	return nil

@@ -36,7 +36,7 @@ func TestGapLayerTilesAndCollectionFollowEdits(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	svc := &Service{Store: Store{Pool: pool}, Calibers: reg}
 	ts := tiles.New(pool, layers.Default(), tiles.Options{CacheBytes: 32 << 20, Logger: log})
-	if err := ts.Register(GapTiles{Service: svc}); err != nil {
+	if err := ts.Register(NewGapTiles(svc)); err != nil {
 		t.Fatal(err)
 	}
 	if err := ts.Start(ctx); err != nil {

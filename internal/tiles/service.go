@@ -86,6 +86,12 @@ type Service struct {
 
 	cancel context.CancelFunc
 	done   chan struct{}
+
+	// gens counts the processed edit notifications of each layer; epoch counts the cache
+	// resets (reconnects, unreadable notifications). See Args.Generation.
+	genMu sync.Mutex
+	gens  map[string]uint64
+	epoch uint64
 }
 
 type depOf struct {
@@ -182,9 +188,34 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	lctx, cancel := context.WithCancel(context.Background())
 	s.cancel, s.done = cancel, make(chan struct{})
-	s.listen = newListener(s.db, s.connect, s.notified, s.cache.reset, s.log)
+	s.listen = newListener(s.db, s.connect, s.notified, s.reset, s.log)
 	go func() { defer close(s.done); s.listen.run(lctx) }()
 	return nil
+}
+
+// reset drops the whole cache and starts a new generation epoch: what happened while the
+// listener was away (or in an unreadable notification) is unknown.
+func (s *Service) reset() {
+	s.genMu.Lock()
+	s.epoch++
+	s.genMu.Unlock()
+	s.cache.reset()
+}
+
+// generation is the state of the edit notifications of layers, ok false without a live
+// listener (then nothing can be known without asking the database).
+func (s *Service) generation(layers []string) (string, bool) {
+	if !s.Live() {
+		return "", false
+	}
+	s.genMu.Lock()
+	defer s.genMu.Unlock()
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d", s.epoch)
+	for _, l := range layers {
+		fmt.Fprintf(&b, ",%d", s.gens[l])
+	}
+	return b.String(), true
 }
 
 // Live reports whether the cache is in use: the listener is connected, so cached tiles
@@ -238,9 +269,15 @@ func (s *Service) notified(payload string) {
 	if err := json.Unmarshal([]byte(payload), &n); err != nil || n.Layer == "" {
 		// Cannot tell what changed: be safe.
 		s.log.Warn("unreadable tile notification; dropping the whole cache", "payload", payload)
-		s.cache.reset()
+		s.reset()
 		return
 	}
+	s.genMu.Lock()
+	if s.gens == nil {
+		s.gens = map[string]uint64{}
+	}
+	s.gens[n.Layer]++
+	s.genMu.Unlock()
 	boxes := map[string][]Box{}
 	all := map[string]bool{}
 	for _, d := range s.deps[n.Layer] {
@@ -397,6 +434,7 @@ func (s *Service) Render(ctx context.Context, r TileRequest) ([]byte, error) {
 
 func (s *Service) tileSQL(ctx context.Context, r TileRequest) (string, []any, error) {
 	a := newArgs(r.Tile, r.Limit, r.City, r.Params)
+	a.gen = s.generation
 	parts := make([]string, 0, len(r.Sources))
 	for _, name := range r.Sources {
 		src := s.sources[name]

@@ -129,6 +129,7 @@ type Args struct {
 	params map[string]string
 	memo   map[string]string
 	bound  map[string]any
+	gen    func([]string) (string, bool)
 }
 
 // newArgs starts the parameter list of one tile query. city is "" (every city), a
@@ -143,6 +144,20 @@ func (a *Args) Param(name string) string { return a.params[name] }
 
 // CityName is the requested city as given (an id or a slug), "" for every city.
 func (a *Args) CityName() string { return a.city }
+
+// Generation identifies the edits of layers that the tile cache has processed: it changes
+// whenever a notification of one of them is processed or the listener reconnects. A
+// Preparer may keep what it computed under a generation and reuse it while the generation
+// is unchanged, instead of asking the database whether its inputs changed; in the default
+// strict consistency every edit committed before the request has been processed when
+// Prepare runs. ok is false when there is no live listener (cache disabled or
+// reconnecting): then the source must check the database.
+func (a *Args) Generation(layers ...string) (string, bool) {
+	if a.gen == nil {
+		return "", false
+	}
+	return a.gen(layers)
+}
 
 // Bind keeps a value that Prepare computed for Query (a run id, a list of statuses);
 // Bound returns its placeholder. A source should prefix keys with its name, since a
