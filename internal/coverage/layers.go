@@ -139,7 +139,9 @@ type GapTiles struct {
 }
 
 // NewGapTiles returns the gap tile source of s.
-func NewGapTiles(s *Service) GapTiles { return GapTiles{Service: s, memo: &gapMemo{m: map[string]gapMemoEntry{}}} }
+func NewGapTiles(s *Service) GapTiles {
+	return GapTiles{Service: s, memo: &gapMemo{m: map[string]gapMemoEntry{}}}
+}
 
 // gapMemo keeps the current runs found for a (city, caliber, method) under the tile
 // cache's generation of the inputs, so that tiles rendered while nothing was edited skip
