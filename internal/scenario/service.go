@@ -118,20 +118,16 @@ func (s *Service) ParkCoverage(ctx context.Context, sc *Scenario, q coverage.Que
 // scenario, in the report the baseline endpoint gives (no stored run: scenario results are
 // never written to coverage_runs).
 func (s *Service) CoverageReport(ctx context.Context, id int64, q coverage.Query) (*coverage.Report, error) {
-	sc, err := s.scenarioOfCity(ctx, id, q.City)
+	res, err := s.CoverageResult(ctx, id, q)
 	if err != nil {
 		return nil, err
 	}
-	_, inc, err := s.ParkCoverage(ctx, sc, q)
-	if err != nil {
-		return nil, err
-	}
-	q.City = sc.City
+	q.City = res.Snapshot().City
 	cal, _ := s.Coverage.Validate(&q)
-	rep := &coverage.Report{City: sc.City, Caliber: cal, Method: q.Method, Level: q.Level, Headline: cal.Headline}
-	city, _ := inc.Res.ByLevel(coverage.LevelCity)
+	rep := &coverage.Report{City: q.City, Caliber: cal, Method: q.Method, Level: q.Level, Headline: cal.Headline}
+	city, _ := res.ByLevel(coverage.LevelCity)
 	rep.City1 = &city[0]
-	if rep.Areas, err = inc.Res.ByLevel(q.Level); err != nil {
+	if rep.Areas, err = res.ByLevel(q.Level); err != nil {
 		return nil, err
 	}
 	for _, t := range cal.Targets {
