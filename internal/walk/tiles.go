@@ -40,6 +40,7 @@ type CommunityTiles struct {
 
 // communityStatus is one city's per-community figures for one (network, inputs, reach).
 type communityStatus struct {
+	gen      string // the tile cache's generation of the inputs when last confirmed
 	n        *Network
 	in       *Inputs
 	r        *Reach
@@ -73,22 +74,33 @@ func (*CommunityTiles) Info() tiles.Info {
 }
 
 // statusOf returns the city's per-community figures on the current data.
-func (t *CommunityTiles) statusOf(ctx context.Context, city City) (*communityStatus, error) {
+//
+// gen is the tile cache's generation of the inputs ("" when unknown): while it is the one
+// the memo was computed under, no input has been edited since and the change detectors
+// need not be read.
+func (t *CommunityTiles) statusOf(ctx context.Context, city City, gen string) (*communityStatus, error) {
+	t.mu.Lock()
+	m := t.memo[city.ID]
+	same := gen != "" && m != nil && m.gen == gen
+	t.mu.Unlock()
+	if same {
+		return m, nil
+	}
 	n, in, r, err := t.Service.Baseline(WithFreshCheck(ctx), city)
 	if err != nil {
 		return nil, err
 	}
-	t.mu.Lock()
-	m := t.memo[city.ID]
-	t.mu.Unlock()
 	if m != nil && m.n == n && m.in == in && m.r == r {
+		t.mu.Lock()
+		m.gen = gen
+		t.mu.Unlock()
 		return m, nil
 	}
 	rep, err := Indicator(n, in, r, Options{Level: LevelCommunity})
 	if err != nil {
 		return nil, err
 	}
-	m = &communityStatus{n: n, in: in, r: r}
+	m = &communityStatus{n: n, in: in, r: r, gen: gen}
 	for _, a := range rep.Areas {
 		m.ids = append(m.ids, a.ID)
 		m.status = append(m.status, a.Status)
@@ -109,6 +121,14 @@ func (t *CommunityTiles) statusOf(ctx context.Context, city City) (*communitySta
 // Prepare implements tiles.Preparer: the status of every community of the requested city
 // (or of every city with communities), bound as arrays for Query.
 func (t *CommunityTiles) Prepare(ctx context.Context, a *tiles.Args) error {
+	var inputs []string
+	for _, d := range t.DependsOn() {
+		inputs = append(inputs, d.Layer)
+	}
+	gen, live := a.Generation(inputs...)
+	if !live {
+		gen = ""
+	}
 	var slugs []string
 	var err error
 	if c := a.CityName(); c != "" {
@@ -134,7 +154,7 @@ func (t *CommunityTiles) Prepare(ctx context.Context, a *tiles.Args) error {
 		if err != nil {
 			return err
 		}
-		m, err := t.statusOf(ctx, city)
+		m, err := t.statusOf(ctx, city, gen)
 		if err != nil {
 			return err
 		}
