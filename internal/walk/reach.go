@@ -111,57 +111,71 @@ func ComputeReach(ctx context.Context, n *Network, in *Inputs, opt ReachOptions)
 		sources[k] = append(sources[k], network.AtPoint(a))
 	}
 
+	err := n.eachSearch(ctx, opt.Workers, len(in.Categories), nil, func(s *network.Searcher, k int) error {
+		d := make([]float64, len(in.Parcels))
+		r.Dist[k] = d
+		if len(sources[k]) == 0 {
+			for p := range d {
+				d[p] = math.Inf(1)
+			}
+			return nil
+		}
+		if err := s.Run(sources[k], opt.Cutoff); err != nil {
+			return fmt.Errorf("walk: category %s: %w", in.Categories[k].Code, err)
+		}
+		for p := range d {
+			if r.Attached[p] {
+				d[p], _ = s.DistanceTo(att[p])
+			} else {
+				d[p] = math.Inf(1)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.ComputeMS = since(t0)
+	return r, nil
+}
+
+// eachSearch calls do(s, k) for every category slot k in [0, count) that want accepts (nil:
+// every one), on up to workers goroutines that each hold one searcher of n. It returns
+// ctx's error if ctx ended, else the first error of do.
+func (n *Network) eachSearch(ctx context.Context, workers, count int, want func(k int) bool, do func(s *network.Searcher, k int) error) error {
 	var (
 		wg      sync.WaitGroup
 		errOnce sync.Once
 		runErr  error
 		next    = make(chan int)
 	)
-	for range min(opt.Workers, max(len(in.Categories), 1)) {
+	for range min(workers, max(count, 1)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			s := n.searcher()
 			defer n.release(s)
 			for k := range next {
-				d := make([]float64, len(in.Parcels))
-				r.Dist[k] = d
-				if len(sources[k]) == 0 {
-					for p := range d {
-						d[p] = math.Inf(1)
-					}
-					continue
-				}
-				if err := s.Run(sources[k], opt.Cutoff); err != nil {
-					errOnce.Do(func() { runErr = fmt.Errorf("walk: category %s: %w", in.Categories[k].Code, err) })
-					continue
-				}
-				for p := range d {
-					if r.Attached[p] {
-						d[p], _ = s.DistanceTo(att[p])
-					} else {
-						d[p] = math.Inf(1)
-					}
+				if err := do(s, k); err != nil {
+					errOnce.Do(func() { runErr = err })
 				}
 			}
 		}()
 	}
-	for k := range in.Categories {
+	for k := range count {
 		if ctx.Err() != nil {
 			break
 		}
-		next <- k
+		if want == nil || want(k) {
+			next <- k
+		}
 	}
 	close(next)
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return err
 	}
-	if runErr != nil {
-		return nil, runErr
-	}
-	r.ComputeMS = since(t0)
-	return r, nil
+	return runErr
 }
 
 // parallel splits [0, n) into about workers chunks and runs fn on each concurrently.

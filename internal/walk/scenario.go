@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"sync"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -391,55 +390,28 @@ func (b *Base) Apply(ctx context.Context, ch Changes, opt ApplyOptions) (*Applie
 		}
 		r1.Dist[k] = d
 	}
-	var (
-		wg      sync.WaitGroup
-		errOnce sync.Once
-		runErr  error
-		next    = make(chan int)
-	)
-	for range min(opt.Workers, max(nk, 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s := n1.searcher()
-			defer n1.release(s)
-			for k := range next {
-				d := r1.Dist[k]
-				if len(sources[k]) == 0 {
-					for _, p := range aff[k] {
-						d[p] = math.Inf(1)
-					}
-					continue
-				}
-				if err := s.Run(sources[k], r0.Cutoff); err != nil {
-					errOnce.Do(func() { runErr = fmt.Errorf("walk: category %s: %w", r0.Categories[k].Code, err) })
-					continue
-				}
-				for _, p := range aff[k] {
-					if a, ok := att[p]; ok {
-						d[p], _ = s.DistanceTo(a)
-					} else {
-						d[p] = math.Inf(1)
-					}
-				}
+	err := n1.eachSearch(ctx, opt.Workers, nk, func(k int) bool { return len(aff[k]) > 0 }, func(s *network.Searcher, k int) error {
+		d := r1.Dist[k]
+		if len(sources[k]) == 0 {
+			for _, p := range aff[k] {
+				d[p] = math.Inf(1)
 			}
-		}()
-	}
-	for k := range nk {
-		if ctx.Err() != nil {
-			break
+			return nil
 		}
-		if len(aff[k]) > 0 {
-			next <- k
+		if err := s.Run(sources[k], r0.Cutoff); err != nil {
+			return fmt.Errorf("walk: category %s: %w", r0.Categories[k].Code, err)
 		}
-	}
-	close(next)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+		for _, p := range aff[k] {
+			if a, ok := att[p]; ok {
+				d[p], _ = s.DistanceTo(a)
+			} else {
+				d[p] = math.Inf(1)
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
-	}
-	if runErr != nil {
-		return nil, runErr
 	}
 	d := time.Since(start)
 	r1.ComputeMS = float64(d.Microseconds()) / 1000
