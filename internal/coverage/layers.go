@@ -10,7 +10,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/tiles"
 )
 
@@ -124,14 +123,6 @@ func (s *Service) CurrentRuns(ctx context.Context, city, cal, method string) ([]
 	return out, nil
 }
 
-// checkMethod is the method parameter's check, shared by the tile source and the collection.
-func checkMethod(v string) error {
-	if v != caliber.Buffer && v != caliber.Network {
-		return fmt.Errorf("method must be buffer or network, not %q", v)
-	}
-	return nil
-}
-
 // GapTiles is the gap layer as a vector-tile source.
 type GapTiles struct {
 	Service *Service
@@ -174,11 +165,9 @@ func (g GapTiles) Info() tiles.Info {
 			{Name: "run_id", Type: "Number", Description: "the stored coverage run (caliber, method, data version)"},
 		},
 		Params: []tiles.Param{
-			{Name: "caliber", Default: "gbt50563-2010", Description: "caliber id (GET /api/v1/calibers)", Check: func(v string) error {
-				if _, err := g.Service.Calibers.Get(v); err != nil {
-					return fmt.Errorf("unknown caliber %q; GET /api/v1/calibers lists them", v)
-				}
-				return nil
+			{Name: "caliber", Description: "caliber id (GET /api/v1/calibers); default gbt50563-2010", Check: func(v string) error {
+				_, err := g.Service.caliber(v)
+				return err
 			}},
 			{Name: "method", Description: "buffer or network; default the caliber's own", Check: checkMethod},
 		},

@@ -2,7 +2,6 @@ package coverage
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -102,8 +101,8 @@ func (c *GapCollection) Items(ctx context.Context, q ogcapi.Query) (ogcapi.Page,
 		}
 	}
 	if cal != "" {
-		if _, err := c.Service.Calibers.Get(cal); err != nil {
-			return ogcapi.Page{}, &ogcapi.InvalidError{Param: "caliber_id", Msg: fmt.Sprintf("unknown caliber %q; GET /api/v1/calibers lists them", cal)}
+		if _, err := c.Service.caliber(cal); err != nil {
+			return ogcapi.Page{}, &ogcapi.InvalidError{Param: "caliber_id", Msg: err.Error()}
 		}
 	}
 	runs, err := c.Service.CurrentRuns(ctx, city, cal, method)

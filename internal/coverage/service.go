@@ -57,6 +57,23 @@ func badParam(name, detail string) error {
 	return problem.BadRequest(detail).With("parameter", name)
 }
 
+// caliber returns the caliber called id, or the error every caliber parameter gives.
+func (s *Service) caliber(id string) (caliber.Caliber, error) {
+	cal, err := s.Calibers.Get(id)
+	if err != nil {
+		return cal, fmt.Errorf("unknown caliber %q; GET /api/v1/calibers lists them", id)
+	}
+	return cal, nil
+}
+
+// checkMethod is the check of every method parameter.
+func checkMethod(v string) error {
+	if v != caliber.Buffer && v != caliber.Network {
+		return fmt.Errorf("method must be buffer or network, not %q", v)
+	}
+	return nil
+}
+
 // Validate checks q and fills defaults; its errors are 400 problems naming the parameter.
 func (s *Service) Validate(q *Query) (caliber.Caliber, error) {
 	if q.City == "" {
@@ -65,16 +82,14 @@ func (s *Service) Validate(q *Query) (caliber.Caliber, error) {
 	if q.Caliber == "" {
 		q.Caliber = "gbt50563-2010"
 	}
-	cal, err := s.Calibers.Get(q.Caliber)
+	cal, err := s.caliber(q.Caliber)
 	if err != nil {
-		return cal, badParam("caliber", fmt.Sprintf("unknown caliber %q; GET /api/v1/calibers lists them", q.Caliber))
+		return cal, badParam("caliber", err.Error())
 	}
-	switch q.Method {
-	case "":
+	if q.Method == "" {
 		q.Method = cal.Method
-	case caliber.Buffer, caliber.Network:
-	default:
-		return cal, badParam("method", fmt.Sprintf("method must be buffer or network, not %q", q.Method))
+	} else if err := checkMethod(q.Method); err != nil {
+		return cal, badParam("method", err.Error())
 	}
 	switch q.Level {
 	case "":
@@ -232,11 +247,7 @@ func (s *Service) Result(ctx context.Context, q Query) (*Result, error) {
 
 // Gaps returns the gap layer of q as GeoJSON (EPSG:4326), computing the run when needed.
 func (s *Service) Gaps(ctx context.Context, q Query, limit int) ([]byte, *Run, error) {
-	cal, err := s.Validate(&q)
-	if err != nil {
-		return nil, nil, err
-	}
-	run, _, _, err := s.run(ctx, q, cal)
+	run, err := s.CurrentRun(ctx, q)
 	if err != nil {
 		return nil, nil, err
 	}

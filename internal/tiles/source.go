@@ -41,11 +41,10 @@ type Info struct {
 }
 
 // Param is a source-specific query parameter. Check validates a value (its error is the
-// 400's detail); Default is what the source uses when the parameter is absent.
+// 400's detail); the Description says what the source uses when it is absent.
 type Param struct {
 	Name        string
 	Description string
-	Default     string
 	Check       func(string) error
 }
 
@@ -71,8 +70,7 @@ func (i *Info) Field(name string) *Field {
 
 // Dependency says that a source's tiles change when Layer changes: any notified box of
 // Layer, grown by MarginM metres, invalidates the source's tiles that it meets. A table
-// source depends on itself with no margin; an indicator such as the park coverage gap
-// depends on parks, entrances and the network with the walking reach as margin.
+// source depends on itself with no margin.
 //
 // Whole says that any edit of Layer changes the source everywhere: an indicator layer
 // whose features carry figures of a whole parcel or community (drawn in every tile the
