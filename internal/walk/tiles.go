@@ -129,31 +129,22 @@ func (t *CommunityTiles) Prepare(ctx context.Context, a *tiles.Args) error {
 	if !live {
 		gen = ""
 	}
-	var slugs []string
-	var err error
-	if c := a.CityName(); c != "" {
-		id, _ := strconv.ParseInt(c, 10, 64)
-		rows, qerr := t.Service.Store.Pool.Query(ctx, `SELECT slug FROM cities WHERE slug = $1 OR id = $2`, c, id)
-		if qerr != nil {
-			return qerr
-		}
-		slugs, err = pgx.CollectRows(rows, pgx.RowTo[string])
-	} else {
-		rows, qerr := t.Service.Store.Pool.Query(ctx, `SELECT slug FROM cities c WHERE EXISTS (SELECT 1 FROM communities m WHERE m.city_id = c.id) ORDER BY id`)
-		if qerr != nil {
-			return qerr
-		}
-		slugs, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	// The requested city (a slug or an id), or every city with communities, in one query.
+	c := a.CityName()
+	id, _ := strconv.ParseInt(c, 10, 64)
+	rows, err := t.Service.Store.Pool.Query(ctx, `SELECT id, slug, name, metric_srid FROM cities
+		WHERE CASE WHEN $1 = '' THEN EXISTS (SELECT 1 FROM communities m WHERE m.city_id = cities.id)
+		           ELSE slug = $1 OR id = $2 END
+		ORDER BY id`, c, id)
+	if err != nil {
+		return err
 	}
+	cities, err := pgx.CollectRows(rows, pgx.RowToStructByPos[City])
 	if err != nil {
 		return err
 	}
 	var all communityStatus
-	for _, slug := range slugs {
-		city, err := t.Service.City(ctx, slug)
-		if err != nil {
-			return err
-		}
+	for _, city := range cities {
 		m, err := t.statusOf(ctx, city, gen)
 		if err != nil {
 			return err
