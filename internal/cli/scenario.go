@@ -112,6 +112,14 @@ func runScenario(ctx context.Context, env Env, args []string) error {
 		}
 		return scenario.ParseID("id", fs.Arg(i))
 	}
+	// get reads the scenario named by the first argument (with its changes when full).
+	get := func(full bool) (*scenario.Scenario, error) {
+		i, err := id(0)
+		if err != nil {
+			return nil, err
+		}
+		return st.Get(ctx, i, full)
+	}
 	out := func(v any) error {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -130,11 +138,7 @@ func runScenario(ctx context.Context, env Env, args []string) error {
 		}
 		return tw.Flush()
 	case "show":
-		i, err := id(0)
-		if err != nil {
-			return err
-		}
-		sc, err := st.Get(ctx, i, true)
+		sc, err := get(true)
 		if err != nil {
 			return err
 		}
@@ -146,11 +150,7 @@ func runScenario(ctx context.Context, env Env, args []string) error {
 		}
 		return out(sc)
 	case "add":
-		i, err := id(0)
-		if err != nil {
-			return err
-		}
-		sc, err := st.Get(ctx, i, false)
+		sc, err := get(false)
 		if err != nil {
 			return err
 		}
@@ -171,11 +171,7 @@ func runScenario(ctx context.Context, env Env, args []string) error {
 		}
 		return out(c)
 	case "remove":
-		i, err := id(0)
-		if err != nil {
-			return err
-		}
-		sc, err := st.Get(ctx, i, false)
+		sc, err := get(false)
 		if err != nil {
 			return err
 		}
