@@ -70,18 +70,28 @@ const (
 		FROM unnest($8::bytea[]) WITH ORDINALITY AS t(g, i)`
 )
 
-// parkPoints runs parkPointsSQL (sql) and returns the points as facilities of CategoryPark.
-func (s Store) parkPoints(ctx context.Context, sql string, cityID int, closed []int64, added []network.Edge, srid int, more ...any) ([]Facility, error) {
+// edgeArgs are a scenario's closed and added edges as bind values: the closed ids (never
+// nil, so that PostgreSQL gets an empty array) and the added geometries as metric WKB.
+func edgeArgs(closed []int64, added []network.Edge) ([]int64, [][]byte, error) {
 	addWKB := make([][]byte, 0, len(added))
 	for _, e := range added {
 		b, err := wkb.Marshal(e.Geom)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		addWKB = append(addWKB, b)
 	}
 	if closed == nil {
 		closed = []int64{}
+	}
+	return closed, addWKB, nil
+}
+
+// parkPoints runs parkPointsSQL (sql) and returns the points as facilities of CategoryPark.
+func (s Store) parkPoints(ctx context.Context, sql string, cityID int, closed []int64, added []network.Edge, srid int, more ...any) ([]Facility, error) {
+	closed, addWKB, err := edgeArgs(closed, added)
+	if err != nil {
+		return nil, err
 	}
 	rows, err := s.Pool.Query(ctx, sql, append([]any{cityID, closed, addWKB, srid}, more...)...)
 	if err != nil {
@@ -136,16 +146,9 @@ func (s Store) ParksCrossed(ctx context.Context, city City, closed []int64, adde
 	if len(closed)+len(added) == 0 {
 		return nil, nil
 	}
-	addWKB := make([][]byte, 0, len(added))
-	for _, e := range added {
-		b, err := wkb.Marshal(e.Geom)
-		if err != nil {
-			return nil, err
-		}
-		addWKB = append(addWKB, b)
-	}
-	if closed == nil {
-		closed = []int64{}
+	closed, addWKB, err := edgeArgs(closed, added)
+	if err != nil {
+		return nil, err
 	}
 	if skip == nil {
 		skip = []int64{}
