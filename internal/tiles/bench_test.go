@@ -66,7 +66,8 @@ func BenchmarkRenderDenseTile(b *testing.B) {
 }
 
 // BenchmarkCachedTile measures a cache hit through the HTTP handler, with the default
-// strict consistency (one shared NOTIFY round trip per batch of hits) and eventual.
+// strict consistency (one shared barrier on the LISTEN connection per batch of hits)
+// and eventual.
 func BenchmarkCachedTile(b *testing.B) {
 	for _, mode := range []struct {
 		name     string

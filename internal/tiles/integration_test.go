@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,9 +19,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/testdb"
+	"github.com/cityreach/cityreach/internal/tiles/mvtread"
 )
 
 // The fixture, chosen by hand around tile 14/13190/6163 in Baotou, whose envelope is
@@ -290,6 +294,67 @@ func TestEditShowsOnTheVeryNextRequestAndLeavesOtherTilesCached(t *testing.T) {
 	}
 	if got := ogrNames(t, f.get(t, far).Body.Bytes(), tz, farX, ty)["parks"]; !slices.Equal(got, []string{"Alpha"}) {
 		t.Fatalf("after the delete: %v", got)
+	}
+}
+
+// TestEveryEditFromAnotherSessionIsSeenAtOnce is the read-your-writes guarantee under
+// repetition: a separate session (not the server's pool) renames a park and commits, and
+// the request made right after the commit must show the new name, a hundred times in a
+// row, with cache hits in between. A barrier that lost the race with the notification
+// would serve the cached name. A concurrent reader hammers the same tile meanwhile.
+func TestEveryEditFromAnotherSessionIsSeenAtOnce(t *testing.T) {
+	f := newFixture(t, Options{CacheBytes: 16 << 20})
+	ctx := context.Background()
+	editor, err := pgx.Connect(ctx, f.db.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer editor.Close(ctx)
+	here := tilePath("parks", tz, tx, ty)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() { // other clients reading the same tile all along
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				req := httptest.NewRequest(http.MethodGet, here, nil)
+				f.h.ServeHTTP(httptest.NewRecorder(), req)
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	hits := 0
+	for i := range 100 {
+		name := "Delta " + strconv.Itoa(i)
+		if _, err := editor.Exec(ctx, `UPDATE parks SET name = $1 WHERE name LIKE 'Delta%'`, name); err != nil {
+			t.Fatal(err)
+		}
+		for k := range 2 {
+			rec := f.get(t, here)
+			if k == 1 && rec.Header().Get("X-Cache") == "hit" {
+				hits++
+			}
+			ls, err := mvtread.Decode(rec.Body.Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, l := range ls {
+				for _, ft := range l.Features {
+					names = append(names, fmt.Sprint(ft.Props["name"]))
+				}
+			}
+			if !slices.Contains(names, name) {
+				t.Fatalf("edit %d, request %d after the commit: the tile shows %v, not %q (X-Cache %s)", i, k+1, names, name, rec.Header().Get("X-Cache"))
+			}
+		}
+	}
+	// The cache was in use, not bypassed: most second requests were hits.
+	if hits < 50 {
+		t.Fatalf("only %d of 100 second requests were cache hits", hits)
 	}
 }
 

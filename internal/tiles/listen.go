@@ -2,16 +2,14 @@ package tiles
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"log/slog"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Channel is the NOTIFY channel of migration 0006's triggers.
@@ -21,36 +19,35 @@ const Channel = "cityreach_tiles"
 // to onNotify; after every (re)connection it calls onReset before serving, because
 // notifications sent while it was away are lost.
 //
-// It also runs the read-your-writes barrier: sync sends a NOTIFY on a channel private to
-// this process through the pool and waits until the listener receives it. PostgreSQL
-// delivers notifications in commit order, so once it arrives every edit committed before
-// sync was called has been processed, whichever process made it.
+// It also runs the read-your-writes barrier. sync asks the listener goroutine for one
+// empty round trip on the LISTEN connection itself and returns when it is back. That
+// round trip is a barrier because of two facts of PostgreSQL (15 and later; 13 and 14 do
+// the same in a different place): a committing transaction signals the listening
+// backends before its client learns that it committed, and a listening backend sends
+// the notifications it has been signalled about before it answers a query. So every
+// notification of an edit committed before sync was called arrives on the connection
+// before the barrier's answer, and the notification handler runs on this goroutine as
+// the messages are read: when the answer is in, every such edit has been processed,
+// whichever process made it. The round trip involves no transaction and no other
+// connection; concurrent callers share one.
 type listener struct {
-	connect  func(ctx context.Context) (*pgx.Conn, error)
-	db       DB
+	connect  func(ctx context.Context, onNotify func(*pgconn.PgConn, *pgconn.Notification)) (*pgx.Conn, error)
 	onNotify func(payload string)
 	onReset  func()
 	log      *slog.Logger
 
-	live     atomic.Bool
-	syncChan string
+	live atomic.Bool
 
 	mu      sync.Mutex
-	sent    uint64 // highest sync token sent
-	seen    uint64 // highest sync token received (or released by a reconnect)
-	again   bool   // a waiter needs a token newer than the one in flight
-	failed  uint64 // highest token whose NOTIFY could not be sent
+	started uint64 // the token of the barrier last sent
+	want    uint64 // the highest token a waiter needs
+	seen    uint64 // the highest token answered (or released by a disconnection)
+	wake    context.CancelFunc
 	changed chan struct{}
 }
 
-func newListener(db DB, connect func(ctx context.Context) (*pgx.Conn, error), onNotify func(string), onReset func(), log *slog.Logger) *listener {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	return &listener{
-		connect: connect, db: db, onNotify: onNotify, onReset: onReset, log: log,
-		syncChan: Channel + "_sync_" + hex.EncodeToString(b[:]),
-		changed:  make(chan struct{}),
-	}
+func newListener(connect func(ctx context.Context, onNotify func(*pgconn.PgConn, *pgconn.Notification)) (*pgx.Conn, error), onNotify func(string), onReset func(), log *slog.Logger) *listener {
+	return &listener{connect: connect, onNotify: onNotify, onReset: onReset, log: log, changed: make(chan struct{})}
 }
 
 // run listens until ctx ends, reconnecting with backoff.
@@ -74,52 +71,83 @@ func (l *listener) run(ctx context.Context) {
 }
 
 func (l *listener) session(ctx context.Context) error {
-	conn, err := l.connect(ctx)
+	conn, err := l.connect(ctx, func(_ *pgconn.PgConn, n *pgconn.Notification) {
+		if n.Channel == Channel {
+			l.onNotify(n.Payload)
+		}
+	})
 	if err != nil {
 		return err
 	}
 	defer conn.Close(context.Background())
-	for _, ch := range []string{Channel, l.syncChan} {
-		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
-			return err
-		}
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{Channel}.Sanitize()); err != nil {
+		return err
 	}
 	// Listening now: anything committed from here on reaches us. What was cached before
 	// may have missed an edit.
 	l.onReset()
 	l.live.Store(true)
 	l.log.Info("tile cache listening", "channel", Channel)
+	pc := conn.PgConn()
 	for {
-		n, err := conn.WaitForNotification(ctx)
-		if err != nil {
-			return err
-		}
-		if n.Channel == l.syncChan {
-			tok, _ := strconv.ParseUint(n.Payload, 10, 64)
+		l.mu.Lock()
+		if l.want > l.started {
+			tok := l.want
+			l.started = tok
+			l.mu.Unlock()
+			if err := barrier(ctx, pc); err != nil {
+				return err
+			}
 			l.arrived(tok)
 			continue
 		}
-		l.onNotify(n.Payload)
+		wctx, cancel := context.WithCancel(ctx)
+		l.wake = cancel
+		l.mu.Unlock()
+		err := pc.WaitForNotification(wctx)
+		l.mu.Lock()
+		l.wake = nil
+		l.mu.Unlock()
+		woken := wctx.Err() != nil && ctx.Err() == nil
+		cancel()
+		if err != nil && !woken {
+			return err
+		}
+		// Woken for a barrier, or a notification was handled: loop.
 	}
+}
+
+// barrier is one empty round trip on the LISTEN connection.
+func barrier(ctx context.Context, pc *pgconn.PgConn) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_, err := pc.Exec(ctx, ";").ReadAll()
+	return err
 }
 
 // errNotLive means the cache cannot be trusted right now; the caller renders instead.
 var errNotLive = errors.New("tile cache listener is not connected")
 
 // sync returns once every edit committed before the call has been processed, or an error
-// (the caller then bypasses the cache). Concurrent callers share one NOTIFY round trip.
+// (the caller then bypasses the cache). Concurrent callers share one barrier.
 func (l *listener) sync(ctx context.Context) error {
 	if !l.live.Load() {
 		return errNotLive
 	}
 	l.mu.Lock()
-	// The token in flight (if any) was sent before we arrived; we need the next one.
-	want := l.sent + 1
-	if l.sent == l.seen {
-		l.sent++
-		go l.send(l.sent)
-	} else {
-		l.again = true
+	if !l.live.Load() {
+		// Disconnected after the check above: release has already run.
+		l.mu.Unlock()
+		return errNotLive
+	}
+	// The barrier last sent may have left before we arrived; we need the next one.
+	want := l.started + 1
+	if want > l.want {
+		l.want = want
+		if l.wake != nil {
+			l.wake()
+			l.wake = nil
+		}
 	}
 	for l.seen < want {
 		ch := l.changed
@@ -134,52 +162,24 @@ func (l *listener) sync(ctx context.Context) error {
 		}
 		l.mu.Lock()
 	}
-	failed := l.failed >= want
 	l.mu.Unlock()
-	if failed {
-		return errNotLive
-	}
 	return nil
 }
 
-func (l *listener) send(tok uint64) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	// NOTIFY makes its transaction a writing one; its commit need not wait for the WAL
-	// flush (about a millisecond here), as the token is worthless after a crash.
-	// Delivery still follows commit order.
-	if _, err := l.db.Exec(ctx, "SELECT pg_notify($1, $2) FROM (SELECT set_config('synchronous_commit', 'off', true)) s",
-		l.syncChan, strconv.FormatUint(tok, 10)); err != nil {
-		l.log.Warn("tile cache sync failed", "err", err)
-		l.mu.Lock()
-		l.failed = max(l.failed, tok)
-		l.mu.Unlock()
-		l.arrived(tok) // release the waiters; they render instead
-	}
-}
-
-// arrived records that token tok came back and starts the next round when waiters need it.
+// arrived records that barrier tok is back and wakes its waiters.
 func (l *listener) arrived(tok uint64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if tok > l.seen {
-		l.seen = tok
-	}
+	l.seen = max(l.seen, tok)
 	close(l.changed)
 	l.changed = make(chan struct{})
-	if l.again && l.sent == l.seen {
-		l.again = false
-		l.sent++
-		go l.send(l.sent)
-	}
 }
 
 // release wakes every waiter after the connection dropped; they then see live=false.
 func (l *listener) release() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.seen = l.sent
-	l.again = false
+	l.seen, l.started = l.want, l.want
 	close(l.changed)
 	l.changed = make(chan struct{})
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cityreach/cityreach/internal/layers"
@@ -35,9 +36,9 @@ type Options struct {
 	CacheBytes int64
 	// Eventual, when true, serves cache hits without first confirming that every
 	// committed edit has been processed: a hit may then be stale for the few milliseconds
-	// a notification takes to arrive. The default (false) confirms with one shared NOTIFY
-	// round trip per batch of concurrent hits, so a request never sees a tile older than
-	// the last edit committed before it arrived.
+	// a notification takes to arrive. The default (false) confirms with one shared empty
+	// round trip on the LISTEN connection per batch of concurrent hits (see listener), so
+	// a request never sees a tile older than the last edit committed before it arrived.
 	Eventual bool
 	// SyncTimeout bounds that confirmation; past it the request renders from the database.
 	SyncTimeout time.Duration
@@ -72,7 +73,7 @@ func OptionsFromEnv(getenv func(string) string, log *slog.Logger) (Options, erro
 // then Start it; Close stops the listener.
 type Service struct {
 	db      DB
-	connect func(ctx context.Context) (*pgx.Conn, error)
+	connect func(ctx context.Context, onNotify func(*pgconn.PgConn, *pgconn.Notification)) (*pgx.Conn, error)
 	opts    Options
 	log     *slog.Logger
 
@@ -103,15 +104,16 @@ type depOf struct {
 // New returns a Service drawing every layer of reg from pool.
 func New(pool *pgxpool.Pool, reg *layers.Registry, o Options) *Service {
 	cfg := pool.Config().ConnConfig
-	connect := func(ctx context.Context) (*pgx.Conn, error) {
+	connect := func(ctx context.Context, onNotify func(*pgconn.PgConn, *pgconn.Notification)) (*pgx.Conn, error) {
 		c := cfg.Copy()
 		c.RuntimeParams["application_name"] = "cityreach-tiles-listener"
+		c.OnNotification = onNotify
 		return pgx.ConnectConfig(ctx, c)
 	}
 	return newService(pool, connect, reg, o)
 }
 
-func newService(db DB, connect func(ctx context.Context) (*pgx.Conn, error), reg *layers.Registry, o Options) *Service {
+func newService(db DB, connect func(ctx context.Context, onNotify func(*pgconn.PgConn, *pgconn.Notification)) (*pgx.Conn, error), reg *layers.Registry, o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -188,7 +190,7 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	lctx, cancel := context.WithCancel(context.Background())
 	s.cancel, s.done = cancel, make(chan struct{})
-	s.listen = newListener(s.db, s.connect, s.notified, s.reset, s.log)
+	s.listen = newListener(s.connect, s.notified, s.reset, s.log)
 	go func() { defer close(s.done); s.listen.run(lctx) }()
 	return nil
 }
