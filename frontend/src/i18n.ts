@@ -170,6 +170,7 @@ export const STRINGS: Table = {
   'attr.park_class': { zh: '公园类别', en: 'Park class' },
   'attr.area_m2': { zh: '面积(m²)', en: 'Area (m²)' },
   'attr.population': { zh: '人口', en: 'Population' },
+  'attr.features': { zh: '合并要素数（12级及以下）', en: 'Features merged (zoom 12 and below)' },
   'attr.category': { zh: '类别', en: 'Category' },
   'attr.edition': { zh: '版本', en: 'Edition' },
   'attr.data_source': { zh: '数据来源', en: 'Data source' },

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cityreach/cityreach/internal/crs"
+	"github.com/cityreach/cityreach/internal/db"
 	"github.com/cityreach/cityreach/internal/layers"
 )
 
@@ -292,6 +293,9 @@ func Import(ctx context.Context, pool *pgxpool.Pool, layer string, src Reader, o
 		return rep, fmt.Errorf("commit: %w", err)
 	}
 	rep.Committed = true
+	if err := db.RefreshTileBlocks(ctx, pool); err != nil {
+		return rep, err
+	}
 	rep.finish(start)
 	return rep, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/paulmach/orb/encoding/wkb"
 
 	"github.com/cityreach/cityreach/internal/crs"
+	"github.com/cityreach/cityreach/internal/db"
 )
 
 // Options control an OSM import.
@@ -156,6 +157,9 @@ func Import(ctx context.Context, pool *pgxpool.Pool, citySlug, pbfPath string, o
 		return rep, fmt.Errorf("commit: %w", err)
 	}
 	rep.Committed = true
+	if err := db.RefreshTileBlocks(ctx, pool); err != nil {
+		return rep, err
+	}
 	rep.Seconds = time.Since(start).Seconds()
 	rep.PerSecond = float64(rep.Rows()) / rep.Seconds
 	return rep, nil

@@ -13,6 +13,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/ewkb"
 
+	"github.com/cityreach/cityreach/internal/db"
 	"github.com/cityreach/cityreach/internal/synth"
 )
 
@@ -87,6 +88,9 @@ func Load(ctx context.Context, pool *pgxpool.Pool, o synth.Outlines, c *synth.Ci
 	}
 	for _, t := range Layers {
 		_, _ = pool.Exec(ctx, "ANALYZE "+pgx.Identifier{t}.Sanitize())
+	}
+	if err := db.RefreshTileBlocks(ctx, pool); err != nil {
+		return nil, err
 	}
 	l.sum.Elapsed = time.Since(start)
 	return l.sum, nil

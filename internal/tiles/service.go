@@ -160,7 +160,8 @@ func (s *Service) Sources() []Source {
 }
 
 // Start checks that every table layer has its geom_3857 column (sources without it are
-// withdrawn, with a warning) and starts the cache listener.
+// withdrawn, with a warning), puts the layers of tile_block_specs on their generalised
+// blocks for zoom 0–12, and starts the cache listener.
 func (s *Service) Start(ctx context.Context) error {
 	var tables []string
 	for _, src := range s.sources {
@@ -177,6 +178,19 @@ func (s *Service) Start(ctx context.Context) error {
 			s.log.Warn("layer has no geom_3857 column (migration 0006 not applied?); it is not served as tiles", "layer", t)
 			delete(s.sources, t)
 		}
+	}
+	reg := map[string]*layers.Layer{}
+	for _, src := range s.sources {
+		if ts, ok := src.(tableSource); ok {
+			reg[ts.layer.ID] = ts.layer
+		}
+	}
+	specs, err := loadBlockSpecs(ctx, s.db, reg)
+	if err != nil {
+		return fmt.Errorf("tiles: %w", err)
+	}
+	for name, sp := range specs {
+		s.sources[name] = tableSource{layer: reg[name], blocks: sp}
 	}
 	order := s.order[:0]
 	for _, n := range s.order {

@@ -20,9 +20,24 @@ const GeneraliseBelow = 14
 var sharedFields = map[string]bool{"city_id": true, "data_source": true, "synthetic": true, "version": true,
 	"created_at": true, "updated_at": true, "updated_by": true}
 
-// tableSource draws one feature table of the layer registry from its geom_3857 column.
+// BlocksMaxZoom is the last zoom drawn from generalised blocks, for the layers that have
+// them (migration 0011): at z12 a parcel is a dot of a screen pixel or two.
+const BlocksMaxZoom = 12
+
+// FeaturesField is the property of a block saying how many features it stands for.
+const FeaturesField = "features"
+
+// tableSource draws one feature table of the layer registry from its geom_3857 column
+// and, when blocks is set, its zoom 0–12 tiles from the layer's generalised blocks.
 type tableSource struct {
-	layer *layers.Layer
+	layer  *layers.Layer
+	blocks *blockSpec
+}
+
+// blockSpec is a layer's row of tile_block_specs: the columns a block keeps as text
+// (group_by) and as sums.
+type blockSpec struct {
+	groupBy, sums map[string]bool
 }
 
 // TableSource returns the Source of a registry layer. Its fields are the layer's
@@ -44,6 +59,10 @@ func (s tableSource) Info() Info {
 		}
 		inf.Fields = append(inf.Fields, Field{Name: a.Name, Type: fieldType(a.Type), Description: desc, Default: !sharedFields[a.Name]})
 	}
+	if s.blocks != nil {
+		inf.Fields = append(inf.Fields, Field{Name: FeaturesField, Type: "Number",
+			Description: "Features a zoom 0–12 block stands for (1 above zoom 12; always sent at zoom 0–12)"})
+	}
 	return inf
 }
 
@@ -64,6 +83,9 @@ func (s tableSource) lines() bool {
 }
 
 func (s tableSource) Query(r Request, a *Args) (string, error) {
+	if s.blocks != nil && r.Tile.Z <= BlocksMaxZoom {
+		return s.blocksQuery(r, a), nil
+	}
 	geom := "t.geom_3857"
 	envb := a.BufferedEnvelope()
 	where := []string{"t.geom_3857 && " + envb}
@@ -84,6 +106,10 @@ func (s tableSource) Query(r Request, a *Args) (string, error) {
 	// tile's time and does nothing to a feature that lies within it.
 	cols := []string{"t.id", fmt.Sprintf("ST_AsMVTGeom(%s, %s, %d, %d, NOT (t.geom_3857 @ %s)) AS geom", geom, a.Envelope(), Extent, Buffer, envb)}
 	for _, p := range r.Properties {
+		if p == FeaturesField && s.blocks != nil {
+			cols = append(cols, "1 AS "+FeaturesField)
+			continue
+		}
 		col, ok := s.layer.Column(p)
 		if !ok || p == "id" {
 			return "", fmt.Errorf("tiles: %s has no property %q", s.layer.ID, p)
@@ -98,6 +124,78 @@ func (s tableSource) Query(r Request, a *Args) (string, error) {
 	}
 	return fmt.Sprintf("SELECT %s FROM %s t WHERE %s LIMIT %s",
 		strings.Join(cols, ", "), s.layer.Table(), strings.Join(where, " AND "), a.Limit()), nil
+}
+
+// blocksQuery draws a zoom 0–12 tile from cityreach_tile_blocks, which first brings the
+// tile's dirty cells up to date. Every block lies inside its tile (cells are z14 tiles),
+// so nothing is clipped. Properties the blocks do not keep are left out.
+func (s tableSource) blocksQuery(r Request, a *Args) string {
+	z, x, y := a.zxy()
+	// NULL asks for every city; a city that does not exist must match nothing.
+	city := "NULL::int"
+	if c := a.City(); c != "" {
+		city = "coalesce(" + c + ", -1)"
+	}
+	// The blocks are simplified for z12; lower zooms simplify further what spans many units.
+	geom := "b.geom_3857"
+	if r.Tile.Z < BlocksMaxZoom {
+		geom = fmt.Sprintf("CASE WHEN ST_XMax(b.geom_3857) - ST_XMin(b.geom_3857) > 64 * %[1]s OR ST_YMax(b.geom_3857) - ST_YMin(b.geom_3857) > 64 * %[1]s"+
+			" THEN ST_SimplifyPreserveTopology(b.geom_3857, %[1]s) ELSE b.geom_3857 END", a.Tolerance())
+	}
+	cols := []string{"b.id", fmt.Sprintf("ST_AsMVTGeom(%s, %s, %d, %d, false) AS geom", geom, a.Envelope(), Extent, Buffer),
+		"b.features AS " + FeaturesField}
+	for _, p := range r.Properties {
+		switch {
+		case s.blocks.groupBy[p]:
+			cols = append(cols, fmt.Sprintf("b.grp ->> %s::text AS %s", a.once("name:"+p, p), pgx.Identifier{p}.Sanitize()))
+		case s.blocks.sums[p]:
+			cols = append(cols, fmt.Sprintf("(b.sums ->> %s::text)::float8 AS %s", a.once("name:"+p, p), pgx.Identifier{p}.Sanitize()))
+		}
+	}
+	return fmt.Sprintf("SELECT %s FROM cityreach_tile_blocks(%s::text, %s, %s::int, %s::int, %s::int) b LIMIT %s",
+		strings.Join(cols, ", "), a.once("layer:"+s.layer.ID, s.layer.ID), city, z, x, y, a.Limit())
+}
+
+// loadBlockSpecs reads tile_block_specs (migration 0011), keeping the columns the
+// registry layer has; nil when the table is missing (an older schema).
+func loadBlockSpecs(ctx context.Context, db DB, reg map[string]*layers.Layer) (map[string]*blockSpec, error) {
+	var have bool
+	if err := db.QueryRow(ctx, "SELECT to_regclass('tile_block_specs') IS NOT NULL").Scan(&have); err != nil || !have {
+		return nil, err
+	}
+	rows, err := db.Query(ctx, "SELECT layer, group_by, sums FROM tile_block_specs")
+	if err != nil {
+		return nil, err
+	}
+	type spec struct {
+		Layer   string
+		GroupBy []string
+		Sums    []string
+	}
+	specs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[spec])
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*blockSpec{}
+	for _, sp := range specs {
+		l := reg[sp.Layer]
+		if l == nil {
+			continue
+		}
+		b := &blockSpec{groupBy: map[string]bool{}, sums: map[string]bool{}}
+		for _, c := range sp.GroupBy {
+			if l.Attr(c) != nil {
+				b.groupBy[c] = true
+			}
+		}
+		for _, c := range sp.Sums {
+			if l.Attr(c) != nil {
+				b.sums[c] = true
+			}
+		}
+		out[sp.Layer] = b
+	}
+	return out, nil
 }
 
 func (s tableSource) Bounds(ctx context.Context, db DB, a *Args) (Box, bool, error) {

@@ -100,6 +100,9 @@ func (h Handler) document(c *gin.Context) {
 		for _, p := range propsFor(&inf, o.Properties) {
 			vl.Fields[p] = inf.Field(p).Type
 		}
+		if f := inf.Field(FeaturesField); f != nil {
+			vl.Fields[f.Name] = f.Type // sent by the zoom 0–12 blocks whatever was asked
+		}
 		doc.VectorLayers = append(doc.VectorLayers, vl)
 	}
 	doc.Description = strings.Join(titles, ", ")
