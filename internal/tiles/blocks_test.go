@@ -117,10 +117,7 @@ func checkBlock(t *testing.T, what string, got block, features int, population, 
 func TestLowZoomTilesAreDrawnFromBlocksThatFollowEdits(t *testing.T) {
 	f := newFixture(t, Options{CacheBytes: 16 << 20})
 	ctx := context.Background()
-	var city int
-	if err := f.db.Pool.QueryRow(ctx, `SELECT id FROM cities WHERE slug = 'baotou'`).Scan(&city); err != nil {
-		t.Fatal(err)
-	}
+	city := f.cityID(t)
 	ids := map[string]int64{}
 	for _, p := range []struct {
 		name           string
@@ -236,10 +233,7 @@ func jsonHasField(doc, name string) bool {
 func TestConcurrentTilesComputeEachBlockOnce(t *testing.T) {
 	f := newFixture(t, Options{})
 	ctx := context.Background()
-	var city int
-	if err := f.db.Pool.QueryRow(ctx, `SELECT id FROM cities WHERE slug = 'baotou'`).Scan(&city); err != nil {
-		t.Fatal(err)
-	}
+	city := f.cityID(t)
 	for i := range 20 {
 		x := 100 + float64(i)*110
 		if _, err := f.db.Pool.Exec(ctx, `INSERT INTO residential_land (city_id, population, households, geom) VALUES ($1, $2, 0, `+

@@ -102,6 +102,16 @@ func requireTilesMigration(t testing.TB, db *testdb.DB) {
 	}
 }
 
+// cityID is the id of the fixture's city, baotou.
+func (f *fixture) cityID(t *testing.T) int {
+	t.Helper()
+	var id int
+	if err := f.db.Pool.QueryRow(context.Background(), `SELECT id FROM cities WHERE slug = 'baotou'`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
 func (f *fixture) get(t *testing.T, path string, hdr ...string) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, path, nil)

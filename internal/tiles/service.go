@@ -169,7 +169,7 @@ func (s *Service) Start(ctx context.Context) error {
 			tables = append(tables, src.Name())
 		}
 	}
-	have, err := hasGeom3857(ctx, s.db, tables)
+	have, err := hasColumn(ctx, s.db, tables, "geom_3857")
 	if err != nil {
 		return fmt.Errorf("tiles: %w", err)
 	}
@@ -189,8 +189,12 @@ func (s *Service) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("tiles: %w", err)
 	}
-	for name, sp := range specs {
-		s.sources[name] = tableSource{layer: reg[name], blocks: sp}
+	clear, err := hasColumn(ctx, s.db, tables, "geom_3857_clearance")
+	if err != nil {
+		return fmt.Errorf("tiles: %w", err)
+	}
+	for name, l := range reg {
+		s.sources[name] = tableSource{layer: l, blocks: specs[name], clearance: clear[name]}
 	}
 	order := s.order[:0]
 	for _, n := range s.order {

@@ -210,6 +210,18 @@ func (a *Args) BufferedEnvelope() string {
 	return fmt.Sprintf("ST_TileEnvelope(%s::int, %s::int, %s::int, margin => %s::float8)", z, x, y, m)
 }
 
+// tileAffine is geom (EPSG:3857) in tile coordinates snapped to the integer grid, with
+// exterior rings clockwise on screen (y down) as the MVT specification asks: what
+// ST_AsMVTGeom(geom, envelope, Extent, Buffer, false) returns for a polygon that needs no
+// repair. The factors are computed as PostGIS computes them, so the vertices are the same.
+func (a *Args) tileAffine(geom string) string {
+	e := a.tile.Envelope(0)
+	fx := float64(Extent) / (e.MaxX - e.MinX)
+	fy := -(float64(Extent) / (e.MaxY - e.MinY))
+	return fmt.Sprintf("ST_ForcePolygonCCW(ST_SnapToGrid(ST_Affine(%s, %s::float8, 0, 0, %s::float8, %s::float8, %s::float8), 1))", geom,
+		a.once("fx", fx), a.once("fy", fy), a.once("xoff", -e.MinX*fx), a.once("yoff", -e.MaxY*fy))
+}
+
 // Limit is the placeholder of the per-tile feature limit.
 func (a *Args) Limit() string { return a.once("limit", a.limit) + "::int" }
 

@@ -32,6 +32,9 @@ const FeaturesField = "features"
 type tableSource struct {
 	layer  *layers.Layer
 	blocks *blockSpec
+	// clearance: the table has geom_3857_clearance (migration 0012), so polygons that
+	// snapping cannot invalidate skip ST_AsMVTGeom's validation.
+	clearance bool
 }
 
 // blockSpec is a layer's row of tile_block_specs: the columns a block keeps as text
@@ -104,7 +107,15 @@ func (s tableSource) Query(r Request, a *Args) (string, error) {
 	}
 	// Clip only features reaching past the buffer: clipping costs about a third of a dense
 	// tile's time and does nothing to a feature that lies within it.
-	cols := []string{"t.id", fmt.Sprintf("ST_AsMVTGeom(%s, %s, %d, %d, NOT (t.geom_3857 @ %s)) AS geom", geom, a.Envelope(), Extent, Buffer, envb)}
+	mvtGeom := fmt.Sprintf("ST_AsMVTGeom(%s, %s, %d, %d, NOT (t.geom_3857 @ %s))", geom, a.Envelope(), Extent, Buffer, envb)
+	if s.clearance && r.Tile.Z >= GeneraliseBelow {
+		// A polygon inside the buffer whose minimum clearance is at least two tile units
+		// stays valid when snapped (see migration 0012): transform and snap it as
+		// ST_AsMVTGeom would, without its per-feature MakeValid.
+		mvtGeom = fmt.Sprintf("CASE WHEN t.geom_3857 @ %s AND t.geom_3857_clearance >= 2 * %s THEN %s ELSE %s END",
+			envb, a.Tolerance(), a.tileAffine("t.geom_3857"), mvtGeom)
+	}
+	cols := []string{"t.id", mvtGeom + " AS geom"}
 	for _, p := range r.Properties {
 		if p == FeaturesField && s.blocks != nil {
 			cols = append(cols, "1 AS "+FeaturesField)
@@ -223,10 +234,11 @@ func TableBounds(ctx context.Context, db DB, a *Args, table string) (b Box, ok b
 
 func (s tableSource) DependsOn() []Dependency { return []Dependency{{Layer: s.layer.ID}} }
 
-// hasGeom3857 reports which of the tables carry the geom_3857 column of migration 0006.
-func hasGeom3857(ctx context.Context, db DB, tables []string) (map[string]bool, error) {
+// hasColumn reports which of the tables carry column (geom_3857 of migration 0006,
+// geom_3857_clearance of 0012).
+func hasColumn(ctx context.Context, db DB, tables []string, column string) (map[string]bool, error) {
 	rows, err := db.Query(ctx, `SELECT table_name FROM information_schema.columns
-		WHERE table_schema = current_schema() AND column_name = 'geom_3857' AND table_name = ANY($1)`, tables)
+		WHERE table_schema = current_schema() AND column_name = $2 AND table_name = ANY($1)`, tables, column)
 	if err != nil {
 		return nil, err
 	}
