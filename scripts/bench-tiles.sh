@@ -121,12 +121,12 @@ trap stop_server EXIT
 paths() { sed "s|^|/tiles/$1/|; s|$|.mvt|" "$out/tiles-z$2.txt" >"$out/paths-$1-z$2.txt"; echo "$out/paths-$1-z$2.txt"; }
 
 # bytes per tile: mean over the list of non-empty tiles, gzip-encoded and raw.
-tile_bytes() { # pathfile
+tile_bytes() { # pathfile [port]
   local gz=0 raw=0 n=0 e=0 g r
   while read -r p; do
-    g=$(curl -s -o /dev/null -w '%{size_download} %{http_code}' -H 'Accept-Encoding: gzip' "http://127.0.0.1:$port$p")
+    g=$(curl -s -o /dev/null -w '%{size_download} %{http_code}' -H 'Accept-Encoding: gzip' "http://127.0.0.1:${2:-$port}$p")
     [ "${g#* }" = 204 ] && { e=$((e + 1)); continue; }
-    r=$(curl -s -o /dev/null -w '%{size_download}' "http://127.0.0.1:$port$p")
+    r=$(curl -s -o /dev/null -w '%{size_download}' "http://127.0.0.1:${2:-$port}$p")
     gz=$((gz + ${g% *})); raw=$((raw + r)); n=$((n + 1))
   done <"$1"
   [ $n -gt 0 ] && echo "$((raw / n)) $((gz / n)) $n $e" || echo "0 0 0 $e"
@@ -162,7 +162,10 @@ for l in $layers; do for z in 12 14 16; do
   log "$l z$z: $n tiles with data, $e empty; mean $raw B raw, $gz B gzip"
   run cold "$l" "$z" "$p"
   pp="$out/peer-$l-z$z.txt"; sed "s|^|/$l/|; s|$|.pbf|" "$out/tiles-z$z.txt" >"$pp"
+  # The peer's own bytes (it sends full detail at every zoom, and no gzip).
+  ours=${sizes[$l$z]}; read -r raw gz _ _ <<<"$(tile_bytes "$pp" "$peer_port")"; sizes[$l$z]="$raw | $gz"
   run "peer (pg_tileserv SQL, no cache)" "$l" "$z" "$pp" "$peer_port"
+  sizes[$l$z]=$ours
 done; done
 kill $peer_pid 2>/dev/null || true
 for mode in strict eventual; do
@@ -176,4 +179,24 @@ for mode in strict eventual; do
   done; done
 done
 stop_server
-log "results in $report"
+
+# One row per layer, zoom and connection count: cold against the peer, warm against cold.
+python3 - "$report" >"$out/tiles-side-by-side.md" <<'PY'
+import sys, collections
+d = collections.defaultdict(dict)
+for l in open(sys.argv[1]):
+    if not l.startswith('| ') or l.startswith('| layer'):
+        continue
+    layer, zoom, _, mode, conns, rps, p50, p99, errs, raw, gz, load = [x.strip() for x in l.strip().strip('|').split('|')]
+    mode = {'cold': 'cold', 'warm-strict': 'strict', 'warm-eventual': 'eventual'}.get(mode, 'peer')
+    d[(layer, int(zoom), int(conns))][mode] = (float(rps), p50, p99, int(errs), raw, gz, load)
+print('| layer | zoom | conns | cityreach raw / gzip B | cold req/s (p50 / p99 ms) | peer raw B | peer req/s (p50 / p99 ms) | cold ÷ peer | warm strict req/s (p99 ms) | warm eventual req/s (p99 ms) | strict ÷ cold | eventual ÷ cold | errors |')
+print('|---|---|---|---|---|---|---|---|---|---|---|---|---|')
+for (layer, z, c), m in d.items():
+    if not all(k in m for k in ('cold', 'peer', 'strict', 'eventual')):
+        continue
+    co, pe, st, ev = m['cold'], m['peer'], m['strict'], m['eventual']
+    print(f"| {layer} | {z} | {c} | {co[4]} / {co[5]} | {co[0]:.1f} ({co[1]} / {co[2]}) | {pe[4]} | {pe[0]:.1f} ({pe[1]} / {pe[2]}) | "
+          f"{co[0] / pe[0]:.2f} | {st[0]:.0f} ({st[2]}) | {ev[0]:.0f} ({ev[2]}) | {st[0] / co[0]:.1f}× | {ev[0] / co[0]:.1f}× | {sum(x[3] for x in m.values())} |")
+PY
+log "results in $report and $out/tiles-side-by-side.md"
