@@ -194,7 +194,7 @@ func (s *Service) Start(ctx context.Context) error {
 		return fmt.Errorf("tiles: %w", err)
 	}
 	for name, l := range reg {
-		s.sources[name] = tableSource{layer: l, blocks: specs[name], clearance: clear[name]}
+		s.sources[name] = newTableSource(l, specs[name], clear[name])
 	}
 	order := s.order[:0]
 	for _, n := range s.order {

@@ -35,6 +35,7 @@ type tableSource struct {
 	// clearance: the table has geom_3857_clearance (migration 0012), so polygons that
 	// snapping cannot invalidate skip ST_AsMVTGeom's validation.
 	clearance bool
+	info      *Info // shared: callers must not modify its Fields
 }
 
 // blockSpec is a layer's row of tile_block_specs: the columns a block keeps as text
@@ -46,13 +47,12 @@ type blockSpec struct {
 // TableSource returns the Source of a registry layer. Its fields are the layer's
 // attributes (id is the MVT feature id); by default a tile carries the layer's own
 // attributes, and the shared bookkeeping columns only when properties= names them.
-func TableSource(l *layers.Layer) Source { return tableSource{layer: l} }
+func TableSource(l *layers.Layer) Source { return newTableSource(l, nil, false) }
 
-func (s tableSource) Name() string { return s.layer.ID }
-
-func (s tableSource) Info() Info {
-	inf := Info{Title: s.layer.TitleEN, GeomType: s.layer.GeomType, MinZoom: 0, MaxZoom: MaxZoom, IDColumn: "id"}
-	for _, a := range s.layer.Attributes {
+func newTableSource(l *layers.Layer, blocks *blockSpec, clearance bool) tableSource {
+	s := tableSource{layer: l, blocks: blocks, clearance: clearance}
+	inf := Info{Title: l.TitleEN, GeomType: l.GeomType, MinZoom: 0, MaxZoom: MaxZoom, IDColumn: "id"}
+	for _, a := range l.Attributes {
 		if a.Name == "id" {
 			continue
 		}
@@ -62,12 +62,18 @@ func (s tableSource) Info() Info {
 		}
 		inf.Fields = append(inf.Fields, Field{Name: a.Name, Type: fieldType(a.Type), Description: desc, Default: !sharedFields[a.Name]})
 	}
-	if s.blocks != nil {
+	if blocks != nil {
 		inf.Fields = append(inf.Fields, Field{Name: FeaturesField, Type: "Number",
 			Description: "Features a zoom 0–12 block stands for (1 above zoom 12; always sent at zoom 0–12)"})
 	}
-	return inf
+	s.info = &inf
+	return s
 }
+
+func (s tableSource) Name() string { return s.layer.ID }
+
+// Info is computed once, by newTableSource: every tile request asks for it.
+func (s tableSource) Info() Info { return *s.info }
 
 // fieldType maps a registry type to the TileJSON/MVT value type.
 func fieldType(t layers.Type) string {
