@@ -24,6 +24,12 @@ export interface LayerDef {
   dash?: number[];
   fillOpacity?: number;
   minzoom?: number;
+  /**
+   * First zoom of a filled polygon's outline. residential_land is drawn from generalised
+   * blocks up to zoom 12 (docs/tiles.md); they are cut at the cells of the z14 grid, so
+   * an outline there would draw that grid.
+   */
+  outlineMinzoom?: number;
 }
 
 /** Every registry layer (plus water when the tiles offer it), bottom to top. */
@@ -36,7 +42,7 @@ export const LAYER_DEFS: LayerDef[] = [
   { id: 'eco_redlines', group: 'planning', geom: 'polygon', visible: false, fillOpacity: 0.25 },
   { id: 'eco_corridors', group: 'planning', geom: 'polygon', visible: false, fillOpacity: 0.45 },
   { id: 'growth_boundaries', group: 'planning', geom: 'polygon', visible: false, outline: true, dash: [4, 2] },
-  { id: 'residential_land', group: 'basemap', geom: 'polygon', visible: true, fillOpacity: 0.35 },
+  { id: 'residential_land', group: 'basemap', geom: 'polygon', visible: true, fillOpacity: 0.35, outlineMinzoom: 13 },
   { id: 'parks', group: 'basemap', geom: 'polygon', visible: true, fillOpacity: 0.75, label: { minzoom: 13, size: 12 } },
   { id: 'network_edges', group: 'basemap', geom: 'line', visible: true },
   { id: 'park_entrances', group: 'planning', geom: 'point', visible: false, minzoom: 13 },
@@ -78,7 +84,8 @@ function layersFor(def: LayerDef, sourceLayer: string, lang: 'zh' | 'en'): Layer
   if (!def.outline) {
     out.push({ ...base, id: `${def.id}-fill`, type: 'fill', paint: { 'fill-color': color, 'fill-opacity': def.fillOpacity ?? 0.4 } } as LayerSpecification);
   }
-  out.push({ ...base, id: `${def.id}-line`, type: 'line', paint: {
+  const outlineMin = Math.max(def.minzoom ?? 0, def.outline ? 0 : def.outlineMinzoom ?? 0);
+  out.push({ ...base, ...(outlineMin ? { minzoom: outlineMin } : {}), id: `${def.id}-line`, type: 'line', paint: {
     'line-color': color, 'line-width': def.outline ? 1.6 : 0.6, ...(def.dash ? { 'line-dasharray': def.dash } : {}) } } as LayerSpecification);
   if (def.label) {
     out.push({ ...base, id: `${def.id}-label`, type: 'symbol', minzoom: def.label.minzoom, layout: {
