@@ -172,18 +172,11 @@ func (s Store) ParksCrossed(ctx context.Context, city City, closed []int64, adde
 		if err := r.Scan(&p.ID, &p.Name, &b); err != nil {
 			return p, err
 		}
-		g, err := wkb.Unmarshal(b)
+		g, err := polygonalWKB(b)
 		if err != nil {
 			return p, fmt.Errorf("park %d: %w", p.ID, err)
 		}
-		switch g := g.(type) {
-		case orb.MultiPolygon:
-			p.Geom = g
-		case orb.Polygon:
-			p.Geom = orb.MultiPolygon{g}
-		default:
-			return p, fmt.Errorf("park %d: geometry is %T", p.ID, g)
-		}
+		p.Geom = g
 		return p, nil
 	})
 }

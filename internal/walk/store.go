@@ -226,18 +226,11 @@ func (s Store) Inputs(ctx context.Context, city City) (*Inputs, error) {
 			if err := r.Scan(&a.ID, &a.Code, &a.Name, &b); err != nil {
 				return a, err
 			}
-			g, err := wkb.Unmarshal(b)
+			g, err := polygonalWKB(b)
 			if err != nil {
 				return a, fmt.Errorf("%s %d: %w", l.level, a.ID, err)
 			}
-			switch g := g.(type) {
-			case orb.MultiPolygon:
-				a.Geom = g
-			case orb.Polygon:
-				a.Geom = orb.MultiPolygon{g}
-			default:
-				return a, fmt.Errorf("%s %d: geometry is %T", l.level, a.ID, g)
-			}
+			a.Geom = g
 			return a, nil
 		})
 		if err != nil {
@@ -329,3 +322,19 @@ func (s Store) CommunityGeometries(ctx context.Context, cityID int) (map[int64]j
 
 // since returns milliseconds elapsed since t, for logs and reports.
 func since(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }
+
+// polygonalWKB reads a WKB polygon or multipolygon as a MultiPolygon: the geometry of the
+// areas and of the parks.
+func polygonalWKB(b []byte) (orb.MultiPolygon, error) {
+	g, err := wkb.Unmarshal(b)
+	if err != nil {
+		return nil, err
+	}
+	switch g := g.(type) {
+	case orb.MultiPolygon:
+		return g, nil
+	case orb.Polygon:
+		return orb.MultiPolygon{g}, nil
+	}
+	return nil, fmt.Errorf("geometry is %T", g)
+}
