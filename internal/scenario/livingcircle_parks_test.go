@@ -108,24 +108,14 @@ func TestLivingCircleParkScenarios(t *testing.T) {
 	}
 
 	// Q: the side street closed; incremental and full alike.
-	sq := e.call(201, "POST", "/api/v1/scenarios", map[string]any{"city": "lc", "name": "side street closed"})
-	pq := fmt.Sprintf("/api/v1/scenarios/%v", sq["id"])
-	e.call(201, "POST", pq+"/changes", map[string]any{"layer": "network_edges", "op": "modify", "target_id": 211,
-		"feature": json.RawMessage(`{"type":"Feature","geometry":null,"properties":{"walkable":false}}`)})
-	for _, fs := range []float64{2, -1} {
-		e.lc.FullShare = fs
-		lc := livingIndicator(t, e.call(200, "GET", pq+"/compare?indicators=living-circle", nil))
-		if full := lc["full_recomputation"] == true; full != (fs < 0) {
-			t.Errorf("Q: FullShare %v, full %v", fs, full)
-		}
+	e.bothWays("Q", e.closedStreet("side street closed", 211), func(lc map[string]any) {
 		c2 := levelArea(t, lc, "community", 2)
 		is("Q: C2 park after", share(c2, "scenario"), 0)
 		is("Q: C2 park delta", share(c2, "delta"), -300.0/310)
 		is("Q: C2 primary unchanged", c2["delta"].(map[string]any)["share.primary_school"], 0)
 		is("Q: C1 park unchanged", share(levelArea(t, lc, "community", 1), "delta"), 0)
 		is("Q: city park after", share(levelArea(t, lc, "city", float64(e.city)), "scenario"), 300.0/660)
-	}
-	e.lc.FullShare = 0
+	})
 
 	// R: park A deleted, park C opened; then promoted.
 	sr := e.call(201, "POST", "/api/v1/scenarios", map[string]any{"city": "lc", "name": "A closed for good, C opened"})

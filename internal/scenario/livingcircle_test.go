@@ -131,6 +131,32 @@ func (e *lcEnv) call(status int, method, path string, body any) map[string]any {
 	return en.must(status, "alice", method, path, body)
 }
 
+// closedStreet creates a scenario of the fixture city that closes network edge id to
+// walkers, and returns its path.
+func (e *lcEnv) closedStreet(name string, id int) string {
+	e.t.Helper()
+	sc := e.call(201, "POST", "/api/v1/scenarios", map[string]any{"city": "lc", "name": name})
+	path := fmt.Sprintf("/api/v1/scenarios/%v", sc["id"])
+	e.call(201, "POST", path+"/changes", map[string]any{"layer": "network_edges", "op": "modify", "target_id": id,
+		"feature": json.RawMessage(`{"type":"Feature","geometry":null,"properties":{"walkable":false}}`)})
+	return path
+}
+
+// bothWays runs check on the scenario's living-circle comparison computed incrementally
+// (FullShare 2) and then in full (FullShare -1), failing when the other way was taken.
+func (e *lcEnv) bothWays(label, path string, check func(lc map[string]any)) {
+	e.t.Helper()
+	defer func() { e.lc.FullShare = 0 }()
+	for _, share := range []float64{2, -1} {
+		e.lc.FullShare = share
+		lc := livingIndicator(e.t, e.call(200, "GET", path+"/compare?indicators=living-circle", nil))
+		if full := lc["full_recomputation"] == true; full != (share < 0) {
+			e.t.Errorf("%s: FullShare %v, full recomputation %v", label, share, full)
+		}
+		check(lc)
+	}
+}
+
 // lonLatGeoJSON is a local-metre point of the fixture as GeoJSON in EPSG:4326, computed by
 // PostGIS with 15 decimals (about 1e-10 m).
 func (e *lcEnv) lonLatGeoJSON(x, y float64) json.RawMessage {
@@ -327,17 +353,7 @@ func TestLivingCircleScenarioHandFixture(t *testing.T) {
 	}
 
 	// Scenario B: a closed road, incremental (forced) and full (forced) alike.
-	sb := e.call(201, "POST", "/api/v1/scenarios", map[string]any{"city": "lc", "name": "road works"})
-	pb := fmt.Sprintf("/api/v1/scenarios/%v", sb["id"])
-	e.call(201, "POST", pb+"/changes", map[string]any{"layer": "network_edges", "op": "modify", "target_id": 203,
-		"feature": json.RawMessage(`{"type":"Feature","geometry":null,"properties":{"walkable":false}}`)})
-	for _, share := range []float64{2, -1} {
-		e.lc.FullShare = share
-		lc := livingIndicator(t, e.call(200, "GET", pb+"/compare?indicators=living-circle", nil))
-		full := lc["full_recomputation"] == true
-		if full != (share < 0) {
-			t.Errorf("FullShare %v: full recomputation %v", share, full)
-		}
+	e.bothWays("B", e.closedStreet("road works", 203), func(lc map[string]any) {
 		c1 := levelArea(t, lc, "community", 1)
 		is("B: C1 kindergarten", c1["scenario"].(map[string]any)["share.kindergarten"], 100.0/350)
 		is("B: C1 kindergarten delta", c1["delta"].(map[string]any)["share.kindergarten"], -200.0/350)
@@ -353,8 +369,7 @@ func TestLivingCircleScenarioHandFixture(t *testing.T) {
 		if n := len(lc["status_changes"].([]any)); n != 0 {
 			t.Errorf("B: %d status changes, want none", n)
 		}
-	}
-	e.lc.FullShare = 0
+	})
 
 	if after := fingerprint(t, e.pool); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Fatalf("living-circle scenario work changed the baseline:\nbefore %v\nafter  %v", before, after)
