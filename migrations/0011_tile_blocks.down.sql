@@ -13,6 +13,6 @@ DROP FUNCTION IF EXISTS cityreach_tile_blocks_track(text, text[], text[], float8
 DROP FUNCTION IF EXISTS cityreach_tile_blocks(text, integer, integer, integer, integer);
 DROP FUNCTION IF EXISTS cityreach_tile_blocks_refresh(text, int, int, int, int);
 DROP FUNCTION IF EXISTS cityreach_tile_blocks_touch();
-DROP FUNCTION IF EXISTS cityreach_tile_blocks_mark(text, jsonb);
+DROP FUNCTION IF EXISTS cityreach_tile_blocks_mark(text, integer[], box2d[]);
 DROP FUNCTION IF EXISTS cityreach_cell_size();
 DROP TABLE IF EXISTS tile_blocks_dirty, tile_blocks, tile_block_specs;

@@ -51,17 +51,18 @@ CREATE TABLE tile_blocks_dirty (
 CREATE FUNCTION cityreach_cell_size() RETURNS double precision
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 2 * 20037508.342789244 / 16384 $$;
 
--- Marks dirty every cell within p_merge of one of the boxes, for the given city.
-CREATE FUNCTION cityreach_tile_blocks_mark(p_layer text, p_rows jsonb) RETURNS void
+-- Marks dirty, for each row's city, every cell within the layer's merge distance of the
+-- row's box (EPSG:3857).
+CREATE FUNCTION cityreach_tile_blocks_mark(p_layer text, p_cities integer[], p_boxes box2d[]) RETURNS void
 LANGUAGE sql AS $$
     INSERT INTO tile_blocks_dirty (layer, city_id, cx, cy)
-    SELECT DISTINCT p_layer, (r->>'c')::int, cx, cy
-    FROM jsonb_array_elements(p_rows) r,
+    SELECT DISTINCT p_layer, r.city_id, cx, cy
+    FROM unnest(p_cities, p_boxes) AS r (city_id, b),
          LATERAL (SELECT 2 * merge_m + 1 AS m FROM tile_block_specs WHERE layer = p_layer) s,
-         generate_series(floor(((r->>'x0')::float8 - s.m + 20037508.342789244) / cityreach_cell_size())::int,
-                         floor(((r->>'x1')::float8 + s.m + 20037508.342789244) / cityreach_cell_size())::int) cx,
-         generate_series(floor((20037508.342789244 - (r->>'y1')::float8 - s.m) / cityreach_cell_size())::int,
-                         floor((20037508.342789244 - (r->>'y0')::float8 + s.m) / cityreach_cell_size())::int) cy
+         generate_series(floor((ST_XMin(r.b) - s.m + 20037508.342789244) / cityreach_cell_size())::int,
+                         floor((ST_XMax(r.b) + s.m + 20037508.342789244) / cityreach_cell_size())::int) cx,
+         generate_series(floor((20037508.342789244 - ST_YMax(r.b) - s.m) / cityreach_cell_size())::int,
+                         floor((20037508.342789244 - ST_YMin(r.b) + s.m) / cityreach_cell_size())::int) cy
     ON CONFLICT DO NOTHING
 $$;
 
@@ -69,7 +70,8 @@ $$;
 CREATE FUNCTION cityreach_tile_blocks_touch() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-    rows jsonb;
+    cities integer[];
+    boxes box2d[];
 BEGIN
     IF TG_OP = 'TRUNCATE' THEN
         DELETE FROM tile_blocks WHERE layer = TG_TABLE_NAME;
@@ -77,18 +79,16 @@ BEGIN
         RETURN NULL;
     END IF;
     IF TG_OP = 'INSERT' THEN
-        SELECT jsonb_agg(jsonb_build_object('c', city_id, 'x0', ST_XMin(b), 'y0', ST_YMin(b), 'x1', ST_XMax(b), 'y1', ST_YMax(b)))
-        INTO rows FROM (SELECT city_id, Box2D(geom_3857) AS b FROM new_rows) s;
+        SELECT array_agg(city_id), array_agg(Box2D(geom_3857)) INTO cities, boxes FROM new_rows;
     ELSIF TG_OP = 'DELETE' THEN
-        SELECT jsonb_agg(jsonb_build_object('c', city_id, 'x0', ST_XMin(b), 'y0', ST_YMin(b), 'x1', ST_XMax(b), 'y1', ST_YMax(b)))
-        INTO rows FROM (SELECT city_id, Box2D(geom_3857) AS b FROM old_rows) s;
+        SELECT array_agg(city_id), array_agg(Box2D(geom_3857)) INTO cities, boxes FROM old_rows;
     ELSE
-        SELECT jsonb_agg(jsonb_build_object('c', city_id, 'x0', ST_XMin(b), 'y0', ST_YMin(b), 'x1', ST_XMax(b), 'y1', ST_YMax(b)))
-        INTO rows FROM (SELECT city_id, Box2D(geom_3857) AS b FROM old_rows
-                        UNION ALL SELECT city_id, Box2D(geom_3857) FROM new_rows) s;
+        SELECT array_agg(city_id), array_agg(b) INTO cities, boxes FROM (
+            SELECT city_id, Box2D(geom_3857) AS b FROM old_rows
+            UNION ALL SELECT city_id, Box2D(geom_3857) FROM new_rows) s;
     END IF;
-    IF rows IS NOT NULL THEN
-        PERFORM cityreach_tile_blocks_mark(TG_TABLE_NAME, rows);
+    IF cities IS NOT NULL THEN
+        PERFORM cityreach_tile_blocks_mark(TG_TABLE_NAME, cities, boxes);
     END IF;
     RETURN NULL;
 END $$;
@@ -197,20 +197,19 @@ END $$;
 -- Puts a layer on blocks: spec, triggers, and every current row's cells marked dirty.
 CREATE FUNCTION cityreach_tile_blocks_track(p_layer text, p_group_by text[], p_sums text[], p_merge_m float8, p_simplify_m float8) RETURNS void
 LANGUAGE plpgsql AS $$
+DECLARE
+    cities integer[];
+    boxes box2d[];
 BEGIN
     INSERT INTO tile_block_specs (layer, group_by, sums, merge_m, simplify_m) VALUES (p_layer, p_group_by, p_sums, p_merge_m, p_simplify_m);
     EXECUTE format('CREATE TRIGGER zz_blocks_ins AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cityreach_tile_blocks_touch()', p_layer);
     EXECUTE format('CREATE TRIGGER zz_blocks_upd AFTER UPDATE ON %I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cityreach_tile_blocks_touch()', p_layer);
     EXECUTE format('CREATE TRIGGER zz_blocks_del AFTER DELETE ON %I REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION cityreach_tile_blocks_touch()', p_layer);
     EXECUTE format('CREATE TRIGGER zz_blocks_trunc AFTER TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION cityreach_tile_blocks_touch()', p_layer);
-    EXECUTE format($q$INSERT INTO tile_blocks_dirty (layer, city_id, cx, cy)
-        SELECT DISTINCT %1$L, city_id, cx, cy
-        FROM (SELECT city_id, Box2D(geom_3857) AS b FROM %1$I) r,
-             generate_series(floor((ST_XMin(b) - %2$s + 20037508.342789244) / cityreach_cell_size())::int,
-                             floor((ST_XMax(b) + %2$s + 20037508.342789244) / cityreach_cell_size())::int) cx,
-             generate_series(floor((20037508.342789244 - ST_YMax(b) - %2$s) / cityreach_cell_size())::int,
-                             floor((20037508.342789244 - ST_YMin(b) + %2$s) / cityreach_cell_size())::int) cy$q$,
-        p_layer, 2 * p_merge_m + 1);
+    EXECUTE format('SELECT array_agg(city_id), array_agg(Box2D(geom_3857)) FROM %I', p_layer) INTO cities, boxes;
+    IF cities IS NOT NULL THEN
+        PERFORM cityreach_tile_blocks_mark(p_layer, cities, boxes);
+    END IF;
 END $$;
 
 -- z12 screen pixel = 2 × 20037508.34 / 2^12 / 256 = 38.22 m; tile unit = 1/4096 of the
