@@ -4,24 +4,17 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/cityreach/cityreach/internal/testdb"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // dataFile returns a real data file from geodata/ or ../shared/data.
 func dataFile(t testing.TB, name string) string {
 	t.Helper()
-	for _, dir := range []string{"../../geodata", "../../../shared/data", "/work/shared/data"} {
-		p := filepath.Join(dir, name)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	t.Skipf("%s not found in geodata/ or ../shared/data", name)
-	return ""
+	return testdb.DataFile(t, name)
 }
 
 // needTool skips (or, under CI, fails) when an oracle tool is missing.

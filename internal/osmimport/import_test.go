@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,16 +15,10 @@ import (
 	"github.com/cityreach/cityreach/internal/testdb"
 )
 
+// dataFile returns a real data file from geodata/ or ../shared/data.
 func dataFile(t testing.TB, name string) string {
 	t.Helper()
-	for _, dir := range []string{"../../geodata", "../../../shared/data", "/work/shared/data"} {
-		p := filepath.Join(dir, name)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	t.Skipf("%s not found in geodata/ or ../shared/data", name)
-	return ""
+	return testdb.DataFile(t, name)
 }
 
 func needTool(t testing.TB, name string) {
