@@ -9,6 +9,12 @@ type heapItem struct {
 // minHeap is a binary min-heap on d with lazy deletion: a node may be pushed again with a
 // smaller distance and its stale entries are skipped when popped. It keeps its backing
 // array between searches, so a warmed-up Searcher allocates nothing.
+//
+// It is not container/heap on purpose: heap.Push and heap.Pop box every item in an
+// interface. Measured A/B in one run on the 60,000-edge benchmark grid (go test -bench,
+// four runs each): BenchmarkSearch1000m 17–22 µs and 0 allocs/op with this heap against
+// 34–55 µs and 646 allocs/op with container/heap; BenchmarkMultiSourceAllNodes 27–37 ms
+// against 31–42 ms with 61,622 allocs/op (docs/benchmarks.md).
 type minHeap []heapItem
 
 func (h *minHeap) push(it heapItem) {
