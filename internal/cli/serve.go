@@ -44,7 +44,10 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	defer app.Close()
 	mounts := append([]httpapi.Mounter{httpapi.Health{Pool: pool, Migrations: m, Version: Version}}, app.Mounts...)
-	h := httpapi.NewEngine(log, cfg.MaxBodyBytes, mounts...)
+	h, err := httpapi.Compress(httpapi.NewEngine(log, cfg.MaxBodyBytes, mounts...))
+	if err != nil {
+		return err
+	}
 	if err := httpapi.Serve(ctx, log, cfg.Listen, h, 15*time.Second); err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
