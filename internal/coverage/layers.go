@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -23,55 +22,16 @@ import (
 // GapLayer is the name of the gap layer as a tile source and as a collection.
 const GapLayer = "park_coverage_gaps"
 
-// runFlight is one computation of a current run that concurrent callers share.
-type runFlight struct {
-	started time.Time
-	done    chan struct{}
-	run     *Run
-	err     error
-}
-
 // CurrentRun returns the stored run of q on the city's current data, computing and storing
-// it (with its gap layer) when there is none. Concurrent callers share a computation, but
-// only one that started after they asked, so no caller gets a run older than an edit
-// committed before its call.
+// it (with its gap layer) when there is none. It is never older than an edit committed
+// before the call; concurrent callers share one computation (see currentRun).
 func (s *Service) CurrentRun(ctx context.Context, q Query) (*Run, error) {
 	cal, err := s.Validate(&q)
 	if err != nil {
 		return nil, err
 	}
-	key := q.City + "\x00" + cal.ID + "\x00" + q.Method
-	arrived := time.Now()
-	for {
-		s.mu.Lock()
-		if s.flights == nil {
-			s.flights = map[string]*runFlight{}
-		}
-		f := s.flights[key]
-		if f == nil {
-			f = &runFlight{started: time.Now(), done: make(chan struct{})}
-			s.flights[key] = f
-			s.mu.Unlock()
-			// The computation outlives a caller that gives up: others may be waiting.
-			f.run, _, _, f.err = s.run(context.WithoutCancel(ctx), q, cal)
-			s.mu.Lock()
-			delete(s.flights, key)
-			s.mu.Unlock()
-			close(f.done)
-			return f.run, f.err
-		}
-		s.mu.Unlock()
-		select {
-		case <-f.done:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		if !f.started.Before(arrived) {
-			return f.run, f.err
-		}
-		// That computation may have read the data before an edit this caller must see:
-		// look again (the run it stored is reused when nothing changed).
-	}
+	run, _, err := s.currentRun(ctx, q, cal)
+	return run, err
 }
 
 // citySlugs resolves a city given as a slug or an id to its slug; "" stands for every city

@@ -4,25 +4,32 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/problem"
 )
 
 // Service answers the indicator for the API and the CLI, so a number is computed in one
-// place: it resolves the caliber, checks the data version, serves a stored run when one
-// matches, and otherwise loads the snapshot, computes, and stores the run.
+// place: it resolves the caliber, reads the data version, serves the stored run of that
+// version when there is one, and otherwise computes and stores it, once (see currentRun).
 type Service struct {
 	Store    Store
 	Calibers *caliber.Registry
 	Log      *slog.Logger
 
-	mu      sync.Mutex
-	snaps   map[string]*Snapshot  // by city slug + data hash; one per city
-	flights map[string]*runFlight // current runs being computed, see CurrentRun
+	mu    sync.Mutex
+	snaps map[string]*Snapshot // by city slug + data hash; one per city
+	// runs lets concurrent requests of one run share its computation; keyed by runKey.
+	runs singleflight.Group
 }
 
 // Query names one figure.
@@ -101,36 +108,29 @@ func (s *Service) Validate(q *Query) (caliber.Caliber, error) {
 	return cal, nil
 }
 
-// Indicator returns the figures of q, computing and storing them unless a run with the same
-// caliber, method and data version is stored.
+// Indicator returns the figures of q from the run of the city's current data, computing
+// and storing the run unless it is stored. The answer is read back from the stored run
+// either way, so a reused answer is the fresh one but for Reused.
 func (s *Service) Indicator(ctx context.Context, q Query) (*Report, error) {
 	cal, err := s.Validate(&q)
 	if err != nil {
 		return nil, err
 	}
-	run, res, _, err := s.run(ctx, q, cal)
+	run, fresh, err := s.currentRun(ctx, q, cal)
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{City: q.City, Caliber: cal, Method: q.Method, Level: q.Level, Headline: cal.Headline}
-	if res == nil {
-		rep.Reused = true
-		rep.Run = *run
-		cityFigs, err := s.Store.Areas(ctx, run.ID, LevelCity)
-		if err != nil {
-			return nil, err
-		}
-		if rep.Areas, err = s.Store.Areas(ctx, run.ID, q.Level); err != nil {
-			return nil, err
-		}
-		if len(cityFigs) == 1 {
-			rep.City1 = &cityFigs[0]
-		}
-	} else {
-		rep.Run = *run
-		cityFigs, _ := res.ByLevel(LevelCity)
+	rep := &Report{City: q.City, Caliber: cal, Method: q.Method, Level: q.Level, Run: *run, Reused: !fresh, Headline: cal.Headline}
+	cityFigs, err := s.Store.Figures(ctx, run.ID, LevelCity)
+	if err != nil {
+		return nil, err
+	}
+	if len(cityFigs) == 1 {
 		rep.City1 = &cityFigs[0]
-		if rep.Areas, err = res.ByLevel(q.Level); err != nil {
+	}
+	rep.Areas = cityFigs
+	if q.Level != LevelCity {
+		if rep.Areas, err = s.Store.Figures(ctx, run.ID, q.Level); err != nil {
 			return nil, err
 		}
 	}
@@ -146,43 +146,144 @@ func (s *Service) Indicator(ctx context.Context, q Query) (*Report, error) {
 	return rep, nil
 }
 
-// run returns the stored run for q, or computes (with gaps) and stores one; res is nil
-// when the stored run was reused.
-func (s *Service) run(ctx context.Context, q Query, cal caliber.Caliber) (*Run, *Result, DataVersion, error) {
+// runKey names a run: city, caliber (id and definition), method and data version.
+func runKey(cityID int, cal caliber.Caliber, method, hash string) string {
+	return fmt.Sprintf("%d\x00%s\x00%s\x00%s\x00%s", cityID, cal.ID, cal.Digest(), method, hash)
+}
+
+// currentRun returns the run of q on the city's data as it is when called: the stored one,
+// or one computed and stored now. fresh says the run was computed for this call, or for a
+// concurrent identical call it joined.
+//
+// The data version is read after the call began, so the run is never older than an edit
+// committed before it. Calls that read the same version share one computation in this
+// process (s.runs), and processes take turns on a PostgreSQL advisory lock of the key
+// (computeRun), so each (city, caliber, method, data version) is computed once.
+func (s *Service) currentRun(ctx context.Context, q Query, cal caliber.Caliber) (*Run, bool, error) {
 	cityID, _, _, err := s.Store.City(ctx, q.City)
 	if errors.Is(err, ErrCityNotFound) {
-		return nil, nil, DataVersion{}, badParam("city", fmt.Sprintf("no city %q", q.City))
+		return nil, false, badParam("city", fmt.Sprintf("no city %q", q.City))
 	}
 	if err != nil {
-		return nil, nil, DataVersion{}, err
+		return nil, false, err
 	}
 	dv, err := s.Store.DataVersion(ctx, cityID)
 	if err != nil {
-		return nil, nil, dv, err
+		return nil, false, err
 	}
-	if run, err := s.Store.Latest(ctx, cityID, cal, q.Method, dv.Hash, true); err != nil || run != nil {
-		return run, nil, dv, err
+	if run, err := s.Store.Find(ctx, s.Store.Pool, cityID, cal, q.Method, dv.Hash); err != nil || run != nil {
+		return run, false, err
 	}
-	res, err := s.compute(ctx, q, cal, dv)
-	if err != nil {
-		return nil, nil, dv, err
+	ch := s.runs.DoChan(runKey(cityID, cal, q.Method, dv.Hash), func() (any, error) {
+		// The computation outlives a caller that gives up: others may be waiting.
+		return s.computeRun(context.WithoutCancel(ctx), q, cal, cityID, dv.Hash)
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, false, r.Err
+		}
+		c := r.Val.(computedRun)
+		return c.run, c.fresh, nil
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
 	}
-	id, err := s.Store.Save(ctx, res, dv)
-	if err != nil {
-		return nil, nil, dv, err
-	}
-	run, err := s.Store.Latest(ctx, cityID, cal, q.Method, dv.Hash, false)
-	if err == nil && run != nil && run.ID != id {
-		err = fmt.Errorf("coverage: stored run %d, read back %d", id, run.ID)
-	}
-	return run, res, dv, err
 }
 
-func (s *Service) compute(ctx context.Context, q Query, cal caliber.Caliber, dv DataVersion) (*Result, error) {
-	snap, err := s.snapshot(ctx, q.City, dv.Hash)
+// computedRun is what a shared computation gives every caller.
+type computedRun struct {
+	run   *Run
+	fresh bool // computed here, not found stored by another process
+}
+
+// computeRun computes and stores the run of q on data version hash, holding the run's
+// advisory lock on one connection throughout. Another process that holds the lock first
+// has stored the run by the time this one gets it, and the run is taken from the store.
+// The snapshot is read with its own data version; should the data have changed since the
+// caller read hash, the newer version is computed instead, under its own lock.
+func (s *Service) computeRun(ctx context.Context, q Query, cal caliber.Caliber, cityID int, hash string) (computedRun, error) {
+	c, err := s.Store.Pool.Acquire(ctx)
 	if err != nil {
-		return nil, err
+		return computedRun{}, err
 	}
+	defer c.Release()
+	for {
+		unlock, err := lockRun(ctx, c, runKey(cityID, cal, q.Method, hash))
+		if err != nil {
+			return computedRun{}, err
+		}
+		out, newer, err := s.computeLocked(ctx, c, q, cal, cityID, hash)
+		if uerr := unlock(); err == nil {
+			err = uerr
+		}
+		if err != nil || newer == "" {
+			return out, err
+		}
+		hash = newer
+	}
+}
+
+// computeLocked is computeRun's work under the lock of hash; newer is set, and nothing
+// computed, when the data version is no longer hash.
+func (s *Service) computeLocked(ctx context.Context, c *pgxpool.Conn, q Query, cal caliber.Caliber, cityID int, hash string) (out computedRun, newer string, err error) {
+	if out.run, err = s.Store.Find(ctx, c, cityID, cal, q.Method, hash); err != nil || out.run != nil {
+		return out, "", err
+	}
+	snap, dv, err := s.snapshot(ctx, c, q.City)
+	if err != nil {
+		return out, "", err
+	}
+	if dv.Hash != hash {
+		return out, dv.Hash, nil
+	}
+	res, err := s.compute(ctx, snap, q, cal)
+	if err != nil {
+		return out, "", err
+	}
+	id, err := s.Store.Save(ctx, c, res, dv)
+	if err != nil {
+		return out, "", err
+	}
+	if out.run, err = s.Store.Run(ctx, c, id); err == nil && out.run == nil {
+		err = fmt.Errorf("coverage: stored run %d is gone", id)
+	}
+	out.fresh = true
+	return out, "", err
+}
+
+// lockRun takes the session advisory lock of key on c and returns its release. A
+// statement timeout ends only the wait, not the holder's computation, so the wait is
+// taken up again. Should the release fail, the connection is closed (which releases the
+// lock) rather than returned to the pool still holding it.
+func lockRun(ctx context.Context, c *pgxpool.Conn, key string) (func() error, error) {
+	h := fnv.New64a()
+	h.Write([]byte("cityreach coverage run\x00" + key))
+	k := int64(h.Sum64())
+	for {
+		_, err := c.Exec(ctx, `SELECT pg_advisory_lock($1)`, k)
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "57014" && ctx.Err() == nil { // query_canceled: the statement timeout
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		break
+	}
+	return func() error {
+		var held bool
+		err := c.QueryRow(ctx, `SELECT pg_advisory_unlock($1)`, k).Scan(&held)
+		if err == nil && !held {
+			err = errors.New("coverage: the run lock was not held")
+		}
+		if err != nil {
+			_ = c.Conn().Close(ctx)
+		}
+		return err
+	}, nil
+}
+
+func (s *Service) compute(ctx context.Context, snap *Snapshot, q Query, cal caliber.Caliber) (*Result, error) {
 	res, err := Compute(ctx, snap, cal, Options{Method: q.Method, Gaps: true})
 	if errors.Is(err, ErrNoNetwork) {
 		return nil, badParam("method", fmt.Sprintf("city %q has no walking network; use method=buffer", q.City))
@@ -197,52 +298,53 @@ func (s *Service) compute(ctx context.Context, q Query, cal caliber.Caliber, dv 
 	return res, nil
 }
 
-// snapshot returns the city's snapshot at data version hash, loading it when needed.
-func (s *Service) snapshot(ctx context.Context, city, hash string) (*Snapshot, error) {
+// snapshot returns the city's current snapshot and its data version, read on c in one
+// transaction; the rows are read only when the version's snapshot is not in memory.
+func (s *Service) snapshot(ctx context.Context, c db, city string) (*Snapshot, DataVersion, error) {
+	t := time.Now()
+	sn, dv, err := s.Store.LoadVersion(ctx, c, city, func(hash string) *Snapshot {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.snaps[city+"@"+hash]
+	})
+	if err != nil {
+		return nil, dv, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.snaps == nil {
 		s.snaps = map[string]*Snapshot{}
 	}
-	if sn, ok := s.snaps[city+"@"+hash]; ok {
-		return sn, nil
-	}
-	t := time.Now()
-	sn, err := s.Store.Load(ctx, city)
-	if err != nil {
-		return nil, err
+	if s.snaps[city+"@"+dv.Hash] == sn {
+		return sn, dv, nil
 	}
 	for k := range s.snaps {
-		if len(k) > len(city) && k[:len(city)+1] == city+"@" {
+		if strings.HasPrefix(k, city+"@") {
 			delete(s.snaps, k)
 		}
 	}
-	s.snaps[city+"@"+hash] = sn
+	s.snaps[city+"@"+dv.Hash] = sn
 	if s.Log != nil {
 		s.Log.Info("coverage snapshot loaded", "city", city, "parcels", len(sn.Parcels), "parks", len(sn.Parks), "ms", time.Since(t).Milliseconds())
 	}
-	return sn, nil
+	return sn, dv, nil
 }
 
-// Result computes q afresh (no stored run), for the sites and for callers that need the
-// per-parcel figures.
+// Result computes q afresh on the current data (no stored run), for the sites and for
+// callers that need the per-parcel figures.
 func (s *Service) Result(ctx context.Context, q Query) (*Result, error) {
 	cal, err := s.Validate(&q)
 	if err != nil {
 		return nil, err
 	}
-	cityID, _, _, err := s.Store.City(ctx, q.City)
+	snap, _, err := s.snapshot(ctx, s.Store.Pool, q.City)
 	if errors.Is(err, ErrCityNotFound) {
 		return nil, badParam("city", fmt.Sprintf("no city %q", q.City))
 	}
 	if err != nil {
 		return nil, err
 	}
-	dv, err := s.Store.DataVersion(ctx, cityID)
-	if err != nil {
-		return nil, err
-	}
-	return s.compute(ctx, q, cal, dv)
+	return s.compute(ctx, snap, q, cal)
 }
 
 // Gaps returns the gap layer of q as GeoJSON (EPSG:4326), computing the run when needed.

@@ -2,8 +2,6 @@ package coverage
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +13,7 @@ import (
 	"github.com/paulmach/orb/encoding/wkb"
 
 	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/network"
 )
 
@@ -24,28 +23,34 @@ var ErrCityNotFound = errors.New("coverage: no such city")
 // Store reads the indicator's inputs from PostGIS and keeps its results.
 type Store struct{ Pool *pgxpool.Pool }
 
-// inputTables are the tables a result depends on; their counts and last edits make the
-// data version.
+// inputTables are the tables a result depends on; the data version covers them.
 var inputTables = []string{"parks", "park_entrances", "residential_land", "districts", "subdistricts", "communities", "network_edges"}
 
-// DataVersion identifies the state of a city's input data: for every input table the row
-// count and max(updated_at), plus a hash of those. Any insert, update or delete changes it
-// (a delete lowers the count or, with an insert, moves max(updated_at)).
-type DataVersion struct {
-	Tables map[string]TableVersion `json:"tables"`
-	Hash   string                  `json:"hash"`
+// DataVersion identifies the state of a city's input data (internal/citydata): any
+// committed insert, update or delete of an input row changes its Hash.
+type DataVersion = citydata.Version
+
+// db is what the store needs of a pool or of one acquired connection.
+type db interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+	BeginTx(ctx context.Context, opt pgx.TxOptions) (pgx.Tx, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// TableVersion is one table's part of a DataVersion.
-type TableVersion struct {
-	Rows        int64      `json:"rows"`
-	LastUpdated *time.Time `json:"last_updated"`
-	SumVersion  int64      `json:"sum_version"`
+// querier reads, in a transaction or not.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
 // City resolves a slug to the city id, name and metric SRID.
 func (s Store) City(ctx context.Context, slug string) (id int, name string, srid int, err error) {
-	err = s.Pool.QueryRow(ctx, `SELECT id, name, metric_srid FROM cities WHERE slug = $1`, slug).Scan(&id, &name, &srid)
+	return city(ctx, s.Pool, slug)
+}
+
+func city(ctx context.Context, q querier, slug string) (id int, name string, srid int, err error) {
+	err = q.QueryRow(ctx, `SELECT id, name, metric_srid FROM cities WHERE slug = $1`, slug).Scan(&id, &name, &srid)
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = fmt.Errorf("%w: %q", ErrCityNotFound, slug)
 	}
@@ -54,24 +59,34 @@ func (s Store) City(ctx context.Context, slug string) (id int, name string, srid
 
 // DataVersion returns the current data version of city.
 func (s Store) DataVersion(ctx context.Context, cityID int) (DataVersion, error) {
-	dv := DataVersion{Tables: map[string]TableVersion{}}
-	h := sha256.New()
-	for _, t := range inputTables {
-		var tv TableVersion
-		// t comes from the fixed list above, never from a request.
-		q := `SELECT count(*), max(updated_at), coalesce(sum(version), 0) FROM ` + pgx.Identifier{t}.Sanitize() + ` WHERE city_id = $1`
-		if err := s.Pool.QueryRow(ctx, q, cityID).Scan(&tv.Rows, &tv.LastUpdated, &tv.SumVersion); err != nil {
-			return dv, err
-		}
-		dv.Tables[t] = tv
-		lu := ""
-		if tv.LastUpdated != nil {
-			lu = tv.LastUpdated.UTC().Format(time.RFC3339Nano)
-		}
-		fmt.Fprintf(h, "%s:%d:%s:%d;", t, tv.Rows, lu, tv.SumVersion)
+	return citydata.Read(ctx, s.Pool, cityID, inputTables...)
+}
+
+// LoadVersion reads the city's data version and its snapshot in one REPEATABLE READ, READ
+// ONLY transaction on c, so the snapshot holds exactly the data of the version. cached may
+// return the snapshot of a version already in memory, which saves reading the rows.
+func (s Store) LoadVersion(ctx context.Context, c db, slug string, cached func(hash string) *Snapshot) (*Snapshot, DataVersion, error) {
+	tx, err := c.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, DataVersion{}, err
 	}
-	dv.Hash = hex.EncodeToString(h.Sum(nil))[:16]
-	return dv, nil
+	defer tx.Rollback(ctx) //nolint:errcheck
+	id, name, srid, err := city(ctx, tx, slug)
+	if err != nil {
+		return nil, DataVersion{}, err
+	}
+	dv, err := citydata.Read(ctx, tx, id, inputTables...)
+	if err != nil {
+		return nil, dv, err
+	}
+	snap := cached(dv.Hash)
+	if snap == nil {
+		snap = &Snapshot{CityID: id, City: slug, CityName: name, MetricSRID: srid}
+		if err := load(ctx, tx, snap); err != nil {
+			return nil, dv, err
+		}
+	}
+	return snap, dv, tx.Commit(ctx)
 }
 
 // Load reads the snapshot of a city: parks with entrances, residential land, districts,
@@ -82,105 +97,111 @@ func (s Store) Load(ctx context.Context, slug string) (*Snapshot, error) {
 		return nil, err
 	}
 	snap := &Snapshot{CityID: id, City: slug, CityName: name, MetricSRID: srid}
+	return snap, load(ctx, s.Pool, snap)
+}
+
+// load reads the rows of snap's city into snap.
+func load(ctx context.Context, q querier, snap *Snapshot) error {
+	id := snap.CityID
 	ents := map[int64][]orb.Point{}
-	rows, err := s.Pool.Query(ctx, `SELECT park_id, ST_X(geom_m), ST_Y(geom_m) FROM park_entrances WHERE city_id = $1 AND geom_m IS NOT NULL ORDER BY id`, id)
+	rows, err := q.Query(ctx, `SELECT park_id, ST_X(geom_m), ST_Y(geom_m) FROM park_entrances WHERE city_id = $1 AND geom_m IS NOT NULL ORDER BY id`, id)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for rows.Next() {
 		var pid int64
 		var x, y float64
 		if err := rows.Scan(&pid, &x, &y); err != nil {
-			return nil, err
+			return err
 		}
 		ents[pid] = append(ents[pid], orb.Point{x, y})
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return err
 	}
-	rows, err = s.Pool.Query(ctx, `SELECT id, name, park_class, pocket, open_status, in_historic_district, area_m2, ST_AsBinary(geom_m)
+	rows, err = q.Query(ctx, `SELECT id, name, park_class, pocket, open_status, in_historic_district, area_m2, ST_AsBinary(geom_m)
 		FROM parks WHERE city_id = $1 AND geom_m IS NOT NULL ORDER BY id`, id)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for rows.Next() {
 		var p Park
 		var b []byte
 		if err := rows.Scan(&p.ID, &p.Name, &p.Class, &p.Pocket, &p.OpenStatus, &p.Historic, &p.AreaM2, &b); err != nil {
-			return nil, err
+			return err
 		}
 		if p.Geom, err = decodeMulti(b); err != nil {
-			return nil, fmt.Errorf("park %d: %w", p.ID, err)
+			return fmt.Errorf("park %d: %w", p.ID, err)
 		}
 		p.Entrances = ents[p.ID]
 		snap.Parks = append(snap.Parks, p)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return err
 	}
-	rows, err = s.Pool.Query(ctx, `SELECT id, population, area_m2, ST_AsBinary(geom_m) FROM residential_land WHERE city_id = $1 AND geom_m IS NOT NULL ORDER BY id`, id)
+	rows, err = q.Query(ctx, `SELECT id, population, area_m2, ST_AsBinary(geom_m) FROM residential_land WHERE city_id = $1 AND geom_m IS NOT NULL ORDER BY id`, id)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for rows.Next() {
 		var p Parcel
 		var pop int64
 		var b []byte
 		if err := rows.Scan(&p.ID, &pop, &p.AreaM2, &b); err != nil {
-			return nil, err
+			return err
 		}
 		p.Population = float64(pop)
 		if p.Geom, err = decodeMulti(b); err != nil {
-			return nil, fmt.Errorf("residential_land %d: %w", p.ID, err)
+			return fmt.Errorf("residential_land %d: %w", p.ID, err)
 		}
 		snap.Parcels = append(snap.Parcels, p)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return err
 	}
 	for _, l := range []struct{ level, table string }{{LevelDistrict, "districts"}, {LevelSubdistrict, "subdistricts"}, {LevelCommunity, "communities"}} {
-		rows, err = s.Pool.Query(ctx, `SELECT id, name, ST_AsBinary(geom_m) FROM `+pgx.Identifier{l.table}.Sanitize()+` WHERE city_id = $1 AND geom_m IS NOT NULL ORDER BY id`, id)
+		rows, err = q.Query(ctx, `SELECT id, name, ST_AsBinary(geom_m) FROM `+pgx.Identifier{l.table}.Sanitize()+` WHERE city_id = $1 AND geom_m IS NOT NULL ORDER BY id`, id)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for rows.Next() {
 			a := Area{Level: l.level}
 			var b []byte
 			if err := rows.Scan(&a.ID, &a.Name, &b); err != nil {
-				return nil, err
+				return err
 			}
 			if a.Geom, err = decodeMulti(b); err != nil {
-				return nil, fmt.Errorf("%s %d: %w", l.table, a.ID, err)
+				return fmt.Errorf("%s %d: %w", l.table, a.ID, err)
 			}
 			snap.Areas = append(snap.Areas, a)
 		}
 		if err := rows.Err(); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	rows, err = s.Pool.Query(ctx, `SELECT id, coalesce(source, 0), coalesce(target, 0), length_m, walkable, ST_AsBinary(geom_m)
+	rows, err = q.Query(ctx, `SELECT id, coalesce(source, 0), coalesce(target, 0), length_m, walkable, ST_AsBinary(geom_m)
 		FROM network_edges WHERE city_id = $1 AND walkable AND source IS NOT NULL AND geom_m IS NOT NULL ORDER BY id`, id)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for rows.Next() {
 		var e network.Edge
 		var b []byte
 		if err := rows.Scan(&e.ID, &e.Source, &e.Target, &e.Length, &e.Walkable, &b); err != nil {
-			return nil, err
+			return err
 		}
 		g, err := wkb.Unmarshal(b)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		ls, ok := g.(orb.LineString)
 		if !ok {
-			return nil, fmt.Errorf("network edge %d: %T", e.ID, g)
+			return fmt.Errorf("network edge %d: %T", e.ID, g)
 		}
 		e.Geom = ls
 		snap.Edges = append(snap.Edges, e)
 	}
-	return snap, rows.Err()
+	return rows.Err()
 }
 
 func decodeMulti(b []byte) (orb.MultiPolygon, error) {
@@ -210,23 +231,26 @@ type Run struct {
 	DurationMS  float64         `json:"duration_ms"`
 }
 
-// Save stores r with its per-area figures at every level and, when computed, its gaps.
-// Everything is written in one transaction.
-func (s Store) Save(ctx context.Context, r *Result, dv DataVersion) (int64, error) {
+// Save stores r, computed on data version dv, with its per-area figures at every level
+// (each also as the JSON the indicator answers) and, when computed, its gaps, in one
+// transaction on c, and marks the run complete when the gaps are there. It returns the
+// run's id.
+func (s Store) Save(ctx context.Context, c db, r *Result, dv DataVersion) (int64, error) {
 	snap := r.snapshot
 	params, _ := json.Marshal(r.Parameters)
 	dvj, _ := json.Marshal(dv)
-	tx, err := s.Pool.Begin(ctx)
+	tx, err := c.Begin(ctx)
 	if err != nil {
 		return 0, err
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck
 	var id int64
 	err = tx.QueryRow(ctx, `INSERT INTO coverage_runs (city_id, caliber_id, caliber, method, parameters, data_version, data_hash,
-		covered_m2, total_m2, population, covered_population, parks_counted, duration_ms)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) RETURNING id`,
+		covered_m2, total_m2, population, covered_population, parks_counted, duration_ms, complete)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) RETURNING id`,
 		snap.CityID, r.Caliber.ID, r.Caliber.Digest(), r.Method, params, dvj, dv.Hash,
-		r.CoveredM2, r.TotalM2, r.Population, r.CoveredPopulation, len(r.Parks), float64(r.Duration.Microseconds())/1000).Scan(&id)
+		r.CoveredM2, r.TotalM2, r.Population, r.CoveredPopulation, len(r.Parks), float64(r.Duration.Microseconds())/1000,
+		r.Gaps != nil).Scan(&id)
 	if err != nil {
 		return 0, err
 	}
@@ -241,12 +265,16 @@ func (s Store) Save(ctx context.Context, r *Result, dv DataVersion) (int64, erro
 			if f.PerCapita != nil {
 				pp, pc, pm = f.PerCapita.ParkPerCapita, f.PerCapita.ComprehensivePerCapita, f.PerCapita.CommunityPerCapita
 			}
-			areaRows = append(areaRows, []any{id, f.Level, f.ID, f.Name, f.CoveredM2, f.TotalM2, f.Population, f.CoveredPopulation, f.Parcels, pp, pc, pm})
+			doc, err := json.Marshal(f)
+			if err != nil {
+				return 0, fmt.Errorf("coverage figure of %s %d: %w", f.Level, f.ID, err)
+			}
+			areaRows = append(areaRows, []any{id, f.Level, f.ID, f.Name, f.CoveredM2, f.TotalM2, f.Population, f.CoveredPopulation, f.Parcels, pp, pc, pm, json.RawMessage(doc)})
 		}
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"coverage_areas"},
 		[]string{"run_id", "level", "area_id", "name", "covered_m2", "total_m2", "population", "covered_population", "parcels",
-			"park_m2_per_capita", "comprehensive_m2_per_capita", "community_m2_per_capita"}, pgx.CopyFromRows(areaRows)); err != nil {
+			"park_m2_per_capita", "comprehensive_m2_per_capita", "community_m2_per_capita", "figure"}, pgx.CopyFromRows(areaRows)); err != nil {
 		return 0, fmt.Errorf("coverage areas: %w", err)
 	}
 	if r.Gaps != nil {
@@ -265,44 +293,52 @@ func (s Store) Save(ctx context.Context, r *Result, dv DataVersion) (int64, erro
 	return id, tx.Commit(ctx)
 }
 
-// Latest returns the newest stored run of city under cal (as defined now) and method whose
-// data hash is hash, or nil when there is none.
-func (s Store) Latest(ctx context.Context, cityID int, cal caliber.Caliber, method, hash string, withGaps bool) (*Run, error) {
+const runCols = `id, city_id, caliber_id, method, parameters, data_version, data_hash, computed_at, duration_ms`
+
+func scanRun(row pgx.Row) (*Run, error) {
 	var r Run
-	err := s.Pool.QueryRow(ctx, `SELECT id, city_id, caliber_id, method, parameters, data_version, data_hash, computed_at, duration_ms
-		FROM coverage_runs r WHERE city_id = $1 AND caliber_id = $2 AND method = $3 AND data_hash = $4 AND caliber = $6::jsonb
-		  AND (NOT $5 OR EXISTS (SELECT 1 FROM coverage_gaps g WHERE g.run_id = r.id) OR covered_m2 >= total_m2)
-		ORDER BY computed_at DESC, id DESC LIMIT 1`, cityID, cal.ID, method, hash, withGaps, cal.Digest()).
-		Scan(&r.ID, &r.CityID, &r.CaliberID, &r.Method, &r.Parameters, &r.DataVersion, &r.DataHash, &r.ComputedAt, &r.DurationMS)
+	err := row.Scan(&r.ID, &r.CityID, &r.CaliberID, &r.Method, &r.Parameters, &r.DataVersion, &r.DataHash, &r.ComputedAt, &r.DurationMS)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
-	return &r, err
-}
-
-// Areas returns the stored figures of run at level.
-func (s Store) Areas(ctx context.Context, run int64, level string) ([]AreaFigure, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT level, area_id, name, parcels, covered_m2, total_m2, population, covered_population,
-		park_m2_per_capita, comprehensive_m2_per_capita, community_m2_per_capita
-		FROM coverage_areas WHERE run_id = $1 AND level = $2 ORDER BY area_id`, run, level)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []AreaFigure
-	for rows.Next() {
-		var f AreaFigure
-		var pp, pc, pm *float64
-		if err := rows.Scan(&f.Level, &f.ID, &f.Name, &f.Parcels, &f.CoveredM2, &f.TotalM2, &f.Population, &f.CoveredPopulation, &pp, &pc, &pm); err != nil {
-			return nil, err
-		}
-		finish(&f)
-		if pp != nil {
-			f.PerCapita = &PerCapitaFigure{ParkPerCapita: *pp, ComprehensivePerCapita: *pc, CommunityPerCapita: *pm}
-		}
-		out = append(out, f)
+	return &r, nil
+}
+
+// Find returns the complete stored run of city under cal (as defined now) and method on
+// data version hash, or nil when there is none. Should there be several (stored before
+// runs were computed once per key), the first is the answer, so it does not change.
+func (s Store) Find(ctx context.Context, q querier, cityID int, cal caliber.Caliber, method, hash string) (*Run, error) {
+	return scanRun(q.QueryRow(ctx, `SELECT `+runCols+` FROM coverage_runs
+		WHERE city_id = $1 AND caliber_id = $2 AND method = $3 AND data_hash = $4 AND caliber = $5::jsonb AND complete
+		ORDER BY id LIMIT 1`, cityID, cal.ID, method, hash, cal.Digest()))
+}
+
+// Run returns the header of stored run id, or nil.
+func (s Store) Run(ctx context.Context, q querier, id int64) (*Run, error) {
+	return scanRun(q.QueryRow(ctx, `SELECT `+runCols+` FROM coverage_runs WHERE id = $1`, id))
+}
+
+// Figures returns the figures of run at level as the indicator answers them, ordered by
+// area id.
+func (s Store) Figures(ctx context.Context, run int64, level string) ([]AreaFigure, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT figure FROM coverage_areas WHERE run_id = $1 AND level = $2 ORDER BY area_id`, run, level)
+	if err != nil {
+		return nil, err
 	}
-	return out, rows.Err()
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (AreaFigure, error) {
+		var f AreaFigure
+		var doc []byte
+		if err := r.Scan(&doc); err != nil {
+			return f, err
+		}
+		if doc == nil {
+			return f, fmt.Errorf("coverage: run %d has no stored figure at level %s", run, level)
+		}
+		return f, json.Unmarshal(doc, &f)
+	})
 }
 
 // GapsGeoJSON returns the gap layer of run as a GeoJSON FeatureCollection in EPSG:4326,

@@ -31,8 +31,8 @@ type City struct {
 	MetricSRID int
 }
 
-// DataVersion identifies the state of every input table of the report: the hash of each
-// table's row count, max(updated_at) and sum(version), and the latest update among them.
+// DataVersion identifies the state of every input table of the report: the hash of
+// internal/citydata, and the latest update among them.
 type DataVersion struct {
 	Hash string
 	// Updated is the latest updated_at of any input row (UTC, whole seconds): the report's

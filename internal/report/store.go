@@ -2,8 +2,6 @@ package report
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,13 +10,13 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/problem"
 )
 
-// inputTables are the tables any section reads; the data version covers them all. They are
-// constants of this file, never taken from a request.
+// inputTables are the tables any section reads; the data version covers them all.
 var inputTables = []string{"districts", "subdistricts", "communities", "residential_land", "parks", "park_entrances",
-	"facilities", "network_edges", "eco_corridors", "eco_redlines", "basic_farmland", "growth_boundaries"}
+	"facilities", "network_edges", "eco_corridors", "eco_redlines", "basic_farmland", "growth_boundaries", citydata.FacilityCategories}
 
 // levelTables maps a report level to its area table.
 var levelTables = map[string]string{"district": "districts", "subdistrict": "subdistricts", "community": "communities"}
@@ -37,29 +35,14 @@ func (s Store) City(ctx context.Context, slug string) (City, error) {
 	return c, err
 }
 
-// DataVersion hashes, for every input table, the city's row count, max(updated_at) and
-// sum(version): any insert, update or delete changes it.
+// DataVersion is the data version (internal/citydata) of every input table of the report,
+// with the latest update among them.
 func (s Store) DataVersion(ctx context.Context, cityID int) (DataVersion, error) {
-	var dv DataVersion
-	h := sha256.New()
-	for _, t := range inputTables {
-		var n, sum int64
-		var last *time.Time
-		q := `SELECT count(*), max(updated_at), coalesce(sum(version), 0) FROM ` + pgx.Identifier{t}.Sanitize() + ` WHERE city_id = $1`
-		if err := s.Pool.QueryRow(ctx, q, cityID).Scan(&n, &last, &sum); err != nil {
-			return dv, fmt.Errorf("data version of %s: %w", t, err)
-		}
-		lu := ""
-		if last != nil {
-			lu = last.UTC().Format(time.RFC3339Nano)
-			if u := last.UTC().Truncate(time.Second); u.After(dv.Updated) {
-				dv.Updated = u
-			}
-		}
-		fmt.Fprintf(h, "%s:%d:%s:%d;", t, n, lu, sum)
+	v, err := citydata.Read(ctx, s.Pool, cityID, inputTables...)
+	if err != nil {
+		return DataVersion{}, err
 	}
-	dv.Hash = hex.EncodeToString(h.Sum(nil))[:16]
-	return dv, nil
+	return DataVersion{Hash: v.Hash, Updated: v.Updated().Truncate(time.Second)}, nil
 }
 
 // Sources lists the city's city_layers rows, ordered by layer and source.

@@ -17,8 +17,8 @@ const DefaultCheckEvery = time.Second
 
 // Service holds one cached Network and one cached Inputs per city, and the facility
 // reach computed from them. A cached snapshot is served for up to CheckEvery; then the
-// next caller reads the cheap change detector (count, max(id), sum(version),
-// max(updated_at) of the city's rows) and reloads when it moved. Concurrent callers for
+// next caller reads the data version of its tables (internal/citydata) and reloads when
+// it moved. Concurrent callers for
 // one city wait for a single load. It is safe for concurrent use; the snapshots it
 // returns are immutable.
 type Service struct {

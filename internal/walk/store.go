@@ -12,6 +12,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
 
+	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/network"
 	"github.com/cityreach/cityreach/internal/problem"
 )
@@ -91,37 +92,20 @@ func (s Store) CityAt(ctx context.Context, lon, lat float64) (City, error) {
 	return cities[0], nil
 }
 
-// versionOf is the cheap change detector of one table for one city: row count, max(id),
-// sum(version) and max(updated_at). An insert raises the count or max(id), a delete lowers
-// the count, an update raises sum(version) (even when a long transaction commits an older
-// updated_at), so any committed edit changes the string.
-const versionOf = `(SELECT concat_ws(':', count(*), coalesce(max(id), 0), coalesce(sum(version), 0), max(updated_at)) FROM %s WHERE city_id = $1)`
-
-// NetworkVersion returns the change detector of the city's network_edges.
+// NetworkVersion returns the data version (internal/citydata) of the city's network_edges.
 func (s Store) NetworkVersion(ctx context.Context, cityID int) (string, error) {
-	var v string
-	err := s.Pool.QueryRow(ctx, `SELECT `+fmt.Sprintf(versionOf, "network_edges"), cityID).Scan(&v)
-	return v, err
+	v, err := citydata.Read(ctx, s.Pool, cityID, "network_edges")
+	return v.Hash, err
 }
 
-// InputsVersion returns the change detector of everything Inputs reads: facilities,
-// parks and their entrances, residential land, the three administrative levels and the
-// facility categories — and the walking edges, since a park without recorded entrances
-// is reached where the edges cross its boundary.
+// InputsVersion returns the data version of everything Inputs reads: facilities, parks
+// and their entrances, residential land, the three administrative levels and the facility
+// categories — and the walking edges, since a park without recorded entrances is reached
+// where the edges cross its boundary.
 func (s Store) InputsVersion(ctx context.Context, cityID int) (string, error) {
-	var v string
-	err := s.Pool.QueryRow(ctx, `SELECT concat_ws('|', `+
-		fmt.Sprintf(versionOf, "facilities")+`, `+
-		fmt.Sprintf(versionOf, "parks")+`, `+
-		fmt.Sprintf(versionOf, "park_entrances")+`, `+
-		fmt.Sprintf(versionOf, "network_edges")+`, `+
-		fmt.Sprintf(versionOf, "residential_land")+`, `+
-		fmt.Sprintf(versionOf, "communities")+`, `+
-		fmt.Sprintf(versionOf, "subdistricts")+`, `+
-		fmt.Sprintf(versionOf, "districts")+`,
-		(SELECT md5(string_agg(concat_ws(',', code, reach_m, basic, sort_order, name_zh, name_en, source), ';' ORDER BY code)) FROM facility_categories))`,
-		cityID).Scan(&v)
-	return v, err
+	v, err := citydata.Read(ctx, s.Pool, cityID, "facilities", "parks", "park_entrances", "network_edges",
+		"residential_land", "communities", "subdistricts", "districts", citydata.FacilityCategories)
+	return v.Hash, err
 }
 
 // EdgeCounts reports what the loader left out of the graph.
