@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/jobs"
 	"github.com/cityreach/cityreach/internal/layers"
+	"github.com/cityreach/cityreach/internal/metrics"
 	"github.com/cityreach/cityreach/internal/ogcapi"
 	"github.com/cityreach/cityreach/internal/report"
 	"github.com/cityreach/cityreach/internal/tiles"
@@ -26,6 +28,7 @@ import (
 // App holds the services built once per process and the route groups they serve.
 type App struct {
 	Mounts  []httpapi.Mounter
+	Metrics *metrics.Metrics
 	closers []func()
 }
 
@@ -38,7 +41,8 @@ func (a *App) Close() {
 
 // buildApp wires the feature packages. Each later feature adds its Mounter here.
 func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slog.Logger) (*App, error) {
-	app := &App{}
+	app := &App{Metrics: metrics.New()}
+	app.Metrics.Pool(pool)
 
 	// Vector tiles and their cache (internal/tiles, docs/tiles.md).
 	tileOpts, err := tiles.OptionsFromEnv(nil, log)
@@ -46,6 +50,11 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 		return nil, err
 	}
 	tileSvc := tiles.New(pool, layers.Default(), tileOpts)
+	app.Metrics.Tiles(func() metrics.TileCache {
+		st := tileSvc.Stats()
+		return metrics.TileCache{Tiles: int64(st.Tiles), Bytes: st.Bytes, MaxBytes: st.Max, Hits: st.Hits, Misses: st.Misses,
+			Evicted: st.Evicted, Invalidations: st.Invalidations, InvalidatedTiles: st.Invalidated}
+	})
 	app.Mounts = append(app.Mounts, tiles.Handler{Tiles: tileSvc, Log: log})
 
 	// The planning layers REST API (internal/featureapi, docs/api.md).
@@ -66,6 +75,7 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	// Isochrones and the 15-minute living circle on the cached walking network
 	// (internal/walk, docs/living-circle.md).
 	walkSvc := walk.NewService(pool, log)
+	walkSvc.ObserveLoad = app.Metrics.ObserveLoad
 	app.Mounts = append(app.Mounts, walk.Handler{Svc: walkSvc, Log: log})
 
 	// The web map at / (internal/webui, docs/frontend.md); it claims only /, /assets/,
@@ -82,6 +92,8 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	// The indicator layers as tiles and as an OGC collection, always on the current data:
 	// the park-coverage gaps and the communities' living-circle status (docs/tiles.md).
 	covSvc := coverageService(cov)
+	covSvc.Observe = func(cal, method string, d time.Duration) { app.Metrics.ObserveCompute("park_coverage", cal, method, d) }
+	covSvc.ObserveLoad = func(d time.Duration) { app.Metrics.ObserveLoad("coverage_snapshot", d) }
 	gaps, err := coverage.NewGapCollection(ctx, pool, covSvc)
 	if err != nil {
 		return nil, err
@@ -113,6 +125,7 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	if err != nil {
 		return nil, err
 	}
+	app.Metrics.Jobs("report", jobCounts(jm.(jobs.Handler).Runner))
 	app.Mounts = append(app.Mounts, jm)
 	app.closers = append(app.closers, closeJobs)
 
@@ -165,4 +178,19 @@ func reportMounts(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, cov
 	src.Coverage = coverageService(cov)
 	proc := jobs.ReportProcess(src, report.Options{Chromium: os.Getenv("CITYREACH_CHROMIUM")})
 	return jobs.Handler{Runner: runner, Processes: []jobs.Process{proc}, Log: log}, runner.Close, nil
+}
+
+// jobCounts reads the runner's jobs by status for /metrics.
+func jobCounts(r *jobs.Runner) func() metrics.JobCounts {
+	return func() metrics.JobCounts {
+		out := metrics.JobCounts{ByStatus: map[string]int{}}
+		for _, j := range r.List() {
+			out.ByStatus[j.Status]++
+			if j.Started != nil && j.Finished != nil {
+				out.Finished++
+				out.FinishedSeconds += j.Finished.Sub(*j.Started).Seconds()
+			}
+		}
+		return out
+	}
 }

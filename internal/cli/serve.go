@@ -4,8 +4,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"time"
 
+	"github.com/cityreach/cityreach/internal/config"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/migrate"
 	"github.com/cityreach/cityreach/migrations"
@@ -43,8 +46,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer app.Close()
-	mounts := append([]httpapi.Mounter{httpapi.Health{Pool: pool, Migrations: m, Version: Version}}, app.Mounts...)
-	h, err := httpapi.Compress(httpapi.NewEngine(log, cfg.MaxBodyBytes, mounts...))
+	h, err := app.Handler(cfg, log, httpapi.Health{Pool: pool, Migrations: m, Version: Version})
 	if err != nil {
 		return err
 	}
@@ -52,4 +54,11 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("server: %w", err)
 	}
 	return nil
+}
+
+// Handler is the whole HTTP server of `cityreach serve`: the metrics middleware and
+// /metrics, the health endpoints, every route group of the app, and compression.
+func (a *App) Handler(cfg *config.Config, log *slog.Logger, health httpapi.Health) (http.Handler, error) {
+	mounts := append([]httpapi.Mounter{a.Metrics, health}, a.Mounts...)
+	return httpapi.Compress(httpapi.NewEngine(log, cfg.MaxBodyBytes, mounts...))
 }

@@ -25,6 +25,10 @@ type Service struct {
 	Store    Store
 	Calibers *caliber.Registry
 	Log      *slog.Logger
+	// Observe, when set, is told of every computation (not of reused answers) and of
+	// every snapshot load; cityreach serve points them at /metrics.
+	Observe     func(caliber, method string, d time.Duration)
+	ObserveLoad func(d time.Duration)
 
 	mu    sync.Mutex
 	snaps map[string]*Snapshot // by city slug + data hash; one per city
@@ -291,6 +295,9 @@ func (s *Service) compute(ctx context.Context, snap *Snapshot, q Query, cal cali
 	if err != nil {
 		return nil, err
 	}
+	if s.Observe != nil {
+		s.Observe(cal.ID, q.Method, res.Duration)
+	}
 	if s.Log != nil {
 		s.Log.Info("park coverage computed", "city", q.City, "caliber", cal.ID, "method", q.Method,
 			"ratio", res.Ratio(), "ms", float64(res.Duration.Microseconds())/1000)
@@ -324,6 +331,9 @@ func (s *Service) snapshot(ctx context.Context, c db, city string) (*Snapshot, D
 		}
 	}
 	s.snaps[city+"@"+dv.Hash] = sn
+	if s.ObserveLoad != nil {
+		s.ObserveLoad(time.Since(t))
+	}
 	if s.Log != nil {
 		s.Log.Info("coverage snapshot loaded", "city", city, "parcels", len(sn.Parcels), "parks", len(sn.Parks), "ms", time.Since(t).Milliseconds())
 	}

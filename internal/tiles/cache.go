@@ -32,7 +32,8 @@ type cache struct {
 	gen   map[string]uint64
 	epoch uint64 // bumped by reset: every generation moves at once
 
-	hits, misses, evicted atomic.Int64
+	hits, misses, evicted      atomic.Int64
+	invalidations, invalidated atomic.Int64
 }
 
 func newCache(maxBytes int64) *cache {
@@ -122,6 +123,8 @@ func (c *cache) invalidate(sources map[string][]Box, all map[string]bool) int {
 			n++
 		}
 	}
+	c.invalidations.Add(1)
+	c.invalidated.Add(int64(n))
 	return n
 }
 
@@ -158,10 +161,15 @@ type Stats struct {
 	Hits    int64
 	Misses  int64
 	Evicted int64 // pushed out by the size bound
+	// Invalidations counts the edits (notifications) processed; Invalidated the tiles they
+	// removed.
+	Invalidations int64
+	Invalidated   int64
 }
 
 func (c *cache) stats() Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return Stats{Tiles: len(c.byKey), Bytes: c.used, Max: c.max, Hits: c.hits.Load(), Misses: c.misses.Load(), Evicted: c.evicted.Load()}
+	return Stats{Tiles: len(c.byKey), Bytes: c.used, Max: c.max, Hits: c.hits.Load(), Misses: c.misses.Load(), Evicted: c.evicted.Load(),
+		Invalidations: c.invalidations.Load(), Invalidated: c.invalidated.Load()}
 }

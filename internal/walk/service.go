@@ -29,6 +29,10 @@ type Service struct {
 	// MaxSnap is the largest access leg in metres; 0 means DefaultMaxSnap.
 	MaxSnap float64
 	Log     *slog.Logger
+	// ObserveLoad, when set, is told of every load from PostGIS ("walk_network",
+	// "walk_inputs") and every facility-reach computation ("walk_reach");
+	// cityreach serve points it at /metrics.
+	ObserveLoad func(what string, d time.Duration)
 
 	mu     sync.Mutex
 	cities map[int]*cityCache
@@ -74,6 +78,12 @@ func NewService(pool *pgxpool.Pool, log *slog.Logger) *Service {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{Store: Store{Pool: pool}, Log: log}
+}
+
+func (s *Service) observe(what string, since time.Time) {
+	if s.ObserveLoad != nil {
+		s.ObserveLoad(what, time.Since(since))
+	}
 }
 
 func (s *Service) maxSnap() float64 {
@@ -138,6 +148,7 @@ func (s *Service) network(ctx context.Context, city City, c *cityCache) (*Networ
 	if err != nil {
 		return nil, err
 	}
+	s.observe("walk_network", checked)
 	s.Log.Info("walking network loaded", "city", city.Slug, "edges", n.Stats.Edges, "nodes", n.Stats.Nodes,
 		"components", n.Stats.Components, "non_walkable", n.Stats.Skipped.NonWalkable, "ms", n.Stats.LoadMS)
 	c.net, c.netChecked, c.reach, c.fac = n, checked, nil, nil
@@ -172,6 +183,7 @@ func (s *Service) inputs(ctx context.Context, city City, c *cityCache) (*Inputs,
 	if err != nil {
 		return nil, err
 	}
+	s.observe("walk_inputs", checked)
 	c.in, c.inChecked, c.reach, c.fac = in, checked, nil, nil
 	return in, nil
 }
@@ -197,6 +209,7 @@ func (s *Service) Baseline(ctx context.Context, city City) (*Network, *Inputs, *
 		if err != nil {
 			return nil, nil, nil, err
 		}
+		s.observe("walk_reach", t0)
 		s.Log.Info("facility reach computed", "city", city.Slug, "parcels", len(in.Parcels),
 			"categories", len(in.Categories), "ms", since(t0))
 		c.reach = r
