@@ -3,18 +3,18 @@ package cli
 import (
 	"context"
 	"fmt"
-	"math"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/cityreach/cityreach/internal/config"
 	"github.com/cityreach/cityreach/internal/httpapi"
@@ -233,4 +233,3 @@ func histCount(t *testing.T, fams map[string]*dto.MetricFamily, name string, wan
 	}
 	return float64(n)
 }
-
