@@ -4,12 +4,26 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"time"
 
+	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cityreach/cityreach/internal/auth"
+	"github.com/cityreach/cityreach/internal/config"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/migrate"
 	"github.com/cityreach/cityreach/migrations"
 )
+
+// engine is the HTTP handler of `cityreach serve`: the health probes and app's routes,
+// mounted from one route table behind the token store and the anonymous-read setting.
+func engine(cfg *config.Config, pool *pgxpool.Pool, m httpapi.MigrationChecker, app *App, log *slog.Logger) (*gin.Engine, error) {
+	mounts := append([]httpapi.Mounter{httpapi.Health{Pool: pool, Migrations: m, Version: Version}}, app.Mounts...)
+	return httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: cfg.MaxBodyBytes,
+		Policy: httpapi.Policy{Tokens: &auth.Store{Pool: pool}, AnonymousRead: cfg.AnonymousRead}}, mounts...)
+}
 
 func runServe(ctx context.Context, env Env, args []string) error {
 	var migrateFirst bool
@@ -43,8 +57,10 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer app.Close()
-	mounts := append([]httpapi.Mounter{httpapi.Health{Pool: pool, Migrations: m, Version: Version}}, app.Mounts...)
-	h := httpapi.NewEngine(log, cfg.MaxBodyBytes, mounts...)
+	h, err := engine(cfg, pool, m, app, log)
+	if err != nil {
+		return err
+	}
 	if err := httpapi.Serve(ctx, log, cfg.Listen, h, 15*time.Second); err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
