@@ -114,8 +114,15 @@ export function isMissingStatus(status: number): boolean {
   return status === 404 || status === 405 || status === 501;
 }
 
+let pageFetch: typeof fetch = (input, init) => fetch(input, init);
+
+/** Sets the fetch getJSON uses when given none: app.ts installs the token-aware one of src/auth.ts. */
+export function setPageFetch(f: typeof fetch): void {
+  pageFetch = f;
+}
+
 /** GETs JSON; 404/405/501 come back as {missing: true}, other failures with the problem's title. */
-export async function getJSON<T>(url: string, f: typeof fetch = fetch, signal?: AbortSignal): Promise<Result<T>> {
+export async function getJSON<T>(url: string, f: typeof fetch = pageFetch, signal?: AbortSignal): Promise<Result<T>> {
   let res: Response;
   try {
     res = await f(url, { headers: { Accept: 'application/json, application/geo+json' }, signal });

@@ -3,7 +3,9 @@
 import * as maplibregl from 'maplibre-gl';
 // The worker is its own module; Vite copies it into assets/ with a content hash.
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
-import { getJSON, tileIndexUrl, tileJsonUrl, layersUrl } from './api';
+import { getJSON, tileIndexUrl, tileJsonUrl, layersUrl, setPageFetch } from './api';
+import { authFetch, transformRequest, TOKEN_KEY } from './auth';
+import { askToken } from './ui/signin';
 import { makeI18n, initialLang, applyI18n, type Lang } from './i18n';
 import { buildStyle, LAYER_DEFS, BAOTOU_BOUNDS, styleLayerIds, type SourceInfo, type LayerDef } from './style';
 import { type Ctx, h } from './ctx';
@@ -47,6 +49,8 @@ async function discoverSources(defs: LayerDef[]): Promise<{ defs: LayerDef[]; in
 
 export async function start(root: HTMLElement): Promise<void> {
   maplibregl.setWorkerUrl(workerUrl);
+  // A server with anonymous reads off answers 401: ask for a token, then send it everywhere.
+  setPageFetch(authFetch((input, init) => fetch(input, init), sessionStorage, location.origin, askToken));
   let lang: Lang = initialLang(location.search, localStorage.getItem('cityreach.lang'));
   const langListeners: (() => void)[] = [];
   document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
@@ -95,7 +99,15 @@ export async function start(root: HTMLElement): Promise<void> {
     attributionControl: false,
     maxZoom: 19,
     canvasContextAttributes: { preserveDrawingBuffer: true }, // lets tests and users screenshot the canvas
+    transformRequest: transformRequest(location.origin, sessionStorage),
   } as maplibregl.MapOptions);
+  // A tile refused mid-session (the token expired): sign in again through the page's fetch,
+  // then reload so every source is requested with the new token.
+  map.on('error', (e) => {
+    if ((e as { error?: { status?: number } }).error?.status !== 401) return;
+    const before = sessionStorage.getItem(TOKEN_KEY);
+    getJSON<unknown>(layersUrl()).then(() => { if (sessionStorage.getItem(TOKEN_KEY) !== before) location.reload(); });
+  });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
   (window as unknown as { __map: maplibregl.Map }).__map = map; // for the e2e tests and the console

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -79,18 +81,9 @@ func TestStoreHashesAndRevokes(t *testing.T) {
 	}
 }
 
-type fakeTokens map[string]auth.Token
-
-func (f fakeTokens) Lookup(_ context.Context, s string) (auth.Token, error) {
-	if t, ok := f[s]; ok {
-		return t, nil
-	}
-	return auth.Token{}, auth.ErrNotFound
-}
-
 func TestMiddleware(t *testing.T) {
 	gin.SetMode(gin.ReleaseMode)
-	tokens := fakeTokens{"crk_v": {Name: "vera", Role: auth.Viewer}, "crk_e": {Name: "ed", Role: auth.Editor}}
+	tokens := auth.Static{"crk_v": {Name: "vera", Role: auth.Viewer}, "crk_e": {Name: "ed", Role: auth.Editor}}
 	for _, anon := range []bool{true, false} {
 		r := gin.New()
 		r.Use(auth.Authenticate(tokens, nil))
@@ -125,5 +118,34 @@ func TestMiddleware(t *testing.T) {
 				t.Error("401 without WWW-Authenticate")
 			}
 		}
+	}
+}
+
+// TestExpiry: a token with an expiry works until then and is refused after, like a
+// revoked one; List shows the expiry; an expiry in the past is refused at creation.
+func TestExpiry(t *testing.T) {
+	db := testdb.New(t)
+	ctx := context.Background()
+	s := &auth.Store{Pool: db.Pool}
+	until := time.Now().Add(90 * 24 * time.Hour).UTC().Truncate(time.Microsecond)
+	tok, secret, err := s.CreateUntil(ctx, "temp", auth.Editor, until)
+	if err != nil || tok.ExpiresAt == nil || !tok.ExpiresAt.Equal(until) {
+		t.Fatalf("create: %+v %v", tok, err)
+	}
+	if got, err := s.Lookup(ctx, secret); err != nil || got.Name != "temp" {
+		t.Fatalf("lookup before expiry: %+v %v", got, err)
+	}
+	if _, err := db.Pool.Exec(ctx, `UPDATE api_tokens SET created_at = now() - interval '2 days', expires_at = now() - interval '1 second' WHERE name = 'temp'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Lookup(ctx, secret); !errors.Is(err, auth.ErrNotFound) {
+		t.Fatalf("expired token found: %v", err)
+	}
+	ts, err := s.List(ctx)
+	if err != nil || len(ts) != 1 || ts[0].ExpiresAt == nil || time.Since(*ts[0].ExpiresAt) <= 0 {
+		t.Fatalf("list: %+v %v", ts, err)
+	}
+	if _, _, err := s.CreateUntil(ctx, "late", auth.Viewer, time.Now().Add(-time.Hour)); err == nil || !strings.Contains(err.Error(), "not in the future") {
+		t.Fatalf("past expiry: %v", err)
 	}
 }

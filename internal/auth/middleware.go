@@ -21,6 +21,13 @@ type Principal struct {
 // Anonymous reports whether the request carried no token.
 func (p Principal) Anonymous() bool { return p.Name == "" }
 
+// Owns reports whether p may act on a resource owned by owner as its owner: p is the token
+// called owner, or an admin. Nobody owns a resource without an owner except admins, and
+// the anonymous caller owns nothing.
+func (p Principal) Owns(owner string) bool {
+	return p.Role == Admin || (!p.Anonymous() && owner != "" && p.Name == owner)
+}
+
 const principalKey = "cityreach.principal"
 
 // Looker finds the live token with a secret; *Store is one.
@@ -28,9 +35,20 @@ type Looker interface {
 	Lookup(ctx context.Context, secret string) (Token, error)
 }
 
+// Static is a fixed set of tokens by secret, for tests and embedded servers; it is a Looker.
+type Static map[string]Token
+
+// Lookup returns the token with the secret or ErrNotFound.
+func (s Static) Lookup(_ context.Context, secret string) (Token, error) {
+	if t, ok := s[secret]; ok {
+		return t, nil
+	}
+	return Token{}, ErrNotFound
+}
+
 // Authenticate identifies the caller from an "Authorization: Bearer <secret>" header and
 // stores the Principal in the gin context. A request without the header is anonymous;
-// a request with a malformed, unknown or revoked token gets 401 at once, even where
+// a request with a malformed, unknown, revoked or expired token gets 401 at once, even where
 // anonymous reads are allowed, so that a client never silently loses its identity.
 func Authenticate(tokens Looker, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
@@ -43,6 +61,10 @@ func Authenticate(tokens Looker, log *slog.Logger) gin.HandlerFunc {
 		scheme, secret, ok := strings.Cut(h, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
 			unauthorized(c, "the Authorization header must be \"Bearer <token>\"")
+			return
+		}
+		if tokens == nil {
+			unauthorized(c, "this server accepts no tokens")
 			return
 		}
 		t, err := tokens.Lookup(c.Request.Context(), strings.TrimSpace(secret))

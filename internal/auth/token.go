@@ -61,6 +61,8 @@ type Token struct {
 	Role      Role
 	CreatedAt time.Time
 	RevokedAt *time.Time
+	// ExpiresAt is when the token stops working; nil never expires.
+	ExpiresAt *time.Time
 }
 
 // ErrNotFound means no live token matches.
@@ -82,8 +84,15 @@ func Digest(secret string) []byte {
 	return d[:]
 }
 
-// Create makes a token and returns it with its secret, which cannot be recovered later.
+// Create makes a token that never expires and returns it with its secret, which cannot be
+// recovered later.
 func (s *Store) Create(ctx context.Context, name string, role Role) (Token, string, error) {
+	return s.CreateUntil(ctx, name, role, time.Time{})
+}
+
+// CreateUntil makes a token that stops working at expires (the zero time: never) and
+// returns it with its secret. An expiry that is not in the future is refused.
+func (s *Store) CreateUntil(ctx context.Context, name string, role Role, expires time.Time) (Token, string, error) {
 	if !nameFormat.MatchString(name) {
 		return Token{}, "", fmt.Errorf("token name %q must be 1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit", name)
 	}
@@ -96,12 +105,19 @@ func (s *Store) Create(ctx context.Context, name string, role Role) (Token, stri
 	}
 	secret := SecretPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
 	t := Token{Name: name, Role: role}
+	var exp *time.Time
+	if !expires.IsZero() {
+		exp = &expires
+	}
 	err := s.Pool.QueryRow(ctx,
-		`INSERT INTO api_tokens (name, role, secret_sha256) VALUES ($1, $2, $3) RETURNING id, created_at`,
-		name, string(role), Digest(secret)).Scan(&t.ID, &t.CreatedAt)
+		`INSERT INTO api_tokens (name, role, secret_sha256, expires_at) VALUES ($1, $2, $3, $4) RETURNING id, created_at, expires_at`,
+		name, string(role), Digest(secret), exp).Scan(&t.ID, &t.CreatedAt, &t.ExpiresAt)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "23505" {
 		return Token{}, "", fmt.Errorf("%w: %s", ErrNameTaken, name)
+	}
+	if errors.As(err, &pe) && pe.ConstraintName == "api_tokens_expires_after_creation" {
+		return Token{}, "", fmt.Errorf("the expiry %s is not in the future", expires.Format(time.RFC3339))
 	}
 	if err != nil {
 		return Token{}, "", err
@@ -111,14 +127,14 @@ func (s *Store) Create(ctx context.Context, name string, role Role) (Token, stri
 
 // List returns every token, live and revoked, oldest first.
 func (s *Store) List(ctx context.Context) ([]Token, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT id, name, role, created_at, revoked_at FROM api_tokens ORDER BY id`)
+	rows, err := s.Pool.Query(ctx, `SELECT id, name, role, created_at, revoked_at, expires_at FROM api_tokens ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Token, error) {
 		var t Token
 		var role string
-		err := r.Scan(&t.ID, &t.Name, &role, &t.CreatedAt, &t.RevokedAt)
+		err := r.Scan(&t.ID, &t.Name, &role, &t.CreatedAt, &t.RevokedAt, &t.ExpiresAt)
 		t.Role = Role(role)
 		return t, err
 	})
@@ -136,7 +152,8 @@ func (s *Store) Revoke(ctx context.Context, name string) error {
 	return nil
 }
 
-// Lookup returns the live token whose secret is secret, or ErrNotFound.
+// Lookup returns the live token whose secret is secret, or ErrNotFound: an unknown, revoked
+// or expired token is not found (the database's clock decides expiry).
 func (s *Store) Lookup(ctx context.Context, secret string) (Token, error) {
 	if !strings.HasPrefix(secret, SecretPrefix) || len(secret) > 128 {
 		return Token{}, ErrNotFound
@@ -144,8 +161,9 @@ func (s *Store) Lookup(ctx context.Context, secret string) (Token, error) {
 	var t Token
 	var role string
 	err := s.Pool.QueryRow(ctx,
-		`SELECT id, name, role, created_at FROM api_tokens WHERE secret_sha256 = $1 AND revoked_at IS NULL`,
-		Digest(secret)).Scan(&t.ID, &t.Name, &role, &t.CreatedAt)
+		`SELECT id, name, role, created_at, expires_at FROM api_tokens
+		 WHERE secret_sha256 = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
+		Digest(secret)).Scan(&t.ID, &t.Name, &role, &t.CreatedAt, &t.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Token{}, ErrNotFound
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/problem"
 )
 
@@ -18,10 +19,15 @@ type Handler struct {
 	Log   *slog.Logger
 }
 
-// Mount registers the caliber routes.
-func (h Handler) Mount(r *gin.Engine) {
-	r.GET("/api/v1/calibers", h.list)
-	r.POST("/api/v1/calibers", h.add)
+// Routes are the caliber routes: everyone who may read lists the calibers; only an admin
+// adds one, since a caliber is stored for every user of the server.
+func (h Handler) Routes() []httpapi.Route {
+	return []httpapi.Route{
+		{Method: http.MethodGet, Path: "/api/v1/calibers", Access: httpapi.AnonymousRead,
+			Summary: "The park-coverage calibers, built-in and stored.", Handlers: []gin.HandlerFunc{h.list}},
+		{Method: http.MethodPost, Path: "/api/v1/calibers", Access: httpapi.Admin,
+			Summary: "Add and store a caliber.", Handlers: []gin.HandlerFunc{h.add}},
+	}
 }
 
 func (h Handler) list(c *gin.Context) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/problem"
 )
 
@@ -41,7 +42,7 @@ func (s *Service) load(ctx context.Context, city string, need Need) (*Layers, er
 	return s.Store.Load(ctx, city, need)
 }
 
-// Mount registers, each with ?city= (required) and ?format=json|geojson:
+// Routes are, each with ?city= (required) and ?format=json|geojson:
 //
 //	GET /api/v1/checks/corridors                widths, narrow places, breaks, encroachment
 //	GET /api/v1/checks/control-lines            &date= or &edition=: overlaps of the three control lines
@@ -51,13 +52,18 @@ func (s *Service) load(ctx context.Context, city string, need Need) (*Layers, er
 //
 // and the threshold overrides named in Overridable (e.g. &min_width_m=120&tier_m=800), and
 // &scenario=<id> to run the check on baseline plus the scenario's changes.
-func (h Handler) Mount(r *gin.Engine) {
-	g := r.Group("/api/v1/checks")
-	g.GET("/corridors", h.serve("corridors"))
-	g.GET("/control-lines", h.serve("control-lines"))
-	g.GET("/growth-boundary/diff", h.serve("growth-diff"))
-	g.GET("/outside-boundary", h.serve("outside"))
-	g.GET("/complete-communities", h.serve("complete-communities"))
+func (h Handler) Routes() []httpapi.Route {
+	read := func(path, check, summary string) httpapi.Route {
+		return httpapi.Route{Method: http.MethodGet, Path: "/api/v1/checks" + path, Access: httpapi.AnonymousRead,
+			Summary: summary, Handlers: []gin.HandlerFunc{h.serve(check)}}
+	}
+	return []httpapi.Route{
+		read("/corridors", "corridors", "Green-corridor widths, narrow places, breaks and encroachment."),
+		read("/control-lines", "control-lines", "Overlaps of the three control lines on a date or edition."),
+		read("/growth-boundary/diff", "growth-diff", "Land added to and removed from the growth boundary between two editions."),
+		read("/outside-boundary", "outside", "Residential land and facilities outside the growth boundary."),
+		read("/complete-communities", "complete-communities", "The complete-community scorecard."),
+	}
 }
 
 var knownParams = map[string]bool{"city": true, "format": true, "date": true, "edition": true, "from": true, "to": true, "scenario": true}

@@ -274,7 +274,7 @@ func TestHandlers(t *testing.T) {
 	f.scorecard()
 	h := Handler{Service: service(f.pool), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	gin.SetMode(gin.TestMode)
-	srv := httptest.NewServer(httpapi.NewEngine(h.Log, 1<<20, h))
+	srv := httptest.NewServer(httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: h.Log, MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}}, h)))
 	defer srv.Close()
 	get := func(path string) (int, string, []byte) {
 		t.Helper()

@@ -41,7 +41,11 @@ func (a *App) Close() {
 
 // buildApp wires the feature packages. Each later feature adds its Mounter here.
 func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slog.Logger) (*App, error) {
-	app := &App{Metrics: metrics.New()}
+	metricsAccess, err := httpapi.ParseAccess(cfg.MetricsAccess)
+	if err != nil {
+		return nil, err
+	}
+	app := &App{Metrics: metrics.New(metricsAccess)}
 	app.Metrics.Pool(pool)
 
 	// Vector tiles and their cache (internal/tiles, docs/tiles.md).
@@ -58,15 +62,16 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	app.Mounts = append(app.Mounts, tiles.Handler{Tiles: tileSvc, Log: log})
 
 	// The planning layers REST API (internal/featureapi, docs/api.md).
-	api, err := featureapi.New(ctx, pool, layers.Default(), cfg.AnonymousRead, cfg.MaxBodyBytes, log)
+	api, err := featureapi.New(ctx, pool, layers.Default(), cfg.MaxBodyBytes, log)
 	if err != nil {
 		return nil, err
 	}
+	api.Imports.Jobs.PerOwner, api.Imports.Jobs.Max = cfg.Quotas.ImportsPerToken, cfg.Quotas.Imports
 	app.Mounts = append(app.Mounts, api)
 	app.closers = append(app.closers, api.Close) // background imports roll back on shutdown
 
 	// OGC API – Features over the same store, for QGIS, ArcGIS and GDAL (internal/ogcapi, docs/ogcapi.md).
-	ogc, err := ogcapi.New(ctx, pool, api.Store, api.Layers, cfg.AnonymousRead, log)
+	ogc, err := ogcapi.New(ctx, pool, api.Store, api.Layers, log)
 	if err != nil {
 		return nil, err
 	}
@@ -117,11 +122,11 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 
 	// What-if scenarios on baseline + changes (internal/scenario, docs/scenarios.md); also
 	// gives park coverage and the checks their scenario= parameter.
-	app.Mounts = withScenarios(app.Mounts, pool, cfg, log)
+	app.Mounts = withScenarios(app.Mounts, pool, log)
 
 	// Batch reports as asynchronous OGC API – Processes jobs on the server's context, from the
 	// same services as the routes above (internal/jobs, internal/report, docs/reports.md).
-	jm, closeJobs, err := reportMounts(ctx, pool, log, cov, walkSvc)
+	jm, closeJobs, err := reportMounts(ctx, pool, cfg.Quotas, log, cov, walkSvc)
 	if err != nil {
 		return nil, err
 	}
@@ -162,13 +167,15 @@ func coverageService(cov []httpapi.Mounter) *coverage.Service {
 	return nil
 }
 
-// reportMounts builds the job runner (CITYREACH_JOBS_DIR, …) and the report process over the
-// park-coverage service found in cov, the walking service and the checks.
-func reportMounts(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, cov []httpapi.Mounter, walkSvc *walk.Service) (httpapi.Mounter, func(), error) {
+// reportMounts builds the job runner (CITYREACH_JOBS_DIR, …, and the quotas q) and the
+// report process over the park-coverage service found in cov, the walking service and the
+// checks.
+func reportMounts(ctx context.Context, pool *pgxpool.Pool, q config.Quotas, log *slog.Logger, cov []httpapi.Mounter, walkSvc *walk.Service) (httpapi.Mounter, func(), error) {
 	opts, err := jobs.OptionsFromEnv(os.Getenv)
 	if err != nil {
 		return nil, nil, err
 	}
+	opts.RunningPerOwner, opts.QueuedPerOwner, opts.Queue = q.JobsRunningPerToken, q.JobsQueuedPerToken, q.JobsQueue
 	runner, err := jobs.New(ctx, opts, log)
 	if err != nil {
 		return nil, nil, err
@@ -184,7 +191,7 @@ func reportMounts(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, cov
 func jobCounts(r *jobs.Runner) func() metrics.JobCounts {
 	return func() metrics.JobCounts {
 		out := metrics.JobCounts{ByStatus: map[string]int{}}
-		for _, j := range r.List() {
+		for _, j := range r.List(nil) {
 			out.ByStatus[j.Status]++
 			if j.Started != nil && j.Finished != nil {
 				out.Finished++

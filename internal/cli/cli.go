@@ -40,7 +40,7 @@ func commands() map[string]command {
 		"indicator": {"compute an indicator and print a table: park-coverage | living-circle", runIndicator},
 		"version":   {"print the version", runVersion},
 		"check":     {"planning checks: corridors, control-lines, growth-diff, outside, complete-communities --city C", runCheck},
-		"token":     {"manage API tokens: create --role R --name N, list, revoke --name N", runToken},
+		"token":     {"manage API tokens: create --role R --name N [--expires 90d], list, revoke --name N", runToken},
 		"scenario":  {"what-if scenarios: list, show, create, add, remove, compare, promote, delete, sites", runScenario},
 		"import":    {"import a file into a layer (GeoJSON, zipped Shapefile, GeoPackage) or OSM into a city", runImport},
 		"report":    {"write the batch report of a city: HTML, PDF, XLSX, CSV, GeoJSON, GeoPackage --city C --level L --out DIR", runReport},

@@ -17,7 +17,6 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/cityreach/cityreach/internal/config"
-	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/seed"
 	"github.com/cityreach/cityreach/internal/testdb"
 )
@@ -42,7 +41,7 @@ func TestMetricsAfterRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer app.Close()
-	h, err := app.Handler(&cfg, log, httpapi.Health{Pool: db.Pool, Version: "test"})
+	h, err := handler(&cfg, db.Pool, nil, app, log)
 	if err != nil {
 		t.Fatal(err)
 	}

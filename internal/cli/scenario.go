@@ -14,10 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/cityreach/cityreach/internal/auth"
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/checks"
-	"github.com/cityreach/cityreach/internal/config"
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/layers"
@@ -29,7 +27,7 @@ import (
 // checks handlers among mounts the scenario= parameter. It reuses their services (the
 // walking service's cached baseline included), so a scenario figure is computed by the
 // same code as the baseline one.
-func withScenarios(mounts []httpapi.Mounter, pool *pgxpool.Pool, cfg *config.Config, log *slog.Logger) []httpapi.Mounter {
+func withScenarios(mounts []httpapi.Mounter, pool *pgxpool.Pool, log *slog.Logger) []httpapi.Mounter {
 	svc := &scenario.Service{Store: &scenario.Store{Pool: pool, Layers: layers.Default()}, Log: log}
 	for i, m := range mounts {
 		switch h := m.(type) {
@@ -47,7 +45,7 @@ func withScenarios(mounts []httpapi.Mounter, pool *pgxpool.Pool, cfg *config.Con
 			mounts[i] = h
 		}
 	}
-	return append(mounts, scenario.Handler{Svc: svc, Tokens: &auth.Store{Pool: pool}, AnonymousRead: cfg.AnonymousRead, Log: log})
+	return append(mounts, scenario.Handler{Svc: svc, Log: log})
 }
 
 // runScenario manages scenarios from the command line, acting as --actor (default

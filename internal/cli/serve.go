@@ -8,11 +8,34 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cityreach/cityreach/internal/auth"
 	"github.com/cityreach/cityreach/internal/config"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/migrate"
 	"github.com/cityreach/cityreach/migrations"
 )
+
+// engine is the gin engine of `cityreach serve`: the health probes, /metrics and app's
+// routes, mounted from one route table behind the token store and the anonymous-read
+// setting, with the metrics middleware in front of everything.
+func engine(cfg *config.Config, pool *pgxpool.Pool, m httpapi.MigrationChecker, app *App, log *slog.Logger) (*gin.Engine, error) {
+	mounts := append([]httpapi.Mounter{httpapi.Health{Pool: pool, Migrations: m, Version: Version}, app.Metrics}, app.Mounts...)
+	return httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: cfg.MaxBodyBytes,
+		Policy:     httpapi.Policy{Tokens: &auth.Store{Pool: pool}, AnonymousRead: cfg.AnonymousRead},
+		Middleware: []gin.HandlerFunc{app.Metrics.Middleware()}}, mounts...)
+}
+
+// handler is the whole HTTP server of `cityreach serve`: the engine behind compression.
+func handler(cfg *config.Config, pool *pgxpool.Pool, m httpapi.MigrationChecker, app *App, log *slog.Logger) (http.Handler, error) {
+	e, err := engine(cfg, pool, m, app, log)
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.Compress(e)
+}
 
 func runServe(ctx context.Context, env Env, args []string) error {
 	var migrateFirst bool
@@ -46,7 +69,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer app.Close()
-	h, err := app.Handler(cfg, log, httpapi.Health{Pool: pool, Migrations: m, Version: Version})
+	h, err := handler(cfg, pool, m, app, log)
 	if err != nil {
 		return err
 	}
@@ -54,11 +77,4 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("server: %w", err)
 	}
 	return nil
-}
-
-// Handler is the whole HTTP server of `cityreach serve`: the metrics middleware and
-// /metrics, the health endpoints, every route group of the app, and compression.
-func (a *App) Handler(cfg *config.Config, log *slog.Logger, health httpapi.Health) (http.Handler, error) {
-	mounts := append([]httpapi.Mounter{a.Metrics, health}, a.Mounts...)
-	return httpapi.Compress(httpapi.NewEngine(log, cfg.MaxBodyBytes, mounts...))
 }

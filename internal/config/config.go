@@ -37,6 +37,26 @@ type Config struct {
 	Migrate bool
 	// City is the default city slug.
 	City string
+	// Quotas bound the jobs and background imports of each token and of the server.
+	Quotas Quotas
+	// MetricsAccess is who may read /metrics: public, anonymous-read (as every other
+	// read: open while AnonymousRead is on), viewer or admin.
+	MetricsAccess string
+}
+
+// Quotas bound asynchronous work (docs/security.md). A request beyond one gets 429 with
+// Retry-After.
+type Quotas struct {
+	// JobsRunningPerToken is how many of one token's jobs run at once.
+	JobsRunningPerToken int
+	// JobsQueuedPerToken is how many more of one token's jobs may wait.
+	JobsQueuedPerToken int
+	// JobsQueue bounds the jobs waiting or running over all tokens.
+	JobsQueue int
+	// ImportsPerToken bounds the background imports one token runs at once.
+	ImportsPerToken int
+	// Imports bounds the background imports of all tokens (each holds a connection).
+	Imports int
 }
 
 // Defaults returns the configuration used when neither a flag nor the environment says otherwise.
@@ -50,6 +70,8 @@ func Defaults() Config {
 		MaxBodyBytes:     32 << 20,
 		AnonymousRead:    true,
 		City:             "baotou",
+		Quotas:           Quotas{JobsRunningPerToken: 2, JobsQueuedPerToken: 4, JobsQueue: 32, ImportsPerToken: 2, Imports: 4},
+		MetricsAccess:    "anonymous-read",
 	}
 }
 
@@ -69,6 +91,13 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest accepted request body (env CITYREACH_MAX_BODY_BYTES)")
 	fs.BoolVar(&c.AnonymousRead, "anonymous-read", c.AnonymousRead, "allow reads without a token (env CITYREACH_ANONYMOUS_READ)")
 	fs.StringVar(&c.City, "city", c.City, "default city slug (env CITYREACH_CITY)")
+	fs.StringVar(&c.MetricsAccess, "metrics-access", c.MetricsAccess, "who may read /metrics: public, anonymous-read, viewer or admin (env CITYREACH_METRICS_ACCESS)")
+	q := &c.Quotas
+	fs.IntVar(&q.JobsRunningPerToken, "jobs-running-per-token", q.JobsRunningPerToken, "jobs of one token that run at once (env CITYREACH_JOBS_RUNNING_PER_TOKEN)")
+	fs.IntVar(&q.JobsQueuedPerToken, "jobs-queued-per-token", q.JobsQueuedPerToken, "further jobs of one token that may wait (env CITYREACH_JOBS_QUEUED_PER_TOKEN)")
+	fs.IntVar(&q.JobsQueue, "jobs-queue", q.JobsQueue, "jobs waiting or running over all tokens (env CITYREACH_JOBS_QUEUE)")
+	fs.IntVar(&q.ImportsPerToken, "imports-per-token", q.ImportsPerToken, "background imports of one token at once (env CITYREACH_IMPORTS_PER_TOKEN)")
+	fs.IntVar(&q.Imports, "imports-max", q.Imports, "background imports over all tokens (env CITYREACH_IMPORTS_MAX)")
 }
 
 // FromEnv overrides c with the environment variables that are set. A malformed value is an
@@ -88,6 +117,7 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 	str("CITYREACH_LOG_LEVEL", &c.LogLevel)
 	str("CITYREACH_LOG_FORMAT", &c.LogFormat)
 	str("CITYREACH_CITY", &c.City)
+	str("CITYREACH_METRICS_ACCESS", &c.MetricsAccess)
 	if v := getenv("CITYREACH_DB_MAX_CONNS"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 32)
 		if err != nil {
@@ -108,6 +138,24 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 			errs = append(errs, fmt.Errorf("CITYREACH_MAX_BODY_BYTES=%q is not a whole number of bytes", v))
 		}
 		c.MaxBodyBytes = n
+	}
+	for _, q := range []struct {
+		name string
+		dst  *int
+	}{
+		{"CITYREACH_JOBS_RUNNING_PER_TOKEN", &c.Quotas.JobsRunningPerToken},
+		{"CITYREACH_JOBS_QUEUED_PER_TOKEN", &c.Quotas.JobsQueuedPerToken},
+		{"CITYREACH_JOBS_QUEUE", &c.Quotas.JobsQueue},
+		{"CITYREACH_IMPORTS_PER_TOKEN", &c.Quotas.ImportsPerToken},
+		{"CITYREACH_IMPORTS_MAX", &c.Quotas.Imports},
+	} {
+		if v := getenv(q.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q is not a whole number", q.name, v))
+			}
+			*q.dst = n
+		}
 	}
 	if v := getenv("CITYREACH_ANONYMOUS_READ"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -151,7 +199,35 @@ func (c *Config) Validate(needDB bool) error {
 	if c.MaxBodyBytes < 1024 {
 		errs = append(errs, fmt.Errorf("max body bytes %d is too small (at least 1024)", c.MaxBodyBytes))
 	}
-	return errors.Join(errs...)
+	switch c.MetricsAccess {
+	case "public", "anonymous-read", "viewer", "admin":
+	default:
+		errs = append(errs, fmt.Errorf("metrics access %q must be public, anonymous-read, viewer or admin", c.MetricsAccess))
+	}
+	return errors.Join(append(errs, c.Quotas.validate()...)...)
+}
+
+// validate reports each quota out of range; a quota of one token above the server's is
+// refused too, since it could never be used.
+func (q Quotas) validate() []error {
+	var errs []error
+	between := func(name string, v, lo, hi int) {
+		if v < lo || v > hi {
+			errs = append(errs, fmt.Errorf("%s %d must be between %d and %d", name, v, lo, hi))
+		}
+	}
+	between("jobs running per token", q.JobsRunningPerToken, 1, 1000)
+	between("jobs queued per token", q.JobsQueuedPerToken, 0, 10000)
+	between("job queue", q.JobsQueue, 1, 100000)
+	between("background imports per token", q.ImportsPerToken, 1, 1000)
+	between("background imports", q.Imports, 1, 1000)
+	if q.JobsQueue < q.JobsRunningPerToken+q.JobsQueuedPerToken {
+		errs = append(errs, fmt.Errorf("job queue %d is smaller than what one token may have (%d running + %d queued)", q.JobsQueue, q.JobsRunningPerToken, q.JobsQueuedPerToken))
+	}
+	if q.Imports < q.ImportsPerToken {
+		errs = append(errs, fmt.Errorf("background imports %d is smaller than one token's %d", q.Imports, q.ImportsPerToken))
+	}
+	return errs
 }
 
 // ParseLevel maps a level name to slog's level.

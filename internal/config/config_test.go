@@ -51,6 +51,35 @@ func TestValidateSaysEveryProblem(t *testing.T) {
 	}
 }
 
+func TestQuotas(t *testing.T) {
+	c := Defaults()
+	if q := c.Quotas; q.JobsRunningPerToken != 2 || q.JobsQueuedPerToken != 4 || q.JobsQueue != 32 || q.ImportsPerToken != 2 || q.Imports != 4 {
+		t.Fatalf("defaults: %+v", q)
+	}
+	env := map[string]string{"CITYREACH_JOBS_RUNNING_PER_TOKEN": "1", "CITYREACH_JOBS_QUEUED_PER_TOKEN": "0",
+		"CITYREACH_JOBS_QUEUE": "5", "CITYREACH_IMPORTS_PER_TOKEN": "3", "CITYREACH_IMPORTS_MAX": "9"}
+	if err := c.FromEnv(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if (c.Quotas != Quotas{JobsRunningPerToken: 1, JobsQueuedPerToken: 0, JobsQueue: 5, ImportsPerToken: 3, Imports: 9}) {
+		t.Fatalf("env not applied: %+v", c.Quotas)
+	}
+	if err := c.Validate(false); err != nil {
+		t.Fatal(err)
+	}
+	c.Quotas = Quotas{JobsRunningPerToken: 0, JobsQueuedPerToken: 20000, JobsQueue: 3, ImportsPerToken: 5, Imports: 2}
+	err := c.Validate(false)
+	for _, want := range []string{"jobs running per token 0", "jobs queued per token 20000", "job queue 3 is smaller", "background imports 2 is smaller"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q: %v", want, err)
+		}
+	}
+	c = Defaults()
+	if err := c.FromEnv(func(k string) string { return map[string]string{"CITYREACH_JOBS_QUEUE": "lots"}[k] }); err == nil || !strings.Contains(err.Error(), "CITYREACH_JOBS_QUEUE") {
+		t.Errorf("malformed quota: %v", err)
+	}
+}
+
 func TestFromEnvRejectsMalformed(t *testing.T) {
 	c := Defaults()
 	err := c.FromEnv(func(k string) string {

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/problem"
 )
 
@@ -30,16 +31,21 @@ type ScenarioSource interface {
 	CoverageResult(ctx context.Context, scenario int64, q Query) (*Result, error)
 }
 
-// Mount registers
+// Routes are
 //
 //	GET /api/v1/indicators/park-coverage?city=&caliber=&method=&level=&scenario=
 //	GET /api/v1/indicators/park-coverage/gaps?city=&caliber=&method=&limit=&scenario=
 //	GET /api/v1/indicators/park-coverage/sites?city=&caliber=&n=&site_area=&scenario=
-func (h Handler) Mount(r *gin.Engine) {
-	g := r.Group("/api/v1/indicators/park-coverage")
-	g.GET("", h.indicator)
-	g.GET("/gaps", h.gaps)
-	g.GET("/sites", h.sites)
+func (h Handler) Routes() []httpapi.Route {
+	const p = "/api/v1/indicators/park-coverage"
+	read := func(path, summary string, hf gin.HandlerFunc) httpapi.Route {
+		return httpapi.Route{Method: http.MethodGet, Path: p + path, Access: httpapi.AnonymousRead, Summary: summary, Handlers: []gin.HandlerFunc{hf}}
+	}
+	return []httpapi.Route{
+		read("", "Park service-radius coverage by level for a caliber and method.", h.indicator),
+		read("/gaps", "The residential parcels outside every park's service radius.", h.gaps),
+		read("/sites", "Suggested park sites that close the most coverage gap.", h.sites),
+	}
 }
 
 func query(c *gin.Context) Query {

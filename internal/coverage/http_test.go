@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cityreach/cityreach/internal/auth"
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/httpapi"
 )
@@ -20,13 +21,24 @@ func TestHTTP(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reg, _ := caliber.NewRegistry()
 	svc := &Service{Store: Store{Pool: pool}, Calibers: reg, Log: log}
-	h := httpapi.NewEngine(log, 1<<20, caliber.Handler{Registry: reg, Store: &caliber.Store{Pool: pool}, Log: log}, Handler{Svc: svc, Pool: pool, Log: log})
-	do := func(method, path, body string) (int, string, map[string]any) {
+	h := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true, Tokens: auth.Static{"crk_root": {Name: "root", Role: auth.Admin}, "crk_ed": {Name: "ed", Role: auth.Editor}}}}, caliber.Handler{Registry: reg, Store: &caliber.Store{Pool: pool}, Log: log}, Handler{Svc: svc, Pool: pool, Log: log}))
+	// as sends the request with a token (""; anonymous); do sends writes as the admin.
+	as := func(secret, method, path, body string) (int, string, map[string]any) {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(method, path, strings.NewReader(body)))
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		if secret != "" {
+			req.Header.Set("Authorization", "Bearer "+secret)
+		}
+		h.ServeHTTP(rec, req)
 		var m map[string]any
 		_ = json.Unmarshal(rec.Body.Bytes(), &m)
 		return rec.Code, rec.Header().Get("Content-Type"), m
+	}
+	do := func(method, path, body string) (int, string, map[string]any) {
+		if method == http.MethodGet {
+			return as("", method, path, body)
+		}
+		return as("crk_root", method, path, body)
 	}
 	for _, c := range []struct{ path, param string }{
 		{"/api/v1/indicators/park-coverage", "city"},
@@ -77,6 +89,16 @@ func TestHTTP(t *testing.T) {
 		t.Fatalf("calibers: %d %v", code, m)
 	}
 	good := `{"id":"baotou-400","title":"包头 口袋公园 400 m","classes":["garden","community"],"pocket_parks":true,"bands":[{"min_area_m2":400,"radius_m":300}]}`
+	// Only an admin adds a caliber: anonymous 401, an editor 403, and neither stores it.
+	for secret, want := range map[string]int{"": 401, "crk_ed": 403} {
+		if code, ct, _ := as(secret, "POST", "/api/v1/calibers", good); code != want || ct != "application/problem+json" {
+			t.Errorf("caliber POST with %q: %d %s, want %d problem+json", secret, code, ct, want)
+		}
+	}
+	var rows int
+	if err := pool.QueryRow(t.Context(), `SELECT count(*) FROM caliber_definitions`).Scan(&rows); err != nil || rows != 0 {
+		t.Fatalf("refused caliber POSTs stored %d rows (%v)", rows, err)
+	}
 	if code, _, m = do("POST", "/api/v1/calibers", good); code != 201 {
 		t.Fatalf("add caliber: %d %v", code, m)
 	}

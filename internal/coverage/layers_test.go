@@ -52,7 +52,7 @@ func TestGapLayerTilesAndCollectionFollowEdits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ogc, err := ogcapi.New(ctx, pool, store, layers.Default(), true, log)
+	ogc, err := ogcapi.New(ctx, pool, store, layers.Default(), log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestGapLayerTilesAndCollectionFollowEdits(t *testing.T) {
 	if err := ogc.Catalog.Register(gc); err != nil {
 		t.Fatal(err)
 	}
-	h := httpapi.NewEngine(log, 1<<20, ogc, tiles.Handler{Tiles: ts, Log: log})
+	h := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}}, ogc, tiles.Handler{Tiles: ts, Log: log}))
 
 	// Independent: per parcel, area minus the area within the union of the counted parks'
 	// buffers (300 m, or 500 m from 5,000 m²), by PostGIS.

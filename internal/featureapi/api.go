@@ -9,7 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/cityreach/cityreach/internal/auth"
+	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/problem"
 )
@@ -17,13 +17,11 @@ import (
 // GeoJSONType is the media type of GeoJSON responses (RFC 7946).
 const GeoJSONType = "application/geo+json"
 
-// API serves /api/v1 and the OpenAPI document. It is an httpapi.Mounter.
+// API serves /api/v1 and the OpenAPI document. It is an httpapi.Mounter; who may call
+// which route is declared in Routes and enforced by the engine.
 type API struct {
 	Store  *Store
 	Layers *layers.Registry
-	Tokens auth.Looker
-	// AnonymousRead lets requests without a token read.
-	AnonymousRead bool
 	// MaxBodyBytes bounds request bodies; larger bodies get 413.
 	MaxBodyBytes int64
 	Log          *slog.Logger
@@ -31,26 +29,37 @@ type API struct {
 	Imports *Imports
 }
 
-// Mount registers the routes.
-func (a *API) Mount(r *gin.Engine) {
-	r.GET("/api/openapi.json", a.openAPI)
-	r.GET("/api/docs", a.docs)
-	v1 := r.Group("/api/v1", auth.Authenticate(a.Tokens, a.Log))
-	read := auth.Require(auth.Viewer, a.AnonymousRead)
-	write := auth.Require(auth.Editor, false)
-	v1.GET("/layers", read, a.listLayers)
-	lg := v1.Group("/layers/:layer", a.layer)
-	lg.GET("", read, a.getLayer)
-	lg.GET("/features", read, a.list)
-	lg.POST("/features", write, a.bodyLimit, a.create)
-	lg.GET("/features/:id", read, a.get)
-	lg.PUT("/features/:id", write, a.bodyLimit, a.replace)
-	lg.PATCH("/features/:id", write, a.bodyLimit, a.patch)
-	lg.DELETE("/features/:id", write, a.remove)
-	lg.GET("/features/:id/history", read, a.history)
-	lg.GET("/features/:id/history/:version", read, a.version)
-	lg.POST("/import", write, a.importFile)
-	v1.GET("/imports/:id", write, a.importStatus)
+// Routes are the API's routes: its description for everyone, reads for anyone allowed to
+// read, writes and imports for editors, an import's status for the editor that started it
+// or an admin (others get the 404 of an unknown import).
+func (a *API) Routes() []httpapi.Route {
+	route := func(method, path string, access httpapi.Access, summary string, hs ...gin.HandlerFunc) httpapi.Route {
+		return httpapi.Route{Method: method, Path: path, Access: access, Summary: summary, Handlers: hs}
+	}
+	const (
+		read  = httpapi.AnonymousRead
+		write = httpapi.Editor
+		lp    = "/api/v1/layers/:layer"
+	)
+	return []httpapi.Route{
+		// The API's description is public like the web page: it holds no data, and a client
+		// reads there how to authenticate.
+		route(http.MethodGet, "/api/openapi.json", httpapi.Public, "The OpenAPI document of the layers API.", a.openAPI),
+		route(http.MethodGet, "/api/docs", httpapi.Public, "The layers API's documentation page.", a.docs),
+		route(http.MethodGet, "/api/v1/layers", read, "The planning layers and their attributes.", a.listLayers),
+		route(http.MethodGet, lp, read, "One layer's description.", a.layer, a.getLayer),
+		route(http.MethodGet, lp+"/features", read, "A layer's features as GeoJSON, filtered and paged.", a.layer, a.list),
+		route(http.MethodPost, lp+"/features", write, "Create a feature.", a.layer, a.bodyLimit, a.create),
+		route(http.MethodGet, lp+"/features/:id", read, "One feature as GeoJSON.", a.layer, a.get),
+		route(http.MethodPut, lp+"/features/:id", write, "Replace a feature (If-Match).", a.layer, a.bodyLimit, a.replace),
+		route(http.MethodPatch, lp+"/features/:id", write, "Change some of a feature's attributes or its geometry (If-Match).", a.layer, a.bodyLimit, a.patch),
+		route(http.MethodDelete, lp+"/features/:id", write, "Delete a feature (If-Match).", a.layer, a.remove),
+		route(http.MethodGet, lp+"/features/:id/history", read, "A feature's versions.", a.layer, a.history),
+		route(http.MethodGet, lp+"/features/:id/history/:version", read, "One version of a feature.", a.layer, a.version),
+		route(http.MethodPost, lp+"/import", write, "Import GeoJSON, a zipped Shapefile or a GeoPackage into a layer (429 beyond the background-import quotas).", a.layer, a.importFile),
+		{Method: http.MethodGet, Path: "/api/v1/imports/:id", Access: httpapi.Editor, Owner: httpapi.OwnerOrAdminHidden,
+			OwnerOf: a.importOwner, Missing: noSuchImport, Summary: "A background import's state and report.", Handlers: []gin.HandlerFunc{a.importStatus}},
+	}
 }
 
 const layerKey = "cityreach.layer"
@@ -110,11 +119,11 @@ func linkTo(p string, q url.Values) string {
 }
 
 // New builds the API over pool: the feature store (which checks the registry against the
-// schema), the token store and the import runner (Close stops its jobs).
-func New(ctx context.Context, pool *pgxpool.Pool, reg *layers.Registry, anonymousRead bool, maxBody int64, log *slog.Logger) (*API, error) {
+// schema) and the import runner (Close stops its jobs).
+func New(ctx context.Context, pool *pgxpool.Pool, reg *layers.Registry, maxBody int64, log *slog.Logger) (*API, error) {
 	st, err := NewStore(ctx, pool, reg)
 	if err != nil {
 		return nil, err
 	}
-	return &API{Store: st, Layers: reg, Tokens: &auth.Store{Pool: pool}, AnonymousRead: anonymousRead, MaxBodyBytes: maxBody, Log: log, Imports: NewImports(pool)}, nil
+	return &API{Store: st, Layers: reg, MaxBodyBytes: maxBody, Log: log, Imports: NewImports(pool)}, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/layers"
 )
 
@@ -84,7 +85,7 @@ func (a *API) docs(c *gin.Context) {
 		Anonymous bool
 		Ops       []docOp
 		Layers    []*layers.Layer
-	}{a.AnonymousRead, ops, a.Layers.All()})
+	}{httpapi.AnonymousReads(c), ops, a.Layers.All()})
 	if err != nil {
 		a.fail(c, err)
 		return

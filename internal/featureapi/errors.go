@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/cityreach/cityreach/internal/importer"
 	"github.com/cityreach/cityreach/internal/problem"
 )
 
@@ -62,6 +63,7 @@ func toProblem(err error) error {
 		ce  *ConflictError
 		ge  *GeometryError
 		gne *GoneError
+		qe  *importer.QuotaError
 	)
 	switch {
 	case errors.As(err, &pe):
@@ -86,6 +88,8 @@ func toProblem(err error) error {
 		return p
 	case errors.As(err, &ce):
 		return problem.New(http.StatusConflict, ce.Error()).With("constraint", ce.Constraint)
+	case errors.As(err, &qe):
+		return problem.TooManyRequests(qe.Detail, importer.ImportRetryAfter).With("limit", qe.Limit)
 	case errors.As(err, &ge):
 		p := problem.Unprocessable("invalid geometry: "+ge.Reason).With("reason", ge.Reason)
 		if ge.Location != nil {

@@ -59,12 +59,17 @@ func newEnv(t testing.TB, anonymousRead bool) *env {
 		}
 		e.tokens[name] = secret
 	}
-	api, err := featureapi.New(ctx, db.Pool, e.reg, anonymousRead, testMaxBody, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	api, err := featureapi.New(ctx, db.Pool, e.reg, testMaxBody, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.h = httpapi.NewEngine(slog.New(slog.NewTextHandler(io.Discard, nil)), 1<<20, api)
+	e.h = httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxBody: 1 << 20, Policy: e.policy(anonymousRead)}, api))
 	return e
+}
+
+// policy is the engine's policy over the test database's tokens.
+func (e *env) policy(anonymousRead bool) httpapi.Policy {
+	return httpapi.Policy{Tokens: &auth.Store{Pool: e.db.Pool}, AnonymousRead: anonymousRead}
 }
 
 // resp is a recorded response.

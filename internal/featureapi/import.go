@@ -188,6 +188,13 @@ func (a *API) importFile(c *gin.Context) {
 		a.importResult(c, rep, err)
 		return
 	}
+	if req.async || size < 0 || size > im.SyncMaxBytes {
+		// Refuse before spooling what would become a background import.
+		if err := im.Jobs.Admit(req.opts.Actor); err != nil {
+			a.fail(c, err)
+			return
+		}
+	}
 	path, size, err := im.spool(c.Request.Body, ext)
 	if err != nil {
 		a.fail(c, err)
@@ -205,7 +212,12 @@ func (a *API) importFile(c *gin.Context) {
 		_ = os.Remove(path)
 	}
 	if req.async || size > im.SyncMaxBytes {
-		id := im.Jobs.Start(l.ID, src, req.opts, cleanup)
+		id, err := im.Jobs.Start(l.ID, src, req.opts, cleanup)
+		if err != nil {
+			cleanup()
+			a.fail(c, err)
+			return
+		}
 		st, _ := im.Jobs.Status(id)
 		c.Header("Location", importPath(id))
 		c.JSON(http.StatusAccepted, st)
@@ -286,12 +298,23 @@ func databaseError(err error) bool {
 		errors.Is(err, io.ErrUnexpectedEOF) || pgconn.Timeout(err) || pgconn.SafeToRetry(err)
 }
 
+// importOwner names the owner of the import of the path.
+func (a *API) importOwner(c *gin.Context) (string, bool, error) {
+	st, ok := a.Imports.Jobs.Status(c.Param("id"))
+	return st.Owner, ok, nil
+}
+
+// noSuchImport is the answer for an import that does not exist or is not the caller's.
+func noSuchImport(c *gin.Context) error {
+	return problem.NotFound("no import " + clipQuote(c.Param("id")) + "; finished imports are kept for an hour")
+}
+
 // importStatus serves GET /imports/{id}: the state, features read so far and, once the
 // job has ended, its report (with the rejected features of a refused import).
 func (a *API) importStatus(c *gin.Context) {
 	st, ok := a.Imports.Jobs.Status(c.Param("id"))
 	if !ok {
-		problem.Write(c, http.StatusNotFound, "no import "+clipQuote(c.Param("id"))+"; finished imports are kept for an hour", nil)
+		a.fail(c, noSuchImport(c))
 		return
 	}
 	c.Header("Cache-Control", "no-store")

@@ -22,7 +22,7 @@ func newImportEnv(t *testing.T, anonymousRead bool, tune func(*featureapi.API)) 
 	t.Helper()
 	e := newEnv(t, anonymousRead)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	api, err := featureapi.New(context.Background(), e.db.Pool, e.reg, anonymousRead, testMaxBody, log)
+	api, err := featureapi.New(context.Background(), e.db.Pool, e.reg, testMaxBody, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func newImportEnv(t *testing.T, anonymousRead bool, tune func(*featureapi.API)) 
 	if tune != nil {
 		tune(api)
 	}
-	e.h = httpapi.NewEngine(log, 1<<20, api)
+	e.h = httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: 1 << 20, Policy: e.policy(anonymousRead)}, api))
 	return e
 }
 

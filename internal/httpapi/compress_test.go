@@ -34,18 +34,24 @@ func compressEngine(t *testing.T) (http.Handler, []byte, []byte) {
 	_, _ = zw.Write(big)
 	_ = zw.Close()
 	pre := gz.Bytes()
-	h := NewEngine(slog.New(slog.DiscardHandler), 1<<20, MounterFunc(func(r *gin.Engine) {
-		r.GET("/big", func(c *gin.Context) {
+	route := func(path string, h gin.HandlerFunc) Route {
+		return Route{Method: http.MethodGet, Path: path, Access: Public, Summary: path, Handlers: []gin.HandlerFunc{h}}
+	}
+	h, err := NewEngine(Options{Log: slog.New(slog.DiscardHandler), MaxBody: 1 << 20}, Routes{
+		route("/big", func(c *gin.Context) {
 			c.Header("ETag", `"7"`)
 			c.Data(http.StatusOK, "application/geo+json", big)
-		})
-		r.GET("/small", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", []byte(`{"ok":true}`)) })
-		r.GET("/tile", func(c *gin.Context) {
+		}),
+		route("/small", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", []byte(`{"ok":true}`)) }),
+		route("/tile", func(c *gin.Context) {
 			c.Header("Content-Encoding", "gzip")
 			c.Data(http.StatusOK, "application/vnd.mapbox-vector-tile", pre)
-		})
-		r.GET("/png", func(c *gin.Context) { c.Data(http.StatusOK, "image/png", big) })
-	}))
+		}),
+		route("/png", func(c *gin.Context) { c.Data(http.StatusOK, "image/png", big) }),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	wrapped, err := Compress(h)
 	if err != nil {
 		t.Fatal(err)

@@ -22,12 +22,14 @@ type Health struct {
 	Version    string
 }
 
-// Mount registers the health routes.
-func (h Health) Mount(r *gin.Engine) {
-	r.GET("/healthz", func(c *gin.Context) {
-		c.JSON(http.StatusOK, gin.H{"status": "ok", "version": h.Version})
-	})
-	r.GET("/readyz", h.ready)
+// Routes are the health probes; they are public, so that a load balancer needs no token.
+func (h Health) Routes() []Route {
+	return []Route{
+		{Method: http.MethodGet, Path: "/healthz", Access: Public, Summary: "The process answers, with its version.",
+			Handlers: []gin.HandlerFunc{func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok", "version": h.Version}) }}},
+		{Method: http.MethodGet, Path: "/readyz", Access: Public, Summary: "The database answers and its migrations are current.",
+			Handlers: []gin.HandlerFunc{h.ready}},
+	}
 }
 
 func (h Health) ready(c *gin.Context) {

@@ -96,7 +96,7 @@ func TestReadyzFollowsTheDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := httpapi.NewEngine(slog.New(slog.NewTextHandler(io.Discard, nil)), 1<<20, httpapi.Health{Pool: pool, Migrations: m, Version: "test"})
+	h := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}}, httpapi.Health{Pool: pool, Migrations: m, Version: "test"}))
 	get := func(path string) (int, string) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
@@ -134,7 +134,7 @@ func TestReadyzFollowsTheDatabase(t *testing.T) {
 }
 
 func TestUnknownRouteIsProblemJSON(t *testing.T) {
-	h := httpapi.NewEngine(slog.New(slog.NewTextHandler(io.Discard, nil)), 1<<20)
+	h := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}}))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/nope", nil))
 	if rec.Code != 404 || rec.Header().Get("Content-Type") != "application/problem+json" {

@@ -1,5 +1,6 @@
 // Package httpapi assembles cityreach's HTTP server: the gin engine with its middleware,
-// the health endpoints, and the route groups mounted by the feature packages.
+// the health endpoints, and the route table (route.go) the feature packages fill, from
+// which the engine mounts every route behind its declared access (docs/security.md).
 package httpapi
 
 import (
@@ -14,37 +15,56 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/cityreach/cityreach/internal/auth"
 	"github.com/cityreach/cityreach/internal/problem"
 )
 
-// Mounter registers a group of routes; each feature package provides one.
-type Mounter interface {
-	Mount(r *gin.Engine)
+// Options configure NewEngine.
+type Options struct {
+	Log *slog.Logger
+	// MaxBody bounds request bodies (413 beyond).
+	MaxBody int64
+	// Policy authenticates callers and decides what anonymous callers may read.
+	Policy Policy
+	// Middleware runs first on every request, matched or not (the metrics).
+	Middleware []gin.HandlerFunc
 }
 
-// MounterFunc adapts a function to Mounter.
-type MounterFunc func(r *gin.Engine)
-
-// Mount calls f.
-func (f MounterFunc) Mount(r *gin.Engine) { f(r) }
-
-// NewEngine returns a gin engine with recovery, request ids, the access log and
-// problem+json answers for unknown routes and methods.
-func NewEngine(log *slog.Logger, maxBody int64, mounts ...Mounter) *gin.Engine {
+// NewEngine returns a gin engine with recovery, request ids, the access log, authentication
+// of every request (a malformed, unknown, revoked or expired token is 401 on every route),
+// problem+json answers for unknown routes and methods, and every route of mounts mounted
+// from the route table behind its access level and owner rule, each GET also as HEAD. It
+// fails when a route does not declare what Table requires.
+func NewEngine(o Options, mounts ...Mounter) (*gin.Engine, error) {
+	table, err := Table(mounts...)
+	if err != nil {
+		return nil, fmt.Errorf("route table: %w", err)
+	}
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(requestID(), accessLog(log), recovery(log), limitBody(maxBody))
+	r.Use(o.Middleware...)
+	r.Use(requestID(), accessLog(log), recovery(log), limitBody(o.MaxBody), auth.Authenticate(o.Policy.Tokens, log), o.Policy.note)
 	r.NoRoute(func(c *gin.Context) {
 		problem.Write(c, http.StatusNotFound, "no such resource: "+c.Request.URL.Path, nil)
 	})
 	r.NoMethod(func(c *gin.Context) {
 		problem.Write(c, http.StatusMethodNotAllowed, c.Request.Method+" is not allowed on "+c.Request.URL.Path, nil)
 	})
-	for _, m := range mounts {
-		m.Mount(r)
+	o.Policy.mount(r, table, log)
+	return r, nil
+}
+
+// Must returns e or panics with err; for tests and examples whose route table is fixed.
+func Must(e *gin.Engine, err error) *gin.Engine {
+	if err != nil {
+		panic(err)
 	}
-	return r
+	return e
 }
 
 func requestID() gin.HandlerFunc {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/cityreach/cityreach/internal/auth"
+	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/problem"
 )
 
@@ -39,25 +41,58 @@ type Handler struct {
 
 const base = "/api/v1"
 
-// Mount registers
+// Routes are
 //
 //	GET    /api/v1/processes                      the processes
 //	GET    /api/v1/processes/{id}                 one process and its inputs
 //	POST   /api/v1/processes/{id}/execution       {"inputs": {...}} → 201, Location /api/v1/jobs/{jobID}
-//	GET    /api/v1/jobs                           every job, newest first
+//	GET    /api/v1/jobs                           the caller's jobs (an admin's: every job), newest first
 //	GET    /api/v1/jobs/{id}                      status and progress
 //	GET    /api/v1/jobs/{id}/results              the result files with their links
 //	GET    /api/v1/jobs/{id}/results/{file}       one result file
 //	DELETE /api/v1/jobs/{id}                      cancel (its partial files are removed) or dismiss
-func (h Handler) Mount(r *gin.Engine) {
-	r.GET(base+"/processes", h.listProcesses)
-	r.GET(base+"/processes/:process", h.process)
-	r.POST(base+"/processes/:process/execution", h.execute)
-	r.GET(base+"/jobs", h.listJobs)
-	r.GET(base+"/jobs/:job", h.status)
-	r.GET(base+"/jobs/:job/results", h.results)
-	r.GET(base+"/jobs/:job/results/:file", h.file)
-	r.DELETE(base+"/jobs/:job", h.dismiss)
+//
+// Editors start jobs; a job belongs to the token that started it, and only that token or
+// an admin sees, downloads or deletes it: anyone else gets the 404 of a job that does not
+// exist.
+func (h Handler) Routes() []httpapi.Route {
+	mine := func(method, path, summary string, hf gin.HandlerFunc) httpapi.Route {
+		access := httpapi.Viewer
+		if method != http.MethodGet {
+			access = httpapi.Editor
+		}
+		return httpapi.Route{Method: method, Path: base + path, Access: access, Owner: httpapi.OwnerOrAdminHidden,
+			OwnerOf: h.ownerOf, Missing: noSuchJob, Summary: summary, Handlers: []gin.HandlerFunc{hf}}
+	}
+	return []httpapi.Route{
+		{Method: http.MethodGet, Path: base + "/processes", Access: httpapi.AnonymousRead,
+			Summary: "The processes a client can execute.", Handlers: []gin.HandlerFunc{h.listProcesses}},
+		{Method: http.MethodGet, Path: base + "/processes/:process", Access: httpapi.AnonymousRead,
+			Summary: "One process and its inputs.", Handlers: []gin.HandlerFunc{h.process}},
+		{Method: http.MethodPost, Path: base + "/processes/:process/execution", Access: httpapi.Editor,
+			Summary: "Start a job of the process (201 with its Location; 429 beyond the quotas).", Handlers: []gin.HandlerFunc{h.execute}},
+		{Method: http.MethodGet, Path: base + "/jobs", Access: httpapi.Viewer, Owner: httpapi.OwnList,
+			Summary: "The caller's jobs, newest first (an admin's: every job).", Handlers: []gin.HandlerFunc{h.listJobs}},
+		mine(http.MethodGet, "/jobs/:job", "A job's status and progress.", h.status),
+		mine(http.MethodGet, "/jobs/:job/results", "A successful job's result files with their links.", h.results),
+		mine(http.MethodGet, "/jobs/:job/results/:file", "One result file of a successful job.", h.file),
+		mine(http.MethodDelete, "/jobs/:job", "Cancel a job (its partial files are removed) or dismiss a finished one.", h.dismiss),
+	}
+}
+
+// ownerOf names the owner of the job of the path.
+func (h Handler) ownerOf(c *gin.Context) (string, bool, error) {
+	j, err := h.Runner.Get(c.Param("job"))
+	if errors.Is(err, ErrNotFound) {
+		return "", false, nil
+	}
+	return j.Owner, err == nil, err
+}
+
+// noSuchJob is the answer for a job that does not exist, or is not the caller's.
+func noSuchJob(c *gin.Context) error {
+	return problem.NotFound(fmt.Sprintf("no job %q", c.Param("job"))).
+		With("type", "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/no-such-job")
 }
 
 func (h Handler) find(id string) (Process, bool) {
@@ -126,7 +161,7 @@ func (h Handler) execute(c *gin.Context) {
 		problem.Respond(c, h.Log, err)
 		return
 	}
-	j, err := h.Runner.Start(p.ID, inputs, task, p.MediaType)
+	j, err := h.Runner.Start(auth.FromContext(c).Name, p.ID, inputs, task, p.MediaType)
 	if err != nil {
 		problem.Respond(c, h.Log, err)
 		return
@@ -154,21 +189,24 @@ func statusInfo(j Job) gin.H {
 	if j.Inputs != nil {
 		d["inputs"] = j.Inputs
 	}
+	if j.Owner != "" {
+		d["owner"] = j.Owner
+	}
 	return d
 }
 
 func (h Handler) job(c *gin.Context) (Job, bool) {
 	j, err := h.Runner.Get(c.Param("job"))
 	if errors.Is(err, ErrNotFound) {
-		problem.Respond(c, h.Log, problem.NotFound(fmt.Sprintf("no job %q", c.Param("job"))).
-			With("type", "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/no-such-job"))
+		problem.Respond(c, h.Log, noSuchJob(c))
 		return j, false
 	}
 	return j, err == nil
 }
 
 func (h Handler) listJobs(c *gin.Context) {
-	js := h.Runner.List()
+	p := auth.FromContext(c)
+	js := h.Runner.List(func(j *Job) bool { return p.Owns(j.Owner) })
 	out := make([]gin.H, 0, len(js))
 	for _, j := range js {
 		out = append(out, statusInfo(j))
@@ -230,7 +268,7 @@ func (h Handler) file(c *gin.Context) {
 func (h Handler) dismiss(c *gin.Context) {
 	j, err := h.Runner.Dismiss(c.Request.Context(), c.Param("job"))
 	if errors.Is(err, ErrNotFound) {
-		problem.Respond(c, h.Log, problem.NotFound(fmt.Sprintf("no job %q", c.Param("job"))))
+		problem.Respond(c, h.Log, noSuchJob(c))
 		return
 	}
 	if err != nil {

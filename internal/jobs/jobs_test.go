@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityreach/cityreach/internal/auth"
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/checks"
 	"github.com/cityreach/cityreach/internal/coverage"
@@ -58,25 +59,40 @@ func blocking(release <-chan struct{}, started chan<- string) jobs.Process {
 		}}
 }
 
+// tokens are the test tokens: the editors ed and al, and the admin root.
+var tokens = auth.Static{"crk_ed": {Name: "ed", Role: auth.Editor}, "crk_al": {Name: "al", Role: auth.Editor}, "crk_root": {Name: "root", Role: auth.Admin}}
+
 func newServer(t *testing.T, dir string, procs ...jobs.Process) (*httptest.Server, *jobs.Runner) {
 	t.Helper()
-	r, err := jobs.New(context.Background(), jobs.Options{Dir: dir, Workers: 2}, quiet)
+	return newServerWith(t, jobs.Options{Dir: dir, Workers: 2}, procs...)
+}
+
+func newServerWith(t *testing.T, o jobs.Options, procs ...jobs.Process) (*httptest.Server, *jobs.Runner) {
+	t.Helper()
+	r, err := jobs.New(context.Background(), o, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(r.Close)
-	srv := httptest.NewServer(httpapi.NewEngine(quiet, 1<<20, jobs.Handler{Runner: r, Processes: procs, Log: quiet}))
+	srv := httptest.NewServer(httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: quiet, MaxBody: 1 << 20, Policy: httpapi.Policy{Tokens: tokens}}, jobs.Handler{Runner: r, Processes: procs, Log: quiet})))
 	t.Cleanup(srv.Close)
 	return srv, r
 }
 
+// do sends a request as the editor ed.
 func do(t *testing.T, ctx context.Context, method, url, body string) (*http.Response, map[string]any) {
+	t.Helper()
+	return doAs(t, ctx, "crk_ed", method, url, body)
+}
+
+func doAs(t *testing.T, ctx context.Context, secret, method, url, body string) (*http.Response, map[string]any) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+secret)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -206,7 +222,7 @@ func TestHostileRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r2.Close()
-	if j, err := r2.Get(id); err != nil || j.Status != jobs.Successful || len(j.Files) != 2 {
+	if j, err := r2.Get(id); err != nil || j.Status != jobs.Successful || len(j.Files) != 2 || j.Owner != "ed" {
 		t.Errorf("reloaded job: %+v %v", j, err)
 	}
 }
@@ -277,7 +293,9 @@ func TestReportJob(t *testing.T) {
 		if xlsx == "" {
 			t.Fatalf("results %v lack report.xlsx", res)
 		}
-		resp, err = http.Get(srv.URL + xlsx)
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+xlsx, nil)
+		req.Header.Set("Authorization", "Bearer crk_ed")
+		resp, err = http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -326,4 +344,51 @@ func TestReportJob(t *testing.T) {
 			t.Errorf("the cancelled job changed the output directory:\nbefore %v\nafter  %v", before, after)
 		}
 	})
+}
+
+// TestQuotas: with one running and one queued job per token and a queue of three, ed's
+// third job and al's second are refused with 429, Retry-After and a problem document; ed's
+// queued job waits for ed's slot without holding a worker, so al's job starts beside ed's
+// running one; a refused job leaves the job list unchanged.
+func TestQuotas(t *testing.T) {
+	release, started := make(chan struct{}), make(chan string, 4)
+	srv, r := newServerWith(t, jobs.Options{Dir: t.TempDir(), Workers: 2, RunningPerOwner: 1, QueuedPerOwner: 1, Queue: 3}, blocking(release, started))
+	defer close(release)
+	exec := srv.URL + "/api/v1/processes/block/execution"
+	start := func(secret string, want int) map[string]any {
+		t.Helper()
+		resp, m := doAs(t, context.Background(), secret, http.MethodPost, exec, `{"inputs":{}}`)
+		if resp.StatusCode != want {
+			t.Fatalf("%s: %d %v, want %d", secret, resp.StatusCode, m, want)
+		}
+		if want == http.StatusTooManyRequests {
+			if resp.Header.Get("Retry-After") != "30" || resp.Header.Get("Content-Type") != problem.ContentType || m["retry_after"] != 30.0 {
+				t.Errorf("429 without Retry-After 30 as problem+json: %v %v", resp.Header, m)
+			}
+		}
+		return m
+	}
+	first := start("crk_ed", http.StatusCreated)
+	<-started
+	second := start("crk_ed", http.StatusCreated)
+	if m := start("crk_ed", http.StatusTooManyRequests); m["limit"] != 2.0 {
+		t.Errorf("per-token refusal: %v", m)
+	}
+	start("crk_al", http.StatusCreated)
+	<-started // al's job runs although ed's second waits: Workers=2, one taken by ed
+	if j, _ := r.Get(second["jobID"].(string)); j.Status != jobs.Accepted {
+		t.Errorf("ed's second job is %s, want accepted behind ed's first", j.Status)
+	}
+	if m := start("crk_al", http.StatusTooManyRequests); m["limit"] != 3.0 {
+		t.Errorf("queue refusal: %v", m)
+	}
+	if n := len(r.List(nil)); n != 3 {
+		t.Errorf("%d jobs after two refusals, want 3", n)
+	}
+	// Dismissing ed's first frees ed's slot.
+	if resp, _ := do(t, context.Background(), http.MethodDelete, srv.URL+"/api/v1/jobs/"+first["jobID"].(string), ""); resp.StatusCode != http.StatusOK {
+		t.Fatalf("dismiss: %d", resp.StatusCode)
+	}
+	<-started // ed's second job now runs
+	start("crk_ed", http.StatusCreated)
 }

@@ -53,18 +53,21 @@ type File struct {
 
 // Job is the state of one job, as reported by GET /jobs/{id}.
 type Job struct {
-	ID        string     `json:"jobID"`
-	Process   string     `json:"processID"`
-	Type      string     `json:"type"` // always "process"
-	Status    string     `json:"status"`
-	Message   string     `json:"message,omitempty"`
-	Progress  int        `json:"progress"` // percent
-	Created   time.Time  `json:"created"`
-	Started   *time.Time `json:"started,omitempty"`
-	Finished  *time.Time `json:"finished,omitempty"`
-	Updated   time.Time  `json:"updated"`
-	Inputs    any        `json:"inputs,omitempty"`
-	Files     []File     `json:"-"`
+	ID       string     `json:"jobID"`
+	Process  string     `json:"processID"`
+	Type     string     `json:"type"` // always "process"
+	Status   string     `json:"status"`
+	Message  string     `json:"message,omitempty"`
+	Progress int        `json:"progress"` // percent
+	Created  time.Time  `json:"created"`
+	Started  *time.Time `json:"started,omitempty"`
+	Finished *time.Time `json:"finished,omitempty"`
+	Updated  time.Time  `json:"updated"`
+	Inputs   any        `json:"inputs,omitempty"`
+	// Owner is the name of the token that started the job; only it and admins see the
+	// job. It is stored with a finished job's files, so it survives a restart.
+	Owner     string `json:"owner,omitempty"`
+	Files     []File `json:"-"`
 	cancel    context.CancelFunc
 	done      chan struct{}
 	mediaType func(string) string
@@ -79,7 +82,25 @@ type Options struct {
 	Workers int
 	// Keep is how long a finished job and its files are kept; 0 means 7 days.
 	Keep time.Duration
+	// RunningPerOwner is how many of one owner's jobs run at once; 0 means the default
+	// quotas, DefaultRunningPerOwner and DefaultQueuedPerOwner.
+	RunningPerOwner int
+	// QueuedPerOwner is how many more of one owner's jobs may wait. Start refuses a job
+	// beyond RunningPerOwner+QueuedPerOwner with 429.
+	QueuedPerOwner int
+	// Queue bounds the jobs waiting or running over all owners; 0 means 32. Start
+	// refuses a job beyond it with 429.
+	Queue int
 }
+
+// Default quotas (docs/security.md).
+const (
+	DefaultRunningPerOwner = 2
+	DefaultQueuedPerOwner  = 4
+	DefaultQueue           = 32
+	// RetryAfter is what a refused job is told to wait before it tries again.
+	RetryAfter = 30 * time.Second
+)
 
 // OptionsFromEnv reads CITYREACH_JOBS_DIR, CITYREACH_JOBS_WORKERS and CITYREACH_JOBS_KEEP
 // (a Go duration).
@@ -108,10 +129,12 @@ type Runner struct {
 	dir    string
 	keep   time.Duration
 	slots  chan struct{}
+	quota  Options
 	log    *slog.Logger
 	wg     sync.WaitGroup
 	mu     sync.Mutex
 	jobs   map[string]*Job
+	owners map[string]chan struct{} // each owner's running slots
 	closed bool
 }
 
@@ -128,6 +151,13 @@ func New(ctx context.Context, opt Options, log *slog.Logger) (*Runner, error) {
 	if opt.Keep <= 0 {
 		opt.Keep = 7 * 24 * time.Hour
 	}
+	if opt.RunningPerOwner <= 0 {
+		opt.RunningPerOwner, opt.QueuedPerOwner = DefaultRunningPerOwner, DefaultQueuedPerOwner
+	}
+	opt.QueuedPerOwner = max(0, opt.QueuedPerOwner)
+	if opt.Queue <= 0 {
+		opt.Queue = DefaultQueue
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -135,7 +165,8 @@ func New(ctx context.Context, opt Options, log *slog.Logger) (*Runner, error) {
 		return nil, fmt.Errorf("jobs directory: %w", err)
 	}
 	base, stop := context.WithCancel(ctx)
-	r := &Runner{base: base, stop: stop, dir: opt.Dir, keep: opt.Keep, slots: make(chan struct{}, opt.Workers), log: log, jobs: map[string]*Job{}}
+	r := &Runner{base: base, stop: stop, dir: opt.Dir, keep: opt.Keep, slots: make(chan struct{}, opt.Workers), quota: opt, log: log,
+		jobs: map[string]*Job{}, owners: map[string]chan struct{}{}}
 	if err := r.reload(); err != nil {
 		stop()
 		return nil, err
@@ -194,23 +225,55 @@ func newID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// Start creates a job running task and returns it at once (status accepted). mediaType
-// names the type of each result file.
-func (r *Runner) Start(process string, inputs any, task Task, mediaType func(string) string) (Job, error) {
+// Start creates a job of owner (a token name) running task and returns it at once (status
+// accepted). mediaType names the type of each result file. When the owner already has
+// RunningPerOwner+QueuedPerOwner jobs waiting or running, or all owners together have
+// Queue, it refuses the job with a 429 problem carrying Retry-After.
+func (r *Runner) Start(owner, process string, inputs any, task Task, mediaType func(string) string) (Job, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
 		return Job{}, errors.New("jobs: runner closed")
 	}
 	r.prune()
+	if err := r.admit(owner); err != nil {
+		return Job{}, err
+	}
 	ctx, cancel := context.WithCancel(r.base)
 	now := time.Now().UTC()
 	j := &Job{ID: newID(), Process: process, Type: "process", Status: Accepted, Created: now, Updated: now, Inputs: inputs,
-		cancel: cancel, done: make(chan struct{}), mediaType: mediaType}
+		Owner: owner, cancel: cancel, done: make(chan struct{}), mediaType: mediaType}
 	r.jobs[j.ID] = j
+	slot, ok := r.owners[owner]
+	if !ok {
+		slot = make(chan struct{}, r.quota.RunningPerOwner)
+		r.owners[owner] = slot
+	}
 	r.wg.Add(1)
-	go r.run(ctx, j, task)
+	go r.run(ctx, j, task, slot)
 	return j.snapshot(), nil
+}
+
+// admit checks the quotas for one more job of owner. r.mu is held.
+func (r *Runner) admit(owner string) error {
+	mine, all := 0, 0
+	for _, j := range r.jobs {
+		if j.Finished == nil {
+			all++
+			if j.Owner == owner {
+				mine++
+			}
+		}
+	}
+	if per := r.quota.RunningPerOwner + r.quota.QueuedPerOwner; mine >= per {
+		return problem.TooManyRequests(fmt.Sprintf("you have %d jobs waiting or running, the most one token may have (%d running + %d queued); wait for one to finish or DELETE one", mine, r.quota.RunningPerOwner, r.quota.QueuedPerOwner), RetryAfter).
+			With("limit", per)
+	}
+	if all >= r.quota.Queue {
+		return problem.TooManyRequests(fmt.Sprintf("the server's job queue is full (%d jobs waiting or running); try again later", all), RetryAfter).
+			With("limit", r.quota.Queue)
+	}
+	return nil
 }
 
 func (j *Job) snapshot() Job {
@@ -226,17 +289,21 @@ func (r *Runner) update(j *Job, fn func(j *Job)) {
 	j.Updated = time.Now().UTC()
 }
 
-func (r *Runner) run(ctx context.Context, j *Job, task Task) {
+// run waits for one of the owner's running slots, then for one of the runner's, so that a
+// job held back by its owner's quota never keeps a worker from another owner's job.
+func (r *Runner) run(ctx context.Context, j *Job, task Task, ownerSlot chan struct{}) {
 	defer r.wg.Done()
 	defer close(j.done)
 	defer j.cancel()
-	select {
-	case r.slots <- struct{}{}:
-	case <-ctx.Done():
-		r.finish(j, "", ctx.Err())
-		return
+	for _, slots := range []chan struct{}{ownerSlot, r.slots} {
+		select {
+		case slots <- struct{}{}:
+			defer func() { <-slots }()
+		case <-ctx.Done():
+			r.finish(j, "", ctx.Err())
+			return
+		}
 	}
-	defer func() { <-r.slots }()
 	tmp := filepath.Join(r.dir, tmpPrefix+j.ID)
 	err := os.Mkdir(tmp, 0o755)
 	if err == nil {
@@ -349,13 +416,15 @@ func (r *Runner) Get(id string) (Job, error) {
 	return j.snapshot(), nil
 }
 
-// List returns every job, newest first.
-func (r *Runner) List() []Job {
+// List returns the jobs for which keep is true (every job when keep is nil), newest first.
+func (r *Runner) List(keep func(j *Job) bool) []Job {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := make([]Job, 0, len(r.jobs))
 	for _, j := range r.jobs {
-		out = append(out, j.snapshot())
+		if keep == nil || keep(j) {
+			out = append(out, j.snapshot())
+		}
 	}
 	sort.Slice(out, func(a, b int) bool {
 		if !out[a].Created.Equal(out[b].Created) {

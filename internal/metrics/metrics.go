@@ -15,6 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/cityreach/cityreach/internal/httpapi"
 )
 
 // Metrics is the registry and the series cityreach records.
@@ -25,12 +27,13 @@ type Metrics struct {
 	bytes     *prometheus.CounterVec
 	compute   *prometheus.HistogramVec
 	loads     *prometheus.HistogramVec
+	access    httpapi.Access
 }
 
 // New returns a registry with the Go runtime and process collectors and the HTTP,
-// computation and load series.
-func New() *Metrics {
-	m := &Metrics{reg: prometheus.NewRegistry()}
+// computation and load series; /metrics answers callers with access.
+func New(access httpapi.Access) *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry(), access: access}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "cityreach", Subsystem: "http", Name: "requests_total",
 		Help: "HTTP requests by route template, method and status code.",
@@ -149,9 +152,9 @@ func (m *Metrics) Jobs(kind string, counts func() JobCounts) {
 	}))
 }
 
-// Mount installs the request middleware and serves GET /metrics. It must be mounted
-// before every other route group: gin fixes a route's middleware when it is added.
-func (m *Metrics) Mount(r *gin.Engine) {
-	r.Use(m.Middleware())
-	r.GET("/metrics", gin.WrapH(m.Handler()))
+// Routes serves GET /metrics under access (config.MetricsAccess).
+func (m *Metrics) Routes() []httpapi.Route {
+	return []httpapi.Route{{Method: http.MethodGet, Path: "/metrics", Access: m.access,
+		Summary:  "Prometheus metrics: requests, tile cache, database pool, jobs, computations, loads",
+		Handlers: []gin.HandlerFunc{gin.WrapH(m.Handler())}}}
 }

@@ -10,10 +10,10 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/cityreach/cityreach/internal/auth"
 	"github.com/cityreach/cityreach/internal/cql2"
 	"github.com/cityreach/cityreach/internal/crs"
 	"github.com/cityreach/cityreach/internal/featureapi"
+	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/problem"
 )
@@ -27,25 +27,25 @@ type API struct {
 	// CRS is the list offered for crs, bbox-crs and filter-crs; CRS[0] is the default.
 	CRS   CRSList
 	Title string
-	// Tokens and AnonymousRead control access as in featureapi: a request with a token
-	// must carry a live one; without, it reads only when AnonymousRead is set.
-	Tokens        auth.Looker
-	AnonymousRead bool
-	Log           *slog.Logger
+	Log   *slog.Logger
 }
 
-// Mount registers the routes.
-func (a *API) Mount(r *gin.Engine) {
-	g := r.Group(Prefix, auth.Authenticate(a.Tokens, a.Log), auth.Require(auth.Viewer, a.AnonymousRead))
-	g.GET("", a.landing)
-	g.GET("/conformance", a.conformance)
-	g.GET("/api", a.openAPI)
-	g.GET("/collections", a.collections)
-	cg := g.Group("/collections/:collectionId", a.collection)
-	cg.GET("", a.describe)
-	cg.GET("/queryables", a.queryables)
-	cg.GET("/items", a.items)
-	cg.GET("/items/:featureId", a.item)
+// Routes are the service's routes, all reads (anonymous when the server allows it).
+func (a *API) Routes() []httpapi.Route {
+	read := func(path, summary string, hs ...gin.HandlerFunc) httpapi.Route {
+		return httpapi.Route{Method: http.MethodGet, Path: Prefix + path, Access: httpapi.AnonymousRead, Summary: summary, Handlers: hs}
+	}
+	const cp = "/collections/:collectionId"
+	return []httpapi.Route{
+		read("", "The OGC API – Features landing page.", a.landing),
+		read("/conformance", "The conformance classes the service implements.", a.conformance),
+		read("/api", "The OpenAPI document of the OGC service.", a.openAPI),
+		read("/collections", "The feature collections.", a.collections),
+		read(cp, "One collection's description.", a.collection, a.describe),
+		read(cp+"/queryables", "The properties a CQL2 filter may use on a collection.", a.collection, a.queryables),
+		read(cp+"/items", "A collection's features, filtered (bbox, datetime, CQL2) and paged.", a.collection, a.items),
+		read(cp+"/items/:featureId", "One feature of a collection.", a.collection, a.item),
+	}
 }
 
 // DefaultCRS returns the service's CRS list: OGC:CRS84 (the default), EPSG:4326,
@@ -68,7 +68,7 @@ func DefaultCRS(zones ...int) CRSList {
 // New builds the service over the registry layers, read through store. The CRS list
 // holds the metric zones of the cities in the database (cities.metric_srid). Further
 // collections are added with a.Catalog.Register before the server starts.
-func New(ctx context.Context, pool *pgxpool.Pool, store *featureapi.Store, reg *layers.Registry, anonymousRead bool, log *slog.Logger) (*API, error) {
+func New(ctx context.Context, pool *pgxpool.Pool, store *featureapi.Store, reg *layers.Registry, log *slog.Logger) (*API, error) {
 	var zones []int
 	rows, err := pool.Query(ctx, `SELECT DISTINCT metric_srid FROM cities ORDER BY 1`)
 	if err != nil {
@@ -90,8 +90,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, store *featureapi.Store, reg *
 			return nil, err
 		}
 	}
-	return &API{Catalog: cat, CRS: DefaultCRS(zones...), Title: "cityreach planning layers",
-		Tokens: &auth.Store{Pool: pool}, AnonymousRead: anonymousRead, Log: log}, nil
+	return &API{Catalog: cat, CRS: DefaultCRS(zones...), Title: "cityreach planning layers", Log: log}, nil
 }
 
 const collectionKey = "cityreach.ogc.collection"

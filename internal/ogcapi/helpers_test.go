@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/cityreach/cityreach/internal/auth"
 	"github.com/cityreach/cityreach/internal/featureapi"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/layers"
@@ -44,11 +45,11 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.api, err = ogcapi.New(ctx, db.Pool, store, e.reg, true, log)
+	e.api, err = ogcapi.New(ctx, db.Pool, store, e.reg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.h = httpapi.NewEngine(log, 1<<20, e.api)
+	e.h = httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: 1 << 20, Policy: httpapi.Policy{Tokens: &auth.Store{Pool: db.Pool}, AnonymousRead: true}}, e.api))
 	return e
 }
 

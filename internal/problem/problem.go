@@ -6,6 +6,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 )
@@ -31,6 +33,8 @@ type Error struct {
 	Detail string
 	Extra  map[string]any
 	Cause  error
+	// RetryAfter, when positive, is sent as the Retry-After header (whole seconds).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -59,6 +63,16 @@ func BadRequest(detail string) *Error { return New(http.StatusBadRequest, detail
 
 // NotFound is 404.
 func NotFound(detail string) *Error { return New(http.StatusNotFound, detail) }
+
+// TooManyRequests is 429: a quota is used up; the client may retry after retryAfter (sent
+// as Retry-After and as the retry_after member, in seconds).
+func TooManyRequests(detail string, retryAfter time.Duration) *Error {
+	e := New(http.StatusTooManyRequests, detail)
+	e.RetryAfter = retryAfter
+	return e.With("retry_after", retryAfterSeconds(retryAfter))
+}
+
+func retryAfterSeconds(d time.Duration) int { return max(1, int((d+time.Second-1)/time.Second)) }
 
 // Unprocessable is 422: the request was well-formed but its content is invalid.
 func Unprocessable(detail string) *Error { return New(http.StatusUnprocessableEntity, detail) }
@@ -96,6 +110,9 @@ func Respond(c *gin.Context, log *slog.Logger, err error) {
 	if errors.As(err, &pe) {
 		if pe.Status >= 500 && log != nil {
 			log.ErrorContext(c.Request.Context(), "request failed", "request_id", c.GetString("request_id"), "err", err)
+		}
+		if pe.RetryAfter > 0 {
+			c.Header("Retry-After", strconv.Itoa(retryAfterSeconds(pe.RetryAfter)))
 		}
 		Write(c, pe.Status, pe.Detail, pe.Extra)
 		return

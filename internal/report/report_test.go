@@ -64,10 +64,7 @@ func newServices(t testing.TB, pool *pgxpool.Pool) services {
 		Checks:   &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: ws}},
 		Walk:     ws,
 	}
-	eng := httpapi.NewEngine(log, 1<<20,
-		coverage.Handler{Svc: src.Coverage, Pool: pool, Log: log},
-		walk.Handler{Svc: ws, Log: log},
-		checks.Handler{Service: src.Checks, Log: log})
+	eng := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}}, coverage.Handler{Svc: src.Coverage, Pool: pool, Log: log}, walk.Handler{Svc: ws, Log: log}, checks.Handler{Service: src.Checks, Log: log}))
 	return services{src: src, engine: eng}
 }
 

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -11,24 +12,23 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/cityreach/cityreach/internal/auth"
+	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/problem"
 )
 
 // maxChangeBytes bounds the body of one change.
 const maxChangeBytes = 8 << 20
 
-// Handler serves the scenario routes. Reading (list, get, compare) needs a viewer token,
-// or none when AnonymousRead is on, as for the layers; creating needs an editor; changing,
-// deleting and promoting a scenario needs its owner or an admin (with at least the editor
-// role).
+// Handler serves the scenario routes. Reading (list, get, compare) is a read, as for the
+// layers; creating needs an editor; changing, deleting and promoting a scenario needs its
+// owner or an admin (with at least the editor role). Routes declares this; the engine
+// enforces it.
 type Handler struct {
-	Svc           *Service
-	Tokens        auth.Looker
-	AnonymousRead bool
-	Log           *slog.Logger
+	Svc *Service
+	Log *slog.Logger
 }
 
-// Mount registers
+// Routes are
 //
 //	POST   /api/v1/scenarios                        {city, name, description}
 //	GET    /api/v1/scenarios?city=
@@ -39,19 +39,45 @@ type Handler struct {
 //	GET    /api/v1/scenarios/{id}/compare?caliber=&method=&level=&indicators=
 //	POST   /api/v1/scenarios/{id}/promote
 //	POST   /api/v1/indicators/park-coverage/sites/scenario?city=&caliber=&n=&site_area=&name=
-func (h Handler) Mount(r *gin.Engine) {
-	v1 := r.Group("/api/v1", auth.Authenticate(h.Tokens, h.Log))
-	read := auth.Require(auth.Viewer, h.AnonymousRead)
-	write := auth.Require(auth.Editor, false)
-	v1.POST("/scenarios", write, h.create)
-	v1.GET("/scenarios", read, h.list)
-	v1.GET("/scenarios/:id", read, h.get)
-	v1.DELETE("/scenarios/:id", write, h.remove)
-	v1.POST("/scenarios/:id/changes", write, h.addChange)
-	v1.DELETE("/scenarios/:id/changes/:n", write, h.removeChange)
-	v1.GET("/scenarios/:id/compare", read, h.compare)
-	v1.POST("/scenarios/:id/promote", write, h.promote)
-	v1.POST("/indicators/park-coverage/sites/scenario", write, h.fromSites)
+func (h Handler) Routes() []httpapi.Route {
+	route := func(method, path string, access httpapi.Access, summary string, hf gin.HandlerFunc) httpapi.Route {
+		return httpapi.Route{Method: method, Path: "/api/v1" + path, Access: access, Summary: summary, Handlers: []gin.HandlerFunc{hf}}
+	}
+	owned := func(method, path, summary string, hf gin.HandlerFunc) httpapi.Route {
+		rt := route(method, path, httpapi.Editor, summary, hf)
+		rt.Owner, rt.OwnerOf = httpapi.OwnerOrAdmin, h.ownerOf
+		return rt
+	}
+	return []httpapi.Route{
+		route(http.MethodPost, "/scenarios", httpapi.Editor, "Create a scenario (the caller owns it).", h.create),
+		route(http.MethodGet, "/scenarios", httpapi.AnonymousRead, "The scenarios, newest first.", h.list),
+		route(http.MethodGet, "/scenarios/:id", httpapi.AnonymousRead, "One scenario with its changes.", h.get),
+		owned(http.MethodDelete, "/scenarios/:id", "Delete a scenario.", h.remove),
+		owned(http.MethodPost, "/scenarios/:id/changes", "Add a change to a scenario.", h.addChange),
+		owned(http.MethodDelete, "/scenarios/:id/changes/:n", "Remove a change from a scenario.", h.removeChange),
+		route(http.MethodGet, "/scenarios/:id/compare", httpapi.AnonymousRead, "The indicators on baseline and on the scenario, side by side.", h.compare),
+		owned(http.MethodPost, "/scenarios/:id/promote", "Write a scenario's changes into the baseline.", h.promote),
+		route(http.MethodPost, "/indicators/park-coverage/sites/scenario", httpapi.Editor, "Make a scenario of suggested park sites.", h.fromSites),
+	}
+}
+
+const scenarioKey = "cityreach.scenario"
+
+// ownerOf names the owner of the scenario of the path and keeps the scenario for owned.
+func (h Handler) ownerOf(c *gin.Context) (string, bool, error) {
+	id, err := ParseID("id", c.Param("id"))
+	if err != nil {
+		return "", false, err
+	}
+	sc, err := h.Svc.Store.Get(c.Request.Context(), id, false)
+	if errors.Is(err, ErrNotFound) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	c.Set(scenarioKey, sc)
+	return sc.Owner, true, nil
 }
 
 func (h Handler) fail(c *gin.Context, err error) { problem.Respond(c, h.Log, err) }
@@ -65,8 +91,12 @@ func ParseID(name, v string) (int64, error) {
 	return id, nil
 }
 
-// owned loads the scenario of the path and checks the caller may change it.
+// owned returns the scenario of the path, which the engine's owner check (ownerOf) has
+// loaded and found to be the caller's or the caller an admin.
 func (h Handler) owned(c *gin.Context) (*Scenario, bool) {
+	if v, ok := c.Get(scenarioKey); ok {
+		return v.(*Scenario), true
+	}
 	id, err := ParseID("id", c.Param("id"))
 	if err != nil {
 		h.fail(c, err)
@@ -75,11 +105,6 @@ func (h Handler) owned(c *gin.Context) (*Scenario, bool) {
 	sc, err := h.Svc.Store.Get(c.Request.Context(), id, false)
 	if err != nil {
 		h.fail(c, err)
-		return nil, false
-	}
-	p := auth.FromContext(c)
-	if p.Name != sc.Owner && p.Role != auth.Admin {
-		h.fail(c, problem.New(http.StatusForbidden, fmt.Sprintf("scenario %d belongs to %s; only its owner or an admin may change it", sc.ID, sc.Owner)))
 		return nil, false
 	}
 	return sc, true

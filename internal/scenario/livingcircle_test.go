@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cityreach/cityreach/internal/auth"
+	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/seed"
 	"github.com/cityreach/cityreach/internal/testdb"
@@ -87,9 +88,8 @@ func lcServices(t *testing.T, pool *pgxpool.Pool) *lcEnv {
 	st := &Store{Pool: pool, Layers: layers.Default()}
 	e.lc = &WalkLivingCircle{Walk: ws, Store: st}
 	e.svc = &Service{Store: st, LivingCircle: e.lc}
-	e.engine = gin.New()
-	Handler{Svc: e.svc, Tokens: ts, AnonymousRead: true}.Mount(e.engine)
-	walk.Handler{Svc: ws, Scenarios: e.svc}.Mount(e.engine)
+	e.engine = httpapi.Must(httpapi.NewEngine(httpapi.Options{MaxBody: 32 << 20, Policy: httpapi.Policy{Tokens: ts, AnonymousRead: true}},
+		Handler{Svc: e.svc}, walk.Handler{Svc: ws, Scenarios: e.svc}))
 	return e
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/checks"
 	"github.com/cityreach/cityreach/internal/coverage"
+	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/seed"
 	"github.com/cityreach/cityreach/internal/testdb"
@@ -75,10 +76,8 @@ func newEnv(t *testing.T) *env {
 	cov := &coverage.Service{Store: coverage.Store{Pool: db.Pool}, Calibers: reg}
 	chk := &checks.Service{Store: &checks.Store{Pool: db.Pool}, Config: checks.DefaultConfig(), Reach: checks.BufferReach{}}
 	e.svc = &Service{Store: &Store{Pool: db.Pool, Layers: layers.Default()}, Coverage: cov, Checks: chk}
-	e.engine = gin.New()
-	Handler{Svc: e.svc, Tokens: ts, AnonymousRead: true}.Mount(e.engine)
-	coverage.Handler{Svc: cov, Pool: db.Pool, Scenarios: e.svc}.Mount(e.engine)
-	checks.Handler{Service: chk, Scenarios: e.svc}.Mount(e.engine)
+	e.engine = httpapi.Must(httpapi.NewEngine(httpapi.Options{MaxBody: 32 << 20, Policy: httpapi.Policy{Tokens: ts, AnonymousRead: true}},
+		Handler{Svc: e.svc}, coverage.Handler{Svc: cov, Pool: db.Pool, Scenarios: e.svc}, checks.Handler{Service: chk, Scenarios: e.svc}))
 	return e
 }
 

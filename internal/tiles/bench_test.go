@@ -79,7 +79,7 @@ func BenchmarkCachedTile(b *testing.B) {
 	}{{"strict", false}, {"eventual", true}} {
 		b.Run(mode.name, func(b *testing.B) {
 			svc := benchService(b, Options{CacheBytes: 64 << 20, Eventual: mode.eventual})
-			h := httpapi.NewEngine(svc.log, 1<<20, Handler{Tiles: svc})
+			h := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: svc.log, MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}}, Handler{Tiles: svc}))
 			for deadline := time.Now().Add(10 * time.Second); !svc.listen.live.Load(); time.Sleep(10 * time.Millisecond) {
 				if time.Now().After(deadline) {
 					b.Fatal("the listener did not connect")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/problem"
 )
 
@@ -24,15 +25,18 @@ type Handler struct {
 	Log   *slog.Logger
 }
 
-// Mount registers:
+// Routes are:
 //
 //	GET /tiles/index.json                 the layers, with their TileJSON URLs
 //	GET /tiles/{layer}.json               TileJSON 3.0.0 ({a},{b}.json for a composite)
 //	GET /tiles/{layer}/{z}/{x}/{y}.mvt    a tile ({a},{b},{c}/… for a composite)
-func (h Handler) Mount(r *gin.Engine) {
-	g := r.Group("/tiles")
-	g.GET("/:layers", h.document)
-	g.GET("/:layers/:z/:x/:y", h.tile)
+func (h Handler) Routes() []httpapi.Route {
+	return []httpapi.Route{
+		{Method: http.MethodGet, Path: "/tiles/:layers", Access: httpapi.AnonymousRead,
+			Summary: "The tile layer index (index.json) or a layer's TileJSON ({layer}.json).", Handlers: []gin.HandlerFunc{h.document}},
+		{Method: http.MethodGet, Path: "/tiles/:layers/:z/:x/:y", Access: httpapi.AnonymousRead,
+			Summary: "One Mapbox Vector Tile of one or more layers.", Handlers: []gin.HandlerFunc{h.tile}},
+	}
 }
 
 func (h Handler) tile(c *gin.Context) {

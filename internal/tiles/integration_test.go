@@ -72,7 +72,7 @@ func newFixture(t *testing.T, o Options) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(svc.Close)
-	f := &fixture{db: db, svc: svc, h: httpapi.NewEngine(o.Logger, 1<<20, Handler{Tiles: svc, Log: o.Logger})}
+	f := &fixture{db: db, svc: svc, h: httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: o.Logger, MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}}, Handler{Tiles: svc, Log: o.Logger}))}
 	if svc.cache != nil {
 		deadline := time.Now().Add(10 * time.Second)
 		for !svc.listen.live.Load() {

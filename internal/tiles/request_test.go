@@ -34,7 +34,7 @@ func (d noDB) Exec(context.Context, string, ...any) (pgconn.CommandTag, error) {
 
 func TestHostileTileRequestsAreRefusedBeforeTheDatabase(t *testing.T) {
 	svc := newService(noDB{t}, nil, layers.Default(), Options{})
-	h := httpapi.NewEngine(slog.New(slog.DiscardHandler), 1<<20, Handler{Tiles: svc})
+	h := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: slog.New(slog.DiscardHandler), MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}}, Handler{Tiles: svc}))
 	cases := []struct {
 		path   string
 		status int
@@ -98,7 +98,7 @@ func TestHostileTileRequestsAreRefusedBeforeTheDatabase(t *testing.T) {
 
 func TestIndexListsEveryRegistryLayer(t *testing.T) {
 	svc := newService(noDB{t}, nil, layers.Default(), Options{})
-	h := httpapi.NewEngine(slog.New(slog.DiscardHandler), 1<<20, Handler{Tiles: svc})
+	h := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: slog.New(slog.DiscardHandler), MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}}, Handler{Tiles: svc}))
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodGet, "/tiles/index.json", nil)
 	req.Host = "maps.example.org:8080"

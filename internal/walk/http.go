@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/problem"
 )
 
@@ -28,17 +29,22 @@ type ScenarioSource interface {
 	LivingCircleReport(ctx context.Context, scenario int64, city string, opt Options) (*Report, error)
 }
 
-// Mount registers
+// Routes are
 //
 //	GET /api/v1/isochrones?lon=&lat=&minutes=5,10,15[&distances=][&speed=][&city=][&segments=true]
 //	GET /api/v1/indicators/living-circle?city=&level=&share=&target=&reach=code:m,…&scenario=
 //	GET /api/v1/indicators/living-circle/communities.geojson?city=&share=&reach=&scenario=
 //	GET /api/v1/walk/network?city=
-func (h Handler) Mount(r *gin.Engine) {
-	r.GET("/api/v1/isochrones", h.isochrones)
-	r.GET("/api/v1/indicators/living-circle", h.livingCircle)
-	r.GET("/api/v1/indicators/living-circle/communities.geojson", h.communities)
-	r.GET("/api/v1/walk/network", h.network)
+func (h Handler) Routes() []httpapi.Route {
+	read := func(path, summary string, hf gin.HandlerFunc) httpapi.Route {
+		return httpapi.Route{Method: http.MethodGet, Path: path, Access: httpapi.AnonymousRead, Summary: summary, Handlers: []gin.HandlerFunc{hf}}
+	}
+	return []httpapi.Route{
+		read("/api/v1/isochrones", "Walking isochrones around a point on the cached network.", h.isochrones),
+		read("/api/v1/indicators/living-circle", "The 15-minute living-circle indicator by level.", h.livingCircle),
+		read("/api/v1/indicators/living-circle/communities.geojson", "Each community's living-circle status as GeoJSON.", h.communities),
+		read("/api/v1/walk/network", "The cached walking network of a city as GeoJSON.", h.network),
+	}
 }
 
 func floatParam(c *gin.Context, name string, required bool) (float64, error) {

@@ -104,7 +104,7 @@ func get(t *testing.T, h http.Handler, path string, q url.Values, out any) int {
 }
 
 func engine(svc *Service) *gin.Engine {
-	return httpapi.NewEngine(quiet(), 1<<20, Handler{Svc: svc, Log: quiet()})
+	return httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: quiet(), MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}}, Handler{Svc: svc, Log: quiet()}))
 }
 
 type fc struct {

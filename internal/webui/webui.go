@@ -22,6 +22,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/problem"
 )
 
@@ -77,20 +78,24 @@ type Mounter struct {
 	FS fs.FS
 }
 
-// Mount registers /, /index.html, /assets/*, /glyphs/:fontstack/:range and each other
-// top-level file of the build.
-func (m Mounter) Mount(r *gin.Engine) {
-	idx := m.index()
-	for _, p := range []string{"/", "/index.html"} {
-		r.GET(p, idx)
-		r.HEAD(p, idx)
+// BuildFileSummary describes the routes of the build's top-level files, which depend on
+// the build (docs/security.md lists them as one family).
+const BuildFileSummary = "A top-level file of the web map's build (a favicon, say)."
+
+// Routes are /, /index.html, /assets/*, /glyphs/:fontstack/:range and each other
+// top-level file of the build, all public (the page asks for a token itself when the
+// server's anonymous reads are off); the engine answers HEAD on each.
+func (m Mounter) Routes() []httpapi.Route {
+	page := func(path, summary string, h gin.HandlerFunc) httpapi.Route {
+		return httpapi.Route{Method: http.MethodGet, Path: path, Access: httpapi.Public, Summary: summary, Handlers: []gin.HandlerFunc{h}}
 	}
-	assets := m.assets()
-	r.GET("/assets/*file", assets)
-	r.HEAD("/assets/*file", assets)
-	glyphs := m.glyphs()
-	r.GET("/glyphs/:fontstack/:range", glyphs)
-	r.HEAD("/glyphs/:fontstack/:range", glyphs)
+	idx := m.index()
+	rs := []httpapi.Route{
+		page("/", "The web map.", idx),
+		page("/index.html", "The web map.", idx),
+		page("/assets/*file", "The web map's scripts, styles and images.", m.assets()),
+		page("/glyphs/:fontstack/:range", "The map's font glyphs.", m.glyphs()),
+	}
 	// Files Vite copies from public/ into the root of dist (a favicon, say).
 	entries, _ := fs.ReadDir(m.FS, ".")
 	for _, e := range entries {
@@ -98,10 +103,9 @@ func (m Mounter) Mount(r *gin.Engine) {
 		if e.IsDir() || name == "index.html" || strings.HasPrefix(name, ".") {
 			continue
 		}
-		h := m.file(name, cacheNone)
-		r.GET("/"+name, h)
-		r.HEAD("/"+name, h)
+		rs = append(rs, page("/"+name, BuildFileSummary, m.file(name, cacheNone)))
 	}
+	return rs
 }
 
 func (m Mounter) index() gin.HandlerFunc {

@@ -45,7 +45,7 @@ func site(t *testing.T) fs.FS {
 
 func serve(t *testing.T, fsys fs.FS, method, target string, hdr map[string]string) *httptest.ResponseRecorder {
 	t.Helper()
-	h := httpapi.NewEngine(slog.New(slog.NewTextHandler(io.Discard, nil)), 1<<20, Mounter{FS: fsys})
+	h := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}}, Mounter{FS: fsys}))
 	req := httptest.NewRequest(method, target, nil)
 	for k, v := range hdr {
 		req.Header.Set(k, v)

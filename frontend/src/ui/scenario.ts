@@ -6,6 +6,7 @@
 import type { GeoJSONSource, MapMouseEvent } from 'maplibre-gl';
 import { type Ctx, h, stateMessage } from '../ctx';
 import { DEFAULT_CITY, getJSON } from '../api';
+import { authHeader } from '../auth';
 import { formatArea, formatPercent } from '../format';
 import { EMPTY } from './overlays';
 
@@ -105,7 +106,8 @@ export function scenarioTool(ctx: Ctx, caliber: () => string, method: () => stri
   let last: ReturnType<typeof parseCompare> | null = null;
   let circle: CircleDelta | null = null;
 
-  const auth = (): Record<string, string> => (token.value.trim() ? { Authorization: `Bearer ${token.value.trim()}` } : {});
+  // The editor token typed here, else the token the page signed in with (src/auth.ts).
+  const auth = (): Record<string, string> => (token.value.trim() ? { Authorization: `Bearer ${token.value.trim()}` } : authHeader(sessionStorage));
   const send = async (method: string, url: string, body?: unknown): Promise<{ ok: boolean; data: unknown; message: string }> => {
     try {
       const r = await fetch(url, { method, headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...auth() }, body: body === undefined ? undefined : JSON.stringify(body) });
