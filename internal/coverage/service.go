@@ -35,16 +35,20 @@ type Query struct {
 
 // Report is the indicator as served.
 type Report struct {
-	City     string          `json:"city"`
-	Caliber  caliber.Caliber `json:"caliber"`
-	Method   string          `json:"method"`
-	Level    string          `json:"level"`
-	Run      Run             `json:"run"`
-	Reused   bool            `json:"reused"`
-	Headline string          `json:"headline"`
-	Targets  []TargetStatus  `json:"targets,omitempty"`
-	City1    *AreaFigure     `json:"city_figure"`
-	Areas    []AreaFigure    `json:"areas"`
+	City    string          `json:"city"`
+	Caliber caliber.Caliber `json:"caliber"`
+	Method  string          `json:"method"`
+	// CaliberFrom and MethodFrom say where the caliber and the method came from: the
+	// request, the city's default caliber, the caliber's default method.
+	CaliberFrom string         `json:"caliber_from"`
+	MethodFrom  string         `json:"method_from"`
+	Level       string         `json:"level"`
+	Run         Run            `json:"run"`
+	Reused      bool           `json:"reused"`
+	Headline    string         `json:"headline"`
+	Targets     []TargetStatus `json:"targets,omitempty"`
+	City1       *AreaFigure    `json:"city_figure"`
+	Areas       []AreaFigure   `json:"areas"`
 }
 
 // TargetStatus compares the city figure with one target of the caliber.
@@ -74,13 +78,19 @@ func checkMethod(v string) error {
 	return nil
 }
 
-// Validate checks q and fills defaults; its errors are 400 problems naming the parameter.
-func (s *Service) Validate(q *Query) (caliber.Caliber, error) {
+// Validate checks q and fills defaults: the city's default caliber (cities.default_caliber)
+// when q names none, then that caliber's method. Its errors are 400 problems naming the
+// parameter.
+func (s *Service) Validate(ctx context.Context, q *Query) (caliber.Caliber, error) {
 	if q.City == "" {
 		return caliber.Caliber{}, badParam("city", "city is required (a city slug, e.g. baotou)")
 	}
 	if q.Caliber == "" {
-		q.Caliber = "gbt50563-2010"
+		id, err := s.DefaultCaliber(ctx, q.City)
+		if err != nil {
+			return caliber.Caliber{}, err
+		}
+		q.Caliber = id
 	}
 	cal, err := s.caliber(q.Caliber)
 	if err != nil {
@@ -104,7 +114,8 @@ func (s *Service) Validate(q *Query) (caliber.Caliber, error) {
 // Indicator returns the figures of q, computing and storing them unless a run with the same
 // caliber, method and data version is stored.
 func (s *Service) Indicator(ctx context.Context, q Query) (*Report, error) {
-	cal, err := s.Validate(&q)
+	calFrom, methodFrom := From(q.Caliber, FromCityDefault), From(q.Method, FromCaliberDefault)
+	cal, err := s.Validate(ctx, &q)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +123,8 @@ func (s *Service) Indicator(ctx context.Context, q Query) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{City: q.City, Caliber: cal, Method: q.Method, Level: q.Level, Headline: cal.Headline}
+	rep := &Report{City: q.City, Caliber: cal, Method: q.Method, Level: q.Level, Headline: cal.Headline,
+		CaliberFrom: calFrom, MethodFrom: methodFrom}
 	if res == nil {
 		rep.Reused = true
 		rep.Run = *run
@@ -227,7 +239,7 @@ func (s *Service) snapshot(ctx context.Context, city, hash string) (*Snapshot, e
 // Result computes q afresh (no stored run), for the sites and for callers that need the
 // per-parcel figures.
 func (s *Service) Result(ctx context.Context, q Query) (*Result, error) {
-	cal, err := s.Validate(&q)
+	cal, err := s.Validate(ctx, &q)
 	if err != nil {
 		return nil, err
 	}

@@ -150,7 +150,7 @@ func TestScenarioLifecycle(t *testing.T) {
 	// A 2800 m² garden on the parcel with the largest gap under TD/T 1063 (any park, 300 m;
 	// the demo city at this scale is wholly covered under GB/T 50563).
 	q := coverage.Query{City: "baotou", Caliber: "tdt1063-walk5", Method: "buffer"}
-	cal, _ := e.svc.Coverage.Validate(&q)
+	cal, _ := e.svc.Coverage.Validate(context.Background(), &q)
 	bl, err := e.svc.baseline(context.Background(), "baotou", cal, caliber.Buffer)
 	if err != nil {
 		t.Fatal(err)
