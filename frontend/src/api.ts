@@ -37,7 +37,8 @@ export function tileJsonUrl(layer: string): string {
 
 export const tileIndexUrl = () => '/tiles/index.json';
 export const layersUrl = () => '/api/v1/layers';
-export const calibersUrl = () => '/api/v1/calibers';
+/** The calibers, and with city that city's default caliber and method. */
+export const calibersUrl = (city?: string) => `/api/v1/calibers${query({ city })}`;
 
 /** Glyph template served by internal/webui from the build's glyph PBFs. */
 export function glyphsUrl(origin: string): string {

@@ -60,6 +60,9 @@ export interface CoverageUnit {
 export interface Coverage {
   caliber: string | null;
   method: string | null;
+  /** Where the caliber and the method came from: request, city default, caliber default. */
+  caliberFrom: string | null;
+  methodFrom: string | null;
   target: number;
   city: CoverageUnit;
   units: CoverageUnit[];
@@ -85,31 +88,102 @@ export function parseCoverage(body: unknown): Coverage {
   return {
     caliber: pickString(b, ['caliber', 'caliber_id']) ?? pickString(b.caliber, ['id']),
     method: pickString(b, ['method']),
+    caliberFrom: pickString(b, ['caliber_from']),
+    methodFrom: pickString(b, ['method_from']),
     target: asRatio(pickNumber(b, ['target', 'target_2030'])) ?? 1,
     city: unit(cityObj as Json, ''),
     units: units.map((r, i) => unit(r, `#${i + 1}`)),
   };
 }
 
-export interface Caliber { id: string; name: string; nameEn: string }
+export type Method = 'buffer' | 'network';
+
+/** Which parks a caliber counts (internal/caliber): the classes, whether pocket parks (口袋公园,
+ *  always 游园) count, the open statuses, and the radius bands (the first band from the largest
+ *  min_area_m2 down whose minimum the park's area reaches; historic_only bands apply only in a
+ *  历史文化街区). */
+export interface CaliberRule {
+  classes: string[];
+  pocketParks: boolean;
+  openStatus: string[];
+  bands: { minAreaM2: number; radiusM: number; historicOnly: boolean }[];
+}
+
+export interface Caliber {
+  id: string; name: string; nameEn: string;
+  /** The method a figure under this caliber uses when none is chosen (default_method). */
+  defaultMethod: Method | null;
+  rule: CaliberRule | null;
+}
+
+const asMethod = (v: string | null): Method | null => (v === 'buffer' || v === 'network' ? v : null);
+
+function rule(r: Json): CaliberRule | null {
+  if (!Array.isArray(r.classes) || !Array.isArray(r.bands)) return null;
+  return {
+    classes: (r.classes as unknown[]).map(String),
+    pocketParks: r.pocket_parks === true,
+    openStatus: Array.isArray(r.open_status) ? (r.open_status as unknown[]).map(String) : ['open', 'shared'],
+    bands: rows(r.bands as unknown[]).map((b) => ({ minAreaM2: pickNumber(b, ['min_area_m2']) ?? 0, radiusM: pickNumber(b, ['radius_m']) ?? 0, historicOnly: b.historic_only === true }))
+      .sort((a, b) => b.minAreaM2 - a.minAreaM2 || Number(b.historicOnly) - Number(a.historicOnly)),
+  };
+}
 
 /** Parses GET /api/v1/calibers: an array or {calibers: [...]} of {id, name|title}. */
 export function parseCalibers(body: unknown): Caliber[] {
   return rows(pickArray(body, ['calibers', 'items'])).map((r) => {
     const id = pickString(r, ['id', 'code', 'name']) ?? '';
     const name = pickString(r, ['name_zh', 'title_zh', 'title', 'name']) ?? id;
-    return { id, name, nameEn: pickString(r, ['title_en', 'name_en']) ?? name };
+    return { id, name, nameEn: pickString(r, ['title_en', 'name_en']) ?? name, defaultMethod: asMethod(pickString(r, ['default_method', 'method'])), rule: rule(r) };
   }).filter((c) => c.id !== '');
+}
+
+/** The city's defaults of GET /api/v1/calibers?city=: {city: {default_caliber, default_method}}. */
+export function parseCityDefault(body: unknown): { caliber: string | null; method: Method | null } {
+  const c = isObj(body) && isObj(body.city) ? body.city : {};
+  return { caliber: pickString(c, ['default_caliber']), method: asMethod(pickString(c, ['default_method'])) };
+}
+
+/** The method that goes with caliber id: its default, else the one chosen before (a caliber
+ *  the list does not know), else buffer. Switching caliber resets the method to this, so a
+ *  figure is never shown under a method its caliber does not define by default unless the
+ *  planner picks it afterwards. */
+export function methodFor(calibers: Caliber[], id: string, previous: Method = 'buffer'): Method {
+  return calibers.find((c) => c.id === id)?.defaultMethod ?? previous;
+}
+
+/** The dashboard's first caliber and method: the city's default caliber when the list has it
+ *  (else the first), with that caliber's default method. */
+export function initialSelection(calibers: Caliber[], city: { caliber: string | null }): { caliber: string; method: Method } {
+  const caliber = calibers.find((c) => c.id === city.caliber)?.id ?? calibers[0]?.id ?? '';
+  return { caliber, method: methodFor(calibers, caliber) };
+}
+
+/** A park as the scenario tool draws it. */
+export interface DrawnPark { parkClass: string; pocket: boolean; openStatus: string; areaM2: number; historic?: boolean }
+
+/** Why rule counts no part of park (an i18n key under why.* and its parameters), or null
+ *  when it counts it: the same test as caliber.Radius. */
+export function whyNotCounted(r: CaliberRule, p: DrawnPark): { key: string; params: Record<string, string | number> } | null {
+  if (!r.classes.includes(p.parkClass)) return { key: 'why.class', params: { cls: p.parkClass } };
+  if (!r.openStatus.includes(p.openStatus)) return { key: 'why.status', params: { status: p.openStatus } };
+  if (p.pocket && !r.pocketParks) return { key: 'why.pocket', params: {} };
+  for (const b of r.bands) {
+    if (b.historicOnly && !p.historic) continue;
+    if (p.areaM2 >= b.minAreaM2) return null;
+  }
+  const min = Math.min(...r.bands.filter((b) => !b.historicOnly).map((b) => b.minAreaM2));
+  return { key: 'why.small', params: { area: Math.round(p.areaM2), min: Number.isFinite(min) ? min : 0 } };
 }
 
 /** The calibers of shared/docs/standards.md §1, used until /api/v1/calibers answers. */
 export const DEFAULT_CALIBERS: Caliber[] = [
-  { id: 'gb55014-2021', name: 'GB 55014-2021', nameEn: 'GB 55014-2021' },
-  { id: 'gbt51346-2019', name: 'GB/T 51346-2019', nameEn: 'GB/T 51346-2019' },
-  { id: 'gbt50563-2010', name: 'GB/T 50563-2010', nameEn: 'GB/T 50563-2010' },
-  { id: 'tdt1063-walk5', name: 'TD/T 1063 步行5分钟', nameEn: 'TD/T 1063 5-minute walk' },
-  { id: 'who-300m', name: 'WHO 300 m', nameEn: 'WHO 300 m' },
-  { id: 'tpl-10min', name: 'TPL 步行10分钟', nameEn: 'TPL 10-minute walk' },
+  { id: 'gb55014-2021', name: 'GB 55014-2021', nameEn: 'GB 55014-2021', defaultMethod: 'buffer', rule: null },
+  { id: 'gbt51346-2019', name: 'GB/T 51346-2019', nameEn: 'GB/T 51346-2019', defaultMethod: 'buffer', rule: null },
+  { id: 'gbt50563-2010', name: 'GB/T 50563-2010', nameEn: 'GB/T 50563-2010', defaultMethod: 'buffer', rule: null },
+  { id: 'tdt1063-walk5', name: 'TD/T 1063 步行5分钟', nameEn: 'TD/T 1063 5-minute walk', defaultMethod: 'network', rule: null },
+  { id: 'who-300m', name: 'WHO 300 m', nameEn: 'WHO 300 m', defaultMethod: 'buffer', rule: null },
+  { id: 'tpl-10min', name: 'TPL 步行10分钟', nameEn: 'TPL 10-minute walk', defaultMethod: 'network', rule: null },
 ];
 
 export interface CategoryCoverage { category: string; areaRatio: number | null; popShare: number | null }
@@ -217,7 +291,20 @@ export function polygonMinutes(f: GeoJSON.Feature): number | null {
   return s === null ? null : s / 60;
 }
 
-export interface Site { rank: number; gain: number | null; reach: number | null; feature: GeoJSON.Feature }
+export interface Site { rank: number; gain: number | null; reach: number | null; feature: GeoJSON.Feature; polygon: GeoJSON.Polygon | null }
+
+/** The park every site of a sites answer stands for, and what the figures are under. */
+export interface SitePlan { caliber: string | null; method: string | null; parkClass: string | null; pocket: boolean; areaM2: number | null; radiusM: number | null; note: string | null }
+
+export function parseSitePlan(body: unknown): SitePlan {
+  const b = isObj(body) ? body : {};
+  const p = isObj(b.park) ? b.park : {};
+  return {
+    caliber: pickString(b, ['caliber']), method: pickString(b, ['method']),
+    parkClass: pickString(p, ['park_class']), pocket: p.pocket === true,
+    areaM2: pickNumber(p, ['area_m2']), radiusM: pickNumber(p, ['radius_m']), note: pickString(b, ['note']),
+  };
+}
 
 /** Parses GET /api/v1/indicators/park-coverage/sites: {sites: [{rank, gain_m2, coverage_after,
  *  lon, lat}]} or a FeatureCollection of points, ranked by gain. */
@@ -234,7 +321,8 @@ export function parseSites(body: unknown): Site[] {
       rank: pickNumber(p, ['rank']) ?? i + 1,
       gain: pickNumber(p, ['gain_m2', 'gain', 'covered_m2', 'gain_area_m2']),
       reach: asRatio(pickNumber(p, ['coverage_after', 'cumulative_coverage', 'reach'])),
-      feature,
+      feature: isFeature ? feature : { ...feature, properties: { ...p, geometry: undefined } },
+      polygon: isObj(p.geometry) && p.geometry.type === 'Polygon' ? p.geometry as unknown as GeoJSON.Polygon : null,
     };
   }).filter((s) => s.feature.geometry !== null);
 }

@@ -1,6 +1,7 @@
 package caliber
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -16,7 +17,29 @@ type Handler struct {
 	Registry *Registry
 	// Store persists user calibers; nil keeps them in memory only.
 	Store *Store
-	Log   *slog.Logger
+	// Cities gives a city's default caliber for GET ?city=; nil refuses the parameter.
+	Cities Cities
+	Log    *slog.Logger
+}
+
+// Cities knows each city's default caliber (coverage.Service, from cities.default_caliber).
+// Its errors are problems naming the parameter.
+type Cities interface {
+	DefaultCaliber(ctx context.Context, city string) (string, error)
+}
+
+// Listed is a caliber as GET /api/v1/calibers lists it: with DefaultMethod, the method a
+// request under it that names none is computed with (the caliber's Method).
+type Listed struct {
+	Caliber
+	DefaultMethod string `json:"default_method"`
+}
+
+// CityDefault is a city's defaults as GET /api/v1/calibers?city= gives them.
+type CityDefault struct {
+	City           string `json:"city"`
+	DefaultCaliber string `json:"default_caliber"`
+	DefaultMethod  string `json:"default_method"`
 }
 
 // Routes are the caliber routes: everyone who may read lists the calibers; only an admin
@@ -30,8 +53,33 @@ func (h Handler) Routes() []httpapi.Route {
 	}
 }
 
+// list serves GET /api/v1/calibers[?city=]: every caliber with its default method and,
+// with city, the city's default caliber and method: what a request naming neither gets.
 func (h Handler) list(c *gin.Context) {
-	c.JSON(http.StatusOK, gin.H{"calibers": h.Registry.List()})
+	cs := h.Registry.List()
+	out := make([]Listed, len(cs))
+	for i, cal := range cs {
+		out[i] = Listed{Caliber: cal, DefaultMethod: cal.Method}
+	}
+	body := gin.H{"calibers": out}
+	if city := c.Query("city"); city != "" {
+		if h.Cities == nil {
+			problem.Respond(c, h.Log, problem.BadRequest("this server has no cities").With("parameter", "city"))
+			return
+		}
+		id, err := h.Cities.DefaultCaliber(c.Request.Context(), city)
+		if err != nil {
+			problem.Respond(c, h.Log, err)
+			return
+		}
+		cal, err := h.Registry.Get(id)
+		if err != nil {
+			problem.Respond(c, h.Log, problem.BadRequest("unknown caliber "+id).With("parameter", "caliber"))
+			return
+		}
+		body["city"] = CityDefault{City: city, DefaultCaliber: id, DefaultMethod: cal.Method}
+	}
+	c.JSON(http.StatusOK, body)
 }
 
 func (h Handler) add(c *gin.Context) {

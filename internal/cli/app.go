@@ -152,7 +152,7 @@ func coverageMounts(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (
 	}
 	svc := &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: log}
 	return []httpapi.Mounter{
-		caliber.Handler{Registry: reg, Store: cs, Log: log},
+		caliber.Handler{Registry: reg, Store: cs, Cities: svc, Log: log},
 		coverage.Handler{Svc: svc, Pool: pool, Log: log},
 	}, nil
 }

@@ -13,7 +13,10 @@ import (
 
 // runIndicator computes an indicator and prints it as a table:
 //
-//	cityreach indicator park-coverage --city baotou --caliber gbt50563-2010 --method buffer --level district
+//	cityreach indicator park-coverage --city baotou [--caliber gbt51346-2019] [--method buffer] --level district
+//
+// Without --caliber the city's default caliber is used, without --method the caliber's; the
+// first line says which, and where each came from.
 func runIndicator(ctx context.Context, env Env, args []string) error {
 	if len(args) > 0 && args[0] == "living-circle" {
 		return runLivingCircle(ctx, env, args[1:])
@@ -24,7 +27,7 @@ func runIndicator(ctx context.Context, env Env, args []string) error {
 	var q coverage.Query
 	var calFile string
 	cfg, _, err := setup(env, "indicator park-coverage", args[1:], true, func(fs *flag.FlagSet) {
-		fs.StringVar(&q.Caliber, "caliber", "gbt50563-2010", "caliber id")
+		fs.StringVar(&q.Caliber, "caliber", "", "caliber id (default: the city's default caliber)")
 		fs.StringVar(&q.Method, "method", "", "buffer or network (default: the caliber's)")
 		fs.StringVar(&q.Level, "level", "city", "city, district, subdistrict or community")
 		fs.StringVar(&calFile, "calibers", "", "JSON file of extra user calibers")
@@ -59,8 +62,8 @@ func runIndicator(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	w := env.Stdout
-	fmt.Fprintf(w, "公园绿地服务半径覆盖率 — %s, caliber %s, method %s (run %d, data %s%s)\n",
-		rep.City, rep.Caliber.ID, rep.Method, rep.Run.ID, rep.Run.DataHash, map[bool]string{true: ", stored run reused"}[rep.Reused])
+	fmt.Fprintf(w, "公园绿地服务半径覆盖率 — %s, %s (run %d, data %s%s)\n",
+		rep.City, underWhat(rep.Caliber.ID, rep.CaliberFrom, rep.Method, rep.MethodFrom), rep.Run.ID, rep.Run.DataHash, map[bool]string{true: ", stored run reused"}[rep.Reused])
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "id\tname\tparcels\tcovered m²\tresidential m²\tcoverage %\tresidents\tserved %\t")
 	for _, f := range rep.Areas {
@@ -77,4 +80,11 @@ func runIndicator(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(w, "target %s: %s\n", t.Label, map[bool]string{true: "met", false: "not met"}[t.Met])
 	}
 	return nil
+}
+
+// underWhat is the line every park-coverage figure the CLI prints is given under: the
+// caliber and the method, each with where it came from (the request, the city's default,
+// the caliber's default).
+func underWhat(cal, calFrom, method, methodFrom string) string {
+	return fmt.Sprintf("caliber %s (%s), method %s (%s)", cal, calFrom, method, methodFrom)
 }

@@ -34,7 +34,7 @@ func runReport(ctx context.Context, env Env, args []string) error {
 	cfg, fs, err := setup(env, "report", args, true, func(fs *flag.FlagSet) {
 		fs.StringVar(&req.Level, "level", "district", "district, subdistrict or community")
 		fs.StringVar(&indicators, "indicators", "all", "comma-separated: park-coverage, living-circle, complete-communities, corridors, control-lines, growth-diff, outside; checks = every check; all")
-		fs.StringVar(&req.Caliber, "caliber", report.DefaultCaliber, "park-coverage caliber id")
+		fs.StringVar(&req.Caliber, "caliber", "", "park-coverage caliber id (default: the city's default caliber)")
 		fs.StringVar(&req.Method, "method", "", "park-coverage distance method: buffer or network (default: the caliber's)")
 		fs.StringVar(&req.Lang, "lang", "zh", "zh or en")
 		fs.StringVar(&formats, "formats", strings.Join(report.Formats, ","), "outputs to write")

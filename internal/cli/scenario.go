@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/user"
@@ -52,7 +53,7 @@ func withScenarios(mounts []httpapi.Mounter, pool *pgxpool.Pool, log *slog.Logge
 // cli:<user>), with the same service calls as the API:
 //
 //	cityreach scenario list|show ID|create --name N|add ID --layer L --op O [--target T] --file F [--entrances E]
-//	cityreach scenario remove ID N|compare ID [--caliber C --method M --level L]|promote ID|delete ID|sites --n 5
+//	cityreach scenario remove ID N|compare ID [--caliber C --method M --level L]|promote ID|delete ID|sites --n 5 [--caliber C --method M]
 func runScenario(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 {
 		return errors.New("say what to do: list, show, create, add, remove, compare, promote, delete, sites")
@@ -74,12 +75,12 @@ func runScenario(ctx context.Context, env Env, args []string) error {
 		fs.Int64Var(&target, "target", 0, "feature id for modify/delete; -n for the feature added by change n")
 		fs.StringVar(&file, "file", "", "GeoJSON Feature file (add)")
 		fs.StringVar(&ents, "entrances", "", "GeoJSON MultiPoint file of park entrances (add)")
-		fs.StringVar(&cal, "caliber", "", "park-coverage caliber (compare, sites)")
-		fs.StringVar(&method, "method", "", "buffer or network (compare)")
+		fs.StringVar(&cal, "caliber", "", "park-coverage caliber (compare, sites; default: the city's)")
+		fs.StringVar(&method, "method", "", "buffer or network (compare, sites; default: the caliber's)")
 		fs.StringVar(&level, "level", "", "one level, default all (compare)")
 		fs.StringVar(&actor, "actor", defActor, "owner of a new scenario; recorded in history by promote")
 		fs.IntVar(&n, "n", 5, "number of sites (sites)")
-		fs.IntVar(&siteArea, "site-area", 400, "site area in m² (sites)")
+		fs.IntVar(&siteArea, "site-area", coverage.DefaultSiteAreaM2, "site area in m², 400–10000 (sites)")
 	})
 	if err != nil {
 		return err
@@ -205,11 +206,35 @@ func runScenario(ctx context.Context, env Env, args []string) error {
 		}
 		return st.Delete(ctx, i)
 	case "sites":
-		sc, err := svc.FromSites(ctx, scenario.SitesRequest{City: cfg.City, Caliber: cal, N: n, SiteAreaM2: float64(siteArea), Name: name, Owner: actor})
+		sc, plan, err := svc.FromSites(ctx, scenario.SitesRequest{City: cfg.City, Caliber: cal, Method: method, N: n, SiteAreaM2: float64(siteArea), Name: name, Owner: actor})
 		if err != nil {
 			return err
 		}
-		return out(sc)
+		return printSites(env.Stdout, sc, plan, coverage.From(cal, coverage.FromCityDefault), coverage.From(method, coverage.FromCaliberDefault))
 	}
 	return fmt.Errorf("unknown scenario command %q", verb)
+}
+
+// printSites prints the sites a scenario was made of, under their caliber and method, with
+// the park each one is: `scenario compare` of the scenario under the same caliber and
+// method gives the last site's coverage.
+func printSites(w io.Writer, sc *scenario.Scenario, plan *coverage.SitePlan, calFrom, methodFrom string) error {
+	fmt.Fprintf(w, "pocket-park sites — %s, %s\n", sc.City, underWhat(plan.Caliber, calFrom, plan.Method, methodFrom))
+	p := plan.Park
+	fmt.Fprintf(w, "each site: park_class %s, pocket %v, open, %.2f m² square, radius %.0f m\n", p.Class, p.Pocket, p.AreaM2, p.RadiusM)
+	if plan.Note != "" {
+		fmt.Fprintf(w, "note: %s\n", plan.Note)
+	}
+	fmt.Fprintf(w, "coverage now %.4f %%, residents served %.4f %% (%d candidates)\n", 100*plan.CoverageNow, 100*plan.PopulationShareNow, plan.Candidates)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "site\tgain m²\tgain residents\tcoverage after %\tserved after %\t")
+	for _, s := range plan.Sites {
+		fmt.Fprintf(tw, "%d\t%.1f\t%.1f\t%.4f\t%.4f\t\n", s.Rank, s.GainM2, s.GainPopulation, 100*s.CoverageAfter, 100*s.PopulationShareAfter)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "scenario %d %q: %d parks added (cityreach scenario compare --caliber %s --method %s %d)\n",
+		sc.ID, sc.Name, len(sc.Changes), plan.Caliber, plan.Method, sc.ID)
+	return err
 }

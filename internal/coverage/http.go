@@ -3,10 +3,12 @@ package coverage
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -35,7 +37,7 @@ type ScenarioSource interface {
 //
 //	GET /api/v1/indicators/park-coverage?city=&caliber=&method=&level=&scenario=
 //	GET /api/v1/indicators/park-coverage/gaps?city=&caliber=&method=&limit=&scenario=
-//	GET /api/v1/indicators/park-coverage/sites?city=&caliber=&n=&site_area=&scenario=
+//	GET /api/v1/indicators/park-coverage/sites?city=&caliber=&method=&n=&site_area=&scenario=
 func (h Handler) Routes() []httpapi.Route {
 	const p = "/api/v1/indicators/park-coverage"
 	read := func(path, summary string, hf gin.HandlerFunc) httpapi.Route {
@@ -143,22 +145,18 @@ func (h Handler) sites(c *gin.Context) {
 		problem.Respond(c, h.Log, err)
 		return
 	}
-	area, err := intParam(c, "site_area", DefaultSiteAreaM2, 50, 100_000)
+	area, err := intParam(c, "site_area", DefaultSiteAreaM2, MinSiteAreaM2, MaxSiteAreaM2)
 	if err != nil {
 		problem.Respond(c, h.Log, err)
 		return
 	}
-	q := query(c)
-	if q.Method == "network" {
-		problem.Respond(c, h.Log, badParam("method", "sites are scored with the buffer method; omit method or use buffer"))
-		return
-	}
-	q.Method = "buffer"
 	id, err := h.scenarioID(c)
 	if err != nil {
 		problem.Respond(c, h.Log, err)
 		return
 	}
+	q := query(c)
+	calFrom, methodFrom := From(q.Caliber, FromCityDefault), From(q.Method, FromCaliberDefault)
 	var res *Result
 	if id > 0 {
 		// Where the next parks would go once the scenario's changes are built.
@@ -172,32 +170,45 @@ func (h Handler) sites(c *gin.Context) {
 	}
 	plan, err := Sites(c.Request.Context(), res, n, float64(area))
 	if err != nil {
-		problem.Respond(c, h.Log, badParam("caliber", err.Error()))
+		problem.Respond(c, h.Log, SitesProblem(err))
 		return
 	}
-	lonlat, err := h.Svc.Store.ToLonLat(c.Request.Context(), res.snapshot.MetricSRID, plan.Sites)
+	geoms, err := h.Svc.Store.SitePolygons(c.Request.Context(), res.snapshot.MetricSRID, plan)
 	if err != nil {
 		problem.Respond(c, h.Log, err)
 		return
 	}
 	type site struct {
 		Site
-		Lon float64 `json:"lon"`
-		Lat float64 `json:"lat"`
+		SiteGeometry
 	}
 	out := make([]site, len(plan.Sites))
 	for i, s := range plan.Sites {
-		out[i] = site{s, lonlat[i][0], lonlat[i][1]}
+		out[i] = site{s, geoms[i]}
 	}
-	body := map[string]any{
-		"city": q.City, "caliber": res.Caliber.ID, "method": "buffer",
-		"coverage_now": res.Ratio(), "population_share_now": res.PopulationShare(),
-		"site_area_m2": plan.SiteAreaM2, "site_class": plan.SiteClass, "radius_m": plan.RadiusM,
-		"candidates": plan.Candidates, "sites": out,
+	type body struct {
+		City        string `json:"city"`
+		CaliberFrom string `json:"caliber_from"`
+		MethodFrom  string `json:"method_from"`
+		*SitePlan
+		Sites []site `json:"sites"`
 	}
-	if plan.Note != "" {
-		body["note"] = plan.Note
+	b, err := json.Marshal(body{City: res.snapshot.City, CaliberFrom: calFrom, MethodFrom: methodFrom, SitePlan: plan, Sites: out})
+	if err != nil {
+		problem.Respond(c, h.Log, err)
+		return
 	}
-	b, _ := json.Marshal(body)
 	c.Data(http.StatusOK, "application/json", b)
+}
+
+// SitesProblem turns an error of Sites into the 400 problem naming the parameter at fault,
+// or leaves it as it is.
+func SitesProblem(err error) error {
+	switch {
+	case errors.Is(err, ErrSiteArea):
+		return badParam("site_area", strings.TrimPrefix(err.Error(), "coverage: "))
+	case errors.Is(err, ErrNoSiteSize):
+		return badParam("caliber", strings.TrimPrefix(err.Error(), "coverage: "))
+	}
+	return err
 }

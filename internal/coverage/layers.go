@@ -15,7 +15,8 @@ import (
 // The gap layer is served to planners' tools in two forms, both always computed on the
 // current data: the vector-tile source GapTiles (/tiles/park_coverage_gaps/…) and the OGC
 // API – Features collection GapCollection (/ogc/collections/park_coverage_gaps). Both take
-// the caliber and the method (defaults: gbt50563-2010 and the caliber's own method) and
+// the caliber and the method (defaults: each city's default caliber and the caliber's own
+// method) and
 // read the stored run of the current data version, computing it first when the data has
 // changed since the last run.
 
@@ -26,7 +27,7 @@ const GapLayer = "park_coverage_gaps"
 // it (with its gap layer) when there is none. It is never older than an edit committed
 // before the call; concurrent callers share one computation (see currentRun).
 func (s *Service) CurrentRun(ctx context.Context, q Query) (*Run, error) {
-	cal, err := s.Validate(&q)
+	cal, err := s.Validate(ctx, &q)
 	if err != nil {
 		return nil, err
 	}
@@ -62,19 +63,26 @@ func (s *Service) citySlugs(ctx context.Context, city, method string) ([]string,
 }
 
 // CurrentRuns returns the current runs of caliber and method for city ("" for every city
-// with residential land), computing the missing ones.
+// with residential land), computing the missing ones. An empty caliber or method is each
+// city's default, as in Validate.
 func (s *Service) CurrentRuns(ctx context.Context, city, cal, method string) ([]*Run, error) {
-	q := Query{City: "-", Caliber: cal, Method: method}
-	if _, err := s.Validate(&q); err != nil {
-		return nil, err
+	if cal != "" {
+		if _, err := s.caliber(cal); err != nil {
+			return nil, badParam("caliber", err.Error())
+		}
 	}
-	slugs, err := s.citySlugs(ctx, city, q.Method)
+	if method != "" {
+		if err := checkMethod(method); err != nil {
+			return nil, badParam("method", err.Error())
+		}
+	}
+	slugs, err := s.citySlugs(ctx, city, method)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]*Run, 0, len(slugs))
 	for _, slug := range slugs {
-		run, err := s.CurrentRun(ctx, Query{City: slug, Caliber: q.Caliber, Method: q.Method})
+		run, err := s.CurrentRun(ctx, Query{City: slug, Caliber: cal, Method: method})
 		if err != nil {
 			return nil, err
 		}
@@ -125,7 +133,7 @@ func (g GapTiles) Info() tiles.Info {
 			{Name: "run_id", Type: "Number", Description: "the stored coverage run (caliber, method, data version)"},
 		},
 		Params: []tiles.Param{
-			{Name: "caliber", Description: "caliber id (GET /api/v1/calibers); default gbt50563-2010", Check: func(v string) error {
+			{Name: "caliber", Description: "caliber id (GET /api/v1/calibers); default the city's default caliber", Check: func(v string) error {
 				_, err := g.Service.caliber(v)
 				return err
 			}},

@@ -39,7 +39,7 @@ func gapLayer() *layers.Layer {
 // GapCollection is the gap layer as an OGC API – Features collection. Items are the gap
 // pieces of the current runs: the caliber and method come from the filter's top-level
 // equality conditions on caliber_id and method (as ?caliber_id=…&method=… or CQL2), by
-// default gbt50563-2010 and its own method; city or city_id narrow it to one city. A
+// default each city's default caliber and its own method; city or city_id narrow it to one city. A
 // filter naming run_id = n reads that stored run instead, current or not.
 type GapCollection struct {
 	Service *Service
@@ -61,7 +61,7 @@ func (c *GapCollection) Description() ogcapi.Description {
 	d := c.inner.Description()
 	d.Description = "公园绿地服务半径覆盖缺口 — residential land outside every park's service area, " +
 		"computed on the current data. Choose the caliber and method with caliber_id= and method= " +
-		"(default gbt50563-2010, the caliber's own method); run_id= reads one stored run."
+		"(default: the city's default caliber, the caliber's own method); run_id= reads one stored run."
 	return d
 }
 

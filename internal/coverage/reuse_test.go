@@ -26,7 +26,7 @@ func coverageEngine(pool *pgxpool.Pool) *gin.Engine {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reg, _ := caliber.NewRegistry()
 	svc := &Service{Store: Store{Pool: pool}, Calibers: reg, Log: log}
-	return httpapi.NewEngine(log, 1<<20, Handler{Svc: svc, Pool: pool, Log: log})
+	return httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}}, Handler{Svc: svc, Pool: pool, Log: log}))
 }
 
 // getJSON answers path on h: the status and the body.
@@ -235,7 +235,7 @@ func TestComputeRunTakesTheNewerVersion(t *testing.T) {
 	reg, _ := caliber.NewRegistry()
 	svc := &Service{Store: Store{Pool: pool}, Calibers: reg}
 	q := Query{City: "newer", Caliber: "gbt50563-2010", Method: caliber.Buffer}
-	cal, err := svc.Validate(&q)
+	cal, err := svc.Validate(ctx, &q)
 	if err != nil {
 		t.Fatal(err)
 	}

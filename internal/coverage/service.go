@@ -46,16 +46,20 @@ type Query struct {
 
 // Report is the indicator as served.
 type Report struct {
-	City     string          `json:"city"`
-	Caliber  caliber.Caliber `json:"caliber"`
-	Method   string          `json:"method"`
-	Level    string          `json:"level"`
-	Run      Run             `json:"run"`
-	Reused   bool            `json:"reused"`
-	Headline string          `json:"headline"`
-	Targets  []TargetStatus  `json:"targets,omitempty"`
-	City1    *AreaFigure     `json:"city_figure"`
-	Areas    []AreaFigure    `json:"areas"`
+	City    string          `json:"city"`
+	Caliber caliber.Caliber `json:"caliber"`
+	Method  string          `json:"method"`
+	// CaliberFrom and MethodFrom say where the caliber and the method came from: the
+	// request, the city's default caliber, the caliber's default method.
+	CaliberFrom string         `json:"caliber_from"`
+	MethodFrom  string         `json:"method_from"`
+	Level       string         `json:"level"`
+	Run         Run            `json:"run"`
+	Reused      bool           `json:"reused"`
+	Headline    string         `json:"headline"`
+	Targets     []TargetStatus `json:"targets,omitempty"`
+	City1       *AreaFigure    `json:"city_figure"`
+	Areas       []AreaFigure   `json:"areas"`
 }
 
 // TargetStatus compares the city figure with one target of the caliber.
@@ -85,13 +89,19 @@ func checkMethod(v string) error {
 	return nil
 }
 
-// Validate checks q and fills defaults; its errors are 400 problems naming the parameter.
-func (s *Service) Validate(q *Query) (caliber.Caliber, error) {
+// Validate checks q and fills defaults: the city's default caliber (cities.default_caliber)
+// when q names none, then that caliber's method. Its errors are 400 problems naming the
+// parameter.
+func (s *Service) Validate(ctx context.Context, q *Query) (caliber.Caliber, error) {
 	if q.City == "" {
 		return caliber.Caliber{}, badParam("city", "city is required (a city slug, e.g. baotou)")
 	}
 	if q.Caliber == "" {
-		q.Caliber = "gbt50563-2010"
+		id, err := s.DefaultCaliber(ctx, q.City)
+		if err != nil {
+			return caliber.Caliber{}, err
+		}
+		q.Caliber = id
 	}
 	cal, err := s.caliber(q.Caliber)
 	if err != nil {
@@ -116,7 +126,8 @@ func (s *Service) Validate(q *Query) (caliber.Caliber, error) {
 // and storing the run unless it is stored. The answer is read back from the stored run
 // either way, so a reused answer is the fresh one but for Reused.
 func (s *Service) Indicator(ctx context.Context, q Query) (*Report, error) {
-	cal, err := s.Validate(&q)
+	calFrom, methodFrom := From(q.Caliber, FromCityDefault), From(q.Method, FromCaliberDefault)
+	cal, err := s.Validate(ctx, &q)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +135,8 @@ func (s *Service) Indicator(ctx context.Context, q Query) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{City: q.City, Caliber: cal, Method: q.Method, Level: q.Level, Run: *run, Reused: !fresh, Headline: cal.Headline}
+	rep := &Report{City: q.City, Caliber: cal, Method: q.Method, Level: q.Level, Run: *run, Reused: !fresh, Headline: cal.Headline,
+		CaliberFrom: calFrom, MethodFrom: methodFrom}
 	cityFigs, err := s.Store.Figures(ctx, run.ID, LevelCity)
 	if err != nil {
 		return nil, err
@@ -343,7 +355,7 @@ func (s *Service) snapshot(ctx context.Context, c db, city string) (*Snapshot, D
 // Result computes q afresh on the current data (no stored run), for the sites and for
 // callers that need the per-parcel figures.
 func (s *Service) Result(ctx context.Context, q Query) (*Result, error) {
-	cal, err := s.Validate(&q)
+	cal, err := s.Validate(ctx, &q)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package coverage
 import (
 	"container/heap"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -11,17 +12,57 @@ import (
 	geos "github.com/twpayne/go-geos"
 
 	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/network"
 )
 
-// DefaultSiteAreaM2 is the size of the pocket park proposed at each site.
-const DefaultSiteAreaM2 = 400
+// Pocket-park sizes. The 2022 口袋公园 notice (docs/standards.md §6) calls parks of
+// 400–10,000 m² pocket parks and asks for them where coverage is short; a site is never
+// smaller or larger.
+const (
+	MinSiteAreaM2     = 400
+	MaxSiteAreaM2     = 10000
+	DefaultSiteAreaM2 = MinSiteAreaM2
+	// siteMarginM lengthens the side of a site's square by 1 mm over √area, so that the
+	// area PostGIS measures once the site is stored in longitude/latitude (SitePolygons
+	// writes 12 decimals, about 1e-7 m) is still at least the area asked: the caliber's
+	// size bands compare with ≥, and a 2000 m² site must not come back as 1999.99 m².
+	siteMarginM = 0.001
+)
+
+// SitePark is the park every proposed site stands for: exactly the park a planner adds
+// (a scenario change) to get the site's predicted figures. It is a square of AreaM2
+// (side SideM) in the city's metric CRS centred on the site, of class Class with the pocket
+// flag Pocket (only a 游园 can be a pocket park: parks_pocket_is_garden), open, without
+// recorded entrances (the network method gives it access points where walkable edges come
+// within EntranceSnapM, as for any park drawn without entrances). RadiusM is the radius
+// the caliber gives it.
+type SitePark struct {
+	Class      string  `json:"park_class"`
+	Pocket     bool    `json:"pocket"`
+	OpenStatus string  `json:"open_status"`
+	AreaM2     float64 `json:"area_m2"`
+	SideM      float64 `json:"side_m"`
+	RadiusM    float64 `json:"radius_m"`
+}
+
+// Park returns the park of the site at (metric CRS).
+func (sp SitePark) Park(id int64, name string, at orb.Point) Park {
+	h := sp.SideM / 2
+	return Park{ID: id, Name: name, Class: sp.Class, Pocket: sp.Pocket, OpenStatus: sp.OpenStatus,
+		Geom: orb.MultiPolygon{square(at, h)}, AreaM2: sp.SideM * sp.SideM}
+}
+
+func square(at orb.Point, h float64) orb.Polygon {
+	x0, y0, x1, y1 := at[0]-h, at[1]-h, at[0]+h, at[1]+h
+	return orb.Polygon{{{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}, {x0, y0}}}
+}
 
 // Site is a proposed pocket park.
 type Site struct {
 	Rank int       `json:"rank"`
-	At   orb.Point `json:"-"` // metric CRS
-	// GainM2 and GainPopulation are the uncovered residential land and residents the site
-	// covers that no earlier site covers.
+	At   orb.Point `json:"-"` // metric CRS; the centre of the site's square
+	// GainM2 and GainPopulation are the residential land and residents the site covers
+	// that the city (with every earlier site) did not.
 	GainM2         float64 `json:"gain_m2"`
 	GainPopulation float64 `json:"gain_population"`
 	// CoverageAfter is the city's coverage (area ratio) once this and every earlier site
@@ -32,155 +73,129 @@ type Site struct {
 
 // SitePlan is the outcome of Sites.
 type SitePlan struct {
-	SiteAreaM2 float64 `json:"site_area_m2"`
-	SiteClass  string  `json:"site_class"`
-	RadiusM    float64 `json:"radius_m"`
-	// Note explains an adjustment, e.g. a site area raised to what the caliber counts.
+	Caliber string   `json:"caliber"`
+	Method  string   `json:"method"`
+	Park    SitePark `json:"park"`
+	// Note explains the choice of park when it is not a pocket park of the area asked.
 	Note       string `json:"note,omitempty"`
 	Candidates int    `json:"candidates"`
-	Sites      []Site `json:"sites"`
+	// CoverageNow and PopulationShareNow are the figures before any site.
+	CoverageNow        float64 `json:"coverage_now"`
+	PopulationShareNow float64 `json:"population_share_now"`
+	Sites              []Site  `json:"sites"`
 }
 
-// ErrNoSiteSize is returned when the caliber counts no park a pocket park could be.
-var ErrNoSiteSize = errors.New("coverage: the caliber counts no garden or community park of any size")
+// ErrNoSiteSize is returned when the caliber counts no pocket-park-sized park.
+var ErrNoSiteSize = errors.New("coverage: the caliber counts no garden or community park of 400–10,000 m²")
 
-// siteRadius picks the class and radius of a proposed park of about area m² under cal:
-// a pocket garden, else a garden, else a community park; when cal counts none of these at
-// that size the area is raised to the smallest size cal counts.
-func siteRadius(cal caliber.Caliber, area float64) (class string, a, r float64, note string, err error) {
-	try := func(a float64) (string, float64, bool) {
+// ErrSiteArea is returned for a site area outside the pocket-park sizes.
+var ErrSiteArea = fmt.Errorf("coverage: a site's area must be from %d to %d m² (pocket parks, 2022 notice)", MinSiteAreaM2, MaxSiteAreaM2)
+
+// SiteModel returns the park a site of about area m² is under cal: the first of a pocket
+// 游园, a 游园, a 社区公园 that cal counts at that size; when cal counts none of them the
+// area is raised to the smallest size cal counts, if that is still a pocket park's size.
+// note says why the park is not a pocket park of the area asked, when it is not.
+func SiteModel(cal caliber.Caliber, area float64) (SitePark, string, error) {
+	if !(area >= MinSiteAreaM2 && area <= MaxSiteAreaM2) {
+		return SitePark{}, "", ErrSiteArea
+	}
+	try := func(a float64) (SitePark, bool) {
+		side := math.Sqrt(a) + siteMarginM
 		for _, f := range []caliber.ParkFacts{
-			{Class: caliber.Garden, Pocket: true, OpenStatus: "open", AreaM2: a},
-			{Class: caliber.Garden, OpenStatus: "open", AreaM2: a},
-			{Class: caliber.Community, OpenStatus: "open", AreaM2: a},
+			{Class: caliber.Garden, Pocket: true, OpenStatus: "open"},
+			{Class: caliber.Garden, OpenStatus: "open"},
+			{Class: caliber.Community, OpenStatus: "open"},
 		} {
+			f.AreaM2 = side * side
 			if r, ok := cal.Radius(f); ok {
-				return f.Class, r, true
+				return SitePark{Class: f.Class, Pocket: f.Pocket, OpenStatus: f.OpenStatus, AreaM2: f.AreaM2, SideM: side, RadiusM: r}, true
 			}
 		}
-		return "", 0, false
+		return SitePark{}, false
 	}
-	if c, r, ok := try(area); ok {
-		return c, area, r, "", nil
-	}
-	if m, ok := cal.MinCountedArea(); ok && m > area {
-		if c, r, ok := try(m); ok {
-			return c, m, r, fmt.Sprintf("%s counts no park of %.0f m²; sites are sized %.0f m², the smallest it counts", cal.ID, area, m), nil
+	sp, ok := try(area)
+	if !ok {
+		m, has := cal.MinCountedArea()
+		if !has || m <= area || m > MaxSiteAreaM2 {
+			return SitePark{}, "", ErrNoSiteSize
+		}
+		if sp, ok = try(math.Ceil(m)); !ok {
+			return SitePark{}, "", ErrNoSiteSize
 		}
 	}
-	return "", 0, 0, "", ErrNoSiteSize
+	var note string
+	switch {
+	case sp.Class != caliber.Garden:
+		note = fmt.Sprintf("%s does not count 游园 (pocket parks are 游园) of this size; each site is a %s park of %.0f m², which it counts at %.0f m",
+			cal.ID, sp.Class, sp.AreaM2, sp.RadiusM)
+	case !sp.Pocket:
+		note = fmt.Sprintf("%s does not count pocket parks; each site is a 游园 (garden, not pocket) of %.0f m²", cal.ID, sp.AreaM2)
+	}
+	if math.Round(sp.AreaM2) > area+1 {
+		note = fmt.Sprintf("%s counts no park of %.0f m²; sites are sized %.0f m², the smallest it counts", cal.ID, area, math.Round(sp.AreaM2)) +
+			map[bool]string{true: "", false: "; " + note}[note == ""]
+	}
+	return sp, note, nil
 }
 
-// Sites proposes up to n pocket-park sites, chosen greedily: each is the candidate that
-// covers the most still-uncovered residential land, and the land it covers is removed from
-// the gap before the next choice, so gains never double-count. Candidates are the points
-// on surface of the gap pieces, thinned to the best one per cell of half the radius. The
-// proposed park is a square of siteArea m² centred on the site; its service area is that
-// square buffered by the caliber's radius (the buffer method). res must hold gaps.
+// Sites proposes up to n pocket-park sites on res (which must hold gaps), under res's
+// caliber and method, chosen greedily.
+//
+// Candidates are the points on surface of the gap pieces, thinned to the one of the largest
+// piece per cell of half the radius; for the network method a candidate farther from the
+// streets is moved towards the nearest one, so its park has access points (nearStreet). A candidate is scored by the uncovered land its own
+// park would cover: gap ∩ its service area (buffer method), or gap ∩ its service area ∩ its
+// reached network grown by the tolerance (network method: a walk from its generated access
+// points, as Compute does). Scores only fall as sites are added (the gap shrinks), so the
+// lazy evaluation is exact for them; for the network method the straight-line score is an
+// upper bound used first.
+//
+// The chosen site's figures are not the score: the site is added as a park and the
+// coverage recomputed where it can reach (Result.Apply, the incremental recomputation of
+// scenarios), so CoverageAfter is what a scenario holding the sites gives. Under the
+// network method a park can also make land count that its own walk does not reach (land
+// within the tolerance of its network inside an older park's service area, or the other
+// way round), so a gain can exceed the score; the next choice is made on the recomputed
+// gap.
 func Sites(ctx context.Context, res *Result, n int, siteArea float64) (*SitePlan, error) {
 	if res.Gaps == nil {
 		return nil, errors.New("coverage: Sites needs a result computed with Options.Gaps")
 	}
-	if siteArea <= 0 {
+	if siteArea == 0 {
 		siteArea = DefaultSiteAreaM2
 	}
-	class, siteArea, radius, note, err := siteRadius(res.Caliber, siteArea)
+	sp, note, err := SiteModel(res.Caliber, siteArea)
 	if err != nil {
 		return nil, err
 	}
-	plan := &SitePlan{SiteAreaM2: siteArea, SiteClass: class, RadiusM: radius, Note: note}
-	snap := res.snapshot
-	c := geos.NewContext()
-	// Gap pieces with their residents per m².
-	type piece struct {
-		g       *geos.Geom
-		area    float64
-		density float64
+	plan := &SitePlan{Caliber: res.Caliber.ID, Method: res.Method, Park: sp, Note: note,
+		CoverageNow: res.Ratio(), PopulationShareNow: res.PopulationShare(), Sites: []Site{}}
+	st, err := newSiter(res, sp)
+	if err != nil {
+		return nil, err
 	}
-	var pieces []piece
-	var boxes []box
-	for i, mp := range res.Gaps {
-		p := &snap.Parcels[i]
-		for _, poly := range mp {
-			a := area(orb.MultiPolygon{poly})
-			if a < 1 {
-				continue
-			}
-			pieces = append(pieces, piece{g: polyToGEOS(c, poly), area: a, density: ratio(p.Population, p.AreaM2)})
-			boxes = append(boxes, boxOf(poly.Bound()))
-		}
-	}
-	defer func() {
-		for _, p := range pieces {
-			p.g.Destroy()
-		}
-	}()
-	tree := newSTRTree(boxes)
-	// Candidates: best point per cell.
-	cell := radius / 2
-	type cand struct {
-		at    orb.Point
-		score float64
-	}
-	best := map[[2]int64]cand{}
-	for k, p := range pieces {
-		pt, ok := pointOnSurface(orb.MultiPolygon{mustPoly(p.g)})
-		if !ok {
-			continue
-		}
-		key := [2]int64{int64(math.Floor(pt[0] / cell)), int64(math.Floor(pt[1] / cell))}
-		if b, ok := best[key]; !ok || pieces[k].area > b.score {
-			best[key] = cand{pt, pieces[k].area}
-		}
-	}
-	half := math.Sqrt(siteArea) / 2
-	service := func(pt orb.Point) *geos.Geom {
-		sq := c.NewGeomFromBounds(pt[0]-half, pt[1]-half, pt[0]+half, pt[1]+half)
-		defer sq.Destroy()
-		return sq.Buffer(radius, QuadSegs)
-	}
-	var hits []int32
-	// gain returns the uncovered area and residents the site at pt would cover now.
-	gain := func(pt orb.Point) (float64, float64) {
-		sa := service(pt)
-		defer sa.Destroy()
-		prep := sa.Prepare()
-		defer prep.Destroy()
-		q := box{pt[0] - half - radius, pt[1] - half - radius, pt[0] + half + radius, pt[1] + half + radius}
-		hits = tree.query(q, boxes, hits[:0])
-		var a, pop float64
-		for _, h := range hits {
-			p := &pieces[h]
-			if p.area <= 0 {
-				continue
-			}
-			var x float64
-			switch {
-			case prep.Contains(p.g):
-				x = p.area
-			case prep.Intersects(p.g):
-				ig := p.g.Intersection(sa)
-				x = ig.Area()
-				ig.Destroy()
-			}
-			a += x
-			pop += x * p.density
-		}
-		return a, pop
-	}
+	defer st.close()
 	h := &candHeap{}
-	for _, cd := range best {
+	for _, at := range st.candidates() {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		a, _ := gain(cd.at)
+		// Round 0 scores of the buffer method are exact; those of the network method are
+		// the straight-line bound (round −1) until the candidate reaches the top.
+		sa := st.serviceArea(at)
+		a, _ := st.gain(sa)
+		sa.Destroy()
 		if a > 0 {
-			h.items = append(h.items, candItem{at: cd.at, score: a, round: 0})
+			round := 0
+			if st.net != nil {
+				round = -1
+			}
+			h.items = append(h.items, candItem{at: at, score: a, round: round})
 		}
 	}
 	plan.Candidates = len(h.items)
 	heap.Init(h)
-	covered, coveredPop := res.CoveredM2, res.CoveredPopulation
+	cur := res
 	round := 0
 	for len(plan.Sites) < n && h.Len() > 0 {
 		if ctx.Err() != nil {
@@ -188,48 +203,346 @@ func Sites(ctx context.Context, res *Result, n int, siteArea float64) (*SitePlan
 		}
 		top := heap.Pop(h).(candItem)
 		if top.round != round {
-			// Stale: rescore against the current gap; scores only fall, so if it still
-			// beats every other (upper-bound) score it is the true best.
-			a, _ := gain(top.at)
-			if a > 0 {
-				top.score, top.round = a, round
+			// Stale or a bound: score against the current gap; scores only fall, so if it
+			// still beats every other (upper-bound) score it is the best.
+			if err := st.rescore(&top); err != nil {
+				return nil, err
+			}
+			if top.score > minScoreM2 {
+				top.round = round
 				heap.Push(h, top)
+			} else {
+				top.release()
 			}
 			continue
 		}
-		a, pop := gain(top.at)
-		sa := service(top.at)
-		for _, hh := range hits {
-			p := &pieces[hh]
-			if p.area <= 0 || !p.g.Intersects(sa) {
-				continue
-			}
-			d := p.g.Difference(sa)
-			p.g.Destroy()
-			p.g, p.area = d, d.Area()
+		rank := len(plan.Sites) + 1
+		next, recomputed, err := cur.Apply(ctx, Changes{AddParks: []Park{sp.Park(-int64(rank), fmt.Sprintf("site %d", rank), top.at)}})
+		if err != nil {
+			return nil, err
 		}
-		sa.Destroy()
+		if err := st.update(next, recomputed); err != nil {
+			return nil, err
+		}
+		plan.Sites = append(plan.Sites, Site{Rank: rank, At: top.at,
+			GainM2: next.CoveredM2 - cur.CoveredM2, GainPopulation: next.CoveredPopulation - cur.CoveredPopulation,
+			CoverageAfter: next.Ratio(), PopulationShareAfter: next.PopulationShare()})
+		top.release()
+		cur = next
 		round++
-		covered += a
-		coveredPop += pop
-		plan.Sites = append(plan.Sites, Site{Rank: len(plan.Sites) + 1, At: top.at, GainM2: a, GainPopulation: pop,
-			CoverageAfter: ratio(covered, res.TotalM2), PopulationShareAfter: ratio(coveredPop, res.Population)})
+	}
+	for _, it := range h.items {
+		it.release()
 	}
 	return plan, nil
 }
 
-func mustPoly(g *geos.Geom) orb.Polygon {
-	mp, err := fromGEOS(g)
-	if err != nil || len(mp) == 0 {
+// minScoreM2 is the least score a candidate keeps its place with: below it, what is left
+// is rounding noise of the score updates.
+const minScoreM2 = 1e-3
+
+// rescore brings it's score to the current gap. A bound (round −1) is scored afresh on
+// the candidate's own cover; otherwise the land covered since its last score (the gap
+// pieces each chosen site took, kept per round) is taken off: the gap only shrinks, so
+// score(now) = score(then) − area(own cover ∩ land covered since).
+func (st *siter) rescore(it *candItem) error {
+	reg, err := st.region(it)
+	if err != nil {
+		return err
+	}
+	if it.round < 0 {
+		it.score, _ = st.gain(reg)
 		return nil
 	}
-	return mp[0]
+	if reg.IsEmpty() {
+		it.score = 0
+		return nil
+	}
+	b := reg.Bounds()
+	rb := box{b.MinX, b.MinY, b.MaxX, b.MaxY}
+	var prep *geos.PrepGeom
+	for _, taken := range st.taken[it.round:] {
+		for _, tp := range taken {
+			if !tp.box.intersects(rb) {
+				continue
+			}
+			if prep == nil {
+				prep = reg.Prepare()
+				defer prep.Destroy()
+			}
+			switch {
+			case prep.Contains(tp.g):
+				it.score -= tp.area
+			case prep.Intersects(tp.g):
+				ig := tp.g.Intersection(reg)
+				it.score -= ig.Area()
+				ig.Destroy()
+			}
+		}
+	}
+	return nil
+}
+
+// takenPiece is land a chosen site covered: a recomputed parcel's old gap minus its new one.
+type takenPiece struct {
+	g    *geos.Geom
+	box  box
+	area float64
+}
+
+// siter holds the gap, per parcel, as GEOS geometries for scoring candidates.
+type siter struct {
+	res   *Result
+	sp    SitePark
+	c     *geos.Context
+	gaps  []*geos.Geom // per parcel; nil when covered
+	areas []float64
+	boxes []box // the parcel's box: it holds every later gap of the parcel
+	tree  *strTree
+	hits  []int32
+	// net is the walking network of the network method (nil for the buffer method).
+	net *walkNet
+	tol float64
+	// taken[k] is the land the site chosen in round k covered.
+	taken [][]takenPiece
+}
+
+func newSiter(res *Result, sp SitePark) (*siter, error) {
+	snap := res.snapshot
+	st := &siter{res: res, sp: sp, c: geos.NewContext(), gaps: make([]*geos.Geom, len(snap.Parcels)),
+		areas: make([]float64, len(snap.Parcels)), boxes: make([]box, len(snap.Parcels))}
+	for i := range snap.Parcels {
+		st.boxes[i] = boxOf(snap.Parcels[i].Geom.Bound())
+		st.setGap(i, res.Gaps[i])
+	}
+	st.tree = newSTRTree(st.boxes)
+	if res.Method == caliber.Network {
+		wn, err := snap.walkNet()
+		if err != nil {
+			return nil, err
+		}
+		st.net, st.tol = wn, res.Parameters.ToleranceM
+		if st.tol == 0 {
+			st.tol = DefaultTolerance
+		}
+	}
+	return st, nil
+}
+
+func (st *siter) setGap(i int, mp orb.MultiPolygon) {
+	if st.gaps[i] != nil {
+		st.gaps[i].Destroy()
+		st.gaps[i] = nil
+	}
+	st.areas[i] = 0
+	if a := area(mp); a >= 1e-6 {
+		st.gaps[i], st.areas[i] = toGEOS(st.c, mp), a
+	}
+}
+
+func (st *siter) close() {
+	for _, g := range st.gaps {
+		if g != nil {
+			g.Destroy()
+		}
+	}
+	for _, taken := range st.taken {
+		for _, tp := range taken {
+			tp.g.Destroy()
+		}
+	}
+}
+
+// candidates returns the point on surface of every gap piece of at least 1 m², the one of
+// the largest piece per cell of half the radius, in a fixed order.
+func (st *siter) candidates() []orb.Point {
+	cell := st.sp.RadiusM / 2
+	type cand struct {
+		at    orb.Point
+		score float64
+	}
+	best := map[[2]int64]cand{}
+	var keys [][2]int64
+	for _, mp := range st.res.Gaps {
+		for _, poly := range mp {
+			a := area(orb.MultiPolygon{poly})
+			if a < 1 {
+				continue
+			}
+			pt, ok := pointOnSurface(orb.MultiPolygon{poly})
+			if !ok {
+				continue
+			}
+			key := [2]int64{int64(math.Floor(pt[0] / cell)), int64(math.Floor(pt[1] / cell))}
+			b, seen := best[key]
+			if !seen {
+				keys = append(keys, key)
+			}
+			if !seen || a > b.score {
+				best[key] = cand{pt, a}
+			}
+		}
+	}
+	out := make([]orb.Point, len(keys))
+	for i, k := range keys {
+		out[i] = st.nearStreet(best[k].at)
+	}
+	return out
+}
+
+// siteStreetGapM is how far from the nearest walkable edge the network method puts a site
+// that lies farther away: well within EntranceSnapM, so the site gets access points.
+const siteStreetGapM = 10
+
+// nearStreet moves a candidate of the network method towards the nearest walkable edge
+// until its square is siteStreetGapM from it: a park deep inside a block, more than
+// EntranceSnapM from every street, has no access point and so serves nothing on foot. The
+// square's distance to a straight street through the nearest point q with unit normal n is
+// |p − q| − h(|nₓ| + |n_y|), h its half side. The buffer method keeps the candidate.
+func (st *siter) nearStreet(p orb.Point) orb.Point {
+	if st.net == nil {
+		return p
+	}
+	a, ok := st.net.ix.Attach(p, math.Inf(1))
+	if !ok || a.Access == 0 {
+		return p
+	}
+	nx, ny := (p[0]-a.Point[0])/a.Access, (p[1]-a.Point[1])/a.Access
+	d := siteStreetGapM + st.sp.SideM/2*(math.Abs(nx)+math.Abs(ny))
+	if a.Access <= d {
+		return p
+	}
+	return orb.Point{a.Point[0] + nx*d, a.Point[1] + ny*d}
+}
+
+// serviceArea is the straight-line service area of a site at at: its square buffered by
+// the radius, as Compute buffers a park.
+func (st *siter) serviceArea(at orb.Point) *geos.Geom {
+	sq := polyToGEOS(st.c, square(at, st.sp.SideM/2))
+	defer sq.Destroy()
+	return sq.Buffer(st.sp.RadiusM, QuadSegs)
+}
+
+// region returns the land a site's own park covers: its service area, and with the network
+// method that area ∩ its reached network grown by the tolerance (kept on the candidate).
+func (st *siter) region(it *candItem) (*geos.Geom, error) {
+	if it.region != nil {
+		return it.region, nil
+	}
+	sa := st.serviceArea(it.at)
+	if st.net == nil {
+		it.region = sa
+		return sa, nil
+	}
+	p := st.sp.Park(0, "", it.at)
+	src, _ := accessPoints(st.c, st.net, &p)
+	if len(src) == 0 {
+		sa.Destroy()
+		it.region = st.c.NewEmptyPolygon()
+		return it.region, nil
+	}
+	se := network.NewSearcher(st.net.g)
+	if err := se.Run(src, st.sp.RadiusM); err != nil {
+		sa.Destroy()
+		return nil, fmt.Errorf("coverage: walking search: %w", err)
+	}
+	segs, err := se.Segments(st.sp.RadiusM, nil)
+	if err != nil {
+		sa.Destroy()
+		return nil, err
+	}
+	ls := make([]orb.LineString, len(segs))
+	for i, s := range segs {
+		ls[i] = s.Geom
+	}
+	lines := make([]*geos.Geom, 0, len(segs))
+	for _, l := range mergeStraight(ls) {
+		lines = append(lines, lineToGEOS(st.c, l))
+	}
+	// A score only orders the candidates (a chosen site's figures come from Apply), so the
+	// reached network is grown with coarse round caps: two segments per quarter circle.
+	coll := st.c.NewCollection(geos.TypeIDMultiLineString, lines)
+	reach := coll.Buffer(st.tol, 2)
+	coll.Destroy()
+	it.region = reach.Intersection(sa)
+	reach.Destroy()
+	sa.Destroy()
+	return it.region, nil
+}
+
+// gain returns the uncovered area and residents inside reg now.
+func (st *siter) gain(reg *geos.Geom) (float64, float64) {
+	if reg.IsEmpty() {
+		return 0, 0
+	}
+	prep := reg.Prepare()
+	defer prep.Destroy()
+	b := reg.Bounds()
+	st.hits = st.tree.query(box{b.MinX, b.MinY, b.MaxX, b.MaxY}, st.boxes, st.hits[:0])
+	snap := st.res.snapshot
+	var a, pop float64
+	for _, i := range st.hits {
+		g := st.gaps[i]
+		if g == nil {
+			continue
+		}
+		var x float64
+		switch {
+		case prep.Contains(g):
+			x = st.areas[i]
+		case prep.Intersects(g):
+			ig := g.Intersection(reg)
+			x = ig.Area()
+			ig.Destroy()
+		}
+		a += x
+		pop += x * ratio(snap.Parcels[i].Population, snap.Parcels[i].AreaM2)
+	}
+	return a, pop
+}
+
+// update takes the recomputed parcels' gaps of next (whose parcels are res's, in order:
+// sites only add parks).
+func (st *siter) update(next *Result, recomputed []int) error {
+	if len(next.Gaps) != len(st.gaps) {
+		return errors.New("coverage: sites: the parcels changed")
+	}
+	var taken []takenPiece
+	for _, i := range recomputed {
+		old := st.gaps[i]
+		st.gaps[i] = nil // kept as old
+		st.setGap(i, next.Gaps[i])
+		if old == nil {
+			continue
+		}
+		d := old
+		if st.gaps[i] != nil {
+			d = old.Difference(st.gaps[i])
+			old.Destroy()
+		}
+		if a := d.Area(); a > 1e-9 {
+			b := d.Bounds()
+			taken = append(taken, takenPiece{g: d, box: box{b.MinX, b.MinY, b.MaxX, b.MaxY}, area: a})
+		} else {
+			d.Destroy()
+		}
+	}
+	st.taken = append(st.taken, taken)
+	return nil
 }
 
 type candItem struct {
-	at    orb.Point
-	score float64
-	round int
+	at     orb.Point
+	score  float64
+	round  int
+	region *geos.Geom // the candidate's own cover, once computed
+}
+
+func (it *candItem) release() {
+	if it.region != nil {
+		it.region.Destroy()
+		it.region = nil
+	}
 }
 
 type candHeap struct{ items []candItem }
@@ -248,4 +561,46 @@ func (h *candHeap) Pop() any {
 	x := h.items[len(h.items)-1]
 	h.items = h.items[:len(h.items)-1]
 	return x
+}
+
+// SiteGeometry is a site's square in EPSG:4326 and its centre.
+type SiteGeometry struct {
+	Lon      float64         `json:"lon"`
+	Lat      float64         `json:"lat"`
+	Geometry json.RawMessage `json:"geometry"`
+}
+
+// SitePolygons returns the squares of the sites of plan in EPSG:4326 (GeoJSON, 12
+// decimals: the scenario change of a site is this polygon, and PostGIS projects it back
+// onto the square to about 1e-7 m) with their centres, in srid's metric CRS.
+func (s Store) SitePolygons(ctx context.Context, srid int, plan *SitePlan) ([]SiteGeometry, error) {
+	if len(plan.Sites) == 0 {
+		return nil, nil
+	}
+	xs, ys := make([]float64, len(plan.Sites)), make([]float64, len(plan.Sites))
+	for i, site := range plan.Sites {
+		xs[i], ys[i] = site.At[0], site.At[1]
+	}
+	h := plan.Park.SideM / 2
+	rows, err := s.Pool.Query(ctx, `
+		SELECT ST_X(c), ST_Y(c), ST_AsGeoJSON(sq, 12)::bytea
+		FROM unnest($1::float8[], $2::float8[]) WITH ORDINALITY AS u(x, y, k),
+		     LATERAL (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(x, y), $4::int), 4326) AS c,
+		                     ST_Transform(ST_MakeEnvelope(x - $3, y - $3, x + $3, y + $3, $4::int), 4326) AS sq) g
+		ORDER BY k`, xs, ys, h, srid)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []SiteGeometry
+	for rows.Next() {
+		var g SiteGeometry
+		var b []byte
+		if err := rows.Scan(&g.Lon, &g.Lat, &b); err != nil {
+			return nil, err
+		}
+		g.Geometry = b
+		out = append(out, g)
+	}
+	return out, rows.Err()
 }

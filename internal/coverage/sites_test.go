@@ -2,65 +2,102 @@ package coverage
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
 	"testing"
-
-	"github.com/paulmach/orb"
 
 	"github.com/cityreach/cityreach/internal/caliber"
 )
 
-// The greedy gains must not double-count: building the chosen sites as parks (a scenario
-// over the baseline) and recomputing from scratch must give exactly the coverage the plan
-// promised after each site.
-func TestSitesGainsMatchARecomputation(t *testing.T) {
-	snap := generateCity(11, 1500, 25).Snapshot()
-	cal := caliber.Caliber{ID: "pocket-300", Title: "pocket parks count", Classes: []string{caliber.Comprehensive, caliber.Community, caliber.Garden},
-		PocketParks: true, Bands: []caliber.Band{{MinAreaM2: 5000, RadiusM: 500}, {MinAreaM2: 400, RadiusM: 300}}}
-	if err := cal.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	res, err := Compute(ctx, snap, cal, Options{Method: caliber.Buffer, Gaps: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := Sites(ctx, res, 5, 400)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(plan.Sites) != 5 || plan.RadiusM != 300 || plan.SiteClass != caliber.Garden {
-		t.Fatalf("plan: %+v", plan)
-	}
-	var added []Park
-	for i, s := range plan.Sites {
-		if i > 0 && s.GainM2 > plan.Sites[i-1].GainM2+1e-6 {
-			t.Errorf("site %d gains more (%.1f) than site %d (%.1f): not greedy", i+1, s.GainM2, i, plan.Sites[i-1].GainM2)
+// The park a site stands for under each built-in caliber, worked from builtin.json by
+// hand: a 400 m² pocket 游园 where the caliber counts one, else the smallest size it counts
+// (GB/T 50563 and GB 55014: 2000 m² at 300 m; WHO: 5000 m²), and a 社区公园 under GB/T 51346,
+// which counts no 游园 at all. The side is √area + 1 mm.
+func TestSiteModel(t *testing.T) {
+	for _, c := range []struct {
+		cal    string
+		class  string
+		pocket bool
+		area   float64
+		radius float64
+		note   bool
+	}{
+		{"gbt50563-2010", caliber.Garden, true, 2000, 300, true},
+		{"gbt51346-2019", caliber.Community, false, 400, 500, true},
+		{"gb55014-2021", caliber.Garden, true, 2000, 300, true},
+		{"tdt1063-walk5", caliber.Garden, true, 400, 300, false},
+		{"who-300m", caliber.Garden, true, 5000, 300, true},
+		{"tpl-10min", caliber.Garden, true, 400, 805, false},
+	} {
+		sp, note, err := SiteModel(builtin(t, c.cal), 400)
+		side := math.Sqrt(c.area) + 0.001
+		if err != nil || sp.Class != c.class || sp.Pocket != c.pocket || sp.RadiusM != c.radius || sp.OpenStatus != "open" ||
+			math.Abs(sp.SideM-side) > 1e-12 || math.Abs(sp.AreaM2-side*side) > 1e-9 || (note != "") != c.note {
+			t.Errorf("%s: %+v %q %v; want %s pocket=%v %.0f m² at %.0f m", c.cal, sp, note, err, c.class, c.pocket, c.area, c.radius)
 		}
-		p := park(int64(100000+i), caliber.Garden, rect(s.At[0]-10, s.At[1]-10, s.At[0]+10, s.At[1]+10))
-		p.Pocket = true
-		added = append(added, p)
-		after, err := Compute(ctx, snap.With(Changes{AddParks: added}), cal, Options{Method: caliber.Buffer})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if math.Abs(after.Ratio()-s.CoverageAfter) > 1e-9 || math.Abs(after.PopulationShare()-s.PopulationShareAfter) > 1e-9 {
-			t.Errorf("after site %d: recomputed %.9f / %.9f, plan says %.9f / %.9f", i+1, after.Ratio(), after.PopulationShare(), s.CoverageAfter, s.PopulationShareAfter)
+		if sp.Pocket && sp.Class != caliber.Garden {
+			t.Errorf("%s: a pocket %s breaks parks_pocket_is_garden", c.cal, sp.Class)
 		}
 	}
-	// A caliber that does not count 400 m² gardens sizes the sites up and says so.
-	plan, err = Sites(ctx, mustCompute(t, snap, builtin(t, "gbt50563-2010")), 1, 400)
-	if err != nil || plan.SiteAreaM2 != 2000 || plan.RadiusM != 300 || plan.Note == "" {
-		t.Errorf("GB/T 50563 sites: %+v %v", plan, err)
+	for _, a := range []float64{399, 10001, math.NaN()} {
+		if _, _, err := SiteModel(builtin(t, "tdt1063-walk5"), a); !errors.Is(err, ErrSiteArea) {
+			t.Errorf("site area %v: %v, want ErrSiteArea", a, err)
+		}
 	}
-	_ = orb.Point{}
+	big := caliber.Caliber{ID: "big-parks", Title: "big", Classes: []string{caliber.Comprehensive, caliber.Garden}, Bands: []caliber.Band{{MinAreaM2: 20000, RadiusM: 800}}}
+	if err := big.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := SiteModel(big, 400); !errors.Is(err, ErrNoSiteSize) {
+		t.Errorf("a caliber counting parks of 2 ha and up: %v, want ErrNoSiteSize", err)
+	}
 }
 
-func mustCompute(t *testing.T, s *Snapshot, c caliber.Caliber) *Result {
-	t.Helper()
-	r, err := Compute(context.Background(), s, c, Options{Method: caliber.Buffer, Gaps: true})
+// Every site's predicted figures are those of the city rebuilt from scratch (Compute, not
+// the incremental recomputation Sites uses) with the site's park and every earlier one, under
+// every built-in caliber and both methods.
+func TestSitesMatchAFullRecomputation(t *testing.T) {
+	snap := generateCity(11, 900, 12).Snapshot()
+	ctx := context.Background()
+	reg, err := caliber.NewRegistry()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return r
+	for _, cal := range reg.List() {
+		for _, method := range []string{caliber.Buffer, caliber.Network} {
+			t.Run(cal.ID+"/"+method, func(t *testing.T) {
+				res, err := Compute(ctx, snap, cal, Options{Method: method, Gaps: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				plan, err := Sites(ctx, res, 5, 400)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(plan.Sites) != 5 || plan.Method != method || plan.Caliber != cal.ID {
+					t.Fatalf("plan: %d sites under %s/%s (coverage %.4f)", len(plan.Sites), plan.Caliber, plan.Method, res.Ratio())
+				}
+				var added []Park
+				prev := res.Ratio()
+				for i, s := range plan.Sites {
+					added = append(added, plan.Park.Park(int64(1000+i), fmt.Sprint("site ", i+1), s.At))
+					after, err := Compute(ctx, snap.With(Changes{AddParks: added}), cal, Options{Method: method})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if math.Abs(after.Ratio()-s.CoverageAfter) > 1e-9 || math.Abs(after.PopulationShare()-s.PopulationShareAfter) > 1e-9 {
+						t.Errorf("after site %d: recomputed %.12f / %.12f, plan says %.12f / %.12f", i+1, after.Ratio(), after.PopulationShare(), s.CoverageAfter, s.PopulationShareAfter)
+					}
+					if !(s.GainM2 > 0) || math.Abs(s.CoverageAfter-prev-s.GainM2/res.TotalM2) > 1e-12 {
+						t.Errorf("site %d gains %.3f m²: coverage %.9f → %.9f", i+1, s.GainM2, prev, s.CoverageAfter)
+					}
+					if method == caliber.Buffer && i > 0 && s.GainM2 > plan.Sites[i-1].GainM2+1e-6 {
+						t.Errorf("site %d gains more (%.1f) than site %d (%.1f): not greedy", i+1, s.GainM2, i, plan.Sites[i-1].GainM2)
+					}
+					prev = s.CoverageAfter
+				}
+			})
+		}
+	}
 }

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/cityreach/cityreach/internal/coverage"
 )
 
 // Progress is told how far a report is (0…1) and what it is doing. It may be nil.
@@ -59,6 +61,16 @@ func Build(ctx context.Context, src *Sources, req Request, opt Options, progress
 	}
 	if err := req.Normalize(src.Available()); err != nil {
 		return nil, err
+	}
+	if slices.Contains(req.Indicators, "park-coverage") && src.Coverage != nil {
+		// The park-coverage defaults resolve here, once, as the API and the CLI resolve them,
+		// so every file states the caliber and method its figures are under.
+		q := coverage.Query{City: req.City, Caliber: req.Caliber, Method: req.Method}
+		req.CaliberFrom, req.MethodFrom = coverage.From(q.Caliber, coverage.FromCityDefault), coverage.From(q.Method, coverage.FromCaliberDefault)
+		if _, err := src.Coverage.Validate(ctx, &q); err != nil {
+			return nil, err
+		}
+		req.Caliber, req.Method = q.Caliber, q.Method
 	}
 	now := opt.Now
 	if now.IsZero() {

@@ -101,6 +101,15 @@ func (b *builder) methodName(m string) string {
 	return m
 }
 
+// from is " (where it came from)" for a caliber or method that Build resolved, "" when unknown.
+func (b *builder) from(f string) string {
+	key := map[string]string{coverage.FromRequest: "from_request", coverage.FromCityDefault: "from_city_default", coverage.FromCaliberDefault: "from_cal_default"}[f]
+	if key == "" {
+		return ""
+	}
+	return " (" + b.t(key) + ")"
+}
+
 // lowest returns at most maxBars bars, the lowest values first when there are more.
 func lowest(bars []Bar) []Bar {
 	if len(bars) <= maxBars {
@@ -125,8 +134,8 @@ func buildParkCoverage(ctx context.Context, b *builder) (*Section, error) {
 	if b.lang == "en" && rep.Caliber.TitleEN != "" {
 		title = rep.Caliber.TitleEN
 	}
-	s := &Section{Key: "park-coverage", Title: b.t("ind_park"), Caliber: rep.Caliber.ID + " " + title,
-		Method: b.methodName(rep.Method), DataVersion: rep.Run.DataHash}
+	s := &Section{Key: "park-coverage", Title: b.t("ind_park"), Caliber: rep.Caliber.ID + " " + title + b.from(b.req.CaliberFrom),
+		Method: b.methodName(rep.Method) + b.from(b.req.MethodFrom), DataVersion: rep.Run.DataHash}
 	if c := rep.City1; c != nil {
 		s.Figures = append(s.Figures,
 			Figure{Label: b.t("f_coverage"), Value: pct(c.Ratio, 2), Unit: "%", HasTarget: true, Target: TargetParkCoverage, Met: 100*c.Ratio >= TargetParkCoverage-1e-9},

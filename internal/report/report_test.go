@@ -159,7 +159,9 @@ func TestReportDemoCity(t *testing.T) {
 		}
 	})
 
-	// Park coverage: the API, the HTML and the XLSX give every community the same figures.
+	// Park coverage: the API, the HTML and the XLSX give every community the same figures,
+	// all under the city's default caliber (GB/T 51346-2019 for Baotou, migration 0015) and
+	// its method, neither named in the request.
 	t.Run("park coverage agrees", func(t *testing.T) {
 		var api struct {
 			Run struct {
@@ -172,7 +174,7 @@ func TestReportDemoCity(t *testing.T) {
 				Pop       float64 `json:"population"`
 			} `json:"areas"`
 		}
-		getJSON(t, svc.engine, "/api/v1/indicators/park-coverage?city=baotou&level=community&caliber=gbt50563-2010", &api)
+		getJSON(t, svc.engine, "/api/v1/indicators/park-coverage?city=baotou&level=community", &api)
 		if len(api.Areas) < 10 {
 			t.Fatalf("%d communities from the API", len(api.Areas))
 		}
@@ -214,7 +216,7 @@ func TestReportDemoCity(t *testing.T) {
 		for _, r := range about {
 			aboutText.WriteString(strings.Join(r, " ") + "\n")
 		}
-		for _, want := range []string{"gbt50563-2010", api.Run.DataHash, rep.Data.Hash, "示例数据"} {
+		for _, want := range []string{"gbt51346-2019", "buffer", api.Run.DataHash, rep.Data.Hash, "示例数据"} {
 			if !strings.Contains(aboutText.String(), want) {
 				t.Errorf("About sheet lacks %q", want)
 			}

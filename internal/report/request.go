@@ -14,9 +14,6 @@ var Levels = []string{"district", "subdistrict", "community"}
 // Formats are the outputs a report can write.
 var Formats = []string{"html", "pdf", "xlsx", "csv", "geojson", "gpkg"}
 
-// DefaultCaliber is the park-coverage caliber used when the request names none.
-const DefaultCaliber = "gbt50563-2010"
-
 // Request says what to report.
 type Request struct {
 	City  string `json:"city"`
@@ -24,10 +21,17 @@ type Request struct {
 	// Indicators are indicator keys (Keys()); "checks" stands for every check; empty means
 	// every available indicator.
 	Indicators []string `json:"indicators,omitempty"`
-	Caliber    string   `json:"caliber,omitempty"` // park coverage; "" means DefaultCaliber
-	Method     string   `json:"method,omitempty"`  // buffer or network; "" means the caliber's
-	Lang       string   `json:"lang,omitempty"`    // zh (default) or en
-	Formats    []string `json:"formats,omitempty"` // subset of Formats; empty means all
+	// Caliber and Method of park coverage; "" means the city's default caliber and the
+	// caliber's default method (coverage.Service.Validate). Build fills them in, so the
+	// report states what it used.
+	Caliber string `json:"caliber,omitempty"`
+	Method  string `json:"method,omitempty"` // buffer or network
+	// CaliberFrom and MethodFrom say where Build's caliber and method came from (set by
+	// Build, never read from a request).
+	CaliberFrom string   `json:"-"`
+	MethodFrom  string   `json:"-"`
+	Lang        string   `json:"lang,omitempty"`    // zh (default) or en
+	Formats     []string `json:"formats,omitempty"` // subset of Formats; empty means all
 }
 
 // Normalize validates r and fills its defaults; its errors are 400 problems naming the
@@ -47,9 +51,6 @@ func (r *Request) Normalize(avail []string) error {
 	}
 	if r.Lang != "zh" && r.Lang != "en" {
 		return problem.BadRequest("lang must be zh or en").With("parameter", "lang")
-	}
-	if r.Caliber == "" {
-		r.Caliber = DefaultCaliber
 	}
 	if r.Method != "" && r.Method != "buffer" && r.Method != "network" {
 		return problem.BadRequest("method must be buffer or network").With("parameter", "method")

@@ -121,6 +121,7 @@ func writeAbout(f *excelize.File, st *styles, sheet string, r *Report) error {
 		{T(lang, "data_version"), r.Data.Hash},
 		{T(lang, "data_as_of"), r.Data.Updated.UTC().Format("2006-01-02 15:04:05 UTC")},
 		{T(lang, "caliber"), r.Request.Caliber},
+		{T(lang, "method"), r.Request.Method},
 		{T(lang, "about_generator"), "cityreach report"},
 	}
 	var synth []string

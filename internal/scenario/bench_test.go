@@ -58,7 +58,7 @@ func BenchmarkParkAdded(b *testing.B) {
 	}
 	for _, m := range cases {
 		q := coverage.Query{City: "baotou", Caliber: m.cal, Method: m.method}
-		cal, _ := svc.Coverage.Validate(&q)
+		cal, _ := svc.Coverage.Validate(context.Background(), &q)
 		t0 := time.Now()
 		b, err := svc.baseline(ctx, "baotou", cal, m.method)
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/cityreach/cityreach/internal/auth"
+	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/problem"
 )
@@ -38,7 +39,7 @@ type Handler struct {
 //	DELETE /api/v1/scenarios/{id}/changes/{n}
 //	GET    /api/v1/scenarios/{id}/compare?caliber=&method=&level=&indicators=
 //	POST   /api/v1/scenarios/{id}/promote
-//	POST   /api/v1/indicators/park-coverage/sites/scenario?city=&caliber=&n=&site_area=&name=
+//	POST   /api/v1/indicators/park-coverage/sites/scenario?city=&caliber=&method=&n=&site_area=&name=
 func (h Handler) Routes() []httpapi.Route {
 	route := func(method, path string, access httpapi.Access, summary string, hf gin.HandlerFunc) httpapi.Route {
 		return httpapi.Route{Method: method, Path: "/api/v1" + path, Access: access, Summary: summary, Handlers: []gin.HandlerFunc{hf}}
@@ -250,12 +251,12 @@ func (h Handler) fromSites(c *gin.Context) {
 		h.fail(c, problem.BadRequest("n must be an integer from 1 to 200").With("parameter", "n"))
 		return
 	}
-	area, err := strconv.Atoi(c.DefaultQuery("site_area", "400"))
-	if err != nil || area < 50 || area > 100000 {
-		h.fail(c, problem.BadRequest("site_area must be an integer from 50 to 100000 (m²)").With("parameter", "site_area"))
+	area, err := strconv.Atoi(c.DefaultQuery("site_area", strconv.Itoa(coverage.DefaultSiteAreaM2)))
+	if err != nil || area < coverage.MinSiteAreaM2 || area > coverage.MaxSiteAreaM2 {
+		h.fail(c, problem.BadRequest(fmt.Sprintf("site_area must be an integer from %d to %d (m², pocket parks)", coverage.MinSiteAreaM2, coverage.MaxSiteAreaM2)).With("parameter", "site_area"))
 		return
 	}
-	sc, err := h.Svc.FromSites(c.Request.Context(), SitesRequest{City: c.Query("city"), Caliber: c.Query("caliber"), N: n,
+	sc, _, err := h.Svc.FromSites(c.Request.Context(), SitesRequest{City: c.Query("city"), Caliber: c.Query("caliber"), Method: c.Query("method"), N: n,
 		SiteAreaM2: float64(area), Name: c.Query("name"), Owner: auth.FromContext(c).Name})
 	if err != nil {
 		h.fail(c, err)

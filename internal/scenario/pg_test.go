@@ -149,7 +149,7 @@ func TestScenarioLifecycle(t *testing.T) {
 	// A 2800 m² garden on the parcel with the largest gap under TD/T 1063 (any park, 300 m;
 	// the demo city at this scale is wholly covered under GB/T 50563).
 	q := coverage.Query{City: "baotou", Caliber: "tdt1063-walk5", Method: "buffer"}
-	cal, _ := e.svc.Coverage.Validate(&q)
+	cal, _ := e.svc.Coverage.Validate(context.Background(), &q)
 	bl, err := e.svc.baseline(context.Background(), "baotou", cal, caliber.Buffer)
 	if err != nil {
 		t.Fatal(err)
@@ -321,7 +321,22 @@ func TestScenarioLifecycle(t *testing.T) {
 		t.Errorf("scenario sites: %v", scenSites)
 	}
 	t.Logf("scenario gaps: %d pieces, %.2f m²; first site %v", scenGapN, scenGaps, scenSites["sites"].([]any)[0])
-	if fmt.Sprint(fullSites["sites"]) != fmt.Sprint(scenSites["sites"]) {
-		t.Errorf("after promotion the sites are\n%v\nthe scenario's were\n%v", fullSites["sites"], scenSites["sites"])
+	// The same sites, squares and gains; the figures to 1e-9 (the scenario's are assembled
+	// from the baseline's per-parcel areas, the promoted city's computed whole).
+	fs, ss := fullSites["sites"].([]any), scenSites["sites"].([]any)
+	for k := range fs {
+		f, s := fs[k].(map[string]any), ss[min(k, len(ss)-1)].(map[string]any)
+		if len(fs) != len(ss) || fmt.Sprint(f["geometry"]) != fmt.Sprint(s["geometry"]) {
+			t.Fatalf("after promotion the sites are\n%v\nthe scenario's were\n%v", fs, ss)
+		}
+		for _, key := range []string{"coverage_after", "population_share_after", "gain_m2", "gain_population"} {
+			tol := 1e-9
+			if strings.HasPrefix(key, "gain") {
+				tol = 1e-6
+			}
+			if math.Abs(f[key].(float64)-s[key].(float64)) > tol {
+				t.Errorf("site %d %s: %v after promotion, %v on the scenario", k+1, key, f[key], s[key])
+			}
+		}
 	}
 }

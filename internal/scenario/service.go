@@ -95,7 +95,7 @@ func sameCaliber(a, b caliber.Caliber) bool { return fmt.Sprint(a) == fmt.Sprint
 // ParkCoverage computes park coverage on sc's city plus its changes, incrementally.
 func (s *Service) ParkCoverage(ctx context.Context, sc *Scenario, q coverage.Query) (*Baseline, *Incremental, error) {
 	q.City = sc.City
-	cal, err := s.Coverage.Validate(&q)
+	cal, err := s.Coverage.Validate(ctx, &q)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -118,13 +118,18 @@ func (s *Service) ParkCoverage(ctx context.Context, sc *Scenario, q coverage.Que
 // scenario, in the report the baseline endpoint gives (no stored run: scenario results are
 // never written to coverage_runs).
 func (s *Service) CoverageReport(ctx context.Context, id int64, q coverage.Query) (*coverage.Report, error) {
+	calFrom, methodFrom := coverage.From(q.Caliber, coverage.FromCityDefault), coverage.From(q.Method, coverage.FromCaliberDefault)
 	res, err := s.CoverageResult(ctx, id, q)
 	if err != nil {
 		return nil, err
 	}
 	q.City = res.Snapshot().City
-	cal, _ := s.Coverage.Validate(&q)
-	rep := &coverage.Report{City: q.City, Caliber: cal, Method: q.Method, Level: q.Level, Headline: cal.Headline}
+	cal, err := s.Coverage.Validate(ctx, &q)
+	if err != nil {
+		return nil, err
+	}
+	rep := &coverage.Report{City: q.City, Caliber: cal, Method: q.Method, CaliberFrom: calFrom, MethodFrom: methodFrom,
+		Level: q.Level, Headline: cal.Headline}
 	city, _ := res.ByLevel(coverage.LevelCity)
 	rep.City1 = &city[0]
 	if rep.Areas, err = res.ByLevel(q.Level); err != nil {

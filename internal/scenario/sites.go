@@ -4,73 +4,69 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 
-	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/problem"
 )
 
-// SitesRequest asks for a scenario of the top N pocket-park sites.
+// SitesRequest asks for a scenario of the top N pocket-park sites. Empty Caliber and Method
+// are the city's default caliber and its method.
 type SitesRequest struct {
-	City, Caliber string
-	N             int
-	SiteAreaM2    float64
-	Name, Owner   string
+	City, Caliber, Method string
+	N                     int
+	SiteAreaM2            float64
+	Name, Owner           string
 }
 
 // FromSites creates a scenario whose changes add, as parks, the top N sites the
-// park-coverage siting proposes (coverage.Sites on the cached baseline, buffer method):
-// squares of the site area centred on each site, of the class the siting chose. Each is
-// added through AddChange, so it is validated like any change.
-func (s *Service) FromSites(ctx context.Context, r SitesRequest) (*Scenario, error) {
-	q := coverage.Query{City: r.City, Caliber: r.Caliber, Method: caliber.Buffer}
-	cal, err := s.Coverage.Validate(&q)
+// park-coverage siting proposes (coverage.Sites on the cached baseline under the caliber
+// and method asked): each site's park (coverage.SitePark: its square in EPSG:4326, its
+// class and pocket flag) is added through AddChange, so it is validated like any change,
+// and the scenario's coverage under the same caliber and method is each site's predicted
+// CoverageAfter. It returns the scenario and the plan.
+func (s *Service) FromSites(ctx context.Context, r SitesRequest) (*Scenario, *coverage.SitePlan, error) {
+	q := coverage.Query{City: r.City, Caliber: r.Caliber, Method: r.Method}
+	cal, err := s.Coverage.Validate(ctx, &q)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	b, err := s.baseline(ctx, q.City, cal, caliber.Buffer)
+	b, err := s.baseline(ctx, q.City, cal, q.Method)
 	if err != nil {
 		if _, _, _, cerr := s.Coverage.Store.City(ctx, q.City); cerr != nil {
-			return nil, problem.BadRequest(fmt.Sprintf("no city %q", clip(q.City))).With("parameter", "city")
+			return nil, nil, problem.BadRequest(fmt.Sprintf("no city %q", clip(q.City))).With("parameter", "city")
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	plan, err := coverage.Sites(ctx, b.Res, r.N, r.SiteAreaM2)
 	if err != nil {
-		return nil, problem.BadRequest(err.Error()).With("parameter", "caliber")
+		return nil, nil, coverage.SitesProblem(err)
 	}
 	if len(plan.Sites) == 0 {
-		return nil, problem.Unprocessable(fmt.Sprintf("the siting finds no site that covers uncovered residential land (%d candidates)", plan.Candidates))
+		return nil, nil, problem.Unprocessable(fmt.Sprintf("the siting finds no site that covers uncovered residential land (%d candidates)", plan.Candidates))
+	}
+	geoms, err := s.Coverage.Store.SitePolygons(ctx, b.Snap.MetricSRID, plan)
+	if err != nil {
+		return nil, nil, err
 	}
 	name := r.Name
 	if name == "" {
-		name = fmt.Sprintf("Top %d pocket-park sites (%s)", r.N, cal.ID)
+		name = fmt.Sprintf("Top %d pocket-park sites (%s, %s)", len(plan.Sites), cal.ID, q.Method)
 	}
-	sc, err := s.Store.Create(ctx, q.City, name, fmt.Sprintf("Created from GET /indicators/park-coverage/sites?caliber=%s&n=%d&site_area=%.0f", cal.ID, r.N, plan.SiteAreaM2), r.Owner)
+	desc := fmt.Sprintf("Created from GET /indicators/park-coverage/sites?caliber=%s&method=%s&n=%d&site_area=%.0f: %s parks (pocket %v) of %.0f m²",
+		cal.ID, q.Method, r.N, r.SiteAreaM2, plan.Park.Class, plan.Park.Pocket, plan.Park.AreaM2)
+	sc, err := s.Store.Create(ctx, q.City, name, desc, r.Owner)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	half := math.Sqrt(plan.SiteAreaM2) / 2
-	for _, site := range plan.Sites {
-		ring, err := s.Store.squareLonLat(ctx, b.Snap.MetricSRID, site.At[0]-half, site.At[1]-half, site.At[0]+half, site.At[1]+half)
-		if err != nil {
-			return nil, err
-		}
-		feature, _ := json.Marshal(map[string]any{"type": "Feature", "geometry": json.RawMessage(ring), "properties": map[string]any{
-			"name": fmt.Sprintf("Pocket park site %d", site.Rank), "park_class": plan.SiteClass,
-			"pocket": plan.SiteClass == caliber.Garden && cal.PocketParks, "open_status": "open"}})
+	for i, site := range plan.Sites {
+		feature, _ := json.Marshal(map[string]any{"type": "Feature", "geometry": geoms[i].Geometry, "properties": map[string]any{
+			"name": fmt.Sprintf("Pocket park site %d", site.Rank), "park_class": plan.Park.Class,
+			"pocket": plan.Park.Pocket, "open_status": plan.Park.OpenStatus}})
 		if _, err := s.Store.AddChange(ctx, sc, ChangeInput{Layer: "parks", Op: OpAdd, Feature: feature}); err != nil {
 			_ = s.Store.Delete(ctx, sc.ID)
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return s.Store.Get(ctx, sc.ID, true)
-}
-
-// squareLonLat returns the metric box as a GeoJSON polygon in EPSG:4326.
-func (s *Store) squareLonLat(ctx context.Context, srid int, x0, y0, x1, y1 float64) (json.RawMessage, error) {
-	var b []byte
-	err := s.Pool.QueryRow(ctx, `SELECT ST_AsGeoJSON(ST_Transform(ST_MakeEnvelope($1, $2, $3, $4, $5::int), 4326), 9)::bytea`, x0, y0, x1, y1, srid).Scan(&b)
-	return b, err
+	sc, err = s.Store.Get(ctx, sc.ID, true)
+	return sc, plan, err
 }

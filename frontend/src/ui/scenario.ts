@@ -5,8 +5,10 @@
 // scenarios can be reopened; the owner (editor) can promote one.
 import type { GeoJSONSource, MapMouseEvent } from 'maplibre-gl';
 import { type Ctx, h, stateMessage } from '../ctx';
-import { DEFAULT_CITY, getJSON } from '../api';
+import { DEFAULT_CITY, getJSON, calibersUrl } from '../api';
 import { authHeader } from '../auth';
+import { parseCalibers, whyNotCounted, type Caliber, type DrawnPark } from '../model';
+import { area as geoArea } from '../geo';
 import { formatArea, formatPercent } from '../format';
 import { EMPTY } from './overlays';
 
@@ -73,12 +75,14 @@ interface Scn { id: number; name: string; owner?: string; n_changes?: number; pr
 export function scenarioTool(ctx: Ctx, caliber: () => string, method: () => string): HTMLElement {
   const i = () => ctx.i18n();
   const m = ctx.map;
-  for (const id of ['scn-new', 'scn-unc', 'scn-changes', 'scn-draw']) m.addSource(id, { type: 'geojson', data: EMPTY });
+  for (const id of ['scn-new', 'scn-unc', 'scn-changes', 'scn-draw', 'scn-refused']) m.addSource(id, { type: 'geojson', data: EMPTY });
   m.addLayer({ id: 'scn-new-fill', type: 'fill', source: 'scn-new', paint: { 'fill-color': NEW_COLOR, 'fill-opacity': 0.6 } });
   m.addLayer({ id: 'scn-unc-fill', type: 'fill', source: 'scn-unc', paint: { 'fill-color': '#e31a1c', 'fill-opacity': 0.6 } });
   m.addLayer({ id: 'scn-changes-fill', type: 'fill', source: 'scn-changes', filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': '#1a9641', 'fill-opacity': 0.7 } });
   m.addLayer({ id: 'scn-changes-line', type: 'line', source: 'scn-changes', filter: ['!=', ['geometry-type'], 'Point'], paint: { 'line-color': '#004d1a', 'line-width': 2 } });
   m.addLayer({ id: 'scn-changes-pt', type: 'circle', source: 'scn-changes', filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-radius': 7, 'circle-color': '#ff7f00', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
+  // A draw the server refused stays on the map (dashed red) until the next one.
+  m.addLayer({ id: 'scn-refused-line', type: 'line', source: 'scn-refused', paint: { 'line-color': '#d7191c', 'line-width': 2.5, 'line-dasharray': [1, 1] } });
   m.addLayer({ id: 'scn-draw-line', type: 'line', source: 'scn-draw', paint: { 'line-color': '#ff00aa', 'line-width': 2, 'line-dasharray': [2, 1] } });
   m.addLayer({ id: 'scn-draw-pt', type: 'circle', source: 'scn-draw', filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-radius': 4, 'circle-color': '#ff00aa' } });
   const setData = (id: string, fc: GeoJSON.FeatureCollection) => (m.getSource(id) as GeoJSONSource | undefined)?.setData(fc);
@@ -89,7 +93,26 @@ export function scenarioTool(ctx: Ctx, caliber: () => string, method: () => stri
   const name = h('input', { type: 'text', id: 'scn-name' });
   const create = h('button', { type: 'button', class: 'btn', id: 'scn-create', 'data-i18n': 'scn.create' });
   const current = h('p', { id: 'scn-current', 'aria-live': 'polite' });
-  const parkClass = h('select', { id: 'scn-park-class' }, ...PARK_CLASSES.map((c) => h('option', { value: c }, c)));
+  const parkClass = h('select', { id: 'scn-park-class' });
+  const fillClasses = () => {
+    const v = parkClass.value || PARK_CLASSES[0];
+    parkClass.replaceChildren(...PARK_CLASSES.map((c) => h('option', { value: c, selected: c === v }, i().t(`park.${c}`))));
+  };
+  // Class and pocket are chosen apart; only a 游园 can be a pocket park (parks_pocket_is_garden).
+  const pocket = h('input', { type: 'checkbox', id: 'scn-pocket', checked: true });
+  const syncPocket = () => { const garden = parkClass.value === 'garden'; pocket.disabled = !garden; if (!garden) pocket.checked = false; };
+  parkClass.addEventListener('change', syncPocket);
+  const why = h('p', { id: 'scn-why', class: 'warn', role: 'status' });
+  let calibers: Caliber[] = [];
+  let lastPark: DrawnPark | null = null;
+  getJSON<unknown>(calibersUrl()).then((r) => { if (r.ok) { calibers = parseCalibers(r.data); renderWhy(); } });
+  // Why the park just drawn adds nothing under the current caliber (empty when it counts).
+  const renderWhy = () => {
+    const rule = calibers.find((c) => c.id === caliber())?.rule;
+    const w = rule && lastPark ? whyNotCounted(rule, lastPark) : null;
+    why.dataset.key = w?.key ?? '';
+    why.textContent = w ? i().t(w.key, { ...w.params, cls: w.params.cls !== undefined ? i().t(`park.${w.params.cls}`) : '' }) : '';
+  };
   const draw = h('button', { type: 'button', class: 'btn primary', id: 'scn-draw', 'aria-pressed': 'false', 'data-i18n': 'scn.drawPark' });
   const finish = h('button', { type: 'button', class: 'btn', id: 'scn-finish', disabled: true, 'data-i18n': 'scn.finish' });
   const facCat = h('select', { id: 'scn-fac-cat' });
@@ -212,11 +235,18 @@ export function scenarioTool(ctx: Ctx, caliber: () => string, method: () => stri
   };
 
   const addChange = async (layer: string, geometry: GeoJSON.Geometry, properties: Record<string, unknown>) => {
-    if (!(await ensure()) || !scn) return;
+    // The shape stays on the map until the server has taken it, and after a refusal.
+    const keep = () => setData('scn-refused', { type: 'FeatureCollection', features: [{ type: 'Feature', geometry, properties: {} }] });
+    if (!(await ensure()) || !scn) { keep(); return; }
     msg.textContent = i().t('state.loading'); msg.dataset.state = 'loading';
     const r = await send('POST', `/api/v1/scenarios/${scn.id}/changes`, { layer, op: 'add', feature: { type: 'Feature', geometry, properties } });
-    if (!r.ok) { fail(r.message); return; }
+    if (!r.ok) { keep(); msg.textContent = i().t('scn.refused', { reason: r.message }); msg.dataset.state = 'error'; return; }
+    setData('scn-refused', EMPTY);
     msg.textContent = i().t('scn.added'); msg.dataset.state = 'ok';
+    if (layer === 'parks' && (geometry.type === 'Polygon' || geometry.type === 'MultiPolygon')) {
+      lastPark = { parkClass: String(properties.park_class), pocket: properties.pocket === true, openStatus: String(properties.open_status ?? 'open'), areaM2: geoArea(geometry) };
+    }
+    renderWhy();
     scn.changes = [...(scn.changes ?? []), r.data as NonNullable<Scn['changes']>[number]];
     renderCurrent(); showChanges(); loadList();
     await compare();
@@ -258,7 +288,7 @@ export function scenarioTool(ctx: Ctx, caliber: () => string, method: () => stri
     const ring = [...kept, kept[0]];
     const cls = parkClass.value;
     setMode('none');
-    addChange('parks', { type: 'Polygon', coordinates: [ring] }, { name: name.value.trim() ? `${name.value.trim()} ${(scn?.changes?.length ?? 0) + 1}` : i().t('scn.defaultPark'), park_class: cls, pocket: true, open_status: 'open' });
+    addChange('parks', { type: 'Polygon', coordinates: [ring] }, { name: name.value.trim() ? `${name.value.trim()} ${(scn?.changes?.length ?? 0) + 1}` : i().t('scn.defaultPark'), park_class: cls, pocket: cls === 'garden' && pocket.checked, open_status: 'open' });
   };
   m.on('dblclick', (e: MapMouseEvent) => { if (mode === 'park') { e.preventDefault(); close(); } });
   draw.addEventListener('click', () => setMode(mode === 'park' ? 'none' : 'park'));
@@ -273,6 +303,7 @@ export function scenarioTool(ctx: Ctx, caliber: () => string, method: () => stri
     if (!r.ok) { fail(r.message); return; }
     msg.textContent = i().t('scn.undone'); msg.dataset.state = 'ok';
     scn.changes = ch.slice(0, -1);
+    lastPark = null; renderWhy();
     renderCurrent(); showChanges(); loadList();
     await compare();
   });
@@ -286,18 +317,19 @@ export function scenarioTool(ctx: Ctx, caliber: () => string, method: () => stri
   });
   document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && mode !== 'none') setMode('none'); });
   // Follow the dashboard's caliber and method.
-  for (const sel of ['#cov-caliber', '#cov-method']) document.querySelector(sel)?.addEventListener('change', () => { if (scn && last) compare(); });
+  for (const sel of ['#cov-caliber', '#cov-method']) document.querySelector(sel)?.addEventListener('change', () => { renderWhy(); if (scn && last) compare(); });
 
-  fillCats(); renderCurrent(); loadList();
-  ctx.onLang(() => { fillCats(); renderCurrent(); render(); });
+  fillCats(); fillClasses(); syncPocket(); renderCurrent(); loadList();
+  ctx.onLang(() => { fillCats(); fillClasses(); renderCurrent(); render(); renderWhy(); });
   return h('section', { class: 'card', id: 'tool-scenario', 'aria-labelledby': 'scn-h' },
     h('h2', { id: 'scn-h', 'data-i18n': 'scn.title' }), h('p', { class: 'help', 'data-i18n': 'scn.help' }),
     h('label', { class: 'field' }, h('span', { 'data-i18n': 'scn.token' }), token),
     h('label', { class: 'field' }, h('span', { 'data-i18n': 'scn.name' }), name),
     h('div', { class: 'row wrap' }, create), current,
     h('label', { class: 'field' }, h('span', { 'data-i18n': 'scn.parkClass' }), parkClass),
+    h('label', {}, pocket, h('span', { 'data-i18n': 'scn.pocket' })),
     h('div', { class: 'row wrap' }, draw, finish),
     h('label', { class: 'field' }, h('span', { 'data-i18n': 'scn.category' }), facCat),
-    h('div', { class: 'row wrap' }, place, undo, promote), msg, out,
+    h('div', { class: 'row wrap' }, place, undo, promote), msg, why, out,
     h('h3', { 'data-i18n': 'scn.list' }), list);
 }
