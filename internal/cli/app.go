@@ -14,6 +14,7 @@ import (
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/featureapi"
 	"github.com/cityreach/cityreach/internal/httpapi"
+	"github.com/cityreach/cityreach/internal/importer"
 	"github.com/cityreach/cityreach/internal/jobs"
 	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/ogcapi"
@@ -53,6 +54,7 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	if err != nil {
 		return nil, err
 	}
+	api.Imports.Limits = importLimits(cfg)
 	app.Mounts = append(app.Mounts, api)
 	app.closers = append(app.closers, api.Close) // background imports roll back on shutdown
 
@@ -165,4 +167,20 @@ func reportMounts(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger, cov
 	src.Coverage = coverageService(cov)
 	proc := jobs.ReportProcess(src, report.Options{Chromium: os.Getenv("CITYREACH_CHROMIUM")})
 	return jobs.Handler{Runner: runner, Processes: []jobs.Process{proc}, Log: log}, runner.Close, nil
+}
+
+// importLimits are the API's import bounds: importer.DefaultLimits of the body limit,
+// with the configured overrides (docs/import.md).
+func importLimits(cfg *config.Config) importer.Limits {
+	lim := importer.DefaultLimits(cfg.MaxBodyBytes)
+	if cfg.ImportExpandedBytes > 0 {
+		lim.ExpandedBytes = cfg.ImportExpandedBytes
+	}
+	if cfg.ImportMaxFeatures > 0 {
+		lim.Features = cfg.ImportMaxFeatures
+	}
+	if cfg.ImportTimeout > 0 {
+		lim.Duration = cfg.ImportTimeout
+	}
+	return lim
 }

@@ -37,6 +37,13 @@ type Config struct {
 	Migrate bool
 	// City is the default city slug.
 	City string
+	// ImportExpandedBytes bounds what a zipped upload may expand to (0 = 20 × MaxBodyBytes,
+	// at most 1 GiB; docs/import.md).
+	ImportExpandedBytes int64
+	// ImportMaxFeatures bounds the features of one import (0 = 2 000 000).
+	ImportMaxFeatures int
+	// ImportTimeout bounds one import, reading and writing (0 = 10 minutes).
+	ImportTimeout time.Duration
 }
 
 // Defaults returns the configuration used when neither a flag nor the environment says otherwise.
@@ -69,6 +76,9 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest accepted request body (env CITYREACH_MAX_BODY_BYTES)")
 	fs.BoolVar(&c.AnonymousRead, "anonymous-read", c.AnonymousRead, "allow reads without a token (env CITYREACH_ANONYMOUS_READ)")
 	fs.StringVar(&c.City, "city", c.City, "default city slug (env CITYREACH_CITY)")
+	fs.Int64Var(&c.ImportExpandedBytes, "import-expanded-bytes", c.ImportExpandedBytes, "largest uncompressed size of a zipped upload; 0 = 20 × max-body-bytes, at most 1 GiB (env CITYREACH_IMPORT_EXPANDED_BYTES)")
+	fs.IntVar(&c.ImportMaxFeatures, "import-max-features", c.ImportMaxFeatures, "most features in one API import; 0 = 2000000 (env CITYREACH_IMPORT_MAX_FEATURES)")
+	fs.DurationVar(&c.ImportTimeout, "import-timeout", c.ImportTimeout, "longest API import; 0 = 10m (env CITYREACH_IMPORT_TIMEOUT)")
 }
 
 // FromEnv overrides c with the environment variables that are set. A malformed value is an
@@ -108,6 +118,27 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 			errs = append(errs, fmt.Errorf("CITYREACH_MAX_BODY_BYTES=%q is not a whole number of bytes", v))
 		}
 		c.MaxBodyBytes = n
+	}
+	if v := getenv("CITYREACH_IMPORT_EXPANDED_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Errorf("CITYREACH_IMPORT_EXPANDED_BYTES=%q is not a whole number of bytes", v))
+		}
+		c.ImportExpandedBytes = n
+	}
+	if v := getenv("CITYREACH_IMPORT_MAX_FEATURES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Errorf("CITYREACH_IMPORT_MAX_FEATURES=%q is not a whole number", v))
+		}
+		c.ImportMaxFeatures = n
+	}
+	if v := getenv("CITYREACH_IMPORT_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			errs = append(errs, fmt.Errorf("CITYREACH_IMPORT_TIMEOUT=%q is not a duration such as 10m", v))
+		}
+		c.ImportTimeout = d
 	}
 	if v := getenv("CITYREACH_ANONYMOUS_READ"); v != "" {
 		b, err := strconv.ParseBool(v)

@@ -51,6 +51,7 @@ func (a *API) Mount(r *gin.Engine) {
 	lg.GET("/features/:id/history/:version", read, a.version)
 	lg.POST("/import", write, a.importFile)
 	v1.GET("/imports/:id", write, a.importStatus)
+	v1.DELETE("/imports/:id", write, a.cancelImport)
 }
 
 const layerKey = "cityreach.layer"
@@ -110,11 +111,16 @@ func linkTo(p string, q url.Values) string {
 }
 
 // New builds the API over pool: the feature store (which checks the registry against the
-// schema), the token store and the import runner (Close stops its jobs).
+// schema), the token store and the import runner (Close stops its jobs), whose uploads
+// are spooled in importer.DefaultSpoolDir() and bounded by importer.DefaultLimits(maxBody).
 func New(ctx context.Context, pool *pgxpool.Pool, reg *layers.Registry, anonymousRead bool, maxBody int64, log *slog.Logger) (*API, error) {
 	st, err := NewStore(ctx, pool, reg)
 	if err != nil {
 		return nil, err
 	}
-	return &API{Store: st, Layers: reg, Tokens: &auth.Store{Pool: pool}, AnonymousRead: anonymousRead, MaxBodyBytes: maxBody, Log: log, Imports: NewImports(pool)}, nil
+	im, err := NewImports(pool, "", maxBody, log)
+	if err != nil {
+		return nil, err
+	}
+	return &API{Store: st, Layers: reg, Tokens: &auth.Store{Pool: pool}, AnonymousRead: anonymousRead, MaxBodyBytes: maxBody, Log: log, Imports: im}, nil
 }

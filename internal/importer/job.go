@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -18,18 +19,26 @@ const (
 	JobRunning   JobState = "running"
 	JobSucceeded JobState = "succeeded"
 	JobFailed    JobState = "failed"
+	// JobCancelled: DELETE /imports/{id} (Jobs.Cancel) stopped it; its transaction was
+	// rolled back.
+	JobCancelled JobState = "cancelled"
 )
 
 // JobStatus is what a client polling a background import sees.
 type JobStatus struct {
-	ID       string    `json:"id"`
-	Layer    string    `json:"layer"`
-	State    JobState  `json:"state"`
+	ID    string   `json:"id"`
+	Layer string   `json:"layer"`
+	State JobState `json:"state"`
+	// Owner is the name of the token that started the import (Options.Actor).
+	Owner    string    `json:"owner,omitempty"`
 	Read     int       `json:"read"`
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished,omitzero"`
-	Error    string    `json:"error,omitempty"`
-	Report   *Report   `json:"report,omitempty"`
+	// Error says why a failed import failed, in words meant for the client: the
+	// importer's own refusals as they are, anything else (a database error) as a pointer
+	// to the server log, where the cause is written with the job id.
+	Error  string  `json:"error,omitempty"`
+	Report *Report `json:"report,omitempty"`
 }
 
 // Jobs runs imports in the background (for the API's import of large files) and keeps
@@ -38,35 +47,48 @@ type JobStatus struct {
 type Jobs struct {
 	Pool *pgxpool.Pool
 	Keep time.Duration
+	// Log receives the causes of failures that JobStatus.Error does not show.
+	Log *slog.Logger
 
 	mu   sync.Mutex
-	jobs map[string]*JobStatus
+	jobs map[string]*job
 	ctx  context.Context
 	stop context.CancelFunc
 	wg   sync.WaitGroup
 }
 
+// job is one background import: its status, how to stop it and when it has ended.
+type job struct {
+	st        JobStatus
+	cancel    context.CancelFunc
+	done      chan struct{}
+	cancelled bool
+}
+
 // NewJobs returns a runner whose jobs are cancelled by Close.
 func NewJobs(pool *pgxpool.Pool) *Jobs {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Jobs{Pool: pool, Keep: time.Hour, jobs: map[string]*JobStatus{}, ctx: ctx, stop: cancel}
+	return &Jobs{Pool: pool, Keep: time.Hour, jobs: map[string]*job{}, ctx: ctx, stop: cancel}
 }
 
-// Start begins importing src into layer and returns the job id at once. cleanup, if not
-// nil, runs when the import ends (to remove an uploaded temporary file).
+// Start begins importing src into layer and returns the job id at once; o.Actor is the
+// job's owner. cleanup, if not nil, runs when the import ends, whichever way (to close
+// the reader and remove a spooled upload).
 func (j *Jobs) Start(layer string, src Reader, o Options, cleanup func()) string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	id := hex.EncodeToString(b[:])
-	st := &JobStatus{ID: id, Layer: layer, State: JobRunning, Started: time.Now().UTC()}
+	ctx, cancel := context.WithCancel(j.ctx)
+	jb := &job{st: JobStatus{ID: id, Layer: layer, State: JobRunning, Owner: o.Actor, Started: time.Now().UTC()},
+		cancel: cancel, done: make(chan struct{})}
 	j.mu.Lock()
 	j.gc()
-	j.jobs[id] = st
+	j.jobs[id] = jb
 	j.mu.Unlock()
 	user := o.Progress
 	o.Progress = func(n int) {
 		j.mu.Lock()
-		st.Read = n
+		jb.st.Read = n
 		j.mu.Unlock()
 		if user != nil {
 			user(n)
@@ -75,22 +97,33 @@ func (j *Jobs) Start(layer string, src Reader, o Options, cleanup func()) string
 	j.wg.Add(1)
 	go func() {
 		defer j.wg.Done()
+		defer close(jb.done)
+		defer cancel()
 		if cleanup != nil {
 			defer cleanup()
 		}
-		rep, err := Import(j.ctx, j.Pool, layer, src, o)
+		rep, err := Import(ctx, j.Pool, layer, src, o)
 		j.mu.Lock()
 		defer j.mu.Unlock()
+		st := &jb.st
 		st.Finished = time.Now().UTC()
 		st.Report = rep
 		if rep != nil {
 			st.Read = rep.Read
 		}
-		if err != nil {
+		switch {
+		case err == nil:
+			st.State = JobSucceeded
+		case jb.cancelled:
+			st.State, st.Error = JobCancelled, "cancelled; nothing was written"
+		case ClientSafe(err):
 			st.State, st.Error = JobFailed, err.Error()
-			return
+		default:
+			st.State, st.Error = JobFailed, "internal error; the server log has the cause under import "+id
+			if j.Log != nil {
+				j.Log.Error("import failed", "import", id, "layer", layer, "err", err)
+			}
 		}
-		st.State = JobSucceeded
 	}()
 	return id
 }
@@ -99,11 +132,38 @@ func (j *Jobs) Start(layer string, src Reader, o Options, cleanup func()) string
 func (j *Jobs) Status(id string) (JobStatus, bool) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	st, ok := j.jobs[id]
+	jb, ok := j.jobs[id]
 	if !ok {
 		return JobStatus{}, false
 	}
-	return *st, true
+	return jb.st, true
+}
+
+// Cancel stops a running job and waits (until ctx ends) for its transaction to roll
+// back, or forgets a finished one. It returns the job's last status; ok is false for an
+// unknown id. A cancelled job stays listed (state cancelled) until dismissed or Keep
+// passes.
+func (j *Jobs) Cancel(ctx context.Context, id string) (JobStatus, bool) {
+	j.mu.Lock()
+	jb, ok := j.jobs[id]
+	if !ok {
+		j.mu.Unlock()
+		return JobStatus{}, false
+	}
+	if jb.st.State != JobRunning {
+		delete(j.jobs, id)
+		st := jb.st
+		j.mu.Unlock()
+		return st, true
+	}
+	jb.cancelled = true
+	j.mu.Unlock()
+	jb.cancel()
+	select {
+	case <-jb.done:
+	case <-ctx.Done():
+	}
+	return j.Status(id)
 }
 
 // Close cancels running jobs (their transactions roll back) and waits for them.
@@ -114,8 +174,8 @@ func (j *Jobs) Close() {
 
 // gc forgets finished jobs older than Keep; the caller holds mu.
 func (j *Jobs) gc() {
-	for id, st := range j.jobs {
-		if st.State != JobRunning && time.Since(st.Finished) > j.Keep {
+	for id, jb := range j.jobs {
+		if jb.st.State != JobRunning && time.Since(jb.st.Finished) > j.Keep {
 			delete(j.jobs, id)
 		}
 	}

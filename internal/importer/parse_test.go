@@ -109,16 +109,16 @@ func TestDBFValues(t *testing.T) {
 		{dbfField{Type: 'C', Len: 6}, "ab    ", "ab"},
 	}
 	for _, c := range cases {
-		got, err := dbfValue(c.f, []byte(c.raw), nil)
+		got, err := dbfValue(c.f, []byte(c.raw), textCodec{name: "UTF-8"})
 		if err != nil || got != c.want {
 			t.Errorf("%c %q: got %#v %v want %#v", c.f.Type, c.raw, got, err, c.want)
 		}
 	}
-	d, err := dbfValue(dbfField{Type: 'D', Len: 8}, []byte("20240229"), nil)
+	d, err := dbfValue(dbfField{Type: 'D', Len: 8}, []byte("20240229"), textCodec{})
 	if err != nil || d.(interface{ Day() int }).Day() != 29 {
 		t.Errorf("date: %v %v", d, err)
 	}
-	if _, err := dbfValue(dbfField{Type: 'N', Len: 3}, []byte("abc"), nil); err == nil {
+	if _, err := dbfValue(dbfField{Type: 'N', Len: 3}, []byte("abc"), textCodec{}); err == nil {
 		t.Error("bad number accepted")
 	}
 }
@@ -182,14 +182,15 @@ func hasNaN(g orb.Geometry) bool {
 func FuzzParseShpRecord(f *testing.F) {
 	for _, zp := range []string{"testdata/facilities_gk_gbk.zip", "testdata/parks_gk_gbk_cpg.zip"} {
 		shp, _ := shapefileParts(f, zp)
-		rest := shp[shpHeaderLen:]
-		for len(rest) > 0 {
-			_, c, next, err := nextShpRecord(rest)
+		rd := bytes.NewReader(shp[shpHeaderLen:])
+		for rd.Len() > 0 {
+			_, n, err := readShpRecordHeader(rd, int64(rd.Len()))
 			if err != nil {
 				break
 			}
+			c := make([]byte, n)
+			_, _ = rd.Read(c)
 			f.Add(c)
-			rest = next
 		}
 	}
 	f.Fuzz(func(t *testing.T, c []byte) {
@@ -203,17 +204,17 @@ func FuzzParseDBF(f *testing.F) {
 		f.Add(dbf)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		tbl, err := parseDBF(b)
+		tbl, recs, err := parseDBF(b)
 		if err != nil {
 			return
 		}
-		dec, _, _ := encodingByName("GBK")
+		dec, name, _ := encodingByName("GBK")
 		names := make([]string, len(tbl.Fields))
 		for i, fl := range tbl.Fields {
 			names[i] = fl.Name
 		}
 		for i := 0; i < tbl.NumRecs; i++ {
-			_, _, _ = tbl.record(i, dec, names)
+			_, _, _ = tbl.record(recs[i*tbl.RecLen:(i+1)*tbl.RecLen], textCodec{dec: dec, name: name}, names)
 		}
 	})
 }
