@@ -3,13 +3,18 @@ package importer
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/binary"
+	"errors"
 	"math"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
+
+	"github.com/cityreach/cityreach/internal/importer/importtest"
 )
 
 func TestCRSFromPRJ(t *testing.T) {
@@ -226,4 +231,60 @@ func TestFuzzCorpusPresent(t *testing.T) {
 			t.Errorf("%s: %v", d, err)
 		}
 	}
+}
+
+// FuzzOpenShapefileZip runs whole archives through the bounded zip reader and the
+// streaming Shapefile reader: whatever the bytes, no panic and no read past the limits.
+func FuzzOpenShapefileZip(f *testing.F) {
+	for _, zp := range []string{"testdata/facilities_gk_gbk.zip", "testdata/parks_gk_gbk_cpg.zip"} {
+		b, err := os.ReadFile(zp)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add(importtest.ZipOf(f, map[string][]byte{"a.shp": importtest.PointShp([]orb.Point{{1, 2}}), "a.dbf": importtest.TextDBF([]string{"NAME"}, 4, [][]string{{"x"}}), "a.cpg": []byte("UTF-8")}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := filepath.Join(t.TempDir(), "f.zip")
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r, closeZip, err := OpenShapefileZip(p, "", Limits{ZipMembers: 16, ExpandedBytes: 4 << 20})
+		if err != nil {
+			return
+		}
+		defer closeZip()
+		n := 0
+		_ = r.Each(context.Background(), func(*Feature) error {
+			if n++; n > 10000 {
+				return errors.New("enough")
+			}
+			return nil
+		})
+	})
+}
+
+// FuzzDecodeGPKGGeometry: GeoPackage geometry blobs (header, envelope, WKB).
+func FuzzDecodeGPKGGeometry(f *testing.F) {
+	f.Add(importtest.GPKGPoint(orb.Point{1, 2}, 4326))
+	env := importtest.GPKGPoint(orb.Point{1, 2}, 4326)
+	env[3] = 1 << 1 // an xy envelope of 32 bytes before the WKB
+	env = append(env[:8:8], append(make([]byte, 32), env[8:]...)...)
+	f.Add(env)
+	f.Add([]byte{'G', 'P', 0, 0x11, 0, 0, 0, 0}) // empty
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = DecodeGPKGGeometry(b)
+	})
+}
+
+// FuzzCheckShpHeader: the .shp main header against a claimed size.
+func FuzzCheckShpHeader(f *testing.F) {
+	f.Add(importtest.PointShp([]orb.Point{{1, 2}}), int64(128))
+	f.Add(importtest.PointShp(nil), int64(1<<40))
+	f.Fuzz(func(t *testing.T, b []byte, size int64) {
+		n, err := checkShpHeader(b, size)
+		if err == nil && (n < shpHeaderLen || n > size) {
+			t.Fatalf("accepted length %d for size %d", n, size)
+		}
+	})
 }
