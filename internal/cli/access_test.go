@@ -56,6 +56,7 @@ var policy = map[string]string{
 	"GET /api/v1/layers/:layer/features/:id/history/:version":  "read",
 	"POST /api/v1/layers/:layer/import":                        "editor",
 	"GET /api/v1/imports/:id":                                  "editor hidden",
+	"DELETE /api/v1/imports/:id":                               "editor hidden",
 	"GET /ogc":                                                 "read",
 	"GET /ogc/conformance":                                     "read",
 	"GET /ogc/api":                                             "read",

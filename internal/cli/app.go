@@ -15,6 +15,7 @@ import (
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/featureapi"
 	"github.com/cityreach/cityreach/internal/httpapi"
+	"github.com/cityreach/cityreach/internal/importer"
 	"github.com/cityreach/cityreach/internal/jobs"
 	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/metrics"
@@ -67,6 +68,7 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 		return nil, err
 	}
 	api.Imports.Jobs.PerOwner, api.Imports.Jobs.Max = cfg.Quotas.ImportsPerToken, cfg.Quotas.Imports
+	api.Imports.Limits = importLimits(cfg)
 	app.Mounts = append(app.Mounts, api)
 	app.closers = append(app.closers, api.Close) // background imports roll back on shutdown
 
@@ -200,4 +202,20 @@ func jobCounts(r *jobs.Runner) func() metrics.JobCounts {
 		}
 		return out
 	}
+}
+
+// importLimits are the API's import bounds: importer.DefaultLimits of the body limit,
+// with the configured overrides (docs/import.md).
+func importLimits(cfg *config.Config) importer.Limits {
+	lim := importer.DefaultLimits(cfg.MaxBodyBytes)
+	if cfg.ImportExpandedBytes > 0 {
+		lim.ExpandedBytes = cfg.ImportExpandedBytes
+	}
+	if cfg.ImportMaxFeatures > 0 {
+		lim.Features = cfg.ImportMaxFeatures
+	}
+	if cfg.ImportTimeout > 0 {
+		lim.Duration = cfg.ImportTimeout
+	}
+	return lim
 }

@@ -101,7 +101,7 @@ func runImport(ctx context.Context, env Env, args []string) error {
 			m[k] = v
 		}
 	}
-	src, closeSrc, err := importer.Open(file, importer.OpenOptions{Encoding: encoding, Table: table})
+	src, closeSrc, err := importer.Open(ctx, file, importer.OpenOptions{Encoding: encoding, Table: table})
 	if err != nil {
 		return err
 	}

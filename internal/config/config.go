@@ -42,6 +42,13 @@ type Config struct {
 	// MetricsAccess is who may read /metrics: public, anonymous-read (as every other
 	// read: open while AnonymousRead is on), viewer or admin.
 	MetricsAccess string
+	// ImportExpandedBytes bounds what a zipped upload may expand to (0 = 20 × MaxBodyBytes,
+	// at most 1 GiB; docs/import.md).
+	ImportExpandedBytes int64
+	// ImportMaxFeatures bounds the features of one import (0 = 2 000 000).
+	ImportMaxFeatures int
+	// ImportTimeout bounds one import, reading and writing (0 = 10 minutes).
+	ImportTimeout time.Duration
 }
 
 // Quotas bound asynchronous work (docs/security.md). A request beyond one gets 429 with
@@ -98,6 +105,9 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.IntVar(&q.JobsQueue, "jobs-queue", q.JobsQueue, "jobs waiting or running over all tokens (env CITYREACH_JOBS_QUEUE)")
 	fs.IntVar(&q.ImportsPerToken, "imports-per-token", q.ImportsPerToken, "background imports of one token at once (env CITYREACH_IMPORTS_PER_TOKEN)")
 	fs.IntVar(&q.Imports, "imports-max", q.Imports, "background imports over all tokens (env CITYREACH_IMPORTS_MAX)")
+	fs.Int64Var(&c.ImportExpandedBytes, "import-expanded-bytes", c.ImportExpandedBytes, "largest uncompressed size of a zipped upload; 0 = 20 × max-body-bytes, at most 1 GiB (env CITYREACH_IMPORT_EXPANDED_BYTES)")
+	fs.IntVar(&c.ImportMaxFeatures, "import-max-features", c.ImportMaxFeatures, "most features in one API import; 0 = 2000000 (env CITYREACH_IMPORT_MAX_FEATURES)")
+	fs.DurationVar(&c.ImportTimeout, "import-timeout", c.ImportTimeout, "longest API import; 0 = 10m (env CITYREACH_IMPORT_TIMEOUT)")
 }
 
 // FromEnv overrides c with the environment variables that are set. A malformed value is an
@@ -156,6 +166,27 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 			}
 			*q.dst = n
 		}
+	}
+	if v := getenv("CITYREACH_IMPORT_EXPANDED_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Errorf("CITYREACH_IMPORT_EXPANDED_BYTES=%q is not a whole number of bytes", v))
+		}
+		c.ImportExpandedBytes = n
+	}
+	if v := getenv("CITYREACH_IMPORT_MAX_FEATURES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Errorf("CITYREACH_IMPORT_MAX_FEATURES=%q is not a whole number", v))
+		}
+		c.ImportMaxFeatures = n
+	}
+	if v := getenv("CITYREACH_IMPORT_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			errs = append(errs, fmt.Errorf("CITYREACH_IMPORT_TIMEOUT=%q is not a duration such as 10m", v))
+		}
+		c.ImportTimeout = d
 	}
 	if v := getenv("CITYREACH_ANONYMOUS_READ"); v != "" {
 		b, err := strconv.ParseBool(v)

@@ -59,6 +59,8 @@ func (a *API) Routes() []httpapi.Route {
 		route(http.MethodPost, lp+"/import", write, "Import GeoJSON, a zipped Shapefile or a GeoPackage into a layer (429 beyond the background-import quotas).", a.layer, a.importFile),
 		{Method: http.MethodGet, Path: "/api/v1/imports/:id", Access: httpapi.Editor, Owner: httpapi.OwnerOrAdminHidden,
 			OwnerOf: a.importOwner, Missing: noSuchImport, Summary: "A background import's state and report.", Handlers: []gin.HandlerFunc{a.importStatus}},
+		{Method: http.MethodDelete, Path: "/api/v1/imports/:id", Access: httpapi.Editor, Owner: httpapi.OwnerOrAdminHidden,
+			OwnerOf: a.importOwner, Missing: noSuchImport, Summary: "Cancel a running background import (rolled back) or forget a finished one.", Handlers: []gin.HandlerFunc{a.cancelImport}},
 	}
 }
 
@@ -119,11 +121,16 @@ func linkTo(p string, q url.Values) string {
 }
 
 // New builds the API over pool: the feature store (which checks the registry against the
-// schema) and the import runner (Close stops its jobs).
+// schema) and the import runner (Close stops its jobs), whose uploads are spooled in
+// importer.DefaultSpoolDir() and bounded by importer.DefaultLimits(maxBody).
 func New(ctx context.Context, pool *pgxpool.Pool, reg *layers.Registry, maxBody int64, log *slog.Logger) (*API, error) {
 	st, err := NewStore(ctx, pool, reg)
 	if err != nil {
 		return nil, err
 	}
-	return &API{Store: st, Layers: reg, MaxBodyBytes: maxBody, Log: log, Imports: NewImports(pool)}, nil
+	im, err := NewImports(pool, "", maxBody, log)
+	if err != nil {
+		return nil, err
+	}
+	return &API{Store: st, Layers: reg, MaxBodyBytes: maxBody, Log: log, Imports: im}, nil
 }

@@ -1,18 +1,15 @@
 package featureapi
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net"
+	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 
 	"github.com/gin-gonic/gin"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cityreach/cityreach/internal/auth"
@@ -32,23 +29,38 @@ const (
 )
 
 // Imports runs the file imports of the API (internal/importer): a small body in the
-// request, a large one, or any with ?async=true, as a background job that clients poll.
+// request, a large one, or any with ?async=true, as a background job that clients poll
+// and may cancel.
 type Imports struct {
 	Pool *pgxpool.Pool
 	Jobs *importer.Jobs
 	// SyncMaxBytes is the largest body imported within the request.
 	SyncMaxBytes int64
-	// TempDir holds the spooled Shapefile and GeoPackage uploads ("" = os.TempDir()).
-	TempDir string
+	// Spool holds the uploads while they are imported (Shapefile and GeoPackage readers
+	// need a file); NewImports cleans it of what a crashed process left.
+	Spool *importer.Spool
+	// Limits bound each import (zip members and expansion, features, duration).
+	Limits importer.Limits
 }
 
-// NewImports returns the import runner of one process; Close it on shutdown.
-func NewImports(pool *pgxpool.Pool) *Imports {
-	return &Imports{Pool: pool, Jobs: importer.NewJobs(pool), SyncMaxBytes: DefaultSyncImportBytes}
+// NewImports returns the import runner of one process, its uploads spooled in spoolDir
+// ("" = importer.DefaultSpoolDir()), its bounds importer.DefaultLimits(maxBody); Close
+// it on shutdown.
+func NewImports(pool *pgxpool.Pool, spoolDir string, maxBody int64, log *slog.Logger) (*Imports, error) {
+	if spoolDir == "" {
+		spoolDir = importer.DefaultSpoolDir()
+	}
+	sp, err := importer.NewSpool(spoolDir)
+	if err != nil {
+		return nil, err
+	}
+	jobs := importer.NewJobs(pool)
+	jobs.Log = log
+	return &Imports{Pool: pool, Jobs: jobs, SyncMaxBytes: DefaultSyncImportBytes, Spool: sp, Limits: importer.DefaultLimits(maxBody)}, nil
 }
 
-// Close cancels the running background imports (their transactions roll back) and waits
-// for them.
+// Close cancels the running background imports (their transactions roll back, their
+// spooled uploads are removed) and waits for them.
 func (a *API) Close() {
 	if a.Imports != nil {
 		a.Imports.Jobs.Close()
@@ -179,6 +191,7 @@ func (a *API) importFile(c *gin.Context) {
 		return
 	}
 	im := a.Imports
+	req.opts.Limits, req.open.Limits = im.Limits, im.Limits
 	size := c.Request.ContentLength
 	// A GeoJSON body of known, small size streams straight into the importer; everything
 	// else is spooled first, because Shapefile and GeoPackage readers need a file and a
@@ -200,16 +213,15 @@ func (a *API) importFile(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	src, closeSrc, err := importer.Open(path, req.open)
+	src, closeSrc, err := importer.Open(c.Request.Context(), path, req.open)
 	if err != nil {
-		_ = os.Remove(path)
-		// The reader names the file it was given; the client knows it as the body.
-		a.fail(c, problem.BadRequest("the body cannot be read as "+formatNames[ext]+": "+strings.ReplaceAll(err.Error(), path, "the body")))
+		im.Spool.Remove(path)
+		a.importResult(c, nil, err)
 		return
 	}
 	cleanup := func() {
 		_ = closeSrc()
-		_ = os.Remove(path)
+		im.Spool.Remove(path)
 	}
 	if req.async || size > im.SyncMaxBytes {
 		id, err := im.Jobs.Start(l.ID, src, req.opts, cleanup)
@@ -231,9 +243,10 @@ func (a *API) importFile(c *gin.Context) {
 // importPath is where a background import is polled.
 func importPath(id string) string { return "/api/v1/imports/" + url.PathEscape(id) }
 
-// spool copies the body to a temporary file named with ext and returns its path and size.
+// spool copies the body to a spool file named with ext and returns its path and size;
+// the file is removed on any failure.
 func (im *Imports) spool(body io.Reader, ext string) (string, int64, error) {
-	f, err := os.CreateTemp(im.TempDir, "cityreach-import-*"+ext)
+	f, err := im.Spool.Create(ext)
 	if err != nil {
 		return "", 0, fmt.Errorf("spooling the upload: %w", err)
 	}
@@ -242,7 +255,7 @@ func (im *Imports) spool(body io.Reader, ext string) (string, int64, error) {
 		err = cerr
 	}
 	if err != nil {
-		_ = os.Remove(f.Name())
+		im.Spool.Remove(f.Name())
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return "", 0, problem.New(http.StatusRequestEntityTooLarge, "the body exceeds the limit").With("limit", mbe.Limit)
@@ -254,9 +267,15 @@ func (im *Imports) spool(body io.Reader, ext string) (string, int64, error) {
 
 // importResult answers a synchronous import: 201 with the report when it was written,
 // 200 for a dry run, 422 with the rejected features when it was refused, 400 for a
-// malformed file or options the importer refuses.
+// malformed file or options the importer refuses, 422 for a file it will not read (a
+// GeoPackage view, text invalid in its encoding), 413 when a limit is reached. Driver and
+// database errors are logged with the request id and answered 500 without their text.
 func (a *API) importResult(c *gin.Context, rep *importer.Report, err error) {
-	var fe *importer.FileError
+	var (
+		fe *importer.FileError
+		le *importer.LimitError
+		re *importer.RequestError
+	)
 	switch {
 	case err == nil && rep.Committed:
 		c.JSON(http.StatusCreated, rep)
@@ -266,36 +285,42 @@ func (a *API) importResult(c *gin.Context, rep *importer.Report, err error) {
 		p := problem.Unprocessable(fmt.Sprintf("%d of %d features are invalid; nothing was written (skip_invalid=true writes the valid ones)", len(rep.Rejected), rep.Read)).
 			With("rejected", rep.Rejected).With("report", rep)
 		a.fail(c, p)
-	case errors.As(err, &fe):
-		p := problem.BadRequest("the file is malformed: "+fe.Error()).With("index", fe.Index)
-		if fe.ID != "" {
-			p.With("id", fe.ID)
-		}
-		if fe.Pointer != "" {
-			p.With("pointer", fe.Pointer)
+	case errors.As(err, &le):
+		p := problem.New(http.StatusRequestEntityTooLarge, le.Error()).With("limit", le.Limit).With("bound", le.What)
+		if le.Member != "" {
+			p.With("member", le.Member)
 		}
 		a.fail(c, p)
-	case rep == nil && !databaseError(err):
-		// The importer checks the mapping, the CRS, the upsert key and the city before it
-		// writes; those refusals are the client's to fix.
-		a.fail(c, problem.BadRequest(err.Error()))
+	case errors.As(err, &fe):
+		a.fail(c, a.fileProblem(c, fe))
+	case errors.As(err, &re):
+		a.fail(c, problem.BadRequest(re.Error()))
 	default:
 		a.fail(c, err)
 	}
 }
 
-// databaseError reports whether err came from the database or the connection to it
-// rather than from the importer's checks of the request, so that it is logged and
-// answered 500 instead of being shown to the client.
-func databaseError(err error) bool {
-	var (
-		pg *pgconn.PgError
-		ce *pgconn.ConnectError
-		ne net.Error
-	)
-	return errors.As(err, &pg) || errors.As(err, &ce) || errors.As(err, &ne) ||
-		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || pgconn.Timeout(err) || pgconn.SafeToRetry(err)
+// fileProblem turns a file the importer cannot or will not read into a problem naming
+// where it is (feature index, id, JSON pointer, zip member, GeoPackage table, attribute);
+// the driver's own error, if any, goes to the log only.
+func (a *API) fileProblem(c *gin.Context, fe *importer.FileError) *problem.Error {
+	if fe.Cause != nil && a.Log != nil {
+		a.Log.InfoContext(c.Request.Context(), "import refused a file", "request_id", c.GetString("request_id"), "reason", fe.Reason, "cause", fe.Cause)
+	}
+	what := strings.TrimPrefix(strings.TrimPrefix(fe.Error(), "malformed input: "), "refused input: ")
+	p := problem.BadRequest("the file is malformed: " + what)
+	if fe.Problem == importer.Refused {
+		p = problem.Unprocessable("the file is refused: " + what)
+	}
+	if fe.Index >= 0 {
+		p.With("index", fe.Index)
+	}
+	for _, m := range []struct{ k, v string }{{"id", fe.ID}, {"pointer", fe.Pointer}, {"member", fe.Member}, {"table", fe.Table}, {"attribute", fe.Attribute}} {
+		if m.v != "" {
+			p.With(m.k, m.v)
+		}
+	}
+	return p
 }
 
 // importOwner names the owner of the import of the path.
@@ -319,4 +344,27 @@ func (a *API) importStatus(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, st)
+}
+
+// cancelImport serves DELETE /imports/{id}: a running import is cancelled, its
+// transaction rolled back, and the answer (200) is its final status; a finished one is
+// forgotten (204).
+func (a *API) cancelImport(c *gin.Context) {
+	id := c.Param("id")
+	st, ok := a.Imports.Jobs.Status(id)
+	if !ok {
+		problem.Write(c, http.StatusNotFound, "no import "+clipQuote(id)+"; finished imports are kept for an hour", nil)
+		return
+	}
+	// The route's owner rule (Routes) has already let only the owner or an admin through.
+	last, ok := a.Imports.Jobs.Cancel(c.Request.Context(), id)
+	switch {
+	case !ok:
+		problem.Write(c, http.StatusNotFound, "no import "+clipQuote(id), nil)
+	case st.State != importer.JobRunning:
+		c.Status(http.StatusNoContent)
+	default:
+		c.Header("Cache-Control", "no-store")
+		c.JSON(http.StatusOK, last)
+	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cityreach/cityreach/internal/featureapi"
 	"github.com/cityreach/cityreach/internal/httpapi"
+	"github.com/cityreach/cityreach/internal/importer"
 )
 
 // newImportEnv is newEnv with an API whose background imports are stopped when the test
@@ -295,7 +296,7 @@ func TestImportAsyncReachesTheSameReport(t *testing.T) {
 
 func TestImportLargeBodyRunsInTheBackground(t *testing.T) {
 	spool := t.TempDir()
-	e := newImportEnv(t, false, func(a *featureapi.API) { a.Imports.SyncMaxBytes, a.Imports.TempDir = 100, spool })
+	e := newImportEnv(t, false, func(a *featureapi.API) { a.Imports.SyncMaxBytes, a.Imports.Spool = 100, &importer.Spool{Dir: spool} })
 	r := e.do("POST", "/api/v1/layers/parks/import?city=baotou", "alice", threeParks(false))
 	if r.Code != 202 {
 		t.Fatalf("%d %s", r.Code, r.Body)
@@ -366,8 +367,8 @@ func TestImportRefusesBadRequests(t *testing.T) {
 		{"unknown layer", "/api/v1/layers/nope/import?city=baotou", good, "", 404, "nope"},
 		{"media type", "/api/v1/layers/parks/import?city=baotou", "a,b\n1,2\n", "text/csv", 415, "geo+json"},
 		{"malformed GeoJSON", "/api/v1/layers/parks/import?city=baotou", `{"type":"FeatureCollection","features":[{"type":"Feature","geometry":null,"properties":{}},{"type":"Feature","geometry":{"type":"Point","coordinates":[1]}`, "", 400, "malformed"},
-		{"not a zip", "/api/v1/layers/parks/import?city=baotou", "PK no zip", "application/zip", 400, "zipped Shapefile"},
-		{"not a geopackage", "/api/v1/layers/parks/import?city=baotou", "SQLite format 3\x00 truncated", "application/geopackage+sqlite3", 400, "GeoPackage: the body: not a GeoPackage"},
+		{"not a zip", "/api/v1/layers/parks/import?city=baotou", "PK no zip", "application/zip", 400, "not a zip archive"},
+		{"not a geopackage", "/api/v1/layers/parks/import?city=baotou", "SQLite format 3\x00 truncated", "application/geopackage+sqlite3", 400, "not a readable GeoPackage"},
 		{"too large", "/api/v1/layers/parks/import?city=baotou", `{"type":"FeatureCollection","features":[]}` + strings.Repeat(" ", testMaxBody), "", 413, "limit"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -33,9 +33,14 @@ func OpenAPI(reg *layers.Registry) obj {
 	for _, l := range reg.All() {
 		addLayer(l, schemas, paths)
 	}
+	jobID := []obj{{"name": "id", "in": "path", "required": true, "schema": str()}}
 	paths["/api/v1/imports/{id}"] = obj{"get": obj{"summary": "Status, progress and report of an import job (editor)", "tags": []string{"imports"},
-		"parameters": []obj{{"name": "id", "in": "path", "required": true, "schema": str()}},
-		"responses":  obj{"200": jsonResp("The job", obj{"type": "object"}), "401": problemResp("No token"), "403": problemResp("Not an editor"), "404": problemResp("No such job")}}}
+		"parameters": jobID,
+		"responses":  obj{"200": jsonResp("The job", obj{"type": "object"}), "401": problemResp("No token"), "403": problemResp("Not an editor"), "404": problemResp("No such job")}},
+		"delete": obj{"summary": "Cancel a running import job (rolled back) or forget a finished one (the editor who started it, or an admin)", "tags": []string{"imports"},
+			"parameters": jobID,
+			"responses": obj{"200": jsonResp("The cancelled job's final status", obj{"type": "object"}), "204": obj{"description": "The finished job was forgotten"},
+				"401": problemResp("No token"), "403": problemResp("Not the job's owner or an admin"), "404": problemResp("No such job")}}}
 	return obj{
 		"openapi": "3.0.3",
 		"info": obj{"title": "cityreach planning layers API", "version": "1",

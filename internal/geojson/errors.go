@@ -16,6 +16,9 @@ type Error struct {
 	// array, or -1 when the problem is not inside one (always -1 for
 	// DecodeFeature).
 	Index int
+	// InvalidText is set when the input is not valid UTF-8 (RFC 8259 §8.1), which
+	// is refused rather than silently replaced with U+FFFD.
+	InvalidText bool
 }
 
 // Error returns the reason followed by the pointer.

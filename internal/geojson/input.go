@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
 )
 
 // errTooLarge is returned by limitedReader once the input passes its limit;
@@ -55,8 +56,72 @@ type reader struct {
 	depth    int // nesting level of the container being read; 0 outside
 }
 
+// invalidUTF8 is returned by utf8Reader at the first byte that is not UTF-8.
+type invalidUTF8 struct{ offset int64 }
+
+func (e invalidUTF8) Error() string {
+	return fmt.Sprintf("text is not valid UTF-8 (byte %d of the input)", e.offset)
+}
+
+// utf8Reader passes on the input up to its first byte that is not valid UTF-8 and then
+// fails with invalidUTF8, so that the JSON decoder fails in the token that holds it
+// (encoding/json would replace it with U+FFFD without a word).
+type utf8Reader struct {
+	r     io.Reader
+	raw   [4096 + utf8.UTFMax]byte
+	ready []byte // validated bytes not yet passed on (a slice of raw)
+	keep  int    // bytes of an incomplete sequence waiting at raw[len(ready)...]
+	held  [utf8.UTFMax]byte
+	off   int64 // input offset of the next byte to validate
+	err   error // returned once ready is drained
+}
+
+func (u *utf8Reader) Read(p []byte) (int, error) {
+	for len(u.ready) == 0 {
+		if u.err != nil {
+			return 0, u.err
+		}
+		u.fill()
+	}
+	n := copy(p, u.ready)
+	u.ready = u.ready[n:]
+	return n, nil
+}
+
+// fill reads more input after the held incomplete sequence and validates it.
+func (u *utf8Reader) fill() {
+	k := copy(u.raw[:], u.held[:u.keep])
+	n, err := u.r.Read(u.raw[k:])
+	data := u.raw[:k+n]
+	i := 0
+	for i < len(data) {
+		if data[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size <= 1 {
+			if err == nil && !utf8.FullRune(data[i:]) {
+				break // the sequence continues in the next read
+			}
+			u.err = invalidUTF8{offset: u.off + int64(i)}
+			break
+		}
+		i += size
+	}
+	u.ready = data[:i]
+	u.off += int64(i)
+	u.keep = 0
+	if u.err == nil {
+		u.keep = copy(u.held[:], data[i:])
+		if err != nil {
+			u.err = err
+		}
+	}
+}
+
 func newReader(r io.Reader, opts Options) *reader {
-	dec := json.NewDecoder(&limitedReader{r: r, n: opts.maxBytes()})
+	dec := json.NewDecoder(&limitedReader{r: &utf8Reader{r: r}, n: opts.maxBytes()})
 	dec.UseNumber()
 	return &reader{dec: dec, maxBytes: opts.maxBytes(), maxDepth: opts.maxDepth()}
 }
@@ -75,7 +140,12 @@ func (r *reader) token(at *path) (json.Token, error) {
 // *Error, because they say nothing about the GeoJSON.
 func (r *reader) inputError(err error, at *path) error {
 	var syntax *json.SyntaxError
+	var bad invalidUTF8
 	switch {
+	case errors.As(err, &bad):
+		e := errorAt(at, bad.Error())
+		e.InvalidText = true
+		return e
 	case errors.Is(err, errTooLarge{}):
 		return errorAt(nil, fmt.Sprintf("input is larger than %d bytes", r.maxBytes))
 	case errors.As(err, &syntax):

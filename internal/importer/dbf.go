@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -25,39 +26,44 @@ type dbfField struct {
 	offset   int // within the record, after the deletion flag
 }
 
-// dbfTable is a parsed .dbf header with the raw record area.
+// dbfTable is a parsed .dbf header; records are read one at a time (dbfRecords).
 type dbfTable struct {
 	Fields  []dbfField
 	NumRecs int
 	RecLen  int
+	HdrLen  int
 	LDID    byte // language driver id, 0x4D (code page 936) marks GBK
-	records []byte
 }
 
 // maxDBFFields bounds the header so a corrupt file cannot make the parser spin.
 const maxDBFFields = 2048
 
-// parseDBF reads a dBASE III/IV table; field names are decoded later, with the file's
-// text encoding.
-func parseDBF(b []byte) (*dbfTable, error) {
-	if len(b) < 33 {
+// dbfPrefixLen is the fixed part of the header that says how long the whole header is.
+const dbfPrefixLen = 32
+
+// parseDBFHeader reads a dBASE III/IV header from hdr (at least its header length, as
+// bytes 8–9 of the first 32 declare) of a file of size bytes, and checks the record count
+// and length against size before anything is allocated for records. Field names are
+// decoded later, with the file's text encoding.
+func parseDBFHeader(hdr []byte, size int64) (*dbfTable, error) {
+	if len(hdr) < dbfPrefixLen+1 || size < dbfPrefixLen+1 {
 		return nil, errors.New(".dbf: file shorter than its header")
 	}
 	t := &dbfTable{
-		NumRecs: int(binary.LittleEndian.Uint32(b[4:8])),
-		RecLen:  int(binary.LittleEndian.Uint16(b[10:12])),
-		LDID:    b[29],
+		NumRecs: int(binary.LittleEndian.Uint32(hdr[4:8])),
+		RecLen:  int(binary.LittleEndian.Uint16(hdr[10:12])),
+		HdrLen:  int(binary.LittleEndian.Uint16(hdr[8:10])),
+		LDID:    hdr[29],
 	}
-	hdrLen := int(binary.LittleEndian.Uint16(b[8:10]))
-	if hdrLen < 33 || hdrLen > len(b) {
-		return nil, fmt.Errorf(".dbf: header length %d does not fit a %d-byte file", hdrLen, len(b))
+	if t.HdrLen < dbfPrefixLen+1 || int64(t.HdrLen) > size || t.HdrLen > len(hdr) {
+		return nil, fmt.Errorf(".dbf: header length %d does not fit a %d-byte file", t.HdrLen, size)
 	}
 	off := 1 // the deletion flag
-	for p := 32; p+32 <= hdrLen && b[p] != 0x0D; p += 32 {
+	for p := dbfPrefixLen; p+32 <= t.HdrLen && hdr[p] != 0x0D; p += 32 {
 		if len(t.Fields) >= maxDBFFields {
 			return nil, errors.New(".dbf: too many fields")
 		}
-		d := b[p : p+32]
+		d := hdr[p : p+32]
 		name := d[:11]
 		if i := bytes.IndexByte(name, 0); i >= 0 {
 			name = name[:i]
@@ -77,52 +83,101 @@ func parseDBF(b []byte) (*dbfTable, error) {
 	if t.RecLen == 0 {
 		return nil, errors.New(".dbf: record length is 0")
 	}
-	avail := (len(b) - hdrLen) / t.RecLen
-	if t.NumRecs > avail {
+	if avail := (size - int64(t.HdrLen)) / int64(t.RecLen); int64(t.NumRecs) > avail {
 		return nil, fmt.Errorf(".dbf: header says %d records, the file holds %d", t.NumRecs, avail)
 	}
-	t.records = b[hdrLen : hdrLen+t.NumRecs*t.RecLen]
 	return t, nil
 }
 
-// textValid reports whether every text field (and field name) of the table is valid
-// UTF-8, the test for files without a .cpg.
-func (t *dbfTable) textValid() bool {
-	for _, f := range t.Fields {
-		if !utf8.ValidString(f.Name) {
-			return false
+// readDBFHeader reads and parses the header at the start of r, a .dbf of size bytes.
+func readDBFHeader(r io.Reader, size int64) (*dbfTable, error) {
+	hdr := make([]byte, dbfPrefixLen)
+	if _, err := io.ReadFull(r, hdr); err != nil {
+		return nil, errors.New(".dbf: file shorter than its header")
+	}
+	n := int(binary.LittleEndian.Uint16(hdr[8:10]))
+	if n < dbfPrefixLen+1 || int64(n) > size {
+		return nil, fmt.Errorf(".dbf: header length %d does not fit a %d-byte file", n, size)
+	}
+	hdr = append(hdr, make([]byte, n-dbfPrefixLen)...)
+	if _, err := io.ReadFull(r, hdr[dbfPrefixLen:]); err != nil {
+		return nil, errors.New(".dbf: file shorter than its header")
+	}
+	return parseDBFHeader(hdr, size)
+}
+
+// parseDBF parses a whole .dbf held in memory and returns the table and its record area.
+func parseDBF(b []byte) (*dbfTable, []byte, error) {
+	t, err := parseDBFHeader(b, int64(len(b)))
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, b[t.HdrLen : t.HdrLen+t.NumRecs*t.RecLen], nil
+}
+
+// textScan says what the text of a table looks like: whether every text field (and
+// field name) is valid UTF-8, and whether any byte is outside ASCII.
+type textScan struct{ validUTF8, nonASCII bool }
+
+func (s *textScan) add(b []byte) {
+	if !utf8.Valid(b) {
+		s.validUTF8 = false
+	}
+	for _, c := range b {
+		if c >= 0x80 {
+			s.nonASCII = true
+			return
 		}
 	}
+}
+
+// scanText reads every record from r (positioned after the header) and reports on the
+// text, the test for files without a .cpg and for a .cpg that may be wrong.
+func (t *dbfTable) scanText(r io.Reader) (textScan, error) {
+	s := textScan{validUTF8: true}
+	for _, f := range t.Fields {
+		s.add([]byte(f.Name))
+	}
+	rec := make([]byte, t.RecLen)
 	for i := 0; i < t.NumRecs; i++ {
-		rec := t.records[i*t.RecLen : (i+1)*t.RecLen]
+		if _, err := io.ReadFull(r, rec); err != nil {
+			return s, err
+		}
 		for _, f := range t.Fields {
-			if f.Type == 'C' && !utf8.Valid(rec[f.offset:f.offset+f.Len]) {
-				return false
+			if f.Type == 'C' {
+				s.add(rec[f.offset : f.offset+f.Len])
 			}
 		}
 	}
-	return true
+	return s, nil
 }
 
-// record decodes record i: deleted reports the '*' flag; values are by field name.
-func (t *dbfTable) record(i int, dec *encoding.Decoder, names []string) (vals map[string]any, deleted bool, err error) {
-	rec := t.records[i*t.RecLen : (i+1)*t.RecLen]
+// record decodes one raw record: deleted reports the '*' flag; values are by field name.
+func (t *dbfTable) record(rec []byte, tc textCodec, names []string) (vals map[string]any, deleted bool, err error) {
 	vals = make(map[string]any, len(t.Fields))
 	for k, f := range t.Fields {
 		raw := rec[f.offset : f.offset+f.Len]
-		v, err := dbfValue(f, raw, dec)
+		v, err := dbfValue(f, raw, tc)
 		if err != nil {
-			return nil, false, fmt.Errorf("field %s: %w", names[k], err)
+			return nil, false, &fieldError{field: names[k], err: err}
 		}
 		vals[names[k]] = v
 	}
 	return vals, rec[0] == '*', nil
 }
 
+// fieldError is a value of one .dbf field that cannot be read.
+type fieldError struct {
+	field string
+	err   error
+}
+
+func (e *fieldError) Error() string { return "field " + e.field + ": " + e.err.Error() }
+
 // dbfValue converts one raw field: C → string (right-trimmed, decoded), N/F → int64 when
 // it has no decimals and fits, else float64, L → bool, D → time.Time (UTC date). Blank
 // numbers, dates and '?' logicals are nil.
-func dbfValue(f dbfField, raw []byte, dec *encoding.Decoder) (any, error) {
+func dbfValue(f dbfField, raw []byte, tc textCodec) (any, error) {
 	switch f.Type {
 	case 'N', 'F':
 		s := strings.TrimSpace(string(bytes.Trim(raw, "\x00")))
@@ -162,18 +217,56 @@ func dbfValue(f dbfField, raw []byte, dec *encoding.Decoder) (any, error) {
 		return d, nil
 	}
 	raw = bytes.TrimRight(bytes.TrimRight(raw, "\x00"), " ")
-	return decodeText(raw, dec)
+	return tc.decode(raw)
 }
 
-func decodeText(raw []byte, dec *encoding.Decoder) (string, error) {
-	if dec == nil {
-		return strings.ToValidUTF8(string(raw), "\uFFFD"), nil
+// textCodec decodes .dbf text in one encoding and refuses bytes that are not valid in
+// it, rather than replacing them with U+FFFD: text that does not decode means the
+// declared encoding is wrong, and writing mojibake would hide that.
+type textCodec struct {
+	dec  *encoding.Decoder // nil for UTF-8
+	name string            // UTF-8, GBK, …
+	from string            // where the encoding came from: "the .cpg", "encoding=", "detection"
+}
+
+func (tc textCodec) decode(raw []byte) (string, error) {
+	if tc.dec == nil {
+		if !utf8.Valid(raw) {
+			return "", tc.invalid(firstInvalidUTF8(raw))
+		}
+		return string(raw), nil
 	}
-	out, err := dec.Bytes(raw)
+	out, err := tc.dec.Bytes(raw)
 	if err != nil {
-		return "", fmt.Errorf("text is not valid in the file's encoding: %w", err)
+		return "", tc.invalid(-1)
+	}
+	if i := bytes.IndexRune(out, utf8.RuneError); i >= 0 && !bytes.Contains(raw, []byte("\uFFFD")) {
+		return "", tc.invalid(-1)
 	}
 	return string(out), nil
+}
+
+func (tc textCodec) invalid(at int) error {
+	s := "text is not valid " + tc.name
+	if at >= 0 {
+		s += fmt.Sprintf(" (byte %d)", at)
+	}
+	if tc.from != "" {
+		s += ", the encoding " + tc.from + " declares"
+	}
+	return errors.New(s)
+}
+
+// firstInvalidUTF8 is the offset of the first byte of b that is not valid UTF-8.
+func firstInvalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
 }
 
 // encodingByName maps .cpg contents and --encoding values to a decoder; nil means UTF-8.

@@ -42,18 +42,41 @@ type Reader interface {
 	Each(ctx context.Context, fn func(*Feature) error) error
 }
 
+// FileProblem says what kind of problem a FileError is.
+type FileProblem int
+
+// The kinds of FileError.
+const (
+	// Malformed: the file cannot be parsed (truncated, wrong format, bad syntax).
+	Malformed FileProblem = iota
+	// Refused: the file parses, but holds something the importer will not read: a
+	// GeoPackage table that is a view, has triggers or is virtual; text that is not valid
+	// in its declared encoding.
+	Refused
+)
+
 // FileError is a problem with the input file itself that stops reading: the import is
 // refused as a whole, even with Options.SkipInvalid, because later features cannot be
-// trusted to be found.
+// trusted to be found. Its text is meant for the client; Cause (a driver's or decoder's
+// error) is not part of it and is only for the log.
 type FileError struct {
-	Index   int    // the feature being read, -1 when outside any feature
-	ID      string // its id when known
-	Pointer string // JSON pointer (GeoJSON) or record locator, when known
-	Reason  string
+	Problem   FileProblem
+	Index     int    // the feature being read, -1 when outside any feature
+	ID        string // its id when known
+	Pointer   string // JSON pointer (GeoJSON) or record locator, when known
+	Member    string // the zip member or Shapefile part (parks.dbf), when known
+	Table     string // the GeoPackage table, when known
+	Attribute string // the attribute (file field) at fault, when known
+	Reason    string
+	Cause     error
 }
 
 func (e *FileError) Error() string {
-	s := "malformed input: " + e.Reason
+	s := "malformed input: "
+	if e.Problem == Refused {
+		s = "refused input: "
+	}
+	s += e.Reason
 	if e.Index >= 0 {
 		s += fmt.Sprintf(" (feature %d", e.Index)
 		if e.ID != "" {
@@ -67,6 +90,9 @@ func (e *FileError) Error() string {
 	return s
 }
 
+// Unwrap returns the cause, for the log.
+func (e *FileError) Unwrap() error { return e.Cause }
+
 // OpenOptions choose how Open reads a file.
 type OpenOptions struct {
 	// Encoding of Shapefile attribute text: "" (auto: the .cpg, else UTF-8 when the
@@ -74,11 +100,16 @@ type OpenOptions struct {
 	Encoding string
 	// Table is the GeoPackage feature table to read; "" means the only one.
 	Table string
+	// Limits bound the reading of a zip (members, expanded bytes); the zero value sets
+	// no bound (the CLI on local files); the server passes DefaultLimits.
+	Limits Limits
 }
 
 // Open opens path by its extension: .geojson/.json (GeoJSON), .zip or .shp (Shapefile),
-// .gpkg (GeoPackage). The caller closes the returned closer after reading.
-func Open(path string, o OpenOptions) (Reader, func() error, error) {
+// .gpkg (GeoPackage). The caller closes the returned closer after reading. A file that
+// cannot be read is a *FileError or *LimitError; ctx bounds the GeoPackage's first
+// queries.
+func Open(ctx context.Context, path string, o OpenOptions) (Reader, func() error, error) {
 	ext := strings.ToLower(filepath.Ext(path))
 	switch ext {
 	case ".geojson", ".json":
@@ -88,11 +119,11 @@ func Open(path string, o OpenOptions) (Reader, func() error, error) {
 		}
 		return NewGeoJSONReader(f), f.Close, nil
 	case ".zip":
-		r, err := OpenShapefileZip(path, o.Encoding)
+		r, closeZip, err := OpenShapefileZip(path, o.Encoding, o.Limits)
 		if err != nil {
 			return nil, nil, err
 		}
-		return r, func() error { return nil }, nil
+		return r, closeZip, nil
 	case ".shp":
 		r, err := OpenShapefileDir(strings.TrimSuffix(path, filepath.Ext(path)), o.Encoding)
 		if err != nil {
@@ -100,7 +131,7 @@ func Open(path string, o OpenOptions) (Reader, func() error, error) {
 		}
 		return r, func() error { return nil }, nil
 	case ".gpkg":
-		r, err := OpenGeoPackage(path, o.Table)
+		r, err := OpenGeoPackage(ctx, path, o.Table)
 		if err != nil {
 			return nil, nil, err
 		}

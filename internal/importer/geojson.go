@@ -34,7 +34,11 @@ func (g *GeoJSONReader) Each(ctx context.Context, fn func(*Feature) error) error
 	})
 	var ge *geojson.Error
 	if errors.As(err, &ge) {
-		return &FileError{Index: ge.Index, Pointer: ge.Pointer, Reason: ge.Reason}
+		fe := &FileError{Index: ge.Index, Pointer: ge.Pointer, Reason: ge.Reason}
+		if ge.InvalidText {
+			fe.Problem = Refused
+		}
+		return fe
 	}
 	return err
 }

@@ -46,14 +46,31 @@ type Options struct {
 	Progress func(read int)
 	// Registry is the layer allow-list; nil means layers.Default().
 	Registry *layers.Registry
+	// Limits bound the features read and the time taken (Features, Duration); the zero
+	// value sets none.
+	Limits Limits
 }
 
 // Import loads every feature of src into layer in one transaction and reports what it
 // did. It returns an error wrapping ErrRefused (with the report) when a feature is
-// invalid and o.SkipInvalid is off; a *FileError when the file is malformed; other errors
-// for bad options or database failures. Nothing is written unless the error is nil and
+// invalid and o.SkipInvalid is off; a *FileError when the file is malformed or refused;
+// a *LimitError when a bound of o.Limits is reached; a *RequestError for bad options;
+// other errors for database failures. Nothing is written unless the error is nil and
 // the import is not a dry run.
 func Import(ctx context.Context, pool *pgxpool.Pool, layer string, src Reader, o Options) (*Report, error) {
+	if o.Limits.Duration <= 0 {
+		return importTx(ctx, pool, layer, src, o)
+	}
+	tctx, cancel := context.WithTimeout(ctx, o.Limits.Duration)
+	defer cancel()
+	rep, err := importTx(tctx, pool, layer, src, o)
+	if err != nil && ctx.Err() == nil && errors.Is(tctx.Err(), context.DeadlineExceeded) {
+		return rep, &LimitError{What: "duration", Limit: int64(o.Limits.Duration / time.Second)}
+	}
+	return rep, err
+}
+
+func importTx(ctx context.Context, pool *pgxpool.Pool, layer string, src Reader, o Options) (*Report, error) {
 	start := time.Now()
 	reg := o.Registry
 	if reg == nil {
@@ -61,7 +78,7 @@ func Import(ctx context.Context, pool *pgxpool.Pool, layer string, src Reader, o
 	}
 	l := reg.Lookup(layer)
 	if l == nil {
-		return nil, fmt.Errorf("unknown layer %q", layer)
+		return nil, requestErrorf("unknown layer %q", layer)
 	}
 	if o.DataSource == "" {
 		o.DataSource = "import"
@@ -71,7 +88,7 @@ func Import(ctx context.Context, pool *pgxpool.Pool, layer string, src Reader, o
 	}
 	p, err := resolve(l, o.Mapping, src.Fields())
 	if err != nil {
-		return nil, err
+		return nil, &RequestError{Reason: err.Error()}
 	}
 	keyCol := ""
 	if o.Upsert != "" {
@@ -80,7 +97,7 @@ func Import(ctx context.Context, pool *pgxpool.Pool, layer string, src Reader, o
 			found = found || a.attr.Name == o.Upsert
 		}
 		if !found {
-			return nil, fmt.Errorf("--upsert %s: the key attribute is not mapped from the file", o.Upsert)
+			return nil, requestErrorf("--upsert %s: the key attribute is not mapped from the file", o.Upsert)
 		}
 		keyCol, _ = l.Column(o.Upsert)
 	}
@@ -88,12 +105,15 @@ func Import(ctx context.Context, pool *pgxpool.Pool, layer string, src Reader, o
 	if o.CRS != "" {
 		c, err := crs.ParseCRS(o.CRS)
 		if err != nil {
-			return nil, err
+			return nil, &RequestError{Reason: err.Error()}
 		}
 		override = &c
 	}
 	rep := &Report{Layer: l.ID, City: o.City, Format: src.Format(), DataSource: o.DataSource, DryRun: o.DryRun,
 		Mapping: p.Mapped(), Rejected: []Rejection{}}
+	if w, ok := src.(interface{ Warnings() []string }); ok {
+		rep.Warnings = w.Warnings()
+	}
 
 	tx, err := pool.Begin(ctx)
 	if err != nil {
@@ -111,7 +131,7 @@ func Import(ctx context.Context, pool *pgxpool.Pool, layer string, src Reader, o
 	var cityID int
 	if err := tx.QueryRow(ctx, "SELECT id FROM cities WHERE slug = $1", o.City).Scan(&cityID); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, fmt.Errorf("city %q does not exist", o.City)
+			return nil, requestErrorf("city %q does not exist", o.City)
 		}
 		return nil, err
 	}
@@ -138,6 +158,9 @@ func Import(ctx context.Context, pool *pgxpool.Pool, layer string, src Reader, o
 		crsCache := map[string]crs.CRS{}
 		readErr = src.Each(rctx, func(f *Feature) error {
 			rep.Read++
+			if o.Limits.Features > 0 && rep.Read > o.Limits.Features {
+				return &LimitError{What: "features", Limit: int64(o.Limits.Features)}
+			}
 			if o.Progress != nil && rep.Read%1000 == 0 {
 				o.Progress(rep.Read)
 			}
@@ -202,6 +225,7 @@ func Import(ctx context.Context, pool *pgxpool.Pool, layer string, src Reader, o
 		return rep, fe
 	}
 	if readErr != nil && !errors.Is(readErr, context.Canceled) {
+		rep.finish(start)
 		return rep, readErr
 	}
 	if copyErr != nil {

@@ -184,7 +184,7 @@ func TestShapefileGBKGaussKruger(t *testing.T) {
 	db := testdb.New(t)
 	ctx := context.Background()
 	makeCity(t, db.Pool, "baotou", 4548)
-	r, closeR, err := Open("testdata/facilities_gk_gbk.zip", OpenOptions{})
+	r, closeR, err := Open(context.Background(), "testdata/facilities_gk_gbk.zip", OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func TestShapefilePolygonsWithHoles(t *testing.T) {
 	db := testdb.New(t)
 	ctx := context.Background()
 	makeCity(t, db.Pool, "baotou", 4548)
-	r, closeR, err := Open("testdata/parks_gk_gbk_cpg.zip", OpenOptions{})
+	r, closeR, err := Open(context.Background(), "testdata/parks_gk_gbk_cpg.zip", OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,9 +261,9 @@ func TestGeoPackage(t *testing.T) {
 	if out, err := exec.Command("ogr2ogr", "-f", "GPKG", gpkg, "testdata/parks_gk_source.geojson", "-nln", "parks_src", "-t_srs", "EPSG:4490").CombinedOutput(); err != nil {
 		t.Fatalf("ogr2ogr: %v %s", err, out)
 	}
-	r, closeR, err := Open(gpkg, OpenOptions{})
+	r, closeR, err := Open(context.Background(), gpkg, OpenOptions{})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v (%v)", err, errors.Unwrap(err))
 	}
 	defer closeR()
 	if c := r.(*GeoPackageReader).CRS(); c != "EPSG:4490" {

@@ -3,13 +3,18 @@ package importer
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/binary"
+	"errors"
 	"math"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
+
+	"github.com/cityreach/cityreach/internal/importer/importtest"
 )
 
 func TestCRSFromPRJ(t *testing.T) {
@@ -109,16 +114,16 @@ func TestDBFValues(t *testing.T) {
 		{dbfField{Type: 'C', Len: 6}, "ab    ", "ab"},
 	}
 	for _, c := range cases {
-		got, err := dbfValue(c.f, []byte(c.raw), nil)
+		got, err := dbfValue(c.f, []byte(c.raw), textCodec{name: "UTF-8"})
 		if err != nil || got != c.want {
 			t.Errorf("%c %q: got %#v %v want %#v", c.f.Type, c.raw, got, err, c.want)
 		}
 	}
-	d, err := dbfValue(dbfField{Type: 'D', Len: 8}, []byte("20240229"), nil)
+	d, err := dbfValue(dbfField{Type: 'D', Len: 8}, []byte("20240229"), textCodec{})
 	if err != nil || d.(interface{ Day() int }).Day() != 29 {
 		t.Errorf("date: %v %v", d, err)
 	}
-	if _, err := dbfValue(dbfField{Type: 'N', Len: 3}, []byte("abc"), nil); err == nil {
+	if _, err := dbfValue(dbfField{Type: 'N', Len: 3}, []byte("abc"), textCodec{}); err == nil {
 		t.Error("bad number accepted")
 	}
 }
@@ -182,14 +187,15 @@ func hasNaN(g orb.Geometry) bool {
 func FuzzParseShpRecord(f *testing.F) {
 	for _, zp := range []string{"testdata/facilities_gk_gbk.zip", "testdata/parks_gk_gbk_cpg.zip"} {
 		shp, _ := shapefileParts(f, zp)
-		rest := shp[shpHeaderLen:]
-		for len(rest) > 0 {
-			_, c, next, err := nextShpRecord(rest)
+		rd := bytes.NewReader(shp[shpHeaderLen:])
+		for rd.Len() > 0 {
+			_, n, err := readShpRecordHeader(rd, int64(rd.Len()))
 			if err != nil {
 				break
 			}
+			c := make([]byte, n)
+			_, _ = rd.Read(c)
 			f.Add(c)
-			rest = next
 		}
 	}
 	f.Fuzz(func(t *testing.T, c []byte) {
@@ -203,17 +209,17 @@ func FuzzParseDBF(f *testing.F) {
 		f.Add(dbf)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		tbl, err := parseDBF(b)
+		tbl, recs, err := parseDBF(b)
 		if err != nil {
 			return
 		}
-		dec, _, _ := encodingByName("GBK")
+		dec, name, _ := encodingByName("GBK")
 		names := make([]string, len(tbl.Fields))
 		for i, fl := range tbl.Fields {
 			names[i] = fl.Name
 		}
 		for i := 0; i < tbl.NumRecs; i++ {
-			_, _, _ = tbl.record(i, dec, names)
+			_, _, _ = tbl.record(recs[i*tbl.RecLen:(i+1)*tbl.RecLen], textCodec{dec: dec, name: name}, names)
 		}
 	})
 }
@@ -225,4 +231,60 @@ func TestFuzzCorpusPresent(t *testing.T) {
 			t.Errorf("%s: %v", d, err)
 		}
 	}
+}
+
+// FuzzOpenShapefileZip runs whole archives through the bounded zip reader and the
+// streaming Shapefile reader: whatever the bytes, no panic and no read past the limits.
+func FuzzOpenShapefileZip(f *testing.F) {
+	for _, zp := range []string{"testdata/facilities_gk_gbk.zip", "testdata/parks_gk_gbk_cpg.zip"} {
+		b, err := os.ReadFile(zp)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add(importtest.ZipOf(f, map[string][]byte{"a.shp": importtest.PointShp([]orb.Point{{1, 2}}), "a.dbf": importtest.TextDBF([]string{"NAME"}, 4, [][]string{{"x"}}), "a.cpg": []byte("UTF-8")}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := filepath.Join(t.TempDir(), "f.zip")
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r, closeZip, err := OpenShapefileZip(p, "", Limits{ZipMembers: 16, ExpandedBytes: 4 << 20})
+		if err != nil {
+			return
+		}
+		defer closeZip()
+		n := 0
+		_ = r.Each(context.Background(), func(*Feature) error {
+			if n++; n > 10000 {
+				return errors.New("enough")
+			}
+			return nil
+		})
+	})
+}
+
+// FuzzDecodeGPKGGeometry: GeoPackage geometry blobs (header, envelope, WKB).
+func FuzzDecodeGPKGGeometry(f *testing.F) {
+	f.Add(importtest.GPKGPoint(orb.Point{1, 2}, 4326))
+	env := importtest.GPKGPoint(orb.Point{1, 2}, 4326)
+	env[3] = 1 << 1 // an xy envelope of 32 bytes before the WKB
+	env = append(env[:8:8], append(make([]byte, 32), env[8:]...)...)
+	f.Add(env)
+	f.Add([]byte{'G', 'P', 0, 0x11, 0, 0, 0, 0}) // empty
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = DecodeGPKGGeometry(b)
+	})
+}
+
+// FuzzCheckShpHeader: the .shp main header against a claimed size.
+func FuzzCheckShpHeader(f *testing.F) {
+	f.Add(importtest.PointShp([]orb.Point{{1, 2}}), int64(128))
+	f.Add(importtest.PointShp(nil), int64(1<<40))
+	f.Fuzz(func(t *testing.T, b []byte, size int64) {
+		n, err := checkShpHeader(b, size)
+		if err == nil && (n < shpHeaderLen || n > size) {
+			t.Fatalf("accepted length %d for size %d", n, size)
+		}
+	})
 }

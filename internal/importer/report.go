@@ -43,8 +43,9 @@ type Report struct {
 	Updated       int               `json:"updated"`
 	Unchanged     int               `json:"unchanged"`
 	Rejected      []Rejection       `json:"rejected"`
-	Mapping       map[string]string `json:"mapping"`        // attribute → file field or =constant
-	IgnoredFields []string          `json:"ignored_fields"` // file fields no attribute takes
+	Mapping       map[string]string `json:"mapping"`            // attribute → file field or =constant
+	IgnoredFields []string          `json:"ignored_fields"`     // file fields no attribute takes
+	Warnings      []string          `json:"warnings,omitempty"` // doubts that did not stop the import (a .cpg that may be wrong)
 	Preview       []PreviewRow      `json:"preview,omitempty"`
 	Seconds       float64           `json:"seconds"`
 	PerSecond     float64           `json:"features_per_second"`
@@ -87,6 +88,9 @@ func (r *Report) WriteText(w io.Writer) {
 	}
 	if len(r.IgnoredFields) > 0 {
 		fmt.Fprintf(w, "  file fields not imported: %s\n", strings.Join(r.IgnoredFields, ", "))
+	}
+	for _, msg := range r.Warnings {
+		fmt.Fprintf(w, "  warning: %s\n", msg)
 	}
 	for _, x := range r.Rejected {
 		id := ""

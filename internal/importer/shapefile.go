@@ -2,42 +2,53 @@ package importer
 
 import (
 	"archive/zip"
+	"bufio"
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-
-	"golang.org/x/text/encoding"
 )
 
 // ShapefileReader reads an ESRI Shapefile (.shp geometry, .dbf attributes, .prj CRS,
-// .cpg text encoding) held in memory. The .shx index is not needed: records are read in
-// file order.
+// .cpg text encoding) as a stream: the headers are read and checked when it is opened,
+// and Each reads one .shp record and one .dbf record at a time, so memory does not grow
+// with the file. The .shx index is not needed: records are read in file order.
 type ShapefileReader struct {
-	shp      []byte
-	dbf      *dbfTable
-	dec      *encoding.Decoder
-	encoding string
+	open     partOpener
+	shpLen   int64 // bytes of the .shp its header declares (checked against the part's size)
+	shpName  string
+	dbfName  string
+	dbf      *dbfTable // the header; records are streamed
+	text     textCodec
 	crs      string
 	names    []string
+	warnings []string
 }
 
-// maxShapefileBytes bounds what is read from one member of a zip (2 GiB, the format's
-// own limit).
+// partOpener opens one part of a Shapefile by extension (".shp", ".dbf", ".prj", ".cpg"):
+// a reader, its size in bytes and its name for messages. rc is nil when the part is absent.
+type partOpener func(ext string) (rc io.ReadCloser, size int64, name string, err error)
+
+// maxShapefileBytes bounds one part (2 GiB, the format's own limit).
 const maxShapefileBytes = 2 << 30
 
-// OpenShapefileZip reads the one Shapefile inside a zip archive (in any folder). See
-// NewShapefile for encoding.
-func OpenShapefileZip(zipPath, enc string) (*ShapefileReader, error) {
-	zr, err := zip.OpenReader(zipPath)
+// maxSmallPart bounds a .prj or .cpg, which hold one line of text.
+const maxSmallPart = 64 << 10
+
+// OpenShapefileZip reads the one Shapefile inside a zip archive (in any folder), within
+// lim (see Limits). See NewShapefile for encoding.
+func OpenShapefileZip(zipPath, enc string, lim Limits) (*ShapefileReader, func() error, error) {
+	zr, err := openZip(zipPath, lim)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer zr.Close()
 	members := map[string]*zip.File{}
 	var bases []string
 	for _, f := range zr.File {
@@ -52,101 +63,187 @@ func OpenShapefileZip(zipPath, enc string) (*ShapefileReader, error) {
 		}
 	}
 	if len(bases) != 1 {
+		zr.Close()
 		sort.Strings(bases)
-		return nil, fmt.Errorf("%s: want exactly one .shp in the zip, found %d %v", zipPath, len(bases), bases)
+		return nil, nil, &FileError{Index: -1, Reason: fmt.Sprintf("want exactly one .shp in the zip, found %d %v", len(bases), bases)}
 	}
-	read := func(ext string) ([]byte, error) {
-		f, ok := members[strings.ToLower(bases[0])+ext]
-		if !ok {
-			return nil, nil
-		}
-		if f.UncompressedSize64 > maxShapefileBytes {
-			return nil, fmt.Errorf("%s is larger than 2 GiB", f.Name)
-		}
-		rc, err := f.Open()
-		if err != nil {
-			return nil, err
-		}
-		defer rc.Close()
-		return io.ReadAll(io.LimitReader(rc, maxShapefileBytes))
+	member := func(ext string) *zip.File { return members[strings.ToLower(bases[0])+ext] }
+	if err := checkDeclared([]*zip.File{member(".shp"), member(".dbf"), member(".prj"), member(".cpg")}, lim); err != nil {
+		zr.Close()
+		return nil, nil, err
 	}
-	return newShapefileFrom(read, enc)
+	open := func(ext string) (io.ReadCloser, int64, string, error) {
+		f := member(ext)
+		if f == nil {
+			return nil, 0, "", nil
+		}
+		rc, size, err := openMember(f)
+		return rc, size, f.Name, err
+	}
+	r, err := newShapefile(open, enc)
+	if err != nil {
+		zr.Close()
+		return nil, nil, err
+	}
+	return r, zr.Close, nil
 }
 
 // OpenShapefileDir reads base.shp, base.dbf, base.prj and base.cpg from disk.
 func OpenShapefileDir(base, enc string) (*ShapefileReader, error) {
-	read := func(ext string) ([]byte, error) {
+	open := func(ext string) (io.ReadCloser, int64, string, error) {
 		for _, e := range []string{ext, strings.ToUpper(ext)} {
-			b, err := os.ReadFile(base + e)
-			if err == nil {
-				return b, nil
+			f, err := os.Open(base + e)
+			if os.IsNotExist(err) {
+				continue
 			}
-			if !os.IsNotExist(err) {
-				return nil, err
+			if err != nil {
+				return nil, 0, "", err
 			}
+			st, err := f.Stat()
+			if err != nil {
+				f.Close()
+				return nil, 0, "", err
+			}
+			return f, st.Size(), filepath.Base(base + e), nil
 		}
-		return nil, nil
+		return nil, 0, "", nil
 	}
-	return newShapefileFrom(read, enc)
+	return newShapefile(open, enc)
 }
 
-func newShapefileFrom(read func(ext string) ([]byte, error), enc string) (*ShapefileReader, error) {
-	parts := map[string][]byte{}
-	for _, ext := range []string{".shp", ".dbf", ".prj", ".cpg"} {
-		b, err := read(ext)
-		if err != nil {
-			return nil, err
-		}
-		parts[ext] = b
-	}
-	if parts[".shp"] == nil || parts[".dbf"] == nil {
-		return nil, fmt.Errorf("a Shapefile needs its .shp and .dbf")
-	}
-	return NewShapefile(parts[".shp"], parts[".dbf"], string(parts[".prj"]), string(parts[".cpg"]), enc)
-}
-
-// NewShapefile reads a Shapefile from its parts. Text encoding: enc if given, else the
-// .cpg, else code page 936 when the .dbf's language driver says so, else UTF-8 when every
-// text byte is valid UTF-8, else GBK (the usual encoding of Chinese survey data). The
+// NewShapefile reads a Shapefile from its parts held in memory. Text encoding: enc if
+// given, else the .cpg, else code page 936 when the .dbf's language driver says so, else
+// UTF-8 when every text byte is valid UTF-8, else GBK (the usual encoding of Chinese
+// survey data). Text that is not valid in the chosen encoding rejects its feature. The
 // CRS comes from the .prj (see CRSFromPRJ); without one it is left undeclared.
 func NewShapefile(shp, dbf []byte, prj, cpg, enc string) (*ShapefileReader, error) {
-	if _, err := parseShpHeader(shp); err != nil {
-		return nil, err
+	parts := map[string][]byte{".shp": shp, ".dbf": dbf}
+	if prj != "" {
+		parts[".prj"] = []byte(prj)
 	}
-	t, err := parseDBF(dbf)
+	if cpg != "" {
+		parts[".cpg"] = []byte(cpg)
+	}
+	return newShapefile(func(ext string) (io.ReadCloser, int64, string, error) {
+		b, ok := parts[ext]
+		if !ok {
+			return nil, 0, "", nil
+		}
+		return io.NopCloser(bytes.NewReader(b)), int64(len(b)), "layer" + ext, nil
+	}, enc)
+}
+
+// readSmall reads a .prj or .cpg whole ("" when absent).
+func readSmall(open partOpener, ext string) (string, error) {
+	rc, size, name, err := open(ext)
+	if err != nil || rc == nil {
+		return "", err
+	}
+	defer rc.Close()
+	if size > maxSmallPart {
+		return "", errMemberTooLarge(name, maxSmallPart)
+	}
+	b, err := io.ReadAll(io.LimitReader(rc, maxSmallPart))
+	return string(b), err
+}
+
+func newShapefile(open partOpener, enc string) (*ShapefileReader, error) {
+	r := &ShapefileReader{open: open}
+	shp, shpSize, shpName, err := open(".shp")
 	if err != nil {
 		return nil, err
 	}
-	r := &ShapefileReader{shp: shp, dbf: t}
-	switch {
-	case enc != "":
-	case strings.TrimSpace(cpg) != "":
-		enc = cpg
-	case t.LDID == 0x4D || t.LDID == 0x7A:
-		enc = "GBK"
-	case t.textValid():
-		enc = "UTF-8"
-	default:
-		enc = "GBK"
+	if shp == nil {
+		return nil, &FileError{Index: -1, Reason: "a Shapefile needs its .shp and .dbf"}
 	}
-	if r.dec, r.encoding, err = encodingByName(enc); err != nil {
+	var hdr [shpHeaderLen]byte
+	_, rerr := io.ReadFull(shp, hdr[:])
+	shp.Close()
+	if rerr != nil && shpSize >= shpHeaderLen {
+		return nil, rerr
+	}
+	r.shpName = shpName
+	if r.shpLen, err = checkShpHeader(hdr[:], shpSize); err != nil {
+		return nil, &FileError{Index: -1, Member: shpName, Reason: shpName + ": " + err.Error()}
+	}
+	dbf, dbfSize, dbfName, err := open(".dbf")
+	if err != nil {
 		return nil, err
 	}
-	for _, f := range t.Fields {
-		n, err := decodeText([]byte(f.Name), r.dec)
+	if dbf == nil {
+		return nil, &FileError{Index: -1, Reason: "a Shapefile needs its .shp and .dbf"}
+	}
+	r.dbfName = dbfName
+	t, err := readDBFHeader(dbf, dbfSize)
+	if err != nil {
+		dbf.Close()
+		return nil, &FileError{Index: -1, Member: dbfName, Reason: dbfName + ": " + err.Error(), Cause: err}
+	}
+	r.dbf = t
+	cpg, err := readSmall(open, ".cpg")
+	if err != nil {
+		dbf.Close()
+		return nil, err
+	}
+	from := ""
+	var scan *textScan
+	needScan := enc == "" && (strings.TrimSpace(cpg) == "" || isGBKName(cpg)) && t.LDID != 0x4D && t.LDID != 0x7A
+	if needScan {
+		s, err := t.scanText(dbf)
 		if err != nil {
-			return nil, fmt.Errorf(".dbf field name: %w", err)
+			dbf.Close()
+			return nil, err
+		}
+		scan = &s
+	}
+	dbf.Close()
+	switch {
+	case enc != "":
+		from = "encoding="
+	case strings.TrimSpace(cpg) != "":
+		enc, from = cpg, "the .cpg"
+		if scan != nil && scan.validUTF8 && scan.nonASCII {
+			r.warnings = append(r.warnings, fmt.Sprintf("the .cpg declares %s, but every text value of %s is also valid UTF-8, which %s text rarely is: if names look garbled, import again with encoding=UTF-8",
+				strings.TrimSpace(cpg), dbfName, strings.TrimSpace(cpg)))
+		}
+	case t.LDID == 0x4D || t.LDID == 0x7A:
+		enc, from = "GBK", "the .dbf language driver (code page 936)"
+	case scan.validUTF8:
+		enc, from = "UTF-8", ""
+	default:
+		enc, from = "GBK", ""
+	}
+	dec, name, err := encodingByName(enc)
+	if err != nil {
+		return nil, &RequestError{Reason: err.Error()}
+	}
+	r.text = textCodec{dec: dec, name: name, from: from}
+	for _, f := range t.Fields {
+		n, err := r.text.decode([]byte(f.Name))
+		if err != nil {
+			return nil, &FileError{Problem: Refused, Index: -1, Member: dbfName, Attribute: f.Name, Reason: dbfName + " field name: " + err.Error()}
 		}
 		r.names = append(r.names, n)
+	}
+	prj, err := readSmall(open, ".prj")
+	if err != nil {
+		return nil, err
 	}
 	if strings.TrimSpace(prj) != "" {
 		c, err := CRSFromPRJ(prj)
 		if err != nil {
-			return nil, err
+			return nil, &FileError{Index: -1, Reason: err.Error()}
 		}
 		r.crs = c.String()
 	}
 	return r, nil
+}
+
+// isGBKName says whether a .cpg names one of the Chinese code pages, which a UTF-8 file
+// is most often mislabelled as.
+func isGBKName(cpg string) bool {
+	_, name, err := encodingByName(cpg)
+	return err == nil && (name == "GBK" || name == "GB18030")
 }
 
 // Format is "shapefile".
@@ -156,35 +253,69 @@ func (*ShapefileReader) Format() string { return "shapefile" }
 func (r *ShapefileReader) Fields() []string { return r.names }
 
 // Encoding names the text encoding in use.
-func (r *ShapefileReader) Encoding() string { return r.encoding }
+func (r *ShapefileReader) Encoding() string { return r.text.name }
 
 // CRS names the CRS from the .prj, "" without one.
 func (r *ShapefileReader) CRS() string { return r.crs }
 
-// Each yields every record. A record whose shape cannot be parsed, a null shape and a
-// record deleted in the .dbf are yielded with Invalid set, so the import lists them.
+// Warnings are doubts about the file that did not stop the import (a .cpg that may be
+// wrong); the import report lists them.
+func (r *ShapefileReader) Warnings() []string { return r.warnings }
+
+// Each yields every record. A record whose shape cannot be parsed, a null shape, a
+// record deleted in the .dbf and one whose text is not valid in the file's encoding are
+// yielded with Invalid set, so the import lists them.
 func (r *ShapefileReader) Each(ctx context.Context, fn func(*Feature) error) error {
-	rest := r.shp[shpHeaderLen:]
-	for i := 0; len(rest) > 0; i++ {
+	shp, _, _, err := r.open(".shp")
+	if err != nil {
+		return err
+	}
+	defer shp.Close()
+	dbf, _, _, err := r.open(".dbf")
+	if err != nil {
+		return err
+	}
+	defer dbf.Close()
+	sr := bufio.NewReaderSize(shp, 64<<10)
+	dr := bufio.NewReaderSize(dbf, 64<<10)
+	if _, err := sr.Discard(shpHeaderLen); err != nil {
+		return partError(-1, r.shpName, err)
+	}
+	if _, err := dr.Discard(r.dbf.HdrLen); err != nil {
+		return partError(-1, r.dbfName, err)
+	}
+	rec := make([]byte, r.dbf.RecLen)
+	var content []byte
+	for i, pos := 0, int64(shpHeaderLen); pos < r.shpLen; i++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		num, content, next, err := nextShpRecord(rest)
+		num, n, err := readShpRecordHeader(sr, r.shpLen-pos)
 		if err != nil {
-			return &FileError{Index: i, Reason: err.Error()}
+			return partError(i, r.shpName, err)
 		}
-		rest = next
+		pos += 8 + n
+		if int64(cap(content)) < n {
+			content = make([]byte, n)
+		}
+		content = content[:n]
+		if _, err := io.ReadFull(sr, content); err != nil {
+			return partError(i, r.shpName, err)
+		}
 		f := &Feature{Index: i, ID: strconv.Itoa(num), CRS: r.crs}
 		if i >= r.dbf.NumRecs {
-			return &FileError{Index: i, ID: f.ID, Reason: fmt.Sprintf(".shp has more records than the .dbf (%d)", r.dbf.NumRecs)}
+			return &FileError{Index: i, ID: f.ID, Member: r.shpName, Reason: fmt.Sprintf("%s has more records than %s (%d)", r.shpName, r.dbfName, r.dbf.NumRecs)}
 		}
-		props, deleted, err := r.dbf.record(i, r.dec, r.names)
+		if _, err := io.ReadFull(dr, rec); err != nil {
+			return partError(i, r.dbfName, err)
+		}
+		props, deleted, err := r.dbf.record(rec, r.text, r.names)
 		if err != nil {
-			f.Invalid = err.Error()
+			f.Invalid = r.dbfName + ": " + err.Error()
 		}
 		f.Props = props
 		if deleted {
-			f.Invalid = "record is marked deleted in the .dbf"
+			f.Invalid = "record is marked deleted in " + r.dbfName
 		}
 		g, err := parseShpRecord(content)
 		if err != nil && f.Invalid == "" {
@@ -196,4 +327,18 @@ func (r *ShapefileReader) Each(ctx context.Context, fn func(*Feature) error) err
 		}
 	}
 	return nil
+}
+
+// partError turns a failure to read record i of member into a FileError; limit errors
+// pass as they are.
+func partError(i int, member string, err error) error {
+	var le *LimitError
+	var fe *FileError
+	switch {
+	case errors.As(err, &le), errors.As(err, &fe):
+		return err
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return &FileError{Index: i, Member: member, Reason: member + " ends in the middle of a record"}
+	}
+	return &FileError{Index: i, Member: member, Reason: member + ": " + err.Error(), Cause: err}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 
 	"github.com/paulmach/orb"
@@ -29,37 +30,53 @@ const (
 	shpMultiPointM = 28
 )
 
+// maxShpRecordBytes bounds one record's content (64 MiB, four million points), so that a
+// record header claiming gigabytes cannot make the reader allocate them.
+const maxShpRecordBytes = 64 << 20
+
 // maxShpPoints bounds the points of one record so that a corrupt count cannot make the
 // parser allocate gigabytes.
-const maxShpPoints = 50_000_000
+const maxShpPoints = maxShpRecordBytes / 16
 
 // shpHeaderLen is the size of the .shp main header.
 const shpHeaderLen = 100
 
-// parseShpHeader checks the file code and returns the shape type of the file.
-func parseShpHeader(b []byte) (int, error) {
-	if len(b) < shpHeaderLen {
-		return 0, errors.New(".shp: file shorter than its 100-byte header")
+// checkShpHeader checks the file code and the file length the header declares against
+// size, the bytes the part really has, and returns that declared length.
+func checkShpHeader(b []byte, size int64) (int64, error) {
+	if len(b) < shpHeaderLen || size < shpHeaderLen {
+		return 0, errors.New("file shorter than its 100-byte header")
 	}
 	if binary.BigEndian.Uint32(b[0:4]) != 9994 {
-		return 0, errors.New(".shp: not a shapefile (file code is not 9994)")
+		return 0, errors.New("not a shapefile (file code is not 9994)")
 	}
-	return int(int32(binary.LittleEndian.Uint32(b[32:36]))), nil
+	n := int64(binary.BigEndian.Uint32(b[24:28])) * 2
+	if n < shpHeaderLen || n > size {
+		return 0, fmt.Errorf("header declares %d bytes, the file has %d", n, size)
+	}
+	return n, nil
 }
 
-// nextShpRecord splits the record starting at b into its number and content and returns
-// the rest of the file.
-func nextShpRecord(b []byte) (num int, content, rest []byte, err error) {
-	if len(b) < 8 {
-		return 0, nil, nil, errors.New(".shp: truncated record header")
+// readShpRecordHeader reads a record header and returns the record number and the
+// content length, checked against the bytes that remain and maxShpRecordBytes before
+// the caller allocates for it.
+func readShpRecordHeader(r io.Reader, remain int64) (num int, n int64, err error) {
+	var h [8]byte
+	if remain < 8 {
+		return 0, 0, errors.New("truncated record header")
 	}
-	num = int(int32(binary.BigEndian.Uint32(b[0:4])))
-	words := int64(int32(binary.BigEndian.Uint32(b[4:8])))
-	n := words * 2
-	if words < 0 || n > int64(len(b)-8) {
-		return 0, nil, nil, fmt.Errorf(".shp: record %d claims %d bytes, %d remain", num, n, len(b)-8)
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		return 0, 0, err
 	}
-	return num, b[8 : 8+n], b[8+n:], nil
+	num = int(int32(binary.BigEndian.Uint32(h[0:4])))
+	n = int64(int32(binary.BigEndian.Uint32(h[4:8]))) * 2
+	switch {
+	case n < 0 || n > remain-8:
+		return 0, 0, fmt.Errorf("record %d claims %d bytes, %d remain", num, n, remain-8)
+	case n > maxShpRecordBytes:
+		return 0, 0, fmt.Errorf("record %d claims %d bytes, more than the %d a record may have", num, n, maxShpRecordBytes)
+	}
+	return num, n, nil
 }
 
 // parseShpRecord decodes one record's content into an orb geometry (nil for a null

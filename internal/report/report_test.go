@@ -334,7 +334,7 @@ func TestReportDemoCity(t *testing.T) {
 	})
 
 	t.Run("GeoPackage", func(t *testing.T) {
-		r, err := importer.OpenGeoPackage(filepath.Join(dir, "layers.gpkg"), "park_coverage_gaps")
+		r, err := importer.OpenGeoPackage(context.Background(), filepath.Join(dir, "layers.gpkg"), "park_coverage_gaps")
 		if err != nil {
 			t.Fatal(err)
 		}
