@@ -1,6 +1,7 @@
 package caliber
 
 import (
+	"bytes"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -20,8 +21,8 @@ type Handler struct {
 
 // Mount registers the caliber routes.
 func (h Handler) Mount(r *gin.Engine) {
-	r.GET("/api/v1/calibers", h.list)
-	r.POST("/api/v1/calibers", h.add)
+	r.GET("/api/v1/calibers", problem.Params(), h.list)
+	r.POST("/api/v1/calibers", problem.Params(), h.add)
 }
 
 func (h Handler) list(c *gin.Context) {
@@ -29,7 +30,12 @@ func (h Handler) list(c *gin.Context) {
 }
 
 func (h Handler) add(c *gin.Context) {
-	cs, err := Decode(c.Request.Body)
+	raw, perr := problem.ReadJSON(c.Request.Body, 1<<20)
+	if perr != nil {
+		problem.Respond(c, h.Log, perr)
+		return
+	}
+	cs, err := Decode(bytes.NewReader(raw))
 	var ve *ValidationError
 	switch {
 	case errors.As(err, &ve):

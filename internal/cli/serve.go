@@ -44,7 +44,11 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	defer app.Close()
 	mounts := append([]httpapi.Mounter{httpapi.Health{Pool: pool, Migrations: m, Version: Version}}, app.Mounts...)
-	h := httpapi.NewEngine(log, cfg.MaxBodyBytes, mounts...)
+	cors, err := httpapi.ParseCORSOrigins(cfg.CORSOrigins)
+	if err != nil {
+		return err
+	}
+	h := httpapi.NewEngineWith(log, httpapi.Options{MaxBodyBytes: cfg.MaxBodyBytes, CORS: cors, StatementTimeout: cfg.StatementTimeout}, mounts...)
 	if err := httpapi.Serve(ctx, log, cfg.Listen, h, 15*time.Second); err != nil {
 		return fmt.Errorf("server: %w", err)
 	}

@@ -37,6 +37,9 @@ type Config struct {
 	Migrate bool
 	// City is the default city slug.
 	City string
+	// CORSOrigins are the origins (scheme://host[:port], or *) whose pages browsers may let
+	// call the API; empty allows none.
+	CORSOrigins []string
 }
 
 // Defaults returns the configuration used when neither a flag nor the environment says otherwise.
@@ -69,6 +72,10 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest accepted request body (env CITYREACH_MAX_BODY_BYTES)")
 	fs.BoolVar(&c.AnonymousRead, "anonymous-read", c.AnonymousRead, "allow reads without a token (env CITYREACH_ANONYMOUS_READ)")
 	fs.StringVar(&c.City, "city", c.City, "default city slug (env CITYREACH_CITY)")
+	fs.Func("cors-origins", "comma-separated origins allowed to call the API from a browser, or * (env CITYREACH_CORS_ORIGINS; default none)", func(s string) error {
+		c.CORSOrigins = splitList(s)
+		return nil
+	})
 }
 
 // FromEnv overrides c with the environment variables that are set. A malformed value is an
@@ -88,6 +95,9 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 	str("CITYREACH_LOG_LEVEL", &c.LogLevel)
 	str("CITYREACH_LOG_FORMAT", &c.LogFormat)
 	str("CITYREACH_CITY", &c.City)
+	if v := getenv("CITYREACH_CORS_ORIGINS"); v != "" {
+		c.CORSOrigins = splitList(v)
+	}
 	if v := getenv("CITYREACH_DB_MAX_CONNS"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 32)
 		if err != nil {
@@ -151,7 +161,38 @@ func (c *Config) Validate(needDB bool) error {
 	if c.MaxBodyBytes < 1024 {
 		errs = append(errs, fmt.Errorf("max body bytes %d is too small (at least 1024)", c.MaxBodyBytes))
 	}
+	for _, o := range c.CORSOrigins {
+		if _, err := Origin(o); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// Origin checks one CORS origin and returns it normalised (scheme and host in lower case,
+// no trailing slash): scheme://host[:port] with scheme http or https, or "*" for any.
+func Origin(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "*" {
+		return s, nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", fmt.Errorf("CORS origin %q must be scheme://host[:port], for example https://planning.example.cn, or *", s)
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host), nil
+}
+
+// splitList splits a comma-separated list, dropping empty entries.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // ParseLevel maps a level name to slog's level.

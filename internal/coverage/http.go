@@ -37,9 +37,9 @@ type ScenarioSource interface {
 //	GET /api/v1/indicators/park-coverage/sites?city=&caliber=&n=&site_area=&scenario=
 func (h Handler) Mount(r *gin.Engine) {
 	g := r.Group("/api/v1/indicators/park-coverage")
-	g.GET("", h.indicator)
-	g.GET("/gaps", h.gaps)
-	g.GET("/sites", h.sites)
+	g.GET("", problem.Params("city", "caliber", "method", "level", "scenario"), h.indicator)
+	g.GET("/gaps", problem.Params("city", "caliber", "method", "limit", "scenario"), h.gaps)
+	g.GET("/sites", problem.Params("city", "caliber", "method", "n", "site_area", "scenario"), h.sites)
 }
 
 func query(c *gin.Context) Query {

@@ -16,6 +16,9 @@ type Error struct {
 	// array, or -1 when the problem is not inside one (always -1 for
 	// DecodeFeature).
 	Index int
+	// Encoding is true when the JSON is well-formed but a string at Pointer
+	// (a value or a member name) holds bytes that are not valid UTF-8.
+	Encoding bool
 }
 
 // Error returns the reason followed by the pointer.

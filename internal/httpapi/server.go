@@ -28,13 +28,33 @@ type MounterFunc func(r *gin.Engine)
 // Mount calls f.
 func (f MounterFunc) Mount(r *gin.Engine) { f(r) }
 
-// NewEngine returns a gin engine with recovery, request ids, the access log and
-// problem+json answers for unknown routes and methods.
+// Options configure the engine beyond its routes.
+type Options struct {
+	// MaxBodyBytes bounds request bodies; larger ones get 413.
+	MaxBodyBytes int64
+	// CORS lists the origins browsers may call the API from (none by default).
+	CORS CORSPolicy
+	// StatementTimeout is the database's statement_timeout, named in a 504.
+	StatementTimeout time.Duration
+}
+
+// NewEngine returns NewEngineWith(log, Options{MaxBodyBytes: maxBody}, mounts...).
 func NewEngine(log *slog.Logger, maxBody int64, mounts ...Mounter) *gin.Engine {
+	return NewEngineWith(log, Options{MaxBodyBytes: maxBody}, mounts...)
+}
+
+// NewEngineWith returns a gin engine with recovery, request ids, the access log, the
+// security headers and CORS, the strict request checks of strict.go (no ';' in the query,
+// bounded headers and bodies, a Content-Type on every body) and problem+json answers for
+// unknown routes and methods.
+func NewEngineWith(log *slog.Logger, o Options, mounts ...Mounter) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(requestID(), accessLog(log), recovery(log), limitBody(maxBody))
+	r.Use(requestID(), accessLog(log), recovery(log),
+		securityHeaders(o.CORS.Enabled() && !o.CORS.any), cors(o.CORS),
+		limitHeaders(), rejectSemicolons(), limitBody(o.MaxBodyBytes), requireContentType(),
+		statementTimeout(o.StatementTimeout))
 	r.NoRoute(func(c *gin.Context) {
 		problem.Write(c, http.StatusNotFound, "no such resource: "+c.Request.URL.Path, nil)
 	})
@@ -94,7 +114,7 @@ func recovery(log *slog.Logger) gin.HandlerFunc {
 func limitBody(max int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if c.Request.ContentLength > max {
-			problem.Write(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", c.Request.ContentLength, max), nil)
+			problem.Write(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", c.Request.ContentLength, max), map[string]any{"limit": max})
 			return
 		}
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, max)
@@ -112,6 +132,7 @@ func Serve(ctx context.Context, log *slog.Logger, addr string, h http.Handler, g
 		ReadTimeout:       5 * time.Minute,
 		WriteTimeout:      10 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    ServerMaxHeaderBytes,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -50,14 +49,15 @@ const base = "/api/v1"
 //	GET    /api/v1/jobs/{id}/results/{file}       one result file
 //	DELETE /api/v1/jobs/{id}                      cancel (its partial files are removed) or dismiss
 func (h Handler) Mount(r *gin.Engine) {
-	r.GET(base+"/processes", h.listProcesses)
-	r.GET(base+"/processes/:process", h.process)
-	r.POST(base+"/processes/:process/execution", h.execute)
-	r.GET(base+"/jobs", h.listJobs)
-	r.GET(base+"/jobs/:job", h.status)
-	r.GET(base+"/jobs/:job/results", h.results)
-	r.GET(base+"/jobs/:job/results/:file", h.file)
-	r.DELETE(base+"/jobs/:job", h.dismiss)
+	none := problem.Params() // no route here takes a query parameter
+	r.GET(base+"/processes", none, h.listProcesses)
+	r.GET(base+"/processes/:process", none, h.process)
+	r.POST(base+"/processes/:process/execution", none, h.execute)
+	r.GET(base+"/jobs", none, h.listJobs)
+	r.GET(base+"/jobs/:job", none, h.status)
+	r.GET(base+"/jobs/:job/results", none, h.results)
+	r.GET(base+"/jobs/:job/results/:file", none, h.file)
+	r.DELETE(base+"/jobs/:job", none, h.dismiss)
 }
 
 func (h Handler) find(id string) (Process, bool) {
@@ -113,10 +113,16 @@ func (h Handler) execute(c *gin.Context) {
 	var body struct {
 		Inputs json.RawMessage `json:"inputs"`
 	}
-	dec := json.NewDecoder(io.LimitReader(c.Request.Body, 1<<20))
-	if err := dec.Decode(&body); err != nil && !errors.Is(err, io.EOF) {
-		problem.Respond(c, h.Log, problem.BadRequest("the body must be a JSON execute request: {\"inputs\": {...}}"))
+	raw, perr := problem.ReadJSON(c.Request.Body, 1<<20)
+	if perr != nil {
+		problem.Respond(c, h.Log, perr)
 		return
+	}
+	if raw != nil {
+		if err := json.Unmarshal(raw, &body); err != nil {
+			problem.Respond(c, h.Log, problem.BadRequest("the body must be a JSON execute request: {\"inputs\": {...}}"))
+			return
+		}
 	}
 	if len(body.Inputs) == 0 {
 		body.Inputs = json.RawMessage("{}")

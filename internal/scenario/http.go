@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -43,15 +44,16 @@ func (h Handler) Mount(r *gin.Engine) {
 	v1 := r.Group("/api/v1", auth.Authenticate(h.Tokens, h.Log))
 	read := auth.Require(auth.Viewer, h.AnonymousRead)
 	write := auth.Require(auth.Editor, false)
-	v1.POST("/scenarios", write, h.create)
-	v1.GET("/scenarios", read, h.list)
-	v1.GET("/scenarios/:id", read, h.get)
-	v1.DELETE("/scenarios/:id", write, h.remove)
-	v1.POST("/scenarios/:id/changes", write, h.addChange)
-	v1.DELETE("/scenarios/:id/changes/:n", write, h.removeChange)
-	v1.GET("/scenarios/:id/compare", read, h.compare)
-	v1.POST("/scenarios/:id/promote", write, h.promote)
-	v1.POST("/indicators/park-coverage/sites/scenario", write, h.fromSites)
+	none := problem.Params()
+	v1.POST("/scenarios", write, none, h.create)
+	v1.GET("/scenarios", read, problem.Params("city"), h.list)
+	v1.GET("/scenarios/:id", read, none, h.get)
+	v1.DELETE("/scenarios/:id", write, none, h.remove)
+	v1.POST("/scenarios/:id/changes", write, none, h.addChange)
+	v1.DELETE("/scenarios/:id/changes/:n", write, none, h.removeChange)
+	v1.GET("/scenarios/:id/compare", read, problem.Params("caliber", "method", "level", "indicators"), h.compare)
+	v1.POST("/scenarios/:id/promote", write, none, h.promote)
+	v1.POST("/indicators/park-coverage/sites/scenario", write, problem.Params("city", "caliber", "n", "site_area", "name"), h.fromSites)
 }
 
 func (h Handler) fail(c *gin.Context, err error) { problem.Respond(c, h.Log, err) }
@@ -91,7 +93,12 @@ func (h Handler) create(c *gin.Context) {
 		Name        string `json:"name"`
 		Description string `json:"description"`
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 1<<16))
+	raw, perr := problem.ReadJSON(c.Request.Body, 1<<16)
+	if perr != nil {
+		h.fail(c, perr)
+		return
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
 		h.fail(c, problem.BadRequest("the body must be {\"city\", \"name\", \"description\"}"))
@@ -155,7 +162,12 @@ func (h Handler) addChange(c *gin.Context) {
 		return
 	}
 	var in ChangeInput
-	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, maxChangeBytes))
+	raw, perr := problem.ReadJSON(c.Request.Body, maxChangeBytes)
+	if perr != nil {
+		h.fail(c, perr)
+		return
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
 		h.fail(c, problem.BadRequest("the body must be a change: {\"layer\", \"op\", \"target_id\", \"feature\", \"entrances\"}: "+clip(err.Error())))

@@ -35,10 +35,10 @@ type ScenarioSource interface {
 //	GET /api/v1/indicators/living-circle/communities.geojson?city=&share=&reach=&scenario=
 //	GET /api/v1/walk/network?city=
 func (h Handler) Mount(r *gin.Engine) {
-	r.GET("/api/v1/isochrones", h.isochrones)
-	r.GET("/api/v1/indicators/living-circle", h.livingCircle)
-	r.GET("/api/v1/indicators/living-circle/communities.geojson", h.communities)
-	r.GET("/api/v1/walk/network", h.network)
+	r.GET("/api/v1/isochrones", problem.Params("lon", "lat", "minutes", "distances", "speed", "city", "segments"), h.isochrones)
+	r.GET("/api/v1/indicators/living-circle", problem.Params("city", "level", "share", "target", "reach", "scenario"), h.livingCircle)
+	r.GET("/api/v1/indicators/living-circle/communities.geojson", problem.Params("city", "share", "target", "reach", "scenario"), h.communities)
+	r.GET("/api/v1/walk/network", problem.Params("city"), h.network)
 }
 
 func floatParam(c *gin.Context, name string, required bool) (float64, error) {
