@@ -2,6 +2,7 @@ package problem
 
 import (
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -50,10 +51,14 @@ func databaseError(err error, timeout time.Duration) *Error {
 		return nil
 	}
 	// Below the protocol: the socket was refused, reset or closed (a restart), or pgx found
-	// the connection already closed. pgconn's own connection errors carry SafeToRetry.
+	// the connection already closed. pgconn's own connection errors carry SafeToRetry; pgx
+	// wraps a connection that ended mid-message as a bare (unexpected) EOF, for example
+	// "failed to deallocate cached statement(s): unexpected EOF". Handlers turn an EOF of a
+	// request body into a 400 themselves, so an EOF that reaches here is the database's.
 	var ne net.Error
 	var retry interface{ SafeToRetry() bool }
-	if errors.As(err, &ne) || errors.As(err, &retry) || errors.Is(err, pgconn.ErrConnClosed) {
+	if errors.As(err, &ne) || errors.As(err, &retry) || errors.Is(err, pgconn.ErrConnClosed) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return unavailable(err)
 	}
 	return nil
