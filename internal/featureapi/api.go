@@ -33,14 +33,15 @@ type API struct {
 
 // Mount registers the routes.
 func (a *API) Mount(r *gin.Engine) {
-	r.GET("/api/openapi.json", a.openAPI)
-	r.GET("/api/docs", a.docs)
+	none := problem.Params() // the routes that read no query parameter
+	r.GET("/api/openapi.json", none, a.openAPI)
+	r.GET("/api/docs", none, a.docs)
 	v1 := r.Group("/api/v1", auth.Authenticate(a.Tokens, a.Log))
 	read := auth.Require(auth.Viewer, a.AnonymousRead)
 	write := auth.Require(auth.Editor, false)
-	v1.GET("/layers", read, a.listLayers)
+	v1.GET("/layers", read, none, a.listLayers)
 	lg := v1.Group("/layers/:layer", a.layer)
-	lg.GET("", read, a.getLayer)
+	lg.GET("", read, none, a.getLayer)
 	lg.GET("/features", read, a.list)
 	lg.POST("/features", write, a.bodyLimit, a.create)
 	lg.GET("/features/:id", read, a.get)
@@ -50,7 +51,7 @@ func (a *API) Mount(r *gin.Engine) {
 	lg.GET("/features/:id/history", read, a.history)
 	lg.GET("/features/:id/history/:version", read, a.version)
 	lg.POST("/import", write, a.importFile)
-	v1.GET("/imports/:id", write, a.importStatus)
+	v1.GET("/imports/:id", write, none, a.importStatus)
 }
 
 const layerKey = "cityreach.layer"
