@@ -23,7 +23,11 @@ func TestHTTP(t *testing.T) {
 	h := httpapi.NewEngine(log, 1<<20, caliber.Handler{Registry: reg, Store: &caliber.Store{Pool: pool}, Log: log}, Handler{Svc: svc, Pool: pool, Log: log})
 	do := func(method, path, body string) (int, string, map[string]any) {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(method, path, strings.NewReader(body)))
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		h.ServeHTTP(rec, req)
 		var m map[string]any
 		_ = json.Unmarshal(rec.Body.Bytes(), &m)
 		return rec.Code, rec.Header().Get("Content-Type"), m
