@@ -101,6 +101,12 @@ func TestDeclaredCRSMustFitTheCoordinates(t *testing.T) {
 	// A zone-prefixed easting (zone 37) sent as the unprefixed zone.
 	problemDoc(t, e.do("POST", "/api/v1/layers/parks/features?crs=EPSG:4546", "alice",
 		e.park(square(37_432_000, 4_500_000, 100))), 422)
+	// An import declaring EPSG:4546 for degrees is refused whole, naming the feature.
+	fc := map[string]any{"type": "FeatureCollection", "features": []any{e.park(square(109.84, 40.64, 0.001))}}
+	r := e.do("POST", "/api/v1/layers/parks/import?city=baotou&crs=EPSG:4546", "alice", fc)
+	if r.Code != 422 || !strings.Contains(string(r.Body), "outside the area of use of EPSG:4546") {
+		t.Fatalf("import: %d %s", r.Code, r.Body)
+	}
 	if after := e.checksum(); after != before {
 		t.Fatalf("a refused write changed the database:\n%s\n%s", before, after)
 	}
