@@ -1,6 +1,7 @@
 package caliber
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -47,9 +48,9 @@ type CityDefault struct {
 func (h Handler) Routes() []httpapi.Route {
 	return []httpapi.Route{
 		{Method: http.MethodGet, Path: "/api/v1/calibers", Access: httpapi.AnonymousRead,
-			Summary: "The park-coverage calibers, built-in and stored.", Handlers: []gin.HandlerFunc{h.list}},
+			Summary: "The park-coverage calibers, built-in and stored.", Handlers: []gin.HandlerFunc{problem.Params("city"), h.list}},
 		{Method: http.MethodPost, Path: "/api/v1/calibers", Access: httpapi.Admin,
-			Summary: "Add and store a caliber.", Handlers: []gin.HandlerFunc{h.add}},
+			Summary: "Add and store a caliber.", Handlers: []gin.HandlerFunc{problem.Params(), h.add}},
 	}
 }
 
@@ -83,7 +84,12 @@ func (h Handler) list(c *gin.Context) {
 }
 
 func (h Handler) add(c *gin.Context) {
-	cs, err := Decode(c.Request.Body)
+	raw, perr := problem.ReadJSON(c.Request.Body, 1<<20)
+	if perr != nil {
+		problem.Respond(c, h.Log, perr)
+		return
+	}
+	cs, err := Decode(bytes.NewReader(raw))
 	var ve *ValidationError
 	switch {
 	case errors.As(err, &ve):

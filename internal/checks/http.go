@@ -66,21 +66,18 @@ func (h Handler) Routes() []httpapi.Route {
 	}
 }
 
-var knownParams = map[string]bool{"city": true, "format": true, "date": true, "edition": true, "from": true, "to": true, "scenario": true}
+// params are the parameters a check takes: the common ones and the threshold overrides.
+func params() []string {
+	return append([]string{"city", "format", "date", "edition", "from", "to", "scenario"}, Overridable...)
+}
 
 func (h Handler) serve(name string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		q := c.Request.URL.Query()
 		req := Request{Overrides: map[string]string{}}
-		for k, vs := range q {
-			if len(vs) != 1 {
-				problem.Respond(c, h.Log, problem.BadRequest("parameter "+k+" is given more than once").With("parameter", k))
-				return
-			}
-			if !knownParams[k] && !isOverridable(k) {
-				problem.Respond(c, h.Log, problem.BadRequest("unknown parameter "+k).With("parameter", k))
-				return
-			}
+		if err := problem.CheckParams(q, params()...); err != nil {
+			problem.Respond(c, h.Log, err)
+			return
 		}
 		req.City, req.Edition, req.Date, req.From, req.To = q.Get("city"), q.Get("edition"), q.Get("date"), q.Get("from"), q.Get("to")
 		for _, k := range Overridable {
@@ -121,15 +118,6 @@ func (h Handler) serve(name string) gin.HandlerFunc {
 		}
 		c.JSON(http.StatusOK, rep)
 	}
-}
-
-func isOverridable(k string) bool {
-	for _, o := range Overridable {
-		if o == k {
-			return true
-		}
-	}
-	return false
 }
 
 // cityOf returns the city a report is about.

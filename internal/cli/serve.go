@@ -23,9 +23,14 @@ import (
 // setting, with the metrics middleware in front of everything.
 func engine(cfg *config.Config, pool *pgxpool.Pool, m httpapi.MigrationChecker, app *App, log *slog.Logger) (*gin.Engine, error) {
 	mounts := append([]httpapi.Mounter{httpapi.Health{Pool: pool, Migrations: m, Version: Version}, app.Metrics}, app.Mounts...)
+	cors, err := httpapi.ParseCORSOrigins(cfg.CORSOrigins)
+	if err != nil {
+		return nil, err
+	}
 	return httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: cfg.MaxBodyBytes,
 		Policy:     httpapi.Policy{Tokens: &auth.Store{Pool: pool}, AnonymousRead: cfg.AnonymousRead},
-		Middleware: []gin.HandlerFunc{app.Metrics.Middleware()}}, mounts...)
+		Middleware: []gin.HandlerFunc{app.Metrics.Middleware()},
+		CORS:       cors, StatementTimeout: cfg.StatementTimeout}, mounts...)
 }
 
 // handler is the whole HTTP server of `cityreach serve`: the engine behind compression.

@@ -49,6 +49,9 @@ type Config struct {
 	ImportMaxFeatures int
 	// ImportTimeout bounds one import, reading and writing (0 = 10 minutes).
 	ImportTimeout time.Duration
+	// CORSOrigins are the origins (scheme://host[:port], or *) whose pages browsers may let
+	// call the API; empty allows none.
+	CORSOrigins []string
 }
 
 // Quotas bound asynchronous work (docs/security.md). A request beyond one gets 429 with
@@ -108,6 +111,10 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.Int64Var(&c.ImportExpandedBytes, "import-expanded-bytes", c.ImportExpandedBytes, "largest uncompressed size of a zipped upload; 0 = 20 × max-body-bytes, at most 1 GiB (env CITYREACH_IMPORT_EXPANDED_BYTES)")
 	fs.IntVar(&c.ImportMaxFeatures, "import-max-features", c.ImportMaxFeatures, "most features in one API import; 0 = 2000000 (env CITYREACH_IMPORT_MAX_FEATURES)")
 	fs.DurationVar(&c.ImportTimeout, "import-timeout", c.ImportTimeout, "longest API import; 0 = 10m (env CITYREACH_IMPORT_TIMEOUT)")
+	fs.Func("cors-origins", "comma-separated origins allowed to call the API from a browser, or * (env CITYREACH_CORS_ORIGINS; default none)", func(s string) error {
+		c.CORSOrigins = splitList(s)
+		return nil
+	})
 }
 
 // FromEnv overrides c with the environment variables that are set. A malformed value is an
@@ -128,6 +135,9 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 	str("CITYREACH_LOG_FORMAT", &c.LogFormat)
 	str("CITYREACH_CITY", &c.City)
 	str("CITYREACH_METRICS_ACCESS", &c.MetricsAccess)
+	if v := getenv("CITYREACH_CORS_ORIGINS"); v != "" {
+		c.CORSOrigins = splitList(v)
+	}
 	if v := getenv("CITYREACH_DB_MAX_CONNS"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 32)
 		if err != nil {
@@ -235,6 +245,11 @@ func (c *Config) Validate(needDB bool) error {
 	default:
 		errs = append(errs, fmt.Errorf("metrics access %q must be public, anonymous-read, viewer or admin", c.MetricsAccess))
 	}
+	for _, o := range c.CORSOrigins {
+		if _, err := Origin(o); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(append(errs, c.Quotas.validate()...)...)
 }
 
@@ -259,6 +274,32 @@ func (q Quotas) validate() []error {
 		errs = append(errs, fmt.Errorf("background imports %d is smaller than one token's %d", q.Imports, q.ImportsPerToken))
 	}
 	return errs
+}
+
+// Origin checks one CORS origin and returns it normalised (scheme and host in lower case,
+// no trailing slash): scheme://host[:port] with scheme http or https, or "*" for any.
+func Origin(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "*" {
+		return s, nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", fmt.Errorf("CORS origin %q must be scheme://host[:port], for example https://planning.example.cn, or *", s)
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host), nil
+}
+
+// splitList splits a comma-separated list, dropping empty entries.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // ParseLevel maps a level name to slog's level.

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"flag"
 	"strings"
 	"testing"
 	"time"
@@ -87,5 +88,37 @@ func TestFromEnvRejectsMalformed(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "CITYREACH_DB_MAX_CONNS") || !strings.Contains(err.Error(), "CITYREACH_STATEMENT_TIMEOUT") {
 		t.Fatalf("%v", err)
+	}
+}
+
+func TestCORSOrigins(t *testing.T) {
+	c := Defaults()
+	if len(c.CORSOrigins) != 0 {
+		t.Fatalf("default origins %v, want none", c.CORSOrigins)
+	}
+	env := map[string]string{"CITYREACH_CORS_ORIGINS": " https://Planning.example.cn , http://localhost:5173,,"}
+	if err := c.FromEnv(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.CORSOrigins, "|") != "https://Planning.example.cn|http://localhost:5173" {
+		t.Fatalf("origins %q", c.CORSOrigins)
+	}
+	// The flag wins over the environment.
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	c.Register(fs)
+	if err := fs.Parse([]string{"--cors-origins", "*"}); err != nil || strings.Join(c.CORSOrigins, "|") != "*" {
+		t.Fatalf("flag: %v %q", err, c.CORSOrigins)
+	}
+	for in, want := range map[string]string{"https://Planning.Example.cn/": "https://planning.example.cn", "http://localhost:5173": "http://localhost:5173", "*": "*"} {
+		if got, err := Origin(in); err != nil || got != want {
+			t.Errorf("Origin(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	c.CORSOrigins = []string{"planning.example.cn", "https://a.example/app", "ftp://a.example", "https://u:p@a.example"}
+	err := c.Validate(false)
+	for _, bad := range c.CORSOrigins {
+		if err == nil || !strings.Contains(err.Error(), bad) {
+			t.Errorf("origin %q not reported: %v", bad, err)
+		}
 	}
 }

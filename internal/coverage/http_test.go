@@ -29,6 +29,9 @@ func TestHTTP(t *testing.T) {
 		if secret != "" {
 			req.Header.Set("Authorization", "Bearer "+secret)
 		}
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
 		h.ServeHTTP(rec, req)
 		var m map[string]any
 		_ = json.Unmarshal(rec.Body.Bytes(), &m)

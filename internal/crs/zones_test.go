@@ -1,8 +1,11 @@
 package crs
 
 import (
+	"errors"
 	"math"
 	"testing"
+
+	"github.com/paulmach/orb"
 )
 
 func TestGaussKrugerZone3(t *testing.T) {
@@ -92,5 +95,65 @@ func TestMetricSRIDFor(t *testing.T) {
 				t.Errorf("%s: MetricSRIDFor returned %d, which FromSRID rejects: %v", tt.name, got, err)
 			}
 		}
+	}
+}
+
+func TestAreaOfUse(t *testing.T) {
+	mustParse := func(s string) CRS {
+		c, err := ParseCRS(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	// Worked by hand: false easting 500,000 m (plus zone·10⁶ for the prefixed zones), ±
+	// half a zone beyond the zone's edge at 111,600 m per degree; northings of 2°N and 55°N.
+	for _, tc := range []struct {
+		crs  string
+		want Bounds
+	}{
+		{"EPSG:4546", Bounds{165_200, 221_000, 834_800, 6_098_000}},        // 3°, CM 111°E: ±3°
+		{"EPSG:4525", Bounds{37_165_200, 221_000, 37_834_800, 6_098_000}},  // 3°, zone 37 (CM 111°E)
+		{"EPSG:4508", Bounds{-169_600, 221_000, 1_169_600, 6_098_000}},     // 6°, CM 111°E: ±6°
+		{"EPSG:4497", Bounds{18_830_400, 221_000, 20_169_600, 6_098_000}},  // 6°, zone 19 (CM 111°E)
+		{"EPSG:32650", Bounds{-169_600, 0, 1_169_600, 9_330_000}},          // UTM 50N
+		{"EPSG:32750", Bounds{-169_600, 1_118_000, 1_169_600, 10_000_000}}, // UTM 50S
+		{"OGC:CRS84", Bounds{-180, -90, 180, 90}},
+		{"EPSG:4490", Bounds{-180, -90, 180, 90}},
+	} {
+		if got := mustParse(tc.crs).AreaOfUse(); got != tc.want {
+			t.Errorf("%s: %+v, want %+v", tc.crs, got, tc.want)
+		}
+	}
+	// 109.84°E 40.64°N in EPSG:4546 and in its zone-prefixed twin EPSG:4525, as PostGIS
+	// ST_Transform gives them (401,873.07 / 4,501,242.14).
+	cases := []struct {
+		crs  string
+		x, y float64
+		ok   bool
+	}{
+		{"EPSG:4546", 401_873.07, 4_501_242.14, true},
+		{"EPSG:4525", 37_401_873.07, 4_501_242.14, true},
+		{"EPSG:4546", 109.84, 40.64, false},               // degrees sent as metres
+		{"EPSG:4546", 37_401_873.07, 4_501_242.14, false}, // a prefixed easting in the unprefixed zone
+		{"EPSG:4525", 401_873.07, 4_501_242.14, false},    // the other way round
+		{"EPSG:4546", 401_873.07, math.NaN(), false},
+	}
+	for _, tc := range cases {
+		err := CheckGeometry(mustParse(tc.crs), orb.Point{tc.x, tc.y})
+		if (err == nil) != tc.ok {
+			t.Errorf("%s (%v, %v): %v, want ok=%v", tc.crs, tc.x, tc.y, err, tc.ok)
+		}
+		var ae *AreaError
+		if !tc.ok && (!errors.As(err, &ae) || !(ae.Point[0] == tc.x || math.IsNaN(tc.y))) {
+			t.Errorf("%s: %v does not name the coordinate", tc.crs, err)
+		}
+	}
+	// The first coordinate outside is named, in document order, inside a polygon's hole.
+	poly := orb.Polygon{{{400_000, 4_500_000}, {401_000, 4_500_000}, {401_000, 4_501_000}, {400_000, 4_500_000}},
+		{{400_100, 4_500_100}, {40.1, 4_500_200}, {400_200, 4_500_100}, {400_100, 4_500_100}}}
+	var ae *AreaError
+	if err := CheckGeometry(mustParse("EPSG:4546"), poly); !errors.As(err, &ae) || ae.Point != (orb.Point{40.1, 4_500_200}) {
+		t.Errorf("hole: %v", err)
 	}
 }

@@ -56,7 +56,9 @@ func geojsonProblem(err error) error {
 		return problem.New(http.StatusRequestEntityTooLarge, fmt.Sprintf("the body exceeds the limit of %d bytes", mb.Limit))
 	case errors.As(err, &ge):
 		p := problem.BadRequest(ge.Reason)
-		if strings.HasPrefix(ge.Pointer, "/geometry") {
+		if ge.Encoding {
+			p = problem.Unprocessable("the string at " + strconv.Quote(ge.Pointer) + " is not valid UTF-8")
+		} else if strings.HasPrefix(ge.Pointer, "/geometry") {
 			p = problem.Unprocessable("invalid geometry: "+ge.Reason).With("reason", ge.Reason)
 		}
 		return p.With("pointer", ge.Pointer)
@@ -98,6 +100,11 @@ func (b *body) setGeometry(f *geojson.Feature, paramCRS *crs.CRS) error {
 		}
 		c = fc
 	}
+	var ae *crs.AreaError
+	if err := crs.CheckGeometry(c, f.Geometry); errors.As(err, &ae) {
+		return problem.Unprocessable(ae.Error()).With("pointer", "/geometry").With("crs", c.String()).
+			With("coordinate", []float64{ae.Point[0], ae.Point[1]})
+	}
 	b.geometry, b.srid, b.crsName = f.Geometry, c.SRID(), c.String()
 	if c.SRID() == 0 { // GCJ-02
 		b.geometry = project.Geometry(orb.Clone(f.Geometry), func(p orb.Point) orb.Point {
@@ -115,6 +122,9 @@ func decodePatch(r io.Reader, paramCRS *crs.CRS) (body, error) {
 	raw, err := io.ReadAll(r)
 	if err != nil {
 		return body{}, geojsonProblem(err)
+	}
+	if perr := problem.CheckJSON(raw); perr != nil {
+		return body{}, perr
 	}
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &members); err != nil {

@@ -85,9 +85,10 @@ func (s *Store) prepare(ctx context.Context, tx pgx.Tx, l *layers.Layer, w Write
 	err = tx.QueryRow(ctx, sql, a...).Scan(&valid, &reason, &x, &y, &out, &typ, &empty, &validOut)
 	if err != nil {
 		var pe *pgconn.PgError
-		if errors.As(err, &pe) {
+		if errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "22") || pe.Code == "XX000") {
 			// Only the client's coordinates are in this statement, so a PostGIS failure
-			// (a point that cannot be projected) is their problem, not ours.
+			// (a point that cannot be projected: XX000, or a data exception) is their
+			// problem, not ours; a lost connection or a timeout is not.
 			return prepared{}, &InvalidError{Detail: fmt.Sprintf("the geometry cannot be transformed from %s to WGS 84", w.CRSName)}
 		}
 		return prepared{}, err
@@ -258,6 +259,10 @@ func classify(err error) error {
 	case "23503": // foreign_key_violation
 		return &InvalidError{Detail: "a referenced feature does not exist (" + pe.ConstraintName + ")", Constraint: pe.ConstraintName}
 	case "23514": // check_violation
+		if strings.HasSuffix(pe.ConstraintName, "_geom_in_city_extent") {
+			// The message is migration 0016's own words with the point that lies outside.
+			return &InvalidError{Detail: pe.Message, Attribute: "geometry", Constraint: pe.ConstraintName, Pointer: "/geometry"}
+		}
 		return &InvalidError{Detail: "the feature violates the rule " + pe.ConstraintName, Constraint: pe.ConstraintName}
 	case "23502": // not_null_violation
 		return &InvalidError{Detail: "attribute " + pe.ColumnName + " must have a value", Attribute: pe.ColumnName}

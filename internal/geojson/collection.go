@@ -82,6 +82,9 @@ func (c *collectionReader) members() error {
 		}
 		key, _ := tok.(string)
 		at := (*path)(nil).key(key)
+		if err := c.rd.text(at); err != nil {
+			return err
+		}
 		if _, dup := c.seen[key]; dup {
 			return errorAt(at, fmt.Sprintf("duplicate key %q", key))
 		}

@@ -18,8 +18,9 @@
 // requires; a legacy "crs" member (GeoJSON 2008) names the CRS of the numbers
 // but never swaps axes. A third number in a position (elevation) is
 // validated and then dropped, because orb geometries are two-dimensional and
-// planning layers are 2D. Invalid UTF-8 in strings is replaced by U+FFFD, as
-// encoding/json does.
+// planning layers are 2D. A string (value or member name) holding bytes that
+// are not valid UTF-8 is an error with Encoding set, where encoding/json would
+// replace them with U+FFFD.
 //
 // Output is never encoded here: PostGIS serialises GeoJSON responses.
 package geojson

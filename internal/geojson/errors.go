@@ -16,9 +16,9 @@ type Error struct {
 	// array, or -1 when the problem is not inside one (always -1 for
 	// DecodeFeature).
 	Index int
-	// InvalidText is set when the input is not valid UTF-8 (RFC 8259 §8.1), which
-	// is refused rather than silently replaced with U+FFFD.
-	InvalidText bool
+	// Encoding is true when the JSON is well-formed but a string at Pointer
+	// (a value or a member name) holds bytes that are not valid UTF-8.
+	Encoding bool
 }
 
 // Error returns the reason followed by the pointer.

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/cityreach/cityreach/internal/crs"
 	"github.com/paulmach/orb"
@@ -21,6 +22,8 @@ func fuzzSeeds() []string {
 	pt := geom("Point", "[116.4,39.9]")
 	return []string{
 		feat(pt),
+		`{"type":"Feature","geometry":` + pt + `,"properties":{"name":"bad` + "\xff" + `"}}`,
+		`{"type":"Feature","geometry":` + pt + `,"properties":{"k` + "\xe4\xb8" + `":"v"}}`,
 		feat(geom("Polygon", "["+square+"]")),
 		feat(geom("MultiPolygon", "[["+square+"]]")),
 		feat(`{"type":"GeometryCollection","geometries":[` + pt + `]}`),
@@ -45,6 +48,9 @@ func FuzzDecodeFeature(f *testing.F) {
 				t.Fatalf("malformed error %#v", e)
 			}
 			return
+		}
+		if !utf8.Valid(data) {
+			t.Fatalf("accepted a document that is not valid UTF-8: %q", data)
 		}
 		checkFeature(t, feature)
 	})

@@ -47,83 +47,96 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	return k, err
 }
 
+// utf8Watch passes bytes through and remembers the offset of the first one
+// that is not valid UTF-8, so that the reader can refuse the string holding
+// it: encoding/json would replace it with U+FFFD without a word. A sequence
+// split between two reads is completed from the next one.
+type utf8Watch struct {
+	r       io.Reader
+	off     int64   // bytes passed through so far
+	pending [4]byte // the start of a sequence the last read cut off
+	npend   int
+	bad     int64 // offset of the first invalid byte, -1 while none
+}
+
+func (w *utf8Watch) Read(p []byte) (int, error) {
+	n, err := w.r.Read(p)
+	if n > 0 && w.bad < 0 {
+		w.scan(p[:n])
+	}
+	w.off += int64(n)
+	return n, err
+}
+
+// scan checks chunk, which starts at offset w.off.
+func (w *utf8Watch) scan(chunk []byte) {
+	i := 0
+	if w.npend > 0 {
+		start := w.off - int64(w.npend)
+		for w.npend < len(w.pending) && i < len(chunk) && !utf8.FullRune(w.pending[:w.npend]) {
+			w.pending[w.npend] = chunk[i]
+			w.npend++
+			i++
+		}
+		if !utf8.FullRune(w.pending[:w.npend]) {
+			return // still cut off: the next read completes it
+		}
+		r, size := utf8.DecodeRune(w.pending[:w.npend])
+		if r == utf8.RuneError && size == 1 {
+			w.bad = start
+			return
+		}
+		i -= w.npend - size // bytes taken beyond the rune are scanned again below
+		w.npend = 0
+	}
+	if utf8.Valid(chunk[i:]) {
+		return
+	}
+	for i < len(chunk) {
+		if chunk[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if !utf8.FullRune(chunk[i:]) {
+			w.npend = copy(w.pending[:], chunk[i:])
+			return
+		}
+		r, size := utf8.DecodeRune(chunk[i:])
+		if r == utf8.RuneError && size == 1 {
+			w.bad = w.off + int64(i)
+			return
+		}
+		i += size
+	}
+}
+
 // reader reads JSON tokens with the limits of Options and turns every
 // failure into an *Error at the path being read.
 type reader struct {
 	dec      *json.Decoder
+	watch    *utf8Watch
 	maxBytes int64
 	maxDepth int
 	depth    int // nesting level of the container being read; 0 outside
 }
 
-// invalidUTF8 is returned by utf8Reader at the first byte that is not UTF-8.
-type invalidUTF8 struct{ offset int64 }
-
-func (e invalidUTF8) Error() string {
-	return fmt.Sprintf("text is not valid UTF-8 (byte %d of the input)", e.offset)
-}
-
-// utf8Reader passes on the input up to its first byte that is not valid UTF-8 and then
-// fails with invalidUTF8, so that the JSON decoder fails in the token that holds it
-// (encoding/json would replace it with U+FFFD without a word).
-type utf8Reader struct {
-	r     io.Reader
-	raw   [4096 + utf8.UTFMax]byte
-	ready []byte // validated bytes not yet passed on (a slice of raw)
-	keep  int    // bytes of an incomplete sequence waiting at raw[len(ready)...]
-	held  [utf8.UTFMax]byte
-	off   int64 // input offset of the next byte to validate
-	err   error // returned once ready is drained
-}
-
-func (u *utf8Reader) Read(p []byte) (int, error) {
-	for len(u.ready) == 0 {
-		if u.err != nil {
-			return 0, u.err
-		}
-		u.fill()
-	}
-	n := copy(p, u.ready)
-	u.ready = u.ready[n:]
-	return n, nil
-}
-
-// fill reads more input after the held incomplete sequence and validates it.
-func (u *utf8Reader) fill() {
-	k := copy(u.raw[:], u.held[:u.keep])
-	n, err := u.r.Read(u.raw[k:])
-	data := u.raw[:k+n]
-	i := 0
-	for i < len(data) {
-		if data[i] < utf8.RuneSelf {
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRune(data[i:])
-		if r == utf8.RuneError && size <= 1 {
-			if err == nil && !utf8.FullRune(data[i:]) {
-				break // the sequence continues in the next read
-			}
-			u.err = invalidUTF8{offset: u.off + int64(i)}
-			break
-		}
-		i += size
-	}
-	u.ready = data[:i]
-	u.off += int64(i)
-	u.keep = 0
-	if u.err == nil {
-		u.keep = copy(u.held[:], data[i:])
-		if err != nil {
-			u.err = err
-		}
-	}
-}
-
 func newReader(r io.Reader, opts Options) *reader {
-	dec := json.NewDecoder(&limitedReader{r: &utf8Reader{r: r}, n: opts.maxBytes()})
+	w := &utf8Watch{r: &limitedReader{r: r, n: opts.maxBytes()}, bad: -1}
+	dec := json.NewDecoder(w)
 	dec.UseNumber()
-	return &reader{dec: dec, maxBytes: opts.maxBytes(), maxDepth: opts.maxDepth()}
+	return &reader{dec: dec, watch: w, maxBytes: opts.maxBytes(), maxDepth: opts.maxDepth()}
+}
+
+// text refuses the string token just read, found at at, when it holds a byte
+// that is not valid UTF-8. Outside strings such a byte is a syntax error, so
+// the first string whose end lies past it is the one that holds it.
+func (r *reader) text(at *path) error {
+	if r.watch.bad >= 0 && r.watch.bad < r.dec.InputOffset() {
+		e := errorAt(at, "text is not valid UTF-8")
+		e.Encoding = true
+		return e
+	}
+	return nil
 }
 
 // token returns the next JSON token; at marks where a failure is reported.
@@ -140,12 +153,7 @@ func (r *reader) token(at *path) (json.Token, error) {
 // *Error, because they say nothing about the GeoJSON.
 func (r *reader) inputError(err error, at *path) error {
 	var syntax *json.SyntaxError
-	var bad invalidUTF8
 	switch {
-	case errors.As(err, &bad):
-		e := errorAt(at, bad.Error())
-		e.InvalidText = true
-		return e
 	case errors.Is(err, errTooLarge{}):
 		return errorAt(nil, fmt.Sprintf("input is larger than %d bytes", r.maxBytes))
 	case errors.As(err, &syntax):

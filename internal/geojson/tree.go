@@ -41,6 +41,11 @@ func (r *reader) value(tok json.Token, at *path) (any, error) {
 	case json.Delim('['):
 		return r.array(at)
 	}
+	if _, ok := tok.(string); ok {
+		if err := r.text(at); err != nil {
+			return nil, err
+		}
+	}
 	return tok, nil // json.Number, string, bool or nil
 }
 
@@ -71,6 +76,9 @@ func (r *reader) object(at *path) (*object, error) {
 		}
 		key, _ := tok.(string) // the decoder only yields a string here
 		child := at.key(key)
+		if err := r.text(child); err != nil {
+			return nil, err
+		}
 		if seen == nil && len(o.members) >= duplicateScanLimit {
 			seen = make(map[string]struct{}, 2*len(o.members))
 			for _, m := range o.members {

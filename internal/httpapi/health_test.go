@@ -13,9 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/cityreach/cityreach/internal/db"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/migrate"
+	"github.com/cityreach/cityreach/internal/problem"
 	"github.com/cityreach/cityreach/internal/testdb"
 	"github.com/cityreach/cityreach/migrations"
 )
@@ -146,5 +150,72 @@ func TestUnknownRouteIsProblemJSON(t *testing.T) {
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusRequestEntityTooLarge {
 		t.Fatalf("oversized body: %d", rec.Code)
+	}
+}
+
+// sleeper runs pg_sleep(?s=) on Pool, or a plain query, and answers failures with
+// problem.Respond, as every handler does.
+type sleeper struct {
+	pool interface {
+		Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
+	}
+}
+
+func (s sleeper) Routes() []httpapi.Route {
+	return httpapi.Routes{{Method: http.MethodGet, Path: "/sleep", Access: httpapi.Public, Summary: "pg_sleep", Handlers: []gin.HandlerFunc{func(c *gin.Context) {
+		if _, err := s.pool.Exec(c.Request.Context(), "SELECT pg_sleep($1::float8)", c.DefaultQuery("s", "0")); err != nil {
+			problem.Respond(c, nil, err)
+			return
+		}
+		c.JSON(200, gin.H{"ok": true})
+	}}}}
+}
+
+func TestDatabaseFailuresAre503And504(t *testing.T) {
+	tdb := testdb.New(t)
+	u, err := url.Parse(tdb.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProxy(t, u.Host)
+	u.Host = p.ln.Addr().String()
+	ctx := context.Background()
+	const limit = 300 * time.Millisecond
+	pool, err := db.Open(ctx, u.String(), db.Options{MaxConns: 2, StatementTimeout: limit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	h := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxBody: 1 << 20, StatementTimeout: limit}, sleeper{pool}))
+	get := func(path string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		return rec
+	}
+	if rec := get("/sleep?s=0"); rec.Code != 200 {
+		t.Fatalf("database up: %d %s", rec.Code, rec.Body)
+	}
+	// A statement longer than statement_timeout: 504 naming the configured limit.
+	rec := get("/sleep?s=2")
+	if rec.Code != http.StatusGatewayTimeout || !strings.Contains(rec.Body.String(), `"statement_timeout":"300ms"`) ||
+		rec.Header().Get("Content-Type") != problem.ContentType {
+		t.Fatalf("statement timeout: %d %s", rec.Code, rec.Body)
+	}
+	// The database goes away: 503 with Retry-After, never 500, for new connections and
+	// for the pooled ones the proxy cut.
+	p.setDown(true)
+	for i := 0; i < 3; i++ {
+		rec := get("/sleep?s=0")
+		if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "5" || rec.Header().Get("Content-Type") != problem.ContentType {
+			t.Fatalf("database down, request %d: %d %v %s", i, rec.Code, rec.Header(), rec.Body)
+		}
+	}
+	p.setDown(false)
+	deadline := time.Now().Add(10 * time.Second)
+	for get("/sleep?s=0").Code != 200 {
+		if time.Now().After(deadline) {
+			t.Fatal("database back, requests still fail")
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -28,6 +28,10 @@ type Options struct {
 	Policy Policy
 	// Middleware runs first on every request, matched or not (the metrics).
 	Middleware []gin.HandlerFunc
+	// CORS lists the origins browsers may call the API from (none by default).
+	CORS CORSPolicy
+	// StatementTimeout is the database's statement_timeout, named in a 504.
+	StatementTimeout time.Duration
 }
 
 // NewEngine returns a gin engine with recovery, request ids, the access log, authentication
@@ -48,7 +52,11 @@ func NewEngine(o Options, mounts ...Mounter) (*gin.Engine, error) {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.Use(o.Middleware...)
-	r.Use(requestID(), accessLog(log), recovery(log), limitBody(o.MaxBody), auth.Authenticate(o.Policy.Tokens, log), o.Policy.note)
+	r.Use(requestID(), accessLog(log), recovery(log),
+		securityHeaders(o.CORS.Enabled() && !o.CORS.any), cors(o.CORS),
+		limitHeaders(), rejectSemicolons(), limitBody(o.MaxBody), requireContentType(),
+		statementTimeout(o.StatementTimeout),
+		auth.Authenticate(o.Policy.Tokens, log), o.Policy.note)
 	r.NoRoute(func(c *gin.Context) {
 		problem.Write(c, http.StatusNotFound, "no such resource: "+c.Request.URL.Path, nil)
 	})
@@ -114,7 +122,7 @@ func recovery(log *slog.Logger) gin.HandlerFunc {
 func limitBody(max int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if c.Request.ContentLength > max {
-			problem.Write(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", c.Request.ContentLength, max), nil)
+			problem.Write(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body of %d bytes exceeds the limit of %d bytes", c.Request.ContentLength, max), map[string]any{"limit": max})
 			return
 		}
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, max)
@@ -132,6 +140,7 @@ func Serve(ctx context.Context, log *slog.Logger, addr string, h http.Handler, g
 		ReadTimeout:       5 * time.Minute,
 		WriteTimeout:      10 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    ServerMaxHeaderBytes,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()

@@ -35,7 +35,7 @@ func (g *GeoJSONReader) Each(ctx context.Context, fn func(*Feature) error) error
 	var ge *geojson.Error
 	if errors.As(err, &ge) {
 		fe := &FileError{Index: ge.Index, Pointer: ge.Pointer, Reason: ge.Reason}
-		if ge.InvalidText {
+		if ge.Encoding {
 			fe.Problem = Refused
 		}
 		return fe

@@ -97,6 +97,9 @@ func (s *stage) prepare(f *Feature, c crs.CRS) ([]any, PreviewRow, string, error
 	if err != nil {
 		return nil, PreviewRow{}, "geometry", err
 	}
+	if err := crs.CheckGeometry(c, g); err != nil {
+		return nil, PreviewRow{}, "geometry", err
+	}
 	srid := c.SRID()
 	if c.String() == "GCJ-02" {
 		g = fromGCJ02(g)

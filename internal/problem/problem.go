@@ -4,6 +4,7 @@ package problem
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -104,12 +105,16 @@ func Write(c *gin.Context, status int, detail string, extra map[string]any) {
 }
 
 // Respond maps err to a problem response: an *Error anywhere in the chain is sent as it
-// says; anything else is logged and answered with a bare 500.
+// says; a request body over its limit is 413; an unreachable or restarting database is 503
+// with Retry-After and a statement timeout 504 (databaseError); a client that has gone is
+// not an error of ours and is only noted at debug level; anything else is logged and
+// answered with a bare 500.
 func Respond(c *gin.Context, log *slog.Logger, err error) {
+	ctx := c.Request.Context()
 	var pe *Error
 	if errors.As(err, &pe) {
 		if pe.Status >= 500 && log != nil {
-			log.ErrorContext(c.Request.Context(), "request failed", "request_id", c.GetString("request_id"), "err", err)
+			log.ErrorContext(ctx, "request failed", "request_id", c.GetString("request_id"), "err", err)
 		}
 		if pe.RetryAfter > 0 {
 			c.Header("Retry-After", strconv.Itoa(retryAfterSeconds(pe.RetryAfter)))
@@ -117,13 +122,33 @@ func Respond(c *gin.Context, log *slog.Logger, err error) {
 		Write(c, pe.Status, pe.Detail, pe.Extra)
 		return
 	}
-	if errors.Is(err, c.Request.Context().Err()) && c.Request.Context().Err() != nil {
-		// The client left; nobody reads the answer.
+	if ctx.Err() != nil {
+		// The client left (or the server is shutting down): nobody reads the answer, and
+		// whatever failed failed because of that.
+		if log != nil {
+			log.DebugContext(ctx, "client closed the request", "request_id", c.GetString("request_id"), "err", err)
+		}
 		Write(c, 499, "client closed the request", nil)
 		return
 	}
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		Write(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body exceeds the limit of %d bytes", mb.Limit), map[string]any{"limit": mb.Limit})
+		return
+	}
+	timeout, _ := c.Value(StatementTimeoutKey).(time.Duration)
+	if de := databaseError(err, timeout); de != nil {
+		if log != nil {
+			log.WarnContext(ctx, "database unavailable or too slow", "request_id", c.GetString("request_id"), "status", de.Status, "err", err)
+		}
+		if de.Status == http.StatusServiceUnavailable {
+			c.Header("Retry-After", strconv.Itoa(RetryAfterSeconds))
+		}
+		Write(c, de.Status, de.Detail, de.Extra)
+		return
+	}
 	if log != nil {
-		log.ErrorContext(c.Request.Context(), "request failed", "request_id", c.GetString("request_id"), "err", err)
+		log.ErrorContext(ctx, "request failed", "request_id", c.GetString("request_id"), "err", err)
 	}
 	Write(c, http.StatusInternalServerError, "internal error; the server log has the cause under this request id", nil)
 }

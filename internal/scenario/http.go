@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,24 +42,25 @@ type Handler struct {
 //	POST   /api/v1/scenarios/{id}/promote
 //	POST   /api/v1/indicators/park-coverage/sites/scenario?city=&caliber=&method=&n=&site_area=&name=
 func (h Handler) Routes() []httpapi.Route {
-	route := func(method, path string, access httpapi.Access, summary string, hf gin.HandlerFunc) httpapi.Route {
-		return httpapi.Route{Method: method, Path: "/api/v1" + path, Access: access, Summary: summary, Handlers: []gin.HandlerFunc{hf}}
+	none := problem.Params()
+	route := func(method, path string, access httpapi.Access, summary string, params, hf gin.HandlerFunc) httpapi.Route {
+		return httpapi.Route{Method: method, Path: "/api/v1" + path, Access: access, Summary: summary, Handlers: []gin.HandlerFunc{params, hf}}
 	}
 	owned := func(method, path, summary string, hf gin.HandlerFunc) httpapi.Route {
-		rt := route(method, path, httpapi.Editor, summary, hf)
+		rt := route(method, path, httpapi.Editor, summary, none, hf)
 		rt.Owner, rt.OwnerOf = httpapi.OwnerOrAdmin, h.ownerOf
 		return rt
 	}
 	return []httpapi.Route{
-		route(http.MethodPost, "/scenarios", httpapi.Editor, "Create a scenario (the caller owns it).", h.create),
-		route(http.MethodGet, "/scenarios", httpapi.AnonymousRead, "The scenarios, newest first.", h.list),
-		route(http.MethodGet, "/scenarios/:id", httpapi.AnonymousRead, "One scenario with its changes.", h.get),
+		route(http.MethodPost, "/scenarios", httpapi.Editor, "Create a scenario (the caller owns it).", none, h.create),
+		route(http.MethodGet, "/scenarios", httpapi.AnonymousRead, "The scenarios, newest first.", problem.Params("city"), h.list),
+		route(http.MethodGet, "/scenarios/:id", httpapi.AnonymousRead, "One scenario with its changes.", none, h.get),
 		owned(http.MethodDelete, "/scenarios/:id", "Delete a scenario.", h.remove),
 		owned(http.MethodPost, "/scenarios/:id/changes", "Add a change to a scenario.", h.addChange),
 		owned(http.MethodDelete, "/scenarios/:id/changes/:n", "Remove a change from a scenario.", h.removeChange),
-		route(http.MethodGet, "/scenarios/:id/compare", httpapi.AnonymousRead, "The indicators on baseline and on the scenario, side by side.", h.compare),
+		route(http.MethodGet, "/scenarios/:id/compare", httpapi.AnonymousRead, "The indicators on baseline and on the scenario, side by side.", problem.Params("caliber", "method", "level", "indicators"), h.compare),
 		owned(http.MethodPost, "/scenarios/:id/promote", "Write a scenario's changes into the baseline.", h.promote),
-		route(http.MethodPost, "/indicators/park-coverage/sites/scenario", httpapi.Editor, "Make a scenario of suggested park sites.", h.fromSites),
+		route(http.MethodPost, "/indicators/park-coverage/sites/scenario", httpapi.Editor, "Make a scenario of suggested park sites.", problem.Params("city", "caliber", "method", "n", "site_area", "name"), h.fromSites),
 	}
 }
 
@@ -117,7 +119,12 @@ func (h Handler) create(c *gin.Context) {
 		Name        string `json:"name"`
 		Description string `json:"description"`
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 1<<16))
+	raw, perr := problem.ReadJSON(c.Request.Body, 1<<16)
+	if perr != nil {
+		h.fail(c, perr)
+		return
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
 		h.fail(c, problem.BadRequest("the body must be {\"city\", \"name\", \"description\"}"))
@@ -181,7 +188,12 @@ func (h Handler) addChange(c *gin.Context) {
 		return
 	}
 	var in ChangeInput
-	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, maxChangeBytes))
+	raw, perr := problem.ReadJSON(c.Request.Body, maxChangeBytes)
+	if perr != nil {
+		h.fail(c, perr)
+		return
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
 		h.fail(c, problem.BadRequest("the body must be a change: {\"layer\", \"op\", \"target_id\", \"feature\", \"entrances\"}: "+clip(err.Error())))

@@ -545,6 +545,9 @@ func classify(err error) error {
 	case "23503":
 		return problem.Unprocessable("a referenced feature does not exist ("+pe.ConstraintName+")").With("constraint", pe.ConstraintName)
 	case "23514":
+		if strings.HasSuffix(pe.ConstraintName, "_geom_in_city_extent") { // migration 0016's own words
+			return problem.Unprocessable(pe.Message).With("constraint", pe.ConstraintName)
+		}
 		return problem.Unprocessable("the feature violates the rule "+pe.ConstraintName).With("constraint", pe.ConstraintName)
 	case "23502":
 		return problem.Unprocessable("attribute "+pe.ColumnName+" must have a value").With("attribute", pe.ColumnName)

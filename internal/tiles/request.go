@@ -95,7 +95,7 @@ func (s *Service) parseOptions(q url.Values, names []string) (options, error) {
 	o := options{Limit: DefaultLimit}
 	for k, v := range q {
 		if len(v) != 1 {
-			return o, problem.BadRequest("parameter " + strconv.Quote(k) + " given more than once")
+			return o, problem.BadRequest("parameter "+strconv.Quote(k)+" given more than once").With("parameter", k)
 		}
 		switch k {
 		case "properties":
@@ -134,7 +134,7 @@ func (s *Service) parseOptions(q url.Values, names []string) (options, error) {
 				}
 			}
 			if !known {
-				return o, problem.BadRequest("unknown parameter " + strconv.Quote(k) + "; tiles accept properties, limit and city" + s.paramList(names))
+				return o, problem.BadRequest("unknown parameter "+strconv.Quote(k)+"; tiles accept properties, limit and city"+s.paramList(names)).With("parameter", k)
 			}
 			if o.Params == nil {
 				o.Params = map[string]string{}

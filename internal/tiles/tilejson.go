@@ -49,8 +49,8 @@ func (h Handler) document(c *gin.Context) {
 	seg := c.Param("layers")
 	base := baseURL(c.Request)
 	if seg == "index.json" {
-		if len(c.Request.URL.RawQuery) > 0 {
-			problem.Respond(c, h.Log, problem.BadRequest("index.json takes no parameters"))
+		if err := problem.CheckParams(c.Request.URL.Query()); err != nil {
+			problem.Respond(c, h.Log, err)
 			return
 		}
 		out := []IndexEntry{}
