@@ -48,9 +48,9 @@ type CityDefault struct {
 func (h Handler) Routes() []httpapi.Route {
 	return []httpapi.Route{
 		{Method: http.MethodGet, Path: "/api/v1/calibers", Access: httpapi.AnonymousRead,
-			Summary: "The park-coverage calibers, built-in and stored.", Handlers: []gin.HandlerFunc{problem.Params("city"), h.list}},
+			Summary: "The park-coverage calibers, built-in and stored.", Query: []string{"city"}, Handlers: []gin.HandlerFunc{h.list}},
 		{Method: http.MethodPost, Path: "/api/v1/calibers", Access: httpapi.Admin,
-			Summary: "Add and store a caliber.", Handlers: []gin.HandlerFunc{problem.Params(), h.add}},
+			Summary: "Add and store a caliber.", Handlers: []gin.HandlerFunc{h.add}},
 	}
 }
 

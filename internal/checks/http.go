@@ -54,7 +54,7 @@ func (s *Service) load(ctx context.Context, city string, need Need) (*Layers, er
 // &scenario=<id> to run the check on baseline plus the scenario's changes.
 func (h Handler) Routes() []httpapi.Route {
 	read := func(path, check, summary string) httpapi.Route {
-		return httpapi.Route{Method: http.MethodGet, Path: "/api/v1/checks" + path, Access: httpapi.AnonymousRead,
+		return httpapi.Route{Method: http.MethodGet, Path: "/api/v1/checks" + path, Access: httpapi.AnonymousRead, AnyQuery: true, // serve checks them: the overridable thresholds are many
 			Summary: summary, Handlers: []gin.HandlerFunc{h.serve(check)}}
 	}
 	return []httpapi.Route{

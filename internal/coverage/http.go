@@ -40,13 +40,13 @@ type ScenarioSource interface {
 //	GET /api/v1/indicators/park-coverage/sites?city=&caliber=&method=&n=&site_area=&scenario=
 func (h Handler) Routes() []httpapi.Route {
 	const p = "/api/v1/indicators/park-coverage"
-	read := func(path, summary string, params gin.HandlerFunc, hf gin.HandlerFunc) httpapi.Route {
-		return httpapi.Route{Method: http.MethodGet, Path: p + path, Access: httpapi.AnonymousRead, Summary: summary, Handlers: []gin.HandlerFunc{params, hf}}
+	read := func(path, summary string, query []string, hf gin.HandlerFunc) httpapi.Route {
+		return httpapi.Route{Method: http.MethodGet, Path: p + path, Access: httpapi.AnonymousRead, Query: query, Summary: summary, Handlers: []gin.HandlerFunc{hf}}
 	}
 	return []httpapi.Route{
-		read("", "Park service-radius coverage by level for a caliber and method.", problem.Params("city", "caliber", "method", "level", "scenario"), h.indicator),
-		read("/gaps", "The residential parcels outside every park's service radius.", problem.Params("city", "caliber", "method", "limit", "scenario"), h.gaps),
-		read("/sites", "Suggested park sites that close the most coverage gap.", problem.Params("city", "caliber", "method", "n", "site_area", "scenario"), h.sites),
+		read("", "Park service-radius coverage by level for a caliber and method.", []string{"city", "caliber", "method", "level", "scenario"}, h.indicator),
+		read("/gaps", "The residential parcels outside every park's service radius.", []string{"city", "caliber", "method", "limit", "scenario"}, h.gaps),
+		read("/sites", "Suggested park sites that close the most coverage gap.", []string{"city", "caliber", "method", "n", "site_area", "scenario"}, h.sites),
 	}
 }
 

@@ -33,7 +33,12 @@ type API struct {
 // read, writes and imports for editors, an import's status for the editor that started it
 // or an admin (others get the 404 of an unknown import).
 func (a *API) Routes() []httpapi.Route {
+	// route's handlers check their own parameters (filters named after attributes, crs,
+	// bbox, import options); plain takes none.
 	route := func(method, path string, access httpapi.Access, summary string, hs ...gin.HandlerFunc) httpapi.Route {
+		return httpapi.Route{Method: method, Path: path, Access: access, AnyQuery: true, Summary: summary, Handlers: hs}
+	}
+	plain := func(method, path string, access httpapi.Access, summary string, hs ...gin.HandlerFunc) httpapi.Route {
 		return httpapi.Route{Method: method, Path: path, Access: access, Summary: summary, Handlers: hs}
 	}
 	const (
@@ -41,14 +46,13 @@ func (a *API) Routes() []httpapi.Route {
 		write = httpapi.Editor
 		lp    = "/api/v1/layers/:layer"
 	)
-	none := problem.Params() // the routes that read no query parameter
 	return []httpapi.Route{
 		// The API's description is public like the web page: it holds no data, and a client
 		// reads there how to authenticate.
-		route(http.MethodGet, "/api/openapi.json", httpapi.Public, "The OpenAPI document of the layers API.", none, a.openAPI),
-		route(http.MethodGet, "/api/docs", httpapi.Public, "The layers API's documentation page.", none, a.docs),
-		route(http.MethodGet, "/api/v1/layers", read, "The planning layers and their attributes.", none, a.listLayers),
-		route(http.MethodGet, lp, read, "One layer's description.", a.layer, none, a.getLayer),
+		plain(http.MethodGet, "/api/openapi.json", httpapi.Public, "The OpenAPI document of the layers API.", a.openAPI),
+		plain(http.MethodGet, "/api/docs", httpapi.Public, "The layers API's documentation page.", a.docs),
+		plain(http.MethodGet, "/api/v1/layers", read, "The planning layers and their attributes.", a.listLayers),
+		plain(http.MethodGet, lp, read, "One layer's description.", a.layer, a.getLayer),
 		route(http.MethodGet, lp+"/features", read, "A layer's features as GeoJSON, filtered and paged.", a.layer, a.list),
 		route(http.MethodPost, lp+"/features", write, "Create a feature.", a.layer, a.bodyLimit, a.create),
 		route(http.MethodGet, lp+"/features/:id", read, "One feature as GeoJSON.", a.layer, a.get),
@@ -59,9 +63,9 @@ func (a *API) Routes() []httpapi.Route {
 		route(http.MethodGet, lp+"/features/:id/history/:version", read, "One version of a feature.", a.layer, a.version),
 		route(http.MethodPost, lp+"/import", write, "Import GeoJSON, a zipped Shapefile or a GeoPackage into a layer (429 beyond the background-import quotas).", a.layer, a.importFile),
 		{Method: http.MethodGet, Path: "/api/v1/imports/:id", Access: httpapi.Editor, Owner: httpapi.OwnerOrAdminHidden,
-			OwnerOf: a.importOwner, Missing: noSuchImport, Summary: "A background import's state and report.", Handlers: []gin.HandlerFunc{none, a.importStatus}},
+			OwnerOf: a.importOwner, Missing: noSuchImport, Summary: "A background import's state and report.", Handlers: []gin.HandlerFunc{a.importStatus}},
 		{Method: http.MethodDelete, Path: "/api/v1/imports/:id", Access: httpapi.Editor, Owner: httpapi.OwnerOrAdminHidden,
-			OwnerOf: a.importOwner, Missing: noSuchImport, Summary: "Cancel a running background import (rolled back) or forget a finished one.", Handlers: []gin.HandlerFunc{none, a.cancelImport}},
+			OwnerOf: a.importOwner, Missing: noSuchImport, Summary: "Cancel a running background import (rolled back) or forget a finished one.", Handlers: []gin.HandlerFunc{a.cancelImport}},
 	}
 }
 

@@ -109,6 +109,13 @@ type Route struct {
 	// Missing is what a request for a resource that does not exist gets under
 	// OwnerOrAdminHidden, and what a non-owner gets in its place.
 	Missing func(c *gin.Context) error
+	// Query names the query parameters the route takes: the engine refuses any other, and
+	// any given twice, with a 400 problem naming it, before the access check and before
+	// any handler. Nil means none.
+	Query []string
+	// AnyQuery routes read and check their own parameters instead (filters named after a
+	// layer's attributes, the web page's files).
+	AnyQuery bool
 	// Summary is one line describing the route.
 	Summary  string
 	Handlers []gin.HandlerFunc
@@ -266,7 +273,11 @@ func (p Policy) mount(r *gin.Engine, table []Route, log *slog.Logger) {
 	// order keeps the registration deterministic.
 	sort.SliceStable(sorted, func(a, b int) bool { return sorted[a].Path < sorted[b].Path })
 	for _, rt := range sorted {
-		hs := append(p.guard(rt, log), rt.Handlers...)
+		var hs []gin.HandlerFunc
+		if !rt.AnyQuery {
+			hs = append(hs, problem.Params(rt.Query...))
+		}
+		hs = append(append(hs, p.guard(rt, log)...), rt.Handlers...)
 		r.Handle(rt.Method, rt.Path, hs...)
 		if rt.Method == http.MethodGet {
 			r.Handle(http.MethodHead, rt.Path, append([]gin.HandlerFunc{headOnly}, hs...)...)

@@ -55,24 +55,23 @@ const base = "/api/v1"
 // an admin sees, downloads or deletes it: anyone else gets the 404 of a job that does not
 // exist.
 func (h Handler) Routes() []httpapi.Route {
-	none := problem.Params() // no route here takes a query parameter
 	mine := func(method, path, summary string, hf gin.HandlerFunc) httpapi.Route {
 		access := httpapi.Viewer
 		if method != http.MethodGet {
 			access = httpapi.Editor
 		}
 		return httpapi.Route{Method: method, Path: base + path, Access: access, Owner: httpapi.OwnerOrAdminHidden,
-			OwnerOf: h.ownerOf, Missing: noSuchJob, Summary: summary, Handlers: []gin.HandlerFunc{none, hf}}
+			OwnerOf: h.ownerOf, Missing: noSuchJob, Summary: summary, Handlers: []gin.HandlerFunc{hf}}
 	}
 	return []httpapi.Route{
 		{Method: http.MethodGet, Path: base + "/processes", Access: httpapi.AnonymousRead,
-			Summary: "The processes a client can execute.", Handlers: []gin.HandlerFunc{none, h.listProcesses}},
+			Summary: "The processes a client can execute.", Handlers: []gin.HandlerFunc{h.listProcesses}},
 		{Method: http.MethodGet, Path: base + "/processes/:process", Access: httpapi.AnonymousRead,
-			Summary: "One process and its inputs.", Handlers: []gin.HandlerFunc{none, h.process}},
+			Summary: "One process and its inputs.", Handlers: []gin.HandlerFunc{h.process}},
 		{Method: http.MethodPost, Path: base + "/processes/:process/execution", Access: httpapi.Editor,
-			Summary: "Start a job of the process (201 with its Location; 429 beyond the quotas).", Handlers: []gin.HandlerFunc{none, h.execute}},
+			Summary: "Start a job of the process (201 with its Location; 429 beyond the quotas).", Handlers: []gin.HandlerFunc{h.execute}},
 		{Method: http.MethodGet, Path: base + "/jobs", Access: httpapi.Viewer, Owner: httpapi.OwnList,
-			Summary: "The caller's jobs, newest first (an admin's: every job).", Handlers: []gin.HandlerFunc{none, h.listJobs}},
+			Summary: "The caller's jobs, newest first (an admin's: every job).", Handlers: []gin.HandlerFunc{h.listJobs}},
 		mine(http.MethodGet, "/jobs/:job", "A job's status and progress.", h.status),
 		mine(http.MethodGet, "/jobs/:job/results", "A successful job's result files with their links.", h.results),
 		mine(http.MethodGet, "/jobs/:job/results/:file", "One result file of a successful job.", h.file),

@@ -17,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cityreach/cityreach/internal/httpapi"
-	"github.com/cityreach/cityreach/internal/problem"
 )
 
 // Metrics is the registry and the series cityreach records.
@@ -157,5 +156,5 @@ func (m *Metrics) Jobs(kind string, counts func() JobCounts) {
 func (m *Metrics) Routes() []httpapi.Route {
 	return []httpapi.Route{{Method: http.MethodGet, Path: "/metrics", Access: m.access,
 		Summary:  "Prometheus metrics: requests, tile cache, database pool, jobs, computations, loads",
-		Handlers: []gin.HandlerFunc{problem.Params(), gin.WrapH(m.Handler())}}}
+		Handlers: []gin.HandlerFunc{gin.WrapH(m.Handler())}}}
 }

@@ -33,7 +33,7 @@ type API struct {
 // Routes are the service's routes, all reads (anonymous when the server allows it).
 func (a *API) Routes() []httpapi.Route {
 	read := func(path, summary string, hs ...gin.HandlerFunc) httpapi.Route {
-		return httpapi.Route{Method: http.MethodGet, Path: Prefix + path, Access: httpapi.AnonymousRead, Summary: summary, Handlers: hs}
+		return httpapi.Route{Method: http.MethodGet, Path: Prefix + path, Access: httpapi.AnonymousRead, AnyQuery: true, Summary: summary, Handlers: hs}
 	}
 	const cp = "/collections/:collectionId"
 	return []httpapi.Route{

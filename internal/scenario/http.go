@@ -42,9 +42,9 @@ type Handler struct {
 //	POST   /api/v1/scenarios/{id}/promote
 //	POST   /api/v1/indicators/park-coverage/sites/scenario?city=&caliber=&method=&n=&site_area=&name=
 func (h Handler) Routes() []httpapi.Route {
-	none := problem.Params()
-	route := func(method, path string, access httpapi.Access, summary string, params, hf gin.HandlerFunc) httpapi.Route {
-		return httpapi.Route{Method: method, Path: "/api/v1" + path, Access: access, Summary: summary, Handlers: []gin.HandlerFunc{params, hf}}
+	var none []string
+	route := func(method, path string, access httpapi.Access, summary string, query []string, hf gin.HandlerFunc) httpapi.Route {
+		return httpapi.Route{Method: method, Path: "/api/v1" + path, Access: access, Query: query, Summary: summary, Handlers: []gin.HandlerFunc{hf}}
 	}
 	owned := func(method, path, summary string, hf gin.HandlerFunc) httpapi.Route {
 		rt := route(method, path, httpapi.Editor, summary, none, hf)
@@ -53,14 +53,14 @@ func (h Handler) Routes() []httpapi.Route {
 	}
 	return []httpapi.Route{
 		route(http.MethodPost, "/scenarios", httpapi.Editor, "Create a scenario (the caller owns it).", none, h.create),
-		route(http.MethodGet, "/scenarios", httpapi.AnonymousRead, "The scenarios, newest first.", problem.Params("city"), h.list),
+		route(http.MethodGet, "/scenarios", httpapi.AnonymousRead, "The scenarios, newest first.", []string{"city"}, h.list),
 		route(http.MethodGet, "/scenarios/:id", httpapi.AnonymousRead, "One scenario with its changes.", none, h.get),
 		owned(http.MethodDelete, "/scenarios/:id", "Delete a scenario.", h.remove),
 		owned(http.MethodPost, "/scenarios/:id/changes", "Add a change to a scenario.", h.addChange),
 		owned(http.MethodDelete, "/scenarios/:id/changes/:n", "Remove a change from a scenario.", h.removeChange),
-		route(http.MethodGet, "/scenarios/:id/compare", httpapi.AnonymousRead, "The indicators on baseline and on the scenario, side by side.", problem.Params("caliber", "method", "level", "indicators"), h.compare),
+		route(http.MethodGet, "/scenarios/:id/compare", httpapi.AnonymousRead, "The indicators on baseline and on the scenario, side by side.", []string{"caliber", "method", "level", "indicators"}, h.compare),
 		owned(http.MethodPost, "/scenarios/:id/promote", "Write a scenario's changes into the baseline.", h.promote),
-		route(http.MethodPost, "/indicators/park-coverage/sites/scenario", httpapi.Editor, "Make a scenario of suggested park sites.", problem.Params("city", "caliber", "method", "n", "site_area", "name"), h.fromSites),
+		route(http.MethodPost, "/indicators/park-coverage/sites/scenario", httpapi.Editor, "Make a scenario of suggested park sites.", []string{"city", "caliber", "method", "n", "site_area", "name"}, h.fromSites),
 	}
 }
 

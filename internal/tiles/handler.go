@@ -32,9 +32,9 @@ type Handler struct {
 //	GET /tiles/{layer}/{z}/{x}/{y}.mvt    a tile ({a},{b},{c}/… for a composite)
 func (h Handler) Routes() []httpapi.Route {
 	return []httpapi.Route{
-		{Method: http.MethodGet, Path: "/tiles/:layers", Access: httpapi.AnonymousRead,
+		{Method: http.MethodGet, Path: "/tiles/:layers", Access: httpapi.AnonymousRead, AnyQuery: true,
 			Summary: "The tile layer index (index.json) or a layer's TileJSON ({layer}.json).", Handlers: []gin.HandlerFunc{h.document}},
-		{Method: http.MethodGet, Path: "/tiles/:layers/:z/:x/:y", Access: httpapi.AnonymousRead,
+		{Method: http.MethodGet, Path: "/tiles/:layers/:z/:x/:y", Access: httpapi.AnonymousRead, AnyQuery: true,
 			Summary: "One Mapbox Vector Tile of one or more layers.", Handlers: []gin.HandlerFunc{h.tile}},
 	}
 }

@@ -36,14 +36,14 @@ type ScenarioSource interface {
 //	GET /api/v1/indicators/living-circle/communities.geojson?city=&share=&reach=&scenario=
 //	GET /api/v1/walk/network?city=
 func (h Handler) Routes() []httpapi.Route {
-	read := func(path, summary string, params, hf gin.HandlerFunc) httpapi.Route {
-		return httpapi.Route{Method: http.MethodGet, Path: path, Access: httpapi.AnonymousRead, Summary: summary, Handlers: []gin.HandlerFunc{params, hf}}
+	read := func(path, summary string, query []string, hf gin.HandlerFunc) httpapi.Route {
+		return httpapi.Route{Method: http.MethodGet, Path: path, Access: httpapi.AnonymousRead, Query: query, Summary: summary, Handlers: []gin.HandlerFunc{hf}}
 	}
 	return []httpapi.Route{
-		read("/api/v1/isochrones", "Walking isochrones around a point on the cached network.", problem.Params("lon", "lat", "minutes", "distances", "speed", "city", "segments"), h.isochrones),
-		read("/api/v1/indicators/living-circle", "The 15-minute living-circle indicator by level.", problem.Params("city", "level", "share", "target", "reach", "scenario"), h.livingCircle),
-		read("/api/v1/indicators/living-circle/communities.geojson", "Each community's living-circle status as GeoJSON.", problem.Params("city", "share", "target", "reach", "scenario"), h.communities),
-		read("/api/v1/walk/network", "The cached walking network of a city as GeoJSON.", problem.Params("city"), h.network),
+		read("/api/v1/isochrones", "Walking isochrones around a point on the cached network.", []string{"lon", "lat", "minutes", "distances", "speed", "city", "segments"}, h.isochrones),
+		read("/api/v1/indicators/living-circle", "The 15-minute living-circle indicator by level.", []string{"city", "level", "share", "target", "reach", "scenario"}, h.livingCircle),
+		read("/api/v1/indicators/living-circle/communities.geojson", "Each community's living-circle status as GeoJSON.", []string{"city", "share", "target", "reach", "scenario"}, h.communities),
+		read("/api/v1/walk/network", "The cached walking network of a city as GeoJSON.", []string{"city"}, h.network),
 	}
 }
 

@@ -87,7 +87,7 @@ const BuildFileSummary = "A top-level file of the web map's build (a favicon, sa
 // server's anonymous reads are off); the engine answers HEAD on each.
 func (m Mounter) Routes() []httpapi.Route {
 	page := func(path, summary string, h gin.HandlerFunc) httpapi.Route {
-		return httpapi.Route{Method: http.MethodGet, Path: path, Access: httpapi.Public, Summary: summary, Handlers: []gin.HandlerFunc{h}}
+		return httpapi.Route{Method: http.MethodGet, Path: path, Access: httpapi.Public, AnyQuery: true, Summary: summary, Handlers: []gin.HandlerFunc{h}}
 	}
 	idx := m.index()
 	rs := []httpapi.Route{
