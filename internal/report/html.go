@@ -162,7 +162,7 @@ func WriteHTML(w io.Writer, r *Report, pages Pages) error {
 		if s.Synthetic {
 			syn = T(lang, "synthetic")
 		}
-		d.Sources = append(d.Sources, sourceRow{Layer: layerName(lang, s.Layer), Source: s.Source,
+		d.Sources = append(d.Sources, sourceRow{Layer: layerName(lang, s.Layer), Source: sourceText(lang, s),
 			Rows: Format(float64(s.Rows), 0, math.Inf(1), true), Synthetic: syn})
 	}
 	d.Synthetic = len(dedupe(synth))
@@ -323,4 +323,16 @@ func dedupe(s []string) []string {
 		}
 	}
 	return out
+}
+
+// sourceText is how a data source is cited: generated layers as such in the Chinese report
+// (their source string is the generator's), others as stored with their attribution.
+func sourceText(lang string, s LayerSource) string {
+	if s.Synthetic && strings.HasPrefix(s.Source, "synthetic:") && T(lang, "src_synthetic") != "" {
+		return T(lang, "src_synthetic")
+	}
+	if s.Attribution != "" && s.Attribution != s.Source {
+		return s.Source + " · " + s.Attribution
+	}
+	return s.Source
 }

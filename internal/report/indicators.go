@@ -144,7 +144,7 @@ func buildParkCoverage(ctx context.Context, b *builder) (*Section, error) {
 	if b.lang == "en" && rep.Caliber.TitleEN != "" {
 		title = rep.Caliber.TitleEN
 	}
-	s := &Section{Key: "park-coverage", Title: b.t("ind_park"), Caliber: rep.Caliber.ID + " " + title,
+	s := &Section{Key: "park-coverage", Title: b.t("ind_park"), Caliber: title,
 		Method: b.methodName(rep.Method), DataVersion: rep.Run.DataHash, DistrictMaps: true}
 	if c := rep.City1; c != nil {
 		s.Figures = append(s.Figures,
