@@ -2,17 +2,15 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/cityreach/cityreach/internal/checks"
+	"github.com/cityreach/cityreach/internal/report"
 	"github.com/cityreach/cityreach/internal/walk"
 )
 
@@ -27,10 +25,11 @@ func runCheck(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("unknown check %q; one of %s", name, strings.Join(checks.Names, ", "))
 	}
 	var req checks.Request
-	var format, configFile string
+	var format, configFile, lang string
 	overrides := map[string]*string{}
 	cfg, fs, err := setup(env, "check "+name, args[1:], true, func(fs *flag.FlagSet) {
-		fs.StringVar(&format, "format", "table", "table, json or geojson")
+		fs.StringVar(&format, "format", "table", "table, csv, json or geojson")
+		fs.StringVar(&lang, "lang", "zh", "zh or en: the table's headers and words")
 		fs.StringVar(&req.Edition, "edition", "", "growth-boundary edition (control-lines, outside)")
 		fs.StringVar(&req.Date, "date", "", "YYYY-MM-DD: the edition in force that day (control-lines, outside)")
 		fs.StringVar(&req.From, "from", "", "growth-diff: first edition (name or YYYY-MM-DD)")
@@ -50,8 +49,11 @@ func runCheck(ctx context.Context, env Env, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %v", fs.Args())
 	}
-	if format != "table" && format != "json" && format != "geojson" {
-		return errors.New("--format must be table, json or geojson")
+	if err := checkFormat(format, "geojson"); err != nil {
+		return err
+	}
+	if err := checkLang(lang); err != nil {
+		return err
 	}
 	conf := checks.DefaultConfig()
 	if configFile != "" {
@@ -92,52 +94,90 @@ func runCheck(ctx context.Context, env Env, args []string) error {
 		_, err = fmt.Fprintln(env.Stdout, string(b))
 		return err
 	case "json":
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return printJSON(env.Stdout, rep)
 	}
-	return printCheckTable(env.Stdout, rep)
+	head, tab := checkTable(rep, lang, format)
+	if format == "table" && head != "" {
+		if _, err := fmt.Fprintln(env.Stdout, head); err != nil {
+			return err
+		}
+	}
+	return tab.write(env.Stdout, format)
 }
 
-func printCheckTable(out io.Writer, rep checks.Featurer) error {
-	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	defer w.Flush()
+// checkTable is a check's answer as a summary line and a table of its units.
+func checkTable(rep checks.Featurer, lang, format string) (string, *outTable) {
+	t := func(k string) string { return report.T(lang, k) }
+	tab := &outTable{}
+	head := ""
 	switch r := rep.(type) {
 	case *checks.CorridorReport:
-		fmt.Fprintf(w, "城市生态廊道达标率 %.1f %%  (compliant %.0f m of required %.0f m, width ≥ %.0f m)\n\n", 100*r.Share, r.CompliantLength, r.RequiredLength, r.MinWidth)
-		fmt.Fprintln(w, "ID\tNAME\tLENGTH m\tREQUIRED m\tNARROW m\tMIN WIDTH m\tBREAKS\tSHARE %\tRESIDENTIAL IN m²\tFACILITIES IN")
+		head = fmt.Sprintf(t("cli_corr_head"), pctOf(r.Share, 1, format), num(r.CompliantLength/1e3, 2, format), num(r.RequiredLength/1e3, 2, format), r.MinWidth)
+		tab.Head = []string{t("col_id"), t("col_name"), t("col_length"), t("col_required"), t("col_minwidth"), t("col_breaks"), t("col_share"), t("col_res_in"), t("col_fac_in")}
+		tab.Right = []bool{true, false, true, true, true, true, true, true, true}
 		for _, c := range r.Corridors {
-			fmt.Fprintf(w, "%d\t%s\t%.0f\t%.0f\t%.0f\t%.1f\t%d\t%.1f\t%.0f\t%d\n", c.ID, c.Name, c.Length, c.RequiredLength, c.NarrowLength, c.MinWidth, len(c.Breaks), 100*c.Share, c.Encroachment.ResidentialArea, len(c.Encroachment.Facilities))
+			tab.Rows = append(tab.Rows, []string{fmt.Sprint(c.ID), c.Name, num(c.Length/1e3, 2, format), num(c.RequiredLength/1e3, 2, format), num(c.MinWidth, 1, format),
+				fmt.Sprint(len(c.Breaks)), pctOf(c.Share, 1, format), num(c.Encroachment.ResidentialArea/1e4, 2, format), fmt.Sprint(len(c.Encroachment.Facilities))})
 		}
 	case *checks.ControlLinesReport:
+		ed := "—"
 		if r.Edition != nil {
-			fmt.Fprintf(w, "growth boundary edition %s (from %s)\n", r.Edition.Edition, r.Edition.ValidFrom)
+			ed = r.Edition.Edition + "（" + r.Edition.ValidFrom + "）"
 		}
-		fmt.Fprintf(w, "conforms: %v, total overlap %.0f m²\n\n", r.Conforms, r.TotalArea)
-		fmt.Fprintln(w, "A\tA ID\tB\tB ID\tAREA m²")
+		head = fmt.Sprintf(t("cli_control_head"), ed, len(r.Overlaps), num(r.TotalArea/1e4, 3, format))
+		tab.Head = []string{t("col_layer_a"), t("col_id_a"), t("col_layer_b"), t("col_id_b"), t("col_area")}
+		tab.Right = []bool{false, true, false, true, true}
 		for _, o := range r.Overlaps {
-			fmt.Fprintf(w, "%s\t%d\t%s\t%d\t%.1f\n", o.A, o.AID, o.B, o.BID, o.Area)
+			tab.Rows = append(tab.Rows, []string{t("layer_" + o.A), fmt.Sprint(o.AID), t("layer_" + o.B), fmt.Sprint(o.BID), num(o.Area/1e4, 3, format)})
 		}
 	case *checks.DiffReport:
-		fmt.Fprintf(w, "%s → %s: added %.0f m² (%d polygons), removed %.0f m² (%d polygons), net %+.0f m²\n", r.From.Edition, r.To.Edition, r.AddedArea, len(r.Added), r.RemovedArea, len(r.Removed), r.NetChange)
-		if e := r.Expansion; e != nil && e.Ratio != nil {
-			fmt.Fprintf(w, "expansion ratio %.3f (cap %.2f, base %s)\n", *e.Ratio, e.Cap, e.Source)
+		head = fmt.Sprintf(t("cli_diff_head"), r.From.Edition, r.To.Edition)
+		tab.Head = []string{t("col_change"), t("col_area")}
+		tab.Right = []bool{false, true}
+		for _, p := range r.Added {
+			tab.Rows = append(tab.Rows, []string{t("added"), num(p.Area/1e4, 2, format)})
 		}
+		for _, p := range r.Removed {
+			tab.Rows = append(tab.Rows, []string{t("removed"), num(p.Area/1e4, 2, format)})
+		}
+		tab.Rows = append(tab.Rows, []string{t("f_net"), num(r.NetChange/1e4, 2, format)})
 	case *checks.OutsideReport:
-		fmt.Fprintf(w, "outside edition %s: residential %.0f m² in %d parcels (≈ %.0f residents), %d facilities\n\n", r.Edition.Edition, r.ResidentialOutside, len(r.Residential), r.PopulationOutside, len(r.Facilities))
-		fmt.Fprintln(w, "KIND\tID\tOUTSIDE m²\tCATEGORY")
+		head = fmt.Sprintf(t("cli_outside_head"), r.Edition.Edition, num(r.ResidentialOutside/1e4, 2, format), len(r.Residential), num(r.PopulationOutside, 0, format), len(r.Facilities))
+		tab.Head = []string{t("col_kind"), t("col_id"), t("col_outside_ha"), t("col_category")}
+		tab.Right = []bool{false, true, true, false}
 		for _, x := range r.Residential {
-			fmt.Fprintf(w, "residential\t%d\t%.1f\t\n", x.ID, x.OutsideArea)
+			tab.Rows = append(tab.Rows, []string{t("legend_res"), fmt.Sprint(x.ID), num(x.OutsideArea/1e4, 2, format), ""})
 		}
 		for _, f := range r.Facilities {
-			fmt.Fprintf(w, "facility\t%d\t\t%s\n", f.ID, f.Category)
+			tab.Rows = append(tab.Rows, []string{t("layer_facilities"), fmt.Sprint(f.ID), "", f.Category})
 		}
 	case *checks.ScorecardReport:
-		fmt.Fprintf(w, "complete communities: %d of %d (target %d), reach method %s, tier %.0f m\n\n", r.Complete, len(r.Scores), r.Target, r.Method, r.Tier)
-		fmt.Fprintln(w, "CODE\tNAME\tSCORE\tMISSING\tAREA UNKNOWN")
+		head = fmt.Sprintf(t("cli_cc_head"), r.Complete, len(r.Scores), r.Target, r.Tier)
+		tab.Head = []string{t("col_code"), t("col_name"), t("col_met"), t("col_complete"), t("col_missing")}
+		tab.Right = []bool{false, false, true, false, false}
+		label := map[string]string{}
+		for _, it := range r.Items {
+			label[it.Key] = it.Label
+		}
+		sep := "、"
+		if lang == "en" {
+			sep = ", "
+		}
 		for _, s := range r.Scores {
-			fmt.Fprintf(w, "%s\t%s\t%d/%d\t%s\t%s\n", s.Code, s.Name, s.Met, s.Total, strings.Join(s.Missing, ","), strings.Join(s.Flagged, ","))
+			miss := append([]string(nil), s.Missing...)
+			if lang != "en" {
+				for i, m := range miss {
+					if l, ok := label[m]; ok {
+						miss[i] = l
+					}
+				}
+			}
+			m := strings.Join(miss, sep)
+			if format == "table" {
+				m = clip(m, 48)
+			}
+			tab.Rows = append(tab.Rows, []string{s.Code, s.Name, fmt.Sprintf("%d/%d", s.Met, s.Total), report.Yes(s.Complete).Text(lang), m})
 		}
 	}
-	return nil
+	return head, tab
 }

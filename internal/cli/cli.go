@@ -83,6 +83,15 @@ func usage(w io.Writer, cmds map[string]command) {
 	fmt.Fprintln(w, "\nRun `cityreach <command> -h` for a command's flags. Configuration also comes from the environment (DATABASE_URL, CITYREACH_*).")
 }
 
+// serverOnly reports whether a configuration flag is one only serve uses.
+func serverOnly(flag string) bool {
+	switch flag {
+	case "listen", "max-body-bytes", "anonymous-read":
+		return true
+	}
+	return false
+}
+
 // setup parses the common configuration (environment first, then flags) into a config.
 // extra registers the command's own flags.
 func setup(env Env, name string, args []string, needDB bool, extra func(fs *flag.FlagSet)) (*config.Config, *flag.FlagSet, error) {
@@ -92,9 +101,22 @@ func setup(env Env, name string, args []string, needDB bool, extra func(fs *flag
 	}
 	fs := flag.NewFlagSet("cityreach "+name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
-	cfg.Register(fs)
+	// The server's flags (listen address, body limit, anonymous reads) belong to serve; the
+	// other commands take the database, logging and city flags only, so `-h` lists what the
+	// command uses.
+	all := flag.NewFlagSet("", flag.ContinueOnError)
+	cfg.Register(all)
+	all.VisitAll(func(f *flag.Flag) {
+		if name == "serve" || !serverOnly(f.Name) {
+			fs.Var(f.Value, f.Name, f.Usage)
+		}
+	})
 	if extra != nil {
 		extra(fs)
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: cityreach %s [flags]\n\nFlags:\n", name)
+		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err

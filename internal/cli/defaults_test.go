@@ -106,7 +106,7 @@ func TestDefaultsAgreeAcrossAPICLIAndReport(t *testing.T) {
 			}
 			return ""
 		}}
-		args := []string{"indicator", "park-coverage", "--city", "baotou"}
+		args := []string{"indicator", "park-coverage", "--city", "baotou", "--lang", "en"}
 		if c.caliber != "" {
 			args = append(args, "--caliber", c.caliber)
 		}
@@ -114,7 +114,8 @@ func TestDefaultsAgreeAcrossAPICLIAndReport(t *testing.T) {
 			t.Fatalf("%v: exit %d: %s", args, code, errOut.String())
 		}
 		lines := strings.Split(out.String(), "\n")
-		if want := fmt.Sprintf("caliber %s (%s), method %s (caliber default)", c.wantCal, c.calFrom, c.wantMethod); !strings.Contains(lines[0], want) {
+		words := map[string]string{"city default": "the city's default", "request": "as requested"}
+		if want := fmt.Sprintf("caliber %s (%s), method %s (the caliber's default)", c.wantCal, words[c.calFrom], c.wantMethod); !strings.Contains(lines[0], want) {
 			t.Errorf("CLI %v says %q, want %q", args, lines[0], want)
 		}
 		if len(lines) < 3 || !strings.Contains(lines[2], " "+headline+" ") {

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/coverage"
+	"github.com/cityreach/cityreach/internal/report"
 )
 
 // runIndicator computes an indicator and prints it as a table:
@@ -25,14 +25,22 @@ func runIndicator(ctx context.Context, env Env, args []string) error {
 		return errors.New("say which indicator: park-coverage, living-circle")
 	}
 	var q coverage.Query
-	var calFile string
+	var calFile, format, lang string
 	cfg, _, err := setup(env, "indicator park-coverage", args[1:], true, func(fs *flag.FlagSet) {
+		fs.StringVar(&format, "format", "table", formatsHelp)
+		fs.StringVar(&lang, "lang", "zh", "zh or en: the table's headers and words")
 		fs.StringVar(&q.Caliber, "caliber", "", "caliber id (default: the city's default caliber)")
 		fs.StringVar(&q.Method, "method", "", "buffer or network (default: the caliber's)")
 		fs.StringVar(&q.Level, "level", "city", "city, district, subdistrict or community")
 		fs.StringVar(&calFile, "calibers", "", "JSON file of extra user calibers")
 	})
 	if err != nil {
+		return err
+	}
+	if err := checkFormat(format); err != nil {
+		return err
+	}
+	if err := checkLang(lang); err != nil {
 		return err
 	}
 	q.City = cfg.City // the shared --city flag (default baotou)
@@ -61,30 +69,71 @@ func runIndicator(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	w := env.Stdout
-	fmt.Fprintf(w, "公园绿地服务半径覆盖率 — %s, %s (run %d, data %s%s)\n",
-		rep.City, underWhat(rep.Caliber.ID, rep.CaliberFrom, rep.Method, rep.MethodFrom), rep.Run.ID, rep.Run.DataHash, map[bool]string{true: ", stored run reused"}[rep.Reused])
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "id\tname\tparcels\tcovered m²\tresidential m²\tcoverage %\tresidents\tserved %\t")
-	for _, f := range rep.Areas {
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%.0f\t%.0f\t%.2f\t%.0f\t%.2f\t\n", f.ID, f.Name, f.Parcels, f.CoveredM2, f.TotalM2, 100*f.Ratio, f.Population, 100*f.PopulationShare)
+	if format == "json" {
+		return printJSON(env.Stdout, rep)
 	}
-	if err := tw.Flush(); err != nil {
+	if format == "table" {
+		// Every figure is given under its caliber and method, and where each came from.
+		fmt.Fprintln(env.Stdout, underWhat(lang, rep))
+	}
+	if err := coverageTable(rep, lang, format).write(env.Stdout, format); err != nil {
 		return err
 	}
-	if pc := rep.City1; pc != nil && pc.PerCapita != nil && rep.Level == coverage.LevelCity {
-		fmt.Fprintf(w, "per capita (GB 55014): park %.2f m², comprehensive %.2f m², community %.2f m² per resident\n",
-			pc.PerCapita.ParkPerCapita, pc.PerCapita.ComprehensivePerCapita, pc.PerCapita.CommunityPerCapita)
-	}
-	for _, t := range rep.Targets {
-		fmt.Fprintf(w, "target %s: %s\n", t.Label, map[bool]string{true: "met", false: "not met"}[t.Met])
+	if format == "table" {
+		w := env.Stdout
+		if pc := rep.City1; pc != nil && pc.PerCapita != nil && rep.Level == coverage.LevelCity {
+			fmt.Fprintf(w, "%s: %s %s\n", report.T(lang, "f_park_pc"), num(pc.PerCapita.ParkPerCapita, 2, format), report.T(lang, "unit_m2pc"))
+		}
+		for _, t := range rep.Targets {
+			fmt.Fprintf(w, "%s %s: %s\n", report.T(lang, "target"), t.Label, report.T(lang, map[bool]string{true: "met", false: "not_met"}[t.Met]))
+		}
 	}
 	return nil
 }
 
-// underWhat is the line every park-coverage figure the CLI prints is given under: the
+// underWhat is the line every park-coverage table the CLI prints is given under: the
 // caliber and the method, each with where it came from (the request, the city's default,
-// the caliber's default).
-func underWhat(cal, calFrom, method, methodFrom string) string {
-	return fmt.Sprintf("caliber %s (%s), method %s (%s)", cal, calFrom, method, methodFrom)
+// the caliber's default), and the run and data version the figures are from.
+func underWhat(lang string, rep *coverage.Report) string {
+	reused := ""
+	if rep.Reused {
+		reused = report.T(lang, "run_reused")
+	}
+	return fmt.Sprintf(report.T(lang, "under_what"), report.T(lang, "ind_park"), rep.City,
+		rep.Caliber.ID, report.T(lang, fromKey[rep.CaliberFrom]), rep.Method, report.T(lang, fromKey[rep.MethodFrom]),
+		rep.Run.ID, rep.Run.DataHash, reused)
+}
+
+// fromKey names, for each coverage.From* value, its words in report.T.
+var fromKey = map[string]string{
+	coverage.FromRequest: "from_request", coverage.FromCityDefault: "from_city_default", coverage.FromCaliberDefault: "from_cal_default",
+}
+
+// coverageTable is the park-coverage answer as a table: one row per area, then the city.
+func coverageTable(rep *coverage.Report, lang, format string) *outTable {
+	t := func(k string) string { return report.T(lang, k) }
+	tab := &outTable{Head: []string{t("col_id"), t("col_name"), t("col_parcels"), t("col_res_ha"), t("col_cov_ha"), t("col_cov_pct"),
+		t("col_pop"), t("col_pop_pct")}, Right: []bool{true, false, true, true, true, true, true, true}}
+	row := func(id, name string, f coverage.AreaFigure) []string {
+		cov, served := pctOf(f.Ratio, 2, format), pctOf(f.PopulationShare, 2, format)
+		if f.TotalM2 <= 0 {
+			cov = "—"
+		}
+		if f.Population <= 0 {
+			served = "—"
+		}
+		return []string{id, name, num(float64(f.Parcels), 0, format), num(f.TotalM2/1e4, 2, format), num(f.CoveredM2/1e4, 2, format), cov,
+			num(f.Population, 0, format), served}
+	}
+	for _, f := range rep.Areas {
+		name := f.Name
+		if f.ID == 0 && rep.Level != coverage.LevelCity {
+			name = t("outside_any")
+		}
+		tab.Rows = append(tab.Rows, row(fmt.Sprint(f.ID), name, f))
+	}
+	if c := rep.City1; c != nil && rep.Level != coverage.LevelCity {
+		tab.Rows = append(tab.Rows, row("", t("total_city"), *c))
+	}
+	return tab
 }

@@ -5,9 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/cityreach/cityreach/internal/layers"
+	"github.com/cityreach/cityreach/internal/report"
 	"github.com/cityreach/cityreach/internal/scenario"
 	"github.com/cityreach/cityreach/internal/walk"
 )
@@ -16,7 +16,7 @@ import (
 //
 //	cityreach indicator living-circle --city baotou --level district [--share 0.9] [--reach kindergarten:300] [--scenario ID]
 func runLivingCircle(ctx context.Context, env Env, args []string) error {
-	var reach string
+	var reach, format, lang string
 	var scenarioID int64
 	var opt walk.Options
 	cfg, _, err := setup(env, "indicator living-circle", args, true, func(fs *flag.FlagSet) {
@@ -25,8 +25,16 @@ func runLivingCircle(ctx context.Context, env Env, args []string) error {
 		fs.IntVar(&opt.Target, "target", walk.DefaultTarget, "the plan's number of complete 15-minute living circles")
 		fs.StringVar(&reach, "reach", "", "tier overrides in metres: code:m[,code:m…]")
 		fs.Int64Var(&scenarioID, "scenario", 0, "compute on baseline plus this scenario's changes")
+		fs.StringVar(&format, "format", "table", formatsHelp+" (csv has every category's share)")
+		fs.StringVar(&lang, "lang", "zh", "zh or en: the table's headers and words")
 	})
 	if err != nil {
+		return err
+	}
+	if err := checkFormat(format); err != nil {
+		return err
+	}
+	if err := checkLang(lang); err != nil {
 		return err
 	}
 	slug := cfg.City // --city is a common flag (config.Register)
@@ -53,35 +61,92 @@ func runLivingCircle(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if format == "json" {
+		return printJSON(env.Stdout, rep)
+	}
 	w := env.Stdout
-	if rep.Scenario != nil {
-		fmt.Fprintf(w, "scenario %d: baseline + changes (%d parcels recomputed, full recomputation %v, %.0f ms)\n",
-			rep.Scenario.ID, rep.Scenario.Recomputed, rep.Scenario.Full, rep.Scenario.ComputeMS)
-	}
-	fmt.Fprintf(w, "15分钟生活圈 — %s, level %s, reached at ≥ %.0f %% of residents; network %d edges, %d components; %d parcels (%d unattached, %.0f residents)\n",
-		rep.City.Name, rep.Level, 100*rep.Share, rep.Network.Edges, rep.Network.Components, rep.Parcels, rep.Unattached.Parcels, rep.Unattached.Population)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	head := []string{"id", "name", "residents", "status"}
-	for _, c := range rep.Categories {
-		if c.Basic {
-			head = append(head, fmt.Sprintf("%s≤%.0fm", c.Code, c.ReachM))
+	t := func(k string) string { return report.T(lang, k) }
+	if format == "table" {
+		if rep.Scenario != nil {
+			fmt.Fprintf(w, t("cli_scenario")+"\n", rep.Scenario.ID, rep.Scenario.Recomputed)
 		}
+		fmt.Fprintf(w, t("cli_lc_head")+"\n", rep.City.Name, t("lvl_"+rep.Level), 100*rep.Share, rep.Parcels, rep.Unattached.Parcels)
 	}
-	fmt.Fprintln(tw, strings.Join(head, "\t")+"\tmissing\t")
-	for _, a := range rep.Areas {
-		row := []string{fmt.Sprint(a.ID), a.Name, fmt.Sprintf("%.0f", a.Population), a.Status}
-		for i, c := range rep.Categories {
-			if c.Basic {
-				row = append(row, fmt.Sprintf("%.1f%%", 100*a.Coverage[i].PopulationShare))
-			}
-		}
-		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t"+strings.Join(a.Missing, ",")+"\t")
-	}
-	if err := tw.Flush(); err != nil {
+	if err := livingCircleTable(rep, lang, format).write(w, format); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "complete 15-minute living circles: %d of %d communities (target %d: %s); %d of %d 街道\n",
-		rep.CompleteCommunities, rep.Communities, rep.Target, map[bool]string{true: "met", false: "not met"}[rep.TargetMet],
-		rep.CompleteSubdistricts, rep.Subdistricts)
+	if format == "table" {
+		fmt.Fprintf(w, t("cli_lc_foot")+"\n", rep.CompleteCommunities, rep.Communities, rep.Target,
+			t(map[bool]string{true: "met", false: "not_met"}[rep.TargetMet]), rep.CompleteSubdistricts, rep.Subdistricts)
+	}
 	return nil
+}
+
+// livingCircleTable is one row per area. The table format keeps to a terminal's width: the
+// number of basic categories reached and the missing ones; CSV has every category's share.
+func livingCircleTable(rep *walk.Report, lang, format string) *outTable {
+	t := func(k string) string { return report.T(lang, k) }
+	names := map[string]string{}
+	var basic []int
+	for i, c := range rep.Categories {
+		names[c.Code] = c.NameZh
+		if lang == "en" {
+			names[c.Code] = c.NameEn
+		}
+		if c.Basic {
+			basic = append(basic, i)
+		}
+	}
+	tab := &outTable{Head: []string{t("col_id"), t("col_code"), t("col_name"), t("col_pop"), t("col_status"), t("col_met")},
+		Right: []bool{true, false, false, true, false, true}}
+	if format == "csv" {
+		for _, i := range basic {
+			c := rep.Categories[i]
+			tab.Head = append(tab.Head, fmt.Sprintf("%s ≤%.0f m (%%)", names[c.Code], c.ReachM))
+		}
+	}
+	tab.Head = append(tab.Head, t("col_missing"))
+	for _, a := range rep.Areas {
+		noLand := a.Status == walk.StatusNoLand
+		met := fmt.Sprintf("%d/%d", len(basic)-len(a.Missing), len(basic))
+		var miss []string
+		for _, m := range a.Missing {
+			if n, ok := names[m]; ok {
+				m = n
+			}
+			miss = append(miss, m)
+		}
+		sep := "、"
+		if lang == "en" {
+			sep = ", "
+		}
+		missing := strings.Join(miss, sep)
+		if noLand {
+			met, missing = "—", "—"
+		}
+		row := []string{fmt.Sprint(a.ID), a.Code, a.Name, num(a.Population, 0, format), t(statusKey(a.Status)), met}
+		if format == "csv" {
+			for _, i := range basic {
+				if noLand {
+					row = append(row, "")
+				} else {
+					row = append(row, pctOf(a.Coverage[i].PopulationShare, 1, format))
+				}
+			}
+		} else {
+			missing = clip(missing, 48)
+		}
+		tab.Rows = append(tab.Rows, append(row, missing))
+	}
+	return tab
+}
+
+func statusKey(s string) string {
+	switch s {
+	case walk.StatusComplete:
+		return "complete"
+	case walk.StatusIncomplete:
+		return "incomplete"
+	}
+	return "no_residential"
 }

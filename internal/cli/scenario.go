@@ -219,7 +219,7 @@ func runScenario(ctx context.Context, env Env, args []string) error {
 // the park each one is: `scenario compare` of the scenario under the same caliber and
 // method gives the last site's coverage.
 func printSites(w io.Writer, sc *scenario.Scenario, plan *coverage.SitePlan, calFrom, methodFrom string) error {
-	fmt.Fprintf(w, "pocket-park sites — %s, %s\n", sc.City, underWhat(plan.Caliber, calFrom, plan.Method, methodFrom))
+	fmt.Fprintf(w, "pocket-park sites — %s, %s\n", sc.City, fmt.Sprintf("caliber %s (%s), method %s (%s)", plan.Caliber, calFrom, plan.Method, methodFrom))
 	p := plan.Park
 	fmt.Fprintf(w, "each site: park_class %s, pocket %v, open, %.2f m² square, radius %.0f m\n", p.Class, p.Pocket, p.AreaM2, p.RadiusM)
 	if plan.Note != "" {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -92,6 +93,14 @@ func Build(ctx context.Context, src *Sources, req Request, opt Options, progress
 		synthetic[s.Layer] = synthetic[s.Layer] || s.Synthetic
 	}
 	progress(0.02, "data version "+r.Data.Hash)
+	areas, err := src.Store.Areas(ctx, r.City.ID, req.Level)
+	if err != nil {
+		return nil, err
+	}
+	cats, err := src.Store.Categories(ctx, req.Lang)
+	if err != nil {
+		return nil, err
+	}
 
 	var todo []indicator
 	total := 0.0
@@ -125,7 +134,7 @@ func Build(ctx context.Context, src *Sources, req Request, opt Options, progress
 				return
 			}
 			defer func() { <-sem }()
-			b := &builder{src: src, req: req, city: r.City, lang: req.Lang}
+			b := &builder{src: src, req: req, city: r.City, lang: req.Lang, areas: areas, categories: cats}
 			s, err := in.build(ctx, b)
 			if err != nil {
 				errs[i] = fmt.Errorf("%s: %w", in.key, err)
@@ -138,6 +147,7 @@ func Build(ctx context.Context, src *Sources, req Request, opt Options, progress
 			for _, l := range in.inputs {
 				s.Synthetic = s.Synthetic || synthetic[l]
 			}
+			s.Inputs = in.inputs
 			sections[i] = s
 			mu.Lock()
 			done += in.weight
@@ -188,7 +198,7 @@ func Write(ctx context.Context, r *Report, dir string, opt Options, progress Pro
 		return f.Close()
 	}
 	if req.wants("html") || req.wants("pdf") {
-		if err := write("report.html", func(w *bufio.Writer) error { return WriteHTML(w, r) }); err != nil {
+		if err := write("report.html", func(w *bufio.Writer) error { return WriteHTML(w, r, nil) }); err != nil {
 			return nil, err
 		}
 		progress(0.7, "html")
@@ -232,11 +242,33 @@ func Write(ctx context.Context, r *Report, dir string, opt Options, progress Pro
 		if err != nil {
 			return nil, err
 		}
-		if err := PrintPDF(ctx, bin, filepath.Join(dir, "report.html"), filepath.Join(dir, "report.pdf")); err != nil {
-			return nil, err
+		// The 目录's page numbers: print, read the page of every heading from the PDF's
+		// outline, print again with the numbers; the numbers take a fixed width, so the
+		// second layout is the first one and one more pass is only a safeguard.
+		htmlPath, pdfPath := filepath.Join(dir, "report.html"), filepath.Join(dir, "report.pdf")
+		var pages Pages
+		for pass := 0; ; pass++ {
+			if err := PrintPDF(ctx, bin, htmlPath, pdfPath); err != nil {
+				return nil, err
+			}
+			got, err := pdfPages(pdfPath)
+			if err != nil {
+				return nil, err
+			}
+			if maps.Equal(got, pages) {
+				break
+			}
+			if pass == 2 {
+				return nil, errors.New("report: the 目录's page numbers do not settle after three prints")
+			}
+			pages = got
+			if err := write("report.html", func(w *bufio.Writer) error { return WriteHTML(w, r, pages) }); err != nil {
+				return nil, err
+			}
+			progress(0.8+0.06*float64(pass+1), "pdf")
 		}
 		if !req.wants("html") {
-			if err := os.Remove(filepath.Join(dir, "report.html")); err != nil {
+			if err := os.Remove(htmlPath); err != nil {
 				return nil, err
 			}
 		}
@@ -280,4 +312,24 @@ func Generate(ctx context.Context, src *Sources, req Request, dir string, opt Op
 		progress(1, "done")
 	}
 	return r, files, nil
+}
+
+// pdfPages reads the page of every heading of a printed report from its outline.
+func pdfPages(path string) (Pages, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	out, err := PDFOutline(b)
+	if err != nil {
+		return nil, fmt.Errorf("report: reading the PDF's headings: %w", err)
+	}
+	pages := Pages{}
+	for _, e := range out {
+		k := heading(e.Title)
+		if _, dup := pages[k]; !dup && e.Page > 0 {
+			pages[k] = e.Page
+		}
+	}
+	return pages, nil
 }

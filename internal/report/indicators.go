@@ -75,11 +75,30 @@ func (s *Sources) Available() []string {
 
 // builder is what a section's build function gets.
 type builder struct {
-	src  *Sources
-	req  Request
-	city City
-	lang string
+	src   *Sources
+	req   Request
+	city  City
+	lang  string
+	areas map[int64]AreaRef // the areas of the report's level, by id
+	// categories are the localized names of facility categories by code.
+	categories map[string]string
 }
+
+// col makes a column; idCol the machine id column (XLSX and CSV only); codeCol the
+// administrative code.
+func col(key, header string, k Kind, dec int) Column {
+	return Column{Key: key, Header: header, Kind: k, Decimals: dec}
+}
+
+func (b *builder) idCol() Column {
+	return Column{Key: "id", Header: b.t("col_id"), Kind: Int, Machine: true}
+}
+
+// code returns an area's administrative code.
+func (b *builder) code(id int64) string { return b.areas[id].Code }
+
+// total labels the 全市合计 row.
+func (b *builder) total() Cell { return Str(b.t("total_city")) }
 
 func (b *builder) t(key string) string { return T(b.lang, key) }
 
@@ -134,8 +153,8 @@ func buildParkCoverage(ctx context.Context, b *builder) (*Section, error) {
 	if b.lang == "en" && rep.Caliber.TitleEN != "" {
 		title = rep.Caliber.TitleEN
 	}
-	s := &Section{Key: "park-coverage", Title: b.t("ind_park"), Caliber: rep.Caliber.ID + " " + title + b.from(b.req.CaliberFrom),
-		Method: b.methodName(rep.Method) + b.from(b.req.MethodFrom), DataVersion: rep.Run.DataHash}
+	s := &Section{Key: "park-coverage", Title: b.t("ind_park"), Caliber: title + b.from(b.req.CaliberFrom),
+		Method: b.methodName(rep.Method) + b.from(b.req.MethodFrom), DataVersion: rep.Run.DataHash, DistrictMaps: true}
 	if c := rep.City1; c != nil {
 		s.Figures = append(s.Figures,
 			Figure{Label: b.t("f_coverage"), Value: pct(c.Ratio, 2), Unit: "%", HasTarget: true, Target: TargetParkCoverage, Met: 100*c.Ratio >= TargetParkCoverage-1e-9},
@@ -144,38 +163,53 @@ func buildParkCoverage(ctx context.Context, b *builder) (*Section, error) {
 			s.Figures = append(s.Figures, Figure{Label: b.t("f_park_pc"), Value: Flt(pc.ParkPerCapita, 2), Unit: b.t("unit_m2pc")})
 		}
 	}
-	cols := []Column{{"id", b.t("col_id"), Int, 0}, {"name", b.t("col_name"), Text, 0}, {"parcels", b.t("col_parcels"), Int, 0},
-		{"residential_m2", b.t("col_res_m2"), Float, 0}, {"covered_m2", b.t("col_cov_m2"), Float, 0}, {"coverage_pct", b.t("col_cov_pct"), Float, 2},
-		{"population", b.t("col_pop"), Float, 0}, {"covered_population", b.t("col_cov_pop"), Float, 0}, {"population_pct", b.t("col_pop_pct"), Float, 2}}
+	cols := []Column{b.idCol(), col("code", b.t("col_code"), Text, 0), col("name", b.t("col_name"), Text, 0), col("parcels", b.t("col_parcels"), Int, 0),
+		col("residential_ha", b.t("col_res_ha"), Float, 2), col("covered_ha", b.t("col_cov_ha"), Float, 2), col("coverage_pct", b.t("col_cov_pct"), Float, 2),
+		col("population", b.t("col_pop"), Float, 0), col("covered_population", b.t("col_cov_pop"), Float, 0), col("population_pct", b.t("col_pop_pct"), Float, 2)}
 	perCapita := false
 	for _, a := range rep.Areas {
 		perCapita = perCapita || a.PerCapita != nil
 	}
 	if perCapita {
-		cols = append(cols, Column{"park_m2_per_capita", b.t("col_park_pc"), Float, 2})
+		cols = append(cols, col("park_m2_per_capita", b.t("col_park_pc"), Float, 2))
 	}
 	areas := append([]coverage.AreaFigure(nil), rep.Areas...)
 	sort.Slice(areas, func(i, j int) bool { return areas[i].ID < areas[j].ID })
-	t := &Table{Name: "park-coverage-" + b.req.Level, Title: b.t("ind_park") + " · " + b.levelName(b.req.Level), Columns: cols}
+	t := &Table{Name: "park-coverage-" + b.req.Level, Sheet: b.t("sh_park") + "-" + b.levelName(b.req.Level),
+		Title: b.t("ind_park") + "（" + b.levelName(b.req.Level) + "）", Columns: cols}
 	var bars []Bar
+	row := func(id int64, code, name string, a coverage.AreaFigure) []Cell {
+		ratio, popShare := pct(a.Ratio, 2), pct(a.PopulationShare, 2)
+		if a.TotalM2 <= 0 {
+			ratio = NA()
+		}
+		if a.Population <= 0 {
+			popShare = NA()
+		}
+		r := []Cell{Num(id), Str(code), Str(name), Num(int64(a.Parcels)), ha(a.TotalM2, 2), ha(a.CoveredM2, 2), ratio,
+			Flt(a.Population, 0), Flt(a.CoveredPopulation, 0), popShare}
+		if perCapita {
+			if a.PerCapita != nil && a.Population > 0 {
+				r = append(r, Flt(a.PerCapita.ParkPerCapita, 2))
+			} else {
+				r = append(r, NA())
+			}
+		}
+		return r
+	}
 	for _, a := range areas {
 		name := a.Name
 		if a.ID == 0 {
 			name = b.t("outside_any")
 		}
-		row := []Cell{Num(a.ID), Str(name), Num(int64(a.Parcels)), Flt(a.TotalM2, 0), Flt(a.CoveredM2, 0), pct(a.Ratio, 2),
-			Flt(a.Population, 0), Flt(a.CoveredPopulation, 0), pct(a.PopulationShare, 2)}
-		if perCapita {
-			v := 0.0
-			if a.PerCapita != nil {
-				v = a.PerCapita.ParkPerCapita
-			}
-			row = append(row, Flt(v, 2))
-		}
-		t.Rows = append(t.Rows, row)
+		t.Rows = append(t.Rows, row(a.ID, b.code(a.ID), name, a))
 		if a.TotalM2 > 0 && a.ID != 0 {
 			bars = append(bars, Bar{Label: name, Value: pct(a.Ratio, 2).Rounded()})
 		}
+	}
+	if c := rep.City1; c != nil {
+		t.Total = row(0, "", b.t("total_city"), *c)
+		t.Total[0] = NA()
 	}
 	s.Tables = append(s.Tables, t)
 	chart := BarChart{Title: fmt.Sprintf(b.t("bar_coverage"), b.levelName(b.req.Level)), Unit: "%", Target: TargetParkCoverage, Max: 100, Bars: lowest(bars)}
@@ -217,16 +251,16 @@ func buildLivingCircle(ctx context.Context, b *builder) (*Section, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Section{Key: "living-circle", Title: b.t("ind_walk"),
-		Caliber:     fmt.Sprintf("GB 50180-2018 · share ≥ %.0f %%", 100*rep.Share),
+	s := &Section{Key: "living-circle", Title: b.t("ind_walk"), DistrictMaps: true,
+		Caliber:     fmt.Sprintf(b.t("cal_lc"), 100*rep.Share),
 		Method:      b.t("m_network"),
 		DataVersion: shortHash(in.Version + "/" + nw.Version)}
 	s.Figures = append(s.Figures,
 		Figure{Label: b.t("f_complete_lc"), Value: Num(int64(rep.CompleteCommunities)), Unit: b.t("unit_count"), HasTarget: true, Target: float64(rep.Target), Met: rep.TargetMet},
 		Figure{Label: b.t("f_complete_sd"), Value: Num(int64(rep.CompleteSubdistricts)), Unit: fmt.Sprintf("/ %d", rep.Subdistricts)},
 		Figure{Label: b.t("f_communities"), Value: Num(int64(rep.Communities)), Unit: b.t("unit_count")})
-	cols := []Column{{"id", b.t("col_id"), Int, 0}, {"code", b.t("col_code"), Text, 0}, {"name", b.t("col_name"), Text, 0},
-		{"population", b.t("col_pop"), Float, 0}, {"status", b.t("col_status"), Text, 0}}
+	cols := []Column{b.idCol(), col("code", b.t("col_code"), Text, 0), col("name", b.t("col_name"), Text, 0),
+		col("population", b.t("col_pop"), Float, 0), col("status", b.t("col_status"), Text, 0)}
 	catName := map[string]string{}
 	var basic []int
 	for i, c := range rep.Categories {
@@ -237,19 +271,32 @@ func buildLivingCircle(ctx context.Context, b *builder) (*Section, error) {
 		catName[c.Code] = n
 		if c.Basic {
 			basic = append(basic, i)
-			cols = append(cols, Column{"share_" + c.Code, fmt.Sprintf("%s ≤%.0fm (%%)", n, c.ReachM), Float, 1})
+			cols = append(cols, col("share_"+c.Code, fmt.Sprintf("%s ≤%.0f m (%%)", n, c.ReachM), Float, 1))
 		}
 	}
-	cols = append(cols, Column{"missing", b.t("col_missing"), Text, 0})
+	cols = append(cols, col("missing", b.t("col_missing"), Text, 0))
 	areas := append([]walk.AreaReport(nil), rep.Areas...)
 	sort.Slice(areas, func(i, j int) bool { return areas[i].ID < areas[j].ID })
-	t := &Table{Name: "living-circle-" + b.req.Level, Title: b.t("ind_walk") + " · " + b.levelName(b.req.Level), Columns: cols}
+	t := &Table{Name: "living-circle-" + b.req.Level, Sheet: b.t("sh_lc") + "-" + b.levelName(b.req.Level),
+		Title: b.t("ind_walk") + "（" + b.levelName(b.req.Level) + "）", Columns: cols}
 	var bars []Bar
-	for _, a := range areas {
-		row := []Cell{Num(a.ID), Str(a.Code), Str(a.Name), Flt(a.Population, 0), Str(b.status(a.Status))}
+	shares := func(a walk.AreaReport) []Cell {
+		var out []Cell
 		for _, i := range basic {
-			row = append(row, pct(a.Coverage[i].PopulationShare, 1))
+			if a.Status == walk.StatusNoLand || a.Population <= 0 {
+				out = append(out, NA())
+			} else {
+				out = append(out, pct(a.Coverage[i].PopulationShare, 1))
+			}
 		}
+		return out
+	}
+	for _, a := range areas {
+		code := a.Code
+		if code == "" {
+			code = b.code(a.ID)
+		}
+		row := append([]Cell{Num(a.ID), Str(code), Str(a.Name), Flt(a.Population, 0), Str(b.status(a.Status))}, shares(a)...)
 		var miss []string
 		for _, m := range a.Missing {
 			if n, ok := catName[m]; ok {
@@ -257,12 +304,24 @@ func buildLivingCircle(ctx context.Context, b *builder) (*Section, error) {
 			}
 			miss = append(miss, m)
 		}
-		row = append(row, Str(join(miss, b.lang)))
+		if a.Status == walk.StatusNoLand {
+			row = append(row, NA())
+		} else {
+			row = append(row, Str(join(miss, b.lang)))
+		}
 		t.Rows = append(t.Rows, row)
 		if a.Status != walk.StatusNoLand && len(basic) > 0 {
 			reached := float64(len(basic)-len(a.Missing)) / float64(len(basic))
 			bars = append(bars, Bar{Label: a.Name, Value: pct(reached, 1).Rounded()})
 		}
+	}
+	// 全市合计: the city as one area, from the same service.
+	if city, err := svc.LivingCircle(ctx, b.req.City, walk.Options{Level: walk.LevelCity}); err == nil && len(city.Areas) == 1 {
+		a := city.Areas[0]
+		t.Total = append([]Cell{NA(), Str(""), b.total(), Flt(a.Population, 0), Str(b.status(a.Status))}, shares(a)...)
+		t.Total = append(t.Total, Str(""))
+	} else if err != nil {
+		return nil, err
 	}
 	s.Tables = append(s.Tables, t)
 	chart := BarChart{Title: fmt.Sprintf(b.t("bar_lc"), b.levelName(b.req.Level)), Unit: "%", Target: 100, Max: 100, Bars: lowest(bars)}
@@ -323,7 +382,7 @@ func buildComplete(ctx context.Context, b *builder) (*Section, error) {
 		return nil, err
 	}
 	s := &Section{Key: "complete-communities", Title: b.t("ind_complete"),
-		Caliber: fmt.Sprintf("checks scorecard · %d items · tier %.0f m", len(rep.Items), rep.Tier), Method: b.methodName(rep.Method)}
+		Caliber: fmt.Sprintf(b.t("cal_cc"), len(rep.Items), rep.Tier), Method: b.methodName(rep.Method)}
 	s.Figures = append(s.Figures, Figure{Label: b.t("f_complete_cc"), Value: Num(int64(rep.Complete)), Unit: b.t("unit_count"),
 		HasTarget: true, Target: float64(rep.Target), Met: rep.Meets})
 	label := map[string]string{}
@@ -332,25 +391,93 @@ func buildComplete(ctx context.Context, b *builder) (*Section, error) {
 	}
 	scores := append([]checks.CommunityScore(nil), rep.Scores...)
 	sort.Slice(scores, func(i, j int) bool { return scores[i].ID < scores[j].ID })
-	t := &Table{Name: "complete-communities-community", Title: b.t("ind_complete") + " · " + b.levelName("community"),
-		Columns: []Column{{"id", b.t("col_id"), Int, 0}, {"code", b.t("col_code"), Text, 0}, {"name", b.t("col_name"), Text, 0},
-			{"met", b.t("col_met"), Int, 0}, {"items", b.t("col_items"), Int, 0}, {"score_pct", b.t("col_score"), Float, 1},
-			{"complete", b.t("col_complete"), Bool, 0}, {"missing", b.t("col_missing"), Text, 0}}}
 	var bars []Bar
+	meanScore := 0.0
 	for _, c := range scores {
-		var miss []string
-		for _, m := range c.Missing {
-			if l, ok := label[m]; ok && b.lang != "en" {
-				m = l
-			}
-			miss = append(miss, m)
-		}
-		t.Rows = append(t.Rows, []Cell{Num(c.ID), Str(c.Code), Str(c.Name), Num(int64(c.Met)), Num(int64(c.Total)), pct(c.Score, 1), Yes(c.Complete), Str(join(miss, b.lang))})
-		bars = append(bars, Bar{Label: c.Name, Value: pct(c.Score, 1).Rounded()})
+		meanScore += c.Score
 	}
-	s.Tables = append(s.Tables, t)
-	chart := BarChart{Title: b.t("bar_score"), Unit: "%", Target: 100, Max: 100, Bars: lowest(bars)}
-	s.Bars = append(s.Bars, chart)
+	if len(scores) > 0 {
+		meanScore /= float64(len(scores))
+	}
+	if b.req.Level == "community" {
+		t := &Table{Name: "complete-communities-community", Sheet: b.t("sh_cc") + "-" + b.levelName("community"),
+			Title: b.t("ind_complete") + "（" + b.levelName("community") + "）",
+			Columns: []Column{b.idCol(), col("code", b.t("col_code"), Text, 0), col("name", b.t("col_name"), Text, 0),
+				col("met", b.t("col_met"), Int, 0), col("items", b.t("col_items"), Int, 0), col("score_pct", b.t("col_score"), Float, 1),
+				col("complete", b.t("col_complete"), Bool, 0), col("missing", b.t("col_missing"), Text, 0)}}
+		for _, c := range scores {
+			var miss []string
+			for _, m := range c.Missing {
+				if l, ok := label[m]; ok && b.lang != "en" {
+					m = l
+				}
+				miss = append(miss, m)
+			}
+			t.Rows = append(t.Rows, []Cell{Num(c.ID), Str(c.Code), Str(c.Name), Num(int64(c.Met)), Num(int64(c.Total)), pct(c.Score, 1), Yes(c.Complete), Str(join(miss, b.lang))})
+			bars = append(bars, Bar{Label: c.Name, Value: pct(c.Score, 1).Rounded()})
+		}
+		t.Total = []Cell{NA(), Str(""), b.total(), NA(), NA(), pct(meanScore, 1), Str(fmt.Sprintf("%d / %d", rep.Complete, len(scores))), Str("")}
+		s.Tables = append(s.Tables, t)
+		s.Bars = append(s.Bars, BarChart{Title: b.t("bar_score"), Unit: "%", Target: 100, Max: 100, Bars: lowest(bars)})
+	} else {
+		// Only the level asked for: communities counted by the area they belong to.
+		of, err := b.src.Store.CommunityAreas(ctx, b.city.ID, b.req.Level)
+		if err != nil {
+			return nil, err
+		}
+		type agg struct {
+			n, complete int
+			score       float64
+		}
+		by := map[int64]*agg{}
+		for _, c := range scores {
+			id := of[c.ID] // 0: no area
+			x := by[id]
+			if x == nil {
+				x = &agg{}
+				by[id] = x
+			}
+			x.n++
+			x.score += c.Score
+			if c.Complete {
+				x.complete++
+			}
+		}
+		ids := make([]int64, 0, len(b.areas))
+		for id := range b.areas {
+			ids = append(ids, id)
+		}
+		if by[0] != nil {
+			ids = append(ids, 0)
+		}
+		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+		t := &Table{Name: "complete-communities-" + b.req.Level, Sheet: b.t("sh_cc") + "-" + b.levelName(b.req.Level),
+			Title: b.t("ind_complete") + "（" + b.levelName(b.req.Level) + "）",
+			Columns: []Column{b.idCol(), col("code", b.t("col_code"), Text, 0), col("name", b.t("col_name"), Text, 0),
+				col("communities", b.t("col_communities"), Int, 0), col("complete", b.t("col_n_complete"), Int, 0),
+				col("complete_pct", b.t("col_complete_pct"), Float, 1), col("mean_score_pct", b.t("col_mean_score"), Float, 1)}}
+		for _, id := range ids {
+			x := by[id]
+			name := b.areas[id].Name
+			if id == 0 {
+				name = b.t("outside_any")
+			}
+			if x == nil || x.n == 0 {
+				t.Rows = append(t.Rows, []Cell{Num(id), Str(b.code(id)), Str(name), Num(0), Num(0), NA(), NA()})
+				continue
+			}
+			t.Rows = append(t.Rows, []Cell{Num(id), Str(b.code(id)), Str(name), Num(int64(x.n)), Num(int64(x.complete)),
+				pct(float64(x.complete)/float64(x.n), 1), pct(x.score/float64(x.n), 1)})
+			bars = append(bars, Bar{Label: name, Value: pct(float64(x.complete)/float64(x.n), 1).Rounded()})
+		}
+		share := NA()
+		if len(scores) > 0 {
+			share = pct(float64(rep.Complete)/float64(len(scores)), 1)
+		}
+		t.Total = []Cell{NA(), Str(""), b.total(), Num(int64(len(scores))), Num(int64(rep.Complete)), share, pct(meanScore, 1)}
+		s.Tables = append(s.Tables, t)
+		s.Bars = append(s.Bars, BarChart{Title: fmt.Sprintf(b.t("bar_cc_share"), b.levelName(b.req.Level)), Unit: "%", Target: 100, Max: 100, Bars: lowest(bars)})
+	}
 	s.Layers = append(s.Layers, &Layer{Name: "complete_communities", Title: b.t("lyr_complete"), GeoJSON: geo,
 		Style: Style{Stroke: "#ffffff", StrokeWidth: 0.6, Opacity: 0.55},
 		Color: func(p map[string]any) string {
@@ -360,7 +487,6 @@ func buildComplete(ctx context.Context, b *builder) (*Section, error) {
 			return "#fdae61"
 		},
 		Legend: []LegendEntry{{b.t("complete"), "#1a9641"}, {b.t("incomplete"), "#fdae61"}}})
-	s.Notes = append(s.Notes, b.t("n_checks_level"))
 	return s, nil
 }
 
@@ -373,22 +499,32 @@ func buildCorridors(ctx context.Context, b *builder) (*Section, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Section{Key: "corridors", Title: b.t("ind_corridors"), Caliber: fmt.Sprintf("clear width ≥ %.0f m", rep.MinWidth), Method: rep.Method}
+	s := &Section{Key: "corridors", Title: b.t("ind_corridors"), Caliber: fmt.Sprintf(b.t("cal_corr"), rep.MinWidth), Method: b.t("m_corr")}
 	narrow, breaks := 0, 0
 	cs := append([]checks.CorridorResult(nil), rep.Corridors...)
 	sort.Slice(cs, func(i, j int) bool { return cs[i].ID < cs[j].ID })
-	t := &Table{Name: "corridors", Title: b.t("ind_corridors"),
-		Columns: []Column{{"id", b.t("col_id"), Int, 0}, {"name", b.t("col_name"), Text, 0}, {"kind", b.t("col_kind"), Text, 0},
-			{"length_m", b.t("col_length"), Float, 0}, {"required_m", b.t("col_required"), Float, 0}, {"compliant_m", b.t("col_compliant"), Float, 0},
-			{"min_width_m", b.t("col_minwidth"), Float, 1}, {"breaks", b.t("col_breaks"), Int, 0}, {"share_pct", b.t("col_share"), Float, 1},
-			{"residential_inside_m2", b.t("col_res_in"), Float, 0}, {"facilities_inside", b.t("col_fac_in"), Int, 0}}}
+	t := &Table{Name: "corridors", Sheet: b.t("sh_corr"), Title: b.t("ind_corridors"),
+		Columns: []Column{b.idCol(), col("name", b.t("col_name"), Text, 0), col("kind", b.t("col_kind"), Text, 0),
+			col("length_km", b.t("col_length"), Float, 2), col("required_km", b.t("col_required"), Float, 2), col("compliant_km", b.t("col_compliant"), Float, 2),
+			col("min_width_m", b.t("col_minwidth"), Float, 1), col("breaks", b.t("col_breaks"), Int, 0), col("share_pct", b.t("col_share"), Float, 1),
+			col("residential_inside_ha", b.t("col_res_in"), Float, 2), col("facilities_inside", b.t("col_fac_in"), Int, 0)}}
 	var bars []Bar
+	var length, required, compliant, resIn float64
+	facIn := 0
 	for _, c := range cs {
 		narrow += len(c.Narrow)
 		breaks += len(c.Breaks)
-		t.Rows = append(t.Rows, []Cell{Num(c.ID), Str(c.Name), Str(c.Kind), Flt(c.Length, 0), Flt(c.RequiredLength, 0), Flt(c.CompliantLength, 0),
-			Flt(c.MinWidth, 1), Num(int64(len(c.Breaks))), pct(c.Share, 1), Flt(c.Encroachment.ResidentialArea, 0), Num(int64(len(c.Encroachment.Facilities)))})
+		length += c.Length
+		required += c.RequiredLength
+		compliant += c.CompliantLength
+		resIn += c.Encroachment.ResidentialArea
+		facIn += len(c.Encroachment.Facilities)
+		t.Rows = append(t.Rows, []Cell{Num(c.ID), Str(c.Name), Str(b.corridorKind(c.Kind)), Flt(c.Length/1e3, 2), Flt(c.RequiredLength/1e3, 2), Flt(c.CompliantLength/1e3, 2),
+			Flt(c.MinWidth, 1), Num(int64(len(c.Breaks))), pct(c.Share, 1), ha(c.Encroachment.ResidentialArea, 2), Num(int64(len(c.Encroachment.Facilities)))})
 		bars = append(bars, Bar{Label: c.Name, Value: pct(c.Share, 1).Rounded()})
+	}
+	if len(cs) > 0 {
+		t.Total = []Cell{NA(), b.total(), Str(""), Flt(length/1e3, 2), Flt(required/1e3, 2), Flt(compliant/1e3, 2), NA(), Num(int64(breaks)), pct(rep.Share, 1), ha(resIn, 2), Num(int64(facIn))}
 	}
 	s.Figures = append(s.Figures, Figure{Label: b.t("f_corr_share"), Value: pct(rep.Share, 1), Unit: "%"},
 		Figure{Label: b.t("f_narrow"), Value: Num(int64(narrow)), Unit: b.t("unit_count")},
@@ -413,11 +549,27 @@ func buildCorridors(ctx context.Context, b *builder) (*Section, error) {
 	return s, nil
 }
 
+// corridorKind localizes a corridor's kind when it is one of the known words.
+func (b *builder) corridorKind(k string) string {
+	if v := T(b.lang, "kind_"+k); v != "kind_"+k {
+		return v
+	}
+	return k
+}
+
+// layerName localizes an input layer's table name (eco_redlines → 生态保护红线).
+func layerName(lang, layer string) string {
+	if v := T(lang, "layer_"+layer); v != "layer_"+layer {
+		return v
+	}
+	return layer
+}
+
 func editionName(e *checks.EditionInfo) string {
 	if e == nil {
 		return "—"
 	}
-	return e.Edition + " (" + e.ValidFrom + ")"
+	return e.Edition + "（" + e.ValidFrom + "）"
 }
 
 func buildControlLines(ctx context.Context, b *builder) (*Section, error) {
@@ -429,9 +581,9 @@ func buildControlLines(ctx context.Context, b *builder) (*Section, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Section{Key: "control-lines", Title: b.t("ind_control"), Caliber: fmt.Sprintf("overlap ≥ %.0f m²", rep.MinOverlap), Method: "GEOS overlay"}
+	s := &Section{Key: "control-lines", Title: b.t("ind_control"), Caliber: fmt.Sprintf(b.t("cal_control"), rep.MinOverlap), Method: b.t("m_overlay")}
 	s.Figures = append(s.Figures, Figure{Label: b.t("f_overlaps"), Value: Num(int64(len(rep.Overlaps))), Unit: b.t("unit_count")},
-		Figure{Label: b.t("f_overlap_m2"), Value: Flt(rep.TotalArea, 0), Unit: "m²"})
+		Figure{Label: b.t("f_overlap_ha"), Value: ha(rep.TotalArea, 2), Unit: b.t("unit_ha")})
 	ov := append([]checks.Overlap(nil), rep.Overlaps...)
 	sort.Slice(ov, func(i, j int) bool {
 		x, y := ov[i], ov[j]
@@ -446,11 +598,14 @@ func buildControlLines(ctx context.Context, b *builder) (*Section, error) {
 		}
 		return x.BID < y.BID
 	})
-	t := &Table{Name: "control-lines", Title: b.t("ind_control"),
-		Columns: []Column{{"a", b.t("col_layer_a"), Text, 0}, {"a_id", b.t("col_id") + " A", Int, 0}, {"a_name", b.t("col_name_a"), Text, 0},
-			{"b", b.t("col_layer_b"), Text, 0}, {"b_id", b.t("col_id") + " B", Int, 0}, {"b_name", b.t("col_name_b"), Text, 0}, {"area_m2", b.t("col_area"), Float, 1}}}
+	t := &Table{Name: "control-lines", Sheet: b.t("sh_control"), Title: b.t("ind_control"),
+		Columns: []Column{col("a", b.t("col_layer_a"), Text, 0), col("a_id", b.t("col_id_a"), Int, 0), col("a_name", b.t("col_name_a"), Text, 0),
+			col("b", b.t("col_layer_b"), Text, 0), col("b_id", b.t("col_id_b"), Int, 0), col("b_name", b.t("col_name_b"), Text, 0), col("area_ha", b.t("col_area"), Float, 3)}}
 	for _, o := range ov {
-		t.Rows = append(t.Rows, []Cell{Str(o.A), Num(o.AID), Str(o.AName), Str(o.B), Num(o.BID), Str(o.BName), Flt(o.Area, 1)})
+		t.Rows = append(t.Rows, []Cell{Str(layerName(b.lang, o.A)), Num(o.AID), Str(o.AName), Str(layerName(b.lang, o.B)), Num(o.BID), Str(o.BName), ha(o.Area, 3)})
+	}
+	if len(ov) > 0 {
+		t.Total = []Cell{b.total(), NA(), Str(""), Str(""), NA(), Str(""), ha(rep.TotalArea, 3)}
 	}
 	s.Tables = append(s.Tables, t)
 	s.Layers = append(s.Layers, &Layer{Name: "control_line_overlaps", Title: b.t("lyr_overlaps"), GeoJSON: geo,
@@ -471,7 +626,7 @@ func buildGrowthDiff(ctx context.Context, b *builder) (*Section, error) {
 	}
 	eds := append([]checks.Boundary(nil), l.Boundaries...)
 	sort.SliceStable(eds, func(i, j int) bool { return eds[i].ValidFrom.Before(eds[j].ValidFrom) })
-	s := &Section{Key: "growth-diff", Title: b.t("ind_growth"), Caliber: "growth_boundaries", Method: "GEOS difference"}
+	s := &Section{Key: "growth-diff", Title: b.t("ind_growth"), Caliber: b.t("cal_growth"), Method: b.t("m_difference")}
 	if len(eds) < 2 {
 		s.Notes = append(s.Notes, b.t("n_no_boundary"))
 		return s, nil
@@ -484,11 +639,11 @@ func buildGrowthDiff(ctx context.Context, b *builder) (*Section, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.Figures = append(s.Figures, Figure{Label: b.t("f_added"), Value: Flt(rep.AddedArea/1e4, 1), Unit: "ha"},
-		Figure{Label: b.t("f_removed"), Value: Flt(rep.RemovedArea/1e4, 1), Unit: "ha"},
-		Figure{Label: b.t("f_net"), Value: Flt(rep.NetChange/1e4, 1), Unit: "ha"})
-	t := &Table{Name: "growth-diff", Title: b.t("ind_growth"),
-		Columns: []Column{{"change", b.t("col_change"), Text, 0}, {"area_m2", b.t("col_area"), Float, 0}}}
+	s.Figures = append(s.Figures, Figure{Label: b.t("f_added"), Value: ha(rep.AddedArea, 2), Unit: b.t("unit_ha")},
+		Figure{Label: b.t("f_removed"), Value: ha(rep.RemovedArea, 2), Unit: b.t("unit_ha")},
+		Figure{Label: b.t("f_net"), Value: ha(rep.NetChange, 2), Unit: b.t("unit_ha")})
+	t := &Table{Name: "growth-diff", Sheet: b.t("sh_growth"), Title: b.t("ind_growth"),
+		Columns: []Column{col("change", b.t("col_change"), Text, 0), col("area_ha", b.t("col_area"), Float, 2)}}
 	add := func(kind string, ps []checks.DiffPiece) {
 		as := make([]float64, 0, len(ps))
 		for _, p := range ps {
@@ -496,11 +651,12 @@ func buildGrowthDiff(ctx context.Context, b *builder) (*Section, error) {
 		}
 		sort.Sort(sort.Reverse(sort.Float64Slice(as)))
 		for _, a := range as {
-			t.Rows = append(t.Rows, []Cell{Str(b.t(kind)), Flt(a, 0)})
+			t.Rows = append(t.Rows, []Cell{Str(b.t(kind)), ha(a, 2)})
 		}
 	}
 	add("added", rep.Added)
 	add("removed", rep.Removed)
+	t.Total = []Cell{Str(b.t("f_net")), ha(rep.NetChange, 2)}
 	s.Tables = append(s.Tables, t)
 	s.Layers = append(s.Layers, &Layer{Name: "growth_boundary_diff", Title: b.t("lyr_growth"), GeoJSON: geo,
 		Style: Style{Stroke: "#333333", StrokeWidth: 0.5, Opacity: 0.75},
@@ -526,23 +682,31 @@ func buildOutside(ctx context.Context, b *builder) (*Section, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Section{Key: "outside", Title: b.t("ind_outside"), Caliber: "growth_boundaries", Method: "GEOS difference"}
-	s.Figures = append(s.Figures, Figure{Label: b.t("f_res_out"), Value: Flt(rep.ResidentialOutside, 0), Unit: "m²"},
+	s := &Section{Key: "outside", Title: b.t("ind_outside"), Caliber: b.t("cal_growth"), Method: b.t("m_difference")}
+	s.Figures = append(s.Figures, Figure{Label: b.t("f_res_out"), Value: ha(rep.ResidentialOutside, 2), Unit: b.t("unit_ha")},
 		Figure{Label: b.t("f_pop_out"), Value: Flt(rep.PopulationOutside, 0), Unit: b.t("unit_people")},
 		Figure{Label: b.t("f_fac_out"), Value: Num(int64(len(rep.Facilities))), Unit: b.t("unit_count")})
 	res := append([]checks.OutsideLand(nil), rep.Residential...)
 	sort.Slice(res, func(i, j int) bool { return res[i].ID < res[j].ID })
-	t := &Table{Name: "outside-residential", Title: b.t("f_res_out"),
-		Columns: []Column{{"id", b.t("col_id"), Int, 0}, {"area_m2", b.t("col_area"), Float, 0}, {"outside_m2", b.t("col_outside_m2"), Float, 0}, {"population", b.t("col_pop"), Int, 0}}}
+	t := &Table{Name: "outside-residential", Sheet: b.t("sh_out_res"), Title: b.t("f_res_out"),
+		Columns: []Column{col("id", b.t("col_parcel_id"), Int, 0), col("area_ha", b.t("col_area"), Float, 2), col("outside_ha", b.t("col_outside_ha"), Float, 2), col("population", b.t("col_pop"), Int, 0)}}
+	var area, outside float64
+	pop := 0
 	for _, r := range res {
-		t.Rows = append(t.Rows, []Cell{Num(r.ID), Flt(r.Area, 0), Flt(r.OutsideArea, 0), Num(int64(r.Population))})
+		area += r.Area
+		outside += r.OutsideArea
+		pop += r.Population
+		t.Rows = append(t.Rows, []Cell{Num(r.ID), ha(r.Area, 2), ha(r.OutsideArea, 2), Num(int64(r.Population))})
+	}
+	if len(res) > 0 {
+		t.Total = []Cell{b.total(), ha(area, 2), ha(outside, 2), Num(int64(pop))}
 	}
 	fac := append([]checks.OutsideFacility(nil), rep.Facilities...)
 	sort.Slice(fac, func(i, j int) bool { return fac[i].ID < fac[j].ID })
-	tf := &Table{Name: "outside-facilities", Title: b.t("f_fac_out"),
-		Columns: []Column{{"id", b.t("col_id"), Int, 0}, {"category", b.t("col_category"), Text, 0}, {"name", b.t("col_name"), Text, 0}}}
+	tf := &Table{Name: "outside-facilities", Sheet: b.t("sh_out_fac"), Title: b.t("f_fac_out"),
+		Columns: []Column{col("id", b.t("col_facility_id"), Int, 0), col("category", b.t("col_category"), Text, 0), col("name", b.t("col_name"), Text, 0)}}
 	for _, f := range fac {
-		tf.Rows = append(tf.Rows, []Cell{Num(f.ID), Str(f.Category), Str(f.Name)})
+		tf.Rows = append(tf.Rows, []Cell{Num(f.ID), Str(b.category(f.Category)), Str(f.Name)})
 	}
 	s.Tables = append(s.Tables, t, tf)
 	s.Layers = append(s.Layers, &Layer{Name: "outside_boundary", Title: b.t("lyr_outside"), GeoJSON: geo,
@@ -553,6 +717,15 @@ func buildOutside(ctx context.Context, b *builder) (*Section, error) {
 		s.Notes = append(s.Notes, b.t("n_no_boundary"))
 	}
 	return s, nil
+}
+
+// category localizes a facility category code by facility_categories (read once per
+// report); an unknown code is printed as stored.
+func (b *builder) category(code string) string {
+	if n, ok := b.categories[code]; ok {
+		return n
+	}
+	return code
 }
 
 // shortHash is a 16-hex-digit digest of a change-detector string, for printing.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -28,6 +29,7 @@ type City struct {
 	ID         int
 	Slug       string
 	Name       string
+	NameEN     string // the English name, "" when none is stored
 	MetricSRID int
 }
 
@@ -64,6 +66,10 @@ type Section struct {
 	Tables    []*Table
 	Layers    []*Layer // drawn on the section's map and exported as GeoJSON/GeoPackage
 	Notes     []string
+	// Inputs are the input layers the section reads (its methodology lists them).
+	Inputs []string
+	// DistrictMaps asks for one map per area of the report's level besides the city map.
+	DistrictMaps bool
 }
 
 // Figure is one headline number with its unit and, when one applies, the 2030 target.
@@ -110,43 +116,108 @@ type Column struct {
 	Header   string // localized
 	Kind     Kind
 	Decimals int
+	// Machine columns (internal ids) are written to the XLSX and CSV, not printed.
+	Machine bool
 }
 
 // Cell is one value: a string, an int64, a float64 (already in the column's unit, rounded by
-// the writer) or a bool.
+// the writer) or a bool. NA marks a figure that does not apply (an area without residential
+// land has no coverage): "—" in the HTML and the XLSX, empty in the CSV.
 type Cell struct {
-	S string
-	I int64
-	F float64
-	B bool
-	K Kind
-	D int // decimals of a Float
+	S  string
+	I  int64
+	F  float64
+	B  bool
+	K  Kind
+	D  int  // decimals of a Float
+	NA bool // not applicable
+	// Lim, when HasLim, is a limit the value must not be rounded up to when it is below it:
+	// a coverage of 99.985 % is printed 99.98 %, never 100.00 %.
+	Lim    float64
+	HasLim bool
 }
 
-// Str, Num, Flt and Yes make cells.
-func Str(s string) Cell               { return Cell{S: s, K: Text} }
-func Num(i int64) Cell                { return Cell{I: i, K: Int} }
-func Flt(f float64, dec int) Cell     { return Cell{F: f, K: Float, D: dec} }
-func Yes(b bool) Cell                 { return Cell{B: b, K: Bool} }
-func pct(ratio float64, dec int) Cell { return Flt(100*ratio, dec) }
+// Str, Num, Flt, Yes and NA make cells.
+func Str(s string) Cell           { return Cell{S: s, K: Text} }
+func Num(i int64) Cell            { return Cell{I: i, K: Int} }
+func Flt(f float64, dec int) Cell { return Cell{F: f, K: Float, D: dec} }
+func Yes(b bool) Cell             { return Cell{B: b, K: Bool} }
+func NA() Cell                    { return Cell{K: Text, NA: true} }
 
-// Rounded returns a Float cell's value rounded to its decimals, the number every output
-// writes, so the HTML, the XLSX and the CSV show the same figure.
-func (c Cell) Rounded() float64 {
-	if math.IsNaN(c.F) || math.IsInf(c.F, 0) {
+// pct makes a percentage cell of a ratio; it never rounds up to 100 %.
+func pct(ratio float64, dec int) Cell {
+	return Cell{F: 100 * ratio, K: Float, D: dec, Lim: 100, HasLim: true}
+}
+
+// ha makes a cell in hectares (公顷) of an area in m².
+func ha(m2 float64, dec int) Cell { return Flt(m2/1e4, dec) }
+
+// Round rounds v to dec decimals, half away from zero, except that a value below limit is
+// never rounded up to it: it is truncated instead (99.985 at two decimals below 100 gives
+// 99.98). Pass math.Inf(1) for no limit. Every figure of the report and of the CLI goes
+// through it, so a shortfall is never shown as met.
+func Round(v float64, dec int, limit float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0
 	}
-	p := math.Pow10(c.D)
-	v := math.Round(c.F*p) / p
-	if v == 0 {
+	p := math.Pow10(dec)
+	r := math.Round(v*p) / p
+	if v < limit && r >= limit {
+		r = math.Floor(v*p) / p
+		if r >= limit { // v within a float ulp of the limit
+			r = (math.Floor(v*p) - 1) / p
+		}
+	}
+	if r == 0 {
 		return 0 // no "-0"
 	}
-	return v
+	return r
 }
 
-// Text formats the cell deterministically (no locale, no thousands separators); lang
-// chooses the words of a Bool.
+// Format formats v as Round does, with dec decimals, and groups the integer digits by
+// thousands with commas when group is set ("12,345.67").
+func Format(v float64, dec int, limit float64, group bool) string {
+	s := strconv.FormatFloat(Round(v, dec, limit), 'f', dec, 64)
+	if !group {
+		return s
+	}
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	intPart, frac, hasFrac := strings.Cut(s, ".")
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if hasFrac {
+		b.WriteByte('.')
+		b.WriteString(frac)
+	}
+	return b.String()
+}
+
+func (c Cell) limit() float64 {
+	if c.HasLim {
+		return c.Lim
+	}
+	return math.Inf(1)
+}
+
+// Rounded returns a Float cell's value rounded to its decimals (Round), the number every
+// output writes, so the HTML, the XLSX and the CSV show the same figure.
+func (c Cell) Rounded() float64 { return Round(c.F, c.D, c.limit()) }
+
+// Text formats the cell deterministically (no locale, no thousands separators) as the CSV
+// holds it; lang chooses the words of a Bool.
 func (c Cell) Text(lang string) string {
+	if c.NA {
+		return ""
+	}
 	switch c.K {
 	case Int:
 		return strconv.FormatInt(c.I, 10)
@@ -161,12 +232,29 @@ func (c Cell) Text(lang string) string {
 	return c.S
 }
 
+// Display formats the cell for reading (the HTML, the PDF, the CLI): thousands separators,
+// "—" where the figure does not apply.
+func (c Cell) Display(lang string) string {
+	switch {
+	case c.NA:
+		return "—"
+	case c.K == Int:
+		return Format(float64(c.I), 0, math.Inf(1), true)
+	case c.K == Float:
+		return Format(c.F, c.D, c.limit(), true)
+	}
+	return c.Text(lang)
+}
+
 // Table is one table of a section: one XLSX sheet and one CSV file.
 type Table struct {
-	Name    string // file and sheet stem, e.g. "park-coverage-community"
-	Title   string // localized title, also the XLSX sheet name (shortened)
+	Name    string // file stem, e.g. "park-coverage-community"
+	Sheet   string // localized XLSX sheet name (at most 31 characters)
+	Title   string // localized title
 	Columns []Column
 	Rows    [][]Cell
+	// Total is the 全市合计 row (the city's own figure, not a sum of rounded rows), or nil.
+	Total []Cell
 }
 
 // Layer is a map and export layer: a GeoJSON FeatureCollection in EPSG:4326 as the domain
@@ -206,7 +294,8 @@ type BaseMap struct {
 	// Residential is residential land (居住用地) and Parks the parks, simplified for the page.
 	Residential json.RawMessage
 	Parks       json.RawMessage
-	// Areas are the outlines of the report level's areas.
+	// Areas are the outlines of the report level's areas, with properties id, name and
+	// label (a GeoJSON point inside the area).
 	Areas json.RawMessage
 	// BBox is the extent of residential land in lon/lat: minLon, minLat, maxLon, maxLat.
 	BBox [4]float64

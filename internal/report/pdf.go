@@ -36,8 +36,10 @@ func Chromium(bin string) (string, error) {
 }
 
 // PrintPDF prints the HTML file at htmlPath to pdfPath with headless Chromium, with a fresh
-// profile and every network feature off (the page makes no requests anyway). Cancelling
-// ctx kills the browser.
+// profile and every network feature off (the page makes no requests anyway). The page's
+// CSS sets the page sizes (A4, landscape pages for wide tables) and the running header and
+// page numbers (@page margin boxes); the PDF gets an outline (bookmarks) of the headings.
+// Cancelling ctx kills the browser.
 func PrintPDF(ctx context.Context, chromium, htmlPath, pdfPath string) error {
 	abs, err := filepath.Abs(htmlPath)
 	if err != nil {
@@ -54,7 +56,7 @@ func PrintPDF(ctx context.Context, chromium, htmlPath, pdfPath string) error {
 	defer os.RemoveAll(profile)
 	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-extensions",
-		"--no-pdf-header-footer", "--user-data-dir="+profile, "--print-to-pdf="+out, "file://"+abs)
+		"--no-pdf-header-footer", "--generate-pdf-document-outline", "--user-data-dir="+profile, "--print-to-pdf="+out, "file://"+abs)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	cmd.Env = append(os.Environ(), "HOME="+profile)

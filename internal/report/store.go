@@ -28,7 +28,7 @@ type Store struct{ Pool *pgxpool.Pool }
 // City resolves a slug; an unknown one is a 404 problem.
 func (s Store) City(ctx context.Context, slug string) (City, error) {
 	c := City{Slug: slug}
-	err := s.Pool.QueryRow(ctx, `SELECT id, name, metric_srid FROM cities WHERE slug = $1`, slug).Scan(&c.ID, &c.Name, &c.MetricSRID)
+	err := s.Pool.QueryRow(ctx, `SELECT id, name, name_en, metric_srid FROM cities WHERE slug = $1`, slug).Scan(&c.ID, &c.Name, &c.NameEN, &c.MetricSRID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, problem.NotFound(fmt.Sprintf("no city %q", slug)).With("parameter", "city")
 	}
@@ -86,8 +86,72 @@ func (s Store) BaseMap(ctx context.Context, city City, level string, tolM float6
 	if b.Parks, err = fc("parks", `json_build_object('id', id, 'name', name)`); err != nil {
 		return b, err
 	}
-	if b.Areas, err = fc(levelTables[level], `json_build_object('id', id, 'name', name)`); err != nil {
+	// Area outlines carry a label point (a point on the surface, so inside even a
+	// crescent-shaped district) for the maps.
+	if b.Areas, err = fc(levelTables[level], `json_build_object('id', id, 'name', name,
+			'label', ST_AsGeoJSON(ST_Transform(ST_PointOnSurface(geom_m), 4326), 6)::json)`); err != nil {
 		return b, err
 	}
 	return b, nil
+}
+
+// AreaRef is an area of the report's level.
+type AreaRef struct {
+	ID   int64
+	Code string // administrative code: adcode of a district, code of a 街道 or community
+	Name string
+}
+
+// Areas lists the areas of level with their administrative codes, by id.
+func (s Store) Areas(ctx context.Context, cityID int, level string) (map[int64]AreaRef, error) {
+	q := map[string]string{
+		"district":    `SELECT id, adcode, name FROM districts WHERE city_id = $1`,
+		"subdistrict": `SELECT id, code, name FROM subdistricts WHERE city_id = $1`,
+		"community":   `SELECT id, code, name FROM communities WHERE city_id = $1`,
+	}[level]
+	if q == "" {
+		return nil, fmt.Errorf("report: no areas at level %q", level)
+	}
+	rows, err := s.Pool.Query(ctx, q, cityID)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]AreaRef{}
+	var a AreaRef
+	_, err = pgx.ForEachRow(rows, []any{&a.ID, &a.Code, &a.Name}, func() error { out[a.ID] = a; return nil })
+	return out, err
+}
+
+// CommunityAreas maps every community of the city to the area of level it belongs to
+// (through its 街道); a community without a 街道 is missing from the map.
+func (s Store) CommunityAreas(ctx context.Context, cityID int, level string) (map[int64]int64, error) {
+	q := map[string]string{
+		"district": `SELECT c.id, sd.district_id FROM communities c JOIN subdistricts sd ON sd.id = c.subdistrict_id
+			WHERE c.city_id = $1`,
+		"subdistrict": `SELECT id, subdistrict_id FROM communities WHERE city_id = $1 AND subdistrict_id IS NOT NULL`,
+		"community":   `SELECT id, id FROM communities WHERE city_id = $1`,
+	}[level]
+	if q == "" {
+		return nil, fmt.Errorf("report: no areas at level %q", level)
+	}
+	rows, err := s.Pool.Query(ctx, q, cityID)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]int64{}
+	var c, a int64
+	_, err = pgx.ForEachRow(rows, []any{&c, &a}, func() error { out[c] = a; return nil })
+	return out, err
+}
+
+// Categories returns the names of the facility categories in lang, by code.
+func (s Store) Categories(ctx context.Context, lang string) (map[string]string, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT code, CASE WHEN $1 = 'en' THEN name_en ELSE name_zh END FROM facility_categories`, lang)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	var code, name string
+	_, err = pgx.ForEachRow(rows, []any{&code, &name}, func() error { out[code] = name; return nil })
+	return out, err
 }

@@ -142,21 +142,39 @@ func add(bs *[3]*pathBuilder, g orb.Geometry, pr float64) {
 	}
 }
 
-// layerSVG draws l, grouping its features by colour so each colour is one path per kind.
-func layerSVG(p projection, l *Layer) (string, error) {
-	fc, err := geojson.UnmarshalFeatureCollection(l.GeoJSON)
-	if err != nil {
-		return "", fmt.Errorf("layer %s: %w", l.Name, err)
-	}
+// frame is a rectangle in map units.
+type frame struct{ x, y, w, h float64 }
+
+func (f frame) intersects(g frame) bool {
+	return f.x <= g.x+g.w && g.x <= f.x+f.w && f.y <= g.y+g.h && g.y <= f.y+f.h
+}
+
+func (f frame) union(g frame) frame {
+	x0, y0 := math.Min(f.x, g.x), math.Min(f.y, g.y)
+	x1, y1 := math.Max(f.x+f.w, g.x+g.w), math.Max(f.y+f.h, g.y+g.h)
+	return frame{x0, y0, x1 - x0, y1 - y0}
+}
+
+// boundFrame is the frame of a lon/lat bound.
+func (p projection) boundFrame(b orb.Bound) frame {
+	x0, y0 := p.xy(orb.Point{b.Min[0], b.Max[1]})
+	x1, y1 := p.xy(orb.Point{b.Max[0], b.Min[1]})
+	return frame{float64(x0), float64(y0), float64(x1 - x0), float64(y1 - y0)}
+}
+
+// layerSVG draws the features of fc that meet view, grouping them by colour so each
+// colour is one path per kind. k scales strokes and markers (1 on the city map; less on a
+// map zoomed in, so lines keep their printed width).
+func layerSVG(p projection, l *Layer, fc *geojson.FeatureCollection, view frame, k float64) string {
 	pr := l.Style.Point
 	if pr == 0 {
 		pr = 3
 	}
-	pr *= mapW / 1000 // styles are in page pixels of a 1000 px map
+	pr *= k * mapW / 1000 // styles are in page pixels of a 1000 px map
 	byColor := map[string]*[3]*pathBuilder{}
 	var colors []string
 	for _, f := range fc.Features {
-		if f.Geometry == nil {
+		if f.Geometry == nil || !p.boundFrame(f.Geometry.Bound()).intersects(view) {
 			continue
 		}
 		c := l.Style.Fill
@@ -172,7 +190,7 @@ func layerSVG(p projection, l *Layer) (string, error) {
 		add(bs, f.Geometry, pr)
 	}
 	sort.Strings(colors)
-	sw := l.Style.StrokeWidth * mapW / 1000
+	sw := l.Style.StrokeWidth * k * mapW / 1000
 	var out strings.Builder
 	op := l.Style.Opacity
 	if op == 0 {
@@ -181,27 +199,27 @@ func layerSVG(p projection, l *Layer) (string, error) {
 	for _, c := range colors {
 		bs := byColor[c]
 		if d := bs[kindArea].b.String(); d != "" {
-			stroke := l.Style.Stroke
+			stroke, w := l.Style.Stroke, sw
 			if stroke == "" {
 				stroke = c // outline in the fill colour keeps slivers visible
-				if sw == 0 {
-					sw = 1.2
+				if w == 0 {
+					w = 1.2 * k
 				}
 			}
-			fmt.Fprintf(&out, `<path d="%s" fill="%s" fill-opacity="%s" stroke="%s" stroke-width="%s" stroke-linejoin="round"/>`, d, c, ff(op), stroke, ff(sw))
+			fmt.Fprintf(&out, `<path d="%s" fill="%s" fill-opacity="%s" stroke="%s" stroke-width="%s" stroke-linejoin="round"/>`, d, c, ff(op), stroke, ff(w))
 		}
 		if d := bs[kindLine].b.String(); d != "" {
 			w := sw
 			if w == 0 {
-				w = 2
+				w = 2 * k
 			}
 			fmt.Fprintf(&out, `<path d="%s" fill="none" stroke="%s" stroke-width="%s" stroke-linecap="round" stroke-linejoin="round"/>`, d, c, ff(w))
 		}
 		if d := bs[kindPoint].b.String(); d != "" {
-			fmt.Fprintf(&out, `<path d="%s" fill="%s" stroke="#ffffff" stroke-width="%s"/>`, d, c, ff(0.8*mapW/1000))
+			fmt.Fprintf(&out, `<path d="%s" fill="%s" stroke="#ffffff" stroke-width="%s"/>`, d, c, ff(0.8*k*mapW/1000))
 		}
 	}
-	return out.String(), nil
+	return out.String()
 }
 
 // basePaths draws the base map once; every map then refers to it with <use>.
@@ -234,72 +252,6 @@ func basePaths(p projection, b BaseMap) (string, error) {
 		fmt.Fprintf(&out, `<path id="%s" d="%s"/>`, x.id, bs[kindArea].b.String())
 	}
 	return out.String(), nil
-}
-
-// mapSVG draws one section's map: the base map, the section's layers, a legend, a scale bar
-// and a north arrow.
-func mapSVG(p projection, s *Section, lang string) (string, error) {
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="map" viewBox="0 0 %s %s" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="%s">`, ff(p.w), ff(p.h), html.EscapeString(s.Title))
-	fmt.Fprintf(&b, `<rect width="%s" height="%s" fill="#f4f6f8"/>`, ff(p.w), ff(p.h))
-	b.WriteString(`<use href="#base-res"/>`)
-	b.WriteString(`<use href="#base-parks" fill="#a6d96a" stroke="#77b043" stroke-width="0.8"/>`)
-	for _, l := range s.Layers {
-		svg, err := layerSVG(p, l)
-		if err != nil {
-			return "", err
-		}
-		b.WriteString(svg)
-	}
-	b.WriteString(`<use href="#base-areas" fill="none" stroke="#55606e" stroke-width="1.6" stroke-dasharray="6 4"/>`)
-	// Legend, bottom left.
-	type entry struct{ label, color, kind string }
-	es := []entry{{T(lang, "legend_res"), resColor, "area"}, {T(lang, "legend_parks"), "#a6d96a", "area"}, {T(lang, "legend_areas"), "#55606e", "line"}}
-	for _, l := range s.Layers {
-		if len(l.Legend) == 0 {
-			es = append(es, entry{l.Title, l.Style.Fill, "area"})
-			continue
-		}
-		for _, e := range l.Legend {
-			es = append(es, entry{e.Label, e.Color, "area"})
-		}
-	}
-	const fs, row = 26.0, 36.0
-	lh := row*float64(len(es)) + 20
-	y0 := p.h - lh - 20
-	fmt.Fprintf(&b, `<g font-size="%s" font-family="'Noto Sans CJK SC','Noto Sans SC',sans-serif"><rect x="20" y="%s" width="640" height="%s" rx="8" fill="#ffffff" fill-opacity="0.9" stroke="#c8ced6"/>`, ff(fs), ff(y0), ff(lh))
-	for i, e := range es {
-		y := y0 + 14 + row*float64(i)
-		if e.kind == "line" {
-			fmt.Fprintf(&b, `<line x1="36" y1="%s" x2="76" y2="%s" stroke="%s" stroke-width="3" stroke-dasharray="6 4"/>`, ff(y+12), ff(y+12), e.color)
-		} else {
-			fmt.Fprintf(&b, `<rect x="36" y="%s" width="40" height="24" fill="%s" stroke="#888" stroke-width="0.8"/>`, ff(y), e.color)
-		}
-		fmt.Fprintf(&b, `<text x="90" y="%s">%s</text>`, ff(y+21), html.EscapeString(e.label))
-	}
-	b.WriteString(`</g>`)
-	// Scale bar, bottom right: a round length near a fifth of the width.
-	target := p.w / 5 * p.mPerUnit
-	nice := math.Pow(10, math.Floor(math.Log10(target)))
-	for _, m := range []float64{5, 2, 1} {
-		if m*nice <= target {
-			nice *= m
-			break
-		}
-	}
-	units := nice / p.mPerUnit
-	x1, y := p.w-40, p.h-40
-	label := fmt.Sprintf("%s m", ff(nice))
-	if nice >= 1000 {
-		label = fmt.Sprintf("%s km", ff(nice/1000))
-	}
-	fmt.Fprintf(&b, `<g font-size="%s" font-family="sans-serif"><rect x="%s" y="%s" width="%s" height="60" fill="#fff" fill-opacity="0.85"/>`, ff(fs), ff(x1-units-20), ff(y-46), ff(units+40))
-	fmt.Fprintf(&b, `<path d="M%s %sv10h%sv-10" fill="none" stroke="#222" stroke-width="3"/>`, ff(x1-units), ff(y), ff(units))
-	fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="middle">%s</text></g>`, ff(x1-units/2), ff(y-12), label)
-	// North arrow, top right.
-	fmt.Fprintf(&b, `<g transform="translate(%s 30)"><path d="M0 0l18 50h-36z" fill="#222"/><text x="0" y="80" font-size="28" font-family="sans-serif" text-anchor="middle">N</text></g>`, ff(p.w-50))
-	b.WriteString(`</svg>`)
-	return b.String(), nil
 }
 
 // barsSVG draws a horizontal bar chart against its target line.

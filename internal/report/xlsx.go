@@ -13,7 +13,8 @@ import (
 // WriteXLSX writes the workbook: an About sheet with the provenance of every number, then
 // one sheet per table (one per indicator and level), each formatted for printing (A4
 // landscape, fit to one page wide, header row repeated on every page and frozen on screen).
-// Sheets are named by Table.Name, which is stable across languages.
+// Sheets are named by Table.Sheet in the report's language (Chinese in the Chinese report);
+// a table with a 全市合计 row ends with it, in bold; areas are in 公顷.
 //
 // The file depends only on r's data: the document timestamps are the data's last update,
 // rows are in the order the sections sorted them, and numbers are rounded before they are
@@ -41,9 +42,10 @@ func WriteXLSX(w io.Writer, r *Report) error {
 	if err := writeAbout(f, st, about, r); err != nil {
 		return err
 	}
+	used := map[string]bool{about: true}
 	for _, s := range r.Sections {
 		for _, t := range s.Tables {
-			if err := writeTableSheet(f, st, r, s, t); err != nil {
+			if err := writeTableSheet(f, st, r, s, t, sheetName(t, used)); err != nil {
 				return fmt.Errorf("sheet %s: %w", t.Name, err)
 			}
 		}
@@ -54,12 +56,38 @@ func WriteXLSX(w io.Writer, r *Report) error {
 }
 
 type styles struct {
-	header, text, wrap, title int
-	num                       map[int]int // decimals → style
+	header, text, wrap, title, totalText int
+	num, totalNum                        map[int]int // decimals → style
+}
+
+// sheetName returns a table's sheet name: its localized name, without the characters Excel
+// forbids, at most 31 characters, made unique within the workbook.
+func sheetName(t *Table, used map[string]bool) string {
+	name := t.Sheet
+	if name == "" {
+		name = t.Name
+	}
+	name = strings.Map(func(r rune) rune {
+		if strings.ContainsRune(`[]:*?/\`, r) {
+			return '-'
+		}
+		return r
+	}, name)
+	base := []rune(name)
+	if len(base) > 31 {
+		base = base[:31]
+	}
+	name = string(base)
+	for i := 2; used[name]; i++ {
+		suffix := fmt.Sprintf("-%d", i)
+		name = string(base[:min(len(base), 31-len(suffix))]) + suffix
+	}
+	used[name] = true
+	return name
 }
 
 func newStyles(f *excelize.File) (*styles, error) {
-	st := &styles{num: map[int]int{}}
+	st := &styles{num: map[int]int{}, totalNum: map[int]int{}}
 	var err error
 	font := "Noto Sans CJK SC"
 	border := []excelize.Border{{Type: "bottom", Color: "BFC7D1", Style: 1}}
@@ -80,12 +108,23 @@ func newStyles(f *excelize.File) (*styles, error) {
 	if st.title, err = f.NewStyle(&excelize.Style{Font: &excelize.Font{Family: font, Size: 10, Bold: true}, Border: border}); err != nil {
 		return nil, err
 	}
+	total := []excelize.Border{{Type: "top", Color: "1D4E89", Style: 2}}
+	totalFill := excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"E6EEF7"}}
+	if st.totalText, err = f.NewStyle(&excelize.Style{Font: &excelize.Font{Family: font, Size: 10, Bold: true}, Border: total, Fill: totalFill,
+		Alignment: &excelize.Alignment{Horizontal: "right"}}); err != nil {
+		return nil, err
+	}
 	for d := 0; d <= 4; d++ {
-		fmtCode := "0"
+		fmtCode := "#,##0"
 		if d > 0 {
-			fmtCode = "0." + strings.Repeat("0", d)
+			fmtCode = "#,##0." + strings.Repeat("0", d)
 		}
-		if st.num[d], err = f.NewStyle(&excelize.Style{Font: &excelize.Font{Family: font, Size: 10}, Border: border, CustomNumFmt: &fmtCode}); err != nil {
+		if st.num[d], err = f.NewStyle(&excelize.Style{Font: &excelize.Font{Family: font, Size: 10}, Border: border, CustomNumFmt: &fmtCode,
+			Alignment: &excelize.Alignment{Horizontal: "right"}}); err != nil {
+			return nil, err
+		}
+		if st.totalNum[d], err = f.NewStyle(&excelize.Style{Font: &excelize.Font{Family: font, Size: 10, Bold: true}, Border: total, Fill: totalFill,
+			CustomNumFmt: &fmtCode}); err != nil {
 			return nil, err
 		}
 	}
@@ -114,15 +153,18 @@ func printSetup(f *excelize.File, sheet, title string, r *Report) error {
 
 func writeAbout(f *excelize.File, st *styles, sheet string, r *Report) error {
 	lang := r.Request.Lang
+	zone, err := time.LoadLocation(reportZone)
+	if err != nil {
+		return err
+	}
 	rows := [][2]string{
 		{T(lang, "title"), r.City.Name},
-		{T(lang, "about_city"), r.City.Name + " (" + r.City.Slug + ")"},
+		{T(lang, "about_city"), cityName(r.City, lang)},
 		{T(lang, "level"), T(lang, "lvl_"+r.Request.Level)},
 		{T(lang, "data_version"), r.Data.Hash},
-		{T(lang, "data_as_of"), r.Data.Updated.UTC().Format("2006-01-02 15:04:05 UTC")},
+		{T(lang, "data_as_of"), r.Data.Updated.In(zone).Format("2006-01-02 15:04:05") + T(lang, "bjt")},
 		{T(lang, "caliber"), r.Request.Caliber},
 		{T(lang, "method"), r.Request.Method},
-		{T(lang, "about_generator"), "cityreach report"},
 	}
 	var synth []string
 	for _, s := range r.Sources {
@@ -131,19 +173,19 @@ func writeAbout(f *excelize.File, st *styles, sheet string, r *Report) error {
 		}
 	}
 	if len(synth) > 0 {
-		rows = append(rows, [2]string{T(lang, "about_synth") + " (" + T(lang, "synthetic") + ")", strings.Join(dedupe(synth), ", ")})
+		var names []string
+		for _, l := range dedupe(synth) {
+			names = append(names, layerName(lang, l))
+		}
+		rows = append(rows, [2]string{T(lang, "about_synth"), join(names, lang)})
 	}
 	for _, s := range r.Sections {
-		var sheets []string
-		for _, t := range s.Tables {
-			sheets = append(sheets, t.Name)
-		}
 		syn := ""
 		if s.Synthetic {
 			syn = " · " + T(lang, "synthetic")
 		}
-		rows = append(rows, [2]string{T(lang, "about_section") + ": " + s.Title,
-			fmt.Sprintf(T(lang, "provenance"), s.Caliber, s.Method, s.DataVersion) + syn + " · " + T(lang, "about_tables") + ": " + strings.Join(sheets, ", ")})
+		rows = append(rows, [2]string{T(lang, "about_section") + T(lang, "colon") + s.Title,
+			fmt.Sprintf(T(lang, "provenance"), s.Caliber, s.Method) + syn})
 	}
 	if err := f.SetSheetRow(sheet, "A1", &[]any{T(lang, "key"), T(lang, "value")}); err != nil {
 		return err
@@ -173,7 +215,7 @@ func writeAbout(f *excelize.File, st *styles, sheet string, r *Report) error {
 	}
 	for i, s := range r.Sources {
 		row := fmt.Sprintf("A%d", n+1+i)
-		if err := f.SetSheetRow(sheet, row, &[]any{s.Layer, s.Source, s.Rows, s.Synthetic}); err != nil {
+		if err := f.SetSheetRow(sheet, row, &[]any{layerName(lang, s.Layer), s.Source, s.Rows, Yes(s.Synthetic).Text(lang)}); err != nil {
 			return err
 		}
 	}
@@ -192,9 +234,8 @@ func writeAbout(f *excelize.File, st *styles, sheet string, r *Report) error {
 	return printSetup(f, sheet, T(lang, "title"), r)
 }
 
-func writeTableSheet(f *excelize.File, st *styles, r *Report, s *Section, t *Table) error {
+func writeTableSheet(f *excelize.File, st *styles, r *Report, s *Section, t *Table, sheet string) error {
 	lang := r.Request.Lang
-	sheet := t.Name
 	if _, err := f.NewSheet(sheet); err != nil {
 		return err
 	}
@@ -211,20 +252,26 @@ func writeTableSheet(f *excelize.File, st *styles, r *Report, s *Section, t *Tab
 	if err := f.SetCellStyle(sheet, "A1", last+"1", st.header); err != nil {
 		return err
 	}
-	for ri, row := range t.Rows {
+	rows := t.Rows
+	if t.Total != nil {
+		rows = append(rows[:len(rows):len(rows)], t.Total)
+	}
+	for ri, row := range rows {
 		vals := make([]any, len(row))
 		for i, c := range row {
-			switch c.K {
-			case Int:
+			switch {
+			case c.NA:
+				vals[i] = "—"
+			case c.K == Int:
 				vals[i] = c.I
-			case Float:
+			case c.K == Float:
 				vals[i] = c.Rounded()
-			case Bool:
+			case c.K == Bool:
 				vals[i] = c.Text(lang)
 			default:
 				vals[i] = c.S
 			}
-			width[i] = max(width[i], displayWidth(c.Text(lang)))
+			width[i] = max(width[i], displayWidth(c.Display(lang)))
 		}
 		if err := f.SetSheetRow(sheet, fmt.Sprintf("A%d", ri+2), &vals); err != nil {
 			return err
@@ -250,6 +297,19 @@ func writeTableSheet(f *excelize.File, st *styles, r *Report, s *Section, t *Tab
 		col, _ := excelize.ColumnNumberToName(i + 1)
 		if err := f.SetColWidth(sheet, col, col, float64(min(max(width[i], 6), 60))+2); err != nil {
 			return err
+		}
+	}
+	if t.Total != nil { // the 全市合计 row, bold on a tint
+		n := len(t.Rows) + 2
+		for i, c := range t.Columns {
+			col, _ := excelize.ColumnNumberToName(i + 1)
+			style := st.totalText
+			if c.Kind == Int || c.Kind == Float {
+				style = st.totalNum[min(c.Decimals, 4)]
+			}
+			if err := f.SetCellStyle(sheet, fmt.Sprintf("%s%d", col, n), fmt.Sprintf("%s%d", col, n), style); err != nil {
+				return err
+			}
 		}
 	}
 	if err := f.SetRowHeight(sheet, 1, 30); err != nil {
