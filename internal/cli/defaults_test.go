@@ -133,7 +133,11 @@ func TestDefaultsAgreeAcrossAPICLIAndReport(t *testing.T) {
 		}
 		s := rep.Sections[0]
 		fromWord := map[string]string{"city default": "the city's default", "request": "as requested"}[c.calFrom]
-		if !strings.HasPrefix(s.Caliber, c.wantCal+" ") || !strings.HasSuffix(s.Caliber, "("+fromWord+")") ||
+		cal, err := reg.Get(c.wantCal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(s.Caliber, cal.TitleEN+" ") || !strings.HasSuffix(s.Caliber, "("+fromWord+")") ||
 			!strings.HasPrefix(s.Method, c.wantMethod+" ") || !strings.HasSuffix(s.Method, "(the caliber's default)") {
 			t.Errorf("report section under %q / %q", s.Caliber, s.Method)
 		}

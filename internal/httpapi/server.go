@@ -54,7 +54,7 @@ func NewEngine(o Options, mounts ...Mounter) (*gin.Engine, error) {
 	r.Use(o.Middleware...)
 	r.Use(requestID(), accessLog(log), recovery(log),
 		securityHeaders(o.CORS.Enabled() && !o.CORS.any), cors(o.CORS),
-		limitHeaders(), rejectSemicolons(), limitBody(o.MaxBody), requireContentType(),
+		limitHeaders(), rejectSemicolons(), rejectBadQueryText(), limitBody(o.MaxBody), requireContentType(),
 		statementTimeout(o.StatementTimeout),
 		auth.Authenticate(o.Policy.Tokens, log), o.Policy.note)
 	r.NoRoute(func(c *gin.Context) {

@@ -1,11 +1,13 @@
 package httpapi
 
 import (
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -47,6 +49,25 @@ func rejectSemicolons() gin.HandlerFunc {
 	}
 }
 
+// rejectBadQueryText refuses a query parameter whose name or value, once unescaped, is not
+// valid UTF-8 or holds a NUL: no text column can store it, and PostgreSQL would refuse it
+// only after a handler had started work (an error the server could not tell from its own).
+func rejectBadQueryText() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		for k, vs := range c.Request.URL.Query() {
+			for _, v := range append([]string{k}, vs...) {
+				if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+					name := strings.ToValidUTF8(strings.ReplaceAll(k, "\x00", ""), "\ufffd")
+					problem.Write(c, http.StatusBadRequest, "parameter "+strconv.Quote(clipName(name))+
+						" is not valid UTF-8 text or holds a NUL byte", map[string]any{"parameter": clipName(name)})
+					return
+				}
+			}
+		}
+		c.Next()
+	}
+}
+
 func clipName(s string) string {
 	if len(s) > 64 {
 		return s[:64]
@@ -82,14 +103,29 @@ func requireContentType() gin.HandlerFunc {
 		switch c.Request.Method {
 		case http.MethodPost, http.MethodPut, http.MethodPatch:
 			hasBody := c.Request.ContentLength > 0 || c.Request.ContentLength < 0
-			if hasBody && strings.TrimSpace(c.GetHeader("Content-Type")) == "" {
+			ct := strings.TrimSpace(c.GetHeader("Content-Type"))
+			if hasBody && ct == "" {
 				problem.Write(c, http.StatusUnsupportedMediaType,
 					"the request has a body but no Content-Type; send application/json, application/geo+json or multipart/form-data as the resource expects", nil)
+				return
+			}
+			if mt, _, err := mime.ParseMediaType(ct); ct != "" && (err != nil || !bodyTypes[mt]) {
+				problem.Write(c, http.StatusUnsupportedMediaType, "Content-Type "+strconv.Quote(clipName(ct))+
+					" is not one this server reads; send JSON (application/json, application/geo+json, application/merge-patch+json) or a file (application/zip, application/geopackage+sqlite3)", nil)
 				return
 			}
 		}
 		c.Next()
 	}
+}
+
+// bodyTypes are the media types of every request body some route reads; any other is 415
+// at once, before a handler parses it as something it is not. A route that reads one of
+// them but not another answers the mismatch itself.
+var bodyTypes = map[string]bool{
+	"application/json": true, "application/geo+json": true, "application/merge-patch+json": true,
+	"application/zip": true, "application/x-zip-compressed": true, "application/geopackage+sqlite3": true,
+	"multipart/form-data": true,
 }
 
 // statementTimeout lets a 504 name the configured statement timeout (problem.Respond).

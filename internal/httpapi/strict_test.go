@@ -29,7 +29,7 @@ func (p *probe) Routes() []httpapi.Route {
 		if method != http.MethodGet {
 			access = httpapi.Editor // serve sends probeToken
 		}
-		rs = append(rs, httpapi.Route{Method: method, Path: path, Access: access, Summary: path, Handlers: []gin.HandlerFunc{h}})
+		rs = append(rs, httpapi.Route{Method: method, Path: path, Access: access, AnyQuery: true, Summary: path, Handlers: []gin.HandlerFunc{h}})
 	}
 	add(http.MethodGet, "/json", func(c *gin.Context) { p.calls++; c.JSON(200, gin.H{"q": c.Query("park_class")}) })
 	add(http.MethodGet, "/html", func(c *gin.Context) { p.calls++; c.Data(200, "text/html; charset=utf-8", []byte("<p>hi")) })

@@ -72,6 +72,15 @@ func (s *Store) Get(ctx context.Context, id int64, withChanges bool) (*Scenario,
 
 // List returns the scenarios, newest first, of one city when city is not empty.
 func (s *Store) List(ctx context.Context, city string) ([]Scenario, error) {
+	if city != "" {
+		var known bool
+		if err := s.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM cities WHERE slug = $1)`, city).Scan(&known); err != nil {
+			return nil, err
+		}
+		if !known {
+			return nil, problem.NotFound(fmt.Sprintf("no city %q", city)).With("parameter", "city")
+		}
+	}
 	rows, err := s.Pool.Query(ctx, `SELECT `+scenarioCols+` FROM scenarios s JOIN cities c ON c.id = s.city_id
 		WHERE $1 = '' OR c.slug = $1 ORDER BY s.id DESC`, city)
 	if err != nil {
