@@ -54,8 +54,9 @@ func (s *Service) load(ctx context.Context, city string, need Need) (*Layers, er
 // &scenario=<id> to run the check on baseline plus the scenario's changes.
 func (h Handler) Routes() []httpapi.Route {
 	read := func(path, check, summary string) httpapi.Route {
-		return httpapi.Route{Method: http.MethodGet, Path: "/api/v1/checks" + path, Access: httpapi.AnonymousRead, AnyQuery: true, // serve checks them: the overridable thresholds are many
-			Summary: summary, Handlers: []gin.HandlerFunc{h.serve(check)}}
+		return httpapi.Route{Method: http.MethodGet, Path: "/api/v1/checks" + path, Access: httpapi.AnonymousRead, Heavy: true,
+			AnyQuery: true, // serve checks them: the overridable thresholds are many
+			Summary:  summary, Handlers: []gin.HandlerFunc{h.serve(check)}}
 	}
 	return []httpapi.Route{
 		read("/corridors", "corridors", "Green-corridor widths, narrow places, breaks and encroachment."),

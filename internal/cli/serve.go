@@ -30,7 +30,8 @@ func engine(cfg *config.Config, pool *pgxpool.Pool, m httpapi.MigrationChecker, 
 	return httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: cfg.MaxBodyBytes,
 		Policy:     httpapi.Policy{Tokens: &auth.Store{Pool: pool}, AnonymousRead: cfg.AnonymousRead},
 		Middleware: []gin.HandlerFunc{app.Metrics.Middleware()},
-		CORS:       cors, StatementTimeout: cfg.StatementTimeout}, mounts...)
+		CORS:       cors, StatementTimeout: cfg.StatementTimeout,
+		Heavy: httpapi.HeavyLimits{Slots: cfg.Quotas.HeavySlots, PerCaller: cfg.Quotas.HeavyPerCaller, Wait: time.Minute}}, mounts...)
 }
 
 // handler is the whole HTTP server of `cityreach serve`: the engine behind compression.

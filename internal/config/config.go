@@ -67,6 +67,9 @@ type Quotas struct {
 	ImportsPerToken int
 	// Imports bounds the background imports of all tokens (each holds a connection).
 	Imports int
+	// HeavyPerCaller bounds the computations (heavy reads: indicators, sites, comparisons,
+	// checks) one caller runs at once; HeavySlots those of the server.
+	HeavyPerCaller, HeavySlots int
 }
 
 // Defaults returns the configuration used when neither a flag nor the environment says otherwise.
@@ -80,7 +83,7 @@ func Defaults() Config {
 		MaxBodyBytes:     32 << 20,
 		AnonymousRead:    true,
 		City:             "baotou",
-		Quotas:           Quotas{JobsRunningPerToken: 2, JobsQueuedPerToken: 4, JobsQueue: 32, ImportsPerToken: 2, Imports: 4},
+		Quotas:           Quotas{JobsRunningPerToken: 2, JobsQueuedPerToken: 4, JobsQueue: 32, ImportsPerToken: 2, Imports: 4, HeavyPerCaller: 16, HeavySlots: 8},
 		MetricsAccess:    "anonymous-read",
 	}
 }
@@ -108,6 +111,8 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.IntVar(&q.JobsQueue, "jobs-queue", q.JobsQueue, "jobs waiting or running over all tokens (env CITYREACH_JOBS_QUEUE)")
 	fs.IntVar(&q.ImportsPerToken, "imports-per-token", q.ImportsPerToken, "background imports of one token at once (env CITYREACH_IMPORTS_PER_TOKEN)")
 	fs.IntVar(&q.Imports, "imports-max", q.Imports, "background imports over all tokens (env CITYREACH_IMPORTS_MAX)")
+	fs.IntVar(&q.HeavyPerCaller, "heavy-per-caller", q.HeavyPerCaller, "computations (indicators, sites, comparisons, checks) one caller may have running or waiting; beyond: 429 (env CITYREACH_HEAVY_PER_CALLER)")
+	fs.IntVar(&q.HeavySlots, "heavy-slots", q.HeavySlots, "computations the server runs at once; more wait up to a minute, then 503 (env CITYREACH_HEAVY_SLOTS)")
 	fs.Int64Var(&c.ImportExpandedBytes, "import-expanded-bytes", c.ImportExpandedBytes, "largest uncompressed size of a zipped upload; 0 = 20 × max-body-bytes, at most 1 GiB (env CITYREACH_IMPORT_EXPANDED_BYTES)")
 	fs.IntVar(&c.ImportMaxFeatures, "import-max-features", c.ImportMaxFeatures, "most features in one API import; 0 = 2000000 (env CITYREACH_IMPORT_MAX_FEATURES)")
 	fs.DurationVar(&c.ImportTimeout, "import-timeout", c.ImportTimeout, "longest API import; 0 = 10m (env CITYREACH_IMPORT_TIMEOUT)")
@@ -168,6 +173,8 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 		{"CITYREACH_JOBS_QUEUE", &c.Quotas.JobsQueue},
 		{"CITYREACH_IMPORTS_PER_TOKEN", &c.Quotas.ImportsPerToken},
 		{"CITYREACH_IMPORTS_MAX", &c.Quotas.Imports},
+		{"CITYREACH_HEAVY_PER_CALLER", &c.Quotas.HeavyPerCaller},
+		{"CITYREACH_HEAVY_SLOTS", &c.Quotas.HeavySlots},
 	} {
 		if v := getenv(q.name); v != "" {
 			n, err := strconv.Atoi(v)
@@ -267,6 +274,8 @@ func (q Quotas) validate() []error {
 	between("job queue", q.JobsQueue, 1, 100000)
 	between("background imports per token", q.ImportsPerToken, 1, 1000)
 	between("background imports", q.Imports, 1, 1000)
+	between("computations per caller", q.HeavyPerCaller, 1, 1000)
+	between("computations", q.HeavySlots, 1, 1000)
 	if q.JobsQueue < q.JobsRunningPerToken+q.JobsQueuedPerToken {
 		errs = append(errs, fmt.Errorf("job queue %d is smaller than what one token may have (%d running + %d queued)", q.JobsQueue, q.JobsRunningPerToken, q.JobsQueuedPerToken))
 	}

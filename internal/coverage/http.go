@@ -41,7 +41,7 @@ type ScenarioSource interface {
 func (h Handler) Routes() []httpapi.Route {
 	const p = "/api/v1/indicators/park-coverage"
 	read := func(path, summary string, query []string, hf gin.HandlerFunc) httpapi.Route {
-		return httpapi.Route{Method: http.MethodGet, Path: p + path, Access: httpapi.AnonymousRead, Query: query, Summary: summary, Handlers: []gin.HandlerFunc{hf}}
+		return httpapi.Route{Method: http.MethodGet, Path: p + path, Access: httpapi.AnonymousRead, Query: query, Heavy: true, Summary: summary, Handlers: []gin.HandlerFunc{hf}}
 	}
 	return []httpapi.Route{
 		read("", "Park service-radius coverage by level for a caliber and method.", []string{"city", "caliber", "method", "level", "scenario"}, h.indicator),

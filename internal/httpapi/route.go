@@ -116,6 +116,9 @@ type Route struct {
 	// AnyQuery routes read and check their own parameters instead (filters named after a
 	// layer's attributes, the web page's files).
 	AnyQuery bool
+	// Heavy routes may compute for seconds on one request: the engine bounds how many run
+	// at once per caller and on the server (HeavyLimits).
+	Heavy bool
 	// Summary is one line describing the route.
 	Summary  string
 	Handlers []gin.HandlerFunc
@@ -267,7 +270,7 @@ func (w headWriter) WriteString(s string) (int, error) {
 }
 
 // mount registers the routes of table on r, each GET also as HEAD, each behind its guard.
-func (p Policy) mount(r *gin.Engine, table []Route, log *slog.Logger) {
+func (p Policy) mount(r *gin.Engine, table []Route, log *slog.Logger, heavy *heavyGate) {
 	sorted := append([]Route(nil), table...)
 	// gin needs static segments before parameters only within one node; mounting in path
 	// order keeps the registration deterministic.
@@ -277,7 +280,11 @@ func (p Policy) mount(r *gin.Engine, table []Route, log *slog.Logger) {
 		if !rt.AnyQuery {
 			hs = append(hs, problem.Params(rt.Query...))
 		}
-		hs = append(append(hs, p.guard(rt, log)...), rt.Handlers...)
+		hs = append(hs, p.guard(rt, log)...)
+		if rt.Heavy {
+			hs = append(hs, heavy.handler())
+		}
+		hs = append(hs, rt.Handlers...)
 		r.Handle(rt.Method, rt.Path, hs...)
 		if rt.Method == http.MethodGet {
 			r.Handle(http.MethodHead, rt.Path, append([]gin.HandlerFunc{headOnly}, hs...)...)

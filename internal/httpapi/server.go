@@ -32,6 +32,8 @@ type Options struct {
 	CORS CORSPolicy
 	// StatementTimeout is the database's statement_timeout, named in a 504.
 	StatementTimeout time.Duration
+	// Heavy bounds the routes marked Heavy; the zero value means DefaultHeavyLimits.
+	Heavy HeavyLimits
 }
 
 // NewEngine returns a gin engine with recovery, request ids, the access log, authentication
@@ -63,7 +65,7 @@ func NewEngine(o Options, mounts ...Mounter) (*gin.Engine, error) {
 	r.NoMethod(func(c *gin.Context) {
 		problem.Write(c, http.StatusMethodNotAllowed, c.Request.Method+" is not allowed on "+c.Request.URL.Path, nil)
 	})
-	o.Policy.mount(r, table, log)
+	o.Policy.mount(r, table, log, newHeavyGate(o.Heavy))
 	return r, nil
 }
 

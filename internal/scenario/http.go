@@ -51,7 +51,7 @@ func (h Handler) Routes() []httpapi.Route {
 		rt.Owner, rt.OwnerOf = httpapi.OwnerOrAdmin, h.ownerOf
 		return rt
 	}
-	return []httpapi.Route{
+	rs := []httpapi.Route{
 		route(http.MethodPost, "/scenarios", httpapi.Editor, "Create a scenario (the caller owns it).", none, h.create),
 		route(http.MethodGet, "/scenarios", httpapi.AnonymousRead, "The scenarios, newest first.", []string{"city"}, h.list),
 		route(http.MethodGet, "/scenarios/:id", httpapi.AnonymousRead, "One scenario with its changes.", none, h.get),
@@ -62,6 +62,11 @@ func (h Handler) Routes() []httpapi.Route {
 		owned(http.MethodPost, "/scenarios/:id/promote", "Write a scenario's changes into the baseline.", h.promote),
 		route(http.MethodPost, "/indicators/park-coverage/sites/scenario", httpapi.Editor, "Make a scenario of suggested park sites.", []string{"city", "caliber", "method", "n", "site_area", "name"}, h.fromSites),
 	}
+	// A comparison and a site search compute the indicators of a whole city.
+	for i := range rs {
+		rs[i].Heavy = strings.HasSuffix(rs[i].Path, "/compare") || strings.HasSuffix(rs[i].Path, "/sites/scenario")
+	}
+	return rs
 }
 
 const scenarioKey = "cityreach.scenario"

@@ -37,7 +37,10 @@ type ScenarioSource interface {
 //	GET /api/v1/walk/network?city=
 func (h Handler) Routes() []httpapi.Route {
 	read := func(path, summary string, query []string, hf gin.HandlerFunc) httpapi.Route {
-		return httpapi.Route{Method: http.MethodGet, Path: path, Access: httpapi.AnonymousRead, Query: query, Summary: summary, Handlers: []gin.HandlerFunc{hf}}
+		// Everything but an isochrone (one search, milliseconds) may load and search a
+		// whole city.
+		return httpapi.Route{Method: http.MethodGet, Path: path, Access: httpapi.AnonymousRead, Query: query, Heavy: path != "/api/v1/isochrones",
+			Summary: summary, Handlers: []gin.HandlerFunc{hf}}
 	}
 	return []httpapi.Route{
 		read("/api/v1/isochrones", "Walking isochrones around a point on the cached network.", []string{"lon", "lat", "minutes", "distances", "speed", "city", "segments"}, h.isochrones),
