@@ -48,14 +48,31 @@ type CityDefault struct {
 func (h Handler) Routes() []httpapi.Route {
 	return []httpapi.Route{
 		{Method: http.MethodGet, Path: "/api/v1/calibers", Access: httpapi.AnonymousRead,
-			Summary: "The park-coverage calibers, built-in and stored.", Query: []string{"city"}, Handlers: []gin.HandlerFunc{h.list}},
+			Summary: "The park-coverage calibers, built-in and stored.", OperationID: "listCalibers",
+			Params: []httpapi.Param{{Name: "city", Description: "a city slug: also give its default caliber and method", Example: "baotou"}},
+			Responses: httpapi.JSON("The calibers", httpapi.Obj(httpapi.Schema{"calibers": httpapi.Arr(httpapi.Ref("Caliber")),
+				"city": httpapi.Obj(httpapi.Schema{"city": httpapi.Str, "default_caliber": httpapi.Str, "default_method": httpapi.Str}, "city", "default_caliber", "default_method")}, "calibers")),
+			Problems: []int{400, 404}, Handlers: []gin.HandlerFunc{h.list}},
 		{Method: http.MethodPost, Path: "/api/v1/calibers", Access: httpapi.Admin,
-			Summary: "Add and store a caliber.", Handlers: []gin.HandlerFunc{h.add}},
+			Summary: "Add and store a caliber.", OperationID: "addCaliber",
+			Body:      &httpapi.Body{Description: "the caliber", Schema: httpapi.Ref("Caliber")},
+			Responses: []httpapi.Response{{Status: http.StatusCreated, Description: "Stored", Type: httpapi.JSONType, Schema: httpapi.Ref("Caliber")}},
+			Problems:  []int{409, 422}, Handlers: []gin.HandlerFunc{h.add}},
 	}
 }
 
 // list serves GET /api/v1/calibers[?city=]: every caliber with its default method and,
 // with city, the city's default caliber and method: what a request naming neither gets.
+// Schemas implements httpapi.Components: a caliber as the API reads and writes it.
+func (Handler) Schemas() map[string]httpapi.Schema {
+	s, n, b := httpapi.Str, httpapi.Num, httpapi.Bool
+	return map[string]httpapi.Schema{"Caliber": httpapi.Obj(httpapi.Schema{
+		"id": s, "title": s, "title_en": s, "source": s, "status": s, "classes": httpapi.Arr(s), "pocket_parks": b,
+		"open_status": httpapi.Arr(s), "bands": httpapi.Arr(httpapi.Obj(httpapi.Schema{"min_area_m2": n, "radius_m": n})),
+		"method": s, "headline": s, "targets": httpapi.Arr(httpapi.Obj(httpapi.Schema{"label": s, "ratio": n})),
+		"per_capita": httpapi.Obj(nil), "builtin": b, "default_method": s}, "id")}
+}
+
 func (h Handler) list(c *gin.Context) {
 	cs := h.Registry.List()
 	out := make([]Listed, len(cs))

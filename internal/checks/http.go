@@ -53,17 +53,37 @@ func (s *Service) load(ctx context.Context, city string, need Need) (*Layers, er
 // and the threshold overrides named in Overridable (e.g. &min_width_m=120&tier_m=800), and
 // &scenario=<id> to run the check on baseline plus the scenario's changes.
 func (h Handler) Routes() []httpapi.Route {
-	read := func(path, check, summary string) httpapi.Route {
-		return httpapi.Route{Method: http.MethodGet, Path: "/api/v1/checks" + path, Access: httpapi.AnonymousRead, Heavy: true,
-			AnyQuery: true, // serve checks them: the overridable thresholds are many
-			Summary:  summary, Handlers: []gin.HandlerFunc{h.serve(check)}}
+	params := []httpapi.Param{
+		{Name: "city", Description: "city slug", Required: true, Example: "baotou"},
+		{Name: "edition", Description: "growth-boundary edition (default: the one in force on date)"},
+		{Name: "date", Description: "the day whose editions count (default: today)", Schema: httpapi.Schema{"type": "string", "format": "date"}},
+		{Name: "from", Description: "growth-boundary/diff: the older edition"},
+		{Name: "to", Description: "growth-boundary/diff: the newer edition"},
+		{Name: "format", Description: "json (the report, default) or geojson (its features)", Schema: httpapi.Enum("json", "geojson")},
+		{Name: "scenario", Description: "a scenario id: check baseline plus its changes", Schema: httpapi.Schema{"type": "integer", "minimum": 1}},
 	}
+	for _, k := range Overridable {
+		params = append(params, httpapi.Param{Name: k, Description: "overrides the configured threshold " + k, Schema: httpapi.Num})
+	}
+	city := httpapi.Obj(httpapi.Schema{"id": httpapi.Int, "slug": httpapi.Str, "name": httpapi.Str, "metric_srid": httpapi.Int}, "id", "slug")
+	read := func(path, check, op, summary string, report httpapi.Schema) httpapi.Route {
+		return httpapi.Route{Method: http.MethodGet, Path: "/api/v1/checks" + path, Access: httpapi.AnonymousRead, Heavy: true, OperationID: op,
+			Summary: summary, Params: params, Problems: []int{400, 404},
+			Responses: append(httpapi.JSON("The check's report", report), httpapi.GeoJSON("format=geojson: the report's features")...),
+			Handlers:  []gin.HandlerFunc{h.serve(check)}}
+	}
+	arr, obj, num := httpapi.Arr, httpapi.Obj, httpapi.Num
 	return []httpapi.Route{
-		read("/corridors", "corridors", "Green-corridor widths, narrow places, breaks and encroachment."),
-		read("/control-lines", "control-lines", "Overlaps of the three control lines on a date or edition."),
-		read("/growth-boundary/diff", "growth-diff", "Land added to and removed from the growth boundary between two editions."),
-		read("/outside-boundary", "outside", "Residential land and facilities outside the growth boundary."),
-		read("/complete-communities", "complete-communities", "The complete-community scorecard."),
+		read("/corridors", "corridors", "checkCorridors", "Green-corridor widths, narrow places, breaks and encroachment.",
+			obj(httpapi.Schema{"city": city, "min_width_m": num, "compliance_share": num, "corridors": arr(obj(nil))}, "city", "corridors")),
+		read("/control-lines", "control-lines", "checkControlLines", "Overlaps of the three control lines on a date or edition.",
+			obj(httpapi.Schema{"city": city, "conforms": httpapi.Bool, "total_overlap_m2": num, "pairs": arr(obj(nil)), "overlaps": arr(obj(nil))}, "city", "conforms")),
+		read("/growth-boundary/diff", "growth-diff", "checkGrowthBoundaryDiff", "Land added to and removed from the growth boundary between two editions.",
+			obj(httpapi.Schema{"city": city}, "city")),
+		read("/outside-boundary", "outside", "checkOutsideBoundary", "Residential land and facilities outside the growth boundary.",
+			obj(httpapi.Schema{"city": city, "residential_outside_m2": num, "population_outside": num, "residential": arr(obj(nil)), "facilities": arr(obj(nil))}, "city")),
+		read("/complete-communities", "complete-communities", "checkCompleteCommunities", "The complete-community scorecard.",
+			obj(httpapi.Schema{"city": city, "complete": httpapi.Int, "target": httpapi.Int, "meets_target": httpapi.Bool, "communities": arr(obj(nil))}, "city", "communities")),
 	}
 }
 

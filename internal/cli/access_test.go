@@ -67,6 +67,8 @@ var policy = map[string]string{
 	"GET /ogc/collections/:collectionId/items/:featureId":      "read",
 	"GET /tiles/:layers":                                       "read",
 	"GET /tiles/:layers/:z/:x/:y":                              "read",
+	"GET /tiles/:layers/metadata.json":                         "read",
+	"GET /tiles/:layers/style.json":                            "read",
 	"GET /api/v1/isochrones":                                   "read",
 	"GET /api/v1/indicators/living-circle":                     "read",
 	"GET /api/v1/indicators/living-circle/communities.geojson": "read",
@@ -251,7 +253,7 @@ func (f *accessFixture) concrete(pattern string) string {
 		":layer/", "parks/", "/features/:id", fmt.Sprintf("/features/%d", f.park), ":version", "1",
 		"/imports/:id", "/imports/"+f.imp, "/scenarios/:id", "/scenarios/999999", ":n", "1",
 		":collectionId", "parks", ":featureId", fmt.Sprint(f.park),
-		"/tiles/:layers/:z/:x/:y", "/tiles/parks/0/0/0.mvt", "/tiles/:layers", "/tiles/index.json",
+		"/tiles/:layers/:z/:x/:y", "/tiles/parks/0/0/0.mvt", "/tiles/:layers/", "/tiles/parks/", "/tiles/:layers", "/tiles/index.json",
 		":process", "report", ":job", f.job, ":file", f.file, "*file", "x.js", ":fontstack/:range", "Noto/0-255.pbf")
 	p := r.Replace(pattern)
 	if strings.HasSuffix(p, "/:layer") {
@@ -321,6 +323,7 @@ func TestAccessMatrix(t *testing.T) {
 	// Every route is in the matrix and every matrix row is a route; HEAD mirrors GET.
 	routes := map[string]bool{}
 	heads := map[string]bool{}
+	options := map[string]bool{} // every path answers OPTIONS (httpapi.Allow)
 	builtFiles := map[string]bool{}
 	tbl, err := appTable(f.app)
 	if err != nil {
@@ -337,6 +340,10 @@ func TestAccessMatrix(t *testing.T) {
 			heads[ri.Path] = true
 			continue
 		}
+		if ri.Method == http.MethodOptions {
+			options[ri.Path] = true
+			continue
+		}
 		if _, ok := policy[k]; !ok && !builtFiles[k] {
 			t.Errorf("route %s is not in the access matrix", k)
 		}
@@ -350,6 +357,9 @@ func TestAccessMatrix(t *testing.T) {
 	for k := range routes {
 		if method, path, _ := strings.Cut(k, " "); method == http.MethodGet && !heads[path] {
 			t.Errorf("GET %s has no HEAD", path)
+		}
+		if _, path, _ := strings.Cut(k, " "); !options[path] {
+			t.Errorf("%s has no OPTIONS", path)
 		}
 	}
 	for k := range builtFiles {

@@ -117,6 +117,7 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	if err := tileSvc.Start(ctx); err != nil {
 		return nil, err
 	}
+	ogc.Changes = tileSvc // collection extents are cached until an edit notification
 	app.closers = append(app.closers, tileSvc.Close)
 
 	// Corridor, control-line, growth-boundary and complete-community checks (docs/checks.md).

@@ -32,7 +32,11 @@ func TestSecurityDocListsEveryRoute(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer app.Close()
-	table, err := httpapi.Table(append([]httpapi.Mounter{httpapi.Health{}}, app.Mounts...)...)
+	mounts, err := serverMounts(db.Pool, nil, app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err := httpapi.Table(mounts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,11 +18,23 @@ import (
 	"github.com/cityreach/cityreach/migrations"
 )
 
-// engine is the gin engine of `cityreach serve`: the health probes, /metrics and app's
-// routes, mounted from one route table behind the token store and the anonymous-read
-// setting, with the metrics middleware in front of everything.
+// apiInfo heads the server's OpenAPI document (/api/openapi.json).
+func apiInfo() httpapi.Info {
+	return httpapi.Info{Title: "cityreach", Version: "1",
+		Description: "Planning layers (GeoJSON CRUD with validation, ETag/If-Match and history), imports, park-coverage and living-circle indicators, " +
+			"isochrones, planning checks, scenarios, calibers, report jobs (OGC API – Processes), vector tiles and OGC API – Features (/ogc, with its own OpenAPI at /ogc/api). " +
+			"Reads may be anonymous (configuration); writes need a bearer token with the editor or admin role. Errors are application/problem+json."}
+}
+
+// engine is the gin engine of `cityreach serve`: the health probes, /metrics, app's
+// routes and the OpenAPI document describing them all, mounted from one route table
+// behind the token store and the anonymous-read setting, with the metrics middleware in
+// front of everything.
 func engine(cfg *config.Config, pool *pgxpool.Pool, m httpapi.MigrationChecker, app *App, log *slog.Logger) (*gin.Engine, error) {
-	mounts := append([]httpapi.Mounter{httpapi.Health{Pool: pool, Migrations: m, Version: Version}, app.Metrics}, app.Mounts...)
+	mounts, err := serverMounts(pool, m, app)
+	if err != nil {
+		return nil, err
+	}
 	cors, err := httpapi.ParseCORSOrigins(cfg.CORSOrigins)
 	if err != nil {
 		return nil, err
@@ -32,6 +44,17 @@ func engine(cfg *config.Config, pool *pgxpool.Pool, m httpapi.MigrationChecker, 
 		Middleware: []gin.HandlerFunc{app.Metrics.Middleware()},
 		CORS:       cors, StatementTimeout: cfg.StatementTimeout,
 		Heavy: httpapi.HeavyLimits{Slots: cfg.Quotas.HeavySlots, PerCaller: cfg.Quotas.HeavyPerCaller, Wait: time.Minute}}, mounts...)
+}
+
+// serverMounts are the route groups of `cityreach serve`: the health probes, /metrics,
+// app's routes and the OpenAPI document of them all.
+func serverMounts(pool *pgxpool.Pool, m httpapi.MigrationChecker, app *App) ([]httpapi.Mounter, error) {
+	mounts := append([]httpapi.Mounter{httpapi.Health{Pool: pool, Migrations: m, Version: Version}, app.Metrics}, app.Mounts...)
+	doc, err := httpapi.NewAPIDocument(apiInfo(), mounts...)
+	if err != nil {
+		return nil, err
+	}
+	return append(mounts, doc), nil
 }
 
 // handler is the whole HTTP server of `cityreach serve`: the engine behind compression.

@@ -40,13 +40,35 @@ type ScenarioSource interface {
 //	GET /api/v1/indicators/park-coverage/sites?city=&caliber=&method=&n=&site_area=&scenario=
 func (h Handler) Routes() []httpapi.Route {
 	const p = "/api/v1/indicators/park-coverage"
-	read := func(path, summary string, query []string, hf gin.HandlerFunc) httpapi.Route {
-		return httpapi.Route{Method: http.MethodGet, Path: p + path, Access: httpapi.AnonymousRead, Query: query, Heavy: true, Summary: summary, Handlers: []gin.HandlerFunc{hf}}
+	common := []httpapi.Param{
+		{Name: "city", Description: "city slug", Required: true, Example: "baotou"},
+		{Name: "caliber", Description: "caliber id (default: the city's default caliber)"},
+		{Name: "method", Description: "buffer or network (default: the caliber's)", Schema: httpapi.Enum("buffer", "network")},
+		{Name: "scenario", Description: "a scenario id: baseline plus its changes", Schema: httpapi.Schema{"type": "integer", "minimum": 1}},
 	}
+	with := func(ps ...httpapi.Param) []httpapi.Param {
+		return append(append([]httpapi.Param(nil), common...), ps...)
+	}
+	read := func(path, op, summary string, ps []httpapi.Param, rs []httpapi.Response, hf gin.HandlerFunc) httpapi.Route {
+		return httpapi.Route{Method: http.MethodGet, Path: p + path, Access: httpapi.AnonymousRead, Heavy: true, Summary: summary, OperationID: op,
+			Params: ps, Responses: rs, Problems: []int{400, 404}, Handlers: []gin.HandlerFunc{hf}}
+	}
+	s, n := httpapi.Str, httpapi.Num
 	return []httpapi.Route{
-		read("", "Park service-radius coverage by level for a caliber and method.", []string{"city", "caliber", "method", "level", "scenario"}, h.indicator),
-		read("/gaps", "The residential parcels outside every park's service radius.", []string{"city", "caliber", "method", "limit", "scenario"}, h.gaps),
-		read("/sites", "Suggested park sites that close the most coverage gap.", []string{"city", "caliber", "method", "n", "site_area", "scenario"}, h.sites),
+		read("", "getParkCoverage", "Park service-radius coverage by level for a caliber and method.",
+			with(httpapi.Param{Name: "level", Description: "city, district, subdistrict or community", Schema: httpapi.Enum("city", "district", "subdistrict", "community")}),
+			httpapi.JSON("The indicator", httpapi.Obj(httpapi.Schema{"city": s, "caliber": httpapi.Ref("Caliber"), "method": s, "caliber_from": s, "method_from": s,
+				"level": s, "run": httpapi.Obj(nil), "reused": httpapi.Bool, "headline": s, "targets": httpapi.Arr(httpapi.Obj(nil)),
+				"city_figure": httpapi.Obj(httpapi.Schema{"ratio": n, "population_share": n}), "areas": httpapi.Arr(httpapi.Obj(nil))}, "city", "caliber", "method", "level")), h.indicator),
+		read("/gaps", "getParkCoverageGaps", "The residential parcels outside every park's service radius.",
+			with(httpapi.Param{Name: "limit", Description: "at most this many pieces (0: all)", Schema: httpapi.Schema{"type": "integer", "minimum": 0, "maximum": 1000000}}),
+			httpapi.GeoJSON("The gap pieces"), h.gaps),
+		read("/sites", "getParkSites", "Suggested park sites that close the most coverage gap.",
+			with(httpapi.Param{Name: "n", Description: "how many sites", Schema: httpapi.Schema{"type": "integer", "minimum": 1, "maximum": 200, "default": 10}},
+				httpapi.Param{Name: "site_area", Description: "area of a site (m²)", Schema: httpapi.Schema{"type": "integer", "minimum": MinSiteAreaM2, "maximum": MaxSiteAreaM2, "default": DefaultSiteAreaM2}}),
+			httpapi.JSON("The sites, best first, with the coverage they add", httpapi.Obj(httpapi.Schema{"city": s, "caliber": s, "method": s,
+				"park": httpapi.Obj(nil), "note": s, "candidates": httpapi.Int, "coverage_now": n, "population_share_now": n,
+				"sites": httpapi.Arr(httpapi.Obj(nil))}, "city", "caliber", "method", "sites")), h.sites),
 	}
 }
 

@@ -201,6 +201,11 @@ func (GapTiles) Bounds(ctx context.Context, db tiles.DB, a *tiles.Args) (tiles.B
 	return tiles.TableBounds(ctx, db, a, "residential_land")
 }
 
+// Detail implements tiles.Detailer: gap pieces are cut from the residential parcels.
+func (GapTiles) Detail(ctx context.Context, db tiles.DB, a *tiles.Args) (float64, bool, error) {
+	return tiles.TableDetail(ctx, db, a, "residential_land", "MultiPolygon")
+}
+
 // DependsOn implements tiles.Source. A gap piece is confined to its parcel, but it
 // carries the parcel's uncovered area and residents, drawn in every tile the parcel
 // touches; an edit of a park, an entrance or a walking edge changes the pieces of parcels

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -66,12 +67,9 @@ type docOp struct{ Method, Path, Summary string }
 
 // docs serves /api/docs.
 func (a *API) docs(c *gin.Context) {
-	spec := OpenAPI(a.Layers)
 	var ops []docOp
-	for path, item := range spec["paths"].(obj) {
-		for method, op := range item.(obj) {
-			ops = append(ops, docOp{Method: method, Path: path, Summary: op.(obj)["summary"].(string)})
-		}
+	for _, rt := range a.Routes() {
+		ops = append(ops, docOp{Method: strings.ToLower(rt.Method), Path: httpapi.OpenAPIPath(rt.Path), Summary: rt.Summary})
 	}
 	order := map[string]int{"get": 0, "post": 1, "put": 2, "patch": 3, "delete": 4}
 	sort.Slice(ops, func(i, j int) bool {

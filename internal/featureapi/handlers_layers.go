@@ -64,7 +64,7 @@ func (a *API) listLayers(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, gin.H{"layers": out, "links": []link{
 		{Rel: "self", Href: "/api/v1/layers", Type: "application/json"},
-		{Rel: "service-desc", Href: "/api/openapi.json", Type: "application/vnd.oai.openapi+json;version=3.0"},
+		{Rel: "service-desc", Href: "/api/openapi.json", Type: "application/vnd.oai.openapi+json;version=3.1"},
 		{Rel: "service-doc", Href: "/api/docs", Type: "text/html"},
 	}})
 }

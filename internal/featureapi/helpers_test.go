@@ -63,7 +63,11 @@ func newEnv(t testing.TB, anonymousRead bool) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.h = httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxBody: 1 << 20, Policy: e.policy(anonymousRead)}, api))
+	doc, err := httpapi.NewAPIDocument(httpapi.Info{Title: "layers", Version: "1"}, api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.h = httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxBody: 1 << 20, Policy: e.policy(anonymousRead)}, api, doc))
 	return e
 }
 

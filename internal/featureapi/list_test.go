@@ -176,26 +176,43 @@ func TestOpenAPIDescribesEveryLayerAndEndpoint(t *testing.T) {
 	e := newEnv(t, true)
 	r := e.do("GET", "/api/openapi.json", "", nil)
 	doc := r.json(t)
-	if doc["openapi"] != "3.0.3" {
+	if doc["openapi"] != "3.1.0" {
 		t.Fatalf("openapi %v", doc["openapi"])
 	}
 	paths := doc["paths"].(map[string]any)
 	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
-	for _, l := range e.reg.All() {
-		base := "/api/v1/layers/" + l.ID + "/features"
-		for p, methods := range map[string][]string{
-			base: {"get", "post"}, base + "/{id}": {"get", "put", "patch", "delete"},
-			base + "/{id}/history": {"get"}, base + "/{id}/history/{version}": {"get"},
-		} {
-			item, ok := paths[p].(map[string]any)
-			if !ok {
-				t.Errorf("no path %s", p)
-				continue
+	base := "/api/v1/layers/{layer}/features"
+	for p, methods := range map[string][]string{
+		base: {"get", "post"}, base + "/{id}": {"get", "put", "patch", "delete"},
+		base + "/{id}/history": {"get"}, base + "/{id}/history/{version}": {"get"},
+		"/api/v1/layers/{layer}/import": {"post"}, "/api/v1/imports/{id}": {"get", "delete"},
+	} {
+		item, ok := paths[p].(map[string]any)
+		if !ok {
+			t.Errorf("no path %s", p)
+			continue
+		}
+		for _, m := range methods {
+			if item[m] == nil {
+				t.Errorf("%s has no %s", p, m)
 			}
-			for _, m := range methods {
-				if item[m] == nil {
-					t.Errorf("%s has no %s", p, m)
-				}
+		}
+	}
+	// The layer parameter lists exactly the registry's layers, and every layer has its
+	// schemas with every attribute.
+	var layerEnum []any
+	for _, prm := range paths[base].(map[string]any)["get"].(map[string]any)["parameters"].([]any) {
+		if pm := prm.(map[string]any); pm["name"] == "layer" {
+			layerEnum = pm["schema"].(map[string]any)["enum"].([]any)
+		}
+	}
+	if len(layerEnum) != len(e.reg.All()) {
+		t.Errorf("layer enum %v, want the %d registry layers", layerEnum, len(e.reg.All()))
+	}
+	for _, l := range e.reg.All() {
+		for _, kind := range []string{"Feature", "NewFeature", "Patch", "FeatureCollection", "WriteProperties"} {
+			if schemas[l.ID+kind] == nil {
+				t.Errorf("no schema %s%s", l.ID, kind)
 			}
 		}
 		ps := schemas[l.ID+"Properties"].(map[string]any)["properties"].(map[string]any)

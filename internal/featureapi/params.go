@@ -239,13 +239,11 @@ func parseFilterValue(a *layers.Attribute, s, pgType string) (any, error) {
 		}
 		return f, nil
 	case layers.Boolean:
-		switch s {
-		case "true":
-			return true, nil
-		case "false":
-			return false, nil
+		b, ok := layers.ParseBool(s)
+		if !ok {
+			return nil, fmt.Errorf("%s must be true or false (or 1 or 0)", a.Name)
 		}
-		return nil, fmt.Errorf("%s must be true or false", a.Name)
+		return b, nil
 	case layers.Date:
 		d, err := time.Parse(time.DateOnly, s)
 		if err != nil {

@@ -75,3 +75,21 @@ func toProblemStatus(err error) int {
 	}
 	return 0
 }
+
+// TestBooleanFilterValues: a boolean filter takes true/false and, as GDAL sends them,
+// 1/0; nothing else.
+func TestBooleanFilterValues(t *testing.T) {
+	parks := layers.Default().Lookup("parks")
+	colType := func(string) string { return "bool" }
+	for v, want := range map[string]bool{"true": true, "1": true, "false": false, "0": false} {
+		q, err := parseListQuery(parks, url.Values{"pocket": {v}}, colType)
+		if err != nil || len(q.Filters) != 1 || q.Filters[0].Value != want {
+			t.Errorf("pocket=%s: %+v %v, want %v", v, q.Filters, err, want)
+		}
+	}
+	for _, v := range []string{"yes", "2", "TRUE", "", "01", "-1"} {
+		if _, err := parseListQuery(parks, url.Values{"pocket": {v}}, colType); err == nil || toProblemStatus(err) != 400 {
+			t.Errorf("pocket=%q: %v, want 400", v, err)
+		}
+	}
+}

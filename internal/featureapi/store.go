@@ -169,6 +169,13 @@ type ListQuery struct {
 	Limit   int
 	Offset  int64
 	OutSRID int
+	// AfterID keyset-pages: only features with an id above it, in id order (0: none). It
+	// narrows the page but not numberMatched, which counts the whole selection; the caller
+	// refuses it together with Sort.
+	AfterID int64
+	// SkipCount leaves Page.Matched at -1 instead of counting the selection: a continuation
+	// page whose first page already said how many match.
+	SkipCount bool
 
 	// BBoxSRID is the CRS of BBox, x (easting/longitude) first; 0 means 4326.
 	BBoxSRID int
@@ -187,7 +194,8 @@ type ListQuery struct {
 // Period is a date interval with optional ends.
 type Period struct{ From, To *time.Time }
 
-// Page is one page of a list: the rows and how many features match in all.
+// Page is one page of a list: the rows and how many features match in all (-1 when
+// ListQuery.SkipCount said not to count).
 type Page struct {
 	Matched int64
 	Rows    []Row
@@ -264,13 +272,28 @@ func (s *Store) List(ctx context.Context, l *layers.Layer, q ListQuery) (Page, e
 	if err != nil {
 		return Page{}, err
 	}
-	var page Page
-	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM "+l.Table()+w, ca...).Scan(&page.Matched); err != nil {
-		return Page{}, err
+	page := Page{Matched: -1}
+	if !q.SkipCount {
+		if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM "+l.Table()+w, ca...).Scan(&page.Matched); err != nil {
+			return Page{}, err
+		}
 	}
 	var a args
 	sel := selectColumns(l, Shape{OutSRID: q.OutSRID, LatLon: q.LatLon, Properties: q.Properties}, &a)
 	w, _ = where(l, q, &a)
+	if q.AfterID > 0 {
+		// Keyset paging: the primary key's index finds the page's start, so a page deep
+		// in the layer costs what the first one does (docs/ogcapi.md, Paging).
+		if len(q.Sort) > 0 {
+			return Page{}, fmt.Errorf("keyset paging is by id only, not with sortby")
+		}
+		if w == "" {
+			w = " WHERE "
+		} else {
+			w += " AND "
+		}
+		w += `"id" > ` + a.add(q.AfterID)
+	}
 	order := make([]string, 0, len(q.Sort)+1)
 	for _, k := range q.Sort {
 		col, ok := l.Column(k.Attr)

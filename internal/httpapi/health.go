@@ -22,13 +22,17 @@ type Health struct {
 	Version    string
 }
 
+var readiness = Obj(Schema{"status": Str, "database": Str, "migrations": Str}, "status")
+
 // Routes are the health probes; they are public, so that a load balancer needs no token.
 func (h Health) Routes() []Route {
 	return []Route{
-		{Method: http.MethodGet, Path: "/healthz", Access: Public, Summary: "The process answers, with its version.",
-			Handlers: []gin.HandlerFunc{func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok", "version": h.Version}) }}},
-		{Method: http.MethodGet, Path: "/readyz", Access: Public, Summary: "The database answers and its migrations are current.",
-			Handlers: []gin.HandlerFunc{h.ready}},
+		{Method: http.MethodGet, Path: "/healthz", Access: Public, Summary: "The process answers, with its version.", OperationID: "getHealth",
+			Responses: JSON("Alive", Obj(Schema{"status": Enum("ok"), "version": Str}, "status", "version")),
+			Handlers:  []gin.HandlerFunc{func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok", "version": h.Version}) }}},
+		{Method: http.MethodGet, Path: "/readyz", Access: Public, Summary: "The database answers and its migrations are current.", OperationID: "getReadiness",
+			Responses: append(JSON("Ready", readiness), Response{Status: http.StatusServiceUnavailable, Description: "Not ready: the database or the schema is not", Type: JSONType, Schema: readiness}),
+			Handlers:  []gin.HandlerFunc{h.ready}},
 	}
 }
 

@@ -162,7 +162,7 @@ type sleeper struct {
 }
 
 func (s sleeper) Routes() []httpapi.Route {
-	return httpapi.Routes{{Method: http.MethodGet, Path: "/sleep", Access: httpapi.Public, Query: []string{"s"}, Summary: "pg_sleep", Handlers: []gin.HandlerFunc{func(c *gin.Context) {
+	return httpapi.Routes{{Method: http.MethodGet, Path: "/sleep", Access: httpapi.Public, Params: []httpapi.Param{{Name: "s", Schema: httpapi.Num}}, Summary: "pg_sleep", Handlers: []gin.HandlerFunc{func(c *gin.Context) {
 		if _, err := s.pool.Exec(c.Request.Context(), "SELECT pg_sleep($1::float8)", c.DefaultQuery("s", "0")); err != nil {
 			problem.Respond(c, nil, err)
 			return

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -109,19 +110,26 @@ type Route struct {
 	// Missing is what a request for a resource that does not exist gets under
 	// OwnerOrAdminHidden, and what a non-owner gets in its place.
 	Missing func(c *gin.Context) error
-	// Query names the query parameters the route takes: the engine refuses any other, and
-	// any given twice, with a 400 problem naming it, before the access check and before
-	// any handler. Nil means none.
-	Query []string
-	// AnyQuery routes read and check their own parameters instead (filters named after a
-	// layer's attributes, the web page's files).
+	// AnyQuery routes read and check their own query parameters (filters named after a
+	// layer's attributes, the web page's files). Every other route takes exactly the query
+	// parameters of its Params: the engine refuses any other, and any given twice, with a
+	// 400 problem naming it, before the access check and before any handler.
 	AnyQuery bool
 	// Heavy routes may compute for seconds on one request: the engine bounds how many run
 	// at once per caller and on the server (HeavyLimits).
 	Heavy bool
 	// Summary is one line describing the route.
-	Summary  string
-	Handlers []gin.HandlerFunc
+	Summary string
+	// OperationID names the operation in the OpenAPI document: unique, lowerCamelCase.
+	OperationID string
+	// Params, Body and Responses describe the request and the successful answers for the
+	// OpenAPI document (openapi.go); Problems are the 4xx answers beyond those the access,
+	// owner rule, path parameters and body imply.
+	Params    []Param
+	Body      *Body
+	Responses []Response
+	Problems  []int
+	Handlers  []gin.HandlerFunc
 }
 
 // Mounter is a feature package's route group.
@@ -269,16 +277,31 @@ func (w headWriter) WriteString(s string) (int, error) {
 	return len(s), nil
 }
 
-// mount registers the routes of table on r, each GET also as HEAD, each behind its guard.
+// queryNames are the names of the query parameters among rt.Params.
+func (rt Route) queryNames() []string {
+	var out []string
+	for _, p := range rt.Params {
+		if p.In == "" || p.In == "query" {
+			out = append(out, p.Name)
+		}
+	}
+	return out
+}
+
+// mount registers the routes of table on r, each GET also as HEAD, each behind its query
+// check, its guard and, for heavy routes, the computation gate; and OPTIONS on every path
+// (options).
 func (p Policy) mount(r *gin.Engine, table []Route, log *slog.Logger, heavy *heavyGate) {
 	sorted := append([]Route(nil), table...)
 	// gin needs static segments before parameters only within one node; mounting in path
 	// order keeps the registration deterministic.
 	sort.SliceStable(sorted, func(a, b int) bool { return sorted[a].Path < sorted[b].Path })
+	methods := map[string][]string{}
+	var paths []string
 	for _, rt := range sorted {
 		var hs []gin.HandlerFunc
 		if !rt.AnyQuery {
-			hs = append(hs, problem.Params(rt.Query...))
+			hs = append(hs, problem.Params(rt.queryNames()...))
 		}
 		hs = append(hs, p.guard(rt, log)...)
 		if rt.Heavy {
@@ -286,9 +309,43 @@ func (p Policy) mount(r *gin.Engine, table []Route, log *slog.Logger, heavy *hea
 		}
 		hs = append(hs, rt.Handlers...)
 		r.Handle(rt.Method, rt.Path, hs...)
+		if methods[rt.Path] == nil {
+			paths = append(paths, rt.Path)
+		}
+		methods[rt.Path] = append(methods[rt.Path], rt.Method)
 		if rt.Method == http.MethodGet {
 			r.Handle(http.MethodHead, rt.Path, append([]gin.HandlerFunc{headOnly}, hs...)...)
+			methods[rt.Path] = append(methods[rt.Path], http.MethodHead)
 		}
+	}
+	for _, path := range paths {
+		r.Handle(http.MethodOptions, path, options(methods[path]))
+	}
+}
+
+// Allow is the Allow header of a path that mounts methods: them, and OPTIONS, in a fixed
+// order.
+func Allow(methods []string) string {
+	order := []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions}
+	var out []string
+	for _, m := range order {
+		if m == http.MethodOptions || slices.Contains(methods, m) {
+			out = append(out, m)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// options answers OPTIONS on a mounted path with 204 and the methods it allows, to every
+// caller: it reveals only what the OpenAPI document says, and clients (QGIS, GDAL, a
+// browser's CORS preflight) ask it without credentials. It is the one place OPTIONS is
+// handled; a CORS policy, where configured, runs as middleware before it and may add its
+// headers or answer preflights itself.
+func options(methods []string) gin.HandlerFunc {
+	allow := Allow(methods)
+	return func(c *gin.Context) {
+		c.Header("Allow", allow)
+		c.Status(http.StatusNoContent)
 	}
 }
 

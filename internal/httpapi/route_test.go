@@ -116,3 +116,83 @@ func TestAccessAndHead(t *testing.T) {
 		}
 	}
 }
+
+// TestOptions: OPTIONS on any mounted path answers 204 with the methods mounted there,
+// HEAD with GET and OPTIONS itself, without a token even where the methods need one; an
+// unknown path is still a 404.
+func TestOptions(t *testing.T) {
+	table := httpapi.Routes{
+		{Method: http.MethodGet, Path: "/things/:id", Access: httpapi.AnonymousRead, Summary: "s", Handlers: []gin.HandlerFunc{ok}},
+		{Method: http.MethodDelete, Path: "/things/:id", Access: httpapi.Admin, Summary: "s", Handlers: []gin.HandlerFunc{ok}},
+		{Method: http.MethodPost, Path: "/things", Access: httpapi.Editor, Summary: "s", Handlers: []gin.HandlerFunc{ok}},
+	}
+	e := httpapi.Must(httpapi.NewEngine(httpapi.Options{MaxBody: 1 << 10}, table))
+	for path, want := range map[string]string{"/things/7": "GET, HEAD, DELETE, OPTIONS", "/things": "POST, OPTIONS"} {
+		w := httptest.NewRecorder()
+		e.ServeHTTP(w, httptest.NewRequest(http.MethodOptions, path, nil))
+		if w.Code != http.StatusNoContent || w.Header().Get("Allow") != want || w.Body.Len() != 0 {
+			t.Errorf("OPTIONS %s: %d Allow %q body %q, want 204 Allow %q", path, w.Code, w.Header().Get("Allow"), w.Body.String(), want)
+		}
+	}
+	w := httptest.NewRecorder()
+	e.ServeHTTP(w, httptest.NewRequest(http.MethodOptions, "/nothing", nil))
+	if w.Code != http.StatusNotFound {
+		t.Errorf("OPTIONS /nothing: %d, want 404", w.Code)
+	}
+}
+
+// TestDocumentRefusesUndescribedRoutes: a route without an operationId, two routes with
+// the same one, or a GET without a response cannot be put in the document; a described
+// table gives one operation per route, with path parameters, the problems its access
+// implies and the security of its level.
+func TestDocumentRefusesUndescribedRoutes(t *testing.T) {
+	resp := httpapi.JSON("x", httpapi.Obj(nil))
+	bad := httpapi.Routes{
+		{Method: http.MethodGet, Path: "/a", Access: httpapi.Viewer, Summary: "s", Responses: resp, Handlers: []gin.HandlerFunc{ok}},
+		{Method: http.MethodGet, Path: "/b", Access: httpapi.Viewer, Summary: "s", OperationID: "same", Responses: resp, Handlers: []gin.HandlerFunc{ok}},
+		{Method: http.MethodGet, Path: "/c", Access: httpapi.Viewer, Summary: "s", OperationID: "same", Responses: resp, Handlers: []gin.HandlerFunc{ok}},
+		{Method: http.MethodGet, Path: "/d", Access: httpapi.Viewer, Summary: "s", OperationID: "d", Handlers: []gin.HandlerFunc{ok}},
+	}
+	_, err := httpapi.Document(httpapi.Info{}, bad)
+	for _, want := range []string{"GET /a has no OperationID", "share the operationId same", "GET /d declares no response"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not say %q", err, want)
+		}
+	}
+	good := httpapi.Routes{
+		{Method: http.MethodGet, Path: "/things/:id", Access: httpapi.AnonymousRead, Summary: "s", OperationID: "getThing", Responses: resp, Handlers: []gin.HandlerFunc{ok}},
+		{Method: http.MethodDelete, Path: "/things/:id", Access: httpapi.Admin, Summary: "s", OperationID: "deleteThing",
+			Responses: []httpapi.Response{{Status: http.StatusNoContent, Description: "gone"}}, Handlers: []gin.HandlerFunc{ok}},
+	}
+	doc, err := httpapi.Document(httpapi.Info{Title: "t"}, good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	item := doc["paths"].(map[string]any)["/things/{id}"].(map[string]any)
+	get, del := item["get"].(map[string]any), item["delete"].(map[string]any)
+	if p := get["parameters"].([]any)[0].(map[string]any); p["name"] != "id" || p["in"] != "path" || p["required"] != true {
+		t.Errorf("path parameter %v", p)
+	}
+	gr, dr := get["responses"].(map[string]any), del["responses"].(map[string]any)
+	for code, want := range map[string]bool{"200": true, "401": true, "403": false, "404": true, "500": true} {
+		if _, has := gr[code]; has != want {
+			t.Errorf("GET responses %v: has %s %v, want %v", keys(gr), code, has, want)
+		}
+	}
+	for _, code := range []string{"204", "401", "403", "404"} {
+		if dr[code] == nil {
+			t.Errorf("DELETE responses %v lack %s", keys(dr), code)
+		}
+	}
+	if len(get["security"].([]any)) != 2 || len(del["security"].([]any)) != 1 {
+		t.Errorf("security: anonymous-read %v, admin %v", get["security"], del["security"])
+	}
+}
+
+func keys(m map[string]any) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

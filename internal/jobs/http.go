@@ -55,31 +55,55 @@ const base = "/api/v1"
 // an admin sees, downloads or deletes it: anyone else gets the 404 of a job that does not
 // exist.
 func (h Handler) Routes() []httpapi.Route {
-	mine := func(method, path, summary string, hf gin.HandlerFunc) httpapi.Route {
+	mine := func(method, path, op, summary string, rs []httpapi.Response, hf gin.HandlerFunc) httpapi.Route {
 		access := httpapi.Viewer
 		if method != http.MethodGet {
 			access = httpapi.Editor
 		}
 		return httpapi.Route{Method: method, Path: base + path, Access: access, Owner: httpapi.OwnerOrAdminHidden,
-			OwnerOf: h.ownerOf, Missing: noSuchJob, Summary: summary, Handlers: []gin.HandlerFunc{hf}}
+			OwnerOf: h.ownerOf, Missing: noSuchJob, Summary: summary, OperationID: op, Responses: rs, Handlers: []gin.HandlerFunc{hf}}
 	}
+	s, links := httpapi.Str, httpapi.Arr(httpapi.Ref("Link"))
+	status := httpapi.Ref("JobStatus")
 	return []httpapi.Route{
-		{Method: http.MethodGet, Path: base + "/processes", Access: httpapi.AnonymousRead,
-			Summary: "The processes a client can execute.", Handlers: []gin.HandlerFunc{h.listProcesses}},
-		{Method: http.MethodGet, Path: base + "/processes/:process", Access: httpapi.AnonymousRead,
-			Summary: "One process and its inputs.", Handlers: []gin.HandlerFunc{h.process}},
-		{Method: http.MethodPost, Path: base + "/processes/:process/execution", Access: httpapi.Editor,
-			Summary: "Start a job of the process (201 with its Location; 429 beyond the quotas).", Handlers: []gin.HandlerFunc{h.execute}},
-		{Method: http.MethodGet, Path: base + "/jobs", Access: httpapi.Viewer, Owner: httpapi.OwnList,
-			Summary: "The caller's jobs, newest first (an admin's: every job).", Handlers: []gin.HandlerFunc{h.listJobs}},
-		mine(http.MethodGet, "/jobs/:job", "A job's status and progress.", h.status),
-		mine(http.MethodGet, "/jobs/:job/results", "A successful job's result files with their links.", h.results),
-		mine(http.MethodGet, "/jobs/:job/results/:file", "One result file of a successful job.", h.file),
-		mine(http.MethodDelete, "/jobs/:job", "Cancel a job (its partial files are removed) or dismiss a finished one.", h.dismiss),
+		{Method: http.MethodGet, Path: base + "/processes", Access: httpapi.AnonymousRead, OperationID: "listProcesses",
+			Summary:   "The processes a client can execute.",
+			Responses: httpapi.JSON("The processes", httpapi.Obj(httpapi.Schema{"processes": httpapi.Arr(httpapi.Obj(httpapi.Schema{"id": s, "title": s, "version": s}, "id")), "links": links}, "processes")),
+			Handlers:  []gin.HandlerFunc{h.listProcesses}},
+		{Method: http.MethodGet, Path: base + "/processes/:process", Access: httpapi.AnonymousRead, OperationID: "getProcess",
+			Summary:   "One process and its inputs.",
+			Responses: httpapi.JSON("The process", httpapi.Obj(httpapi.Schema{"id": s, "title": s, "inputs": httpapi.Obj(nil), "links": links}, "id", "inputs")),
+			Handlers:  []gin.HandlerFunc{h.process}},
+		{Method: http.MethodPost, Path: base + "/processes/:process/execution", Access: httpapi.Editor, OperationID: "executeProcess",
+			Summary:   "Start a job of the process (201 with its Location; 429 beyond the quotas).",
+			Body:      &httpapi.Body{Description: "an OGC API – Processes execute request", Schema: httpapi.Obj(httpapi.Schema{"inputs": httpapi.Obj(nil)}, "inputs")},
+			Responses: []httpapi.Response{{Status: http.StatusCreated, Description: "The job, started", Type: httpapi.JSONType, Schema: status, Headers: map[string]string{"Location": "the job's URL"}}},
+			Problems:  []int{422, 429}, Handlers: []gin.HandlerFunc{h.execute}},
+		{Method: http.MethodGet, Path: base + "/jobs", Access: httpapi.Viewer, Owner: httpapi.OwnList, OperationID: "listJobs",
+			Summary:   "The caller's jobs, newest first (an admin's: every job).",
+			Responses: httpapi.JSON("The jobs", httpapi.Obj(httpapi.Schema{"jobs": httpapi.Arr(status), "links": links}, "jobs")),
+			Handlers:  []gin.HandlerFunc{h.listJobs}},
+		mine(http.MethodGet, "/jobs/:job", "getJob", "A job's status and progress.", httpapi.JSON("The job", status), h.status),
+		mine(http.MethodGet, "/jobs/:job/results", "getJobResults", "A successful job's result files with their links.",
+			httpapi.JSON("The files", httpapi.Obj(httpapi.Schema{"jobID": s, "files": httpapi.Arr(httpapi.Obj(httpapi.Schema{"name": s, "type": s, "size": httpapi.Int}, "name"))}, "jobID", "files")), h.results),
+		mine(http.MethodGet, "/jobs/:job/results/:file", "getJobResultFile", "One result file of a successful job.",
+			[]httpapi.Response{{Status: http.StatusOK, Description: "CSV", Type: "text/csv"}, {Status: http.StatusOK, Description: "GeoJSON", Type: "application/geo+json"},
+				{Status: http.StatusOK, Description: "HTML", Type: "text/html"}, {Status: http.StatusOK, Description: "PDF", Type: "application/pdf"},
+				{Status: http.StatusOK, Description: "Excel workbook", Type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}}, h.file),
+		mine(http.MethodDelete, "/jobs/:job", "dismissJob", "Cancel a job (its partial files are removed) or dismiss a finished one.",
+			httpapi.JSON("The job's final status", status), h.dismiss),
 	}
 }
 
 // ownerOf names the owner of the job of the path.
+// Schemas implements httpapi.Components: an OGC API – Processes statusInfo.
+func (Handler) Schemas() map[string]httpapi.Schema {
+	s := httpapi.Str
+	return map[string]httpapi.Schema{"JobStatus": httpapi.Obj(httpapi.Schema{"jobID": s, "processID": s, "type": httpapi.Enum("process"),
+		"status": httpapi.Enum(Accepted, Running, Successful, Failed, Dismissed), "message": s, "progress": httpapi.Int,
+		"created": s, "started": s, "finished": s, "updated": s, "links": httpapi.Arr(httpapi.Ref("Link"))}, "jobID", "status")}
+}
+
 func (h Handler) ownerOf(c *gin.Context) (string, bool, error) {
 	j, err := h.Runner.Get(c.Param("job"))
 	if errors.Is(err, ErrNotFound) {

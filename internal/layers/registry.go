@@ -49,6 +49,19 @@ type Layer struct {
 }
 
 // Table is the quoted table identifier, safe to splice into SQL.
+// ParseBool reads a boolean filter value as the layers API and OGC API take it: true or
+// false, or 1 or 0 as GDAL's OAPIF driver (and QGIS through it) writes an OGR boolean
+// field compared with an integer (`pocket = 1` becomes ?pocket=1).
+func ParseBool(s string) (value, ok bool) {
+	switch s {
+	case "true", "1":
+		return true, true
+	case "false", "0":
+		return false, true
+	}
+	return false, false
+}
+
 func (l *Layer) Table() string { return pgx.Identifier{l.ID}.Sanitize() }
 
 // Attr returns the attribute called name, or nil when the layer has none: the allow-list check.

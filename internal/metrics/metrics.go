@@ -155,6 +155,7 @@ func (m *Metrics) Jobs(kind string, counts func() JobCounts) {
 // Routes serves GET /metrics under access (config.MetricsAccess).
 func (m *Metrics) Routes() []httpapi.Route {
 	return []httpapi.Route{{Method: http.MethodGet, Path: "/metrics", Access: m.access,
-		Summary:  "Prometheus metrics: requests, tile cache, database pool, jobs, computations, loads",
-		Handlers: []gin.HandlerFunc{gin.WrapH(m.Handler())}}}
+		Summary: "Prometheus metrics: requests, tile cache, database pool, jobs, computations, loads", OperationID: "getMetrics",
+		Responses: []httpapi.Response{{Status: http.StatusOK, Description: "Prometheus text exposition format 0.0.4", Type: "text/plain"}},
+		Handlers:  []gin.HandlerFunc{gin.WrapH(m.Handler())}}}
 }

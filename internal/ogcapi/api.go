@@ -28,23 +28,55 @@ type API struct {
 	CRS   CRSList
 	Title string
 	Log   *slog.Logger
+	// Changes, when set, lets computed collection extents be cached until an edit.
+	Changes Changes
+	extents *extents
 }
 
 // Routes are the service's routes, all reads (anonymous when the server allows it).
 func (a *API) Routes() []httpapi.Route {
-	read := func(path, summary string, hs ...gin.HandlerFunc) httpapi.Route {
-		return httpapi.Route{Method: http.MethodGet, Path: Prefix + path, Access: httpapi.AnonymousRead, AnyQuery: true, Summary: summary, Handlers: hs}
+	read := func(path, op, summary string, ps []httpapi.Param, rs []httpapi.Response, hs ...gin.HandlerFunc) httpapi.Route {
+		return httpapi.Route{Method: http.MethodGet, Path: Prefix + path, Access: httpapi.AnonymousRead, AnyQuery: true, OperationID: op, Summary: summary,
+			Params:    append([]httpapi.Param{{Name: "f", Description: "json or html (default: by Accept)", Schema: httpapi.Enum("json", "html")}}, ps...),
+			Responses: rs, Problems: []int{400}, Handlers: hs}
 	}
+	var ids []string
+	for _, col := range a.Catalog.All() {
+		ids = append(ids, col.Description().ID)
+	}
+	s, links := httpapi.Str, httpapi.Arr(httpapi.Ref("Link"))
+	colID := httpapi.Param{Name: "collectionId", In: "path", Schema: httpapi.Enum(ids...)}
+	crsP := httpapi.Param{Name: "crs", Description: "CRS of the response coordinates (OGC:CRS84 by default)"}
+	props := httpapi.Param{Name: "properties", Description: "comma-separated properties to return"}
+	collection := httpapi.Obj(httpapi.Schema{"id": s, "title": s, "description": s, "itemType": s, "crs": httpapi.Arr(s), "storageCrs": s, "links": links,
+		"extent": httpapi.Obj(httpapi.Schema{
+			"spatial":  httpapi.Obj(httpapi.Schema{"bbox": httpapi.Arr(httpapi.Schema{"type": "array", "items": httpapi.Num, "minItems": 4, "maxItems": 6}), "crs": s}, "bbox"),
+			"temporal": httpapi.Obj(httpapi.Schema{"interval": httpapi.Arr(httpapi.Schema{"type": "array", "items": httpapi.Nullable(s), "minItems": 2, "maxItems": 2}), "trs": s}, "interval")})},
+		"id", "links")
 	const cp = "/collections/:collectionId"
 	return []httpapi.Route{
-		read("", "The OGC API – Features landing page.", a.landing),
-		read("/conformance", "The conformance classes the service implements.", a.conformance),
-		read("/api", "The OpenAPI document of the OGC service.", a.openAPI),
-		read("/collections", "The feature collections.", a.collections),
-		read(cp, "One collection's description.", a.collection, a.describe),
-		read(cp+"/queryables", "The properties a CQL2 filter may use on a collection.", a.collection, a.queryables),
-		read(cp+"/items", "A collection's features, filtered (bbox, datetime, CQL2) and paged.", a.collection, a.items),
-		read(cp+"/items/:featureId", "One feature of a collection.", a.collection, a.item),
+		read("", "getOGCLanding", "The OGC API – Features landing page.", nil,
+			httpapi.JSON("The landing page", httpapi.Obj(httpapi.Schema{"title": s, "description": s, "links": links}, "links")), a.landing),
+		read("/conformance", "getOGCConformance", "The conformance classes the service implements.", nil,
+			httpapi.JSON("The conformance declaration", httpapi.Obj(httpapi.Schema{"conformsTo": httpapi.Arr(s)}, "conformsTo")), a.conformance),
+		read("/api", "getOGCAPI", "The OpenAPI document of the OGC service.", nil,
+			[]httpapi.Response{{Status: http.StatusOK, Description: "OpenAPI 3.0", Type: "application/vnd.oai.openapi+json", Schema: httpapi.Obj(httpapi.Schema{"openapi": s, "paths": httpapi.Obj(nil)}, "openapi", "paths")}}, a.openAPI),
+		read("/collections", "getOGCCollections", "The feature collections, with their extents.", nil,
+			httpapi.JSON("The collections", httpapi.Obj(httpapi.Schema{"collections": httpapi.Arr(collection), "links": links, "crs": httpapi.Arr(s)}, "collections", "links")), a.collections),
+		read(cp, "getOGCCollection", "One collection's description.", []httpapi.Param{colID},
+			httpapi.JSON("The collection", collection), a.collection, a.describe),
+		read(cp+"/queryables", "getOGCQueryables", "The properties a CQL2 filter may use on a collection.", []httpapi.Param{colID},
+			[]httpapi.Response{{Status: http.StatusOK, Description: "A JSON Schema", Type: SchemaType, Schema: httpapi.Obj(httpapi.Schema{"type": s, "properties": httpapi.Obj(nil)}, "properties")}}, a.collection, a.queryables),
+		read(cp+"/items", "getOGCItems", "A collection's features, filtered (bbox, datetime, CQL2, properties as equality filters) and paged (next links carry a cursor).",
+			[]httpapi.Param{colID,
+				{Name: "limit", Schema: httpapi.Schema{"type": "integer", "minimum": 1, "maximum": MaxLimit, "default": DefaultLimit}},
+				{Name: "offset", Schema: httpapi.Schema{"type": "integer", "minimum": 0, "default": 0}},
+				{Name: "cursor", Description: "opaque: where the next page starts (as a next link gives it)"},
+				{Name: "bbox"}, {Name: "bbox-crs"}, crsP, {Name: "datetime"}, {Name: "filter", Description: "CQL2-text"},
+				{Name: "filter-lang", Schema: httpapi.Enum("cql2-text")}, {Name: "filter-crs"}, {Name: "sortby"}, props},
+			[]httpapi.Response{{Status: http.StatusOK, Description: "A page of features", Type: GeoJSONType, Schema: httpapi.Ref("FeatureCollection")}}, a.collection, a.items),
+		read(cp+"/items/:featureId", "getOGCItem", "One feature of a collection.", []httpapi.Param{colID, crsP, props},
+			[]httpapi.Response{{Status: http.StatusOK, Description: "The feature", Type: GeoJSONType, Schema: httpapi.Ref("Feature")}}, a.collection, a.item),
 	}
 }
 
@@ -90,7 +122,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, store *featureapi.Store, reg *
 			return nil, err
 		}
 	}
-	return &API{Catalog: cat, CRS: DefaultCRS(zones...), Title: "cityreach planning layers", Log: log}, nil
+	return &API{Catalog: cat, CRS: DefaultCRS(zones...), Title: "cityreach planning layers", Log: log, extents: &extents{}}, nil
 }
 
 const collectionKey = "cityreach.ogc.collection"

@@ -41,8 +41,26 @@ type Description struct {
 	Properties []layers.Attribute
 	// Temporal is set on versioned collections: datetime selects features by validity.
 	Temporal *Temporal
-	// Extent is the spatial extent in OGC:CRS84 (minLon, minLat, maxLon, maxLat), when known.
-	Extent *[4]float64
+	// Keyset says Items honours Query.After: feature ids are positive whole numbers and
+	// the default order is by id, so a next link can carry a cursor instead of an offset.
+	Keyset bool
+}
+
+// Extent is what a collection's data covers, computed from the data.
+type Extent struct {
+	// BBox is minLon, minLat, maxLon, maxLat in OGC:CRS84; nil when there are no features.
+	BBox *[4]float64
+	// Interval is the earliest start and the latest end of validity (RFC 3339 dates); ""
+	// is an open end. Nil on collections that are not temporal.
+	Interval *[2]string
+}
+
+// Extenter is a collection that can compute its extent. The service caches the answer
+// until the collection's data changes (API.Changes).
+type Extenter interface {
+	Extent(ctx context.Context) (Extent, error)
+	// ExtentLayers are the tables whose edits change the extent.
+	ExtentLayers() []string
 }
 
 // Temporal names the properties holding a feature's validity [From, To); To is null while
@@ -83,6 +101,12 @@ type Period struct{ From, To *time.Time }
 type Query struct {
 	Limit  int
 	Offset int64
+	// After, when positive, asks for the features with an id above it, in id order (a
+	// cursor; only on Keyset collections, never with Sort or Offset).
+	After int64
+	// Continued says the request follows a next link, whose first page gave the number
+	// matched: a collection may leave Page.Matched at -1 rather than count again.
+	Continued bool
 	// BBox is minX, minY, maxX, maxY in BBoxCRS, x (longitude, easting) first.
 	BBox    *[4]float64
 	BBoxCRS crs.CRS
@@ -96,9 +120,12 @@ type Query struct {
 	Out      Output
 }
 
-// Page is one page of items.
+// Page is one page of items; Matched is -1 when it was not counted (Query.Continued).
 type Page struct {
-	Matched  int64
+	Matched int64
+	// More says features follow this page; Keyset collections set it, and their next
+	// links depend on it rather than on Matched.
+	More     bool
 	Features []Feature
 }
 

@@ -61,3 +61,20 @@ func FuzzItemsQuery(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCursor: ParseCursor never panics, accepts only what Cursor makes, and reads back
+// the id Cursor wrote.
+func FuzzCursor(f *testing.F) {
+	for _, s := range []string{"", "aWQ-MQ", ogcapi.Cursor(1), ogcapi.Cursor(1 << 62), "aWQ-MA", "aWQ-LTE", "aWQ-", "%%%", "aWQ-MQ==", "aWQ+MQ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ogcapi.ParseCursor(s)
+		if err != nil {
+			return
+		}
+		if n < 1 || ogcapi.Cursor(n) != s {
+			t.Fatalf("ParseCursor(%q) = %d, which Cursor writes as %q", s, n, ogcapi.Cursor(n))
+		}
+	})
+}

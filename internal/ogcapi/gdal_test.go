@@ -98,7 +98,7 @@ func TestGDALReadsEveryLayer(t *testing.T) {
 	}
 	pages := 0
 	for _, u := range seen() {
-		if strings.HasPrefix(u, "/ogc/collections/residential_land/items?") && strings.Contains(u, "offset=") {
+		if strings.HasPrefix(u, "/ogc/collections/residential_land/items?") && strings.Contains(u, "cursor=") {
 			pages++
 		}
 	}
@@ -156,5 +156,64 @@ func TestGDALPushesAttributeFilters(t *testing.T) {
 	}
 	if !pushed {
 		t.Fatalf("GDAL did not send the filter to the server; requests: %v", seen())
+	}
+}
+
+// TestGDALCopiesTheLargestLayerWithDefaults: ogr2ogr with no open options (GDAL 3.6 asks
+// 10 features a page and follows the next links, which carry a cursor) copies the largest
+// layer whole, and the count is the database's.
+func TestGDALCopiesTheLargestLayerWithDefaults(t *testing.T) {
+	e := newEnv(t)
+	e.seed()
+	base, seen := e.gdalServer(t)
+	largest, most := "", int64(-1)
+	for _, l := range e.reg.All() {
+		if n := e.count(`SELECT count(*) FROM ` + l.Table()); n > most {
+			largest, most = l.ID, n
+		}
+	}
+	dst := filepath.Join(t.TempDir(), "largest.geojson")
+	run(t, "ogr2ogr", "-f", "GeoJSON", dst, "OAPIF:"+base+"/ogc", largest)
+	if got := featuresIn(t, dst); got != most || most < 250 {
+		t.Fatalf("%s: GDAL copied %d features, the table has %d", largest, got, most)
+	}
+	cursors := 0
+	for _, u := range seen() {
+		if strings.HasPrefix(u, "/ogc/collections/"+largest+"/items?") {
+			if strings.Contains(u, "offset=") {
+				t.Errorf("GDAL paged by offset: %s", u)
+			}
+			if strings.Contains(u, "cursor=") {
+				cursors++
+			}
+		}
+	}
+	if cursors == 0 {
+		t.Errorf("GDAL followed no cursor link; requests: %v", seen())
+	}
+}
+
+// TestGDALBooleanFilter: GDAL turns "pocket = 1" into ?pocket=1, which the server takes
+// as true; the counts are the database's (4 pocket parks and 8 others in the seed).
+func TestGDALBooleanFilter(t *testing.T) {
+	e := newEnv(t)
+	e.seed()
+	base, seen := e.gdalServer(t)
+	for where, want := range map[string]int64{"pocket = 1": 4, "pocket = 0": 8} {
+		if sql := e.count(`SELECT count(*) FROM parks WHERE pocket = $1`, strings.HasSuffix(where, "1")); sql != want {
+			t.Fatalf("the seed has %d parks with %s, want %d", sql, where, want)
+		}
+		dst := filepath.Join(t.TempDir(), "pocket.geojson")
+		run(t, "ogr2ogr", "-f", "GeoJSON", "-where", where, dst, "OAPIF:"+base+"/ogc", "parks")
+		if got := featuresIn(t, dst); got != want {
+			t.Errorf("-where %q: GDAL read %d parks, want %d", where, got, want)
+		}
+	}
+	sent := false
+	for _, u := range seen() {
+		sent = sent || strings.Contains(u, "pocket=1")
+	}
+	if !sent {
+		t.Errorf("GDAL did not send pocket=1; requests: %v", seen())
 	}
 }

@@ -2,6 +2,7 @@ package ogcapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -78,8 +79,10 @@ func (a *API) conformance(c *gin.Context) {
 }
 
 // collectionDoc is the JSON of one collection (Part 1 /req/core/sfc-md-items, Part 2
-// /req/crs/fc-md-crs-list and fc-md-storageCrs).
-func (a *API) collectionDoc(base string, d Description, html bool) map[string]any {
+// /req/crs/fc-md-crs-list and fc-md-storageCrs), with the extent computed from its data
+// (/req/core/sfc-md-extent): QGIS zooms to it instead of guessing from the first features.
+func (a *API) collectionDoc(ctx context.Context, base string, col Collection, html bool) (map[string]any, error) {
+	d := col.Description()
 	u := base + "/collections/" + d.ID
 	links := selfAndAlternate(u, nil, html, JSONType, d.Title)
 	links = append(links,
@@ -101,17 +104,34 @@ func (a *API) collectionDoc(base string, d Description, html bool) map[string]an
 		"storageCrs":  storage.URI(),
 		"links":       links,
 	}
+	x := a.extents
+	if x == nil {
+		x = &extents{}
+	}
+	e, err := x.extent(ctx, col, a.Changes)
+	if err != nil {
+		return nil, err
+	}
 	ext := map[string]any{}
-	if d.Extent != nil {
-		ext["spatial"] = map[string]any{"bbox": [][4]float64{*d.Extent}, "crs": storage.URI()}
+	if e.BBox != nil {
+		// The bbox is in OGC:CRS84, longitude first, as Part 1 requires of spatial.crs.
+		ext["spatial"] = map[string]any{"bbox": [][4]float64{*e.BBox}, "crs": a.CRS[0].URI()}
 	}
 	if d.Temporal != nil {
-		ext["temporal"] = map[string]any{"interval": [][2]any{{nil, nil}}, "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
+		iv := [2]any{nil, nil}
+		if e.Interval != nil {
+			for i, v := range e.Interval {
+				if v != "" {
+					iv[i] = v
+				}
+			}
+		}
+		ext["temporal"] = map[string]any{"interval": [][2]any{iv}, "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
 	}
 	if len(ext) > 0 {
 		doc["extent"] = ext
 	}
-	return doc
+	return doc, nil
 }
 
 // collections serves GET /ogc/collections.
@@ -126,7 +146,12 @@ func (a *API) collections(c *gin.Context) {
 	t := &table{Head: []string{"Collection", "Title", "Geometry", "Items"}}
 	for _, col := range a.Catalog.All() {
 		d := col.Description()
-		cols = append(cols, a.collectionDoc(base, d, false))
+		doc, err := a.collectionDoc(c.Request.Context(), base, col, false)
+		if err != nil {
+			a.fail(c, err)
+			return
+		}
+		cols = append(cols, doc)
 		u := base + "/collections/" + d.ID
 		t.Rows = append(t.Rows, []cell{{Text: d.ID, Href: u + "?f=html"}, {Text: d.Title}, {Text: d.GeometryType}, {Text: "items", Href: u + "/items?f=html"}})
 	}
@@ -147,8 +172,13 @@ func (a *API) describe(c *gin.Context) {
 	if !ok {
 		return
 	}
-	d := collectionOf(c).Description()
-	doc := a.collectionDoc(baseURL(c), d, html)
+	col := collectionOf(c)
+	d := col.Description()
+	doc, err := a.collectionDoc(c.Request.Context(), baseURL(c), col, html)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
 	if html {
 		t := &table{Head: []string{"Property", "Type", "Sortable", "Title"}}
 		for _, p := range d.Properties {
@@ -256,11 +286,8 @@ func (a *API) items(c *gin.Context) {
 	if html {
 		typ = HTMLType
 	}
-	if next := qu.Offset + int64(len(p.Features)); next < p.Matched && len(p.Features) > 0 {
-		nq := cloneQuery(q)
-		nq.Set("offset", strconv.FormatInt(next, 10))
-		nq.Set("limit", strconv.Itoa(qu.Limit))
-		links = append(links, Link{Href: withQuery(u, nq), Rel: "next", Type: typ, Title: "Next page"})
+	if next, ok := nextQuery(d, qu, q, p); ok {
+		links = append(links, Link{Href: withQuery(u, next), Rel: "next", Type: typ, Title: "Next page"})
 	}
 	if qu.Offset > 0 {
 		pq := cloneQuery(q)
@@ -278,8 +305,11 @@ func (a *API) items(c *gin.Context) {
 	buf.Grow(len(p.Features)*512 + 1024)
 	buf.WriteString(`{"type":"FeatureCollection","timeStamp":"`)
 	buf.WriteString(time.Now().UTC().Format(time.RFC3339))
-	buf.WriteString(`","numberMatched":`)
-	buf.WriteString(strconv.FormatInt(p.Matched, 10))
+	buf.WriteString(`"`)
+	if p.Matched >= 0 {
+		buf.WriteString(`,"numberMatched":`)
+		buf.WriteString(strconv.FormatInt(p.Matched, 10))
+	}
 	buf.WriteString(`,"numberReturned":`)
 	buf.WriteString(strconv.Itoa(len(p.Features)))
 	lb, _ := json.Marshal(links)
@@ -331,6 +361,34 @@ func (a *API) item(c *gin.Context) {
 	var buf bytes.Buffer
 	writeFeature(&buf, f, links)
 	c.Data(http.StatusOK, GeoJSONType, buf.Bytes())
+}
+
+// nextQuery is the query string of the next page, ok false on the last page. A Keyset
+// collection read in id order pages by cursor, the id of the page's last feature, so
+// that a page deep in a layer costs what the first one does; a sorted list pages by
+// offset. Either way the limit is kept.
+func nextQuery(d Description, qu Query, q url.Values, p Page) (url.Values, bool) {
+	n := len(p.Features)
+	if n == 0 {
+		return nil, false
+	}
+	nq := cloneQuery(q)
+	nq.Set("limit", strconv.Itoa(qu.Limit))
+	if d.Keyset && len(qu.Sort) == 0 {
+		last, err := strconv.ParseInt(string(p.Features[n-1].ID), 10, 64)
+		if !p.More || err != nil || last < 1 {
+			return nil, false
+		}
+		nq.Del("offset")
+		nq.Set("cursor", Cursor(last))
+		return nq, true
+	}
+	next := qu.Offset + int64(n)
+	if next >= p.Matched {
+		return nil, false
+	}
+	nq.Set("offset", strconv.FormatInt(next, 10))
+	return nq, true
 }
 
 // writeFeature writes one GeoJSON Feature from its serialised pieces.

@@ -99,8 +99,14 @@ func (a *API) itemsHTML(c *gin.Context, d Description, qu Query, p Page, links [
 		}
 		t.Rows = append(t.Rows, row)
 	}
-	intro := "Features " + strconv.FormatInt(qu.Offset+1, 10) + "–" + strconv.FormatInt(qu.Offset+int64(len(p.Features)), 10) +
-		" of " + strconv.FormatInt(p.Matched, 10) + " matching · coordinates in " + qu.Out.CRS.URI()
+	intro := "Features " + strconv.FormatInt(qu.Offset+1, 10) + "–" + strconv.FormatInt(qu.Offset+int64(len(p.Features)), 10)
+	if qu.After > 0 {
+		intro = strconv.Itoa(len(p.Features)) + " features after id " + strconv.FormatInt(qu.After, 10)
+	}
+	if p.Matched >= 0 {
+		intro += " of " + strconv.FormatInt(p.Matched, 10) + " matching"
+	}
+	intro += " · coordinates in " + qu.Out.CRS.URI()
 	a.html(c, page{Title: d.Title, Intro: intro, Links: links, Table: t})
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -30,6 +31,7 @@ func (c LayerCollection) Description() Description {
 		Description:  l.TitleZH + " — " + l.TitleEN,
 		GeometryType: l.GeomType,
 		Properties:   l.Attributes,
+		Keyset:       true,
 	}
 	if l.ValidFrom != "" {
 		d.Temporal = &Temporal{From: l.ValidFrom, To: l.ValidTo}
@@ -46,6 +48,8 @@ func (c LayerCollection) Items(ctx context.Context, q Query) (Page, error) {
 		CQLSRID:    q.FilterCRS.SRID(),
 		Limit:      q.Limit,
 		Offset:     q.Offset,
+		AfterID:    q.After,
+		SkipCount:  q.Continued,
 		OutSRID:    q.Out.CRS.SRID(),
 		LatLon:     q.Out.LatLon,
 		Properties: q.Out.Properties,
@@ -59,11 +63,16 @@ func (c LayerCollection) Items(ctx context.Context, q Query) (Page, error) {
 	if err := c.checkWidths(q.Filter); err != nil {
 		return Page{}, err
 	}
+	lq.Limit++ // one more than asked tells whether a next page exists
 	p, err := c.Store.List(ctx, c.Layer, lq)
 	if err != nil {
 		return Page{}, dataError(err)
 	}
-	out := Page{Matched: p.Matched, Features: make([]Feature, len(p.Rows))}
+	more := len(p.Rows) > q.Limit
+	if more {
+		p.Rows = p.Rows[:q.Limit]
+	}
+	out := Page{Matched: p.Matched, More: more, Features: make([]Feature, len(p.Rows))}
 	for i, r := range p.Rows {
 		out.Features[i] = rowFeature(r)
 	}
@@ -143,3 +152,28 @@ func dataError(err error) error {
 	}
 	return err
 }
+
+// Extent implements Extenter from featureapi.Store.Extent: the box of every feature and,
+// on a layer with editions, the first valid_from and the last valid_to (open while an
+// edition is in force).
+func (c LayerCollection) Extent(ctx context.Context) (Extent, error) {
+	e, err := c.Store.Extent(ctx, c.Layer)
+	if err != nil {
+		return Extent{}, err
+	}
+	out := Extent{BBox: e.BBox}
+	if c.Layer.ValidFrom != "" {
+		iv := [2]string{}
+		if e.From != nil {
+			iv[0] = e.From.UTC().Format(time.RFC3339)
+		}
+		if e.To != nil {
+			iv[1] = e.To.UTC().Format(time.RFC3339)
+		}
+		out.Interval = &iv
+	}
+	return out, nil
+}
+
+// ExtentLayers implements Extenter: the layer's own table.
+func (c LayerCollection) ExtentLayers() []string { return []string{c.Layer.ID} }

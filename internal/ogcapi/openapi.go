@@ -76,6 +76,11 @@ func (a *API) openAPIDoc(base string) map[string]any {
 		return map[string]any{"get": map[string]any{"summary": summary, "parameters": params, "responses": responses}}
 	}
 	coll := func(extra ...any) []any { return append([]any{ref("collectionId"), ref("f")}, extra...) }
+	// limit is written out, not referenced, in every items path: GDAL's OAPIF driver (3.8
+	// on) and QGIS read its default and maximum there to choose their page size.
+	limit := q("limit", "Features per page; more than the maximum is refused with 400.",
+		map[string]any{"type": "integer", "minimum": 1, "maximum": MaxLimit, "default": DefaultLimit})
+	cursor := q("cursor", "Opaque: where the next page starts. Next links carry it; cost does not grow with depth.", str)
 	items := resp("A page of features", GeoJSONType)
 	items["404"] = map[string]any{"description": "No such collection"}
 	paths := map[string]any{
@@ -85,7 +90,7 @@ func (a *API) openAPIDoc(base string) map[string]any {
 		"/collections":                           get("Feature collections", []any{ref("f")}, resp("Collections", JSONType)),
 		"/collections/{collectionId}":            get("One collection", coll(), resp("Collection", JSONType)),
 		"/collections/{collectionId}/queryables": get("Queryable properties (JSON Schema)", coll(), resp("Queryables", SchemaType)),
-		"/collections/{collectionId}/items": get("Features of a collection", coll(ref("limit"), ref("offset"), ref("bbox"), ref("bbox-crs"),
+		"/collections/{collectionId}/items": get("Features of a collection", coll(limit, ref("offset"), cursor, ref("bbox"), ref("bbox-crs"),
 			ref("crs"), ref("datetime"), ref("filter"), ref("filter-lang"), ref("filter-crs"), ref("sortby"), ref("properties")), items),
 		"/collections/{collectionId}/items/{featureId}": get("One feature", coll(ref("featureId"), ref("crs"), ref("properties")), resp("Feature", GeoJSONType)),
 	}
@@ -94,7 +99,7 @@ func (a *API) openAPIDoc(base string) map[string]any {
 	// it) send an attribute filter to the server instead of reading every page.
 	for _, col := range a.Catalog.All() {
 		d := col.Description()
-		params := []any{ref("f"), ref("limit"), ref("offset"), ref("bbox"), ref("bbox-crs"), ref("crs"), ref("datetime"),
+		params := []any{ref("f"), limit, ref("offset"), cursor, ref("bbox"), ref("bbox-crs"), ref("crs"), ref("datetime"),
 			ref("filter"), ref("filter-lang"), ref("filter-crs"), ref("sortby"), ref("properties")}
 		for _, p := range d.Properties {
 			params = append(params, q(p.Name, "Features whose "+p.TitleEN+" ("+p.TitleZH+") equals the value.", propertySchema(p.Type)))
@@ -113,7 +118,7 @@ func (a *API) openAPIDoc(base string) map[string]any {
 			"f":            q("f", "Representation: json (items: GeoJSON) or html. Without it, Accept decides.", map[string]any{"type": "string", "enum": []string{"json", "html"}}),
 			"limit": q("limit", "Features per page; more than the maximum is refused with 400.",
 				map[string]any{"type": "integer", "minimum": 1, "maximum": MaxLimit, "default": DefaultLimit}),
-			"offset": q("offset", "Features to skip; next and prev links carry it.", map[string]any{"type": "integer", "minimum": 0, "default": 0}),
+			"offset": q("offset", "Features to skip; next links of sorted lists and prev links carry it.", map[string]any{"type": "integer", "minimum": 0, "default": 0}),
 			"bbox": q("bbox", "minX,minY,maxX,maxY (or 6 numbers with heights, ignored) in bbox-crs, in its axis order.",
 				map[string]any{"type": "array", "minItems": 4, "maxItems": 6, "items": map[string]any{"type": "number"}}),
 			"bbox-crs":    q("bbox-crs", "CRS of bbox; OGC:CRS84 by default.", crsSchema),

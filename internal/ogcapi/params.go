@@ -1,6 +1,7 @@
 package ogcapi
 
 import (
+	"encoding/base64"
 	"fmt"
 	"math"
 	"net/url"
@@ -30,7 +31,7 @@ const (
 var itemsParams = map[string]bool{
 	"f": true, "limit": true, "offset": true, "bbox": true, "bbox-crs": true, "crs": true,
 	"datetime": true, "filter": true, "filter-lang": true, "filter-crs": true,
-	"sortby": true, "properties": true,
+	"sortby": true, "properties": true, "cursor": true,
 }
 
 func invalid(param, format string, args ...any) *InvalidError {
@@ -134,6 +135,23 @@ func ParseItemsQuery(d *Description, q url.Values, list CRSList) (Query, error) 
 		}
 		qu.Offset = n
 	}
+	if s, ok, err := single(q, "cursor"); err != nil {
+		return qu, err
+	} else if ok {
+		if qu.After, err = ParseCursor(s); err != nil {
+			return qu, err
+		}
+		if !d.Keyset {
+			return qu, invalid("cursor", "collection %s pages by offset only", d.ID)
+		}
+		if _, has := q["offset"]; has {
+			return qu, invalid("cursor", "cursor and offset cannot be combined: a next link carries one of them")
+		}
+		if _, has := q["sortby"]; has {
+			return qu, invalid("cursor", "cursor pages in id order and cannot be combined with sortby; page a sorted list with offset")
+		}
+		qu.Continued = true
+	}
 	if s, ok, err := single(q, "bbox-crs"); err != nil {
 		return qu, err
 	} else if ok {
@@ -206,7 +224,7 @@ func ParseItemsQuery(d *Description, q url.Values, list CRSList) (Query, error) 
 }
 
 func paramNames() string {
-	return "f, limit, offset, bbox, bbox-crs, crs, datetime, filter, filter-lang, filter-crs, sortby, properties"
+	return "f, limit, offset, cursor, bbox, bbox-crs, crs, datetime, filter, filter-lang, filter-crs, sortby, properties"
 }
 
 // parseFilter reads filter, filter-lang and filter-crs. Literal geometries in a CRS whose
@@ -396,10 +414,11 @@ func equality(a *layers.Attribute, s string) (cql2.Expr, error) {
 		}
 		lit.Kind, lit.Num = cql2.LitNumber, f
 	case layers.Boolean:
-		if s != "true" && s != "false" {
-			return nil, invalid(a.Name, "%s must be true or false", a.Name)
+		b, ok := layers.ParseBool(s)
+		if !ok {
+			return nil, invalid(a.Name, "%s must be true or false (or 1 or 0)", a.Name)
 		}
-		lit.Kind, lit.Bool = cql2.LitBool, s == "true"
+		lit.Kind, lit.Bool, lit.Text = cql2.LitBool, b, strconv.FormatBool(b)
 	case layers.Date:
 		if _, err := time.Parse(time.DateOnly, s); err != nil {
 			return nil, invalid(a.Name, "%s must be a date such as 2024-06-30", a.Name)
@@ -425,4 +444,34 @@ func clip(s string) string {
 		return string(r[:64]) + "…"
 	}
 	return s
+}
+
+// cursorPrefix starts every decoded cursor; the rest is the last id of the previous page.
+const cursorPrefix = "id>"
+
+// Cursor is the opaque cursor a next link carries: the id of the page's last feature,
+// base64url-encoded so that clients follow the link rather than build it.
+func Cursor(lastID int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + strconv.FormatInt(lastID, 10)))
+}
+
+// ParseCursor reads a cursor made by Cursor: the features after that id follow.
+func ParseCursor(s string) (int64, error) {
+	bad := invalid("cursor", "cursor is not one this service made: follow the next link as given")
+	if len(s) > 40 {
+		return 0, bad
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return 0, bad
+	}
+	num, ok := strings.CutPrefix(string(b), cursorPrefix)
+	if !ok || num == "" || num[0] < '1' || num[0] > '9' {
+		return 0, bad
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 1 {
+		return 0, bad
+	}
+	return n, nil
 }

@@ -42,36 +42,63 @@ type Handler struct {
 //	POST   /api/v1/scenarios/{id}/promote
 //	POST   /api/v1/indicators/park-coverage/sites/scenario?city=&caliber=&method=&n=&site_area=&name=
 func (h Handler) Routes() []httpapi.Route {
-	var none []string
-	route := func(method, path string, access httpapi.Access, summary string, query []string, hf gin.HandlerFunc) httpapi.Route {
-		return httpapi.Route{Method: method, Path: "/api/v1" + path, Access: access, Query: query, Summary: summary, Handlers: []gin.HandlerFunc{hf}}
+	route := func(method, path string, access httpapi.Access, op, summary string, hf gin.HandlerFunc, rs ...httpapi.Response) httpapi.Route {
+		return httpapi.Route{Method: method, Path: "/api/v1" + path, Access: access, Summary: summary, OperationID: op,
+			Responses: rs, Problems: []int{400, 404, 409, 422}, Handlers: []gin.HandlerFunc{hf}}
 	}
-	owned := func(method, path, summary string, hf gin.HandlerFunc) httpapi.Route {
-		rt := route(method, path, httpapi.Editor, summary, none, hf)
+	owned := func(method, path, op, summary string, hf gin.HandlerFunc, rs ...httpapi.Response) httpapi.Route {
+		rt := route(method, path, httpapi.Editor, op, summary, hf, rs...)
 		rt.Owner, rt.OwnerOf = httpapi.OwnerOrAdmin, h.ownerOf
 		return rt
 	}
-	rs := []httpapi.Route{
-		route(http.MethodPost, "/scenarios", httpapi.Editor, "Create a scenario (the caller owns it).", none, h.create),
-		route(http.MethodGet, "/scenarios", httpapi.AnonymousRead, "The scenarios, newest first.", []string{"city"}, h.list),
-		route(http.MethodGet, "/scenarios/:id", httpapi.AnonymousRead, "One scenario with its changes.", none, h.get),
-		owned(http.MethodDelete, "/scenarios/:id", "Delete a scenario.", h.remove),
-		owned(http.MethodPost, "/scenarios/:id/changes", "Add a change to a scenario.", h.addChange),
-		owned(http.MethodDelete, "/scenarios/:id/changes/:n", "Remove a change from a scenario.", h.removeChange),
-		route(http.MethodGet, "/scenarios/:id/compare", httpapi.AnonymousRead, "The indicators on baseline and on the scenario, side by side.", []string{"caliber", "method", "level", "indicators"}, h.compare),
-		owned(http.MethodPost, "/scenarios/:id/promote", "Write a scenario's changes into the baseline.", h.promote),
-		route(http.MethodPost, "/indicators/park-coverage/sites/scenario", httpapi.Editor, "Make a scenario of suggested park sites.", []string{"city", "caliber", "method", "n", "site_area", "name"}, h.fromSites),
+	ok := func(desc string, s httpapi.Schema) httpapi.Response {
+		return httpapi.Response{Status: http.StatusOK, Description: desc, Type: httpapi.JSONType, Schema: s}
 	}
+	created := func(desc string, s httpapi.Schema) httpapi.Response {
+		return httpapi.Response{Status: http.StatusCreated, Description: desc, Type: httpapi.JSONType, Schema: s}
+	}
+	sc := httpapi.Ref("Scenario")
+	change := httpapi.Obj(httpapi.Schema{"n": httpapi.Int, "layer": httpapi.Str, "op": httpapi.Enum("insert", "update", "delete")}, "n", "layer", "op")
+	body := func(rt httpapi.Route, desc string, s httpapi.Schema) httpapi.Route {
+		rt.Body = &httpapi.Body{Description: desc, Schema: s}
+		return rt
+	}
+	list := route(http.MethodGet, "/scenarios", httpapi.AnonymousRead, "listScenarios", "The scenarios, newest first.", h.list,
+		ok("The scenarios", httpapi.Obj(httpapi.Schema{"scenarios": httpapi.Arr(sc)}, "scenarios")))
+	list.Params = []httpapi.Param{{Name: "city", Description: "only this city's"}}
+	compare := route(http.MethodGet, "/scenarios/:id/compare", httpapi.AnonymousRead, "compareScenario", "The indicators on baseline and on the scenario, side by side.", h.compare,
+		ok("Baseline and scenario figures", httpapi.Obj(nil)))
+	compare.Params = []httpapi.Param{{Name: "caliber"}, {Name: "method"}, {Name: "level"}, {Name: "indicators", Description: "comma-separated indicators"}}
+	sites := route(http.MethodPost, "/indicators/park-coverage/sites/scenario", httpapi.Editor, "scenarioFromSites", "Make a scenario of suggested park sites.", h.fromSites,
+		created("The new scenario", sc))
+	sites.Params = []httpapi.Param{{Name: "city", Required: true}, {Name: "caliber"}, {Name: "method"}, {Name: "n", Schema: httpapi.Int}, {Name: "site_area", Schema: httpapi.Int}, {Name: "name"}}
 	// A comparison and a site search compute the indicators of a whole city.
-	for i := range rs {
-		rs[i].Heavy = strings.HasSuffix(rs[i].Path, "/compare") || strings.HasSuffix(rs[i].Path, "/sites/scenario")
+	compare.Heavy, sites.Heavy = true, true
+	return []httpapi.Route{
+		body(route(http.MethodPost, "/scenarios", httpapi.Editor, "createScenario", "Create a scenario (the caller owns it).", h.create, created("The scenario", sc)),
+			"city, name and description", httpapi.Obj(httpapi.Schema{"city": httpapi.Str, "name": httpapi.Str, "description": httpapi.Str}, "city", "name")),
+		list,
+		route(http.MethodGet, "/scenarios/:id", httpapi.AnonymousRead, "getScenario", "One scenario with its changes.", h.get, ok("The scenario", sc)),
+		owned(http.MethodDelete, "/scenarios/:id", "deleteScenario", "Delete a scenario.", h.remove, httpapi.Response{Status: http.StatusNoContent, Description: "Deleted"}),
+		body(owned(http.MethodPost, "/scenarios/:id/changes", "addScenarioChange", "Add a change to a scenario.", h.addChange, created("The change", change)),
+			"a change: layer, op, target_id, properties, geometry", httpapi.Obj(httpapi.Schema{"layer": httpapi.Str, "op": httpapi.Enum("insert", "update", "delete")}, "layer", "op")),
+		owned(http.MethodDelete, "/scenarios/:id/changes/:n", "removeScenarioChange", "Remove a change from a scenario.", h.removeChange, httpapi.Response{Status: http.StatusNoContent, Description: "Removed"}),
+		compare,
+		owned(http.MethodPost, "/scenarios/:id/promote", "promoteScenario", "Write a scenario's changes into the baseline.", h.promote, ok("What was written", httpapi.Obj(nil))),
+		sites,
 	}
-	return rs
 }
 
 const scenarioKey = "cityreach.scenario"
 
 // ownerOf names the owner of the scenario of the path and keeps the scenario for owned.
+// Schemas implements httpapi.Components.
+func (Handler) Schemas() map[string]httpapi.Schema {
+	return map[string]httpapi.Schema{"Scenario": httpapi.Obj(httpapi.Schema{"id": httpapi.Int, "city": httpapi.Str, "name": httpapi.Str,
+		"description": httpapi.Str, "owner": httpapi.Str, "created_at": httpapi.Str, "updated_at": httpapi.Str,
+		"changes": httpapi.Arr(httpapi.Obj(nil)), "n_changes": httpapi.Int}, "id", "city", "name", "owner")}
+}
+
 func (h Handler) ownerOf(c *gin.Context) (string, bool, error) {
 	id, err := ParseID("id", c.Param("id"))
 	if err != nil {

@@ -129,7 +129,8 @@ func tilePath(layer string, z, x, y int) string {
 
 // ogrNames decodes an MVT with GDAL's MVT driver and returns, per layer, the sorted
 // values of the name field.
-func ogrNames(t *testing.T, mvt []byte, z, x, y int) map[string][]string {
+// requireGDAL skips without ogrinfo, and fails under CI=true.
+func requireGDAL(t *testing.T) {
 	t.Helper()
 	if _, err := exec.LookPath("ogrinfo"); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -137,6 +138,11 @@ func ogrNames(t *testing.T, mvt []byte, z, x, y int) map[string][]string {
 		}
 		t.Skip("ogrinfo (Debian gdal-bin) not installed")
 	}
+}
+
+func ogrNames(t *testing.T, mvt []byte, z, x, y int) map[string][]string {
+	t.Helper()
+	requireGDAL(t)
 	path := filepath.Join(t.TempDir(), "tile.mvt")
 	if err := os.WriteFile(path, mvt, 0o600); err != nil {
 		t.Fatal(err)

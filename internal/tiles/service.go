@@ -90,6 +90,7 @@ type Service struct {
 
 	// gens counts the processed edit notifications of each layer; epoch counts the cache
 	// resets (reconnects, unreadable notifications). See Args.Generation.
+	zooms zoomCache
 	genMu sync.Mutex
 	gens  map[string]uint64
 	epoch uint64
@@ -236,6 +237,26 @@ func (s *Service) generation(layers []string) (string, bool) {
 		fmt.Fprintf(&b, ",%d", s.gens[l])
 	}
 	return b.String(), true
+}
+
+// Generation is a token that changes whenever one of tables is edited (any insert,
+// update, delete or truncate notified on cityreach_tiles), read after the listener has
+// caught up with every edit committed before the call (unless the cache is Eventual), as
+// tiles are; ok is false without a live listener. Caches of facts derived from the data
+// key on it: the TileJSON maxzoom, the OGC collection extents.
+func (s *Service) Generation(ctx context.Context, tables []string) (string, bool) {
+	if !s.Live() {
+		return "", false
+	}
+	if !s.opts.Eventual {
+		sctx, cancel := context.WithTimeout(ctx, s.opts.SyncTimeout)
+		err := s.listen.sync(sctx)
+		cancel()
+		if err != nil {
+			return "", false
+		}
+	}
+	return s.generation(tables)
 }
 
 // Live reports whether the cache is in use: the listener is connected, so cached tiles

@@ -28,7 +28,9 @@ type Field struct {
 
 // Info describes a source for TileJSON and for validating a request's properties.
 type Info struct {
+	// Title is the English title; TitleZH the Chinese one ("" when Title holds both).
 	Title    string
+	TitleZH  string
 	GeomType string // Point, LineString, MultiPolygon, …
 	Fields   []Field
 	MinZoom  int

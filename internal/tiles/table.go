@@ -51,7 +51,7 @@ func TableSource(l *layers.Layer) Source { return newTableSource(l, nil, false) 
 
 func newTableSource(l *layers.Layer, blocks *blockSpec, clearance bool) tableSource {
 	s := tableSource{layer: l, blocks: blocks, clearance: clearance}
-	inf := Info{Title: l.TitleEN, GeomType: l.GeomType, MinZoom: 0, MaxZoom: MaxZoom, IDColumn: "id"}
+	inf := Info{Title: l.TitleEN, TitleZH: l.TitleZH, GeomType: l.GeomType, MinZoom: 0, MaxZoom: MaxZoom, IDColumn: "id"}
 	for _, a := range l.Attributes {
 		if a.Name == "id" {
 			continue
@@ -236,6 +236,11 @@ func TableBounds(ctx context.Context, db DB, a *Args, table string) (b Box, ok b
 		return Box{}, false, nil
 	}
 	return Box{*v[0], *v[1], *v[2], *v[3]}, true, nil
+}
+
+// Detail implements Detailer from the layer's own features.
+func (s tableSource) Detail(ctx context.Context, db DB, a *Args) (float64, bool, error) {
+	return TableDetail(ctx, db, a, s.layer.ID, s.layer.GeomType)
 }
 
 func (s tableSource) DependsOn() []Dependency { return []Dependency{{Layer: s.layer.ID}} }

@@ -68,35 +68,58 @@ func (h Handler) document(c *gin.Context) {
 		problem.Respond(c, h.Log, problem.NotFound("no such resource: "+c.Request.URL.Path+"; TileJSON is at /tiles/{layer}.json"))
 		return
 	}
-	names, err := h.Tiles.parseSources(list)
+	doc, err := h.tileJSON(c, list)
 	if err != nil {
 		problem.Respond(c, h.Log, err)
 		return
+	}
+	c.Header("Cache-Control", "no-cache")
+	c.JSON(http.StatusOK, doc)
+}
+
+// title is a source's Chinese and English title.
+func title(inf *Info) string {
+	if inf.TitleZH == "" {
+		return inf.Title
+	}
+	return inf.TitleZH + " " + inf.Title
+}
+
+// tileJSON is the TileJSON of the layer list (a validated "a,b" of the URL) with the
+// request's options: bounds from the data (of the city asked), minzoom the sources'
+// smallest, maxzoom their largest data-derived one (Service.MaxZoomOf; the tile route
+// serves up to MaxZoom, so clients overzoom beyond it), names in Chinese and English.
+func (h Handler) tileJSON(c *gin.Context, list string) (TileJSON, error) {
+	names, err := h.Tiles.parseSources(list)
+	if err != nil {
+		return TileJSON{}, err
 	}
 	o, err := h.Tiles.parseOptions(c.Request.URL.Query(), names)
 	if err != nil {
-		problem.Respond(c, h.Log, err)
-		return
+		return TileJSON{}, err
 	}
-	b, found, err := h.Tiles.Bounds(c.Request.Context(), names, o.City)
+	ctx := c.Request.Context()
+	b, found, err := h.Tiles.Bounds(ctx, names, o.City)
 	if err != nil {
-		problem.Respond(c, h.Log, err)
-		return
+		return TileJSON{}, err
 	}
 	if !found {
 		b = Box{-180, -maxMercLat, 180, maxMercLat}
 	}
 	doc := TileJSON{
-		TileJSON: "3.0.0", Name: list, Scheme: "xyz", MinZoom: 0, MaxZoom: MaxZoom,
-		Tiles:  []string{base + "/tiles/" + list + "/{z}/{x}/{y}.mvt" + tileQuery(o)},
+		TileJSON: "3.0.0", Scheme: "xyz", MinZoom: MaxZoom, MaxZoom: 0,
+		Tiles:  []string{baseURL(c.Request) + "/tiles/" + list + "/{z}/{x}/{y}.mvt" + tileQuery(o)},
 		Bounds: [4]float64{b.MinX, b.MinY, b.MaxX, b.MaxY},
-		Center: [3]float64{(b.MinX + b.MaxX) / 2, (b.MinY + b.MaxY) / 2, 12},
 	}
 	var titles []string
 	for _, n := range names {
 		inf := h.Tiles.Source(n).Info()
-		titles = append(titles, inf.Title)
-		vl := VectorLayer{ID: n, Description: inf.Title, MinZoom: inf.MinZoom, MaxZoom: inf.MaxZoom, Fields: map[string]string{}, GeomType: inf.GeomType}
+		maxZ, err := h.Tiles.MaxZoomOf(ctx, n, o.City)
+		if err != nil {
+			return TileJSON{}, err
+		}
+		titles = append(titles, title(&inf))
+		vl := VectorLayer{ID: n, Description: title(&inf), MinZoom: inf.MinZoom, MaxZoom: maxZ, Fields: map[string]string{}, GeomType: inf.GeomType}
 		for _, p := range propsFor(&inf, o.Properties) {
 			vl.Fields[p] = inf.Field(p).Type
 		}
@@ -104,10 +127,12 @@ func (h Handler) document(c *gin.Context) {
 			vl.Fields[f.Name] = f.Type // sent by the zoom 0–12 blocks whatever was asked
 		}
 		doc.VectorLayers = append(doc.VectorLayers, vl)
+		doc.MinZoom, doc.MaxZoom = min(doc.MinZoom, inf.MinZoom), max(doc.MaxZoom, maxZ)
 	}
-	doc.Description = strings.Join(titles, ", ")
-	c.Header("Cache-Control", "no-cache")
-	c.JSON(http.StatusOK, doc)
+	doc.Name = strings.Join(titles, ", ")
+	doc.Description = "cityreach " + list + ": " + doc.Name
+	doc.Center = [3]float64{(b.MinX + b.MaxX) / 2, (b.MinY + b.MaxY) / 2, float64(min(max(12, doc.MinZoom), doc.MaxZoom))}
+	return doc, nil
 }
 
 // tileQuery carries the validated options into the tile URL template.

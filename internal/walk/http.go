@@ -36,17 +36,35 @@ type ScenarioSource interface {
 //	GET /api/v1/indicators/living-circle/communities.geojson?city=&share=&reach=&scenario=
 //	GET /api/v1/walk/network?city=
 func (h Handler) Routes() []httpapi.Route {
-	read := func(path, summary string, query []string, hf gin.HandlerFunc) httpapi.Route {
-		// Everything but an isochrone (one search, milliseconds) may load and search a
-		// whole city.
-		return httpapi.Route{Method: http.MethodGet, Path: path, Access: httpapi.AnonymousRead, Query: query, Heavy: path != "/api/v1/isochrones",
-			Summary: summary, Handlers: []gin.HandlerFunc{hf}}
+	read := func(path, op, summary string, ps []httpapi.Param, rs []httpapi.Response, hf gin.HandlerFunc) httpapi.Route {
+		// Everything but an isochrone (one search, milliseconds) may load and search a whole
+		// city.
+		return httpapi.Route{Method: http.MethodGet, Path: path, Access: httpapi.AnonymousRead, Summary: summary, OperationID: op,
+			Heavy: path != "/api/v1/isochrones", Params: ps, Responses: rs, Problems: []int{400, 404, 422}, Handlers: []gin.HandlerFunc{hf}}
 	}
+	city := httpapi.Param{Name: "city", Description: "city slug", Example: "baotou"}
+	scen := httpapi.Param{Name: "scenario", Description: "a scenario id: baseline plus its changes", Schema: httpapi.Schema{"type": "integer", "minimum": 1}}
+	share := httpapi.Param{Name: "share", Description: "share of residents a category must reach", Schema: httpapi.Num}
+	reach := httpapi.Param{Name: "reach", Description: "per-category reach overrides code:metres,…"}
 	return []httpapi.Route{
-		read("/api/v1/isochrones", "Walking isochrones around a point on the cached network.", []string{"lon", "lat", "minutes", "distances", "speed", "city", "segments"}, h.isochrones),
-		read("/api/v1/indicators/living-circle", "The 15-minute living-circle indicator by level.", []string{"city", "level", "share", "target", "reach", "scenario"}, h.livingCircle),
-		read("/api/v1/indicators/living-circle/communities.geojson", "Each community's living-circle status as GeoJSON.", []string{"city", "share", "target", "reach", "scenario"}, h.communities),
-		read("/api/v1/walk/network", "The cached walking network of a city as GeoJSON.", []string{"city"}, h.network),
+		read("/api/v1/isochrones", "getIsochrones", "Walking isochrones around a point on the cached network.", []httpapi.Param{
+			{Name: "lon", Description: "longitude (WGS 84)", Required: true, Schema: httpapi.Num, Example: 109.935},
+			{Name: "lat", Description: "latitude (WGS 84)", Required: true, Schema: httpapi.Num, Example: 40.625},
+			{Name: "minutes", Description: "comma-separated walking minutes (default 5,10,15)"},
+			{Name: "distances", Description: "comma-separated distances in metres, instead of minutes"},
+			{Name: "speed", Description: "walking speed in m/min"},
+			{Name: "segments", Description: "also return the reached network segments", Schema: httpapi.Bool}, city},
+			httpapi.GeoJSON("One polygon per cutoff"), h.isochrones),
+		read("/api/v1/indicators/living-circle", "getLivingCircle", "The 15-minute living-circle indicator by level.", []httpapi.Param{city,
+			{Name: "level", Description: "community, subdistrict or district", Schema: httpapi.Enum("community", "subdistrict", "district")},
+			share, {Name: "target", Description: "complete communities required", Schema: httpapi.Int}, reach, scen},
+			httpapi.JSON("The indicator", httpapi.Obj(httpapi.Schema{"city": httpapi.Obj(nil), "level": httpapi.Str, "share": httpapi.Num,
+				"categories": httpapi.Arr(httpapi.Obj(nil)), "areas": httpapi.Arr(httpapi.Obj(nil)), "target_met": httpapi.Bool}, "city", "level", "areas")), h.livingCircle),
+		read("/api/v1/indicators/living-circle/communities.geojson", "getLivingCircleCommunities", "Each community's living-circle status as GeoJSON.",
+			[]httpapi.Param{city, share, reach, scen}, httpapi.GeoJSON("One feature per community"), h.communities),
+		read("/api/v1/walk/network", "getWalkNetwork", "The cached walking network of a city: its size and connectivity.", []httpapi.Param{city},
+			httpapi.JSON("The network's size and connectivity", httpapi.Obj(httpapi.Schema{"city": httpapi.Obj(nil),
+				"network": httpapi.Obj(httpapi.Schema{"edges": httpapi.Int, "nodes": httpapi.Int, "components": httpapi.Int}, "edges", "nodes"), "version": httpapi.Str}, "city", "network")), h.network),
 	}
 }
 

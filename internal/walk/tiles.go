@@ -203,6 +203,11 @@ func (*CommunityTiles) Bounds(ctx context.Context, db tiles.DB, a *tiles.Args) (
 	return tiles.TableBounds(ctx, db, a, "communities")
 }
 
+// Detail implements tiles.Detailer: the communities' own polygons.
+func (*CommunityTiles) Detail(ctx context.Context, db tiles.DB, a *tiles.Args) (float64, bool, error) {
+	return tiles.TableDetail(ctx, db, a, "communities", "MultiPolygon")
+}
+
 // DependsOn implements tiles.Source. A community's status is drawn in every tile the
 // community touches, so an edit of its residential land, of a facility, of a park or its
 // entrances (parks and squares are a category) or of a walking edge (which can change a

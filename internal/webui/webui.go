@@ -82,19 +82,44 @@ type Mounter struct {
 // the build (docs/security.md lists them as one family).
 const BuildFileSummary = "A top-level file of the web map's build (a favicon, say)."
 
+// opName turns a file name into an operationId suffix: favicon.svg → FaviconSvg.
+func opName(name string) string {
+	var b strings.Builder
+	up := true
+	for _, r := range name {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9':
+			if up && r >= 'a' && r <= 'z' {
+				r -= 'a' - 'A'
+			}
+			b.WriteRune(r)
+			up = false
+		default:
+			up = true
+		}
+	}
+	return b.String()
+}
+
 // Routes are /, /index.html, /assets/*, /glyphs/:fontstack/:range and each other
 // top-level file of the build, all public (the page asks for a token itself when the
 // server's anonymous reads are off); the engine answers HEAD on each.
 func (m Mounter) Routes() []httpapi.Route {
-	page := func(path, summary string, h gin.HandlerFunc) httpapi.Route {
-		return httpapi.Route{Method: http.MethodGet, Path: path, Access: httpapi.Public, AnyQuery: true, Summary: summary, Handlers: []gin.HandlerFunc{h}}
+	page := func(path, op, summary, typ string, h gin.HandlerFunc) httpapi.Route {
+		return httpapi.Route{Method: http.MethodGet, Path: path, Access: httpapi.Public, AnyQuery: true, Summary: summary, OperationID: op,
+			Responses: []httpapi.Response{{Status: http.StatusOK, Description: summary, Type: typ}}, Handlers: []gin.HandlerFunc{h}}
+	}
+	// A binary built without the frontend answers the page with 503 and a note.
+	unbuilt := func(rt httpapi.Route) httpapi.Route {
+		rt.Responses = append(rt.Responses, httpapi.Response{Status: http.StatusServiceUnavailable, Description: "The web map is not built into this binary", Type: "text/html"})
+		return rt
 	}
 	idx := m.index()
 	rs := []httpapi.Route{
-		page("/", "The web map.", idx),
-		page("/index.html", "The web map.", idx),
-		page("/assets/*file", "The web map's scripts, styles and images.", m.assets()),
-		page("/glyphs/:fontstack/:range", "The map's font glyphs.", m.glyphs()),
+		unbuilt(page("/", "getWebMap", "The web map.", "text/html", idx)),
+		unbuilt(page("/index.html", "getWebMapIndex", "The web map.", "text/html", idx)),
+		page("/assets/*file", "getWebAsset", "The web map's scripts, styles and images.", "application/octet-stream", m.assets()),
+		page("/glyphs/:fontstack/:range", "getGlyphs", "The map's font glyphs.", "application/x-protobuf", m.glyphs()),
 	}
 	// Files Vite copies from public/ into the root of dist (a favicon, say).
 	entries, _ := fs.ReadDir(m.FS, ".")
@@ -103,7 +128,7 @@ func (m Mounter) Routes() []httpapi.Route {
 		if e.IsDir() || name == "index.html" || strings.HasPrefix(name, ".") {
 			continue
 		}
-		rs = append(rs, page("/"+name, BuildFileSummary, m.file(name, cacheNone)))
+		rs = append(rs, page("/"+name, "getWebFile"+opName(name), BuildFileSummary, "application/octet-stream", m.file(name, cacheNone)))
 	}
 	return rs
 }
