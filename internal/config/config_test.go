@@ -58,11 +58,12 @@ func TestQuotas(t *testing.T) {
 		t.Fatalf("defaults: %+v", q)
 	}
 	env := map[string]string{"CITYREACH_JOBS_RUNNING_PER_TOKEN": "1", "CITYREACH_JOBS_QUEUED_PER_TOKEN": "0",
-		"CITYREACH_JOBS_QUEUE": "5", "CITYREACH_IMPORTS_PER_TOKEN": "3", "CITYREACH_IMPORTS_MAX": "9"}
+		"CITYREACH_JOBS_QUEUE": "5", "CITYREACH_IMPORTS_PER_TOKEN": "3", "CITYREACH_IMPORTS_MAX": "9",
+		"CITYREACH_HEAVY_PER_CALLER": "3", "CITYREACH_HEAVY_SLOTS": "2"}
 	if err := c.FromEnv(func(k string) string { return env[k] }); err != nil {
 		t.Fatal(err)
 	}
-	if (c.Quotas != Quotas{JobsRunningPerToken: 1, JobsQueuedPerToken: 0, JobsQueue: 5, ImportsPerToken: 3, Imports: 9}) {
+	if (c.Quotas != Quotas{JobsRunningPerToken: 1, JobsQueuedPerToken: 0, JobsQueue: 5, ImportsPerToken: 3, Imports: 9, HeavyPerCaller: 3, HeavySlots: 2}) {
 		t.Fatalf("env not applied: %+v", c.Quotas)
 	}
 	if err := c.Validate(false); err != nil {
