@@ -22,7 +22,7 @@ import (
 // far into the steppe, are named where a planner looks. $1 is the city slug.
 var LabelLayers = map[string]string{
 	"districts": `
-SELECT d.id, d.name, d.name_en, d.kind, ST_Area(d.geom_m), x.r, ST_AsGeoJSON(ST_Transform(x.c, 4326), 7)
+SELECT d.id, d.name, d.name_en, d.kind, d.synthetic, ST_Area(d.geom_m), x.r, ST_AsGeoJSON(ST_Transform(x.c, 4326), 7)
 FROM districts d JOIN cities ci ON ci.id = d.city_id AND ci.slug = $1
 LEFT JOIN LATERAL (SELECT ST_ConvexHull(ST_Collect(m.geom_m)) AS hull FROM communities m JOIN subdistricts s ON s.id = m.subdistrict_id
                    WHERE s.district_id = d.id) h ON true
@@ -31,17 +31,17 @@ CROSS JOIN LATERAL (SELECT CASE WHEN h.hull IS NULL THEN d.geom_m
 CROSS JOIN LATERAL (SELECT (ST_MaximumInscribedCircle(a.g)).center AS c, (ST_MaximumInscribedCircle(a.g)).radius AS r) x
 ORDER BY d.id`,
 	"subdistricts": `
-SELECT s.id, s.name, NULL::text, NULL::text, ST_Area(s.geom_m), x.r, ST_AsGeoJSON(ST_Transform(x.c, 4326), 7)
+SELECT s.id, s.name, NULL::text, NULL::text, s.synthetic, ST_Area(s.geom_m), x.r, ST_AsGeoJSON(ST_Transform(x.c, 4326), 7)
 FROM subdistricts s JOIN cities ci ON ci.id = s.city_id AND ci.slug = $1
 CROSS JOIN LATERAL (SELECT (m).center AS c, (m).radius AS r FROM (SELECT ST_MaximumInscribedCircle(s.geom_m) AS m) y) x
 ORDER BY s.id`,
 	"communities": `
-SELECT m.id, m.name, NULL::text, NULL::text, ST_Area(m.geom_m), x.r, ST_AsGeoJSON(ST_Transform(x.c, 4326), 7)
+SELECT m.id, m.name, NULL::text, NULL::text, m.synthetic, ST_Area(m.geom_m), x.r, ST_AsGeoJSON(ST_Transform(x.c, 4326), 7)
 FROM communities m JOIN cities ci ON ci.id = m.city_id AND ci.slug = $1
 CROSS JOIN LATERAL (SELECT (mic).center AS c, (mic).radius AS r FROM (SELECT ST_MaximumInscribedCircle(m.geom_m) AS mic) y) x
 ORDER BY m.id`,
 	"parks": `
-SELECT k.id, k.name, NULL::text, k.park_class, ST_Area(k.geom_m), x.r, ST_AsGeoJSON(ST_Transform(x.c, 4326), 7)
+SELECT k.id, k.name, NULL::text, k.park_class, k.synthetic, ST_Area(k.geom_m), x.r, ST_AsGeoJSON(ST_Transform(x.c, 4326), 7)
 FROM parks k JOIN cities ci ON ci.id = k.city_id AND ci.slug = $1
 CROSS JOIN LATERAL (SELECT (mic).center AS c, (mic).radius AS r FROM (SELECT ST_MaximumInscribedCircle(k.geom_m) AS mic) y) x
 ORDER BY k.id`,
@@ -87,6 +87,8 @@ type Label struct {
 	// RadiusM is the radius of the largest circle inside the area around the point: how
 	// much room the label has.
 	RadiusM float64 `json:"radius_m"`
+	// Synthetic is the feature's own flag: generated demo data, not survey data.
+	Synthetic bool `json:"synthetic"`
 }
 
 type labelFeature struct {
@@ -120,7 +122,7 @@ func (s Store) Labels(ctx context.Context, q LabelQuery) (LabelCollection, error
 	for rows.Next() {
 		f := labelFeature{Type: "Feature", Properties: Label{Layer: q.Layer}}
 		var g *string
-		if err := rows.Scan(&f.ID, &f.Properties.Name, &f.Properties.NameEN, &f.Properties.Kind, &f.Properties.AreaM2, &f.Properties.RadiusM, &g); err != nil {
+		if err := rows.Scan(&f.ID, &f.Properties.Name, &f.Properties.NameEN, &f.Properties.Kind, &f.Properties.Synthetic, &f.Properties.AreaM2, &f.Properties.RadiusM, &g); err != nil {
 			return LabelCollection{}, err
 		}
 		if g == nil {

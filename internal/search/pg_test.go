@@ -248,9 +248,15 @@ func TestLabels(t *testing.T) {
 			t.Errorf("%s: label at (%.1f, %.1f), want (%.1f, %.1f) ± %.0f m", what, gx, gy, wx, wy, tol)
 		}
 	}
+	if _, err := db.Pool.Exec(ctx, `UPDATE communities SET synthetic = true WHERE id = 2`); err != nil {
+		t.Fatal(err)
+	}
 	var c fc
 	if code := get(t, e, "/api/v1/labels?city=fx&layer=communities", &c); code != 200 || len(c.Features) != 3 {
 		t.Fatalf("communities: %d, %d features", code, len(c.Features))
+	}
+	if c.Features[0].Properties.Synthetic || !c.Features[1].Properties.Synthetic {
+		t.Errorf("synthetic flags %v %v, want false true", c.Features[0].Properties.Synthetic, c.Features[1].Properties.Synthetic)
 	}
 	// The L: the centre of its 200 m square, radius 100 m (not its centroid, which the
 	// strip pulls east).
