@@ -8,7 +8,8 @@
 // "N passed, N failed, N skipped"; the exit code is 1 when any test failed.
 import { chromium } from 'playwright-core';
 import { PNG } from 'pngjs';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { PENDING } from './pending.mjs';
 
@@ -31,6 +32,19 @@ async function api(path) {
 
 /** The page's own percentage format (src/format.ts), applied to the API's number. */
 const pct = (ratio, lang = 'zh', digits = 1) => new Intl.NumberFormat(lang === 'zh' ? 'zh-CN' : 'en-US', { style: 'percent', minimumFractionDigits: digits, maximumFractionDigits: digits }).format(ratio);
+
+/**
+ * The headline rule (src/format.ts headlinePercent), written again here from its statement:
+ * truncate, never round up; short of the target, as many decimals (1–4) as make the shortfall
+ * show to about two significant digits: ceil(−log10(shortfall in pp)) + 1.
+ */
+function headline(ratio, target = 1) {
+  if (ratio === null || ratio === undefined) return '—';
+  const d = ratio >= target ? 1 : Math.min(4, Math.max(1, Math.ceil(-Math.log10((target - ratio) * 100)) + 1));
+  const f = 10 ** d;
+  const v = Math.trunc(Number((ratio * 100 * f).toPrecision(12))) / f;
+  return `${new Intl.NumberFormat('zh-CN', { minimumFractionDigits: d, maximumFractionDigits: d }).format(v)}%`;
+}
 
 /** The page's area format (src/format.ts) in Chinese. */
 function areaText(m2) {
@@ -106,7 +120,7 @@ const browser = await chromium.launch({
 });
 
 async function openPage(viewport = { width: 1366, height: 768 }, query = '') {
-  const ctx = await browser.newContext({ viewport, locale: 'zh-CN', serviceWorkers: 'block' });
+  const ctx = await browser.newContext({ viewport, locale: 'zh-CN', serviceWorkers: 'block', acceptDownloads: true });
   const page = await ctx.newPage();
   page.on('request', (r) => requests.push(r.url()));
   const errors = [];
@@ -177,12 +191,16 @@ test('search finds a park by part of its name', async () => {
   const page = await page1();
   const fc = await api('/api/v1/layers/parks/features?limit=1');
   const name = fc.features[0].properties.name;
-  const part = [...name].slice(0, 2).join('');
+  // All but the last character: a prefix, ranked before the substring matches.
+  const part = [...name].slice(0, Math.max(2, [...name].length - 1)).join('');
+  const answer = await api(`/api/v1/search?q=${encodeURIComponent(part)}&city=baotou&limit=10`);
   await page.fill('#search-input', part);
   await page.click('#search-go');
   await page.waitForSelector('#search-results .results li', { timeout: 10000 });
   const texts = await page.locator('#search-results .results li').allTextContents();
   assert(texts.some((t) => t.includes(name)), `results for "${part}" should include ${name}: ${texts.join(' | ')}`);
+  eq(texts.length, answer.results.length, 'one entry per result of the search API');
+  eq(Number(await page.locator('#search-total').getAttribute('data-total')), answer.total, 'the total of the search API');
   await page.locator('#search-results .results li button', { hasText: name }).first().click();
   await page.waitForSelector('.maplibregl-popup .popup-name', { timeout: 5000 });
   await mapIdle(page);
@@ -190,20 +208,158 @@ test('search finds a park by part of its name', async () => {
   await page.keyboard.press('Escape');
 });
 
-test('dashboard numbers equal the API', async () => {
+/** Pixels of the map canvas that pass test(r, g, b). */
+async function countPixels(page, test) {
+  const png = PNG.sync.read(await page.locator('#map canvas').screenshot());
+  let n = 0;
+  for (let i = 0; i < png.data.length; i += 4) if (test(png.data[i], png.data[i + 1], png.data[i + 2])) n++;
+  return { n, total: png.width * png.height };
+}
+// The base map's colours (src/colors.ts, src/style.ts): water #9cc3dc, main roads #f2d49b /
+// #f7e5bd with a #b9b1a3 casing, label text dark slate.
+const isWater = (r, g, b) => b > r + 40 && b > g + 8 && r < 190 && r > 120;
+const isMainRoad = (r, g, b) => Math.abs(r - 242) < 8 && Math.abs(g - 212) < 10 && Math.abs(b - 155) < 14; // #f2d49b, the primary roads
+const isDark = (r, g, b) => r < 110 && g < 120 && b < 140;
+
+/** Rendered label features of a place layer, counted per area id. */
+async function labelsPerId(page, layer) {
+  return page.evaluate((layer) => {
+    const counts = {};
+    for (const f of window.__map.queryRenderedFeatures({ layers: [layer] })) counts[f.properties.id] = (counts[f.properties.id] ?? 0) + 1;
+    return counts;
+  }, layer);
+}
+
+test('base map: water, roads and one label per area at zoom 11, 13 and 15', async () => {
+  const page = await page1();
+  await page.evaluate(() => { for (const l of ['parks-fill', 'residential_land-fill']) window.__map.setLayoutProperty(l, 'visibility', 'visible'); });
+  // A point of the river (the network's non-walkable 'river' edges) and the middle of the city.
+  const river = await api('/api/v1/layers/network_edges/features?highway=river&limit=1');
+  assert(river.features.length === 1, 'the demo data has no river edge');
+  const rc = river.features[0].geometry.coordinates;
+  const riverAt = rc[Math.floor(rc.length / 2)];
+  // The built-up city: the residential land's extent, and the district label nearest its centre.
+  const rb = (await api('/tiles/residential_land.json')).bounds;
+  const mid = [(rb[0] + rb[2]) / 2, (rb[1] + rb[3]) / 2];
+  const districts = await api('/api/v1/labels?city=baotou&layer=districts');
+  const d2 = (f) => (f.geometry.coordinates[0] - mid[0]) ** 2 + (f.geometry.coordinates[1] - mid[1]) ** 2;
+  const urban = districts.features.slice().sort((a, b) => d2(a) - d2(b))[0];
+  for (const z of [11, 13, 15]) {
+    await page.evaluate(([c, z]) => window.__map.jumpTo({ center: c, zoom: z }), [riverAt, z]);
+    await mapIdle(page);
+    const water = await countPixels(page, isWater);
+    assert(water.n > 300, `zoom ${z}: the river should be drawn in water blue, got ${water.n} pixels`);
+    await page.evaluate(([c, z]) => window.__map.jumpTo({ center: c, zoom: z }), [urban.geometry.coordinates, z]);
+    await mapIdle(page);
+    // Main roads are drawn: their colour is there, and goes when the road layers are hidden.
+    const roads = await countPixels(page, isMainRoad);
+    await page.evaluate(() => { for (const l of ['network_edges-line', 'network_edges-casing']) window.__map.setLayoutProperty(l, 'visibility', 'none'); });
+    await mapIdle(page);
+    const noRoads = await countPixels(page, isMainRoad);
+    await page.evaluate(() => { for (const l of ['network_edges-line', 'network_edges-casing']) window.__map.setLayoutProperty(l, 'visibility', 'visible'); });
+    await mapIdle(page);
+    assert(roads.n > 100 && noRoads.n < roads.n / 10, `zoom ${z}: main roads should be drawn, ${roads.n} road pixels, ${noRoads.n} with the roads hidden`);
+    await shot(page, `basemap-z${z}`, '#map');
+    // One label per area: no id twice among the rendered label features.
+    const levels = z === 11 ? ['place-districts'] : z === 13 ? ['place-districts', 'place-subdistricts'] : ['place-communities', 'place-parks'];
+    for (const l of levels) {
+      const per = await labelsPerId(page, l);
+      const ids = Object.keys(per);
+      assert(ids.length > 0, `zoom ${z}: no ${l} label drawn`);
+      const twice = ids.filter((id) => per[id] > 1);
+      eq(twice.length, 0, `zoom ${z}: ${l} labels drawn more than once (${twice.slice(0, 3).join(', ')})`);
+    }
+    if (z <= 13) {
+      // The district labels are pixels too: hiding them removes dark text pixels.
+      const withLabels = await countPixels(page, isDark);
+      await page.evaluate(() => window.__map.setLayoutProperty('place-districts', 'visibility', 'none'));
+      await mapIdle(page);
+      const without = await countPixels(page, isDark);
+      await page.evaluate(() => window.__map.setLayoutProperty('place-districts', 'visibility', 'visible'));
+      await mapIdle(page);
+      assert(withLabels.n - without.n > 100, `zoom ${z}: district labels should draw dark text, ${withLabels.n} vs ${without.n} pixels`);
+    }
+  }
+  // North up: no rotation by drag, and the north arrow is shown.
+  eq(await page.evaluate(() => window.__map.dragRotate.isEnabled()), false, 'drag rotation is off');
+  assert(await page.locator('#north-arrow').isVisible(), 'the north arrow is shown');
+});
+
+/** The indicators tab once its figure is drawn, its caliber and method, and the API's answer for them. */
+async function dashboardAndAPI() {
   const page = await page1();
   await page.click('#tab-indicators');
   await page.waitForSelector('#cov-city', { timeout: 60000 });
   const caliber = await page.locator('#cov-caliber').inputValue();
   const method = await page.locator('#cov-method').inputValue();
   const body = await api(`/api/v1/indicators/park-coverage?city=baotou&caliber=${caliber}&method=${method}&level=district`);
+  return { page, caliber, method, body };
+}
+
+/** Saves the download that action starts into OUT and returns its path. */
+async function downloaded(page, action, name) {
+  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), action()]);
+  const file = join(OUT, name);
+  await dl.saveAs(file);
+  return file;
+}
+
+test('exports: the view as PDF and the coverage table as XLSX, read back', async () => {
+  const { page, caliber, method, body } = await dashboardAndAPI();
+  // XLSX, read with Python's zipfile and ElementTree (not the library that wrote it).
+  const xlsx = await downloaded(page, () => page.click('#export-cov-table-xlsx'), 'coverage.xlsx');
+  const rows = JSON.parse(execFileSync('python3', ['-c', `
+import json, sys, zipfile, xml.etree.ElementTree as ET
+ns = {'m': 'http://schemas.openxmlformats.org/spreadsheetml/2006/main'}
+z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None
+shared = []
+if 'xl/sharedStrings.xml' in z.namelist():
+    shared = [''.join(t.text or '' for t in si.iter('{%s}t' % ns['m'])) for si in ET.fromstring(z.read('xl/sharedStrings.xml')).findall('m:si', ns)]
+sheet = ET.fromstring(z.read('xl/worksheets/sheet1.xml'))
+out = []
+for r in sheet.find('m:sheetData', ns).findall('m:row', ns):
+    row = []
+    for c in r.findall('m:c', ns):
+        v = c.find('m:v', ns); t = c.get('t')
+        if t == 's': row.append(shared[int(v.text)])
+        elif t == 'inlineStr': row.append(''.join(x.text or '' for x in c.iter('{%s}t' % ns['m'])))
+        elif v is None: row.append(None)
+        else: row.append(float(v.text))
+    out.append(row)
+print(json.dumps(out))`, xlsx], { encoding: 'utf8' }));
+  eq(rows.length, 1 + 1 + body.areas.length, 'XLSX rows: header, city, one per district');
+  eq(rows[1][2], body.city_figure.ratio, 'XLSX city coverage is the API ratio');
+  body.areas.forEach((a, k) => { eq(rows[k + 2][0], a.name, `XLSX row ${k} name`); if (a.total_m2 > 0) eq(rows[k + 2][2], a.ratio, `XLSX ${a.name} coverage`); });
+  // PDF of the view: A4 landscape, one image of the composed sheet, the version line as text.
+  await page.click('#tab-tools');
+  const pdf = await downloaded(page, () => page.click('#print-pdf'), 'view.pdf');
+  const info = execFileSync('pdfinfo', [pdf], { encoding: 'utf8' });
+  assert(/Page size:\s+841\.89 x 595\.2\d pts/.test(info), `A4 landscape: ${info}`);
+  const text = execFileSync('pdftotext', [pdf, '-'], { encoding: 'utf8' });
+  assert(text.includes(`data ${body.run.data_hash}`) && text.includes(`caliber ${caliber}`) && text.includes(`method ${method}`), `PDF text: ${text}`);
+  const images = execFileSync('pdfimages', ['-list', pdf], { encoding: 'utf8' }).trim().split('\n').slice(2);
+  eq(images.length, 1, 'one image in the PDF');
+  assert(/\s1754\s+1240\s/.test(images[0]), `the sheet is 1754 × 1240 px (A4 at 150 dpi): ${images[0]}`);
+  const png = await downloaded(page, () => page.click('#print-png'), 'view.png');
+  const sheet = PNG.sync.read(readFileSync(png));
+  eq(`${sheet.width}x${sheet.height}`, '1754x1240', 'PNG sheet size');
+});
+
+test('dashboard numbers equal the API', async () => {
+  const { page, caliber, method, body } = await dashboardAndAPI();
   const city = body.city_figure ?? body.total ?? body.city;
-  eq((await page.locator('#cov-city').textContent()).trim(), pct(city.ratio), 'city coverage');
+  eq((await page.locator('#cov-city').textContent()).trim(), headline(city.ratio), 'city coverage (truncated, never rounded up)');
+  assert(!(city.ratio < 1 && (await page.locator('#cov-city').textContent()).includes('100.0')), 'a shortfall shown as 100.0 %');
+  // The provenance line names the run's data version; per-capita rows and thresholds are there.
+  assert((await page.locator('#cov-provenance').textContent()).includes(body.run.data_hash), 'data version shown');
+  eq(await page.locator('#cov-percapita tbody tr').count(), 3, 'per-capita rows');
+  eq(await page.locator('#cov-thresholds [data-met]').count(), (body.targets ?? []).length, 'one line per caliber threshold');
+  assert((await page.locator('#cc-rule').textContent()).length > 10 && (await page.locator('#lc-rule').textContent()).length > 10, 'the rules of complete communities and circles are explained');
   eq((await page.locator('#cov-city-pop').textContent()).trim(), pct(city.population_share), 'city population coverage');
   const rows = await page.locator('#cov-table tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.querySelector('th').textContent, tr.querySelector('td').textContent]));
   eq(rows.length, body.areas.length, 'one row per district');
   // A district without residential land has no coverage: the page says "—", not 0 %.
-  body.areas.forEach((a, i) => { eq(rows[i][0], a.name, `district ${i} name`); eq(rows[i][1], a.total_m2 === 0 ? '—' : pct(a.ratio), `${a.name} coverage`); });
+  body.areas.forEach((a, i) => { eq(rows[i][0], a.name, `district ${i} name`); eq(rows[i][1], a.total_m2 === 0 ? '—' : headline(a.ratio), `${a.name} coverage`); });
   const bar = Number(await page.locator('#cov-progress').getAttribute('aria-valuenow'));
   assert(Math.abs(bar - city.ratio * 100) < 0.051, `progress bar ${bar} vs ${city.ratio * 100}`);
   await page.waitForTimeout(500);
@@ -213,7 +369,7 @@ test('dashboard numbers equal the API', async () => {
   await page.waitForFunction((old) => document.querySelector('#cov-city') && document.querySelector('#cov-method').value !== old, method, { timeout: 60000 });
   await page.waitForSelector('#cov-city', { timeout: 120000 });
   const other = await api(`/api/v1/indicators/park-coverage?city=baotou&caliber=${caliber}&method=${await page.locator('#cov-method').inputValue()}&level=district`);
-  eq((await page.locator('#cov-city').textContent()).trim(), pct((other.city_figure ?? other.total).ratio), 'city coverage, other method');
+  eq((await page.locator('#cov-city').textContent()).trim(), headline((other.city_figure ?? other.total).ratio), 'city coverage, other method');
   await page.selectOption('#cov-method', method);
   await page.waitForSelector('#cov-city', { timeout: 60000 });
 });

@@ -45,6 +45,25 @@ export function glyphsUrl(origin: string): string {
   return `${origin}/glyphs/{fontstack}/{range}.pbf`;
 }
 
+/** One label point per area or park (GET /api/v1/labels, internal/search). */
+export function labelsUrl(city: string, layer: string): string {
+  return `/api/v1/labels${query({ city, layer: checkLayer(layer) })}`;
+}
+
+/** The ranked name search (GET /api/v1/search, internal/search). */
+export function searchUrl(q: { q: string; city?: string; types?: string[]; limit?: number; offset?: number }): string {
+  return `/api/v1/search${query({ q: q.q.trim(), city: q.city ?? DEFAULT_CITY, types: q.types?.join(','), limit: q.limit, offset: q.offset })}`;
+}
+
+/** The gap layer as vector tiles, with the dashboard's caliber and method. */
+export function gapTileUrl(origin: string, q: CoverageQuery): string {
+  return `${origin}/tiles/park_coverage_gaps/{z}/{x}/{y}.mvt${query({ city: q.city ?? DEFAULT_CITY, caliber: q.caliber, method: q.method })}`;
+}
+
+/** Starts a report job (OGC API – Processes, docs/reports.md); needs an editor token. */
+export const reportExecutionUrl = () => '/api/v1/processes/report/execution';
+export const jobUrl = (id: string) => `/api/v1/jobs/${encodeURIComponent(id)}`;
+
 export interface FeatureQuery {
   bbox?: [number, number, number, number];
   limit?: number;

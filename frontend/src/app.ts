@@ -7,7 +7,7 @@ import { getJSON, tileIndexUrl, tileJsonUrl, layersUrl, setPageFetch } from './a
 import { authFetch, transformRequest, TOKEN_KEY } from './auth';
 import { askToken } from './ui/signin';
 import { makeI18n, initialLang, applyI18n, type Lang } from './i18n';
-import { buildStyle, LAYER_DEFS, BAOTOU_BOUNDS, styleLayerIds, type SourceInfo, type LayerDef } from './style';
+import { buildStyle, LAYER_DEFS, BAOTOU_BOUNDS, styleLayerIds, textFieldFor, type SourceInfo, type LayerDef } from './style';
 import { type Ctx, h } from './ctx';
 import { layerPanel } from './ui/layerPanel';
 import { installPopup } from './ui/popup';
@@ -16,7 +16,10 @@ import { dashboard } from './ui/dashboard';
 import { isochroneTool } from './ui/isochrone';
 import { growthTool } from './ui/growth';
 import { scenarioTool } from './ui/scenario';
-import { addOverlays, districtLabels } from './ui/overlays';
+import { addOverlays } from './ui/overlays';
+import { placeLabels } from './ui/labels';
+import { NorthArrow, syntheticStamp } from './ui/controls';
+import { printTool, reportTool, measureTool } from './ui/tools';
 
 interface TileJSON { minzoom?: number; maxzoom?: number; bounds?: number[]; vector_layers?: { id: string; fields?: Record<string, string> }[] }
 
@@ -30,9 +33,9 @@ async function discoverSources(defs: LayerDef[]): Promise<{ defs: LayerDef[]; in
     const list = Array.isArray(idx.data) ? idx.data : ((idx.data as Record<string, unknown>).layers ?? (idx.data as Record<string, unknown>).tilesets ?? []);
     if (Array.isArray(list)) served = new Set(list.map((x) => (typeof x === 'string' ? x : String((x as Record<string, unknown>).id ?? (x as Record<string, unknown>).name))));
   }
-  // Water is drawn only when the tiles offer it; every registry layer is always listed.
-  const use = defs.filter((d) => d.id !== 'water' || (served?.has('water') ?? false));
-  await Promise.all(use.map(async (d) => {
+  // A layer drawn from another's tiles (water from the network) needs that one served.
+  const use = defs.filter((d) => !served || served.has(d.source ?? d.id));
+  await Promise.all(use.filter((d) => !d.source).map(async (d) => {
     const tj = await getJSON<TileJSON>(tileJsonUrl(d.id));
     if (!tj.ok) return;
     const vl = tj.data.vector_layers?.[0];
@@ -98,23 +101,27 @@ export async function start(root: HTMLElement): Promise<void> {
     localIdeographFontFamily: false, // every glyph from our own glyph PBFs (see docs/frontend.md)
     attributionControl: false,
     maxZoom: 19,
+    // A planning map keeps north up: no rotation by drag, touch or keyboard.
+    dragRotate: false,
+    pitchWithRotate: false,
+    touchPitch: false,
     canvasContextAttributes: { preserveDrawingBuffer: true }, // lets tests and users screenshot the canvas
     transformRequest: transformRequest(location.origin, sessionStorage),
   } as maplibregl.MapOptions);
   // A tile refused mid-session (the token expired): sign in again through the page's fetch,
   // then reload so every source is requested with the new token.
   map.on('error', (e) => {
-    if ((e as { error?: { status?: number } }).error?.status !== 401) return;
+    if ((e as { error?: { status?: number } }).error?.status !== 401) { console.error((e as { error?: unknown }).error); return; }
     const before = sessionStorage.getItem(TOKEN_KEY);
     getJSON<unknown>(layersUrl()).then(() => { if (sessionStorage.getItem(TOKEN_KEY) !== before) location.reload(); });
   });
-  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
-  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-right');
+  map.touchZoomRotate.disableRotation();
+  map.keyboard.disableRotation();
   (window as unknown as { __map: maplibregl.Map }).__map = map; // for the e2e tests and the console
 
   const visible = new Set(defs.filter((d) => d.visible).map((d) => d.id));
   const ctx: Ctx = {
-    map, origin: location.origin, defs, sources: info, attrTitles: {},
+    map, origin: location.origin, defs, sources: info, attrTitles: {}, names: {}, figure: null,
     i18n: () => makeI18n(lang),
     lang: () => lang,
     onLang: (cb) => langListeners.push(cb),
@@ -125,9 +132,20 @@ export async function start(root: HTMLElement): Promise<void> {
       for (const l of ids) if (map.getLayer(l)) map.setLayoutProperty(l, 'visibility', v ? 'visible' : 'none');
     },
     isLayerVisible: (id) => visible.has(id),
-    sawSynthetic() { synthetic.hidden = false; },
+    sawSynthetic() { synthetic.hidden = false; stamp.hidden = false; },
     clickTool: null,
   };
+
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  map.addControl(new NorthArrow(ctx), 'top-right');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric', maxWidth: 160 }), 'bottom-left');
+  const attribution = new maplibregl.AttributionControl({ compact: false, customAttribution: makeI18n(lang).t('map.attribution') });
+  map.addControl(attribution, 'bottom-right');
+  const stamp = syntheticStamp(ctx);
+  ctx.onLang(() => {
+    const el = mapEl.querySelector('.maplibregl-ctrl-attrib-inner');
+    if (el) el.textContent = makeI18n(lang).t('map.attribution');
+  });
 
   getJSON<unknown>(layersUrl()).then((r) => {
     if (!r.ok) return;
@@ -140,8 +158,9 @@ export async function start(root: HTMLElement): Promise<void> {
   });
 
   const relabel = () => {
-    for (const d of defs) if (d.label && map.getLayer(`${d.id}-label`)) {
-      map.setLayoutProperty(`${d.id}-label`, 'text-field', lang === 'en' ? ['coalesce', ['get', 'name_en'], ['get', 'name']] : ['coalesce', ['get', 'name'], '']);
+    for (const l of map.getStyle().layers) {
+      const tf = l.type === 'symbol' ? textFieldFor(l.id, lang) : null;
+      if (tf) map.setLayoutProperty(l.id, 'text-field', tf as never);
     }
   };
   const applyLang = () => {
@@ -160,10 +179,10 @@ export async function start(root: HTMLElement): Promise<void> {
 
   await new Promise<void>((resolve) => (map.loaded() ? resolve() : map.once('load', () => resolve())));
   addOverlays(ctx);
-  districtLabels(ctx);
+  await placeLabels(ctx);
   tabPanels[0].append(searchBox(ctx), layerPanel(ctx));
   tabPanels[1].append(dashboard(ctx));
-  tabPanels[2].append(isochroneTool(ctx), growthTool(ctx),
+  tabPanels[2].append(printTool(ctx), measureTool(ctx), reportTool(ctx), isochroneTool(ctx), growthTool(ctx),
     scenarioTool(ctx, () => (document.getElementById('cov-caliber') as HTMLSelectElement | null)?.value ?? '', () => (document.getElementById('cov-method') as HTMLSelectElement | null)?.value ?? 'buffer'));
   installPopup(ctx);
 

@@ -3,19 +3,19 @@
 
 /** Fill/line colours per layer, shared by the map style and the legend swatches. */
 export const LAYER_COLORS: Record<string, string> = {
-  districts: '#5b6b82',
+  districts: '#6b7585',
   subdistricts: '#8a96a8',
   communities: '#b08a5a',
-  parks: '#2e9e4f',
+  parks: '#5fae6e',
   park_entrances: '#13692f',
   eco_corridors: '#7fc97f',
   eco_redlines: '#d7301f',
   basic_farmland: '#e6c94c',
   growth_boundaries: '#6a3d9a',
-  residential_land: '#f4a582',
+  residential_land: '#e9c9b0',
   facilities: '#1f78b4',
-  network_edges: '#9aa3ad',
-  water: '#6baed6',
+  network_edges: '#c8c1b4',
+  water: '#9cc3dc',
   gaps: '#e31a1c',
   sites: '#ff7f00',
 };

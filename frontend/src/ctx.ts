@@ -10,6 +10,10 @@ export interface Ctx {
   sources: Record<string, SourceInfo>;
   /** Attribute titles from /api/v1/layers when the features API answers: layer → name → {zh,en}. */
   attrTitles: Record<string, Record<string, { zh: string; en: string }>>;
+  /** Names of areas and parks by id (from the label points): layer → id → name. */
+  names: Record<string, Map<number, { name: string; nameEn: string | null }>>;
+  /** What the dashboard's figure is under, for prints and reports (set by the dashboard). */
+  figure: { caliber: string; caliberName: string; method: string; dataHash: string | null; computedAt: string | null } | null;
   i18n(): I18n;
   lang(): Lang;
   onLang(cb: () => void): void;

@@ -42,3 +42,42 @@ export function formatValue(v: unknown, lang: Lang, yes: string, no: string): st
   if (typeof v === 'object') return JSON.stringify(v);
   return String(v);
 }
+
+/**
+ * The headline percentage of an indicator against its target, never rounded up to a target it
+ * misses: the value is truncated (99.985 % is not "100.0 %"), and when it falls short it gets
+ * enough decimals (1–4) that the shortfall shows, to about two significant digits (99.985 %
+ * → "99.985%", to target "0.015%"). The shortfall shown is the target minus the value shown.
+ */
+export function headlinePercent(ratio: number | null | undefined, target: number, lang: Lang): { value: string; gap: string; digits: number; met: boolean | null } {
+  if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return { value: '—', gap: '—', digits: 1, met: null };
+  const met = ratio >= target;
+  const gapPct = (target - ratio) * 100;
+  const digits = met ? 1 : Math.min(4, Math.max(1, Math.ceil(-Math.log10(gapPct)) + 1));
+  const shown = truncate(ratio * 100, digits);
+  const gap = met ? 0 : Math.max(0, target * 100 - shown);
+  const nf = (v: number) => new Intl.NumberFormat(locale(lang), { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(v);
+  return { value: `${nf(shown)}%`, gap: `${nf(Number(gap.toFixed(digits)))}%`, digits, met };
+}
+
+/** v truncated toward zero at digits decimals, immune to binary fractions (99.985 stays 99.985). */
+export function truncate(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.trunc(Number((v * f).toPrecision(12))) / f;
+}
+
+/** A per-capita figure (m²/人) truncated to two decimals: 8.027 → "8.02". */
+export function formatPerCapita(v: number | null | undefined, lang: Lang): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  return new Intl.NumberFormat(locale(lang), { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(truncate(v, 2));
+}
+
+/** An instant in Beijing time (UTC+8, no daylight saving): "2026-12-07 14:04". */
+export function formatBeijing(iso: string | Date | null | undefined): string {
+  if (!iso) return '—';
+  const d = iso instanceof Date ? iso : new Date(iso);
+  if (Number.isNaN(d.getTime())) return '—';
+  const b = new Date(d.getTime() + 8 * 3600_000);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${b.getUTCFullYear()}-${p(b.getUTCMonth() + 1)}-${p(b.getUTCDate())} ${p(b.getUTCHours())}:${p(b.getUTCMinutes())}`;
+}

@@ -55,6 +55,10 @@ export interface CoverageUnit {
   name: string;
   areaRatio: number | null;
   popShare: number | null;
+  totalM2?: number | null;
+  coveredM2?: number | null;
+  population?: number | null;
+  coveredPopulation?: number | null;
 }
 
 export interface Coverage {
@@ -66,6 +70,14 @@ export interface Coverage {
   target: number;
   city: CoverageUnit;
   units: CoverageUnit[];
+  /** The caliber's own thresholds (targets[].label, ratio, met). */
+  thresholds: { label: string; ratio: number | null; met: boolean | null }[];
+  /** Per-capita park area of the city (m² per resident), against GB 55014-2021. */
+  perCapita: { park: number | null; comprehensive: number | null; community: number | null };
+  /** Residential land of the city not covered, m² (total_m2 − covered_m2). */
+  gapM2: number | null;
+  /** The run that computed the figure: its data version and when. */
+  run: { dataHash: string | null; computedAt: string | null };
 }
 
 function unit(r: Json, fallbackName: string): CoverageUnit {
@@ -77,6 +89,10 @@ function unit(r: Json, fallbackName: string): CoverageUnit {
     name: pickString(r, ['name', 'unit_name', 'district', 'community']) ?? fallbackName,
     areaRatio: noLand ? null : asRatio(pickNumber(r, RATIO_KEYS)),
     popShare: noPeople ? null : asRatio(pickNumber(r, POP_KEYS)),
+    totalM2: pickNumber(r, ['total_m2', 'residential_m2']),
+    coveredM2: pickNumber(r, ['covered_m2']),
+    population: pickNumber(r, ['population']),
+    coveredPopulation: pickNumber(r, ['covered_population']),
   };
 }
 
@@ -93,6 +109,14 @@ export function parseCoverage(body: unknown): Coverage {
     target: asRatio(pickNumber(b, ['target', 'target_2030'])) ?? 1,
     city: unit(cityObj as Json, ''),
     units: units.map((r, i) => unit(r, `#${i + 1}`)),
+    thresholds: rows(pickArray(b, ['targets'])).map((t) => ({ label: pickString(t, ['label']) ?? '', ratio: asRatio(pickNumber(t, ['ratio'])), met: typeof t.met === 'boolean' ? t.met : null })),
+    perCapita: {
+      park: pickNumber((cityObj as Json).per_capita, ['park_m2_per_capita']),
+      comprehensive: pickNumber((cityObj as Json).per_capita, ['comprehensive_m2_per_capita']),
+      community: pickNumber((cityObj as Json).per_capita, ['community_m2_per_capita']),
+    },
+    gapM2: (() => { const t = pickNumber(cityObj, ['total_m2']), c = pickNumber(cityObj, ['covered_m2']); return t === null || c === null ? null : Math.max(0, t - c); })(),
+    run: { dataHash: pickString(b.run, ['data_hash']) ?? pickString(isObj(b.run) ? b.run.data_version : null, ['hash']), computedAt: pickString(b.run, ['computed_at']) },
   };
 }
 
@@ -192,6 +216,8 @@ export interface LivingCircle {
   categories: CategoryCoverage[];
   completeCircles: number | null;
   target: number;
+  /** Share of residents that must reach a category (default 0.9). */
+  share: number;
   communities: { id: string | null; name: string; reached: number | null; complete: boolean | null }[];
 }
 
@@ -214,6 +240,7 @@ export function parseLivingCircle(body: unknown): LivingCircle {
     })),
     completeCircles: pickNumber(b, ['complete_communities', 'complete_circles', 'complete', 'complete_count']),
     target: pickNumber(b, ['target', 'complete_target']) ?? 30,
+    share: asRatio(pickNumber(b, ['share'])) ?? 0.9,
     communities: areas.filter((a) => a.level === undefined || a.level === 'community').map((r) => ({
       id: pickString(r, ['id', 'community_id', 'code']),
       name: pickString(r, ['name']) ?? '',
@@ -221,6 +248,12 @@ export function parseLivingCircle(body: unknown): LivingCircle {
       complete: typeof r.complete === 'boolean' ? r.complete : null,
     })),
   };
+}
+
+/** The complete-community rule of the checks answer: the walking tier (m) and the number of items. */
+export function parseCompleteRule(body: unknown): { tierM: number | null; items: number | null } {
+  const b = isObj(body) ? body : {};
+  return { tierM: pickNumber(b, ['tier_m']), items: Array.isArray(b.items) ? b.items.length : null };
 }
 
 /** Parses a count-against-target check (complete communities): {complete, target}. */

@@ -77,6 +77,8 @@ var policy = map[string]string{
 	"GET /api/v1/indicators/park-coverage/gaps":                "read",
 	"GET /api/v1/indicators/park-coverage/sites":               "read",
 	"GET /api/v1/calibers":                                     "read",
+	"GET /api/v1/search":                                       "read",
+	"GET /api/v1/labels":                                       "read",
 	"POST /api/v1/calibers":                                    "admin",
 	"GET /api/v1/checks/corridors":                             "read",
 	"GET /api/v1/checks/control-lines":                         "read",

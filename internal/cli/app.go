@@ -21,6 +21,7 @@ import (
 	"github.com/cityreach/cityreach/internal/metrics"
 	"github.com/cityreach/cityreach/internal/ogcapi"
 	"github.com/cityreach/cityreach/internal/report"
+	"github.com/cityreach/cityreach/internal/search"
 	"github.com/cityreach/cityreach/internal/tiles"
 	"github.com/cityreach/cityreach/internal/walk"
 	"github.com/cityreach/cityreach/internal/webui"
@@ -84,6 +85,9 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	walkSvc := walk.NewService(pool, log)
 	walkSvc.ObserveLoad = app.Metrics.ObserveLoad
 	app.Mounts = append(app.Mounts, walk.Handler{Svc: walkSvc, Log: log})
+
+	// Name search and label points for the web map (internal/search, docs/api.md).
+	app.Mounts = append(app.Mounts, search.Handler{Store: search.Store{Pool: pool}, Log: log})
 
 	// The web map at / (internal/webui, docs/frontend.md); it claims only /, /assets/,
 	// /glyphs/ and the build's top-level files, so unknown API paths still get a 404 problem.

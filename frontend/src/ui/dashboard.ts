@@ -5,14 +5,16 @@
 // A section whose endpoint answers 404 says 暂无数据 and the rest carry on.
 import { type Ctx, h, stateMessage } from '../ctx';
 import {
-  getJSON, coverageUrl, coverageGapsUrl, coverageSitesUrl, calibersUrl, livingCircleUrl, checkUrl, DEFAULT_CITY,
+  getJSON, coverageUrl, coverageSitesUrl, calibersUrl, livingCircleUrl, checkUrl, DEFAULT_CITY,
   type CoverageQuery,
 } from '../api';
 import {
-  parseCoverage, parseCalibers, parseCityDefault, parseLivingCircle, parseCountCheck, parseRatioCheck, parseSites, parseSitePlan, parseControlLines,
+  parseCoverage, parseCompleteRule, parseCalibers, parseCityDefault, parseLivingCircle, parseCountCheck, parseRatioCheck, parseSites, parseSitePlan, parseControlLines,
   initialSelection, methodFor, DEFAULT_CALIBERS, type Coverage, type Caliber, type Method,
 } from '../model';
-import { formatPercent, formatArea, formatCount } from '../format';
+import { formatPercent, formatArea, formatCount, headlinePercent, formatPerCapita, formatBeijing } from '../format';
+import { exportTable, type Table } from '../export';
+import { setGapTiles } from './overlays';
 import { colorFor, equalBreaks, stepExpression, SEQUENTIAL } from '../colors';
 import { barChart, autoResize } from './charts';
 import { setOverlayData, setOverlayVisible, bboxOf } from './overlays';
@@ -21,6 +23,21 @@ function progress(id: string, ratio: number | null, target: number, label: strin
   const pct = ratio === null ? 0 : Math.max(0, Math.min(1, ratio / target)) * 100;
   return h('div', { class: 'progress', id, role: 'progressbar', 'aria-label': label, 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': pct.toFixed(1) },
     h('div', { class: 'bar', style: `width:${pct.toFixed(2)}%;background:${colorFor(ratio ?? 0, [0.5, 0.7, 0.85, 0.95].map((x) => x * target))}` }));
+}
+
+/** CSV and XLSX buttons for a table, built when clicked. */
+function exportButtons(id: string, table: () => Table): HTMLElement {
+  const b = (kind: 'csv' | 'xlsx') => h('button', { type: 'button', class: 'btn small', id: `export-${id}-${kind}`, 'data-i18n': `exp.${kind}`, onclick: () => { exportTable(table(), kind); } }, kind.toUpperCase());
+  return h('div', { class: 'row export', 'aria-label': 'export' }, h('span', { class: 'caption', 'data-i18n': 'exp.tables' }), b('xlsx'), b('csv'));
+}
+
+/** The coverage table by unit as exported: names, ids, the ratios and the areas behind them. */
+export function coverageTable(c: Coverage, name: string): Table {
+  return {
+    name, percent: [2, 3],
+    header: ['单元/Unit', 'ID', '居住用地面积覆盖率/Area coverage', '人口覆盖率/Population coverage', '居住用地/Residential m²', '已覆盖/Covered m²', '人口/Population', '覆盖人口/Covered'],
+    rows: [c.city, ...c.units].map((u) => [u.name || '全市/City', u.id, u.areaRatio, u.popShare, u.totalM2 ?? null, u.coveredM2 ?? null, u.population ?? null, u.coveredPopulation ?? null]),
+  };
 }
 
 function section(id: string, titleKey: string): { el: HTMLElement; body: HTMLElement } {
@@ -68,31 +85,43 @@ export function dashboard(ctx: Ctx): HTMLElement {
     if (!c) return;
     const i = ctx.i18n();
     const L = ctx.lang();
-    const gap = c.city.areaRatio === null ? null : Math.max(0, c.target - c.city.areaRatio);
+    const hl = headlinePercent(c.city.areaRatio, c.target, L);
     const chartEl = h('div', { class: 'chart', id: 'cov-chart', role: 'img', 'aria-label': i.t('ind.byDistrict') });
     // The page always names its caliber and method; say whether they are the defaults.
     const from = (f: string) => i.t(`from.${f}`);
     c.caliberFrom = c.caliber === cityDefault ? 'city default' : 'request';
     c.methodFrom = c.caliber !== null && c.method === methodFor(state.calibers, c.caliber, 'buffer') ? 'caliber default' : 'request';
     const calName = state.calibers.find((x) => x.id === c.caliber);
+    ctx.figure = { caliber: c.caliber ?? '', caliberName: calName ? (L === 'en' ? calName.nameEn : calName.name) : c.caliber ?? '', method: c.method ?? '', dataHash: c.run.dataHash, computedAt: c.run.computedAt };
+    // GB 55014-2021's per-capita targets (shared/docs/standards.md §1): > 8.0, > 3.0, > 3.0 m²/人.
+    const pc: [string, number | null, number][] = [['ind.pcPark', c.perCapita.park, 8], ['ind.pcComprehensive', c.perCapita.comprehensive, 3], ['ind.pcCommunity', c.perCapita.community, 3]];
     covOut.replaceChildren(
       h('p', { class: 'help', id: 'cov-under', 'data-caliber': c.caliber ?? '', 'data-method': c.method ?? '' },
         i.t('ind.under', { cal: calName ? (L === 'en' ? calName.nameEn : calName.name) : c.caliber ?? '—', calFrom: from(c.caliberFrom),
           method: c.method ? i.t(`ind.method.${c.method}`) : '—', methodFrom: from(c.methodFrom) })),
       h('div', { class: 'figure' },
-        h('span', { class: 'big', id: 'cov-city', 'data-value': c.city.areaRatio ?? '' }, formatPercent(c.city.areaRatio, L)),
+        h('span', { class: 'big', id: 'cov-city', 'data-value': c.city.areaRatio ?? '', 'data-digits': hl.digits }, hl.value),
         h('span', { class: 'caption' }, i.t('ind.areaRatio'))),
       h('div', { class: 'figure small' },
         h('span', { id: 'cov-city-pop', 'data-value': c.city.popShare ?? '' }, formatPercent(c.city.popShare, L)),
         h('span', { class: 'caption' }, i.t('ind.popShare'))),
       progress('cov-progress', c.city.areaRatio, c.target, i.t('ind.areaRatio')),
-      h('p', { class: 'target' }, `${i.t('ind.target2030')} ${formatPercent(c.target, L, 0)} · ${i.t('ind.gap')} ${gap === null ? '—' : formatPercent(gap, L)}`),
+      h('p', { class: 'target', id: 'cov-target' }, `${i.t('ind.target2030')} ${formatPercent(c.target, L, 0)} · ${i.t('ind.gap')} `, h('span', { id: 'cov-gap' }, hl.gap),
+        c.gapM2 !== null ? ` · ${i.t('ind.gapArea')} ${formatArea(c.gapM2, L)}` : ''),
+      ...(c.thresholds.length ? [h('p', { class: 'target', id: 'cov-thresholds' }, `${i.t('ind.threshold')}：`,
+        ...c.thresholds.map((t, k) => h('span', { class: t.met === false ? 'miss' : 'ok', 'data-met': String(t.met) }, `${k ? '；' : ''}${t.label} ${t.met === null ? '' : t.met ? `✓${i.t('ind.met')}` : `✗${i.t('ind.notMet')}`}`)))] : []),
+      h('table', { class: 'compact', id: 'cov-percapita', 'aria-label': i.t('ind.perCapita') },
+        h('caption', {}, i.t('ind.perCapita')),
+        h('tbody', {}, ...pc.map(([k, v, t]) => h('tr', { 'data-met': String(v === null ? '' : v > t) }, h('th', { scope: 'row' }, i.t(k)),
+          h('td', {}, v === null ? '—' : `${formatPerCapita(v, L)} m²/${L === 'zh' ? '人' : 'person'}`), h('td', { class: v !== null && v > t ? 'ok' : 'miss' }, i.t('ind.pcTarget', { t: t.toFixed(1) })))))),
+      h('p', { class: 'help', id: 'cov-provenance', 'data-hash': c.run.dataHash ?? '' }, i.t('ind.provenance', { hash: c.run.dataHash ?? '—', at: formatBeijing(c.run.computedAt) })),
       h('h3', {}, i.t('ind.byDistrict')),
       chartEl,
+      exportButtons('cov-table', () => coverageTable(c, i.t('ind.byDistrict'))),
       h('table', { class: 'compact', id: 'cov-table' },
         h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, i.t('ind.areaRatio')), h('th', {}, i.t('ind.popShare')))),
         h('tbody', {}, ...c.units.map((u) => h('tr', { 'data-unit': u.id ?? '' }, h('th', { scope: 'row' }, u.name),
-          h('td', { 'data-value': u.areaRatio ?? '' }, formatPercent(u.areaRatio, L)), h('td', {}, formatPercent(u.popShare, L)))))));
+          h('td', { 'data-value': u.areaRatio ?? '' }, headlinePercent(u.areaRatio, c.target, L).value), h('td', {}, formatPercent(u.popShare, L)))))));
     requestAnimationFrame(() => barChart(chartEl, {
       labels: c.units.map((u) => u.name), values: c.units.map((u) => u.areaRatio), target: c.target,
       targetLabel: `${i.t('ind.target2030')} ${formatPercent(c.target, L, 0)}`,
@@ -115,16 +144,14 @@ export function dashboard(ctx: Ctx): HTMLElement {
     if (choroSel.value !== 'none') loadChoropleth();
   };
 
+  // The gaps are the park_coverage_gaps tile layer under the dashboard's caliber and method
+  // (docs/tiles.md): no 10 MB GeoJSON. Their total area is the coverage answer's.
   const loadGaps = async () => {
-    stateMessage(gapsOut, ctx, 'loading');
-    const r = await getJSON<GeoJSON.FeatureCollection>(coverageGapsUrl(q()));
-    if (!r.ok) { stateMessage(gapsOut, ctx, r.missing ? 'unavailable' : 'error'); setOverlayVisible(ctx, 'gaps', false); return; }
-    setOverlayData(ctx, 'gaps', r.data);
+    setGapTiles(ctx, q());
     setOverlayVisible(ctx, 'gaps', gapsBox.checked);
-    if (r.data.features?.some((f) => f.properties?.synthetic === true)) ctx.sawSynthetic();
-    const area = r.data.features.reduce((s, f) => s + (Number(f.properties?.area_m2) || 0), 0);
-    gapsOut.replaceChildren(h('span', { class: 'legend-item' }, h('span', { class: 'swatch', style: 'background:#e31a1c;opacity:.6' }),
-      `${formatCount(r.data.features.length, ctx.lang())}${area ? ` · ${formatArea(area, ctx.lang())}` : ''}`));
+    const c = state.coverage;
+    gapsOut.replaceChildren(h('span', { class: 'legend-item', id: 'gaps-area' }, h('span', { class: 'swatch', style: 'background:#e31a1c;opacity:.6' }),
+      c?.gapM2 != null ? `${ctx.i18n().t('ind.gapArea')} ${formatArea(c.gapM2, ctx.lang())}` : ''));
   };
 
   const loadSites = async () => {
@@ -144,6 +171,9 @@ export function dashboard(ctx: Ctx): HTMLElement {
       h('p', { class: 'help', id: 'sites-park', 'data-class': plan.parkClass ?? '', 'data-pocket': String(plan.pocket), 'data-method': plan.method ?? '' },
         `${i.t('ind.sitePark', { park, area: formatArea(plan.areaM2, L), r: plan.radiusM ?? '—' })} · ${plan.method ? i.t(`ind.method.${plan.method}`) : ''}`),
       ...(note ? [h('p', { class: 'help', id: 'sites-note' }, note)] : []),
+      exportButtons('sites', () => ({ name: i.t('ind.sites'), header: ['#', i.t('ind.siteGain') + ' (m²)', i.t('attr.gain_population'), i.t('ind.reach'), i.t('attr.lon'), i.t('attr.lat')],
+        percent: [3], rows: sites.map((s) => [s.rank, s.gain, Number(s.feature.properties?.gain_population ?? null) || null, s.reach,
+          (s.feature.geometry as GeoJSON.Point).coordinates?.[0] ?? null, (s.feature.geometry as GeoJSON.Point).coordinates?.[1] ?? null]) })),
       h('ol', { class: 'sites', id: 'sites-list' }, ...sites.map((s) => h('li', {},
       h('button', { type: 'button', class: 'link', onclick: () => { const b = bboxOf([s.feature]); if (b) ctx.map.flyTo({ center: [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2], zoom: 15 }); } },
         `#${s.rank} · ${i.t('ind.siteGain')} ${formatArea(s.gain, L)}${s.reach !== null ? ` · ${i.t('ind.reach')} ${formatPercent(s.reach, L)}` : ''}`)))));
@@ -170,7 +200,10 @@ export function dashboard(ctx: Ctx): HTMLElement {
       h('div', { class: 'figure' }, h('span', { class: 'big', id: 'lc-complete', 'data-value': lcData.completeCircles ?? '' }, lcData.completeCircles === null ? '—' : formatCount(lcData.completeCircles, L)),
         h('span', { class: 'caption' }, `${i.t('ind.completeCircles')} · ${i.t('ind.ofTarget', { target: lcData.target })}`)),
       progress('lc-progress', lcData.completeCircles, lcData.target, i.t('ind.completeCircles')),
-      h('h3', {}, i.t('ind.categories')), chartEl);
+      h('p', { class: 'help rule', id: 'lc-rule' }, i.t('ind.lcRule', { share: formatPercent(lcData.share, L, 0) })),
+      h('h3', {}, i.t('ind.categories')), chartEl,
+      exportButtons('lc', () => ({ name: i.t('ind.categories'), header: [i.t('attr.category'), i.t('ind.areaRatio'), i.t('ind.popShare')], percent: [1, 2],
+        rows: lcData!.categories.map((c) => [i.t(`cat.${c.category}`), c.areaRatio, c.popShare]) })));
     const cats = lcData.categories;
     requestAnimationFrame(() => barChart(chartEl, { horizontal: true, labels: cats.map((c) => i.t(`cat.${c.category}`)), values: cats.map((c) => c.areaRatio ?? c.popShare), target: 1,
       colorFor: (v) => colorFor(v, [0.5, 0.7, 0.85, 0.95]) }));
@@ -259,9 +292,11 @@ export function dashboard(ctx: Ctx): HTMLElement {
   loadLiving();
   loadCheck(cc, 'complete-communities', (d) => {
     const { count, target } = parseCountCheck(d, 40);
+    const rule = parseCompleteRule(d);
     const i = ctx.i18n();
     cc.body.replaceChildren(h('div', { class: 'figure' }, h('span', { class: 'big', id: 'cc-count', 'data-value': count ?? '' }, count === null ? '—' : formatCount(count, ctx.lang())),
-      h('span', { class: 'caption' }, i.t('ind.ofTarget', { target }))), progress('cc-progress', count, target, i.t('ind.completeCommunities')));
+      h('span', { class: 'caption' }, i.t('ind.ofTarget', { target }))), progress('cc-progress', count, target, i.t('ind.completeCommunities')),
+      h('p', { class: 'help rule', id: 'cc-rule' }, i.t('ind.ccRule', { tier: rule.tierM ?? '—', n: rule.items ?? '—' })));
   });
   loadCheck(corr, 'corridors', (d) => {
     const ratio = parseRatioCheck(d);

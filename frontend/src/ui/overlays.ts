@@ -1,11 +1,10 @@
 // GeoJSON overlays drawn above the tiles: the coverage gaps, candidate sites, isochrones,
 // growth-boundary editions and their change, the community choropleth and search hits.
-import type { GeoJSONSource, LayerSpecification } from 'maplibre-gl';
+import type { GeoJSONSource, LayerSpecification, VectorTileSource } from 'maplibre-gl';
+import { gapTileUrl, type CoverageQuery } from '../api';
 import type { Ctx } from '../ctx';
 import { LAYER_COLORS, ISO_COLORS } from '../colors';
 import { FONTSTACK } from '../style';
-import { featuresUrl, getJSON } from '../api';
-import { labelPoint } from '../geo';
 
 export const EMPTY: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: [] };
 
@@ -23,7 +22,9 @@ export const OVERLAY_LAYERS: Record<string, string[]> = {
 
 export function addOverlays(ctx: Ctx): void {
   const m = ctx.map;
-  for (const id of ['gaps', 'sites', 'iso', 'growthA', 'growthB', 'growthDiff', 'hit']) m.addSource(id, { type: 'geojson', data: EMPTY });
+  for (const id of ['sites', 'iso', 'growthA', 'growthB', 'growthDiff', 'hit', 'measure']) m.addSource(id, { type: 'geojson', data: EMPTY });
+  // The gaps come as the park_coverage_gaps tiles; setGapTiles points them at a caliber and method.
+  m.addSource('gaps', { type: 'vector', tiles: [gapTileUrl(ctx.origin, {})], minzoom: 0, maxzoom: 16 });
   const before = m.getLayer('network_edges-line') ? 'network_edges-line' : undefined;
   const none = { visibility: 'none' as const };
   const add = (l: LayerSpecification, under?: string) => m.addLayer(l, under);
@@ -36,8 +37,8 @@ export function addOverlays(ctx: Ctx): void {
     'fill-color': ['match', ['get', 'change'], 'added', '#33a02c', 'removed', '#e31a1c', '#999'], 'fill-opacity': 0.45 } }, before);
   add({ id: 'growthA-line', type: 'line', source: 'growthA', layout: none, paint: { 'line-color': '#1f78b4', 'line-width': 2.5, 'line-dasharray': [3, 2] } });
   add({ id: 'growthB-line', type: 'line', source: 'growthB', layout: none, paint: { 'line-color': '#6a3d9a', 'line-width': 2.5 } });
-  add({ id: 'gaps-fill', type: 'fill', source: 'gaps', layout: none, paint: { 'fill-color': LAYER_COLORS.gaps, 'fill-opacity': 0.45 } });
-  add({ id: 'gaps-line', type: 'line', source: 'gaps', layout: none, paint: { 'line-color': LAYER_COLORS.gaps, 'line-width': 0.8 } });
+  add({ id: 'gaps-fill', type: 'fill', source: 'gaps', 'source-layer': 'park_coverage_gaps', layout: none, paint: { 'fill-color': LAYER_COLORS.gaps, 'fill-opacity': 0.45 } });
+  add({ id: 'gaps-line', type: 'line', source: 'gaps', 'source-layer': 'park_coverage_gaps', minzoom: 13, layout: none, paint: { 'line-color': LAYER_COLORS.gaps, 'line-width': 0.8 } });
   add({ id: 'iso-fill', type: 'fill', source: 'iso', filter: ['!=', ['geometry-type'], 'Point'], layout: none, paint: {
     'fill-color': ['step', ['to-number', ['coalesce', ['get', 'minutes'], 15]], ISO_COLORS[0], 7.5, ISO_COLORS[1], 12.5, ISO_COLORS[2]],
     'fill-opacity': 0.35 } });
@@ -49,6 +50,14 @@ export function addOverlays(ctx: Ctx): void {
   add({ id: 'sites-label', type: 'symbol', source: 'sites', layout: { ...none, 'text-field': ['to-string', ['get', 'rank']], 'text-font': [FONTSTACK], 'text-size': 11, 'text-allow-overlap': true },
     paint: { 'text-color': '#fff' } });
   add({ id: 'hit-line', type: 'line', source: 'hit', layout: none, paint: { 'line-color': '#ff00aa', 'line-width': 3 } });
+  add({ id: 'measure-fill', type: 'fill', source: 'measure', filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': '#ff7f00', 'fill-opacity': 0.15 } });
+  add({ id: 'measure-line', type: 'line', source: 'measure', filter: ['!=', ['geometry-type'], 'Point'], paint: { 'line-color': '#d35400', 'line-width': 2.5, 'line-dasharray': [2, 1] } });
+  add({ id: 'measure-point', type: 'circle', source: 'measure', filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-radius': 4, 'circle-color': '#fff', 'circle-stroke-color': '#d35400', 'circle-stroke-width': 2 } });
+}
+
+/** Points the gap tiles at the dashboard's caliber and method. */
+export function setGapTiles(ctx: Ctx, q: CoverageQuery): void {
+  (ctx.map.getSource('gaps') as VectorTileSource | undefined)?.setTiles([gapTileUrl(ctx.origin, q)]);
 }
 
 export function setOverlayData(ctx: Ctx, id: string, data: GeoJSON.FeatureCollection): void {
@@ -76,27 +85,4 @@ export function bboxOf(fc: GeoJSON.FeatureCollection | GeoJSON.Feature[]): [numb
     else walk(g.coordinates);
   }
   return Number.isFinite(w) ? [w, s, e, n] : null;
-}
-
-/**
- * One label per district, at a point inside it, from the features API: the tiles cut a
- * district into many pieces and would label each. Without the API the tile labels stay.
- */
-export async function districtLabels(ctx: Ctx): Promise<void> {
-  const r = await getJSON<GeoJSON.FeatureCollection>(featuresUrl('districts', { limit: 1000 }));
-  if (!r.ok || !ctx.map.getLayer('districts-label')) return;
-  const points: GeoJSON.Feature[] = [];
-  for (const f of r.data.features ?? []) {
-    const g = f.geometry;
-    if (!g || (g.type !== 'Polygon' && g.type !== 'MultiPolygon')) continue;
-    const p = labelPoint(g);
-    if (p) points.push({ type: 'Feature', properties: { name: f.properties?.name, name_en: f.properties?.name_en }, geometry: { type: 'Point', coordinates: p } });
-  }
-  const m = ctx.map;
-  const layer = m.getLayer('districts-label')!;
-  const layout = { ...(m.getStyle().layers.find((l) => l.id === 'districts-label') as { layout?: Record<string, unknown> }).layout };
-  const paint = { ...(m.getStyle().layers.find((l) => l.id === 'districts-label') as { paint?: Record<string, unknown> }).paint };
-  m.addSource('district-labels', { type: 'geojson', data: { type: 'FeatureCollection', features: points } });
-  m.removeLayer('districts-label');
-  m.addLayer({ id: 'districts-label', type: 'symbol', source: 'district-labels', minzoom: layer.minzoom, layout, paint } as LayerSpecification);
 }

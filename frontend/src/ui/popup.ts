@@ -4,7 +4,7 @@ import { type Ctx, h } from '../ctx';
 import { clickableLayerIds } from '../style';
 import { formatValue } from '../format';
 import { setOverlayVisible } from './overlays';
-import { STRINGS } from '../i18n';
+import { STRINGS, valueLabel } from '../i18n';
 
 const HIDDEN = new Set(['city_id', 'version', 'created_at', 'updated_at', 'updated_by', 'name', 'synthetic']);
 const OVERLAYS = ['sites-circle', 'gaps-fill', 'iso-origin', 'iso-fill', 'growthDiff-fill'];
@@ -31,16 +31,30 @@ export function layerOf(f: MapGeoJSONFeature): string {
   return f.layer.id.replace(/-(fill|line|circle|label)$/, '');
 }
 
+/** Attributes that are another feature's id, shown by that feature's name. */
+const REFS: Record<string, string> = { subdistrict_id: 'subdistricts', district_id: 'districts', park_id: 'parks' };
+
+/** The name behind an id attribute (所属街道 58 → 阿尔丁街道), when the label points know it. */
+export function refName(ctx: Pick<Ctx, 'names' | 'lang'>, k: string, v: unknown): string | null {
+  const layer = REFS[k];
+  if (!layer || v === null || v === undefined) return null;
+  const n = ctx.names[layer]?.get(Number(v));
+  if (!n) return null;
+  return ctx.lang() === 'en' && n.nameEn ? n.nameEn : n.name;
+}
+
 export function popupContent(ctx: Ctx, layer: string, props: Record<string, unknown>): HTMLElement {
   const i = ctx.i18n();
   const titles = ctx.attrTitles[layer] ?? {};
   const rows = Object.entries(props).filter(([k]) => !HIDDEN.has(k));
-  const label = (k: string) => (STRINGS[`attr.${k}`] ? i.t(`attr.${k}`) : titles[k]?.[ctx.lang()] ?? k);
-  const value = (k: string, v: unknown) => (k === 'category' && typeof v === 'string' && STRINGS[`cat.${v}`] ? i.t(`cat.${v}`) : formatValue(v, ctx.lang(), i.t('yes'), i.t('no')));
+  // A gap tile's area_m2 is the parcel's uncovered area (the GeoJSON answer calls it gap_m2).
+  const label = (k: string) => (layer === 'gaps' && k === 'area_m2' ? i.t('attr.gap_m2') : STRINGS[`attr.${k}`] ? i.t(`attr.${k}`) : titles[k]?.[ctx.lang()] ?? k);
+  const shownName = ctx.lang() === 'en' && typeof props.name_en === 'string' && props.name_en ? props.name_en : props.name;
+  const value = (k: string, v: unknown) => refName(ctx, k, v) ?? valueLabel(k, v, ctx.lang()) ?? formatValue(v, ctx.lang(), i.t('yes'), i.t('no'));
   const synthetic = props.synthetic === true || props.synthetic === 'true';
   return h('div', { class: 'popup', role: 'dialog', 'aria-label': i.t('popup.title') },
     h('div', { class: 'popup-layer' }, STRINGS[`layer.${layer}`] ? i.t(`layer.${layer}`) : layer, synthetic ? h('span', { class: 'badge synthetic' }, i.t('app.synthetic')) : null),
-    props.name ? h('h3', { class: 'popup-name' }, String(props.name)) : null,
+    shownName ? h('h3', { class: 'popup-name' }, String(shownName)) : null,
     h('table', {}, h('tbody', {}, ...rows.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, label(k)), h('td', {}, value(k, v)))))));
 }
 

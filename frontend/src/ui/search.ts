@@ -1,28 +1,23 @@
-// Search communities and parks by name through the features API. A CQL2 LIKE filter is
-// asked for first; where the API has no `filter` parameter (400) the layer's names are
-// fetched once (one page of up to 10,000 features) and matched in the browser, so a part
-// of a name finds it either way.
+// Search by name across 区/旗/县, 街道, 社区, parks and facilities through GET /api/v1/search
+// (internal/search: an indexed substring lookup ranked exact > prefix > substring, then by
+// type), one request per page; choosing a hit flies to its box and outlines it.
 import { type Ctx, h, stateMessage } from '../ctx';
-import { featuresUrl, getJSON, nameLikeFilter } from '../api';
-import { matchByName } from '../model';
-import { bboxOf, setOverlayData, setOverlayVisible } from './overlays';
+import { getJSON, searchUrl } from '../api';
+import { valueLabel } from '../i18n';
+import { setOverlayData, setOverlayVisible } from './overlays';
 import { showFeaturePopup } from './popup';
 
-type FC = GeoJSON.FeatureCollection;
-
-const cache = new Map<string, Promise<GeoJSON.Feature[] | null>>();
-
-async function find(layer: string, text: string): Promise<{ feats: GeoJSON.Feature[]; missing: boolean }> {
-  const r = await getJSON<FC>(featuresUrl(layer, { filter: nameLikeFilter(text), limit: 8 }));
-  if (r.ok) return { feats: r.data.features ?? [], missing: false };
-  if (r.status !== 400) return { feats: [], missing: r.missing };
-  if (!cache.has(layer)) {
-    cache.set(layer, getJSON<FC>(featuresUrl(layer, { limit: 10000 })).then((x) => (x.ok ? x.data.features ?? [] : null)));
-  }
-  const all = await cache.get(layer)!;
-  if (all === null) { cache.delete(layer); return { feats: [], missing: true }; }
-  return { feats: matchByName(all, text), missing: false };
+export interface SearchHit {
+  type: 'district' | 'subdistrict' | 'community' | 'park' | 'facility';
+  id: number; name: string; name_en?: string; match: string; within?: string; kind?: string;
+  point: [number, number]; bbox: [number, number, number, number];
 }
+interface SearchAnswer { total: number; limit: number; offset: number; results: SearchHit[] }
+
+/** The layer a hit type is drawn by. */
+export const TYPE_LAYER: Record<SearchHit['type'], string> = { district: 'districts', subdistrict: 'subdistricts', community: 'communities', park: 'parks', facility: 'facilities' };
+
+const PAGE = 10;
 
 export function searchBox(ctx: Ctx): HTMLElement {
   const input = h('input', { type: 'search', id: 'search-input', 'data-i18n-placeholder': 'search.placeholder', autocomplete: 'off' });
@@ -31,32 +26,54 @@ export function searchBox(ctx: Ctx): HTMLElement {
     h('label', { for: 'search-input', class: 'label', 'data-i18n': 'search.label' }),
     h('div', { class: 'row' }, input, h('button', { type: 'submit', class: 'btn', id: 'search-go', 'data-i18n': 'search.button' })),
     results);
+  let text = '';
+  let list: HTMLUListElement | null = null;
+
+  const go = (hit: SearchHit) => {
+    const layer = TYPE_LAYER[hit.type];
+    ctx.setLayerVisible(layer, true);
+    const box = document.getElementById(`toggle-${layer}`) as HTMLInputElement | null;
+    if (box) box.checked = true;
+    const [w, s, e, n] = hit.bbox;
+    if (e - w < 1e-9 && n - s < 1e-9) ctx.map.flyTo({ center: hit.point, zoom: 17, duration: 600 });
+    else ctx.map.fitBounds(hit.bbox, { padding: 80, maxZoom: 17, duration: 600 });
+    const props: Record<string, unknown> = { name: hit.name, ...(hit.name_en ? { name_en: hit.name_en } : {}), id: hit.id,
+      ...(hit.kind ? { [hit.type === 'park' ? 'park_class' : hit.type === 'facility' ? 'category' : 'kind']: hit.kind } : {}) };
+    showFeaturePopup(ctx, layer, props, hit.point);
+    const outline: GeoJSON.Feature = { type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [[[w, s], [e, s], [e, n], [w, n], [w, s]]] } };
+    setOverlayData(ctx, 'hit', { type: 'FeatureCollection', features: hit.type === 'facility' ? [] : [outline] });
+    setOverlayVisible(ctx, 'hit', true);
+  };
+
+  const page = async (offset: number) => {
+    const r = await getJSON<SearchAnswer>(searchUrl({ q: text, limit: PAGE, offset }));
+    if (!r.ok) { stateMessage(results, ctx, r.missing ? 'unavailable' : 'error', r.missing ? undefined : r.message); return; }
+    const i = ctx.i18n();
+    const L = ctx.lang();
+    if (offset === 0) {
+      if (r.data.total === 0) { stateMessage(results, ctx, 'empty'); return; }
+      list = h('ul', { class: 'results', 'aria-label': i.t('search.results') });
+      results.replaceChildren(h('p', { class: 'help', id: 'search-total', 'data-total': r.data.total }, i.t('search.total', { n: r.data.total })), list);
+    }
+    results.querySelector('#search-more')?.remove();
+    for (const hit of r.data.results) {
+      const name = L === 'en' && hit.name_en ? hit.name_en : hit.name;
+      const kind = hit.kind ? valueLabel(hit.type === 'park' ? 'park_class' : hit.type === 'facility' ? 'category' : 'kind', hit.kind, L) ?? hit.kind : null;
+      const meta = [i.t(`search.types.${hit.type}`), kind, hit.within].filter(Boolean).join(' · ');
+      list!.append(h('li', { 'data-type': hit.type, 'data-id': hit.id }, h('button', { type: 'button', class: 'link', onclick: () => go(hit) }, name, h('small', {}, ` · ${meta}`))));
+    }
+    const next = offset + r.data.results.length;
+    if (next < r.data.total) {
+      results.append(h('button', { type: 'button', class: 'btn', id: 'search-more', onclick: () => page(next) }, `${i.t('search.more')} (${next}/${r.data.total})`));
+    }
+  };
+
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    const text = input.value.trim();
+    text = input.value.trim();
     if (!text) return;
     stateMessage(results, ctx, 'loading');
-    const [c, p] = await Promise.all([find('communities', text), find('parks', text)]);
-    const all = [...c.feats.map((f) => ({ layer: 'communities', f })), ...p.feats.map((f) => ({ layer: 'parks', f }))];
-    if (all.length === 0) { stateMessage(results, ctx, c.missing && p.missing ? 'unavailable' : 'empty'); return; }
-    const i = ctx.i18n();
-    const list = h('ul', { class: 'results', 'aria-label': i.t('search.results') });
-    for (const { layer, f } of all) {
-      const name = String(f.properties?.name ?? f.id ?? '?');
-      const go = () => {
-        const b = bboxOf([f]);
-        if (!b) return;
-        ctx.setLayerVisible(layer, true);
-        const box = document.getElementById(`toggle-${layer}`) as HTMLInputElement | null;
-        if (box) box.checked = true;
-        ctx.map.fitBounds(b, { padding: 80, maxZoom: 16, duration: 600 });
-        showFeaturePopup(ctx, layer, (f.properties ?? {}) as Record<string, unknown>, [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2]);
-        setOverlayData(ctx, 'hit', { type: 'FeatureCollection', features: [f] });
-        setOverlayVisible(ctx, 'hit', true);
-      };
-      list.append(h('li', {}, h('button', { type: 'button', class: 'link', onclick: go }, name, h('small', {}, ` · ${i.t(`layer.${layer}`)}`))));
-    }
-    results.replaceChildren(list);
+    await page(0);
   });
   return form;
 }
