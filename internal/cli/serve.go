@@ -22,7 +22,7 @@ import (
 // routes, mounted from one route table behind the token store and the anonymous-read
 // setting, with the metrics middleware in front of everything.
 func engine(cfg *config.Config, pool *pgxpool.Pool, m httpapi.MigrationChecker, app *App, log *slog.Logger) (*gin.Engine, error) {
-	mounts := append([]httpapi.Mounter{httpapi.Health{Pool: pool, Migrations: m, Version: Version}, app.Metrics}, app.Mounts...)
+	mounts := append([]httpapi.Mounter{httpapi.Health{Pool: pool, Migrations: m, Version: Version, Warm: app.warm.Load}, app.Metrics}, app.Mounts...)
 	return httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: cfg.MaxBodyBytes,
 		Policy:     httpapi.Policy{Tokens: &auth.Store{Pool: pool}, AnonymousRead: cfg.AnonymousRead},
 		Middleware: []gin.HandlerFunc{app.Metrics.Middleware()}}, mounts...)
@@ -69,6 +69,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer app.Close()
+	go app.Warm(ctx)
 	h, err := handler(cfg, pool, m, app, log)
 	if err != nil {
 		return err

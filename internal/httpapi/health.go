@@ -15,11 +15,15 @@ type MigrationChecker interface {
 }
 
 // Health serves /healthz (the process answers) and /readyz (the database answers and its
-// migrations are current).
+// migrations are current; with Warm, whether the caches are warm).
 type Health struct {
 	Pool       *pgxpool.Pool
 	Migrations MigrationChecker
 	Version    string
+	// Warm, when set, says whether the start-up warming (every city's snapshot, walking
+	// graph and default figures in memory) has finished: /readyz reports it as "warm",
+	// and /readyz?warm=1 answers 503 until it has.
+	Warm func() bool
 }
 
 // Routes are the health probes; they are public, so that a load balancer needs no token.
@@ -44,5 +48,15 @@ func (h Health) ready(c *gin.Context) {
 		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "not ready", "database": "reachable", "migrations": "not current: run `cityreach migrate up`"})
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready", "database": "reachable", "migrations": "current"})
+	out := gin.H{"status": "ready", "database": "reachable", "migrations": "current"}
+	if h.Warm != nil {
+		warm := h.Warm()
+		out["warm"] = warm
+		if !warm && c.Query("warm") == "1" {
+			out["status"] = "warming"
+			c.JSON(http.StatusServiceUnavailable, out)
+			return
+		}
+	}
+	c.JSON(http.StatusOK, out)
 }
