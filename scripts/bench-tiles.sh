@@ -16,7 +16,7 @@
 # Environment: DATABASE_URL (admin connection; provisioned by make bench), BENCH_OUT,
 # BENCH_SECONDS (per run, default 10), BENCH_LAYERS (default "residential_land network_edges"),
 # BENCH_CONNS (default "4 16 64"), BENCH_PORT (default 18089), BENCH_ZOOMS (default "12 14 16"),
-# BENCH_WARM (default 1; 0 skips the warm-cache runs).
+# BENCH_WARM (default 1; 0 skips the warm-cache runs), BENCH_DENSE (see dense_for).
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 cd "$here/.."
@@ -94,8 +94,18 @@ SELECT :z || '/' || x || '/' || y FROM r, generate_series(x0, x1) x, generate_se
 WHERE (x - x0) % :s = 0 AND (y - y0) % :s = 0 ORDER BY x, y
 SQL
 }
+# BENCH_DENSE=N: the z14 list is instead the N tiles holding the most parcels (by centroid),
+# the city's densest area.
+dense_for() { # zoom n
+  psql "$db" -Atq -v z="$1" -v n="$2" <<'SQL'
+WITH k AS (SELECT 2 * 20037508.342789244 / 2 ^ :z AS size)
+SELECT :z || '/' || x || '/' || y FROM (
+  SELECT floor((ST_X(c) + 20037508.342789244) / size)::int AS x, floor((20037508.342789244 - ST_Y(c)) / size)::int AS y, count(*) AS n
+  FROM (SELECT ST_Centroid(geom_3857) AS c FROM residential_land) r, k GROUP BY 1, 2 ORDER BY n DESC, 1, 2 LIMIT :n) t
+SQL
+}
 tiles_for 12 1 >"$out/tiles-z12.txt"
-tiles_for 14 1 >"$out/tiles-z14.txt"
+if [ -n "${BENCH_DENSE:-}" ]; then dense_for 14 "$BENCH_DENSE" >"$out/tiles-z14.txt"; else tiles_for 14 1 >"$out/tiles-z14.txt"; fi
 tiles_for 16 4 >"$out/tiles-z16.txt"
 
 cat >"$out/tiles.lua" <<'LUA'
@@ -159,7 +169,7 @@ run() { # label layer zoom pathfile [port]
 # served without a cache (scripts/tilebaseline).
 peer_port=$((port + 1))
 if [ -n "${PG_TILESERV_BIN:-}" ]; then
-  peer_name="pg_tileserv $("$PG_TILESERV_BIN" --version 2>&1 | head -1 | tr -d '|')"
+  peer_name="pg_tileserv, built from its repository, no cache"
   peer_prefix=/public.
   DATABASE_URL=$db TS_HTTPHOST=127.0.0.1 TS_HTTPPORT=$peer_port TS_DBPOOLMAXCONNS=${BENCH_DB_CONNS:-8} TS_SHOWPREVIEW=false \
     "$PG_TILESERV_BIN" >>"$out/peer.log" 2>&1 &

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/citydata"
+	"github.com/cityreach/cityreach/internal/network"
 )
 
 // Watcher tells the service which input tables had edits, so that an unchanged city's
@@ -355,21 +356,26 @@ func (s *Snapshot) sortedByID() *Snapshot {
 	out := &Snapshot{CityID: s.CityID, City: s.City, CityName: s.CityName, MetricSRID: s.MetricSRID, Areas: s.Areas}
 	pp := order(len(s.Parcels), func(i int) int64 { return s.Parcels[i].ID })
 	kp := order(len(s.Parks), func(i int) int64 { return s.Parks[i].ID })
-	ep := order(len(s.Edges), func(i int) int64 { return s.Edges[i].ID })
-	out.Parcels, out.Parks, out.Edges = permute(s.Parcels, pp), permute(s.Parks, kp), permute(s.Edges, ep)
+	out.Parcels, out.Parks, out.Edges = permute(s.Parcels, pp), permute(s.Parks, kp), s.Edges
+	if !slices.IsSortedFunc(s.Edges, func(a, b network.Edge) int { return cmp.Compare(a.ID, b.ID) }) {
+		out.Edges = slices.Clone(s.Edges)
+		slices.SortFunc(out.Edges, func(a, b network.Edge) int { return cmp.Compare(a.ID, b.ID) })
+	}
 	out.assignOnce.Do(func() {
 		out.assign.parcel, out.assign.park = permute(a.parcel, pp), permute(a.park, kp)
 	})
 	return out
 }
 
-// order returns the indexes 0..n-1 sorted by id.
+// order returns the indexes 0..n-1 sorted by id (stable: ids are unique).
 func order(n int, id func(int) int64) []int {
 	ix := make([]int, n)
 	for i := range ix {
 		ix[i] = i
 	}
-	slices.SortFunc(ix, func(a, b int) int { return cmp.Compare(id(a), id(b)) })
+	if !slices.IsSortedFunc(ix, func(a, b int) int { return cmp.Compare(id(a), id(b)) }) {
+		slices.SortFunc(ix, func(a, b int) int { return cmp.Compare(id(a), id(b)) })
+	}
 	return ix
 }
 

@@ -179,19 +179,25 @@ func runKey(cityID int, cal caliber.Caliber, method, hash string) string {
 // process (s.runs), and processes take turns on a PostgreSQL advisory lock of the key
 // (computeRun), so each (city, caliber, method, data version) is computed once.
 func (s *Service) currentRun(ctx context.Context, q Query, cal caliber.Caliber) (*Run, bool, error) {
+	c, err := s.currentRunGaps(ctx, q, cal)
+	return c.run, c.fresh, err
+}
+
+// currentRunGaps is currentRun with the run's gap storage when it is still under way.
+func (s *Service) currentRunGaps(ctx context.Context, q Query, cal caliber.Caliber) (computedRun, error) {
 	cityID, _, _, err := s.Store.City(ctx, q.City)
 	if errors.Is(err, ErrCityNotFound) {
-		return nil, false, badParam("city", fmt.Sprintf("no city %q", q.City))
+		return computedRun{}, badParam("city", fmt.Sprintf("no city %q", q.City))
 	}
 	if err != nil {
-		return nil, false, err
+		return computedRun{}, err
 	}
 	dv, err := s.version(ctx, q.City, cityID)
 	if err != nil {
-		return nil, false, err
+		return computedRun{}, err
 	}
 	if run, err := s.Store.Find(ctx, s.Store.Pool, cityID, cal, q.Method, dv.Hash); err != nil || run != nil {
-		return run, false, err
+		return computedRun{run: run}, err
 	}
 	ch := s.runs.DoChan(runKey(cityID, cal, q.Method, dv.Hash), func() (any, error) {
 		// The computation outlives a caller that gives up: others may be waiting.
@@ -200,12 +206,11 @@ func (s *Service) currentRun(ctx context.Context, q Query, cal caliber.Caliber) 
 	select {
 	case r := <-ch:
 		if r.Err != nil {
-			return nil, false, r.Err
+			return computedRun{}, r.Err
 		}
-		c := r.Val.(computedRun)
-		return c.run, c.fresh, nil
+		return r.Val.(computedRun), nil
 	case <-ctx.Done():
-		return nil, false, ctx.Err()
+		return computedRun{}, ctx.Err()
 	}
 }
 
@@ -213,6 +218,9 @@ func (s *Service) currentRun(ctx context.Context, q Query, cal caliber.Caliber) 
 type computedRun struct {
 	run   *Run
 	fresh bool // computed here, not found stored by another process
+	// gaps, when not nil, is the run's gap layer still being stored (the run is not
+	// complete before it ends): the gap layer's readers wait for it (CurrentRun).
+	gaps *persisting
 }
 
 // computeRun computes and stores the run of q on data version hash, holding the run's
@@ -290,6 +298,7 @@ func (s *Service) computeLocked(ctx context.Context, c *pgxpool.Conn, q Query, c
 	}
 	p := &persisting{done: make(chan struct{})}
 	s.keep(st, resultKey(cal, q.Method), res, id, p)
+	out.gaps = p
 	return out, "", func() {
 		defer close(p.done)
 		t := time.Now()
