@@ -174,8 +174,9 @@ func (s *Service) state(ctx context.Context, c db, slug string) (*cityState, err
 	if st.results == nil {
 		st.results = map[string]liveResult{}
 	}
+	trim(st)
 	lc.st = st
-	if st == old || st.dv.Hash == old.dvHash() {
+	if st.dv.Hash == old.dvHash() {
 		return st, nil
 	}
 	if full && s.ObserveLoad != nil {
@@ -472,7 +473,7 @@ func (s *Service) forwardable(st *cityState, key string) (*liveResult, []Changes
 	lc.mu.Lock()
 	defer lc.mu.Unlock()
 	var chain []Changes
-	for cur := st; cur.from != nil && len(chain) < 8; cur = cur.from {
+	for cur := st; cur.from != nil && len(chain) < maxChain; cur = cur.from {
 		chain = append([]Changes{cur.changes}, chain...)
 		if lr, ok := cur.from.results[key]; ok && lr.res.Gaps != nil {
 			return &lr, chain
@@ -487,14 +488,20 @@ func (s *Service) keep(st *cityState, key string, res *Result, run int64, gaps *
 	lc.mu.Lock()
 	defer lc.mu.Unlock()
 	st.results[key] = liveResult{res: res, runID: run, gaps: gaps}
-	// Results of other calibers on older states stay reachable through from; a chain
-	// longer than forwardable follows is cut.
+}
+
+// maxChain is how many edits back forwardable looks for a result to bring forward; older
+// states are let go.
+const maxChain = 8
+
+// trim cuts st's chain of earlier states after maxChain, with the city's lock held.
+func trim(st *cityState) {
 	depth := 0
 	for cur := st; cur != nil; cur = cur.from {
 		depth++
-		if depth >= 8 {
+		if depth >= maxChain {
 			cur.from = nil
-			break
+			return
 		}
 	}
 }
