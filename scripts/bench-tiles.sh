@@ -9,9 +9,14 @@
 # cityreach_bench_tiles) is filled with a synthetic dense city: ~75,000 parcels of ~60 m
 # in a 20 × 16 km block of Baotou, ~37,000 street segments and 5,000 facilities.
 #
+# The peer: PG_TILESERV_BIN, when set, is a pg_tileserv binary built from its public
+# repository outside this one (nothing here builds it); otherwise scripts/tilebaseline runs
+# its table-layer SQL.
+#
 # Environment: DATABASE_URL (admin connection; provisioned by make bench), BENCH_OUT,
 # BENCH_SECONDS (per run, default 10), BENCH_LAYERS (default "residential_land network_edges"),
-# BENCH_CONNS (default "4 16 64"), BENCH_PORT (default 18089).
+# BENCH_CONNS (default "4 16 64"), BENCH_PORT (default 18089), BENCH_ZOOMS (default "12 14 16"),
+# BENCH_WARM (default 1; 0 skips the warm-cache runs), BENCH_DENSE (see dense_for).
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 cd "$here/.."
@@ -23,6 +28,7 @@ secs=${BENCH_SECONDS:-10}
 port=${BENCH_PORT:-18089}
 conns=${BENCH_CONNS:-4 16 64}
 layers=${BENCH_LAYERS:-residential_land network_edges}
+zooms=${BENCH_ZOOMS:-12 14 16}
 admin=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 
 go build -o "$out/cityreach" ./cmd/cityreach
@@ -88,8 +94,18 @@ SELECT :z || '/' || x || '/' || y FROM r, generate_series(x0, x1) x, generate_se
 WHERE (x - x0) % :s = 0 AND (y - y0) % :s = 0 ORDER BY x, y
 SQL
 }
+# BENCH_DENSE=N: the z14 list is instead the N tiles holding the most parcels (by centroid),
+# the city's densest area.
+dense_for() { # zoom n
+  psql "$db" -Atq -v z="$1" -v n="$2" <<'SQL'
+WITH k AS (SELECT 2 * 20037508.342789244 / 2 ^ :z AS size)
+SELECT :z || '/' || x || '/' || y FROM (
+  SELECT floor((ST_X(c) + 20037508.342789244) / size)::int AS x, floor((20037508.342789244 - ST_Y(c)) / size)::int AS y, count(*) AS n
+  FROM (SELECT ST_Centroid(geom_3857) AS c FROM residential_land) r, k GROUP BY 1, 2 ORDER BY n DESC, 1, 2 LIMIT :n) t
+SQL
+}
 tiles_for 12 1 >"$out/tiles-z12.txt"
-tiles_for 14 1 >"$out/tiles-z14.txt"
+if [ -n "${BENCH_DENSE:-}" ]; then dense_for 14 "$BENCH_DENSE" >"$out/tiles-z14.txt"; else tiles_for 14 1 >"$out/tiles-z14.txt"; fi
 tiles_for 16 4 >"$out/tiles-z16.txt"
 
 cat >"$out/tiles.lua" <<'LUA'
@@ -147,31 +163,46 @@ run() { # label layer zoom pathfile [port]
   done
 }
 
-# The peer baseline: pg_tileserv's table-layer SQL served without a cache
-# (scripts/tilebaseline), on the same tables and tile lists, right after each cold run.
+# The peer, on the same tables and tile lists, right after each cold run: the real
+# pg_tileserv when PG_TILESERV_BIN names a binary built from its public repository (built
+# outside this repository; its cache is off by default), else pg_tileserv's table-layer SQL
+# served without a cache (scripts/tilebaseline).
 peer_port=$((port + 1))
-DATABASE_URL=$db "$out/tilebaseline" -listen "127.0.0.1:$peer_port" -conns "${BENCH_DB_CONNS:-8}" >>"$out/peer.log" 2>&1 &
-peer_pid=$!
+if [ -n "${PG_TILESERV_BIN:-}" ]; then
+  peer_name="pg_tileserv, built from its repository, no cache"
+  peer_prefix=/public.
+  DATABASE_URL=$db TS_HTTPHOST=127.0.0.1 TS_HTTPPORT=$peer_port TS_DBPOOLMAXCONNS=${BENCH_DB_CONNS:-8} TS_SHOWPREVIEW=false \
+    "$PG_TILESERV_BIN" >>"$out/peer.log" 2>&1 &
+  peer_pid=$!
+  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$peer_port/index.json" >/dev/null && break; sleep 0.1; done
+else
+  peer_name="pg_tileserv SQL (scripts/tilebaseline), no cache"
+  peer_prefix=/
+  DATABASE_URL=$db "$out/tilebaseline" -listen "127.0.0.1:$peer_port" -conns "${BENCH_DB_CONNS:-8}" >>"$out/peer.log" 2>&1 &
+  peer_pid=$!
+fi
+log "peer: $peer_name"
 trap 'stop_server; kill $peer_pid 2>/dev/null || true' EXIT
 
 declare -A sizes
 log "cold: cache disabled"
 start_server 0 strict
-for l in $layers; do for z in 12 14 16; do
+for l in $layers; do for z in $zooms; do
   p=$(paths "$l" "$z"); read -r raw gz n e <<<"$(tile_bytes "$p")"; sizes[$l$z]="$raw | $gz"
   log "$l z$z: $n tiles with data, $e empty; mean $raw B raw, $gz B gzip"
   run cold "$l" "$z" "$p"
-  pp="$out/peer-$l-z$z.txt"; sed "s|^|/$l/|; s|$|.pbf|" "$out/tiles-z$z.txt" >"$pp"
+  pp="$out/peer-$l-z$z.txt"; sed "s|^|$peer_prefix$l/|; s|$|.pbf|" "$out/tiles-z$z.txt" >"$pp"
   # The peer's own bytes (it sends full detail at every zoom, and no gzip).
   ours=${sizes[$l$z]}; read -r raw gz _ _ <<<"$(tile_bytes "$pp" "$peer_port")"; sizes[$l$z]="$raw | $gz"
-  run "peer (pg_tileserv SQL, no cache)" "$l" "$z" "$pp" "$peer_port"
+  run "peer ($peer_name)" "$l" "$z" "$pp" "$peer_port"
   sizes[$l$z]=$ours
 done; done
 kill $peer_pid 2>/dev/null || true
-for mode in strict eventual; do
+[ "${BENCH_WARM:-1}" = 1 ] || modes=""
+for mode in ${modes-strict eventual}; do
   log "warm: cache 512 MB, consistency $mode"
   start_server 512 "$mode"
-  for l in $layers; do for z in 12 14 16; do
+  for l in $layers; do for z in $zooms; do
     p=$(paths "$l" "$z")
     TILE_LIST=$p wrk -t 1 -c 4 -d 2s -s "$out/tiles.lua" "http://127.0.0.1:$port" >/dev/null # fill the cache
     while read -r q; do curl -s -o /dev/null -H 'Accept-Encoding: gzip' "http://127.0.0.1:$port$q"; done <"$p"
@@ -193,10 +224,12 @@ for l in open(sys.argv[1]):
 print('| layer | zoom | conns | cityreach raw / gzip B | cold req/s (p50 / p99 ms) | peer raw B | peer req/s (p50 / p99 ms) | cold ÷ peer | warm strict req/s (p99 ms) | warm eventual req/s (p99 ms) | strict ÷ cold | eventual ÷ cold | errors |')
 print('|---|---|---|---|---|---|---|---|---|---|---|---|---|')
 for (layer, z, c), m in d.items():
-    if not all(k in m for k in ('cold', 'peer', 'strict', 'eventual')):
+    if not all(k in m for k in ('cold', 'peer')):
         continue
-    co, pe, st, ev = m['cold'], m['peer'], m['strict'], m['eventual']
+    co, pe = m['cold'], m['peer']
+    warm = lambda w: (f"{w[0]:.0f} ({w[2]})", f"{w[0] / co[0]:.1f}×") if w else ('-', '-')
+    (st, sr), (ev, er) = warm(m.get('strict')), warm(m.get('eventual'))
     print(f"| {layer} | {z} | {c} | {co[4]} / {co[5]} | {co[0]:.1f} ({co[1]} / {co[2]}) | {pe[4]} | {pe[0]:.1f} ({pe[1]} / {pe[2]}) | "
-          f"{co[0] / pe[0]:.2f} | {st[0]:.0f} ({st[2]}) | {ev[0]:.0f} ({ev[2]}) | {st[0] / co[0]:.1f}× | {ev[0] / co[0]:.1f}× | {sum(x[3] for x in m.values())} |")
+          f"{co[0] / pe[0]:.2f} | {st} | {ev} | {sr} | {er} | {sum(x[3] for x in m.values())} |")
 PY
 log "results in $report and $out/tiles-side-by-side.md"

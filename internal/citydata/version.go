@@ -122,6 +122,14 @@ func Read(ctx context.Context, q Querier, cityID int, tables ...string) (Version
 	if err := rows.Err(); err != nil {
 		return v, fmt.Errorf("data version: %w", err)
 	}
+	return Combine(v.Tables), nil
+}
+
+// Combine is the Version made of the table parts tables, with its Hash: Read's answer when
+// the parts are those Read would read. A cache that re-reads only the tables an edit
+// touched (ReadRows) combines their new parts with the unchanged ones.
+func Combine(tables map[string]TableVersion) Version {
+	v := Version{Tables: tables}
 	names := make([]string, 0, len(v.Tables))
 	for t := range v.Tables {
 		names = append(names, t)
@@ -132,5 +140,42 @@ func Read(ctx context.Context, q Querier, cityID int, tables ...string) (Version
 		fmt.Fprintf(h, "%s:%d:%s;", t, v.Tables[t].Rows, v.Tables[t].Digest)
 	}
 	v.Hash = hex.EncodeToString(h.Sum(nil))[:16]
-	return v, nil
+	return v
+}
+
+// ReadRows reads one city feature table's part of the version row by row: the part Read
+// gives (the same count, XOR and latest update) and each row's 64-bit hash by id, so a
+// cache can tell which rows an edit added, changed or removed by comparing two readings.
+func ReadRows(ctx context.Context, q Querier, cityID int, table string) (TableVersion, map[int64]int64, error) {
+	var tv TableVersion
+	if _, err := part(table); err != nil || table == FacilityCategories {
+		return tv, nil, fmt.Errorf("citydata: %q is not a city feature table", table)
+	}
+	rows, err := q.Query(ctx, `SELECT id, hash_record_extended((id, version, updated_at), 0), updated_at FROM `+
+		pgx.Identifier{table}.Sanitize()+` WHERE city_id = $1`, cityID)
+	if err != nil {
+		return tv, nil, fmt.Errorf("data version: %w", err)
+	}
+	defer rows.Close()
+	hashes := map[int64]int64{}
+	var digest int64
+	for rows.Next() {
+		var id, h int64
+		var at *time.Time
+		if err := rows.Scan(&id, &h, &at); err != nil {
+			return tv, nil, fmt.Errorf("data version: %w", err)
+		}
+		hashes[id] = h
+		digest ^= h
+		if at != nil && (tv.LastUpdated == nil || at.After(*tv.LastUpdated)) {
+			u := at.UTC()
+			tv.LastUpdated = &u
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return tv, nil, fmt.Errorf("data version: %w", err)
+	}
+	tv.Rows = int64(len(hashes))
+	tv.Digest = fmt.Sprintf("%016x", uint64(digest))
+	return tv, hashes, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -32,6 +33,18 @@ type App struct {
 	Mounts  []httpapi.Mounter
 	Metrics *metrics.Metrics
 	closers []func()
+	// warm is set when the start-up warming (Warm) has finished.
+	warm   atomic.Bool
+	warmUp func(ctx context.Context)
+}
+
+// Warm loads every city's coverage snapshot, walking graphs and default figures, then
+// sets the flag /readyz reports; cityreach serve runs it in the background.
+func (a *App) Warm(ctx context.Context) {
+	if a.warmUp != nil {
+		a.warmUp(ctx)
+	}
+	a.warm.Store(true)
 }
 
 // Close releases what buildApp started.
@@ -105,6 +118,14 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	covSvc := coverageService(cov)
 	covSvc.Observe = func(cal, method string, d time.Duration) { app.Metrics.ObserveCompute("park_coverage", cal, method, d) }
 	covSvc.ObserveLoad = func(d time.Duration) { app.Metrics.ObserveLoad("coverage_snapshot", d) }
+	covSvc.Watch = tileSvc // edits reach coverage through the tile cache's listener
+	app.warmUp = func(ctx context.Context) {
+		// Warm with the listener connected, so the kept state knows which edits follow.
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		_ = tileSvc.WaitLive(wctx)
+		warmCities(ctx, covSvc, walkSvc, log)
+	}
 	gaps, err := coverage.NewGapCollection(ctx, pool, covSvc)
 	if err != nil {
 		return nil, err
@@ -223,4 +244,29 @@ func importLimits(cfg *config.Config) importer.Limits {
 		lim.Duration = cfg.ImportTimeout
 	}
 	return lim
+}
+
+// warmCities warms every city: the coverage snapshot, the walking graph of the coverage
+// network method and of the isochrones, and the default caliber's figures. Failures are
+// logged: a cold city is only slower.
+func warmCities(ctx context.Context, cov *coverage.Service, w *walk.Service, log *slog.Logger) {
+	t := time.Now()
+	slugs, err := cov.Store.Cities(ctx)
+	if err != nil {
+		log.Warn("warm-up: cities not listed", "err", err)
+		return
+	}
+	for _, slug := range slugs {
+		ct := time.Now()
+		if err := cov.Warm(ctx, slug); err != nil {
+			log.Warn("warm-up: park coverage not warmed", "city", slug, "err", err)
+		}
+		if city, err := w.City(ctx, slug); err == nil {
+			if _, err := w.Network(ctx, city); err != nil {
+				log.Warn("warm-up: walking network not loaded", "city", slug, "err", err)
+			}
+		}
+		log.Info("warm-up: city warm", "city", slug, "ms", time.Since(ct).Milliseconds())
+	}
+	log.Info("warm-up done", "cities", len(slugs), "ms", time.Since(t).Milliseconds())
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
+	"os"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -49,7 +51,7 @@ func engine(cfg *config.Config, pool *pgxpool.Pool, m httpapi.MigrationChecker, 
 // serverMounts are the route groups of `cityreach serve`: the health probes, /metrics,
 // app's routes and the OpenAPI document of them all.
 func serverMounts(pool *pgxpool.Pool, m httpapi.MigrationChecker, app *App) ([]httpapi.Mounter, error) {
-	mounts := append([]httpapi.Mounter{httpapi.Health{Pool: pool, Migrations: m, Version: Version}, app.Metrics}, app.Mounts...)
+	mounts := append([]httpapi.Mounter{httpapi.Health{Pool: pool, Migrations: m, Version: Version, Warm: app.warm.Load}, app.Metrics}, app.Mounts...)
 	doc, err := httpapi.NewAPIDocument(apiInfo(), mounts...)
 	if err != nil {
 		return nil, err
@@ -98,6 +100,10 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer app.Close()
+	go app.Warm(ctx)
+	if addr := os.Getenv("CITYREACH_PPROF"); addr != "" {
+		go servePprof(addr, log)
+	}
 	h, err := handler(cfg, pool, m, app, log)
 	if err != nil {
 		return err
@@ -106,4 +112,20 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("server: %w", err)
 	}
 	return nil
+}
+
+// servePprof serves Go's profiles (/debug/pprof/) on addr, a separate listener that
+// CITYREACH_PPROF names for measurements only (e.g. 127.0.0.1:6060; never a public
+// address: the profiles are not behind the route table's access rules).
+func servePprof(addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	log.Info("profiles served", "addr", addr)
+	if err := srv.ListenAndServe(); err != nil {
+		log.Warn("profile listener stopped", "err", err)
+	}
 }

@@ -31,8 +31,17 @@ func (s *Service) CurrentRun(ctx context.Context, q Query) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	run, _, err := s.currentRun(ctx, q, cal)
-	return run, err
+	c, err := s.currentRunGaps(ctx, q, cal)
+	if err != nil || c.gaps == nil {
+		return c.run, err
+	}
+	// Computed just now: its gap layer is stored after the figures.
+	select {
+	case <-c.gaps.done:
+		return c.run, c.gaps.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // citySlugs resolves a city given as a slug or an id to its slug; "" stands for every city

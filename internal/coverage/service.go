@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -30,8 +29,12 @@ type Service struct {
 	Observe     func(caliber, method string, d time.Duration)
 	ObserveLoad func(d time.Duration)
 
-	mu    sync.Mutex
-	snaps map[string]*Snapshot // by city slug + data hash; one per city
+	// Watch, when set, tells which input tables had edits, so that the data version of a
+	// city nobody edited is not read again (cityreach serve: the tile service's listener).
+	Watch Watcher
+
+	mu   sync.Mutex
+	live map[string]*liveCity // by city slug: the kept snapshot and results (live.go)
 	// runs lets concurrent requests of one run share its computation; keyed by runKey.
 	runs singleflight.Group
 }
@@ -176,19 +179,25 @@ func runKey(cityID int, cal caliber.Caliber, method, hash string) string {
 // process (s.runs), and processes take turns on a PostgreSQL advisory lock of the key
 // (computeRun), so each (city, caliber, method, data version) is computed once.
 func (s *Service) currentRun(ctx context.Context, q Query, cal caliber.Caliber) (*Run, bool, error) {
+	c, err := s.currentRunGaps(ctx, q, cal)
+	return c.run, c.fresh, err
+}
+
+// currentRunGaps is currentRun with the run's gap storage when it is still under way.
+func (s *Service) currentRunGaps(ctx context.Context, q Query, cal caliber.Caliber) (computedRun, error) {
 	cityID, _, _, err := s.Store.City(ctx, q.City)
 	if errors.Is(err, ErrCityNotFound) {
-		return nil, false, badParam("city", fmt.Sprintf("no city %q", q.City))
+		return computedRun{}, badParam("city", fmt.Sprintf("no city %q", q.City))
 	}
 	if err != nil {
-		return nil, false, err
+		return computedRun{}, err
 	}
-	dv, err := s.Store.DataVersion(ctx, cityID)
+	dv, err := s.version(ctx, q.City, cityID)
 	if err != nil {
-		return nil, false, err
+		return computedRun{}, err
 	}
 	if run, err := s.Store.Find(ctx, s.Store.Pool, cityID, cal, q.Method, dv.Hash); err != nil || run != nil {
-		return run, false, err
+		return computedRun{run: run}, err
 	}
 	ch := s.runs.DoChan(runKey(cityID, cal, q.Method, dv.Hash), func() (any, error) {
 		// The computation outlives a caller that gives up: others may be waiting.
@@ -197,12 +206,11 @@ func (s *Service) currentRun(ctx context.Context, q Query, cal caliber.Caliber) 
 	select {
 	case r := <-ch:
 		if r.Err != nil {
-			return nil, false, r.Err
+			return computedRun{}, r.Err
 		}
-		c := r.Val.(computedRun)
-		return c.run, c.fresh, nil
+		return r.Val.(computedRun), nil
 	case <-ctx.Done():
-		return nil, false, ctx.Err()
+		return computedRun{}, ctx.Err()
 	}
 }
 
@@ -210,6 +218,9 @@ func (s *Service) currentRun(ctx context.Context, q Query, cal caliber.Caliber) 
 type computedRun struct {
 	run   *Run
 	fresh bool // computed here, not found stored by another process
+	// gaps, when not nil, is the run's gap layer still being stored (the run is not
+	// complete before it ends): the gap layer's readers wait for it (CurrentRun).
+	gaps *persisting
 }
 
 // computeRun computes and stores the run of q on data version hash, holding the run's
@@ -222,17 +233,30 @@ func (s *Service) computeRun(ctx context.Context, q Query, cal caliber.Caliber, 
 	if err != nil {
 		return computedRun{}, err
 	}
-	defer c.Release()
 	for {
 		unlock, err := lockRun(ctx, c, runKey(cityID, cal, q.Method, hash))
 		if err != nil {
+			c.Release()
 			return computedRun{}, err
 		}
-		out, newer, err := s.computeLocked(ctx, c, q, cal, cityID, hash)
+		out, newer, finish, err := s.computeLocked(ctx, c, q, cal, cityID, hash)
+		if err == nil && finish != nil {
+			// The figures are stored and answered now; the gaps follow under the same
+			// lock, so other processes wait for the complete run rather than compute it.
+			go func() {
+				defer c.Release()
+				finish()
+				if err := unlock(); err != nil && s.Log != nil {
+					s.Log.Warn("park coverage run lock not released", "err", err)
+				}
+			}()
+			return out, nil
+		}
 		if uerr := unlock(); err == nil {
 			err = uerr
 		}
 		if err != nil || newer == "" {
+			c.Release()
 			return out, err
 		}
 		hash = newer
@@ -240,31 +264,60 @@ func (s *Service) computeRun(ctx context.Context, q Query, cal caliber.Caliber, 
 }
 
 // computeLocked is computeRun's work under the lock of hash; newer is set, and nothing
-// computed, when the data version is no longer hash.
-func (s *Service) computeLocked(ctx context.Context, c *pgxpool.Conn, q Query, cal caliber.Caliber, cityID int, hash string) (out computedRun, newer string, err error) {
+// computed, when the data version is no longer hash. The run's header and figures are
+// stored before it returns; finish, when not nil, stores its gaps and marks it complete,
+// and must be called before the lock is released.
+func (s *Service) computeLocked(ctx context.Context, c *pgxpool.Conn, q Query, cal caliber.Caliber, cityID int, hash string) (out computedRun, newer string, finish func(), err error) {
 	if out.run, err = s.Store.Find(ctx, c, cityID, cal, q.Method, hash); err != nil || out.run != nil {
-		return out, "", err
+		return out, "", nil, err
 	}
-	snap, dv, err := s.snapshot(ctx, c, q.City)
+	st, err := s.state(ctx, c, q.City)
 	if err != nil {
-		return out, "", err
+		return out, "", nil, err
 	}
-	if dv.Hash != hash {
-		return out, dv.Hash, nil
+	if st.dv.Hash != hash {
+		return out, st.dv.Hash, nil, nil
 	}
-	res, err := s.compute(ctx, snap, q, cal)
+	res, reuse, err := s.resultOn(ctx, st, q, cal)
 	if err != nil {
-		return out, "", err
+		return out, "", nil, err
 	}
-	id, err := s.Store.Save(ctx, c, res, dv)
+	id, err := s.Store.saveRun(ctx, c, res, st.dv)
 	if err != nil {
-		return out, "", err
+		return out, "", nil, err
 	}
 	if out.run, err = s.Store.Run(ctx, c, id); err == nil && out.run == nil {
 		err = fmt.Errorf("coverage: stored run %d is gone", id)
 	}
+	if err != nil {
+		return out, "", nil, err
+	}
 	out.fresh = true
-	return out, "", err
+	if res.Gaps == nil {
+		return out, "", nil, nil
+	}
+	p := &persisting{done: make(chan struct{})}
+	s.keep(st, resultKey(cal, q.Method), res, id, p)
+	out.gaps = p
+	return out, "", func() {
+		defer close(p.done)
+		t := time.Now()
+		if reuse != nil && reuse.after != nil {
+			<-reuse.after.done
+			if reuse.after.err != nil {
+				reuse = nil // the earlier run's gaps are not there: store them all
+			}
+		}
+		p.err = s.Store.saveGaps(ctx, c, id, res, reuse)
+		if s.Log == nil {
+			return
+		}
+		if p.err != nil {
+			s.Log.Error("park coverage gaps not stored; the run stays incomplete", "city", q.City, "run", id, "err", p.err)
+			return
+		}
+		s.Log.Info("park coverage gaps stored", "city", q.City, "run", id, "copied", reuse != nil, "ms", time.Since(t).Milliseconds())
+	}, nil
 }
 
 // lockRun takes the session advisory lock of key on c and returns its release. A
@@ -307,6 +360,12 @@ func (s *Service) compute(ctx context.Context, snap *Snapshot, q Query, cal cali
 	if err != nil {
 		return nil, err
 	}
+	s.observe(q, cal, res)
+	return res, nil
+}
+
+// observe tells the metrics and the log of a computed result.
+func (s *Service) observe(q Query, cal caliber.Caliber, res *Result) {
 	if s.Observe != nil {
 		s.Observe(cal.ID, q.Method, res.Duration)
 	}
@@ -314,42 +373,16 @@ func (s *Service) compute(ctx context.Context, snap *Snapshot, q Query, cal cali
 		s.Log.Info("park coverage computed", "city", q.City, "caliber", cal.ID, "method", q.Method,
 			"ratio", res.Ratio(), "ms", float64(res.Duration.Microseconds())/1000)
 	}
-	return res, nil
 }
 
-// snapshot returns the city's current snapshot and its data version, read on c in one
-// transaction; the rows are read only when the version's snapshot is not in memory.
+// snapshot returns the city's current snapshot and its data version, read on c (see
+// state).
 func (s *Service) snapshot(ctx context.Context, c db, city string) (*Snapshot, DataVersion, error) {
-	t := time.Now()
-	sn, dv, err := s.Store.LoadVersion(ctx, c, city, func(hash string) *Snapshot {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return s.snaps[city+"@"+hash]
-	})
+	st, err := s.state(ctx, c, city)
 	if err != nil {
-		return nil, dv, err
+		return nil, DataVersion{}, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.snaps == nil {
-		s.snaps = map[string]*Snapshot{}
-	}
-	if s.snaps[city+"@"+dv.Hash] == sn {
-		return sn, dv, nil
-	}
-	for k := range s.snaps {
-		if strings.HasPrefix(k, city+"@") {
-			delete(s.snaps, k)
-		}
-	}
-	s.snaps[city+"@"+dv.Hash] = sn
-	if s.ObserveLoad != nil {
-		s.ObserveLoad(time.Since(t))
-	}
-	if s.Log != nil {
-		s.Log.Info("coverage snapshot loaded", "city", city, "parcels", len(sn.Parcels), "parks", len(sn.Parks), "ms", time.Since(t).Milliseconds())
-	}
-	return sn, dv, nil
+	return st.snap, st.dv, nil
 }
 
 // Result computes q afresh on the current data (no stored run), for the sites and for

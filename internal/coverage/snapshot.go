@@ -107,6 +107,10 @@ func (s *Snapshot) With(ch Changes) *Snapshot {
 }
 
 func filter[T any](xs []T, drop []int64, id func(T) int64) []T {
+	if len(drop) == 0 {
+		// Nothing dropped: a copy all the same, since With appends to the result.
+		return append(make([]T, 0, len(xs)), xs...)
+	}
 	gone := make(map[int64]bool, len(drop))
 	for _, d := range drop {
 		gone[d] = true

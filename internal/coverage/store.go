@@ -62,33 +62,6 @@ func (s Store) DataVersion(ctx context.Context, cityID int) (DataVersion, error)
 	return citydata.Read(ctx, s.Pool, cityID, inputTables...)
 }
 
-// LoadVersion reads the city's data version and its snapshot in one REPEATABLE READ, READ
-// ONLY transaction on c, so the snapshot holds exactly the data of the version. cached may
-// return the snapshot of a version already in memory, which saves reading the rows.
-func (s Store) LoadVersion(ctx context.Context, c db, slug string, cached func(hash string) *Snapshot) (*Snapshot, DataVersion, error) {
-	tx, err := c.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return nil, DataVersion{}, err
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck
-	id, name, srid, err := city(ctx, tx, slug)
-	if err != nil {
-		return nil, DataVersion{}, err
-	}
-	dv, err := citydata.Read(ctx, tx, id, inputTables...)
-	if err != nil {
-		return nil, dv, err
-	}
-	snap := cached(dv.Hash)
-	if snap == nil {
-		snap = &Snapshot{CityID: id, City: slug, CityName: name, MetricSRID: srid}
-		if err := load(ctx, tx, snap); err != nil {
-			return nil, dv, err
-		}
-	}
-	return snap, dv, tx.Commit(ctx)
-}
-
 // Load reads the snapshot of a city: parks with entrances, residential land, districts,
 // 街道, communities and walkable network edges, all in the city's metric CRS.
 func (s Store) Load(ctx context.Context, slug string) (*Snapshot, error) {
@@ -103,64 +76,15 @@ func (s Store) Load(ctx context.Context, slug string) (*Snapshot, error) {
 // load reads the rows of snap's city into snap.
 func load(ctx context.Context, q querier, snap *Snapshot) error {
 	id := snap.CityID
-	ents := map[int64][]orb.Point{}
-	rows, err := q.Query(ctx, `SELECT park_id, ST_X(geom_m), ST_Y(geom_m) FROM park_entrances WHERE city_id = $1 AND geom_m IS NOT NULL ORDER BY id`, id)
-	if err != nil {
+	var err error
+	if snap.Parks, err = loadParks(ctx, q, id, nil); err != nil {
 		return err
 	}
-	for rows.Next() {
-		var pid int64
-		var x, y float64
-		if err := rows.Scan(&pid, &x, &y); err != nil {
-			return err
-		}
-		ents[pid] = append(ents[pid], orb.Point{x, y})
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	rows, err = q.Query(ctx, `SELECT id, name, park_class, pocket, open_status, in_historic_district, area_m2, ST_AsBinary(geom_m)
-		FROM parks WHERE city_id = $1 AND geom_m IS NOT NULL ORDER BY id`, id)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var p Park
-		var b []byte
-		if err := rows.Scan(&p.ID, &p.Name, &p.Class, &p.Pocket, &p.OpenStatus, &p.Historic, &p.AreaM2, &b); err != nil {
-			return err
-		}
-		if p.Geom, err = decodeMulti(b); err != nil {
-			return fmt.Errorf("park %d: %w", p.ID, err)
-		}
-		p.Entrances = ents[p.ID]
-		snap.Parks = append(snap.Parks, p)
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	rows, err = q.Query(ctx, `SELECT id, population, area_m2, ST_AsBinary(geom_m) FROM residential_land WHERE city_id = $1 AND geom_m IS NOT NULL ORDER BY id`, id)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var p Parcel
-		var pop int64
-		var b []byte
-		if err := rows.Scan(&p.ID, &pop, &p.AreaM2, &b); err != nil {
-			return err
-		}
-		p.Population = float64(pop)
-		if p.Geom, err = decodeMulti(b); err != nil {
-			return fmt.Errorf("residential_land %d: %w", p.ID, err)
-		}
-		snap.Parcels = append(snap.Parcels, p)
-	}
-	if err := rows.Err(); err != nil {
+	if snap.Parcels, err = loadParcels(ctx, q, id, nil); err != nil {
 		return err
 	}
 	for _, l := range []struct{ level, table string }{{LevelDistrict, "districts"}, {LevelSubdistrict, "subdistricts"}, {LevelCommunity, "communities"}} {
-		rows, err = q.Query(ctx, `SELECT id, name, ST_AsBinary(geom_m) FROM `+pgx.Identifier{l.table}.Sanitize()+` WHERE city_id = $1 AND geom_m IS NOT NULL ORDER BY id`, id)
+		rows, err := q.Query(ctx, `SELECT id, name, ST_AsBinary(geom_m) FROM `+pgx.Identifier{l.table}.Sanitize()+` WHERE city_id = $1 AND geom_m IS NOT NULL ORDER BY id`, id)
 		if err != nil {
 			return err
 		}
@@ -179,29 +103,103 @@ func load(ctx context.Context, q querier, snap *Snapshot) error {
 			return err
 		}
 	}
-	rows, err = q.Query(ctx, `SELECT id, coalesce(source, 0), coalesce(target, 0), length_m, walkable, ST_AsBinary(geom_m)
-		FROM network_edges WHERE city_id = $1 AND walkable AND source IS NOT NULL AND geom_m IS NOT NULL ORDER BY id`, id)
+	snap.Edges, err = loadEdges(ctx, q, id, nil)
+	return err
+}
+
+// loadParks reads the city's parks with their entrances, in id order; only those of ids
+// when ids is not nil.
+func loadParks(ctx context.Context, q querier, cityID int, ids []int64) ([]Park, error) {
+	ents := map[int64][]orb.Point{}
+	rows, err := q.Query(ctx, `SELECT park_id, ST_X(geom_m), ST_Y(geom_m) FROM park_entrances
+		WHERE city_id = $1 AND geom_m IS NOT NULL AND ($2::bigint[] IS NULL OR park_id = ANY($2)) ORDER BY id`, cityID, ids)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	for rows.Next() {
+		var pid int64
+		var x, y float64
+		if err := rows.Scan(&pid, &x, &y); err != nil {
+			return nil, err
+		}
+		ents[pid] = append(ents[pid], orb.Point{x, y})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = q.Query(ctx, `SELECT id, name, park_class, pocket, open_status, in_historic_district, area_m2, ST_AsBinary(geom_m)
+		FROM parks WHERE city_id = $1 AND geom_m IS NOT NULL AND ($2::bigint[] IS NULL OR id = ANY($2)) ORDER BY id`, cityID, ids)
+	if err != nil {
+		return nil, err
+	}
+	var out []Park
+	for rows.Next() {
+		var p Park
+		var b []byte
+		if err := rows.Scan(&p.ID, &p.Name, &p.Class, &p.Pocket, &p.OpenStatus, &p.Historic, &p.AreaM2, &b); err != nil {
+			return nil, err
+		}
+		if p.Geom, err = decodeMulti(b); err != nil {
+			return nil, fmt.Errorf("park %d: %w", p.ID, err)
+		}
+		p.Entrances = ents[p.ID]
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// loadParcels reads the city's residential land in id order; only ids when not nil.
+func loadParcels(ctx context.Context, q querier, cityID int, ids []int64) ([]Parcel, error) {
+	rows, err := q.Query(ctx, `SELECT id, population, area_m2, ST_AsBinary(geom_m) FROM residential_land
+		WHERE city_id = $1 AND geom_m IS NOT NULL AND ($2::bigint[] IS NULL OR id = ANY($2)) ORDER BY id`, cityID, ids)
+	if err != nil {
+		return nil, err
+	}
+	var out []Parcel
+	for rows.Next() {
+		var p Parcel
+		var pop int64
+		var b []byte
+		if err := rows.Scan(&p.ID, &pop, &p.AreaM2, &b); err != nil {
+			return nil, err
+		}
+		p.Population = float64(pop)
+		if p.Geom, err = decodeMulti(b); err != nil {
+			return nil, fmt.Errorf("residential_land %d: %w", p.ID, err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// loadEdges reads the city's walkable routed network edges in id order; only ids when
+// not nil.
+func loadEdges(ctx context.Context, q querier, cityID int, ids []int64) ([]network.Edge, error) {
+	rows, err := q.Query(ctx, `SELECT id, coalesce(source, 0), coalesce(target, 0), length_m, walkable, ST_AsBinary(geom_m)
+		FROM network_edges WHERE city_id = $1 AND walkable AND source IS NOT NULL AND geom_m IS NOT NULL
+		AND ($2::bigint[] IS NULL OR id = ANY($2)) ORDER BY id`, cityID, ids)
+	if err != nil {
+		return nil, err
+	}
+	var out []network.Edge
 	for rows.Next() {
 		var e network.Edge
 		var b []byte
 		if err := rows.Scan(&e.ID, &e.Source, &e.Target, &e.Length, &e.Walkable, &b); err != nil {
-			return err
+			return nil, err
 		}
 		g, err := wkb.Unmarshal(b)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		ls, ok := g.(orb.LineString)
 		if !ok {
-			return fmt.Errorf("network edge %d: %T", e.ID, g)
+			return nil, fmt.Errorf("network edge %d: %T", e.ID, g)
 		}
 		e.Geom = ls
-		snap.Edges = append(snap.Edges, e)
+		out = append(out, e)
 	}
-	return rows.Err()
+	return out, rows.Err()
 }
 
 func decodeMulti(b []byte) (orb.MultiPolygon, error) {
@@ -236,6 +234,32 @@ type Run struct {
 // transaction on c, and marks the run complete when the gaps are there. It returns the
 // run's id.
 func (s Store) Save(ctx context.Context, c db, r *Result, dv DataVersion) (int64, error) {
+	id, err := s.saveRun(ctx, c, r, dv)
+	if err != nil || r.Gaps == nil {
+		return id, err
+	}
+	return id, s.saveGaps(ctx, c, id, r, nil)
+}
+
+// gapReuse says that the gaps of every parcel but those of skip are stored already, as
+// those of run: saveGaps copies them row for row instead of sending and reprojecting them.
+type gapReuse struct {
+	run  int64
+	skip map[int64]bool
+	// after, when not nil, is run's own gap storage, still under way: wait for it.
+	after *persisting
+}
+
+// persisting is a run's gap storage under way: done is closed when it has ended, with
+// err its outcome.
+type persisting struct {
+	done chan struct{}
+	err  error
+}
+
+// saveRun stores r's header and figures in one transaction on c, the run not complete
+// unless r has no gaps: saveGaps stores them and completes it.
+func (s Store) saveRun(ctx context.Context, c db, r *Result, dv DataVersion) (int64, error) {
 	snap := r.snapshot
 	params, _ := json.Marshal(r.Parameters)
 	dvj, _ := json.Marshal(dv)
@@ -250,7 +274,7 @@ func (s Store) Save(ctx context.Context, c db, r *Result, dv DataVersion) (int64
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) RETURNING id`,
 		snap.CityID, r.Caliber.ID, r.Caliber.Digest(), r.Method, params, dvj, dv.Hash,
 		r.CoveredM2, r.TotalM2, r.Population, r.CoveredPopulation, len(r.Parks), float64(r.Duration.Microseconds())/1000,
-		r.Gaps != nil).Scan(&id)
+		r.Gaps == nil).Scan(&id)
 	if err != nil {
 		return 0, err
 	}
@@ -277,20 +301,46 @@ func (s Store) Save(ctx context.Context, c db, r *Result, dv DataVersion) (int64
 			"park_m2_per_capita", "comprehensive_m2_per_capita", "community_m2_per_capita", "figure"}, pgx.CopyFromRows(areaRows)); err != nil {
 		return 0, fmt.Errorf("coverage areas: %w", err)
 	}
-	if r.Gaps != nil {
-		ids, areas, pops, wkbs, err := r.gapPieces()
-		if err != nil {
-			return 0, err
+	return id, tx.Commit(ctx)
+}
+
+// saveGaps stores the gaps of r as those of run id and marks the run complete, in one
+// transaction on c; with reuse, copying the unchanged parcels' gaps from an earlier run.
+func (s Store) saveGaps(ctx context.Context, c db, id int64, r *Result, reuse *gapReuse) error {
+	snap := r.snapshot
+	tx, err := c.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	var only func(int64) bool
+	if reuse != nil {
+		only = func(id int64) bool { return reuse.skip[id] }
+		skip := make([]int64, 0, len(reuse.skip))
+		for id := range reuse.skip {
+			skip = append(skip, id)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO coverage_gaps (run_id, parcel_id, area_m2, population, geom_m, geom)
+				SELECT $1, parcel_id, area_m2, population, geom_m, geom FROM coverage_gaps
+				WHERE run_id = $2 AND NOT parcel_id = ANY($3::bigint[])`, id, reuse.run, skip); err != nil {
+			return fmt.Errorf("coverage gaps: %w", err)
+		}
+	}
+	ids, areas, pops, wkbs, err := r.gapPieces(only)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO coverage_gaps (run_id, parcel_id, area_m2, population, geom_m, geom)
 			SELECT $1, u.pid, u.a, u.pop, g.m, ST_Multi(ST_Transform(g.m, 4326))
 			FROM unnest($2::bigint[], $3::float8[], $4::float8[], $5::bytea[]) AS u(pid, a, pop, w)
 			CROSS JOIN LATERAL (SELECT ST_Multi(ST_SetSRID(ST_GeomFromWKB(u.w), $6)) AS m) g`,
-			id, ids, areas, pops, wkbs, snap.MetricSRID); err != nil {
-			return 0, fmt.Errorf("coverage gaps: %w", err)
-		}
+		id, ids, areas, pops, wkbs, snap.MetricSRID); err != nil {
+		return fmt.Errorf("coverage gaps: %w", err)
 	}
-	return id, tx.Commit(ctx)
+	if _, err := tx.Exec(ctx, `UPDATE coverage_runs SET complete = true WHERE id = $1`, id); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
 }
 
 const runCols = `id, city_id, caliber_id, method, parameters, data_version, data_hash, computed_at, duration_ms`
@@ -359,7 +409,7 @@ func (s Store) ResultGapsGeoJSON(ctx context.Context, r *Result, limit int) (jso
 	if r.Gaps == nil {
 		return nil, errors.New("coverage: ResultGapsGeoJSON needs a result computed with Options.Gaps")
 	}
-	ids, areas, pops, ws, err := r.gapPieces()
+	ids, areas, pops, ws, err := r.gapPieces(nil)
 	if err != nil {
 		return nil, err
 	}
@@ -375,14 +425,17 @@ func (s Store) ResultGapsGeoJSON(ctx context.Context, r *Result, limit int) (jso
 
 // gapPieces are the rows of the gap layer: every parcel with an uncovered area (its area
 // less its covered area) above 1e-6 m², with the residents on it (the parcel's density)
-// and the gap's WKB in the metric CRS.
-func (r *Result) gapPieces() (ids []int64, areas, pops []float64, wkbs [][]byte, err error) {
+// and the gap's WKB in the metric CRS; only those parcels only accepts, when not nil.
+func (r *Result) gapPieces(only func(parcel int64) bool) (ids []int64, areas, pops []float64, wkbs [][]byte, err error) {
 	ids, areas, pops, wkbs = []int64{}, []float64{}, []float64{}, [][]byte{}
 	for i, g := range r.Gaps {
 		if len(g) == 0 {
 			continue
 		}
 		p := &r.snapshot.Parcels[i]
+		if only != nil && !only(p.ID) {
+			continue
+		}
 		a := p.AreaM2 - r.Covered[i]
 		if a <= 1e-6 {
 			continue

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -217,5 +219,50 @@ func TestDatabaseFailuresAre503And504(t *testing.T) {
 			t.Fatal("database back, requests still fail")
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestReadyzReportsWarm: with a Warm probe, /readyz says "warm" and answers 200 either way;
+// /readyz?warm=1 answers 503 "warming" until the probe says warm, then 200.
+func TestReadyzReportsWarm(t *testing.T) {
+	tdb := testdb.New(t)
+	if tdb == nil {
+		t.FailNow()
+	}
+	m, err := migrate.New(tdb.Pool, migrations.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Up(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	var warm atomic.Bool
+	h := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}},
+		httpapi.Health{Pool: tdb.Pool, Migrations: m, Version: "test", Warm: warm.Load}))
+	get := func(path string) (int, map[string]any) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		var out map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+			t.Fatalf("%s: %v: %s", path, err, rec.Body.String())
+		}
+		return rec.Code, out
+	}
+	for _, c := range []struct {
+		warm   bool
+		path   string
+		code   int
+		status string
+	}{
+		{false, "/readyz", 200, "ready"},
+		{false, "/readyz?warm=1", 503, "warming"},
+		{true, "/readyz", 200, "ready"},
+		{true, "/readyz?warm=1", 200, "ready"},
+	} {
+		warm.Store(c.warm)
+		code, body := get(c.path)
+		if code != c.code || body["status"] != c.status || body["warm"] != c.warm {
+			t.Errorf("warm=%v %s: %d %v, want %d status %q warm %v", c.warm, c.path, code, body, c.code, c.status, c.warm)
+		}
 	}
 }

@@ -259,6 +259,33 @@ func (s *Service) Generation(ctx context.Context, tables []string) (string, bool
 	return s.generation(tables)
 }
 
+// Sync returns once every edit committed before the call has reached this process's
+// notification handler (the listener's barrier), or an error when there is no live
+// listener. Other caches of per-table state (park coverage's data versions) use it with
+// Generations to know what changed without asking the database.
+func (s *Service) Sync(ctx context.Context) error {
+	if s.listen == nil {
+		return errNotLive
+	}
+	return s.listen.sync(ctx)
+}
+
+// Generations returns the listener's epoch (raised whenever notifications may have been
+// lost) and, for each of tables, how many edit notifications have arrived for it; ok is
+// false without a live listener.
+func (s *Service) Generations(tables []string) (epoch uint64, gens []uint64, ok bool) {
+	if !s.Live() {
+		return 0, nil, false
+	}
+	s.genMu.Lock()
+	defer s.genMu.Unlock()
+	gens = make([]uint64, len(tables))
+	for i, t := range tables {
+		gens[i] = s.gens[t]
+	}
+	return s.epoch, gens, true
+}
+
 // Live reports whether the cache is in use: the listener is connected, so cached tiles
 // can be served and edits evict them. Without a cache it is false.
 func (s *Service) Live() bool { return s.listen != nil && s.listen.live.Load() }
