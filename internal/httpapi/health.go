@@ -35,7 +35,7 @@ func (h Health) Routes() []Route {
 			Responses: JSON("Alive", Obj(Schema{"status": Enum("ok"), "version": Str}, "status", "version")),
 			Handlers:  []gin.HandlerFunc{func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok", "version": h.Version}) }}},
 		{Method: http.MethodGet, Path: "/readyz", Access: Public, Summary: "The database answers and its migrations are current (and, with warm=1, every city is warm).", OperationID: "getReadiness",
-			Params: []Param{{Name: "warm", Description: "1: answer 503 until every city's snapshot, graphs and default figures are in memory", Schema: Enum("1")}},
+			Params:    []Param{{Name: "warm", Description: "1: answer 503 until every city's snapshot, graphs and default figures are in memory", Schema: Enum("1")}},
 			Responses: append(JSON("Ready", readiness), Response{Status: http.StatusServiceUnavailable, Description: "Not ready: the database or the schema is not", Type: JSONType, Schema: readiness}),
 			Handlers:  []gin.HandlerFunc{h.ready}},
 	}
