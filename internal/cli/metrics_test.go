@@ -27,24 +27,8 @@ import (
 // status, tile cache hits and misses, one park-coverage computation for the caliber and
 // method asked, snapshot loads, and the pool's size.
 func TestMetricsAfterRequests(t *testing.T) {
-	db := testdb.New(t)
+	db, h := demoServer(t)
 	ctx := context.Background()
-	if _, err := seed.Demo(ctx, db.Pool, 0.05); err != nil {
-		t.Fatal(err)
-	}
-	cfg := config.Defaults()
-	cfg.DBMaxConns = db.Pool.Config().MaxConns
-	log := slog.New(slog.DiscardHandler)
-	t.Setenv("CITYREACH_JOBS_DIR", t.TempDir())
-	app, err := buildApp(ctx, &cfg, db.Pool, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer app.Close()
-	h, err := handler(&cfg, db.Pool, nil, app, log)
-	if err != nil {
-		t.Fatal(err)
-	}
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	get := func(path string) (int, string) {
@@ -146,6 +130,30 @@ func TestMetricsAfterRequests(t *testing.T) {
 	if got := sample(t, after, "cityreach_report_jobs", map[string]string{"status": "running"}); got != 0 {
 		t.Errorf("running report jobs: %v, want 0", got)
 	}
+}
+
+// demoServer seeds the demo city at scale 0.05 into a fresh database and returns it with
+// the whole HTTP server of `cityreach serve` over it (compression included).
+func demoServer(t *testing.T) (*testdb.DB, http.Handler) {
+	t.Helper()
+	db := testdb.New(t)
+	ctx := context.Background()
+	if _, err := seed.Demo(ctx, db.Pool, 0.05); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Defaults()
+	log := slog.New(slog.DiscardHandler)
+	t.Setenv("CITYREACH_JOBS_DIR", t.TempDir())
+	app, err := buildApp(ctx, &cfg, db.Pool, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(app.Close)
+	h, err := handler(&cfg, db.Pool, nil, app, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, h
 }
 
 // tileOf is the XYZ tile at zoom z that holds the point (Web Mercator, OSM numbering).

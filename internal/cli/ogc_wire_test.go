@@ -3,42 +3,20 @@ package cli
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
-
-	"github.com/cityreach/cityreach/internal/config"
-	"github.com/cityreach/cityreach/internal/seed"
-	"github.com/cityreach/cityreach/internal/testdb"
 )
 
 // TestOGCPageOnTheWire: an OGC API items page of 1,000 parcels from the server as `cityreach
 // serve` builds it is at most a quarter of its plain size on the wire with gzip and with
 // zstd, and decodes to the very bytes of the plain answer (issue "Run it like a service").
 func TestOGCPageOnTheWire(t *testing.T) {
-	db := testdb.New(t)
-	ctx := context.Background()
-	if _, err := seed.Demo(ctx, db.Pool, 0.05); err != nil {
-		t.Fatal(err)
-	}
-	cfg := config.Defaults()
-	log := slog.New(slog.DiscardHandler)
-	t.Setenv("CITYREACH_JOBS_DIR", t.TempDir())
-	app, err := buildApp(ctx, &cfg, db.Pool, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer app.Close()
-	h, err := handler(&cfg, db.Pool, nil, app, log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, h := demoServer(t)
 	const path = "/ogc/collections/residential_land/items?limit=1000"
 	get := func(enc string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodGet, path, nil)
