@@ -137,7 +137,7 @@ func cors(p CORSPolicy) gin.HandlerFunc {
 		preflight := c.Request.Method == http.MethodOptions && c.GetHeader("Access-Control-Request-Method") != ""
 		if !p.allows(origin) {
 			if preflight {
-				problem.Write(c, http.StatusForbidden, "cross-origin requests from "+strconv.Quote(clipName(origin))+
+				problem.Write(c, http.StatusForbidden, "cross-origin requests from "+strconv.Quote(problem.Clip(origin))+
 					" are not allowed; the operator lists allowed origins with --cors-origins", nil)
 				return
 			}

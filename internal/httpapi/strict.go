@@ -44,8 +44,8 @@ func rejectSemicolons() gin.HandlerFunc {
 				break
 			}
 		}
-		problem.Write(c, http.StatusBadRequest, "the query string holds a ';' (in parameter "+strconv.Quote(clipName(name))+
-			"); separate parameters with '&' and write a literal semicolon as %3B", map[string]any{"parameter": clipName(name)})
+		problem.Write(c, http.StatusBadRequest, "the query string holds a ';' (in parameter "+strconv.Quote(problem.Clip(name))+
+			"); separate parameters with '&' and write a literal semicolon as %3B", map[string]any{"parameter": problem.Clip(name)})
 	}
 }
 
@@ -58,21 +58,14 @@ func rejectBadQueryText() gin.HandlerFunc {
 			for _, v := range append([]string{k}, vs...) {
 				if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
 					name := strings.ToValidUTF8(strings.ReplaceAll(k, "\x00", ""), "\ufffd")
-					problem.Write(c, http.StatusBadRequest, "parameter "+strconv.Quote(clipName(name))+
-						" is not valid UTF-8 text or holds a NUL byte", map[string]any{"parameter": clipName(name)})
+					problem.Write(c, http.StatusBadRequest, "parameter "+strconv.Quote(problem.Clip(name))+
+						" is not valid UTF-8 text or holds a NUL byte", map[string]any{"parameter": problem.Clip(name)})
 					return
 				}
 			}
 		}
 		c.Next()
 	}
-}
-
-func clipName(s string) string {
-	if len(s) > 64 {
-		return s[:64]
-	}
-	return s
 }
 
 // limitHeaders answers 431 as a problem document when the request line and headers are
@@ -110,7 +103,7 @@ func requireContentType() gin.HandlerFunc {
 				return
 			}
 			if mt, _, err := mime.ParseMediaType(ct); ct != "" && (err != nil || !bodyTypes[mt]) {
-				problem.Write(c, http.StatusUnsupportedMediaType, "Content-Type "+strconv.Quote(clipName(ct))+
+				problem.Write(c, http.StatusUnsupportedMediaType, "Content-Type "+strconv.Quote(problem.Clip(ct))+
 					" is not one this server reads; send JSON (application/json, application/geo+json, application/merge-patch+json) or a file (application/zip, application/geopackage+sqlite3)", nil)
 				return
 			}

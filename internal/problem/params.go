@@ -25,7 +25,7 @@ func CheckParams(q url.Values, allowed ...string) *Error {
 		for _, a := range allowed {
 			known = known || a == k
 		}
-		name := clip(k)
+		name := Clip(k)
 		if !known {
 			detail := "unknown parameter " + strconv.Quote(name)
 			if len(allowed) == 0 {
@@ -54,8 +54,9 @@ func Params(allowed ...string) gin.HandlerFunc {
 	}
 }
 
-// clip bounds a client-supplied name echoed in a problem.
-func clip(s string) string {
+// Clip bounds a client-supplied name echoed in a problem: at most 64 bytes, cut at a
+// UTF-8 boundary, with "…" where it was cut.
+func Clip(s string) string {
 	const max = 64
 	if len(s) <= max {
 		return s
