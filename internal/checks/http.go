@@ -88,18 +88,11 @@ func (h Handler) Routes() []httpapi.Route {
 }
 
 // params are the parameters a check takes: the common ones and the threshold overrides.
-func params() []string {
-	return append([]string{"city", "format", "date", "edition", "from", "to", "scenario"}, Overridable...)
-}
-
 func (h Handler) serve(name string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		q := c.Request.URL.Query()
+		// The engine has refused any parameter not in Routes' list, and any given twice.
 		req := Request{Overrides: map[string]string{}}
-		if err := problem.CheckParams(q, params()...); err != nil {
-			problem.Respond(c, h.Log, err)
-			return
-		}
 		req.City, req.Edition, req.Date, req.From, req.To = q.Get("city"), q.Get("edition"), q.Get("date"), q.Get("from"), q.Get("to")
 		for _, k := range Overridable {
 			if q.Has(k) {
