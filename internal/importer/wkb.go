@@ -4,236 +4,307 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
+	"sync"
 
 	"github.com/paulmach/orb"
+	"github.com/twpayne/go-geom"
+	"github.com/twpayne/go-geom/encoding/ewkb"
+	"github.com/twpayne/go-geom/encoding/wkb"
+	"github.com/twpayne/go-geom/encoding/wkbcommon"
 )
 
-// DecodeWKB decodes OGC (ISO) Well-Known Binary, including the EWKB flags PostGIS writes
-// (Z, M and an embedded SRID, which is returned; 0 when absent), into a 2D orb geometry:
-// Z and M values are read and dropped. Counts are checked against the bytes that remain,
-// so a hostile input cannot make it allocate more than a small multiple of its own size,
-// and collections nest at most 32 deep. An empty point (NaN coordinates) decodes to nil.
+// Bounds on one WKB geometry of an upload. They are checked on the structure of the bytes
+// before anything is decoded, so a hostile blob is refused at the cost of reading its
+// headers: it cannot make the decoder allocate more than a small multiple of its own size,
+// nor recurse deeper than MaxWKBDepth.
+const (
+	// MaxWKBBytes bounds the encoded size of one geometry (64 MiB).
+	MaxWKBBytes = 64 << 20
+	// MaxWKBCoords bounds the coordinates of one geometry, all parts together, and any one
+	// count (of points, rings, parts or members): 1 048 576, far beyond any park, parcel or
+	// boundary a planner draws.
+	MaxWKBCoords = 1 << 20
+	// MaxWKBDepth bounds how deep multi-geometries and collections nest. go-geom's readers
+	// recurse once per level and have no bound of their own: a 9 MB blob of collections
+	// nested a million deep took 512 MiB of stack and 7 s, and a few tens of MB would
+	// overflow the 1 GB goroutine stack, which ends the process rather than failing the
+	// import.
+	MaxWKBDepth = 32
+)
+
+// Flags of the geometry type in PostGIS's Extended WKB.
+const (
+	ewkbZ     = 0x80000000
+	ewkbM     = 0x40000000
+	ewkbSRID  = 0x20000000
+	ewkbFlags = ewkbZ | ewkbM | ewkbSRID
+)
+
+// limitGeom sets go-geom's own cap on the elements of one level (a process-wide variable,
+// unlimited by default) to MaxWKBCoords: a second line behind checkWKB, the same for every
+// caller, set once.
+var limitGeom = sync.OnceFunc(func() {
+	for i := 1; i < len(wkbcommon.MaxGeometryElements); i++ {
+		wkbcommon.MaxGeometryElements[i] = MaxWKBCoords
+	}
+})
+
+// DecodeWKB decodes OGC (ISO) Well-Known Binary, or PostGIS's Extended WKB (Z, M and an
+// embedded SRID, which is returned; 0 when absent), into a 2D orb geometry: Z and M values
+// are read and dropped. The bytes must hold exactly one geometry within the bounds
+// MaxWKBBytes, MaxWKBCoords and MaxWKBDepth. An empty point decodes to nil, and is left
+// out of a multipoint or collection. go-geom decodes; this package only checks the
+// structure first (checkWKB) and converts the result.
 func DecodeWKB(b []byte) (orb.Geometry, int, error) {
-	d := wkbDecoder{b: b}
-	g, srid, err := d.geometry(0)
+	extended, err := checkWKB(b)
 	if err != nil {
 		return nil, 0, err
 	}
-	if d.off != len(b) {
-		return nil, 0, fmt.Errorf("wkb: %d bytes after the geometry", len(b)-d.off)
+	limitGeom()
+	var g geom.T
+	if extended {
+		g, err = ewkb.Unmarshal(b)
+	} else {
+		g, err = wkb.Unmarshal(b, wkbcommon.WKBOptionEmptyPointHandling(wkbcommon.EmptyPointHandlingNaN))
 	}
-	return g, srid, nil
+	if err != nil {
+		return nil, 0, err
+	}
+	o, err := toOrb(g)
+	if err != nil {
+		return nil, 0, err
+	}
+	return o, g.SRID(), nil
 }
-
-const maxWKBDepth = 32
 
 var errWKBShort = errors.New("wkb: truncated input")
 
-type wkbDecoder struct {
-	b   []byte
-	off int
-	bo  binary.ByteOrder
+// checkWKB walks the headers and counts of b without decoding a coordinate and reports
+// whether its type codes are PostGIS's extended ones. It refuses what DecodeWKB's bounds
+// exclude, a count larger than the bytes that remain could hold, a byte-order mark other
+// than 0 or 1, an unknown type, a geometry that mixes ISO and extended type codes, and
+// bytes after the geometry.
+func checkWKB(b []byte) (extended bool, err error) {
+	if len(b) > MaxWKBBytes {
+		return false, fmt.Errorf("wkb: the geometry takes %d bytes, more than the limit of %d", len(b), MaxWKBBytes)
+	}
+	s := wkbShape{b: b}
+	if err := s.geometry(0); err != nil {
+		return false, err
+	}
+	if s.off != len(b) {
+		return false, fmt.Errorf("wkb: %d bytes after the geometry", len(b)-s.off)
+	}
+	if s.iso && s.ext {
+		return false, errors.New("wkb: ISO and extended (EWKB) type codes mixed in one geometry")
+	}
+	return s.ext, nil
 }
 
-func (d *wkbDecoder) u32() (uint32, error) {
-	if d.off+4 > len(d.b) {
+// wkbShape is the state of checkWKB's walk.
+type wkbShape struct {
+	b        []byte
+	off      int
+	coords   int
+	ext, iso bool
+}
+
+// count reads an element count and checks it against MaxWKBCoords and that min bytes for
+// each element remain.
+func (s *wkbShape) count(bo binary.ByteOrder, min int) (int, error) {
+	if s.off+4 > len(s.b) {
 		return 0, errWKBShort
 	}
-	v := d.bo.Uint32(d.b[d.off:])
-	d.off += 4
-	return v, nil
-}
-
-func (d *wkbDecoder) f64() (float64, error) {
-	if d.off+8 > len(d.b) {
-		return 0, errWKBShort
+	n := int64(bo.Uint32(s.b[s.off:]))
+	s.off += 4
+	if n > MaxWKBCoords {
+		return 0, fmt.Errorf("wkb: count %d exceeds the limit of %d", n, MaxWKBCoords)
 	}
-	v := math.Float64frombits(d.bo.Uint64(d.b[d.off:]))
-	d.off += 8
-	return v, nil
-}
-
-// count reads an element count and checks that at least min bytes per element remain.
-func (d *wkbDecoder) count(min int) (int, error) {
-	n, err := d.u32()
-	if err != nil {
-		return 0, err
-	}
-	if int64(n)*int64(min) > int64(len(d.b)-d.off) {
-		return 0, fmt.Errorf("wkb: count %d exceeds the %d bytes left", n, len(d.b)-d.off)
+	if n*int64(min) > int64(len(s.b)-s.off) {
+		return 0, fmt.Errorf("wkb: count %d exceeds the %d bytes left", n, len(s.b)-s.off)
 	}
 	return int(n), nil
 }
 
-func (d *wkbDecoder) point(dims int) (orb.Point, error) {
-	var p orb.Point
-	for i := 0; i < dims; i++ {
-		v, err := d.f64()
-		if err != nil {
-			return p, err
-		}
-		if i < 2 {
-			p[i] = v
-		}
+// skipCoords passes over n coordinates of dims values each.
+func (s *wkbShape) skipCoords(n, dims int) error {
+	if s.off+8*dims*n > len(s.b) {
+		return errWKBShort
 	}
-	return p, nil
+	s.off += 8 * dims * n
+	if s.coords += n; s.coords > MaxWKBCoords {
+		return fmt.Errorf("wkb: the geometry has more than %d coordinates", MaxWKBCoords)
+	}
+	return nil
 }
 
-func (d *wkbDecoder) points(dims int) ([]orb.Point, error) {
-	n, err := d.count(8 * dims)
-	if err != nil {
-		return nil, err
+// header reads a byte-order mark and a type code (and an EWKB SRID) and returns the byte
+// order, the base type (1 Point … 7 GeometryCollection) and the coordinate dimension.
+func (s *wkbShape) header() (binary.ByteOrder, uint32, int, error) {
+	if s.off+5 > len(s.b) {
+		return nil, 0, 0, errWKBShort
 	}
-	ps := make([]orb.Point, n)
-	for i := range ps {
-		if ps[i], err = d.point(dims); err != nil {
-			return nil, err
-		}
-	}
-	return ps, nil
-}
-
-func (d *wkbDecoder) rings(dims int) (orb.Polygon, error) {
-	n, err := d.count(4)
-	if err != nil {
-		return nil, err
-	}
-	poly := make(orb.Polygon, n)
-	for i := range poly {
-		ps, err := d.points(dims)
-		if err != nil {
-			return nil, err
-		}
-		poly[i] = orb.Ring(ps)
-	}
-	return poly, nil
-}
-
-func (d *wkbDecoder) geometry(depth int) (orb.Geometry, int, error) {
-	if depth > maxWKBDepth {
-		return nil, 0, errors.New("wkb: collections nest too deep")
-	}
-	if d.off >= len(d.b) {
-		return nil, 0, errWKBShort
-	}
-	switch d.b[d.off] {
+	var bo binary.ByteOrder
+	switch s.b[s.off] {
 	case 0:
-		d.bo = binary.BigEndian
+		bo = binary.BigEndian
 	case 1:
-		d.bo = binary.LittleEndian
+		bo = binary.LittleEndian
 	default:
-		return nil, 0, fmt.Errorf("wkb: byte order %d is neither 0 nor 1", d.b[d.off])
+		return nil, 0, 0, fmt.Errorf("wkb: byte order %d is neither 0 nor 1", s.b[s.off])
 	}
-	d.off++
-	t, err := d.u32()
-	if err != nil {
-		return nil, 0, err
-	}
+	t := bo.Uint32(s.b[s.off+1:])
+	s.off += 5
 	dims := 2
-	srid := 0
-	if t&0x80000000 != 0 {
-		dims++
-	}
-	if t&0x40000000 != 0 {
-		dims++
-	}
-	if t&0x20000000 != 0 {
-		s, err := d.u32()
-		if err != nil {
-			return nil, 0, err
+	if t&ewkbFlags != 0 {
+		s.ext = true
+		if t&ewkbZ != 0 {
+			dims++
 		}
-		srid = int(int32(s))
+		if t&ewkbM != 0 {
+			dims++
+		}
+		if t&ewkbSRID != 0 {
+			if s.off+4 > len(s.b) {
+				return nil, 0, 0, errWKBShort
+			}
+			s.off += 4
+		}
 	}
-	t &= 0x0FFFFFFF
-	switch t / 1000 {
+	base := t &^ ewkbFlags
+	switch base / 1000 {
+	case 0:
 	case 1, 2:
+		s.iso = true
 		dims++
 	case 3:
+		s.iso = true
 		dims += 2
 	}
-	if t/1000 > 3 || dims > 4 {
-		return nil, 0, fmt.Errorf("wkb: unknown geometry type %d", t)
+	if base/1000 > 3 || dims > 4 || base%1000 < 1 || base%1000 > 7 {
+		return nil, 0, 0, fmt.Errorf("wkb: unknown geometry type %d", t)
 	}
-	var g orb.Geometry
-	switch t % 1000 {
+	return bo, base % 1000, dims, nil
+}
+
+func (s *wkbShape) geometry(depth int) error {
+	if depth > MaxWKBDepth {
+		return fmt.Errorf("wkb: geometries nest more than %d deep", MaxWKBDepth)
+	}
+	bo, t, dims, err := s.header()
+	if err != nil {
+		return err
+	}
+	switch t {
 	case 1:
-		p, err := d.point(dims)
-		if err != nil {
-			return nil, 0, err
-		}
-		if math.IsNaN(p[0]) && math.IsNaN(p[1]) {
-			return nil, srid, nil
-		}
-		g = p
+		return s.skipCoords(1, dims)
 	case 2:
-		ps, err := d.points(dims)
+		n, err := s.count(bo, 8*dims)
 		if err != nil {
-			return nil, 0, err
+			return err
 		}
-		g = orb.LineString(ps)
+		return s.skipCoords(n, dims)
 	case 3:
-		p, err := d.rings(dims)
+		rings, err := s.count(bo, 4)
 		if err != nil {
-			return nil, 0, err
+			return err
 		}
-		g = p
-	case 4, 5, 6, 7:
-		n, err := d.count(5)
-		if err != nil {
-			return nil, 0, err
-		}
-		want := t % 1000
-		var mp orb.MultiPoint
-		var ml orb.MultiLineString
-		var mpoly orb.MultiPolygon
-		var col orb.Collection
-		for i := 0; i < n; i++ {
-			sub, _, err := d.geometry(depth + 1)
+		for range rings {
+			n, err := s.count(bo, 8*dims)
 			if err != nil {
-				return nil, 0, err
+				return err
 			}
-			switch x := sub.(type) {
-			case orb.Point:
-				if want != 4 && want != 7 {
-					return nil, 0, fmt.Errorf("wkb: a Point inside geometry type %d", t)
-				}
-				mp = append(mp, x)
-			case orb.LineString:
-				if want != 5 && want != 7 {
-					return nil, 0, fmt.Errorf("wkb: a LineString inside geometry type %d", t)
-				}
-				ml = append(ml, x)
-			case orb.Polygon:
-				if want != 6 && want != 7 {
-					return nil, 0, fmt.Errorf("wkb: a Polygon inside geometry type %d", t)
-				}
-				mpoly = append(mpoly, x)
-			case nil:
-				if want != 4 && want != 7 {
-					return nil, 0, fmt.Errorf("wkb: an empty point inside geometry type %d", t)
-				}
-			default:
-				if want != 7 {
-					return nil, 0, fmt.Errorf("wkb: a %s inside geometry type %d", sub.GeoJSONType(), t)
-				}
-			}
-			if want == 7 && sub != nil {
-				col = append(col, sub)
+			if err := s.skipCoords(n, dims); err != nil {
+				return err
 			}
 		}
-		switch want {
-		case 4:
-			g = mp
-		case 5:
-			g = ml
-		case 6:
-			g = mpoly
-		default:
-			g = col
+		return nil
+	default: // 4–7: multi-geometries and collections hold whole geometries, 9 bytes at least
+		n, err := s.count(bo, 9)
+		if err != nil {
+			return err
 		}
-	default:
-		return nil, 0, fmt.Errorf("wkb: unknown geometry type %d", t)
+		for range n {
+			if err := s.geometry(depth + 1); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	return g, srid, nil
+}
+
+// toOrb converts a geometry decoded by go-geom to orb, keeping x and y. An empty point is
+// nil, and is left out of multipoints and collections.
+func toOrb(g geom.T) (orb.Geometry, error) {
+	switch x := g.(type) {
+	case *geom.Point:
+		if x.Empty() {
+			return nil, nil
+		}
+		return orb.Point{x.X(), x.Y()}, nil
+	case *geom.LineString:
+		return line(x.FlatCoords(), x.Stride()), nil
+	case *geom.Polygon:
+		return polygon(x.FlatCoords(), 0, x.Ends(), x.Stride()), nil
+	case *geom.MultiPoint:
+		mp := make(orb.MultiPoint, 0, x.NumPoints())
+		flat, start := x.FlatCoords(), 0
+		for _, end := range x.Ends() {
+			if end > start { // equal ends mark an empty point
+				mp = append(mp, orb.Point{flat[start], flat[start+1]})
+			}
+			start = end
+		}
+		return mp, nil
+	case *geom.MultiLineString:
+		ml := make(orb.MultiLineString, 0, x.NumLineStrings())
+		flat, stride, start := x.FlatCoords(), x.Stride(), 0
+		for _, end := range x.Ends() {
+			ml = append(ml, line(flat[start:end], stride))
+			start = end
+		}
+		return ml, nil
+	case *geom.MultiPolygon:
+		mp := make(orb.MultiPolygon, 0, x.NumPolygons())
+		flat, stride, start := x.FlatCoords(), x.Stride(), 0
+		for _, ends := range x.Endss() {
+			mp = append(mp, polygon(flat, start, ends, stride))
+			if len(ends) > 0 {
+				start = ends[len(ends)-1]
+			}
+		}
+		return mp, nil
+	case *geom.GeometryCollection:
+		col := make(orb.Collection, 0, x.NumGeoms())
+		for _, sub := range x.Geoms() {
+			o, err := toOrb(sub)
+			if err != nil {
+				return nil, err
+			}
+			if o != nil {
+				col = append(col, o)
+			}
+		}
+		return col, nil
+	}
+	return nil, fmt.Errorf("wkb: unsupported geometry %T", g)
+}
+
+// line takes x and y of each coordinate of flat.
+func line(flat []float64, stride int) orb.LineString {
+	ls := make(orb.LineString, len(flat)/stride)
+	for i := range ls {
+		ls[i] = orb.Point{flat[i*stride], flat[i*stride+1]}
+	}
+	return ls
+}
+
+// polygon takes the rings of flat that end at ends, the first beginning at start.
+func polygon(flat []float64, start int, ends []int, stride int) orb.Polygon {
+	p := make(orb.Polygon, len(ends))
+	for i, end := range ends {
+		p[i] = orb.Ring(line(flat[start:end], stride))
+		start = end
+	}
+	return p
 }
