@@ -67,7 +67,7 @@ func TestDecodeWKBSeeds(t *testing.T) {
 		{seed: "seed-iso-multipointzm", want: orb.MultiPoint{{1, 2}, {5, 6}}},
 		// EWKB MultiPoint Z holding an ISO Point Z (1001); a type with the EWKB Z flag and ISO 1001.
 		{seed: "seed-mixed-iso-ewkb", wantErr: "ISO and extended (EWKB) type codes mixed"},
-		{seed: "seed-z-twice", wantErr: "unknown geometry type"},
+		{seed: "seed-z-twice", wantErr: "ISO and extended (EWKB) type codes mixed"},
 		// POINT EMPTY (two NaNs); MULTIPOINT(EMPTY, 1 2).
 		{seed: "seed-empty-point", want: nil},
 		{seed: "seed-multipoint-empty-member", want: orb.MultiPoint{{1, 2}}},
