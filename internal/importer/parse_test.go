@@ -157,6 +157,9 @@ func FuzzDecodeWKB(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		g, _, err := DecodeWKB(b)
+		if err == nil && (len(b) > MaxWKBBytes || g != nil && points(g) > MaxWKBCoords) {
+			t.Fatalf("accepted %d bytes, %d coordinates", len(b), points(g))
+		}
 		if err != nil || g == nil || points(g) == 0 {
 			return // orb does not encode empty geometries in a form it decodes
 		}
