@@ -7,6 +7,7 @@ import (
 
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/osmimport"
+	"github.com/cityreach/cityreach/internal/testdb"
 )
 
 // TestRealCitiesAgreeWithPostGIS computes the official buffer figure on the real
@@ -17,10 +18,10 @@ func TestRealCitiesAgreeWithPostGIS(t *testing.T) {
 	pool := newDB(t)
 	ctx := context.Background()
 	for _, c := range []struct{ slug, file string }{
-		{"monaco", "../../geodata/monaco.osm.pbf"},
-		{"helsinki", "../../geodata/helsinki_center.osm.pbf"},
+		{"monaco", "monaco.osm.pbf"},
+		{"helsinki", "helsinki_center.osm.pbf"},
 	} {
-		if _, err := osmimport.Import(ctx, pool, c.slug, c.file, osmimport.Options{Bulk: true}); err != nil {
+		if _, err := osmimport.Import(ctx, pool, c.slug, testdb.DataFile(t, c.file), osmimport.Options{Bulk: true}); err != nil {
 			t.Fatalf("%s: import: %v", c.slug, err)
 		}
 		snap, err := Store{Pool: pool}.Load(ctx, c.slug)

@@ -28,6 +28,17 @@ func DataFile(t testing.TB, name string) string {
 	return ""
 }
 
+// RepoRoot returns the repository root (the nearest folder at or above the test's working
+// directory that holds go.mod), failing the test when there is none.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	root, ok := repoRoot()
+	if !ok {
+		t.Fatal("no go.mod at or above the working directory")
+	}
+	return root
+}
+
 // repoRoot is the nearest folder at or above the working directory that holds go.mod.
 func repoRoot() (string, bool) {
 	dir, err := os.Getwd()

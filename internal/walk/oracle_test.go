@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -129,7 +128,7 @@ func TestOracleGrid(t *testing.T) {
 	compareWithPgRouting(t, db.Pool, city.ID, 25, 3)
 }
 
-// osmCities are the real networks of geodata/ the OSM importer loads.
+// osmCities are the real networks (geodata/ or ../shared/data) the OSM importer loads.
 var osmCities = []struct{ slug, file string }{
 	{"monaco", "monaco.osm.pbf"},
 	{"helsinki", "helsinki_center.osm.pbf"},
@@ -146,16 +145,13 @@ func osmImportArgs(slug, file string) []string {
 // imported with the OSM importer. It is skipped only while internal/osmimport has no
 // code yet.
 func TestOracleOSM(t *testing.T) {
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := testdb.RepoRoot(t)
 	for _, c := range osmCities {
 		t.Run(c.slug, func(t *testing.T) {
 			db := testdb.New(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			defer cancel()
-			args := append([]string{"run", "./cmd/cityreach"}, osmImportArgs(c.slug, filepath.Join(root, "geodata", c.file))...)
+			args := append([]string{"run", "./cmd/cityreach"}, osmImportArgs(c.slug, testdb.DataFile(t, c.file))...)
 			cmd := exec.CommandContext(ctx, "go", args...)
 			cmd.Dir = root
 			cmd.Env = append(os.Environ(), "DATABASE_URL="+db.URL)
