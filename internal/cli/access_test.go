@@ -65,6 +65,10 @@ var policy = map[string]string{
 	"GET /ogc/collections/:collectionId/queryables":            "read",
 	"GET /ogc/collections/:collectionId/items":                 "read",
 	"GET /ogc/collections/:collectionId/items/:featureId":      "read",
+	"POST /ogc/collections/:collectionId/items":                "editor",
+	"PUT /ogc/collections/:collectionId/items/:featureId":      "editor",
+	"PATCH /ogc/collections/:collectionId/items/:featureId":    "editor",
+	"DELETE /ogc/collections/:collectionId/items/:featureId":   "editor",
 	"GET /tiles/:layers":                                       "read",
 	"GET /tiles/:layers/:z/:x/:y":                              "read",
 	"GET /tiles/:layers/metadata.json":                         "read",
@@ -272,7 +276,7 @@ func (f *accessFixture) body(method, pattern string) string {
 		return ""
 	case strings.HasSuffix(pattern, "/import"):
 		return `{"type":"FeatureCollection","features":[` + parkFeature + `]}`
-	case strings.Contains(pattern, "/features"):
+	case strings.Contains(pattern, "/features"), strings.HasPrefix(pattern, "/ogc/collections/"):
 		if method == http.MethodPatch {
 			return `{"properties":{"name":"改名"}}`
 		}

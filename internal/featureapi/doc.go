@@ -13,5 +13,6 @@
 // Writes are optimistic: every feature has a version that the database bumps on each
 // edit; responses carry it as the ETag, and PUT, PATCH and DELETE must send it back in
 // If-Match. The token's name is set as cityreach.actor in the edit's transaction, so the
-// history triggers record who made it.
+// history triggers record who made it. Store.Edit (edit.go) is the one write path: these
+// handlers and OGC API – Features Part 4 (internal/ogcapi) both call it.
 package featureapi

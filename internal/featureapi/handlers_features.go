@@ -11,7 +11,6 @@ import (
 
 	"github.com/cityreach/cityreach/internal/auth"
 	"github.com/cityreach/cityreach/internal/crs"
-	"github.com/cityreach/cityreach/internal/layers"
 )
 
 // list serves GET /layers/{layer}/features: a FeatureCollection page with numberMatched
@@ -192,44 +191,32 @@ func (a *API) writeParams(c *gin.Context) (in *crs.CRS, outSRID int, repair bool
 	return in, outSRID, repair, nil
 }
 
-// write turns a decoded body into a store Write.
-func (a *API) write(c *gin.Context, l *layers.Layer, b body, m mode, outSRID int, repair bool) (Write, error) {
-	if b.geometry != nil {
-		if err := checkGeometryType(l, b.geometry); err != nil {
-			return Write{}, err
+// edit runs one write through Store.Edit, the write path the OGC API shares.
+func (a *API) edit(c *gin.Context, op Op) (Result, int, error) {
+	l := layerOf(c)
+	e := Edit{Op: op, Body: c.Request.Body, Actor: auth.FromContext(c).Name}
+	if op != OpCreate {
+		id, err := parseID(c.Param("id"))
+		if err != nil {
+			return Result{}, 0, err
 		}
+		if e.Versions, err = IfMatch(c.GetHeader("If-Match"), true); err != nil {
+			return Result{}, 0, err
+		}
+		e.ID = id
 	}
-	set, err := attributeValues(l, b.props, m, func(attr string) string { return a.Store.ColumnType(l, attr) })
+	in, out, repair, err := a.writeParams(c)
 	if err != nil {
-		return Write{}, err
+		return Result{}, 0, err
 	}
-	return Write{Set: set, Geometry: b.geometry, SRID: b.srid, CRSName: b.crsName, Repair: repair,
-		Actor: auth.FromContext(c).Name, OutSRID: outSRID}, nil
+	e.CRS, e.OutSRID, e.Repair = in, out, repair
+	res, err := a.Store.Edit(c.Request.Context(), l, e)
+	return res, out, err
 }
 
 // create serves POST /layers/{layer}/features.
 func (a *API) create(c *gin.Context) {
-	l := layerOf(c)
-	in, out, repair, err := a.writeParams(c)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	b, err := decodeFeature(c.Request.Body, in)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	if b.id != nil {
-		a.fail(c, badParam("id", "a new feature's id is assigned by the server; leave id out"))
-		return
-	}
-	w, err := a.write(c, l, b, modeCreate, out, repair)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	res, err := a.Store.Create(c.Request.Context(), l, w)
+	res, out, err := a.edit(c, OpCreate)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -240,50 +227,14 @@ func (a *API) create(c *gin.Context) {
 
 // replace serves PUT /layers/{layer}/features/{id}: every writable attribute and the
 // geometry are replaced; attributes left out return to their defaults.
-func (a *API) replace(c *gin.Context) { a.update(c, modeReplace) }
+func (a *API) replace(c *gin.Context) { a.update(c, OpReplace) }
 
 // patch serves PATCH /layers/{layer}/features/{id}: a merge patch of properties and/or
 // the geometry.
-func (a *API) patch(c *gin.Context) { a.update(c, modePatch) }
+func (a *API) patch(c *gin.Context) { a.update(c, OpPatch) }
 
-func (a *API) update(c *gin.Context, m mode) {
-	l := layerOf(c)
-	id, err := parseID(c.Param("id"))
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	versions, err := ifMatch(c.GetHeader("If-Match"))
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	in, out, repair, err := a.writeParams(c)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	var b body
-	if m == modePatch {
-		b, err = decodePatch(c.Request.Body, in)
-	} else {
-		b, err = decodeFeature(c.Request.Body, in)
-	}
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	if err := checkID(b.id, id); err != nil {
-		a.fail(c, err)
-		return
-	}
-	w, err := a.write(c, l, b, m, out, repair)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	w.Versions = versions
-	res, err := a.Store.Update(c.Request.Context(), l, id, w)
+func (a *API) update(c *gin.Context, op Op) {
+	res, out, err := a.edit(c, op)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -299,7 +250,7 @@ func (a *API) remove(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	versions, err := ifMatch(c.GetHeader("If-Match"))
+	versions, err := IfMatch(c.GetHeader("If-Match"), true)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -308,7 +259,7 @@ func (a *API) remove(c *gin.Context) {
 		a.fail(c, badParam("query", "DELETE takes no parameters"))
 		return
 	}
-	if err := a.Store.Delete(c.Request.Context(), l, id, versions, auth.FromContext(c).Name); err != nil {
+	if _, err := a.Store.Edit(c.Request.Context(), l, Edit{Op: OpDelete, ID: id, Versions: versions, Actor: auth.FromContext(c).Name}); err != nil {
 		a.fail(c, err)
 		return
 	}

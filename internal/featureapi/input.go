@@ -66,9 +66,19 @@ func geojsonProblem(err error) error {
 	return problem.BadRequest("the body could not be read")
 }
 
-// decodeFeature reads a GeoJSON Feature (POST, PUT). paramCRS is the ?crs= parameter.
-func decodeFeature(r io.Reader, paramCRS *crs.CRS) (body, error) {
-	opts := geojson.Options{MaxBytes: -1, GeographicRange: paramCRS == nil || paramCRS.IsGeographic(), RejectGeometryCollection: true}
+// bodyCRS is how the request names the CRS of the body's coordinates: crs is the ?crs=
+// parameter or the Content-Crs header (nil when neither is given), latLon says the
+// coordinates come latitude first (OGC Part 2 axis order of EPSG:4326 and EPSG:4490).
+type bodyCRS struct {
+	crs    *crs.CRS
+	latLon bool
+}
+
+func (in bodyCRS) geographic() bool { return in.crs == nil || in.crs.IsGeographic() }
+
+// decodeFeature reads a GeoJSON Feature (POST, PUT).
+func decodeFeature(r io.Reader, in bodyCRS) (body, error) {
+	opts := geojson.Options{MaxBytes: -1, GeographicRange: in.geographic() && !in.latLon, RejectGeometryCollection: true}
 	f, err := geojson.DecodeFeature(r, opts)
 	if err != nil {
 		return body{}, geojsonProblem(err)
@@ -77,15 +87,20 @@ func decodeFeature(r io.Reader, paramCRS *crs.CRS) (body, error) {
 	if b.props == nil {
 		b.props = map[string]any{}
 	}
-	if err := b.setGeometry(f, paramCRS); err != nil {
+	if err := b.setGeometry(f, in); err != nil {
 		return body{}, err
 	}
 	return b, nil
 }
 
-// setGeometry settles the input CRS (the body's crs member or ?crs=, which must agree)
-// and converts GCJ-02 to WGS 84 in Go, since PostGIS has no SRID for it.
-func (b *body) setGeometry(f *geojson.Feature, paramCRS *crs.CRS) error {
+// setGeometry settles the input CRS (the body's crs member or the request's, which must
+// agree), puts latitude-first coordinates longitude first, and converts GCJ-02 to WGS 84
+// in Go, since PostGIS has no SRID for it.
+func (b *body) setGeometry(f *geojson.Feature, in bodyCRS) error {
+	paramCRS := in.crs
+	if in.latLon {
+		f.Geometry = project.Geometry(orb.Clone(f.Geometry), func(p orb.Point) orb.Point { return orb.Point{p[1], p[0]} })
+	}
 	c, _ := crs.ParseCRS("EPSG:4326")
 	if paramCRS != nil {
 		c = *paramCRS
@@ -116,9 +131,10 @@ func (b *body) setGeometry(f *geojson.Feature, paramCRS *crs.CRS) error {
 	return nil
 }
 
-// decodePatch reads a merge patch of a Feature: {"properties": {...}} and/or
-// {"geometry": {...}}; a property set to null returns to its default.
-func decodePatch(r io.Reader, paramCRS *crs.CRS) (body, error) {
+// decodePatch reads a merge patch of a Feature (RFC 7396): {"properties": {...}} and/or
+// {"geometry": {...}}; a property set to null returns to its default, a property left
+// out keeps its value.
+func decodePatch(r io.Reader, in bodyCRS) (body, error) {
 	raw, err := io.ReadAll(r)
 	if err != nil {
 		return body{}, geojsonProblem(err)
@@ -151,11 +167,11 @@ func decodePatch(r io.Reader, paramCRS *crs.CRS) (body, error) {
 			doc.Write(c)
 		}
 		doc.WriteString("}")
-		f, err := geojson.DecodeFeature(&doc, geojson.Options{MaxBytes: -1, GeographicRange: paramCRS == nil || paramCRS.IsGeographic(), RejectGeometryCollection: true})
+		f, err := geojson.DecodeFeature(&doc, geojson.Options{MaxBytes: -1, GeographicRange: in.geographic() && !in.latLon, RejectGeometryCollection: true})
 		if err != nil {
 			return body{}, geojsonProblem(err)
 		}
-		if err := b.setGeometry(f, paramCRS); err != nil {
+		if err := b.setGeometry(f, in); err != nil {
 			return body{}, err
 		}
 	}

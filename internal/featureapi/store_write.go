@@ -25,6 +25,8 @@ type Write struct {
 	Repair   bool   // apply ST_MakeValid instead of refusing an invalid geometry
 	Actor    string // recorded in feature_history
 	OutSRID  int    // of the returned row
+	// Versions are the versions an update may change (If-Match); nil changes the current
+	// one, whichever it is.
 	Versions []int32
 }
 
@@ -167,8 +169,8 @@ func (s *Store) Create(ctx context.Context, l *layers.Layer, w Write) (Result, e
 }
 
 // Update changes the attributes in w.Set (and the geometry when w.Geometry is set) of the
-// feature id, provided its version is one of w.Versions. It returns ErrNotFound or a
-// *StaleError without changing anything otherwise.
+// feature id, provided its version is one of w.Versions (any version when w.Versions is
+// nil). It returns ErrNotFound or a *StaleError without changing anything otherwise.
 func (s *Store) Update(ctx context.Context, l *layers.Layer, id int64, w Write) (Result, error) {
 	tx, err := s.begin(ctx, w.Actor)
 	if err != nil {
@@ -202,7 +204,7 @@ func (s *Store) Update(ctx context.Context, l *layers.Layer, id int64, w Write) 
 		return Result{}, &InvalidError{Detail: "the request changes nothing: give properties and/or a geometry"}
 	}
 	sql := "UPDATE " + l.Table() + " SET " + strings.Join(sets, ", ") + ` WHERE "id" = ` + a.add(id) +
-		` AND "version" = ANY(` + a.add(w.Versions) + "::int[]) RETURNING " + selectList(l, w.OutSRID, &a)
+		versionCond(w.Versions, &a) + " RETURNING " + selectList(l, w.OutSRID, &a)
 	row, err := scanRow(tx.QueryRow(ctx, sql, a...))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Result{}, s.missOrStale(ctx, tx, l, id)
@@ -216,14 +218,26 @@ func (s *Store) Update(ctx context.Context, l *layers.Layer, id int64, w Write) 
 	return Result{Row: row, Repaired: repaired}, nil
 }
 
-// Delete removes the feature id provided its version is one of versions.
+// versionCond is the condition on "version" of a conditional write: none for nil
+// versions, which writes whatever version is current.
+func versionCond(versions []int32, a *args) string {
+	if versions == nil {
+		return ""
+	}
+	return ` AND "version" = ANY(` + a.add(versions) + "::int[])"
+}
+
+// Delete removes the feature id provided its version is one of versions (any version
+// when versions is nil).
 func (s *Store) Delete(ctx context.Context, l *layers.Layer, id int64, versions []int32, actor string) error {
 	tx, err := s.begin(ctx, actor)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck
-	tag, err := tx.Exec(ctx, "DELETE FROM "+l.Table()+` WHERE "id" = $1 AND "version" = ANY($2::int[])`, id, versions)
+	var a args
+	sql := "DELETE FROM " + l.Table() + ` WHERE "id" = ` + a.add(id) + versionCond(versions, &a)
+	tag, err := tx.Exec(ctx, sql, a...)
 	if err != nil {
 		return classify(err)
 	}

@@ -129,7 +129,11 @@ type Route struct {
 	Body      *Body
 	Responses []Response
 	Problems  []int
-	Handlers  []gin.HandlerFunc
+	// Offered, when set, says whether the route's method is offered on the resource a
+	// request addresses; OPTIONS leaves it out of Allow where it is not (a write route
+	// shared by collections of which some are read-only). Nil: always offered.
+	Offered  func(c *gin.Context) bool
+	Handlers []gin.HandlerFunc
 }
 
 // Mounter is a feature package's route group.
@@ -296,7 +300,7 @@ func (p Policy) mount(r *gin.Engine, table []Route, log *slog.Logger, heavy *hea
 	// gin needs static segments before parameters only within one node; mounting in path
 	// order keeps the registration deterministic.
 	sort.SliceStable(sorted, func(a, b int) bool { return sorted[a].Path < sorted[b].Path })
-	methods := map[string][]string{}
+	byPath := map[string][]Route{}
 	var paths []string
 	for _, rt := range sorted {
 		var hs []gin.HandlerFunc
@@ -309,17 +313,16 @@ func (p Policy) mount(r *gin.Engine, table []Route, log *slog.Logger, heavy *hea
 		}
 		hs = append(hs, rt.Handlers...)
 		r.Handle(rt.Method, rt.Path, hs...)
-		if methods[rt.Path] == nil {
+		if byPath[rt.Path] == nil {
 			paths = append(paths, rt.Path)
 		}
-		methods[rt.Path] = append(methods[rt.Path], rt.Method)
+		byPath[rt.Path] = append(byPath[rt.Path], rt)
 		if rt.Method == http.MethodGet {
 			r.Handle(http.MethodHead, rt.Path, append([]gin.HandlerFunc{headOnly}, hs...)...)
-			methods[rt.Path] = append(methods[rt.Path], http.MethodHead)
 		}
 	}
 	for _, path := range paths {
-		r.Handle(http.MethodOptions, path, options(methods[path]))
+		r.Handle(http.MethodOptions, path, options(byPath[path]))
 	}
 }
 
@@ -338,13 +341,33 @@ func Allow(methods []string) string {
 
 // options answers OPTIONS on a mounted path with 204 and the methods it allows, to every
 // caller: it reveals only what the OpenAPI document says, and clients (QGIS, GDAL, a
-// browser's CORS preflight) ask it without credentials. It is the one place OPTIONS is
-// handled; a CORS policy, where configured, runs as middleware before it and may add its
-// headers or answer preflights itself.
-func options(methods []string) gin.HandlerFunc {
-	allow := Allow(methods)
+// browser's CORS preflight) ask it without credentials. Allow lists each route's method
+// (GET with HEAD) unless the route's Offered refuses the addressed resource; where POST or
+// PATCH is offered, Accept-Post and Accept-Patch name the body types its Body declares
+// (OGC API – Features Part 4 /req/create-replace-delete/options-accept-post,
+// /req/update/options-accept-patch). It is the one place OPTIONS is handled; a CORS
+// policy, where configured, runs as middleware before it and may add its headers or
+// answer preflights itself.
+func options(routes []Route) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		c.Header("Allow", allow)
+		var methods []string
+		for _, rt := range routes {
+			if rt.Offered != nil && !rt.Offered(c) {
+				continue
+			}
+			methods = append(methods, rt.Method)
+			if rt.Method == http.MethodGet {
+				methods = append(methods, http.MethodHead)
+			}
+			if rt.Body != nil && (rt.Method == http.MethodPost || rt.Method == http.MethodPatch) {
+				types := rt.Body.Types
+				if len(types) == 0 {
+					types = []string{JSONType}
+				}
+				c.Header("Accept-"+rt.Method[:1]+strings.ToLower(rt.Method[1:]), strings.Join(types, ", "))
+			}
+		}
+		c.Header("Allow", Allow(methods))
 		c.Status(http.StatusNoContent)
 	}
 }

@@ -33,7 +33,8 @@ type API struct {
 	extents *extents
 }
 
-// Routes are the service's routes, all reads (anonymous when the server allows it).
+// Routes are the service's routes: the reads (anonymous when the server allows it) and
+// the Part 4 writes, for editors.
 func (a *API) Routes() []httpapi.Route {
 	read := func(path, op, summary string, ps []httpapi.Param, rs []httpapi.Response, hs ...gin.HandlerFunc) httpapi.Route {
 		return httpapi.Route{Method: http.MethodGet, Path: Prefix + path, Access: httpapi.AnonymousRead, AnyQuery: true, OperationID: op, Summary: summary,
@@ -54,6 +55,19 @@ func (a *API) Routes() []httpapi.Route {
 			"temporal": httpapi.Obj(httpapi.Schema{"interval": httpapi.Arr(httpapi.Schema{"type": "array", "items": httpapi.Nullable(s), "minItems": 2, "maxItems": 2}), "trs": s}, "interval")})},
 		"id", "links")
 	const cp = "/collections/:collectionId"
+	// The Part 4 writes: editors only, on the collections that implement Writer (Offered
+	// keeps the others' OPTIONS to GET and HEAD; their writes answer 405).
+	write := func(method, path, op, summary string, ps []httpapi.Param, body *httpapi.Body, rs []httpapi.Response, h gin.HandlerFunc) httpapi.Route {
+		return httpapi.Route{Method: method, Path: Prefix + path, Access: httpapi.Editor, OperationID: op, Summary: summary, Params: ps, Body: body,
+			Responses: rs, Problems: []int{400, 405, 409, 412, 415, 422}, Offered: a.writable, Handlers: []gin.HandlerFunc{a.collection, h}}
+	}
+	etag := map[string]string{"ETag": "the feature's version, for If-Match"}
+	written := func(status int, desc string, h map[string]string) []httpapi.Response {
+		return []httpapi.Response{{Status: status, Description: desc + " (the feature as stored, in OGC:CRS84)", Type: GeoJSONType, Schema: httpapi.Ref("Feature"), Headers: h}}
+	}
+	featureID := httpapi.Param{Name: "featureId", In: "path", Description: "the feature id", Schema: httpapi.Str}
+	contentCRS := httpapi.Param{Name: "Content-Crs", In: "header", Description: "CRS of the body's coordinates, a URI in angle brackets (<http://www.opengis.net/def/crs/EPSG/0/4547>) from the collection's crs list; OGC:CRS84 when absent. EPSG:4326 and EPSG:4490 are read latitude first."}
+	ifMatch := httpapi.Param{Name: "If-Match", In: "header", Description: "the ETag of the version you read; optional (without it the edit is unconditional), a stale one is 412"}
 	return []httpapi.Route{
 		read("", "getOGCLanding", "The OGC API – Features landing page.", nil,
 			httpapi.JSON("The landing page", httpapi.Obj(httpapi.Schema{"title": s, "description": s, "links": links}, "links")), a.landing),
@@ -75,8 +89,21 @@ func (a *API) Routes() []httpapi.Route {
 				{Name: "bbox"}, {Name: "bbox-crs"}, crsP, {Name: "datetime"}, {Name: "filter", Description: "CQL2-text"},
 				{Name: "filter-lang", Schema: httpapi.Enum("cql2-text")}, {Name: "filter-crs"}, {Name: "sortby"}, props},
 			[]httpapi.Response{{Status: http.StatusOK, Description: "A page of features", Type: GeoJSONType, Schema: httpapi.Ref("FeatureCollection")}}, a.collection, a.items),
-		read(cp+"/items/:featureId", "getOGCItem", "One feature of a collection.", []httpapi.Param{colID, crsP, props},
-			[]httpapi.Response{{Status: http.StatusOK, Description: "The feature", Type: GeoJSONType, Schema: httpapi.Ref("Feature")}}, a.collection, a.item),
+		read(cp+"/items/:featureId", "getOGCItem", "One feature of a collection (ETag: its version).", []httpapi.Param{colID, crsP, props},
+			[]httpapi.Response{{Status: http.StatusOK, Description: "The feature", Type: GeoJSONType, Schema: httpapi.Ref("Feature"), Headers: etag},
+				{Status: http.StatusNotModified, Description: "If-None-Match matched"}}, a.collection, a.item),
+		write(http.MethodPost, cp+"/items", "createOGCItem", "Create a feature (OGC API – Features Part 4); 405 on computed collections.",
+			[]httpapi.Param{colID, contentCRS}, &httpapi.Body{Description: "a GeoJSON Feature of the collection", Types: featureTypes, Schema: httpapi.Ref("Feature")},
+			written(http.StatusCreated, "Created; Location is its URL", map[string]string{"ETag": etag["ETag"], "Location": "the new feature's URL"}), a.createItem),
+		write(http.MethodPut, cp+"/items/:featureId", "replaceOGCItem", "Replace a feature (Part 4); If-Match optional, 412 when stale.",
+			[]httpapi.Param{colID, featureID, contentCRS, ifMatch}, &httpapi.Body{Description: "the whole new feature", Types: featureTypes, Schema: httpapi.Ref("Feature")},
+			written(http.StatusOK, "Replaced", etag), a.replaceItem),
+		write(http.MethodPatch, cp+"/items/:featureId", "updateOGCItem", "Update a feature with a JSON merge patch (Part 4); If-Match optional, 412 when stale.",
+			[]httpapi.Param{colID, featureID, contentCRS, ifMatch}, &httpapi.Body{Description: "merge patch (RFC 7396): given properties change, null resets to the default, absent ones stay; a geometry replaces the geometry",
+				Types: patchTypes, Schema: httpapi.Obj(httpapi.Schema{"type": s, "geometry": httpapi.Obj(nil), "properties": httpapi.Obj(nil)})},
+			written(http.StatusOK, "Updated", etag), a.updateItem),
+		write(http.MethodDelete, cp+"/items/:featureId", "deleteOGCItem", "Delete a feature (Part 4); If-Match optional, 412 when stale; its history is kept.",
+			[]httpapi.Param{colID, featureID, ifMatch}, nil, []httpapi.Response{{Status: http.StatusNoContent, Description: "Deleted"}}, a.deleteItem),
 	}
 }
 
@@ -141,7 +168,8 @@ func (a *API) collection(c *gin.Context) {
 func collectionOf(c *gin.Context) Collection { return c.MustGet(collectionKey).(Collection) }
 
 // fail maps err to a problem document: parameter errors are 400 naming the parameter,
-// unknown features 404, anything else is logged and 500.
+// unknown features 404, the write path's errors as featureapi.Problem maps them (422
+// naming the attribute or constraint, 409, 412); anything else is logged and 500.
 func (a *API) fail(c *gin.Context, err error) {
 	var ie *InvalidError
 	var se *cql2.SyntaxError
@@ -153,6 +181,8 @@ func (a *API) fail(c *gin.Context, err error) {
 		err = problem.BadRequest(err.Error()).With("parameter", "filter")
 	case errors.Is(err, ErrNotFound):
 		err = problem.NotFound("no such feature")
+	default:
+		err = featureapi.Problem(err) // the write path's errors, as /api/v1/layers reports them
 	}
 	problem.Respond(c, a.Log, err)
 }

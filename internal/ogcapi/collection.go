@@ -130,11 +130,13 @@ type Page struct {
 }
 
 // Feature is one feature as serialised JSON pieces: the id (a JSON number or string),
-// the geometry and the properties object.
+// the geometry and the properties object; ETag is the strong entity tag of its version
+// ("" for collections that keep none), sent as the ETag header of a single feature.
 type Feature struct {
 	ID         json.RawMessage
 	Geometry   json.RawMessage
 	Properties json.RawMessage
+	ETag       string
 }
 
 // ErrNotFound means there is no feature with the id.

@@ -31,6 +31,11 @@ var conformsTo = []string{
 	"http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
 	"http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
 	"http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+	// Part 4 on the collections that take writes (the layers; not the computed indicators).
+	// Optimistic locking with ETags works but its class is not claimed: it requires 428 for
+	// a write without If-Match, which this service accepts (docs/ogcapi.md).
+	"http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+	"http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
 }
 
 // landing serves GET /ogc.
@@ -51,7 +56,7 @@ func (a *API) landing(c *gin.Context) {
 	)
 	doc := map[string]any{
 		"title":       a.Title,
-		"description": "Planning layers of cityreach as OGC API – Features (Parts 1, 2 and 3).",
+		"description": "Planning layers of cityreach as OGC API – Features (Parts 1 to 4: editors create, replace, update and delete features).",
 		"links":       links,
 	}
 	if html {
@@ -354,6 +359,14 @@ func (a *API) item(c *gin.Context) {
 	links := selfAndAlternate(u, q, html, GeoJSONType, "This feature")
 	links = append(links, Link{Href: cu, Rel: "collection", Type: JSONType, Title: d.Title})
 	c.Header("Content-Crs", "<"+out.CRS.URI()+">")
+	if f.ETag != "" {
+		// Part 4 /req/optimistic-locking-etags/etag-get-response: what If-Match sends back.
+		c.Header("ETag", f.ETag)
+		if c.GetHeader("If-None-Match") == f.ETag {
+			c.Status(http.StatusNotModified)
+			return
+		}
+	}
 	if html {
 		a.itemHTML(c, d, f, links)
 		return

@@ -121,7 +121,13 @@ func (r resp) json(t testing.TB) map[string]any {
 // get sends GET path with optional header name/value pairs.
 func (e *env) get(path string, hdr ...string) resp {
 	e.t.Helper()
-	req := httptest.NewRequest("GET", path, nil)
+	return e.send("GET", path, nil, hdr...)
+}
+
+// send sends method path with body and header name/value pairs.
+func (e *env) send(method, path string, body io.Reader, hdr ...string) resp {
+	e.t.Helper()
+	req := httptest.NewRequest(method, path, body)
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}

@@ -81,9 +81,9 @@ func (c LayerCollection) Items(ctx context.Context, q Query) (Page, error) {
 
 // Item implements Collection: ids are positive whole numbers.
 func (c LayerCollection) Item(ctx context.Context, id string, o Output) (Feature, error) {
-	n, err := strconv.ParseInt(id, 10, 64)
-	if err != nil || n < 1 {
-		return Feature{}, &InvalidError{Param: "featureId", Msg: "feature ids of " + c.Layer.ID + " are positive whole numbers"}
+	n, err := c.featureID(id)
+	if err != nil {
+		return Feature{}, err
 	}
 	r, err := c.Store.GetShaped(ctx, c.Layer, n, featureapi.Shape{OutSRID: o.CRS.SRID(), LatLon: o.LatLon, Properties: o.Properties})
 	if errors.Is(err, featureapi.ErrNotFound) {
@@ -139,7 +139,49 @@ func (c LayerCollection) checkWidths(e cql2.Expr) error {
 }
 
 func rowFeature(r featureapi.Row) Feature {
-	return Feature{ID: json.RawMessage(strconv.FormatInt(r.ID, 10)), Geometry: r.Geometry, Properties: r.Properties}
+	return Feature{ID: json.RawMessage(strconv.FormatInt(r.ID, 10)), Geometry: r.Geometry, Properties: r.Properties, ETag: featureapi.ETag(r.Version)}
+}
+
+// Write implements Writer through featureapi.Store.Edit, the write path of /api/v1/layers:
+// the same validation, constraint names, version check and history. If-Match is optional
+// here (an absent one writes unconditionally, as QGIS sends none); a top-level id in a new
+// feature is ignored (Part 4 lets the server assign ids).
+func (c LayerCollection) Write(ctx context.Context, w Write) (Feature, error) {
+	e := featureapi.Edit{Body: w.Body, CRS: w.CRS, LatLon: w.LatLon, IgnoreBodyID: true, Actor: w.Actor, OutSRID: 4326}
+	switch w.Op {
+	case Create:
+		e.Op = featureapi.OpCreate
+	case Replace:
+		e.Op = featureapi.OpReplace
+	case Update:
+		e.Op = featureapi.OpPatch
+	case Delete:
+		e.Op = featureapi.OpDelete
+	}
+	if w.Op != Create {
+		n, err := c.featureID(w.ID)
+		if err != nil {
+			return Feature{}, err
+		}
+		e.ID = n
+		if e.Versions, err = featureapi.IfMatch(w.IfMatch, false); err != nil {
+			return Feature{}, err
+		}
+	}
+	res, err := c.Store.Edit(ctx, c.Layer, e)
+	if err != nil || w.Op == Delete {
+		return Feature{}, err
+	}
+	return rowFeature(res.Row), nil
+}
+
+// featureID reads a featureId: ids of layers are positive whole numbers.
+func (c LayerCollection) featureID(id string) (int64, error) {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n < 1 {
+		return 0, &InvalidError{Param: "featureId", Msg: "feature ids of " + c.Layer.ID + " are positive whole numbers"}
+	}
+	return n, nil
 }
 
 // dataError turns a PostgreSQL data exception (class 22: a filter value the column cannot

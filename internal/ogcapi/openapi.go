@@ -94,6 +94,11 @@ func (a *API) openAPIDoc(base string) map[string]any {
 			ref("crs"), ref("datetime"), ref("filter"), ref("filter-lang"), ref("filter-crs"), ref("sortby"), ref("properties")), items),
 		"/collections/{collectionId}/items/{featureId}": get("One feature", coll(ref("featureId"), ref("crs"), ref("properties")), resp("Feature", GeoJSONType)),
 	}
+	writes := a.writeOps()
+	paths["/collections/{collectionId}/items"].(map[string]any)["post"] = writes["post"]
+	for _, m := range []string{"put", "patch", "delete"} {
+		paths["/collections/{collectionId}/items/{featureId}"].(map[string]any)[m] = writes[m]
+	}
 	// Each collection's items path lists its properties as equality parameters (Part 1
 	// /rec/core/fc-filters), so that clients such as GDAL's OAPIF driver (and QGIS through
 	// it) send an attribute filter to the server instead of reading every page.
@@ -105,11 +110,14 @@ func (a *API) openAPIDoc(base string) map[string]any {
 			params = append(params, q(p.Name, "Features whose "+p.TitleEN+" ("+p.TitleZH+") equals the value.", propertySchema(p.Type)))
 		}
 		paths["/collections/"+d.ID+"/items"] = get(d.Title+": features", params, items)
+		if _, ok := col.(Writer); ok {
+			paths["/collections/"+d.ID+"/items"].(map[string]any)["post"] = writes["post"]
+		}
 	}
 	return map[string]any{
 		"openapi": "3.0.3",
 		"info": map[string]any{"title": a.Title, "version": "1.0.0",
-			"description": "OGC API – Features Part 1 (Core), Part 2 (CRS by reference) and Part 3 (Filtering, CQL2-text) over cityreach's planning layers."},
+			"description": "OGC API – Features Part 1 (Core), Part 2 (CRS by reference), Part 3 (Filtering, CQL2-text) and Part 4 (create, replace, update, delete) over cityreach's planning layers."},
 		"servers": []any{map[string]any{"url": base}},
 		"paths":   paths,
 		"components": map[string]any{"parameters": map[string]any{
@@ -130,6 +138,49 @@ func (a *API) openAPIDoc(base string) map[string]any {
 			"sortby":      q("sortby", "Comma-separated sortable properties, - for descending, + (or nothing) for ascending.", map[string]any{"type": "array", "items": str}),
 			"properties":  q("properties", "Comma-separated properties to return (empty: none).", map[string]any{"type": "array", "items": str}),
 		}},
+	}
+}
+
+// writeOps are the Part 4 operations of the OpenAPI document (/req/create-replace-delete
+// and /req/update), keyed by lower-case method. The route table (Routes) has the same
+// operations for /api/openapi.json; this document is the one OGC clients read.
+func (a *API) writeOps() map[string]any {
+	hdr := func(name, desc string) map[string]any {
+		return map[string]any{"name": name, "in": "header", "required": false, "description": desc, "schema": map[string]any{"type": "string"}}
+	}
+	contentCRS := hdr("Content-Crs", "CRS of the body's coordinates, a URI in angle brackets from the collection's crs list; OGC:CRS84 when absent. EPSG:4326 and EPSG:4490 are read latitude first.")
+	ifMatch := hdr("If-Match", "The ETag of the version you read. Optional: without it the edit is unconditional; a stale one is refused with 412 and nothing changes.")
+	body := func(desc string, types []string) map[string]any {
+		content := map[string]any{}
+		for _, t := range types {
+			content[t] = map[string]any{"schema": map[string]any{"type": "object"}}
+		}
+		return map[string]any{"required": true, "description": desc, "content": content}
+	}
+	problems := func(ok map[string]any) map[string]any {
+		p := map[string]any{"content": map[string]any{"application/problem+json": map[string]any{}}}
+		for code, desc := range map[string]string{"400": "Malformed body or header", "401": "No token", "403": "Not an editor",
+			"404": "No such collection or feature", "405": "The collection is computed (read-only)", "409": "Conflicts with another feature",
+			"412": "If-Match is stale", "415": "Unsupported media type", "422": "Refused by the collection's rules (the problem names the attribute or constraint)"} {
+			ok[code] = map[string]any{"description": desc, "content": p["content"]}
+		}
+		return ok
+	}
+	feature := func(desc string) map[string]any {
+		return map[string]any{"description": desc, "headers": map[string]any{"ETag": map[string]any{"schema": map[string]any{"type": "string"}}},
+			"content": map[string]any{GeoJSONType: map[string]any{}}}
+	}
+	item := []any{ref("collectionId"), ref("featureId")}
+	return map[string]any{
+		"post": map[string]any{"summary": "Create a feature", "parameters": []any{ref("collectionId"), contentCRS},
+			"requestBody": body("A GeoJSON Feature", featureTypes), "responses": problems(map[string]any{"201": feature("Created; Location is the new feature's URL")})},
+		"put": map[string]any{"summary": "Replace a feature", "parameters": append(item, contentCRS, ifMatch),
+			"requestBody": body("The whole new GeoJSON Feature", featureTypes), "responses": problems(map[string]any{"200": feature("Replaced")})},
+		"patch": map[string]any{"summary": "Update a feature (JSON merge patch, RFC 7396)", "parameters": append(item, contentCRS, ifMatch),
+			"requestBody": body("A merge patch: given properties change, null resets one to its default, absent ones stay; a geometry replaces the geometry", patchTypes),
+			"responses":   problems(map[string]any{"200": feature("Updated")})},
+		"delete": map[string]any{"summary": "Delete a feature", "parameters": append(item, ifMatch),
+			"responses": problems(map[string]any{"204": map[string]any{"description": "Deleted (its history is kept)"}})},
 	}
 }
 
