@@ -315,9 +315,10 @@ func TestReportDemoCity(t *testing.T) {
 
 	// Fonts embedded as subsets of TrueType outlines, no Type 3: Chromium prints a CFF font
 	// (Noto Sans CJK), synthetic bold and stroked text as Type 3 glyph outlines, and dashed
-	// strokes as one path per dash; together they made the demo district report (scale 1)
-	// 13.7 MB over 29 pages, 472 KB a page; without them it is 1.49 MB, 51 KB a page. The
-	// bound sits between the two, at twice the page of the fixed report.
+	// strokes as one path per dash; together they made this report (scale 0.05) 12.8 MB over
+	// 29 pages, 441 KB a page, and the scale-1 demo 13.7 MB; without them they are 0.94 MB
+	// (32 KB a page) and 1.49 MB (51 KB a page). The bound sits between, at twice the page of
+	// the larger fixed report.
 	t.Run("PDF fonts and size", func(t *testing.T) {
 		out, err := exec.Command("pdffonts", pdf).Output()
 		if err != nil {
