@@ -4,4 +4,4 @@
 # PDF reports), wrk (load benchmarks) and a CJK font. Idempotent.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-apt_install gdal-bin osmium-tool chromium fonts-noto-cjk poppler-utils wrk
+apt_install gdal-bin osmium-tool chromium fonts-noto-cjk fonts-wqy-microhei poppler-utils wrk

@@ -328,7 +328,7 @@ func dedupe(s []string) []string {
 // sourceText is how a data source is cited: generated layers as such in the Chinese report
 // (their source string is the generator's), others as stored with their attribution.
 func sourceText(lang string, s LayerSource) string {
-	if s.Synthetic && strings.HasPrefix(s.Source, "synthetic:") && T(lang, "src_synthetic") != "" {
+	if s.Synthetic && strings.HasPrefix(s.Source, "synthetic:") {
 		return T(lang, "src_synthetic")
 	}
 	if s.Attribution != "" && s.Attribution != s.Source {

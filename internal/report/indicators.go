@@ -176,7 +176,7 @@ func buildParkCoverage(ctx context.Context, b *builder) (*Section, error) {
 	areas := append([]coverage.AreaFigure(nil), rep.Areas...)
 	sort.Slice(areas, func(i, j int) bool { return areas[i].ID < areas[j].ID })
 	t := &Table{Name: "park-coverage-" + b.req.Level, Sheet: b.t("sh_park") + "-" + b.levelName(b.req.Level),
-		Title: b.t("ind_park") + "（" + b.levelName(b.req.Level) + "）", Columns: cols}
+		Title: fmt.Sprintf(b.t("paren"), b.t("ind_park"), b.levelName(b.req.Level)), Columns: cols}
 	var bars []Bar
 	row := func(id int64, code, name string, a coverage.AreaFigure) []Cell {
 		ratio, popShare := pct(a.Ratio, 2), pct(a.PopulationShare, 2)
@@ -278,7 +278,7 @@ func buildLivingCircle(ctx context.Context, b *builder) (*Section, error) {
 	areas := append([]walk.AreaReport(nil), rep.Areas...)
 	sort.Slice(areas, func(i, j int) bool { return areas[i].ID < areas[j].ID })
 	t := &Table{Name: "living-circle-" + b.req.Level, Sheet: b.t("sh_lc") + "-" + b.levelName(b.req.Level),
-		Title: b.t("ind_walk") + "（" + b.levelName(b.req.Level) + "）", Columns: cols}
+		Title: fmt.Sprintf(b.t("paren"), b.t("ind_walk"), b.levelName(b.req.Level)), Columns: cols}
 	var bars []Bar
 	shares := func(a walk.AreaReport) []Cell {
 		var out []Cell
@@ -401,7 +401,7 @@ func buildComplete(ctx context.Context, b *builder) (*Section, error) {
 	}
 	if b.req.Level == "community" {
 		t := &Table{Name: "complete-communities-community", Sheet: b.t("sh_cc") + "-" + b.levelName("community"),
-			Title: b.t("ind_complete") + "（" + b.levelName("community") + "）",
+			Title: fmt.Sprintf(b.t("paren"), b.t("ind_complete"), b.levelName("community")),
 			Columns: []Column{b.idCol(), col("code", b.t("col_code"), Text, 0), col("name", b.t("col_name"), Text, 0),
 				col("met", b.t("col_met"), Int, 0), col("items", b.t("col_items"), Int, 0), col("score_pct", b.t("col_score"), Float, 1),
 				col("complete", b.t("col_complete"), Bool, 0), col("missing", b.t("col_missing"), Text, 0)}}
@@ -452,7 +452,7 @@ func buildComplete(ctx context.Context, b *builder) (*Section, error) {
 		}
 		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 		t := &Table{Name: "complete-communities-" + b.req.Level, Sheet: b.t("sh_cc") + "-" + b.levelName(b.req.Level),
-			Title: b.t("ind_complete") + "（" + b.levelName(b.req.Level) + "）",
+			Title: fmt.Sprintf(b.t("paren"), b.t("ind_complete"), b.levelName(b.req.Level)),
 			Columns: []Column{b.idCol(), col("code", b.t("col_code"), Text, 0), col("name", b.t("col_name"), Text, 0),
 				col("communities", b.t("col_communities"), Int, 0), col("complete", b.t("col_n_complete"), Int, 0),
 				col("complete_pct", b.t("col_complete_pct"), Float, 1), col("mean_score_pct", b.t("col_mean_score"), Float, 1)}}
@@ -565,11 +565,11 @@ func layerName(lang, layer string) string {
 	return layer
 }
 
-func editionName(e *checks.EditionInfo) string {
+func (b *builder) editionName(e *checks.EditionInfo) string {
 	if e == nil {
 		return "—"
 	}
-	return e.Edition + "（" + e.ValidFrom + "）"
+	return fmt.Sprintf(b.t("paren"), e.Edition, e.ValidFrom)
 }
 
 func buildControlLines(ctx context.Context, b *builder) (*Section, error) {
@@ -611,7 +611,7 @@ func buildControlLines(ctx context.Context, b *builder) (*Section, error) {
 	s.Layers = append(s.Layers, &Layer{Name: "control_line_overlaps", Title: b.t("lyr_overlaps"), GeoJSON: geo,
 		Style: Style{Fill: "#d7191c", Stroke: "#7f0000", StrokeWidth: 1.2, Opacity: 0.9}})
 	if rep.Edition != nil {
-		s.Notes = append(s.Notes, fmt.Sprintf(b.t("n_edition"), editionName(rep.Edition)))
+		s.Notes = append(s.Notes, fmt.Sprintf(b.t("n_edition"), b.editionName(rep.Edition)))
 	} else {
 		s.Notes = append(s.Notes, b.t("n_no_boundary"))
 	}
@@ -668,7 +668,7 @@ func buildGrowthDiff(ctx context.Context, b *builder) (*Section, error) {
 		},
 		Legend: []LegendEntry{{b.t("added"), "#e66101"}, {b.t("removed"), "#5e3c99"}}})
 	if rep.From != nil && rep.To != nil {
-		s.Notes = append(s.Notes, fmt.Sprintf(b.t("n_editions"), editionName(rep.From), editionName(rep.To)))
+		s.Notes = append(s.Notes, fmt.Sprintf(b.t("n_editions"), b.editionName(rep.From), b.editionName(rep.To)))
 	}
 	return s, nil
 }
@@ -712,7 +712,7 @@ func buildOutside(ctx context.Context, b *builder) (*Section, error) {
 	s.Layers = append(s.Layers, &Layer{Name: "outside_boundary", Title: b.t("lyr_outside"), GeoJSON: geo,
 		Style: Style{Fill: "#d7191c", Stroke: "#7f0000", StrokeWidth: 0.6, Opacity: 0.9, Point: 2.5}})
 	if rep.Edition != nil {
-		s.Notes = append(s.Notes, fmt.Sprintf(b.t("n_edition"), editionName(rep.Edition)))
+		s.Notes = append(s.Notes, fmt.Sprintf(b.t("n_edition"), b.editionName(rep.Edition)))
 	} else {
 		s.Notes = append(s.Notes, b.t("n_no_boundary"))
 	}

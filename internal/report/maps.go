@@ -16,9 +16,10 @@ import (
 // drawing, fitted to the area and to the features that touch it.
 type mapper struct {
 	p      projection
-	defs   string // the base map, drawn once and referred to with <use>
+	defs   string // the base map, drawn once and referred to with <use> by the city maps
 	areas  []mapArea
 	layers map[*Layer]*geojson.FeatureCollection
+	parks  *geojson.FeatureCollection // the base map's parks, drawn anew in each area's window
 }
 
 type mapArea struct {
@@ -69,6 +70,13 @@ func newMapper(r *Report) (*mapper, error) {
 		}
 	}
 	m.p = newProjection([4]float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]})
+	if len(r.Base.Parks) > 0 {
+		fc, err := geojson.UnmarshalFeatureCollection(r.Base.Parks)
+		if err != nil {
+			return nil, fmt.Errorf("base map parks: %w", err)
+		}
+		m.parks = fc
+	}
 	defs, err := basePaths(m.p, r.Base)
 	if err != nil {
 		return nil, err
@@ -155,33 +163,54 @@ func (m *mapper) draw(s *Section, view frame, focus int64, lang string) string {
 	k := view.w / mapW // map units per page pixel of the city map
 	strip := 0.09 * view.w
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="map" viewBox="%s %s %s %s" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="%s" font-family="'Noto Sans CJK SC','Noto Sans SC',sans-serif">`,
-		ff(view.x), ff(view.y), ff(view.w), ff(view.h+strip), html.EscapeString(s.Title))
+	fmt.Fprintf(&b, `<svg class="map" viewBox="%s %s %s %s" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="%s" font-family="%s">`,
+		ff(view.x), ff(view.y), ff(view.w), ff(view.h+strip), html.EscapeString(s.Title), svgFonts)
 	fmt.Fprintf(&b, `<rect x="%s" y="%s" width="%s" height="%s" fill="#f4f6f8"/>`, ff(view.x), ff(view.y), ff(view.w), ff(view.h))
 	b.WriteString(`<use href="#base-res"/>`)
-	fmt.Fprintf(&b, `<use href="#base-parks" fill="#a6d96a" stroke="#77b043" stroke-width="%s"/>`, ff(0.8*k))
+	// The city map refers to the parks and outlines drawn once in defs; an area's map draws
+	// only those in its window: the PDF repeats a <use> in full on every map, clipped or not.
+	city := focus < 0
+	parkStyle := fmt.Sprintf(`fill="#a6d96a" stroke="#77b043" stroke-width="%s"`, ff(0.8*k))
+	if city || m.parks == nil {
+		fmt.Fprintf(&b, `<use href="#base-parks" %s/>`, parkStyle)
+	} else if d := windowPaths(m.p, m.parks, view); d != "" {
+		fmt.Fprintf(&b, `<path d="%s" %s/>`, d, parkStyle)
+	}
 	for _, l := range s.Layers {
 		b.WriteString(layerSVG(m.p, l, m.layers[l], view, k))
 	}
-	fmt.Fprintf(&b, `<use href="#base-areas" fill="none" stroke="#55606e" stroke-width="%s" stroke-dasharray="%s %s"/>`, ff(1.6*k), ff(6*k), ff(4*k))
-	if focus >= 0 {
+	// Area outlines solid: Skia prints a dashed stroke as one filled path per dash, which
+	// made the outlines most of the PDF's bytes.
+	areaStyle := fmt.Sprintf(`fill="none" stroke="#55606e" stroke-width="%s"`, ff(1.6*k))
+	if city {
+		fmt.Fprintf(&b, `<use href="#base-areas" %s/>`, areaStyle)
+	} else {
+		for _, a := range m.areas {
+			if a.f.intersects(view) {
+				fmt.Fprintf(&b, `<use href="#area-%d" %s/>`, a.id, areaStyle)
+			}
+		}
 		fmt.Fprintf(&b, `<use href="#area-%d" fill="none" stroke="#102a43" stroke-width="%s"/>`, focus, ff(4*k))
 	}
-	// Area names on a white halo, at a point inside each area.
+	// Area names on a white plate, at a point inside each area. A plate rather than a
+	// stroked halo: Skia prints stroked text as Type 3 glyph outlines.
 	fs := 0.024 * view.w
-	if focus < 0 {
+	if city {
 		fs = 0.02 * view.w
 	}
-	fmt.Fprintf(&b, `<g font-size="%s" text-anchor="middle" paint-order="stroke" stroke="#ffffff" stroke-width="%s" stroke-linejoin="round">`, ff(fs), ff(fs/4))
+	fmt.Fprintf(&b, `<g font-size="%s" text-anchor="middle">`, ff(fs))
 	for _, a := range m.areas {
 		if !a.ok || a.label[0] < view.x || a.label[0] > view.x+view.w || a.label[1] < view.y || a.label[1] > view.y+view.h {
 			continue
 		}
-		fill, weight := "#243b53", "600"
-		if focus >= 0 && a.id != focus {
-			fill, weight = "#829ab1", "400"
+		fill := "#243b53"
+		if !city && a.id != focus {
+			fill = "#829ab1"
 		}
-		fmt.Fprintf(&b, `<text x="%s" y="%s" fill="%s" font-weight="%s">%s</text>`, ff(a.label[0]), ff(a.label[1]+fs/3), fill, weight, html.EscapeString(a.name))
+		w, h := (float64(displayWidth(a.name))/2+0.5)*fs, 1.3*fs
+		fmt.Fprintf(&b, `<rect x="%s" y="%s" width="%s" height="%s" rx="%s" fill="#ffffff" fill-opacity="0.8"/>`,
+			ff(math.Round(a.label[0]-w/2)), ff(math.Round(a.label[1]-h/2)), ff(math.Round(w)), ff(math.Round(h)), ff(math.Round(fs/4)))
+		fmt.Fprintf(&b, `<text x="%s" y="%s" fill="%s">%s</text>`, ff(a.label[0]), ff(a.label[1]+fs/3), fill, html.EscapeString(a.name))
 	}
 	b.WriteString(`</g>`)
 	// The strip: frame line, scale bar (left) and north arrow (right).

@@ -22,6 +22,10 @@ import (
 // so one unit is the drawing resolution: at 2000 units over a 40 km city, 20 m.
 const mapW = 2000.0
 
+// svgFonts is the font-family of every SVG of the report: the page's (report.html.tmpl),
+// whose first font has TrueType outlines so the PDF embeds a subset of it.
+const svgFonts = "'WenQuanYi Micro Hei','Noto Sans CJK SC',sans-serif"
+
 // resColor is the colour of residential land (居住用地) on every map.
 const resColor = "#f1d98c"
 
@@ -245,13 +249,20 @@ func basePaths(p projection, b BaseMap) (string, error) {
 				x.id, int(math.Ceil(p.w/rasterCell))*rasterCell, int(math.Ceil(p.h/rasterCell))*rasterCell, uri)
 			continue
 		}
-		bs := [3]*pathBuilder{{p: p}, {p: p}, {p: p}}
-		for _, f := range fc.Features {
-			add(&bs, f.Geometry, 2)
-		}
-		fmt.Fprintf(&out, `<path id="%s" d="%s"/>`, x.id, bs[kindArea].b.String())
+		fmt.Fprintf(&out, `<path id="%s" d="%s"/>`, x.id, windowPaths(p, fc, frame{0, 0, p.w, p.h}))
 	}
 	return out.String(), nil
+}
+
+// windowPaths is the path data of the polygons of fc whose extent meets view.
+func windowPaths(p projection, fc *geojson.FeatureCollection, view frame) string {
+	bs := [3]*pathBuilder{{p: p}, {p: p}, {p: p}}
+	for _, f := range fc.Features {
+		if f.Geometry != nil && p.boundFrame(f.Geometry.Bound()).intersects(view) {
+			add(&bs, f.Geometry, 2)
+		}
+	}
+	return bs[kindArea].b.String()
 }
 
 // barsSVG draws a horizontal bar chart against its target line.
@@ -259,7 +270,7 @@ func barsSVG(c BarChart) string {
 	const labelW, barW, rowH, top = 210.0, 420.0, 20.0, 8.0
 	h := top + rowH*float64(len(c.Bars)) + 26
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="bars" viewBox="0 0 %s %s" xmlns="http://www.w3.org/2000/svg" font-size="11" font-family="'Noto Sans CJK SC','Noto Sans SC',sans-serif">`, ff(labelW+barW+70), ff(h))
+	fmt.Fprintf(&b, `<svg class="bars" viewBox="0 0 %s %s" xmlns="http://www.w3.org/2000/svg" font-size="11" font-family="%s">`, ff(labelW+barW+70), ff(h), svgFonts)
 	max := c.Max
 	if max <= 0 {
 		max = 1
@@ -293,7 +304,7 @@ func targetsSVG(figs []Figure, lang string) string {
 	const labelW, barW, rowH = 250.0, 360.0, 34.0
 	h := rowH*float64(len(figs)) + 8
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="targets" viewBox="0 0 %s %s" xmlns="http://www.w3.org/2000/svg" font-size="12" font-family="'Noto Sans CJK SC','Noto Sans SC',sans-serif">`, ff(labelW+barW+150), ff(h))
+	fmt.Fprintf(&b, `<svg class="targets" viewBox="0 0 %s %s" xmlns="http://www.w3.org/2000/svg" font-size="12" font-family="%s">`, ff(labelW+barW+150), ff(h), svgFonts)
 	for i, f := range figs {
 		y := 4 + rowH*float64(i)
 		v := f.Value.Rounded()
