@@ -361,6 +361,8 @@ func (s *Snapshot) sortedByID() *Snapshot {
 	if !slices.IsSortedFunc(s.Edges, func(a, b network.Edge) int { return cmp.Compare(a.ID, b.ID) }) {
 		out.Edges = slices.Clone(s.Edges)
 		slices.SortFunc(out.Edges, func(a, b network.Edge) int { return cmp.Compare(a.ID, b.ID) })
+	} else {
+		out.net = s.netShared() // the same edges in the same order: the same graph
 	}
 	out.assignOnce.Do(func() {
 		out.assign.parcel, out.assign.park = permute(a.parcel, pp), permute(a.park, kp)
@@ -409,7 +411,7 @@ func (r *Result) onSnapshot(snap *Snapshot) *Result {
 		}
 	}
 	out := Assemble(snap, r.Caliber, r.Method, covered, gaps)
-	out.Parameters, out.Duration = r.Parameters, r.Duration
+	out.Parameters, out.Duration, out.surfaces = r.Parameters, r.Duration, r.surfaces
 	for i := range snap.Parks {
 		if rad, ok := r.Caliber.Radius(snap.Parks[i].Facts()); ok {
 			out.Parks = append(out.Parks, CountedPark{Index: i, ID: snap.Parks[i].ID, RadiusM: rad})

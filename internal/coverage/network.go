@@ -19,14 +19,15 @@ type walkNet struct {
 }
 
 func (s *Snapshot) walkNet() (*walkNet, error) {
-	s.netOnce.Do(func() {
+	h := s.netShared()
+	h.once.Do(func() {
 		g, err := network.NewGraph(s.Edges)
 		if err != nil {
-			s.netErr = err
+			h.err = err
 			return
 		}
 		if g.NumEdges() == 0 {
-			s.netErr = ErrNoNetwork
+			h.err = ErrNoNetwork
 			return
 		}
 		n := &walkNet{g: g, ix: network.NewIndex(g, 0)}
@@ -35,9 +36,9 @@ func (s *Snapshot) walkNet() (*walkNet, error) {
 			n.eboxes[e] = boxOf(g.EdgeGeom(int32(e)).Bound())
 		}
 		n.etree = newSTRTree(n.eboxes)
-		s.net = n
+		h.net = n
 	})
-	return s.net, s.netErr
+	return h.net, h.err
 }
 
 // reachedNet is the network reached from the counted parks: every edge piece within its

@@ -76,9 +76,27 @@ type Snapshot struct {
 	assignOnce sync.Once
 	assign     assignment
 
-	netOnce sync.Once
-	net     *walkNet
-	netErr  error
+	// net is the walking graph of Edges, built on first use and shared by the snapshots
+	// derived with the same Edges (With, when no edge changes).
+	netInit sync.Once
+	net     *netHolder
+}
+
+// netHolder builds a walking graph once.
+type netHolder struct {
+	once sync.Once
+	net  *walkNet
+	err  error
+}
+
+// netShared returns s's graph holder, made on first use.
+func (s *Snapshot) netShared() *netHolder {
+	s.netInit.Do(func() {
+		if s.net == nil {
+			s.net = &netHolder{}
+		}
+	})
+	return s.net
 }
 
 // Changes is what a scenario overlays on a baseline snapshot: ids to delete and features
@@ -101,6 +119,11 @@ func (s *Snapshot) With(ch Changes) *Snapshot {
 	out.Parks = append(out.Parks, ch.AddParks...)
 	out.Parcels = filter(s.Parcels, ch.DeleteParcels, func(p Parcel) int64 { return p.ID })
 	out.Parcels = append(out.Parcels, ch.AddParcels...)
+	if len(ch.DeleteEdges) == 0 && len(ch.AddEdges) == 0 {
+		// The same network: share the edges (never modified in place) and the graph.
+		out.Edges, out.net = s.Edges, s.netShared()
+		return out
+	}
 	out.Edges = filter(s.Edges, ch.DeleteEdges, func(e network.Edge) int64 { return e.ID })
 	out.Edges = append(out.Edges, ch.AddEdges...)
 	return out
