@@ -48,6 +48,9 @@ type Options struct {
 	// only, when not nil, names the parcels (indexes into Snapshot.Parcels) to compute
 	// with the network method (Result.Apply); the others are left at zero.
 	only []int32
+	// reach, when not nil, is an earlier walk that is reused when it was searched from
+	// the same sources (Result.Apply).
+	reach *reachedNet
 }
 
 // Parameters are the settings a result depends on, stored with it.
@@ -88,6 +91,8 @@ type Result struct {
 	snapshot                      *Snapshot
 	// surfaces is the cache the result was computed with (Options.Surfaces).
 	surfaces *SurfaceCache
+	// reach is the network method's walk (nil with the buffer method).
+	reach *reachedNet
 }
 
 // Ratio is the official figure: covered residential land over all residential land
@@ -141,9 +146,10 @@ func Compute(ctx context.Context, snap *Snapshot, cal caliber.Caliber, opt Optio
 		res.Parameters.ToleranceM = tol
 		res.Parameters.EntranceSnapM = EntranceSnapM
 		var err error
-		if reach, err = walk(snap, res.Parks, tol); err != nil {
+		if reach, err = walk(snap, res.Parks, tol, opt.reach); err != nil {
 			return nil, err
 		}
+		res.reach = reach
 	}
 
 	res.Covered = make([]float64, len(snap.Parcels))

@@ -111,6 +111,7 @@ func (r *Result) Apply(ctx context.Context, ch Changes) (*Result, []int, error) 
 			covered[i], gaps[i] = r.Covered[k], r.Gaps[k]
 		}
 	}
+	reach := r.reach // kept for the next Apply; walk reuses it only for the same sources
 	if len(affected) > 0 {
 		workers := min(runtime.GOMAXPROCS(0), 1+len(affected)/64)
 		var res *Result
@@ -124,7 +125,7 @@ func (r *Result) Apply(ctx context.Context, ch Changes) (*Result, []int, error) 
 			for k, i := range affected {
 				only[k] = int32(i)
 			}
-			res, err = Compute(ctx, scen, cal, Options{Method: method, Gaps: true, Workers: workers, Tolerance: tol, Surfaces: r.surfaces, only: only})
+			res, err = Compute(ctx, scen, cal, Options{Method: method, Gaps: true, Workers: workers, Tolerance: tol, Surfaces: r.surfaces, only: only, reach: r.reach})
 		} else {
 			res, err = Compute(ctx, SubSnapshot(scen, affected, cal, method, tol), cal, Options{Method: method, Gaps: true, Workers: workers})
 		}
@@ -137,6 +138,7 @@ func (r *Result) Apply(ctx context.Context, ch Changes) (*Result, []int, error) 
 		case err != nil:
 			return nil, nil, err
 		case method == caliber.Network:
+			reach = res.reach
 			for _, i := range affected {
 				covered[i], gaps[i] = res.Covered[i], res.Gaps[i]
 			}
@@ -147,7 +149,7 @@ func (r *Result) Apply(ctx context.Context, ch Changes) (*Result, []int, error) 
 		}
 	}
 	out := Assemble(scen, cal, method, covered, gaps)
-	out.Parameters, out.surfaces = r.Parameters, r.surfaces
+	out.Parameters, out.surfaces, out.reach = r.Parameters, r.surfaces, reach
 	return out, affected, nil
 }
 

@@ -411,7 +411,7 @@ func (r *Result) onSnapshot(snap *Snapshot) *Result {
 		}
 	}
 	out := Assemble(snap, r.Caliber, r.Method, covered, gaps)
-	out.Parameters, out.Duration, out.surfaces = r.Parameters, r.Duration, r.surfaces
+	out.Parameters, out.Duration, out.surfaces, out.reach = r.Parameters, r.Duration, r.surfaces, r.reach
 	for i := range snap.Parks {
 		if rad, ok := r.Caliber.Radius(snap.Parks[i].Facts()); ok {
 			out.Parks = append(out.Parks, CountedPark{Index: i, ID: snap.Parks[i].ID, RadiusM: rad})

@@ -57,6 +57,9 @@ type Area struct {
 	Name   string
 	Geom   orb.MultiPolygon
 	bounds orb.Bound
+	// bounded says bounds is set; copies of the areas (With) keep it, so a derived
+	// snapshot does not walk every area's boundary again.
+	bounded bool
 }
 
 // Snapshot is everything the indicator reads for one city, in its metric CRS. It is
@@ -159,7 +162,9 @@ var levelSlot = map[string]int{LevelDistrict: 0, LevelSubdistrict: 1, LevelCommu
 func (s *Snapshot) assignment() *assignment {
 	s.assignOnce.Do(func() {
 		for i := range s.Areas {
-			s.Areas[i].bounds = s.Areas[i].Geom.Bound()
+			if a := &s.Areas[i]; !a.bounded {
+				a.bounds, a.bounded = a.Geom.Bound(), true
+			}
 		}
 		locate := func(mp orb.MultiPolygon) [3]int32 {
 			r := [3]int32{-1, -1, -1}

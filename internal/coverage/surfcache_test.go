@@ -16,7 +16,8 @@ import (
 // moved with generated access points, which changes the reach near it), and for a second
 // caliber with the same radii but other parks counted. The cached tiles must be used:
 // the first edit buffers nothing anew, the second only the tiles near the park, and the
-// second caliber fewer tiles than the first computation.
+// second caliber fewer tiles than the first computation; the first edit reuses the walk
+// itself, its access points being where they were.
 func TestSurfaceCacheGivesTheFreshSurface(t *testing.T) {
 	ctx := context.Background()
 	cal := builtin(t, "gbt50563-2010")
@@ -97,6 +98,9 @@ func TestSurfaceCacheGivesTheFreshSurface(t *testing.T) {
 		}
 		if step == 0 && miss1 != miss0 {
 			t.Errorf("step %d: the reach did not change, yet %d tiles were buffered again", step, miss1-miss0)
+		}
+		if reused := next.reach == cur.reach; reused != (step == 0) {
+			t.Errorf("step %d: walk reused %v, want %v (the access points moved only in step 1)", step, reused, step == 0)
 		}
 		cur = next
 	}
