@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/cityreach/cityreach/internal/caliber"
-	"github.com/cityreach/cityreach/internal/layers"
-	"github.com/cityreach/cityreach/internal/tiles"
 )
 
 // TestKeepWarmAfterAnImport: with the listener, KeepWarm brings a city's kept state to
@@ -19,16 +17,7 @@ func TestKeepWarmAfterAnImport(t *testing.T) {
 	pool := newDB(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ts := tiles.New(pool, layers.Default(), tiles.Options{CacheBytes: 1 << 20})
-	if err := ts.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ts.Close)
-	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
-	defer wcancel()
-	if err := ts.WaitLive(wctx); err != nil {
-		t.Fatal(err)
-	}
+	ts := liveListener(t, ctx, pool)
 	slug := "keepwarm"
 	city := generateCity(7, 300, 8).load(t, pool, slug)
 	reg, _ := caliber.NewRegistry()

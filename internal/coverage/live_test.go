@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/tiles"
@@ -84,6 +86,23 @@ func randomBaselineEdit(t *testing.T, ctx context.Context, svc *Service, city in
 	return fmt.Sprint(k)
 }
 
+// liveListener returns a started tile service whose listener is connected: the Watcher
+// cityreach serve gives the coverage service.
+func liveListener(t *testing.T, ctx context.Context, pool *pgxpool.Pool) *tiles.Service {
+	t.Helper()
+	ts := tiles.New(pool, layers.Default(), tiles.Options{CacheBytes: 1 << 20})
+	if err := ts.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ts.Close)
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := ts.WaitLive(wctx); err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
 // TestBaselineEditsIncrementalEqualsFull: after random sequences of committed edits of a
 // city's baseline, the service brings its kept result forward (only the parcels the edits
 // can reach are recomputed, the other gaps copied in the database) and the run it stores
@@ -96,16 +115,7 @@ func TestBaselineEditsIncrementalEqualsFull(t *testing.T) {
 	rng := rand.New(rand.NewPCG(25, 2026))
 	// The tile service's listener tells the service which tables were edited (as in
 	// cityreach serve); without it the service reads every table's version.
-	ts := tiles.New(pool, layers.Default(), tiles.Options{CacheBytes: 1 << 20})
-	if err := ts.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ts.Close)
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := ts.WaitLive(wctx); err != nil {
-		t.Fatal(err)
-	}
+	ts := liveListener(t, ctx, pool)
 	for _, run := range []struct {
 		method string
 		watch  Watcher
