@@ -253,3 +253,57 @@ func compareStoredGaps(t *testing.T, ctx context.Context, svc *Service, label st
 		t.Fatalf("%s: stored gaps of run %d: %d missing, %d extra, %d differ (of %d)", label, run, missing, extra, differ, len(ids))
 	}
 }
+
+// TestResultBroughtForwardAfterManyEdits: a network result is brought forward after more
+// edits than maxChain, each answered in between with the buffer method (so every state
+// holds a result of another key): the states between are spliced out and their changes
+// composed, and the result equals a full computation. Only parcels are edited, so a
+// brought-forward result keeps the walk of the first computation (the same reachedNet),
+// which a computation afresh would not.
+func TestResultBroughtForwardAfterManyEdits(t *testing.T) {
+	pool := newDB(t)
+	ctx := context.Background()
+	ts := liveListener(t, ctx, pool)
+	slug := "long-chain"
+	city := generateCity(3, 140, 10).load(t, pool, slug)
+	reg, _ := caliber.NewRegistry()
+	svc := &Service{Store: Store{Pool: pool}, Calibers: reg, Watch: ts}
+	net := Query{City: slug, Caliber: "gbt50563-2010", Method: caliber.Network}
+	buf := Query{City: slug, Caliber: "gbt50563-2010", Method: caliber.Buffer}
+	rep, err := svc.Indicator(ctx, net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := svc.liveCity(slug).st.results[resultKey(rep.Caliber, caliber.Network)].res.reach
+	for k := range maxChain + 3 {
+		// Move one of three parcels by 17 m: each is moved more than once, so composed
+		// changes hold a parcel modified again.
+		if _, err := pool.Exec(ctx, `UPDATE residential_land SET geom = ST_Multi(ST_Transform(ST_Translate(geom_m, 17, 0), 4326))
+			WHERE id = (SELECT id FROM residential_land WHERE city_id = $1 ORDER BY id OFFSET $2 LIMIT 1)`, city, 5*(k%3)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Indicator(ctx, buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err = svc.Indicator(ctx, net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lr := svc.liveCity(slug).st.results[resultKey(rep.Caliber, caliber.Network)]
+	if lr.res.reach != first {
+		t.Errorf("after %d edits the network result was computed afresh, not brought forward", maxChain+3)
+	}
+	if lr.gaps != nil {
+		<-lr.gaps.done
+		if lr.gaps.err != nil {
+			t.Fatal(lr.gaps.err)
+		}
+	}
+	full, err := (&Service{Store: Store{Pool: pool}, Calibers: reg}).Result(ctx, net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareResults(t, slug, lr.res, full)
+	compareStoredGaps(t, ctx, svc, slug, rep.Run.ID, full)
+}
