@@ -125,6 +125,9 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 		defer cancel()
 		_ = tileSvc.WaitLive(wctx)
 		warmCities(ctx, covSvc, walkSvc, log)
+		// From then on, a city loaded in full again (after an import) is warmed again in
+		// the background once the edits have been quiet for 2 s.
+		go covSvc.KeepWarm(ctx, 2*time.Second, func(slug string) { warmWalk(ctx, walkSvc, slug, log) })
 	}
 	gaps, err := coverage.NewGapCollection(ctx, pool, covSvc)
 	if err != nil {
@@ -246,6 +249,15 @@ func importLimits(cfg *config.Config) importer.Limits {
 	return lim
 }
 
+// warmWalk loads the walking network of the isochrones of city slug.
+func warmWalk(ctx context.Context, w *walk.Service, slug string, log *slog.Logger) {
+	if city, err := w.City(ctx, slug); err == nil {
+		if _, err := w.Network(ctx, city); err != nil {
+			log.Warn("warm-up: walking network not loaded", "city", slug, "err", err)
+		}
+	}
+}
+
 // warmCities warms every city: the coverage snapshot, the walking graph of the coverage
 // network method and of the isochrones, and the default caliber's figures. Failures are
 // logged: a cold city is only slower.
@@ -261,11 +273,7 @@ func warmCities(ctx context.Context, cov *coverage.Service, w *walk.Service, log
 		if err := cov.Warm(ctx, slug); err != nil {
 			log.Warn("warm-up: park coverage not warmed", "city", slug, "err", err)
 		}
-		if city, err := w.City(ctx, slug); err == nil {
-			if _, err := w.Network(ctx, city); err != nil {
-				log.Warn("warm-up: walking network not loaded", "city", slug, "err", err)
-			}
-		}
+		warmWalk(ctx, w, slug, log)
 		log.Info("warm-up: city warm", "city", slug, "ms", time.Since(ct).Milliseconds())
 	}
 	log.Info("warm-up done", "cities", len(slugs), "ms", time.Since(t).Milliseconds())

@@ -41,6 +41,16 @@ type Options struct {
 	// Tolerance is the network method's reach around reached edge pieces; 0 means
 	// DefaultTolerance.
 	Tolerance float64
+	// Surfaces, when not nil, keeps the network method's buffered network by tile for
+	// later computations (Service: one cache for every caliber and edit); the result
+	// keeps it for Apply.
+	Surfaces *SurfaceCache
+	// only, when not nil, names the parcels (indexes into Snapshot.Parcels) to compute
+	// with the network method (Result.Apply); the others are left at zero.
+	only []int32
+	// reach, when not nil, is an earlier walk that is reused when it was searched from
+	// the same sources (Result.Apply).
+	reach *reachedNet
 }
 
 // Parameters are the settings a result depends on, stored with it.
@@ -79,6 +89,10 @@ type Result struct {
 	Population, CoveredPopulation float64
 	Duration                      time.Duration
 	snapshot                      *Snapshot
+	// surfaces is the cache the result was computed with (Options.Surfaces).
+	surfaces *SurfaceCache
+	// reach is the network method's walk (nil with the buffer method).
+	reach *reachedNet
 }
 
 // Ratio is the official figure: covered residential land over all residential land
@@ -106,7 +120,7 @@ func Compute(ctx context.Context, snap *Snapshot, cal caliber.Caliber, opt Optio
 	if method != caliber.Buffer && method != caliber.Network {
 		return nil, fmt.Errorf("coverage: unknown method %q", method)
 	}
-	res := &Result{Caliber: cal, Method: method, snapshot: snap,
+	res := &Result{Caliber: cal, Method: method, snapshot: snap, surfaces: opt.Surfaces,
 		Parameters: Parameters{QuadSegs: QuadSegs, Assignment: "point on surface"}}
 	for i := range snap.Parks {
 		if r, ok := cal.Radius(snap.Parks[i].Facts()); ok {
@@ -132,9 +146,10 @@ func Compute(ctx context.Context, snap *Snapshot, cal caliber.Caliber, opt Optio
 		res.Parameters.ToleranceM = tol
 		res.Parameters.EntranceSnapM = EntranceSnapM
 		var err error
-		if reach, err = walk(snap, res.Parks, tol); err != nil {
+		if reach, err = walk(snap, res.Parks, tol, opt.reach); err != nil {
 			return nil, err
 		}
+		res.reach = reach
 	}
 
 	res.Covered = make([]float64, len(snap.Parcels))
@@ -147,7 +162,7 @@ func Compute(ctx context.Context, snap *Snapshot, cal caliber.Caliber, opt Optio
 	}
 	var err error
 	if reach != nil {
-		err = networkCover(ctx, snap, res, sa, tree, reach, workers, opt.Gaps)
+		err = networkCover(ctx, snap, res, sa, tree, reach, workers, opt.Gaps, opt.only, opt.Surfaces)
 	} else {
 		err = parallel(ctx, workers, len(snap.Parcels), 128, func() (func(int) error, func()) {
 			wk := newWorker(snap, res, sa, tree, opt.Gaps)

@@ -26,9 +26,12 @@ import (
 //     lie within r of it);
 //   - added or modified parcels: always computed.
 //
-// The recomputation is Compute itself on a sub-snapshot holding those parcels, every park
-// that can reach them and (network) every edge a walk of length ≤ r from those parks can
-// use, so each parcel's area is what a full computation gives. Scenarios (internal/scenario)
+// The recomputation is Compute itself: with the buffer method on a sub-snapshot holding
+// those parcels and every park; with the network method on the whole new snapshot (one
+// search over the city, whose graph is shared when no edge changed) for those parcels'
+// tiles only, the tiles of the grid every computation uses, whose buffered network comes
+// from the result's SurfaceCache where the reach did not change. Either way each parcel's
+// area is what a full computation gives. Scenarios (internal/scenario)
 // and the pocket-park sites use it, so a site's predicted figure and the scenario built from
 // it are computed by the same code.
 func (r *Result) Apply(ctx context.Context, ch Changes) (*Result, []int, error) {
@@ -108,18 +111,37 @@ func (r *Result) Apply(ctx context.Context, ch Changes) (*Result, []int, error) 
 			covered[i], gaps[i] = r.Covered[k], r.Gaps[k]
 		}
 	}
+	reach := r.reach // kept for the next Apply; walk reuses it only for the same sources
 	if len(affected) > 0 {
-		sub := SubSnapshot(scen, affected, cal, method, tol)
 		workers := min(runtime.GOMAXPROCS(0), 1+len(affected)/64)
-		res, err := Compute(ctx, sub, cal, Options{Method: method, Gaps: true, Workers: workers, Tolerance: tol})
+		var res *Result
+		var err error
+		if method == caliber.Network {
+			// The whole city's walk (one search, ~1 % of a computation) and the tiles of
+			// the affected parcels, on the grid every computation uses: each tile's
+			// surface is the full computation's, its buffered network from the cache
+			// unless the reach there changed.
+			only := make([]int32, len(affected))
+			for k, i := range affected {
+				only[k] = int32(i)
+			}
+			res, err = Compute(ctx, scen, cal, Options{Method: method, Gaps: true, Workers: workers, Tolerance: tol, Surfaces: r.surfaces, only: only, reach: r.reach})
+		} else {
+			res, err = Compute(ctx, SubSnapshot(scen, affected, cal, method, tol), cal, Options{Method: method, Gaps: true, Workers: workers})
+		}
 		switch {
 		case errors.Is(err, ErrNoNetwork) && method == caliber.Network:
-			// No edge within reach of these parcels: nothing reaches them on foot.
+			// No walkable edge at all: nothing reaches these parcels on foot.
 			for _, i := range affected {
 				covered[i], gaps[i] = 0, scen.Parcels[i].Geom
 			}
 		case err != nil:
 			return nil, nil, err
+		case method == caliber.Network:
+			reach = res.reach
+			for _, i := range affected {
+				covered[i], gaps[i] = res.Covered[i], res.Gaps[i]
+			}
 		default:
 			for k, i := range affected {
 				covered[i], gaps[i] = res.Covered[k], res.Gaps[k]
@@ -127,7 +149,7 @@ func (r *Result) Apply(ctx context.Context, ch Changes) (*Result, []int, error) 
 		}
 	}
 	out := Assemble(scen, cal, method, covered, gaps)
-	out.Parameters = r.Parameters
+	out.Parameters, out.surfaces, out.reach = r.Parameters, r.surfaces, reach
 	return out, affected, nil
 }
 

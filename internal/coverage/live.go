@@ -361,6 +361,8 @@ func (s *Snapshot) sortedByID() *Snapshot {
 	if !slices.IsSortedFunc(s.Edges, func(a, b network.Edge) int { return cmp.Compare(a.ID, b.ID) }) {
 		out.Edges = slices.Clone(s.Edges)
 		slices.SortFunc(out.Edges, func(a, b network.Edge) int { return cmp.Compare(a.ID, b.ID) })
+	} else {
+		out.net = s.netShared() // the same edges in the same order: the same graph
 	}
 	out.assignOnce.Do(func() {
 		out.assign.parcel, out.assign.park = permute(a.parcel, pp), permute(a.park, kp)
@@ -409,7 +411,7 @@ func (r *Result) onSnapshot(snap *Snapshot) *Result {
 		}
 	}
 	out := Assemble(snap, r.Caliber, r.Method, covered, gaps)
-	out.Parameters, out.Duration = r.Parameters, r.Duration
+	out.Parameters, out.Duration, out.surfaces, out.reach = r.Parameters, r.Duration, r.surfaces, r.reach
 	for i := range snap.Parks {
 		if rad, ok := r.Caliber.Radius(snap.Parks[i].Facts()); ok {
 			out.Parks = append(out.Parks, CountedPark{Index: i, ID: snap.Parks[i].ID, RadiusM: rad})
@@ -490,20 +492,88 @@ func (s *Service) keep(st *cityState, key string, res *Result, run int64, gaps *
 	st.results[key] = liveResult{res: res, runID: run, gaps: gaps}
 }
 
-// maxChain is how many edits back forwardable looks for a result to bring forward; older
-// states are let go.
+// maxChain is how many earlier states holding a result the chain keeps; older ones are let
+// go.
 const maxChain = 8
 
-// trim cuts st's chain of earlier states after maxChain, with the city's lock held.
+// trim keeps st's chain of earlier states short, with the city's lock held: an earlier
+// state none of whose results is still wanted (every key has a result on a newer state)
+// is spliced out, its changes composed into those of the state after it, so a result
+// stays reachable however many edits of other calibers or methods came since; beyond
+// maxChain states holding results the older ones are let go.
 func trim(st *cityState) {
-	depth := 0
-	for cur := st; cur != nil; cur = cur.from {
-		depth++
-		if depth >= maxChain {
+	seen := map[string]bool{}
+	for k := range st.results {
+		seen[k] = true
+	}
+	kept := 0
+	for cur := st; cur.from != nil; {
+		prev := cur.from
+		wanted := false
+		for k := range prev.results {
+			wanted = wanted || !seen[k]
+		}
+		switch {
+		case !wanted && prev.from == nil:
 			cur.from = nil
-			return
+		case !wanted:
+			cur.changes = composeChanges(prev.changes, cur.changes)
+			cur.from = prev.from
+		case kept == maxChain:
+			cur.from = nil
+		default:
+			for k := range prev.results {
+				seen[k] = true
+			}
+			kept++
+			cur = prev
 		}
 	}
+}
+
+// composeChanges returns the changes that make a then b.
+func composeChanges(a, b Changes) Changes {
+	var out Changes
+	out.DeleteParks, out.AddParks = composeKind(a.DeleteParks, a.AddParks, b.DeleteParks, b.AddParks, func(p Park) int64 { return p.ID })
+	out.DeleteParcels, out.AddParcels = composeKind(a.DeleteParcels, a.AddParcels, b.DeleteParcels, b.AddParcels, func(p Parcel) int64 { return p.ID })
+	out.DeleteEdges, out.AddEdges = composeKind(a.DeleteEdges, a.AddEdges, b.DeleteEdges, b.AddEdges, func(e network.Edge) int64 { return e.ID })
+	return out
+}
+
+// composeKind composes the deletes and adds of one kind of feature: every id either
+// deletes (from the snapshot before a; an id a added is not there, and With ignores it),
+// and the latest version of each id added and not deleted since.
+func composeKind[T any](delA []int64, addA []T, delB []int64, addB []T, id func(T) int64) ([]int64, []T) {
+	if len(delA)+len(addA) == 0 {
+		return delB, addB
+	}
+	if len(delB)+len(addB) == 0 {
+		return delA, addA
+	}
+	latest := map[int64]int{} // id → index into adds, -1 when deleted since
+	var adds []T
+	for _, x := range addA {
+		latest[id(x)] = len(adds)
+		adds = append(adds, x)
+	}
+	for _, d := range delB {
+		if _, ok := latest[d]; ok {
+			latest[d] = -1
+		}
+	}
+	for _, x := range addB {
+		latest[id(x)] = len(adds)
+		adds = append(adds, x)
+	}
+	var out []T
+	for k, x := range adds {
+		if latest[id(x)] == k {
+			out = append(out, x)
+		}
+	}
+	del := append(slices.Clone(delA), delB...)
+	slices.Sort(del)
+	return slices.Compact(del), out
 }
 
 // samePart compares two readings of a table's part of the version as the hash does.

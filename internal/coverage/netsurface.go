@@ -63,30 +63,41 @@ type coverPiece struct {
 	geom   orb.MultiPolygon // parcel ∩ S_t, kept only when gaps are asked for
 }
 
-// networkCover fills res.Covered (and res.Gaps when gaps) for the network method.
+// networkCover fills res.Covered (and res.Gaps when gaps) for the network method: for
+// every parcel, or only for the parcels of only when it is not nil (Result.Apply).
 // sa and tree are the service areas' boxes and their index, reach the reached network.
-func networkCover(ctx context.Context, snap *Snapshot, res *Result, sa []box, tree *strTree, reach *reachedNet, workers int, gaps bool) error {
+// The tiles are those of a grid anchored at multiples of TileM, the same for every
+// computation on a city, so a parcel's figure does not depend on which other parcels
+// were computed with it and a tile's buffered network can be found again in cache.
+func networkCover(ctx context.Context, snap *Snapshot, res *Result, sa []box, tree *strTree, reach *reachedNet, workers int, gaps bool, only []int32, cache *SurfaceCache) error {
 	n := len(snap.Parcels)
+	if only == nil {
+		only = make([]int32, n)
+		for i := range only {
+			only[i] = int32(i)
+		}
+	}
+	if len(only) == 0 {
+		return nil
+	}
 	pboxes := make([]box, n)
 	var ext box
-	for i := range snap.Parcels {
+	for k, i := range only {
 		pboxes[i] = boxOf(snap.Parcels[i].Geom.Bound())
-		if i == 0 {
+		if k == 0 {
 			ext = pboxes[i]
 		} else {
 			ext = union(ext, pboxes[i])
 		}
 	}
-	if n == 0 {
-		return nil
-	}
-	tg := tileGrid{x0: ext.minX, y0: ext.minY,
-		nx: int((ext.maxX-ext.minX)/TileM) + 1, ny: int((ext.maxY-ext.minY)/TileM) + 1}
+	x0, y0 := math.Floor(ext.minX/TileM)*TileM, math.Floor(ext.minY/TileM)*TileM
+	tg := tileGrid{x0: x0, y0: y0, nx: int((ext.maxX-x0)/TileM) + 1, ny: int((ext.maxY-y0)/TileM) + 1}
 	// The parcels each tile must answer for: those whose box meets the tile and some
 	// service area's box (no other parcel can be covered).
 	byTile := map[int][]int32{}
 	var hits []int32
-	for i, pb := range pboxes {
+	for _, i := range only {
+		pb := pboxes[i]
 		if hits = tree.query(pb, sa, hits[:0]); len(hits) == 0 {
 			continue
 		}
@@ -95,7 +106,7 @@ func networkCover(ctx context.Context, snap *Snapshot, res *Result, sa []box, tr
 		for j := j0; j <= j1; j++ {
 			for k := i0; k <= i1; k++ {
 				t := j*tg.nx + k
-				byTile[t] = append(byTile[t], int32(i))
+				byTile[t] = append(byTile[t], i)
 			}
 		}
 	}
@@ -103,10 +114,10 @@ func networkCover(ctx context.Context, snap *Snapshot, res *Result, sa []box, tr
 	for t := range byTile {
 		tiles = append(tiles, t)
 	}
-	slices.Sort(tiles)
+	slices.Sort(tiles) // row by row from the grid's origin: the same order for every grid
 	out := make([][]coverPiece, len(tiles))
 	err := parallel(ctx, workers, len(tiles), 1, func() (func(int) error, func()) {
-		tw := &tileWorker{snap: snap, res: res, sa: sa, tree: tree, reach: reach, gaps: gaps,
+		tw := &tileWorker{snap: snap, res: res, sa: sa, tree: tree, reach: reach, gaps: gaps, cache: cache,
 			c: geos.NewContext(), bufs: make([]*geos.Geom, len(res.Parks))}
 		return func(k int) error {
 			var err error
@@ -122,6 +133,9 @@ func networkCover(ctx context.Context, snap *Snapshot, res *Result, sa []box, tr
 	if gaps {
 		pieces = make([][]coverPiece, n)
 	}
+	for _, i := range only {
+		res.Covered[i] = 0
+	}
 	for _, ps := range out {
 		for _, p := range ps {
 			res.Covered[p.parcel] += p.area
@@ -133,9 +147,10 @@ func networkCover(ctx context.Context, snap *Snapshot, res *Result, sa []box, tr
 	if !gaps {
 		return nil
 	}
-	return parallel(ctx, workers, n, 128, func() (func(int) error, func()) {
+	return parallel(ctx, workers, len(only), 128, func() (func(int) error, func()) {
 		c := geos.NewContext()
-		return func(i int) error {
+		return func(k int) error {
+			i := only[k]
 			var err error
 			res.Gaps[i], err = gap(c, &snap.Parcels[i], pieces[i])
 			return err
@@ -187,6 +202,7 @@ type tileWorker struct {
 	tree  *strTree
 	reach *reachedNet
 	gaps  bool
+	cache *SurfaceCache
 
 	c       *geos.Context
 	bufs    []*geos.Geom // service area of each counted park, built on first use
@@ -259,15 +275,10 @@ func (w *tileWorker) surface(tb box) *geos.Geom {
 	if len(w.clipped) == 0 {
 		return nil
 	}
-	lines := make([]*geos.Geom, 0, len(w.clipped))
-	for _, ls := range mergeStraight(w.clipped) {
-		lines = append(lines, lineToGEOS(w.c, ls))
+	netT := w.buffered(tb, rn.tol)
+	if netT == nil {
+		return nil
 	}
-	ml := w.c.NewCollection(geos.TypeIDMultiLineString, lines)
-	net := ml.Buffer(rn.tol, QuadSegs)
-	ml.Destroy()
-	netT := net.ClipByRect(tb.minX, tb.minY, tb.maxX, tb.maxY)
-	net.Destroy()
 	var s *geos.Geom
 	if served.Area() >= (tb.maxX-tb.minX)*(tb.maxY-tb.minY)*(1-1e-12) {
 		s = netT // the tile lies in a service area
@@ -280,6 +291,39 @@ func (w *tileWorker) surface(tb box) *geos.Geom {
 		return nil
 	}
 	return s
+}
+
+// buffered returns buffer(w.clipped, tol) ∩ tb (nil when empty), from the cache when it
+// holds the same tile and pieces. The pieces are put in canonical order first, so the
+// buffer built here is the one any computation with the same pieces builds.
+func (w *tileWorker) buffered(tb box, tol float64) *geos.Geom {
+	key := canonical(tb, tol, w.clipped)
+	if wkb, ok := w.cache.get(key); ok {
+		if wkb == nil {
+			return nil
+		}
+		if g, err := w.c.NewGeomFromWKB(wkb); err == nil {
+			return g
+		}
+	}
+	lines := make([]*geos.Geom, 0, len(w.clipped))
+	for _, ls := range mergeStraight(w.clipped) {
+		lines = append(lines, lineToGEOS(w.c, ls))
+	}
+	ml := w.c.NewCollection(geos.TypeIDMultiLineString, lines)
+	net := ml.Buffer(tol, QuadSegs)
+	ml.Destroy()
+	netT := net.ClipByRect(tb.minX, tb.minY, tb.maxX, tb.maxY)
+	net.Destroy()
+	if netT.IsEmpty() {
+		netT.Destroy()
+		w.cache.put(key, nil)
+		return nil
+	}
+	if w.cache != nil {
+		w.cache.put(key, netT.ToWKB())
+	}
+	return netT
 }
 
 // tile returns the covered pieces of the parcels (indexes into the snapshot) that touch

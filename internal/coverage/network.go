@@ -1,8 +1,10 @@
 package coverage
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/paulmach/orb"
 	geos "github.com/twpayne/go-geos"
@@ -19,14 +21,15 @@ type walkNet struct {
 }
 
 func (s *Snapshot) walkNet() (*walkNet, error) {
-	s.netOnce.Do(func() {
+	h := s.netShared()
+	h.once.Do(func() {
 		g, err := network.NewGraph(s.Edges)
 		if err != nil {
-			s.netErr = err
+			h.err = err
 			return
 		}
 		if g.NumEdges() == 0 {
-			s.netErr = ErrNoNetwork
+			h.err = ErrNoNetwork
 			return
 		}
 		n := &walkNet{g: g, ix: network.NewIndex(g, 0)}
@@ -35,9 +38,9 @@ func (s *Snapshot) walkNet() (*walkNet, error) {
 			n.eboxes[e] = boxOf(g.EdgeGeom(int32(e)).Bound())
 		}
 		n.etree = newSTRTree(n.eboxes)
-		s.net = n
+		h.net = n
 	})
-	return s.net, s.netErr
+	return h.net, h.err
 }
 
 // reachedNet is the network reached from the counted parks: every edge piece within its
@@ -47,6 +50,11 @@ type reachedNet struct {
 	lines []orb.LineString
 	boxes []box
 	tree  *strTree
+	// What it was searched from: the graph, the cut-off and the sources in canonical
+	// order. A later walk from the same sources on the same graph is this one (walk).
+	net     *walkNet
+	maxR    float64
+	sources []network.Source
 }
 
 // walk runs one multi-source search from the access points of every counted park and
@@ -55,7 +63,11 @@ type reachedNet struct {
 // largest radius, and the search runs to maxR, so a point is reached exactly when some
 // park's walk to it (access cost included) is within that park's radius. The pieces are
 // the union of the pieces of one search per radius, merged per edge.
-func walk(snap *Snapshot, parks []CountedPark, tol float64) (*reachedNet, error) {
+//
+// The sources are searched in a canonical order, so the walk is a function of their set;
+// when prev was searched from the same set on the same graph with the same cut-off and
+// tolerance, it is returned as it is (an edit that left every access point in place).
+func walk(snap *Snapshot, parks []CountedPark, tol float64, prev *reachedNet) (*reachedNet, error) {
 	wn, err := snap.walkNet()
 	if err != nil {
 		return nil, err
@@ -75,7 +87,11 @@ func walk(snap *Snapshot, parks []CountedPark, tol float64) (*reachedNet, error)
 			sources = append(sources, s)
 		}
 	}
-	rn := &reachedNet{tol: tol}
+	slices.SortFunc(sources, compareSources)
+	if prev != nil && prev.net == wn && prev.maxR == maxR && prev.tol == tol && slices.Equal(prev.sources, sources) {
+		return prev, nil
+	}
+	rn := &reachedNet{tol: tol, net: wn, maxR: maxR, sources: sources}
 	if len(sources) > 0 {
 		se := network.NewSearcher(wn.g)
 		if err := se.Run(sources, maxR); err != nil {
@@ -93,6 +109,25 @@ func walk(snap *Snapshot, parks []CountedPark, tol float64) (*reachedNet, error)
 	}
 	rn.tree = newSTRTree(rn.boxes)
 	return rn, nil
+}
+
+// compareSources orders search sources by every field.
+func compareSources(a, b network.Source) int {
+	return cmp.Or(
+		cmp.Compare(a.At.Edge, b.At.Edge), cmp.Compare(a.At.Offset, b.At.Offset), cmp.Compare(a.Cost, b.Cost),
+		cmp.Compare(a.Node, b.Node), cmp.Compare(a.At.Access, b.At.Access),
+		cmp.Compare(a.At.Point[0], b.At.Point[0]), cmp.Compare(a.At.Point[1], b.At.Point[1]),
+		boolCmp(a.Attached, b.Attached))
+}
+
+func boolCmp(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 // accessPoints returns the search sources of a park: its recorded entrances attached to

@@ -37,6 +37,19 @@ type Service struct {
 	live map[string]*liveCity // by city slug: the kept snapshot and results (live.go)
 	// runs lets concurrent requests of one run share its computation; keyed by runKey.
 	runs singleflight.Group
+	// surf is the network method's buffered network by tile, shared by every caliber
+	// and edit (made on first use; SurfaceCache).
+	surf *SurfaceCache
+}
+
+// surfaces returns the service's SurfaceCache.
+func (s *Service) surfaces() *SurfaceCache {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.surf == nil {
+		s.surf = NewSurfaceCache(DefaultSurfaceCacheBytes)
+	}
+	return s.surf
 }
 
 // Query names one figure.
@@ -353,7 +366,7 @@ func lockRun(ctx context.Context, c *pgxpool.Conn, key string) (func() error, er
 }
 
 func (s *Service) compute(ctx context.Context, snap *Snapshot, q Query, cal caliber.Caliber) (*Result, error) {
-	res, err := Compute(ctx, snap, cal, Options{Method: q.Method, Gaps: true})
+	res, err := Compute(ctx, snap, cal, Options{Method: q.Method, Gaps: true, Surfaces: s.surfaces()})
 	if errors.Is(err, ErrNoNetwork) {
 		return nil, badParam("method", fmt.Sprintf("city %q has no walking network; use method=buffer", q.City))
 	}
@@ -369,10 +382,18 @@ func (s *Service) observe(q Query, cal caliber.Caliber, res *Result) {
 	if s.Observe != nil {
 		s.Observe(cal.ID, q.Method, res.Duration)
 	}
-	if s.Log != nil {
+	if s.Log == nil {
+		return
+	}
+	if q.Method != caliber.Network {
 		s.Log.Info("park coverage computed", "city", q.City, "caliber", cal.ID, "method", q.Method,
 			"ratio", res.Ratio(), "ms", float64(res.Duration.Microseconds())/1000)
+		return
 	}
+	b, n, hits, misses := s.surfaces().Stats()
+	s.Log.Info("park coverage computed", "city", q.City, "caliber", cal.ID, "method", q.Method,
+		"ratio", res.Ratio(), "ms", float64(res.Duration.Microseconds())/1000,
+		"surface_cache_mib", b>>20, "surface_tiles", n, "surface_hits", hits, "surface_misses", misses)
 }
 
 // snapshot returns the city's current snapshot and its data version, read on c (see

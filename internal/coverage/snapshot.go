@@ -57,6 +57,9 @@ type Area struct {
 	Name   string
 	Geom   orb.MultiPolygon
 	bounds orb.Bound
+	// bounded says bounds is set; copies of the areas (With) keep it, so a derived
+	// snapshot does not walk every area's boundary again.
+	bounded bool
 }
 
 // Snapshot is everything the indicator reads for one city, in its metric CRS. It is
@@ -76,9 +79,27 @@ type Snapshot struct {
 	assignOnce sync.Once
 	assign     assignment
 
-	netOnce sync.Once
-	net     *walkNet
-	netErr  error
+	// net is the walking graph of Edges, built on first use and shared by the snapshots
+	// derived with the same Edges (With, when no edge changes).
+	netInit sync.Once
+	net     *netHolder
+}
+
+// netHolder builds a walking graph once.
+type netHolder struct {
+	once sync.Once
+	net  *walkNet
+	err  error
+}
+
+// netShared returns s's graph holder, made on first use.
+func (s *Snapshot) netShared() *netHolder {
+	s.netInit.Do(func() {
+		if s.net == nil {
+			s.net = &netHolder{}
+		}
+	})
+	return s.net
 }
 
 // Changes is what a scenario overlays on a baseline snapshot: ids to delete and features
@@ -101,6 +122,11 @@ func (s *Snapshot) With(ch Changes) *Snapshot {
 	out.Parks = append(out.Parks, ch.AddParks...)
 	out.Parcels = filter(s.Parcels, ch.DeleteParcels, func(p Parcel) int64 { return p.ID })
 	out.Parcels = append(out.Parcels, ch.AddParcels...)
+	if len(ch.DeleteEdges) == 0 && len(ch.AddEdges) == 0 {
+		// The same network: share the edges (never modified in place) and the graph.
+		out.Edges, out.net = s.Edges, s.netShared()
+		return out
+	}
 	out.Edges = filter(s.Edges, ch.DeleteEdges, func(e network.Edge) int64 { return e.ID })
 	out.Edges = append(out.Edges, ch.AddEdges...)
 	return out
@@ -136,7 +162,9 @@ var levelSlot = map[string]int{LevelDistrict: 0, LevelSubdistrict: 1, LevelCommu
 func (s *Snapshot) assignment() *assignment {
 	s.assignOnce.Do(func() {
 		for i := range s.Areas {
-			s.Areas[i].bounds = s.Areas[i].Geom.Bound()
+			if a := &s.Areas[i]; !a.bounded {
+				a.bounds, a.bounded = a.Geom.Bound(), true
+			}
 		}
 		locate := func(mp orb.MultiPolygon) [3]int32 {
 			r := [3]int32{-1, -1, -1}

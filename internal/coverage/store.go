@@ -257,6 +257,17 @@ type persisting struct {
 	err  error
 }
 
+// derivedCommit lets tx commit without waiting for its WAL to reach the disk
+// (synchronous_commit off, for this transaction only). A run is derived data: should the
+// server crash within the next few hundred milliseconds, the run is lost, never half
+// stored (the transaction is still atomic), and it is computed again at the next request.
+// The answer after an edit then does not wait for an fsync, which on a disk shared with
+// other work is tens of milliseconds.
+func derivedCommit(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, `SET LOCAL synchronous_commit TO off`)
+	return err
+}
+
 // saveRun stores r's header and figures in one transaction on c, the run not complete
 // unless r has no gaps: saveGaps stores them and completes it.
 func (s Store) saveRun(ctx context.Context, c db, r *Result, dv DataVersion) (int64, error) {
@@ -268,6 +279,9 @@ func (s Store) saveRun(ctx context.Context, c db, r *Result, dv DataVersion) (in
 		return 0, err
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck
+	if err := derivedCommit(ctx, tx); err != nil {
+		return 0, err
+	}
 	var id int64
 	err = tx.QueryRow(ctx, `INSERT INTO coverage_runs (city_id, caliber_id, caliber, method, parameters, data_version, data_hash,
 		covered_m2, total_m2, population, covered_population, parks_counted, duration_ms, complete)
@@ -313,6 +327,9 @@ func (s Store) saveGaps(ctx context.Context, c db, id int64, r *Result, reuse *g
 		return err
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck
+	if err := derivedCommit(ctx, tx); err != nil {
+		return err
+	}
 	var only func(int64) bool
 	if reuse != nil {
 		only = func(id int64) bool { return reuse.skip[id] }
