@@ -14,7 +14,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/cityreach/cityreach/internal/caliber"
-	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // Service answers the indicator for the API and the CLI, so a number is computed in one
@@ -72,7 +72,7 @@ type TargetStatus struct {
 }
 
 func badParam(name, detail string) error {
-	return problem.BadRequest(detail).With("parameter", name)
+	return fault.Invalid(detail).With("parameter", name)
 }
 
 // caliber returns the caliber called id, or the error every caliber parameter gives.

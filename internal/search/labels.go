@@ -10,7 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // LabelLayers are the layers GET /api/v1/labels serves, each with its statement. The
@@ -109,7 +109,7 @@ func (s Store) Labels(ctx context.Context, q LabelQuery) (LabelCollection, error
 	var one int
 	if err := s.Pool.QueryRow(ctx, `SELECT 1 FROM cities WHERE slug = $1`, q.City).Scan(&one); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
-			return LabelCollection{}, problem.NotFound("no such city").With("parameter", "city")
+			return LabelCollection{}, fault.NotFound("no such city").With("parameter", "city")
 		}
 		return LabelCollection{}, err
 	}

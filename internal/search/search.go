@@ -19,7 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // Types are the kinds of feature a search finds, in their rank order: a district before a
@@ -119,7 +119,7 @@ func validSlug(s string) bool {
 }
 
 func bad(param, detail string) error {
-	return problem.BadRequest(detail).With("parameter", param)
+	return fault.Invalid(detail).With("parameter", param)
 }
 
 // likeEscape escapes LIKE's wildcards and its escape character, so typed text matches itself.
@@ -158,7 +158,7 @@ type Result struct {
 }
 
 // ErrCityNotFound is returned for a city slug no city has.
-var ErrCityNotFound = problem.NotFound("no such city")
+var ErrCityNotFound = fault.NotFound("no such city")
 
 // Store runs searches on PostgreSQL.
 type Store struct{ Pool *pgxpool.Pool }

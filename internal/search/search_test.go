@@ -8,7 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 func TestParseQuery(t *testing.T) {
@@ -51,9 +51,9 @@ func TestParseQuery(t *testing.T) {
 	for in, param := range bad {
 		v, _ := url.ParseQuery(in)
 		_, err := ParseQuery(v)
-		var pe *problem.Error
-		if !errors.As(err, &pe) || pe.Status != 400 || pe.Extra["parameter"] != param {
-			t.Errorf("%q: want a 400 naming %s, got %v", in, param, err)
+		var pe *fault.Error
+		if !errors.As(err, &pe) || pe.Kind != fault.KindInvalid || pe.Extra["parameter"] != param {
+			t.Errorf("%q: want an invalid fault naming %s, got %v", in, param, err)
 		}
 	}
 }
@@ -90,9 +90,9 @@ func FuzzParseQuery(f *testing.F) {
 		}
 		q, err := ParseQuery(v)
 		if err != nil {
-			var pe *problem.Error
-			if !errors.As(err, &pe) || pe.Status != 400 {
-				t.Fatalf("%q: not a 400: %v", raw, err)
+			var pe *fault.Error
+			if !errors.As(err, &pe) || pe.Kind != fault.KindInvalid {
+				t.Fatalf("%q: not an invalid fault: %v", raw, err)
 			}
 			return
 		}
