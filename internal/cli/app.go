@@ -11,6 +11,7 @@ import (
 
 	"github.com/cityreach/cityreach/frontend"
 	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/caliber/caliberhttp"
 	"github.com/cityreach/cityreach/internal/checks"
 	"github.com/cityreach/cityreach/internal/config"
 	"github.com/cityreach/cityreach/internal/coverage"
@@ -180,7 +181,7 @@ func coverageMounts(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (
 	}
 	svc := &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: log}
 	return []httpapi.Mounter{
-		caliber.Handler{Registry: reg, Store: cs, Cities: svc, Log: log},
+		caliberhttp.Handler{Registry: reg, Store: cs, Cities: svc, Log: log},
 		coverage.Handler{Svc: svc, Pool: pool, Log: log},
 	}, nil
 }
