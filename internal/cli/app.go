@@ -24,6 +24,7 @@ import (
 	"github.com/cityreach/cityreach/internal/ogcapi"
 	"github.com/cityreach/cityreach/internal/report"
 	"github.com/cityreach/cityreach/internal/search"
+	"github.com/cityreach/cityreach/internal/search/searchhttp"
 	"github.com/cityreach/cityreach/internal/tiles"
 	"github.com/cityreach/cityreach/internal/walk"
 	"github.com/cityreach/cityreach/internal/webui"
@@ -101,7 +102,7 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	app.Mounts = append(app.Mounts, walk.Handler{Svc: walkSvc, Log: log})
 
 	// Name search and label points for the web map (internal/search, docs/api.md).
-	app.Mounts = append(app.Mounts, search.Handler{Store: search.Store{Pool: pool}, Log: log})
+	app.Mounts = append(app.Mounts, searchhttp.Handler{Store: search.Store{Pool: pool}, Log: log})
 
 	// The web map at / (internal/webui, docs/frontend.md); it claims only /, /assets/,
 	// /glyphs/ and the build's top-level files, so unknown API paths still get a 404 problem.
