@@ -13,6 +13,7 @@ import (
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/caliber/caliberhttp"
 	"github.com/cityreach/cityreach/internal/checks"
+	"github.com/cityreach/cityreach/internal/checks/checkshttp"
 	"github.com/cityreach/cityreach/internal/config"
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/featureapi"
@@ -148,7 +149,7 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	app.closers = append(app.closers, tileSvc.Close)
 
 	// Corridor, control-line, growth-boundary and complete-community checks (docs/checks.md).
-	app.Mounts = append(app.Mounts, checks.Handler{Service: &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}}, Log: log})
+	app.Mounts = append(app.Mounts, checkshttp.Handler{Service: &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}}, Log: log})
 
 	// What-if scenarios on baseline + changes (internal/scenario, docs/scenarios.md); also
 	// gives park coverage and the checks their scenario= parameter.

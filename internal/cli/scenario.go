@@ -17,6 +17,7 @@ import (
 
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/checks"
+	"github.com/cityreach/cityreach/internal/checks/checkshttp"
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/layers"
@@ -36,7 +37,7 @@ func withScenarios(mounts []httpapi.Mounter, pool *pgxpool.Pool, log *slog.Logge
 			svc.Coverage = h.Svc
 			h.Scenarios = svc
 			mounts[i] = h
-		case checks.Handler:
+		case checkshttp.Handler:
 			svc.Checks = h.Service
 			h.Scenarios = svc
 			mounts[i] = h
