@@ -20,6 +20,7 @@ import (
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/importer"
 	"github.com/cityreach/cityreach/internal/jobs"
+	"github.com/cityreach/cityreach/internal/jobs/jobshttp"
 	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/metrics"
 	"github.com/cityreach/cityreach/internal/ogcapi"
@@ -161,7 +162,7 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	if err != nil {
 		return nil, err
 	}
-	app.Metrics.Jobs("report", jobCounts(jm.(jobs.Handler).Runner))
+	app.Metrics.Jobs("report", jobCounts(jm.(jobshttp.Handler).Runner))
 	app.Mounts = append(app.Mounts, jm)
 	app.closers = append(app.closers, closeJobs)
 
@@ -215,7 +216,7 @@ func reportMounts(ctx context.Context, pool *pgxpool.Pool, q config.Quotas, log 
 		Checks: &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}}}
 	src.Coverage = coverageService(cov)
 	proc := jobs.ReportProcess(src, report.Options{Chromium: os.Getenv("CITYREACH_CHROMIUM")})
-	return jobs.Handler{Runner: runner, Processes: []jobs.Process{proc}, Log: log}, runner.Close, nil
+	return jobshttp.Handler{Runner: runner, Processes: []jobs.Process{proc}, Log: log}, runner.Close, nil
 }
 
 // jobCounts reads the runner's jobs by status for /metrics.
