@@ -29,6 +29,7 @@ import (
 	"github.com/cityreach/cityreach/internal/search/searchhttp"
 	"github.com/cityreach/cityreach/internal/tiles"
 	"github.com/cityreach/cityreach/internal/walk"
+	"github.com/cityreach/cityreach/internal/walk/walkhttp"
 	"github.com/cityreach/cityreach/internal/webui"
 )
 
@@ -101,7 +102,7 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	// (internal/walk, docs/living-circle.md).
 	walkSvc := walk.NewService(pool, log)
 	walkSvc.ObserveLoad = app.Metrics.ObserveLoad
-	app.Mounts = append(app.Mounts, walk.Handler{Svc: walkSvc, Log: log})
+	app.Mounts = append(app.Mounts, walkhttp.Handler{Svc: walkSvc, Log: log})
 
 	// Name search and label points for the web map (internal/search, docs/api.md).
 	app.Mounts = append(app.Mounts, searchhttp.Handler{Store: search.Store{Pool: pool}, Log: log})
@@ -140,7 +141,7 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	if err := tileSvc.Register(coverage.NewGapTiles(covSvc)); err != nil {
 		return nil, err
 	}
-	if err := tileSvc.Register(&walk.CommunityTiles{Service: walkSvc}); err != nil {
+	if err := tileSvc.Register(&walkhttp.CommunityTiles{Service: walkSvc}); err != nil {
 		return nil, err
 	}
 	if err := tileSvc.Start(ctx); err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/scenario"
 	"github.com/cityreach/cityreach/internal/walk"
+	"github.com/cityreach/cityreach/internal/walk/walkhttp"
 )
 
 // withScenarios adds the scenario routes and gives the park-coverage, living-circle and
@@ -41,7 +42,7 @@ func withScenarios(mounts []httpapi.Mounter, pool *pgxpool.Pool, log *slog.Logge
 			svc.Checks = h.Service
 			h.Scenarios = svc
 			mounts[i] = h
-		case walk.Handler:
+		case walkhttp.Handler:
 			svc.LivingCircle = &scenario.WalkLivingCircle{Walk: h.Svc, Store: svc.Store}
 			h.Scenarios = svc
 			mounts[i] = h

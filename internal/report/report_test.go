@@ -34,6 +34,7 @@ import (
 	"github.com/cityreach/cityreach/internal/seed"
 	"github.com/cityreach/cityreach/internal/testdb"
 	"github.com/cityreach/cityreach/internal/walk"
+	"github.com/cityreach/cityreach/internal/walk/walkhttp"
 )
 
 // demo seeds the Baotou demo city at scale 0.05 (≈ 24 communities) into a fresh database.
@@ -69,7 +70,7 @@ func newServices(t testing.TB, pool *pgxpool.Pool) services {
 	}
 	eng := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}},
 		coverage.Handler{Svc: src.Coverage, Pool: pool, Log: log},
-		walk.Handler{Svc: ws, Log: log},
+		walkhttp.Handler{Svc: ws, Log: log},
 		checkshttp.Handler{Service: src.Checks, Log: log}))
 	return services{src: src, engine: eng}
 }
