@@ -22,6 +22,7 @@ import (
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/scenario"
+	"github.com/cityreach/cityreach/internal/scenario/scenariohttp"
 	"github.com/cityreach/cityreach/internal/walk"
 	"github.com/cityreach/cityreach/internal/walk/walkhttp"
 )
@@ -48,7 +49,7 @@ func withScenarios(mounts []httpapi.Mounter, pool *pgxpool.Pool, log *slog.Logge
 			mounts[i] = h
 		}
 	}
-	return append(mounts, scenario.Handler{Svc: svc, Log: log})
+	return append(mounts, scenariohttp.Handler{Svc: svc, Log: log})
 }
 
 // runScenario manages scenarios from the command line, acting as --actor (default

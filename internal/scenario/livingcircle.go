@@ -476,7 +476,7 @@ func (s *Service) scenarioOfCity(ctx context.Context, id int64, city string) (*S
 		return nil, err
 	}
 	if city != "" && city != sc.City {
-		return nil, fault.Invalid(fmt.Sprintf("scenario %d is of city %s, not %s", id, sc.City, clip(city))).With("parameter", "city")
+		return nil, fault.Invalid(fmt.Sprintf("scenario %d is of city %s, not %s", id, sc.City, Clip(city))).With("parameter", "city")
 	}
 	return sc, nil
 }

@@ -90,7 +90,7 @@ func lcServices(t *testing.T, pool *pgxpool.Pool) *lcEnv {
 	e.lc = &WalkLivingCircle{Walk: ws, Store: st}
 	e.svc = &Service{Store: st, LivingCircle: e.lc}
 	e.engine = httpapi.Must(httpapi.NewEngine(httpapi.Options{MaxBody: 32 << 20, Policy: httpapi.Policy{Tokens: ts, AnonymousRead: true}},
-		Handler{Svc: e.svc}, walkhttp.Handler{Svc: ws, Scenarios: e.svc}))
+		AdapterHandler(e.svc), walkhttp.Handler{Svc: ws, Scenarios: e.svc}))
 	return e
 }
 

@@ -33,7 +33,7 @@ func (s *Service) FromSites(ctx context.Context, r SitesRequest) (*Scenario, *co
 	b, err := s.baseline(ctx, q.City, cal, q.Method)
 	if err != nil {
 		if _, _, _, cerr := s.Coverage.Store.City(ctx, q.City); cerr != nil {
-			return nil, nil, fault.Invalid(fmt.Sprintf("no city %q", clip(q.City))).With("parameter", "city")
+			return nil, nil, fault.Invalid(fmt.Sprintf("no city %q", Clip(q.City))).With("parameter", "city")
 		}
 		return nil, nil, err
 	}

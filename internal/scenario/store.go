@@ -52,7 +52,7 @@ func (s *Store) Create(ctx context.Context, city, name, description, owner strin
 	err := s.Pool.QueryRow(ctx, `INSERT INTO scenarios (city_id, name, description, owner)
 		SELECT id, $2, $3, $4 FROM cities WHERE slug = $1 RETURNING id`, city, name, description, owner).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fault.Invalid(fmt.Sprintf("no city %q", clip(city))).With("parameter", "city")
+		return nil, fault.Invalid(fmt.Sprintf("no city %q", Clip(city))).With("parameter", "city")
 	}
 	if err != nil {
 		return nil, classify(err)

@@ -153,9 +153,9 @@ func attributes(l *layers.Layer, props map[string]any, create bool) (map[string]
 	out, raw := map[string]any{}, map[string]any{}
 	for k, v := range props {
 		a := l.Attr(k)
-		ptr := "/feature/properties/" + clip(k)
+		ptr := "/feature/properties/" + Clip(k)
 		if a == nil {
-			return nil, nil, invalid(ptr, "unknown attribute "+strconv.Quote(clip(k))+" for layer "+l.ID)
+			return nil, nil, invalid(ptr, "unknown attribute "+strconv.Quote(Clip(k))+" for layer "+l.ID)
 		}
 		if a.ReadOnly {
 			continue
@@ -264,7 +264,9 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func clip(s string) string {
+// Clip bounds a client-supplied string echoed in a detail: at most 64 bytes, with any UTF-8
+// sequence the cut (or the client) left broken dropped.
+func Clip(s string) string {
 	if len(s) > 64 {
 		s = s[:64]
 	}
