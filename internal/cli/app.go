@@ -16,6 +16,7 @@ import (
 	"github.com/cityreach/cityreach/internal/checks/checkshttp"
 	"github.com/cityreach/cityreach/internal/config"
 	"github.com/cityreach/cityreach/internal/coverage"
+	"github.com/cityreach/cityreach/internal/coverage/coveragehttp"
 	"github.com/cityreach/cityreach/internal/featureapi"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/importer"
@@ -131,14 +132,14 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 		_ = tileSvc.WaitLive(wctx)
 		warmCities(ctx, covSvc, walkSvc, log)
 	}
-	gaps, err := coverage.NewGapCollection(ctx, pool, covSvc)
+	gaps, err := coveragehttp.NewGapCollection(ctx, pool, covSvc)
 	if err != nil {
 		return nil, err
 	}
 	if err := ogc.Catalog.Register(gaps); err != nil {
 		return nil, err
 	}
-	if err := tileSvc.Register(coverage.NewGapTiles(covSvc)); err != nil {
+	if err := tileSvc.Register(coveragehttp.NewGapTiles(covSvc)); err != nil {
 		return nil, err
 	}
 	if err := tileSvc.Register(&walkhttp.CommunityTiles{Service: walkSvc}); err != nil {
@@ -186,14 +187,14 @@ func coverageMounts(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (
 	svc := &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: log}
 	return []httpapi.Mounter{
 		caliberhttp.Handler{Registry: reg, Store: cs, Cities: svc, Log: log},
-		coverage.Handler{Svc: svc, Pool: pool, Log: log},
+		coveragehttp.Handler{Svc: svc, Pool: pool, Log: log},
 	}, nil
 }
 
 // coverageService is the park-coverage service behind the route groups of coverageMounts.
 func coverageService(cov []httpapi.Mounter) *coverage.Service {
 	for _, m := range cov {
-		if h, ok := m.(coverage.Handler); ok {
+		if h, ok := m.(coveragehttp.Handler); ok {
 			return h.Svc
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/caliber/caliberhttp"
 	"github.com/cityreach/cityreach/internal/coverage"
+	"github.com/cityreach/cityreach/internal/coverage/coveragehttp"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/report"
 	"github.com/cityreach/cityreach/internal/seed"
@@ -44,7 +45,7 @@ func TestDefaultsAgreeAcrossAPICLIAndReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := &coverage.Service{Store: coverage.Store{Pool: db.Pool}, Calibers: reg, Log: log}
-	eng := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}}, caliberhttp.Handler{Registry: reg, Cities: svc, Log: log}, coverage.Handler{Svc: svc, Pool: db.Pool, Log: log}))
+	eng := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}}, caliberhttp.Handler{Registry: reg, Cities: svc, Log: log}, coveragehttp.Handler{Svc: svc, Pool: db.Pool, Log: log}))
 	get := func(url string, v any) {
 		t.Helper()
 		rec := httptest.NewRecorder()

@@ -19,6 +19,7 @@ import (
 	"github.com/cityreach/cityreach/internal/checks"
 	"github.com/cityreach/cityreach/internal/checks/checkshttp"
 	"github.com/cityreach/cityreach/internal/coverage"
+	"github.com/cityreach/cityreach/internal/coverage/coveragehttp"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/scenario"
@@ -35,7 +36,7 @@ func withScenarios(mounts []httpapi.Mounter, pool *pgxpool.Pool, log *slog.Logge
 	svc := &scenario.Service{Store: &scenario.Store{Pool: pool, Layers: layers.Default()}, Log: log}
 	for i, m := range mounts {
 		switch h := m.(type) {
-		case coverage.Handler:
+		case coveragehttp.Handler:
 			svc.Coverage = h.Svc
 			h.Scenarios = svc
 			mounts[i] = h

@@ -84,8 +84,14 @@ func (s *Service) caliber(id string) (caliber.Caliber, error) {
 	return cal, nil
 }
 
-// checkMethod is the check of every method parameter.
-func checkMethod(v string) error {
+// CheckCaliber is the check of every caliber parameter: a caliber of the registry.
+func (s *Service) CheckCaliber(id string) error {
+	_, err := s.caliber(id)
+	return err
+}
+
+// CheckMethod is the check of every method parameter: buffer or network.
+func CheckMethod(v string) error {
 	if v != caliber.Buffer && v != caliber.Network {
 		return fmt.Errorf("method must be buffer or network, not %q", v)
 	}
@@ -112,7 +118,7 @@ func (s *Service) Validate(ctx context.Context, q *Query) (caliber.Caliber, erro
 	}
 	if q.Method == "" {
 		q.Method = cal.Method
-	} else if err := checkMethod(q.Method); err != nil {
+	} else if err := CheckMethod(q.Method); err != nil {
 		return cal, badParam("method", err.Error())
 	}
 	switch q.Level {

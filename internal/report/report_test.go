@@ -28,6 +28,7 @@ import (
 	"github.com/cityreach/cityreach/internal/checks"
 	"github.com/cityreach/cityreach/internal/checks/checkshttp"
 	"github.com/cityreach/cityreach/internal/coverage"
+	"github.com/cityreach/cityreach/internal/coverage/coveragehttp"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/importer"
 	"github.com/cityreach/cityreach/internal/report"
@@ -69,7 +70,7 @@ func newServices(t testing.TB, pool *pgxpool.Pool) services {
 		Walk:     ws,
 	}
 	eng := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}},
-		coverage.Handler{Svc: src.Coverage, Pool: pool, Log: log},
+		coveragehttp.Handler{Svc: src.Coverage, Pool: pool, Log: log},
 		walkhttp.Handler{Svc: ws, Log: log},
 		checkshttp.Handler{Service: src.Checks, Log: log}))
 	return services{src: src, engine: eng}

@@ -39,7 +39,7 @@ func (s *Service) FromSites(ctx context.Context, r SitesRequest) (*Scenario, *co
 	}
 	plan, err := coverage.Sites(ctx, b.Res, r.N, r.SiteAreaM2)
 	if err != nil {
-		return nil, nil, coverage.SitesProblem(err)
+		return nil, nil, coverage.SitesFault(err)
 	}
 	if len(plan.Sites) == 0 {
 		return nil, nil, fault.Unprocessable(fmt.Sprintf("the siting finds no site that covers uncovered residential land (%d candidates)", plan.Candidates))
