@@ -99,7 +99,7 @@ func CheckMethod(v string) error {
 }
 
 // Validate checks q and fills defaults: the city's default caliber (cities.default_caliber)
-// when q names none, then that caliber's method. Its errors are 400 problems naming the
+// when q names none, then that caliber's method. Its errors are Invalid faults naming the
 // parameter.
 func (s *Service) Validate(ctx context.Context, q *Query) (caliber.Caliber, error) {
 	if q.City == "" {

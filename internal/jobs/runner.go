@@ -228,7 +228,7 @@ func newID() string {
 // Start creates a job of owner (a token name) running task and returns it at once (status
 // accepted). mediaType names the type of each result file. When the owner already has
 // RunningPerOwner+QueuedPerOwner jobs waiting or running, or all owners together have
-// Queue, it refuses the job with a 429 problem carrying Retry-After.
+// Queue, it refuses the job with a TooMany fault carrying RetryAfter.
 func (r *Runner) Start(owner, process string, inputs any, task Task, mediaType func(string) string) (Job, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -352,7 +352,7 @@ func (r *Runner) finish(j *Job, tmp string, err error) {
 	})
 }
 
-// clientMessage is what a failed job says to clients: the detail of a problem the task
+// clientMessage is what a failed job says to clients: the detail of a fault the task
 // chose to expose (a validation error), otherwise a generic message; the cause is logged.
 func clientMessage(err error) string {
 	if fe := fault.As(err); fe != nil && fe.Kind != fault.KindUnavailable {

@@ -34,7 +34,7 @@ type Request struct {
 	Formats     []string `json:"formats,omitempty"` // subset of Formats; empty means all
 }
 
-// Normalize validates r and fills its defaults; its errors are 400 problems naming the
+// Normalize validates r and fills its defaults; its errors are Invalid faults naming the
 // parameter. avail is the list of indicators the running process can compute.
 func (r *Request) Normalize(avail []string) error {
 	if r.City == "" {

@@ -542,7 +542,7 @@ func (a *args) add(v any) string {
 	return fmt.Sprintf("$%d", len(*a))
 }
 
-// classify turns constraint violations into problems that name the constraint, never the SQL.
+// classify turns constraint violations into faults that name the constraint, never the SQL.
 func classify(err error) error {
 	var pe *pgconn.PgError
 	if err == nil || !errors.As(err, &pe) {

@@ -45,7 +45,7 @@ type Query struct {
 
 var knownParams = []string{"q", "city", "types", "limit", "offset"}
 
-// ParseQuery reads a search request's parameters. Every refusal is a 400 problem naming
+// ParseQuery reads a search request's parameters. Every refusal is an Invalid fault naming
 // the parameter: an unknown or repeated parameter, an empty or over-long q or one with
 // control characters, an unknown type, a limit outside 1–100, an offset outside 0–10000.
 func ParseQuery(v url.Values) (Query, error) {

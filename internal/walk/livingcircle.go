@@ -68,8 +68,8 @@ func (o *Options) normalise(in *Inputs) error {
 	return nil
 }
 
-// Check validates the options against the inputs' categories (opt is not modified): a
-// 400 problem naming the parameter, as Indicator would return after the work.
+// Check validates the options against the inputs' categories (opt is not modified): an
+// Invalid fault naming the parameter, as Indicator would return after the work.
 func (o Options) Check(in *Inputs) error { return o.normalise(in) }
 
 // ParseReach parses "code:metres,code:metres" tier overrides.

@@ -65,7 +65,7 @@ func (s Store) CityByID(ctx context.Context, id int) (City, error) {
 
 // CityAt returns the city whose outline covers the longitude/latitude point, or, when no
 // outline covers it, the only city whose outline is unknown (or the only city at all).
-// Anything else is a 400 problem asking for city=.
+// Anything else is an Invalid fault asking for city=.
 func (s Store) CityAt(ctx context.Context, lon, lat float64) (City, error) {
 	rows, err := s.Pool.Query(ctx, `
 		SELECT id, slug, name, metric_srid FROM cities
