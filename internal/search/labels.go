@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/url"
-	"slices"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -49,31 +46,6 @@ ORDER BY k.id`,
 
 // LabelQuery is a parsed label request.
 type LabelQuery struct{ City, Layer string }
-
-// ParseLabelQuery reads ?city=&layer=; both are required, nothing else is accepted.
-func ParseLabelQuery(v url.Values) (LabelQuery, error) {
-	for k, vs := range v {
-		if k != "city" && k != "layer" {
-			return LabelQuery{}, bad(k, "unknown parameter "+k+"; known: city, layer")
-		}
-		if len(vs) != 1 {
-			return LabelQuery{}, bad(k, "parameter "+k+" is given more than once")
-		}
-	}
-	q := LabelQuery{City: v.Get("city"), Layer: v.Get("layer")}
-	if !validSlug(q.City) {
-		return LabelQuery{}, bad("city", "city (a city slug) is required")
-	}
-	if _, ok := LabelLayers[q.Layer]; !ok {
-		names := make([]string, 0, len(LabelLayers))
-		for k := range LabelLayers {
-			names = append(names, k)
-		}
-		slices.Sort(names)
-		return LabelQuery{}, bad("layer", "layer must be one of "+strings.Join(names, ", "))
-	}
-	return q, nil
-}
 
 // Label is one label point's properties.
 type Label struct {

@@ -41,7 +41,7 @@ func (h Handler) Routes() []httpapi.Route {
 }
 
 func (h Handler) search(c *gin.Context) {
-	q, err := search.ParseQuery(c.Request.URL.Query())
+	q, err := ParseQuery(c.Request.URL.Query())
 	if err != nil {
 		problem.Respond(c, h.Log, err)
 		return
@@ -56,7 +56,7 @@ func (h Handler) search(c *gin.Context) {
 }
 
 func (h Handler) labels(c *gin.Context) {
-	q, err := search.ParseLabelQuery(c.Request.URL.Query())
+	q, err := ParseLabelQuery(c.Request.URL.Query())
 	if err != nil {
 		problem.Respond(c, h.Log, err)
 		return
