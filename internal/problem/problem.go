@@ -1,5 +1,5 @@
 // Package problem writes RFC 9457 (formerly 7807) application/problem+json responses and
-// maps domain errors to them. The cause of a 5xx is logged with the request id, never sent.
+// maps domain errors (internal/fault) to them. The cause of a 5xx is logged with the request id, never sent.
 package problem
 
 import (
@@ -28,8 +28,9 @@ type Problem struct {
 	Extra    map[string]any `json:"-"`
 }
 
-// Error is an error that carries the HTTP status and the client-safe detail. Domain
-// packages return it (through the constructors) so handlers need no status logic.
+// Error is an error that carries the HTTP status and the client-safe detail. The protocol
+// packages return it for their own refusals; domain packages return a *fault.Error, which
+// Respond maps through FromFault.
 type Error struct {
 	Status int
 	Detail string
