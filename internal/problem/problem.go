@@ -1,5 +1,6 @@
 // Package problem writes RFC 9457 (formerly 7807) application/problem+json responses and
-// maps domain errors (internal/fault) to them. The cause of a 5xx is logged with the request id, never sent.
+// maps domain errors (internal/fault) to them. The cause of a 5xx is logged with the request
+// id, never sent.
 package problem
 
 import (
