@@ -8,7 +8,7 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 //go:embed defaults.json
@@ -89,7 +89,7 @@ func (c *Config) MergeJSON(b []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(c); err != nil {
-		return problem.BadRequest("checks configuration: " + err.Error())
+		return fault.Invalid("checks configuration: " + err.Error())
 	}
 	return c.Validate()
 }
@@ -98,7 +98,7 @@ func (c *Config) MergeJSON(b []byte) error {
 func (c *Config) Validate() error {
 	pos := func(name string, v, max float64) error {
 		if math.IsNaN(v) || v <= 0 || v > max {
-			return problem.BadRequest(fmt.Sprintf("%s must be > 0 and ≤ %g, got %g", name, max, v)).With("parameter", name)
+			return fault.Invalid(fmt.Sprintf("%s must be > 0 and ≤ %g, got %g", name, max, v)).With("parameter", name)
 		}
 		return nil
 	}
@@ -115,37 +115,37 @@ func (c *Config) Validate() error {
 		}
 	}
 	if c.Corridor.StationStep < 0.5 {
-		return problem.BadRequest("station_step_m must be ≥ 0.5").With("parameter", "station_step_m")
+		return fault.Invalid("station_step_m must be ≥ 0.5").With("parameter", "station_step_m")
 	}
 	if c.Corridor.SkeletonSpacing < 1 {
-		return problem.BadRequest("skeleton_spacing_m must be ≥ 1").With("parameter", "skeleton_spacing_m")
+		return fault.Invalid("skeleton_spacing_m must be ≥ 1").With("parameter", "skeleton_spacing_m")
 	}
 	if c.ControlLines.MinOverlap < 0 || c.Growth.MinArea < 0 || math.IsNaN(c.ControlLines.MinOverlap) || math.IsNaN(c.Growth.MinArea) {
-		return problem.BadRequest("min_overlap_m2 and min_area_m2 must be ≥ 0")
+		return fault.Invalid("min_overlap_m2 and min_area_m2 must be ≥ 0")
 	}
 	if c.Growth.BaseLayer != "" && c.Growth.BaseLayer != "residential_land" {
-		return problem.BadRequest(`base_urban_layer must be "" or "residential_land"`).With("parameter", "base_urban_layer")
+		return fault.Invalid(`base_urban_layer must be "" or "residential_land"`).With("parameter", "base_urban_layer")
 	}
 	if c.Scorecard.TargetComplete < 0 {
-		return problem.BadRequest("target_complete must be ≥ 0").With("parameter", "target_complete")
+		return fault.Invalid("target_complete must be ≥ 0").With("parameter", "target_complete")
 	}
 	if len(c.Scorecard.Items) == 0 {
-		return problem.BadRequest("the checklist has no items")
+		return fault.Invalid("the checklist has no items")
 	}
 	seen := map[string]bool{}
 	for _, it := range c.Scorecard.Items {
 		if it.Key == "" || seen[it.Key] {
-			return problem.BadRequest(fmt.Sprintf("checklist item keys must be present and unique: %q", it.Key))
+			return fault.Invalid(fmt.Sprintf("checklist item keys must be present and unique: %q", it.Key))
 		}
 		seen[it.Key] = true
 		switch it.Kind {
 		case "", "all_of", "floor_per_households":
 			if len(it.Categories) == 0 {
-				return problem.BadRequest("checklist item " + it.Key + " has no categories")
+				return fault.Invalid("checklist item " + it.Key + " has no categories")
 			}
 		case "park":
 		default:
-			return problem.BadRequest("checklist item " + it.Key + " has an unknown kind " + strconv.Quote(it.Kind))
+			return fault.Invalid("checklist item " + it.Key + " has an unknown kind " + strconv.Quote(it.Kind))
 		}
 	}
 	return nil
@@ -159,7 +159,7 @@ var Overridable = []string{"min_width_m", "station_step_m", "min_overlap_m2", "e
 func (c *Config) Override(city, name, value string) error {
 	v, err := strconv.ParseFloat(value, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return problem.BadRequest(fmt.Sprintf("%s must be a number, got %q", name, value)).With("parameter", name)
+		return fault.Invalid(fmt.Sprintf("%s must be a number, got %q", name, value)).With("parameter", name)
 	}
 	switch name {
 	case "min_width_m":
@@ -172,7 +172,7 @@ func (c *Config) Override(city, name, value string) error {
 		c.Growth.ExpansionCap = v
 	case "base_area_m2":
 		if v <= 0 {
-			return problem.BadRequest("base_area_m2 must be > 0").With("parameter", name)
+			return fault.Invalid("base_area_m2 must be > 0").With("parameter", name)
 		}
 		m := map[string]float64{}
 		for k, x := range c.Growth.BaseArea {
@@ -184,11 +184,11 @@ func (c *Config) Override(city, name, value string) error {
 		c.Scorecard.Tier = v
 	case "target_complete":
 		if v != math.Trunc(v) {
-			return problem.BadRequest("target_complete must be a whole number").With("parameter", name)
+			return fault.Invalid("target_complete must be a whole number").With("parameter", name)
 		}
 		c.Scorecard.TargetComplete = int(v)
 	default:
-		return problem.BadRequest("unknown parameter "+strconv.Quote(name)).With("parameter", name)
+		return fault.Invalid("unknown parameter "+strconv.Quote(name)).With("parameter", name)
 	}
 	return c.Validate()
 }

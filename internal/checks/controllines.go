@@ -8,7 +8,7 @@ import (
 
 	"github.com/twpayne/go-geos"
 
-	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // The three control lines (standards §4): 生态保护红线 (eco_redlines), 永久基本农田
@@ -153,7 +153,7 @@ func selectEdition(bs []Boundary, q EditionQuery) (*Boundary, error) {
 				return &bs[i], nil
 			}
 		}
-		return nil, problem.BadRequest(fmt.Sprintf("no growth-boundary edition %q", q.Edition)).With("parameter", "edition")
+		return nil, fault.Invalid(fmt.Sprintf("no growth-boundary edition %q", q.Edition)).With("parameter", "edition")
 	}
 	day := q.Today
 	if q.Date != nil {
@@ -165,7 +165,7 @@ func selectEdition(bs []Boundary, q EditionQuery) (*Boundary, error) {
 		}
 	}
 	if q.Date != nil {
-		return nil, problem.BadRequest("no growth-boundary edition in force on "+q.Date.Format(time.DateOnly)).With("parameter", "date")
+		return nil, fault.Invalid("no growth-boundary edition in force on "+q.Date.Format(time.DateOnly)).With("parameter", "date")
 	}
 	latest := &bs[0]
 	for i := range bs {
@@ -199,5 +199,5 @@ func sortOverlaps(os []Overlap) {
 }
 
 func errNoBoundary(c City) error {
-	return problem.NotFound("city " + c.Slug + " has no growth boundary")
+	return fault.NotFound("city " + c.Slug + " has no growth boundary")
 }

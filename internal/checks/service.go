@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // Service runs the checks on the baseline: it loads the layers a check needs and calls the
@@ -33,10 +33,10 @@ var slugRE = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
 // config validates r and returns the configuration with its overrides applied.
 func (s *Service) config(r Request) (Config, error) {
 	if r.City == "" {
-		return Config{}, problem.BadRequest("city is required").With("parameter", "city")
+		return Config{}, fault.Invalid("city is required").With("parameter", "city")
 	}
 	if !slugRE.MatchString(r.City) {
-		return Config{}, problem.BadRequest("city must be a city slug such as baotou").With("parameter", "city")
+		return Config{}, fault.Invalid("city must be a city slug such as baotou").With("parameter", "city")
 	}
 	cfg := s.Config
 	for _, name := range Overridable {
@@ -56,12 +56,12 @@ func parseEditionRef(param, v string) (EditionQuery, error) {
 		return q, nil
 	}
 	if len(v) > 100 || strings.ContainsAny(v, "\x00\n\r") {
-		return q, problem.BadRequest(param+" is not a valid edition or date").With("parameter", param)
+		return q, fault.Invalid(param+" is not a valid edition or date").With("parameter", param)
 	}
 	if looksLikeDate(v) {
 		d, err := time.Parse(time.DateOnly, v)
 		if err != nil {
-			return q, problem.BadRequest(param+" must be a date YYYY-MM-DD or an edition name: "+err.Error()).With("parameter", param)
+			return q, fault.Invalid(param+" must be a date YYYY-MM-DD or an edition name: "+err.Error()).With("parameter", param)
 		}
 		q.Date = &d
 		return q, nil
@@ -76,11 +76,11 @@ func looksLikeDate(v string) bool {
 
 func (r Request) editionQuery() (EditionQuery, error) {
 	if r.Edition != "" && r.Date != "" {
-		return EditionQuery{}, problem.BadRequest("give edition or date, not both").With("parameter", "date")
+		return EditionQuery{}, fault.Invalid("give edition or date, not both").With("parameter", "date")
 	}
 	if r.Date != "" {
 		if !looksLikeDate(r.Date) {
-			return EditionQuery{}, problem.BadRequest("date must be YYYY-MM-DD").With("parameter", "date")
+			return EditionQuery{}, fault.Invalid("date must be YYYY-MM-DD").With("parameter", "date")
 		}
 		return parseEditionRef("date", r.Date)
 	}
@@ -133,7 +133,7 @@ func (s *Service) GrowthDiff(ctx context.Context, r Request) (*DiffReport, error
 		return nil, err
 	}
 	if r.From == "" || r.To == "" {
-		return nil, problem.BadRequest("from and to are required: edition names or YYYY-MM-DD dates").With("parameter", "from")
+		return nil, fault.Invalid("from and to are required: edition names or YYYY-MM-DD dates").With("parameter", "from")
 	}
 	from, err := parseEditionRef("from", r.From)
 	if err != nil {
@@ -203,7 +203,7 @@ func (s *Service) Run(ctx context.Context, name string, r Request) (Featurer, er
 	case "complete-communities":
 		return s.CompleteCommunities(ctx, r)
 	}
-	return nil, problem.NotFound("no check " + name)
+	return nil, fault.NotFound("no check " + name)
 }
 
 // Names lists the checks Run knows.

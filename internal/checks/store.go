@@ -12,7 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/twpayne/go-geos"
 
-	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // Store reads the baseline layers of a city from PostGIS and turns metric results back
@@ -27,7 +27,7 @@ func (s *Store) City(ctx context.Context, slug string) (City, error) {
 	err := s.Pool.QueryRow(ctx, `SELECT id, slug, name, metric_srid FROM cities WHERE slug = $1`, slug).
 		Scan(&c.ID, &c.Slug, &c.Name, &c.MetricSRID)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return c, problem.NotFound(fmt.Sprintf("no city %q", slug)).With("parameter", "city")
+		return c, fault.NotFound(fmt.Sprintf("no city %q", slug)).With("parameter", "city")
 	}
 	return c, err
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/importer"
 	"github.com/cityreach/cityreach/internal/jobs"
+	"github.com/cityreach/cityreach/internal/jobs/jobshttp"
 	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/migrate"
 	"github.com/cityreach/cityreach/internal/seed"
@@ -171,7 +172,7 @@ func newAccessFixture(t *testing.T) *accessFixture {
 	}
 	for _, mt := range app.Mounts {
 		switch h := mt.(type) {
-		case jobs.Handler:
+		case jobshttp.Handler:
 			f.jobsRunner = h.Runner
 		case *featureapi.API:
 			f.imports = h.Imports.Jobs

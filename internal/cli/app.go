@@ -11,20 +11,26 @@ import (
 
 	"github.com/cityreach/cityreach/frontend"
 	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/caliber/caliberhttp"
 	"github.com/cityreach/cityreach/internal/checks"
+	"github.com/cityreach/cityreach/internal/checks/checkshttp"
 	"github.com/cityreach/cityreach/internal/config"
 	"github.com/cityreach/cityreach/internal/coverage"
+	"github.com/cityreach/cityreach/internal/coverage/coveragehttp"
 	"github.com/cityreach/cityreach/internal/featureapi"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/importer"
 	"github.com/cityreach/cityreach/internal/jobs"
+	"github.com/cityreach/cityreach/internal/jobs/jobshttp"
 	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/metrics"
 	"github.com/cityreach/cityreach/internal/ogcapi"
 	"github.com/cityreach/cityreach/internal/report"
 	"github.com/cityreach/cityreach/internal/search"
+	"github.com/cityreach/cityreach/internal/search/searchhttp"
 	"github.com/cityreach/cityreach/internal/tiles"
 	"github.com/cityreach/cityreach/internal/walk"
+	"github.com/cityreach/cityreach/internal/walk/walkhttp"
 	"github.com/cityreach/cityreach/internal/webui"
 )
 
@@ -97,10 +103,10 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	// (internal/walk, docs/living-circle.md).
 	walkSvc := walk.NewService(pool, log)
 	walkSvc.ObserveLoad = app.Metrics.ObserveLoad
-	app.Mounts = append(app.Mounts, walk.Handler{Svc: walkSvc, Log: log})
+	app.Mounts = append(app.Mounts, walkhttp.Handler{Svc: walkSvc, Log: log})
 
 	// Name search and label points for the web map (internal/search, docs/api.md).
-	app.Mounts = append(app.Mounts, search.Handler{Store: search.Store{Pool: pool}, Log: log})
+	app.Mounts = append(app.Mounts, searchhttp.Handler{Store: search.Store{Pool: pool}, Log: log})
 
 	// The web map at / (internal/webui, docs/frontend.md); it claims only /, /assets/,
 	// /glyphs/ and the build's top-level files, so unknown API paths still get a 404 problem.
@@ -129,17 +135,17 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 		// the background once the edits have been quiet for 2 s.
 		go covSvc.KeepWarm(ctx, 2*time.Second, func(slug string) { warmWalk(ctx, walkSvc, slug, log) })
 	}
-	gaps, err := coverage.NewGapCollection(ctx, pool, covSvc)
+	gaps, err := coveragehttp.NewGapCollection(ctx, pool, covSvc)
 	if err != nil {
 		return nil, err
 	}
 	if err := ogc.Catalog.Register(gaps); err != nil {
 		return nil, err
 	}
-	if err := tileSvc.Register(coverage.NewGapTiles(covSvc)); err != nil {
+	if err := tileSvc.Register(coveragehttp.NewGapTiles(covSvc)); err != nil {
 		return nil, err
 	}
-	if err := tileSvc.Register(&walk.CommunityTiles{Service: walkSvc}); err != nil {
+	if err := tileSvc.Register(&walkhttp.CommunityTiles{Service: walkSvc}); err != nil {
 		return nil, err
 	}
 	if err := tileSvc.Start(ctx); err != nil {
@@ -149,7 +155,7 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	app.closers = append(app.closers, tileSvc.Close)
 
 	// Corridor, control-line, growth-boundary and complete-community checks (docs/checks.md).
-	app.Mounts = append(app.Mounts, checks.Handler{Service: &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}}, Log: log})
+	app.Mounts = append(app.Mounts, checkshttp.Handler{Service: &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}}, Log: log})
 
 	// What-if scenarios on baseline + changes (internal/scenario, docs/scenarios.md); also
 	// gives park coverage and the checks their scenario= parameter.
@@ -161,7 +167,7 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	if err != nil {
 		return nil, err
 	}
-	app.Metrics.Jobs("report", jobCounts(jm.(jobs.Handler).Runner))
+	app.Metrics.Jobs("report", jobCounts(jm.(jobshttp.Handler).Runner))
 	app.Mounts = append(app.Mounts, jm)
 	app.closers = append(app.closers, closeJobs)
 
@@ -183,15 +189,15 @@ func coverageMounts(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (
 	}
 	svc := &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: log}
 	return []httpapi.Mounter{
-		caliber.Handler{Registry: reg, Store: cs, Cities: svc, Log: log},
-		coverage.Handler{Svc: svc, Pool: pool, Log: log},
+		caliberhttp.Handler{Registry: reg, Store: cs, Cities: svc, Log: log},
+		coveragehttp.Handler{Svc: svc, Pool: pool, Log: log},
 	}, nil
 }
 
 // coverageService is the park-coverage service behind the route groups of coverageMounts.
 func coverageService(cov []httpapi.Mounter) *coverage.Service {
 	for _, m := range cov {
-		if h, ok := m.(coverage.Handler); ok {
+		if h, ok := m.(coveragehttp.Handler); ok {
 			return h.Svc
 		}
 	}
@@ -215,7 +221,7 @@ func reportMounts(ctx context.Context, pool *pgxpool.Pool, q config.Quotas, log 
 		Checks: &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}}}
 	src.Coverage = coverageService(cov)
 	proc := jobs.ReportProcess(src, report.Options{Chromium: os.Getenv("CITYREACH_CHROMIUM")})
-	return jobs.Handler{Runner: runner, Processes: []jobs.Process{proc}, Log: log}, runner.Close, nil
+	return jobshttp.Handler{Runner: runner, Processes: []jobs.Process{proc}, Log: log}, runner.Close, nil
 }
 
 // jobCounts reads the runner's jobs by status for /metrics.

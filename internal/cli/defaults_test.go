@@ -12,7 +12,9 @@ import (
 	"testing"
 
 	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/caliber/caliberhttp"
 	"github.com/cityreach/cityreach/internal/coverage"
+	"github.com/cityreach/cityreach/internal/coverage/coveragehttp"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/report"
 	"github.com/cityreach/cityreach/internal/seed"
@@ -43,7 +45,7 @@ func TestDefaultsAgreeAcrossAPICLIAndReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := &coverage.Service{Store: coverage.Store{Pool: db.Pool}, Calibers: reg, Log: log}
-	eng := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}}, caliber.Handler{Registry: reg, Cities: svc, Log: log}, coverage.Handler{Svc: svc, Pool: db.Pool, Log: log}))
+	eng := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}}, caliberhttp.Handler{Registry: reg, Cities: svc, Log: log}, coveragehttp.Handler{Svc: svc, Pool: db.Pool, Log: log}))
 	get := func(url string, v any) {
 		t.Helper()
 		rec := httptest.NewRecorder()
@@ -60,10 +62,10 @@ func TestDefaultsAgreeAcrossAPICLIAndReport(t *testing.T) {
 			ID            string `json:"id"`
 			DefaultMethod string `json:"default_method"`
 		} `json:"calibers"`
-		City caliber.CityDefault `json:"city"`
+		City caliberhttp.CityDefault `json:"city"`
 	}
 	get("/api/v1/calibers?city=baotou", &cals)
-	if cals.City != (caliber.CityDefault{City: "baotou", DefaultCaliber: "gbt51346-2019", DefaultMethod: "buffer"}) {
+	if cals.City != (caliberhttp.CityDefault{City: "baotou", DefaultCaliber: "gbt51346-2019", DefaultMethod: "buffer"}) {
 		t.Errorf("GET /api/v1/calibers?city=baotou: %+v", cals.City)
 	}
 	for _, c := range cals.Calibers {

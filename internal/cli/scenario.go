@@ -17,11 +17,15 @@ import (
 
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/checks"
+	"github.com/cityreach/cityreach/internal/checks/checkshttp"
 	"github.com/cityreach/cityreach/internal/coverage"
+	"github.com/cityreach/cityreach/internal/coverage/coveragehttp"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/scenario"
+	"github.com/cityreach/cityreach/internal/scenario/scenariohttp"
 	"github.com/cityreach/cityreach/internal/walk"
+	"github.com/cityreach/cityreach/internal/walk/walkhttp"
 )
 
 // withScenarios adds the scenario routes and gives the park-coverage, living-circle and
@@ -32,21 +36,21 @@ func withScenarios(mounts []httpapi.Mounter, pool *pgxpool.Pool, log *slog.Logge
 	svc := &scenario.Service{Store: &scenario.Store{Pool: pool, Layers: layers.Default()}, Log: log}
 	for i, m := range mounts {
 		switch h := m.(type) {
-		case coverage.Handler:
+		case coveragehttp.Handler:
 			svc.Coverage = h.Svc
 			h.Scenarios = svc
 			mounts[i] = h
-		case checks.Handler:
+		case checkshttp.Handler:
 			svc.Checks = h.Service
 			h.Scenarios = svc
 			mounts[i] = h
-		case walk.Handler:
+		case walkhttp.Handler:
 			svc.LivingCircle = &scenario.WalkLivingCircle{Walk: h.Svc, Store: svc.Store}
 			h.Scenarios = svc
 			mounts[i] = h
 		}
 	}
-	return append(mounts, scenario.Handler{Svc: svc, Log: log})
+	return append(mounts, scenariohttp.Handler{Svc: svc, Log: log})
 }
 
 // runScenario manages scenarios from the command line, acting as --actor (default

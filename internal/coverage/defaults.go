@@ -27,9 +27,9 @@ func (s Store) DefaultCaliber(ctx context.Context, city string) (string, error) 
 }
 
 // DefaultCaliber is the caliber a request on city (a slug) that names none is answered
-// under, as Validate resolves it; its errors are 400 problems naming city (no such city)
+// under, as Validate resolves it; its errors are Invalid faults naming city (no such city)
 // or caliber (the city's default is not a known caliber). GET /api/v1/calibers?city= shows
-// it (caliber.Handler).
+// it (caliberhttp.Handler).
 func (s *Service) DefaultCaliber(ctx context.Context, city string) (string, error) {
 	id, err := s.Store.DefaultCaliber(ctx, city)
 	if errors.Is(err, ErrCityNotFound) {

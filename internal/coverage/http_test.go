@@ -11,6 +11,7 @@ import (
 
 	"github.com/cityreach/cityreach/internal/auth"
 	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/caliber/caliberhttp"
 	"github.com/cityreach/cityreach/internal/httpapi"
 )
 
@@ -21,7 +22,7 @@ func TestHTTP(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reg, _ := caliber.NewRegistry()
 	svc := &Service{Store: Store{Pool: pool}, Calibers: reg, Log: log}
-	h := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true, Tokens: auth.Static{"crk_root": {Name: "root", Role: auth.Admin}, "crk_ed": {Name: "ed", Role: auth.Editor}}}}, caliber.Handler{Registry: reg, Store: &caliber.Store{Pool: pool}, Log: log}, Handler{Svc: svc, Pool: pool, Log: log}))
+	h := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true, Tokens: auth.Static{"crk_root": {Name: "root", Role: auth.Admin}, "crk_ed": {Name: "ed", Role: auth.Editor}}}}, caliberhttp.Handler{Registry: reg, Store: &caliber.Store{Pool: pool}, Log: log}, AdapterHandler(svc, pool, log)))
 	// as sends the request with a token (""; anonymous); do sends writes as the admin.
 	as := func(secret, method, path, body string) (int, string, map[string]any) {
 		rec := httptest.NewRecorder()

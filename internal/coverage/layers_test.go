@@ -36,7 +36,7 @@ func TestGapLayerTilesAndCollectionFollowEdits(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	svc := &Service{Store: Store{Pool: pool}, Calibers: reg}
 	ts := tiles.New(pool, layers.Default(), tiles.Options{CacheBytes: 32 << 20, Logger: log})
-	if err := ts.Register(NewGapTiles(svc)); err != nil {
+	if err := ts.Register(AdapterGapTiles(svc)); err != nil {
 		t.Fatal(err)
 	}
 	if err := ts.Start(ctx); err != nil {
@@ -56,7 +56,7 @@ func TestGapLayerTilesAndCollectionFollowEdits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gc, err := NewGapCollection(ctx, pool, svc)
+	gc, err := AdapterGapCollection(ctx, pool, svc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ func coverageEngine(pool *pgxpool.Pool) *gin.Engine {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reg, _ := caliber.NewRegistry()
 	svc := &Service{Store: Store{Pool: pool}, Calibers: reg, Log: log}
-	return httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}}, Handler{Svc: svc, Pool: pool, Log: log}))
+	return httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}}, AdapterHandler(svc, pool, log)))
 }
 
 // getJSON answers path on h: the status and the body.

@@ -14,7 +14,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/cityreach/cityreach/internal/caliber"
-	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // Service answers the indicator for the API and the CLI, so a number is computed in one
@@ -85,7 +85,7 @@ type TargetStatus struct {
 }
 
 func badParam(name, detail string) error {
-	return problem.BadRequest(detail).With("parameter", name)
+	return fault.Invalid(detail).With("parameter", name)
 }
 
 // caliber returns the caliber called id, or the error every caliber parameter gives.
@@ -97,8 +97,14 @@ func (s *Service) caliber(id string) (caliber.Caliber, error) {
 	return cal, nil
 }
 
-// checkMethod is the check of every method parameter.
-func checkMethod(v string) error {
+// CheckCaliber is the check of every caliber parameter: a caliber of the registry.
+func (s *Service) CheckCaliber(id string) error {
+	_, err := s.caliber(id)
+	return err
+}
+
+// CheckMethod is the check of every method parameter: buffer or network.
+func CheckMethod(v string) error {
 	if v != caliber.Buffer && v != caliber.Network {
 		return fmt.Errorf("method must be buffer or network, not %q", v)
 	}
@@ -106,7 +112,7 @@ func checkMethod(v string) error {
 }
 
 // Validate checks q and fills defaults: the city's default caliber (cities.default_caliber)
-// when q names none, then that caliber's method. Its errors are 400 problems naming the
+// when q names none, then that caliber's method. Its errors are Invalid faults naming the
 // parameter.
 func (s *Service) Validate(ctx context.Context, q *Query) (caliber.Caliber, error) {
 	if q.City == "" {
@@ -125,7 +131,7 @@ func (s *Service) Validate(ctx context.Context, q *Query) (caliber.Caliber, erro
 	}
 	if q.Method == "" {
 		q.Method = cal.Method
-	} else if err := checkMethod(q.Method); err != nil {
+	} else if err := CheckMethod(q.Method); err != nil {
 		return cal, badParam("method", err.Error())
 	}
 	switch q.Level {

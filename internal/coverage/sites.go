@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/paulmach/orb"
 	geos "github.com/twpayne/go-geos"
@@ -603,4 +604,16 @@ func (s Store) SitePolygons(ctx context.Context, srid int, plan *SitePlan) ([]Si
 		out = append(out, g)
 	}
 	return out, rows.Err()
+}
+
+// SitesFault turns an error of Sites into the Invalid fault naming the parameter at fault,
+// or leaves it as it is.
+func SitesFault(err error) error {
+	switch {
+	case errors.Is(err, ErrSiteArea):
+		return badParam("site_area", strings.TrimPrefix(err.Error(), "coverage: "))
+	case errors.Is(err, ErrNoSiteSize):
+		return badParam("caliber", strings.TrimPrefix(err.Error(), "coverage: "))
+	}
+	return err
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -25,6 +26,10 @@ type Store struct{ Pool *pgxpool.Pool }
 
 // inputTables are the tables a result depends on; the data version covers them.
 var inputTables = []string{"parks", "park_entrances", "residential_land", "districts", "subdistricts", "communities", "network_edges"}
+
+// InputTables are the tables a result depends on (a copy): what the gap layer's tile and
+// collection caches watch.
+func InputTables() []string { return slices.Clone(inputTables) }
 
 // DataVersion identifies the state of a city's input data (internal/citydata): any
 // committed insert, update or delete of an input row changes its Hash.

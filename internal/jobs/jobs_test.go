@@ -18,8 +18,10 @@ import (
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/checks"
 	"github.com/cityreach/cityreach/internal/coverage"
+	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/jobs"
+	"github.com/cityreach/cityreach/internal/jobs/jobshttp"
 	"github.com/cityreach/cityreach/internal/problem"
 	"github.com/cityreach/cityreach/internal/report"
 	"github.com/cityreach/cityreach/internal/seed"
@@ -38,7 +40,7 @@ func blocking(release <-chan struct{}, started chan<- string) jobs.Process {
 				Fail bool `json:"fail"`
 			}
 			if err := json.Unmarshal(in, &v); err != nil {
-				return nil, nil, problem.BadRequest("bad inputs")
+				return nil, nil, fault.Invalid("bad inputs")
 			}
 			return v, func(ctx context.Context, dir string, progress func(float64, string)) error {
 				if err := os.WriteFile(filepath.Join(dir, "partial.txt"), []byte("half"), 0o644); err != nil {
@@ -74,7 +76,7 @@ func newServerWith(t *testing.T, o jobs.Options, procs ...jobs.Process) (*httpte
 		t.Fatal(err)
 	}
 	t.Cleanup(r.Close)
-	srv := httptest.NewServer(httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: quiet, MaxBody: 1 << 20, Policy: httpapi.Policy{Tokens: tokens}}, jobs.Handler{Runner: r, Processes: procs, Log: quiet})))
+	srv := httptest.NewServer(httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: quiet, MaxBody: 1 << 20, Policy: httpapi.Policy{Tokens: tokens}}, jobshttp.Handler{Runner: r, Processes: procs, Log: quiet})))
 	t.Cleanup(srv.Close)
 	return srv, r
 }

@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/cityreach/cityreach/internal/report"
 )
 
@@ -31,7 +31,7 @@ func ReportProcess(src *report.Sources, opt report.Options) Process {
 			dec := json.NewDecoder(bytes.NewReader(in))
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(&req); err != nil {
-				return nil, nil, problem.BadRequest(fmt.Sprintf("inputs: %v", err))
+				return nil, nil, fault.Invalid(fmt.Sprintf("inputs: %v", err))
 			}
 			if err := req.Normalize(src.Available()); err != nil {
 				return nil, nil, err

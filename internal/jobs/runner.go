@@ -25,7 +25,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // Status values of a job (OGC API – Processes statusCode).
@@ -228,7 +228,7 @@ func newID() string {
 // Start creates a job of owner (a token name) running task and returns it at once (status
 // accepted). mediaType names the type of each result file. When the owner already has
 // RunningPerOwner+QueuedPerOwner jobs waiting or running, or all owners together have
-// Queue, it refuses the job with a 429 problem carrying Retry-After.
+// Queue, it refuses the job with a TooMany fault carrying RetryAfter.
 func (r *Runner) Start(owner, process string, inputs any, task Task, mediaType func(string) string) (Job, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -266,11 +266,11 @@ func (r *Runner) admit(owner string) error {
 		}
 	}
 	if per := r.quota.RunningPerOwner + r.quota.QueuedPerOwner; mine >= per {
-		return problem.TooManyRequests(fmt.Sprintf("you have %d jobs waiting or running, the most one token may have (%d running + %d queued); wait for one to finish or DELETE one", mine, r.quota.RunningPerOwner, r.quota.QueuedPerOwner), RetryAfter).
+		return fault.TooMany(fmt.Sprintf("you have %d jobs waiting or running, the most one token may have (%d running + %d queued); wait for one to finish or DELETE one", mine, r.quota.RunningPerOwner, r.quota.QueuedPerOwner), RetryAfter).
 			With("limit", per)
 	}
 	if all >= r.quota.Queue {
-		return problem.TooManyRequests(fmt.Sprintf("the server's job queue is full (%d jobs waiting or running); try again later", all), RetryAfter).
+		return fault.TooMany(fmt.Sprintf("the server's job queue is full (%d jobs waiting or running); try again later", all), RetryAfter).
 			With("limit", r.quota.Queue)
 	}
 	return nil
@@ -352,12 +352,11 @@ func (r *Runner) finish(j *Job, tmp string, err error) {
 	})
 }
 
-// clientMessage is what a failed job says to clients: the detail of a problem the task
+// clientMessage is what a failed job says to clients: the detail of a fault the task
 // chose to expose (a validation error), otherwise a generic message; the cause is logged.
 func clientMessage(err error) string {
-	var pe *problem.Error
-	if errors.As(err, &pe) && pe.Status < 500 {
-		return pe.Detail
+	if fe := fault.As(err); fe != nil && fe.Kind != fault.KindUnavailable {
+		return fe.Detail
 	}
 	return "the job failed; the server log has the cause"
 }

@@ -1,5 +1,6 @@
 // Package problem writes RFC 9457 (formerly 7807) application/problem+json responses and
-// maps domain errors to them. The cause of a 5xx is logged with the request id, never sent.
+// maps domain errors (internal/fault) to them. The cause of a 5xx is logged with the request
+// id, never sent.
 package problem
 
 import (
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/gin-gonic/gin"
 )
 
@@ -27,8 +29,9 @@ type Problem struct {
 	Extra    map[string]any `json:"-"`
 }
 
-// Error is an error that carries the HTTP status and the client-safe detail. Domain
-// packages return it (through the constructors) so handlers need no status logic.
+// Error is an error that carries the HTTP status and the client-safe detail. The protocol
+// packages return it for their own refusals; domain packages return a *fault.Error, which
+// Respond maps through FromFault.
 type Error struct {
 	Status int
 	Detail string
@@ -59,24 +62,59 @@ func (e *Error) With(key string, v any) *Error {
 	return e
 }
 
-// BadRequest, NotFound and the others are shorthands for common statuses.
-func BadRequest(detail string) *Error { return New(http.StatusBadRequest, detail) }
+// BadRequest, NotFound and the others are shorthands for common statuses; each is the
+// problem of the matching fault, so a status is chosen in one place (Status).
+func BadRequest(detail string) *Error { return FromFault(fault.Invalid(detail)) }
 
 // NotFound is 404.
-func NotFound(detail string) *Error { return New(http.StatusNotFound, detail) }
+func NotFound(detail string) *Error { return FromFault(fault.NotFound(detail)) }
 
 // TooManyRequests is 429: a quota is used up; the client may retry after retryAfter (sent
 // as Retry-After and as the retry_after member, in seconds).
 func TooManyRequests(detail string, retryAfter time.Duration) *Error {
-	e := New(http.StatusTooManyRequests, detail)
-	e.RetryAfter = retryAfter
-	return e.With("retry_after", retryAfterSeconds(retryAfter))
+	return FromFault(fault.TooMany(detail, retryAfter))
 }
 
 func retryAfterSeconds(d time.Duration) int { return max(1, int((d+time.Second-1)/time.Second)) }
 
 // Unprocessable is 422: the request was well-formed but its content is invalid.
-func Unprocessable(detail string) *Error { return New(http.StatusUnprocessableEntity, detail) }
+func Unprocessable(detail string) *Error { return FromFault(fault.Unprocessable(detail)) }
+
+// Status is the HTTP status of a fault kind: the one table from domain errors to statuses.
+// An unknown kind is a 500.
+func Status(k fault.Kind) int {
+	switch k {
+	case fault.KindInvalid:
+		return http.StatusBadRequest
+	case fault.KindNotFound:
+		return http.StatusNotFound
+	case fault.KindConflict:
+		return http.StatusConflict
+	case fault.KindUnprocessable:
+		return http.StatusUnprocessableEntity
+	case fault.KindPreconditionFailed:
+		return http.StatusPreconditionFailed
+	case fault.KindTooMany:
+		return http.StatusTooManyRequests
+	case fault.KindUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// FromFault is the problem a domain error is answered with: the status of its kind, its
+// detail and members, and for a retryable kind the retry_after member (whole seconds) and
+// the Retry-After header.
+func FromFault(fe *fault.Error) *Error {
+	e := &Error{Status: Status(fe.Kind), Detail: fe.Detail, Cause: fe.Cause, RetryAfter: fe.RetryAfter}
+	for k, v := range fe.Extra {
+		e.With(k, v)
+	}
+	if fe.RetryAfter > 0 {
+		e.With("retry_after", retryAfterSeconds(fe.RetryAfter))
+	}
+	return e
+}
 
 // Write sends p with its status and content type.
 func Write(c *gin.Context, status int, detail string, extra map[string]any) {
@@ -105,14 +143,19 @@ func Write(c *gin.Context, status int, detail string, extra map[string]any) {
 }
 
 // Respond maps err to a problem response: an *Error anywhere in the chain is sent as it
-// says; a request body over its limit is 413; an unreachable or restarting database is 503
+// says, a *fault.Error as FromFault maps it; a request body over its limit is 413; an unreachable or restarting database is 503
 // with Retry-After and a statement timeout 504 (databaseError); a client that has gone is
 // not an error of ours and is only noted at debug level; anything else is logged and
 // answered with a bare 500.
 func Respond(c *gin.Context, log *slog.Logger, err error) {
 	ctx := c.Request.Context()
 	var pe *Error
-	if errors.As(err, &pe) {
+	if !errors.As(err, &pe) {
+		if fe := fault.As(err); fe != nil {
+			pe = FromFault(fe)
+		}
+	}
+	if pe != nil {
 		if pe.Status >= 500 && log != nil {
 			log.ErrorContext(ctx, "request failed", "request_id", c.GetString("request_id"), "err", err)
 		}

@@ -26,13 +26,16 @@ import (
 
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/checks"
+	"github.com/cityreach/cityreach/internal/checks/checkshttp"
 	"github.com/cityreach/cityreach/internal/coverage"
+	"github.com/cityreach/cityreach/internal/coverage/coveragehttp"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/importer"
 	"github.com/cityreach/cityreach/internal/report"
 	"github.com/cityreach/cityreach/internal/seed"
 	"github.com/cityreach/cityreach/internal/testdb"
 	"github.com/cityreach/cityreach/internal/walk"
+	"github.com/cityreach/cityreach/internal/walk/walkhttp"
 )
 
 // demo seeds the Baotou demo city at scale 0.05 (≈ 24 communities) into a fresh database.
@@ -67,9 +70,9 @@ func newServices(t testing.TB, pool *pgxpool.Pool) services {
 		Walk:     ws,
 	}
 	eng := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}},
-		coverage.Handler{Svc: src.Coverage, Pool: pool, Log: log},
-		walk.Handler{Svc: ws, Log: log},
-		checks.Handler{Service: src.Checks, Log: log}))
+		coveragehttp.Handler{Svc: src.Coverage, Pool: pool, Log: log},
+		walkhttp.Handler{Svc: ws, Log: log},
+		checkshttp.Handler{Service: src.Checks, Log: log}))
 	return services{src: src, engine: eng}
 }
 

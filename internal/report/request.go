@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // Levels a report can be made at, from the largest down.
@@ -34,26 +34,26 @@ type Request struct {
 	Formats     []string `json:"formats,omitempty"` // subset of Formats; empty means all
 }
 
-// Normalize validates r and fills its defaults; its errors are 400 problems naming the
+// Normalize validates r and fills its defaults; its errors are Invalid faults naming the
 // parameter. avail is the list of indicators the running process can compute.
 func (r *Request) Normalize(avail []string) error {
 	if r.City == "" {
-		return problem.BadRequest("city is required").With("parameter", "city")
+		return fault.Invalid("city is required").With("parameter", "city")
 	}
 	if r.Level == "" {
 		r.Level = "district"
 	}
 	if !slices.Contains(Levels, r.Level) {
-		return problem.BadRequest(fmt.Sprintf("level must be one of %s", strings.Join(Levels, ", "))).With("parameter", "level")
+		return fault.Invalid(fmt.Sprintf("level must be one of %s", strings.Join(Levels, ", "))).With("parameter", "level")
 	}
 	if r.Lang == "" {
 		r.Lang = "zh"
 	}
 	if r.Lang != "zh" && r.Lang != "en" {
-		return problem.BadRequest("lang must be zh or en").With("parameter", "lang")
+		return fault.Invalid("lang must be zh or en").With("parameter", "lang")
 	}
 	if r.Method != "" && r.Method != "buffer" && r.Method != "network" {
-		return problem.BadRequest("method must be buffer or network").With("parameter", "method")
+		return fault.Invalid("method must be buffer or network").With("parameter", "method")
 	}
 	want := map[string]bool{}
 	for _, k := range r.Indicators {
@@ -72,7 +72,7 @@ func (r *Request) Normalize(avail []string) error {
 			case slices.Contains(avail, k):
 				want[k] = true
 			default:
-				return problem.BadRequest(fmt.Sprintf("unknown indicator %q; one of %s, checks, all", k, strings.Join(avail, ", "))).With("parameter", "indicators")
+				return fault.Invalid(fmt.Sprintf("unknown indicator %q; one of %s, checks, all", k, strings.Join(avail, ", "))).With("parameter", "indicators")
 			}
 		}
 	}
@@ -93,7 +93,7 @@ func (r *Request) Normalize(avail []string) error {
 					continue
 				}
 				if !slices.Contains(Formats, f) {
-					return problem.BadRequest(fmt.Sprintf("unknown format %q; one of %s", f, strings.Join(Formats, ", "))).With("parameter", "formats")
+					return fault.Invalid(fmt.Sprintf("unknown format %q; one of %s", f, strings.Join(Formats, ", "))).With("parameter", "formats")
 				}
 				if !slices.Contains(fs, f) {
 					fs = append(fs, f)

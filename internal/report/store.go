@@ -11,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cityreach/cityreach/internal/citydata"
-	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // inputTables are the tables any section reads; the data version covers them all.
@@ -25,12 +25,12 @@ var levelTables = map[string]string{"district": "districts", "subdistrict": "sub
 // the data sources and the base map.
 type Store struct{ Pool *pgxpool.Pool }
 
-// City resolves a slug; an unknown one is a 404 problem.
+// City resolves a slug; an unknown one is a fault.NotFound.
 func (s Store) City(ctx context.Context, slug string) (City, error) {
 	c := City{Slug: slug}
 	err := s.Pool.QueryRow(ctx, `SELECT id, name, name_en, metric_srid FROM cities WHERE slug = $1`, slug).Scan(&c.ID, &c.Name, &c.NameEN, &c.MetricSRID)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return c, problem.NotFound(fmt.Sprintf("no city %q", slug)).With("parameter", "city")
+		return c, fault.NotFound(fmt.Sprintf("no city %q", slug)).With("parameter", "city")
 	}
 	return c, err
 }

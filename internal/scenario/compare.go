@@ -14,7 +14,7 @@ import (
 
 	"github.com/cityreach/cityreach/internal/checks"
 	"github.com/cityreach/cityreach/internal/coverage"
-	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // Indicator ids of a comparison.
@@ -113,7 +113,7 @@ func (s *Service) Compare(ctx context.Context, id int64, q CompareQuery) (*Compa
 	}
 	for _, ind := range q.Indicators {
 		if ind != IndicatorParkCoverage && ind != IndicatorCompleteCommunities && ind != IndicatorLivingCircle {
-			return nil, problem.BadRequest("indicators are park-coverage, complete-communities, living-circle").With("parameter", "indicators")
+			return nil, fault.Invalid("indicators are park-coverage, complete-communities, living-circle").With("parameter", "indicators")
 		}
 	}
 	out := &Comparison{Scenario: sc, Indicators: []IndicatorDelta{}}
@@ -184,7 +184,7 @@ func (s *Service) coverageDelta(ctx context.Context, sc *Scenario, q CompareQuer
 	for _, level := range levels {
 		bf, err := b.Res.ByLevel(level)
 		if err != nil {
-			return nil, nil, nil, problem.BadRequest("level must be city, district, subdistrict or community").With("parameter", "level")
+			return nil, nil, nil, fault.Invalid("level must be city, district, subdistrict or community").With("parameter", "level")
 		}
 		sf, _ := inc.Res.ByLevel(level)
 		byID := map[int64]coverage.AreaFigure{}

@@ -12,8 +12,8 @@ import (
 	"github.com/paulmach/orb/encoding/wkb"
 	"github.com/twpayne/go-geos"
 
+	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/cityreach/cityreach/internal/network"
-	"github.com/cityreach/cityreach/internal/problem"
 	"github.com/cityreach/cityreach/internal/walk"
 )
 
@@ -453,7 +453,7 @@ func pick[T any](xs []T, idx []int) []T {
 // indicator's usual report computed on the scenario (incrementally; never stored).
 func (s *Service) LivingCircleReport(ctx context.Context, id int64, city string, opt walk.Options) (*walk.Report, error) {
 	if s.LivingCircle == nil {
-		return nil, problem.BadRequest("the living circle is not available on scenarios here").With("parameter", "scenario")
+		return nil, fault.Invalid("the living circle is not available on scenarios here").With("parameter", "scenario")
 	}
 	sc, err := s.scenarioOfCity(ctx, id, city)
 	if err != nil {
@@ -476,7 +476,7 @@ func (s *Service) scenarioOfCity(ctx context.Context, id int64, city string) (*S
 		return nil, err
 	}
 	if city != "" && city != sc.City {
-		return nil, problem.BadRequest(fmt.Sprintf("scenario %d is of city %s, not %s", id, sc.City, clip(city))).With("parameter", "city")
+		return nil, fault.Invalid(fmt.Sprintf("scenario %d is of city %s, not %s", id, sc.City, Clip(city))).With("parameter", "city")
 	}
 	return sc, nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/cityreach/cityreach/internal/seed"
 	"github.com/cityreach/cityreach/internal/testdb"
 	"github.com/cityreach/cityreach/internal/walk"
+	"github.com/cityreach/cityreach/internal/walk/walkhttp"
 )
 
 // The living-circle fixture lives in UTM 49N (EPSG:32649) around (600000, 4500000), in
@@ -89,7 +90,7 @@ func lcServices(t *testing.T, pool *pgxpool.Pool) *lcEnv {
 	e.lc = &WalkLivingCircle{Walk: ws, Store: st}
 	e.svc = &Service{Store: st, LivingCircle: e.lc}
 	e.engine = httpapi.Must(httpapi.NewEngine(httpapi.Options{MaxBody: 32 << 20, Policy: httpapi.Policy{Tokens: ts, AnonymousRead: true}},
-		Handler{Svc: e.svc}, walk.Handler{Svc: ws, Scenarios: e.svc}))
+		AdapterHandler(e.svc), walkhttp.Handler{Svc: ws, Scenarios: e.svc}))
 	return e
 }
 

@@ -2,8 +2,10 @@ package scenario
 
 import (
 	"encoding/json"
+	"strconv"
 	"time"
 
+	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/paulmach/orb"
 )
 
@@ -91,4 +93,13 @@ type ChangeInput struct {
 	// Entrances (parks only): a GeoJSON MultiPoint of recorded entrances, replacing the
 	// park's own.
 	Entrances json.RawMessage `json:"entrances,omitempty"`
+}
+
+// ParseID reads a scenario id (the path segment or the scenario= parameter).
+func ParseID(name, v string) (int64, error) {
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fault.Invalid(name+" must be a scenario id (a positive integer)").With("parameter", name)
+	}
+	return id, nil
 }

@@ -16,7 +16,9 @@ import (
 	"github.com/cityreach/cityreach/internal/auth"
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/checks"
+	"github.com/cityreach/cityreach/internal/checks/checkshttp"
 	"github.com/cityreach/cityreach/internal/coverage"
+	"github.com/cityreach/cityreach/internal/coverage/coveragehttp"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/seed"
@@ -77,7 +79,7 @@ func newEnv(t *testing.T) *env {
 	chk := &checks.Service{Store: &checks.Store{Pool: db.Pool}, Config: checks.DefaultConfig(), Reach: checks.BufferReach{}}
 	e.svc = &Service{Store: &Store{Pool: db.Pool, Layers: layers.Default()}, Coverage: cov, Checks: chk}
 	e.engine = httpapi.Must(httpapi.NewEngine(httpapi.Options{MaxBody: 32 << 20, Policy: httpapi.Policy{Tokens: ts, AnonymousRead: true}},
-		Handler{Svc: e.svc}, coverage.Handler{Svc: cov, Pool: db.Pool, Scenarios: e.svc}, checks.Handler{Service: chk, Scenarios: e.svc}))
+		AdapterHandler(e.svc), coveragehttp.Handler{Svc: cov, Pool: db.Pool, Scenarios: e.svc}, checkshttp.Handler{Service: chk, Scenarios: e.svc}))
 	return e
 }
 

@@ -8,7 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // Promoted reports what a promotion wrote: for each change, the baseline feature id.
@@ -46,7 +46,7 @@ func (s *Store) Promote(ctx context.Context, id int64, actor string) (*Promoted,
 		return nil, err
 	}
 	if sc.PromotedAt != nil {
-		return nil, problem.New(409, "the scenario was promoted already")
+		return nil, fault.Conflict("the scenario was promoted already")
 	}
 	changes, err := loadChanges(ctx, tx, id)
 	if err != nil {
@@ -72,7 +72,7 @@ func (s *Store) Promote(ctx context.Context, id int64, actor string) (*Promoted,
 }
 
 func withChange(err error, n int) error {
-	var p *problem.Error
+	var p *fault.Error
 	if errors.As(err, &p) {
 		cp := *p
 		cp.Extra = map[string]any{}
@@ -169,10 +169,10 @@ func stale(ctx context.Context, tx pgx.Tx, table, layer string, id int64, expect
 	var v int32
 	err := tx.QueryRow(ctx, `SELECT version FROM `+table+` WHERE id = $1`, id).Scan(&v)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return problem.New(409, fmt.Sprintf("feature %d of %s no longer exists", id, layer))
+		return fault.Conflict(fmt.Sprintf("feature %d of %s no longer exists", id, layer))
 	}
 	if err != nil {
 		return err
 	}
-	return problem.New(409, fmt.Sprintf("feature %d of %s was edited since the change was made (version %d, expected %d)", id, layer, v, expect)).With("current_version", v)
+	return fault.Conflict(fmt.Sprintf("feature %d of %s was edited since the change was made (version %d, expected %d)", id, layer, v, expect)).With("current_version", v)
 }

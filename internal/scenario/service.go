@@ -10,7 +10,7 @@ import (
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/checks"
 	"github.com/cityreach/cityreach/internal/coverage"
-	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/cityreach/cityreach/internal/walk"
 )
 
@@ -81,7 +81,7 @@ func (s *Service) baseline(ctx context.Context, city string, cal caliber.Caliber
 	}
 	b, err := NewBaseline(ctx, s.snaps[city], cal, method)
 	if errors.Is(err, coverage.ErrNoNetwork) {
-		return nil, problem.BadRequest(fmt.Sprintf("city %q has no walking network; use method=buffer", city)).With("parameter", "method")
+		return nil, fault.Invalid(fmt.Sprintf("city %q has no walking network; use method=buffer", city)).With("parameter", "method")
 	}
 	if err != nil {
 		return nil, err

@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/cityreach/cityreach/internal/coverage"
-	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // SitesRequest asks for a scenario of the top N pocket-park sites. Empty Caliber and Method
@@ -33,16 +33,16 @@ func (s *Service) FromSites(ctx context.Context, r SitesRequest) (*Scenario, *co
 	b, err := s.baseline(ctx, q.City, cal, q.Method)
 	if err != nil {
 		if _, _, _, cerr := s.Coverage.Store.City(ctx, q.City); cerr != nil {
-			return nil, nil, problem.BadRequest(fmt.Sprintf("no city %q", clip(q.City))).With("parameter", "city")
+			return nil, nil, fault.Invalid(fmt.Sprintf("no city %q", Clip(q.City))).With("parameter", "city")
 		}
 		return nil, nil, err
 	}
 	plan, err := coverage.Sites(ctx, b.Res, r.N, r.SiteAreaM2)
 	if err != nil {
-		return nil, nil, coverage.SitesProblem(err)
+		return nil, nil, coverage.SitesFault(err)
 	}
 	if len(plan.Sites) == 0 {
-		return nil, nil, problem.Unprocessable(fmt.Sprintf("the siting finds no site that covers uncovered residential land (%d candidates)", plan.Candidates))
+		return nil, nil, fault.Unprocessable(fmt.Sprintf("the siting finds no site that covers uncovered residential land (%d candidates)", plan.Candidates))
 	}
 	geoms, err := s.Coverage.Store.SitePolygons(ctx, b.Snap.MetricSRID, plan)
 	if err != nil {

@@ -14,8 +14,8 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
 
+	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/cityreach/cityreach/internal/layers"
-	"github.com/cityreach/cityreach/internal/problem"
 )
 
 // NodeSnapM is how far an added network edge's end may lie from a node of the baseline
@@ -23,7 +23,7 @@ import (
 const NodeSnapM = 10.0
 
 // ErrNotFound is returned for an unknown scenario or change.
-var ErrNotFound = problem.NotFound("no such scenario")
+var ErrNotFound = fault.NotFound("no such scenario")
 
 // Store keeps scenarios and their changes in PostGIS. It writes the baseline tables only
 // in Promote; the dry run that validates a change runs in a savepoint that is always
@@ -52,7 +52,7 @@ func (s *Store) Create(ctx context.Context, city, name, description, owner strin
 	err := s.Pool.QueryRow(ctx, `INSERT INTO scenarios (city_id, name, description, owner)
 		SELECT id, $2, $3, $4 FROM cities WHERE slug = $1 RETURNING id`, city, name, description, owner).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, problem.BadRequest(fmt.Sprintf("no city %q", clip(city))).With("parameter", "city")
+		return nil, fault.Invalid(fmt.Sprintf("no city %q", Clip(city))).With("parameter", "city")
 	}
 	if err != nil {
 		return nil, classify(err)
@@ -78,7 +78,7 @@ func (s *Store) List(ctx context.Context, city string) ([]Scenario, error) {
 			return nil, err
 		}
 		if !known {
-			return nil, problem.NotFound(fmt.Sprintf("no city %q", city)).With("parameter", "city")
+			return nil, fault.NotFound(fmt.Sprintf("no city %q", city)).With("parameter", "city")
 		}
 	}
 	rows, err := s.Pool.Query(ctx, `SELECT `+scenarioCols+` FROM scenarios s JOIN cities c ON c.id = s.city_id
@@ -187,7 +187,7 @@ const resolvedExpr = `to_jsonb(t) - 'geom' - 'geom_m' - 'geom_3857'`
 // promotion would refuse it today.
 func (s *Store) AddChange(ctx context.Context, sc *Scenario, in ChangeInput) (*Change, error) {
 	if sc.PromotedAt != nil {
-		return nil, problem.New(409, "the scenario has been promoted; its changes are part of the baseline")
+		return nil, fault.Conflict("the scenario has been promoted; its changes are part of the baseline")
 	}
 	d, err := decodeChange(s.Layers, in)
 	if err != nil {
@@ -283,7 +283,7 @@ func (s *Store) dryRun(ctx context.Context, tx pgx.Tx, sc *Scenario, d *decoded,
 		}
 	}
 	if c.Op == OpModify && d.geometry == nil && len(d.props) == 0 && !d.hasEnts {
-		return problem.BadRequest("the change changes nothing: give properties, a geometry or entrances").With("pointer", "/feature")
+		return fault.Invalid("the change changes nothing: give properties, a geometry or entrances").With("pointer", "/feature")
 	}
 	// The state of the target after the earlier changes.
 	var base *Change
@@ -433,7 +433,7 @@ func validGeometry(ctx context.Context, tx pgx.Tx, g orb.Geometry) error {
 		return err
 	}
 	if !valid {
-		p := problem.Unprocessable("invalid geometry: "+reason).With("reason", reason).With("pointer", "/feature/geometry")
+		p := fault.Unprocessable("invalid geometry: "+reason).With("reason", reason).With("pointer", "/feature/geometry")
 		if x != nil && y != nil {
 			p = p.With("location", []float64{*x, *y})
 		}
@@ -490,21 +490,21 @@ func snapEnds(ctx context.Context, tx pgx.Tx, sc *Scenario, d *decoded) error {
 // first.
 func (s *Store) RemoveChange(ctx context.Context, sc *Scenario, n int) error {
 	if sc.PromotedAt != nil {
-		return problem.New(409, "the scenario has been promoted; its changes are part of the baseline")
+		return fault.Conflict("the scenario has been promoted; its changes are part of the baseline")
 	}
 	var dep *int
 	if err := s.Pool.QueryRow(ctx, `SELECT min(n) FROM scenario_changes WHERE scenario_id = $1 AND target_id = $2`, sc.ID, -int64(n)).Scan(&dep); err != nil {
 		return err
 	}
 	if dep != nil {
-		return problem.New(409, fmt.Sprintf("change %d edits the feature change %d adds; remove it first", *dep, n))
+		return fault.Conflict(fmt.Sprintf("change %d edits the feature change %d adds; remove it first", *dep, n))
 	}
 	tag, err := s.Pool.Exec(ctx, `DELETE FROM scenario_changes WHERE scenario_id = $1 AND n = $2`, sc.ID, n)
 	if err != nil {
 		return err
 	}
 	if tag.RowsAffected() == 0 {
-		return problem.NotFound(fmt.Sprintf("scenario %d has no change %d", sc.ID, n))
+		return fault.NotFound(fmt.Sprintf("scenario %d has no change %d", sc.ID, n))
 	}
 	_, err = s.Pool.Exec(ctx, `UPDATE scenarios SET updated_at = now() WHERE id = $1`, sc.ID)
 	return err
@@ -542,7 +542,7 @@ func (a *args) add(v any) string {
 	return fmt.Sprintf("$%d", len(*a))
 }
 
-// classify turns constraint violations into problems that name the constraint, never the SQL.
+// classify turns constraint violations into faults that name the constraint, never the SQL.
 func classify(err error) error {
 	var pe *pgconn.PgError
 	if err == nil || !errors.As(err, &pe) {
@@ -550,19 +550,19 @@ func classify(err error) error {
 	}
 	switch pe.Code {
 	case "23505":
-		return problem.New(409, "conflicts with an existing feature ("+pe.ConstraintName+")").With("constraint", pe.ConstraintName)
+		return fault.Conflict("conflicts with an existing feature ("+pe.ConstraintName+")").With("constraint", pe.ConstraintName)
 	case "23503":
-		return problem.Unprocessable("a referenced feature does not exist ("+pe.ConstraintName+")").With("constraint", pe.ConstraintName)
+		return fault.Unprocessable("a referenced feature does not exist ("+pe.ConstraintName+")").With("constraint", pe.ConstraintName)
 	case "23514":
 		if strings.HasSuffix(pe.ConstraintName, "_geom_in_city_extent") { // migration 0016's own words
-			return problem.Unprocessable(pe.Message).With("constraint", pe.ConstraintName)
+			return fault.Unprocessable(pe.Message).With("constraint", pe.ConstraintName)
 		}
-		return problem.Unprocessable("the feature violates the rule "+pe.ConstraintName).With("constraint", pe.ConstraintName)
+		return fault.Unprocessable("the feature violates the rule "+pe.ConstraintName).With("constraint", pe.ConstraintName)
 	case "23502":
-		return problem.Unprocessable("attribute "+pe.ColumnName+" must have a value").With("attribute", pe.ColumnName)
+		return fault.Unprocessable("attribute "+pe.ColumnName+" must have a value").With("attribute", pe.ColumnName)
 	}
 	if strings.HasPrefix(pe.Code, "22") {
-		return problem.Unprocessable("a value is out of range or malformed for its column")
+		return fault.Unprocessable("a value is out of range or malformed for its column")
 	}
 	return err
 }

@@ -14,9 +14,9 @@ import (
 	"github.com/paulmach/orb"
 	orbjson "github.com/paulmach/orb/geojson"
 
+	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/cityreach/cityreach/internal/geojson"
 	"github.com/cityreach/cityreach/internal/layers"
-	"github.com/cityreach/cityreach/internal/problem"
 )
 
 // maxStringBytes bounds one string attribute, as in the layers API.
@@ -34,7 +34,7 @@ type decoded struct {
 }
 
 func invalid(pointer, detail string) error {
-	return problem.Unprocessable(detail).With("pointer", pointer)
+	return fault.Unprocessable(detail).With("pointer", pointer)
 }
 
 // decodeChange checks in against the layer registry with the layers API's strict GeoJSON
@@ -43,29 +43,29 @@ func invalid(pointer, detail string) error {
 func decodeChange(reg *layers.Registry, in ChangeInput) (decoded, error) {
 	var d decoded
 	if !knownLayer(in.Layer) {
-		return d, problem.BadRequest("layer must be one of "+strings.Join(Layers, ", ")).With("pointer", "/layer")
+		return d, fault.Invalid("layer must be one of "+strings.Join(Layers, ", ")).With("pointer", "/layer")
 	}
 	d.layer = reg.Lookup(in.Layer)
 	switch in.Op {
 	case OpAdd:
 		if in.Target != 0 {
-			return d, problem.BadRequest("an added feature has no target_id").With("pointer", "/target_id")
+			return d, fault.Invalid("an added feature has no target_id").With("pointer", "/target_id")
 		}
 	case OpModify, OpDelete:
 		if in.Target == 0 {
-			return d, problem.BadRequest(in.Op+" needs target_id: the feature's id, or -n for the feature added by change n").With("pointer", "/target_id")
+			return d, fault.Invalid(in.Op+" needs target_id: the feature's id, or -n for the feature added by change n").With("pointer", "/target_id")
 		}
 	default:
-		return d, problem.BadRequest("op must be add, modify or delete").With("pointer", "/op")
+		return d, fault.Invalid("op must be add, modify or delete").With("pointer", "/op")
 	}
 	if in.Op == OpDelete {
 		if len(in.Feature) > 0 && string(in.Feature) != "null" || len(in.Entrances) > 0 {
-			return d, problem.BadRequest("a delete carries no feature or entrances").With("pointer", "/feature")
+			return d, fault.Invalid("a delete carries no feature or entrances").With("pointer", "/feature")
 		}
 		return d, nil
 	}
 	if len(in.Feature) == 0 || string(in.Feature) == "null" {
-		return d, problem.BadRequest(in.Op+" needs a GeoJSON Feature").With("pointer", "/feature")
+		return d, fault.Invalid(in.Op+" needs a GeoJSON Feature").With("pointer", "/feature")
 	}
 	var props map[string]any
 	if in.Op == OpModify && nullGeometry(in.Feature) {
@@ -74,13 +74,13 @@ func decodeChange(reg *layers.Registry, in ChangeInput) (decoded, error) {
 			Properties json.RawMessage `json:"properties"`
 		}
 		if err := json.Unmarshal(in.Feature, &f); err != nil || f.Type != "Feature" {
-			return d, problem.BadRequest(`feature must be a GeoJSON Feature`).With("pointer", "/feature")
+			return d, fault.Invalid(`feature must be a GeoJSON Feature`).With("pointer", "/feature")
 		}
 		if len(f.Properties) > 0 && string(f.Properties) != "null" {
 			dec := json.NewDecoder(bytes.NewReader(f.Properties))
 			dec.UseNumber()
 			if err := dec.Decode(&props); err != nil {
-				return d, problem.BadRequest("properties must be a JSON object").With("pointer", "/feature/properties")
+				return d, fault.Invalid("properties must be a JSON object").With("pointer", "/feature/properties")
 			}
 		}
 	} else {
@@ -89,14 +89,14 @@ func decodeChange(reg *layers.Registry, in ChangeInput) (decoded, error) {
 			var ge *geojson.Error
 			if errors.As(err, &ge) {
 				if strings.HasPrefix(ge.Pointer, "/geometry") {
-					return d, problem.Unprocessable("invalid geometry: "+ge.Reason).With("reason", ge.Reason).With("pointer", "/feature"+ge.Pointer)
+					return d, fault.Unprocessable("invalid geometry: "+ge.Reason).With("reason", ge.Reason).With("pointer", "/feature"+ge.Pointer)
 				}
-				return d, problem.BadRequest(ge.Reason).With("pointer", "/feature"+ge.Pointer)
+				return d, fault.Invalid(ge.Reason).With("pointer", "/feature"+ge.Pointer)
 			}
-			return d, problem.BadRequest("the feature could not be read")
+			return d, fault.Invalid("the feature could not be read")
 		}
 		if f.CRS != "" && f.CRS != "EPSG:4326" && f.CRS != "OGC:CRS84" && !strings.Contains(f.CRS, "CRS84") {
-			return d, problem.BadRequest("scenario changes are WGS 84 longitude/latitude (EPSG:4326)").With("pointer", "/feature/crs")
+			return d, fault.Invalid("scenario changes are WGS 84 longitude/latitude (EPSG:4326)").With("pointer", "/feature/crs")
 		}
 		t := f.Geometry.GeoJSONType()
 		if !(t == d.layer.GeomType || (d.layer.GeomType == "MultiPolygon" && t == "Polygon")) {
@@ -113,11 +113,11 @@ func decodeChange(reg *layers.Registry, in ChangeInput) (decoded, error) {
 	}
 	if len(in.Entrances) > 0 && string(in.Entrances) != "null" {
 		if in.Layer != "parks" {
-			return d, problem.BadRequest("entrances are given with parks only").With("pointer", "/entrances")
+			return d, fault.Invalid("entrances are given with parks only").With("pointer", "/entrances")
 		}
 		g, err := orbjson.UnmarshalGeometry(in.Entrances)
 		if err != nil {
-			return d, problem.BadRequest("entrances must be a GeoJSON MultiPoint").With("pointer", "/entrances")
+			return d, fault.Invalid("entrances must be a GeoJSON MultiPoint").With("pointer", "/entrances")
 		}
 		mp, ok := g.Geometry().(orb.MultiPoint)
 		if !ok {
@@ -126,7 +126,7 @@ func decodeChange(reg *layers.Registry, in ChangeInput) (decoded, error) {
 			}
 		}
 		if !ok || len(mp) > 1000 {
-			return d, problem.BadRequest("entrances must be a GeoJSON MultiPoint of at most 1000 points").With("pointer", "/entrances")
+			return d, fault.Invalid("entrances must be a GeoJSON MultiPoint of at most 1000 points").With("pointer", "/entrances")
 		}
 		for i, p := range mp {
 			if !(p[0] >= -180 && p[0] <= 180 && p[1] >= -90 && p[1] <= 90) {
@@ -153,9 +153,9 @@ func attributes(l *layers.Layer, props map[string]any, create bool) (map[string]
 	out, raw := map[string]any{}, map[string]any{}
 	for k, v := range props {
 		a := l.Attr(k)
-		ptr := "/feature/properties/" + clip(k)
+		ptr := "/feature/properties/" + Clip(k)
 		if a == nil {
-			return nil, nil, invalid(ptr, "unknown attribute "+strconv.Quote(clip(k))+" for layer "+l.ID)
+			return nil, nil, invalid(ptr, "unknown attribute "+strconv.Quote(Clip(k))+" for layer "+l.ID)
 		}
 		if a.ReadOnly {
 			continue
@@ -264,7 +264,9 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func clip(s string) string {
+// Clip bounds a client-supplied string echoed in a detail: at most 64 bytes, with any UTF-8
+// sequence the cut (or the client) left broken dropped.
+func Clip(s string) string {
 	if len(s) > 64 {
 		s = s[:64]
 	}

@@ -4,13 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/url"
-	"slices"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // LabelLayers are the layers GET /api/v1/labels serves, each with its statement. The
@@ -50,31 +47,6 @@ ORDER BY k.id`,
 // LabelQuery is a parsed label request.
 type LabelQuery struct{ City, Layer string }
 
-// ParseLabelQuery reads ?city=&layer=; both are required, nothing else is accepted.
-func ParseLabelQuery(v url.Values) (LabelQuery, error) {
-	for k, vs := range v {
-		if k != "city" && k != "layer" {
-			return LabelQuery{}, bad(k, "unknown parameter "+k+"; known: city, layer")
-		}
-		if len(vs) != 1 {
-			return LabelQuery{}, bad(k, "parameter "+k+" is given more than once")
-		}
-	}
-	q := LabelQuery{City: v.Get("city"), Layer: v.Get("layer")}
-	if !validSlug(q.City) {
-		return LabelQuery{}, bad("city", "city (a city slug) is required")
-	}
-	if _, ok := LabelLayers[q.Layer]; !ok {
-		names := make([]string, 0, len(LabelLayers))
-		for k := range LabelLayers {
-			names = append(names, k)
-		}
-		slices.Sort(names)
-		return LabelQuery{}, bad("layer", "layer must be one of "+strings.Join(names, ", "))
-	}
-	return q, nil
-}
-
 // Label is one label point's properties.
 type Label struct {
 	ID     int64   `json:"id"`
@@ -109,7 +81,7 @@ func (s Store) Labels(ctx context.Context, q LabelQuery) (LabelCollection, error
 	var one int
 	if err := s.Pool.QueryRow(ctx, `SELECT 1 FROM cities WHERE slug = $1`, q.City).Scan(&one); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
-			return LabelCollection{}, problem.NotFound("no such city").With("parameter", "city")
+			return LabelCollection{}, fault.NotFound("no such city").With("parameter", "city")
 		}
 		return LabelCollection{}, err
 	}

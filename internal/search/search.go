@@ -8,18 +8,12 @@ package search
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net/url"
-	"slices"
-	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // Types are the kinds of feature a search finds, in their rank order: a district before a
@@ -43,70 +37,8 @@ type Query struct {
 	Offset int
 }
 
-var knownParams = []string{"q", "city", "types", "limit", "offset"}
-
-// ParseQuery reads a search request's parameters. Every refusal is a 400 problem naming
-// the parameter: an unknown or repeated parameter, an empty or over-long q or one with
-// control characters, an unknown type, a limit outside 1–100, an offset outside 0–10000.
-func ParseQuery(v url.Values) (Query, error) {
-	for k, vs := range v {
-		if !slices.Contains(knownParams, k) {
-			return Query{}, bad(k, "unknown parameter "+k+"; known: q, city, types, limit, offset")
-		}
-		if len(vs) != 1 {
-			return Query{}, bad(k, "parameter "+k+" is given more than once")
-		}
-	}
-	q := Query{Text: strings.TrimSpace(v.Get("q")), City: v.Get("city"), Limit: DefaultLimit}
-	switch {
-	case !utf8.ValidString(q.Text):
-		return Query{}, bad("q", "q is not valid UTF-8")
-	case q.Text == "":
-		return Query{}, bad("q", "q (the text to find) is required")
-	case utf8.RuneCountInString(q.Text) > MaxQueryRunes:
-		return Query{}, bad("q", fmt.Sprintf("q is longer than %d characters", MaxQueryRunes))
-	case strings.IndexFunc(q.Text, unicode.IsControl) >= 0:
-		return Query{}, bad("q", "q contains a control character")
-	}
-	if q.City != "" && !validSlug(q.City) {
-		return Query{}, bad("city", "city must be a city slug (lower-case letters, digits, - and _)")
-	}
-	if t := v.Get("types"); t != "" || v.Has("types") {
-		for _, s := range strings.Split(t, ",") {
-			s = strings.TrimSpace(s)
-			if !slices.Contains(Types, s) {
-				return Query{}, bad("types", fmt.Sprintf("unknown type %q; types are %s", s, strings.Join(Types, ", ")))
-			}
-			if !slices.Contains(q.Types, s) {
-				q.Types = append(q.Types, s)
-			}
-		}
-	} else {
-		q.Types = slices.Clone(Types)
-	}
-	var err error
-	if q.Limit, err = intParam(v, "limit", DefaultLimit, 1, MaxLimit); err != nil {
-		return Query{}, err
-	}
-	if q.Offset, err = intParam(v, "offset", 0, 0, MaxOffset); err != nil {
-		return Query{}, err
-	}
-	return q, nil
-}
-
-func intParam(v url.Values, name string, def, lo, hi int) (int, error) {
-	if !v.Has(name) {
-		return def, nil
-	}
-	s := v.Get(name)
-	n, err := strconv.Atoi(s)
-	if err != nil || n < lo || n > hi || strings.TrimLeft(s, "0123456789") != "" {
-		return 0, bad(name, fmt.Sprintf("%s must be a whole number from %d to %d", name, lo, hi))
-	}
-	return n, nil
-}
-
-func validSlug(s string) bool {
+// ValidSlug reports whether s can be a city slug: 1–63 lower-case letters, digits, - and _.
+func ValidSlug(s string) bool {
 	if len(s) == 0 || len(s) > 63 {
 		return false
 	}
@@ -116,10 +48,6 @@ func validSlug(s string) bool {
 		}
 	}
 	return true
-}
-
-func bad(param, detail string) error {
-	return problem.BadRequest(detail).With("parameter", param)
 }
 
 // likeEscape escapes LIKE's wildcards and its escape character, so typed text matches itself.
@@ -158,7 +86,7 @@ type Result struct {
 }
 
 // ErrCityNotFound is returned for a city slug no city has.
-var ErrCityNotFound = problem.NotFound("no such city")
+var ErrCityNotFound = fault.NotFound("no such city")
 
 // Store runs searches on PostgreSQL.
 type Store struct{ Pool *pgxpool.Pool }

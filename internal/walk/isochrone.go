@@ -13,8 +13,8 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/cityreach/cityreach/internal/network"
-	"github.com/cityreach/cityreach/internal/problem"
 )
 
 // Walking-time conventions (standards.md §2). The standard fixes 5/10/15 minutes as
@@ -67,7 +67,7 @@ func ParseCutoffs(minutes, distances, speed string) ([]Cutoff, error) {
 		v, explicit := DefaultSpeed, strings.TrimSpace(speed) != ""
 		if explicit {
 			if v, err = strconv.ParseFloat(speed, 64); err != nil || !(v >= 0.1 && v <= 10) {
-				return nil, problem.BadRequest(fmt.Sprintf("speed must be in metres per second from 0.1 to 10, not %q", speed)).With("parameter", "speed")
+				return nil, fault.Invalid(fmt.Sprintf("speed must be in metres per second from 0.1 to 10, not %q", speed)).With("parameter", "speed")
 			}
 		}
 		for _, m := range ms {
@@ -81,7 +81,7 @@ func ParseCutoffs(minutes, distances, speed string) ([]Cutoff, error) {
 	sort.SliceStable(out, func(i, j int) bool { return out[i].DistanceM < out[j].DistanceM })
 	for _, c := range out {
 		if c.DistanceM > MaxCutoffM {
-			return nil, problem.BadRequest(fmt.Sprintf("a cut-off of %.0f m exceeds the limit of %.0f m", c.DistanceM, MaxCutoffM)).With("parameter", "minutes")
+			return nil, fault.Invalid(fmt.Sprintf("a cut-off of %.0f m exceeds the limit of %.0f m", c.DistanceM, MaxCutoffM)).With("parameter", "minutes")
 		}
 	}
 	return out, nil
@@ -90,13 +90,13 @@ func ParseCutoffs(minutes, distances, speed string) ([]Cutoff, error) {
 func parseList(name, s string) ([]float64, error) {
 	parts := strings.Split(s, ",")
 	if len(parts) > MaxCutoffs {
-		return nil, problem.BadRequest(fmt.Sprintf("at most %d %s", MaxCutoffs, name)).With("parameter", name)
+		return nil, fault.Invalid(fmt.Sprintf("at most %d %s", MaxCutoffs, name)).With("parameter", name)
 	}
 	out := make([]float64, 0, len(parts))
 	for _, p := range parts {
 		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
 		if err != nil || !(v > 0) || math.IsInf(v, 0) {
-			return nil, problem.BadRequest(fmt.Sprintf("%s must be a comma-separated list of positive numbers, not %q", name, s)).With("parameter", name)
+			return nil, fault.Invalid(fmt.Sprintf("%s must be a comma-separated list of positive numbers, not %q", name, s)).With("parameter", name)
 		}
 		if !slices.Contains(out, v) {
 			out = append(out, v)
@@ -166,10 +166,10 @@ type FacilityReached struct {
 // the facility's access leg.
 func (s *Service) Isochrone(ctx context.Context, req IsochroneRequest) (*IsochroneResult, error) {
 	if !(req.Lon >= -180 && req.Lon <= 180 && req.Lat >= -90 && req.Lat <= 90) {
-		return nil, problem.BadRequest("lon and lat must be a longitude in [-180, 180] and a latitude in [-90, 90]").With("parameter", "lon")
+		return nil, fault.Invalid("lon and lat must be a longitude in [-180, 180] and a latitude in [-90, 90]").With("parameter", "lon")
 	}
 	if len(req.Cutoffs) == 0 {
-		return nil, problem.BadRequest("no cut-off").With("parameter", "minutes")
+		return nil, fault.Invalid("no cut-off").With("parameter", "minutes")
 	}
 	timing := map[string]float64{}
 	t0 := time.Now()
@@ -201,7 +201,7 @@ func (s *Service) Isochrone(ctx context.Context, req IsochroneRequest) (*Isochro
 	t1 := time.Now()
 	at, ok := n.Index.Attach(p, s.maxSnap())
 	if !ok {
-		return nil, problem.Unprocessable(fmt.Sprintf("no walkable edge within %.0f m of the point", s.maxSnap())).With("parameter", "lon")
+		return nil, fault.Unprocessable(fmt.Sprintf("no walkable edge within %.0f m of the point", s.maxSnap())).With("parameter", "lon")
 	}
 	cut := make([]float64, len(req.Cutoffs))
 	for i, c := range req.Cutoffs {
@@ -216,7 +216,7 @@ func (s *Service) Isochrone(ctx context.Context, req IsochroneRequest) (*Isochro
 	}
 	isos, err := se.Isochrones(cut, opt)
 	if err != nil {
-		return nil, problem.BadRequest(err.Error())
+		return nil, fault.Invalid(err.Error())
 	}
 	var segs []network.Segment
 	if req.Segments {

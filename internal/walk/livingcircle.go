@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // Defaults of the living-circle indicator (standards.md §2).
@@ -43,33 +43,33 @@ func (o *Options) normalise(in *Inputs) error {
 	switch o.Level {
 	case LevelCity, LevelDistrict, LevelSubdistrict, LevelCommunity:
 	default:
-		return problem.BadRequest(fmt.Sprintf("level must be city, district, subdistrict or community, not %q", o.Level)).With("parameter", "level")
+		return fault.Invalid(fmt.Sprintf("level must be city, district, subdistrict or community, not %q", o.Level)).With("parameter", "level")
 	}
 	if o.Share == 0 {
 		o.Share = DefaultShare
 	}
 	if !(o.Share > 0 && o.Share <= 1) {
-		return problem.BadRequest(fmt.Sprintf("share must be in (0, 1], not %v", o.Share)).With("parameter", "share")
+		return fault.Invalid(fmt.Sprintf("share must be in (0, 1], not %v", o.Share)).With("parameter", "share")
 	}
 	if o.Target == 0 {
 		o.Target = DefaultTarget
 	}
 	if o.Target < 0 {
-		return problem.BadRequest("target must be positive").With("parameter", "target")
+		return fault.Invalid("target must be positive").With("parameter", "target")
 	}
 	for code, m := range o.Reach {
 		if !slices.ContainsFunc(in.Categories, func(c Category) bool { return c.Code == code }) {
-			return problem.BadRequest(fmt.Sprintf("reach: unknown facility category %q", code)).With("parameter", "reach")
+			return fault.Invalid(fmt.Sprintf("reach: unknown facility category %q", code)).With("parameter", "reach")
 		}
 		if !(m > 0 && m <= MaxReachM) {
-			return problem.BadRequest(fmt.Sprintf("reach: %s must be in (0, %g] metres, not %v", code, MaxReachM, m)).With("parameter", "reach")
+			return fault.Invalid(fmt.Sprintf("reach: %s must be in (0, %g] metres, not %v", code, MaxReachM, m)).With("parameter", "reach")
 		}
 	}
 	return nil
 }
 
-// Check validates the options against the inputs' categories (opt is not modified): a
-// 400 problem naming the parameter, as Indicator would return after the work.
+// Check validates the options against the inputs' categories (opt is not modified): an
+// Invalid fault naming the parameter, as Indicator would return after the work.
 func (o Options) Check(in *Inputs) error { return o.normalise(in) }
 
 // ParseReach parses "code:metres,code:metres" tier overrides.
@@ -82,7 +82,7 @@ func ParseReach(s string) (map[string]float64, error) {
 		code, v, ok := strings.Cut(strings.TrimSpace(part), ":")
 		m, err := strconv.ParseFloat(v, 64)
 		if !ok || err != nil || code == "" {
-			return nil, problem.BadRequest(fmt.Sprintf("reach must be code:metres[,code:metres…], not %q", s)).With("parameter", "reach")
+			return nil, fault.Invalid(fmt.Sprintf("reach must be code:metres[,code:metres…], not %q", s)).With("parameter", "reach")
 		}
 		out[code] = m
 	}

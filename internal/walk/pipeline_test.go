@@ -10,11 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
 
-	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/network"
 	"github.com/cityreach/cityreach/internal/testdb"
 )
@@ -103,9 +101,7 @@ func get(t *testing.T, h http.Handler, path string, q url.Values, out any) int {
 	return rec.Code
 }
 
-func engine(svc *Service) *gin.Engine {
-	return httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: quiet(), MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}}, Handler{Svc: svc, Log: quiet()}))
-}
+func engine(svc *Service) http.Handler { return AdapterEngine(svc) }
 
 type fc struct {
 	Type     string `json:"type"`

@@ -216,3 +216,14 @@ func (s *Service) Baseline(ctx context.Context, city City) (*Network, *Inputs, *
 	}
 	return n, in, c.reach, nil
 }
+
+type freshKey struct{}
+
+// WithFreshCheck marks ctx so that the service reads the change detectors of the network
+// and the inputs on this call whatever CheckEvery says: for callers, such as the tile
+// cache, that must not see a snapshot older than an edit committed before they asked.
+func WithFreshCheck(ctx context.Context) context.Context {
+	return context.WithValue(ctx, freshKey{}, true)
+}
+
+func mustCheck(ctx context.Context) bool { v, _ := ctx.Value(freshKey{}).(bool); return v }

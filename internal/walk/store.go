@@ -13,8 +13,8 @@ import (
 	"github.com/paulmach/orb/encoding/wkb"
 
 	"github.com/cityreach/cityreach/internal/citydata"
+	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/cityreach/cityreach/internal/network"
-	"github.com/cityreach/cityreach/internal/problem"
 )
 
 // Store reads the walking network and the living-circle inputs of a city from PostGIS.
@@ -29,12 +29,12 @@ type City struct {
 	MetricSRID int    `json:"metric_srid"`
 }
 
-// CityBySlug resolves a slug; an unknown slug is a 404 problem.
+// CityBySlug resolves a slug; an unknown slug is a fault.NotFound.
 func (s Store) CityBySlug(ctx context.Context, slug string) (City, error) {
 	c := City{Slug: slug}
 	err := s.Pool.QueryRow(ctx, `SELECT id, name, metric_srid FROM cities WHERE slug = $1`, slug).Scan(&c.ID, &c.Name, &c.MetricSRID)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return c, problem.NotFound(fmt.Sprintf("no city %q", slug)).With("parameter", "city")
+		return c, fault.NotFound(fmt.Sprintf("no city %q", slug)).With("parameter", "city")
 	}
 	return c, err
 }
@@ -48,7 +48,7 @@ func (s Store) CityPoint(ctx context.Context, slug string, lon, lat float64) (Ci
 		FROM cities, LATERAL ST_Transform(ST_SetSRID(ST_MakePoint($2, $3), 4326), metric_srid) AS q
 		WHERE slug = $1`, slug, lon, lat).Scan(&c.ID, &c.Name, &c.MetricSRID, &p[0], &p[1])
 	if errors.Is(err, pgx.ErrNoRows) {
-		return c, p, problem.NotFound(fmt.Sprintf("no city %q", slug)).With("parameter", "city")
+		return c, p, fault.NotFound(fmt.Sprintf("no city %q", slug)).With("parameter", "city")
 	}
 	return c, p, err
 }
@@ -58,14 +58,14 @@ func (s Store) CityByID(ctx context.Context, id int) (City, error) {
 	c := City{ID: id}
 	err := s.Pool.QueryRow(ctx, `SELECT slug, name, metric_srid FROM cities WHERE id = $1`, id).Scan(&c.Slug, &c.Name, &c.MetricSRID)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return c, problem.NotFound(fmt.Sprintf("no city %d", id))
+		return c, fault.NotFound(fmt.Sprintf("no city %d", id))
 	}
 	return c, err
 }
 
 // CityAt returns the city whose outline covers the longitude/latitude point, or, when no
 // outline covers it, the only city whose outline is unknown (or the only city at all).
-// Anything else is a 400 problem asking for city=.
+// Anything else is an Invalid fault asking for city=.
 func (s Store) CityAt(ctx context.Context, lon, lat float64) (City, error) {
 	rows, err := s.Pool.Query(ctx, `
 		SELECT id, slug, name, metric_srid FROM cities
@@ -87,7 +87,7 @@ func (s Store) CityAt(ctx context.Context, lon, lat float64) (City, error) {
 		return City{}, err
 	}
 	if len(cities) != 1 {
-		return City{}, problem.BadRequest("the point lies in no single known city; say which with city=").With("parameter", "city")
+		return City{}, fault.Invalid("the point lies in no single known city; say which with city=").With("parameter", "city")
 	}
 	return cities[0], nil
 }

@@ -28,7 +28,7 @@ func decodeTile(t *testing.T, res *tiles.Result) map[int64]map[string]any {
 		t.Fatal(err)
 	}
 	for _, l := range ls {
-		if l.Name != CommunityLayer {
+		if l.Name != AdapterCommunityTiles(nil).Name() {
 			t.Fatalf("layer %q in the tile", l.Name)
 		}
 		for _, f := range l.Features {
@@ -47,7 +47,7 @@ func TestCommunityTilesFollowEdits(t *testing.T) {
 	ctx := ctxT(t)
 	svc := NewService(pool, quiet())
 	ts := tiles.New(pool, layers.Default(), tiles.Options{CacheBytes: 16 << 20, Logger: quiet()})
-	if err := ts.Register(&CommunityTiles{Service: svc}); err != nil {
+	if err := ts.Register(AdapterCommunityTiles(svc)); err != nil {
 		t.Fatal(err)
 	}
 	if err := ts.Start(ctx); err != nil {
@@ -111,7 +111,7 @@ func TestCommunityTilesFollowEdits(t *testing.T) {
 	}
 	get := func(tc tileCase) (map[int64]map[string]any, tiles.CacheStatus) {
 		t.Helper()
-		res, err := ts.Tile(ctx, tiles.TileRequest{Sources: []string{CommunityLayer}, Tile: tc.tile, Limit: tiles.DefaultLimit, City: city.Slug})
+		res, err := ts.Tile(ctx, tiles.TileRequest{Sources: []string{AdapterCommunityTiles(nil).Name()}, Tile: tc.tile, Limit: tiles.DefaultLimit, City: city.Slug})
 		if err != nil {
 			t.Fatal(err)
 		}

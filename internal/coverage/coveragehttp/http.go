@@ -1,25 +1,26 @@
-package coverage
+// Package coveragehttp holds the adapters of package coverage: the park-coverage HTTP
+// routes, and the gap layer as a vector-tile source and as an OGC API – Features collection.
+package coveragehttp
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/problem"
 )
 
 // Handler serves the park-coverage endpoints.
 type Handler struct {
-	Svc  *Service
+	Svc  *coverage.Service
 	Pool *pgxpool.Pool // to reproject site points to EPSG:4326
 	Log  *slog.Logger
 	// Scenarios answers ?scenario=<id> (internal/scenario); nil refuses the parameter.
@@ -28,9 +29,9 @@ type Handler struct {
 
 // ScenarioSource computes the indicator on baseline plus a scenario's changes.
 type ScenarioSource interface {
-	CoverageReport(ctx context.Context, scenario int64, q Query) (*Report, error)
+	CoverageReport(ctx context.Context, scenario int64, q coverage.Query) (*coverage.Report, error)
 	// CoverageResult is the whole result, with every parcel's gap.
-	CoverageResult(ctx context.Context, scenario int64, q Query) (*Result, error)
+	CoverageResult(ctx context.Context, scenario int64, q coverage.Query) (*coverage.Result, error)
 }
 
 // Routes are
@@ -65,15 +66,15 @@ func (h Handler) Routes() []httpapi.Route {
 			httpapi.GeoJSON("The gap pieces"), h.gaps),
 		read("/sites", "getParkSites", "Suggested park sites that close the most coverage gap.",
 			with(httpapi.Param{Name: "n", Description: "how many sites", Schema: httpapi.Schema{"type": "integer", "minimum": 1, "maximum": 200, "default": 10}},
-				httpapi.Param{Name: "site_area", Description: "area of a site (m²)", Schema: httpapi.Schema{"type": "integer", "minimum": MinSiteAreaM2, "maximum": MaxSiteAreaM2, "default": DefaultSiteAreaM2}}),
+				httpapi.Param{Name: "site_area", Description: "area of a site (m²)", Schema: httpapi.Schema{"type": "integer", "minimum": coverage.MinSiteAreaM2, "maximum": coverage.MaxSiteAreaM2, "default": coverage.DefaultSiteAreaM2}}),
 			httpapi.JSON("The sites, best first, with the coverage they add", httpapi.Obj(httpapi.Schema{"city": s, "caliber": s, "method": s,
 				"park": httpapi.Obj(nil), "note": s, "candidates": httpapi.Int, "coverage_now": n, "population_share_now": n,
 				"sites": httpapi.Arr(httpapi.Obj(nil))}, "city", "caliber", "method", "sites")), h.sites),
 	}
 }
 
-func query(c *gin.Context) Query {
-	return Query{City: c.Query("city"), Caliber: c.Query("caliber"), Method: c.Query("method"), Level: c.Query("level")}
+func query(c *gin.Context) coverage.Query {
+	return coverage.Query{City: c.Query("city"), Caliber: c.Query("caliber"), Method: c.Query("method"), Level: c.Query("level")}
 }
 
 func intParam(c *gin.Context, name string, def, lo, hi int) (int, error) {
@@ -167,7 +168,7 @@ func (h Handler) sites(c *gin.Context) {
 		problem.Respond(c, h.Log, err)
 		return
 	}
-	area, err := intParam(c, "site_area", DefaultSiteAreaM2, MinSiteAreaM2, MaxSiteAreaM2)
+	area, err := intParam(c, "site_area", coverage.DefaultSiteAreaM2, coverage.MinSiteAreaM2, coverage.MaxSiteAreaM2)
 	if err != nil {
 		problem.Respond(c, h.Log, err)
 		return
@@ -178,8 +179,8 @@ func (h Handler) sites(c *gin.Context) {
 		return
 	}
 	q := query(c)
-	calFrom, methodFrom := From(q.Caliber, FromCityDefault), From(q.Method, FromCaliberDefault)
-	var res *Result
+	calFrom, methodFrom := coverage.From(q.Caliber, coverage.FromCityDefault), coverage.From(q.Method, coverage.FromCaliberDefault)
+	var res *coverage.Result
 	if id > 0 {
 		// Where the next parks would go once the scenario's changes are built.
 		res, err = h.Scenarios.CoverageResult(c.Request.Context(), id, q)
@@ -190,19 +191,19 @@ func (h Handler) sites(c *gin.Context) {
 		problem.Respond(c, h.Log, err)
 		return
 	}
-	plan, err := Sites(c.Request.Context(), res, n, float64(area))
+	plan, err := coverage.Sites(c.Request.Context(), res, n, float64(area))
 	if err != nil {
-		problem.Respond(c, h.Log, SitesProblem(err))
+		problem.Respond(c, h.Log, coverage.SitesFault(err))
 		return
 	}
-	geoms, err := h.Svc.Store.SitePolygons(c.Request.Context(), res.snapshot.MetricSRID, plan)
+	geoms, err := h.Svc.Store.SitePolygons(c.Request.Context(), res.Snapshot().MetricSRID, plan)
 	if err != nil {
 		problem.Respond(c, h.Log, err)
 		return
 	}
 	type site struct {
-		Site
-		SiteGeometry
+		coverage.Site
+		coverage.SiteGeometry
 	}
 	out := make([]site, len(plan.Sites))
 	for i, s := range plan.Sites {
@@ -212,10 +213,10 @@ func (h Handler) sites(c *gin.Context) {
 		City        string `json:"city"`
 		CaliberFrom string `json:"caliber_from"`
 		MethodFrom  string `json:"method_from"`
-		*SitePlan
+		*coverage.SitePlan
 		Sites []site `json:"sites"`
 	}
-	b, err := json.Marshal(body{City: res.snapshot.City, CaliberFrom: calFrom, MethodFrom: methodFrom, SitePlan: plan, Sites: out})
+	b, err := json.Marshal(body{City: res.Snapshot().City, CaliberFrom: calFrom, MethodFrom: methodFrom, SitePlan: plan, Sites: out})
 	if err != nil {
 		problem.Respond(c, h.Log, err)
 		return
@@ -223,14 +224,7 @@ func (h Handler) sites(c *gin.Context) {
 	c.Data(http.StatusOK, "application/json", b)
 }
 
-// SitesProblem turns an error of Sites into the 400 problem naming the parameter at fault,
-// or leaves it as it is.
-func SitesProblem(err error) error {
-	switch {
-	case errors.Is(err, ErrSiteArea):
-		return badParam("site_area", strings.TrimPrefix(err.Error(), "coverage: "))
-	case errors.Is(err, ErrNoSiteSize):
-		return badParam("caliber", strings.TrimPrefix(err.Error(), "coverage: "))
-	}
-	return err
+// badParam is the 400 of an invalid parameter name.
+func badParam(name, detail string) error {
+	return problem.BadRequest(detail).With("parameter", name)
 }

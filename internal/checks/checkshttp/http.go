@@ -1,4 +1,6 @@
-package checks
+// Package checkshttp is the HTTP adapter of package checks: one GET route per check, with
+// the city, the editions, the threshold overrides and an optional scenario as parameters.
+package checkshttp
 
 import (
 	"context"
@@ -8,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/cityreach/cityreach/internal/checks"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/problem"
 )
@@ -17,7 +20,7 @@ const GeoJSONType = "application/geo+json"
 
 // Handler serves the check routes.
 type Handler struct {
-	Service *Service
+	Service *checks.Service
 	Log     *slog.Logger
 	// Scenarios answers ?scenario=<id> (internal/scenario); nil refuses the parameter.
 	Scenarios ScenarioLayers
@@ -25,21 +28,7 @@ type Handler struct {
 
 // ScenarioLayers loads a city's layers with a scenario's changes overlaid.
 type ScenarioLayers interface {
-	ChecksLayers(ctx context.Context, scenario int64, city string, need Need) (*Layers, error)
-}
-
-type layerSourceKey struct{}
-
-// layerSource is how a request's checks load their layers: a scenario's overlay instead of
-// the baseline store.
-type layerSource func(ctx context.Context, city string, need Need) (*Layers, error)
-
-// load reads the layers a check needs: the baseline, or the request's scenario.
-func (s *Service) load(ctx context.Context, city string, need Need) (*Layers, error) {
-	if src, ok := ctx.Value(layerSourceKey{}).(layerSource); ok {
-		return src(ctx, city, need)
-	}
-	return s.Store.Load(ctx, city, need)
+	ChecksLayers(ctx context.Context, scenario int64, city string, need checks.Need) (*checks.Layers, error)
 }
 
 // Routes are, each with ?city= (required) and ?format=json|geojson:
@@ -62,7 +51,7 @@ func (h Handler) Routes() []httpapi.Route {
 		{Name: "format", Description: "json (the report, default) or geojson (its features)", Schema: httpapi.Enum("json", "geojson")},
 		{Name: "scenario", Description: "a scenario id: check baseline plus its changes", Schema: httpapi.Schema{"type": "integer", "minimum": 1}},
 	}
-	for _, k := range Overridable {
+	for _, k := range checks.Overridable {
 		params = append(params, httpapi.Param{Name: k, Description: "overrides the configured threshold " + k, Schema: httpapi.Num})
 	}
 	city := httpapi.Obj(httpapi.Schema{"id": httpapi.Int, "slug": httpapi.Str, "name": httpapi.Str, "metric_srid": httpapi.Int}, "id", "slug")
@@ -92,9 +81,9 @@ func (h Handler) serve(name string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		q := c.Request.URL.Query()
 		// The engine has refused any parameter not in Routes' list, and any given twice.
-		req := Request{Overrides: map[string]string{}}
+		req := checks.Request{Overrides: map[string]string{}}
 		req.City, req.Edition, req.Date, req.From, req.To = q.Get("city"), q.Get("edition"), q.Get("date"), q.Get("from"), q.Get("to")
-		for _, k := range Overridable {
+		for _, k := range checks.Overridable {
 			if q.Has(k) {
 				req.Overrides[k] = q.Get(k)
 			}
@@ -111,9 +100,9 @@ func (h Handler) serve(name string) gin.HandlerFunc {
 				problem.Respond(c, h.Log, problem.BadRequest("scenario must be a scenario id").With("parameter", "scenario"))
 				return
 			}
-			ctx = context.WithValue(ctx, layerSourceKey{}, layerSource(func(ctx context.Context, city string, need Need) (*Layers, error) {
+			ctx = checks.WithLayerSource(ctx, func(ctx context.Context, city string, need checks.Need) (*checks.Layers, error) {
 				return h.Scenarios.ChecksLayers(ctx, id, city, need)
-			}))
+			})
 		}
 		rep, err := h.Service.Run(ctx, name, req)
 		if err != nil {
@@ -135,18 +124,18 @@ func (h Handler) serve(name string) gin.HandlerFunc {
 }
 
 // cityOf returns the city a report is about.
-func cityOf(f Featurer) City {
+func cityOf(f checks.Featurer) checks.City {
 	switch r := f.(type) {
-	case *CorridorReport:
+	case *checks.CorridorReport:
 		return r.City
-	case *ControlLinesReport:
+	case *checks.ControlLinesReport:
 		return r.City
-	case *DiffReport:
+	case *checks.DiffReport:
 		return r.City
-	case *OutsideReport:
+	case *checks.OutsideReport:
 		return r.City
-	case *ScorecardReport:
+	case *checks.ScorecardReport:
 		return r.City
 	}
-	return City{}
+	return checks.City{}
 }

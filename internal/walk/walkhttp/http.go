@@ -1,4 +1,6 @@
-package walk
+// Package walkhttp is the HTTP adapter of package walk: the isochrone, living-circle and
+// network routes, and the tile source of the communities' living-circle status.
+package walkhttp
 
 import (
 	"context"
@@ -12,11 +14,12 @@ import (
 
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/walk"
 )
 
 // Handler serves the walking-network endpoints.
 type Handler struct {
-	Svc *Service
+	Svc *walk.Service
 	Log *slog.Logger
 	// Scenarios answers ?scenario=<id> on the living-circle endpoints (internal/scenario);
 	// nil refuses the parameter.
@@ -26,7 +29,7 @@ type Handler struct {
 // ScenarioSource computes the living-circle report on baseline plus a scenario's changes.
 // city may be empty (the scenario's city); another city than the scenario's is a 400.
 type ScenarioSource interface {
-	LivingCircleReport(ctx context.Context, scenario int64, city string, opt Options) (*Report, error)
+	LivingCircleReport(ctx context.Context, scenario int64, city string, opt walk.Options) (*walk.Report, error)
 }
 
 // Routes are
@@ -96,12 +99,12 @@ func boolParam(c *gin.Context, name string) (bool, error) {
 }
 
 func (h Handler) isochrones(c *gin.Context) {
-	req := IsochroneRequest{City: c.Query("city")}
+	req := walk.IsochroneRequest{City: c.Query("city")}
 	var err error
 	if req.Lon, err = floatParam(c, "lon", true); err == nil {
 		if req.Lat, err = floatParam(c, "lat", true); err == nil {
 			if req.Segments, err = boolParam(c, "segments"); err == nil {
-				req.Cutoffs, err = ParseCutoffs(c.Query("minutes"), c.Query("distances"), c.Query("speed"))
+				req.Cutoffs, err = walk.ParseCutoffs(c.Query("minutes"), c.Query("distances"), c.Query("speed"))
 			}
 		}
 	}
@@ -117,8 +120,8 @@ func (h Handler) isochrones(c *gin.Context) {
 	writeJSON(c, "application/geo+json", res)
 }
 
-func livingOptions(c *gin.Context) (Options, error) {
-	opt := Options{Level: c.Query("level")}
+func livingOptions(c *gin.Context) (walk.Options, error) {
+	opt := walk.Options{Level: c.Query("level")}
 	var err error
 	if opt.Share, err = floatParam(c, "share", false); err != nil {
 		return opt, err
@@ -128,7 +131,7 @@ func livingOptions(c *gin.Context) (Options, error) {
 			return opt, problem.BadRequest(fmt.Sprintf("target must be a positive integer, not %q", v)).With("parameter", "target")
 		}
 	}
-	opt.Reach, err = ParseReach(c.Query("reach"))
+	opt.Reach, err = walk.ParseReach(c.Query("reach"))
 	return opt, err
 }
 
@@ -151,7 +154,7 @@ func (h Handler) livingCircle(c *gin.Context) {
 
 // report computes the living-circle report of the request: on the city's baseline, or,
 // with scenario=<id>, on baseline plus the scenario's changes (city= then optional).
-func (h Handler) report(c *gin.Context, level string) (*Report, error) {
+func (h Handler) report(c *gin.Context, level string) (*walk.Report, error) {
 	if v := c.Query("scenario"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 || h.Scenarios == nil {
@@ -182,7 +185,7 @@ func (h Handler) report(c *gin.Context, level string) (*Report, error) {
 }
 
 func (h Handler) communities(c *gin.Context) {
-	rep, err := h.report(c, LevelCommunity)
+	rep, err := h.report(c, walk.LevelCommunity)
 	if err == nil {
 		var fc json.RawMessage
 		if fc, err = h.Svc.CommunitiesGeoJSON(c.Request.Context(), rep); err == nil {
@@ -220,42 +223,4 @@ func writeJSON(c *gin.Context, contentType string, v any) {
 		return
 	}
 	c.Data(http.StatusOK, contentType, b)
-}
-
-// CommunitiesGeoJSON renders the communities of a community-level report as a GeoJSON
-// FeatureCollection in EPSG:4326 for the map: status, reached and missing categories and
-// each category's share of residents covered.
-func (s *Service) CommunitiesGeoJSON(ctx context.Context, rep *Report) (json.RawMessage, error) {
-	geoms, err := s.Store.CommunityGeometries(ctx, rep.City.ID)
-	if err != nil {
-		return nil, err
-	}
-	type feature struct {
-		Type       string          `json:"type"`
-		ID         int64           `json:"id"`
-		Geometry   json.RawMessage `json:"geometry"`
-		Properties map[string]any  `json:"properties"`
-	}
-	fc := struct {
-		Type     string    `json:"type"`
-		Features []feature `json:"features"`
-		Summary  any       `json:"summary"`
-	}{Type: "FeatureCollection", Features: []feature{}, Summary: map[string]any{
-		"communities": rep.Communities, "complete_communities": rep.CompleteCommunities,
-		"target": rep.Target, "target_met": rep.TargetMet, "share": rep.Share}}
-	for _, a := range rep.Areas {
-		g, ok := geoms[a.ID]
-		if !ok {
-			continue
-		}
-		shares := map[string]float64{}
-		for _, cf := range a.Coverage {
-			shares[cf.Code] = cf.PopulationShare
-		}
-		fc.Features = append(fc.Features, feature{Type: "Feature", ID: a.ID, Geometry: g, Properties: map[string]any{
-			"id": a.ID, "code": a.Code, "name": a.Name, "status": a.Status, "complete": a.Complete,
-			"reached": a.Reached, "missing": a.Missing, "missing_count": len(a.Missing),
-			"population": a.Population, "residential_m2": a.ResidentialM2, "population_share": shares}})
-	}
-	return json.Marshal(fc)
 }

@@ -1,4 +1,4 @@
-package coverage
+package coveragehttp
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/cql2"
 	"github.com/cityreach/cityreach/internal/featureapi"
 	"github.com/cityreach/cityreach/internal/layers"
@@ -19,7 +20,7 @@ func gapLayer() *layers.Layer {
 		return layers.Attribute{Name: name, Type: t, ReadOnly: true, Sortable: true, TitleZH: zh, TitleEN: en}
 	}
 	return &layers.Layer{
-		ID: GapLayer, TitleZH: "公园绿地服务半径覆盖缺口", TitleEN: "Park service-radius coverage gaps", GeomType: "MultiPolygon",
+		ID: coverage.GapLayer, TitleZH: "公园绿地服务半径覆盖缺口", TitleEN: "Park service-radius coverage gaps", GeomType: "MultiPolygon",
 		Attributes: []layers.Attribute{
 			ro("id", layers.Integer, "编号", "ID"),
 			ro("city_id", layers.Integer, "城市", "City"),
@@ -42,12 +43,12 @@ func gapLayer() *layers.Layer {
 // default each city's default caliber and its own method; city or city_id narrow it to one city. A
 // filter naming run_id = n reads that stored run instead, current or not.
 type GapCollection struct {
-	Service *Service
+	Service *coverage.Service
 	inner   ogcapi.LayerCollection
 }
 
 // NewGapCollection returns the collection reading through pool.
-func NewGapCollection(ctx context.Context, pool *pgxpool.Pool, s *Service) (*GapCollection, error) {
+func NewGapCollection(ctx context.Context, pool *pgxpool.Pool, s *coverage.Service) (*GapCollection, error) {
 	l := gapLayer()
 	st, err := featureapi.NewStore(ctx, pool, layers.NewRegistry(l))
 	if err != nil {
@@ -96,12 +97,12 @@ func (c *GapCollection) Items(ctx context.Context, q ogcapi.Query) (ogcapi.Page,
 		}
 	}
 	if method != "" {
-		if err := checkMethod(method); err != nil {
+		if err := coverage.CheckMethod(method); err != nil {
 			return ogcapi.Page{}, &ogcapi.InvalidError{Param: "method", Msg: err.Error()}
 		}
 	}
 	if cal != "" {
-		if _, err := c.Service.caliber(cal); err != nil {
+		if err := c.Service.CheckCaliber(cal); err != nil {
 			return ogcapi.Page{}, &ogcapi.InvalidError{Param: "caliber_id", Msg: err.Error()}
 		}
 	}

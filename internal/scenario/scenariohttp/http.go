@@ -1,4 +1,6 @@
-package scenario
+// Package scenariohttp is the HTTP adapter of package scenario: create, read, edit, compare
+// and promote scenarios.
+package scenariohttp
 
 import (
 	"bytes"
@@ -16,6 +18,7 @@ import (
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/scenario"
 )
 
 // maxChangeBytes bounds the body of one change.
@@ -26,7 +29,7 @@ const maxChangeBytes = 8 << 20
 // owner or an admin (with at least the editor role). Routes declares this; the engine
 // enforces it.
 type Handler struct {
-	Svc *Service
+	Svc *scenario.Service
 	Log *slog.Logger
 }
 
@@ -100,12 +103,12 @@ func (Handler) Schemas() map[string]httpapi.Schema {
 }
 
 func (h Handler) ownerOf(c *gin.Context) (string, bool, error) {
-	id, err := ParseID("id", c.Param("id"))
+	id, err := scenario.ParseID("id", c.Param("id"))
 	if err != nil {
 		return "", false, err
 	}
 	sc, err := h.Svc.Store.Get(c.Request.Context(), id, false)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, scenario.ErrNotFound) {
 		return "", false, nil
 	}
 	if err != nil {
@@ -117,22 +120,13 @@ func (h Handler) ownerOf(c *gin.Context) (string, bool, error) {
 
 func (h Handler) fail(c *gin.Context, err error) { problem.Respond(c, h.Log, err) }
 
-// ParseID reads a scenario id (the path segment or the scenario= parameter).
-func ParseID(name, v string) (int64, error) {
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, problem.BadRequest(name+" must be a scenario id (a positive integer)").With("parameter", name)
-	}
-	return id, nil
-}
-
 // owned returns the scenario of the path, which the engine's owner check (ownerOf) has
 // loaded and found to be the caller's or the caller an admin.
-func (h Handler) owned(c *gin.Context) (*Scenario, bool) {
+func (h Handler) owned(c *gin.Context) (*scenario.Scenario, bool) {
 	if v, ok := c.Get(scenarioKey); ok {
-		return v.(*Scenario), true
+		return v.(*scenario.Scenario), true
 	}
-	id, err := ParseID("id", c.Param("id"))
+	id, err := scenario.ParseID("id", c.Param("id"))
 	if err != nil {
 		h.fail(c, err)
 		return nil, false
@@ -189,7 +183,7 @@ func (h Handler) list(c *gin.Context) {
 }
 
 func (h Handler) get(c *gin.Context) {
-	id, err := ParseID("id", c.Param("id"))
+	id, err := scenario.ParseID("id", c.Param("id"))
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -219,7 +213,7 @@ func (h Handler) addChange(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var in ChangeInput
+	var in scenario.ChangeInput
 	raw, perr := problem.ReadJSON(c.Request.Body, maxChangeBytes)
 	if perr != nil {
 		h.fail(c, perr)
@@ -228,7 +222,7 @@ func (h Handler) addChange(c *gin.Context) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&in); err != nil {
-		h.fail(c, problem.BadRequest("the body must be a change: {\"layer\", \"op\", \"target_id\", \"feature\", \"entrances\"}: "+clip(err.Error())))
+		h.fail(c, problem.BadRequest("the body must be a change: {\"layer\", \"op\", \"target_id\", \"feature\", \"entrances\"}: "+scenario.Clip(err.Error())))
 		return
 	}
 	ch, err := h.Svc.Store.AddChange(c.Request.Context(), sc, in)
@@ -258,12 +252,12 @@ func (h Handler) removeChange(c *gin.Context) {
 }
 
 func (h Handler) compare(c *gin.Context) {
-	id, err := ParseID("id", c.Param("id"))
+	id, err := scenario.ParseID("id", c.Param("id"))
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	q := CompareQuery{Caliber: c.Query("caliber"), Method: c.Query("method"), Level: c.Query("level")}
+	q := scenario.CompareQuery{Caliber: c.Query("caliber"), Method: c.Query("method"), Level: c.Query("level")}
 	if v := c.Query("indicators"); v != "" {
 		q.Indicators = strings.Split(v, ",")
 	}
@@ -300,7 +294,7 @@ func (h Handler) fromSites(c *gin.Context) {
 		h.fail(c, problem.BadRequest(fmt.Sprintf("site_area must be an integer from %d to %d (m², pocket parks)", coverage.MinSiteAreaM2, coverage.MaxSiteAreaM2)).With("parameter", "site_area"))
 		return
 	}
-	sc, _, err := h.Svc.FromSites(c.Request.Context(), SitesRequest{City: c.Query("city"), Caliber: c.Query("caliber"), Method: c.Query("method"), N: n,
+	sc, _, err := h.Svc.FromSites(c.Request.Context(), scenario.SitesRequest{City: c.Query("city"), Caliber: c.Query("caliber"), Method: c.Query("method"), N: n,
 		SiteAreaM2: float64(area), Name: c.Query("name"), Owner: auth.FromContext(c).Name})
 	if err != nil {
 		h.fail(c, err)

@@ -1,14 +1,14 @@
-package coverage
+package coveragehttp
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/tiles"
 )
 
@@ -20,94 +20,14 @@ import (
 // read the stored run of the current data version, computing it first when the data has
 // changed since the last run.
 
-// GapLayer is the name of the gap layer as a tile source and as a collection.
-const GapLayer = "park_coverage_gaps"
-
-// CurrentRun returns the stored run of q on the city's current data, computing and storing
-// it (with its gap layer) when there is none. It is never older than an edit committed
-// before the call; concurrent callers share one computation (see currentRun).
-func (s *Service) CurrentRun(ctx context.Context, q Query) (*Run, error) {
-	cal, err := s.Validate(ctx, &q)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.currentRunGaps(ctx, q, cal)
-	if err != nil || c.gaps == nil {
-		return c.run, err
-	}
-	// Computed just now: its gap layer is stored after the figures.
-	select {
-	case <-c.gaps.done:
-		return c.run, c.gaps.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-// citySlugs resolves a city given as a slug or an id to its slug; "" stands for every city
-// with residential land (and, for the network method, a walking network).
-func (s *Service) citySlugs(ctx context.Context, city, method string) ([]string, error) {
-	var rows pgx.Rows
-	var err error
-	if city == "" {
-		rows, err = s.Store.Pool.Query(ctx, `SELECT slug FROM cities c
-			WHERE EXISTS (SELECT 1 FROM residential_land r WHERE r.city_id = c.id)
-			  AND ($1 <> 'network' OR EXISTS (SELECT 1 FROM network_edges e WHERE e.city_id = c.id))
-			ORDER BY id`, method)
-	} else {
-		id, _ := strconv.ParseInt(city, 10, 64)
-		rows, err = s.Store.Pool.Query(ctx, `SELECT slug FROM cities WHERE slug = $1 OR id = $2`, city, id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	slugs, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, err
-	}
-	if city != "" && len(slugs) == 0 {
-		return nil, badParam("city", fmt.Sprintf("no city %q", city))
-	}
-	return slugs, nil
-}
-
-// CurrentRuns returns the current runs of caliber and method for city ("" for every city
-// with residential land), computing the missing ones. An empty caliber or method is each
-// city's default, as in Validate.
-func (s *Service) CurrentRuns(ctx context.Context, city, cal, method string) ([]*Run, error) {
-	if cal != "" {
-		if _, err := s.caliber(cal); err != nil {
-			return nil, badParam("caliber", err.Error())
-		}
-	}
-	if method != "" {
-		if err := checkMethod(method); err != nil {
-			return nil, badParam("method", err.Error())
-		}
-	}
-	slugs, err := s.citySlugs(ctx, city, method)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*Run, 0, len(slugs))
-	for _, slug := range slugs {
-		run, err := s.CurrentRun(ctx, Query{City: slug, Caliber: cal, Method: method})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, run)
-	}
-	return out, nil
-}
-
 // GapTiles is the gap layer as a vector-tile source.
 type GapTiles struct {
-	Service *Service
+	Service *coverage.Service
 	memo    *gapMemo
 }
 
 // NewGapTiles returns the gap tile source of s.
-func NewGapTiles(s *Service) GapTiles {
+func NewGapTiles(s *coverage.Service) GapTiles {
 	return GapTiles{Service: s, memo: &gapMemo{m: map[string]gapMemoEntry{}}}
 }
 
@@ -125,7 +45,7 @@ type gapMemoEntry struct {
 }
 
 // Name implements tiles.Source.
-func (GapTiles) Name() string { return GapLayer }
+func (GapTiles) Name() string { return coverage.GapLayer }
 
 // Info implements tiles.Source.
 func (g GapTiles) Info() tiles.Info {
@@ -142,11 +62,8 @@ func (g GapTiles) Info() tiles.Info {
 			{Name: "run_id", Type: "Number", Description: "the stored coverage run (caliber, method, data version)"},
 		},
 		Params: []tiles.Param{
-			{Name: "caliber", Description: "caliber id (GET /api/v1/calibers); default the city's default caliber", Check: func(v string) error {
-				_, err := g.Service.caliber(v)
-				return err
-			}},
-			{Name: "method", Description: "buffer or network; default the caliber's own", Check: checkMethod},
+			{Name: "caliber", Description: "caliber id (GET /api/v1/calibers); default the city's default caliber", Check: g.Service.CheckCaliber},
+			{Name: "method", Description: "buffer or network; default the caliber's own", Check: coverage.CheckMethod},
 		},
 	}
 }
@@ -156,13 +73,13 @@ func (g GapTiles) Info() tiles.Info {
 // are still the current ones.
 func (g GapTiles) Prepare(ctx context.Context, a *tiles.Args) error {
 	key := a.CityName() + "\x00" + a.Param("caliber") + "\x00" + a.Param("method")
-	gen, live := a.Generation(inputTables...)
+	gen, live := a.Generation(coverage.InputTables()...)
 	if live && g.memo != nil {
 		g.memo.mu.Lock()
 		e, ok := g.memo.m[key]
 		g.memo.mu.Unlock()
 		if ok && e.gen == gen {
-			a.Bind(GapLayer+".runs", e.ids)
+			a.Bind(coverage.GapLayer+".runs", e.ids)
 			return nil
 		}
 	}
@@ -182,13 +99,13 @@ func (g GapTiles) Prepare(ctx context.Context, a *tiles.Args) error {
 		g.memo.m[key] = gapMemoEntry{gen: gen, ids: ids}
 		g.memo.mu.Unlock()
 	}
-	a.Bind(GapLayer+".runs", ids)
+	a.Bind(coverage.GapLayer+".runs", ids)
 	return nil
 }
 
 // Query implements tiles.Source.
 func (GapTiles) Query(r tiles.Request, a *tiles.Args) (string, error) {
-	runs, ok := a.Bound(GapLayer + ".runs")
+	runs, ok := a.Bound(coverage.GapLayer + ".runs")
 	if !ok {
 		return "", errors.New("coverage: gap tiles queried without Prepare")
 	}

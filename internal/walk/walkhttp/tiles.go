@@ -1,4 +1,4 @@
-package walk
+package walkhttp
 
 import (
 	"context"
@@ -11,18 +11,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cityreach/cityreach/internal/tiles"
+	"github.com/cityreach/cityreach/internal/walk"
 )
-
-type freshKey struct{}
-
-// WithFreshCheck marks ctx so that the service reads the change detectors of the network
-// and the inputs on this call whatever CheckEvery says: for callers, such as the tile
-// cache, that must not see a snapshot older than an edit committed before they asked.
-func WithFreshCheck(ctx context.Context) context.Context {
-	return context.WithValue(ctx, freshKey{}, true)
-}
-
-func mustCheck(ctx context.Context) bool { v, _ := ctx.Value(freshKey{}).(bool); return v }
 
 // CommunityLayer is the tile source of the communities' living-circle status.
 const CommunityLayer = "living_circle_communities"
@@ -32,7 +22,7 @@ const CommunityLayer = "living_circle_communities"
 // the current data: the status is the one GET /api/v1/indicators/living-circle gives at
 // level=community with the default share.
 type CommunityTiles struct {
-	Service *Service
+	Service *walk.Service
 
 	mu   sync.Mutex
 	memo map[int]*communityStatus // by city id
@@ -41,9 +31,9 @@ type CommunityTiles struct {
 // communityStatus is one city's per-community figures for one (network, inputs, reach).
 type communityStatus struct {
 	gen      string // the tile cache's generation of the inputs when last confirmed
-	n        *Network
-	in       *Inputs
-	r        *Reach
+	n        *walk.Network
+	in       *walk.Inputs
+	r        *walk.Reach
 	ids      []int64
 	status   []string
 	complete []bool
@@ -78,7 +68,7 @@ func (*CommunityTiles) Info() tiles.Info {
 // gen is the tile cache's generation of the inputs ("" when unknown): while it is the one
 // the memo was computed under, no input has been edited since and the change detectors
 // need not be read.
-func (t *CommunityTiles) statusOf(ctx context.Context, city City, gen string) (*communityStatus, error) {
+func (t *CommunityTiles) statusOf(ctx context.Context, city walk.City, gen string) (*communityStatus, error) {
 	t.mu.Lock()
 	m := t.memo[city.ID]
 	same := gen != "" && m != nil && m.gen == gen
@@ -86,7 +76,7 @@ func (t *CommunityTiles) statusOf(ctx context.Context, city City, gen string) (*
 	if same {
 		return m, nil
 	}
-	n, in, r, err := t.Service.Baseline(WithFreshCheck(ctx), city)
+	n, in, r, err := t.Service.Baseline(walk.WithFreshCheck(ctx), city)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +86,7 @@ func (t *CommunityTiles) statusOf(ctx context.Context, city City, gen string) (*
 		t.mu.Unlock()
 		return m, nil
 	}
-	rep, err := Indicator(n, in, r, Options{Level: LevelCommunity})
+	rep, err := walk.Indicator(n, in, r, walk.Options{Level: walk.LevelCommunity})
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +129,7 @@ func (t *CommunityTiles) Prepare(ctx context.Context, a *tiles.Args) error {
 	if err != nil {
 		return err
 	}
-	cities, err := pgx.CollectRows(rows, pgx.RowToStructByPos[City])
+	cities, err := pgx.CollectRows(rows, pgx.RowToStructByPos[walk.City])
 	if err != nil {
 		return err
 	}

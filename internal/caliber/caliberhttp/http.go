@@ -1,4 +1,6 @@
-package caliber
+// Package caliberhttp is the HTTP adapter of package caliber: it lists the calibers and
+// stores a new one (GET and POST /api/v1/calibers).
+package caliberhttp
 
 import (
 	"bytes"
@@ -9,15 +11,16 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/problem"
 )
 
 // Handler serves GET and POST /api/v1/calibers.
 type Handler struct {
-	Registry *Registry
+	Registry *caliber.Registry
 	// Store persists user calibers; nil keeps them in memory only.
-	Store *Store
+	Store *caliber.Store
 	// Cities gives a city's default caliber for GET ?city=; nil refuses the parameter.
 	Cities Cities
 	Log    *slog.Logger
@@ -32,7 +35,7 @@ type Cities interface {
 // Listed is a caliber as GET /api/v1/calibers lists it: with DefaultMethod, the method a
 // request under it that names none is computed with (the caliber's Method).
 type Listed struct {
-	Caliber
+	caliber.Caliber
 	DefaultMethod string `json:"default_method"`
 }
 
@@ -106,8 +109,8 @@ func (h Handler) add(c *gin.Context) {
 		problem.Respond(c, h.Log, perr)
 		return
 	}
-	cs, err := Decode(bytes.NewReader(raw))
-	var ve *ValidationError
+	cs, err := caliber.Decode(bytes.NewReader(raw))
+	var ve *caliber.ValidationError
 	switch {
 	case errors.As(err, &ve):
 		problem.Respond(c, h.Log, problem.BadRequest("invalid caliber: "+ve.Error()).With("parameter", ve.Field))
@@ -125,7 +128,7 @@ func (h Handler) add(c *gin.Context) {
 		return
 	}
 	if h.Store != nil {
-		if err := h.Store.Insert(c.Request.Context(), cal); errors.Is(err, ErrExists) {
+		if err := h.Store.Insert(c.Request.Context(), cal); errors.Is(err, caliber.ErrExists) {
 			problem.Respond(c, h.Log, problem.New(http.StatusConflict, "caliber "+cal.ID+" already exists").With("parameter", "id"))
 			return
 		} else if err != nil {

@@ -1,7 +1,8 @@
-package jobs
+// Package jobshttp is the HTTP adapter of package jobs: the OGC API – Processes routes that
+// list the processes, start a job, and read, dismiss and download it.
+package jobshttp
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,27 +15,14 @@ import (
 
 	"github.com/cityreach/cityreach/internal/auth"
 	"github.com/cityreach/cityreach/internal/httpapi"
+	"github.com/cityreach/cityreach/internal/jobs"
 	"github.com/cityreach/cityreach/internal/problem"
 )
 
-// Process is one process clients can execute.
-type Process struct {
-	ID          string
-	Title       string
-	Description string
-	// Inputs describes the inputs for GET /processes/{id} (name → description).
-	Inputs map[string]any
-	// Prepare validates the inputs of an execute request with the request's context and
-	// returns the normalized inputs and the task to run; its errors are problems (400, 404).
-	Prepare func(ctx context.Context, inputs json.RawMessage) (normalized any, task Task, err error)
-	// MediaType names the type of a result file.
-	MediaType func(name string) string
-}
-
 // Handler serves the processes and jobs endpoints.
 type Handler struct {
-	Runner    *Runner
-	Processes []Process
+	Runner    *jobs.Runner
+	Processes []jobs.Process
 	Log       *slog.Logger
 }
 
@@ -100,13 +88,13 @@ func (h Handler) Routes() []httpapi.Route {
 func (Handler) Schemas() map[string]httpapi.Schema {
 	s := httpapi.Str
 	return map[string]httpapi.Schema{"JobStatus": httpapi.Obj(httpapi.Schema{"jobID": s, "processID": s, "type": httpapi.Enum("process"),
-		"status": httpapi.Enum(Accepted, Running, Successful, Failed, Dismissed), "message": s, "progress": httpapi.Int,
+		"status": httpapi.Enum(jobs.Accepted, jobs.Running, jobs.Successful, jobs.Failed, jobs.Dismissed), "message": s, "progress": httpapi.Int,
 		"created": s, "started": s, "finished": s, "updated": s, "links": httpapi.Arr(httpapi.Ref("Link"))}, "jobID", "status")}
 }
 
 func (h Handler) ownerOf(c *gin.Context) (string, bool, error) {
 	j, err := h.Runner.Get(c.Param("job"))
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, jobs.ErrNotFound) {
 		return "", false, nil
 	}
 	return j.Owner, err == nil, err
@@ -118,13 +106,13 @@ func noSuchJob(c *gin.Context) error {
 		With("type", "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/no-such-job")
 }
 
-func (h Handler) find(id string) (Process, bool) {
+func (h Handler) find(id string) (jobs.Process, bool) {
 	for _, p := range h.Processes {
 		if p.ID == id {
 			return p, true
 		}
 	}
-	return Process{}, false
+	return jobs.Process{}, false
 }
 
 type link struct {
@@ -134,7 +122,7 @@ type link struct {
 	Title string `json:"title,omitempty"`
 }
 
-func (h Handler) summary(p Process) gin.H {
+func (h Handler) summary(p jobs.Process) gin.H {
 	return gin.H{"id": p.ID, "title": p.Title, "description": p.Description, "version": "1.0.0",
 		"jobControlOptions": []string{"async-execute", "dismiss"}, "outputTransmission": []string{"reference"},
 		"links": []link{{Href: base + "/processes/" + p.ID, Rel: "self", Type: "application/json"},
@@ -201,10 +189,10 @@ func (h Handler) execute(c *gin.Context) {
 }
 
 // statusInfo is the OGC statusInfo document of j with its links.
-func statusInfo(j Job) gin.H {
+func statusInfo(j jobs.Job) gin.H {
 	self := base + "/jobs/" + j.ID
 	links := []link{{Href: self, Rel: "self", Type: "application/json", Title: "status"}}
-	if j.Status == Successful {
+	if j.Status == jobs.Successful {
 		links = append(links, link{Href: self + "/results", Rel: "http://www.opengis.net/def/rel/ogc/1.0/results", Type: "application/json", Title: "results"})
 	}
 	d := gin.H{"jobID": j.ID, "processID": j.Process, "type": j.Type, "status": j.Status, "message": j.Message,
@@ -224,9 +212,9 @@ func statusInfo(j Job) gin.H {
 	return d
 }
 
-func (h Handler) job(c *gin.Context) (Job, bool) {
+func (h Handler) job(c *gin.Context) (jobs.Job, bool) {
 	j, err := h.Runner.Get(c.Param("job"))
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, jobs.ErrNotFound) {
 		problem.Respond(c, h.Log, noSuchJob(c))
 		return j, false
 	}
@@ -235,7 +223,7 @@ func (h Handler) job(c *gin.Context) (Job, bool) {
 
 func (h Handler) listJobs(c *gin.Context) {
 	p := auth.FromContext(c)
-	js := h.Runner.List(func(j *Job) bool { return p.Owns(j.Owner) })
+	js := h.Runner.List(func(j *jobs.Job) bool { return p.Owns(j.Owner) })
 	out := make([]gin.H, 0, len(js))
 	for _, j := range js {
 		out = append(out, statusInfo(j))
@@ -254,7 +242,7 @@ func (h Handler) results(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if j.Status != Successful {
+	if j.Status != jobs.Successful {
 		problem.Respond(c, h.Log, problem.NotFound(fmt.Sprintf("job %s is %s: no results", j.ID, j.Status)).
 			With("status_code", j.Status).With("type", "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/result-not-ready"))
 		return
@@ -296,7 +284,7 @@ func (h Handler) file(c *gin.Context) {
 
 func (h Handler) dismiss(c *gin.Context) {
 	j, err := h.Runner.Dismiss(c.Request.Context(), c.Param("job"))
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, jobs.ErrNotFound) {
 		problem.Respond(c, h.Log, noSuchJob(c))
 		return
 	}

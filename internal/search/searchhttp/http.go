@@ -1,4 +1,6 @@
-package search
+// Package searchhttp is the HTTP adapter of package search: the name search and the label
+// points.
+package searchhttp
 
 import (
 	"log/slog"
@@ -8,11 +10,12 @@ import (
 
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/search"
 )
 
 // Handler serves the search and the label points.
 type Handler struct {
-	Store Store
+	Store search.Store
 	Log   *slog.Logger
 }
 
@@ -24,8 +27,8 @@ func (h Handler) Routes() []httpapi.Route {
 			Params: []httpapi.Param{{Name: "q", Description: "the text to find", Required: true, Example: "青山"},
 				{Name: "city", Description: "city slug (default: every city)"},
 				{Name: "types", Description: "comma-separated: district, subdistrict, community, park, facility"},
-				{Name: "limit", Schema: httpapi.Schema{"type": "integer", "minimum": 1, "maximum": MaxLimit, "default": DefaultLimit}},
-				{Name: "offset", Schema: httpapi.Schema{"type": "integer", "minimum": 0, "maximum": MaxOffset, "default": 0}}},
+				{Name: "limit", Schema: httpapi.Schema{"type": "integer", "minimum": 1, "maximum": search.MaxLimit, "default": search.DefaultLimit}},
+				{Name: "offset", Schema: httpapi.Schema{"type": "integer", "minimum": 0, "maximum": search.MaxOffset, "default": 0}}},
 			Responses: httpapi.JSON("The matches, best first, with the total", httpapi.Obj(nil)),
 			Problems:  []int{400, 404}, Handlers: []gin.HandlerFunc{h.search}},
 		{Method: http.MethodGet, Path: "/api/v1/labels", Access: httpapi.AnonymousRead, OperationID: "getLabels",

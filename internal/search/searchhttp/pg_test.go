@@ -1,4 +1,4 @@
-package search
+package searchhttp
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/cityreach/cityreach/internal/httpapi"
+	"github.com/cityreach/cityreach/internal/search"
 	"github.com/cityreach/cityreach/internal/testdb"
 )
 
@@ -67,7 +68,7 @@ func fixture(t *testing.T) *testdb.DB {
 }
 
 func engine(_ *testing.T, db *testdb.DB) *gin.Engine {
-	return httpapi.Must(httpapi.NewEngine(httpapi.Options{MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}}, Handler{Store: Store{Pool: db.Pool}}))
+	return httpapi.Must(httpapi.NewEngine(httpapi.Options{MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}}, Handler{Store: search.Store{Pool: db.Pool}}))
 }
 
 func get(t *testing.T, e http.Handler, path string, out any) int {
@@ -95,7 +96,7 @@ func refusals(t *testing.T, e http.Handler, want map[string]int) {
 	}
 }
 
-func names(r Result) string {
+func names(r search.Result) string {
 	var s []string
 	for _, h := range r.Hits {
 		s = append(s, h.Type+":"+h.Name+":"+h.Match)
@@ -106,7 +107,7 @@ func names(r Result) string {
 func TestSearchRanking(t *testing.T) {
 	db := fixture(t)
 	e := engine(t, db)
-	var r Result
+	var r search.Result
 	if c := get(t, e, "/api/v1/search?q=%E9%9D%92%E5%B1%B1&city=fx", &r); c != 200 {
 		t.Fatalf("status %d", c)
 	}
@@ -116,7 +117,7 @@ func TestSearchRanking(t *testing.T) {
 		t.Errorf("青山 in fx:\n got %s (total %d)\nwant %s (total 8)", got, r.Total, want)
 	}
 	// Where each lies and what it is.
-	by := map[string]Hit{}
+	by := map[string]search.Hit{}
 	for _, h := range r.Hits {
 		by[h.Name] = h
 	}
@@ -146,47 +147,47 @@ func TestSearchRanking(t *testing.T) {
 	}
 
 	// Paging: the 4th to 6th of the same order, with the same total.
-	r = Result{}
+	r = search.Result{}
 	get(t, e, "/api/v1/search?q=%E9%9D%92%E5%B1%B1&city=fx&limit=3&offset=3", &r)
 	if got := names(r); got != "community:青山社区:prefix park:青山公园:prefix facility:青山药店:prefix" || r.Total != 8 {
 		t.Errorf("page 2: %s (total %d)", got, r.Total)
 	}
-	r = Result{}
+	r = search.Result{}
 	get(t, e, "/api/v1/search?q=%E9%9D%92%E5%B1%B1&city=fx&offset=50", &r)
 	if len(r.Hits) != 0 || r.Total != 8 {
 		t.Errorf("past the end: %s (total %d)", names(r), r.Total)
 	}
 	// Types filter.
-	r = Result{}
+	r = search.Result{}
 	get(t, e, "/api/v1/search?q=%E9%9D%92%E5%B1%B1&city=fx&types=facility,park", &r)
 	if got := names(r); got != "park:青山:exact park:青山公园:prefix facility:青山药店:prefix facility:小青山超市:substring" {
 		t.Errorf("types: %s", got)
 	}
 	// Every city: the other city's park 青山 joins, after fx's by id.
-	r = Result{}
+	r = search.Result{}
 	get(t, e, "/api/v1/search?q=%E9%9D%92%E5%B1%B1&types=park", &r)
 	if r.Total != 3 || r.Hits[0].City != "fx" || r.Hits[1].City != "other" || r.Hits[1].Match != "exact" {
 		t.Errorf("all cities: %s %+v", names(r), r.Hits)
 	}
 	// English names, case-insensitively: Hill Town is 山城区.
-	r = Result{}
+	r = search.Result{}
 	get(t, e, "/api/v1/search?q=HILL+town&city=fx", &r)
 	if names(r) != "district:山城区:exact" {
 		t.Errorf("HILL town: %s", names(r))
 	}
-	r = Result{}
+	r = search.Result{}
 	get(t, e, "/api/v1/search?q=hill&city=fx", &r)
 	if names(r) != "district:山城区:prefix" {
 		t.Errorf("hill: %s", names(r))
 	}
 	// LIKE wildcards in the text match themselves only.
-	r = Result{}
+	r = search.Result{}
 	get(t, e, "/api/v1/search?q=50%25&city=fx", &r)
 	if names(r) != "park:达标率50%公园:substring" {
 		t.Errorf("50%%: %s", names(r))
 	}
 	for _, q := range []string{"5_%25", "%25%25", "_"} {
-		r = Result{}
+		r = search.Result{}
 		get(t, e, "/api/v1/search?q="+q+"&city=fx", &r)
 		if r.Total != 0 {
 			t.Errorf("%s matched %s", q, names(r))
@@ -232,7 +233,7 @@ func TestLabels(t *testing.T) {
 	type fc struct {
 		Features []struct {
 			ID         int64
-			Properties Label
+			Properties search.Label
 			Geometry   struct{ Coordinates [2]float64 }
 		}
 	}

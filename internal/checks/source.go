@@ -1,0 +1,22 @@
+package checks
+
+import "context"
+
+type layerSourceKey struct{}
+
+// LayerSource is how a request's checks load their layers: a scenario's overlay instead of
+// the baseline store.
+type LayerSource func(ctx context.Context, city string, need Need) (*Layers, error)
+
+// WithLayerSource returns a context under which the checks load their layers from src.
+func WithLayerSource(ctx context.Context, src LayerSource) context.Context {
+	return context.WithValue(ctx, layerSourceKey{}, src)
+}
+
+// load reads the layers a check needs: the baseline, or the request's scenario.
+func (s *Service) load(ctx context.Context, city string, need Need) (*Layers, error) {
+	if src, ok := ctx.Value(layerSourceKey{}).(LayerSource); ok {
+		return src(ctx, city, need)
+	}
+	return s.Store.Load(ctx, city, need)
+}

@@ -1,0 +1,89 @@
+package coverage
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// GapLayer is the name of the gap layer as a tile source and as a collection.
+const GapLayer = "park_coverage_gaps"
+
+// CurrentRun returns the stored run of q on the city's current data, computing and storing
+// it (with its gap layer) when there is none. It is never older than an edit committed
+// before the call; concurrent callers share one computation (see currentRun).
+func (s *Service) CurrentRun(ctx context.Context, q Query) (*Run, error) {
+	cal, err := s.Validate(ctx, &q)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.currentRunGaps(ctx, q, cal)
+	if err != nil || c.gaps == nil {
+		return c.run, err
+	}
+	// Computed just now: its gap layer is stored after the figures.
+	select {
+	case <-c.gaps.done:
+		return c.run, c.gaps.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// citySlugs resolves a city given as a slug or an id to its slug; "" stands for every city
+// with residential land (and, for the network method, a walking network).
+func (s *Service) citySlugs(ctx context.Context, city, method string) ([]string, error) {
+	var rows pgx.Rows
+	var err error
+	if city == "" {
+		rows, err = s.Store.Pool.Query(ctx, `SELECT slug FROM cities c
+			WHERE EXISTS (SELECT 1 FROM residential_land r WHERE r.city_id = c.id)
+			  AND ($1 <> 'network' OR EXISTS (SELECT 1 FROM network_edges e WHERE e.city_id = c.id))
+			ORDER BY id`, method)
+	} else {
+		id, _ := strconv.ParseInt(city, 10, 64)
+		rows, err = s.Store.Pool.Query(ctx, `SELECT slug FROM cities WHERE slug = $1 OR id = $2`, city, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	slugs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	if city != "" && len(slugs) == 0 {
+		return nil, badParam("city", fmt.Sprintf("no city %q", city))
+	}
+	return slugs, nil
+}
+
+// CurrentRuns returns the current runs of caliber and method for city ("" for every city
+// with residential land), computing the missing ones. An empty caliber or method is each
+// city's default, as in Validate.
+func (s *Service) CurrentRuns(ctx context.Context, city, cal, method string) ([]*Run, error) {
+	if cal != "" {
+		if _, err := s.caliber(cal); err != nil {
+			return nil, badParam("caliber", err.Error())
+		}
+	}
+	if method != "" {
+		if err := CheckMethod(method); err != nil {
+			return nil, badParam("method", err.Error())
+		}
+	}
+	slugs, err := s.citySlugs(ctx, city, method)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Run, 0, len(slugs))
+	for _, slug := range slugs {
+		run, err := s.CurrentRun(ctx, Query{City: slug, Caliber: cal, Method: method})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, run)
+	}
+	return out, nil
+}
