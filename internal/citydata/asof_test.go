@@ -93,7 +93,7 @@ func TestAsOfMatchesSnapshots(t *testing.T) {
 	exec(`INSERT INTO facilities (id, city_id, category, name, geom) VALUES (9003, $1, 'clinic', 're-created', ST_Translate(`+pt+`, 0.001/3, 0))`, city)
 	exec(`DELETE FROM parks WHERE id = 9001`)
 	exec(`UPDATE parks SET name = 'other city' WHERE city_id = $1`, other)
-	exec(`UPDATE network_edges SET geom = `+moved+` WHERE id = 9004`)
+	exec(`UPDATE network_edges SET geom = ` + moved + ` WHERE id = 9004`)
 	take() // 3
 
 	// An edition at point 3; then a bulk load changes rows that existed then: the history
@@ -194,6 +194,3 @@ func TestEditionsAreImmutable(t *testing.T) {
 		t.Errorf("%d editions left after deleting the city (%v)", n, err)
 	}
 }
-
-
-

@@ -60,7 +60,7 @@ func ParseRef(param, v string) (Ref, error) {
 		return Ref{}, nil
 	}
 	if len(v) > MaxNameBytes || !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return Ref{}, problem.BadRequest(param + " must be an edition name (at most 100 bytes of text), an RFC 3339 time or a date YYYY-MM-DD").With("parameter", param)
+		return Ref{}, problem.BadRequest(param+" must be an edition name (at most 100 bytes of text), an RFC 3339 time or a date YYYY-MM-DD").With("parameter", param)
 	}
 	if looksLikeDate(v) {
 		var t time.Time
@@ -71,12 +71,12 @@ func ParseRef(param, v string) (Ref, error) {
 			t, err = time.Parse(time.RFC3339Nano, v)
 		}
 		if err != nil {
-			return Ref{}, problem.BadRequest(param + " must be an RFC 3339 time (2025-01-01T00:00:00+08:00) or a date YYYY-MM-DD: " + problem.Clip(v)).With("parameter", param)
+			return Ref{}, problem.BadRequest(param+" must be an RFC 3339 time (2025-01-01T00:00:00+08:00) or a date YYYY-MM-DD: "+problem.Clip(v)).With("parameter", param)
 		}
 		return Ref{At: &t}, nil
 	}
 	if strings.TrimSpace(v) == "" {
-		return Ref{}, problem.BadRequest(param + " must not be blank").With("parameter", param)
+		return Ref{}, problem.BadRequest(param+" must not be blank").With("parameter", param)
 	}
 	return Ref{Edition: v}, nil
 }
