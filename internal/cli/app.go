@@ -14,6 +14,7 @@ import (
 	"github.com/cityreach/cityreach/internal/checks"
 	"github.com/cityreach/cityreach/internal/config"
 	"github.com/cityreach/cityreach/internal/coverage"
+	"github.com/cityreach/cityreach/internal/edition"
 	"github.com/cityreach/cityreach/internal/featureapi"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/importer"
@@ -147,6 +148,9 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 
 	// Corridor, control-line, growth-boundary and complete-community checks (docs/checks.md).
 	app.Mounts = append(app.Mounts, checks.Handler{Service: &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}}, Log: log})
+
+	// Data editions: named, immutable points in time of every layer (internal/edition, docs/editions.md).
+	app.Mounts = append(app.Mounts, edition.Handler{Store: edition.Store{Pool: pool}, Log: log})
 
 	// What-if scenarios on baseline + changes (internal/scenario, docs/scenarios.md); also
 	// gives park coverage and the checks their scenario= parameter.
