@@ -110,3 +110,10 @@ func CheckName(name string) error {
 	}
 	return nil
 }
+
+// AsOf is what an answer as of a past state records: the instant read and, when the
+// request named one, the edition.
+type AsOf struct {
+	At      time.Time `json:"at"`
+	Edition string    `json:"edition,omitempty"`
+}

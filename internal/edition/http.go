@@ -167,3 +167,6 @@ func (h Handler) publish(c *gin.Context) {
 		return e, http.StatusOK, err
 	})
 }
+
+// AsOfParam is the as_of= parameter of the routes that can answer on a past state.
+var AsOfParam = httpapi.Param{Name: "as_of", Description: "the data as of an edition of the city (its name), an RFC 3339 time, or a date YYYY-MM-DD (00:00 Beijing time); default: now"}

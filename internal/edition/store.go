@@ -175,3 +175,23 @@ func constraintProblem(err error) error {
 	}
 	return err
 }
+
+// At resolves the as-of reference v (parameter param) of city cityID: the AsOf to record.
+func (s Store) At(ctx context.Context, cityID int, param, v string) (AsOf, error) {
+	r, err := ParseRef(param, v)
+	if err != nil {
+		return AsOf{}, err
+	}
+	if r.IsZero() {
+		return AsOf{}, problem.BadRequest(param + " is empty").With("parameter", param)
+	}
+	at, e, err := s.Resolve(ctx, cityID, param, r)
+	if err != nil {
+		return AsOf{}, err
+	}
+	out := AsOf{At: at.UTC()}
+	if e != nil {
+		out.Edition = e.Name
+	}
+	return out, nil
+}
