@@ -162,3 +162,10 @@ CREATE TABLE indicator_targets (
     CONSTRAINT indicator_targets_year_range CHECK (year BETWEEN 1949 AND 2100),
     CONSTRAINT indicator_targets_value_finite CHECK (value > '-Infinity' AND value < 'Infinity')
 );
+
+-- Baotou's path where the city exists already (the demo seed writes the same): park
+-- service-radius coverage of 100 % by 2030 (docs/standards.md §5). The plan notes give no
+-- 2027 milestone, so none is written; docs/editions.md says how to add one.
+INSERT INTO indicator_targets (city_id, indicator, year, value, source)
+SELECT id, 'park-coverage', 2030, 1.0, '包头市 2025–2030 行动方案: 城市公园绿地服务半径覆盖率 100 % by 2030 (docs/standards.md §5)'
+FROM cities WHERE slug = 'baotou';

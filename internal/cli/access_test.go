@@ -94,6 +94,8 @@ var policy = map[string]string{
 	"GET /api/v1/scenarios/:id/compare":                        "read",
 	"POST /api/v1/scenarios/:id/promote":                       "editor owner",
 	"GET /api/v1/editions":                                     "read",
+	"GET /api/v1/indicators/park-coverage/series":              "read",
+	"GET /api/v1/indicators/living-circle/series":              "read",
 	"POST /api/v1/editions":                                    "editor",
 	"GET /api/v1/editions/:id":                                 "read",
 	"DELETE /api/v1/editions/:id":                              "editor",

@@ -24,6 +24,7 @@ import (
 	"github.com/cityreach/cityreach/internal/ogcapi"
 	"github.com/cityreach/cityreach/internal/report"
 	"github.com/cityreach/cityreach/internal/search"
+	"github.com/cityreach/cityreach/internal/series"
 	"github.com/cityreach/cityreach/internal/tiles"
 	"github.com/cityreach/cityreach/internal/walk"
 	"github.com/cityreach/cityreach/internal/webui"
@@ -127,6 +128,8 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 		_ = tileSvc.WaitLive(wctx)
 		warmCities(ctx, covSvc, walkSvc, log)
 	}
+	// The indicators across the published data editions, with the target path (internal/series, docs/editions.md).
+	app.Mounts = append(app.Mounts, series.Handler{Src: series.Source{Editions: edition.Store{Pool: pool}, Coverage: covSvc, Walk: walkSvc}, Log: log})
 	gaps, err := coverage.NewGapCollection(ctx, pool, covSvc)
 	if err != nil {
 		return nil, err

@@ -183,7 +183,7 @@ func (s Store) At(ctx context.Context, cityID int, param, v string) (AsOf, error
 		return AsOf{}, err
 	}
 	if r.IsZero() {
-		return AsOf{}, problem.BadRequest(param + " is empty").With("parameter", param)
+		return AsOf{}, problem.BadRequest(param+" is empty").With("parameter", param)
 	}
 	at, e, err := s.Resolve(ctx, cityID, param, r)
 	if err != nil {
