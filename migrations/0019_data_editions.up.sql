@@ -17,7 +17,7 @@ CREATE TABLE data_editions (
     published_by  text,
     CONSTRAINT data_editions_name_unique UNIQUE (city_id, name),
     -- Names are what requests give as as_of=; one that parses as a date would be ambiguous.
-    CONSTRAINT data_editions_name_format CHECK (name ~ '\S' AND length(name) <= 100 AND name !~ '[\x00-\x1f]'
+    CONSTRAINT data_editions_name_format CHECK (name ~ '\S' AND length(name) <= 100 AND name !~ '[\x00-\x1f\x7f]'
         AND name !~ '^[0-9]{4}-'),
     CONSTRAINT data_editions_description_length CHECK (length(description) <= 4000),
     CONSTRAINT data_editions_created_by_required CHECK (created_by ~ '\S'),

@@ -103,7 +103,7 @@ func CheckName(name string) error {
 		return problem.BadRequest("name is required").With("pointer", "/name")
 	case len(name) > MaxNameBytes || !utf8.ValidString(name):
 		return problem.BadRequest("name is at most 100 bytes of text").With("pointer", "/name")
-	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 }):
+	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
 		return problem.BadRequest("name must not contain control characters").With("pointer", "/name")
 	case looksLikeDate(name):
 		return problem.BadRequest("name must not start like a date (YYYY-): as_of= would read it as one; write 2024 现状 or 现状2024").With("pointer", "/name")
