@@ -113,13 +113,13 @@ END $$;
 CREATE FUNCTION cityreach_as_of(p_row anyelement, p_city integer, p_at timestamptz) RETURNS SETOF anyelement
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    tbl regclass := pg_typeof(p_row)::text::regclass;
+    tbl regclass := (SELECT typrelid FROM pg_type WHERE oid = pg_typeof(p_row))::regclass;
     cols text;
 BEGIN
     IF p_at IS NULL THEN
         RAISE EXCEPTION 'cityreach_as_of: the instant is required';
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = tbl AND tgname = 'zz_history' AND NOT tgisinternal) THEN
+    IF tbl IS NULL OR NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = tbl AND tgname = 'zz_history' AND NOT tgisinternal) THEN
         RAISE EXCEPTION 'cityreach_as_of: % is not a city feature table', tbl;
     END IF;
     -- The reconstructed row's select list: geom_m from the geometry, each generated

@@ -22,11 +22,19 @@ func ShadowAsOf(ctx context.Context, tx pgx.Tx, cityID int, at time.Time, tables
 			return fmt.Errorf("citydata: %q is not a city feature table", t)
 		}
 	}
+	// The live tables, schema-qualified, as the search path finds them before pg_temp.
+	live := make([]string, len(tables))
+	for i, t := range tables {
+		if err := tx.QueryRow(ctx, `SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
+			JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)`, t).Scan(&live[i]); err != nil {
+			return fmt.Errorf("as of %s: %w", t, err)
+		}
+	}
 	if _, err := tx.Exec(ctx, `SELECT set_config('search_path', 'pg_temp, ' || current_setting('search_path'), true)`); err != nil {
 		return fmt.Errorf("as of: %w", err)
 	}
-	for _, t := range tables {
-		live := pgx.Identifier{"public", t}.Sanitize()
+	for i, t := range tables {
+		live := live[i]
 		tmp := pgx.Identifier{"pg_temp", t}.Sanitize()
 		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE `+pgx.Identifier{t}.Sanitize()+` (LIKE `+live+`) ON COMMIT DROP`); err != nil {
 			return fmt.Errorf("as of %s: %w", t, err)
