@@ -98,6 +98,13 @@ var policy = map[string]string{
 	"DELETE /api/v1/scenarios/:id/changes/:n":                  "editor owner",
 	"GET /api/v1/scenarios/:id/compare":                        "read",
 	"POST /api/v1/scenarios/:id/promote":                       "editor owner",
+	"GET /api/v1/editions":                                     "read",
+	"GET /api/v1/indicators/park-coverage/series":              "read",
+	"GET /api/v1/indicators/living-circle/series":              "read",
+	"POST /api/v1/editions":                                    "editor",
+	"GET /api/v1/editions/:id":                                 "read",
+	"DELETE /api/v1/editions/:id":                              "editor",
+	"POST /api/v1/editions/:id/publish":                        "admin",
 	"POST /api/v1/indicators/park-coverage/sites/scenario":     "editor",
 	"GET /api/v1/processes":                                    "read",
 	"GET /api/v1/processes/:process":                           "read",
@@ -259,6 +266,7 @@ func (f *accessFixture) concrete(pattern string) string {
 	r := strings.NewReplacer(
 		":layer/", "parks/", "/features/:id", fmt.Sprintf("/features/%d", f.park), ":version", "1",
 		"/imports/:id", "/imports/"+f.imp, "/scenarios/:id", "/scenarios/999999", ":n", "1",
+		"/editions/:id", "/editions/999999",
 		":collectionId", "parks", ":featureId", fmt.Sprint(f.park),
 		"/tiles/:layers/:z/:x/:y", "/tiles/parks/0/0/0.mvt", "/tiles/:layers/", "/tiles/parks/", "/tiles/:layers", "/tiles/index.json",
 		":process", "report", ":job", f.job, ":file", f.file, "*file", "x.js", ":fontstack/:range", "Noto/0-255.pbf")
@@ -286,7 +294,7 @@ func (f *accessFixture) body(method, pattern string) string {
 		return `{"id":"sneaky","title":"t","classes":["garden"],"bands":[{"min_area_m2":400,"radius_m":300}]}`
 	case strings.HasSuffix(pattern, "/execution"):
 		return `{"inputs":{"city":"baotou","formats":["csv"]}}`
-	case pattern == "/api/v1/scenarios":
+	case pattern == "/api/v1/scenarios", pattern == "/api/v1/editions":
 		return `{"city":"baotou","name":"sneaky"}`
 	}
 	return `{}`
@@ -296,7 +304,7 @@ func (f *accessFixture) body(method, pattern string) string {
 // and the number of jobs and imports.
 func (f *accessFixture) state() map[string]string {
 	f.t.Helper()
-	tables := []string{"feature_history", "scenarios", "scenario_changes", "caliber_definitions", "api_tokens"}
+	tables := []string{"feature_history", "scenarios", "scenario_changes", "caliber_definitions", "api_tokens", "data_editions"}
 	for _, l := range layers.Default().All() {
 		tables = append(tables, l.ID)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/cityreach/cityreach/internal/config"
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/coverage/coveragehttp"
+	"github.com/cityreach/cityreach/internal/edition"
 	"github.com/cityreach/cityreach/internal/featureapi"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/importer"
@@ -28,6 +29,7 @@ import (
 	"github.com/cityreach/cityreach/internal/report"
 	"github.com/cityreach/cityreach/internal/search"
 	"github.com/cityreach/cityreach/internal/search/searchhttp"
+	"github.com/cityreach/cityreach/internal/series"
 	"github.com/cityreach/cityreach/internal/tiles"
 	"github.com/cityreach/cityreach/internal/walk"
 	"github.com/cityreach/cityreach/internal/walk/walkhttp"
@@ -135,6 +137,8 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 		// the background once the edits have been quiet for 2 s.
 		go covSvc.KeepWarm(ctx, 2*time.Second, func(slug string) { warmWalk(ctx, walkSvc, slug, log) })
 	}
+	// The indicators across the published data editions, with the target path (internal/series, docs/editions.md).
+	app.Mounts = append(app.Mounts, series.Handler{Src: series.Source{Editions: edition.Store{Pool: pool}, Coverage: covSvc, Walk: walkSvc}, Log: log})
 	gaps, err := coveragehttp.NewGapCollection(ctx, pool, covSvc)
 	if err != nil {
 		return nil, err
@@ -156,6 +160,9 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 
 	// Corridor, control-line, growth-boundary and complete-community checks (docs/checks.md).
 	app.Mounts = append(app.Mounts, checkshttp.Handler{Service: &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}}, Log: log})
+
+	// Data editions: named, immutable points in time of every layer (internal/edition, docs/editions.md).
+	app.Mounts = append(app.Mounts, edition.Handler{Store: edition.Store{Pool: pool}, Log: log})
 
 	// What-if scenarios on baseline + changes (internal/scenario, docs/scenarios.md); also
 	// gives park coverage and the checks their scenario= parameter.

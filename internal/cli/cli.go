@@ -42,6 +42,7 @@ func commands() map[string]command {
 		"check":     {"planning checks: corridors, control-lines, growth-diff, outside, complete-communities --city C", runCheck},
 		"token":     {"manage API tokens: create --role R --name N [--expires 90d], list, revoke --name N", runToken},
 		"scenario":  {"what-if scenarios: list, show, create, add, remove, compare, promote, delete, sites", runScenario},
+		"edition":   {"data editions of a city: list, create --name N [--as-of T], publish ID, delete ID", runEdition},
 		"import":    {"import a file into a layer (GeoJSON, zipped Shapefile, GeoPackage) or OSM into a city", runImport},
 		"report":    {"write the batch report of a city: HTML, PDF, XLSX, CSV, GeoJSON, GeoPackage --city C --level L --out DIR", runReport},
 	}

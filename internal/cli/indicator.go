@@ -21,8 +21,11 @@ func runIndicator(ctx context.Context, env Env, args []string) error {
 	if len(args) > 0 && args[0] == "living-circle" {
 		return runLivingCircle(ctx, env, args[1:])
 	}
+	if len(args) > 0 && args[0] == "series" {
+		return runSeries(ctx, env, args[1:])
+	}
 	if len(args) == 0 || args[0] != "park-coverage" {
-		return errors.New("say which indicator: park-coverage, living-circle")
+		return errors.New("say which indicator: park-coverage, living-circle, or series park-coverage|living-circle")
 	}
 	var q coverage.Query
 	var calFile, format, lang string
@@ -32,6 +35,7 @@ func runIndicator(ctx context.Context, env Env, args []string) error {
 		fs.StringVar(&q.Caliber, "caliber", "", "caliber id (default: the city's default caliber)")
 		fs.StringVar(&q.Method, "method", "", "buffer or network (default: the caliber's)")
 		fs.StringVar(&q.Level, "level", "city", "city, district, subdistrict or community")
+		fs.StringVar(&q.AsOf, "as-of", "", "the data as of an edition name, an RFC 3339 time or a date YYYY-MM-DD (default: now)")
 		fs.StringVar(&calFile, "calibers", "", "JSON file of extra user calibers")
 	})
 	if err != nil {

@@ -87,7 +87,16 @@ func runSeed(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	created, err := seed.Editions(ctx, pool, sum.CityID)
+	if err != nil {
+		return err
+	}
 	printSummary(env.Stdout, city, sum, time.Since(t0))
+	if created {
+		fmt.Fprintf(env.Stdout, "data editions: %s, %s (published; %d community parks added in 2025; docs/editions.md)\n", seed.Edition2024, seed.Edition2025, seed.EditionParks)
+	} else {
+		fmt.Fprintln(env.Stdout, "data editions: the city's earlier editions are kept (published editions cannot be deleted)")
+	}
 	return nil
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/fault"
+	"github.com/cityreach/cityreach/internal/edition"
 )
 
 // Service answers the indicator for the API and the CLI, so a number is computed in one
@@ -58,6 +59,9 @@ type Query struct {
 	Caliber string
 	Method  string // empty: the caliber's own
 	Level   string // empty: city
+	// AsOf, when set, is an edition name of the city, an RFC 3339 time or a date: the
+	// figures of the data as it was then (asof.go, internal/edition).
+	AsOf string
 }
 
 // Report is the indicator as served.
@@ -76,6 +80,8 @@ type Report struct {
 	Targets     []TargetStatus `json:"targets,omitempty"`
 	City1       *AreaFigure    `json:"city_figure"`
 	Areas       []AreaFigure   `json:"areas"`
+	// AsOf says which past state of the data was asked for; nil for the current data.
+	AsOf *edition.AsOf `json:"as_of,omitempty"`
 }
 
 // TargetStatus compares the city figure with one target of the caliber.
@@ -153,10 +159,18 @@ func (s *Service) Indicator(ctx context.Context, q Query) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if q.AsOf != "" {
+		return s.indicatorAsOf(ctx, q, cal, calFrom, methodFrom)
+	}
 	run, fresh, err := s.currentRun(ctx, q, cal)
 	if err != nil {
 		return nil, err
 	}
+	return s.report(ctx, q, cal, run, fresh, calFrom, methodFrom)
+}
+
+// report reads the figures of q from the stored run.
+func (s *Service) report(ctx context.Context, q Query, cal caliber.Caliber, run *Run, fresh bool, calFrom, methodFrom string) (*Report, error) {
 	rep := &Report{City: q.City, Caliber: cal, Method: q.Method, Level: q.Level, Run: *run, Reused: !fresh, Headline: cal.Headline,
 		CaliberFrom: calFrom, MethodFrom: methodFrom}
 	cityFigs, err := s.Store.Figures(ctx, run.ID, LevelCity)

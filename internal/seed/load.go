@@ -80,7 +80,7 @@ func Load(ctx context.Context, pool *pgxpool.Pool, o synth.Outlines, c *synth.Ci
 		return nil, err
 	}
 	steps := []func() error{l.city, l.districts, l.admin, l.parks, l.corridors, l.controls, l.growth,
-		l.parcels, l.facilities, l.edges, l.river, l.record}
+		l.parcels, l.facilities, l.edges, l.river, l.record, l.targets}
 	for _, s := range steps {
 		if err := s(); err != nil {
 			return nil, err

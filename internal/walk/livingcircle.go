@@ -3,6 +3,7 @@ package walk
 import (
 	"context"
 	"fmt"
+	"github.com/cityreach/cityreach/internal/edition"
 	"math"
 	"slices"
 	"sort"
@@ -98,17 +99,19 @@ type Report struct {
 	Areas      []AreaReport  `json:"areas"`
 	// Communities counts the communities with residential land; Complete those that are
 	// complete 15-minute living circles; Target is the plan's number.
-	Communities          int                `json:"communities"`
-	CompleteCommunities  int                `json:"complete_communities"`
-	Subdistricts         int                `json:"subdistricts"`
-	CompleteSubdistricts int                `json:"complete_subdistricts"`
-	Target               int                `json:"target"`
-	TargetMet            bool               `json:"target_met"`
-	Parcels              int                `json:"parcels"`
-	Unattached           UnattachedParcels  `json:"unattached"`
-	Unassigned           map[string]float64 `json:"unassigned_population"`
-	Network              NetworkStats       `json:"network"`
-	Method               Method             `json:"method"`
+	Communities          int               `json:"communities"`
+	CompleteCommunities  int               `json:"complete_communities"`
+	Subdistricts         int               `json:"subdistricts"`
+	CompleteSubdistricts int               `json:"complete_subdistricts"`
+	Target               int               `json:"target"`
+	TargetMet            bool              `json:"target_met"`
+	Parcels              int               `json:"parcels"`
+	Unattached           UnattachedParcels `json:"unattached"`
+	// AsOf says which past state of the data was asked for; nil for the current data.
+	AsOf       *edition.AsOf      `json:"as_of,omitempty"`
+	Unassigned map[string]float64 `json:"unassigned_population"`
+	Network    NetworkStats       `json:"network"`
+	Method     Method             `json:"method"`
 	// Scenario is set when the report is on baseline plus a scenario's changes.
 	Scenario *ScenarioRun `json:"scenario,omitempty"`
 }
@@ -356,6 +359,13 @@ func (s *Service) LivingCircle(ctx context.Context, slug string, opt Options) (*
 	if err != nil {
 		return nil, err
 	}
+	return s.indicatorOn(ctx, n, in, r, opt)
+}
+
+// indicatorOn computes the indicator on n and in from the reach r, searching afresh when
+// opt's tiers go beyond r's cutoff.
+func (s *Service) indicatorOn(ctx context.Context, n *Network, in *Inputs, r *Reach, opt Options) (*Report, error) {
+	var err error
 	need := r.Cutoff
 	for _, m := range opt.Reach {
 		if m <= MaxReachM {

@@ -93,7 +93,7 @@ func (s Store) parkPoints(ctx context.Context, sql string, cityID int, closed []
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.Pool.Query(ctx, sql, append([]any{cityID, closed, addWKB, srid}, more...)...)
+	rows, err := s.db().Query(ctx, sql, append([]any{cityID, closed, addWKB, srid}, more...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +153,7 @@ func (s Store) ParksCrossed(ctx context.Context, city City, closed []int64, adde
 	if skip == nil {
 		skip = []int64{}
 	}
-	rows, err := s.Pool.Query(ctx, `
+	rows, err := s.db().Query(ctx, `
 		WITH c AS (
 			SELECT geom_m AS g FROM network_edges WHERE city_id = $1 AND id = ANY($2::bigint[]) AND geom_m IS NOT NULL
 			UNION ALL
@@ -187,7 +187,7 @@ func (s Store) ParkEntrances(ctx context.Context, ids []int64) (map[int64][]orb.
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := s.Pool.Query(ctx, `SELECT park_id, ST_X(geom_m), ST_Y(geom_m) FROM park_entrances
+	rows, err := s.db().Query(ctx, `SELECT park_id, ST_X(geom_m), ST_Y(geom_m) FROM park_entrances
 		WHERE park_id = ANY($1::bigint[]) AND geom_m IS NOT NULL ORDER BY id`, ids)
 	if err != nil {
 		return nil, err

@@ -19,7 +19,23 @@ import (
 
 // Store reads the walking network and the living-circle inputs of a city from PostGIS.
 // Every value is a bind parameter; the table names are constants of this file.
-type Store struct{ Pool *pgxpool.Pool }
+type Store struct {
+	Pool *pgxpool.Pool
+	// tx, when set, is read instead of Pool: a transaction that sees a past state of the
+	// city (asof.go).
+	tx pgx.Tx
+}
+
+// db is what the store reads: its transaction when it has one, else the pool.
+func (s Store) db() interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+} {
+	if s.tx != nil {
+		return s.tx
+	}
+	return s.Pool
+}
 
 // City identifies a city and its metric CRS.
 type City struct {
@@ -32,7 +48,7 @@ type City struct {
 // CityBySlug resolves a slug; an unknown slug is a fault.NotFound.
 func (s Store) CityBySlug(ctx context.Context, slug string) (City, error) {
 	c := City{Slug: slug}
-	err := s.Pool.QueryRow(ctx, `SELECT id, name, metric_srid FROM cities WHERE slug = $1`, slug).Scan(&c.ID, &c.Name, &c.MetricSRID)
+	err := s.db().QueryRow(ctx, `SELECT id, name, metric_srid FROM cities WHERE slug = $1`, slug).Scan(&c.ID, &c.Name, &c.MetricSRID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, fault.NotFound(fmt.Sprintf("no city %q", slug)).With("parameter", "city")
 	}
@@ -44,7 +60,7 @@ func (s Store) CityBySlug(ctx context.Context, slug string) (City, error) {
 func (s Store) CityPoint(ctx context.Context, slug string, lon, lat float64) (City, orb.Point, error) {
 	c := City{Slug: slug}
 	var p orb.Point
-	err := s.Pool.QueryRow(ctx, `SELECT id, name, metric_srid, ST_X(q), ST_Y(q)
+	err := s.db().QueryRow(ctx, `SELECT id, name, metric_srid, ST_X(q), ST_Y(q)
 		FROM cities, LATERAL ST_Transform(ST_SetSRID(ST_MakePoint($2, $3), 4326), metric_srid) AS q
 		WHERE slug = $1`, slug, lon, lat).Scan(&c.ID, &c.Name, &c.MetricSRID, &p[0], &p[1])
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -56,7 +72,7 @@ func (s Store) CityPoint(ctx context.Context, slug string, lon, lat float64) (Ci
 // CityByID resolves a city id.
 func (s Store) CityByID(ctx context.Context, id int) (City, error) {
 	c := City{ID: id}
-	err := s.Pool.QueryRow(ctx, `SELECT slug, name, metric_srid FROM cities WHERE id = $1`, id).Scan(&c.Slug, &c.Name, &c.MetricSRID)
+	err := s.db().QueryRow(ctx, `SELECT slug, name, metric_srid FROM cities WHERE id = $1`, id).Scan(&c.Slug, &c.Name, &c.MetricSRID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, fault.NotFound(fmt.Sprintf("no city %d", id))
 	}
@@ -67,7 +83,7 @@ func (s Store) CityByID(ctx context.Context, id int) (City, error) {
 // outline covers it, the only city whose outline is unknown (or the only city at all).
 // Anything else is an Invalid fault asking for city=.
 func (s Store) CityAt(ctx context.Context, lon, lat float64) (City, error) {
-	rows, err := s.Pool.Query(ctx, `
+	rows, err := s.db().Query(ctx, `
 		SELECT id, slug, name, metric_srid FROM cities
 		WHERE geom IS NOT NULL AND ST_Covers(geom, ST_SetSRID(ST_MakePoint($1, $2), 4326))
 		UNION ALL
@@ -94,7 +110,7 @@ func (s Store) CityAt(ctx context.Context, lon, lat float64) (City, error) {
 
 // NetworkVersion returns the data version (internal/citydata) of the city's network_edges.
 func (s Store) NetworkVersion(ctx context.Context, cityID int) (string, error) {
-	v, err := citydata.Read(ctx, s.Pool, cityID, "network_edges")
+	v, err := citydata.Read(ctx, s.db(), cityID, "network_edges")
 	return v.Hash, err
 }
 
@@ -103,7 +119,7 @@ func (s Store) NetworkVersion(ctx context.Context, cityID int) (string, error) {
 // categories — and the walking edges, since a park without recorded entrances is reached
 // where the edges cross its boundary.
 func (s Store) InputsVersion(ctx context.Context, cityID int) (string, error) {
-	v, err := citydata.Read(ctx, s.Pool, cityID, "facilities", "parks", "park_entrances", "network_edges",
+	v, err := citydata.Read(ctx, s.db(), cityID, "facilities", "parks", "park_entrances", "network_edges",
 		"residential_land", "communities", "subdistricts", "districts", citydata.FacilityCategories)
 	return v.Hash, err
 }
@@ -120,13 +136,13 @@ type EdgeCounts struct {
 // Length = length_m, ordered by id, and counts the edges left out.
 func (s Store) Edges(ctx context.Context, cityID int) ([]network.Edge, EdgeCounts, error) {
 	var ec EdgeCounts
-	err := s.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE NOT walkable),
+	err := s.db().QueryRow(ctx, `SELECT count(*) FILTER (WHERE NOT walkable),
 		count(*) FILTER (WHERE walkable AND (source IS NULL OR geom_m IS NULL))
 		FROM network_edges WHERE city_id = $1`, cityID).Scan(&ec.NonWalkable, &ec.NoTopology)
 	if err != nil {
 		return nil, ec, err
 	}
-	rows, err := s.Pool.Query(ctx, `SELECT id, source, target, length_m, ST_AsBinary(geom_m)
+	rows, err := s.db().Query(ctx, `SELECT id, source, target, length_m, ST_AsBinary(geom_m)
 		FROM network_edges
 		WHERE city_id = $1 AND walkable AND source IS NOT NULL AND geom_m IS NOT NULL
 		ORDER BY id`, cityID)
@@ -165,7 +181,7 @@ func (s Store) Inputs(ctx context.Context, city City) (*Inputs, error) {
 		return nil, err
 	}
 	in := &Inputs{City: city, Version: version}
-	rows, err := s.Pool.Query(ctx, `SELECT code, name_zh, name_en, reach_m, basic, sort_order, source FROM facility_categories ORDER BY sort_order, code`)
+	rows, err := s.db().Query(ctx, `SELECT code, name_zh, name_en, reach_m, basic, sort_order, source FROM facility_categories ORDER BY sort_order, code`)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +193,7 @@ func (s Store) Inputs(ctx context.Context, city City) (*Inputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err = s.Pool.Query(ctx, `SELECT id, category, name, ST_X(geom_m), ST_Y(geom_m), ST_X(geom), ST_Y(geom)
+	rows, err = s.db().Query(ctx, `SELECT id, category, name, ST_X(geom_m), ST_Y(geom_m), ST_X(geom), ST_Y(geom)
 		FROM facilities WHERE city_id = $1 AND geom_m IS NOT NULL ORDER BY id`, city.ID)
 	if err != nil {
 		return nil, err
@@ -200,7 +216,7 @@ func (s Store) Inputs(ctx context.Context, city City) (*Inputs, error) {
 		{LevelSubdistrict, `SELECT id, code, name, ST_AsBinary(geom_m) FROM subdistricts WHERE city_id = $1 AND geom_m IS NOT NULL ORDER BY id`},
 		{LevelCommunity, `SELECT id, code, name, ST_AsBinary(geom_m) FROM communities WHERE city_id = $1 AND geom_m IS NOT NULL ORDER BY id`},
 	} {
-		rows, err = s.Pool.Query(ctx, l.sql, city.ID)
+		rows, err = s.db().Query(ctx, l.sql, city.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -223,7 +239,7 @@ func (s Store) Inputs(ctx context.Context, city City) (*Inputs, error) {
 		in.Areas = append(in.Areas, areas...)
 	}
 	in.index()
-	rows, err = s.Pool.Query(ctx, `SELECT id, area_m2, population, ST_X(p), ST_Y(p)
+	rows, err = s.db().Query(ctx, `SELECT id, area_m2, population, ST_X(p), ST_Y(p)
 		FROM (SELECT id, area_m2, population, ST_PointOnSurface(geom_m) AS p
 		      FROM residential_land WHERE city_id = $1 AND geom_m IS NOT NULL) r
 		ORDER BY id`, city.ID)
@@ -249,7 +265,7 @@ func (s Store) Inputs(ctx context.Context, city City) (*Inputs, error) {
 // ToMetric transforms a longitude/latitude point into the metric CRS srid.
 func (s Store) ToMetric(ctx context.Context, srid int, lon, lat float64) (orb.Point, error) {
 	var p orb.Point
-	err := s.Pool.QueryRow(ctx, `SELECT ST_X(q), ST_Y(q) FROM (SELECT ST_Transform(ST_SetSRID(ST_MakePoint($1, $2), 4326), $3::integer) AS q) t`,
+	err := s.db().QueryRow(ctx, `SELECT ST_X(q), ST_Y(q) FROM (SELECT ST_Transform(ST_SetSRID(ST_MakePoint($1, $2), 4326), $3::integer) AS q) t`,
 		lon, lat, srid).Scan(&p[0], &p[1])
 	return p, err
 }
@@ -268,7 +284,7 @@ func (s Store) ToLonLat(ctx context.Context, srid int, geoms []orb.Geometry) ([]
 		}
 		bs[i] = b
 	}
-	rows, err := s.Pool.Query(ctx, `SELECT ST_AsGeoJSON(ST_Transform(ST_GeomFromWKB(g, $2::integer), 4326), 8)
+	rows, err := s.db().Query(ctx, `SELECT ST_AsGeoJSON(ST_Transform(ST_GeomFromWKB(g, $2::integer), 4326), 8)
 		FROM unnest($1::bytea[]) WITH ORDINALITY AS t(g, i) ORDER BY i`, bs, srid)
 	if err != nil {
 		return nil, err
@@ -287,7 +303,7 @@ func (s Store) ToLonLat(ctx context.Context, srid int, geoms []orb.Geometry) ([]
 // CommunityGeometries returns the EPSG:4326 GeoJSON geometry of every community of the city
 // by id.
 func (s Store) CommunityGeometries(ctx context.Context, cityID int) (map[int64]json.RawMessage, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT id, ST_AsGeoJSON(geom, 7) FROM communities WHERE city_id = $1`, cityID)
+	rows, err := s.db().Query(ctx, `SELECT id, ST_AsGeoJSON(geom, 7) FROM communities WHERE city_id = $1`, cityID)
 	if err != nil {
 		return nil, err
 	}

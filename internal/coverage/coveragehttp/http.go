@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cityreach/cityreach/internal/coverage"
+	"github.com/cityreach/cityreach/internal/edition"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/problem"
 )
@@ -36,7 +37,7 @@ type ScenarioSource interface {
 
 // Routes are
 //
-//	GET /api/v1/indicators/park-coverage?city=&caliber=&method=&level=&scenario=
+//	GET /api/v1/indicators/park-coverage?city=&caliber=&method=&level=&scenario=&as_of=
 //	GET /api/v1/indicators/park-coverage/gaps?city=&caliber=&method=&limit=&scenario=
 //	GET /api/v1/indicators/park-coverage/sites?city=&caliber=&method=&n=&site_area=&scenario=
 func (h Handler) Routes() []httpapi.Route {
@@ -57,7 +58,8 @@ func (h Handler) Routes() []httpapi.Route {
 	s, n := httpapi.Str, httpapi.Num
 	return []httpapi.Route{
 		read("", "getParkCoverage", "Park service-radius coverage by level for a caliber and method.",
-			with(httpapi.Param{Name: "level", Description: "city, district, subdistrict or community", Schema: httpapi.Enum("city", "district", "subdistrict", "community")}),
+			with(httpapi.Param{Name: "level", Description: "city, district, subdistrict or community", Schema: httpapi.Enum("city", "district", "subdistrict", "community")},
+				edition.AsOfParam),
 			httpapi.JSON("The indicator", httpapi.Obj(httpapi.Schema{"city": s, "caliber": httpapi.Ref("Caliber"), "method": s, "caliber_from": s, "method_from": s,
 				"level": s, "run": httpapi.Obj(nil), "reused": httpapi.Bool, "headline": s, "targets": httpapi.Arr(httpapi.Obj(nil)),
 				"city_figure": httpapi.Obj(httpapi.Schema{"ratio": n, "population_share": n}), "areas": httpapi.Arr(httpapi.Obj(nil))}, "city", "caliber", "method", "level")), h.indicator),
@@ -74,7 +76,7 @@ func (h Handler) Routes() []httpapi.Route {
 }
 
 func query(c *gin.Context) coverage.Query {
-	return coverage.Query{City: c.Query("city"), Caliber: c.Query("caliber"), Method: c.Query("method"), Level: c.Query("level")}
+	return coverage.Query{City: c.Query("city"), Caliber: c.Query("caliber"), Method: c.Query("method"), Level: c.Query("level"), AsOf: c.Query("as_of")}
 }
 
 func intParam(c *gin.Context, name string, def, lo, hi int) (int, error) {
@@ -107,6 +109,10 @@ func (h Handler) indicator(c *gin.Context) {
 	id, err := h.scenarioID(c)
 	if err != nil {
 		problem.Respond(c, h.Log, err)
+		return
+	}
+	if id > 0 && c.Query("as_of") != "" {
+		problem.Respond(c, h.Log, badParam("as_of", "give scenario or as_of, not both: a scenario changes the current data"))
 		return
 	}
 	if id > 0 {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/cityreach/cityreach/internal/edition"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/problem"
 	"github.com/cityreach/cityreach/internal/walk"
@@ -60,7 +61,7 @@ func (h Handler) Routes() []httpapi.Route {
 			httpapi.GeoJSON("One polygon per cutoff"), h.isochrones),
 		read("/api/v1/indicators/living-circle", "getLivingCircle", "The 15-minute living-circle indicator by level.", []httpapi.Param{city,
 			{Name: "level", Description: "community, subdistrict or district", Schema: httpapi.Enum("community", "subdistrict", "district")},
-			share, {Name: "target", Description: "complete communities required", Schema: httpapi.Int}, reach, scen},
+			share, {Name: "target", Description: "complete communities required", Schema: httpapi.Int}, reach, scen, edition.AsOfParam},
 			httpapi.JSON("The indicator", httpapi.Obj(httpapi.Schema{"city": httpapi.Obj(nil), "level": httpapi.Str, "share": httpapi.Num,
 				"categories": httpapi.Arr(httpapi.Obj(nil)), "areas": httpapi.Arr(httpapi.Obj(nil)), "target_met": httpapi.Bool}, "city", "level", "areas")), h.livingCircle),
 		read("/api/v1/indicators/living-circle/communities.geojson", "getLivingCircleCommunities", "Each community's living-circle status as GeoJSON.",
@@ -155,6 +156,9 @@ func (h Handler) livingCircle(c *gin.Context) {
 // report computes the living-circle report of the request: on the city's baseline, or,
 // with scenario=<id>, on baseline plus the scenario's changes (city= then optional).
 func (h Handler) report(c *gin.Context, level string) (*walk.Report, error) {
+	if c.Query("scenario") != "" && c.Query("as_of") != "" {
+		return nil, problem.BadRequest("give scenario or as_of, not both: a scenario changes the current data").With("parameter", "as_of")
+	}
 	if v := c.Query("scenario"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 || h.Scenarios == nil {
@@ -180,6 +184,9 @@ func (h Handler) report(c *gin.Context, level string) (*walk.Report, error) {
 	}
 	if level != "" {
 		opt.Level = level
+	}
+	if v := c.Query("as_of"); v != "" {
+		return h.Svc.LivingCircleAsOf(c.Request.Context(), slug, opt, v)
 	}
 	return h.Svc.LivingCircle(c.Request.Context(), slug, opt)
 }
