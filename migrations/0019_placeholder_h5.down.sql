@@ -1,0 +1,1 @@
+-- Placeholder so h6's 0021 loads on its own branch; H5's 0019 replaces this file at merge. Do not merge.
