@@ -1,6 +1,11 @@
 package seed
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+
+	"github.com/cityreach/cityreach/internal/synth"
+)
 
 // AgeSource is the data source of the demo's residents by age band.
 const AgeSource = "cityreach-demo-ages (七普 2020 national shares)"
@@ -40,11 +45,54 @@ func ageCounts(pop int) []int {
 	return out
 }
 
-// DemoCapacity is the capacity the demo gives a facility of a category (places, seats or
-// beds), from typical sizes: a 9-class kindergarten of 30 (270), a 24-class primary school
-// of 45 (1,080), a 24-class middle school of 50 (1,200), a 4-class nursery of 20 (80), an
-// elderly-care station of 30 places. Other categories have no capacity (NULL).
-var DemoCapacity = map[string]float64{"kindergarten": 270, "primary_school": 1080, "middle_school": 1200, "nursery": 80, "elderly_care": 30}
+// demoSizing sizes the demo's facilities that have a capacity: the bands a category
+// serves, the share of their residents the city's facilities provide for in total
+// (Provision), and the unit the capacity comes in (a class of Unit places). Schools and
+// kindergartens provide for 90 % of the children of their band, so that a plausible city
+// has both gaps and surpluses; elderly-care stations 3 places per 100 residents aged 60+
+// (the order of the national target of 30 beds per 1,000 older people, ⚠ unconfirmed).
+var demoSizing = map[string]struct {
+	Bands     []string
+	Provision float64
+	Unit      int
+}{
+	"nursery":        {[]string{"0-3"}, 0.3, 20},
+	"kindergarten":   {[]string{"3-6"}, 0.9, 30},
+	"primary_school": {[]string{"6-12"}, 0.9, 45},
+	"middle_school":  {[]string{"12-15"}, 0.9, 50},
+	"elderly_care":   {[]string{"60-80", "80-"}, 0.03, 10},
+}
+
+// DemoCapacity gives every facility of a sized category the same capacity, whole classes
+// of its unit: Provision × the city's residents of its bands / the number of such
+// facilities, rounded to whole units (at least one). Other categories have none.
+func DemoCapacity(c *synth.City) map[string]float64 {
+	total := 0
+	for _, cm := range c.Communities {
+		total += cm.Population
+	}
+	n := map[string]int{}
+	for _, f := range c.Facilities {
+		n[f.Category]++
+	}
+	out := map[string]float64{}
+	for cat, s := range demoSizing {
+		if n[cat] == 0 {
+			continue
+		}
+		share := 0
+		for _, b := range s.Bands {
+			for _, a := range AgeShares {
+				if a.Band == b {
+					share += a.Share
+				}
+			}
+		}
+		per := s.Provision * float64(total) * float64(share) / 10000 / float64(n[cat])
+		out[cat] = float64(s.Unit * max(1, int(math.Round(per/float64(s.Unit)))))
+	}
+	return out
+}
 
 // ages loads the residents of every community by age band (AgeShares of its population).
 func (l *loader) ages() error {

@@ -198,6 +198,7 @@ func (l *loader) parcels() error {
 
 func (l *loader) facilities() error {
 	c := l.c
+	capacities := DemoCapacity(c)
 	return l.copy("facilities", []string{"category", "name", "floor_area_m2", "capacity"}, len(c.Facilities), true, c.DataSource,
 		func(i int) ([]any, orb.Geometry) {
 			f := c.Facilities[i]
@@ -205,7 +206,7 @@ func (l *loader) facilities() error {
 			if f.FloorAreaM2 > 0 {
 				area = f.FloorAreaM2
 			}
-			if v, ok := DemoCapacity[f.Category]; ok {
+			if v, ok := capacities[f.Category]; ok {
 				capacity = v
 			}
 			return []any{f.Category, f.Name, area, capacity}, f.Geom

@@ -222,8 +222,14 @@ func TestSeededCity(t *testing.T) {
 			WHERE abs(s - 0.0718) > 0.0005`, city); n != 0 {
 			t.Error("the demo's 6–12 share is not 7.18 %")
 		}
-		if n := one(`SELECT count(*) FROM facilities WHERE city_id = $1 AND category = 'primary_school' AND capacity IS DISTINCT FROM 1080`, city); n != 0 {
-			t.Errorf("%d primary schools without the demo's 1,080 seats", n)
+		// Primary schools: whole classes of 45, together 90 % of the children 6–12 (± half
+		// a class per school from the rounding).
+		if n := one(`SELECT count(*) FROM (SELECT count(*) AS n, sum(capacity) AS seats, bool_and(capacity > 0 AND capacity::int % 45 = 0) AS classes
+			FROM facilities WHERE city_id = $1 AND category = 'primary_school') f,
+			(SELECT sum(a.population) AS kids FROM community_age_population a JOIN communities m ON m.id = a.community_id
+			 WHERE m.city_id = $1 AND a.band = '6-12') k
+			WHERE f.n = 0 OR NOT f.classes OR abs(f.seats - 0.9 * k.kids) > 22.5 * f.n`, city); n != 0 {
+			t.Error("the demo's primary-school seats are not whole classes adding up to 90 % of the children 6–12")
 		}
 		// Gross density 10,000–25,000 residents/km² for communities that are mostly land for homes.
 		if n := one(`SELECT count(*) FROM communities WHERE city_id = $1 AND population > 0
