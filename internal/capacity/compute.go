@@ -52,12 +52,12 @@ type Report struct {
 	Areas                     []Area   `json:"areas"`
 	Parcels                   []Parcel `json:"parcels,omitempty"`
 	// ParcelsWithoutAgeData and their residents: in no community or one without age counts.
-	ParcelsWithoutAgeData     int     `json:"parcels_without_age_data"`
-	PopulationWithoutAgeData  float64 `json:"population_without_age_data"`
-	UnallocatedDemand         float64 `json:"unallocated_demand"`
-	UnattachedParcels         int     `json:"unattached_parcels"`
-	UnattachedParcelsDemand   float64 `json:"unattached_parcels_demand"`
-	DataVersion               string  `json:"data_version"`
+	ParcelsWithoutAgeData    int     `json:"parcels_without_age_data"`
+	PopulationWithoutAgeData float64 `json:"population_without_age_data"`
+	UnallocatedDemand        float64 `json:"unallocated_demand"`
+	UnattachedParcels        int     `json:"unattached_parcels"`
+	UnattachedParcelsDemand  float64 `json:"unattached_parcels_demand"`
+	DataVersion              string  `json:"data_version"`
 }
 
 // Figure is the demand side of an area: Demand residents of the bands, Served = Σ A_i P_i
