@@ -113,3 +113,26 @@ func (s *Service) bands(ctx context.Context, cat Category, want []string) ([]str
 	}
 	return out, nil
 }
+
+// ImportAges parses an age table (format csv or xlsx) and writes it for the city in one
+// transaction: a bad cell, an unknown band or an unknown community code is an InputError
+// naming the row, and nothing is written.
+func (s *Service) ImportAges(ctx context.Context, slug, format string, data []byte, source string) (*ImportSummary, error) {
+	city, err := s.Walk.City(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	known, err := s.Store.Bands(ctx)
+	if err != nil {
+		return nil, err
+	}
+	codes := make([]string, len(known))
+	for i, b := range known {
+		codes[i] = b.Code
+	}
+	t, err := ParseAgeTable(format, data, codes)
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.ImportAges(ctx, city.ID, t, source, false)
+}
