@@ -34,9 +34,16 @@ type Options struct {
 	Target int
 	// Reach overrides the tier (metres) of categories by code.
 	Reach map[string]float64
+	// Profile is a walking profile code (Profiles): it scales the tiers without an
+	// override in Reach by its speed. "" is the standard 4 km/h.
+	Profile string
+	profile *Profile // set once Profile has been turned into Reach
 }
 
 func (o *Options) normalise(in *Inputs) error {
+	if err := o.applyProfile(in.Categories); err != nil {
+		return err
+	}
 	if o.Level == "" {
 		o.Level = LevelCity
 	}
@@ -111,6 +118,8 @@ type Report struct {
 	Method               Method             `json:"method"`
 	// Scenario is set when the report is on baseline plus a scenario's changes.
 	Scenario *ScenarioRun `json:"scenario,omitempty"`
+	// Profile is the walking profile the tiers were scaled by (nil: standard).
+	Profile *Profile `json:"profile,omitempty"`
 }
 
 // Method states the conventions behind the figures.
@@ -192,6 +201,9 @@ func IndicatorLevels(n *Network, in *Inputs, r *Reach, opt Options, levels []str
 		return nil, err
 	}
 	levels = slices.Clone(levels)
+	if err := opt.applyProfile(in.Categories); err != nil {
+		return nil, err
+	}
 	for i, l := range levels {
 		if l == "" {
 			levels[i] = opt.Level
@@ -290,6 +302,7 @@ func IndicatorLevels(n *Network, in *Inputs, r *Reach, opt Options, levels []str
 		if n != nil {
 			rep.Network = n.Stats
 		}
+		rep.Profile = opt.profile
 		for k, c := range cats {
 			rep.Categories = append(rep.Categories, CategoryRow{Category: c, Facilities: r.Facilities[k]})
 		}
@@ -354,6 +367,9 @@ func (s *Service) LivingCircle(ctx context.Context, slug string, opt Options) (*
 	}
 	n, in, r, err := s.Baseline(ctx, city)
 	if err != nil {
+		return nil, err
+	}
+	if err := opt.applyProfile(in.Categories); err != nil {
 		return nil, err
 	}
 	need := r.Cutoff
