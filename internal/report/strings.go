@@ -189,6 +189,7 @@ var words = map[string][2]string{
 	"layer_cities":                      {"城市", "cities"},
 	"layer_buildings":                   {"建筑", "buildings"},
 	"layer_roads":                       {"道路", "roads"},
+	"layer_community_age_population":    {"社区分年龄段人口", "residents by age band"},
 	"date_fmt":                          {"2006年1月2日", "2 January 2006"},
 	"bjt":                               {"（北京时间）", " (Beijing time)"},
 	"page_before":                       {"第 ", "Page "},
