@@ -12,6 +12,8 @@ import (
 	"github.com/cityreach/cityreach/frontend"
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/caliber/caliberhttp"
+	"github.com/cityreach/cityreach/internal/capacity"
+	"github.com/cityreach/cityreach/internal/capacity/capacityhttp"
 	"github.com/cityreach/cityreach/internal/checks"
 	"github.com/cityreach/cityreach/internal/checks/checkshttp"
 	"github.com/cityreach/cityreach/internal/config"
@@ -106,6 +108,10 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	walkSvc := walk.NewService(pool, log)
 	walkSvc.ObserveLoad = app.Metrics.ObserveLoad
 	app.Mounts = append(app.Mounts, walkhttp.Handler{Svc: walkSvc, Log: log})
+
+	// Capacity against demand (2SFCA) and residents by age band (internal/capacity,
+	// docs/capacity.md), on the same cached walking network.
+	app.Mounts = append(app.Mounts, capacityhttp.Handler{Svc: &capacity.Service{Walk: walkSvc, Store: capacity.Store{Pool: pool}}, Log: log})
 
 	// Name search and label points for the web map (internal/search, docs/api.md).
 	app.Mounts = append(app.Mounts, searchhttp.Handler{Store: search.Store{Pool: pool}, Log: log})

@@ -37,13 +37,13 @@ func commands() map[string]command {
 		"serve":     {"serve the API and the web map", runServe},
 		"migrate":   {"apply or revert schema migrations: up, down [N], status", runMigrate},
 		"seed":      {"load demo data: baotou | synth [--scale N --seed S] | osm monaco|helsinki", runSeed},
-		"indicator": {"compute an indicator and print a table: park-coverage | living-circle", runIndicator},
+		"indicator": {"compute an indicator and print a table: park-coverage | living-circle | capacity", runIndicator},
 		"version":   {"print the version", runVersion},
 		"check":     {"planning checks: corridors, control-lines, growth-diff, outside, complete-communities --city C", runCheck},
 		"token":     {"manage API tokens: create --role R --name N [--expires 90d], list, revoke --name N", runToken},
 		"scenario":  {"what-if scenarios: list, show, create, add, remove, compare, promote, delete, sites", runScenario},
 		"edition":   {"data editions of a city: list, create --name N [--as-of T], publish ID, delete ID", runEdition},
-		"import":    {"import a file into a layer (GeoJSON, zipped Shapefile, GeoPackage) or OSM into a city", runImport},
+		"import":    {"import a file into a layer (GeoJSON, zipped Shapefile, GeoPackage) or OSM into a city; import ages: residents by age band (CSV/XLSX)", runImport},
 		"report":    {"write the batch report of a city: HTML, PDF, XLSX, CSV, GeoJSON, GeoPackage --city C --level L --out DIR", runReport},
 	}
 }

@@ -21,6 +21,9 @@ import (
 // extract into a city (`import osm <file.osm.pbf> --city <slug>`), all or nothing, and
 // prints the report. See docs/import.md.
 func runImport(ctx context.Context, env Env, args []string) error {
+	if len(args) > 0 && args[0] == "ages" {
+		return runImportAges(ctx, env, args[1:])
+	}
 	if len(args) < 2 || strings.HasPrefix(args[0], "-") || strings.HasPrefix(args[1], "-") {
 		return errors.New("usage: cityreach import <layer> <file.geojson|.zip|.gpkg> --city SLUG [flags]\n       cityreach import osm <file.osm.pbf> --city SLUG [flags]")
 	}

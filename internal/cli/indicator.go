@@ -24,8 +24,11 @@ func runIndicator(ctx context.Context, env Env, args []string) error {
 	if len(args) > 0 && args[0] == "series" {
 		return runSeries(ctx, env, args[1:])
 	}
+	if len(args) > 0 && args[0] == "capacity" {
+		return runCapacity(ctx, env, args[1:])
+	}
 	if len(args) == 0 || args[0] != "park-coverage" {
-		return errors.New("say which indicator: park-coverage, living-circle, or series park-coverage|living-circle")
+		return errors.New("say which indicator: park-coverage, living-circle, capacity, or series park-coverage|living-circle")
 	}
 	var q coverage.Query
 	var calFile, format, lang string

@@ -14,7 +14,7 @@ import (
 
 // runLivingCircle computes the 15-minute living-circle indicator and prints it:
 //
-//	cityreach indicator living-circle --city baotou --level district [--share 0.9] [--reach kindergarten:300] [--scenario ID]
+//	cityreach indicator living-circle --city baotou --level district [--share 0.9] [--reach kindergarten:300] [--profile elderly] [--scenario ID]
 func runLivingCircle(ctx context.Context, env Env, args []string) error {
 	var reach, format, lang string
 	var scenarioID int64
@@ -24,6 +24,7 @@ func runLivingCircle(ctx context.Context, env Env, args []string) error {
 		fs.Float64Var(&opt.Share, "share", walk.DefaultShare, "share of residents within the tier for a category to count as reached")
 		fs.IntVar(&opt.Target, "target", walk.DefaultTarget, "the plan's number of complete 15-minute living circles")
 		fs.StringVar(&reach, "reach", "", "tier overrides in metres: code:m[,code:m…]")
+		fs.StringVar(&opt.Profile, "profile", "", "walking profile scaling every tier by its speed: standard (4 km/h), elderly (3.6), slow (3.2)")
 		fs.Int64Var(&scenarioID, "scenario", 0, "compute on baseline plus this scenario's changes")
 		fs.StringVar(&format, "format", "table", formatsHelp+" (csv has every category's share)")
 		fs.StringVar(&lang, "lang", "zh", "zh or en: the table's headers and words")

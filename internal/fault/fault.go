@@ -124,3 +124,17 @@ func KindOf(err error) Kind {
 	}
 	return 0
 }
+
+// Clip bounds a client-supplied name echoed in a detail: at most 64 bytes, cut at a UTF-8
+// boundary, with "…" where it was cut.
+func Clip(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return s[:cut] + "…"
+}

@@ -104,7 +104,7 @@ func requireContentType() gin.HandlerFunc {
 			}
 			if mt, _, err := mime.ParseMediaType(ct); ct != "" && (err != nil || !bodyTypes[mt]) {
 				problem.Write(c, http.StatusUnsupportedMediaType, "Content-Type "+strconv.Quote(problem.Clip(ct))+
-					" is not one this server reads; send JSON (application/json, application/geo+json, application/merge-patch+json) or a file (application/zip, application/geopackage+sqlite3)", nil)
+					" is not one this server reads; send JSON (application/json, application/geo+json, application/merge-patch+json) or a file (application/zip, application/geopackage+sqlite3, text/csv, XLSX)", nil)
 				return
 			}
 		}
@@ -119,6 +119,8 @@ var bodyTypes = map[string]bool{
 	"application/json": true, "application/geo+json": true, "application/merge-patch+json": true,
 	"application/zip": true, "application/x-zip-compressed": true, "application/geopackage+sqlite3": true,
 	"multipart/form-data": true,
+	// Tables of residents by age band (internal/capacity/capacityhttp).
+	"text/csv": true, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": true,
 }
 
 // statementTimeout lets a 504 name the configured statement timeout (problem.Respond).

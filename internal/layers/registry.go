@@ -180,6 +180,7 @@ func Default() *Registry {
 		{ID: "facilities", TitleZH: "生活服务设施", TitleEN: "Facilities", GeomType: "Point", Attributes: []Attribute{
 			id, {Name: "category", Type: String, Required: true, Sortable: true, Enum: FacilityCategories(), TitleZH: "类别", TitleEN: "Category"}, name(false),
 			{Name: "floor_area_m2", Type: Number, Min: f(0), Max: f(1e7 - 1), Sortable: true, TitleZH: "建筑面积(m²)", TitleEN: "Floor area (m²)"},
+			{Name: "capacity", Type: Number, Min: f(0), Max: f(1e9 - 1), Sortable: true, TitleZH: "容量(学位/托位/床位)", TitleEN: "Capacity (seats, places, beds)"},
 		}},
 		{ID: "network_edges", TitleZH: "步行网络", TitleEN: "Walking network", GeomType: "LineString", Attributes: []Attribute{
 			id, {Name: "source", Type: Integer, TitleZH: "起点", TitleEN: "Source node"},

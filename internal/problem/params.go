@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/gin-gonic/gin"
 )
 
@@ -54,18 +55,6 @@ func Params(allowed ...string) gin.HandlerFunc {
 	}
 }
 
-// Clip bounds a client-supplied name echoed in a problem: at most 64 bytes, cut at a
-// UTF-8 boundary, with "…" where it was cut.
-func Clip(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8Start(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
+// Clip bounds a client-supplied name echoed in a problem (fault.Clip: at most 64 bytes,
+// cut at a UTF-8 boundary, with "…" where it was cut).
+func Clip(s string) string { return fault.Clip(s) }

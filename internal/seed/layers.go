@@ -198,14 +198,18 @@ func (l *loader) parcels() error {
 
 func (l *loader) facilities() error {
 	c := l.c
-	return l.copy("facilities", []string{"category", "name", "floor_area_m2"}, len(c.Facilities), true, c.DataSource,
+	capacities := DemoCapacity(c)
+	return l.copy("facilities", []string{"category", "name", "floor_area_m2", "capacity"}, len(c.Facilities), true, c.DataSource,
 		func(i int) ([]any, orb.Geometry) {
 			f := c.Facilities[i]
-			var area any
+			var area, capacity any
 			if f.FloorAreaM2 > 0 {
 				area = f.FloorAreaM2
 			}
-			return []any{f.Category, f.Name, area}, f.Geom
+			if v, ok := capacities[f.Category]; ok {
+				capacity = v
+			}
+			return []any{f.Category, f.Name, area, capacity}, f.Geom
 		})
 }
 

@@ -79,7 +79,7 @@ func Load(ctx context.Context, pool *pgxpool.Pool, o synth.Outlines, c *synth.Ci
 	if _, err := tx.Exec(ctx, "SELECT set_config('cityreach.bulk_load', 'on', true), set_config('cityreach.actor', $1, true)", actor); err != nil {
 		return nil, err
 	}
-	steps := []func() error{l.city, l.districts, l.admin, l.parks, l.corridors, l.controls, l.growth,
+	steps := []func() error{l.city, l.districts, l.admin, l.ages, l.parks, l.corridors, l.controls, l.growth,
 		l.parcels, l.facilities, l.edges, l.river, l.record, l.targets}
 	for _, s := range steps {
 		if err := s(); err != nil {

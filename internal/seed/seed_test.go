@@ -210,6 +210,27 @@ func TestSeededCity(t *testing.T) {
 			SELECT coalesce(sum(r.population), 0) FROM residential_land r WHERE r.city_id = $1 AND ST_Within(r.geom, m.geom))`, city); n != 0 {
 			t.Errorf("%d communities whose population is not the sum of their parcels", n)
 		}
+		// Every community has the seven age bands, adding up to its population, and the
+		// city's 6–12 share is the census-derived 7.18 % (rounding moves it < 0.05 points).
+		if n := one(`SELECT count(*) FROM communities m WHERE city_id = $1 AND (population <> (
+			SELECT coalesce(sum(a.population), 0) FROM community_age_population a WHERE a.community_id = m.id)
+			OR (SELECT count(*) FROM community_age_population a WHERE a.community_id = m.id) <> 7)`, city); n != 0 {
+			t.Errorf("%d communities whose age bands are missing or do not add up to the population", n)
+		}
+		if n := one(`SELECT count(*) FROM (SELECT sum(a.population) FILTER (WHERE band = '6-12')::float8 / sum(a.population) AS s
+			FROM community_age_population a JOIN communities m ON m.id = a.community_id WHERE m.city_id = $1) q
+			WHERE abs(s - 0.0718) > 0.0005`, city); n != 0 {
+			t.Error("the demo's 6–12 share is not 7.18 %")
+		}
+		// Primary schools: whole classes of 45, together 90 % of the children 6–12 (± half
+		// a class per school from the rounding).
+		if n := one(`SELECT count(*) FROM (SELECT count(*) AS n, sum(capacity) AS seats, bool_and(capacity > 0 AND capacity::int % 45 = 0) AS classes
+			FROM facilities WHERE city_id = $1 AND category = 'primary_school') f,
+			(SELECT sum(a.population) AS kids FROM community_age_population a JOIN communities m ON m.id = a.community_id
+			 WHERE m.city_id = $1 AND a.band = '6-12') k
+			WHERE f.n = 0 OR NOT f.classes OR abs(f.seats - 0.9 * k.kids) > 22.5 * f.n`, city); n != 0 {
+			t.Error("the demo's primary-school seats are not whole classes adding up to 90 % of the children 6–12")
+		}
 		// Gross density 10,000–25,000 residents/km² for communities that are mostly land for homes.
 		if n := one(`SELECT count(*) FROM communities WHERE city_id = $1 AND population > 0
 			AND (population / (ST_Area(geom_m) / 1e6) > 25500 OR population / (ST_Area(geom_m) / 1e6) < 4000)`, city); n != 0 {

@@ -35,9 +35,16 @@ type Options struct {
 	Target int
 	// Reach overrides the tier (metres) of categories by code.
 	Reach map[string]float64
+	// Profile is a walking profile code (Profiles): it scales the tiers without an
+	// override in Reach by its speed. "" is the standard 4 km/h.
+	Profile string
+	profile *Profile // set once Profile has been turned into Reach
 }
 
 func (o *Options) normalise(in *Inputs) error {
+	if err := o.applyProfile(in.Categories); err != nil {
+		return err
+	}
 	if o.Level == "" {
 		o.Level = LevelCity
 	}
@@ -114,6 +121,8 @@ type Report struct {
 	Method     Method             `json:"method"`
 	// Scenario is set when the report is on baseline plus a scenario's changes.
 	Scenario *ScenarioRun `json:"scenario,omitempty"`
+	// Profile is the walking profile the tiers were scaled by (nil: standard).
+	Profile *Profile `json:"profile,omitempty"`
 }
 
 // Method states the conventions behind the figures.
@@ -195,6 +204,9 @@ func IndicatorLevels(n *Network, in *Inputs, r *Reach, opt Options, levels []str
 		return nil, err
 	}
 	levels = slices.Clone(levels)
+	if err := opt.applyProfile(in.Categories); err != nil {
+		return nil, err
+	}
 	for i, l := range levels {
 		if l == "" {
 			levels[i] = opt.Level
@@ -293,6 +305,7 @@ func IndicatorLevels(n *Network, in *Inputs, r *Reach, opt Options, levels []str
 		if n != nil {
 			rep.Network = n.Stats
 		}
+		rep.Profile = opt.profile
 		for k, c := range cats {
 			rep.Categories = append(rep.Categories, CategoryRow{Category: c, Facilities: r.Facilities[k]})
 		}
@@ -365,6 +378,9 @@ func (s *Service) LivingCircle(ctx context.Context, slug string, opt Options) (*
 // indicatorOn computes the indicator on n and in from the reach r, searching afresh when
 // opt's tiers go beyond r's cutoff.
 func (s *Service) indicatorOn(ctx context.Context, n *Network, in *Inputs, r *Reach, opt Options) (*Report, error) {
+	if err := opt.applyProfile(in.Categories); err != nil {
+		return nil, err
+	}
 	var err error
 	need := r.Cutoff
 	for _, m := range opt.Reach {

@@ -453,6 +453,9 @@ type ScenarioRun struct {
 // scenario's network and inputs.
 func ScenarioReport(ctx context.Context, a *Applied, opt Options) (*Report, error) {
 	r := a.Reach
+	if err := opt.applyProfile(a.In.Categories); err != nil {
+		return nil, err
+	}
 	need := r.Cutoff
 	for _, m := range opt.Reach {
 		if m <= MaxReachM {

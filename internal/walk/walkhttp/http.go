@@ -50,6 +50,7 @@ func (h Handler) Routes() []httpapi.Route {
 	scen := httpapi.Param{Name: "scenario", Description: "a scenario id: baseline plus its changes", Schema: httpapi.Schema{"type": "integer", "minimum": 1}}
 	share := httpapi.Param{Name: "share", Description: "share of residents a category must reach", Schema: httpapi.Num}
 	reach := httpapi.Param{Name: "reach", Description: "per-category reach overrides code:metres,…"}
+	profile := httpapi.Param{Name: "profile", Description: "walking profile scaling every tier by its speed", Schema: httpapi.Enum(walk.ProfileCodes()...)}
 	return []httpapi.Route{
 		read("/api/v1/isochrones", "getIsochrones", "Walking isochrones around a point on the cached network.", []httpapi.Param{
 			{Name: "lon", Description: "longitude (WGS 84)", Required: true, Schema: httpapi.Num, Example: 109.935},
@@ -61,11 +62,11 @@ func (h Handler) Routes() []httpapi.Route {
 			httpapi.GeoJSON("One polygon per cutoff"), h.isochrones),
 		read("/api/v1/indicators/living-circle", "getLivingCircle", "The 15-minute living-circle indicator by level.", []httpapi.Param{city,
 			{Name: "level", Description: "community, subdistrict or district", Schema: httpapi.Enum("community", "subdistrict", "district")},
-			share, {Name: "target", Description: "complete communities required", Schema: httpapi.Int}, reach, scen, edition.AsOfParam},
+			share, {Name: "target", Description: "complete communities required", Schema: httpapi.Int}, reach, profile, scen, edition.AsOfParam},
 			httpapi.JSON("The indicator", httpapi.Obj(httpapi.Schema{"city": httpapi.Obj(nil), "level": httpapi.Str, "share": httpapi.Num,
 				"categories": httpapi.Arr(httpapi.Obj(nil)), "areas": httpapi.Arr(httpapi.Obj(nil)), "target_met": httpapi.Bool}, "city", "level", "areas")), h.livingCircle),
 		read("/api/v1/indicators/living-circle/communities.geojson", "getLivingCircleCommunities", "Each community's living-circle status as GeoJSON.",
-			[]httpapi.Param{city, share, reach, scen}, httpapi.GeoJSON("One feature per community"), h.communities),
+			[]httpapi.Param{city, share, reach, profile, scen}, httpapi.GeoJSON("One feature per community"), h.communities),
 		read("/api/v1/walk/network", "getWalkNetwork", "The cached walking network of a city: its size and connectivity.", []httpapi.Param{city},
 			httpapi.JSON("The network's size and connectivity", httpapi.Obj(httpapi.Schema{"city": httpapi.Obj(nil),
 				"network": httpapi.Obj(httpapi.Schema{"edges": httpapi.Int, "nodes": httpapi.Int, "components": httpapi.Int}, "edges", "nodes"), "version": httpapi.Str}, "city", "network")), h.network),
@@ -122,7 +123,7 @@ func (h Handler) isochrones(c *gin.Context) {
 }
 
 func livingOptions(c *gin.Context) (walk.Options, error) {
-	opt := walk.Options{Level: c.Query("level")}
+	opt := walk.Options{Level: c.Query("level"), Profile: c.Query("profile")}
 	var err error
 	if opt.Share, err = floatParam(c, "share", false); err != nil {
 		return opt, err

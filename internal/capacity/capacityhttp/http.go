@@ -1,0 +1,147 @@
+// Package capacityhttp serves internal/capacity over HTTP: the capacity indicator
+// (2SFCA) and the upload of residents by age band. It is the one place where the
+// capacity package's errors become problem+json answers.
+package capacityhttp
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/cityreach/cityreach/internal/capacity"
+	"github.com/cityreach/cityreach/internal/httpapi"
+	"github.com/cityreach/cityreach/internal/problem"
+)
+
+const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+// Handler serves the capacity routes.
+type Handler struct {
+	Svc *capacity.Service
+	Log *slog.Logger
+}
+
+// Routes are
+//
+//	GET  /api/v1/indicators/capacity?city=&category=&band=&level=&d0=&decay=
+//	GET  /api/v1/age-bands
+//	POST /api/v1/age-population?city=&format=csv|xlsx   (body: the age table)
+func (h Handler) Routes() []httpapi.Route {
+	city := httpapi.Param{Name: "city", Description: "city slug", Required: true, Example: "baotou"}
+	return []httpapi.Route{
+		{Method: http.MethodGet, Path: "/api/v1/indicators/capacity", Access: httpapi.AnonymousRead, Heavy: true, OperationID: "getCapacity",
+			Summary: "Capacity against demand (2SFCA over the walking network) of a facility category, per parcel or area, with the seat/place gap.",
+			Params: []httpapi.Param{city,
+				{Name: "category", Description: "facility category code", Required: true, Example: "primary_school"},
+				{Name: "band", Description: "comma-separated age band codes of the demand (default: the category's; all: every resident)", Example: "6-12"},
+				{Name: "level", Description: "parcel, community, subdistrict, district or city", Schema: httpapi.Enum("parcel", "community", "subdistrict", "district", "city")},
+				{Name: "d0", Description: "catchment radius in metres of walking (default: the category's reach)", Schema: httpapi.Num},
+				{Name: "decay", Description: "distance decay inside the catchment", Schema: httpapi.Enum(capacity.DecayNone, capacity.DecayGaussian)}},
+			Responses: httpapi.JSON("The capacity indicator", httpapi.Obj(httpapi.Schema{"city": httpapi.Obj(nil), "category": httpapi.Obj(nil),
+				"bands": httpapi.Arr(httpapi.Str), "d0_m": httpapi.Num, "decay": httpapi.Str, "level": httpapi.Str, "totals": httpapi.Obj(nil),
+				"facilities": httpapi.Arr(httpapi.Obj(nil)), "areas": httpapi.Arr(httpapi.Obj(nil))}, "city", "category", "totals", "areas")),
+			Problems: []int{400, 404}, Handlers: []gin.HandlerFunc{h.capacity}},
+		{Method: http.MethodGet, Path: "/api/v1/age-bands", Access: httpapi.AnonymousRead, OperationID: "getAgeBands",
+			Summary:   "The configured age bands residents are counted in.",
+			Responses: httpapi.JSON("The bands in order", httpapi.Obj(httpapi.Schema{"bands": httpapi.Arr(httpapi.Obj(nil))}, "bands")),
+			Handlers:  []gin.HandlerFunc{h.bands}},
+		{Method: http.MethodPost, Path: "/api/v1/age-population", Access: httpapi.Editor, OperationID: "postAgePopulation",
+			Summary: "Import residents by age band per community from a CSV or XLSX table keyed by community code (all or nothing).",
+			Params: []httpapi.Param{city,
+				{Name: "format", Description: "csv or xlsx (default: xlsx for the XLSX media type, else csv)", Schema: httpapi.Enum("csv", "xlsx")},
+				{Name: "source", Description: "data source recorded with the counts", Example: "七普 2020"}},
+			Body: &httpapi.Body{Description: "the age table: a community_code column and one column per band code",
+				Types: []string{"text/csv", xlsxType}, Schema: httpapi.Str},
+			Responses: httpapi.JSON("What was imported", httpapi.Obj(httpapi.Schema{"communities": httpapi.Int, "bands": httpapi.Int, "residents": httpapi.Int,
+				"mismatched": httpapi.Arr(httpapi.Obj(nil))}, "communities", "bands", "residents")),
+			Problems: []int{400, 404, 413, 422}, Handlers: []gin.HandlerFunc{h.importAges}},
+	}
+}
+
+func (h Handler) capacity(c *gin.Context) {
+	opt := capacity.Options{Category: c.Query("category"), Level: c.Query("level"), Decay: c.Query("decay")}
+	if v := c.Query("band"); v != "" {
+		opt.Bands = strings.Split(v, ",")
+	}
+	if v := c.Query("d0"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(f >= 1) {
+			problem.Respond(c, h.Log, problem.BadRequest(fmt.Sprintf("d0 must be a number of metres from 1 to 10,000, not %q", problem.Clip(v))).With("parameter", "d0"))
+			return
+		}
+		opt.D0 = f
+	}
+	rep, err := h.Svc.Capacity(c.Request.Context(), c.Query("city"), opt)
+	if err != nil {
+		problem.Respond(c, h.Log, Problem(err))
+		return
+	}
+	c.JSON(http.StatusOK, rep)
+}
+
+func (h Handler) bands(c *gin.Context) {
+	bs, err := h.Svc.Store.Bands(c.Request.Context())
+	if err != nil {
+		problem.Respond(c, h.Log, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"bands": bs})
+}
+
+func (h Handler) importAges(c *gin.Context) {
+	if ct := c.ContentType(); ct != "text/csv" && ct != xlsxType {
+		problem.Respond(c, h.Log, problem.New(http.StatusUnsupportedMediaType, "send the age table as text/csv or as an XLSX workbook ("+xlsxType+")"))
+		return
+	}
+	format := c.Query("format")
+	if format == "" {
+		format = "csv"
+		if strings.HasPrefix(c.ContentType(), xlsxType) {
+			format = "xlsx"
+		}
+	}
+	source := c.DefaultQuery("source", "api upload")
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		problem.Respond(c, h.Log, err)
+		return
+	}
+	sum, err := h.Svc.ImportAges(c.Request.Context(), c.Query("city"), format, body, source)
+	if err != nil {
+		problem.Respond(c, h.Log, Problem(err))
+		return
+	}
+	c.JSON(http.StatusOK, sum)
+}
+
+// Problem turns the capacity package's errors into problems: a validation error is a 400
+// naming its parameter, a missing category or band a 404, a bad row of an uploaded table
+// a 422 naming its row and column. Other errors pass unchanged.
+func Problem(err error) error {
+	var ve *capacity.ValidationError
+	var nf *capacity.NotFoundError
+	var ie *capacity.InputError
+	switch {
+	case errors.As(err, &ve):
+		return problem.BadRequest(ve.Reason).With("parameter", ve.Param)
+	case errors.As(err, &nf):
+		p := problem.NotFound(nf.What)
+		if nf.Param != "" {
+			p = p.With("parameter", nf.Param)
+		}
+		return p
+	case errors.As(err, &ie):
+		p := problem.Unprocessable(ie.Error()).With("row", ie.Row)
+		if ie.Column != "" {
+			p = p.With("column", ie.Column)
+		}
+		return p
+	}
+	return err
+}

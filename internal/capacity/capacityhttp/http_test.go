@@ -1,0 +1,126 @@
+package capacityhttp
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/cityreach/cityreach/internal/auth"
+	"github.com/cityreach/cityreach/internal/capacity"
+	"github.com/cityreach/cityreach/internal/httpapi"
+	"github.com/cityreach/cityreach/internal/seed"
+	"github.com/cityreach/cityreach/internal/testdb"
+	"github.com/cityreach/cityreach/internal/walk"
+)
+
+func TestCapacityRoutes(t *testing.T) {
+	db := testdb.New(t)
+	ctx := context.Background()
+	if _, err := seed.Demo(ctx, db.Pool, 0.05); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	ws := walk.NewService(db.Pool, log)
+	ws.CheckEvery = -1
+	h := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: 1 << 20,
+		Policy: httpapi.Policy{AnonymousRead: true, Tokens: auth.Static{"crk_ed": {Name: "ed", Role: auth.Editor}}}},
+		Handler{Svc: &capacity.Service{Walk: ws, Store: capacity.Store{Pool: db.Pool}}, Log: log}))
+	do := func(method, target, body, token string) (int, map[string]any) {
+		t.Helper()
+		req := httptest.NewRequest(method, target, strings.NewReader(body))
+		if body != "" {
+			req.Header.Set("Content-Type", "text/csv")
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		var m map[string]any
+		_ = json.Unmarshal(w.Body.Bytes(), &m)
+		return w.Code, m
+	}
+	one := func(sql string, args ...any) float64 {
+		t.Helper()
+		var v float64
+		if err := db.Pool.QueryRow(ctx, sql, args...).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	var code1, code2 string
+	if err := db.Pool.QueryRow(ctx, `SELECT min(code), max(code) FROM communities`).Scan(&code1, &code2); err != nil {
+		t.Fatal(err)
+	}
+
+	// All or nothing: row 3 names no community, so row 2 is not written either.
+	before := one(`SELECT sum(population) FROM community_age_population`)
+	st, m := do(http.MethodPost, "/api/v1/age-population?city=baotou", "community_code,6-12\n"+code1+",1\n999999999999,2\n", "crk_ed")
+	if st != http.StatusUnprocessableEntity || m["row"] != 3.0 || !strings.Contains(m["detail"].(string), "999999999999") {
+		t.Fatalf("unknown community: %d %v", st, m)
+	}
+	if after := one(`SELECT sum(population) FROM community_age_population`); after != before {
+		t.Fatalf("a refused import changed the counts: %v → %v", before, after)
+	}
+	if st, _ := do(http.MethodPost, "/api/v1/age-population?city=baotou", "community_code,6-12\n"+code1+",1\n", ""); st != http.StatusUnauthorized && st != http.StatusForbidden {
+		t.Errorf("anonymous import: %d", st)
+	}
+	st, m = do(http.MethodPost, "/api/v1/age-population?city=baotou", "community_code,6-12,80-\n"+code1+",123,7\n"+code2+",0,0\n", "crk_ed")
+	if st != http.StatusOK || m["communities"] != 2.0 || m["residents"] != 130.0 {
+		t.Fatalf("import: %d %v", st, m)
+	}
+	if n := one(`SELECT a.population FROM community_age_population a JOIN communities c ON c.id = a.community_id WHERE c.code = $1 AND a.band = '6-12'`, code1); n != 123 {
+		t.Errorf("stored 6-12 count %v, want 123", n)
+	}
+
+	// The indicator: per community, the demand adds up to the children 6–12 of the
+	// communities that have residential parcels (SQL), and the areas add up to the totals.
+	st, m = do(http.MethodGet, "/api/v1/indicators/capacity?city=baotou&category=primary_school", "", "")
+	if st != http.StatusOK {
+		t.Fatalf("capacity: %d %v", st, m)
+	}
+	want := one(`SELECT sum(a.population) FROM community_age_population a JOIN communities c ON c.id = a.community_id
+		WHERE a.band = '6-12' AND EXISTS (SELECT 1 FROM residential_land r WHERE r.population > 0 AND ST_Contains(c.geom_m, ST_PointOnSurface(r.geom_m)))`)
+	totals := m["totals"].(map[string]any)
+	if d := totals["demand"].(float64); math.Abs(d-want) > 1e-6 {
+		t.Errorf("demand %v, SQL %v", d, want)
+	}
+	var sum float64
+	for _, a := range m["areas"].([]any) {
+		sum += a.(map[string]any)["gap"].(float64)
+	}
+	if math.Abs(sum-totals["gap"].(float64)) > 1e-6 {
+		t.Errorf("community gaps add up to %v, city gap %v", sum, totals["gap"])
+	}
+	seats := one(`SELECT sum(capacity) FROM facilities WHERE category = 'primary_school'`)
+	if c := m["capacity"].(float64); c != seats {
+		t.Errorf("capacity %v, SQL %v", c, seats)
+	}
+
+	for _, c := range []struct {
+		q      string
+		status int
+		param  string
+	}{
+		{"category=primary_school&decay=cubic", 400, "decay"},
+		{"category=primary_school&band=5-9", 400, "band"},
+		{"category=primary_school&d0=-3", 400, "d0"},
+		{"category=primary_school&level=street", 400, "level"},
+		{"category=park_square", 400, "category"},
+		{"category=nope", 404, "category"},
+		{"", 400, "category"},
+	} {
+		st, m := do(http.MethodGet, "/api/v1/indicators/capacity?city=baotou&"+c.q, "", "")
+		if st != c.status || m["parameter"] != c.param {
+			t.Errorf("%s: %d %v, want %d naming %s", c.q, st, m, c.status, c.param)
+		}
+	}
+	if st, m := do(http.MethodGet, "/api/v1/age-bands", "", ""); st != 200 || len(m["bands"].([]any)) != 7 {
+		t.Errorf("age bands: %d %v", st, m)
+	}
+}

@@ -1,0 +1,297 @@
+package capacity
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/cityreach/cityreach/internal/network"
+	"github.com/cityreach/cityreach/internal/walk"
+)
+
+// Levels of the capacity answer, from the finest.
+const (
+	LevelParcel = "parcel"
+)
+
+// Options selects one capacity indicator.
+type Options struct {
+	Category string
+	// Bands overrides the category's demand bands; nil uses the category's (every
+	// resident when it has none). "all" alone means every resident.
+	Bands []string
+	// D0 is the catchment radius in metres of walking; 0 uses the category's reach_m.
+	D0 float64
+	// Decay is DecayNone (default) or DecayGaussian.
+	Decay string
+	// Level is parcel, community (default), subdistrict, district or city.
+	Level string
+}
+
+// Report is the capacity indicator of one category for one demand.
+type Report struct {
+	City     walk.City `json:"city"`
+	Category Category  `json:"category"`
+	// Bands are the age bands of the demand; empty means every resident.
+	Bands  []string `json:"bands"`
+	D0     float64  `json:"d0_m"`
+	Decay  string   `json:"decay"`
+	Level  string   `json:"level"`
+	Method string   `json:"method"`
+	Totals Figure   `json:"totals"`
+	// Capacity sums the capacity of the facilities used, Idle the part of it whose
+	// catchment has no demand.
+	Capacity   float64          `json:"capacity"`
+	Idle       float64          `json:"idle_capacity"`
+	Facilities []FacilityFigure `json:"facilities"`
+	// FacilitiesWithoutCapacity and FacilitiesUnattached are left out of the sums.
+	FacilitiesWithoutCapacity int      `json:"facilities_without_capacity"`
+	FacilitiesUnattached      int      `json:"facilities_unattached"`
+	Areas                     []Area   `json:"areas"`
+	Parcels                   []Parcel `json:"parcels,omitempty"`
+	// ParcelsWithoutAgeData and their residents: in no community or one without age counts.
+	ParcelsWithoutAgeData    int     `json:"parcels_without_age_data"`
+	PopulationWithoutAgeData float64 `json:"population_without_age_data"`
+	UnallocatedDemand        float64 `json:"unallocated_demand"`
+	UnattachedParcels        int     `json:"unattached_parcels"`
+	UnattachedParcelsDemand  float64 `json:"unattached_parcels_demand"`
+	DataVersion              string  `json:"data_version"`
+}
+
+// Figure is the demand side of an area: Demand residents of the bands, Served = Σ A_i P_i
+// places available to them, Ratio = Served / Demand, Gap = Demand − Served (positive: a
+// shortage, the 学位缺口), Shortfall = Σ max(0, P_i − A_i P_i) over its parcels (the
+// shortage that a surplus elsewhere in the area does not offset).
+type Figure struct {
+	Demand    float64 `json:"demand"`
+	Served    float64 `json:"served"`
+	Ratio     float64 `json:"ratio"`
+	Gap       float64 `json:"gap"`
+	Shortfall float64 `json:"shortfall"`
+	Parcels   int     `json:"parcels"`
+}
+
+// Area is the figure of one district, 街道 or community; ID 0 is the parcels outside any.
+type Area struct {
+	Level string `json:"level"`
+	ID    int64  `json:"id"`
+	Code  string `json:"code"`
+	Name  string `json:"name"`
+	Figure
+}
+
+// Parcel is one residential parcel: Access is A_i (places per resident of the bands).
+type Parcel struct {
+	ID        int64   `json:"id"`
+	Community int64   `json:"community_id,omitempty"`
+	Demand    float64 `json:"demand"`
+	Access    float64 `json:"access"`
+	Served    float64 `json:"served"`
+	Gap       float64 `json:"gap"`
+}
+
+// FacilityFigure is one facility: its catchment demand Σ W P, R_j and Gap = demand − capacity.
+type FacilityFigure struct {
+	ID       int64   `json:"id"`
+	Name     string  `json:"name"`
+	Capacity float64 `json:"capacity"`
+	Demand   float64 `json:"catchment_demand"`
+	Ratio    float64 `json:"ratio"`
+	Gap      float64 `json:"gap"`
+}
+
+// SpreadInputs spreads community counts (community id → residents of the bands) to the
+// parcels of in.
+func SpreadInputs(in *walk.Inputs, counts map[int64]float64) SpreadResult {
+	pop := make([]float64, len(in.Parcels))
+	com := make([]int32, len(in.Parcels))
+	for i, p := range in.Parcels {
+		pop[i], com[i] = p.Population, p.In[2]
+	}
+	bySlot := map[int32]float64{}
+	for slot, a := range in.Areas {
+		if a.Level == walk.LevelCommunity {
+			if n, ok := counts[a.ID]; ok {
+				bySlot[int32(slot)] = n
+			}
+		}
+	}
+	return Spread(pop, com, bySlot)
+}
+
+// TotalDemand is the demand of every resident: each parcel's own population.
+func TotalDemand(in *walk.Inputs) SpreadResult {
+	d := make([]float64, len(in.Parcels))
+	for i, p := range in.Parcels {
+		d[i] = p.Population
+	}
+	return SpreadResult{Demand: d}
+}
+
+// Links attaches the facilities and the parcels to n (largest access leg maxSnap) and
+// returns every facility–parcel pair within d0 metres of walking, with which facilities
+// and parcels are attached. A pair's distance is the walk package's: facility access leg +
+// network + parcel access leg, so never less than the straight line between the points,
+// which prunes the parcels tested.
+func Links(ctx context.Context, n *walk.Network, parcels []walk.Parcel, fac []Supply, d0, maxSnap float64) ([]Link, []bool, []bool, error) {
+	patt := make([]network.Attachment, len(parcels))
+	pok := make([]bool, len(parcels))
+	for i, p := range parcels {
+		patt[i], pok[i] = n.Index.Attach(p.Point, maxSnap)
+	}
+	fok := make([]bool, len(fac))
+	s := network.NewSearcher(n.Graph)
+	var links []Link
+	for j, f := range fac {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, nil, err
+		}
+		a, ok := n.Index.Attach(f.Point, maxSnap)
+		fok[j] = ok
+		if !ok {
+			continue
+		}
+		if err := s.Run([]network.Source{network.AtPoint(a)}, d0); err != nil {
+			return nil, nil, nil, fmt.Errorf("capacity: facility %d: %w", f.ID, err)
+		}
+		for i, p := range parcels {
+			if !pok[i] || math.Abs(p.Point[0]-f.Point[0]) > d0 || math.Abs(p.Point[1]-f.Point[1]) > d0 {
+				continue
+			}
+			if d, _ := s.DistanceTo(patt[i]); d <= d0 {
+				links = append(links, Link{Facility: int32(j), Parcel: int32(i), Dist: d})
+			}
+		}
+	}
+	return links, pok, fok, nil
+}
+
+// Compute is the capacity indicator on a network and inputs snapshot: fac are the
+// category's facilities, demand the band demand per parcel of in.Parcels.
+func Compute(ctx context.Context, n *walk.Network, in *walk.Inputs, cat Category, fac []Supply, demand SpreadResult, opt Options, maxSnap float64) (*Report, error) {
+	if opt.Decay == "" {
+		opt.Decay = DecayNone
+	}
+	if opt.D0 == 0 {
+		opt.D0 = cat.ReachM
+	}
+	level := opt.Level
+	if level == "" {
+		level = walk.LevelCommunity
+	}
+	slot := -1
+	switch level {
+	case walk.LevelDistrict:
+		slot = 0
+	case walk.LevelSubdistrict:
+		slot = 1
+	case walk.LevelCommunity:
+		slot = 2
+	case walk.LevelCity, LevelParcel:
+	default:
+		return nil, &ValidationError{Param: "level", Reason: fmt.Sprintf("level %q is not parcel, community, subdistrict, district or city", clip(level))}
+	}
+	// Only facilities with a known capacity supply places.
+	var used []Supply
+	rep := &Report{City: in.City, Category: cat, Bands: opt.Bands, D0: opt.D0, Decay: opt.Decay, Level: level,
+		Method: "2sfca-network", DataVersion: in.Version + "/" + n.Version,
+		ParcelsWithoutAgeData: demand.WithoutData, PopulationWithoutAgeData: demand.WithoutDataPopulation, UnallocatedDemand: demand.Unallocated}
+	if rep.Bands == nil {
+		rep.Bands = []string{}
+	}
+	for _, f := range fac {
+		if f.Capacity == nil {
+			rep.FacilitiesWithoutCapacity++
+			continue
+		}
+		used = append(used, f)
+	}
+	links, pok, fok, err := Links(ctx, n, in.Parcels, used, opt.D0, maxSnap)
+	if err != nil {
+		return nil, err
+	}
+	supply := make([]float64, len(used))
+	for j, f := range used {
+		if fok[j] {
+			supply[j] = *f.Capacity
+		} else {
+			rep.FacilitiesUnattached++
+		}
+	}
+	c, err := TwoStep(supply, demand.Demand, links, opt.D0, opt.Decay)
+	if err != nil {
+		return nil, err
+	}
+	for j, f := range used {
+		if !fok[j] {
+			continue
+		}
+		rep.Capacity += supply[j]
+		if c.Demand[j] <= 0 {
+			rep.Idle += supply[j]
+		}
+		rep.Facilities = append(rep.Facilities, FacilityFigure{ID: f.ID, Name: f.Name, Capacity: supply[j], Demand: c.Demand[j], Ratio: c.Ratio[j], Gap: c.Demand[j] - supply[j]})
+	}
+	byArea := map[int32]*Figure{}
+	add := func(f *Figure, p, served float64) {
+		f.Demand += p
+		f.Served += served
+		f.Shortfall += math.Max(0, p-served)
+		f.Parcels++
+	}
+	for i, p := range in.Parcels {
+		pi := demand.Demand[i]
+		served := c.Access[i] * pi
+		if !pok[i] {
+			rep.UnattachedParcels++
+			rep.UnattachedParcelsDemand += pi
+		}
+		add(&rep.Totals, pi, served)
+		if slot >= 0 {
+			k := p.In[slot]
+			if byArea[k] == nil {
+				byArea[k] = &Figure{}
+			}
+			add(byArea[k], pi, served)
+		}
+		if level == LevelParcel {
+			var com int64
+			if p.In[2] >= 0 {
+				com = in.Areas[p.In[2]].ID
+			}
+			rep.Parcels = append(rep.Parcels, Parcel{ID: p.ID, Community: com, Demand: pi, Access: c.Access[i], Served: served, Gap: pi - served})
+		}
+	}
+	finish(&rep.Totals)
+	if slot >= 0 {
+		keys := make([]int32, 0, len(byArea))
+		for k := range byArea {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			f := byArea[k]
+			finish(f)
+			a := Area{Level: level, Figure: *f}
+			if k >= 0 {
+				ar := in.Areas[k]
+				a.ID, a.Code, a.Name = ar.ID, ar.Code, ar.Name
+			}
+			rep.Areas = append(rep.Areas, a)
+		}
+		slices.SortFunc(rep.Areas, func(x, y Area) int { return strings.Compare(x.Code, y.Code) })
+	}
+	if rep.Areas == nil {
+		rep.Areas = []Area{}
+	}
+	return rep, nil
+}
+
+func finish(f *Figure) {
+	f.Gap = f.Demand - f.Served
+	if f.Demand > 0 {
+		f.Ratio = f.Served / f.Demand
+	}
+}

@@ -1,0 +1,138 @@
+package capacity
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/cityreach/cityreach/internal/walk"
+)
+
+// BandsAll is the band filter meaning every resident (the parcels' own population).
+const BandsAll = "all"
+
+// Service computes the capacity indicator of a city on the walking service's cached
+// network and inputs; the facilities' capacities and the age counts are read per call.
+type Service struct {
+	Walk  *walk.Service
+	Store Store
+}
+
+// Capacity computes the 2SFCA capacity indicator of opt.Category for the city slug.
+func (s *Service) Capacity(ctx context.Context, slug string, opt Options) (*Report, error) {
+	if opt.Category == "" {
+		return nil, &ValidationError{Param: "category", Reason: "category is required (e.g. primary_school)"}
+	}
+	if opt.Decay == "" {
+		opt.Decay = DecayNone
+	}
+	if err := CheckDecay(opt.Decay); err != nil {
+		return nil, err
+	}
+	if opt.D0 < 0 || opt.D0 > 10000 {
+		return nil, &ValidationError{Param: "d0", Reason: "the catchment radius must be from 1 to 10,000 m"}
+	}
+	city, err := s.Walk.City(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	cat, err := s.Store.Category(ctx, opt.Category)
+	if err != nil {
+		return nil, err
+	}
+	if cat.Source != "facilities" {
+		return nil, &ValidationError{Param: "category", Reason: fmt.Sprintf("category %s has no capacity column (its points come from %s)", cat.Code, cat.Source)}
+	}
+	bands, err := s.bands(ctx, cat, opt.Bands)
+	if err != nil {
+		return nil, err
+	}
+	opt.Bands = bands
+	n, err := s.Walk.Network(ctx, city)
+	if err != nil {
+		return nil, err
+	}
+	in, err := s.Walk.Inputs(ctx, city)
+	if err != nil {
+		return nil, err
+	}
+	demand := TotalDemand(in)
+	if len(bands) > 0 {
+		ok, err := s.Store.HasAgeData(ctx, city.ID)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, &ValidationError{Param: "band", Reason: fmt.Sprintf("city %s has no residents by age band: import an age table (cityreach import ages) or use band=all", city.Slug)}
+		}
+		counts, err := s.Store.CommunityCounts(ctx, city.ID, bands)
+		if err != nil {
+			return nil, err
+		}
+		demand = SpreadInputs(in, counts)
+	}
+	fac, err := s.Store.Facilities(ctx, city.ID, cat.Code)
+	if err != nil {
+		return nil, err
+	}
+	maxSnap := s.Walk.MaxSnap
+	if maxSnap <= 0 {
+		maxSnap = walk.DefaultMaxSnap
+	}
+	return Compute(ctx, n, in, cat, fac, demand, opt, maxSnap)
+}
+
+// bands resolves the demand bands: the request's (checked against the configured set),
+// else the category's; "all" alone, or a category without bands, is every resident (nil).
+func (s *Service) bands(ctx context.Context, cat Category, want []string) ([]string, error) {
+	if len(want) == 1 && want[0] == BandsAll {
+		return nil, nil
+	}
+	if len(want) == 0 {
+		want = cat.Bands
+	}
+	if len(want) == 0 {
+		return nil, nil
+	}
+	known, err := s.Store.Bands(ctx)
+	if err != nil {
+		return nil, err
+	}
+	codes := make([]string, len(known))
+	for i, b := range known {
+		codes[i] = b.Code
+	}
+	var out []string
+	for _, b := range want {
+		if !slices.Contains(codes, b) {
+			return nil, &ValidationError{Param: "band", Reason: fmt.Sprintf("band %q is not one of %v (or all)", clip(b), codes)}
+		}
+		if !slices.Contains(out, b) {
+			out = append(out, b)
+		}
+	}
+	return out, nil
+}
+
+// ImportAges parses an age table (format csv or xlsx) and writes it for the city in one
+// transaction: a bad cell, an unknown band or an unknown community code is an InputError
+// naming the row, and nothing is written.
+func (s *Service) ImportAges(ctx context.Context, slug, format string, data []byte, source string) (*ImportSummary, error) {
+	city, err := s.Walk.City(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	known, err := s.Store.Bands(ctx)
+	if err != nil {
+		return nil, err
+	}
+	codes := make([]string, len(known))
+	for i, b := range known {
+		codes[i] = b.Code
+	}
+	t, err := ParseAgeTable(format, data, codes)
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.ImportAges(ctx, city.ID, t, source, false)
+}
