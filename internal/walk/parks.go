@@ -160,7 +160,7 @@ func (s Store) ParksCrossed(ctx context.Context, city City, closed []int64, adde
 			SELECT ST_GeomFromWKB(w, $4::integer) FROM unnest($3::bytea[]) AS t(w))
 		SELECT p.id, p.name, ST_AsBinary(p.geom_m) FROM parks p
 		WHERE p.city_id = $1 AND p.open_status IN ('open', 'shared') AND p.geom_m IS NOT NULL AND p.id <> ALL($5::bigint[])
-		  AND NOT EXISTS (SELECT 1 FROM park_entrances e WHERE e.park_id = p.id AND e.geom_m IS NOT NULL)
+		  AND NOT EXISTS (SELECT 1 FROM park_entrances e WHERE e.city_id = p.city_id AND e.park_id = p.id AND e.geom_m IS NOT NULL)
 		  AND EXISTS (SELECT 1 FROM c WHERE ST_Intersects(ST_Boundary(p.geom_m), c.g))
 		ORDER BY p.id`, city.ID, closed, addWKB, city.MetricSRID, skip)
 	if err != nil {
