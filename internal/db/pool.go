@@ -22,6 +22,25 @@ type Options struct {
 // ping is what turns a wrong URL into an error at start-up). Sessions run with JIT off:
 // measured on tile and indicator queries, JIT compilation costs more than it saves.
 func Open(ctx context.Context, url string, o Options) (*pgxpool.Pool, error) {
+	cfg, err := poolConfig(url, o)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("database pool: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("cannot reach the database at %s: %w", redact(cfg), err)
+	}
+	return pool, nil
+}
+
+// poolConfig is the pool configuration of Open, without connecting.
+func poolConfig(url string, o Options) (*pgxpool.Config, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("database URL: %w", err)
@@ -39,17 +58,7 @@ func Open(ctx context.Context, url string, o Options) (*pgxpool.Pool, error) {
 	} else {
 		rp["application_name"] = "cityreach"
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("database pool: %w", err)
-	}
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := pool.Ping(pctx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("cannot reach the database at %s: %w", redact(cfg), err)
-	}
-	return pool, nil
+	return cfg, nil
 }
 
 func redact(cfg *pgxpool.Config) string {
