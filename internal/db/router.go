@@ -40,6 +40,8 @@ type Router struct {
 	o        RouterOptions
 	next     atomic.Uint64
 
+	replicaReads, primaryReads, fallbacks atomic.Uint64
+
 	mu      sync.Mutex
 	samples []lsnSample // the primary's position at each check, oldest first
 }
@@ -112,6 +114,18 @@ func (r *Router) Healthy() []string {
 		}
 	}
 	return out
+}
+
+// RouterStats count the reads of a Router since it was built.
+type RouterStats struct {
+	// ReplicaReads went to a replica, PrimaryReads to the primary (no replica healthy or
+	// caught up in time); Fallbacks are replica reads retried on the primary.
+	ReplicaReads, PrimaryReads, Fallbacks uint64
+}
+
+// Stats returns the read counts.
+func (r *Router) Stats() RouterStats {
+	return RouterStats{r.replicaReads.Load(), r.primaryReads.Load(), r.fallbacks.Load()}
 }
 
 // Run checks the replicas every Interval until ctx ends.
@@ -280,9 +294,9 @@ func (r *Router) fallback(ctx context.Context, rep *replica, err error) bool {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch {
-		case pe.Code == "25006": // read_only_sql_transaction: the read wanted to write (tile blocks refresh)
-			return true
-		case pe.Code == "40001": // on a standby: canceled by a conflict with recovery
+		case pe.Code == "25006", // read_only_sql_transaction: the read wanted to write (tile blocks refresh)
+			pe.Code == "40001": // on a standby: canceled by a conflict with recovery
+			r.fallbacks.Add(1)
 			return true
 		case pe.Code[:2] == "08" || pe.Code[:2] == "57": // connection exceptions, shutdown
 		default:
@@ -292,12 +306,23 @@ func (r *Router) fallback(ctx context.Context, rep *replica, err error) bool {
 	if rep.healthy.Swap(false) {
 		r.o.Log.Warn("replica dropped from reads", "replica", rep.name, "reason", err.Error())
 	}
+	r.fallbacks.Add(1)
 	return true
 }
 
 // pick chooses a healthy replica that has replayed what the read needs, or nil for the
 // primary. It waits up to Wait for the next replica in turn to catch up.
 func (r *Router) pick(ctx context.Context, strong bool) *replica {
+	rep := r.choose(ctx, strong)
+	if rep == nil {
+		r.primaryReads.Add(1)
+	} else {
+		r.replicaReads.Add(1)
+	}
+	return rep
+}
+
+func (r *Router) choose(ctx context.Context, strong bool) *replica {
 	n := len(r.replicas)
 	if n == 0 {
 		return nil

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/cityreach/cityreach/internal/db"
 	"github.com/cityreach/cityreach/internal/testdb"
 )
@@ -72,6 +75,8 @@ func TestRouterOnAStreamingReplica(t *testing.T) {
 		t.Fatalf("write through QueryRow: %d, %v; want 22 written on the primary", got, err)
 	}
 
+	pausedReplay(t, r, replicaURL, tdb.Pool.Exec)
+
 	if os.Geteuid() != 0 {
 		t.Log("not root: the stop/start part needs scripts/replica.sh stop|start")
 		return
@@ -82,8 +87,8 @@ func TestRouterOnAStreamingReplica(t *testing.T) {
 	}
 	// Before any check has noticed: the read fails on the replica and is retried on the
 	// primary, which drops the replica.
-	if n, standby := probe(t, ctx, r.Reads()); n != 22 || standby {
-		t.Fatalf("read with the replica stopped: max %d on standby=%v; want 22 from the primary", n, standby)
+	if n, standby := probe(t, ctx, r.Reads()); n != 23 || standby {
+		t.Fatalf("read with the replica stopped: max %d on standby=%v; want 23 from the primary", n, standby)
 	}
 	if h := r.Healthy(); len(h) != 0 {
 		t.Fatalf("stopped replica still healthy: %v", h)
@@ -92,15 +97,15 @@ func TestRouterOnAStreamingReplica(t *testing.T) {
 	if h := r.Healthy(); len(h) != 0 {
 		t.Fatalf("stopped replica re-added by a check: %v", h)
 	}
-	if n, standby := probe(t, ctx, r.StrongReads()); n != 22 || standby {
-		t.Fatalf("strong read with the replica stopped: max %d on standby=%v; want 22 from the primary", n, standby)
+	if n, standby := probe(t, ctx, r.StrongReads()); n != 23 || standby {
+		t.Fatalf("strong read with the replica stopped: max %d on standby=%v; want 23 from the primary", n, standby)
 	}
 	if out, err := testdb.ReplicaScript("start"); err != nil {
 		t.Fatalf("replica.sh start: %v\n%s", err, out)
 	}
 	waitHealthy(t, r, replicaURL)
-	if n, standby := probe(t, ctx, r.StrongReads()); n != 22 || !standby {
-		t.Fatalf("strong read with the replica back: max %d on standby=%v; want 22 on the replica", n, standby)
+	if n, standby := probe(t, ctx, r.StrongReads()); n != 23 || !standby {
+		t.Fatalf("strong read with the replica back: max %d on standby=%v; want 23 on the replica", n, standby)
 	}
 }
 
@@ -170,4 +175,68 @@ func FuzzParseLSN(f *testing.F) {
 			t.Fatalf("%q → %v → %q → %v, %v", s, l, l.String(), again, err)
 		}
 	})
+}
+
+// pausedReplay pauses the replica's replay (pg_wal_replay_pause, for under two seconds so
+// that other tests on the replica only wait) and writes 23 on the primary: a read without
+// a token is served by the replica and sees 22 (bounded staleness); a read with the
+// write's token, and a strong read, wait their bound and get 23 from the primary; a
+// router whose lag bound is shorter than the pause drops the replica, and re-adds it once
+// replay resumes.
+func pausedReplay(t *testing.T, r *db.Router, replicaURL string, exec func(context.Context, string, ...any) (pgconn.CommandTag, error)) {
+	t.Helper()
+	ctx := context.Background()
+	rc, err := pgx.Connect(ctx, replicaURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close(ctx)
+	strict, err := db.NewRouter(ctx, r.Primary(), []string{replicaURL}, db.Options{MaxConns: 2},
+		db.RouterOptions{Wait: 200 * time.Millisecond, MaxLag: 300 * time.Millisecond, Interval: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer strict.Close()
+	waitHealthy(t, strict, replicaURL)
+	if _, err := rc.Exec(ctx, "SELECT pg_wal_replay_pause()"); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	resume := func() {
+		if !resumed {
+			resumed = true
+			_, _ = rc.Exec(ctx, "SELECT pg_wal_replay_resume()")
+		}
+	}
+	defer resume()
+	if _, err := exec(ctx, "INSERT INTO rw_probe VALUES (23)"); err != nil {
+		t.Fatal(err)
+	}
+	lsn, err := strict.CommitLSN(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, standby := probe(t, ctx, strict.Reads()); n != 22 || !standby {
+		t.Fatalf("read without a token during the pause: max %d on standby=%v; want 22 (stale) from the replica", n, standby)
+	}
+	if n, standby := probe(t, db.WithMinLSN(ctx, lsn), strict.Reads()); n != 23 || standby {
+		t.Fatalf("read with the token during the pause: max %d on standby=%v; want 23 from the primary", n, standby)
+	}
+	if n, standby := probe(t, ctx, strict.StrongReads()); n != 23 || standby {
+		t.Fatalf("strong read during the pause: max %d on standby=%v; want 23 from the primary", n, standby)
+	}
+	// Checks sample the primary's position; past MaxLag the replica is dropped.
+	deadline := time.Now().Add(1500 * time.Millisecond)
+	for len(strict.Healthy()) > 0 && time.Now().Before(deadline) {
+		strict.Check(ctx)
+		time.Sleep(100 * time.Millisecond)
+	}
+	if h := strict.Healthy(); len(h) != 0 {
+		t.Fatalf("a replica paused past the lag bound is still healthy: %v", h)
+	}
+	resume()
+	waitHealthy(t, strict, replicaURL)
+	if n, standby := probe(t, ctx, strict.Reads()); n != 23 || !standby {
+		t.Fatalf("read after the replay resumed: max %d on standby=%v; want 23 from the replica", n, standby)
+	}
 }
