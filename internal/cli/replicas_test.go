@@ -28,7 +28,7 @@ import (
 // park the test wrote and the tile the slippy-map formula puts it in.
 func TestServerOnAReplica(t *testing.T) {
 	tdb := testdb.New(t)
-	replicaURL := testdb.ReplicaURL(t, tdb)
+	replicaURL := testdb.ReplicaURL(t, tdb, false)
 	t.Setenv("CITYREACH_JOBS_DIR", t.TempDir())
 	ctx := context.Background()
 	var city int64

@@ -31,7 +31,7 @@ func probe(t *testing.T, ctx context.Context, q db.Reader) (n int, standby bool)
 // values are the numbers the test itself wrote on the primary.
 func TestRouterOnAStreamingReplica(t *testing.T) {
 	tdb := testdb.New(t)
-	replicaURL := testdb.ReplicaURL(t, tdb)
+	replicaURL := testdb.ReplicaURL(t, tdb, true)
 	ctx := context.Background()
 	r, err := db.NewRouter(ctx, tdb.Pool, []string{replicaURL}, db.Options{MaxConns: 4}, db.RouterOptions{Wait: 5 * time.Second, Interval: 200 * time.Millisecond})
 	if err != nil {

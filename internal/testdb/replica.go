@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -25,8 +26,13 @@ var replicaOnce struct {
 // once the replica has replayed the database's creation. Without the variable, under
 // CI=true, it runs scripts/replica.sh up itself (as root, ~40 s the first time, ~2 s when
 // the replica exists); elsewhere the test is skipped.
-func ReplicaURL(t testing.TB, db *DB) string {
+//
+// The replica is shared by the test binaries that go test runs in parallel, so t holds a
+// file lock on it until it ends: shared, or exclusive when the test stops the replica or
+// pauses its replay (disturb).
+func ReplicaURL(t testing.TB, db *DB, disturb bool) string {
 	t.Helper()
+	lockReplica(t, disturb)
 	base := os.Getenv("CITYREACH_TEST_REPLICA_URL")
 	if base == "" {
 		if os.Getenv("CI") != "true" {
@@ -67,6 +73,25 @@ func ReplicaURL(t testing.TB, db *DB) string {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// lockReplica takes the replica's lock for t (a flock on a file in the temporary folder,
+// released when t ends).
+func lockReplica(t testing.TB, exclusive bool) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), "cityreach-test-replica.lock"), os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		t.Fatal(err)
+	}
+	how := syscall.LOCK_SH
+	if exclusive {
+		how = syscall.LOCK_EX
+	}
+	if err := syscall.Flock(int(f.Fd()), how); err != nil {
+		f.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() }) // closing releases the lock
 }
 
 // ReplicaScript runs scripts/replica.sh with one command (up, stop, start) and returns its
