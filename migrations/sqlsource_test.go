@@ -18,8 +18,9 @@ import (
 type sqlSite struct {
 	Pos string // file:line, relative to the repository root
 	SQL string // "" when the text is built at run time (not a constant expression)
-	// Templated says that the text came from fmt.Sprintf with a constant format: each verb
-	// was replaced by the identifier cityreach_dyn.
+	// Templated says that the text came from fmt.Sprintf with a constant format and some
+	// argument that is not constant text: its verb was replaced by the identifier
+	// cityreach_dyn. (Verbs with constant arguments take their text.)
 	Templated bool
 }
 
@@ -108,6 +109,14 @@ func collectSQL(t *testing.T, root string) []sqlSite {
 				if !ok || fn.Body == nil {
 					continue
 				}
+				// Parameters: a method that hands its caller's SQL on (a wrapper such as
+				// db.Reader) is not a statement site of its own.
+				params := map[string]bool{}
+				for _, f := range fn.Type.Params.List {
+					for _, n := range f.Names {
+						params[n.Name] = true
+					}
+				}
 				// Local variables assigned exactly once (name → value); more than once → nil.
 				locals := map[string]ast.Expr{}
 				ast.Inspect(fn.Body, func(n ast.Node) bool {
@@ -166,7 +175,23 @@ func collectSQL(t *testing.T, root string) []sqlSite {
 							if x, ok := sel.X.(*ast.Ident); ok && x.Name == "fmt" && sel.Sel.Name == "Sprintf" {
 								format, _, ok := fold(e.Args[0], depth+1)
 								if ok {
-									return sprintfVerb.ReplaceAllString(format, "cityreach_dyn"), true, true
+									// A verb whose argument is constant text takes it; any
+									// other verb becomes an identifier.
+									i, all := 0, true
+									out := sprintfVerb.ReplaceAllStringFunc(format, func(verb string) string {
+										i++
+										if m := sprintfVerb.FindStringSubmatch(verb); m[1] != "" {
+											i, _ = strconv.Atoi(m[1])
+										}
+										if i < len(e.Args) {
+											if v, _, ok := fold(e.Args[i], depth+1); ok {
+												return v
+											}
+										}
+										all = false
+										return "cityreach_dyn"
+									})
+									return out, !all, true
 								}
 							}
 						}
@@ -189,6 +214,9 @@ func collectSQL(t *testing.T, root string) []sqlSite {
 					if arg == 1 && !isCtx(call.Args[0]) {
 						return true
 					}
+					if id, ok := call.Args[arg].(*ast.Ident); ok && params[id.Name] {
+						return true
+					}
 					pos := fset.Position(call.Pos())
 					rel, _ := filepath.Rel(root, pos.Filename)
 					s, templated, ok := fold(call.Args[arg], 0)
@@ -205,8 +233,9 @@ func collectSQL(t *testing.T, root string) []sqlSite {
 	return sites
 }
 
-// sprintfVerb matches a fmt verb with its flags (a %% is left alone since it is not SQL).
-var sprintfVerb = regexp.MustCompile(`%[-+# 0]*[0-9]*(\.[0-9]+)?[sdvq]`)
+// sprintfVerb matches a fmt verb with its flags and an explicit argument index (%[2]s,
+// submatch 1); a %% is left alone since it is not SQL.
+var sprintfVerb = regexp.MustCompile(`%(?:\[([0-9]+)\])?[-+# 0]*[0-9]*(?:\.[0-9]+)?[sdvq]`)
 
 // isCtx says whether e looks like a context argument (ctx, c.Request.Context(),
 // context.Background(), …), which tells pgx's Query/QueryRow/Exec from other methods of

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -16,6 +17,8 @@ type Options struct {
 	StatementTimeout time.Duration
 	// ApplicationName shows in pg_stat_activity.
 	ApplicationName string
+	// Tracer, when set, sees every statement (the tests' SQL log, docs/scale-out.md).
+	Tracer pgx.QueryTracer
 }
 
 // Open parses url, applies the options and pings the database (the pool is lazy, so the
@@ -47,6 +50,9 @@ func poolConfig(url string, o Options) (*pgxpool.Config, error) {
 	}
 	if o.MaxConns > 0 {
 		cfg.MaxConns = o.MaxConns
+	}
+	if o.Tracer != nil {
+		cfg.ConnConfig.Tracer = o.Tracer
 	}
 	rp := cfg.ConnConfig.RuntimeParams
 	if o.StatementTimeout > 0 {

@@ -58,7 +58,7 @@ ORDER BY i, kind, ST_X(pt), ST_Y(pt)`
 const (
 	baselineParks = `SELECT id AS i, id, name, geom_m AS geom FROM parks
 		WHERE city_id = $1 AND open_status IN ('open', 'shared') AND geom_m IS NOT NULL`
-	baselineEntrances = `SELECT park_id AS i, geom_m AS geom FROM park_entrances WHERE geom_m IS NOT NULL`
+	baselineEntrances = `SELECT park_id AS i, geom_m AS geom FROM park_entrances WHERE city_id = $1 AND geom_m IS NOT NULL`
 )
 
 // Given parks and entrances, for parkPointsSQL: $5 ids, $6 names, $7 metric WKB, $8 the
