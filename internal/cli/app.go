@@ -20,6 +20,7 @@ import (
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/coverage/coveragehttp"
 	"github.com/cityreach/cityreach/internal/edition"
+	"github.com/cityreach/cityreach/internal/db"
 	"github.com/cityreach/cityreach/internal/featureapi"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/importer"
@@ -42,7 +43,9 @@ import (
 type App struct {
 	Mounts  []httpapi.Mounter
 	Metrics *metrics.Metrics
-	closers []func()
+	// Replicas routes read-only work to --replica-url's replicas; nil without any.
+	Replicas *db.Router
+	closers  []func()
 	// warm is set when the start-up warming (Warm) has finished.
 	warm   atomic.Bool
 	warmUp func(ctx context.Context)
@@ -72,11 +75,20 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	}
 	app := &App{Metrics: metrics.New(metricsAccess)}
 	app.Metrics.Pool(pool)
+	router, stop, err := replicaRouter(ctx, cfg, pool, log)
+	if err != nil {
+		return nil, err
+	}
+	app.Replicas = router
+	app.closers = append(app.closers, stop)
 
 	// Vector tiles and their cache (internal/tiles, docs/tiles.md).
 	tileOpts, err := tiles.OptionsFromEnv(nil, log)
 	if err != nil {
 		return nil, err
+	}
+	if router != nil {
+		tileOpts.Reads = router.StrongReads() // renders on a replica that has every committed edit
 	}
 	tileSvc := tiles.New(pool, layers.Default(), tileOpts)
 	app.Metrics.Tiles(func() metrics.TileCache {
@@ -90,6 +102,9 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	api, err := featureapi.New(ctx, pool, layers.Default(), cfg.MaxBodyBytes, log)
 	if err != nil {
 		return nil, err
+	}
+	if router != nil {
+		api.Store.ReadFrom(router.Reads()) // feature and OGC items reads: read-your-writes
 	}
 	api.Imports.Jobs.PerOwner, api.Imports.Jobs.Max = cfg.Quotas.ImportsPerToken, cfg.Quotas.Imports
 	api.Imports.Limits = importLimits(cfg)

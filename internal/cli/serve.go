@@ -41,9 +41,13 @@ func engine(cfg *config.Config, pool *pgxpool.Pool, m httpapi.MigrationChecker, 
 	if err != nil {
 		return nil, err
 	}
+	mw := []gin.HandlerFunc{app.Metrics.Middleware()}
+	if app.Replicas != nil {
+		mw = append(mw, readYourWrites(app.Replicas))
+	}
 	return httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: cfg.MaxBodyBytes,
 		Policy:     httpapi.Policy{Tokens: &auth.Store{Pool: pool}, AnonymousRead: cfg.AnonymousRead},
-		Middleware: []gin.HandlerFunc{app.Metrics.Middleware()},
+		Middleware: mw,
 		CORS:       cors, StatementTimeout: cfg.StatementTimeout,
 		Heavy: httpapi.HeavyLimits{Slots: cfg.Quotas.HeavySlots, PerCaller: cfg.Quotas.HeavyPerCaller, Wait: time.Minute}}, mounts...)
 }

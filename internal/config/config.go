@@ -49,6 +49,14 @@ type Config struct {
 	ImportMaxFeatures int
 	// ImportTimeout bounds one import, reading and writing (0 = 10 minutes).
 	ImportTimeout time.Duration
+	// ReplicaURLs are PostgreSQL streaming replicas of DatabaseURL's server that serve
+	// read-only work (docs/scale-out.md); empty: everything runs on the primary.
+	ReplicaURLs []string
+	// ReplicaMaxLag drops a replica whose replay is further behind the primary.
+	ReplicaMaxLag time.Duration
+	// ReplicaWait bounds how long a read waits for a replica to replay the client's last
+	// write before it goes to the primary.
+	ReplicaWait time.Duration
 	// CORSOrigins are the origins (scheme://host[:port], or *) whose pages browsers may let
 	// call the API; empty allows none.
 	CORSOrigins []string
@@ -85,12 +93,15 @@ func Defaults() Config {
 		City:             "baotou",
 		Quotas:           Quotas{JobsRunningPerToken: 2, JobsQueuedPerToken: 4, JobsQueue: 32, ImportsPerToken: 2, Imports: 4, HeavyPerCaller: 16, HeavySlots: 8},
 		MetricsAccess:    "anonymous-read",
+		ReplicaMaxLag:    5 * time.Second,
+		ReplicaWait:      time.Second,
 	}
 }
 
 // Register binds the flags of cfg to fs. Environment variables, applied by FromEnv before
 // parsing, become the flags' defaults, so a flag given on the command line wins.
 func (c *Config) Register(fs *flag.FlagSet) {
+	replicaFlagSeen := false
 	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL connection string (env DATABASE_URL)")
 	fs.StringVar(&c.Listen, "listen", c.Listen, "HTTP listen address (env CITYREACH_LISTEN)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (env CITYREACH_LOG_LEVEL)")
@@ -116,6 +127,15 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.Int64Var(&c.ImportExpandedBytes, "import-expanded-bytes", c.ImportExpandedBytes, "largest uncompressed size of a zipped upload; 0 = 20 × max-body-bytes, at most 1 GiB (env CITYREACH_IMPORT_EXPANDED_BYTES)")
 	fs.IntVar(&c.ImportMaxFeatures, "import-max-features", c.ImportMaxFeatures, "most features in one API import; 0 = 2000000 (env CITYREACH_IMPORT_MAX_FEATURES)")
 	fs.DurationVar(&c.ImportTimeout, "import-timeout", c.ImportTimeout, "longest API import; 0 = 10m (env CITYREACH_IMPORT_TIMEOUT)")
+	fs.Func("replica-url", "a streaming replica of the database for read-only work; repeat for several (env CITYREACH_REPLICA_URLS, comma-separated)", func(s string) error {
+		if !replicaFlagSeen {
+			c.ReplicaURLs, replicaFlagSeen = nil, true // the flags replace the environment's list
+		}
+		c.ReplicaURLs = append(c.ReplicaURLs, s)
+		return nil
+	})
+	fs.DurationVar(&c.ReplicaMaxLag, "replica-max-lag", c.ReplicaMaxLag, "drop a replica further behind the primary than this (env CITYREACH_REPLICA_MAX_LAG)")
+	fs.DurationVar(&c.ReplicaWait, "replica-wait", c.ReplicaWait, "how long a read waits for a replica to replay the client's last write before using the primary (env CITYREACH_REPLICA_WAIT)")
 	fs.Func("cors-origins", "comma-separated origins allowed to call the API from a browser, or * (env CITYREACH_CORS_ORIGINS; default none)", func(s string) error {
 		c.CORSOrigins = splitList(s)
 		return nil
@@ -142,6 +162,21 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 	str("CITYREACH_METRICS_ACCESS", &c.MetricsAccess)
 	if v := getenv("CITYREACH_CORS_ORIGINS"); v != "" {
 		c.CORSOrigins = splitList(v)
+	}
+	if v := getenv("CITYREACH_REPLICA_URLS"); v != "" {
+		c.ReplicaURLs = splitList(v)
+	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"CITYREACH_REPLICA_MAX_LAG", &c.ReplicaMaxLag}, {"CITYREACH_REPLICA_WAIT", &c.ReplicaWait}} {
+		if v := getenv(d.name); v != "" {
+			v, err := time.ParseDuration(v)
+			if err != nil || v <= 0 {
+				errs = append(errs, fmt.Errorf("%s=%q is not a positive duration such as 2s", d.name, getenv(d.name)))
+			}
+			*d.dst = v
+		}
 	}
 	if v := getenv("CITYREACH_DB_MAX_CONNS"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 32)
@@ -228,6 +263,14 @@ func (c *Config) Validate(needDB bool) error {
 				errs = append(errs, errors.New("DATABASE_URL must start with postgres:// or postgresql://"))
 			}
 		}
+	}
+	for _, r := range c.ReplicaURLs {
+		if !strings.HasPrefix(r, "postgres://") && !strings.HasPrefix(r, "postgresql://") {
+			errs = append(errs, fmt.Errorf("replica URL %q must start with postgres:// or postgresql://", r))
+		}
+	}
+	if len(c.ReplicaURLs) > 0 && (c.ReplicaMaxLag < 100*time.Millisecond || c.ReplicaWait < 0) {
+		errs = append(errs, fmt.Errorf("replica max lag %s must be at least 100ms and replica wait %s not negative", c.ReplicaMaxLag, c.ReplicaWait))
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("listen address %q must be host:port, for example :8080 or 127.0.0.1:8080", c.Listen))

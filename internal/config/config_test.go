@@ -123,3 +123,36 @@ func TestCORSOrigins(t *testing.T) {
 		}
 	}
 }
+
+// TestReplicaURLs: the environment's comma-separated list, replaced (not extended) by
+// repeated --replica-url flags; a non-postgres URL and a bad duration are explained.
+func TestReplicaURLs(t *testing.T) {
+	env := map[string]string{"CITYREACH_REPLICA_URLS": "postgres://a:5433/d, postgres://b:5433/d", "CITYREACH_REPLICA_WAIT": "250ms"}
+	c := Defaults()
+	if err := c.FromEnv(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.ReplicaURLs, " ") != "postgres://a:5433/d postgres://b:5433/d" || c.ReplicaWait != 250*time.Millisecond || c.ReplicaMaxLag != 5*time.Second {
+		t.Fatalf("env: %q wait %s lag %s", c.ReplicaURLs, c.ReplicaWait, c.ReplicaMaxLag)
+	}
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	c.Register(fs)
+	if err := fs.Parse([]string{"--replica-url", "postgres://c:5433/d", "--replica-url", "postgresql://e/d", "--replica-max-lag", "2s"}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.ReplicaURLs, " ") != "postgres://c:5433/d postgresql://e/d" || c.ReplicaMaxLag != 2*time.Second {
+		t.Fatalf("flags: %q lag %s", c.ReplicaURLs, c.ReplicaMaxLag)
+	}
+	c.DatabaseURL = "postgres://p/d"
+	if err := c.Validate(true); err != nil {
+		t.Fatal(err)
+	}
+	c.ReplicaURLs = []string{"mysql://x"}
+	if err := c.Validate(true); err == nil || !strings.Contains(err.Error(), "replica URL") {
+		t.Errorf("bad replica URL not explained: %v", err)
+	}
+	env = map[string]string{"CITYREACH_REPLICA_MAX_LAG": "soon"}
+	if err := c.FromEnv(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "CITYREACH_REPLICA_MAX_LAG") {
+		t.Errorf("bad duration not explained: %v", err)
+	}
+}

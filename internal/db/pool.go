@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -16,28 +17,17 @@ type Options struct {
 	StatementTimeout time.Duration
 	// ApplicationName shows in pg_stat_activity.
 	ApplicationName string
+	// Tracer, when set, sees every statement (the tests' SQL log, docs/scale-out.md).
+	Tracer pgx.QueryTracer
 }
 
 // Open parses url, applies the options and pings the database (the pool is lazy, so the
 // ping is what turns a wrong URL into an error at start-up). Sessions run with JIT off:
 // measured on tile and indicator queries, JIT compilation costs more than it saves.
 func Open(ctx context.Context, url string, o Options) (*pgxpool.Pool, error) {
-	cfg, err := pgxpool.ParseConfig(url)
+	cfg, err := poolConfig(url, o)
 	if err != nil {
-		return nil, fmt.Errorf("database URL: %w", err)
-	}
-	if o.MaxConns > 0 {
-		cfg.MaxConns = o.MaxConns
-	}
-	rp := cfg.ConnConfig.RuntimeParams
-	if o.StatementTimeout > 0 {
-		rp["statement_timeout"] = strconv.FormatInt(o.StatementTimeout.Milliseconds(), 10)
-	}
-	rp["jit"] = "off"
-	if o.ApplicationName != "" {
-		rp["application_name"] = o.ApplicationName
-	} else {
-		rp["application_name"] = "cityreach"
+		return nil, err
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -50,6 +40,31 @@ func Open(ctx context.Context, url string, o Options) (*pgxpool.Pool, error) {
 		return nil, fmt.Errorf("cannot reach the database at %s: %w", redact(cfg), err)
 	}
 	return pool, nil
+}
+
+// poolConfig is the pool configuration of Open, without connecting.
+func poolConfig(url string, o Options) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("database URL: %w", err)
+	}
+	if o.MaxConns > 0 {
+		cfg.MaxConns = o.MaxConns
+	}
+	if o.Tracer != nil {
+		cfg.ConnConfig.Tracer = o.Tracer
+	}
+	rp := cfg.ConnConfig.RuntimeParams
+	if o.StatementTimeout > 0 {
+		rp["statement_timeout"] = strconv.FormatInt(o.StatementTimeout.Milliseconds(), 10)
+	}
+	rp["jit"] = "off"
+	if o.ApplicationName != "" {
+		rp["application_name"] = o.ApplicationName
+	} else {
+		rp["application_name"] = "cityreach"
+	}
+	return cfg, nil
 }
 
 func redact(cfg *pgxpool.Config) string {

@@ -22,7 +22,10 @@ import (
 // parameters.
 type Store struct {
 	pool *pgxpool.Pool
-	reg  *layers.Registry
+	// reads serves the feature reads (items, one item, counts, extents): the pool, or a
+	// replica router's reads (ReadFrom). Writes and history use pool.
+	reads querier
+	reg   *layers.Registry
 	// colTypes maps layer → attribute → PostgreSQL type name (int4, int8, float8, text,
 	// bool, date, timestamptz), read once from the catalog so that integer bounds follow
 	// the real column width.
@@ -33,7 +36,7 @@ type Store struct {
 // column types. A registry that disagrees with the schema is an error at start-up rather
 // than a 500 on the first request.
 func NewStore(ctx context.Context, pool *pgxpool.Pool, reg *layers.Registry) (*Store, error) {
-	s := &Store{pool: pool, reg: reg, colTypes: map[string]map[string]string{}}
+	s := &Store{pool: pool, reads: pool, reg: reg, colTypes: map[string]map[string]string{}}
 	for _, l := range reg.All() {
 		rows, err := pool.Query(ctx, `
 			SELECT a.attname::text, t.typname::text
@@ -57,6 +60,15 @@ func NewStore(ctx context.Context, pool *pgxpool.Pool, reg *layers.Registry) (*S
 	}
 	return s, nil
 }
+
+// querier is what feature reads need of a pool.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// ReadFrom sends the feature reads to q (a replica router's reads, docs/scale-out.md).
+func (s *Store) ReadFrom(q querier) { s.reads = q }
 
 // ColumnType returns the PostgreSQL type name of a layer's column.
 func (s *Store) ColumnType(l *layers.Layer, attr string) string { return s.colTypes[l.ID][attr] }
@@ -274,7 +286,7 @@ func (s *Store) List(ctx context.Context, l *layers.Layer, q ListQuery) (Page, e
 	}
 	page := Page{Matched: -1}
 	if !q.SkipCount {
-		if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM "+l.Table()+w, ca...).Scan(&page.Matched); err != nil {
+		if err := s.reads.QueryRow(ctx, "SELECT count(*) FROM "+l.Table()+w, ca...).Scan(&page.Matched); err != nil {
 			return Page{}, err
 		}
 	}
@@ -309,7 +321,7 @@ func (s *Store) List(ctx context.Context, l *layers.Layer, q ListQuery) (Page, e
 	order = append(order, `"id" ASC`) // a total order, so that pages do not overlap
 	sql := "SELECT " + sel + " FROM " + l.Table() + w + " ORDER BY " + strings.Join(order, ", ") +
 		" LIMIT " + a.add(q.Limit) + " OFFSET " + a.add(q.Offset)
-	rows, err := s.pool.Query(ctx, sql, a...)
+	rows, err := s.reads.Query(ctx, sql, a...)
 	if err != nil {
 		return Page{}, err
 	}
@@ -326,7 +338,7 @@ func (s *Store) Get(ctx context.Context, l *layers.Layer, id int64, outSRID int)
 func (s *Store) GetShaped(ctx context.Context, l *layers.Layer, id int64, sh Shape) (Row, error) {
 	var a args
 	sel := selectColumns(l, sh, &a)
-	r, err := scanRow(s.pool.QueryRow(ctx, "SELECT "+sel+" FROM "+l.Table()+` WHERE "id" = `+a.add(id), a...))
+	r, err := scanRow(s.reads.QueryRow(ctx, "SELECT "+sel+" FROM "+l.Table()+` WHERE "id" = `+a.add(id), a...))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Row{}, ErrNotFound
 	}

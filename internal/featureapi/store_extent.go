@@ -35,7 +35,7 @@ func (s *Store) Extent(ctx context.Context, l *layers.Layer) (Extent, error) {
 	if l.ValidFrom != "" {
 		dest = append(dest, &from, &to, &open)
 	}
-	if err := s.pool.QueryRow(ctx, q, a...).Scan(dest...); err != nil {
+	if err := s.reads.QueryRow(ctx, q, a...).Scan(dest...); err != nil {
 		return Extent{}, err
 	}
 	var out Extent

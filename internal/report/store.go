@@ -126,7 +126,7 @@ func (s Store) Areas(ctx context.Context, cityID int, level string) (map[int64]A
 // (through its 街道); a community without a 街道 is missing from the map.
 func (s Store) CommunityAreas(ctx context.Context, cityID int, level string) (map[int64]int64, error) {
 	q := map[string]string{
-		"district": `SELECT c.id, sd.district_id FROM communities c JOIN subdistricts sd ON sd.id = c.subdistrict_id
+		"district": `SELECT c.id, sd.district_id FROM communities c JOIN subdistricts sd ON sd.city_id = c.city_id AND sd.id = c.subdistrict_id
 			WHERE c.city_id = $1`,
 		"subdistrict": `SELECT id, subdistrict_id FROM communities WHERE city_id = $1 AND subdistrict_id IS NOT NULL`,
 		"community":   `SELECT id, id FROM communities WHERE city_id = $1`,

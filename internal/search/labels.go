@@ -21,8 +21,8 @@ var LabelLayers = map[string]string{
 	"districts": `
 SELECT d.id, d.name, d.name_en, d.kind, d.synthetic, ST_Area(d.geom_m), x.r, ST_AsGeoJSON(ST_Transform(x.c, 4326), 7)
 FROM districts d JOIN cities ci ON ci.id = d.city_id AND ci.slug = $1
-LEFT JOIN LATERAL (SELECT ST_ConvexHull(ST_Collect(m.geom_m)) AS hull FROM communities m JOIN subdistricts s ON s.id = m.subdistrict_id
-                   WHERE s.district_id = d.id) h ON true
+LEFT JOIN LATERAL (SELECT ST_ConvexHull(ST_Collect(m.geom_m)) AS hull FROM communities m JOIN subdistricts s ON s.city_id = m.city_id AND s.id = m.subdistrict_id
+                   WHERE m.city_id = d.city_id AND s.district_id = d.id) h ON true
 CROSS JOIN LATERAL (SELECT CASE WHEN h.hull IS NULL THEN d.geom_m
                                 ELSE coalesce(nullif(ST_CollectionExtract(ST_Intersection(d.geom_m, h.hull), 3), 'POLYGON EMPTY'::geometry), d.geom_m) END AS g) a
 CROSS JOIN LATERAL (SELECT (ST_MaximumInscribedCircle(a.g)).center AS c, (ST_MaximumInscribedCircle(a.g)).radius AS r) x

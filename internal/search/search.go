@@ -129,9 +129,9 @@ FROM page r
 CROSS JOIN LATERAL (
   SELECT d.geom, NULL::text AS within FROM districts d WHERE r.type = 'district' AND d.id = r.id
   UNION ALL
-  SELECT s.geom, (SELECT d.name FROM districts d WHERE d.id = s.district_id) FROM subdistricts s WHERE r.type = 'subdistrict' AND s.id = r.id
+  SELECT s.geom, (SELECT d.name FROM districts d WHERE d.city_id = s.city_id AND d.id = s.district_id) FROM subdistricts s WHERE r.type = 'subdistrict' AND s.id = r.id
   UNION ALL
-  SELECT m.geom, (SELECT s.name FROM subdistricts s WHERE s.id = m.subdistrict_id) FROM communities m WHERE r.type = 'community' AND m.id = r.id
+  SELECT m.geom, (SELECT s.name FROM subdistricts s WHERE s.city_id = m.city_id AND s.id = m.subdistrict_id) FROM communities m WHERE r.type = 'community' AND m.id = r.id
   UNION ALL
   SELECT k.geom, (SELECT m.name FROM communities m WHERE m.city_id = k.city_id AND ST_Intersects(m.geom, ST_PointOnSurface(k.geom)) ORDER BY m.id LIMIT 1)
   FROM parks k WHERE r.type = 'park' AND k.id = r.id

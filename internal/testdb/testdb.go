@@ -152,7 +152,7 @@ func New(t testing.TB) *DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool, err := db.Open(ctx, u, db.Options{MaxConns: 8, StatementTimeout: 2 * time.Minute})
+	pool, err := db.Open(ctx, u, db.Options{MaxConns: 8, StatementTimeout: 2 * time.Minute, Tracer: sqlTracer()})
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
 	}

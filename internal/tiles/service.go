@@ -43,6 +43,10 @@ type Options struct {
 	// SyncTimeout bounds that confirmation; past it the request renders from the database.
 	SyncTimeout time.Duration
 	Logger      *slog.Logger
+	// Reads, when set, is where renders read (a replica router's strong reads, which see
+	// every edit committed before the render began, so the cache rules above still hold);
+	// nil: the pool. The LISTEN connection is always the pool's (NOTIFY is not replicated).
+	Reads DB
 }
 
 // OptionsFromEnv reads CITYREACH_TILE_CACHE_MB (default 128; 0 disables the cache) and
@@ -111,7 +115,11 @@ func New(pool *pgxpool.Pool, reg *layers.Registry, o Options) *Service {
 		c.OnNotification = onNotify
 		return pgx.ConnectConfig(ctx, c)
 	}
-	return newService(pool, connect, reg, o)
+	var reads DB = pool
+	if o.Reads != nil {
+		reads = o.Reads
+	}
+	return newService(reads, connect, reg, o)
 }
 
 func newService(db DB, connect func(ctx context.Context, onNotify func(*pgconn.PgConn, *pgconn.Notification)) (*pgx.Conn, error), reg *layers.Registry, o Options) *Service {

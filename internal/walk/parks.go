@@ -58,7 +58,7 @@ ORDER BY i, kind, ST_X(pt), ST_Y(pt)`
 const (
 	baselineParks = `SELECT id AS i, id, name, geom_m AS geom FROM parks
 		WHERE city_id = $1 AND open_status IN ('open', 'shared') AND geom_m IS NOT NULL`
-	baselineEntrances = `SELECT park_id AS i, geom_m AS geom FROM park_entrances WHERE geom_m IS NOT NULL`
+	baselineEntrances = `SELECT park_id AS i, geom_m AS geom FROM park_entrances WHERE city_id = $1 AND geom_m IS NOT NULL`
 )
 
 // Given parks and entrances, for parkPointsSQL: $5 ids, $6 names, $7 metric WKB, $8 the
@@ -160,7 +160,7 @@ func (s Store) ParksCrossed(ctx context.Context, city City, closed []int64, adde
 			SELECT ST_GeomFromWKB(w, $4::integer) FROM unnest($3::bytea[]) AS t(w))
 		SELECT p.id, p.name, ST_AsBinary(p.geom_m) FROM parks p
 		WHERE p.city_id = $1 AND p.open_status IN ('open', 'shared') AND p.geom_m IS NOT NULL AND p.id <> ALL($5::bigint[])
-		  AND NOT EXISTS (SELECT 1 FROM park_entrances e WHERE e.park_id = p.id AND e.geom_m IS NOT NULL)
+		  AND NOT EXISTS (SELECT 1 FROM park_entrances e WHERE e.city_id = p.city_id AND e.park_id = p.id AND e.geom_m IS NOT NULL)
 		  AND EXISTS (SELECT 1 FROM c WHERE ST_Intersects(ST_Boundary(p.geom_m), c.g))
 		ORDER BY p.id`, city.ID, closed, addWKB, city.MetricSRID, skip)
 	if err != nil {
