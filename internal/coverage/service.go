@@ -14,8 +14,8 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/cityreach/cityreach/internal/caliber"
-	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/cityreach/cityreach/internal/edition"
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // Service answers the indicator for the API and the CLI, so a number is computed in one
