@@ -118,7 +118,7 @@ func recovery(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		defer func() {
 			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
+				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 					panic(v)
 				}
 				log.Error("panic in handler", "request_id", c.GetString("request_id"), "panic", fmt.Sprint(v))
@@ -161,7 +161,8 @@ func Serve(ctx context.Context, log *slog.Logger, addr string, h http.Handler, g
 	case <-ctx.Done():
 	}
 	log.Info("shutting down", "grace", grace)
-	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	// ctx is done by now: the shutdown keeps its values but not its cancellation.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
 	err := srv.Shutdown(sctx)
 	if e := <-errc; e != nil && !errors.Is(e, http.ErrServerClosed) && err == nil {

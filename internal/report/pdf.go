@@ -20,7 +20,7 @@ var ErrNoChromium = errors.New("report: chromium not found (install Debian's chr
 func Chromium(bin string) (string, error) {
 	if bin != "" {
 		if _, err := os.Stat(bin); err != nil {
-			return "", fmt.Errorf("%w: %v", ErrNoChromium, err)
+			return "", fmt.Errorf("%w: %w", ErrNoChromium, err)
 		}
 		return bin, nil
 	}

@@ -121,7 +121,7 @@ func (c *Cluster) run(name string, args ...string) ([]byte, error) {
 func (c *Cluster) pgctl(args ...string) error {
 	out, err := c.run("pg_ctl", append([]string{"-D", c.data(), "-w", "-t", "60"}, args...)...)
 	if err != nil {
-		return fmt.Errorf("pg_ctl %s: %v: %s", strings.Join(args, " "), err, out)
+		return fmt.Errorf("pg_ctl %s: %w: %s", strings.Join(args, " "), err, out)
 	}
 	return nil
 }

@@ -77,7 +77,7 @@ func ensureTemplate(ctx context.Context, admin *pgx.Conn, adminURL string) (stri
 	if _, err := admin.Exec(ctx, "SELECT pg_advisory_lock(7263531)"); err != nil {
 		return "", err
 	}
-	defer admin.Exec(context.Background(), "SELECT pg_advisory_unlock(7263531)") //nolint:errcheck
+	defer admin.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(7263531)") //nolint:errcheck // the lock also ends with the session
 	var exists bool
 	if err := admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
 		return "", err
