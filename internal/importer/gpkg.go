@@ -172,6 +172,9 @@ func (r *GeoPackageReader) init(ctx context.Context, table string) error {
 		tbls = append(tbls, t)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
 	var chosen *tbl
 	var names []string
 	for i := range tbls {

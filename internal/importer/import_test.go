@@ -54,6 +54,9 @@ func TestImportBaotouDistricts(t *testing.T) {
 			t.Errorf("%s: area %.1f km², README %v km² (%.2f %%)", code, km2, w, d*100)
 		}
 	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 	if n != 10 {
 		t.Fatalf("%d rows, want 10", n)
 	}

@@ -250,6 +250,9 @@ func TestImportRealExtracts(t *testing.T) {
 				_ = rows.Scan(&c, &n)
 				got[c] = n
 			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
 			for c := range mergeKeys(want, got) {
 				if got[c] != want[c]-skipped[c] {
 					t.Errorf("facilities %s: %d, osmium %d less %d set aside", c, got[c], want[c], skipped[c])

@@ -538,6 +538,9 @@ func TestLivingCircleIncrementalEqualsPromoted(t *testing.T) {
 		_ = rows.Scan(&c)
 		ed.cats = append(ed.cats, c)
 	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 	rows.Close()
 	levels := []string{walk.LevelCity, walk.LevelDistrict, walk.LevelSubdistrict, walk.LevelCommunity}
 	totalRecomputed, totalParcels := 0, 0

@@ -191,6 +191,9 @@ func dbNames(t *testing.T, f *fixture, z, x, y int) []string {
 		}
 		out = append(out, n)
 	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 	return out
 }
 
