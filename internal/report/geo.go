@@ -117,7 +117,7 @@ func writeGPKGLayer(ctx context.Context, db *sql.DB, l *Layer, updated time.Time
 	for _, k := range keys {
 		names = append(names, quoteIdent(k))
 	}
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO `+quoteIdent(l.Name)+` (`+strings.Join(names, ", ")+`) VALUES (`+ph+`)`)
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO `+quoteIdent(l.Name)+` (`+strings.Join(names, ", ")+`) VALUES (`+ph+`)`) //nolint:gosec // G202: identifiers through quoteIdent, values as parameters
 	if err != nil {
 		return err
 	}
