@@ -82,7 +82,7 @@ func runReport(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp) // nothing left behind on failure; empty after the move on success
+	defer os.RemoveAll(tmp) //nolint:errcheck // best-effort: nothing left behind on failure; empty after the move on success
 	t0 := time.Now()
 	bar := newReportBar(env.Stderr, quiet)
 	_, files, err := report.Generate(ctx, src, req, tmp, report.Options{Chromium: chromium}, bar.set)

@@ -56,12 +56,12 @@ func OpenGeoPackage(ctx context.Context, path, table string) (*GeoPackageReader,
 		})
 	}
 	if err != nil {
-		db.Close()
+		db.Close() //nolint:errcheck // an error path: the error returned is the one that matters
 		return nil, &FileError{Index: -1, Reason: "not a GeoPackage: the file cannot be opened as SQLite", Cause: err}
 	}
 	r := &GeoPackageReader{db: db, conn: conn}
 	if err := r.init(ctx, table); err != nil {
-		r.Close()
+		r.Close() //nolint:errcheck // an error path: the error returned is the one that matters
 		var fe *FileError
 		if !errors.As(err, &fe) && ctx.Err() == nil {
 			err = &FileError{Index: -1, Reason: "not a readable GeoPackage", Cause: err}
@@ -127,7 +127,7 @@ func (r *GeoPackageReader) checkRealTable(ctx context.Context, t, geomCol string
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
+	defer rows.Close() //nolint:errcheck // read-only; a failed Close loses nothing
 	for rows.Next() {
 		var name string
 		if err := rows.Scan(&name); err != nil {
@@ -166,12 +166,12 @@ func (r *GeoPackageReader) init(ctx context.Context, table string) error {
 	for rows.Next() {
 		var t tbl
 		if err := rows.Scan(&t.name, &t.col, &t.srs); err != nil {
-			rows.Close()
+			rows.Close() //nolint:errcheck // an error path: the error returned is the one that matters
 			return err
 		}
 		tbls = append(tbls, t)
 	}
-	rows.Close()
+	rows.Close() //nolint:errcheck // rows.Err below reports what went wrong
 	if err := rows.Err(); err != nil {
 		return err
 	}
@@ -212,7 +212,7 @@ func (r *GeoPackageReader) init(ctx context.Context, table string) error {
 	if err != nil {
 		return err
 	}
-	defer info.Close()
+	defer info.Close() //nolint:errcheck // read-only; a failed Close loses nothing
 	for info.Next() {
 		var name string
 		var pk int
@@ -273,7 +273,7 @@ func (r *GeoPackageReader) Each(ctx context.Context, fn func(*Feature) error) er
 	if err != nil {
 		return fail(err)
 	}
-	defer rows.Close()
+	defer rows.Close() //nolint:errcheck // read-only; a failed Close loses nothing
 	vals := make([]any, len(cols))
 	ptrs := make([]any, len(cols))
 	for k := range vals {

@@ -108,7 +108,7 @@ func writeGPKGLayer(ctx context.Context, db *sql.DB, l *Layer, updated time.Time
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
+	defer tx.Rollback() //nolint:errcheck // after Commit a no-op; on failure the error that matters is returned
 	if _, err := tx.ExecContext(ctx, `CREATE TABLE `+quoteIdent(l.Name)+` (`+strings.Join(cols, ", ")+`)`); err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func writeGPKGLayer(ctx context.Context, db *sql.DB, l *Layer, updated time.Time
 	if err != nil {
 		return err
 	}
-	defer ins.Close()
+	defer ins.Close() //nolint:errcheck // closed with the transaction in any case
 	bound := orb.Bound{Min: orb.Point{math.Inf(1), math.Inf(1)}, Max: orb.Point{math.Inf(-1), math.Inf(-1)}}
 	for _, f := range fc.Features {
 		if f.Geometry == nil {

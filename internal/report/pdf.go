@@ -53,7 +53,7 @@ func PrintPDF(ctx context.Context, chromium, htmlPath, pdfPath string) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(profile)
+	defer os.RemoveAll(profile) //nolint:errcheck // best-effort clean-up of a temporary directory
 	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-extensions",
 		"--no-pdf-header-footer", "--generate-pdf-document-outline", "--user-data-dir="+profile, "--print-to-pdf="+out, "file://"+abs)
