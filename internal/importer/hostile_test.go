@@ -52,14 +52,14 @@ func TestZipBombRefusedByHeaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer zr.Close()
+	defer zr.Close() //nolint:errcheck // test clean-up
 	before = importtest.TotalAlloc()
 	rc, size, err := openMember(zr.File[0])
 	if err != nil || size != 1<<20 {
 		t.Fatalf("open: %v, size %d", err, size)
 	}
 	n, err := io.Copy(io.Discard, rc)
-	rc.Close()
+	rc.Close() //nolint:errcheck // test clean-up
 	if !errors.As(err, &le) || n != 1<<20 {
 		t.Fatalf("read %d bytes, err %v; want exactly the declared 1 MiB then a limit error", n, err)
 	}
@@ -223,7 +223,7 @@ func TestGeoPackageConnectionIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
+	defer r.Close() //nolint:errcheck // test clean-up
 	for _, q := range []string{
 		`WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c`,
 		`SELECT * FROM v`,
@@ -239,7 +239,7 @@ func TestGeoPackageConnectionIsBounded(t *testing.T) {
 	cancel()
 	rows, err := r.conn.QueryContext(cctx, `SELECT count(*) FROM parks a, parks b`)
 	if err == nil {
-		rows.Close()
+		rows.Close() //nolint:errcheck // test clean-up
 		err = rows.Err()
 	}
 	if !errors.Is(err, context.Canceled) {
@@ -262,7 +262,7 @@ func TestGeoPackageTextAndTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
+	defer r.Close() //nolint:errcheck // test clean-up
 	before := checksum(t, db.Pool, "facilities")
 	pharmacies := Mapping{"category": "=pharmacy"}
 	rep, err := Import(ctx, db.Pool, "facilities", r, Options{City: "baotou", Mapping: pharmacies})
@@ -316,7 +316,7 @@ func TestSpoolCleanedOnStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.Close()
+	f.Close() //nolint:errcheck // test clean-up
 	if err := os.WriteFile(f.Name()+"-shm", nil, 0o600); err != nil {
 		t.Fatal(err)
 	}

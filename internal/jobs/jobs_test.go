@@ -103,7 +103,7 @@ func doAs(t *testing.T, ctx context.Context, secret, method, url, body string) (
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer resp.Body.Close() //nolint:errcheck // test clean-up
 	b, _ := io.ReadAll(resp.Body)
 	var m map[string]any
 	_ = json.Unmarshal(b, &m)
@@ -306,7 +306,7 @@ func TestReportJob(t *testing.T) {
 			t.Fatal(err)
 		}
 		b, _ := io.ReadAll(dl.Body)
-		dl.Body.Close()
+		dl.Body.Close() //nolint:errcheck // test clean-up
 		if dl.StatusCode != 200 || len(b) < 1000 || string(b[:2]) != "PK" {
 			t.Errorf("download: %d, %d bytes", dl.StatusCode, len(b))
 		}

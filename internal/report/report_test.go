@@ -170,7 +170,7 @@ func TestReportDemoCity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer wb.Close()
+	defer wb.Close() //nolint:errcheck // test clean-up
 	var cityID int
 	if err := pool.QueryRow(ctx, `SELECT id FROM cities WHERE slug = $1`, seed.Slug).Scan(&cityID); err != nil {
 		t.Fatal(err)
@@ -353,7 +353,7 @@ func TestReportDemoCity(t *testing.T) {
 				t.Fatal(err)
 			}
 			img, err := png.Decode(f)
-			f.Close()
+			f.Close() //nolint:errcheck // test clean-up
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -451,7 +451,7 @@ func TestReportDemoCity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer r.Close()
+		defer r.Close() //nolint:errcheck // test clean-up
 	})
 
 	// Unchanged data: byte-identical XLSX and CSV (a second run, other services, a later clock).

@@ -328,7 +328,7 @@ func TestEveryEditFromAnotherSessionIsSeenAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer editor.Close(ctx)
+	defer editor.Close(ctx) //nolint:errcheck // test clean-up
 	here := tilePath("parks", tz, tx, ty)
 	stop := make(chan struct{})
 	done := make(chan struct{})
