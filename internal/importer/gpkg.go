@@ -158,6 +158,7 @@ func (r *GeoPackageReader) init(ctx context.Context, table string) error {
 	if err != nil {
 		return err
 	}
+	defer rows.Close() //nolint:errcheck // read-only; closed early below (Close is idempotent) to free the connection
 	type tbl struct {
 		name, col string
 		srs       int
@@ -166,7 +167,6 @@ func (r *GeoPackageReader) init(ctx context.Context, table string) error {
 	for rows.Next() {
 		var t tbl
 		if err := rows.Scan(&t.name, &t.col, &t.srs); err != nil {
-			rows.Close() //nolint:errcheck // an error path: the error returned is the one that matters
 			return err
 		}
 		tbls = append(tbls, t)

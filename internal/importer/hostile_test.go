@@ -239,7 +239,7 @@ func TestGeoPackageConnectionIsBounded(t *testing.T) {
 	cancel()
 	rows, err := r.conn.QueryContext(cctx, `SELECT count(*) FROM parks a, parks b`)
 	if err == nil {
-		rows.Close() //nolint:errcheck // test clean-up
+		defer rows.Close() //nolint:errcheck // test clean-up
 		err = rows.Err()
 	}
 	if !errors.Is(err, context.Canceled) {
