@@ -36,7 +36,9 @@ func writePoints(t testing.TB, path string, n int) {
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	f.Close() //nolint:errcheck // test clean-up
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Killing the CLI with SIGKILL once its progress bar shows leaves the table as it was:
