@@ -25,9 +25,8 @@ build: ## build bin/cityreach (with the frontend when present)
 migrate: ## apply pending migrations to DATABASE_URL (provisioned when unset)
 	@eval "$$(scripts/provision-db.sh)" && $(GO) run ./cmd/cityreach migrate up
 
-lint: ## gofmt, go vet
-	@test -z "$$(gofmt -l cmd internal migrations scripts)" || { gofmt -l cmd internal migrations scripts; exit 1; }
-	$(GO) vet ./...
+lint: ## gofmt and golangci-lint (.golangci.yml: vet, staticcheck, errcheck, gosec, ...)
+	@scripts/lint.sh
 
 bench: ## Go benchmarks and HTTP load tests; results go into docs/benchmarks.md by hand
 	@scripts/bench.sh

@@ -258,6 +258,9 @@ func TestHistoryKeepsUpdatesAndDeletes(t *testing.T) {
 		}
 		got = append(got, r)
 	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 	if len(got) != 3 {
 		t.Fatalf("history rows = %d, want 3 (insert, update, delete)", len(got))
 	}

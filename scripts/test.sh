@@ -10,10 +10,8 @@ eval "$("$here/provision-db.sh")"
 "$here/install-test-deps.sh"
 export CITYREACH_TEST_DATABASE_URL=${CITYREACH_TEST_DATABASE_URL:-$DATABASE_URL}
 
-log "lint: gofmt and go vet"
-unformatted=$(gofmt -l cmd internal migrations scripts)
-[ -z "$unformatted" ] || die "gofmt needed on: $unformatted"
-go vet ./...
+log "lint: gofmt and golangci-lint (go vet, staticcheck, errcheck, gosec, ...)"
+"$here/lint.sh"
 
 if [ -f frontend/package.json ]; then
   "$here/build-frontend.sh"

@@ -14,6 +14,7 @@ import (
 
 // Principal is who a request acts as. The zero value is the anonymous caller.
 type Principal struct {
+	ID   int64  // the token's id; 0 when anonymous
 	Name string // the token's name; "" when anonymous
 	Role Role   // "" when anonymous
 }
@@ -76,7 +77,7 @@ func Authenticate(tokens Looker, log *slog.Logger) gin.HandlerFunc {
 			problem.Respond(c, log, err)
 			return
 		}
-		c.Set(principalKey, Principal{Name: t.Name, Role: t.Role})
+		c.Set(principalKey, Principal{ID: t.ID, Name: t.Name, Role: t.Role})
 		c.Next()
 	}
 }

@@ -72,7 +72,7 @@ func LoadFile(path string) ([]Caliber, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read-only; a failed Close loses nothing
 	return Decode(f)
 }
 

@@ -261,37 +261,6 @@ func runningMedian(pts []xy, half int) []xy {
 	return out
 }
 
-// douglasPeucker simplifies pts to within tol metres.
-func douglasPeucker(pts []xy, tol float64) []xy {
-	if len(pts) < 3 {
-		return pts
-	}
-	keep := make([]bool, len(pts))
-	keep[0], keep[len(pts)-1] = true, true
-	var rec func(a, b int)
-	rec = func(a, b int) {
-		best, bi := -1.0, -1
-		for i := a + 1; i < b; i++ {
-			if d := pointSegmentDistance(pts[i], segment{pts[a], pts[b]}); d > best {
-				best, bi = d, i
-			}
-		}
-		if bi >= 0 && best > tol {
-			keep[bi] = true
-			rec(a, bi)
-			rec(bi, b)
-		}
-	}
-	rec(0, len(pts)-1)
-	var out []xy
-	for i, k := range keep {
-		if k {
-			out = append(out, pts[i])
-		}
-	}
-	return out
-}
-
 // fallbackAxis is the axis of the minimum rotated rectangle, for tiny polygons.
 func fallbackAxis(poly *geos.Geom, o outline) polyline {
 	cs := poly.MinimumRotatedRectangle().ExteriorRing().CoordSeq().ToCoords()

@@ -4,6 +4,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -62,7 +63,7 @@ func Main(ctx context.Context, env Env, args []string) int {
 		return 2
 	}
 	if err := cmd.run(ctx, env, args[1:]); err != nil {
-		if err == flag.ErrHelp {
+		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		fmt.Fprintf(env.Stderr, "cityreach %s: %v\n", args[0], err)

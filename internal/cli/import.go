@@ -158,5 +158,5 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, b, 0o644)
+	return os.WriteFile(path, b, 0o644) //nolint:gosec // G306: a file the operator asked for, readable like any tool's output (umask applies)
 }

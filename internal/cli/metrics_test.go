@@ -38,7 +38,7 @@ func TestMetricsAfterRequests(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, _ = io.Copy(io.Discard, res.Body)
-		res.Body.Close()
+		res.Body.Close() //nolint:errcheck // test clean-up
 		return res.StatusCode, res.Header.Get("X-Cache")
 	}
 	// The tile cache serves only once its invalidation listener is connected; until then
@@ -171,7 +171,7 @@ func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
+	defer res.Body.Close() //nolint:errcheck // test clean-up
 	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/plain") {
 		t.Fatalf("/metrics: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 	}

@@ -75,14 +75,14 @@ func runReport(ctx context.Context, env Env, args []string) error {
 		Checks:   &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}},
 		Walk:     walkSvc,
 	}
-	if err := os.MkdirAll(filepath.Dir(filepath.Clean(out)), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(filepath.Clean(out)), 0o755); err != nil { //nolint:gosec // G301: the directory of a file the operator asked for (umask applies)
 		return err
 	}
 	tmp, err := os.MkdirTemp(filepath.Dir(filepath.Clean(out)), "."+filepath.Base(out)+".tmp-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp) // nothing left behind on failure; empty after the move on success
+	defer os.RemoveAll(tmp) //nolint:errcheck // best-effort: nothing left behind on failure; empty after the move on success
 	t0 := time.Now()
 	bar := newReportBar(env.Stderr, quiet)
 	_, files, err := report.Generate(ctx, src, req, tmp, report.Options{Chromium: chromium}, bar.set)

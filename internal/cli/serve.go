@@ -108,7 +108,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if addr := os.Getenv("CITYREACH_PPROF"); addr != "" {
 		go servePprof(addr, log)
 	}
-	h, err := handler(cfg, pool, m, app, log)
+	h, err := handler(cfg, pool, m, app, log) //nolint:contextcheck // builds middleware; each request runs with its own context
 	if err != nil {
 		return err
 	}

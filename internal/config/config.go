@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/url"
@@ -369,12 +370,16 @@ func ParseLevel(s string) (slog.Level, error) {
 	return 0, fmt.Errorf("log level %q must be debug, info, warn or error", s)
 }
 
-// Logger builds the process logger.
-func (c *Config) Logger() *slog.Logger {
+// Logger builds the process logger, which writes to stderr.
+func (c *Config) Logger() *slog.Logger { return c.LoggerTo(os.Stderr) }
+
+// LoggerTo builds a logger writing to w at the configured level, one record a line: JSON
+// objects when the format is json, slog's key=value text otherwise.
+func (c *Config) LoggerTo(w io.Writer) *slog.Logger {
 	lvl, _ := ParseLevel(c.LogLevel)
 	opts := &slog.HandlerOptions{Level: lvl}
 	if c.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	return slog.New(slog.NewTextHandler(w, opts))
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"flag"
 	"strings"
 	"testing"
@@ -154,5 +155,43 @@ func TestReplicaURLs(t *testing.T) {
 	env = map[string]string{"CITYREACH_REPLICA_MAX_LAG": "soon"}
 	if err := c.FromEnv(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "CITYREACH_REPLICA_MAX_LAG") {
 		t.Errorf("bad duration not explained: %v", err)
+	}
+}
+
+// TestLogFormat: the environment sets the format, the flag wins over it, anything but text
+// or json is refused by name, and the logger writes a JSON object in json mode and
+// key=value text otherwise.
+func TestLogFormat(t *testing.T) {
+	c := Defaults()
+	if c.LogFormat != "text" {
+		t.Fatalf("default format %q, want text", c.LogFormat)
+	}
+	if err := c.FromEnv(func(k string) string { return map[string]string{"CITYREACH_LOG_FORMAT": "json"}[k] }); err != nil || c.LogFormat != "json" {
+		t.Fatalf("env: %v %q", err, c.LogFormat)
+	}
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	c.Register(fs)
+	if err := fs.Parse([]string{"--log-format", "text"}); err != nil || c.LogFormat != "text" {
+		t.Fatalf("flag: %v %q", err, c.LogFormat)
+	}
+	c.LogFormat = "xml"
+	if err := c.Validate(false); err == nil || !strings.Contains(err.Error(), `log format "xml" must be text or json`) {
+		t.Errorf("bad format: %v", err)
+	}
+	var b strings.Builder
+	c.LogFormat = "text"
+	c.LoggerTo(&b).Info("hello", "n", 3)
+	if !strings.HasPrefix(b.String(), "time=") || !strings.HasSuffix(b.String(), " level=INFO msg=hello n=3\n") {
+		t.Errorf("text record %q", b.String())
+	}
+	b.Reset()
+	c.LogFormat = "json"
+	var rec struct {
+		Level, Msg string
+		N          int
+	}
+	c.LoggerTo(&b).Info("hello", "n", 3)
+	if err := json.Unmarshal([]byte(b.String()), &rec); err != nil || rec.Level != "INFO" || rec.Msg != "hello" || rec.N != 3 {
+		t.Errorf("json record %q: %v %+v", b.String(), err, rec)
 	}
 }

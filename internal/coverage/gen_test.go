@@ -79,12 +79,12 @@ func generateCity(seed uint64, parcels, parks int) *genCity {
 		p := park(int64(k+1), class, rect(x0, y0, x0+w, y0+h))
 		p.Name = fmt.Sprintf("公园 %d", k+1)
 		p.Pocket = class == caliber.Garden && w*h < 1000
-		switch r := rng.IntN(20); {
-		case r == 0:
+		switch rng.IntN(20) {
+		case 0:
 			p.OpenStatus = "closed"
-		case r == 1:
+		case 1:
 			p.OpenStatus = "shared"
-		case r == 2:
+		case 2:
 			p.Historic = true
 		}
 		g.Parks = append(g.Parks, p)

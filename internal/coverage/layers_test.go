@@ -95,6 +95,9 @@ func TestGapLayerTilesAndCollectionFollowEdits(t *testing.T) {
 			}
 			out[id] = [2]float64{a, pop}
 		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
 		return out
 	}
 	inTile := func(z, x, y int) map[int64]bool {
@@ -113,6 +116,9 @@ func TestGapLayerTilesAndCollectionFollowEdits(t *testing.T) {
 				t.Fatal(err)
 			}
 			out[id] = true
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
 		}
 		return out
 	}
@@ -134,6 +140,9 @@ func TestGapLayerTilesAndCollectionFollowEdits(t *testing.T) {
 			t.Fatal(err)
 		}
 		list = append(list, c)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	if len(list) == 0 || len(list) > 64 {
 		t.Fatalf("%d tiles over the city", len(list))

@@ -230,10 +230,6 @@ func (w *tileWorker) buffer(k int32) *geos.Geom {
 	return w.bufs[k]
 }
 
-func rectGEOS(c *geos.Context, b box) *geos.Geom {
-	return c.NewPolygon([][][]float64{{{b.minX, b.minY}, {b.maxX, b.minY}, {b.maxX, b.maxY}, {b.minX, b.maxY}, {b.minX, b.minY}}})
-}
-
 // surface returns S_t for tile box tb, or nil when it is empty.
 func (w *tileWorker) surface(tb box) *geos.Geom {
 	// ⋃ service areas ∩ t. ClipByRect is GEOS's linear-time clip to a rectangle.

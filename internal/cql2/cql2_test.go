@@ -1,6 +1,7 @@
 package cql2
 
 import (
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -116,8 +117,8 @@ func TestHostileFilters(t *testing.T) {
 
 func TestSyntaxErrorPosition(t *testing.T) {
 	_, err := Parse(`name = 'a' AND park_class ~ 'b'`)
-	se, ok := err.(*SyntaxError)
-	if !ok || se.Pos != 26 {
+	var se *SyntaxError
+	if !errors.As(err, &se) || se.Pos != 26 {
 		t.Fatalf("%#v", err)
 	}
 }

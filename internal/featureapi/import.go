@@ -81,9 +81,6 @@ func uploadFormat(ct string) (ext string, ok bool) {
 	return "", false
 }
 
-// formatNames names the upload formats in messages.
-var formatNames = map[string]string{".geojson": "GeoJSON", ".zip": "a zipped Shapefile", ".gpkg": "a GeoPackage"}
-
 // importRequest is a parsed POST /layers/{layer}/import.
 type importRequest struct {
 	opts  importer.Options

@@ -17,7 +17,7 @@ func seedFacilities(t *testing.T, e *env, n int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tx.Rollback(context.Background())
+	defer tx.Rollback(context.Background()) //nolint:errcheck // test clean-up
 	if _, err := tx.Exec(context.Background(), `SELECT set_config('cityreach.bulk_load', 'on', true)`); err != nil {
 		t.Fatal(err)
 	}

@@ -38,6 +38,7 @@ type Store struct {
 func NewStore(ctx context.Context, pool *pgxpool.Pool, reg *layers.Registry) (*Store, error) {
 	s := &Store{pool: pool, reads: pool, reg: reg, colTypes: map[string]map[string]string{}}
 	for _, l := range reg.All() {
+		//nolint:rowserrcheck // pgx.ForEachRow checks rows.Err
 		rows, err := pool.Query(ctx, `
 			SELECT a.attname::text, t.typname::text
 			FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid

@@ -2,6 +2,7 @@ package geojson
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -189,7 +190,7 @@ func (c *collectionReader) features(at *path) error {
 
 // withIndex marks an *Error as belonging to feature i.
 func withIndex(err error, i int) error {
-	if e, ok := err.(*Error); ok && e.Pointer != "" {
+	if e := (*Error)(nil); errors.As(err, &e) && e.Pointer != "" {
 		e.Index = i
 	}
 	return err

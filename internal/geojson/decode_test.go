@@ -159,7 +159,7 @@ func TestStreamFeatureCollection(t *testing.T) {
 		}
 		return nil
 	})
-	if err != stop {
+	if !errors.Is(err, stop) {
 		t.Errorf("error = %v; want the callback's error unchanged", err)
 	}
 	if !reflect.DeepEqual(got, []int{0, 1}) {

@@ -8,8 +8,9 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/cityreach/cityreach/internal/crs"
 	"github.com/paulmach/orb"
+
+	"github.com/cityreach/cityreach/internal/crs"
 )
 
 // fuzzOptions are tight so that the fuzzer reaches every limit quickly.

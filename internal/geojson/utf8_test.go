@@ -1,6 +1,7 @@
 package geojson
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -28,8 +29,8 @@ func TestInvalidUTF8IsRefusedWhereItIs(t *testing.T) {
 			} else {
 				f, err = DecodeFeature(r, Options{})
 			}
-			e, ok := err.(*Error)
-			if f != nil || !ok || !e.Encoding || e.Pointer != tc.pointer {
+			var e *Error
+			if f != nil || !errors.As(err, &e) || !e.Encoding || e.Pointer != tc.pointer {
 				t.Errorf("%s (one byte at a time: %v): %#v, want an encoding error at %q", tc.name, one, err, tc.pointer)
 			}
 		}
@@ -44,7 +45,7 @@ func TestInvalidUTF8IsRefusedWhereItIs(t *testing.T) {
 	coll := `{"type":"FeatureCollection","features":[{"type":"Feature","geometry":` + pt + `,"properties":{}},` +
 		`{"type":"Feature","geometry":` + pt + `,"properties":{"x":"` + "\xff" + `"}}]}`
 	_, err = DecodeFeatureCollection(iotest.OneByteReader(strings.NewReader(coll)), Options{})
-	if e, ok := err.(*Error); !ok || !e.Encoding || e.Index != 1 || e.Pointer != "/features/1/properties/x" {
+	if e := (*Error)(nil); !errors.As(err, &e) || !e.Encoding || e.Index != 1 || e.Pointer != "/features/1/properties/x" {
 		t.Fatalf("collection: %#v", err)
 	}
 }

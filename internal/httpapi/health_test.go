@@ -43,7 +43,7 @@ func newProxy(t *testing.T, backend string) *proxy {
 	}
 	p := &proxy{ln: ln, backend: backend}
 	go p.serve()
-	t.Cleanup(func() { ln.Close(); p.setDown(true) })
+	t.Cleanup(func() { ln.Close(); p.setDown(true) }) //nolint:errcheck // test clean-up
 	return p
 }
 
@@ -56,13 +56,13 @@ func (p *proxy) serve() {
 		p.mu.Lock()
 		if p.down {
 			p.mu.Unlock()
-			c.Close()
+			c.Close() //nolint:errcheck // test clean-up
 			continue
 		}
 		b, err := net.Dial("tcp", p.backend)
 		if err != nil {
 			p.mu.Unlock()
-			c.Close()
+			c.Close() //nolint:errcheck // test clean-up
 			continue
 		}
 		p.conns = append(p.conns, c, b)
@@ -78,7 +78,7 @@ func (p *proxy) setDown(down bool) {
 	p.down = down
 	if down {
 		for _, c := range p.conns {
-			c.Close()
+			c.Close() //nolint:errcheck // test clean-up
 		}
 		p.conns = nil
 	}

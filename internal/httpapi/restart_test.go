@@ -110,7 +110,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 			t.Errorf("%s %s: %v", method, path, err)
 			return outcome{kind: kind}, nil
 		}
-		defer resp.Body.Close()
+		defer resp.Body.Close() //nolint:errcheck // test clean-up
 		b, _ := io.ReadAll(resp.Body)
 		return outcome{kind: kind, status: resp.StatusCode, ctype: resp.Header.Get("Content-Type"), retry: resp.Header.Get("Retry-After"), during: wasDown}, b
 	}

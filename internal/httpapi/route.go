@@ -272,12 +272,12 @@ func headOnly(c *gin.Context) {
 type headWriter struct{ gin.ResponseWriter }
 
 func (w headWriter) Write(b []byte) (int, error) {
-	w.ResponseWriter.WriteHeaderNow()
+	w.WriteHeaderNow()
 	return len(b), nil
 }
 
 func (w headWriter) WriteString(s string) (int, error) {
-	w.ResponseWriter.WriteHeaderNow()
+	w.WriteHeaderNow()
 	return len(s), nil
 }
 

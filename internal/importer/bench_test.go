@@ -31,7 +31,7 @@ func BenchmarkImportGeoJSON(b *testing.B) {
 					b.Fatal(err)
 				}
 				rep, err := Import(ctx, db.Pool, "facilities", NewGeoJSONReader(f), Options{City: "baotou", Bulk: bulk})
-				f.Close()
+				f.Close() //nolint:errcheck // test clean-up
 				if err != nil || rep.Inserted != n {
 					b.Fatalf("%v %d", err, rep.Inserted)
 				}

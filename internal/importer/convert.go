@@ -50,7 +50,7 @@ func convert(a *layers.Attribute, v any) (any, error) {
 	case layers.Integer:
 		n, err := toFloat(v)
 		if err != nil {
-			return nil, fmt.Errorf("%s: want an integer: %v", a.Name, err)
+			return nil, fmt.Errorf("%s: want an integer: %w", a.Name, err)
 		}
 		if n != math.Trunc(n) || math.Abs(n) > 1<<53 {
 			return nil, fmt.Errorf("%s: want an integer, got %v", a.Name, v)
@@ -59,7 +59,7 @@ func convert(a *layers.Attribute, v any) (any, error) {
 	case layers.Number:
 		n, err := toFloat(v)
 		if err != nil {
-			return nil, fmt.Errorf("%s: want a number: %v", a.Name, err)
+			return nil, fmt.Errorf("%s: want a number: %w", a.Name, err)
 		}
 		out = n
 	case layers.Boolean:
@@ -91,7 +91,7 @@ func convert(a *layers.Attribute, v any) (any, error) {
 		case string:
 			t, err := parseTime(x, a.Type == layers.Date)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %v", a.Name, err)
+				return nil, fmt.Errorf("%s: %w", a.Name, err)
 			}
 			out = t
 		default:

@@ -56,12 +56,12 @@ func OpenGeoPackage(ctx context.Context, path, table string) (*GeoPackageReader,
 		})
 	}
 	if err != nil {
-		db.Close()
+		db.Close() //nolint:errcheck // an error path: the error returned is the one that matters
 		return nil, &FileError{Index: -1, Reason: "not a GeoPackage: the file cannot be opened as SQLite", Cause: err}
 	}
 	r := &GeoPackageReader{db: db, conn: conn}
 	if err := r.init(ctx, table); err != nil {
-		r.Close()
+		r.Close() //nolint:errcheck // an error path: the error returned is the one that matters
 		var fe *FileError
 		if !errors.As(err, &fe) && ctx.Err() == nil {
 			err = &FileError{Index: -1, Reason: "not a readable GeoPackage", Cause: err}
@@ -127,7 +127,7 @@ func (r *GeoPackageReader) checkRealTable(ctx context.Context, t, geomCol string
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
+	defer rows.Close() //nolint:errcheck // read-only; a failed Close loses nothing
 	for rows.Next() {
 		var name string
 		if err := rows.Scan(&name); err != nil {
@@ -158,6 +158,7 @@ func (r *GeoPackageReader) init(ctx context.Context, table string) error {
 	if err != nil {
 		return err
 	}
+	defer rows.Close() //nolint:errcheck // read-only; closed early below (Close is idempotent) to free the connection
 	type tbl struct {
 		name, col string
 		srs       int
@@ -166,12 +167,14 @@ func (r *GeoPackageReader) init(ctx context.Context, table string) error {
 	for rows.Next() {
 		var t tbl
 		if err := rows.Scan(&t.name, &t.col, &t.srs); err != nil {
-			rows.Close()
 			return err
 		}
 		tbls = append(tbls, t)
 	}
-	rows.Close()
+	rows.Close() //nolint:errcheck // rows.Err below reports what went wrong
+	if err := rows.Err(); err != nil {
+		return err
+	}
 	var chosen *tbl
 	var names []string
 	for i := range tbls {
@@ -209,7 +212,7 @@ func (r *GeoPackageReader) init(ctx context.Context, table string) error {
 	if err != nil {
 		return err
 	}
-	defer info.Close()
+	defer info.Close() //nolint:errcheck // read-only; a failed Close loses nothing
 	for info.Next() {
 		var name string
 		var pk int
@@ -266,11 +269,11 @@ func (r *GeoPackageReader) Each(ctx context.Context, fn func(*Feature) error) er
 		}
 		return &FileError{Index: i, Table: r.table, Reason: fmt.Sprintf("table %q cannot be read", r.table), Cause: err}
 	}
-	rows, err := r.conn.QueryContext(ctx, "SELECT "+strings.Join(cols, ", ")+" FROM "+sqliteIdent(r.table)+" ORDER BY rowid")
+	rows, err := r.conn.QueryContext(ctx, "SELECT "+strings.Join(cols, ", ")+" FROM "+sqliteIdent(r.table)+" ORDER BY rowid") //nolint:gosec // G202: identifiers through sqliteIdent
 	if err != nil {
 		return fail(err)
 	}
-	defer rows.Close()
+	defer rows.Close() //nolint:errcheck // read-only; a failed Close loses nothing
 	vals := make([]any, len(cols))
 	ptrs := make([]any, len(cols))
 	for k := range vals {

@@ -7,8 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cityreach/cityreach/internal/testdb"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cityreach/cityreach/internal/testdb"
 )
 
 // dataFile returns a real data file from geodata/ or ../shared/data.

@@ -52,14 +52,14 @@ func TestZipBombRefusedByHeaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer zr.Close()
+	defer zr.Close() //nolint:errcheck // test clean-up
 	before = importtest.TotalAlloc()
 	rc, size, err := openMember(zr.File[0])
 	if err != nil || size != 1<<20 {
 		t.Fatalf("open: %v, size %d", err, size)
 	}
 	n, err := io.Copy(io.Discard, rc)
-	rc.Close()
+	rc.Close() //nolint:errcheck // test clean-up
 	if !errors.As(err, &le) || n != 1<<20 {
 		t.Fatalf("read %d bytes, err %v; want exactly the declared 1 MiB then a limit error", n, err)
 	}
@@ -223,7 +223,7 @@ func TestGeoPackageConnectionIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
+	defer r.Close() //nolint:errcheck // test clean-up
 	for _, q := range []string{
 		`WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c`,
 		`SELECT * FROM v`,
@@ -237,7 +237,12 @@ func TestGeoPackageConnectionIsBounded(t *testing.T) {
 	// A query on a context that has ended does not run (the driver interrupts it).
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := r.conn.QueryContext(cctx, `SELECT count(*) FROM parks a, parks b`); !errors.Is(err, context.Canceled) {
+	rows, err := r.conn.QueryContext(cctx, `SELECT count(*) FROM parks a, parks b`)
+	if err == nil {
+		defer rows.Close() //nolint:errcheck // test clean-up
+		err = rows.Err()
+	}
+	if !errors.Is(err, context.Canceled) {
 		t.Errorf("query on a cancelled context: %v", err)
 	}
 	var n int
@@ -257,7 +262,7 @@ func TestGeoPackageTextAndTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
+	defer r.Close() //nolint:errcheck // test clean-up
 	before := checksum(t, db.Pool, "facilities")
 	pharmacies := Mapping{"category": "=pharmacy"}
 	rep, err := Import(ctx, db.Pool, "facilities", r, Options{City: "baotou", Mapping: pharmacies})
@@ -311,7 +316,7 @@ func TestSpoolCleanedOnStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.Close()
+	f.Close() //nolint:errcheck // test clean-up
 	if err := os.WriteFile(f.Name()+"-shm", nil, 0o600); err != nil {
 		t.Fatal(err)
 	}

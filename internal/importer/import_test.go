@@ -22,7 +22,7 @@ func TestImportBaotouDistricts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // test clean-up
 	rep, err := Import(ctx, db.Pool, "districts", NewGeoJSONReader(f), Options{City: "baotou", Actor: "test"})
 	if err != nil {
 		t.Fatalf("import: %v\n%+v", err, rep.Rejected)
@@ -53,6 +53,9 @@ func TestImportBaotouDistricts(t *testing.T) {
 		if d := (km2 - w) / w; d > 0.01 || d < -0.01 {
 			t.Errorf("%s: area %.1f km², README %v km² (%.2f %%)", code, km2, w, d*100)
 		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	if n != 10 {
 		t.Fatalf("%d rows, want 10", n)
@@ -188,7 +191,7 @@ func TestShapefileGBKGaussKruger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeR()
+	defer closeR() //nolint:errcheck // test clean-up
 	sr := r.(*ShapefileReader)
 	if sr.Encoding() != "GBK" || sr.CRS() != "EPSG:4546" {
 		t.Fatalf("encoding %s crs %s", sr.Encoding(), sr.CRS())
@@ -202,7 +205,7 @@ func TestShapefileGBKGaussKruger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer src.Close()
+	defer src.Close() //nolint:errcheck // test clean-up
 	n := 0
 	err = NewGeoJSONReader(src).Each(ctx, func(f *Feature) error {
 		n++
@@ -234,7 +237,7 @@ func TestShapefilePolygonsWithHoles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeR()
+	defer closeR() //nolint:errcheck // test clean-up
 	rep, err := Import(ctx, db.Pool, "parks", r, Options{City: "baotou", Mapping: Mapping{"name": "NAME", "park_class": "CLASS"}})
 	if err != nil || rep.Inserted != 2 {
 		t.Fatalf("%v %+v", err, rep)
@@ -265,7 +268,7 @@ func TestGeoPackage(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v (%v)", err, errors.Unwrap(err))
 	}
-	defer closeR()
+	defer closeR() //nolint:errcheck // test clean-up
 	if c := r.(*GeoPackageReader).CRS(); c != "EPSG:4490" {
 		t.Fatalf("crs %s", c)
 	}

@@ -27,7 +27,7 @@ func writePoints(t testing.TB, path string, n int) {
 	fmt.Fprint(w, `{"type":"FeatureCollection","features":[`)
 	for i := 0; i < n; i++ {
 		if i > 0 {
-			w.WriteByte(',')
+			w.WriteByte(',') //nolint:errcheck // writes into a bufio.Writer; its error comes back from Flush
 		}
 		fmt.Fprintf(w, `{"type":"Feature","id":%d,"properties":{"category":"pharmacy","name":"药店 %d","floor_area_m2":%d},"geometry":{"type":"Point","coordinates":[%.6f,%.6f]}}`,
 			i, i, 50+i%500, 109.8+float64(i%1000)*1e-4, 40.6+float64(i/1000)*1e-5)
@@ -36,7 +36,9 @@ func writePoints(t testing.TB, path string, n int) {
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	f.Close()
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Killing the CLI with SIGKILL once its progress bar shows leaves the table as it was:

@@ -134,12 +134,12 @@ func shapefileParts(t testing.TB, path string) (shp, dbf []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer zr.Close()
+	defer zr.Close() //nolint:errcheck // test clean-up
 	for _, f := range zr.File {
 		rc, _ := f.Open()
 		var buf bytes.Buffer
 		_, _ = buf.ReadFrom(rc)
-		rc.Close()
+		rc.Close() //nolint:errcheck // test clean-up
 		switch {
 		case bytes.HasSuffix([]byte(f.Name), []byte(".shp")):
 			shp = buf.Bytes()
@@ -256,7 +256,7 @@ func FuzzOpenShapefileZip(f *testing.F) {
 		if err != nil {
 			return
 		}
-		defer closeZip()
+		defer closeZip() //nolint:errcheck // test clean-up
 		n := 0
 		_ = r.Each(context.Background(), func(*Feature) error {
 			if n++; n > 10000 {

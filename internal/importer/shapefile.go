@@ -63,13 +63,13 @@ func OpenShapefileZip(zipPath, enc string, lim Limits) (*ShapefileReader, func()
 		}
 	}
 	if len(bases) != 1 {
-		zr.Close()
+		zr.Close() //nolint:errcheck // an error path: the error returned is the one that matters
 		sort.Strings(bases)
 		return nil, nil, &FileError{Index: -1, Reason: fmt.Sprintf("want exactly one .shp in the zip, found %d %v", len(bases), bases)}
 	}
 	member := func(ext string) *zip.File { return members[strings.ToLower(bases[0])+ext] }
 	if err := checkDeclared([]*zip.File{member(".shp"), member(".dbf"), member(".prj"), member(".cpg")}, lim); err != nil {
-		zr.Close()
+		zr.Close() //nolint:errcheck // an error path: the error returned is the one that matters
 		return nil, nil, err
 	}
 	open := func(ext string) (io.ReadCloser, int64, string, error) {
@@ -82,7 +82,7 @@ func OpenShapefileZip(zipPath, enc string, lim Limits) (*ShapefileReader, func()
 	}
 	r, err := newShapefile(open, enc)
 	if err != nil {
-		zr.Close()
+		zr.Close() //nolint:errcheck // an error path: the error returned is the one that matters
 		return nil, nil, err
 	}
 	return r, zr.Close, nil
@@ -101,7 +101,7 @@ func OpenShapefileDir(base, enc string) (*ShapefileReader, error) {
 			}
 			st, err := f.Stat()
 			if err != nil {
-				f.Close()
+				f.Close() //nolint:errcheck // an error path: the error returned is the one that matters
 				return nil, 0, "", err
 			}
 			return f, st.Size(), filepath.Base(base + e), nil
@@ -139,7 +139,7 @@ func readSmall(open partOpener, ext string) (string, error) {
 	if err != nil || rc == nil {
 		return "", err
 	}
-	defer rc.Close()
+	defer rc.Close() //nolint:errcheck // read-only; a failed Close loses nothing
 	if size > maxSmallPart {
 		return "", errMemberTooLarge(name, maxSmallPart)
 	}
@@ -158,7 +158,7 @@ func newShapefile(open partOpener, enc string) (*ShapefileReader, error) {
 	}
 	var hdr [shpHeaderLen]byte
 	_, rerr := io.ReadFull(shp, hdr[:])
-	shp.Close()
+	shp.Close() //nolint:errcheck // an error path: the error returned is the one that matters
 	if rerr != nil && shpSize >= shpHeaderLen {
 		return nil, rerr
 	}
@@ -176,13 +176,13 @@ func newShapefile(open partOpener, enc string) (*ShapefileReader, error) {
 	r.dbfName = dbfName
 	t, err := readDBFHeader(dbf, dbfSize)
 	if err != nil {
-		dbf.Close()
+		dbf.Close() //nolint:errcheck // an error path: the error returned is the one that matters
 		return nil, &FileError{Index: -1, Member: dbfName, Reason: dbfName + ": " + err.Error(), Cause: err}
 	}
 	r.dbf = t
 	cpg, err := readSmall(open, ".cpg")
 	if err != nil {
-		dbf.Close()
+		dbf.Close() //nolint:errcheck // an error path: the error returned is the one that matters
 		return nil, err
 	}
 	from := ""
@@ -191,12 +191,12 @@ func newShapefile(open partOpener, enc string) (*ShapefileReader, error) {
 	if needScan {
 		s, err := t.scanText(dbf)
 		if err != nil {
-			dbf.Close()
+			dbf.Close() //nolint:errcheck // an error path: the error returned is the one that matters
 			return nil, err
 		}
 		scan = &s
 	}
-	dbf.Close()
+	dbf.Close() //nolint:errcheck // an error path: the error returned is the one that matters
 	switch {
 	case enc != "":
 		from = "encoding="
@@ -270,12 +270,12 @@ func (r *ShapefileReader) Each(ctx context.Context, fn func(*Feature) error) err
 	if err != nil {
 		return err
 	}
-	defer shp.Close()
+	defer shp.Close() //nolint:errcheck // read-only; a failed Close loses nothing
 	dbf, _, _, err := r.open(".dbf")
 	if err != nil {
 		return err
 	}
-	defer dbf.Close()
+	defer dbf.Close() //nolint:errcheck // read-only; a failed Close loses nothing
 	sr := bufio.NewReaderSize(shp, 64<<10)
 	dr := bufio.NewReaderSize(dbf, 64<<10)
 	if _, err := sr.Discard(shpHeaderLen); err != nil {

@@ -207,7 +207,7 @@ func (s *stage) write(ctx context.Context, tx pgx.Tx, rep *Report, cityID int, s
 		return err
 	}
 	if _, rerr := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT import_all"); rerr != nil {
-		return fmt.Errorf("%v (and rollback: %w)", err, rerr)
+		return fmt.Errorf("%w (and rollback: %w)", err, rerr)
 	}
 	rs, err := tx.Query(ctx, "SELECT idx, fid FROM import_rows ORDER BY idx")
 	if err != nil {

@@ -77,11 +77,11 @@ func openZip(path string, lim Limits) (*zip.ReadCloser, error) {
 		var n uint64
 		n, err = zipEntryCount(f, st.Size())
 		if err == nil && lim.ZipMembers > 0 && n > uint64(lim.ZipMembers) {
-			f.Close()
+			f.Close() //nolint:errcheck // an error path: the error returned is the one that matters
 			return nil, &LimitError{What: "zip members", Limit: int64(lim.ZipMembers)}
 		}
 	}
-	f.Close()
+	f.Close() //nolint:errcheck // read-only; a failed Close loses nothing
 	if err != nil {
 		return nil, &FileError{Index: -1, Reason: "not a zip archive", Cause: err}
 	}

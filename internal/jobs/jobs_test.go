@@ -82,12 +82,18 @@ func newServerWith(t *testing.T, o jobs.Options, procs ...jobs.Process) (*httpte
 }
 
 // do sends a request as the editor ed.
-func do(t *testing.T, ctx context.Context, method, url, body string) (*http.Response, map[string]any) {
+// reply is what do and doAs keep of a response, whose body they read and close.
+type reply struct {
+	StatusCode int
+	Header     http.Header
+}
+
+func do(t *testing.T, ctx context.Context, method, url, body string) (reply, map[string]any) {
 	t.Helper()
 	return doAs(t, ctx, "crk_ed", method, url, body)
 }
 
-func doAs(t *testing.T, ctx context.Context, secret, method, url, body string) (*http.Response, map[string]any) {
+func doAs(t *testing.T, ctx context.Context, secret, method, url, body string) (reply, map[string]any) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
 	if err != nil {
@@ -99,11 +105,11 @@ func doAs(t *testing.T, ctx context.Context, secret, method, url, body string) (
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer resp.Body.Close() //nolint:errcheck // test clean-up
 	b, _ := io.ReadAll(resp.Body)
 	var m map[string]any
 	_ = json.Unmarshal(b, &m)
-	return resp, m
+	return reply{resp.StatusCode, resp.Header}, m
 }
 
 func entries(t *testing.T, dir string) []string {
@@ -297,14 +303,14 @@ func TestReportJob(t *testing.T) {
 		}
 		req, _ := http.NewRequest(http.MethodGet, srv.URL+xlsx, nil)
 		req.Header.Set("Authorization", "Bearer crk_ed")
-		resp, err = http.DefaultClient.Do(req)
+		dl, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 || len(b) < 1000 || string(b[:2]) != "PK" {
-			t.Errorf("download: %d, %d bytes", resp.StatusCode, len(b))
+		b, _ := io.ReadAll(dl.Body)
+		dl.Body.Close() //nolint:errcheck // test clean-up
+		if dl.StatusCode != 200 || len(b) < 1000 || string(b[:2]) != "PK" {
+			t.Errorf("download: %d, %d bytes", dl.StatusCode, len(b))
 		}
 		if left, _ := filepath.Glob(filepath.Join(dir, ".tmp-*")); len(left) != 0 {
 			t.Errorf("temporary directories left: %v", left)

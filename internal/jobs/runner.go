@@ -161,7 +161,7 @@ func New(ctx context.Context, opt Options, log *slog.Logger) (*Runner, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(opt.Dir, 0o755); err != nil {
+	if err := os.MkdirAll(opt.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("jobs directory: %w", err)
 	}
 	base, stop := context.WithCancel(ctx)
@@ -305,7 +305,7 @@ func (r *Runner) run(ctx context.Context, j *Job, task Task, ownerSlot chan stru
 		}
 	}
 	tmp := filepath.Join(r.dir, tmpPrefix+j.ID)
-	err := os.Mkdir(tmp, 0o755)
+	err := os.Mkdir(tmp, 0o750)
 	if err == nil {
 		r.update(j, func(j *Job) {
 			t := time.Now().UTC()
@@ -394,7 +394,7 @@ func (r *Runner) publish(j *Job, tmp string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(tmp, jobFile), b, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(tmp, jobFile), b, 0o600); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, filepath.Join(r.dir, j.ID)); err != nil {

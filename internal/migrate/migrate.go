@@ -126,8 +126,8 @@ func (m *Migrator) withLock(ctx context.Context, fn func(conn *pgxpool.Conn) err
 		return err
 	}
 	defer func() {
-		// A fresh context: the unlock must happen even when ctx was cancelled.
-		_, _ = conn.Exec(context.Background(), "SELECT pg_advisory_unlock($1)", int64(lockKey))
+		// Without ctx's cancellation: the unlock must happen even when ctx was cancelled.
+		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", int64(lockKey))
 	}()
 	if _, err := conn.Exec(ctx, ensureTable); err != nil {
 		return err

@@ -293,7 +293,7 @@ func TestSearchAllocatesNothing(t *testing.T) {
 	s := NewSearcher(g)
 	a, _ := NewIndex(g, 0).Attach(orb.Point{1200, 1150}, 100)
 	sources := []Source{AtPoint(a), AtNode(5, 0)}
-	var target Attachment = a
+	target := a
 	allocs := testing.AllocsPerRun(20, func() {
 		_ = s.Run(sources, 1000)
 		_, _ = s.DistanceTo(target)

@@ -1,6 +1,7 @@
 package ogcapi_test
 
 import (
+	"errors"
 	"net/url"
 	"testing"
 
@@ -33,7 +34,7 @@ func FuzzItemsQuery(f *testing.F) {
 		}
 		qu, err := ogcapi.ParseItemsQuery(&d, q, list)
 		if err != nil {
-			if _, ok := err.(*ogcapi.InvalidError); !ok {
+			if ie := (*ogcapi.InvalidError)(nil); !errors.As(err, &ie) {
 				t.Fatalf("error of type %T: %v", err, err)
 			}
 			return

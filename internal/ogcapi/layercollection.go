@@ -99,7 +99,7 @@ func (c LayerCollection) Item(ctx context.Context, id string, o Output) (Feature
 // population compared with 1e11), which the translator, knowing only "integer", passes.
 func (c LayerCollection) checkWidths(e cql2.Expr) error {
 	fits := func(prop string, lits ...cql2.Literal) error {
-		lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+		var lo, hi int64
 		switch c.Store.ColumnType(c.Layer, prop) {
 		case "int2":
 			lo, hi = math.MinInt16, math.MaxInt16

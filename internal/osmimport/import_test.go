@@ -98,7 +98,7 @@ func unescapeOPL(s string) string {
 			j := strings.IndexByte(s[i+1:], '%')
 			if j >= 0 {
 				var r rune
-				fmt.Sscanf(s[i+1:i+1+j], "%x", &r)
+				fmt.Sscanf(s[i+1:i+1+j], "%x", &r) //nolint:errcheck // parses an id the query returns as text
 				b.WriteRune(r)
 				i += j + 1
 				continue
@@ -249,6 +249,9 @@ func TestImportRealExtracts(t *testing.T) {
 				var n int
 				_ = rows.Scan(&c, &n)
 				got[c] = n
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
 			}
 			for c := range mergeKeys(want, got) {
 				if got[c] != want[c]-skipped[c] {

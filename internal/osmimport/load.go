@@ -163,6 +163,9 @@ func loadFacilities(ctx context.Context, tx pgx.Tx, d *data, rep *Report, _ Opti
 		rep.skip(ref, "facility:"+c, "no point on the surface of its geometry")
 	}
 	rs.Close()
+	if err := rs.Err(); err != nil {
+		return err
+	}
 	rs, err = tx.Query(ctx, `WITH ins AS (
 		INSERT INTO facilities (category, name, city_id, data_source, geom)
 		SELECT category, name, $1, $2, geom FROM osm_facilities ORDER BY idx RETURNING category)

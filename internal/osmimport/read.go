@@ -44,14 +44,14 @@ func read(ctx context.Context, path string, progress func(int)) (*data, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read-only; a failed Close loses nothing
 	return readFrom(ctx, f, progress)
 }
 
 func readFrom(ctx context.Context, r io.Reader, progress func(int)) (*data, error) {
 	d := &data{coords: map[osm.NodeID]orb.Point{}, wayByID: map[osm.WayID]*way{}}
 	sc := osmpbf.New(ctx, r, runtime.GOMAXPROCS(0))
-	defer sc.Close()
+	defer sc.Close() //nolint:errcheck // read-only; a failed Close loses nothing
 	n := 0
 	first := true
 	for sc.Scan() {

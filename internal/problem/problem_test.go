@@ -150,7 +150,7 @@ func respond(t *testing.T, ctx context.Context, err error, timeout time.Duration
 	if timeout > 0 {
 		c.Set(StatementTimeoutKey, timeout)
 	}
-	Respond(c, slog.New(slog.NewTextHandler(io.Discard, nil)), err)
+	Respond(c, slog.New(slog.NewTextHandler(io.Discard, nil)), err) //nolint:contextcheck // c carries ctx as its request's context
 	if ct := rec.Header().Get("Content-Type"); ct != ContentType {
 		t.Errorf("%v: content type %q", err, ct)
 	}

@@ -188,11 +188,11 @@ func Write(ctx context.Context, r *Report, dir string, opt Options, progress Pro
 		}
 		w := bufio.NewWriterSize(f, 1<<16)
 		if err := fn(w); err != nil {
-			f.Close()
+			f.Close() //nolint:errcheck // an error path: the error returned is the one that matters
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		if err := w.Flush(); err != nil {
-			f.Close()
+			f.Close() //nolint:errcheck // an error path: the error returned is the one that matters
 			return err
 		}
 		return f.Close()

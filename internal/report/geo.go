@@ -108,7 +108,7 @@ func writeGPKGLayer(ctx context.Context, db *sql.DB, l *Layer, updated time.Time
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
+	defer tx.Rollback() //nolint:errcheck // after Commit a no-op; on failure the error that matters is returned
 	if _, err := tx.ExecContext(ctx, `CREATE TABLE `+quoteIdent(l.Name)+` (`+strings.Join(cols, ", ")+`)`); err != nil {
 		return err
 	}
@@ -117,11 +117,11 @@ func writeGPKGLayer(ctx context.Context, db *sql.DB, l *Layer, updated time.Time
 	for _, k := range keys {
 		names = append(names, quoteIdent(k))
 	}
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO `+quoteIdent(l.Name)+` (`+strings.Join(names, ", ")+`) VALUES (`+ph+`)`)
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO `+quoteIdent(l.Name)+` (`+strings.Join(names, ", ")+`) VALUES (`+ph+`)`) //nolint:gosec // G202: identifiers through quoteIdent, values as parameters
 	if err != nil {
 		return err
 	}
-	defer ins.Close()
+	defer ins.Close() //nolint:errcheck // closed with the transaction in any case
 	bound := orb.Bound{Min: orb.Point{math.Inf(1), math.Inf(1)}, Max: orb.Point{math.Inf(-1), math.Inf(-1)}}
 	for _, f := range fc.Features {
 		if f.Geometry == nil {

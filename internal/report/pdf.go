@@ -20,7 +20,7 @@ var ErrNoChromium = errors.New("report: chromium not found (install Debian's chr
 func Chromium(bin string) (string, error) {
 	if bin != "" {
 		if _, err := os.Stat(bin); err != nil {
-			return "", fmt.Errorf("%w: %v", ErrNoChromium, err)
+			return "", fmt.Errorf("%w: %w", ErrNoChromium, err)
 		}
 		return bin, nil
 	}
@@ -53,7 +53,7 @@ func PrintPDF(ctx context.Context, chromium, htmlPath, pdfPath string) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(profile)
+	defer os.RemoveAll(profile) //nolint:errcheck // best-effort clean-up of a temporary directory
 	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-extensions",
 		"--no-pdf-header-footer", "--generate-pdf-document-outline", "--user-data-dir="+profile, "--print-to-pdf="+out, "file://"+abs)

@@ -88,13 +88,6 @@ func getJSON(t *testing.T, h http.Handler, url string, v any) {
 	}
 }
 
-// fixed formats v with d decimals, rounding half away from zero: how the report is
-// specified to print numbers.
-func fixed(v float64, d int) string {
-	p := math.Pow10(d)
-	return strconv.FormatFloat(math.Round(v*p)/p, 'f', d, 64)
-}
-
 // htmlTable returns the body rows of the HTML table named name, cell texts unescaped.
 func htmlTable(t *testing.T, page, name string) [][]string {
 	t.Helper()
@@ -180,7 +173,7 @@ func TestReportDemoCity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer wb.Close()
+	defer wb.Close() //nolint:errcheck // test clean-up
 	var cityID int
 	if err := pool.QueryRow(ctx, `SELECT id FROM cities WHERE slug = $1`, seed.Slug).Scan(&cityID); err != nil {
 		t.Fatal(err)
@@ -420,7 +413,7 @@ func TestReportDemoCity(t *testing.T) {
 				t.Fatal(err)
 			}
 			img, err := png.Decode(f)
-			f.Close()
+			f.Close() //nolint:errcheck // test clean-up
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -518,12 +511,12 @@ func TestReportDemoCity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer r.Close()
+		defer r.Close() //nolint:errcheck // test clean-up
 	})
 
 	// Unchanged data: byte-identical XLSX and CSV (a second run, other services, a later clock).
 	t.Run("reproducible", func(t *testing.T) {
-		svc2 := newServices(t, pool)
+		svc2 := newServices(t, pool) //nolint:contextcheck // builds middleware; each request runs with its own context
 		dir2 := t.TempDir()
 		req2 := req
 		req2.Formats = []string{"xlsx", "csv"}

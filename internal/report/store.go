@@ -112,7 +112,7 @@ func (s Store) Areas(ctx context.Context, cityID int, level string) (map[int64]A
 	if q == "" {
 		return nil, fmt.Errorf("report: no areas at level %q", level)
 	}
-	rows, err := s.Pool.Query(ctx, q, cityID)
+	rows, err := s.Pool.Query(ctx, q, cityID) //nolint:rowserrcheck // pgx.ForEachRow checks rows.Err
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ func (s Store) CommunityAreas(ctx context.Context, cityID int, level string) (ma
 	if q == "" {
 		return nil, fmt.Errorf("report: no areas at level %q", level)
 	}
-	rows, err := s.Pool.Query(ctx, q, cityID)
+	rows, err := s.Pool.Query(ctx, q, cityID) //nolint:rowserrcheck // pgx.ForEachRow checks rows.Err
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +146,7 @@ func (s Store) CommunityAreas(ctx context.Context, cityID int, level string) (ma
 
 // Categories returns the names of the facility categories in lang, by code.
 func (s Store) Categories(ctx context.Context, lang string) (map[string]string, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT code, CASE WHEN $1 = 'en' THEN name_en ELSE name_zh END FROM facility_categories`, lang)
+	rows, err := s.Pool.Query(ctx, `SELECT code, CASE WHEN $1 = 'en' THEN name_en ELSE name_zh END FROM facility_categories`, lang) //nolint:rowserrcheck // pgx.ForEachRow checks rows.Err
 	if err != nil {
 		return nil, err
 	}

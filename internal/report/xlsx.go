@@ -22,7 +22,7 @@ import (
 func WriteXLSX(w io.Writer, r *Report) error {
 	lang := r.Request.Lang
 	f := excelize.NewFile()
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read-only; a failed Close loses nothing
 	stamp := r.Data.Updated.UTC().Format(time.RFC3339)
 	if err := f.SetDocProps(&excelize.DocProperties{
 		Created: stamp, Modified: stamp, Creator: "cityreach", LastModifiedBy: "cityreach",

@@ -403,7 +403,7 @@ func (ed *lcEditor) pick(table, where string) int64 {
 	ed.t.Helper()
 	for range 20 {
 		var id int64
-		fmt.Sscan(ed.scalar(`SELECT id::text FROM `+table+` WHERE city_id = (SELECT id FROM cities WHERE slug = 'baotou') AND `+where+
+		fmt.Sscan(ed.scalar(`SELECT id::text FROM `+table+` WHERE city_id = (SELECT id FROM cities WHERE slug = 'baotou') AND `+where+ //nolint:errcheck // parses an id the query returns as text
 			` ORDER BY id OFFSET floor($1::float8 * (SELECT count(*) FROM `+table+` WHERE `+where+`)) LIMIT 1`, ed.rng.Float64()), &id)
 		if key := fmt.Sprint(table, id); id != 0 && !ed.touched[key] {
 			ed.touched[key] = true
@@ -538,6 +538,9 @@ func TestLivingCircleIncrementalEqualsPromoted(t *testing.T) {
 		var c string
 		_ = rows.Scan(&c)
 		ed.cats = append(ed.cats, c)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	rows.Close()
 	levels := []string{walk.LevelCity, walk.LevelDistrict, walk.LevelSubdistrict, walk.LevelCommunity}

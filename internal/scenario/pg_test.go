@@ -206,10 +206,10 @@ func TestScenarioLifecycle(t *testing.T) {
 	}
 	road := e.scalar(`SELECT id::text FROM network_edges WHERE walkable ORDER BY id LIMIT 1`)
 	var roadID int64
-	fmt.Sscan(road, &roadID)
+	fmt.Sscan(road, &roadID) //nolint:errcheck // parses an id the query returns as text
 	e.must(201, "alice", "POST", base+"/changes", map[string]any{"layer": "network_edges", "op": "modify", "target_id": roadID, "feature": json.RawMessage(`{"type":"Feature","geometry":null,"properties":{"walkable":false}}`)})
 	var gone int64
-	fmt.Sscan(e.scalar(`SELECT id::text FROM parks ORDER BY area_m2 LIMIT 1`), &gone)
+	fmt.Sscan(e.scalar(`SELECT id::text FROM parks ORDER BY area_m2 LIMIT 1`), &gone) //nolint:errcheck // parses an id the query returns as text
 	e.must(201, "alice", "POST", base+"/changes", map[string]any{"layer": "parks", "op": "delete", "target_id": gone})
 	// A change to remove and a modify of the added park (-1).
 	e.must(201, "alice", "POST", base+"/changes", map[string]any{"layer": "parks", "op": "modify", "target_id": -1, "feature": json.RawMessage(`{"type":"Feature","geometry":null,"properties":{"name":"新口袋公园（改名）"}}`)})

@@ -140,7 +140,7 @@ func (l *loader) corridors() error {
 		       ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Transform(ST_Buffer(core.g, 60), 4326)), 3))
 		FROM core, band`, l.cityID, river, c.DataSource)
 	if err != nil {
-		return fmt.Errorf("Yellow River corridor: %w", err)
+		return fmt.Errorf("Yellow River corridor: %w", err) //nolint:staticcheck // ST1005: a proper noun starts the message
 	}
 	l.sum.Rows["eco_corridors"] += tag.RowsAffected()
 	return nil
@@ -240,7 +240,7 @@ func (l *loader) river() error {
 		SELECT $3 + 2*n - 1, $3 + 2*n, 'river', false, false, '黄河', $1, $4, false, ST_Transform(g, 4326)
 		FROM pieces ORDER BY n`, l.cityID, river, base, RiverSource)
 	if err != nil {
-		return fmt.Errorf("Yellow River edges: %w", err)
+		return fmt.Errorf("Yellow River edges: %w", err) //nolint:staticcheck // ST1005: a proper noun starts the message
 	}
 	l.sum.Rows["network_edges"] += tag.RowsAffected()
 	return nil

@@ -71,7 +71,7 @@ func Load(ctx context.Context, pool *pgxpool.Pool, o synth.Outlines, c *synth.Ci
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback(context.Background()) //nolint:errcheck
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit a no-op; on failure the error that matters is returned
 	l := &loader{ctx: ctx, tx: tx, c: c, o: o, opt: opt, sum: &Summary{Rows: map[string]int64{}}}
 	if opt.AdminSource == "" {
 		l.opt.AdminSource = AdminSource

@@ -273,6 +273,9 @@ func TestSeededCity(t *testing.T) {
 				narrow[name] = eroded - parts
 			}
 		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
 		if len(m.NarrowPlaces) != 2 || len(narrow) != 2 {
 			t.Errorf("narrow places: manifest %v, found %v", m.NarrowPlaces, narrow)
 		}
@@ -305,6 +308,9 @@ func TestSeededCity(t *testing.T) {
 				t.Fatal(err)
 			}
 			found = append(found, o)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
 		}
 		want := map[synth.Overlap]bool{}
 		for _, o := range m.Overlaps {

@@ -49,6 +49,3 @@ func (n *namer) pick(words []string, noun string) string {
 		}
 	}
 }
-
-// reserve marks a fixed name as used.
-func (n *namer) reserve(name string) { n.used[name] = true }

@@ -79,8 +79,11 @@ func ParseAdmin(data []byte) (Outline, []Outline, error) {
 // LineString or MultiLineString; parts of a MultiLineString are joined in order.
 func ParseRiver(data []byte) (orb.LineString, error) {
 	fc, err := geojson.UnmarshalFeatureCollection(data)
-	if err != nil || len(fc.Features) == 0 {
-		return nil, fmt.Errorf("river: want a FeatureCollection with a line feature: %v", err)
+	if err == nil && len(fc.Features) == 0 {
+		err = errors.New("no features")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("river: want a FeatureCollection with a line feature: %w", err)
 	}
 	switch g := fc.Features[0].Geometry.(type) {
 	case orb.LineString:

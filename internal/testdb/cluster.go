@@ -84,12 +84,14 @@ func NewCluster(t testing.TB) *Cluster {
 		t.Fatal(err)
 	}
 	c.Port = ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	ln.Close() //nolint:errcheck // the port was only reserved to learn its number
 	conf := fmt.Sprintf("port = %d\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '%s'\nmax_connections = 40\nshared_buffers = 32MB\n", c.Port, dir)
 	f, err := os.OpenFile(filepath.Join(c.data(), "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
 	if err == nil {
 		_, err = f.WriteString(conf)
-		f.Close()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +123,7 @@ func (c *Cluster) run(name string, args ...string) ([]byte, error) {
 func (c *Cluster) pgctl(args ...string) error {
 	out, err := c.run("pg_ctl", append([]string{"-D", c.data(), "-w", "-t", "60"}, args...)...)
 	if err != nil {
-		return fmt.Errorf("pg_ctl %s: %v: %s", strings.Join(args, " "), err, out)
+		return fmt.Errorf("pg_ctl %s: %w: %s", strings.Join(args, " "), err, out)
 	}
 	return nil
 }

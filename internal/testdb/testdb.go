@@ -77,7 +77,7 @@ func ensureTemplate(ctx context.Context, admin *pgx.Conn, adminURL string) (stri
 	if _, err := admin.Exec(ctx, "SELECT pg_advisory_lock(7263531)"); err != nil {
 		return "", err
 	}
-	defer admin.Exec(context.Background(), "SELECT pg_advisory_unlock(7263531)") //nolint:errcheck
+	defer admin.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(7263531)") //nolint:errcheck // the lock also ends with the session
 	var exists bool
 	if err := admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
 		return "", err
@@ -131,7 +131,7 @@ func New(t testing.TB) *DB {
 		unavailable(t, "connect %s: %v", adminURL, err)
 		return nil
 	}
-	defer admin.Close(context.Background())
+	defer admin.Close(context.Background()) //nolint:errcheck // the admin session ends; nothing to recover
 	var hasPostGIS bool
 	if err := admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'postgis') AND EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pgrouting')").Scan(&hasPostGIS); err != nil || !hasPostGIS {
 		unavailable(t, "the server has no postgis/pgrouting extension packages (run scripts/provision-db.sh)")
@@ -162,7 +162,7 @@ func New(t testing.TB) *DB {
 		if err != nil {
 			return
 		}
-		defer c.Close(context.Background())
+		defer c.Close(context.Background()) //nolint:errcheck // the session ends; nothing to recover
 		_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
 	})
 	var ver string

@@ -179,7 +179,7 @@ func TestLowZoomTilesAreDrawnFromBlocksThatFollowEdits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer editor.Close(ctx)
+	defer editor.Close(ctx) //nolint:errcheck // test clean-up
 	edit := func(sql string, args ...any) {
 		t.Helper()
 		if _, err := editor.Exec(ctx, sql, args...); err != nil {

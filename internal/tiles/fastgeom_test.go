@@ -105,6 +105,9 @@ func TestPolygonsSkippingMakeValidMatchAsMVTGeom(t *testing.T) {
 					slow = append(slow, n)
 				}
 			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
 			if tl.Z == 14 && (!slices.Contains(fast, "Holed") || !slices.Contains(fast, "Odd") || !slices.Contains(slow, "Sliver") || !slices.Contains(slow, "NarrowU")) {
 				t.Fatalf("fixture: fast path %v, ST_AsMVTGeom %v", fast, slow)
 			}

@@ -191,6 +191,9 @@ func dbNames(t *testing.T, f *fixture, z, x, y int) []string {
 		}
 		out = append(out, n)
 	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 	return out
 }
 
@@ -325,7 +328,7 @@ func TestEveryEditFromAnotherSessionIsSeenAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer editor.Close(ctx)
+	defer editor.Close(ctx) //nolint:errcheck // test clean-up
 	here := tilePath("parks", tz, tx, ty)
 	stop := make(chan struct{})
 	done := make(chan struct{})

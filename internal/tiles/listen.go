@@ -79,7 +79,7 @@ func (l *listener) session(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer conn.Close(context.Background())
+	defer conn.Close(context.WithoutCancel(ctx)) //nolint:errcheck // the listener is ending; a failed Close leaves nothing to do
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{Channel}.Sanitize()); err != nil {
 		return err
 	}

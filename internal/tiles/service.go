@@ -215,7 +215,8 @@ func (s *Service) Start(ctx context.Context) error {
 	if s.cache == nil {
 		return nil
 	}
-	lctx, cancel := context.WithCancel(context.Background())
+	// The listener lives until Close, not until ctx (a start-up context) is done.
+	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel, s.done = cancel, make(chan struct{})
 	s.listen = newListener(s.connect, s.notified, s.reset, s.log)
 	go func() { defer close(s.done); s.listen.run(lctx) }()

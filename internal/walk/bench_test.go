@@ -27,10 +27,9 @@ import (
 // 3.5 km 街道 and 7 km districts. internal/synth (the demo generator) is not committed
 // yet; when it is, these benchmarks should use it.
 type benchCity struct {
-	edges      []edgeRow
-	netEdges   []network.Edge
-	inputs     *Inputs
-	facilities []Facility
+	edges    []edgeRow
+	netEdges []network.Edge
+	inputs   *Inputs
 }
 
 var defaultCategories = []Category{

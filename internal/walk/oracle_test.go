@@ -2,6 +2,7 @@ package walk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -102,7 +103,7 @@ func compareWithPgRouting(t *testing.T, pool *pgxpool.Pool, city int, origins in
 		err := pool.QueryRow(ctx, `SELECT agg_cost FROM pgr_dijkstraCost($1, $2::bigint, $3::bigint, directed => false)`, edgesSQL(city), a[i], b[i]).Scan(&d)
 		s := runFrom(t, n, mustNode(t, n, a[i]), math.Inf(1))
 		got := s.Dist(mustNode(t, n, b[i]))
-		if err == pgx.ErrNoRows {
+		if errors.Is(err, pgx.ErrNoRows) {
 			if a[i] != b[i] && !math.IsInf(got, 1) {
 				t.Fatalf("%d→%d: pgRouting finds no path, engine %.6f m", a[i], b[i], got)
 			}

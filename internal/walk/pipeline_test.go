@@ -233,6 +233,9 @@ func covers(t *testing.T, pool *pgxpool.Pool, poly json.RawMessage, pts []orb.Po
 		}
 		out = append(out, b)
 	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 	return out
 }
 

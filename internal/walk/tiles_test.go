@@ -85,6 +85,9 @@ func TestCommunityTilesFollowEdits(t *testing.T) {
 			}
 			ids = append(ids, id)
 		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
 		if len(ids) == 0 {
 			t.Fatalf("z%d: no community meets tile %d/%d", z, x, y)
 		}
@@ -108,6 +111,9 @@ func TestCommunityTilesFollowEdits(t *testing.T) {
 		} else {
 			c2 = id
 		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	get := func(tc tileCase) (map[int64]map[string]any, tiles.CacheStatus) {
 		t.Helper()

@@ -92,5 +92,5 @@ func main() {
 		_, _ = w.Write(b)
 	})
 	log.Printf("tilebaseline on %s", *listen)
-	log.Fatal(http.ListenAndServe(*listen, nil))
+	log.Fatal(http.ListenAndServe(*listen, nil)) //nolint:gosec // G114: a measuring tool on a local address
 }

@@ -265,7 +265,7 @@ func (h Handler) file(c *gin.Context) {
 		problem.Respond(c, h.Log, err)
 		return
 	}
-	defer fh.Close()
+	defer fh.Close() //nolint:errcheck // read-only; a failed Close loses nothing
 	st, err := fh.Stat()
 	if err != nil {
 		problem.Respond(c, h.Log, err)

@@ -221,6 +221,9 @@ func TestSearchUsesTrigramIndex(t *testing.T) {
 		_ = rows.Scan(&l)
 		all = append(all, l)
 	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 	if !strings.Contains(strings.Join(all, "\n"), "facilities_name_trgm") {
 		t.Errorf("a three-character substring search does not use the trigram index:\n%s", strings.Join(all, "\n"))
 	}
