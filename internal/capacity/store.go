@@ -180,7 +180,7 @@ func importAges(ctx context.Context, tx pgx.Tx, cityID int, t *AgeTable, source 
 	}
 	mrows, err := tx.Query(ctx, `SELECT c.code, c.population, sum(a.population) FROM communities c
 		JOIN community_age_population a ON a.community_id = c.id
-		WHERE c.id = ANY($1) GROUP BY c.id HAVING sum(a.population) <> c.population ORDER BY c.code`, cids)
+		WHERE c.city_id = $2 AND c.id = ANY($1) GROUP BY c.id HAVING sum(a.population) <> c.population ORDER BY c.code`, cids, cityID)
 	if err != nil {
 		return nil, err
 	}
