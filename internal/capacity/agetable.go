@@ -56,14 +56,14 @@ func ParseAgeCSV(r io.Reader, known []string) (*AgeTable, error) {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return nil, &InputError{Row: pe.StartLine, Reason: "not valid CSV: " + pe.Err.Error()}
+				return nil, inputError(pe.StartLine, "", "not valid CSV: "+pe.Err.Error())
 			}
 			return nil, err
 		}
 		line, _ := cr.FieldPos(0)
 		recs, lines = append(recs, rec), append(lines, line)
 		if len(recs) > MaxAgeRows+1 {
-			return nil, &InputError{Row: len(recs), Reason: fmt.Sprintf("more than %d rows", MaxAgeRows)}
+			return nil, inputError(len(recs), "", fmt.Sprintf("more than %d rows", MaxAgeRows))
 		}
 	}
 	return parseRecords(recs, lines, known)
@@ -74,19 +74,19 @@ func ParseAgeCSV(r io.Reader, known []string) (*AgeTable, error) {
 func ParseAgeXLSX(r io.Reader, known []string) (*AgeTable, error) {
 	f, err := excelize.OpenReader(r)
 	if err != nil {
-		return nil, &InputError{Row: 0, Reason: "not a readable XLSX workbook"}
+		return nil, inputError(0, "", "not a readable XLSX workbook")
 	}
 	defer f.Close()
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
-		return nil, &InputError{Row: 0, Reason: "the workbook has no sheet"}
+		return nil, inputError(0, "", "the workbook has no sheet")
 	}
 	recs, err := f.GetRows(sheets[0])
 	if err != nil {
-		return nil, &InputError{Row: 0, Reason: "the first sheet cannot be read"}
+		return nil, inputError(0, "", "the first sheet cannot be read")
 	}
 	if len(recs) > MaxAgeRows+1 {
-		return nil, &InputError{Row: len(recs), Reason: fmt.Sprintf("more than %d rows", MaxAgeRows)}
+		return nil, inputError(len(recs), "", fmt.Sprintf("more than %d rows", MaxAgeRows))
 	}
 	return parseRecords(recs, nil, known)
 }
@@ -99,14 +99,14 @@ func ParseAgeTable(format string, data []byte, known []string) (*AgeTable, error
 	case "xlsx":
 		return ParseAgeXLSX(bytes.NewReader(data), known)
 	}
-	return nil, &ValidationError{Param: "format", Reason: fmt.Sprintf("format %q is not csv or xlsx", clip(format))}
+	return nil, invalid("format", fmt.Sprintf("format %q is not csv or xlsx", clip(format)))
 }
 
 // parseRecords reads the records of a table; lines[k] is the file line of record k (nil:
 // record k is row k+1, as in a sheet, where blank rows are kept).
 func parseRecords(recs [][]string, lines []int, known []string) (*AgeTable, error) {
 	if len(recs) == 0 {
-		return nil, &InputError{Row: 1, Reason: "the table is empty: a header row is required"}
+		return nil, inputError(1, "", "the table is empty: a header row is required")
 	}
 	allowed := map[string]bool{}
 	for _, k := range known {
@@ -129,19 +129,19 @@ func parseRecords(recs [][]string, lines []int, known []string) (*AgeTable, erro
 		switch {
 		case codeHeaders[l]:
 			if codeCol >= 0 {
-				return nil, &InputError{Row: line(0), Column: h, Reason: "a second community-code column"}
+				return nil, inputError(line(0), h, "a second community-code column")
 			}
 			codeCol = i
 		case nameHeaders[l], h == "":
 		default:
 			if _, err := ParseBand(h); err != nil {
-				return nil, &InputError{Row: line(0), Column: clip(h), Reason: "not an age band code (like 0-3, 6-12, 80-) nor community_code/name"}
+				return nil, inputError(line(0), clip(h), "not an age band code (like 0-3, 6-12, 80-) nor community_code/name")
 			}
 			if known != nil && !allowed[h] {
-				return nil, &InputError{Row: line(0), Column: h, Reason: "not one of the city's age bands " + strings.Join(known, ", ")}
+				return nil, inputError(line(0), h, "not one of the city's age bands "+strings.Join(known, ", "))
 			}
 			if seenBand[h] {
-				return nil, &InputError{Row: line(0), Column: h, Reason: "band given twice"}
+				return nil, inputError(line(0), h, "band given twice")
 			}
 			seenBand[h] = true
 			bandCols = append(bandCols, i)
@@ -149,10 +149,10 @@ func parseRecords(recs [][]string, lines []int, known []string) (*AgeTable, erro
 		}
 	}
 	if codeCol < 0 {
-		return nil, &InputError{Row: line(0), Reason: "no community-code column (community_code, code, 社区代码 or 社区编码)"}
+		return nil, inputError(line(0), "", "no community-code column (community_code, code, 社区代码 or 社区编码)")
 	}
 	if len(bandCols) == 0 {
-		return nil, &InputError{Row: line(0), Reason: "no age band column"}
+		return nil, inputError(line(0), "", "no age band column")
 	}
 	seen := map[string]int{}
 	for r, rec := range recs[1:] {
@@ -168,10 +168,10 @@ func parseRecords(recs [][]string, lines []int, known []string) (*AgeTable, erro
 		}
 		code := cell(codeCol)
 		if !communityCode.MatchString(code) {
-			return nil, &InputError{Row: row, Column: head[codeCol], Reason: fmt.Sprintf("community code %q is not 12 digits", clip(code))}
+			return nil, inputError(row, head[codeCol], fmt.Sprintf("community code %q is not 12 digits", clip(code)))
 		}
 		if first, dup := seen[code]; dup {
-			return nil, &InputError{Row: row, Column: head[codeCol], Reason: fmt.Sprintf("community %s already given in row %d", code, first)}
+			return nil, inputError(row, head[codeCol], fmt.Sprintf("community %s already given in row %d", code, first))
 		}
 		seen[code] = row
 		ar := AgeRow{Row: row, Code: code, Counts: make([]int64, len(bandCols))}
@@ -183,14 +183,14 @@ func parseRecords(recs [][]string, lines []int, known []string) (*AgeTable, erro
 				if v == "" {
 					reason = "empty: write 0 for no residents"
 				}
-				return nil, &InputError{Row: row, Column: t.Bands[k], Reason: reason}
+				return nil, inputError(row, t.Bands[k], reason)
 			}
 			ar.Counts[k] = n
 		}
 		t.Rows = append(t.Rows, ar)
 	}
 	if len(t.Rows) == 0 {
-		return nil, &InputError{Row: line(0) + 1, Reason: "no community rows after the header"}
+		return nil, inputError(line(0)+1, "", "no community rows after the header")
 	}
 	return t, nil
 }

@@ -2,10 +2,11 @@ package capacity
 
 import (
 	"bytes"
-	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -43,13 +44,14 @@ func TestParseAgeCSVRefuses(t *testing.T) {
 		{"code,0-3\n150203001001,\"1\n", "2", "", "not valid CSV"},
 	} {
 		_, err := ParseAgeCSV(strings.NewReader(c.in), defaultBands)
-		var ie *InputError
-		if !errors.As(err, &ie) {
-			t.Errorf("%q: error %v, want an InputError", c.in, err)
+		fe := fault.As(err)
+		if fe == nil || fe.Kind != fault.KindUnprocessable {
+			t.Errorf("%q: error %v, want an Unprocessable fault", c.in, err)
 			continue
 		}
-		if got := ie.Error(); !strings.Contains(got, "row "+c.row) || ie.Column != c.col || !strings.Contains(got, c.reason) {
-			t.Errorf("%q: %q (column %q), want row %s column %q containing %q", c.in, got, ie.Column, c.row, c.col, c.reason)
+		col, _ := fe.Extra["column"].(string)
+		if got := fe.Detail; !strings.Contains(got, "row "+c.row) || fmt.Sprint(fe.Extra["row"]) != c.row || col != c.col || !strings.Contains(got, c.reason) {
+			t.Errorf("%q: %q (row %v, column %q), want row %s column %q containing %q", c.in, got, fe.Extra["row"], col, c.row, c.col, c.reason)
 		}
 	}
 }
@@ -68,8 +70,7 @@ func TestParseAgeXLSX(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := ParseAgeTable("xlsx", buf.Bytes(), defaultBands)
-	var ie *InputError
-	if !errors.As(err, &ie) || ie.Row != 3 || ie.Column != "60-80" {
+	if fe := fault.As(err); fe == nil || fe.Kind != fault.KindUnprocessable || fe.Extra["row"] != 3 || fe.Extra["column"] != "60-80" {
 		t.Fatalf("error %v, want row 3 column 60-80", err)
 	}
 	rows = rows[:2]
@@ -87,7 +88,7 @@ func TestParseAgeXLSX(t *testing.T) {
 	if tab.Rows[0].Counts[0] != 25 || tab.Rows[0].Counts[1] != 300 {
 		t.Errorf("counts %v", tab.Rows[0].Counts)
 	}
-	if _, err := ParseAgeTable("xlsx", []byte("not a zip"), defaultBands); !errors.As(err, &ie) {
+	if _, err := ParseAgeTable("xlsx", []byte("not a zip"), defaultBands); fault.KindOf(err) != fault.KindUnprocessable {
 		t.Errorf("garbage: %v", err)
 	}
 }
@@ -120,9 +121,8 @@ func FuzzParseAgeCSV(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		tab, err := ParseAgeCSV(strings.NewReader(s), nil)
 		if err != nil {
-			var ie *InputError
-			if !errors.As(err, &ie) {
-				t.Fatalf("error %v is not an InputError", err)
+			if fault.KindOf(err) != fault.KindUnprocessable {
+				t.Fatalf("error %v is not an Unprocessable fault", err)
 			}
 			return
 		}

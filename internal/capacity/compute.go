@@ -191,7 +191,7 @@ func Compute(ctx context.Context, n *walk.Network, in *walk.Inputs, cat Category
 		slot = 2
 	case walk.LevelCity, LevelParcel:
 	default:
-		return nil, &ValidationError{Param: "level", Reason: fmt.Sprintf("level %q is not parcel, community, subdistrict, district or city", clip(level))}
+		return nil, invalid("level", fmt.Sprintf("level %q is not parcel, community, subdistrict, district or city", clip(level)))
 	}
 	// Only facilities with a known capacity supply places.
 	var used []Supply

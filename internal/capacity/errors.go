@@ -1,41 +1,32 @@
 package capacity
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
-// ErrNotFound is returned when a city, a category or a band does not exist.
-var ErrNotFound = errors.New("not found")
-
-// NotFoundError names what was not found; it matches ErrNotFound with errors.Is.
-type NotFoundError struct {
-	Param string // the request parameter that named it, "" when none
-	What  string
+// invalid is an option the package refuses: an Invalid fault naming its parameter.
+func invalid(param, reason string) *fault.Error {
+	return fault.Invalid(reason).With("parameter", param)
 }
 
-func (e *NotFoundError) Error() string   { return e.What }
-func (e *NotFoundError) Is(t error) bool { return t == ErrNotFound }
-
-// ValidationError is a request the package refuses: Param names the offending option.
-type ValidationError struct {
-	Param  string
-	Reason string
-}
-
-func (e *ValidationError) Error() string { return e.Param + ": " + e.Reason }
-
-// InputError is a bad cell or row of an imported table. Row is the 1-based row of the
-// file (the header is row 1), Column the header of the cell ("" for the whole row).
-type InputError struct {
-	Row    int
-	Column string
-	Reason string
-}
-
-func (e *InputError) Error() string {
-	if e.Column == "" {
-		return fmt.Sprintf("row %d: %s", e.Row, e.Reason)
+// notFound is a city, a category or a band that does not exist: a NotFound fault, naming
+// the parameter that named it when there is one.
+func notFound(param, what string) *fault.Error {
+	e := fault.NotFound(what)
+	if param != "" {
+		e.With("parameter", param)
 	}
-	return fmt.Sprintf("row %d, column %q: %s", e.Row, e.Column, e.Reason)
+	return e
+}
+
+// inputError is a bad cell or row of an imported table: an Unprocessable fault with the
+// members row, the 1-based row of the file (the header is row 1), and column, the header
+// of the cell (absent for the whole row).
+func inputError(row int, column, reason string) *fault.Error {
+	if column == "" {
+		return fault.Unprocessable(fmt.Sprintf("row %d: %s", row, reason)).With("row", row)
+	}
+	return fault.Unprocessable(fmt.Sprintf("row %d, column %q: %s", row, column, reason)).With("row", row).With("column", column)
 }

@@ -21,7 +21,7 @@ type Service struct {
 // Capacity computes the 2SFCA capacity indicator of opt.Category for the city slug.
 func (s *Service) Capacity(ctx context.Context, slug string, opt Options) (*Report, error) {
 	if opt.Category == "" {
-		return nil, &ValidationError{Param: "category", Reason: "category is required (e.g. primary_school)"}
+		return nil, invalid("category", "category is required (e.g. primary_school)")
 	}
 	if opt.Decay == "" {
 		opt.Decay = DecayNone
@@ -30,7 +30,7 @@ func (s *Service) Capacity(ctx context.Context, slug string, opt Options) (*Repo
 		return nil, err
 	}
 	if opt.D0 < 0 || opt.D0 > 10000 {
-		return nil, &ValidationError{Param: "d0", Reason: "the catchment radius must be from 1 to 10,000 m"}
+		return nil, invalid("d0", "the catchment radius must be from 1 to 10,000 m")
 	}
 	city, err := s.Walk.City(ctx, slug)
 	if err != nil {
@@ -41,7 +41,7 @@ func (s *Service) Capacity(ctx context.Context, slug string, opt Options) (*Repo
 		return nil, err
 	}
 	if cat.Source != "facilities" {
-		return nil, &ValidationError{Param: "category", Reason: fmt.Sprintf("category %s has no capacity column (its points come from %s)", cat.Code, cat.Source)}
+		return nil, invalid("category", fmt.Sprintf("category %s has no capacity column (its points come from %s)", cat.Code, cat.Source))
 	}
 	bands, err := s.bands(ctx, cat, opt.Bands)
 	if err != nil {
@@ -63,7 +63,7 @@ func (s *Service) Capacity(ctx context.Context, slug string, opt Options) (*Repo
 			return nil, err
 		}
 		if !ok {
-			return nil, &ValidationError{Param: "band", Reason: fmt.Sprintf("city %s has no residents by age band: import an age table (cityreach import ages) or use band=all", city.Slug)}
+			return nil, invalid("band", fmt.Sprintf("city %s has no residents by age band: import an age table (cityreach import ages) or use band=all", city.Slug))
 		}
 		counts, err := s.Store.CommunityCounts(ctx, city.ID, bands)
 		if err != nil {
@@ -105,7 +105,7 @@ func (s *Service) bands(ctx context.Context, cat Category, want []string) ([]str
 	var out []string
 	for _, b := range want {
 		if !slices.Contains(codes, b) {
-			return nil, &ValidationError{Param: "band", Reason: fmt.Sprintf("band %q is not one of %v (or all)", clip(b), codes)}
+			return nil, invalid("band", fmt.Sprintf("band %q is not one of %v (or all)", clip(b), codes))
 		}
 		if !slices.Contains(out, b) {
 			out = append(out, b)
@@ -115,7 +115,7 @@ func (s *Service) bands(ctx context.Context, cat Category, want []string) ([]str
 }
 
 // ImportAges parses an age table (format csv or xlsx) and writes it for the city in one
-// transaction: a bad cell, an unknown band or an unknown community code is an InputError
+// transaction: a bad cell, an unknown band or an unknown community code is an Unprocessable fault
 // naming the row, and nothing is written.
 func (s *Service) ImportAges(ctx context.Context, slug, format string, data []byte, source string) (*ImportSummary, error) {
 	city, err := s.Walk.City(ctx, slug)

@@ -31,7 +31,7 @@ func Weight(kind string, d, d0 float64) float64 {
 // CheckDecay refuses an unknown decay name.
 func CheckDecay(kind string) error {
 	if kind != DecayNone && kind != DecayGaussian {
-		return &ValidationError{Param: "decay", Reason: fmt.Sprintf("decay %q is not none or gaussian", clip(kind))}
+		return invalid("decay", fmt.Sprintf("decay %q is not none or gaussian", clip(kind)))
 	}
 	return nil
 }
@@ -69,7 +69,7 @@ func TwoStep(supply, demand []float64, links []Link, d0 float64, decay string) (
 		return nil, err
 	}
 	if !(d0 > 0) || math.IsInf(d0, 0) {
-		return nil, &ValidationError{Param: "d0", Reason: "the catchment radius must be a positive number of metres"}
+		return nil, invalid("d0", "the catchment radius must be a positive number of metres")
 	}
 	c := &Catchment{Demand: make([]float64, len(supply)), Ratio: make([]float64, len(supply)), Access: make([]float64, len(demand))}
 	for _, l := range links {

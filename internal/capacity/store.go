@@ -52,13 +52,13 @@ func (s Store) Bands(ctx context.Context) ([]Band, error) {
 	})
 }
 
-// Category reads one facility category; a missing one is a NotFoundError.
+// Category reads one facility category; a missing one is a NotFound fault naming the category parameter.
 func (s Store) Category(ctx context.Context, code string) (Category, error) {
 	c := Category{Code: code}
 	err := s.Pool.QueryRow(ctx, `SELECT name_zh, name_en, reach_m, source, demand_bands, capacity_unit_zh, capacity_unit_en
 		FROM facility_categories WHERE code = $1`, code).Scan(&c.NameZh, &c.NameEn, &c.ReachM, &c.Source, &c.Bands, &c.UnitZh, &c.UnitEn)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return c, &NotFoundError{Param: "category", What: fmt.Sprintf("no facility category %q", clip(code))}
+		return c, notFound("category", fmt.Sprintf("no facility category %q", clip(code)))
 	}
 	return c, err
 }
@@ -119,7 +119,7 @@ type Mismatch struct {
 }
 
 // ImportAges writes an age table for the city in one transaction: every community code
-// must be one of the city's communities (else an InputError naming the row, and nothing
+// must be one of the city's communities (else an Unprocessable fault naming the row, and nothing
 // is written); the given bands of the listed communities are replaced.
 func (s Store) ImportAges(ctx context.Context, cityID int, t *AgeTable, source string, synthetic bool) (*ImportSummary, error) {
 	tx, err := s.Pool.Begin(ctx)
@@ -155,7 +155,7 @@ func importAges(ctx context.Context, tx pgx.Tx, cityID int, t *AgeTable, source 
 	}
 	for _, b := range t.Bands {
 		if !isKnown[b] {
-			return nil, &InputError{Row: 1, Column: b, Reason: "not one of the configured age bands"}
+			return nil, inputError(1, b, "not one of the configured age bands")
 		}
 	}
 	var cids []int64
@@ -165,7 +165,7 @@ func importAges(ctx context.Context, tx pgx.Tx, cityID int, t *AgeTable, source 
 	for _, r := range t.Rows {
 		cid, ok := ids[r.Code]
 		if !ok {
-			return nil, &InputError{Row: r.Row, Column: "community_code", Reason: fmt.Sprintf("no community %s in this city", r.Code)}
+			return nil, inputError(r.Row, "community_code", fmt.Sprintf("no community %s in this city", r.Code))
 		}
 		for k, b := range t.Bands {
 			cids, bands, pops = append(cids, cid), append(bands, b), append(pops, r.Counts[k])
@@ -180,7 +180,7 @@ func importAges(ctx context.Context, tx pgx.Tx, cityID int, t *AgeTable, source 
 	}
 	mrows, err := tx.Query(ctx, `SELECT c.code, c.population, sum(a.population) FROM communities c
 		JOIN community_age_population a ON a.community_id = c.id
-		WHERE c.id = ANY($1) GROUP BY c.id HAVING sum(a.population) <> c.population ORDER BY c.code`, cids)
+		WHERE c.city_id = $2 AND c.id = ANY($1) GROUP BY c.id HAVING sum(a.population) <> c.population ORDER BY c.code`, cids, cityID)
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/cityreach/cityreach/internal/coverage/coveragehttp"
 	"github.com/cityreach/cityreach/internal/db"
 	"github.com/cityreach/cityreach/internal/edition"
+	"github.com/cityreach/cityreach/internal/edition/editionhttp"
 	"github.com/cityreach/cityreach/internal/featureapi"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/importer"
@@ -33,6 +34,7 @@ import (
 	"github.com/cityreach/cityreach/internal/search"
 	"github.com/cityreach/cityreach/internal/search/searchhttp"
 	"github.com/cityreach/cityreach/internal/series"
+	"github.com/cityreach/cityreach/internal/series/serieshttp"
 	"github.com/cityreach/cityreach/internal/tiles"
 	"github.com/cityreach/cityreach/internal/walk"
 	"github.com/cityreach/cityreach/internal/walk/walkhttp"
@@ -159,7 +161,7 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 		go covSvc.KeepWarm(ctx, 2*time.Second, func(slug string) { warmWalk(ctx, walkSvc, slug, log) })
 	}
 	// The indicators across the published data editions, with the target path (internal/series, docs/editions.md).
-	app.Mounts = append(app.Mounts, series.Handler{Src: series.Source{Editions: edition.Store{Pool: pool}, Coverage: covSvc, Walk: walkSvc}, Log: log})
+	app.Mounts = append(app.Mounts, serieshttp.Handler{Src: series.Source{Editions: edition.Store{Pool: pool}, Coverage: covSvc, Walk: walkSvc}, Log: log})
 	gaps, err := coveragehttp.NewGapCollection(ctx, pool, covSvc)
 	if err != nil {
 		return nil, err
@@ -183,7 +185,7 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	app.Mounts = append(app.Mounts, checkshttp.Handler{Service: &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}}, Log: log})
 
 	// Data editions: named, immutable points in time of every layer (internal/edition, docs/editions.md).
-	app.Mounts = append(app.Mounts, edition.Handler{Store: edition.Store{Pool: pool}, Log: log})
+	app.Mounts = append(app.Mounts, editionhttp.Handler{Store: edition.Store{Pool: pool}, Log: log})
 
 	// What-if scenarios on baseline + changes (internal/scenario, docs/scenarios.md); also
 	// gives park coverage and the checks their scenario= parameter.

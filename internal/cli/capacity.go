@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/cityreach/cityreach/internal/capacity"
+	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/cityreach/cityreach/internal/report"
 	"github.com/cityreach/cityreach/internal/walk"
 )
@@ -142,9 +143,10 @@ func runImportAges(ctx context.Context, env Env, args []string) error {
 
 // cliError words the capacity package's validation errors as the CLI's flags.
 func cliError(err error) error {
-	var ve *capacity.ValidationError
-	if errors.As(err, &ve) {
-		return fmt.Errorf("--%s: %s", ve.Param, ve.Reason)
+	if fe := fault.As(err); fe != nil && fe.Kind == fault.KindInvalid {
+		if param, ok := fe.Extra["parameter"].(string); ok {
+			return fmt.Errorf("--%s: %s", param, fe.Detail)
+		}
 	}
 	return err
 }

@@ -11,11 +11,12 @@ package edition
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // Edition is one data edition of a city.
@@ -53,14 +54,14 @@ type Ref struct {
 func (r Ref) IsZero() bool { return r.Edition == "" && r.At == nil }
 
 // ParseRef reads the as-of reference v of parameter param: "" (now), an RFC 3339 instant,
-// a date YYYY-MM-DD (00:00 Beijing time) or an edition name. Its errors are 400 problems
+// a date YYYY-MM-DD (00:00 Beijing time) or an edition name. Its errors are Invalid faults
 // naming param.
 func ParseRef(param, v string) (Ref, error) {
 	if v == "" {
 		return Ref{}, nil
 	}
 	if len(v) > MaxNameBytes || !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return Ref{}, problem.BadRequest(param+" must be an edition name (at most 100 bytes of text), an RFC 3339 time or a date YYYY-MM-DD").With("parameter", param)
+		return Ref{}, fault.Invalid(param+" must be an edition name (at most 100 bytes of text), an RFC 3339 time or a date YYYY-MM-DD").With("parameter", param)
 	}
 	if looksLikeDate(v) {
 		var t time.Time
@@ -71,12 +72,12 @@ func ParseRef(param, v string) (Ref, error) {
 			t, err = time.Parse(time.RFC3339Nano, v)
 		}
 		if err != nil {
-			return Ref{}, problem.BadRequest(param+" must be an RFC 3339 time (2025-01-01T00:00:00+08:00) or a date YYYY-MM-DD: "+problem.Clip(v)).With("parameter", param)
+			return Ref{}, fault.Invalid(param+" must be an RFC 3339 time (2025-01-01T00:00:00+08:00) or a date YYYY-MM-DD: "+fault.Clip(v)).With("parameter", param)
 		}
 		return Ref{At: &t}, nil
 	}
 	if strings.TrimSpace(v) == "" {
-		return Ref{}, problem.BadRequest(param+" must not be blank").With("parameter", param)
+		return Ref{}, fault.Invalid(param+" must not be blank").With("parameter", param)
 	}
 	return Ref{Edition: v}, nil
 }
@@ -96,17 +97,17 @@ func looksLikeDate(v string) bool {
 }
 
 // CheckName checks an edition name as the database will (migration 0019), so the client
-// gets a 400 naming the field rather than a constraint.
+// gets an Invalid fault naming the field rather than a constraint.
 func CheckName(name string) error {
 	switch {
 	case strings.TrimSpace(name) == "":
-		return problem.BadRequest("name is required").With("pointer", "/name")
+		return fault.Invalid("name is required").With("pointer", "/name")
 	case len(name) > MaxNameBytes || !utf8.ValidString(name):
-		return problem.BadRequest("name is at most 100 bytes of text").With("pointer", "/name")
+		return fault.Invalid("name is at most 100 bytes of text").With("pointer", "/name")
 	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		return problem.BadRequest("name must not contain control characters").With("pointer", "/name")
+		return fault.Invalid("name must not contain control characters").With("pointer", "/name")
 	case looksLikeDate(name):
-		return problem.BadRequest("name must not start like a date (YYYY-): as_of= would read it as one; write 2024 现状 or 现状2024").With("pointer", "/name")
+		return fault.Invalid("name must not start like a date (YYYY-): as_of= would read it as one; write 2024 现状 or 现状2024").With("pointer", "/name")
 	}
 	return nil
 }
@@ -116,4 +117,13 @@ func CheckName(name string) error {
 type AsOf struct {
 	At      time.Time `json:"at"`
 	Edition string    `json:"edition,omitempty"`
+}
+
+// ParseID reads an edition id given as parameter name.
+func ParseID(name, v string) (int64, error) {
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fault.Invalid(name+" must be an edition id (a positive integer)").With("parameter", name)
+	}
+	return id, nil
 }

@@ -13,15 +13,21 @@ import (
 	"github.com/cityreach/cityreach/internal/auth"
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/coverage"
+	"github.com/cityreach/cityreach/internal/coverage/coveragehttp"
 	"github.com/cityreach/cityreach/internal/edition"
+	"github.com/cityreach/cityreach/internal/edition/editionhttp"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/series"
+	"github.com/cityreach/cityreach/internal/series/serieshttp"
 	"github.com/cityreach/cityreach/internal/testdb"
 	"github.com/cityreach/cityreach/internal/walk"
+	"github.com/cityreach/cityreach/internal/walk/walkhttp"
 )
 
 // TestHandlers drives the edition routes and the as_of= and series routes through the
-// engine: roles, the 4xx of bad input, immutability once published.
+// engine: roles, the 4xx of bad input, immutability once published. It is an external test
+// beside the fixture city (indicators_test.go), so it mounts the adapters (editionhttp,
+// coveragehttp, walkhttp, serieshttp) directly.
 func TestHandlers(t *testing.T) {
 	db := testdb.New(t)
 	fixtureCity(t, db.Pool)
@@ -35,8 +41,8 @@ func TestHandlers(t *testing.T) {
 	st := edition.Store{Pool: db.Pool}
 	tokens := auth.Static{"crk_ed": {Name: "ed", Role: auth.Editor}, "crk_root": {Name: "root", Role: auth.Admin}}
 	srv := httptest.NewServer(httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: quiet, MaxBody: 1 << 20, Policy: httpapi.Policy{Tokens: tokens, AnonymousRead: true}},
-		edition.Handler{Store: st, Log: quiet}, coverage.Handler{Svc: cov, Pool: db.Pool, Log: quiet}, walk.Handler{Svc: wk, Log: quiet},
-		series.Handler{Src: series.Source{Editions: st, Coverage: cov, Walk: wk}, Log: quiet})))
+		editionhttp.Handler{Store: st, Log: quiet}, coveragehttp.Handler{Svc: cov, Pool: db.Pool, Log: quiet}, walkhttp.Handler{Svc: wk, Log: quiet},
+		serieshttp.Handler{Src: series.Source{Editions: st, Coverage: cov, Walk: wk}, Log: quiet})))
 	defer srv.Close()
 	do := func(method, path, token, body string, want int) map[string]any {
 		t.Helper()

@@ -1,11 +1,10 @@
 package edition
 
 import (
-	"errors"
 	"testing"
 	"time"
 
-	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 func TestParseRef(t *testing.T) {
@@ -33,9 +32,9 @@ func TestParseRef(t *testing.T) {
 	} {
 		r, err := ParseRef("as_of", tc.in)
 		if tc.bad {
-			var pe *problem.Error
-			if !errors.As(err, &pe) || pe.Status != 400 || pe.Extra["parameter"] != "as_of" {
-				t.Errorf("%q: %+v, %v; want a 400 naming as_of", tc.in, r, err)
+			fe := fault.As(err)
+			if fe == nil || fe.Kind != fault.KindInvalid || fe.Extra["parameter"] != "as_of" {
+				t.Errorf("%q: %+v, %v; want an Invalid fault naming as_of", tc.in, r, err)
 			}
 			continue
 		}

@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // Store reads and writes data_editions.
@@ -35,15 +35,15 @@ func scan(row pgx.Row) (*Edition, error) {
 	return &e, nil
 }
 
-// CityID resolves a city slug; a 400 problem naming the city parameter when unknown.
+// CityID resolves a city slug; an Invalid fault naming the city parameter when unknown.
 func (s Store) CityID(ctx context.Context, slug string) (int, error) {
 	if slug == "" {
-		return 0, problem.BadRequest("city is required (a city slug, e.g. baotou)").With("parameter", "city")
+		return 0, fault.Invalid("city is required (a city slug, e.g. baotou)").With("parameter", "city")
 	}
 	var id int
 	err := s.Pool.QueryRow(ctx, `SELECT id FROM cities WHERE slug = $1`, slug).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, problem.BadRequest(fmt.Sprintf("no city %q", problem.Clip(slug))).With("parameter", "city")
+		return 0, fault.Invalid(fmt.Sprintf("no city %q", fault.Clip(slug))).With("parameter", "city")
 	}
 	return id, err
 }
@@ -97,7 +97,7 @@ func (s Store) Create(ctx context.Context, n New, actor string) (*Edition, error
 		return nil, err
 	}
 	if len(n.Description) > 4000 {
-		return nil, problem.BadRequest("description is at most 4000 bytes").With("pointer", "/description")
+		return nil, fault.Invalid("description is at most 4000 bytes").With("pointer", "/description")
 	}
 	id, err := s.CityID(ctx, n.City)
 	if err != nil {
@@ -107,33 +107,33 @@ func (s Store) Create(ctx context.Context, n New, actor string) (*Edition, error
 	err = s.Pool.QueryRow(ctx, `INSERT INTO data_editions (city_id, name, description, as_of, created_by)
 		VALUES ($1, $2, $3, coalesce($4, clock_timestamp()), $5) RETURNING id`, id, n.Name, n.Description, n.AsOf, actor).Scan(&eid)
 	if err != nil {
-		return nil, constraintProblem(err)
+		return nil, constraintFault(err)
 	}
 	return s.Get(ctx, eid)
 }
 
-// Publish freezes edition id; publishing a published edition is a 409.
+// Publish freezes edition id; publishing a published edition is a Conflict.
 func (s Store) Publish(ctx context.Context, id int64, actor string) (*Edition, error) {
 	tag, err := s.Pool.Exec(ctx, `UPDATE data_editions SET published_at = clock_timestamp(), published_by = $2
 		WHERE id = $1 AND published_at IS NULL`, id, actor)
 	if err != nil {
-		return nil, constraintProblem(err)
+		return nil, constraintFault(err)
 	}
 	e, err := s.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	if tag.RowsAffected() == 0 {
-		return nil, problem.New(409, fmt.Sprintf("edition %q is already published (%s)", e.Name, e.PublishedAt.Format(time.RFC3339)))
+		return nil, fault.Conflict(fmt.Sprintf("edition %q is already published (%s)", e.Name, e.PublishedAt.Format(time.RFC3339)))
 	}
 	return e, nil
 }
 
-// Delete removes an unpublished edition; a published one is a 409 (the database refuses it).
+// Delete removes an unpublished edition; a published one is a Conflict (the database refuses it).
 func (s Store) Delete(ctx context.Context, id int64) error {
 	tag, err := s.Pool.Exec(ctx, `DELETE FROM data_editions WHERE id = $1`, id)
 	if err != nil {
-		return constraintProblem(err)
+		return constraintFault(err)
 	}
 	if tag.RowsAffected() == 0 {
 		return ErrNotFound
@@ -142,14 +142,14 @@ func (s Store) Delete(ctx context.Context, id int64) error {
 }
 
 // Resolve turns an as-of reference of city into the instant it names and, for an edition
-// name, the edition. A name the city has no edition of is a 400 naming param.
+// name, the edition. A name the city has no edition of is an Invalid fault naming param.
 func (s Store) Resolve(ctx context.Context, cityID int, param string, r Ref) (time.Time, *Edition, error) {
 	if r.At != nil {
 		return *r.At, nil, nil
 	}
 	e, err := s.ByName(ctx, cityID, r.Edition)
 	if errors.Is(err, ErrNotFound) {
-		return time.Time{}, nil, problem.BadRequest(fmt.Sprintf("%s: the city has no edition %q (GET /api/v1/editions?city= lists them)", param, problem.Clip(r.Edition))).With("parameter", param)
+		return time.Time{}, nil, fault.Invalid(fmt.Sprintf("%s: the city has no edition %q (GET /api/v1/editions?city= lists them)", param, fault.Clip(r.Edition))).With("parameter", param)
 	}
 	if err != nil {
 		return time.Time{}, nil, err
@@ -157,21 +157,21 @@ func (s Store) Resolve(ctx context.Context, cityID int, param string, r Ref) (ti
 	return e.AsOf, e, nil
 }
 
-// constraintProblem maps the named constraints of migration 0019 to 4xx problems.
-func constraintProblem(err error) error {
+// constraintFault maps the named constraints of migration 0019 to faults (Invalid or Conflict).
+func constraintFault(err error) error {
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) {
 		return err
 	}
 	switch pe.ConstraintName {
 	case "data_editions_name_unique":
-		return problem.New(409, "the city already has an edition of that name").With("pointer", "/name")
+		return fault.Conflict("the city already has an edition of that name").With("pointer", "/name")
 	case "data_editions_as_of_not_future":
-		return problem.BadRequest("as_of lies in the future: an edition records data that exists").With("pointer", "/as_of")
+		return fault.Invalid("as_of lies in the future: an edition records data that exists").With("pointer", "/as_of")
 	case "data_editions_published_immutable":
-		return problem.New(409, "the edition is published: it can no longer be changed or deleted")
+		return fault.Conflict("the edition is published: it can no longer be changed or deleted")
 	case "data_editions_name_format":
-		return problem.BadRequest("name is not a valid edition name").With("pointer", "/name")
+		return fault.Invalid("name is not a valid edition name").With("pointer", "/name")
 	}
 	return err
 }
@@ -183,7 +183,7 @@ func (s Store) At(ctx context.Context, cityID int, param, v string) (AsOf, error
 		return AsOf{}, err
 	}
 	if r.IsZero() {
-		return AsOf{}, problem.BadRequest(param+" is empty").With("parameter", param)
+		return AsOf{}, fault.Invalid(param+" is empty").With("parameter", param)
 	}
 	at, e, err := s.Resolve(ctx, cityID, param, r)
 	if err != nil {

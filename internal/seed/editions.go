@@ -40,7 +40,7 @@ func Editions(ctx context.Context, pool *pgxpool.Pool, cityID int) (created bool
 	var parks, entrances json.RawMessage
 	err = pool.QueryRow(ctx, `WITH p AS (SELECT * FROM parks WHERE city_id = $1 ORDER BY (park_class = 'community' AND open_status = 'open') DESC, id DESC LIMIT $2)
 		SELECT array_agg(id), jsonb_agg(to_jsonb(p) || jsonb_build_object('geom', p.geom::text)),
-		       (SELECT coalesce(jsonb_agg(to_jsonb(e) || jsonb_build_object('geom', e.geom::text)), '[]') FROM park_entrances e WHERE e.park_id IN (SELECT id FROM p))
+		       (SELECT coalesce(jsonb_agg(to_jsonb(e) || jsonb_build_object('geom', e.geom::text)), '[]') FROM park_entrances e WHERE e.city_id = $1 AND e.park_id IN (SELECT id FROM p))
 		FROM p`, cityID, EditionParks).Scan(&ids, &parks, &entrances)
 	if err != nil {
 		return false, err

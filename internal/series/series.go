@@ -16,7 +16,7 @@ import (
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/edition"
-	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/cityreach/cityreach/internal/walk"
 )
 
@@ -110,7 +110,7 @@ func (s Source) Series(ctx context.Context, q Query) (*Series, error) {
 	case LivingCircle:
 		point = s.livingPoint(out, &q)
 	default:
-		return nil, problem.BadRequest(fmt.Sprintf("no series of indicator %q: park-coverage or living-circle", problem.Clip(q.Indicator))).With("parameter", "indicator")
+		return nil, fault.Invalid(fmt.Sprintf("no series of indicator %q: park-coverage or living-circle", fault.Clip(q.Indicator))).With("parameter", "indicator")
 	}
 	// Now first: it settles the caliber and method every edition is then computed with.
 	now, err := point(ctx, "")

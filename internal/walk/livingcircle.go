@@ -3,13 +3,13 @@ package walk
 import (
 	"context"
 	"fmt"
-	"github.com/cityreach/cityreach/internal/edition"
 	"math"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/cityreach/cityreach/internal/edition"
 	"github.com/cityreach/cityreach/internal/fault"
 )
 

@@ -1,10 +1,10 @@
 // Package capacityhttp serves internal/capacity over HTTP: the capacity indicator
-// (2SFCA) and the upload of residents by age band. It is the one place where the
-// capacity package's errors become problem+json answers.
+// (2SFCA) and the upload of residents by age band. The capacity package's errors are
+// faults (an Invalid option naming its parameter, a NotFound category, an Unprocessable
+// row of an uploaded table with the members row and column), which problem.Respond maps.
 package capacityhttp
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -79,7 +79,7 @@ func (h Handler) capacity(c *gin.Context) {
 	}
 	rep, err := h.Svc.Capacity(c.Request.Context(), c.Query("city"), opt)
 	if err != nil {
-		problem.Respond(c, h.Log, Problem(err))
+		problem.Respond(c, h.Log, err)
 		return
 	}
 	c.JSON(http.StatusOK, rep)
@@ -114,34 +114,8 @@ func (h Handler) importAges(c *gin.Context) {
 	}
 	sum, err := h.Svc.ImportAges(c.Request.Context(), c.Query("city"), format, body, source)
 	if err != nil {
-		problem.Respond(c, h.Log, Problem(err))
+		problem.Respond(c, h.Log, err)
 		return
 	}
 	c.JSON(http.StatusOK, sum)
-}
-
-// Problem turns the capacity package's errors into problems: a validation error is a 400
-// naming its parameter, a missing category or band a 404, a bad row of an uploaded table
-// a 422 naming its row and column. Other errors pass unchanged.
-func Problem(err error) error {
-	var ve *capacity.ValidationError
-	var nf *capacity.NotFoundError
-	var ie *capacity.InputError
-	switch {
-	case errors.As(err, &ve):
-		return problem.BadRequest(ve.Reason).With("parameter", ve.Param)
-	case errors.As(err, &nf):
-		p := problem.NotFound(nf.What)
-		if nf.Param != "" {
-			p = p.With("parameter", nf.Param)
-		}
-		return p
-	case errors.As(err, &ie):
-		p := problem.Unprocessable(ie.Error()).With("row", ie.Row)
-		if ie.Column != "" {
-			p = p.With("column", ie.Column)
-		}
-		return p
-	}
-	return err
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cityreach/cityreach/internal/coverage"
-	"github.com/cityreach/cityreach/internal/edition"
+	"github.com/cityreach/cityreach/internal/edition/editionhttp"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/problem"
 )
@@ -59,7 +59,7 @@ func (h Handler) Routes() []httpapi.Route {
 	return []httpapi.Route{
 		read("", "getParkCoverage", "Park service-radius coverage by level for a caliber and method.",
 			with(httpapi.Param{Name: "level", Description: "city, district, subdistrict or community", Schema: httpapi.Enum("city", "district", "subdistrict", "community")},
-				edition.AsOfParam),
+				editionhttp.AsOfParam),
 			httpapi.JSON("The indicator", httpapi.Obj(httpapi.Schema{"city": s, "caliber": httpapi.Ref("Caliber"), "method": s, "caliber_from": s, "method_from": s,
 				"level": s, "run": httpapi.Obj(nil), "reused": httpapi.Bool, "headline": s, "targets": httpapi.Arr(httpapi.Obj(nil)),
 				"city_figure": httpapi.Obj(httpapi.Schema{"ratio": n, "population_share": n}), "areas": httpapi.Arr(httpapi.Obj(nil))}, "city", "caliber", "method", "level")), h.indicator),

@@ -1,4 +1,6 @@
-package series
+// Package serieshttp serves internal/series over HTTP: the indicators' time series across
+// a city's published data editions.
+package serieshttp
 
 import (
 	"log/slog"
@@ -9,11 +11,12 @@ import (
 
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/series"
 )
 
 // Handler serves the time series of the indicators.
 type Handler struct {
-	Src Source
+	Src series.Source
 	Log *slog.Logger
 }
 
@@ -45,13 +48,13 @@ func (h Handler) Routes() []httpapi.Route {
 		httpapi.Param{Name: "caliber", Description: "caliber id (default: the city's default caliber)"},
 		httpapi.Param{Name: "method", Description: "buffer or network (default: the caliber's)", Schema: httpapi.Enum("buffer", "network")})
 	return []httpapi.Route{
-		route(ParkCoverage, "getParkCoverageSeries", "Park service-radius coverage at each published data edition and now, with the city's target path.", cov),
-		route(LivingCircle, "getLivingCircleSeries", "The 15-minute living circle at each published data edition and now, with the city's target path.", common),
+		route(series.ParkCoverage, "getParkCoverageSeries", "Park service-radius coverage at each published data edition and now, with the city's target path.", cov),
+		route(series.LivingCircle, "getLivingCircleSeries", "The 15-minute living circle at each published data edition and now, with the city's target path.", common),
 	}
 }
 
 func (h Handler) series(c *gin.Context, indicator string) {
-	q := Query{Indicator: indicator, City: c.Query("city"), Level: c.Query("level"), Caliber: c.Query("caliber"), Method: c.Query("method")}
+	q := series.Query{Indicator: indicator, City: c.Query("city"), Level: c.Query("level"), Caliber: c.Query("caliber"), Method: c.Query("method")}
 	if v := c.Query("unit"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {

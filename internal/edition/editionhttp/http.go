@@ -1,4 +1,6 @@
-package edition
+// Package editionhttp serves internal/edition over HTTP: the data editions and the as_of=
+// parameter of the routes that can answer on a past state.
+package editionhttp
 
 import (
 	"bytes"
@@ -12,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/cityreach/cityreach/internal/auth"
+	"github.com/cityreach/cityreach/internal/edition"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/problem"
 )
@@ -19,7 +22,7 @@ import (
 // Handler serves the data editions. Anyone who may read may list them; an editor creates
 // and deletes a draft; publishing, which freezes an edition for good, needs an admin.
 type Handler struct {
-	Store Store
+	Store edition.Store
 	Log   *slog.Logger
 }
 
@@ -69,19 +72,10 @@ func (Handler) Schemas() map[string]httpapi.Schema {
 }
 
 func (h Handler) fail(c *gin.Context, err error) {
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, edition.ErrNotFound) {
 		err = problem.NotFound("no such edition")
 	}
 	problem.Respond(c, h.Log, err)
-}
-
-// ParseID reads an edition id.
-func ParseID(name, v string) (int64, error) {
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, problem.BadRequest(name+" must be an edition id (a positive integer)").With("parameter", name)
-	}
-	return id, nil
 }
 
 func (h Handler) list(c *gin.Context) {
@@ -120,7 +114,7 @@ func (h Handler) create(c *gin.Context) {
 		h.fail(c, problem.BadRequest("the body must be {\"city\", \"name\", \"description\", \"as_of\"} with as_of an RFC 3339 time"))
 		return
 	}
-	e, err := h.Store.Create(c.Request.Context(), New{City: in.City, Name: in.Name, Description: in.Description, AsOf: in.AsOf}, auth.FromContext(c).Name)
+	e, err := h.Store.Create(c.Request.Context(), edition.New{City: in.City, Name: in.Name, Description: in.Description, AsOf: in.AsOf}, auth.FromContext(c).Name)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -131,7 +125,7 @@ func (h Handler) create(c *gin.Context) {
 
 // byID runs f with the edition id of the path.
 func (h Handler) byID(c *gin.Context, f func(id int64) (any, int, error)) {
-	id, err := ParseID("id", c.Param("id"))
+	id, err := edition.ParseID("id", c.Param("id"))
 	if err != nil {
 		h.fail(c, err)
 		return
