@@ -6,7 +6,7 @@
 import { type Ctx, h, stateMessage } from '../ctx';
 import { getJSON, seriesUrl } from '../api';
 import { parseSeries, layoutChart, DEFAULT_BOX, type Series } from '../timeline';
-import { headlinePercent, formatCount, formatBeijing } from '../format';
+import { headlinePercent, formatPercent, formatCount, formatBeijing } from '../format';
 
 type Indicator = 'park-coverage' | 'living-circle';
 
@@ -52,6 +52,8 @@ export function timeline(ctx: Ctx, coverage: () => { caliber: string; method: st
     if (v === null) return '—';
     return ratio() ? headlinePercent(v, 1, ctx.lang()).value : formatCount(v, ctx.lang());
   };
+  // A target is a round figure: 100 %, not 100.0 %.
+  const tFmt = (v: number) => (ratio() ? formatPercent(v, ctx.lang(), 0) : formatCount(v, ctx.lang()));
   const label = (k: number) => {
     const p = state.series!.points[k];
     return p.edition ?? ctx.i18n().t('tl.now');
@@ -83,8 +85,9 @@ export function timeline(ctx: Ctx, coverage: () => { caliber: string; method: st
     for (const t of L.targets) {
       svg.append(s('g', { class: 'tl-target', 'data-year': t.t.year, 'data-value': t.t.value },
         s('circle', { cx: t.x, cy: t.y, r: 4, fill: '#fff', stroke: '#c0392b', 'stroke-width': 1.5 }),
-        s('text', { x: t.x - 4, y: t.y + 14, 'text-anchor': 'end', 'font-size': 9, fill: '#c0392b' }, `${i.t('tl.target', { year: t.t.year })} ${fmt(t.t.value)}`),
-        s('title', {}, `${i.t('tl.target', { year: t.t.year })} ${fmt(t.t.value)} · ${t.t.source}`)));
+        // Left of the point at its height: the path to it comes from below, so they do not cross.
+        s('text', { x: t.x - 8, y: t.y + 3, 'text-anchor': 'end', 'font-size': 9, fill: '#c0392b' }, `${i.t('tl.target', { year: t.t.year })} ${tFmt(t.t.value)}`),
+        s('title', {}, `${i.t('tl.target', { year: t.t.year })} ${tFmt(t.t.value)} · ${t.t.source}`)));
     }
     if (L.line) svg.append(s('path', { id: 'tl-line', d: L.line, fill: 'none', stroke: '#1f6f43', 'stroke-width': 2 }));
     L.points.forEach((q, k) => {
@@ -112,7 +115,7 @@ export function timeline(ctx: Ctx, coverage: () => { caliber: string; method: st
         h('thead', {}, h('tr', {}, h('th', {}, i.t('tl.edition')), h('th', {}, i.t('tl.asOf')), h('th', {}, i.t('tl.value')))),
         h('tbody', {}, ...sr.points.map((p, k) => h('tr', { 'data-edition': p.edition ?? '', 'data-now': String(p.now), class: k === state.selected ? 'selected' : '' },
           h('th', { scope: 'row' }, label(k)), h('td', {}, formatBeijing(p.asOf)), h('td', { 'data-value': p.value ?? '' }, fmt(p.value)))),
-        ...(target ? [h('tr', { class: 'target-row', 'data-year': target.year }, h('th', { scope: 'row' }, i.t('tl.target', { year: target.year })), h('td', {}, ''), h('td', { 'data-value': target.value }, fmt(target.value)))] : []))),
+        ...(target ? [h('tr', { class: 'target-row', 'data-year': target.year }, h('th', { scope: 'row' }, i.t('tl.target', { year: target.year })), h('td', {}, ''), h('td', { 'data-value': target.value }, tFmt(target.value)))] : []))),
       ...(sr.targets.length ? [] : [h('p', { class: 'help', id: 'tl-no-target' }, i.t('tl.noTarget'))]));
     const past = state.selected >= 0 && !sr.points[state.selected].now;
     note.hidden = !past;
