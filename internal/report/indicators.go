@@ -224,8 +224,13 @@ func buildParkCoverage(ctx context.Context, b *builder) (*Section, error) {
 	if byPop {
 		header = b.t("col_trend_pop")
 	}
+	ratioCol := t.column("coverage_pct") // NA for an area without residential land
+	if byPop {
+		ratioCol = t.column("population_pct") // NA for an area without residents
+	}
 	addTrend(t, sr, trendCols{key: "trend_pct", header: header, targetHeader: b.t("col_target_pct"), cell: cell,
-		total: func(p series.Point) Cell { return cell(p.Headline) }})
+		total: func(p series.Point) Cell { return cell(p.Headline) },
+		na:    func(row []Cell, v float64) bool { return v == 0 && row[ratioCol].NA }})
 	trendTitle := b.t("trend_cov")
 	if byPop {
 		trendTitle = b.t("trend_cov_pop")

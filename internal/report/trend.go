@@ -54,6 +54,9 @@ type trendCols struct {
 	cell                      func(v float64) Cell
 	// total makes the 全市合计 cell of a point; nil leaves it NA.
 	total func(p series.Point) Cell
+	// na, when set, says a row's value does not apply: a unit without residential land has
+	// no coverage (the series gives 0 for it, the table "—").
+	na func(row []Cell, v float64) bool
 }
 
 // addTrend appends to t one column per published edition of sr (the unit's value then; NA
@@ -93,7 +96,7 @@ func addTrend(t *Table, sr *series.Series, c trendCols) {
 	}
 	for r, row := range t.Rows {
 		for i := range eds {
-			if v, ok := byID[i][row[0].I]; ok && row[0].K == Int {
+			if v, ok := byID[i][row[0].I]; ok && row[0].K == Int && (c.na == nil || !c.na(row, v)) {
 				row = append(row, c.cell(v))
 			} else {
 				row = append(row, NA())
@@ -116,6 +119,16 @@ func addTrend(t *Table, sr *series.Series, c trendCols) {
 			t.Total = append(t.Total, c.cell(tg.Value))
 		}
 	}
+}
+
+// column is the index of the column with key.
+func (t *Table) column(key string) int {
+	for i, c := range t.Columns {
+		if c.Key == key {
+			return i
+		}
+	}
+	panic("report: no column " + key + " in " + t.Name)
 }
 
 // newTrend is the chart of sr's headline.
@@ -167,7 +180,7 @@ func trendYears(pts []TrendPoint) []float64 {
 // the targets dashed; years along the bottom; 0–100 % (or 0 to the largest value or target
 // rounded up to a multiple of 5) up the side; and a key naming each point.
 func trendSVG(c *TrendChart, lang string) string {
-	const w, h, left, right, top, bottom = 640.0, 210.0, 48.0, 20.0, 16.0, 56.0
+	const w, h, left, right, top, bottom = 640.0, 220.0, 48.0, 20.0, 26.0, 56.0
 	years := trendYears(c.Points)
 	x0, x1 := math.Inf(1), math.Inf(-1)
 	vmax := 0.0
@@ -238,7 +251,8 @@ func trendSVG(c *TrendChart, lang string) string {
 	for _, t := range c.Targets {
 		x, y := sx(float64(t.Year)), sy(t.Value)
 		fmt.Fprintf(&b, `<circle class="trend-target" data-year="%d" data-value="%s" cx="%s" cy="%s" r="4.5" fill="#ffffff" stroke="#d7191c" stroke-width="1.5"/>`, t.Year, ff(t.Value), ff(x), ff(y))
-		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="end" fill="#d7191c">%s %s</text>`, ff(x-9), ff(y+4), html.EscapeString(fmt.Sprintf(T(lang, "trend_target"), t.Year)), val(t.Value))
+		// Above the point, ending at it: the path comes from below, so they do not cross.
+		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="end" fill="#d7191c">%s %s</text>`, ff(x+4), ff(y-9), html.EscapeString(fmt.Sprintf(T(lang, "trend_target"), t.Year)), val(t.Value))
 	}
 	// The key: each point's name and value, then the targets.
 	var key []string

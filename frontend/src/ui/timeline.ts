@@ -85,8 +85,8 @@ export function timeline(ctx: Ctx, coverage: () => { caliber: string; method: st
     for (const t of L.targets) {
       svg.append(s('g', { class: 'tl-target', 'data-year': t.t.year, 'data-value': t.t.value },
         s('circle', { cx: t.x, cy: t.y, r: 4, fill: '#fff', stroke: '#c0392b', 'stroke-width': 1.5 }),
-        // Left of the point at its height: the path to it comes from below, so they do not cross.
-        s('text', { x: t.x - 8, y: t.y + 3, 'text-anchor': 'end', 'font-size': 9, fill: '#c0392b' }, `${i.t('tl.target', { year: t.t.year })} ${tFmt(t.t.value)}`),
+        // Above the point, ending at it: the path comes from below, so they do not cross.
+        s('text', { x: t.x + 4, y: t.y - 7, 'text-anchor': 'end', 'font-size': 9, fill: '#c0392b' }, `${i.t('tl.target', { year: t.t.year })} ${tFmt(t.t.value)}`),
         s('title', {}, `${i.t('tl.target', { year: t.t.year })} ${tFmt(t.t.value)} · ${t.t.source}`)));
     }
     if (L.line) svg.append(s('path', { id: 'tl-line', d: L.line, fill: 'none', stroke: '#1f6f43', 'stroke-width': 2 }));
