@@ -124,6 +124,7 @@ export function layoutChart(points: SeriesPoint[], targets: SeriesTarget[], rati
   const step = x1 - x0 > 8 ? 2 : 1;
   const xTicks: { x: number; year: number }[] = [];
   for (let yr = x0; yr <= x1; yr += step) xTicks.push({ x: sx(yr), year: yr });
-  const yTicks = [0, 0.5, 1].map((f) => ({ y: sy(f * y1), value: f * y1 }));
+  // Gridlines at 0, the middle and the top; a count's middle only when it is whole.
+  const yTicks = (ratio || (y1 / 2) % 1 === 0 ? [0, 0.5, 1] : [0, 1]).map((f) => ({ y: sy(f * y1), value: f * y1 }));
   return { x: [x0, x1], y: [0, y1], points: pts, targets: tg, line, targetLine, xTicks, yTicks };
 }

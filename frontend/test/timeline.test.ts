@@ -82,6 +82,8 @@ describe('layoutChart', () => {
     // y: 12 + (1 − v/15) × 108 → 3: 98.4, 7: 69.6, 12: 33.6.
     expect(l.line).toBe('M40 98.4 L129.33 69.6');
     expect(l.targetLine).toBe('M129.33 69.6 L308 33.6');
+    // 15 / 2 = 7.5 is no count: gridlines at 0 and 15 only (y 120 and 12).
+    expect(l.yTicks).toEqual([{ y: 120, value: 0 }, { y: 12, value: 15 }]);
     // No target and values up to 4: still 0–5.
     expect(layoutChart(pts.map((p) => ({ ...p, value: 4 })), [], false).y).toEqual([0, 5]);
   });

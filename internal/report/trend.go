@@ -210,7 +210,11 @@ func trendSVG(c *TrendChart, lang string) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="trend" viewBox="0 0 %s %s" xmlns="http://www.w3.org/2000/svg" font-size="11" font-family="%s">`, ff(w), ff(h), svgFonts)
-	for _, f := range []float64{0, 0.5, 1} {
+	fracs := []float64{0, 0.5, 1}
+	if !c.Percent && math.Mod(y1, 2) != 0 { // a count's middle only when it is whole
+		fracs = []float64{0, 1}
+	}
+	for _, f := range fracs {
 		y := sy(f * y1)
 		tick := Format(f*y1, 0, math.Inf(1), true)
 		if c.Percent {

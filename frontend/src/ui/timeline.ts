@@ -47,7 +47,8 @@ export function timeline(ctx: Ctx, coverage: () => { caliber: string; method: st
     h('label', { class: 'field' }, h('span', { 'data-i18n': 'tl.edition' }), h('div', { class: 'row' }, slider, edSel)),
     note);
 
-  const ratio = () => state.indicator === 'park-coverage';
+  // What the shown series measures (a new one may be loading).
+  const ratio = () => (state.series?.indicator || state.indicator) === 'park-coverage';
   const fmt = (v: number | null) => {
     if (v === null) return '—';
     return ratio() ? headlinePercent(v, 1, ctx.lang()).value : formatCount(v, ctx.lang());
@@ -130,10 +131,13 @@ export function timeline(ctx: Ctx, coverage: () => { caliber: string; method: st
     onEdition(sr.points[k].now ? null : sr.points[k].edition);
   };
 
+  let seq = 0; // the latest request wins: the indicator or unit changed while one loaded
   const load = async () => {
     stateMessage(out, ctx, 'loading');
     const c = coverage();
+    const my = ++seq;
     const r = await getJSON<unknown>(seriesUrl(state.indicator, { level: state.unit === null ? 'city' : 'district', unit: state.unit, caliber: c.caliber, method: c.method }));
+    if (my !== seq) return;
     if (!r.ok) { state.series = null; stateMessage(out, ctx, r.missing ? 'unavailable' : 'error', r.missing ? undefined : r.message); return; }
     const sr = parseSeries(r.data, state.unit);
     // Keep the chosen edition when the series is redrawn; otherwise now (the last point).
