@@ -383,6 +383,71 @@ test('living circle against the target', async () => {
   await page.locator('#ind-living').screenshot({ path: join(OUT, '08-living-circle.png') });
 });
 
+test('timeline: the editions equal the series API, and the slider sets the dashboard to 2024 现状', async () => {
+  const page = await page1();
+  await page.click('#tab-indicators');
+  await page.waitForSelector('#cov-city', { timeout: 60000 });
+  await page.waitForSelector('#tl-table tbody tr', { timeout: 120000 });
+  const caliber = await page.locator('#cov-caliber').inputValue();
+  const method = await page.locator('#cov-method').inputValue();
+  const series = await api(`/api/v1/indicators/park-coverage/series?city=baotou&level=city&caliber=${caliber}&method=${method}`);
+  // The demo seed publishes 2024 现状 and 2025 现状 (docs/editions.md); then now.
+  eq(JSON.stringify(series.points.map((p) => (p.now ? 'now' : p.edition))), JSON.stringify(['2024 现状', '2025 现状', 'now']), 'the seeded editions');
+  const rows = await page.locator('#tl-table tbody tr:not(.target-row)').evaluateAll((trs) => trs.map((tr) => ({
+    edition: tr.dataset.edition, now: tr.dataset.now, label: tr.querySelector('th').textContent, value: tr.querySelector('td[data-value]').dataset.value, text: tr.querySelector('td[data-value]').textContent })));
+  eq(rows.length, series.points.length, 'one table row per point');
+  series.points.forEach((p, k) => {
+    eq(rows[k].edition, p.edition ?? '', `row ${k} edition`);
+    eq(rows[k].now, String(p.now), `row ${k} now`);
+    eq(Number(rows[k].value), p.headline, `${rows[k].label}: the series' value`);
+    eq(rows[k].text, headline(p.headline), `${rows[k].label}: shown like the headline`);
+  });
+  eq(rows[2].label, '现状（当前）', 'now is named in Chinese');
+  const pts = await page.locator('#tl-chart .tl-point').evaluateAll((gs) => gs.map((g) => [g.dataset.edition, Number(g.dataset.value)]));
+  eq(JSON.stringify(pts), JSON.stringify(series.points.map((p) => [p.edition ?? '', p.headline])), 'one chart point per edition and now');
+  const targets = await page.locator('#tl-chart .tl-target').evaluateAll((gs) => gs.map((g) => [Number(g.dataset.year), Number(g.dataset.value)]));
+  eq(JSON.stringify(targets), JSON.stringify(series.targets.map((t) => [t.year, t.value])), 'the target points');
+  eq(JSON.stringify(targets), JSON.stringify([[2030, 1]]), "Baotou's 2030 target of 100 %");
+  assert(await page.locator('#tl-target-line').count() === 1, 'the target line is drawn');
+  eq(await page.locator('#tl-edition').inputValue(), '2', 'now is chosen at first');
+  await page.locator('#ind-timeline').screenshot({ path: join(OUT, '11-timeline-now.png') });
+
+  // The slider to the first edition (Home): the coverage and the living circle follow the API as of 2024 现状.
+  await page.locator('#tl-slider').focus();
+  await page.keyboard.press('Home');
+  await page.waitForSelector('#cov-asof[data-edition="2024 现状"]', { timeout: 120000 });
+  const ed = encodeURIComponent('2024 现状');
+  const then = await api(`/api/v1/indicators/park-coverage?city=baotou&caliber=${caliber}&method=${method}&level=district&as_of=${ed}`);
+  eq(then.as_of?.edition, '2024 现状', 'the API read the edition');
+  const thenCity = then.city_figure ?? then.total ?? then.city;
+  eq((await page.locator('#cov-city').textContent()).trim(), headline(thenCity.ratio), 'headline as of 2024 现状');
+  eq(Number(await page.locator('#cov-city').getAttribute('data-value')), thenCity.ratio, 'headline value as of 2024 现状');
+  eq(thenCity.ratio, series.points[0].headline, "the indicator as of 2024 现状 is the series' 2024 point");
+  const now = await api(`/api/v1/indicators/park-coverage?city=baotou&caliber=${caliber}&method=${method}&level=district`);
+  assert(thenCity.ratio < (now.city_figure ?? now.total ?? now.city).ratio, 'the 2025 parks raise coverage: 2024 is lower than now');
+  const dRows = await page.locator('#cov-table tbody tr td[data-value]').evaluateAll((tds) => tds.map((td) => td.dataset.value));
+  eq(JSON.stringify(dRows.map((v) => (v === '' ? null : Number(v)))), JSON.stringify(then.areas.map((a) => (a.total_m2 === 0 ? null : a.ratio))), 'districts as of 2024 现状');
+  assert(await page.locator('#tl-note').isVisible(), 'the note says the gap tiles still show now');
+  await page.waitForSelector('#lc-complete', { timeout: 120000 });
+  const lcThen = await api(`/api/v1/indicators/living-circle?city=baotou&level=city&as_of=${ed}`);
+  eq((await page.locator('#lc-complete').textContent()).trim(), String(lcThen.complete_communities), 'complete circles as of 2024 现状');
+  eq(await page.locator('#tl-edition').inputValue(), '0', 'the select follows the slider');
+  await page.locator('#ind-timeline').screenshot({ path: join(OUT, '12-timeline-2024.png') });
+  await shot(page, '12b-dashboard-2024');
+
+  // In English, then back to now with the select.
+  await page.click('#lang-switch');
+  eq((await page.locator('#ind-timeline-h').textContent()).trim(), 'City health check · year by year', 'heading in English');
+  eq((await page.locator('#tl-table tbody tr[data-now="true"] th').textContent()).trim(), 'Now', 'now in English');
+  await page.locator('#ind-timeline').screenshot({ path: join(OUT, '13-timeline-en.png') });
+  await page.click('#lang-switch');
+  await page.selectOption('#tl-edition', String(series.points.length - 1));
+  await page.waitForFunction(() => !document.querySelector('#cov-asof') && document.querySelector('#cov-city'), null, { timeout: 120000 });
+  eq((await page.locator('#cov-city').textContent()).trim(), headline((now.city_figure ?? now.total ?? now.city).ratio), 'headline back to now');
+  assert(!(await page.locator('#tl-note').isVisible()), 'no note for now');
+  eq(page.errors.length, 0, `page errors: ${page.errors.join('; ')}`);
+});
+
 test('checks equal the API: complete communities, corridors, control lines', async () => {
   const page = await page1();
   await page.click('#tab-indicators');

@@ -94,10 +94,18 @@ export interface CoverageQuery {
   caliber?: string;
   method?: 'buffer' | 'network';
   level?: 'city' | 'district' | 'subdistrict' | 'community';
+  /** A data edition's name or an instant (docs/editions.md); empty = now. */
+  asOf?: string | null;
 }
 
 export function coverageUrl(q: CoverageQuery): string {
-  return `/api/v1/indicators/park-coverage${query({ city: q.city ?? DEFAULT_CITY, caliber: q.caliber, method: q.method, level: q.level })}`;
+  return `/api/v1/indicators/park-coverage${query({ city: q.city ?? DEFAULT_CITY, caliber: q.caliber, method: q.method, level: q.level, as_of: q.asOf })}`;
+}
+
+/** An indicator across the published editions and now, with the target path (docs/editions.md). */
+export function seriesUrl(indicator: 'park-coverage' | 'living-circle', q: { city?: string; level?: string; unit?: number | null; caliber?: string; method?: string } = {}): string {
+  const p = indicator === 'park-coverage' ? { caliber: q.caliber, method: q.method } : {};
+  return `/api/v1/indicators/${indicator}/series${query({ city: q.city ?? DEFAULT_CITY, level: q.level, unit: q.unit, ...p })}`;
 }
 
 export function coverageGapsUrl(q: CoverageQuery): string {
@@ -115,8 +123,8 @@ export function isochroneUrl(lon: number, lat: number, minutes: number[] = [5, 1
   return `/api/v1/isochrones${query({ lon: +lon.toFixed(6), lat: +lat.toFixed(6), minutes: minutes.join(',') })}`;
 }
 
-export function livingCircleUrl(q: { city?: string; level?: string } = {}): string {
-  return `/api/v1/indicators/living-circle${query({ city: q.city ?? DEFAULT_CITY, level: q.level })}`;
+export function livingCircleUrl(q: { city?: string; level?: string; asOf?: string | null } = {}): string {
+  return `/api/v1/indicators/living-circle${query({ city: q.city ?? DEFAULT_CITY, level: q.level, as_of: q.asOf })}`;
 }
 
 /** The checks of issue 11: complete-communities, corridors, control-lines, growth-boundary/diff. */

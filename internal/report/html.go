@@ -254,6 +254,9 @@ func WriteHTML(w io.Writer, r *Report, pages Pages) error {
 				p1.Charts = append(p1.Charts, &htmlFigure{Num: nextFig(), Caption: c.Title, SVG: template.HTML(barsSVG(c))}) //nolint:gosec // G203: SVG this package builds, its text escaped with html.EscapeString
 			}
 		}
+		for _, c := range s.Trends {
+			p1.Charts = append(p1.Charts, &htmlFigure{Num: nextFig(), Caption: c.Title, SVG: template.HTML(trendSVG(c, lang))})
+		}
 		for _, t := range s.Tables {
 			p1.Tables = append(p1.Tables, newHTMLTable(t, nextTab(), lang))
 		}

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/checks"
 	"github.com/cityreach/cityreach/internal/coverage"
+	"github.com/cityreach/cityreach/internal/series"
 	"github.com/cityreach/cityreach/internal/walk"
 )
 
@@ -211,6 +213,31 @@ func buildParkCoverage(ctx context.Context, b *builder) (*Section, error) {
 		t.Total = row(0, "", b.t("total_city"), *c)
 		t.Total[0] = NA()
 	}
+	// The trend: the same figure at each published data edition, and the plan's targets.
+	sr, err := b.trendSeries(ctx, series.ParkCoverage, rep.Caliber.ID, rep.Method)
+	if err != nil {
+		return nil, err
+	}
+	cell := func(v float64) Cell { return pct(v, 2) }
+	byPop := rep.Headline == caliber.ByPopulation
+	header := b.t("col_trend_cov")
+	if byPop {
+		header = b.t("col_trend_pop")
+	}
+	ratioCol := t.column("coverage_pct") // NA for an area without residential land
+	if byPop {
+		ratioCol = t.column("population_pct") // NA for an area without residents
+	}
+	addTrend(t, sr, trendCols{key: "trend_pct", header: header, targetHeader: b.t("col_target_pct"), cell: cell,
+		total: func(p series.Point) Cell { return cell(p.Headline) },
+		na:    func(row []Cell, v float64) bool { return v == 0 && row[ratioCol].NA }})
+	trendTitle := b.t("trend_cov")
+	if byPop {
+		trendTitle = b.t("trend_cov_pop")
+	}
+	if c := newTrend(sr, trendTitle, true, "", b.t("trend_now")); c != nil {
+		s.Trends = append(s.Trends, c)
+	}
 	s.Tables = append(s.Tables, t)
 	chart := BarChart{Title: fmt.Sprintf(b.t("bar_coverage"), b.levelName(b.req.Level)), Unit: "%", Target: TargetParkCoverage, Max: 100, Bars: lowest(bars)}
 	if len(bars) > maxBars {
@@ -322,6 +349,17 @@ func buildLivingCircle(ctx context.Context, b *builder) (*Section, error) {
 		t.Total = append(t.Total, Str(""))
 	} else if err != nil {
 		return nil, err
+	}
+	// The trend: each unit's share of the basic categories reached at each published data
+	// edition; the chart, the city's complete 15-minute circles against the targets.
+	sr, err := b.trendSeries(ctx, series.LivingCircle, "", "")
+	if err != nil {
+		return nil, err
+	}
+	// Its targets count circles, not shares: they are on the chart, not in the table.
+	addTrend(t, sr, trendCols{key: "trend_reached_pct", header: b.t("col_trend_lc"), cell: func(v float64) Cell { return pct(v, 1) }})
+	if c := newTrend(sr, b.t("trend_lc"), false, b.t("unit_count"), b.t("trend_now")); c != nil {
+		s.Trends = append(s.Trends, c)
 	}
 	s.Tables = append(s.Tables, t)
 	chart := BarChart{Title: fmt.Sprintf(b.t("bar_lc"), b.levelName(b.req.Level)), Unit: "%", Target: 100, Max: 100, Bars: lowest(bars)}

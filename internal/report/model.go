@@ -63,9 +63,11 @@ type Section struct {
 	Synthetic bool
 	Figures   []Figure
 	Bars      []BarChart
-	Tables    []*Table
-	Layers    []*Layer // drawn on the section's map and exported as GeoJSON/GeoPackage
-	Notes     []string
+	// Trends are the section's indicator across the published data editions and now.
+	Trends []*TrendChart
+	Tables []*Table
+	Layers []*Layer // drawn on the section's map and exported as GeoJSON/GeoPackage
+	Notes  []string
 	// Inputs are the input layers the section reads (its methodology lists them).
 	Inputs []string
 	// DistrictMaps asks for one map per area of the report's level besides the city map.

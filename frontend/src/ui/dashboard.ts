@@ -18,6 +18,7 @@ import { setGapTiles } from './overlays';
 import { colorFor, equalBreaks, stepExpression, SEQUENTIAL } from '../colors';
 import { barChart, autoResize } from './charts';
 import { setOverlayData, setOverlayVisible, bboxOf } from './overlays';
+import { timeline } from './timeline';
 
 function progress(id: string, ratio: number | null, target: number, label: string): HTMLElement {
   const pct = ratio === null ? 0 : Math.max(0, Math.min(1, ratio / target)) * 100;
@@ -50,11 +51,14 @@ export function dashboard(ctx: Ctx): HTMLElement {
   autoResize();
   const root = h('div', { class: 'dashboard' });
   // Until /api/v1/calibers answers with the city's default caliber, the first known one.
-  const state: { caliber: string; method: Method; calibers: Caliber[]; coverage: Coverage | null; sitesN: number } = {
-    ...initialSelection(DEFAULT_CALIBERS, { caliber: null }), calibers: DEFAULT_CALIBERS, coverage: null, sitesN: 10,
+  // asOf: the data edition the timeline chose (its name), null for now.
+  const state: { caliber: string; method: Method; calibers: Caliber[]; coverage: Coverage | null; sitesN: number; asOf: string | null; asOfAt: string | null } = {
+    ...initialSelection(DEFAULT_CALIBERS, { caliber: null }), calibers: DEFAULT_CALIBERS, coverage: null, sitesN: 10, asOf: null, asOfAt: null,
   };
   let cityDefault: string | null = null;
-  const q = (): CoverageQuery => ({ caliber: state.caliber, method: state.method });
+  const q = (): CoverageQuery => ({ caliber: state.caliber, method: state.method, asOf: state.asOf });
+  // The latest request of each panel wins: an edition chosen while another loads.
+  let covSeq = 0, lcSeq = 0;
 
   // --- park coverage ---------------------------------------------------------------------
   const cov = section('ind-coverage', 'ind.coverage');
@@ -96,6 +100,7 @@ export function dashboard(ctx: Ctx): HTMLElement {
     // GB 55014-2021's per-capita targets (shared/docs/standards.md §1): > 8.0, > 3.0, > 3.0 m²/人.
     const pc: [string, number | null, number][] = [['ind.pcPark', c.perCapita.park, 8], ['ind.pcComprehensive', c.perCapita.comprehensive, 3], ['ind.pcCommunity', c.perCapita.community, 3]];
     covOut.replaceChildren(
+      ...(state.asOf ? [h('p', { class: 'help asof', id: 'cov-asof', 'data-edition': state.asOf }, i.t('ind.asOf', { edition: state.asOf, at: formatBeijing(state.asOfAt) }))] : []),
       h('p', { class: 'help', id: 'cov-under', 'data-caliber': c.caliber ?? '', 'data-method': c.method ?? '' },
         i.t('ind.under', { cal: calName ? (L === 'en' ? calName.nameEn : calName.name) : c.caliber ?? '—', calFrom: from(c.caliberFrom),
           method: c.method ? i.t(`ind.method.${c.method}`) : '—', methodFrom: from(c.methodFrom) })),
@@ -131,11 +136,16 @@ export function dashboard(ctx: Ctx): HTMLElement {
 
   const loadCoverage = async () => {
     stateMessage(covOut, ctx, 'loading');
+    const my = ++covSeq;
     const r = await getJSON<unknown>(coverageUrl({ ...q(), level: 'district' }));
+    if (my !== covSeq) return;
     if (!r.ok) { state.coverage = null; stateMessage(covOut, ctx, r.missing ? 'unavailable' : 'error', r.missing ? undefined : r.message); return; }
     state.coverage = parseCoverage(r.data);
+    const asOf = (r.data as { as_of?: { at?: string } } | null)?.as_of;
+    state.asOfAt = asOf?.at ?? null;
     if (state.coverage.city.areaRatio === null) { // no city total in the district answer: ask for it
       const c = await getJSON<unknown>(coverageUrl({ ...q(), level: 'city' }));
+      if (my !== covSeq) return;
       if (c.ok) state.coverage.city = parseCoverage(c.data).city;
     }
     renderCoverage();
@@ -180,8 +190,8 @@ export function dashboard(ctx: Ctx): HTMLElement {
   };
 
   // A caliber brings its own default method: switching caliber resets the method to it.
-  calSel.addEventListener('change', () => { state.caliber = calSel.value; state.method = methodFor(state.calibers, state.caliber, state.method); fillSelects(); loadCoverage(); });
-  methSel.addEventListener('change', () => { state.method = methSel.value as Method; loadCoverage(); });
+  calSel.addEventListener('change', () => { state.caliber = calSel.value; state.method = methodFor(state.calibers, state.caliber, state.method); fillSelects(); loadCoverage(); tl.reload(); });
+  methSel.addEventListener('change', () => { state.method = methSel.value as Method; loadCoverage(); tl.reload(); });
   gapsBox.addEventListener('change', () => { if (gapsBox.checked) loadGaps(); else { setOverlayVisible(ctx, 'gaps', false); gapsOut.replaceChildren(); } });
   sitesBox.addEventListener('change', () => { if (sitesBox.checked) loadSites(); else { setOverlayVisible(ctx, 'sites', false); sitesOut.replaceChildren(); } });
   sitesN.addEventListener('change', () => { state.sitesN = +sitesN.value; if (sitesBox.checked) loadSites(); });
@@ -209,7 +219,11 @@ export function dashboard(ctx: Ctx): HTMLElement {
       colorFor: (v) => colorFor(v, [0.5, 0.7, 0.85, 0.95]) }));
   };
   const loadLiving = async () => {
-    const r = await getJSON<unknown>(livingCircleUrl({ level: 'city' }));
+    const my = ++lcSeq;
+    if (lcData) { lcData = null; renderLiving(); }
+    const r = await getJSON<unknown>(livingCircleUrl({ level: 'city', asOf: state.asOf }));
+    if (my !== lcSeq) return;
+    lcMissing = null;
     if (!r.ok) lcMissing = r.missing ? 'unavailable' : 'error'; else lcData = parseLivingCircle(r.data);
     renderLiving();
   };
@@ -249,7 +263,7 @@ export function dashboard(ctx: Ctx): HTMLElement {
     let values: { id: string; v: number | null }[] = [];
     let max = 1;
     if (by === 'communityCategories') {
-      const r = await getJSON<unknown>(livingCircleUrl({ level: 'community' }));
+      const r = await getJSON<unknown>(livingCircleUrl({ level: 'community', asOf: state.asOf }));
       if (!r.ok) { stateMessage(choroLegend, ctx, r.missing ? 'unavailable' : 'error'); return; }
       values = parseLivingCircle(r.data).communities.filter((c) => c.id !== null).map((c) => ({ id: c.id!, v: c.reached }));
       max = Math.max(1, ...values.map((x) => x.v ?? 0));
@@ -275,7 +289,14 @@ export function dashboard(ctx: Ctx): HTMLElement {
   };
   choroSel.addEventListener('change', loadChoropleth);
 
-  root.append(cov.el, choro.el, lc.el, cc.el, corr.el, lines.el);
+  // --- timeline: the indicator across the data editions; choosing one sets as_of -------
+  const tl = timeline(ctx, () => ({ caliber: state.caliber, method: state.method }), (edition) => {
+    state.asOf = edition;
+    loadCoverage();
+    loadLiving();
+  });
+
+  root.append(tl.el, cov.el, choro.el, lc.el, cc.el, corr.el, lines.el);
 
   // --- start -----------------------------------------------------------------------------
   fillSelects();
@@ -288,6 +309,7 @@ export function dashboard(ctx: Ctx): HTMLElement {
       if (list.length) { state.calibers = list; Object.assign(state, initialSelection(list, city)); fillSelects(); }
     }
     loadCoverage();
+    tl.reload();
   });
   loadLiving();
   loadCheck(cc, 'complete-communities', (d) => {
@@ -309,6 +331,6 @@ export function dashboard(ctx: Ctx): HTMLElement {
       `${i.t('ind.overlaps')}: ${formatCount(count, ctx.lang())}${areaM2 ? ` · ${formatArea(areaM2, ctx.lang())}` : ''}`));
   });
 
-  ctx.onLang(() => { fillSelects(); fillChoro(); renderCoverage(); renderLiving(); checkRenderers.forEach((f) => f()); if (sitesBox.checked) loadSites(); if (choroSel.value !== 'none') loadChoropleth(); });
+  ctx.onLang(() => { tl.rerender(); fillSelects(); fillChoro(); renderCoverage(); renderLiving(); checkRenderers.forEach((f) => f()); if (sitesBox.checked) loadSites(); if (choroSel.value !== 'none') loadChoropleth(); });
   return root;
 }
