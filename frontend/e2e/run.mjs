@@ -34,15 +34,17 @@ async function api(path) {
 const pct = (ratio, lang = 'zh', digits = 1) => new Intl.NumberFormat(lang === 'zh' ? 'zh-CN' : 'en-US', { style: 'percent', minimumFractionDigits: digits, maximumFractionDigits: digits }).format(ratio);
 
 /**
- * The headline rule (src/format.ts headlinePercent), written again here from its statement:
- * truncate, never round up; short of the target, as many decimals (1–4) as make the shortfall
- * show to about two significant digits: ceil(−log10(shortfall in pp)) + 1.
+ * The headline rule (src/format.ts headlinePercent, internal/report Round), written again here
+ * from its statement: round half away from zero, but never up to a target the value misses (cut
+ * instead); short of the target, as many decimals (1–4) as make the shortfall show to about two
+ * significant digits: ceil(−log10(shortfall in pp)) + 1.
  */
 function headline(ratio, target = 1) {
   if (ratio === null || ratio === undefined) return '—';
   const d = ratio >= target ? 1 : Math.min(4, Math.max(1, Math.ceil(-Math.log10((target - ratio) * 100)) + 1));
   const f = 10 ** d;
-  const v = Math.trunc(Number((ratio * 100 * f).toPrecision(12))) / f;
+  let v = Math.round(ratio * 100 * f) / f;
+  if (ratio < target && v >= target * 100) v = Math.floor(ratio * 100 * f) / f;
   return `${new Intl.NumberFormat('zh-CN', { minimumFractionDigits: d, maximumFractionDigits: d }).format(v)}%`;
 }
 
@@ -348,7 +350,7 @@ print(json.dumps(out))`, xlsx], { encoding: 'utf8' }));
 test('dashboard numbers equal the API', async () => {
   const { page, caliber, method, body } = await dashboardAndAPI();
   const city = body.city_figure ?? body.total ?? body.city;
-  eq((await page.locator('#cov-city').textContent()).trim(), headline(city.ratio), 'city coverage (truncated, never rounded up)');
+  eq((await page.locator('#cov-city').textContent()).trim(), headline(city.ratio), 'city coverage (rounded, never up to the target)');
   assert(!(city.ratio < 1 && (await page.locator('#cov-city').textContent()).includes('100.0')), 'a shortfall shown as 100.0 %');
   // The provenance line names the run's data version; per-capita rows and thresholds are there.
   assert((await page.locator('#cov-provenance').textContent()).includes(body.run.data_hash), 'data version shown');

@@ -45,7 +45,7 @@ export function formatValue(v: unknown, lang: Lang, yes: string, no: string): st
 
 /**
  * The headline percentage of an indicator against its target, never rounded up to a target it
- * misses: the value is truncated (99.985 % is not "100.0 %"), and when it falls short it gets
+ * misses: the value is rounded by roundShown (99.985 % is not "100.0 %"), and when it falls short it gets
  * enough decimals (1–4) that the shortfall shows, to about two significant digits (99.985 %
  * → "99.985%", to target "0.015%"). The shortfall shown is the target minus the value shown.
  */
@@ -54,22 +54,33 @@ export function headlinePercent(ratio: number | null | undefined, target: number
   const met = ratio >= target;
   const gapPct = (target - ratio) * 100;
   const digits = met ? 1 : Math.min(4, Math.max(1, Math.ceil(-Math.log10(gapPct)) + 1));
-  const shown = truncate(ratio * 100, digits);
+  const shown = roundShown(ratio * 100, digits, target * 100);
   const gap = met ? 0 : Math.max(0, target * 100 - shown);
   const nf = (v: number) => new Intl.NumberFormat(locale(lang), { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(v);
   return { value: `${nf(shown)}%`, gap: `${nf(Number(gap.toFixed(digits)))}%`, digits, met };
 }
 
-/** v truncated toward zero at digits decimals, immune to binary fractions (99.985 stays 99.985). */
-export function truncate(v: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.trunc(Number((v * f).toPrecision(12))) / f;
+/**
+ * The one rounding rule of every figure cityreach shows (internal/report Round, which the
+ * CLI and the reports use, written again here step for step so the page, the CLI and the
+ * report print the same digits): v rounded half away from zero at digits decimals, except
+ * that a value below limit is never rounded up to it; it is cut instead (99.96 % at one
+ * decimal below 100 % is 99.9 %, not 100.0 %).
+ */
+export function roundShown(v: number, digits: number, limit = Infinity): number {
+  const p = 10 ** digits;
+  let r = (Math.sign(v) * Math.round(Math.abs(v * p))) / p;
+  if (v < limit && r >= limit) {
+    r = Math.floor(v * p) / p;
+    if (r >= limit) r = (Math.floor(v * p) - 1) / p; // v within a float ulp of the limit
+  }
+  return r === 0 ? 0 : r;
 }
 
-/** A per-capita figure (m²/人) truncated to two decimals: 8.027 → "8.02". */
-export function formatPerCapita(v: number | null | undefined, lang: Lang): string {
+/** A per-capita figure (m²/人) at two decimals by roundShown, never rounded up to its target: 8.027 → "8.03", 7.999 below 8 → "7.99". */
+export function formatPerCapita(v: number | null | undefined, lang: Lang, target = Infinity): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '—';
-  return new Intl.NumberFormat(locale(lang), { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(truncate(v, 2));
+  return new Intl.NumberFormat(locale(lang), { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(roundShown(v, 2, target));
 }
 
 /** An instant in Beijing time (UTC+8, no daylight saving): "2026-12-07 14:04". */

@@ -89,7 +89,7 @@ func runIndicator(ctx context.Context, env Env, args []string) error {
 	if format == "table" {
 		w := env.Stdout
 		if pc := rep.City1; pc != nil && pc.PerCapita != nil && rep.Level == coverage.LevelCity {
-			fmt.Fprintf(w, "%s: %s %s\n", report.T(lang, "f_park_pc"), num(pc.PerCapita.ParkPerCapita, 2, format), report.T(lang, "unit_m2pc"))
+			fmt.Fprintf(w, "%s: %s %s\n", report.T(lang, "f_park_pc"), report.Format(pc.PerCapita.ParkPerCapita, 2, report.ParkPerCapitaTarget, format == "table"), report.T(lang, "unit_m2pc"))
 		}
 		for _, t := range rep.Targets {
 			fmt.Fprintf(w, "%s %s: %s\n", report.T(lang, "target"), t.Label, report.T(lang, map[bool]string{true: "met", false: "not_met"}[t.Met]))

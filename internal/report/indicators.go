@@ -162,7 +162,7 @@ func buildParkCoverage(ctx context.Context, b *builder) (*Section, error) {
 			Figure{Label: b.t("f_coverage"), Value: pct(c.Ratio, 2), Unit: "%", HasTarget: true, Target: TargetParkCoverage, Met: 100*c.Ratio >= TargetParkCoverage-1e-9},
 			Figure{Label: b.t("f_pop_share"), Value: pct(c.PopulationShare, 2), Unit: "%"})
 		if pc := c.PerCapita; pc != nil {
-			s.Figures = append(s.Figures, Figure{Label: b.t("f_park_pc"), Value: Flt(pc.ParkPerCapita, 2), Unit: b.t("unit_m2pc")})
+			s.Figures = append(s.Figures, Figure{Label: b.t("f_park_pc"), Value: perCapitaCell(pc.ParkPerCapita), Unit: b.t("unit_m2pc")})
 		}
 	}
 	cols := []Column{b.idCol(), col("code", b.t("col_code"), Text, 0), col("name", b.t("col_name"), Text, 0), col("parcels", b.t("col_parcels"), Int, 0),
@@ -192,7 +192,7 @@ func buildParkCoverage(ctx context.Context, b *builder) (*Section, error) {
 			Flt(a.Population, 0), Flt(a.CoveredPopulation, 0), popShare}
 		if perCapita {
 			if a.PerCapita != nil && a.Population > 0 {
-				r = append(r, Flt(a.PerCapita.ParkPerCapita, 2))
+				r = append(r, perCapitaCell(a.PerCapita.ParkPerCapita))
 			} else {
 				r = append(r, NA())
 			}

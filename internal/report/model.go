@@ -151,6 +151,16 @@ func pct(ratio float64, dec int) Cell {
 	return Cell{F: 100 * ratio, K: Float, D: dec, Lim: 100, HasLim: true}
 }
 
+// ParkPerCapitaTarget is GB 55014-2021's park area per resident (> 8.0 m²/人, standards.md
+// §1): a per-capita figure below it is never shown rounded up to it, on the page, in the CLI
+// or in a report.
+const ParkPerCapitaTarget = 8.0
+
+// perCapitaCell makes a cell of a park area per resident that never rounds up to the target.
+func perCapitaCell(v float64) Cell {
+	return Cell{F: v, K: Float, D: 2, Lim: ParkPerCapitaTarget, HasLim: true}
+}
+
 // ha makes a cell in hectares (公顷) of an area in m².
 func ha(m2 float64, dec int) Cell { return Flt(m2/1e4, dec) }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/cityreach/cityreach/internal/report"
 	"github.com/cityreach/cityreach/internal/seed"
 	"github.com/cityreach/cityreach/internal/series"
+	"github.com/cityreach/cityreach/internal/series/serieshttp"
 )
 
 // seriesBody is GET /api/v1/indicators/{…}/series as a client reads it.
@@ -78,7 +79,7 @@ func TestTrendEqualsSeriesAPI(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	eng := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}},
 		coveragehttp.Handler{Svc: svc.src.Coverage, Pool: pool, Log: log},
-		series.Handler{Src: series.Source{Editions: edition.Store{Pool: pool}, Coverage: svc.src.Coverage, Walk: svc.src.Walk}, Log: log}))
+		serieshttp.Handler{Src: series.Source{Editions: edition.Store{Pool: pool}, Coverage: svc.src.Coverage, Walk: svc.src.Walk}, Log: log}))
 	rep, err := report.Build(ctx, svc.src, report.Request{City: seed.Slug, Level: "district", Indicators: []string{"park-coverage", "living-circle"}}, report.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -118,7 +118,7 @@ export function dashboard(ctx: Ctx): HTMLElement {
       h('table', { class: 'compact', id: 'cov-percapita', 'aria-label': i.t('ind.perCapita') },
         h('caption', {}, i.t('ind.perCapita')),
         h('tbody', {}, ...pc.map(([k, v, t]) => h('tr', { 'data-met': String(v === null ? '' : v > t) }, h('th', { scope: 'row' }, i.t(k)),
-          h('td', {}, v === null ? '—' : `${formatPerCapita(v, L)} m²/${L === 'zh' ? '人' : 'person'}`), h('td', { class: v !== null && v > t ? 'ok' : 'miss' }, i.t('ind.pcTarget', { t: t.toFixed(1) })))))),
+          h('td', {}, v === null ? '—' : `${formatPerCapita(v, L, t)} m²/${L === 'zh' ? '人' : 'person'}`), h('td', { class: v !== null && v > t ? 'ok' : 'miss' }, i.t('ind.pcTarget', { t: t.toFixed(1) })))))),
       h('p', { class: 'help', id: 'cov-provenance', 'data-hash': c.run.dataHash ?? '' }, i.t('ind.provenance', { hash: c.run.dataHash ?? '—', at: formatBeijing(c.run.computedAt) })),
       h('h3', {}, i.t('ind.byDistrict')),
       chartEl,
