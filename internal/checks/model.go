@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/twpayne/go-geos"
+
+	"github.com/cityreach/cityreach/internal/citydata"
 )
 
 // The inputs of every check. Each check is a pure function of a Layers value: the Store
@@ -11,13 +13,8 @@ import (
 // baseline plus its in-memory changes before calling the same function. Every geometry is
 // in the city's metric CRS (metres), never 4326.
 
-// City identifies the city and its metric CRS.
-type City struct {
-	ID         int    `json:"id"`
-	Slug       string `json:"slug"`
-	Name       string `json:"name"`
-	MetricSRID int    `json:"metric_srid"`
-}
+// City is the one city type (internal/citydata).
+type City = citydata.City
 
 // Corridor is one row of eco_corridors.
 type Corridor struct {

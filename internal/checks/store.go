@@ -4,15 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
+	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/twpayne/go-geos"
-
-	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // Store reads the baseline layers of a city from PostGIS and turns metric results back
@@ -23,13 +21,7 @@ type Store struct {
 
 // City looks up a city by slug; an unknown slug is a 404.
 func (s *Store) City(ctx context.Context, slug string) (City, error) {
-	var c City
-	err := s.Pool.QueryRow(ctx, `SELECT id, slug, name, metric_srid FROM cities WHERE slug = $1`, slug).
-		Scan(&c.ID, &c.Slug, &c.Name, &c.MetricSRID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return c, fault.NotFound(fmt.Sprintf("no city %q", slug)).With("parameter", "city")
-	}
-	return c, err
+	return citydata.BySlug(ctx, s.Pool, slug)
 }
 
 // Load reads the layers in need for the city. Geometries are geom_m (metric CRS).

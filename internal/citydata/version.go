@@ -71,17 +71,22 @@ func (v Version) Updated() time.Time {
 // FacilityCategories is the one input table shared by every city.
 const FacilityCategories = "facility_categories"
 
+// featureTables are the city feature tables (migration 0002's cityreach_feature_table):
+// city_id, id, version and updated_at kept by the shared triggers.
+var featureTables = map[string]bool{
+	"districts": true, "subdistricts": true, "communities": true, "parks": true, "park_entrances": true,
+	"eco_corridors": true, "eco_redlines": true, "basic_farmland": true, "growth_boundaries": true,
+	"residential_land": true, "facilities": true, "network_edges": true,
+}
+
 // part returns the SELECT of one table's name, row count, digest and latest update. Only
 // the tables named here are accepted, so a table name never comes from a request.
 func part(table string) (string, error) {
-	switch table {
-	case FacilityCategories:
+	if table == FacilityCategories {
 		return `SELECT 'facility_categories', count(*), coalesce(bit_xor(hash_record_extended(t.*, 0)), 0), NULL::timestamptz
 			FROM facility_categories t`, nil
-	// The city feature tables (migration 0002's cityreach_feature_table): city_id, id,
-	// version and updated_at kept by the shared triggers.
-	case "districts", "subdistricts", "communities", "parks", "park_entrances", "eco_corridors",
-		"eco_redlines", "basic_farmland", "growth_boundaries", "residential_land", "facilities", "network_edges":
+	}
+	if featureTables[table] {
 		return `SELECT '` + table + `', count(*), coalesce(bit_xor(hash_record_extended((id, version, updated_at), 0)), 0), max(updated_at)
 			FROM ` + pgx.Identifier{table}.Sanitize() + ` WHERE city_id = $1`, nil
 	}

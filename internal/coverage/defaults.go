@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/cityreach/cityreach/internal/citydata"
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // Where a query's caliber and method came from, as Report.CaliberFrom and MethodFrom say.
@@ -18,12 +19,11 @@ const (
 // DefaultCaliber returns the caliber city (a slug) gives its figures under when a request
 // names none: cities.default_caliber. ErrCityNotFound for an unknown slug.
 func (s Store) DefaultCaliber(ctx context.Context, city string) (string, error) {
-	var id string
-	err := s.Pool.QueryRow(ctx, `SELECT default_caliber FROM cities WHERE slug = $1`, city).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
+	c, err := citydata.BySlug(ctx, s.Pool, city)
+	if fault.KindOf(err) == fault.KindNotFound {
 		return "", fmt.Errorf("%w: %q", ErrCityNotFound, city)
 	}
-	return id, err
+	return c.DefaultCaliber, err
 }
 
 // DefaultCaliber is the caliber a request on city (a slug) that names none is answered

@@ -623,9 +623,10 @@ func (s *Service) Warm(ctx context.Context, slug string) error {
 
 // Cities lists the slugs of every city, for Warm.
 func (s Store) Cities(ctx context.Context) ([]string, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT slug FROM cities ORDER BY id`)
-	if err != nil {
-		return nil, err
+	cities, err := citydata.List(ctx, s.Pool)
+	slugs := make([]string, len(cities))
+	for i, c := range cities {
+		slugs[i] = c.Slug
 	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
+	return slugs, err
 }

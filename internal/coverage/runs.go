@@ -3,9 +3,9 @@ package coverage
 import (
 	"context"
 	"fmt"
-	"strconv"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/cityreach/cityreach/internal/citydata"
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // GapLayer is the name of the gap layer as a tile source and as a collection.
@@ -35,28 +35,23 @@ func (s *Service) CurrentRun(ctx context.Context, q Query) (*Run, error) {
 // citySlugs resolves a city given as a slug or an id to its slug; "" stands for every city
 // with residential land (and, for the network method, a walking network).
 func (s *Service) citySlugs(ctx context.Context, city, method string) ([]string, error) {
-	var rows pgx.Rows
-	var err error
-	if city == "" {
-		rows, err = s.Store.Pool.Query(ctx, `SELECT slug FROM cities c
-			WHERE EXISTS (SELECT 1 FROM residential_land r WHERE r.city_id = c.id)
-			  AND ($1 <> 'network' OR EXISTS (SELECT 1 FROM network_edges e WHERE e.city_id = c.id))
-			ORDER BY id`, method)
-	} else {
-		id, _ := strconv.ParseInt(city, 10, 64)
-		rows, err = s.Store.Pool.Query(ctx, `SELECT slug FROM cities WHERE slug = $1 OR id = $2`, city, id)
+	if city != "" {
+		c, err := citydata.Resolve(ctx, s.Store.Pool, city)
+		if fault.KindOf(err) == fault.KindNotFound {
+			return nil, badParam("city", fmt.Sprintf("no city %q", city))
+		}
+		return []string{c.Slug}, err
 	}
-	if err != nil {
-		return nil, err
+	tables := []string{"residential_land"}
+	if method == "network" {
+		tables = append(tables, "network_edges")
 	}
-	slugs, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, err
+	cities, err := citydata.Having(ctx, s.Store.Pool, tables...)
+	slugs := make([]string, len(cities))
+	for i, c := range cities {
+		slugs[i] = c.Slug
 	}
-	if city != "" && len(slugs) == 0 {
-		return nil, badParam("city", fmt.Sprintf("no city %q", city))
-	}
-	return slugs, nil
+	return slugs, err
 }
 
 // CurrentRuns returns the current runs of caliber and method for city ("" for every city

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/citydata"
+	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/cityreach/cityreach/internal/network"
 )
 
@@ -55,11 +56,11 @@ func (s Store) City(ctx context.Context, slug string) (id int, name string, srid
 }
 
 func city(ctx context.Context, q querier, slug string) (id int, name string, srid int, err error) {
-	err = q.QueryRow(ctx, `SELECT id, name, metric_srid FROM cities WHERE slug = $1`, slug).Scan(&id, &name, &srid)
-	if errors.Is(err, pgx.ErrNoRows) {
+	c, err := citydata.BySlug(ctx, q, slug)
+	if fault.KindOf(err) == fault.KindNotFound {
 		err = fmt.Errorf("%w: %q", ErrCityNotFound, slug)
 	}
-	return
+	return c.ID, c.Name, c.MetricSRID, err
 }
 
 // DataVersion returns the current data version of city.

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/fault"
 )
 
@@ -40,12 +41,8 @@ func (s Store) CityID(ctx context.Context, slug string) (int, error) {
 	if slug == "" {
 		return 0, fault.Invalid("city is required (a city slug, e.g. baotou)").With("parameter", "city")
 	}
-	var id int
-	err := s.Pool.QueryRow(ctx, `SELECT id FROM cities WHERE slug = $1`, slug).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, fault.Invalid(fmt.Sprintf("no city %q", fault.Clip(slug))).With("parameter", "city")
-	}
-	return id, err
+	c, err := citydata.BySlug(ctx, s.Pool, slug)
+	return c.ID, citydata.UnknownAsInvalid(err)
 }
 
 // List returns the editions of city, oldest as_of first; published only when published.

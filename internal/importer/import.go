@@ -12,8 +12,10 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/crs"
 	"github.com/cityreach/cityreach/internal/db"
+	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/cityreach/cityreach/internal/layers"
 )
 
@@ -128,13 +130,14 @@ func importTx(ctx context.Context, pool *pgxpool.Pool, layer string, src Reader,
 			return nil, err
 		}
 	}
-	var cityID int
-	if err := tx.QueryRow(ctx, "SELECT id FROM cities WHERE slug = $1", o.City).Scan(&cityID); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, requestErrorf("city %q does not exist", o.City)
-		}
+	city, err := citydata.BySlug(ctx, tx, o.City)
+	if fe := fault.As(err); fe != nil && fe.Kind == fault.KindNotFound {
+		return nil, requestErrorf("%s", fe.Detail)
+	}
+	if err != nil {
 		return nil, err
 	}
+	cityID := city.ID
 
 	st := newStage(l, p)
 	if _, err := tx.Exec(ctx, st.createSQL()); err != nil {

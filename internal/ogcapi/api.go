@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/cql2"
 	"github.com/cityreach/cityreach/internal/crs"
 	"github.com/cityreach/cityreach/internal/featureapi"
@@ -128,20 +129,9 @@ func DefaultCRS(zones ...int) CRSList {
 // holds the metric zones of the cities in the database (cities.metric_srid). Further
 // collections are added with a.Catalog.Register before the server starts.
 func New(ctx context.Context, pool *pgxpool.Pool, store *featureapi.Store, reg *layers.Registry, log *slog.Logger) (*API, error) {
-	var zones []int
-	rows, err := pool.Query(ctx, `SELECT DISTINCT metric_srid FROM cities ORDER BY 1`)
+	zones, err := citydata.MetricSRIDs(ctx, pool)
 	if err != nil {
 		return nil, fmt.Errorf("ogcapi: reading the cities' metric CRSs: %w", err)
-	}
-	for rows.Next() {
-		var z int
-		if err := rows.Scan(&z); err != nil {
-			return nil, err
-		}
-		zones = append(zones, z)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	cat := NewCatalog()
 	for _, l := range reg.All() {

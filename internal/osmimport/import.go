@@ -2,7 +2,6 @@ package osmimport
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -13,8 +12,10 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
 
+	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/crs"
 	"github.com/cityreach/cityreach/internal/db"
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // Options control an OSM import.
@@ -167,11 +168,12 @@ func Import(ctx context.Context, pool *pgxpool.Pool, citySlug, pbfPath string, o
 
 // ensureCity finds the city or creates it with the metric CRS for the extract's centre.
 func ensureCity(ctx context.Context, tx pgx.Tx, rep *Report, slug string, o Options, centre orb.Point) error {
-	err := tx.QueryRow(ctx, "SELECT id, metric_srid FROM cities WHERE slug = $1", slug).Scan(&rep.CityID, &rep.MetricSRID)
+	c, err := citydata.BySlug(ctx, tx, slug)
 	if err == nil {
+		rep.CityID, rep.MetricSRID = c.ID, c.MetricSRID
 		return nil
 	}
-	if !errors.Is(err, pgx.ErrNoRows) {
+	if fault.KindOf(err) != fault.KindNotFound {
 		return err
 	}
 	srid := crs.MetricSRIDFor(centre[0], centre[1])

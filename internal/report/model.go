@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cityreach/cityreach/internal/citydata"
 )
 
 // Report is one generated report: the city, the provenance shared by every section, and the
@@ -24,14 +26,8 @@ type Report struct {
 	Base BaseMap
 }
 
-// City identifies the reported city.
-type City struct {
-	ID         int
-	Slug       string
-	Name       string
-	NameEN     string // the English name, "" when none is stored
-	MetricSRID int
-}
+// City is the one city type (internal/citydata).
+type City = citydata.City
 
 // DataVersion identifies the state of every input table of the report: the hash of
 // internal/citydata, and the latest update among them.

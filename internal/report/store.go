@@ -3,7 +3,6 @@ package report
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -11,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cityreach/cityreach/internal/citydata"
-	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // inputTables are the tables any section reads; the data version covers them all.
@@ -27,12 +25,7 @@ type Store struct{ Pool *pgxpool.Pool }
 
 // City resolves a slug; an unknown one is a fault.NotFound.
 func (s Store) City(ctx context.Context, slug string) (City, error) {
-	c := City{Slug: slug}
-	err := s.Pool.QueryRow(ctx, `SELECT id, name, name_en, metric_srid FROM cities WHERE slug = $1`, slug).Scan(&c.ID, &c.Name, &c.NameEN, &c.MetricSRID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return c, fault.NotFound(fmt.Sprintf("no city %q", slug)).With("parameter", "city")
-	}
-	return c, err
+	return citydata.BySlug(ctx, s.Pool, slug)
 }
 
 // DataVersion is the data version (internal/citydata) of every input table of the report,

@@ -14,6 +14,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
 
+	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/cityreach/cityreach/internal/layers"
 )
@@ -48,12 +49,13 @@ func scanScenario(r pgx.Row) (*Scenario, error) {
 
 // Create stores a new, empty scenario of city.
 func (s *Store) Create(ctx context.Context, city, name, description, owner string) (*Scenario, error) {
-	var id int64
-	err := s.Pool.QueryRow(ctx, `INSERT INTO scenarios (city_id, name, description, owner)
-		SELECT id, $2, $3, $4 FROM cities WHERE slug = $1 RETURNING id`, city, name, description, owner).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fault.Invalid(fmt.Sprintf("no city %q", Clip(city))).With("parameter", "city")
+	c, err := citydata.BySlug(ctx, s.Pool, city)
+	if err != nil {
+		return nil, citydata.UnknownAsInvalid(err)
 	}
+	var id int64
+	err = s.Pool.QueryRow(ctx, `INSERT INTO scenarios (city_id, name, description, owner)
+		VALUES ($1, $2, $3, $4) RETURNING id`, c.ID, name, description, owner).Scan(&id)
 	if err != nil {
 		return nil, classify(err)
 	}
@@ -73,12 +75,8 @@ func (s *Store) Get(ctx context.Context, id int64, withChanges bool) (*Scenario,
 // List returns the scenarios, newest first, of one city when city is not empty.
 func (s *Store) List(ctx context.Context, city string) ([]Scenario, error) {
 	if city != "" {
-		var known bool
-		if err := s.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM cities WHERE slug = $1)`, city).Scan(&known); err != nil {
+		if _, err := citydata.BySlug(ctx, s.Pool, city); err != nil {
 			return nil, err
-		}
-		if !known {
-			return nil, fault.NotFound(fmt.Sprintf("no city %q", city)).With("parameter", "city")
 		}
 	}
 	rows, err := s.Pool.Query(ctx, `SELECT `+scenarioCols+` FROM scenarios s JOIN cities c ON c.id = s.city_id

@@ -3,11 +3,8 @@ package search
 import (
 	"context"
 	"encoding/json"
-	"errors"
 
-	"github.com/jackc/pgx/v5"
-
-	"github.com/cityreach/cityreach/internal/fault"
+	"github.com/cityreach/cityreach/internal/citydata"
 )
 
 // LabelLayers are the layers GET /api/v1/labels serves, each with its statement. The
@@ -16,31 +13,35 @@ import (
 // the edges, where a label fits best, and inside the polygon by construction. A district
 // is labelled where its people live: on the part of it inside the convex hull of its
 // communities (the whole district when it has none), so the urban districts, which reach
-// far into the steppe, are named where a planner looks. $1 is the city slug.
+// far into the steppe, are named where a planner looks. $1 is the city id.
 var LabelLayers = map[string]string{
 	"districts": `
 SELECT d.id, d.name, d.name_en, d.kind, d.synthetic, ST_Area(d.geom_m), x.r, ST_AsGeoJSON(ST_Transform(x.c, 4326), 7)
-FROM districts d JOIN cities ci ON ci.id = d.city_id AND ci.slug = $1
+FROM districts d
 LEFT JOIN LATERAL (SELECT ST_ConvexHull(ST_Collect(m.geom_m)) AS hull FROM communities m JOIN subdistricts s ON s.city_id = m.city_id AND s.id = m.subdistrict_id
                    WHERE m.city_id = d.city_id AND s.district_id = d.id) h ON true
 CROSS JOIN LATERAL (SELECT CASE WHEN h.hull IS NULL THEN d.geom_m
                                 ELSE coalesce(nullif(ST_CollectionExtract(ST_Intersection(d.geom_m, h.hull), 3), 'POLYGON EMPTY'::geometry), d.geom_m) END AS g) a
 CROSS JOIN LATERAL (SELECT (ST_MaximumInscribedCircle(a.g)).center AS c, (ST_MaximumInscribedCircle(a.g)).radius AS r) x
+WHERE d.city_id = $1
 ORDER BY d.id`,
 	"subdistricts": `
 SELECT s.id, s.name, NULL::text, NULL::text, s.synthetic, ST_Area(s.geom_m), x.r, ST_AsGeoJSON(ST_Transform(x.c, 4326), 7)
-FROM subdistricts s JOIN cities ci ON ci.id = s.city_id AND ci.slug = $1
+FROM subdistricts s
 CROSS JOIN LATERAL (SELECT (m).center AS c, (m).radius AS r FROM (SELECT ST_MaximumInscribedCircle(s.geom_m) AS m) y) x
+WHERE s.city_id = $1
 ORDER BY s.id`,
 	"communities": `
 SELECT m.id, m.name, NULL::text, NULL::text, m.synthetic, ST_Area(m.geom_m), x.r, ST_AsGeoJSON(ST_Transform(x.c, 4326), 7)
-FROM communities m JOIN cities ci ON ci.id = m.city_id AND ci.slug = $1
+FROM communities m
 CROSS JOIN LATERAL (SELECT (mic).center AS c, (mic).radius AS r FROM (SELECT ST_MaximumInscribedCircle(m.geom_m) AS mic) y) x
+WHERE m.city_id = $1
 ORDER BY m.id`,
 	"parks": `
 SELECT k.id, k.name, NULL::text, k.park_class, k.synthetic, ST_Area(k.geom_m), x.r, ST_AsGeoJSON(ST_Transform(x.c, 4326), 7)
-FROM parks k JOIN cities ci ON ci.id = k.city_id AND ci.slug = $1
+FROM parks k
 CROSS JOIN LATERAL (SELECT (mic).center AS c, (mic).radius AS r FROM (SELECT ST_MaximumInscribedCircle(k.geom_m) AS mic) y) x
+WHERE k.city_id = $1
 ORDER BY k.id`,
 }
 
@@ -78,14 +79,11 @@ type LabelCollection struct {
 
 // Labels returns one label point per feature of q.Layer in q.City.
 func (s Store) Labels(ctx context.Context, q LabelQuery) (LabelCollection, error) {
-	var one int
-	if err := s.Pool.QueryRow(ctx, `SELECT 1 FROM cities WHERE slug = $1`, q.City).Scan(&one); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			return LabelCollection{}, fault.NotFound("no such city").With("parameter", "city")
-		}
+	city, err := citydata.BySlug(ctx, s.Pool, q.City)
+	if err != nil {
 		return LabelCollection{}, err
 	}
-	rows, err := s.Pool.Query(ctx, LabelLayers[q.Layer], q.City)
+	rows, err := s.Pool.Query(ctx, LabelLayers[q.Layer], city.ID)
 	if err != nil {
 		return LabelCollection{}, err
 	}

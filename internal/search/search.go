@@ -7,13 +7,10 @@ package search
 
 import (
 	"context"
-	"errors"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // Types are the kinds of feature a search finds, in their rank order: a district before a
@@ -85,19 +82,16 @@ type Result struct {
 	Hits   []Hit  `json:"results"`
 }
 
-// ErrCityNotFound is returned for a city slug no city has.
-var ErrCityNotFound = fault.NotFound("no such city")
-
 // Store runs searches on PostgreSQL.
 type Store struct{ Pool *pgxpool.Pool }
 
 // The ranked union: $1 the text (lowered in SQL, so PostgreSQL's lower() is the one both
-// sides use), $2 the LIKE pattern of the escaped text, $3 the types, $4 the city slug or
-// empty for all, $5 limit, $6 offset. Rank: exact 0, prefix 1, substring 2; then type in
+// sides use), $2 the LIKE pattern of the escaped text, $3 the types, $4 the ids of the cities
+// searched (internal/citydata resolved them), $5 limit, $6 offset. Rank: exact 0, prefix 1, substring 2; then type in
 // Types order; then shorter names, then name and id for a stable order.
 const searchSQL = `
 WITH p AS (SELECT lower($1::text) AS t, lower($2::text) AS pat),
-c AS (SELECT id, slug FROM cities WHERE $4::text = '' OR slug = $4::text),
+c AS (SELECT unnest($4::int[]) AS id),
 hits AS (
   SELECT 'district' AS type, 0 AS type_rank, d.id, d.name, d.name_en, d.kind AS kind, d.city_id
   FROM districts d, p WHERE 'district' = ANY($3::text[]) AND d.city_id IN (SELECT id FROM c)
@@ -123,7 +117,7 @@ page AS (
   ORDER BY match_rank, type_rank, char_length(h.name), h.name, h.id
   LIMIT $5 OFFSET $6
 )
-SELECT r.type, r.id, r.name, r.name_en, r.match_rank, g.within, r.kind, (SELECT slug FROM c WHERE c.id = r.city_id),
+SELECT r.type, r.id, r.name, r.name_en, r.match_rank, g.within, r.kind, r.city_id,
        ST_X(pt), ST_Y(pt), ST_XMin(g.geom), ST_YMin(g.geom), ST_XMax(g.geom), ST_YMax(g.geom), r.total
 FROM page r
 CROSS JOIN LATERAL (
@@ -145,7 +139,7 @@ ORDER BY r.match_rank, r.type_rank, char_length(r.name), r.name, r.id`
 // countSQL counts the matches alone, for a page past the last one.
 const countSQL = `
 WITH p AS (SELECT lower($1::text) AS pat),
-c AS (SELECT id FROM cities WHERE $3::text = '' OR slug = $3::text)
+c AS (SELECT unnest($3::int[]) AS id)
 SELECT (SELECT count(*) FROM districts d, p WHERE 'district' = ANY($2::text[]) AND d.city_id IN (SELECT id FROM c)
           AND (lower(d.name) LIKE p.pat ESCAPE '\' OR lower(d.name_en) LIKE p.pat ESCAPE '\'))
      + (SELECT count(*) FROM subdistricts s, p WHERE 'subdistrict' = ANY($2::text[]) AND s.city_id IN (SELECT id FROM c) AND lower(s.name) LIKE p.pat ESCAPE '\')
@@ -155,31 +149,40 @@ SELECT (SELECT count(*) FROM districts d, p WHERE 'district' = ANY($2::text[]) A
 
 var matchNames = []string{"exact", "prefix", "substring"}
 
-// Search runs q. A city slug no city has is ErrCityNotFound.
+// Search runs q. A city slug no city has is citydata.Unknown, a NotFound fault.
 func (s Store) Search(ctx context.Context, q Query) (Result, error) {
+	var cities []citydata.City
 	if q.City != "" {
-		var one int
-		if err := s.Pool.QueryRow(ctx, `SELECT 1 FROM cities WHERE slug = $1`, q.City).Scan(&one); err != nil {
-			if errors.Is(err, pgx.ErrNoRows) {
-				return Result{}, ErrCityNotFound.With("parameter", "city")
-			}
+		c, err := citydata.BySlug(ctx, s.Pool, q.City)
+		if err != nil {
+			return Result{}, err
+		}
+		cities = []citydata.City{c}
+	} else {
+		var err error
+		if cities, err = citydata.List(ctx, s.Pool); err != nil {
 			return Result{}, err
 		}
 	}
+	ids := make([]int, len(cities))
+	slugs := make(map[int]string, len(cities))
+	for i, c := range cities {
+		ids[i], slugs[c.ID] = c.ID, c.Slug
+	}
 	res := Result{Query: q.Text, Limit: q.Limit, Offset: q.Offset, Hits: []Hit{}}
-	rows, err := s.Pool.Query(ctx, searchSQL, q.Text, "%"+likeEscape(q.Text)+"%", q.Types, q.City, q.Limit, q.Offset)
+	rows, err := s.Pool.Query(ctx, searchSQL, q.Text, "%"+likeEscape(q.Text)+"%", q.Types, ids, q.Limit, q.Offset)
 	if err != nil {
 		return Result{}, err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var h Hit
-		var rank, total int
-		if err := rows.Scan(&h.Type, &h.ID, &h.Name, &h.NameEN, &rank, &h.Within, &h.Kind, &h.City,
+		var rank, total, city int
+		if err := rows.Scan(&h.Type, &h.ID, &h.Name, &h.NameEN, &rank, &h.Within, &h.Kind, &city,
 			&h.Point[0], &h.Point[1], &h.BBox[0], &h.BBox[1], &h.BBox[2], &h.BBox[3], &total); err != nil {
 			return Result{}, err
 		}
-		h.Match = matchNames[rank]
+		h.Match, h.City = matchNames[rank], slugs[city]
 		res.Total = total
 		res.Hits = append(res.Hits, h)
 	}
@@ -188,7 +191,7 @@ func (s Store) Search(ctx context.Context, q Query) (Result, error) {
 	}
 	if len(res.Hits) == 0 && q.Offset > 0 {
 		// Past the last page: the total still says how many there are.
-		if err := s.Pool.QueryRow(ctx, countSQL, "%"+likeEscape(q.Text)+"%", q.Types, q.City).Scan(&res.Total); err != nil {
+		if err := s.Pool.QueryRow(ctx, countSQL, "%"+likeEscape(q.Text)+"%", q.Types, ids).Scan(&res.Total); err != nil {
 			return Result{}, err
 		}
 	}

@@ -510,7 +510,10 @@ func (s *Service) Render(ctx context.Context, r TileRequest) ([]byte, error) {
 }
 
 func (s *Service) tileSQL(ctx context.Context, r TileRequest) (string, []any, error) {
-	a := newArgs(r.Tile, r.Limit, r.City, r.Params)
+	a, err := s.args(ctx, r.Tile, r.Limit, r.City, r.Params)
+	if err != nil {
+		return "", nil, err
+	}
 	a.gen = s.generation
 	parts := make([]string, 0, len(r.Sources))
 	for _, name := range r.Sources {
@@ -563,7 +566,11 @@ func (s *Service) Bounds(ctx context.Context, names []string, city string) (Box,
 	var u Box
 	found := false
 	for _, n := range names {
-		b, ok, err := s.sources[n].Bounds(ctx, s.db, newArgs(Tile{}, 0, city, nil))
+		a, err := s.args(ctx, Tile{}, 0, city, nil)
+		if err != nil {
+			return Box{}, false, err
+		}
+		b, ok, err := s.sources[n].Bounds(ctx, s.db, a)
 		if err != nil {
 			return Box{}, false, err
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/cityreach/cityreach/internal/citydata"
+	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -126,6 +128,7 @@ type Args struct {
 	tile   Tile
 	limit  int
 	city   string
+	cityID int // city resolved (Service.args); 0 matches nothing
 	params map[string]string
 	memo   map[string]string
 	bound  map[string]any
@@ -136,6 +139,26 @@ type Args struct {
 // positive integer id or a slug; it has been validated by the caller.
 func newArgs(t Tile, limit int, city string, params map[string]string) *Args {
 	return &Args{tile: t, limit: limit, city: city, params: params, memo: map[string]string{}, bound: map[string]any{}}
+}
+
+// args is newArgs with the city resolved to its id through internal/citydata, so the tile
+// SQL reads no cities table: an id is taken as given, a slug is looked up, and a slug no
+// city has becomes id 0, which matches nothing (the tile is empty, as before).
+func (s *Service) args(ctx context.Context, t Tile, limit int, city string, params map[string]string) (*Args, error) {
+	a := newArgs(t, limit, city, params)
+	if city == "" {
+		return a, nil
+	}
+	if id, err := strconv.ParseInt(city, 10, 32); err == nil {
+		a.cityID = int(id)
+		return a, nil
+	}
+	c, err := citydata.BySlug(ctx, s.db, city)
+	if err != nil && fault.KindOf(err) != fault.KindNotFound {
+		return nil, err
+	}
+	a.cityID = c.ID
+	return a, nil
 }
 
 // Param is the value of a source parameter as the client gave it (validated by the
@@ -240,10 +263,7 @@ func (a *Args) City() string {
 	if a.city == "" {
 		return ""
 	}
-	if id, err := strconv.ParseInt(a.city, 10, 64); err == nil {
-		return a.once("city", id) + "::int"
-	}
-	return fmt.Sprintf("(SELECT id FROM cities WHERE slug = %s::text)", a.once("city", a.city))
+	return a.once("city", a.cityID) + "::int"
 }
 
 // validName is the shape of a source name; the registry's table names all match it.

@@ -98,7 +98,11 @@ func (s *Service) MaxZoomOf(ctx context.Context, name, city string) (int, error)
 			return c.zoom, nil
 		}
 	}
-	detail, found, err := d.Detail(ctx, s.db, newArgs(Tile{}, 0, city, nil))
+	a, err := s.args(ctx, Tile{}, 0, city, nil)
+	if err != nil {
+		return 0, err
+	}
+	detail, found, err := d.Detail(ctx, s.db, a)
 	if err != nil {
 		return 0, err
 	}

@@ -3,7 +3,6 @@ package walk
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -37,68 +36,37 @@ func (s Store) db() interface {
 	return s.Pool
 }
 
-// City identifies a city and its metric CRS.
-type City struct {
-	ID         int    `json:"id"`
-	Slug       string `json:"slug"`
-	Name       string `json:"name"`
-	MetricSRID int    `json:"metric_srid"`
-}
+// City is the one city type (internal/citydata).
+type City = citydata.City
 
 // CityBySlug resolves a slug; an unknown slug is a fault.NotFound.
 func (s Store) CityBySlug(ctx context.Context, slug string) (City, error) {
-	c := City{Slug: slug}
-	err := s.db().QueryRow(ctx, `SELECT id, name, metric_srid FROM cities WHERE slug = $1`, slug).Scan(&c.ID, &c.Name, &c.MetricSRID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return c, fault.NotFound(fmt.Sprintf("no city %q", slug)).With("parameter", "city")
-	}
-	return c, err
+	return citydata.BySlug(ctx, s.db(), slug)
 }
 
 // CityPoint resolves a slug and transforms a longitude/latitude point into the city's
-// metric CRS in one round trip.
+// metric CRS.
 func (s Store) CityPoint(ctx context.Context, slug string, lon, lat float64) (City, orb.Point, error) {
-	c := City{Slug: slug}
 	var p orb.Point
-	err := s.db().QueryRow(ctx, `SELECT id, name, metric_srid, ST_X(q), ST_Y(q)
-		FROM cities, LATERAL ST_Transform(ST_SetSRID(ST_MakePoint($2, $3), 4326), metric_srid) AS q
-		WHERE slug = $1`, slug, lon, lat).Scan(&c.ID, &c.Name, &c.MetricSRID, &p[0], &p[1])
-	if errors.Is(err, pgx.ErrNoRows) {
-		return c, p, fault.NotFound(fmt.Sprintf("no city %q", slug)).With("parameter", "city")
+	c, err := s.CityBySlug(ctx, slug)
+	if err != nil {
+		return c, p, err
 	}
+	err = s.db().QueryRow(ctx, `SELECT ST_X(q), ST_Y(q) FROM ST_Transform(ST_SetSRID(ST_MakePoint($1, $2), 4326), $3::int) AS q`,
+		lon, lat, c.MetricSRID).Scan(&p[0], &p[1])
 	return c, p, err
 }
 
 // CityByID resolves a city id.
 func (s Store) CityByID(ctx context.Context, id int) (City, error) {
-	c := City{ID: id}
-	err := s.db().QueryRow(ctx, `SELECT slug, name, metric_srid FROM cities WHERE id = $1`, id).Scan(&c.Slug, &c.Name, &c.MetricSRID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return c, fault.NotFound(fmt.Sprintf("no city %d", id))
-	}
-	return c, err
+	return citydata.ByID(ctx, s.db(), id)
 }
 
 // CityAt returns the city whose outline covers the longitude/latitude point, or, when no
 // outline covers it, the only city whose outline is unknown (or the only city at all).
 // Anything else is an Invalid fault asking for city=.
 func (s Store) CityAt(ctx context.Context, lon, lat float64) (City, error) {
-	rows, err := s.db().Query(ctx, `
-		SELECT id, slug, name, metric_srid FROM cities
-		WHERE geom IS NOT NULL AND ST_Covers(geom, ST_SetSRID(ST_MakePoint($1, $2), 4326))
-		UNION ALL
-		SELECT id, slug, name, metric_srid FROM cities
-		WHERE NOT EXISTS (SELECT 1 FROM cities WHERE geom IS NOT NULL AND ST_Covers(geom, ST_SetSRID(ST_MakePoint($1, $2), 4326)))
-		  AND (SELECT count(*) FROM cities) = 1
-		LIMIT 2`, lon, lat)
-	if err != nil {
-		return City{}, err
-	}
-	cities, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (City, error) {
-		var c City
-		err := r.Scan(&c.ID, &c.Slug, &c.Name, &c.MetricSRID)
-		return c, err
-	})
+	cities, err := citydata.At(ctx, s.db(), lon, lat)
 	if err != nil {
 		return City{}, err
 	}

@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cityreach/cityreach/internal/citydata"
+	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/cityreach/cityreach/internal/tiles"
 	"github.com/cityreach/cityreach/internal/walk"
 )
@@ -119,17 +120,7 @@ func (t *CommunityTiles) Prepare(ctx context.Context, a *tiles.Args) error {
 	if !live {
 		gen = ""
 	}
-	// The requested city (a slug or an id), or every city with communities, in one query.
-	c := a.CityName()
-	id, _ := strconv.ParseInt(c, 10, 64)
-	rows, err := t.Service.Store.Pool.Query(ctx, `SELECT id, slug, name, metric_srid FROM cities
-		WHERE CASE WHEN $1 = '' THEN EXISTS (SELECT 1 FROM communities m WHERE m.city_id = cities.id)
-		           ELSE slug = $1 OR id = $2 END
-		ORDER BY id`, c, id)
-	if err != nil {
-		return err
-	}
-	cities, err := pgx.CollectRows(rows, pgx.RowToStructByPos[walk.City])
+	cities, err := t.cities(ctx, a.CityName())
 	if err != nil {
 		return err
 	}
@@ -216,3 +207,20 @@ func (*CommunityTiles) DependsOn() []tiles.Dependency {
 }
 
 var _ tiles.Preparer = (*CommunityTiles)(nil)
+
+// cities returns the requested city (a slug or an id; none when no city has it), or, for
+// "", every city with communities, in id order.
+func (t *CommunityTiles) cities(ctx context.Context, ref string) ([]walk.City, error) {
+	pool := t.Service.Store.Pool
+	if ref != "" {
+		c, err := citydata.Resolve(ctx, pool, ref)
+		if fault.KindOf(err) == fault.KindNotFound {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return []walk.City{c}, nil
+	}
+	return citydata.Having(ctx, pool, "communities")
+}
