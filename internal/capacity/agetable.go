@@ -76,7 +76,7 @@ func ParseAgeXLSX(r io.Reader, known []string) (*AgeTable, error) {
 	if err != nil {
 		return nil, inputError(0, "", "not a readable XLSX workbook")
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read-only workbook
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
 		return nil, inputError(0, "", "the workbook has no sheet")

@@ -6,8 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/xuri/excelize/v2"
+
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 var defaultBands = []string{"0-3", "3-6", "6-12", "12-15", "15-60", "60-80", "80-"}

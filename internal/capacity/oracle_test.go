@@ -83,6 +83,7 @@ func oracleAccess(t *testing.T, ctx context.Context, conn *pgxpool.Conn, d0 floa
 	if gaussian {
 		w = `(exp(-0.5 * (d.d / $1) ^ 2) - exp(-0.5)) / (1 - exp(-0.5))`
 	}
+	//nolint:rowserrcheck // pgx.ForEachRow checks rows.Err
 	rows, err := conn.Query(ctx, `WITH l AS (SELECT d.fid, d.pid, `+w+` AS w FROM ora_d d WHERE d.d <= $1),
 		r AS (SELECT l.fid, f.w / sum(l.w * p.demand) AS r FROM l JOIN ora_p p ON p.id = l.pid JOIN ora_att f ON f.kind = 'f' AND f.id = l.fid
 		      GROUP BY l.fid, f.w HAVING sum(l.w * p.demand) > 0)
@@ -137,7 +138,7 @@ func TestOracleDemo(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer conn.Release()
-			defer conn.Exec(context.Background(), `DROP TABLE IF EXISTS ora_e, ora_pt, ora_att, ora_nodes, ora_d, ora_p`) //nolint:errcheck
+			defer conn.Exec(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS ora_e, ora_pt, ora_att, ora_nodes, ora_d, ora_p`) //nolint:errcheck
 			oracleSetup(t, ctx, conn, city.ID, c.category, []string{c.band}, c.d0)
 			want := oracleAccess(t, ctx, conn, c.d0, c.decay == capacity.DecayGaussian)
 			if len(want) != len(rep.Parcels) {

@@ -81,6 +81,7 @@ func (s Store) Facilities(ctx context.Context, cityID int, category string) ([]S
 // CommunityCounts returns, per community id of the city with age data, the residents of
 // the given bands summed.
 func (s Store) CommunityCounts(ctx context.Context, cityID int, bands []string) (map[int64]float64, error) {
+	//nolint:rowserrcheck // pgx.ForEachRow checks rows.Err
 	rows, err := s.Pool.Query(ctx, `SELECT a.community_id, sum(a.population)::float8 FROM community_age_population a
 		JOIN communities c ON c.id = a.community_id WHERE c.city_id = $1 AND a.band = ANY($2) GROUP BY a.community_id`, cityID, bands)
 	if err != nil {
@@ -126,7 +127,7 @@ func (s Store) ImportAges(ctx context.Context, cityID int, t *AgeTable, source s
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback(context.Background()) //nolint:errcheck
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit a no-op; on an error the error returned is the one that matters
 	sum, err := importAges(ctx, tx, cityID, t, source, synthetic)
 	if err != nil {
 		return nil, err
@@ -135,6 +136,7 @@ func (s Store) ImportAges(ctx context.Context, cityID int, t *AgeTable, source s
 }
 
 func importAges(ctx context.Context, tx pgx.Tx, cityID int, t *AgeTable, source string, synthetic bool) (*ImportSummary, error) {
+	//nolint:rowserrcheck // pgx.ForEachRow checks rows.Err
 	rows, err := tx.Query(ctx, `SELECT code, id FROM communities WHERE city_id = $1`, cityID)
 	if err != nil {
 		return nil, err

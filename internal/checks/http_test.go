@@ -28,7 +28,7 @@ func TestHandlers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer res.Body.Close()
+		defer res.Body.Close() //nolint:errcheck // test clean-up
 		b, _ := io.ReadAll(res.Body)
 		return res.StatusCode, res.Header.Get("Content-Type"), b
 	}

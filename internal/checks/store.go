@@ -7,10 +7,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/twpayne/go-geos"
+
+	"github.com/cityreach/cityreach/internal/citydata"
 )
 
 // Store reads the baseline layers of a city from PostGIS and turns metric results back

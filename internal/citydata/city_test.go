@@ -85,7 +85,7 @@ func TestCityLookup(t *testing.T) {
 		}
 	}
 	other := errors.New("boom")
-	if UnknownAsInvalid(other) != other || UnknownAsInvalid(nil) != nil {
+	if !errors.Is(UnknownAsInvalid(other), other) || UnknownAsInvalid(nil) != nil {
 		t.Error("UnknownAsInvalid changed an error that is no unknown city")
 	}
 

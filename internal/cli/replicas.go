@@ -34,7 +34,7 @@ func replicaRouter(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, 
 		return nil, nil, err
 	}
 	r.Check(ctx)
-	rctx, cancel := context.WithCancel(context.Background())
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx)) // the health loop stops with the returned closer, not with ctx
 	done := make(chan struct{})
 	go func() { defer close(done); r.Run(rctx) }()
 	log.Info("read replicas", "configured", len(cfg.ReplicaURLs), "healthy", len(r.Healthy()))
@@ -73,7 +73,8 @@ func readYourWrites(r *db.Router) gin.HandlerFunc {
 				return
 			}
 			h.Set(LSNHeader, l.String())
-			h.Add("Set-Cookie", (&http.Cookie{Name: LSNCookie, Value: l.String(), Path: "/", MaxAge: 300,
+			h.Add("Set-Cookie", (&http.Cookie{ //nolint:gosec // G124: not Secure, because the server also answers plain HTTP on localhost; it holds a WAL position, no secret
+				Name: LSNCookie, Value: l.String(), Path: "/", MaxAge: 300,
 				HttpOnly: true, SameSite: http.SameSiteLaxMode}).String())
 		}}
 		c.Writer = w
@@ -90,9 +91,9 @@ type lsnWriter struct {
 }
 
 func (w *lsnWriter) before() {
-	if !w.done && !w.ResponseWriter.Written() {
+	if !w.done && !w.Written() {
 		w.done = true
-		w.stamp(w.ResponseWriter.Header(), w.ResponseWriter.Status())
+		w.stamp(w.Header(), w.Status())
 	}
 }
 

@@ -51,7 +51,7 @@ func TestSurfaceCacheGivesTheFreshSurface(t *testing.T) {
 		}
 		return p
 	}
-	var withEnt, generated int = -1, -1
+	withEnt, generated := -1, -1
 	near := func(p Park, r float64) bool { // some parcel lies within r of p's box
 		for _, q := range snap.Parcels {
 			if p.Geom.Bound().Pad(r).Intersects(q.Geom.Bound()) {

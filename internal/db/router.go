@@ -244,11 +244,11 @@ type Reader struct {
 func (rd Reader) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
 	rep := rd.r.pick(ctx, rd.strong)
 	if rep == nil {
-		return rd.r.primary.Query(ctx, sql, args...)
+		return rd.r.primary.Query(ctx, sql, args...) //nolint:rowserrcheck // the caller reads the rows and checks Err
 	}
-	rows, err := rep.pool.Query(ctx, sql, args...)
+	rows, err := rep.pool.Query(ctx, sql, args...) //nolint:rowserrcheck // the caller reads the rows and checks Err
 	if err != nil && rd.r.fallback(ctx, rep, err) {
-		return rd.r.primary.Query(ctx, sql, args...)
+		return rd.r.primary.Query(ctx, sql, args...) //nolint:rowserrcheck // the caller reads the rows and checks Err
 	}
 	return rows, err
 }

@@ -42,8 +42,7 @@ func TestRouterOnAStreamingReplica(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The table reaches the replica; the first checks admit it.
-	lsn, err := r.CommitLSN(ctx)
-	if err != nil {
+	if _, err := r.CommitLSN(ctx); err != nil {
 		t.Fatal(err)
 	}
 	waitHealthy(t, r, replicaURL)
@@ -53,7 +52,8 @@ func TestRouterOnAStreamingReplica(t *testing.T) {
 		if _, err := tdb.Pool.Exec(ctx, "INSERT INTO rw_probe VALUES ($1)", i); err != nil {
 			t.Fatal(err)
 		}
-		if lsn, err = r.CommitLSN(ctx); err != nil {
+		lsn, err := r.CommitLSN(ctx)
+		if err != nil {
 			t.Fatal(err)
 		}
 		n, standby := probe(t, db.WithMinLSN(ctx, lsn), r.Reads())
@@ -190,7 +190,7 @@ func pausedReplay(t *testing.T, r *db.Router, replicaURL string, exec func(conte
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rc.Close(ctx)
+	defer rc.Close(ctx) //nolint:errcheck // test clean-up
 	strict, err := db.NewRouter(ctx, r.Primary(), []string{replicaURL}, db.Options{MaxConns: 2},
 		db.RouterOptions{Wait: 200 * time.Millisecond, MaxLag: 300 * time.Millisecond, Interval: 100 * time.Millisecond})
 	if err != nil {

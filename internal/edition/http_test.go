@@ -55,7 +55,7 @@ func TestHandlers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer res.Body.Close()
+		defer res.Body.Close() //nolint:errcheck // test clean-up
 		b, _ := io.ReadAll(res.Body)
 		if res.StatusCode != want {
 			t.Fatalf("%s %s: %d %s, want %d", method, path, res.StatusCode, b, want)

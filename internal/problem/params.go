@@ -6,8 +6,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/gin-gonic/gin"
+
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // CheckParams refuses a query that names a parameter outside allowed, or names one more

@@ -11,8 +11,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/gin-gonic/gin"
+
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // ContentType is the media type of problem documents.

@@ -285,6 +285,9 @@ func TestReportDemoCity(t *testing.T) {
 				allowed[w] = true
 			}
 		}
+		if err := cites.Err(); err != nil {
+			t.Fatal(err)
+		}
 		words := map[string]int{}
 		for _, pg := range pages {
 			pg = strings.ReplaceAll(pg, rep.Data.Hash, "")
@@ -360,6 +363,9 @@ func TestReportDemoCity(t *testing.T) {
 			if !strings.Contains(all, name) {
 				t.Errorf("district %s not found in the PDF's text", name)
 			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
 		}
 		if n == 0 {
 			t.Fatal("no districts")
@@ -479,6 +485,9 @@ func TestReportDemoCity(t *testing.T) {
 				t.Fatal(err)
 			}
 			codes[n] = c
+		}
+		if err := crow.Err(); err != nil {
+			t.Fatal(err)
 		}
 		for _, r := range rows[1 : len(rows)-1] {
 			a, _ := strconv.ParseFloat(r[4], 64)

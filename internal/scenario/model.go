@@ -5,8 +5,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/paulmach/orb"
+
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // Scenario is a named set of changes over one city's baseline.

@@ -9,8 +9,9 @@ import (
 	"context"
 	"strings"
 
-	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cityreach/cityreach/internal/citydata"
 )
 
 // Types are the kinds of feature a search finds, in their rank order: a district before a

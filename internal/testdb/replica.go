@@ -65,7 +65,7 @@ func ReplicaURL(t testing.TB, db *DB, disturb bool) string {
 		c, err := pgx.Connect(ctx, u)
 		cancel()
 		if err == nil {
-			c.Close(context.Background())
+			c.Close(context.Background()) //nolint:errcheck // a probe connection
 			return u
 		}
 		if time.Now().After(deadline) {
@@ -79,7 +79,7 @@ func ReplicaURL(t testing.TB, db *DB, disturb bool) string {
 // released when t ends).
 func lockReplica(t testing.TB, exclusive bool) {
 	t.Helper()
-	f, err := os.OpenFile(filepath.Join(os.TempDir(), "cityreach-test-replica.lock"), os.O_CREATE|os.O_RDWR, 0o666)
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), "cityreach-test-replica.lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,10 +88,10 @@ func lockReplica(t testing.TB, exclusive bool) {
 		how = syscall.LOCK_EX
 	}
 	if err := syscall.Flock(int(f.Fd()), how); err != nil {
-		f.Close()
+		f.Close() //nolint:errcheck // the lock error is the one reported
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { f.Close() }) // closing releases the lock
+	t.Cleanup(func() { f.Close() }) //nolint:errcheck // closing releases the lock
 }
 
 // ReplicaScript runs scripts/replica.sh with one command (up, stop, start) and returns its

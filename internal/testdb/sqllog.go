@@ -30,7 +30,7 @@ func sqlTracer() pgx.QueryTracer {
 		if path == "" {
 			return
 		}
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600) //nolint:gosec // G703: the path is CITYREACH_SQL_LOG, set by whoever runs the tests
 		if err != nil {
 			return
 		}

@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/cityreach/cityreach/internal/citydata"
-	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/cityreach/cityreach/internal/citydata"
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // DB is the part of a pgx pool the tiles package queries through. Handlers never see it.
