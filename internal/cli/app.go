@@ -157,6 +157,15 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	covSvc.Observe = func(cal, method string, d time.Duration) { app.Metrics.ObserveCompute("park_coverage", cal, method, d) }
 	covSvc.ObserveLoad = func(d time.Duration) { app.Metrics.ObserveLoad("coverage_snapshot", d) }
 	covSvc.Watch = tileSvc // edits reach coverage through the tile cache's listener
+	// On shutdown, after the job runner (closed later below, so earlier in app.Close),
+	// wait a bounded time for the gap layers still being stored.
+	app.closers = append(app.closers, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), coverageCloseWait)
+		defer cancel()
+		if err := covSvc.Close(ctx); err != nil {
+			log.Warn("park coverage gaps still being stored at shutdown; those runs stay incomplete", "err", err)
+		}
+	})
 	app.warmUp = func(ctx context.Context) {
 		// Warm with the listener connected, so the kept state knows which edits follow.
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -237,6 +246,10 @@ func coverageService(cov []httpapi.Mounter) *coverage.Service {
 	}
 	return nil
 }
+
+// coverageCloseWait bounds how long shutdown waits for park-coverage gap layers being
+// stored.
+const coverageCloseWait = 30 * time.Second
 
 // jobRunner builds the server's job runner (CITYREACH_JOBS_DIR, … and the quotas q of its
 // process class) and returns the view of its process class.
