@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/cityreach/cityreach/internal/caliber"
 )
 
@@ -14,17 +16,33 @@ import (
 // context that ends returns the context's error instead of waiting for ever; once the lock
 // is gone Close returns only after the gaps are stored: the run is complete and has its gap
 // rows when it returns.
-func TestCloseWaitsForStoredGaps(t *testing.T) {
-	pool := newDB(t)
-	ctx := context.Background()
-	city := generateCity(7, 120, 6).load(t, pool, "shutdown")
+// bufferRun is a service on a new database with a generated city (120 parcels, 6 parks)
+// and the validated query of its GB/T 50563 buffer figures.
+type bufferRun struct {
+	pool *pgxpool.Pool
+	svc  *Service
+	q    Query
+	cal  caliber.Caliber
+	city int
+}
+
+func newBufferRun(t *testing.T, seed uint64, slug string) bufferRun {
+	t.Helper()
+	f := bufferRun{pool: newDB(t)}
+	f.city = generateCity(seed, 120, 6).load(t, f.pool, slug)
 	reg, _ := caliber.NewRegistry()
-	svc := &Service{Store: Store{Pool: pool}, Calibers: reg}
-	q := Query{City: "shutdown", Caliber: "gbt50563-2010", Method: caliber.Buffer}
-	cal, err := svc.Validate(ctx, &q)
-	if err != nil {
+	f.svc = &Service{Store: Store{Pool: f.pool}, Calibers: reg}
+	f.q = Query{City: slug, Caliber: "gbt50563-2010", Method: caliber.Buffer}
+	var err error
+	if f.cal, err = f.svc.Validate(context.Background(), &f.q); err != nil {
 		t.Fatal(err)
 	}
+	return f
+}
+
+func TestCloseWaitsForStoredGaps(t *testing.T) {
+	f := newBufferRun(t, 7, "shutdown")
+	ctx, pool, svc, q, cal, city := context.Background(), f.pool, f.svc, f.q, f.cal, f.city
 	dv, err := svc.Store.DataVersion(ctx, city)
 	if err != nil {
 		t.Fatal(err)
