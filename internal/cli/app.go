@@ -100,6 +100,14 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	})
 	app.Mounts = append(app.Mounts, tiles.Handler{Tiles: tileSvc, Log: log})
 
+	// The one job runner, on the server's context (internal/jobs/runner): the report jobs
+	// of OGC API – Processes and the background imports, each a class with its own quotas
+	// and workers (CITYREACH_JOBS_DIR, … and the quotas of cfg). Closed last of all below.
+	runner, err := jobRunner(ctx, cfg.Quotas, log)
+	if err != nil {
+		return nil, err
+	}
+
 	// The planning layers REST API (internal/featureapi, docs/api.md).
 	api, err := featureapi.New(ctx, pool, layers.Default(), cfg.MaxBodyBytes, log)
 	if err != nil {
@@ -108,6 +116,7 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	if router != nil {
 		api.Store.ReadFrom(router.Reads()) // feature and OGC items reads: read-your-writes
 	}
+	api.Imports.Jobs.Runner = runner // as the class importer.ClassImport
 	api.Imports.Jobs.PerOwner, api.Imports.Jobs.Max = cfg.Quotas.ImportsPerToken, cfg.Quotas.Imports
 	api.Imports.Limits = importLimits(cfg)
 	app.Mounts = append(app.Mounts, api)
@@ -150,6 +159,15 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	covSvc.Observe = func(cal, method string, d time.Duration) { app.Metrics.ObserveCompute("park_coverage", cal, method, d) }
 	covSvc.ObserveLoad = func(d time.Duration) { app.Metrics.ObserveLoad("coverage_snapshot", d) }
 	covSvc.Watch = tileSvc // edits reach coverage through the tile cache's listener
+	// On shutdown, after the job runner (closed later below, so earlier in app.Close),
+	// wait a bounded time for the gap layers still being stored.
+	app.closers = append(app.closers, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), coverageCloseWait)
+		defer cancel()
+		if err := covSvc.Close(ctx); err != nil {
+			log.Warn("park coverage gaps still being stored at shutdown; those runs stay incomplete", "err", err)
+		}
+	})
 	app.warmUp = func(ctx context.Context) {
 		// Warm with the listener connected, so the kept state knows which edits follow.
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -193,13 +211,10 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 
 	// Batch reports as asynchronous OGC API – Processes jobs on the server's context, from the
 	// same services as the routes above (internal/jobs, internal/report, docs/reports.md).
-	jm, closeJobs, err := reportMounts(ctx, pool, cfg.Quotas, log, cov, walkSvc)
-	if err != nil {
-		return nil, err
-	}
-	app.Metrics.Jobs("report", jobCounts(jm.(jobshttp.Handler).Runner))
+	jm := reportMounts(runner, pool, log, cov, walkSvc)
+	app.Metrics.Jobs("report", jobCounts(runner))
 	app.Mounts = append(app.Mounts, jm)
-	app.closers = append(app.closers, closeJobs)
+	app.closers = append(app.closers, runner.Close)
 
 	return app, nil
 }
@@ -234,24 +249,29 @@ func coverageService(cov []httpapi.Mounter) *coverage.Service {
 	return nil
 }
 
-// reportMounts builds the job runner (CITYREACH_JOBS_DIR, …, and the quotas q) and the
-// report process over the park-coverage service found in cov, the walking service and the
-// checks.
-func reportMounts(ctx context.Context, pool *pgxpool.Pool, q config.Quotas, log *slog.Logger, cov []httpapi.Mounter, walkSvc *walk.Service) (httpapi.Mounter, func(), error) {
+// coverageCloseWait bounds how long shutdown waits for park-coverage gap layers being
+// stored.
+const coverageCloseWait = 30 * time.Second
+
+// jobRunner builds the server's job runner (CITYREACH_JOBS_DIR, … and the quotas q of its
+// process class) and returns the view of its process class.
+func jobRunner(ctx context.Context, q config.Quotas, log *slog.Logger) (*jobs.Runner, error) {
 	opts, err := jobs.OptionsFromEnv(os.Getenv)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	opts.RunningPerOwner, opts.QueuedPerOwner, opts.Queue = q.JobsRunningPerToken, q.JobsQueuedPerToken, q.JobsQueue
-	runner, err := jobs.New(ctx, opts, log)
-	if err != nil {
-		return nil, nil, err
-	}
+	return jobs.New(ctx, opts, log)
+}
+
+// reportMounts builds the report process over the park-coverage service found in cov, the
+// walking service and the checks, run by the process class of runner.
+func reportMounts(runner *jobs.Runner, pool *pgxpool.Pool, log *slog.Logger, cov []httpapi.Mounter, walkSvc *walk.Service) httpapi.Mounter {
 	src := &report.Sources{Store: report.Store{Pool: pool}, Walk: walkSvc,
 		Checks: &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}}}
 	src.Coverage = coverageService(cov)
 	proc := jobs.ReportProcess(src, report.Options{Chromium: os.Getenv("CITYREACH_CHROMIUM")})
-	return jobshttp.Handler{Runner: runner, Processes: []jobs.Process{proc}, Log: log}, runner.Close, nil
+	return jobshttp.Handler{Runner: runner, Processes: []jobs.Process{proc}, Log: log}
 }
 
 // jobCounts reads the runner's jobs by status for /metrics.

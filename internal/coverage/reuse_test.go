@@ -229,16 +229,8 @@ func TestConcurrentRequestsComputeOnce(t *testing.T) {
 // longer current (an edit committed after the caller read it) computes the current data
 // and stores the run under the version it read, not the caller's.
 func TestComputeRunTakesTheNewerVersion(t *testing.T) {
-	pool := newDB(t)
-	ctx := context.Background()
-	city := generateCity(5, 120, 6).load(t, pool, "newer")
-	reg, _ := caliber.NewRegistry()
-	svc := &Service{Store: Store{Pool: pool}, Calibers: reg}
-	q := Query{City: "newer", Caliber: "gbt50563-2010", Method: caliber.Buffer}
-	cal, err := svc.Validate(ctx, &q)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := newBufferRun(t, 5, "newer")
+	ctx, pool, svc, q, cal, city := context.Background(), f.pool, f.svc, f.q, f.cal, f.city
 	before, err := svc.Store.DataVersion(ctx, city)
 	if err != nil {
 		t.Fatal(err)

@@ -41,6 +41,27 @@ type Service struct {
 	// surf is the network method's buffered network by tile, shared by every caliber
 	// and edit (made on first use; SurfaceCache).
 	surf *SurfaceCache
+	// storing counts the runs whose gaps are still being stored after their figures were
+	// answered (computeRun); Close waits for them.
+	storing sync.WaitGroup
+}
+
+// Close waits until the gap layers still being stored have been (each run's gaps are
+// stored after its figures are answered, on a connection of the pool), or until ctx ends:
+// then it returns ctx's error and the runs left incomplete are computed again by whoever
+// asks next. Call it on shutdown after the last request and before the pool is closed.
+func (s *Service) Close(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		s.storing.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // surfaces returns the service's SurfaceCache.
@@ -276,7 +297,9 @@ func (s *Service) computeRun(ctx context.Context, q Query, cal caliber.Caliber, 
 		if err == nil && finish != nil {
 			// The figures are stored and answered now; the gaps follow under the same
 			// lock, so other processes wait for the complete run rather than compute it.
+			s.storing.Add(1)
 			go func() {
+				defer s.storing.Done()
 				defer c.Release()
 				finish()
 				if err := unlock(); err != nil && s.Log != nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/cityreach/cityreach/internal/importer"
 	"github.com/cityreach/cityreach/internal/problem"
 )
 
@@ -54,7 +53,8 @@ func (e *GoneError) Error() string {
 }
 
 // toProblem maps an error of this package to the problem the client sees; anything
-// unknown is returned unchanged so problem.Respond logs it and answers 500.
+// else is returned unchanged, so that problem.Respond answers a fault (an import quota's
+// *importer.QuotaError is a TooMany fault: 429) by its kind and logs the rest as 500.
 func toProblem(err error) error {
 	var (
 		pe  *problem.Error
@@ -63,7 +63,6 @@ func toProblem(err error) error {
 		ce  *ConflictError
 		ge  *GeometryError
 		gne *GoneError
-		qe  *importer.QuotaError
 	)
 	switch {
 	case errors.As(err, &pe):
@@ -88,8 +87,6 @@ func toProblem(err error) error {
 		return p
 	case errors.As(err, &ce):
 		return problem.New(http.StatusConflict, ce.Error()).With("constraint", ce.Constraint)
-	case errors.As(err, &qe):
-		return problem.TooManyRequests(qe.Detail, importer.ImportRetryAfter).With("limit", qe.Limit)
 	case errors.As(err, &ge):
 		p := problem.Unprocessable("invalid geometry: "+ge.Reason).With("reason", ge.Reason)
 		if ge.Location != nil {

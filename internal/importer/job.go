@@ -2,8 +2,6 @@ package importer
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +9,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cityreach/cityreach/internal/fault"
+	"github.com/cityreach/cityreach/internal/jobs/runner"
 )
 
 // JobState is where a background import is.
@@ -44,37 +45,46 @@ type JobStatus struct {
 }
 
 // Jobs runs imports in the background (for the API's import of large files) and keeps
-// their status for polling. The zero value is not usable; call NewJobs. Finished jobs are
-// kept for Keep (default one hour).
+// their status for polling. It is an adapter over the server's job runner
+// (internal/jobs/runner): the imports are the runner's class ClassImport, with quotas and
+// workers of their own (PerOwner running per owner, none queued, Max in all), no files,
+// the import's Report as the job's result. The zero value is not usable; call NewJobs.
+// Finished jobs are kept for Keep (default one hour).
 type Jobs struct {
 	Pool *pgxpool.Pool
 	Keep time.Duration
 	// PerOwner bounds the imports one owner runs at once, Max those of all owners (each
 	// holds a database connection and a transaction); 0 means DefaultImportsPerOwner and
-	// DefaultImports.
+	// DefaultImports. Like Keep and Runner, they are read when the first import is
+	// admitted or started.
 	PerOwner, Max int
-	// Log receives the causes of failures that JobStatus.Error does not show.
+	// Log receives the causes of failures that JobStatus.Error does not show, when the
+	// imports run on a runner of their own.
 	Log *slog.Logger
+	// Runner is the server's job runner, on which the imports run as the class
+	// ClassImport; nil means a runner in memory of their own, which Close closes.
+	Runner *runner.Runner
 
-	mu   sync.Mutex
-	jobs map[string]*job
-	ctx  context.Context
-	stop context.CancelFunc
-	wg   sync.WaitGroup
+	mu     sync.Mutex
+	jobs   map[string]*job // this adapter's imports by job id
+	run    *runner.Runner  // the view of ClassImport, made on first use
+	own    bool            // run is a runner of its own
+	closed bool
 }
 
-// job is one background import: its status, how to stop it and when it has ended.
+// ClassImport is the runner class of the background imports.
+const ClassImport = "import"
+
+// job is what a background import adds to its runner job: the layer and the features read
+// so far.
 type job struct {
-	st        JobStatus
-	cancel    context.CancelFunc
-	done      chan struct{}
-	cancelled bool
+	layer string
+	read  int
 }
 
-// NewJobs returns a runner whose jobs are cancelled by Close.
+// NewJobs returns a runner of imports whose jobs are cancelled by Close.
 func NewJobs(pool *pgxpool.Pool) *Jobs {
-	ctx, cancel := context.WithCancel(context.Background())
-	return &Jobs{Pool: pool, Keep: time.Hour, jobs: map[string]*job{}, ctx: ctx, stop: cancel}
+	return &Jobs{Pool: pool, Keep: time.Hour, jobs: map[string]*job{}}
 }
 
 // Default quotas of background imports (docs/security.md).
@@ -96,19 +106,41 @@ type QuotaError struct {
 
 func (e *QuotaError) Error() string { return e.Detail }
 
-// Unwrap makes errors.Is(err, ErrBusy) hold.
-func (e *QuotaError) Unwrap() error { return ErrBusy }
-
-// Admit reports whether owner may start one more background import now: nil, or a
-// *QuotaError. Start checks again; this lets a caller refuse before spooling an upload.
-func (j *Jobs) Admit(owner string) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.admit(owner)
+// Unwrap makes errors.Is(err, ErrBusy) hold, and gives the TooMany fault (with
+// ImportRetryAfter and the member "limit") that the HTTP layer answers with 429.
+func (e *QuotaError) Unwrap() []error {
+	return []error{ErrBusy, fault.TooMany(e.Detail, ImportRetryAfter).With("limit", e.Limit)}
 }
 
-// admit checks the quotas; the caller holds mu.
-func (j *Jobs) admit(owner string) error {
+// quotaError words the runner's refusal for imports; other errors are returned as they are.
+func quotaError(err error) error {
+	var qe *runner.QuotaError
+	switch {
+	case !errors.As(err, &qe):
+		return err
+	case qe.PerOwner:
+		return &QuotaError{Detail: fmt.Sprintf("you have %d background imports running, the most one token may run; poll them and try again when one has ended", qe.Count), Limit: qe.Limit}
+	default:
+		return &QuotaError{Detail: fmt.Sprintf("the server runs %d background imports, its limit; try again later", qe.Count), Limit: qe.Limit}
+	}
+}
+
+// view returns the import class of the runner, defining it on first use; mu is held.
+func (j *Jobs) view() (*runner.Runner, error) {
+	if j.closed {
+		return nil, errors.New("importer: background imports closed")
+	}
+	if j.run != nil {
+		return j.run, nil
+	}
+	r := j.Runner
+	if r == nil {
+		own, err := runner.New(context.Background(), runner.Options{Memory: true}, j.Log)
+		if err != nil {
+			return nil, err
+		}
+		r, j.own = own, true
+	}
 	per, most := j.PerOwner, j.Max
 	if per <= 0 {
 		per = DefaultImportsPerOwner
@@ -116,22 +148,21 @@ func (j *Jobs) admit(owner string) error {
 	if most <= 0 {
 		most = DefaultImports
 	}
-	mine, all := 0, 0
-	for _, jb := range j.jobs {
-		if jb.st.State == JobRunning {
-			all++
-			if jb.st.Owner == owner {
-				mine++
-			}
-		}
+	j.run = r.Class(runner.Class{Name: ClassImport, Workers: most, RunningPerOwner: per, QueuedPerOwner: 0, Queue: most,
+		Keep: j.Keep, NoFiles: true, RetryAfter: ImportRetryAfter})
+	return j.run, nil
+}
+
+// Admit reports whether owner may start one more background import now: nil, or a
+// *QuotaError. Start checks again; this lets a caller refuse before spooling an upload.
+func (j *Jobs) Admit(owner string) error {
+	j.mu.Lock()
+	run, err := j.view()
+	j.mu.Unlock()
+	if err != nil {
+		return err
 	}
-	if mine >= per {
-		return &QuotaError{Detail: fmt.Sprintf("you have %d background imports running, the most one token may run; poll them and try again when one has ended", mine), Limit: per}
-	}
-	if all >= most {
-		return &QuotaError{Detail: fmt.Sprintf("the server runs %d background imports, its limit; try again later", all), Limit: most}
-	}
-	return nil
+	return quotaError(run.Admit(owner))
 }
 
 // Start begins importing src into layer and returns the job id at once, or a *QuotaError
@@ -139,62 +170,52 @@ func (j *Jobs) admit(owner string) error {
 // job's owner. cleanup, if not nil, runs when the import ends, whichever way (to close
 // the reader and remove a spooled upload).
 func (j *Jobs) Start(layer string, src Reader, o Options, cleanup func()) (string, error) {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	id := hex.EncodeToString(b[:])
-	ctx, cancel := context.WithCancel(j.ctx)
-	jb := &job{st: JobStatus{ID: id, Layer: layer, State: JobRunning, Owner: o.Actor, Started: time.Now().UTC()},
-		cancel: cancel, done: make(chan struct{})}
 	j.mu.Lock()
-	j.gc()
-	if err := j.admit(o.Actor); err != nil {
-		j.mu.Unlock()
-		cancel()
+	run, err := j.view()
+	j.forget()
+	j.mu.Unlock()
+	if err != nil {
 		return "", err
 	}
-	j.jobs[id] = jb
-	j.mu.Unlock()
+	jb := &job{layer: layer}
 	user := o.Progress
 	o.Progress = func(n int) {
 		j.mu.Lock()
-		jb.st.Read = n
+		jb.read = n
 		j.mu.Unlock()
 		if user != nil {
 			user(n)
 		}
 	}
-	j.wg.Add(1)
-	go func() {
-		defer j.wg.Done()
-		defer close(jb.done)
-		defer cancel()
-		if cleanup != nil {
-			defer cleanup()
-		}
+	work := func(ctx context.Context, _ string, _ func(float64, string)) (any, error) {
 		rep, err := Import(ctx, j.Pool, layer, src, o)
-		j.mu.Lock()
-		defer j.mu.Unlock()
-		st := &jb.st
-		st.Finished = time.Now().UTC()
-		st.Report = rep
-		if rep != nil {
-			st.Read = rep.Read
+		if err != nil && ctx.Err() == nil && ClientSafe(err) {
+			// The importer's own refusal is the job's message; any other cause the
+			// runner logs under the job's id and does not show.
+			err = fault.Unprocessable(err.Error())
 		}
-		switch {
-		case err == nil:
-			st.State = JobSucceeded
-		case jb.cancelled:
-			st.State, st.Error = JobCancelled, "cancelled; nothing was written"
-		case ClientSafe(err):
-			st.State, st.Error = JobFailed, err.Error()
-		default:
-			st.State, st.Error = JobFailed, "internal error; the server log has the cause under import "+id
-			if j.Log != nil {
-				j.Log.Error("import failed", "import", id, "layer", layer, "err", err)
-			}
+		return rep, err
+	}
+	rj, err := run.Submit(runner.Spec{Owner: o.Actor, Process: layer, Work: work, Cleanup: cleanup})
+	if err != nil {
+		return "", quotaError(err)
+	}
+	j.mu.Lock()
+	j.jobs[rj.ID] = jb
+	j.mu.Unlock()
+	return rj.ID, nil
+}
+
+// forget drops the imports the runner no longer keeps; mu is held.
+func (j *Jobs) forget() {
+	if j.run == nil {
+		return
+	}
+	for id := range j.jobs {
+		if _, err := j.run.Get(id); err != nil {
+			delete(j.jobs, id)
 		}
-	}()
-	return id, nil
+	}
 }
 
 // Status returns a copy of the job's status; ok is false for an unknown id.
@@ -205,7 +226,29 @@ func (j *Jobs) Status(id string) (JobStatus, bool) {
 	if !ok {
 		return JobStatus{}, false
 	}
-	return jb.st, true
+	rj, err := j.run.Get(id)
+	if err != nil {
+		delete(j.jobs, id)
+		return JobStatus{}, false
+	}
+	st := JobStatus{ID: id, Layer: jb.layer, Owner: rj.Owner, Read: jb.read, Started: rj.Created}
+	switch rj.Status {
+	case runner.Accepted, runner.Running:
+		st.State = JobRunning
+	case runner.Successful:
+		st.State = JobSucceeded
+	case runner.Dismissed:
+		st.State, st.Error = JobCancelled, "cancelled; nothing was written"
+	default:
+		st.State, st.Error = JobFailed, rj.Message
+	}
+	if rj.Finished != nil {
+		st.Finished = *rj.Finished
+	}
+	if rep, _ := runner.ResultOf[*Report](rj); rep != nil {
+		st.Report, st.Read = rep, rep.Read
+	}
+	return st, true
 }
 
 // Cancel stops a running job and waits (until ctx ends) for its transaction to roll
@@ -213,39 +256,39 @@ func (j *Jobs) Status(id string) (JobStatus, bool) {
 // unknown id. A cancelled job stays listed (state cancelled) until dismissed or Keep
 // passes.
 func (j *Jobs) Cancel(ctx context.Context, id string) (JobStatus, bool) {
-	j.mu.Lock()
-	jb, ok := j.jobs[id]
+	st, ok := j.Status(id)
 	if !ok {
-		j.mu.Unlock()
-		return JobStatus{}, false
+		return st, false
 	}
-	if jb.st.State != JobRunning {
+	if st.State != JobRunning {
+		_, _ = j.run.Dismiss(ctx, id)
+		j.mu.Lock()
 		delete(j.jobs, id)
-		st := jb.st
 		j.mu.Unlock()
 		return st, true
 	}
-	jb.cancelled = true
-	j.mu.Unlock()
-	jb.cancel()
-	select {
-	case <-jb.done:
-	case <-ctx.Done():
-	}
+	_, _ = j.run.Cancel(ctx, id)
 	return j.Status(id)
 }
 
-// Close cancels running jobs (their transactions roll back) and waits for them.
+// Close cancels running jobs (their transactions roll back) and waits for them; no
+// import starts after it.
 func (j *Jobs) Close() {
-	j.stop()
-	j.wg.Wait()
-}
-
-// gc forgets finished jobs older than Keep; the caller holds mu.
-func (j *Jobs) gc() {
-	for id, jb := range j.jobs {
-		if jb.st.State != JobRunning && time.Since(jb.st.Finished) > j.Keep {
-			delete(j.jobs, id)
+	j.mu.Lock()
+	j.closed = true
+	run, own := j.run, j.own
+	ids := make([]string, 0, len(j.jobs))
+	for id := range j.jobs {
+		ids = append(ids, id)
+	}
+	j.mu.Unlock()
+	switch {
+	case run == nil:
+	case own:
+		run.Close()
+	default:
+		for _, id := range ids {
+			_, _ = run.Cancel(context.Background(), id)
 		}
 	}
 }

@@ -1,0 +1,88 @@
+package coverage
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cityreach/cityreach/internal/caliber"
+)
+
+// TestCloseWaitsForStoredGaps: a run's gaps are stored after its figures are answered.
+// While another transaction holds coverage_gaps locked they cannot be, so Close with a
+// context that ends returns the context's error instead of waiting for ever; once the lock
+// is gone Close returns only after the gaps are stored: the run is complete and has its gap
+// rows when it returns.
+// bufferRun is a service on a new database with a generated city (120 parcels, 6 parks)
+// and the validated query of its GB/T 50563 buffer figures.
+type bufferRun struct {
+	pool *pgxpool.Pool
+	svc  *Service
+	q    Query
+	cal  caliber.Caliber
+	city int
+}
+
+func newBufferRun(t *testing.T, seed uint64, slug string) bufferRun {
+	t.Helper()
+	f := bufferRun{pool: newDB(t)}
+	f.city = generateCity(seed, 120, 6).load(t, f.pool, slug)
+	reg, _ := caliber.NewRegistry()
+	f.svc = &Service{Store: Store{Pool: f.pool}, Calibers: reg}
+	f.q = Query{City: slug, Caliber: "gbt50563-2010", Method: caliber.Buffer}
+	var err error
+	if f.cal, err = f.svc.Validate(context.Background(), &f.q); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestCloseWaitsForStoredGaps(t *testing.T) {
+	f := newBufferRun(t, 7, "shutdown")
+	ctx, pool, svc, q, cal, city := context.Background(), f.pool, f.svc, f.q, f.cal, f.city
+	dv, err := svc.Store.DataVersion(ctx, city)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lock, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = lock.Rollback(ctx) }()
+	if _, err := lock.Exec(ctx, `LOCK TABLE coverage_gaps IN EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	c, err := svc.computeRun(ctx, q, cal, city, dv.Hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.gaps == nil {
+		t.Fatal("the run has no gaps to store; the fixture needs uncovered parcels")
+	}
+
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if err := svc.Close(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Close while the gaps cannot be stored: %v, want the context's deadline", err)
+	}
+	if err := lock.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	guard, cancelGuard := context.WithTimeout(ctx, 2*time.Minute) // a hang guard only
+	defer cancelGuard()
+	if err := svc.Close(guard); err != nil {
+		t.Fatalf("Close after the lock is gone: %v", err)
+	}
+	var complete bool
+	var gaps int
+	if err := pool.QueryRow(ctx, `SELECT complete, (SELECT count(*) FROM coverage_gaps WHERE run_id = r.id) FROM coverage_runs r WHERE id = $1`,
+		c.run.ID).Scan(&complete, &gaps); err != nil {
+		t.Fatal(err)
+	}
+	if !complete || gaps == 0 {
+		t.Errorf("when Close returned the run was complete=%v with %d gap rows, want complete with its gaps", complete, gaps)
+	}
+}
