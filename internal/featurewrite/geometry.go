@@ -77,10 +77,13 @@ type Prepared struct {
 	Repaired *GeometryError
 }
 
-// Prepare validates w.Geometry with ST_IsValidDetail in its own CRS (w.SRID) and returns it
+// Prepare checks w.Geometry's type against the layer (CheckGeometryType), validates it with ST_IsValidDetail in its own CRS (w.SRID) and returns it
 // in WGS 84 in the layer's geometry type. An invalid geometry is refused with its reason
 // and location unless w.Repair is set.
 func Prepare(ctx context.Context, tx pgx.Tx, l *layers.Layer, w Write) (Prepared, error) {
+	if err := CheckGeometryType(l, w.Geometry); err != nil {
+		return Prepared{}, err
+	}
 	b, err := wkb.Marshal(w.Geometry)
 	if err != nil {
 		return Prepared{}, fault.Unprocessable("geometry cannot be encoded: " + err.Error())
