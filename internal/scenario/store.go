@@ -501,14 +501,6 @@ func (s *Store) RemoveChange(ctx context.Context, sc *Scenario, n int) error {
 	return err
 }
 
-// args collects bind parameters.
-type args []any
-
-func (a *args) add(v any) string {
-	*a = append(*a, v)
-	return fmt.Sprintf("$%d", len(*a))
-}
-
 // classify turns constraint violations into faults that name the constraint, never the SQL.
 func classify(err error) error {
 	var pe *pgconn.PgError
