@@ -53,9 +53,16 @@ func convert(a *layers.Attribute, v any, pgType string) (any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("attribute %s: must be a number: %v", a.Name, err)
 		}
-		canon = json.Number(strconv.FormatFloat(n, 'f', -1, 64))
-		if x, ok := v.(int64); ok {
+		// The digits as written where there are any, so a large integer stays exact.
+		switch x := v.(type) {
+		case json.Number:
+			canon = x
+		case string:
+			canon = json.Number(x)
+		case int64:
 			canon = json.Number(strconv.FormatInt(x, 10))
+		default:
+			canon = json.Number(strconv.FormatFloat(n, 'f', -1, 64))
 		}
 	case layers.Boolean:
 		switch x := v.(type) {
