@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/cityreach/cityreach/internal/crs"
+	"github.com/cityreach/cityreach/internal/featurewrite"
 	"github.com/cityreach/cityreach/internal/layers"
 )
 
@@ -53,8 +54,8 @@ type Edit struct {
 
 // Edit decodes e's body, checks it against the layer's schema and geometry type, and
 // creates, updates or deletes the feature in one transaction. Errors are the package's
-// domain errors (ErrNotFound, *StaleError, *InvalidError, *ConflictError, *GeometryError)
-// or problems for a malformed body; Problem maps them for clients. A delete returns a
+// domain errors (ErrNotFound, *StaleError, or the faults of internal/featurewrite, whose
+// attribute, geometry and constraint checks every write path shares) or problems for a malformed body; Problem maps them for clients. A delete returns a
 // zero Result.
 func (s *Store) Edit(ctx context.Context, l *layers.Layer, e Edit) (Result, error) {
 	if e.Op == OpDelete {
@@ -81,13 +82,13 @@ func (s *Store) Edit(ctx context.Context, l *layers.Layer, e Edit) (Result, erro
 			return Result{}, err
 		}
 	}
-	m := map[Op]mode{OpCreate: modeCreate, OpReplace: modeReplace, OpPatch: modePatch}[e.Op]
+	m := map[Op]featurewrite.Mode{OpCreate: featurewrite.Create, OpReplace: featurewrite.Replace, OpPatch: featurewrite.Patch}[e.Op]
 	if b.geometry != nil {
-		if err := checkGeometryType(l, b.geometry); err != nil {
+		if err := featurewrite.CheckGeometryType(l, b.geometry); err != nil {
 			return Result{}, err
 		}
 	}
-	set, err := attributeValues(l, b.props, m, func(attr string) string { return s.ColumnType(l, attr) })
+	set, err := featurewrite.Attributes(l, b.props, m, s.colTypes.Of(l))
 	if err != nil {
 		return Result{}, err
 	}

@@ -6,32 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
-	"time"
-	"unicode/utf8"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/project"
 
 	"github.com/cityreach/cityreach/internal/crs"
 	"github.com/cityreach/cityreach/internal/geojson"
-	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/problem"
-)
-
-// maxStringBytes bounds one string attribute.
-const maxStringBytes = 4096
-
-// mode says which attributes a body must and may carry.
-type mode int
-
-const (
-	modeCreate  mode = iota // required attributes must be given; absent ones take defaults
-	modeReplace             // as create, and absent writable attributes are reset to defaults
-	modePatch               // only the given attributes change; null resets to the default
 )
 
 // body is a decoded request body: the geometry in storage-ready coordinates (nil when a
@@ -191,17 +176,6 @@ func decodePatch(r io.Reader, in bodyCRS) (body, error) {
 	return b, nil
 }
 
-// checkGeometryType refuses a geometry of the wrong kind for the layer before any SQL
-// runs; a Polygon is accepted for a MultiPolygon layer and promoted by the store.
-func checkGeometryType(l *layers.Layer, g orb.Geometry) error {
-	t := g.GeoJSONType()
-	ok := t == l.GeomType || (l.GeomType == "MultiPolygon" && t == "Polygon")
-	if !ok {
-		return &InvalidError{Detail: fmt.Sprintf("layer %s holds %s geometries, not %s", l.ID, l.GeomType, t), Attribute: "geometry", Pointer: "/geometry/type"}
-	}
-	return nil
-}
-
 // checkID refuses a body whose "id" names another feature than the URL.
 func checkID(bodyID any, id int64) error {
 	if bodyID == nil {
@@ -213,148 +187,4 @@ func checkID(bodyID any, id int64) error {
 	return nil
 }
 
-// attributeValues checks properties against the layer's schema and converts them to the
-// Go types the store binds. Read-only attributes (id, version, timestamps, computed
-// areas) are ignored, so a feature read from the API can be sent back as it is.
-func attributeValues(l *layers.Layer, props map[string]any, m mode, colType func(string) string) (map[string]any, error) {
-	out := map[string]any{}
-	for k, v := range props {
-		a := l.Attr(k)
-		if a == nil {
-			return nil, &InvalidError{Detail: "unknown attribute " + strconv.Quote(clip(k)) + " for layer " + l.ID, Attribute: clip(k), Pointer: "/properties/" + clip(k)}
-		}
-		if a.ReadOnly {
-			continue
-		}
-		if v == nil {
-			if a.Required {
-				return nil, &InvalidError{Detail: "attribute " + k + " is required and cannot be null", Attribute: k, Pointer: "/properties/" + k}
-			}
-			out[k] = nil
-			continue
-		}
-		cv, err := convertValue(a, v, colType(k))
-		if err != nil {
-			return nil, &InvalidError{Detail: "attribute " + k + ": " + err.Error(), Attribute: k, Pointer: "/properties/" + k}
-		}
-		out[k] = cv
-	}
-	if m == modePatch {
-		return out, nil
-	}
-	for _, a := range l.Writable() {
-		if _, ok := out[a.Name]; ok {
-			continue
-		}
-		if a.Required {
-			return nil, &InvalidError{Detail: "attribute " + a.Name + " is required", Attribute: a.Name, Pointer: "/properties"}
-		}
-		if m == modeReplace {
-			out[a.Name] = nil
-		}
-	}
-	return out, nil
-}
-
-// convertValue checks one JSON value (as decoded with UseNumber) against the attribute.
-func convertValue(a *layers.Attribute, v any, pgType string) (any, error) {
-	switch a.Type {
-	case layers.String:
-		s, ok := v.(string)
-		if !ok {
-			return nil, fmt.Errorf("must be a string, got %s", jsonKind(v))
-		}
-		if len(s) > maxStringBytes || strings.ContainsRune(s, 0) || !utf8.ValidString(s) {
-			return nil, fmt.Errorf("must be text of at most %d bytes without NUL characters", maxStringBytes)
-		}
-		if len(a.Enum) > 0 && !contains(a.Enum, s) {
-			return nil, fmt.Errorf("must be one of %s", strings.Join(a.Enum, ", "))
-		}
-		return s, nil
-	case layers.Integer:
-		n, ok := v.(json.Number)
-		if !ok {
-			return nil, fmt.Errorf("must be a whole number, got %s", jsonKind(v))
-		}
-		i, err := strconv.ParseInt(string(n), 10, 64)
-		if err != nil {
-			f, ferr := strconv.ParseFloat(string(n), 64)
-			if ferr != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-				return nil, fmt.Errorf("must be a whole number within range, got %s", clip(string(n)))
-			}
-			i = int64(f)
-		}
-		if !intFits(i, pgType) {
-			return nil, fmt.Errorf("%d is out of range", i)
-		}
-		if err := inRange(a, float64(i)); err != nil {
-			return nil, err
-		}
-		return i, nil
-	case layers.Number:
-		n, ok := v.(json.Number)
-		if !ok {
-			return nil, fmt.Errorf("must be a number, got %s", jsonKind(v))
-		}
-		f, err := strconv.ParseFloat(string(n), 64)
-		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-			return nil, fmt.Errorf("must be a finite number")
-		}
-		if err := inRange(a, f); err != nil {
-			return nil, err
-		}
-		return f, nil
-	case layers.Boolean:
-		b, ok := v.(bool)
-		if !ok {
-			return nil, fmt.Errorf("must be true or false, got %s", jsonKind(v))
-		}
-		return b, nil
-	case layers.Date:
-		s, ok := v.(string)
-		if !ok {
-			return nil, fmt.Errorf("must be a date string such as 2024-06-30, got %s", jsonKind(v))
-		}
-		d, err := time.Parse(time.DateOnly, s)
-		if err != nil {
-			return nil, fmt.Errorf("must be a date such as 2024-06-30")
-		}
-		return d, nil
-	}
-	return nil, fmt.Errorf("cannot be written")
-}
-
-func inRange(a *layers.Attribute, f float64) error {
-	if a.Min != nil && f < *a.Min {
-		return fmt.Errorf("must be at least %s", strconv.FormatFloat(*a.Min, 'g', -1, 64))
-	}
-	if a.Max != nil && f > *a.Max {
-		return fmt.Errorf("must be at most %s", strconv.FormatFloat(*a.Max, 'g', -1, 64))
-	}
-	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func jsonKind(v any) string {
-	switch v.(type) {
-	case string:
-		return "a string"
-	case json.Number:
-		return "a number"
-	case bool:
-		return "a boolean"
-	case map[string]any:
-		return "an object"
-	case []any:
-		return "an array"
-	}
-	return "null"
-}
+func contains(list []string, s string) bool { return slices.Contains(list, s) }

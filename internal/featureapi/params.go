@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cityreach/cityreach/internal/crs"
+	"github.com/cityreach/cityreach/internal/featurewrite"
 	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/problem"
 )
@@ -156,15 +157,7 @@ func parseListQuery(l *layers.Layer, q url.Values, colType func(string) string) 
 }
 
 // clip shortens a client-chosen name before it is echoed back.
-func clip(s string) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	if r := []rune(s); len(r) > 64 {
-		return string(r[:64]) + "…"
-	}
-	return s
-}
+func clip(s string) string { return featurewrite.Clip(s) }
 
 // parseBBox reads minLon,minLat,maxLon,maxLat in WGS 84 degrees.
 func parseBBox(s string) (*[4]float64, error) {
@@ -228,7 +221,7 @@ func parseFilterValue(a *layers.Attribute, s, pgType string) (any, error) {
 	switch a.Type {
 	case layers.Integer:
 		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || !intFits(n, pgType) {
+		if err != nil || !featurewrite.IntFits(n, pgType) {
 			return nil, fmt.Errorf("%s must be a whole number", a.Name)
 		}
 		return n, nil
@@ -258,17 +251,6 @@ func parseFilterValue(a *layers.Attribute, s, pgType string) (any, error) {
 		return t, nil
 	}
 	return s, nil
-}
-
-// intFits reports whether n fits the column's integer type.
-func intFits(n int64, pgType string) bool {
-	switch pgType {
-	case "int2":
-		return n >= math.MinInt16 && n <= math.MaxInt16
-	case "int4":
-		return n >= math.MinInt32 && n <= math.MaxInt32
-	}
-	return true
 }
 
 // parseID reads a feature id from the path.

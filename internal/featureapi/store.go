@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cityreach/cityreach/internal/cql2"
+	"github.com/cityreach/cityreach/internal/featurewrite"
 	"github.com/cityreach/cityreach/internal/layers"
 )
 
@@ -29,37 +30,18 @@ type Store struct {
 	// colTypes maps layer → attribute → PostgreSQL type name (int4, int8, float8, text,
 	// bool, date, timestamptz), read once from the catalog so that integer bounds follow
 	// the real column width.
-	colTypes map[string]map[string]string
+	colTypes featurewrite.Columns
 }
 
 // NewStore checks that every registry attribute exists in its table and remembers the
 // column types. A registry that disagrees with the schema is an error at start-up rather
 // than a 500 on the first request.
 func NewStore(ctx context.Context, pool *pgxpool.Pool, reg *layers.Registry) (*Store, error) {
-	s := &Store{pool: pool, reads: pool, reg: reg, colTypes: map[string]map[string]string{}}
-	for _, l := range reg.All() {
-		//nolint:rowserrcheck // pgx.ForEachRow checks rows.Err
-		rows, err := pool.Query(ctx, `
-			SELECT a.attname::text, t.typname::text
-			FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-			WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped`, l.Table())
-		if err != nil {
-			return nil, err
-		}
-		types := map[string]string{}
-		var name, typ string
-		_, err = pgx.ForEachRow(rows, []any{&name, &typ}, func() error { types[name] = typ; return nil })
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range l.Attributes {
-			if _, ok := types[a.Name]; !ok {
-				return nil, fmt.Errorf("layer %s: the registry names column %q, which the table lacks (are the migrations current?)", l.ID, a.Name)
-			}
-		}
-		s.colTypes[l.ID] = types
+	cols, err := featurewrite.LoadColumns(ctx, pool, reg)
+	if err != nil {
+		return nil, err
 	}
-	return s, nil
+	return &Store{pool: pool, reads: pool, reg: reg, colTypes: cols}, nil
 }
 
 // querier is what feature reads need of a pool.
@@ -84,12 +66,7 @@ type Row struct {
 }
 
 // args collects bind parameters and hands out their $n placeholders.
-type args []any
-
-func (a *args) add(v any) string {
-	*a = append(*a, v)
-	return "$" + strconv.Itoa(len(*a))
-}
+type args = featurewrite.Args
 
 // geojsonDigits is the precision of ST_AsGeoJSON output: 9 decimals of a degree is
 // 0.1 mm; 3 decimals of a metre is 1 mm.
@@ -123,7 +100,7 @@ func selectColumns(l *layers.Layer, sh Shape, a *args) string {
 		b.WriteString(`ST_FlipCoordinates(`)
 	}
 	b.WriteString(`ST_Transform("geom", `)
-	b.WriteString(a.add(sh.OutSRID))
+	b.WriteString(a.Add(sh.OutSRID))
 	b.WriteString(`::int)`)
 	if sh.LatLon {
 		b.WriteString(`)`)
@@ -141,7 +118,7 @@ func selectColumns(l *layers.Layer, sh Shape, a *args) string {
 			b.WriteString(", ")
 		}
 		first = false
-		b.WriteString(a.add(at.Name))
+		b.WriteString(a.Add(at.Name))
 		b.WriteString("::text, ")
 		b.WriteString(col)
 	}
@@ -221,15 +198,15 @@ func where(l *layers.Layer, q ListQuery, a *args) (string, error) {
 		b := q.BBox
 		var env string
 		if q.BBoxSRID == 0 || q.BBoxSRID == 4326 {
-			env = fmt.Sprintf(`ST_MakeEnvelope(%s, %s, %s, %s, 4326)`, a.add(b[0]), a.add(b[1]), a.add(b[2]), a.add(b[3]))
+			env = fmt.Sprintf(`ST_MakeEnvelope(%s, %s, %s, %s, 4326)`, a.Add(b[0]), a.Add(b[1]), a.Add(b[2]), a.Add(b[3]))
 		} else {
 			// A projected box is curved in degrees: densify its edges before transforming,
 			// so that the outline is followed rather than cut by chords — a vertex every
 			// 100 m, or every 1/200 of the perimeter for a large box, which bounds the
 			// work a hostile box can cause at about 800 vertices.
-			x0, y0, x1, y1 := a.add(b[0]), a.add(b[1]), a.add(b[2]), a.add(b[3])
+			x0, y0, x1, y1 := a.Add(b[0]), a.Add(b[1]), a.Add(b[2]), a.Add(b[3])
 			env = fmt.Sprintf(`ST_Transform(ST_Segmentize(ST_MakeEnvelope(%[1]s, %[2]s, %[3]s, %[4]s, %[5]s::int), greatest(100.0, (%[3]s::float8 - %[1]s::float8 + %[4]s::float8 - %[2]s::float8) / 200.0)), 4326)`,
-				x0, y0, x1, y1, a.add(q.BBoxSRID))
+				x0, y0, x1, y1, a.Add(q.BBoxSRID))
 		}
 		conds = append(conds, `ST_Intersects("geom", `+env+`)`)
 	}
@@ -238,7 +215,7 @@ func where(l *layers.Layer, q ListQuery, a *args) (string, error) {
 		if !ok {
 			return "", fmt.Errorf("filter on unknown attribute %q", f.Attr)
 		}
-		conds = append(conds, col+" = "+a.add(f.Value))
+		conds = append(conds, col+" = "+a.Add(f.Value))
 	}
 	if q.At != nil {
 		from, ok1 := l.Column(l.ValidFrom)
@@ -246,7 +223,7 @@ func where(l *layers.Layer, q ListQuery, a *args) (string, error) {
 		if l.ValidFrom == "" || !ok1 || !ok2 {
 			return "", fmt.Errorf("layer %s has no validity period", l.ID)
 		}
-		p := a.add(*q.At)
+		p := a.Add(*q.At)
 		conds = append(conds, fmt.Sprintf("%s <= %s::date AND (%s IS NULL OR %s > %s::date)", from, p, to, to, p))
 	}
 	if q.Period != nil {
@@ -257,10 +234,10 @@ func where(l *layers.Layer, q ListQuery, a *args) (string, error) {
 		}
 		// valid_to is exclusive (the day the next edition takes over).
 		if q.Period.To != nil {
-			conds = append(conds, fmt.Sprintf("%s <= %s::date", from, a.add(*q.Period.To)))
+			conds = append(conds, fmt.Sprintf("%s <= %s::date", from, a.Add(*q.Period.To)))
 		}
 		if q.Period.From != nil {
-			p := a.add(*q.Period.From)
+			p := a.Add(*q.Period.From)
 			conds = append(conds, fmt.Sprintf("(%s IS NULL OR %s > %s::date)", to, to, p))
 		}
 	}
@@ -305,7 +282,7 @@ func (s *Store) List(ctx context.Context, l *layers.Layer, q ListQuery) (Page, e
 		} else {
 			w += " AND "
 		}
-		w += `"id" > ` + a.add(q.AfterID)
+		w += `"id" > ` + a.Add(q.AfterID)
 	}
 	order := make([]string, 0, len(q.Sort)+1)
 	for _, k := range q.Sort {
@@ -321,7 +298,7 @@ func (s *Store) List(ctx context.Context, l *layers.Layer, q ListQuery) (Page, e
 	}
 	order = append(order, `"id" ASC`) // a total order, so that pages do not overlap
 	sql := "SELECT " + sel + " FROM " + l.Table() + w + " ORDER BY " + strings.Join(order, ", ") +
-		" LIMIT " + a.add(q.Limit) + " OFFSET " + a.add(q.Offset)
+		" LIMIT " + a.Add(q.Limit) + " OFFSET " + a.Add(q.Offset)
 	rows, err := s.reads.Query(ctx, sql, a...)
 	if err != nil {
 		return Page{}, err
@@ -339,7 +316,7 @@ func (s *Store) Get(ctx context.Context, l *layers.Layer, id int64, outSRID int)
 func (s *Store) GetShaped(ctx context.Context, l *layers.Layer, id int64, sh Shape) (Row, error) {
 	var a args
 	sel := selectColumns(l, sh, &a)
-	r, err := scanRow(s.reads.QueryRow(ctx, "SELECT "+sel+" FROM "+l.Table()+` WHERE "id" = `+a.add(id), a...))
+	r, err := scanRow(s.reads.QueryRow(ctx, "SELECT "+sel+" FROM "+l.Table()+` WHERE "id" = `+a.Add(id), a...))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Row{}, ErrNotFound
 	}

@@ -4,17 +4,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/cityreach/cityreach/internal/featurewrite"
 	"github.com/cityreach/cityreach/internal/layers"
 )
 
-// convert turns a raw file value into the Go value COPY sends for the attribute's type,
-// and checks the registry's enum and bounds. nil stays nil (SQL NULL).
-func convert(a *layers.Attribute, v any) (any, error) {
+// convert turns a raw file value into the Go value COPY sends for the attribute's type.
+// The file's spellings are read first (text for numbers and booleans, yes/no, 1/0, several
+// date layouts, numbers for text codes, surrounding blanks); the value is then checked by
+// the layers' one attribute rule (featurewrite.Value: integer widths of the real column
+// pgType, bounds, enums, text length), so a file is refused in the layers API's words.
+// nil and blank non-text values stay nil (SQL NULL).
+func convert(a *layers.Attribute, v any, pgType string) (any, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -25,108 +29,88 @@ func convert(a *layers.Attribute, v any) (any, error) {
 		}
 		v = s
 	}
-	var out any
+	var canon any
 	switch a.Type {
 	case layers.String:
 		switch x := v.(type) {
 		case string:
-			out = x
+			canon = x
 		case json.Number:
-			out = x.String()
+			canon = x.String()
 		case float64:
-			out = strconv.FormatFloat(x, 'f', -1, 64)
+			canon = strconv.FormatFloat(x, 'f', -1, 64)
 		case int64:
-			out = strconv.FormatInt(x, 10)
+			canon = strconv.FormatInt(x, 10)
 		case bool:
-			out = strconv.FormatBool(x)
+			canon = strconv.FormatBool(x)
 		case time.Time:
-			out = x.Format("2006-01-02")
+			canon = x.Format("2006-01-02")
 		default:
-			return nil, fmt.Errorf("%s: want text, got %T", a.Name, v)
+			return nil, fmt.Errorf("attribute %s: must be a string, got %T", a.Name, v)
 		}
-		if !utf8Clean(out.(string)) {
-			return nil, fmt.Errorf("%s: text contains a NUL character", a.Name)
-		}
-	case layers.Integer:
+	case layers.Integer, layers.Number:
 		n, err := toFloat(v)
 		if err != nil {
-			return nil, fmt.Errorf("%s: want an integer: %w", a.Name, err)
+			return nil, fmt.Errorf("attribute %s: must be a number: %w", a.Name, err)
 		}
-		if n != math.Trunc(n) || math.Abs(n) > 1<<53 {
-			return nil, fmt.Errorf("%s: want an integer, got %v", a.Name, v)
+		// The digits as written where there are any, so a large integer stays exact.
+		switch x := v.(type) {
+		case json.Number:
+			canon = x
+		case string:
+			canon = json.Number(x)
+		case int64:
+			canon = json.Number(strconv.FormatInt(x, 10))
+		default:
+			canon = json.Number(strconv.FormatFloat(n, 'f', -1, 64))
 		}
-		out = int64(n)
-	case layers.Number:
-		n, err := toFloat(v)
-		if err != nil {
-			return nil, fmt.Errorf("%s: want a number: %w", a.Name, err)
-		}
-		out = n
 	case layers.Boolean:
 		switch x := v.(type) {
 		case bool:
-			out = x
+			canon = x
 		case string:
 			switch strings.ToLower(x) {
 			case "true", "t", "yes", "y", "1":
-				out = true
+				canon = true
 			case "false", "f", "no", "n", "0":
-				out = false
+				canon = false
 			default:
-				return nil, fmt.Errorf("%s: want true or false, got %q", a.Name, x)
+				return nil, fmt.Errorf("attribute %s: must be true or false, got %q", a.Name, x)
 			}
 		case json.Number, float64, int64:
 			n, _ := toFloat(x)
 			if n != 0 && n != 1 {
-				return nil, fmt.Errorf("%s: want true or false, got %v", a.Name, x)
+				return nil, fmt.Errorf("attribute %s: must be true or false, got %v", a.Name, x)
 			}
-			out = n == 1
+			canon = n == 1
 		default:
-			return nil, fmt.Errorf("%s: want true or false, got %T", a.Name, v)
+			return nil, fmt.Errorf("attribute %s: must be true or false, got %T", a.Name, v)
 		}
 	case layers.Date, layers.Time:
+		var t time.Time
 		switch x := v.(type) {
 		case time.Time:
-			out = x
+			t = x
 		case string:
-			t, err := parseTime(x, a.Type == layers.Date)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", a.Name, err)
+			var err error
+			if t, err = parseTime(x, a.Type == layers.Date); err != nil {
+				return nil, fmt.Errorf("attribute %s: %w", a.Name, err)
 			}
-			out = t
 		default:
-			return nil, fmt.Errorf("%s: want a date, got %T", a.Name, v)
+			return nil, fmt.Errorf("attribute %s: must be a date, got %T", a.Name, v)
 		}
+		if a.Type == layers.Time {
+			return t, nil // maintained by the database: never written by the layers API
+		}
+		canon = t.Format(time.DateOnly)
 	default:
-		return nil, fmt.Errorf("%s: unsupported attribute type %s", a.Name, a.Type)
+		return nil, fmt.Errorf("attribute %s: unsupported attribute type %s", a.Name, a.Type)
 	}
-	if len(a.Enum) > 0 {
-		s, _ := out.(string)
-		if !slices.Contains(a.Enum, s) {
-			return nil, fmt.Errorf("%s: %q is not one of %s", a.Name, s, strings.Join(a.Enum, ", "))
-		}
-	}
-	if n, ok := numeric(out); ok {
-		if a.Min != nil && n < *a.Min {
-			return nil, fmt.Errorf("%s: %v is below the minimum %v", a.Name, n, *a.Min)
-		}
-		if a.Max != nil && n > *a.Max {
-			return nil, fmt.Errorf("%s: %v is above the maximum %v", a.Name, n, *a.Max)
-		}
+	out, err := featurewrite.Value(a, canon, pgType)
+	if err != nil {
+		return nil, fmt.Errorf("attribute %s: %w", a.Name, err)
 	}
 	return out, nil
-}
-
-func utf8Clean(s string) bool { return !strings.ContainsRune(s, 0) }
-
-func numeric(v any) (float64, bool) {
-	switch x := v.(type) {
-	case int64:
-		return float64(x), true
-	case float64:
-		return x, true
-	}
-	return 0, false
 }
 
 func toFloat(v any) (float64, error) {

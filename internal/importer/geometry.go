@@ -7,12 +7,15 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/cityreach/cityreach/internal/crs"
+	"github.com/cityreach/cityreach/internal/featurewrite"
+	"github.com/cityreach/cityreach/internal/layers"
 )
 
 // fitGeometry returns g as the layer's geometry type: a Polygon is promoted to a
 // MultiPolygon, and a multi-geometry of one part is reduced to that part for Point and
 // LineString layers. Anything else is an error naming both types.
-func fitGeometry(g orb.Geometry, layerType string) (orb.Geometry, error) {
+func fitGeometry(g orb.Geometry, l *layers.Layer) (orb.Geometry, error) {
+	layerType := l.GeomType
 	if g == nil {
 		return nil, fmt.Errorf("the feature has no geometry")
 	}
@@ -45,6 +48,10 @@ func fitGeometry(g orb.Geometry, layerType string) (orb.Geometry, error) {
 				return x[0], nil
 			}
 		}
+	}
+	// Refused in the layers API's words.
+	if err := featurewrite.CheckGeometryType(l, g); err != nil {
+		return nil, err
 	}
 	return nil, fmt.Errorf("geometry type %s does not fit the layer's type %s", g.GeoJSONType(), layerType)
 }

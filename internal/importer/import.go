@@ -16,6 +16,7 @@ import (
 	"github.com/cityreach/cityreach/internal/crs"
 	"github.com/cityreach/cityreach/internal/db"
 	"github.com/cityreach/cityreach/internal/fault"
+	"github.com/cityreach/cityreach/internal/featurewrite"
 	"github.com/cityreach/cityreach/internal/layers"
 )
 
@@ -139,7 +140,11 @@ func importTx(ctx context.Context, pool *pgxpool.Pool, layer string, src Reader,
 	}
 	cityID := city.ID
 
-	st := newStage(l, p)
+	cols, err := featurewrite.LoadColumns(ctx, tx, layers.NewRegistry(l))
+	if err != nil {
+		return nil, err
+	}
+	st := newStage(l, p, cols.Of(l))
 	if _, err := tx.Exec(ctx, st.createSQL()); err != nil {
 		return nil, fmt.Errorf("staging table: %w", err)
 	}
@@ -383,6 +388,15 @@ func (s *chanSource) Next() bool {
 }
 func (s *chanSource) Values() ([]any, error) { return s.cur, nil }
 func (s *chanSource) Err() error             { return nil }
+
+// rowRefusal words the database's refusal of one row as every write path does
+// (featurewrite.Classify: the constraint's name, never the SQL), else as pgErrReason.
+func rowRefusal(err error) string {
+	if fe := fault.As(featurewrite.Classify(err)); fe != nil {
+		return fe.Detail
+	}
+	return pgErrReason(err)
+}
 
 // pgErrReason words a database error about one row.
 func pgErrReason(err error) string {

@@ -10,6 +10,7 @@ import (
 	"github.com/paulmach/orb/encoding/wkb"
 
 	"github.com/cityreach/cityreach/internal/crs"
+	"github.com/cityreach/cityreach/internal/featurewrite"
 	"github.com/cityreach/cityreach/internal/layers"
 )
 
@@ -19,9 +20,13 @@ import (
 type stage struct {
 	layer *layers.Layer
 	plan  *plan
+	// colType is the PostgreSQL type of the layer's columns: integer widths for convert.
+	colType featurewrite.ColumnType
 }
 
-func newStage(l *layers.Layer, p *plan) *stage { return &stage{layer: l, plan: p} }
+func newStage(l *layers.Layer, p *plan, colType featurewrite.ColumnType) *stage {
+	return &stage{layer: l, plan: p, colType: colType}
+}
 
 func pgType(t layers.Type) string {
 	switch t {
@@ -93,7 +98,7 @@ func (s *stage) loadDefaults(ctx context.Context, tx pgx.Tx) error {
 
 // prepare turns a feature into a COPY row, or says at which stage and why it is invalid.
 func (s *stage) prepare(f *Feature, c crs.CRS) ([]any, PreviewRow, string, error) {
-	g, err := fitGeometry(f.Geometry, s.layer.GeomType)
+	g, err := fitGeometry(f.Geometry, s.layer)
 	if err != nil {
 		return nil, PreviewRow{}, "geometry", err
 	}
@@ -119,7 +124,7 @@ func (s *stage) prepare(f *Feature, c crs.CRS) ([]any, PreviewRow, string, error
 		} else {
 			raw, _ = lookup(f.Props, pa.field)
 		}
-		v, err := convert(pa.attr, raw)
+		v, err := convert(pa.attr, raw, s.colType(pa.attr.Name))
 		if err != nil {
 			return nil, PreviewRow{}, "attributes", err
 		}
@@ -234,7 +239,7 @@ func (s *stage) write(ctx context.Context, tx pgx.Tx, rep *Report, cityID int, s
 			if ctx.Err() != nil {
 				return err
 			}
-			rep.reject(int(r.idx), r.fid, "database", pgErrReason(err))
+			rep.reject(int(r.idx), r.fid, "database", rowRefusal(err))
 			if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT import_row"); err != nil {
 				return err
 			}

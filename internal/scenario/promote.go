@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb"
 
 	"github.com/cityreach/cityreach/internal/fault"
+	"github.com/cityreach/cityreach/internal/featurewrite"
 )
 
 // Promoted reports what a promotion wrote: for each change, the baseline feature id.
@@ -33,14 +34,11 @@ type PromotedEntry struct {
 // nobody's later edit is overwritten. Any failure — a stale target, a violated constraint —
 // rolls everything back and names the change.
 func (s *Store) Promote(ctx context.Context, id int64, actor string) (*Promoted, error) {
-	tx, err := s.Pool.Begin(ctx)
+	tx, err := featurewrite.Begin(ctx, s.Pool, actor)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck
-	if _, err := tx.Exec(ctx, `SELECT set_config('cityreach.actor', $1, true)`, actor); err != nil {
-		return nil, err
-	}
 	sc, err := scanScenario(tx.QueryRow(ctx, `SELECT `+scenarioCols+` FROM scenarios s JOIN cities c ON c.id = s.city_id WHERE s.id = $1 FOR UPDATE OF s`, id))
 	if err != nil {
 		return nil, err
@@ -85,20 +83,25 @@ func withChange(err error, n int) error {
 	return fmt.Errorf("change %d: %w", n, err)
 }
 
-// apply writes one change in tx.
+// apply writes one change in tx through the layers' one write path (featurewrite: the
+// attribute rules, the geometry checks, the statements and the constraint names of every
+// edit through the layers API).
 func (s *Store) apply(ctx context.Context, tx pgx.Tx, sc *Scenario, c Change, ids map[int64]int64, versions map[string]int32) (PromotedEntry, error) {
 	l := s.Layers.Lookup(c.Layer)
 	e := PromotedEntry{N: c.N, Layer: c.Layer, Op: c.Op}
-	props, _, err := attributes(l, c.Properties, c.Op == OpAdd)
+	cols, err := s.columnTypes(ctx)
 	if err != nil {
 		return e, err
 	}
-	geomSQL := func(a *args) string {
-		g := `(SELECT geom FROM scenario_changes WHERE scenario_id = ` + a.add(sc.ID) + ` AND n = ` + a.add(c.N) + `)`
-		if l.GeomType == "MultiPolygon" {
-			return "ST_Multi(" + g + ")"
+	props, _, err := attributes(l, c.Properties, c.Op == OpAdd, cols.Of(l))
+	if err != nil {
+		return e, err
+	}
+	var geom orb.Geometry
+	if c.Geometry != nil {
+		if geom, err = geometryOf(ctx, tx, sc.ID, int64(c.N)); err != nil {
+			return e, err
 		}
-		return g
 	}
 	target := c.Target
 	if target < 0 {
@@ -109,43 +112,25 @@ func (s *Store) apply(ctx context.Context, tx pgx.Tx, sc *Scenario, c Change, id
 	if !seen && c.TargetVersion != nil {
 		expect = *c.TargetVersion
 	}
-	var a args
+	ret := featurewrite.Returning{
+		List: func(*featurewrite.Args) string { return `"id", "version"` },
+		Scan: func(r pgx.Row) error { return r.Scan(&e.FeatureID, &e.Version) },
+	}
+	w := featurewrite.Write{Set: props, Geometry: geom, CityID: int64(sc.CityID), Versions: []int32{expect}, Touch: true}
 	switch c.Op {
 	case OpAdd:
-		cols, vals := []string{"city_id", "geom"}, []string{a.add(sc.CityID), geomSQL(&a)}
-		c2, v2 := columns(l, props, &a, false)
-		cols, vals = append(cols, c2...), append(vals, v2...)
-		err = tx.QueryRow(ctx, `INSERT INTO `+l.Table()+` (`+strings.Join(cols, ", ")+`) VALUES (`+strings.Join(vals, ", ")+`) RETURNING id, version`, a...).
-			Scan(&e.FeatureID, &e.Version)
-		if err != nil {
-			return e, classify(err)
+		w = featurewrite.Write{Set: withCity(props, sc.CityID), Geometry: geom}
+		if _, err := featurewrite.Insert(ctx, tx, l, w, ret); err != nil {
+			return e, err
 		}
 		ids[-int64(c.N)] = e.FeatureID
 	case OpModify:
-		var sets []string
-		if c.Geometry != nil {
-			sets = append(sets, "geom = "+geomSQL(&a))
-		}
-		assigns, _ := columns(l, props, &a, true)
-		sets = append(sets, assigns...)
-		if len(sets) == 0 {
-			sets = append(sets, "id = id")
-		}
-		err = tx.QueryRow(ctx, `UPDATE `+l.Table()+` SET `+strings.Join(sets, ", ")+` WHERE id = `+a.add(target)+
-			` AND city_id = `+a.add(sc.CityID)+` AND version = `+a.add(expect)+` RETURNING id, version`, a...).Scan(&e.FeatureID, &e.Version)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return e, stale(ctx, tx, l.Table(), c.Layer, target, expect)
-		}
-		if err != nil {
-			return e, classify(err)
+		if _, err := featurewrite.Update(ctx, tx, l, target, w, ret); err != nil {
+			return e, stale(err, c.Layer, target, expect)
 		}
 	case OpDelete:
-		tag, err := tx.Exec(ctx, `DELETE FROM `+l.Table()+` WHERE id = $1 AND city_id = $2 AND version = $3`, target, sc.CityID, expect)
-		if err != nil {
-			return e, classify(err)
-		}
-		if tag.RowsAffected() == 0 {
-			return e, stale(ctx, tx, l.Table(), c.Layer, target, expect)
+		if err := featurewrite.Delete(ctx, tx, l, target, w); err != nil {
+			return e, stale(err, c.Layer, target, expect)
 		}
 		e.FeatureID = target
 		delete(versions, key)
@@ -164,15 +149,16 @@ func (s *Store) apply(ctx context.Context, tx pgx.Tx, sc *Scenario, c Change, id
 	return e, nil
 }
 
-// stale explains why a conditional write met no row.
-func stale(ctx context.Context, tx pgx.Tx, table, layer string, id int64, expect int32) error {
-	var v int32
-	err := tx.QueryRow(ctx, `SELECT version FROM `+table+` WHERE id = $1`, id).Scan(&v)
-	if errors.Is(err, pgx.ErrNoRows) {
+// stale explains why a conditional write met no row (featurewrite.ErrNotFound or a
+// *featurewrite.StaleError); any other error is returned as it is.
+func stale(err error, layer string, id int64, expect int32) error {
+	var se *featurewrite.StaleError
+	switch {
+	case errors.Is(err, featurewrite.ErrNotFound):
 		return fault.Conflict(fmt.Sprintf("feature %d of %s no longer exists", id, layer))
+	case errors.As(err, &se):
+		return fault.Conflict(fmt.Sprintf("feature %d of %s was edited since the change was made (version %d, expected %d)", id, layer, se.Current, expect)).
+			With("current_version", se.Current)
 	}
-	if err != nil {
-		return err
-	}
-	return fault.Conflict(fmt.Sprintf("feature %d of %s was edited since the change was made (version %d, expected %d)", id, layer, v, expect)).With("current_version", v)
+	return err
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/fault"
+	"github.com/cityreach/cityreach/internal/featurewrite"
 	"github.com/cityreach/cityreach/internal/layers"
 )
 
@@ -32,6 +34,23 @@ var ErrNotFound = fault.NotFound("no such scenario")
 type Store struct {
 	Pool   *pgxpool.Pool
 	Layers *layers.Registry
+
+	colsMu sync.Mutex
+	cols   featurewrite.Columns // read from the catalog on first use
+}
+
+// columnTypes returns the layers' column types (integer widths), read once.
+func (s *Store) columnTypes(ctx context.Context) (featurewrite.Columns, error) {
+	s.colsMu.Lock()
+	defer s.colsMu.Unlock()
+	if s.cols == nil {
+		cols, err := featurewrite.LoadColumns(ctx, s.Pool, s.Layers)
+		if err != nil {
+			return nil, err
+		}
+		s.cols = cols
+	}
+	return s.cols, nil
 }
 
 const scenarioCols = `s.id, c.slug, s.city_id, c.metric_srid, s.name, s.description, s.owner, s.created_at, s.updated_at,
@@ -187,7 +206,11 @@ func (s *Store) AddChange(ctx context.Context, sc *Scenario, in ChangeInput) (*C
 	if sc.PromotedAt != nil {
 		return nil, fault.Conflict("the scenario has been promoted; its changes are part of the baseline")
 	}
-	d, err := decodeChange(s.Layers, in)
+	cols, err := s.columnTypes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d, err := decodeChange(s.Layers, in, cols)
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +235,7 @@ func (s *Store) AddChange(ctx context.Context, sc *Scenario, in ChangeInput) (*C
 	if err != nil {
 		return nil, err
 	}
-	err = s.dryRun(ctx, dry, sc, &d, &c, prior)
+	err = s.dryRun(ctx, dry, sc, &d, &c, prior, cols)
 	if rbErr := dry.Rollback(ctx); err == nil && rbErr != nil {
 		err = rbErr
 	}
@@ -270,14 +293,16 @@ func nullFloat(v float64, layer string) *float64 {
 // dryRun applies the change to the baseline table in tx (a savepoint the caller rolls
 // back) and fills c with the target's version, the resolved properties, the metric
 // geometry and its measure.
-func (s *Store) dryRun(ctx context.Context, tx pgx.Tx, sc *Scenario, d *decoded, c *Change, prior []Change) error {
+func (s *Store) dryRun(ctx context.Context, tx pgx.Tx, sc *Scenario, d *decoded, c *Change, prior []Change, cols featurewrite.Columns) error {
 	if _, err := tx.Exec(ctx, `SELECT set_config('cityreach.bulk_load', 'on', true), set_config('cityreach.actor', 'scenario dry run', true)`); err != nil {
 		return err
 	}
 	l := d.layer
 	if d.geometry != nil {
-		if err := validGeometry(ctx, tx, d.geometry); err != nil {
-			return err
+		// The validity check of every write (ST_IsValidDetail's reason and location),
+		// before anything else is looked at.
+		if _, err := featurewrite.Prepare(ctx, tx, l, featurewrite.Write{Geometry: d.geometry}); err != nil {
+			return onFeature(err)
 		}
 	}
 	if c.Op == OpModify && d.geometry == nil && len(d.props) == 0 && !d.hasEnts {
@@ -306,13 +331,21 @@ func (s *Store) dryRun(ctx context.Context, tx pgx.Tx, sc *Scenario, d *decoded,
 		}
 		c.Properties["source"], c.Properties["target"] = d.props["source"], d.props["target"]
 	}
-	var a args
 	measure := measureExpr(l.ID)
 	var (
 		gm       []byte
 		resolved []byte
 		version  *int32
 	)
+	// The trial writes are the promotion's own (featurewrite), returning what overlays need.
+	trial := func(prefix string, dest ...any) featurewrite.Returning {
+		return featurewrite.Returning{
+			List: func(*featurewrite.Args) string {
+				return prefix + `ST_AsBinary(geom_m), coalesce(` + measure + `, 0), to_jsonb(` + l.Table() + `) - 'geom' - 'geom_m' - 'geom_3857'`
+			},
+			Scan: func(r pgx.Row) error { return r.Scan(append(dest, &gm, &c.Measure, &resolved)...) },
+		}
+	}
 	switch {
 	case c.Op == OpDelete && c.Target > 0:
 		err := tx.QueryRow(ctx, `SELECT version, ST_AsBinary(geom_m), coalesce(`+measure+`, 0), `+resolvedExpr+` FROM `+l.Table()+
@@ -331,7 +364,7 @@ func (s *Store) dryRun(ctx context.Context, tx pgx.Tx, sc *Scenario, d *decoded,
 		props := d.props
 		geom := d.geometry
 		if c.Target < 0 {
-			merged, _, err := attributes(l, withoutCity(base.Resolved), false)
+			merged, _, err := attributes(l, withoutCity(base.Resolved), false, cols.Of(l))
 			if err != nil {
 				return err
 			}
@@ -347,35 +380,18 @@ func (s *Store) dryRun(ctx context.Context, tx pgx.Tx, sc *Scenario, d *decoded,
 				geom = g
 			}
 		}
-		g, _ := wkb.Marshal(geom)
-		cols := []string{"id", "city_id", "geom"}
-		vals := []string{a.add(-1 - rand.Int64N(1<<52)), a.add(sc.CityID), "ST_GeomFromWKB(" + a.add(g) + ", 4326)"} //nolint:gosec // G404: a provisional negative id, not a secret
-		c2, v2 := columns(l, props, &a, false)
-		cols, vals = append(cols, c2...), append(vals, v2...)
-		err := tx.QueryRow(ctx, `INSERT INTO `+l.Table()+` AS t (`+strings.Join(cols, ", ")+`) VALUES (`+strings.Join(vals, ", ")+
-			`) RETURNING ST_AsBinary(geom_m), coalesce(`+measure+`, 0), `+resolvedExpr, a...).Scan(&gm, &c.Measure, &resolved)
-		if err != nil {
-			return classify(err)
+		w := featurewrite.Write{Set: withCity(props, sc.CityID), Geometry: geom, ID: -1 - rand.Int64N(1<<52)} //nolint:gosec // G404: a provisional negative id, not a secret
+		if _, err := featurewrite.Insert(ctx, tx, l, w, trial("")); err != nil {
+			return onFeature(err)
 		}
 	default: // modify a baseline feature
-		var sets []string
-		if d.geometry != nil {
-			g, _ := wkb.Marshal(d.geometry)
-			sets = append(sets, `geom = ST_GeomFromWKB(`+a.add(g)+`, 4326)`)
-		}
-		assigns, _ := columns(l, d.props, &a, true)
-		sets = append(sets, assigns...)
-		if len(sets) == 0 { // entrances only
-			sets = append(sets, "id = id")
-		}
-		err := tx.QueryRow(ctx, `UPDATE `+l.Table()+` AS t SET `+strings.Join(sets, ", ")+` WHERE id = `+a.add(c.Target)+
-			` AND city_id = `+a.add(sc.CityID)+` RETURNING version - 1, ST_AsBinary(geom_m), coalesce(`+measure+`, 0), `+resolvedExpr, a...).
-			Scan(&version, &gm, &c.Measure, &resolved)
-		if errors.Is(err, pgx.ErrNoRows) {
+		w := featurewrite.Write{Set: d.props, Geometry: d.geometry, CityID: int64(sc.CityID), Touch: true}
+		_, err := featurewrite.Update(ctx, tx, l, c.Target, w, trial("version - 1, ", &version))
+		if errors.Is(err, featurewrite.ErrNotFound) {
 			return invalid("/target_id", fmt.Sprintf("no feature %d in %s of %s", c.Target, l.ID, sc.City))
 		}
 		if err != nil {
-			return classify(err)
+			return onFeature(err)
 		}
 	}
 	// The dry run always meets the baseline row, so this is the version the promotion
@@ -411,31 +427,6 @@ func (s *Store) dryRun(ctx context.Context, tx pgx.Tx, sc *Scenario, d *decoded,
 		if d.geometry == nil {
 			c.GeomM, c.Measure = base.GeomM, base.Measure
 		}
-	}
-	return nil
-}
-
-// validGeometry refuses an invalid geometry with ST_IsValidDetail's reason and location,
-// as the layers API does.
-func validGeometry(ctx context.Context, tx pgx.Tx, g orb.Geometry) error {
-	b, err := wkb.Marshal(g)
-	if err != nil {
-		return invalid("/feature/geometry", "the geometry cannot be encoded")
-	}
-	var valid bool
-	var reason string
-	var x, y *float64
-	err = tx.QueryRow(ctx, `SELECT (d).valid, coalesce((d).reason, ''), ST_X((d).location), ST_Y((d).location)
-		FROM (SELECT ST_IsValidDetail(ST_GeomFromWKB($1, 4326)) AS d) s`, b).Scan(&valid, &reason, &x, &y)
-	if err != nil {
-		return err
-	}
-	if !valid {
-		p := fault.Unprocessable("invalid geometry: "+reason).With("reason", reason).With("pointer", "/feature/geometry")
-		if x != nil && y != nil {
-			p = p.With("location", []float64{*x, *y})
-		}
-		return p
 	}
 	return nil
 }
@@ -508,38 +499,6 @@ func (s *Store) RemoveChange(ctx context.Context, sc *Scenario, n int) error {
 	return err
 }
 
-// columns returns the registry's quoted columns of the writable attributes in props
-// (city_id aside: it is the scenario's) and their bound values, DEFAULT for nil; with
-// assign, as "col = value" pairs for an UPDATE (and nil second result).
-func columns(l *layers.Layer, props map[string]any, a *args, assign bool) ([]string, []string) {
-	var cols, vals []string
-	for _, at := range l.Writable() {
-		v, ok := props[at.Name]
-		if !ok || at.Name == "city_id" {
-			continue
-		}
-		col, _ := l.Column(at.Name)
-		val := "DEFAULT"
-		if v != nil {
-			val = a.add(v)
-		}
-		if assign {
-			cols = append(cols, col+" = "+val)
-		} else {
-			cols, vals = append(cols, col), append(vals, val)
-		}
-	}
-	return cols, vals
-}
-
-// args collects bind parameters.
-type args []any
-
-func (a *args) add(v any) string {
-	*a = append(*a, v)
-	return fmt.Sprintf("$%d", len(*a))
-}
-
 // classify turns constraint violations into faults that name the constraint, never the SQL.
 func classify(err error) error {
 	var pe *pgconn.PgError
@@ -563,6 +522,16 @@ func classify(err error) error {
 		return fault.Unprocessable("a value is out of range or malformed for its column")
 	}
 	return err
+}
+
+// withCity is props with the scenario's city.
+func withCity(props map[string]any, cityID int) map[string]any {
+	out := make(map[string]any, len(props)+1)
+	for k, v := range props {
+		out[k] = v
+	}
+	out["city_id"] = cityID
+	return out
 }
 
 func withoutCity(m map[string]any) map[string]any {

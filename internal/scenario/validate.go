@@ -4,23 +4,18 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/paulmach/orb"
 	orbjson "github.com/paulmach/orb/geojson"
 
 	"github.com/cityreach/cityreach/internal/fault"
+	"github.com/cityreach/cityreach/internal/featurewrite"
 	"github.com/cityreach/cityreach/internal/geojson"
 	"github.com/cityreach/cityreach/internal/layers"
 )
-
-// maxStringBytes bounds one string attribute, as in the layers API.
-const maxStringBytes = 4096
 
 // decoded is a checked change: geometry (nil when a modify keeps it), the properties
 // converted to the Go types the store binds, and the entrances.
@@ -38,9 +33,10 @@ func invalid(pointer, detail string) error {
 }
 
 // decodeChange checks in against the layer registry with the layers API's strict GeoJSON
-// decoder and attribute rules. The database constraints are checked afterwards by the
+// decoder and its attribute and geometry-type rules (internal/featurewrite, with the
+// columns' integer widths). The database constraints are checked afterwards by the
 // store's dry run.
-func decodeChange(reg *layers.Registry, in ChangeInput) (decoded, error) {
+func decodeChange(reg *layers.Registry, in ChangeInput, cols featurewrite.Columns) (decoded, error) {
 	var d decoded
 	if !knownLayer(in.Layer) {
 		return d, fault.Invalid("layer must be one of "+strings.Join(Layers, ", ")).With("pointer", "/layer")
@@ -98,17 +94,16 @@ func decodeChange(reg *layers.Registry, in ChangeInput) (decoded, error) {
 		if f.CRS != "" && f.CRS != "EPSG:4326" && f.CRS != "OGC:CRS84" && !strings.Contains(f.CRS, "CRS84") {
 			return d, fault.Invalid("scenario changes are WGS 84 longitude/latitude (EPSG:4326)").With("pointer", "/feature/crs")
 		}
-		t := f.Geometry.GeoJSONType()
-		if !(t == d.layer.GeomType || (d.layer.GeomType == "MultiPolygon" && t == "Polygon")) {
-			return d, invalid("/feature/geometry/type", fmt.Sprintf("layer %s holds %s geometries, not %s", d.layer.ID, d.layer.GeomType, t))
+		if err := featurewrite.CheckGeometryType(d.layer, f.Geometry); err != nil {
+			return d, onFeature(err)
 		}
-		if t == "Polygon" {
+		if f.Geometry.GeoJSONType() == "Polygon" {
 			f.Geometry = orb.MultiPolygon{f.Geometry.(orb.Polygon)}
 		}
 		d.geometry, props = f.Geometry, f.Properties
 	}
 	var err error
-	if d.props, d.raw, err = attributes(d.layer, props, in.Op == OpAdd); err != nil {
+	if d.props, d.raw, err = attributes(d.layer, props, in.Op == OpAdd, cols.Of(d.layer)); err != nil {
 		return d, err
 	}
 	if len(in.Entrances) > 0 && string(in.Entrances) != "null" {
@@ -145,123 +140,52 @@ func nullGeometry(feature json.RawMessage) bool {
 	return json.Unmarshal(feature, &f) == nil && (len(f.Geometry) == 0 || string(f.Geometry) == "null")
 }
 
-// attributes checks props against the layer's schema, like the layers API: unknown
-// attributes are refused, read-only ones ignored (so a feature read from the API can be
-// sent back), required ones demanded on add. city_id is the scenario's and cannot be set.
-// It returns the values to bind and their JSON form.
-func attributes(l *layers.Layer, props map[string]any, create bool) (map[string]any, map[string]any, error) {
-	out, raw := map[string]any{}, map[string]any{}
-	for k, v := range props {
-		a := l.Attr(k)
-		ptr := "/feature/properties/" + Clip(k)
-		if a == nil {
-			return nil, nil, invalid(ptr, "unknown attribute "+strconv.Quote(Clip(k))+" for layer "+l.ID)
-		}
-		if a.ReadOnly {
-			continue
-		}
-		if k == "city_id" {
-			return nil, nil, invalid(ptr, "city_id is the scenario's city and cannot be set")
-		}
-		if v == nil {
-			if a.Required {
-				return nil, nil, invalid(ptr, "attribute "+k+" is required and cannot be null")
-			}
-			out[k], raw[k] = nil, nil
-			continue
-		}
-		cv, err := convertValue(a, v)
-		if err != nil {
-			return nil, nil, invalid(ptr, "attribute "+k+": "+err.Error())
-		}
-		out[k], raw[k] = cv, v
-		if t, ok := cv.(time.Time); ok {
-			raw[k] = t.Format(time.DateOnly)
-		}
+// attributes checks props with the layers' own rules (featurewrite.Attributes: unknown
+// attributes refused, read-only ones ignored so a feature read from the API can be sent
+// back, types, integer widths, bounds, enums, text lengths, required ones demanded on
+// add), with pointers into the change's feature. city_id is the scenario's and cannot be
+// set. It returns the values to bind and their JSON form.
+func attributes(l *layers.Layer, props map[string]any, create bool, colType featurewrite.ColumnType) (map[string]any, map[string]any, error) {
+	if _, ok := props["city_id"]; ok {
+		return nil, nil, invalid("/feature/properties/city_id", "city_id is the scenario's city and cannot be set")
 	}
+	m := featurewrite.Patch
 	if create {
-		for _, a := range l.Writable() {
-			if _, ok := out[a.Name]; !ok && a.Required && a.Name != "city_id" {
-				return nil, nil, invalid("/feature/properties", "attribute "+a.Name+" is required")
-			}
+		m = featurewrite.Create
+	}
+	out, err := featurewrite.Attributes(l, props, m, colType, "city_id")
+	if err != nil {
+		return nil, nil, onFeature(err)
+	}
+	raw := make(map[string]any, len(out))
+	for k, v := range out {
+		raw[k] = props[k]
+		if t, ok := v.(time.Time); ok {
+			raw[k] = t.Format(time.DateOnly)
 		}
 	}
 	return out, raw, nil
 }
 
-// convertValue checks one JSON value (decoded with UseNumber, or re-read from jsonb)
-// against the attribute.
-func convertValue(a *layers.Attribute, v any) (any, error) {
-	switch a.Type {
-	case layers.String:
-		s, ok := v.(string)
-		if !ok {
-			return nil, errors.New("must be a string")
-		}
-		if len(s) > maxStringBytes || strings.ContainsRune(s, 0) || !utf8.ValidString(s) {
-			return nil, fmt.Errorf("must be text of at most %d bytes without NUL characters", maxStringBytes)
-		}
-		if len(a.Enum) > 0 && !contains(a.Enum, s) {
-			return nil, fmt.Errorf("must be one of %s", strings.Join(a.Enum, ", "))
-		}
-		return s, nil
-	case layers.Integer, layers.Number:
-		var f float64
-		switch n := v.(type) {
-		case json.Number:
-			x, err := strconv.ParseFloat(string(n), 64)
-			if err != nil {
-				return nil, errors.New("must be a finite number")
-			}
-			f = x
-		case float64:
-			f = n
-		default:
-			return nil, errors.New("must be a number")
-		}
-		if math.IsInf(f, 0) || math.IsNaN(f) {
-			return nil, errors.New("must be a finite number")
-		}
-		if a.Type == layers.Integer && (f != math.Trunc(f) || math.Abs(f) > 1<<53) {
-			return nil, errors.New("must be a whole number within range")
-		}
-		if a.Min != nil && f < *a.Min {
-			return nil, fmt.Errorf("must be at least %s", strconv.FormatFloat(*a.Min, 'g', -1, 64))
-		}
-		if a.Max != nil && f > *a.Max {
-			return nil, fmt.Errorf("must be at most %s", strconv.FormatFloat(*a.Max, 'g', -1, 64))
-		}
-		if a.Type == layers.Integer {
-			return int64(f), nil
-		}
-		return f, nil
-	case layers.Boolean:
-		b, ok := v.(bool)
-		if !ok {
-			return nil, errors.New("must be true or false")
-		}
-		return b, nil
-	case layers.Date:
-		s, ok := v.(string)
-		if !ok {
-			return nil, errors.New("must be a date such as 2024-06-30")
-		}
-		d, err := time.Parse(time.DateOnly, s)
-		if err != nil {
-			return nil, errors.New("must be a date such as 2024-06-30")
-		}
-		return d, nil
+// onFeature points a refusal of featurewrite into the change's feature: its JSON pointer
+// (/properties/…, /geometry…) gains the /feature prefix, and an invalid geometry, which
+// names none, points at /feature/geometry.
+func onFeature(err error) error {
+	fe := fault.As(err)
+	if fe == nil {
+		return err
 	}
-	return nil, errors.New("cannot be written")
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
+	cp := *fe
+	cp.Extra = make(map[string]any, len(fe.Extra)+1)
+	for k, v := range fe.Extra {
+		cp.Extra[k] = v
 	}
-	return false
+	if p, ok := cp.Extra["pointer"].(string); ok {
+		cp.Extra["pointer"] = "/feature" + p
+	} else if _, ok := cp.Extra["reason"]; ok {
+		cp.Extra["pointer"] = "/feature/geometry"
+	}
+	return &cp
 }
 
 // Clip bounds a client-supplied string echoed in a detail: at most 64 bytes, with any UTF-8
