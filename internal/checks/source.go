@@ -20,3 +20,17 @@ func (s *Service) load(ctx context.Context, city string, need Need) (*Layers, er
 	}
 	return s.Store.Load(ctx, city, need)
 }
+
+// ScenarioLayers loads a city's layers with a what-if scenario's changes overlaid
+// (scenario.Service.ChecksLayers).
+type ScenarioLayers interface {
+	ChecksLayers(ctx context.Context, scenario int64, city string, need Need) (*Layers, error)
+}
+
+// WithScenario returns a context under which the checks run on baseline plus scenario id's
+// changes, as src overlays them: the scenario= parameter and the CLI's --scenario.
+func WithScenario(ctx context.Context, src ScenarioLayers, id int64) context.Context {
+	return WithLayerSource(ctx, func(ctx context.Context, city string, need Need) (*Layers, error) {
+		return src.ChecksLayers(ctx, id, city, need)
+	})
+}

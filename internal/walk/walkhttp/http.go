@@ -47,7 +47,7 @@ func (h Handler) Routes() []httpapi.Route {
 			Heavy: path != "/api/v1/isochrones", Params: ps, Responses: rs, Problems: []int{400, 404, 422}, Handlers: []gin.HandlerFunc{hf}}
 	}
 	city := httpapi.Param{Name: "city", Description: "city slug", Example: "baotou"}
-	scen := httpapi.Param{Name: "scenario", Description: "a scenario id: baseline plus its changes", Schema: httpapi.Schema{"type": "integer", "minimum": 1}}
+	scen := httpapi.ScenarioParam
 	share := httpapi.Param{Name: "share", Description: "share of residents a category must reach", Schema: httpapi.Num}
 	reach := httpapi.Param{Name: "reach", Description: "per-category reach overrides code:metres,…"}
 	profile := httpapi.Param{Name: "profile", Description: "walking profile scaling every tier by its speed", Schema: httpapi.Enum(walk.ProfileCodes()...)}
@@ -58,7 +58,8 @@ func (h Handler) Routes() []httpapi.Route {
 			{Name: "minutes", Description: "comma-separated walking minutes (default 5,10,15)"},
 			{Name: "distances", Description: "comma-separated distances in metres, instead of minutes"},
 			{Name: "speed", Description: "walking speed in m/min"},
-			{Name: "segments", Description: "also return the reached network segments", Schema: httpapi.Bool}, city},
+			{Name: "segments", Description: "also return the reached network segments", Schema: httpapi.Bool}, city,
+			httpapi.NoScenario("isochrones are not yet computed on a scenario's network (docs/scenarios.md, Not done yet)")},
 			httpapi.GeoJSON("One polygon per cutoff"), h.isochrones),
 		read("/api/v1/indicators/living-circle", "getLivingCircle", "The 15-minute living-circle indicator by level.", []httpapi.Param{city,
 			{Name: "level", Description: "community, subdistrict or district", Schema: httpapi.Enum("community", "subdistrict", "district")},
@@ -157,14 +158,11 @@ func (h Handler) livingCircle(c *gin.Context) {
 // report computes the living-circle report of the request: on the city's baseline, or,
 // with scenario=<id>, on baseline plus the scenario's changes (city= then optional).
 func (h Handler) report(c *gin.Context, level string) (*walk.Report, error) {
-	if c.Query("scenario") != "" && c.Query("as_of") != "" {
-		return nil, problem.BadRequest("give scenario or as_of, not both: a scenario changes the current data").With("parameter", "as_of")
+	id, err := httpapi.ScenarioQuery(c, h.Scenarios != nil)
+	if err != nil {
+		return nil, err
 	}
-	if v := c.Query("scenario"); v != "" {
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || id <= 0 || h.Scenarios == nil {
-			return nil, problem.BadRequest("scenario must be a scenario id").With("parameter", "scenario")
-		}
+	if id > 0 {
 		opt, err := livingOptions(c)
 		if err != nil {
 			return nil, err
