@@ -33,7 +33,7 @@ import (
 // walking service's cached baseline included), so a scenario figure is computed by the
 // same code as the baseline one.
 func withScenarios(mounts []httpapi.Mounter, pool *pgxpool.Pool, log *slog.Logger) []httpapi.Mounter {
-	svc := &scenario.Service{Store: &scenario.Store{Pool: pool, Layers: layers.Default()}, Log: log}
+	svc := newScenarios(pool, log, nil, nil, nil)
 	for i, m := range mounts {
 		switch h := m.(type) {
 		case coveragehttp.Handler:
@@ -51,6 +51,22 @@ func withScenarios(mounts []httpapi.Mounter, pool *pgxpool.Pool, log *slog.Logge
 		}
 	}
 	return append(mounts, scenariohttp.Handler{Svc: svc, Log: log})
+}
+
+// newScenarios is the scenario service over the given services (each may be nil when the
+// caller computes nothing of it): what the --scenario flag of every indicator and check
+// command, and the scenario= parameter of the server, compute with.
+func newScenarios(pool *pgxpool.Pool, log *slog.Logger, cov *coverage.Service, chk *checks.Service, ws *walk.Service) *scenario.Service {
+	svc := &scenario.Service{Store: &scenario.Store{Pool: pool, Layers: layers.Default()}, Coverage: cov, Checks: chk, Log: log}
+	if ws != nil {
+		svc.LivingCircle = &scenario.WalkLivingCircle{Walk: ws, Store: svc.Store}
+	}
+	return svc
+}
+
+// scenarioFlag registers --scenario on an indicator or check command.
+func scenarioFlag(fs *flag.FlagSet, id *int64) {
+	fs.Int64Var(id, "scenario", 0, "compute on baseline plus this scenario's changes (docs/scenarios.md)")
 }
 
 // runScenario manages scenarios from the command line, acting as --actor (default
