@@ -78,10 +78,11 @@ func runCheck(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	svc := &checks.Service{Store: &checks.Store{Pool: pool}, Config: conf, Reach: checks.NetworkReach{Walk: walk.NewService(pool, logger(cfg))}}
+	ws := walk.NewService(pool, logger(cfg))
+	svc := &checks.Service{Store: &checks.Store{Pool: pool}, Config: conf, Reach: checks.NetworkReach{Walk: ws}}
 	if scenarioID != 0 {
 		// The same overlay as GET /api/v1/checks/…?scenario=.
-		ctx = checks.WithScenario(ctx, newScenarios(pool, logger(cfg), nil, svc, nil), scenarioID)
+		ctx = checks.WithScenario(ctx, newScenarios(pool, logger(cfg), nil, svc, ws), scenarioID)
 	}
 	rep, err := svc.Run(ctx, name, req)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/capacity/capacityhttp"
 	"github.com/cityreach/cityreach/internal/checks"
 	"github.com/cityreach/cityreach/internal/checks/checkshttp"
 	"github.com/cityreach/cityreach/internal/coverage"
@@ -28,8 +29,8 @@ import (
 	"github.com/cityreach/cityreach/internal/walk/walkhttp"
 )
 
-// withScenarios adds the scenario routes and gives the park-coverage, living-circle and
-// checks handlers among mounts the scenario= parameter. It reuses their services (the
+// withScenarios adds the scenario routes and gives the park-coverage, living-circle,
+// isochrone, capacity and checks handlers among mounts the scenario= parameter. It reuses their services (the
 // walking service's cached baseline included), so a scenario figure is computed by the
 // same code as the baseline one.
 func withScenarios(mounts []httpapi.Mounter, pool *pgxpool.Pool, log *slog.Logger) []httpapi.Mounter {
@@ -45,7 +46,12 @@ func withScenarios(mounts []httpapi.Mounter, pool *pgxpool.Pool, log *slog.Logge
 			h.Scenarios = svc
 			mounts[i] = h
 		case walkhttp.Handler:
+			svc.Walk = h.Svc
 			svc.LivingCircle = &scenario.WalkLivingCircle{Walk: h.Svc, Store: svc.Store}
+			h.Scenarios = svc
+			mounts[i] = h
+		case capacityhttp.Handler:
+			svc.Capacity = h.Svc
 			h.Scenarios = svc
 			mounts[i] = h
 		}
@@ -59,6 +65,7 @@ func withScenarios(mounts []httpapi.Mounter, pool *pgxpool.Pool, log *slog.Logge
 func newScenarios(pool *pgxpool.Pool, log *slog.Logger, cov *coverage.Service, chk *checks.Service, ws *walk.Service) *scenario.Service {
 	svc := &scenario.Service{Store: &scenario.Store{Pool: pool, Layers: layers.Default()}, Coverage: cov, Checks: chk, Log: log}
 	if ws != nil {
+		svc.Walk = ws
 		svc.LivingCircle = &scenario.WalkLivingCircle{Walk: ws, Store: svc.Store}
 	}
 	return svc

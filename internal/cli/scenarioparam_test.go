@@ -18,8 +18,6 @@ import (
 var scenarioExceptions = map[string]bool{
 	"/api/v1/indicators/park-coverage/series": true, // a series is of published editions
 	"/api/v1/indicators/living-circle/series": true,
-	"/api/v1/isochrones":                      true, // not yet: the scenario's network
-	"/api/v1/indicators/capacity":             true, // not yet: 2SFCA on the scenario
 }
 
 // TestEveryIndicatorTakesScenario: every GET route of the server under /api/v1/indicators/

@@ -31,11 +31,13 @@ type Handler struct {
 // city may be empty (the scenario's city); another city than the scenario's is a 400.
 type ScenarioSource interface {
 	LivingCircleReport(ctx context.Context, scenario int64, city string, opt walk.Options) (*walk.Report, error)
+	// Isochrone is the isochrone on the scenario's network; req.City may be empty.
+	Isochrone(ctx context.Context, scenario int64, req walk.IsochroneRequest) (*walk.IsochroneResult, error)
 }
 
 // Routes are
 //
-//	GET /api/v1/isochrones?lon=&lat=&minutes=5,10,15[&distances=][&speed=][&city=][&segments=true]
+//	GET /api/v1/isochrones?lon=&lat=&minutes=5,10,15[&distances=][&speed=][&city=][&segments=true][&scenario=]
 //	GET /api/v1/indicators/living-circle?city=&level=&share=&target=&reach=code:m,…&scenario=
 //	GET /api/v1/indicators/living-circle/communities.geojson?city=&share=&reach=&scenario=
 //	GET /api/v1/walk/network?city=
@@ -58,8 +60,7 @@ func (h Handler) Routes() []httpapi.Route {
 			{Name: "minutes", Description: "comma-separated walking minutes (default 5,10,15)"},
 			{Name: "distances", Description: "comma-separated distances in metres, instead of minutes"},
 			{Name: "speed", Description: "walking speed in m/min"},
-			{Name: "segments", Description: "also return the reached network segments", Schema: httpapi.Bool}, city,
-			httpapi.NoScenario("isochrones are not yet computed on a scenario's network (docs/scenarios.md, Not done yet)")},
+			{Name: "segments", Description: "also return the reached network segments", Schema: httpapi.Bool}, city, scen},
 			httpapi.GeoJSON("One polygon per cutoff"), h.isochrones),
 		read("/api/v1/indicators/living-circle", "getLivingCircle", "The 15-minute living-circle indicator by level.", []httpapi.Param{city,
 			{Name: "level", Description: "community, subdistrict or district", Schema: httpapi.Enum("community", "subdistrict", "district")},
@@ -111,11 +112,21 @@ func (h Handler) isochrones(c *gin.Context) {
 			}
 		}
 	}
+	var id int64
+	if err == nil {
+		id, err = httpapi.ScenarioQuery(c, h.Scenarios != nil)
+	}
 	if err != nil {
 		problem.Respond(c, h.Log, err)
 		return
 	}
-	res, err := h.Svc.Isochrone(c.Request.Context(), req)
+	var res *walk.IsochroneResult
+	if id > 0 {
+		c.Header("Cache-Control", "no-store")
+		res, err = h.Scenarios.Isochrone(c.Request.Context(), id, req)
+	} else {
+		res, err = h.Svc.Isochrone(c.Request.Context(), req)
+	}
 	if err != nil {
 		problem.Respond(c, h.Log, err)
 		return
