@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/cityreach/cityreach/internal/network"
@@ -28,6 +29,37 @@ type Options struct {
 	Decay string
 	// Level is parcel, community (default), subdistrict, district or city.
 	Level string
+	// Changes, when set, are a what-if scenario's (scenario.Service.CapacityReport).
+	Changes *Changes
+}
+
+// Changes are what a what-if scenario changes for the capacity indicator.
+type Changes struct {
+	// Walk is its walking network, parcels (the demand) and facilities as the walking
+	// service sees them.
+	Walk walk.Changes
+	// Supply are the facilities it adds or modifies, by category, each with the capacity
+	// it has once the change applies; Gone the baseline facilities it deletes or modifies.
+	Supply map[string][]Supply
+	Gone   []int64
+}
+
+// with returns the facilities fac of category with ch applied, in id order as the store
+// reads them.
+func (ch *Changes) with(category string, fac []Supply) []Supply {
+	gone := make(map[int64]bool, len(ch.Gone))
+	for _, id := range ch.Gone {
+		gone[id] = true
+	}
+	out := make([]Supply, 0, len(fac)+len(ch.Supply[category]))
+	for _, f := range fac {
+		if !gone[f.ID] {
+			out = append(out, f)
+		}
+	}
+	out = append(out, ch.Supply[category]...)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
 }
 
 // Report is the capacity indicator of one category for one demand.

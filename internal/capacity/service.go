@@ -48,11 +48,13 @@ func (s *Service) Capacity(ctx context.Context, slug string, opt Options) (*Repo
 		return nil, err
 	}
 	opt.Bands = bands
-	n, err := s.Walk.Network(ctx, city)
-	if err != nil {
-		return nil, err
+	var n *walk.Network
+	var in *walk.Inputs
+	if opt.Changes != nil {
+		n, in, err = s.Walk.Scenario(ctx, city, opt.Changes.Walk)
+	} else if n, err = s.Walk.Network(ctx, city); err == nil {
+		in, err = s.Walk.Inputs(ctx, city)
 	}
-	in, err := s.Walk.Inputs(ctx, city)
 	if err != nil {
 		return nil, err
 	}
@@ -74,6 +76,9 @@ func (s *Service) Capacity(ctx context.Context, slug string, opt Options) (*Repo
 	fac, err := s.Store.Facilities(ctx, city.ID, cat.Code)
 	if err != nil {
 		return nil, err
+	}
+	if opt.Changes != nil {
+		fac = opt.Changes.with(cat.Code, fac)
 	}
 	maxSnap := s.Walk.MaxSnap
 	if maxSnap <= 0 {

@@ -34,9 +34,9 @@ type WalkSource interface {
 // destination's access leg (0 for a node, the parcel's for a parcel). A point with no
 // walkable edge within MaxSnap is unattached and walks nowhere. Edges with walkable =
 // false (railways, motorways, water) are not in the graph, so a barrier lengthens the
-// walk to the way around it. Only communities and facilities come from the caller (a
-// scenario's overlay included); the network and the parcels are the baseline's, read
-// from Walk.
+// walk to the way around it. Communities and facilities come from the caller (a
+// scenario's overlay included); the network and the parcels from Walk (under
+// WithScenario, the scenario's).
 type NetworkReach struct {
 	Walk WalkSource
 	// MaxSnap is the largest access leg in metres; 0 means walk.DefaultMaxSnap.
@@ -360,6 +360,7 @@ func (s *Service) reachFor(ctx context.Context, city City) (Reach, error) {
 		}
 		r = NetworkReach{Walk: walk.NewService(s.Store.Pool, nil)}
 	}
+	r = withWalk(ctx, r)
 	if c, ok := r.(ReachChooser); ok {
 		return c.For(ctx, city)
 	}

@@ -17,10 +17,11 @@ import (
 
 // runCapacity computes the capacity indicator (2SFCA) and prints it:
 //
-//	cityreach indicator capacity --city baotou --category primary_school [--band 6-12] [--level community] [--d0 500] [--decay gaussian]
+//	cityreach indicator capacity --city baotou --category primary_school [--band 6-12] [--level community] [--d0 500] [--decay gaussian] [--scenario ID]
 func runCapacity(ctx context.Context, env Env, args []string) error {
 	var bands, format, lang string
 	var opt capacity.Options
+	var scenarioID int64
 	cfg, _, err := setup(env, "indicator capacity", args, true, func(fs *flag.FlagSet) {
 		fs.StringVar(&opt.Category, "category", "", "facility category code (primary_school, kindergarten, …)")
 		fs.StringVar(&bands, "band", "", "age bands of the demand, comma separated (default: the category's; all: every resident)")
@@ -29,6 +30,7 @@ func runCapacity(ctx context.Context, env Env, args []string) error {
 		fs.StringVar(&opt.Decay, "decay", capacity.DecayNone, "distance decay: none or gaussian")
 		fs.StringVar(&format, "format", "table", formatsHelp)
 		fs.StringVar(&lang, "lang", "zh", "zh or en: the table's headers and words")
+		scenarioFlag(fs, &scenarioID)
 	})
 	if err != nil {
 		return err
@@ -48,7 +50,15 @@ func runCapacity(ctx context.Context, env Env, args []string) error {
 	}
 	defer pool.Close()
 	svc := &capacity.Service{Walk: walk.NewService(pool, logger(cfg)), Store: capacity.Store{Pool: pool}}
-	rep, err := svc.Capacity(ctx, cfg.City, opt)
+	var rep *capacity.Report
+	if scenarioID != 0 {
+		// The same computation as GET /api/v1/indicators/capacity?scenario=.
+		scen := newScenarios(pool, logger(cfg), nil, nil, svc.Walk)
+		scen.Capacity = svc
+		rep, err = scen.CapacityReport(ctx, scenarioID, cfg.City, opt)
+	} else {
+		rep, err = svc.Capacity(ctx, cfg.City, opt)
+	}
 	if err != nil {
 		return cliError(err)
 	}

@@ -26,6 +26,7 @@ func runCheck(ctx context.Context, env Env, args []string) error {
 	}
 	var req checks.Request
 	var format, configFile, lang string
+	var scenarioID int64
 	overrides := map[string]*string{}
 	cfg, fs, err := setup(env, "check "+name, args[1:], true, func(fs *flag.FlagSet) {
 		fs.StringVar(&format, "format", "table", "table, csv, json or geojson")
@@ -38,6 +39,7 @@ func runCheck(ctx context.Context, env Env, args []string) error {
 		for _, o := range checks.Overridable {
 			overrides[o] = fs.String(o, "", "override "+o)
 		}
+		scenarioFlag(fs, &scenarioID)
 	})
 	if err != nil {
 		return err
@@ -76,7 +78,12 @@ func runCheck(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	svc := &checks.Service{Store: &checks.Store{Pool: pool}, Config: conf, Reach: checks.NetworkReach{Walk: walk.NewService(pool, logger(cfg))}}
+	ws := walk.NewService(pool, logger(cfg))
+	svc := &checks.Service{Store: &checks.Store{Pool: pool}, Config: conf, Reach: checks.NetworkReach{Walk: ws}}
+	if scenarioID != 0 {
+		// The same overlay as GET /api/v1/checks/…?scenario=.
+		ctx = checks.WithScenario(ctx, newScenarios(pool, logger(cfg), nil, svc, ws), scenarioID)
+	}
 	rep, err := svc.Run(ctx, name, req)
 	if err != nil {
 		return err

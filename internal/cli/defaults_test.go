@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -17,8 +16,6 @@ import (
 	"github.com/cityreach/cityreach/internal/coverage/coveragehttp"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/report"
-	"github.com/cityreach/cityreach/internal/seed"
-	"github.com/cityreach/cityreach/internal/testdb"
 )
 
 // TestDefaultsAgreeAcrossAPICLIAndReport: a request that names no caliber (or no method)
@@ -27,14 +24,7 @@ import (
 // 51346-2019 (migration 0015, seeded), whose method is buffer; TD/T 1063's is network
 // (builtin.json). The expected ids are those decisions, not read from the code.
 func TestDefaultsAgreeAcrossAPICLIAndReport(t *testing.T) {
-	if testing.Short() {
-		t.Skip("seeds the demo city")
-	}
-	db := testdb.New(t)
-	ctx := context.Background()
-	if _, err := seed.Demo(ctx, db.Pool, 0.05); err != nil {
-		t.Fatal(err)
-	}
+	db, ctx := demoCity(t)
 	var stored string
 	if err := db.Pool.QueryRow(ctx, `SELECT default_caliber FROM cities WHERE slug = 'baotou'`).Scan(&stored); err != nil || stored != "gbt51346-2019" {
 		t.Fatalf("baotou's default caliber is %q (%v), want gbt51346-2019", stored, err)

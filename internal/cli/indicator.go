@@ -13,7 +13,7 @@ import (
 
 // runIndicator computes an indicator and prints it as a table:
 //
-//	cityreach indicator park-coverage --city baotou [--caliber gbt51346-2019] [--method buffer] --level district
+//	cityreach indicator park-coverage --city baotou [--caliber gbt51346-2019] [--method buffer] --level district [--scenario ID]
 //
 // Without --caliber the city's default caliber is used, without --method the caliber's; the
 // first line says which, and where each came from.
@@ -32,6 +32,7 @@ func runIndicator(ctx context.Context, env Env, args []string) error {
 	}
 	var q coverage.Query
 	var calFile, format, lang string
+	var scenarioID int64
 	cfg, _, err := setup(env, "indicator park-coverage", args[1:], true, func(fs *flag.FlagSet) {
 		fs.StringVar(&format, "format", "table", formatsHelp)
 		fs.StringVar(&lang, "lang", "zh", "zh or en: the table's headers and words")
@@ -40,6 +41,7 @@ func runIndicator(ctx context.Context, env Env, args []string) error {
 		fs.StringVar(&q.Level, "level", "city", "city, district, subdistrict or community")
 		fs.StringVar(&q.AsOf, "as-of", "", "the data as of an edition name, an RFC 3339 time or a date YYYY-MM-DD (default: now)")
 		fs.StringVar(&calFile, "calibers", "", "JSON file of extra user calibers")
+		scenarioFlag(fs, &scenarioID)
 	})
 	if err != nil {
 		return err
@@ -49,6 +51,9 @@ func runIndicator(ctx context.Context, env Env, args []string) error {
 	}
 	if err := checkLang(lang); err != nil {
 		return err
+	}
+	if scenarioID != 0 && q.AsOf != "" {
+		return errors.New("give --scenario or --as-of, not both: a scenario changes the current data")
 	}
 	q.City = cfg.City // the shared --city flag (default baotou)
 	pool, err := openPool(ctx, cfg)
@@ -72,7 +77,13 @@ func runIndicator(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	svc := &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: logger(cfg)}
-	rep, err := svc.Indicator(ctx, q)
+	var rep *coverage.Report
+	if scenarioID != 0 {
+		// The same computation as GET /api/v1/indicators/park-coverage?scenario=.
+		rep, err = newScenarios(pool, logger(cfg), svc, nil, nil).CoverageReport(ctx, scenarioID, q)
+	} else {
+		rep, err = svc.Indicator(ctx, q)
+	}
 	if err != nil {
 		return err
 	}
@@ -81,7 +92,7 @@ func runIndicator(ctx context.Context, env Env, args []string) error {
 	}
 	if format == "table" {
 		// Every figure is given under its caliber and method, and where each came from.
-		fmt.Fprintln(env.Stdout, underWhat(lang, rep))
+		fmt.Fprintln(env.Stdout, underWhat(lang, rep, scenarioID))
 	}
 	if err := coverageTable(rep, lang, format).write(env.Stdout, format); err != nil {
 		return err
@@ -101,7 +112,11 @@ func runIndicator(ctx context.Context, env Env, args []string) error {
 // underWhat is the line every park-coverage table the CLI prints is given under: the
 // caliber and the method, each with where it came from (the request, the city's default,
 // the caliber's default), and the run and data version the figures are from.
-func underWhat(lang string, rep *coverage.Report) string {
+func underWhat(lang string, rep *coverage.Report, scenarioID int64) string {
+	if scenarioID != 0 {
+		return fmt.Sprintf(report.T(lang, "under_what_scenario"), report.T(lang, "ind_park"), rep.City,
+			rep.Caliber.ID, report.T(lang, fromKey[rep.CaliberFrom]), rep.Method, report.T(lang, fromKey[rep.MethodFrom]), scenarioID)
+	}
 	reused := ""
 	if rep.Reused {
 		reused = report.T(lang, "run_reused")

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/report"
-	"github.com/cityreach/cityreach/internal/scenario"
 	"github.com/cityreach/cityreach/internal/walk"
 )
 
@@ -25,7 +23,7 @@ func runLivingCircle(ctx context.Context, env Env, args []string) error {
 		fs.IntVar(&opt.Target, "target", walk.DefaultTarget, "the plan's number of complete 15-minute living circles")
 		fs.StringVar(&reach, "reach", "", "tier overrides in metres: code:m[,code:m…]")
 		fs.StringVar(&opt.Profile, "profile", "", "walking profile scaling every tier by its speed: standard (4 km/h), elderly (3.6), slow (3.2)")
-		fs.Int64Var(&scenarioID, "scenario", 0, "compute on baseline plus this scenario's changes")
+		scenarioFlag(fs, &scenarioID)
 		fs.StringVar(&format, "format", "table", formatsHelp+" (csv has every category's share)")
 		fs.StringVar(&lang, "lang", "zh", "zh or en: the table's headers and words")
 	})
@@ -53,9 +51,7 @@ func runLivingCircle(ctx context.Context, env Env, args []string) error {
 	walkSvc := walk.NewService(pool, logger(cfg))
 	var rep *walk.Report
 	if scenarioID != 0 {
-		st := &scenario.Store{Pool: pool, Layers: layers.Default()}
-		svc := &scenario.Service{Store: st, LivingCircle: &scenario.WalkLivingCircle{Walk: walkSvc, Store: st}}
-		rep, err = svc.LivingCircleReport(ctx, scenarioID, slug, opt)
+		rep, err = newScenarios(pool, logger(cfg), nil, nil, walkSvc).LivingCircleReport(ctx, scenarioID, slug, opt)
 	} else {
 		rep, err = walkSvc.LivingCircle(ctx, slug, opt)
 	}

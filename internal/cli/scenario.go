@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/capacity/capacityhttp"
 	"github.com/cityreach/cityreach/internal/checks"
 	"github.com/cityreach/cityreach/internal/checks/checkshttp"
 	"github.com/cityreach/cityreach/internal/coverage"
@@ -28,12 +29,12 @@ import (
 	"github.com/cityreach/cityreach/internal/walk/walkhttp"
 )
 
-// withScenarios adds the scenario routes and gives the park-coverage, living-circle and
-// checks handlers among mounts the scenario= parameter. It reuses their services (the
+// withScenarios adds the scenario routes and gives the park-coverage, living-circle,
+// isochrone, capacity and checks handlers among mounts the scenario= parameter. It reuses their services (the
 // walking service's cached baseline included), so a scenario figure is computed by the
 // same code as the baseline one.
 func withScenarios(mounts []httpapi.Mounter, pool *pgxpool.Pool, log *slog.Logger) []httpapi.Mounter {
-	svc := &scenario.Service{Store: &scenario.Store{Pool: pool, Layers: layers.Default()}, Log: log}
+	svc := newScenarios(pool, log, nil, nil, nil)
 	for i, m := range mounts {
 		switch h := m.(type) {
 		case coveragehttp.Handler:
@@ -45,12 +46,34 @@ func withScenarios(mounts []httpapi.Mounter, pool *pgxpool.Pool, log *slog.Logge
 			h.Scenarios = svc
 			mounts[i] = h
 		case walkhttp.Handler:
+			svc.Walk = h.Svc
 			svc.LivingCircle = &scenario.WalkLivingCircle{Walk: h.Svc, Store: svc.Store}
+			h.Scenarios = svc
+			mounts[i] = h
+		case capacityhttp.Handler:
+			svc.Capacity = h.Svc
 			h.Scenarios = svc
 			mounts[i] = h
 		}
 	}
 	return append(mounts, scenariohttp.Handler{Svc: svc, Log: log})
+}
+
+// newScenarios is the scenario service over the given services (each may be nil when the
+// caller computes nothing of it): what the --scenario flag of every indicator and check
+// command, and the scenario= parameter of the server, compute with.
+func newScenarios(pool *pgxpool.Pool, log *slog.Logger, cov *coverage.Service, chk *checks.Service, ws *walk.Service) *scenario.Service {
+	svc := &scenario.Service{Store: &scenario.Store{Pool: pool, Layers: layers.Default()}, Coverage: cov, Checks: chk, Log: log}
+	if ws != nil {
+		svc.Walk = ws
+		svc.LivingCircle = &scenario.WalkLivingCircle{Walk: ws, Store: svc.Store}
+	}
+	return svc
+}
+
+// scenarioFlag registers --scenario on an indicator or check command.
+func scenarioFlag(fs *flag.FlagSet, id *int64) {
+	fs.Int64Var(id, "scenario", 0, "compute on baseline plus this scenario's changes (docs/scenarios.md)")
 }
 
 // runScenario manages scenarios from the command line, acting as --actor (default

@@ -27,6 +27,9 @@ type Param struct {
 	Schema      Schema
 	// Example is a value the route accepts; the contract test sends it.
 	Example any
+	// Refused, when set, is why the route does not take this parameter although its kind
+	// of route does (NoScenario): the engine answers 400 naming it with this reason.
+	Refused string
 }
 
 // Body is a route's request body.

@@ -307,6 +307,9 @@ func (p Policy) mount(r *gin.Engine, table []Route, log *slog.Logger, heavy *hea
 		if !rt.AnyQuery {
 			hs = append(hs, problem.Params(rt.queryNames()...))
 		}
+		if h := refused(rt); h != nil {
+			hs = append(hs, h)
+		}
 		hs = append(hs, p.guard(rt, log)...)
 		if rt.Heavy {
 			hs = append(hs, heavy.handler())

@@ -4,6 +4,7 @@ package report
 // one table to review. Data (area names, caliber titles) is printed as stored.
 var words = map[string][2]string{
 	"under_what":                        {"%s — %s，口径 %s（%s），方法 %s（%s）（计算批次 %d，数据版本 %s%s）", "%s — %s, caliber %s (%s), method %s (%s) (run %d, data %s%s)"},
+	"under_what_scenario":               {"%s — %s，口径 %s（%s），方法 %s（%s）（情景 %d：基准 + 变更，不存为计算批次）", "%s — %s, caliber %s (%s), method %s (%s) (scenario %d: baseline + changes, not stored as a run)"},
 	"run_reused":                        {"，沿用已存结果", ", stored run reused"},
 	"from_request":                      {"按请求", "as requested"},
 	"from_city_default":                 {"本市默认口径", "the city's default"},

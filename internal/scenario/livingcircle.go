@@ -77,15 +77,32 @@ var allLevels = []string{walk.LevelCity, walk.LevelDistrict, walk.LevelSubdistri
 
 // apply computes the facility reach of sc's city plus its changes.
 func (w *WalkLivingCircle) apply(ctx context.Context, sc *Scenario, b *lcBaseline) (*walk.Applied, error) {
-	pts, err := w.Store.changePoints(ctx, sc.ID)
+	ch, err := w.changes(ctx, sc, b.base.In.City)
 	if err != nil {
 		return nil, err
 	}
-	ch := WalkChanges(sc.Changes, pts)
-	if err := w.parkChanges(ctx, sc.Changes, b.base.In.City, &ch); err != nil {
-		return nil, err
-	}
 	return b.base.Apply(ctx, ch, walk.ApplyOptions{FullShare: w.FullShare})
+}
+
+// Changes is what sc changes on the walking network and its inputs, as the living circle
+// sees it (WalkChanges, parkChanges): what isochrones and the capacity indicator walk on
+// a scenario.
+func (w *WalkLivingCircle) Changes(ctx context.Context, sc *Scenario) (walk.Changes, error) {
+	city, err := w.Walk.City(ctx, sc.City)
+	if err != nil {
+		return walk.Changes{}, err
+	}
+	return w.changes(ctx, sc, city)
+}
+
+func (w *WalkLivingCircle) changes(ctx context.Context, sc *Scenario, city walk.City) (walk.Changes, error) {
+	pts, err := w.Store.changePoints(ctx, sc.ID)
+	if err != nil {
+		return walk.Changes{}, err
+	}
+	ch := WalkChanges(sc.Changes, pts)
+	err = w.parkChanges(ctx, sc.Changes, city, &ch)
+	return ch, err
 }
 
 // parkChanges adds the scenario's parks to ch as walk sees them once promoted: every park

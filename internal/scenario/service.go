@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/capacity"
 	"github.com/cityreach/cityreach/internal/checks"
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/fault"
@@ -33,6 +34,10 @@ type Service struct {
 	// when set, Compare adds the living-circle indicator and the living-circle endpoint
 	// takes scenario= (see docs/scenarios.md).
 	LivingCircle LivingCircle
+	// Walk and Capacity, with LivingCircle, give isochrones and the capacity indicator
+	// their scenario= parameter (walking.go); nil refuses it.
+	Walk     *walk.Service
+	Capacity *capacity.Service
 }
 
 // LivingCircle computes the 15-minute living-circle figures of a city on baseline plus a
@@ -41,6 +46,9 @@ type Service struct {
 type LivingCircle interface {
 	Compare(ctx context.Context, sc *Scenario, level string) (*IndicatorDelta, error)
 	Report(ctx context.Context, sc *Scenario, opt walk.Options) (*walk.Report, error)
+	// Changes is what sc changes on the walking network and its inputs (isochrones and
+	// the capacity indicator on a scenario).
+	Changes(ctx context.Context, sc *Scenario) (walk.Changes, error)
 }
 
 // Scenario returns scenario id with its changes.

@@ -113,6 +113,9 @@ type IsochroneRequest struct {
 	Segments bool     // include the reached edge pieces
 	// CellSize and Tolerance set the polygon raster (0: network defaults).
 	CellSize, Tolerance float64
+	// Changes, when set, are a what-if scenario's: the isochrone walks the city's network
+	// with them and lists the facilities they leave (scenario.Service.Isochrone).
+	Changes *Changes
 }
 
 // IsochroneResult is the answer: a GeoJSON FeatureCollection (polygons largest cut-off
@@ -194,6 +197,9 @@ func (s *Service) Isochrone(ctx context.Context, req IsochroneRequest) (*Isochro
 		fac, err = s.facilities(ctx, city, c, n)
 	}
 	c.mu.Unlock()
+	if err == nil && req.Changes != nil {
+		n, fac, err = s.withChanges(n, fac.in, *req.Changes)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -63,13 +63,50 @@ func (s *Service) facilities(ctx context.Context, city City, c *cityCache, n *Ne
 		return nil, err
 	}
 	if c.fac == nil || c.fac.in != in || c.net != n {
-		f := &attachedFacilities{in: in, at: make([]network.Attachment, len(in.Facilities)), ok: make([]bool, len(in.Facilities))}
-		for i := range in.Facilities {
-			f.at[i], f.ok[i] = n.Index.Attach(in.Facilities[i].Point, s.maxSnap())
-		}
-		c.fac = f
+		c.fac = s.attach(in, n)
 	}
 	return c.fac, nil
+}
+
+// attach attaches the facilities of in to n.
+func (s *Service) attach(in *Inputs, n *Network) *attachedFacilities {
+	f := &attachedFacilities{in: in, at: make([]network.Attachment, len(in.Facilities)), ok: make([]bool, len(in.Facilities))}
+	for i := range in.Facilities {
+		f.at[i], f.ok[i] = n.Index.Attach(in.Facilities[i].Point, s.maxSnap())
+	}
+	return f
+}
+
+// withChanges is a what-if scenario's walking network and inputs: n with ch's edges
+// added and closed (n itself when ch changes no edge), in with ch's facilities and
+// parcels, and the facilities attached to that network. Nothing cached is modified.
+func (s *Service) withChanges(n *Network, in *Inputs, ch Changes) (*Network, *attachedFacilities, error) {
+	if len(ch.AddEdges)+len(ch.CloseEdges) > 0 {
+		var err error
+		if n, err = n.With(ch.AddEdges, ch.CloseEdges); err != nil {
+			return nil, nil, err
+		}
+	}
+	return n, s.attach(in.With(ch), n), nil
+}
+
+// Scenario returns the walking network and inputs of city with a what-if scenario's
+// changes ch (the capacity indicator's scenario= parameter); the cached baseline is not
+// modified.
+func (s *Service) Scenario(ctx context.Context, city City, ch Changes) (*Network, *Inputs, error) {
+	n, err := s.Network(ctx, city)
+	if err != nil {
+		return nil, nil, err
+	}
+	in, err := s.Inputs(ctx, city)
+	if err != nil {
+		return nil, nil, err
+	}
+	n, f, err := s.withChanges(n, in, ch)
+	if err != nil {
+		return nil, nil, err
+	}
+	return n, f.in, nil
 }
 
 // NewService returns a Service reading from pool.

@@ -5,6 +5,7 @@
 package capacityhttp
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -25,11 +26,19 @@ const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sh
 type Handler struct {
 	Svc *capacity.Service
 	Log *slog.Logger
+	// Scenarios answers ?scenario=<id> (internal/scenario); nil refuses the parameter.
+	Scenarios ScenarioSource
+}
+
+// ScenarioSource computes the capacity indicator on baseline plus a scenario's changes;
+// city may be empty (the scenario's city).
+type ScenarioSource interface {
+	CapacityReport(ctx context.Context, scenario int64, city string, opt capacity.Options) (*capacity.Report, error)
 }
 
 // Routes are
 //
-//	GET  /api/v1/indicators/capacity?city=&category=&band=&level=&d0=&decay=
+//	GET  /api/v1/indicators/capacity?city=&category=&band=&level=&d0=&decay=&scenario=
 //	GET  /api/v1/age-bands
 //	POST /api/v1/age-population?city=&format=csv|xlsx   (body: the age table)
 func (h Handler) Routes() []httpapi.Route {
@@ -42,7 +51,8 @@ func (h Handler) Routes() []httpapi.Route {
 				{Name: "band", Description: "comma-separated age band codes of the demand (default: the category's; all: every resident)", Example: "6-12"},
 				{Name: "level", Description: "parcel, community, subdistrict, district or city", Schema: httpapi.Enum("parcel", "community", "subdistrict", "district", "city")},
 				{Name: "d0", Description: "catchment radius in metres of walking (default: the category's reach)", Schema: httpapi.Num},
-				{Name: "decay", Description: "distance decay inside the catchment", Schema: httpapi.Enum(capacity.DecayNone, capacity.DecayGaussian)}},
+				{Name: "decay", Description: "distance decay inside the catchment", Schema: httpapi.Enum(capacity.DecayNone, capacity.DecayGaussian)},
+				httpapi.ScenarioParam},
 			Responses: httpapi.JSON("The capacity indicator", httpapi.Obj(httpapi.Schema{"city": httpapi.Obj(nil), "category": httpapi.Obj(nil),
 				"bands": httpapi.Arr(httpapi.Str), "d0_m": httpapi.Num, "decay": httpapi.Str, "level": httpapi.Str, "totals": httpapi.Obj(nil),
 				"facilities": httpapi.Arr(httpapi.Obj(nil)), "areas": httpapi.Arr(httpapi.Obj(nil))}, "city", "category", "totals", "areas")),
@@ -77,7 +87,18 @@ func (h Handler) capacity(c *gin.Context) {
 		}
 		opt.D0 = f
 	}
-	rep, err := h.Svc.Capacity(c.Request.Context(), c.Query("city"), opt)
+	id, err := httpapi.ScenarioQuery(c, h.Scenarios != nil)
+	if err != nil {
+		problem.Respond(c, h.Log, err)
+		return
+	}
+	var rep *capacity.Report
+	if id > 0 {
+		c.Header("Cache-Control", "no-store")
+		rep, err = h.Scenarios.CapacityReport(c.Request.Context(), id, c.Query("city"), opt)
+	} else {
+		rep, err = h.Svc.Capacity(c.Request.Context(), c.Query("city"), opt)
+	}
 	if err != nil {
 		problem.Respond(c, h.Log, err)
 		return

@@ -3,10 +3,8 @@
 package checkshttp
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -27,9 +25,7 @@ type Handler struct {
 }
 
 // ScenarioLayers loads a city's layers with a scenario's changes overlaid.
-type ScenarioLayers interface {
-	ChecksLayers(ctx context.Context, scenario int64, city string, need checks.Need) (*checks.Layers, error)
-}
+type ScenarioLayers = checks.ScenarioLayers
 
 // Routes are, each with ?city= (required) and ?format=json|geojson:
 //
@@ -49,7 +45,7 @@ func (h Handler) Routes() []httpapi.Route {
 		{Name: "from", Description: "growth-boundary/diff: the older edition"},
 		{Name: "to", Description: "growth-boundary/diff: the newer edition"},
 		{Name: "format", Description: "json (the report, default) or geojson (its features)", Schema: httpapi.Enum("json", "geojson")},
-		{Name: "scenario", Description: "a scenario id: check baseline plus its changes", Schema: httpapi.Schema{"type": "integer", "minimum": 1}},
+		httpapi.ScenarioParam,
 	}
 	for _, k := range checks.Overridable {
 		params = append(params, httpapi.Param{Name: k, Description: "overrides the configured threshold " + k, Schema: httpapi.Num})
@@ -94,15 +90,13 @@ func (h Handler) serve(name string) gin.HandlerFunc {
 			return
 		}
 		ctx := c.Request.Context()
-		if v := q.Get("scenario"); v != "" {
-			id, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || id <= 0 || h.Scenarios == nil {
-				problem.Respond(c, h.Log, problem.BadRequest("scenario must be a scenario id").With("parameter", "scenario"))
-				return
-			}
-			ctx = checks.WithLayerSource(ctx, func(ctx context.Context, city string, need checks.Need) (*checks.Layers, error) {
-				return h.Scenarios.ChecksLayers(ctx, id, city, need)
-			})
+		id, err := httpapi.ScenarioQuery(c, h.Scenarios != nil)
+		if err != nil {
+			problem.Respond(c, h.Log, err)
+			return
+		}
+		if id > 0 {
+			ctx = checks.WithScenario(ctx, h.Scenarios, id)
 		}
 		rep, err := h.Service.Run(ctx, name, req)
 		if err != nil {

@@ -46,7 +46,7 @@ func (h Handler) Routes() []httpapi.Route {
 		{Name: "city", Description: "city slug", Required: true, Example: "baotou"},
 		{Name: "caliber", Description: "caliber id (default: the city's default caliber)"},
 		{Name: "method", Description: "buffer or network (default: the caliber's)", Schema: httpapi.Enum("buffer", "network")},
-		{Name: "scenario", Description: "a scenario id: baseline plus its changes", Schema: httpapi.Schema{"type": "integer", "minimum": 1}},
+		httpapi.ScenarioParam,
 	}
 	with := func(ps ...httpapi.Param) []httpapi.Param {
 		return append(append([]httpapi.Param(nil), common...), ps...)
@@ -91,28 +91,15 @@ func intParam(c *gin.Context, name string, def, lo, hi int) (int, error) {
 	return n, nil
 }
 
-// scenarioID parses ?scenario=: 0 when absent; an error when malformed or when this server
-// has no scenarios.
+// scenarioID parses ?scenario= (httpapi.ScenarioQuery): 0 when absent.
 func (h Handler) scenarioID(c *gin.Context) (int64, error) {
-	v := c.Query("scenario")
-	if v == "" {
-		return 0, nil
-	}
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id <= 0 || h.Scenarios == nil {
-		return 0, badParam("scenario", "scenario must be a scenario id")
-	}
-	return id, nil
+	return httpapi.ScenarioQuery(c, h.Scenarios != nil)
 }
 
 func (h Handler) indicator(c *gin.Context) {
 	id, err := h.scenarioID(c)
 	if err != nil {
 		problem.Respond(c, h.Log, err)
-		return
-	}
-	if id > 0 && c.Query("as_of") != "" {
-		problem.Respond(c, h.Log, badParam("as_of", "give scenario or as_of, not both: a scenario changes the current data"))
 		return
 	}
 	if id > 0 {

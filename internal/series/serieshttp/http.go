@@ -29,6 +29,7 @@ func (h Handler) Routes() []httpapi.Route {
 		{Name: "city", Description: "city slug", Required: true, Example: "baotou"},
 		{Name: "level", Description: "city, district, subdistrict or community (default city)", Schema: httpapi.Enum("city", "district", "subdistrict", "community")},
 		{Name: "unit", Description: "only this unit (its id at level)", Schema: httpapi.Schema{"type": "integer", "minimum": 1}},
+		httpapi.NoScenario("a series is computed at the published editions, which a scenario does not change; compare a scenario with its baseline at GET /api/v1/scenarios/{id}/compare"),
 	}
 	num, str := httpapi.Num, httpapi.Str
 	resp := httpapi.JSON("The series: a point per published edition, oldest first, then now; and the target path",

@@ -31,11 +31,13 @@ type Handler struct {
 // city may be empty (the scenario's city); another city than the scenario's is a 400.
 type ScenarioSource interface {
 	LivingCircleReport(ctx context.Context, scenario int64, city string, opt walk.Options) (*walk.Report, error)
+	// Isochrone is the isochrone on the scenario's network; req.City may be empty.
+	Isochrone(ctx context.Context, scenario int64, req walk.IsochroneRequest) (*walk.IsochroneResult, error)
 }
 
 // Routes are
 //
-//	GET /api/v1/isochrones?lon=&lat=&minutes=5,10,15[&distances=][&speed=][&city=][&segments=true]
+//	GET /api/v1/isochrones?lon=&lat=&minutes=5,10,15[&distances=][&speed=][&city=][&segments=true][&scenario=]
 //	GET /api/v1/indicators/living-circle?city=&level=&share=&target=&reach=code:m,…&scenario=
 //	GET /api/v1/indicators/living-circle/communities.geojson?city=&share=&reach=&scenario=
 //	GET /api/v1/walk/network?city=
@@ -47,7 +49,7 @@ func (h Handler) Routes() []httpapi.Route {
 			Heavy: path != "/api/v1/isochrones", Params: ps, Responses: rs, Problems: []int{400, 404, 422}, Handlers: []gin.HandlerFunc{hf}}
 	}
 	city := httpapi.Param{Name: "city", Description: "city slug", Example: "baotou"}
-	scen := httpapi.Param{Name: "scenario", Description: "a scenario id: baseline plus its changes", Schema: httpapi.Schema{"type": "integer", "minimum": 1}}
+	scen := httpapi.ScenarioParam
 	share := httpapi.Param{Name: "share", Description: "share of residents a category must reach", Schema: httpapi.Num}
 	reach := httpapi.Param{Name: "reach", Description: "per-category reach overrides code:metres,…"}
 	profile := httpapi.Param{Name: "profile", Description: "walking profile scaling every tier by its speed", Schema: httpapi.Enum(walk.ProfileCodes()...)}
@@ -58,7 +60,7 @@ func (h Handler) Routes() []httpapi.Route {
 			{Name: "minutes", Description: "comma-separated walking minutes (default 5,10,15)"},
 			{Name: "distances", Description: "comma-separated distances in metres, instead of minutes"},
 			{Name: "speed", Description: "walking speed in m/min"},
-			{Name: "segments", Description: "also return the reached network segments", Schema: httpapi.Bool}, city},
+			{Name: "segments", Description: "also return the reached network segments", Schema: httpapi.Bool}, city, scen},
 			httpapi.GeoJSON("One polygon per cutoff"), h.isochrones),
 		read("/api/v1/indicators/living-circle", "getLivingCircle", "The 15-minute living-circle indicator by level.", []httpapi.Param{city,
 			{Name: "level", Description: "community, subdistrict or district", Schema: httpapi.Enum("community", "subdistrict", "district")},
@@ -110,11 +112,21 @@ func (h Handler) isochrones(c *gin.Context) {
 			}
 		}
 	}
+	var id int64
+	if err == nil {
+		id, err = httpapi.ScenarioQuery(c, h.Scenarios != nil)
+	}
 	if err != nil {
 		problem.Respond(c, h.Log, err)
 		return
 	}
-	res, err := h.Svc.Isochrone(c.Request.Context(), req)
+	var res *walk.IsochroneResult
+	if id > 0 {
+		c.Header("Cache-Control", "no-store")
+		res, err = h.Scenarios.Isochrone(c.Request.Context(), id, req)
+	} else {
+		res, err = h.Svc.Isochrone(c.Request.Context(), req)
+	}
 	if err != nil {
 		problem.Respond(c, h.Log, err)
 		return
@@ -157,14 +169,11 @@ func (h Handler) livingCircle(c *gin.Context) {
 // report computes the living-circle report of the request: on the city's baseline, or,
 // with scenario=<id>, on baseline plus the scenario's changes (city= then optional).
 func (h Handler) report(c *gin.Context, level string) (*walk.Report, error) {
-	if c.Query("scenario") != "" && c.Query("as_of") != "" {
-		return nil, problem.BadRequest("give scenario or as_of, not both: a scenario changes the current data").With("parameter", "as_of")
+	id, err := httpapi.ScenarioQuery(c, h.Scenarios != nil)
+	if err != nil {
+		return nil, err
 	}
-	if v := c.Query("scenario"); v != "" {
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || id <= 0 || h.Scenarios == nil {
-			return nil, problem.BadRequest("scenario must be a scenario id").With("parameter", "scenario")
-		}
+	if id > 0 {
 		opt, err := livingOptions(c)
 		if err != nil {
 			return nil, err
