@@ -14,9 +14,9 @@ func (s *Service) CommunitiesGeoJSON(ctx context.Context, rep *Report) (json.Raw
 		return nil, err
 	}
 	fc := struct {
-		Type     string    `json:"type"`
+		Type     string       `json:"type"`
 		Features []geoFeature `json:"features"`
-		Summary  any       `json:"summary"`
+		Summary  any          `json:"summary"`
 	}{Type: "FeatureCollection", Features: []geoFeature{}, Summary: map[string]any{
 		"communities": rep.Communities, "complete_communities": rep.CompleteCommunities,
 		"target": rep.Target, "target_met": rep.TargetMet, "share": rep.Share}}

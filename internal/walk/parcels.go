@@ -180,12 +180,12 @@ func (s *Service) ParcelsGeoJSON(ctx context.Context, page *ParcelPage) (json.Ra
 		return nil, err
 	}
 	fc := struct {
-		Type     string    `json:"type"`
+		Type     string       `json:"type"`
 		Features []geoFeature `json:"features"`
-		Matched  int       `json:"numberMatched"`
-		Returned int       `json:"numberReturned"`
-		Cutoff   float64   `json:"cutoff_m"`
-		Next     *int64    `json:"next,omitempty"`
+		Matched  int          `json:"numberMatched"`
+		Returned int          `json:"numberReturned"`
+		Cutoff   float64      `json:"cutoff_m"`
+		Next     *int64       `json:"next,omitempty"`
 	}{Type: "FeatureCollection", Features: make([]geoFeature, len(page.Parcels)), Matched: page.Matched,
 		Returned: len(page.Parcels), Cutoff: page.Cutoff}
 	if page.Next != 0 {
