@@ -3,10 +3,12 @@ package coverage
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb/encoding/wkb"
 
 	"github.com/cityreach/cityreach/internal/fault"
@@ -132,7 +134,9 @@ func (s Store) ParcelsGeoJSON(ctx context.Context, page *ParcelPage) (json.RawMe
 		if err != nil {
 			return nil, err
 		}
-		p, err := json.Marshal(f.Properties())
+		m := f.Properties()
+		m["city"], m["caliber_id"], m["method"] = page.res.snapshot.City, page.Caliber, page.Method
+		p, err := json.Marshal(m)
 		if err != nil {
 			return nil, err
 		}
@@ -150,4 +154,15 @@ func (s Store) ParcelsGeoJSON(ctx context.Context, page *ParcelPage) (json.RawMe
 		FROM unnest($1::bytea[], $3::bigint[], $4::text[]) WITH ORDINALITY AS u(w, id, p, i)`,
 		ws, page.res.snapshot.MetricSRID, ids, props, page.Matched, n, page.Caliber, page.Method, next).Scan(&b)
 	return b, err
+}
+
+// ParcelCity returns the slug of the city of residential parcel id, ErrCityNotFound when
+// there is no such parcel.
+func (s Store) ParcelCity(ctx context.Context, id int64) (string, error) {
+	var slug string
+	err := s.Pool.QueryRow(ctx, `SELECT c.slug FROM residential_land r JOIN cities c ON c.id = r.city_id WHERE r.id = $1`, id).Scan(&slug)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", ErrCityNotFound
+	}
+	return slug, err
 }

@@ -7,10 +7,15 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/featureapi"
 	"github.com/cityreach/cityreach/internal/httpapi"
+	"github.com/cityreach/cityreach/internal/layers"
+	"github.com/cityreach/cityreach/internal/ogcapi"
 )
 
 // parcelFeatures pages GET /api/v1/indicators/park-coverage/parcels?<query> through to the
@@ -68,7 +73,18 @@ func TestParcelsAgreeWithPostGIS(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reg, _ := caliber.NewRegistry()
 	svc := &Service{Store: Store{Pool: pool}, Calibers: reg, Log: log}
-	h := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}}, AdapterHandler(svc, pool, log)))
+	store, err := featureapi.NewStore(ctx, pool, layers.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ogc, err := ogcapi.New(ctx, pool, store, layers.Default(), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ogc.Catalog.Register(AdapterParcelCollection(svc)); err != nil {
+		t.Fatal(err)
+	}
+	h := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}}, AdapterHandler(svc, pool, log), ogc))
 
 	// The default caliber of a city that records none is GB/T 50563-2010, with its method.
 	feats, matched := parcelFeatures(t, h, "city=parcels", "150")
@@ -161,6 +177,32 @@ func TestParcelsAgreeWithPostGIS(t *testing.T) {
 		t.Fatalf("network: parcels sum to %.6f m², the indicator %.6f m²", sumCov, nrep.City1.CoveredM2)
 	}
 
+	// The OGC collection: the same parcels and figures, numberMatched the parcel count, paged
+	// by its next links; the queryables list the properties.
+	ogcFeats, ogcMatched := ogcItems(t, h, ogcapi.Prefix+"/collections/park_coverage_parcels/items?city=parcels&caliber_id=gbt50563-2010&method=network&limit=70")
+	if ogcMatched != len(wants) || len(ogcFeats) != len(net) {
+		t.Fatalf("OGC: numberMatched %d, %d features; %d parcels", ogcMatched, len(ogcFeats), len(wants))
+	}
+	for i, p := range net {
+		o := ogcFeats[i]
+		if o["id"] != p["id"] || o["covered_m2"] != p["covered_m2"] || o["share"] != p["share"] || o["method"] != "network" {
+			t.Fatalf("OGC feature %d: %v, endpoint %v", i, o, p)
+		}
+	}
+	for _, bad := range []string{"items", "items?city=parcels&bbox=0,0,1,1", "items?city=parcels&caliber_id=nope", "items?city=parcels&offset=5",
+		"items?city=parcels&filter=covered_m2>1"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, ogcapi.Prefix+"/collections/park_coverage_parcels/"+bad, nil))
+		if rec.Code != 400 {
+			t.Errorf("OGC %s: %d %s, want 400", bad, rec.Code, rec.Body.String())
+		}
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, ogcapi.Prefix+"/collections/park_coverage_parcels/queryables", nil))
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"covered_m2"`) {
+		t.Errorf("queryables: %d %s", rec.Code, rec.Body.String())
+	}
+
 	for _, c := range []struct{ q, param string }{
 		{"city=parcels&limit=0", "limit"}, {"city=parcels&limit=5001", "limit"}, {"city=parcels&after=-1", "after"},
 		{"city=parcels&caliber=nope", "caliber"}, {"city=parcels&method=bird", "method"}, {"", "city"},
@@ -173,4 +215,49 @@ func TestParcelsAgreeWithPostGIS(t *testing.T) {
 			t.Errorf("%s: %d %v, want 400 naming %s", c.q, rec.Code, m, c.param)
 		}
 	}
+}
+
+// ogcItems follows an OGC items request's next links to the end and returns every
+// feature's properties (with its id) and the first page's numberMatched.
+func ogcItems(t *testing.T, h http.Handler, path string) ([]map[string]any, int) {
+	t.Helper()
+	var out []map[string]any
+	matched := -1
+	for path != "" {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != 200 {
+			t.Fatalf("%s: %d %s", path, rec.Code, rec.Body.String())
+		}
+		var fc struct {
+			Features []struct {
+				ID         json.Number    `json:"id"`
+				Properties map[string]any `json:"properties"`
+			} `json:"features"`
+			Matched *int `json:"numberMatched"`
+			Links   []struct {
+				Rel, Href string
+			} `json:"links"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &fc); err != nil {
+			t.Fatal(err)
+		}
+		if matched < 0 && fc.Matched != nil {
+			matched = *fc.Matched
+		}
+		for _, f := range fc.Features {
+			out = append(out, f.Properties)
+		}
+		path = ""
+		for _, l := range fc.Links {
+			if l.Rel == "next" {
+				u, err := url.Parse(l.Href)
+				if err != nil {
+					t.Fatal(err)
+				}
+				path = u.RequestURI()
+			}
+		}
+	}
+	return out, matched
 }

@@ -166,11 +166,27 @@ func (p *ParcelReach) Properties() map[string]any {
 	return m
 }
 
+// CategoryProperties are the properties of a row of one category (the OGC collection's):
+// id, area_m2, population, attached, category, reach_m, distance_m, within, facility_id
+// and facility_name.
+func (p *ParcelReach) CategoryProperties() map[string]any {
+	m := map[string]any{"id": p.ID, "area_m2": p.AreaM2, "population": p.Population, "attached": p.Attached}
+	if len(p.Categories) > 0 {
+		c := p.Categories[0]
+		m["category"], m["reach_m"], m["distance_m"], m["within"] = c.Category, c.ReachM, c.DistanceM, c.Within
+		m["facility_id"], m["facility_name"] = c.FacilityID, c.FacilityName
+	}
+	return m
+}
+
 // ParcelsGeoJSON renders a page as a GeoJSON FeatureCollection in EPSG:4326: one feature per
-// parcel at its point on surface (where its walk starts), with Properties, and the foreign
-// members numberMatched, numberReturned, cutoff_m and next (the after= of the next page,
-// absent on the last).
-func (s *Service) ParcelsGeoJSON(ctx context.Context, page *ParcelPage) (json.RawMessage, error) {
+// parcel at its point on surface (where its walk starts), with the properties props gives
+// (nil: Properties), and the foreign members numberMatched, numberReturned, cutoff_m and
+// next (the after= of the next page, absent on the last).
+func (s *Service) ParcelsGeoJSON(ctx context.Context, page *ParcelPage, props func(*ParcelReach) map[string]any) (json.RawMessage, error) {
+	if props == nil {
+		props = (*ParcelReach).Properties
+	}
 	pts := make([]orb.Geometry, len(page.Parcels))
 	for i, p := range page.Parcels {
 		pts[i] = orb.Point{p.X, p.Y}
@@ -193,7 +209,7 @@ func (s *Service) ParcelsGeoJSON(ctx context.Context, page *ParcelPage) (json.Ra
 	}
 	for i := range page.Parcels {
 		p := &page.Parcels[i]
-		fc.Features[i] = geoFeature{Type: "Feature", ID: p.ID, Geometry: geoms[i], Properties: p.Properties()}
+		fc.Features[i] = geoFeature{Type: "Feature", ID: p.ID, Geometry: geoms[i], Properties: props(p)}
 	}
 	return json.Marshal(fc)
 }

@@ -218,7 +218,7 @@ func (h Handler) parcels(c *gin.Context) {
 	page, err := h.parcelPage(c)
 	if err == nil {
 		var fc json.RawMessage
-		if fc, err = h.Svc.ParcelsGeoJSON(c.Request.Context(), page); err == nil {
+		if fc, err = h.Svc.ParcelsGeoJSON(c.Request.Context(), page, nil); err == nil {
 			c.Data(http.StatusOK, "application/geo+json", fc)
 			return
 		}
