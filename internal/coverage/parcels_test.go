@@ -7,7 +7,6 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/ogcapi"
+	"github.com/cityreach/cityreach/internal/testdb"
 )
 
 // parcelFeatures pages GET /api/v1/indicators/park-coverage/parcels?<query> through to the
@@ -179,7 +179,7 @@ func TestParcelsAgreeWithPostGIS(t *testing.T) {
 
 	// The OGC collection: the same parcels and figures, numberMatched the parcel count, paged
 	// by its next links; the queryables list the properties.
-	ogcFeats, ogcMatched := ogcItems(t, h, ogcapi.Prefix+"/collections/park_coverage_parcels/items?city=parcels&caliber_id=gbt50563-2010&method=network&limit=70")
+	ogcFeats, ogcMatched := testdb.OGCItems(t, h, ogcapi.Prefix+"/collections/park_coverage_parcels/items?city=parcels&caliber_id=gbt50563-2010&method=network&limit=70")
 	if ogcMatched != len(wants) || len(ogcFeats) != len(net) {
 		t.Fatalf("OGC: numberMatched %d, %d features; %d parcels", ogcMatched, len(ogcFeats), len(wants))
 	}
@@ -215,49 +215,4 @@ func TestParcelsAgreeWithPostGIS(t *testing.T) {
 			t.Errorf("%s: %d %v, want 400 naming %s", c.q, rec.Code, m, c.param)
 		}
 	}
-}
-
-// ogcItems follows an OGC items request's next links to the end and returns every
-// feature's properties (with its id) and the first page's numberMatched.
-func ogcItems(t *testing.T, h http.Handler, path string) ([]map[string]any, int) {
-	t.Helper()
-	var out []map[string]any
-	matched := -1
-	for path != "" {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
-		if rec.Code != 200 {
-			t.Fatalf("%s: %d %s", path, rec.Code, rec.Body.String())
-		}
-		var fc struct {
-			Features []struct {
-				ID         json.Number    `json:"id"`
-				Properties map[string]any `json:"properties"`
-			} `json:"features"`
-			Matched *int `json:"numberMatched"`
-			Links   []struct {
-				Rel, Href string
-			} `json:"links"`
-		}
-		if err := json.Unmarshal(rec.Body.Bytes(), &fc); err != nil {
-			t.Fatal(err)
-		}
-		if matched < 0 && fc.Matched != nil {
-			matched = *fc.Matched
-		}
-		for _, f := range fc.Features {
-			out = append(out, f.Properties)
-		}
-		path = ""
-		for _, l := range fc.Links {
-			if l.Rel == "next" {
-				u, err := url.Parse(l.Href)
-				if err != nil {
-					t.Fatal(err)
-				}
-				path = u.RequestURI()
-			}
-		}
-	}
-	return out, matched
 }

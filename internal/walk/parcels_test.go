@@ -50,6 +50,8 @@ func TestParcelsAgreeWithPgRouting(t *testing.T) {
 		geoms = append(geoms, rect(x, y, x+w, y+h))
 		pops = append(pops, int64(rng.IntN(300)))
 	}
+	// One parcel 260 m beyond the grid's corner: no walkable edge within 200 m.
+	ids, geoms, pops = append(ids, 71), append(geoms, rect(1300, 1300, 1320, 1320)), append(pops, 40)
 	insertParcels(t, pool, city.ID, ids, geoms, pops)
 	var fids []int64
 	var cats []string
@@ -151,7 +153,7 @@ func TestParcelsAgreeWithPgRouting(t *testing.T) {
 	}
 
 	svc := NewService(pool, quiet())
-	h := engine(svc)
+	h := AdapterParcels(t, svc)
 	var got struct {
 		Features []struct {
 			ID         int64          `json:"id"`
@@ -233,7 +235,7 @@ func TestParcelsAgreeWithPgRouting(t *testing.T) {
 			compared++
 		}
 	}
-	if reached < compared/2 {
+	if reached < compared/2 || reached == compared {
 		t.Fatalf("only %d of %d pairs reached: the fixture tests little", reached, compared)
 	}
 	t.Logf("%d (parcel, category) pairs, %d reached, largest difference from pgRouting %.3g m", compared, reached, worst)
@@ -252,6 +254,24 @@ func TestParcelsAgreeWithPgRouting(t *testing.T) {
 		}
 		if f := figure(rep.Areas[0], cat); math.Abs(f.CoveredPopulation-sum) > 1e-9 {
 			t.Fatalf("%s: parcels within sum to %v residents, the indicator says %v", cat, sum, f.CoveredPopulation)
+		}
+	}
+	// The OGC collection, one category: the endpoint's parcels and figures, numberMatched
+	// the parcel count.
+	ogcFeats, matched := testdb.OGCItems(t, h, "/ogc/collections/living_circle_parcels/items?city="+city.Slug+"&category=kindergarten&limit=25")
+	if matched != len(ids) || len(ogcFeats) != len(feats) {
+		t.Fatalf("OGC: numberMatched %d, %d features, want %d", matched, len(ogcFeats), len(ids))
+	}
+	for i, o := range ogcFeats {
+		p := feats[i]
+		if o["id"] != p["id"] || o["distance_m"] != p["kindergarten_m"] || o["facility_id"] != p["kindergarten_facility_id"] ||
+			o["within"] != p["kindergarten_within"] || o["category"] != "kindergarten" {
+			t.Fatalf("OGC feature %d: %v, endpoint %v", i, o, p)
+		}
+	}
+	for _, bad := range []url.Values{{"city": {city.Slug}}, {"category": {"kindergarten"}}, {"city": {city.Slug}, "category": {"nope"}}} {
+		if code := get(t, h, "/ogc/collections/living_circle_parcels/items", bad, nil); code != 400 {
+			t.Fatalf("OGC %v: %d, want 400", bad, code)
 		}
 	}
 	for _, bad := range []url.Values{{"city": {city.Slug}, "category": {"nope"}}, {"city": {city.Slug}, "limit": {"0"}},
