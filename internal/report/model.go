@@ -64,8 +64,11 @@ type Section struct {
 	Figures   []Figure
 	Bars      []BarChart
 	Tables    []*Table
-	Layers    []*Layer // drawn on the section's map and exported as GeoJSON/GeoPackage
-	Notes     []string
+	// Sheets are tables written to the XLSX workbook only (the per-parcel rows: too many to
+	// print), after the section's tables.
+	Sheets []*Table
+	Layers []*Layer // drawn on the section's map and exported as GeoJSON/GeoPackage
+	Notes  []string
 	// Inputs are the input layers the section reads (its methodology lists them).
 	Inputs []string
 	// DistrictMaps asks for one map per area of the report's level besides the city map.
