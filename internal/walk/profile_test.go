@@ -5,7 +5,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // TestProfileElderly: on the living-circle fixture (livingFixture), the elderly profile
@@ -43,8 +43,8 @@ func TestProfileElderly(t *testing.T) {
 		t.Errorf("override: tier %v share %v, want 300 m and 300/350", f.ReachM, f.PopulationShare)
 	}
 	_, err = svc.LivingCircle(ctx, city.Slug, Options{Profile: "sprinter"})
-	var pe *problem.Error
-	if !errors.As(err, &pe) || pe.Status != 400 || pe.Extra["parameter"] != "profile" {
+	var pe *fault.Error
+	if !errors.As(err, &pe) || pe.Kind != fault.KindInvalid || pe.Extra["parameter"] != "profile" {
 		t.Errorf("unknown profile: %v", err)
 	}
 }
