@@ -48,10 +48,11 @@ type ParcelPage struct {
 	res     *Result
 }
 
-// Parcels returns the page of r's per-parcel figures after the parcel id after, at most
+// Parcels returns the page of r's per-parcel figures after the parcel id *after (nil: from
+// the first; a scenario's added parcels have negative ids), at most
 // limit of them (0: MaxParcelPage; a negative limit or one above MaxParcelPage is an
 // Invalid fault naming limit; -1 is allowed internally for every parcel).
-func (r *Result) Parcels(after int64, limit int) (*ParcelPage, error) {
+func (r *Result) Parcels(after *int64, limit int) (*ParcelPage, error) {
 	if limit == 0 {
 		limit = MaxParcelPage
 	}
@@ -64,7 +65,10 @@ func (r *Result) Parcels(after int64, limit int) (*ParcelPage, error) {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return ps[order[a]].ID < ps[order[b]].ID })
-	start := sort.Search(len(order), func(i int) bool { return ps[order[i]].ID > after })
+	start := 0
+	if after != nil {
+		start = sort.Search(len(order), func(i int) bool { return ps[order[i]].ID > *after })
+	}
 	page := &ParcelPage{Caliber: r.Caliber.ID, Method: r.Method, Matched: len(ps), res: r}
 	for _, i := range order[start:] {
 		if limit >= 0 && len(page.Parcels) == limit {

@@ -204,7 +204,7 @@ func TestParcelsAgreeWithPostGIS(t *testing.T) {
 	}
 
 	for _, c := range []struct{ q, param string }{
-		{"city=parcels&limit=0", "limit"}, {"city=parcels&limit=5001", "limit"}, {"city=parcels&after=-1", "after"},
+		{"city=parcels&limit=0", "limit"}, {"city=parcels&limit=5001", "limit"}, {"city=parcels&after=x", "after"},
 		{"city=parcels&caliber=nope", "caliber"}, {"city=parcels&method=bird", "method"}, {"", "city"},
 	} {
 		rec := httptest.NewRecorder()

@@ -21,7 +21,7 @@ func (b *builder) parkParcelSheet(ctx context.Context, q coverage.Query) (*Table
 	if err != nil {
 		return nil, "", err
 	}
-	page, err := res.Parcels(0, -1)
+	page, err := res.Parcels(nil, -1)
 	if err != nil {
 		return nil, "", err
 	}
@@ -44,7 +44,7 @@ func (b *builder) parkParcelSheet(ctx context.Context, q coverage.Query) (*Table
 // /api/v1/indicators/living-circle/parcels ("—" where none is within the search cutoff).
 func (b *builder) livingCircleParcelSheet(ctx context.Context) (*Table, string, error) {
 	t := &Table{Name: "living-circle-parcels", Sheet: b.t("sh_lc_parcels"), Title: b.t("t_lc_parcels")}
-	var after int64
+	var after *int64
 	for {
 		page, err := b.src.Walk.LivingCircleParcels(ctx, b.req.City, walk.Options{}, walk.ParcelQuery{After: after})
 		if err != nil {
@@ -81,6 +81,7 @@ func (b *builder) livingCircleParcelSheet(ctx context.Context) (*Table, string, 
 		if page.Next == 0 {
 			return t, "", nil
 		}
-		after = page.Next
+		next := page.Next
+		after = &next
 	}
 }

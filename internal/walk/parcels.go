@@ -16,11 +16,12 @@ import (
 const MaxParcelPage = 5000
 
 // ParcelQuery selects a page of the per-parcel living circle: the parcels of the city with
-// an id above After, in id order, at most Limit of them (0: MaxParcelPage), for the
+// an id above *After (nil: from the first; a scenario's added parcels have negative ids), in
+// id order, at most Limit of them (0: MaxParcelPage), for the
 // categories listed (empty: every category).
 type ParcelQuery struct {
 	Categories []string
-	After      int64
+	After      *int64
 	Limit      int
 }
 
@@ -107,7 +108,10 @@ func Parcels(in *Inputs, r *Reach, opt Options, q ParcelQuery) (*ParcelPage, err
 		order[p] = p
 	}
 	sort.SliceStable(order, func(a, b int) bool { return in.Parcels[order[a]].ID < in.Parcels[order[b]].ID })
-	start := sort.Search(len(order), func(i int) bool { return in.Parcels[order[i]].ID > q.After })
+	start := 0
+	if q.After != nil {
+		start = sort.Search(len(order), func(i int) bool { return in.Parcels[order[i]].ID > *q.After })
+	}
 	page := &ParcelPage{City: in.City, Version: in.Version, Cutoff: r.Cutoff, Matched: len(in.Parcels)}
 	for _, p := range order[start:] {
 		if len(page.Parcels) == q.Limit {

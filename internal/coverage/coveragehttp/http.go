@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"strconv"
 
@@ -69,7 +68,7 @@ func (h Handler) Routes() []httpapi.Route {
 			with(httpapi.Param{Name: "limit", Description: "at most this many pieces (0: all)", Schema: httpapi.Schema{"type": "integer", "minimum": 0, "maximum": 1000000}}),
 			httpapi.GeoJSON("The gap pieces"), h.gaps),
 		read("/parcels", "getParkCoverageParcels", "Per residential parcel, the area within a counted park's service area and its share.",
-			with(httpapi.Param{Name: "after", Description: "keyset paging: parcels with an id above this one (the previous page's next)", Schema: httpapi.Schema{"type": "integer", "minimum": 0}},
+			with(httpapi.Param{Name: "after", Description: "keyset paging: parcels with an id above this one (the previous page's next)", Schema: httpapi.Int},
 				httpapi.Param{Name: "limit", Description: "parcels per page", Schema: httpapi.Schema{"type": "integer", "minimum": 1, "maximum": coverage.MaxParcelPage, "default": coverage.MaxParcelPage}}),
 			httpapi.GeoJSON("One polygon feature per parcel, id order"), h.parcels),
 		read("/sites", "getParkSites", "Suggested park sites that close the most coverage gap.",
@@ -182,10 +181,14 @@ func (h Handler) parcels(c *gin.Context) {
 		problem.Respond(c, h.Log, err)
 		return
 	}
-	after, err := intParam(c, "after", 0, 0, math.MaxInt)
-	if err != nil {
-		problem.Respond(c, h.Log, err)
-		return
+	var after *int64
+	if v := c.Query("after"); v != "" {
+		a, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			problem.Respond(c, h.Log, badParam("after", fmt.Sprintf("after must be a parcel id, not %q", v)))
+			return
+		}
+		after = &a
 	}
 	id, err := h.scenarioID(c)
 	if err != nil {
@@ -206,7 +209,7 @@ func (h Handler) parcels(c *gin.Context) {
 	var b []byte
 	if err == nil {
 		var page *coverage.ParcelPage
-		if page, err = res.Parcels(int64(after), limit); err == nil {
+		if page, err = res.Parcels(after, limit); err == nil {
 			b, err = h.Svc.Store.ParcelsGeoJSON(ctx, page)
 		}
 	}

@@ -70,7 +70,7 @@ func (c ParcelCollection) page(ctx context.Context, q ogcapi.Query, after int64,
 		}
 		return nil, err
 	}
-	return res.Parcels(after, limit)
+	return res.Parcels(&after, limit)
 }
 
 // Items implements ogcapi.Collection.

@@ -73,7 +73,7 @@ func (h Handler) Routes() []httpapi.Route {
 		read("/api/v1/indicators/living-circle/parcels", "getLivingCircleParcels",
 			"Per residential parcel, the walking distance to the nearest facility of each category and that facility.",
 			[]httpapi.Param{city, {Name: "category", Description: "comma-separated category codes (default: every category)"}, reach, profile, scen,
-				{Name: "after", Description: "keyset paging: parcels with an id above this one (the previous page's next)", Schema: httpapi.Schema{"type": "integer", "minimum": 0}},
+				{Name: "after", Description: "keyset paging: parcels with an id above this one (the previous page's next)", Schema: httpapi.Int},
 				{Name: "limit", Description: "parcels per page", Schema: httpapi.Schema{"type": "integer", "minimum": 1, "maximum": walk.MaxParcelPage, "default": walk.MaxParcelPage}}},
 			httpapi.GeoJSON("One point feature per parcel, id order"), h.parcels),
 		read("/api/v1/walk/network", "getWalkNetwork", "The cached walking network of a city: its size and connectivity.", []httpapi.Param{city},
@@ -236,9 +236,11 @@ func (h Handler) parcelPage(c *gin.Context) (*walk.ParcelPage, error) {
 		q.Categories = strings.Split(v, ",")
 	}
 	if v := c.Query("after"); v != "" {
-		if q.After, err = strconv.ParseInt(v, 10, 64); err != nil || q.After < 0 {
+		a, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
 			return nil, problem.BadRequest(fmt.Sprintf("after must be a parcel id, not %q", v)).With("parameter", "after")
 		}
+		q.After = &a
 	}
 	if v := c.Query("limit"); v != "" {
 		if q.Limit, err = strconv.Atoi(v); err != nil || q.Limit < 1 || q.Limit > walk.MaxParcelPage {

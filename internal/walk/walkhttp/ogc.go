@@ -60,7 +60,7 @@ func (c ParcelCollection) page(ctx context.Context, q ogcapi.Query, after int64,
 			return nil, &ogcapi.InvalidError{Param: p, Msg: p + " is required (e.g. city=baotou&category=kindergarten)"}
 		}
 	}
-	page, err := c.Service.LivingCircleParcels(ctx, t["city"], walk.Options{}, walk.ParcelQuery{Categories: []string{t["category"]}, After: after, Limit: limit})
+	page, err := c.Service.LivingCircleParcels(ctx, t["city"], walk.Options{}, walk.ParcelQuery{Categories: []string{t["category"]}, After: &after, Limit: limit})
 	var f *fault.Error
 	if errors.As(err, &f) && f.Kind == fault.KindInvalid {
 		p, _ := f.Extra["parameter"].(string)
