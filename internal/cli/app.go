@@ -187,6 +187,12 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	if err := ogc.Catalog.Register(gaps); err != nil {
 		return nil, err
 	}
+	if err := ogc.Catalog.Register(coveragehttp.ParcelCollection{Service: covSvc}); err != nil {
+		return nil, err
+	}
+	if err := ogc.Catalog.Register(walkhttp.ParcelCollection{Service: walkSvc}); err != nil {
+		return nil, err
+	}
 	if err := tileSvc.Register(coveragehttp.NewGapTiles(covSvc)); err != nil {
 		return nil, err
 	}

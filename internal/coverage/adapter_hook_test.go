@@ -21,4 +21,5 @@ func init() {
 	coverage.AdapterGapCollection = func(ctx context.Context, pool *pgxpool.Pool, svc *coverage.Service) (ogcapi.Collection, error) {
 		return coveragehttp.NewGapCollection(ctx, pool, svc)
 	}
+	coverage.AdapterParcelCollection = func(svc *coverage.Service) ogcapi.Collection { return coveragehttp.ParcelCollection{Service: svc} }
 }

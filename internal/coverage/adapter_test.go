@@ -19,4 +19,6 @@ var (
 	AdapterHandler       func(svc *Service, pool *pgxpool.Pool, log *slog.Logger) httpapi.Mounter
 	AdapterGapTiles      func(svc *Service) tiles.Source
 	AdapterGapCollection func(ctx context.Context, pool *pgxpool.Pool, svc *Service) (ogcapi.Collection, error)
+	// AdapterParcelCollection is the per-parcel collection park_coverage_parcels.
+	AdapterParcelCollection func(svc *Service) ogcapi.Collection
 )

@@ -131,6 +131,19 @@ func (b *builder) from(f string) string {
 	return " (" + b.t(key) + ")"
 }
 
+// addSheet adds the XLSX-only sheet build makes to s, with its note when it has one.
+func (b *builder) addSheet(s *Section, build func() (*Table, string, error)) error {
+	t, note, err := build()
+	if err != nil {
+		return err
+	}
+	s.Sheets = append(s.Sheets, t)
+	if note != "" {
+		s.Notes = append(s.Notes, note)
+	}
+	return nil
+}
+
 // lowest returns at most maxBars bars, the lowest values first when there are more.
 func lowest(bars []Bar) []Bar {
 	if len(bars) <= maxBars {
@@ -247,7 +260,7 @@ func buildParkCoverage(ctx context.Context, b *builder) (*Section, error) {
 	s.Layers = append(s.Layers, &Layer{Name: "park_coverage_gaps", Title: b.t("lyr_gaps"), GeoJSON: gaps,
 		Style: Style{Fill: "#d7191c", Opacity: 0.9}})
 	s.Notes = append(s.Notes, b.t("n_gaps_map"))
-	return s, nil
+	return s, b.addSheet(s, func() (*Table, string, error) { return b.parkParcelSheet(ctx, q) })
 }
 
 func buildLivingCircle(ctx context.Context, b *builder) (*Section, error) {
@@ -380,7 +393,7 @@ func buildLivingCircle(ctx context.Context, b *builder) (*Section, error) {
 		},
 		Legend: []LegendEntry{{b.t("status_complete"), "#1a9641"}, {b.t("status_incomplete"), "#fdae61"}, {b.t("no_residential"), "#cccccc"}}})
 	s.Notes = append(s.Notes, fmt.Sprintf(b.t("n_lc"), 100*rep.Share))
-	return s, nil
+	return s, b.addSheet(s, func() (*Table, string, error) { return b.livingCircleParcelSheet(ctx) })
 }
 
 func (b *builder) status(s string) string {

@@ -62,6 +62,9 @@ type Section struct {
 	// Trends are the section's indicator across the published data editions and now.
 	Trends []*TrendChart
 	Tables []*Table
+	// Sheets are tables written to the XLSX workbook only (the per-parcel rows: too many to
+	// print), after the section's tables.
+	Sheets []*Table
 	Layers []*Layer // drawn on the section's map and exported as GeoJSON/GeoPackage
 	Notes  []string
 	// Inputs are the input layers the section reads (its methodology lists them).

@@ -44,7 +44,7 @@ func WriteXLSX(w io.Writer, r *Report) error {
 	}
 	used := map[string]bool{about: true}
 	for _, s := range r.Sections {
-		for _, t := range s.Tables {
+		for _, t := range append(s.Tables[:len(s.Tables):len(s.Tables)], s.Sheets...) {
 			if err := writeTableSheet(f, st, r, s, t, sheetName(t, used)); err != nil {
 				return fmt.Errorf("sheet %s: %w", t.Name, err)
 			}

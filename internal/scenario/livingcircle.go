@@ -221,6 +221,22 @@ func (w *WalkLivingCircle) Report(ctx context.Context, sc *Scenario, opt walk.Op
 	return rep, nil
 }
 
+// Parcels is the per-parcel living circle on baseline + sc (walk.Parcels).
+func (w *WalkLivingCircle) Parcels(ctx context.Context, sc *Scenario, opt walk.Options, q walk.ParcelQuery) (*walk.ParcelPage, error) {
+	b, err := w.baseline(ctx, sc)
+	if err != nil {
+		return nil, err
+	}
+	if err := opt.Check(b.base.In); err != nil {
+		return nil, err
+	}
+	a, err := w.apply(ctx, sc, b)
+	if err != nil {
+		return nil, err
+	}
+	return walk.ScenarioParcels(ctx, a, opt, q)
+}
+
 // Compare sets the living circle on baseline + sc against the baseline at level ("" =
 // every level), default options: per area the complete flag, the counts of reached and
 // missing basic categories, residents, residential land and parcels, and every category's
@@ -483,6 +499,18 @@ func (s *Service) LivingCircleReport(ctx context.Context, id int64, city string,
 			"ms", ms(time.Since(start)))
 	}
 	return rep, err
+}
+
+// LivingCircleParcels serves GET /api/v1/indicators/living-circle/parcels?scenario=.
+func (s *Service) LivingCircleParcels(ctx context.Context, id int64, city string, opt walk.Options, q walk.ParcelQuery) (*walk.ParcelPage, error) {
+	if s.LivingCircle == nil {
+		return nil, fault.Invalid("the living circle is not available on scenarios here").With("parameter", "scenario")
+	}
+	sc, err := s.scenarioOfCity(ctx, id, city)
+	if err != nil {
+		return nil, err
+	}
+	return s.LivingCircle.Parcels(ctx, sc, opt, q)
 }
 
 // scenarioOfCity reads scenario id and checks it belongs to city ("" for any): the

@@ -249,6 +249,29 @@ func TestLivingCircleScenarioHandFixture(t *testing.T) {
 	e.call(201, "POST", pa+"/changes", map[string]any{"layer": "facilities", "op": "add",
 		"feature": feature(string(e.lonLatGeoJSON(800, 10)), map[string]any{"category": "kindergarten", "name": "K2"})})
 
+	// Per parcel (scenario= on the parcels endpoint), worked from the table above: K2 at
+	// x = 800 is 30 m from P3 and 320 + 30 = 350 m from P4 (K1: 360 m); P5 is unattached.
+	for _, q := range []struct {
+		query string
+		want  map[float64][2]any // parcel → distance, facility name
+	}{
+		{"city=lc", map[float64][2]any{1: {80.0, "kindergarten 1"}, 2: {280.0, "kindergarten 1"}, 3: {680.0, "kindergarten 1"}, 4: {360.0, "kindergarten 1"}, 5: {nil, nil}}},
+		{fmt.Sprintf("scenario=%v", sa["id"]), map[float64][2]any{1: {80.0, "kindergarten 1"}, 2: {280.0, "kindergarten 1"}, 3: {30.0, "K2"}, 4: {350.0, "K2"}, 5: {nil, nil}}},
+	} {
+		fc := e.call(200, "GET", "/api/v1/indicators/living-circle/parcels?category=kindergarten&"+q.query, nil)
+		feats := fc["features"].([]any)
+		if len(feats) != 5 || fc["numberMatched"] != 5.0 {
+			t.Fatalf("%s: %d features, numberMatched %v", q.query, len(feats), fc["numberMatched"])
+		}
+		for _, f := range feats {
+			p := f.(map[string]any)["properties"].(map[string]any)
+			w := q.want[p["id"].(float64)]
+			if d, ok := p["kindergarten_m"].(float64); (w[0] == nil) != !ok || (ok && math.Abs(d-w[0].(float64)) > 1e-6) || p["kindergarten_facility_name"] != w[1] {
+				t.Errorf("%s parcel %v: %v m at %v, want %v at %v", q.query, p["id"], p["kindergarten_m"], p["kindergarten_facility_name"], w[0], w[1])
+			}
+		}
+	}
+
 	cmp := e.call(200, "GET", pa+"/compare?indicators=living-circle", nil)
 	lc := livingIndicator(t, cmp)
 	if lc["recomputed"] != 5.0 || lc["recomputed_pairs"] != 5.0 || lc["full_recomputation"] != nil {
@@ -616,6 +639,20 @@ func TestLivingCircleIncrementalEqualsPromoted(t *testing.T) {
 				g, w := a.Reach.Dist[k][p], r.Dist[k][j]
 				if !(g == w || math.Abs(g-w) <= 1e-9) {
 					t.Fatalf("seq %d %v: parcel %d, %s: %.9f m incrementally, %.9f m after promotion", seq, edits, pc.ID, r.Categories[k].Code, g, w)
+				}
+				// The nearest facility (walk.Parcels' facility_id): the promoted one, by id.
+				gi, wi := a.Reach.Nearest[k][p], r.Nearest[k][j]
+				if (gi < 0) != (wi < 0) {
+					t.Fatalf("seq %d: parcel %d, %s: nearest facility %d incrementally, %d after promotion", seq, pc.ID, r.Categories[k].Code, gi, wi)
+				}
+				if gi >= 0 {
+					gid := a.In.Facilities[gi].ID
+					if gid < 0 {
+						gid = newID[gid]
+					}
+					if gid != in.Facilities[wi].ID {
+						t.Fatalf("seq %d %v: parcel %d, %s: nearest facility %d incrementally, %d after promotion", seq, edits, pc.ID, r.Categories[k].Code, gid, in.Facilities[wi].ID)
+					}
 				}
 			}
 		}

@@ -252,6 +252,20 @@ func TestScenarioLifecycle(t *testing.T) {
 	if v := rep["city_figure"].(map[string]any)["covered_m2"].(float64); math.Abs(v-scenCovered) > 1e-6 {
 		t.Errorf("scenario= gives %.6f m², compare %.6f", v, scenCovered)
 	}
+	// The per-parcel coverage on the scenario adds up to its figure: one page (limit 5000)
+	// holds every parcel of baseline + scenario, the new development's included.
+	pp := e.must(200, "", "GET", "/api/v1/indicators/park-coverage/parcels?city=baotou&"+cq+"&scenario="+fmt.Sprint(sc["id"]), nil)
+	ppSum, ppArea := 0.0, 0.0
+	for _, f := range pp["features"].([]any) {
+		ppSum += f.(map[string]any)["properties"].(map[string]any)["covered_m2"].(float64)
+		ppArea += f.(map[string]any)["properties"].(map[string]any)["area_m2"].(float64)
+	}
+	if total := city["scenario"].(map[string]any)["total_m2"].(float64); math.Abs(ppArea-total) > 1e-6 {
+		t.Errorf("scenario parcels' area %.6f m², the scenario's residential land %.6f m² (the new development's parcel has a negative id)", ppArea, total)
+	}
+	if pp["next"] != nil || math.Abs(ppSum-scenCovered) > 1e-6 {
+		t.Errorf("scenario parcels add up to %.6f m² (next %v), the scenario figure %.6f m²", ppSum, pp["next"], scenCovered)
+	}
 	// The gap layer and the next sites on the scenario; after promotion the baseline's must
 	// be the same (checked below).
 	gapSum := func(fc map[string]any) (sum float64, n int) {

@@ -42,13 +42,14 @@ type Service struct {
 
 // LivingCircle computes the 15-minute living-circle figures of a city on baseline plus a
 // scenario's changes: the comparison with the baseline at one level ("" = every level),
-// and the indicator's report under opt. WalkLivingCircle implements it on internal/walk.
+// the indicator's report under opt and its per-parcel figures. WalkLivingCircle implements it on internal/walk.
 type LivingCircle interface {
 	Compare(ctx context.Context, sc *Scenario, level string) (*IndicatorDelta, error)
 	Report(ctx context.Context, sc *Scenario, opt walk.Options) (*walk.Report, error)
 	// Changes is what sc changes on the walking network and its inputs (isochrones and
 	// the capacity indicator on a scenario).
 	Changes(ctx context.Context, sc *Scenario) (walk.Changes, error)
+	Parcels(ctx context.Context, sc *Scenario, opt walk.Options, q walk.ParcelQuery) (*walk.ParcelPage, error)
 }
 
 // Scenario returns scenario id with its changes.

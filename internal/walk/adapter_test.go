@@ -2,6 +2,7 @@ package walk
 
 import (
 	"net/http"
+	"testing"
 
 	"github.com/cityreach/cityreach/internal/tiles"
 )
@@ -13,4 +14,7 @@ import (
 var (
 	AdapterEngine         func(svc *Service) http.Handler
 	AdapterCommunityTiles func(svc *Service) tiles.Source
+	// AdapterParcels is an engine serving walkhttp.Handler and the OGC API with the
+	// collection living_circle_parcels.
+	AdapterParcels func(t testing.TB, svc *Service) http.Handler
 )

@@ -13,17 +13,11 @@ func (s *Service) CommunitiesGeoJSON(ctx context.Context, rep *Report) (json.Raw
 	if err != nil {
 		return nil, err
 	}
-	type feature struct {
-		Type       string          `json:"type"`
-		ID         int64           `json:"id"`
-		Geometry   json.RawMessage `json:"geometry"`
-		Properties map[string]any  `json:"properties"`
-	}
 	fc := struct {
-		Type     string    `json:"type"`
-		Features []feature `json:"features"`
-		Summary  any       `json:"summary"`
-	}{Type: "FeatureCollection", Features: []feature{}, Summary: map[string]any{
+		Type     string       `json:"type"`
+		Features []geoFeature `json:"features"`
+		Summary  any          `json:"summary"`
+	}{Type: "FeatureCollection", Features: []geoFeature{}, Summary: map[string]any{
 		"communities": rep.Communities, "complete_communities": rep.CompleteCommunities,
 		"target": rep.Target, "target_met": rep.TargetMet, "share": rep.Share}}
 	for _, a := range rep.Areas {
@@ -35,10 +29,18 @@ func (s *Service) CommunitiesGeoJSON(ctx context.Context, rep *Report) (json.Raw
 		for _, cf := range a.Coverage {
 			shares[cf.Code] = cf.PopulationShare
 		}
-		fc.Features = append(fc.Features, feature{Type: "Feature", ID: a.ID, Geometry: g, Properties: map[string]any{
+		fc.Features = append(fc.Features, geoFeature{Type: "Feature", ID: a.ID, Geometry: g, Properties: map[string]any{
 			"id": a.ID, "code": a.Code, "name": a.Name, "status": a.Status, "complete": a.Complete,
 			"reached": a.Reached, "missing": a.Missing, "missing_count": len(a.Missing),
 			"population": a.Population, "residential_m2": a.ResidentialM2, "population_share": shares}})
 	}
 	return json.Marshal(fc)
+}
+
+// geoFeature is one GeoJSON feature with a numeric id.
+type geoFeature struct {
+	Type       string          `json:"type"`
+	ID         int64           `json:"id"`
+	Geometry   json.RawMessage `json:"geometry"`
+	Properties map[string]any  `json:"properties"`
 }

@@ -378,10 +378,23 @@ func (s *Service) LivingCircle(ctx context.Context, slug string, opt Options) (*
 // indicatorOn computes the indicator on n and in from the reach r, searching afresh when
 // opt's tiers go beyond r's cutoff.
 func (s *Service) indicatorOn(ctx context.Context, n *Network, in *Inputs, r *Reach, opt Options) (*Report, error) {
+	r, err := s.reachFor(ctx, n, in, r, &opt)
+	if err != nil {
+		return nil, err
+	}
+	return Indicator(n, in, r, opt)
+}
+
+// reachFor turns opt's profile into tiers and returns r, or a fresh search on n and in to
+// the largest tier when opt's tiers go beyond r's cutoff.
+func (s *Service) reachFor(ctx context.Context, n *Network, in *Inputs, r *Reach, opt *Options) (*Reach, error) {
+	return reachFor(ctx, n, in, r, opt, s.maxSnap())
+}
+
+func reachFor(ctx context.Context, n *Network, in *Inputs, r *Reach, opt *Options, maxSnap float64) (*Reach, error) {
 	if err := opt.applyProfile(in.Categories); err != nil {
 		return nil, err
 	}
-	var err error
 	need := r.Cutoff
 	for _, m := range opt.Reach {
 		if m <= MaxReachM {
@@ -389,9 +402,7 @@ func (s *Service) indicatorOn(ctx context.Context, n *Network, in *Inputs, r *Re
 		}
 	}
 	if need > r.Cutoff {
-		if r, err = ComputeReach(ctx, n, in, ReachOptions{MaxSnap: s.maxSnap(), Cutoff: need}); err != nil {
-			return nil, err
-		}
+		return ComputeReach(ctx, n, in, ReachOptions{MaxSnap: maxSnap, Cutoff: need})
 	}
-	return Indicator(n, in, r, opt)
+	return r, nil
 }

@@ -33,6 +33,10 @@ type Reach struct {
 	// parcel access leg. It is +Inf when no facility of the category is within Cutoff or
 	// the parcel is unattached.
 	Dist [][]float64
+	// Nearest[k][p] is the index in Inputs.Facilities of the facility Dist[k][p] is the
+	// distance to (the lowest index among equally near ones), -1 where Dist is +Inf. For
+	// CategoryPark it is one access point of the nearest park.
+	Nearest [][]int32
 	// Attached[p] reports whether parcel p has a walkable edge within MaxSnap.
 	Attached []bool
 	// Facilities counts the facilities of each category (same order as Categories) and
@@ -73,7 +77,8 @@ func ComputeReach(ctx context.Context, n *Network, in *Inputs, opt ReachOptions)
 		opt.Workers = runtime.GOMAXPROCS(0)
 	}
 	r := &Reach{Cutoff: opt.Cutoff, MaxSnap: opt.MaxSnap, Categories: in.Categories,
-		Dist: make([][]float64, len(in.Categories)), Facilities: make([]FacilityCount, len(in.Categories))}
+		Dist: make([][]float64, len(in.Categories)), Nearest: make([][]int32, len(in.Categories)),
+		Facilities: make([]FacilityCount, len(in.Categories))}
 
 	// Attach the parcels, in parallel chunks: the index is read-only.
 	att := make([]network.Attachment, len(in.Parcels))
@@ -97,7 +102,8 @@ func ComputeReach(ctx context.Context, n *Network, in *Inputs, opt ReachOptions)
 		slot[c.Code] = k
 	}
 	sources := make([][]network.Source, len(in.Categories))
-	for _, f := range in.Facilities {
+	srcFac := make([][]int32, len(in.Categories)) // the facility index of every source
+	for i, f := range in.Facilities {
 		k, ok := slot[f.Category]
 		if !ok {
 			continue
@@ -109,14 +115,16 @@ func ComputeReach(ctx context.Context, n *Network, in *Inputs, opt ReachOptions)
 			continue
 		}
 		sources[k] = append(sources[k], network.AtPoint(a))
+		srcFac[k] = append(srcFac[k], int32(i))
 	}
 
 	err := n.eachSearch(ctx, opt.Workers, len(in.Categories), nil, func(s *network.Searcher, k int) error {
 		d := make([]float64, len(in.Parcels))
-		r.Dist[k] = d
+		near := make([]int32, len(in.Parcels))
+		r.Dist[k], r.Nearest[k] = d, near
 		if len(sources[k]) == 0 {
 			for p := range d {
-				d[p] = math.Inf(1)
+				d[p], near[p] = math.Inf(1), -1
 			}
 			return nil
 		}
@@ -124,10 +132,9 @@ func ComputeReach(ctx context.Context, n *Network, in *Inputs, opt ReachOptions)
 			return fmt.Errorf("walk: category %s: %w", in.Categories[k].Code, err)
 		}
 		for p := range d {
+			d[p], near[p] = math.Inf(1), -1
 			if r.Attached[p] {
-				d[p], _ = s.DistanceTo(att[p])
-			} else {
-				d[p] = math.Inf(1)
+				d[p], near[p] = nearest(s, att[p], srcFac[k])
 			}
 		}
 		return nil
@@ -137,6 +144,16 @@ func ComputeReach(ctx context.Context, n *Network, in *Inputs, opt ReachOptions)
 	}
 	r.ComputeMS = since(t0)
 	return r, nil
+}
+
+// nearest reads the distance of the attached point a from the last search and the facility
+// index of its nearest source (srcFac maps source indexes to facility indexes).
+func nearest(s *network.Searcher, a network.Attachment, srcFac []int32) (float64, int32) {
+	d, src := s.DistanceTo(a)
+	if src < 0 {
+		return d, -1
+	}
+	return d, srcFac[src]
 }
 
 // eachSearch calls do(s, k) for every category slot k in [0, count) that want accepts (nil:

@@ -299,7 +299,7 @@ func (b *Base) Apply(ctx context.Context, ch Changes, opt ApplyOptions) (*Applie
 	// Attach the parcels to recompute to the scenario network; every other parcel keeps
 	// its baseline attachment (no changed edge lies within MaxSnap of it).
 	r1 := &Reach{Cutoff: r0.Cutoff, MaxSnap: snap, Categories: r0.Categories, Dist: make([][]float64, nk),
-		Attached: make([]bool, len(in1.Parcels)), Facilities: make([]FacilityCount, nk)}
+		Nearest: make([][]int32, nk), Attached: make([]bool, len(in1.Parcels)), Facilities: make([]FacilityCount, nk)}
 	att := make(map[int32]network.Attachment)
 	recomputed := 0
 	for p := range in1.Parcels {
@@ -336,6 +336,7 @@ func (b *Base) Apply(ctx context.Context, ch Changes, opt ApplyOptions) (*Applie
 		copy(facFrom, kept)
 	}
 	sources := make([][]network.Source, nk)
+	srcFac := make([][]int32, nk)
 	for i := range in1.Facilities {
 		f := &in1.Facilities[i]
 		k, ok := b.slot[f.Category]
@@ -363,6 +364,7 @@ func (b *Base) Apply(ctx context.Context, ch Changes, opt ApplyOptions) (*Applie
 			var a network.Attachment
 			if a, attached = n1.Index.Attach(f.Point, snap); attached && isSource && len(aff[k]) > 0 {
 				sources[k] = append(sources[k], network.AtPoint(a))
+				srcFac[k] = append(srcFac[k], int32(i))
 			}
 		} else {
 			attached = b.facOK[facFrom[i]]
@@ -374,10 +376,34 @@ func (b *Base) Apply(ctx context.Context, ch Changes, opt ApplyOptions) (*Applie
 
 	// Distances: the baseline's, remapped to the scenario's parcels, with the pairs to
 	// recompute replaced by a search on the scenario network.
+	// The nearest facilities likewise, their baseline indexes mapped to the scenario's
+	// (a kept pair's facility is never a removed one: its parcel would be recomputed).
 	sameParcels := len(ch.AddParcels)+len(ch.DeleteParcels) == 0
+	sameFacilities := len(ch.DeleteFacilities)+len(ch.DeleteParks) == 0
+	facTo := make([]int32, len(b.In.Facilities))
+	for i := range facTo {
+		facTo[i] = -1
+	}
+	for i, j := range facFrom {
+		facTo[j] = int32(i)
+	}
 	for k := range nk {
 		if sameParcels && len(aff[k]) == 0 {
 			r1.Dist[k] = r0.Dist[k] // immutable, shared
+			if sameFacilities {
+				r1.Nearest[k] = r0.Nearest[k]
+				continue
+			}
+		}
+		near := make([]int32, len(in1.Parcels))
+		for p, i := range from {
+			near[p] = -1
+			if i >= 0 && r0.Nearest[k][i] >= 0 {
+				near[p] = facTo[r0.Nearest[k][i]]
+			}
+		}
+		r1.Nearest[k] = near
+		if sameParcels && len(aff[k]) == 0 {
 			continue
 		}
 		d := make([]float64, len(in1.Parcels))
@@ -391,10 +417,10 @@ func (b *Base) Apply(ctx context.Context, ch Changes, opt ApplyOptions) (*Applie
 		r1.Dist[k] = d
 	}
 	err := n1.eachSearch(ctx, opt.Workers, nk, func(k int) bool { return len(aff[k]) > 0 }, func(s *network.Searcher, k int) error {
-		d := r1.Dist[k]
+		d, near := r1.Dist[k], r1.Nearest[k]
 		if len(sources[k]) == 0 {
 			for _, p := range aff[k] {
-				d[p] = math.Inf(1)
+				d[p], near[p] = math.Inf(1), -1
 			}
 			return nil
 		}
@@ -402,10 +428,9 @@ func (b *Base) Apply(ctx context.Context, ch Changes, opt ApplyOptions) (*Applie
 			return fmt.Errorf("walk: category %s: %w", r0.Categories[k].Code, err)
 		}
 		for _, p := range aff[k] {
+			d[p], near[p] = math.Inf(1), -1
 			if a, ok := att[p]; ok {
-				d[p], _ = s.DistanceTo(a)
-			} else {
-				d[p] = math.Inf(1)
+				d[p], near[p] = nearest(s, a, srcFac[k])
 			}
 		}
 		return nil
@@ -452,21 +477,18 @@ type ScenarioRun struct {
 // Tier overrides beyond the reach's cutoff need a search to the larger cutoff on the
 // scenario's network and inputs.
 func ScenarioReport(ctx context.Context, a *Applied, opt Options) (*Report, error) {
-	r := a.Reach
-	if err := opt.applyProfile(a.In.Categories); err != nil {
+	r, err := reachFor(ctx, a.Net, a.In, a.Reach, &opt, a.Reach.MaxSnap)
+	if err != nil {
 		return nil, err
 	}
-	need := r.Cutoff
-	for _, m := range opt.Reach {
-		if m <= MaxReachM {
-			need = math.Max(need, m)
-		}
-	}
-	if need > r.Cutoff {
-		var err error
-		if r, err = ComputeReach(ctx, a.Net, a.In, ReachOptions{MaxSnap: r.MaxSnap, Cutoff: need}); err != nil {
-			return nil, err
-		}
-	}
 	return Indicator(a.Net, a.In, r, opt)
+}
+
+// ScenarioParcels is Parcels on a scenario applied to a baseline.
+func ScenarioParcels(ctx context.Context, a *Applied, opt Options, q ParcelQuery) (*ParcelPage, error) {
+	r, err := reachFor(ctx, a.Net, a.In, a.Reach, &opt, a.Reach.MaxSnap)
+	if err != nil {
+		return nil, err
+	}
+	return Parcels(a.In, r, opt, q)
 }

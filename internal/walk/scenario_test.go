@@ -213,6 +213,9 @@ func sameReach(t *testing.T, what string, got, want *Reach) {
 			if g != w && !(math.IsInf(g, 1) && math.IsInf(w, 1)) {
 				t.Fatalf("%s: category %s parcel %d: %.12f incrementally, %.12f in full", what, want.Categories[k].Code, p, g, w)
 			}
+			if (got.Nearest[k][p] < 0) != math.IsInf(g, 1) {
+				t.Fatalf("%s: category %s parcel %d: nearest facility %d at %v m", what, want.Categories[k].Code, p, got.Nearest[k][p], g)
+			}
 		}
 	}
 	for p := range want.Attached {

@@ -39,6 +39,7 @@ type ScenarioSource interface {
 //
 //	GET /api/v1/indicators/park-coverage?city=&caliber=&method=&level=&scenario=&as_of=
 //	GET /api/v1/indicators/park-coverage/gaps?city=&caliber=&method=&limit=&scenario=
+//	GET /api/v1/indicators/park-coverage/parcels?city=&caliber=&method=&after=&limit=&scenario=
 //	GET /api/v1/indicators/park-coverage/sites?city=&caliber=&method=&n=&site_area=&scenario=
 func (h Handler) Routes() []httpapi.Route {
 	const p = "/api/v1/indicators/park-coverage"
@@ -66,6 +67,10 @@ func (h Handler) Routes() []httpapi.Route {
 		read("/gaps", "getParkCoverageGaps", "The residential parcels outside every park's service radius.",
 			with(httpapi.Param{Name: "limit", Description: "at most this many pieces (0: all)", Schema: httpapi.Schema{"type": "integer", "minimum": 0, "maximum": 1000000}}),
 			httpapi.GeoJSON("The gap pieces"), h.gaps),
+		read("/parcels", "getParkCoverageParcels", "Per residential parcel, the area within a counted park's service area and its share.",
+			with(httpapi.Param{Name: "after", Description: "keyset paging: parcels with an id above this one (the previous page's next)", Schema: httpapi.Int},
+				httpapi.Param{Name: "limit", Description: "parcels per page", Schema: httpapi.Schema{"type": "integer", "minimum": 1, "maximum": coverage.MaxParcelPage, "default": coverage.MaxParcelPage}}),
+			httpapi.GeoJSON("One polygon feature per parcel, id order"), h.parcels),
 		read("/sites", "getParkSites", "Suggested park sites that close the most coverage gap.",
 			with(httpapi.Param{Name: "n", Description: "how many sites", Schema: httpapi.Schema{"type": "integer", "minimum": 1, "maximum": 200, "default": 10}},
 				httpapi.Param{Name: "site_area", Description: "area of a site (m²)", Schema: httpapi.Schema{"type": "integer", "minimum": coverage.MinSiteAreaM2, "maximum": coverage.MaxSiteAreaM2, "default": coverage.DefaultSiteAreaM2}}),
@@ -152,6 +157,53 @@ func (h Handler) gaps(c *gin.Context) {
 		return
 	}
 	c.Header("X-Coverage-Run", strconv.FormatInt(run.ID, 10))
+	c.Data(http.StatusOK, "application/geo+json", b)
+}
+
+// parcels serves the per-parcel coverage, one keyset page at a time, from the result
+// behind the indicator's stored run (the run id in X-Coverage-Run), or of the scenario.
+func (h Handler) parcels(c *gin.Context) {
+	limit, err := intParam(c, "limit", coverage.MaxParcelPage, 1, coverage.MaxParcelPage)
+	if err != nil {
+		problem.Respond(c, h.Log, err)
+		return
+	}
+	var after *int64
+	if v := c.Query("after"); v != "" {
+		a, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			problem.Respond(c, h.Log, badParam("after", fmt.Sprintf("after must be a parcel id, not %q", v)))
+			return
+		}
+		after = &a
+	}
+	id, err := h.scenarioID(c)
+	if err != nil {
+		problem.Respond(c, h.Log, err)
+		return
+	}
+	ctx := c.Request.Context()
+	var res *coverage.Result
+	if id > 0 {
+		res, err = h.Scenarios.CoverageResult(ctx, id, query(c))
+		c.Header("Cache-Control", "no-store")
+	} else {
+		var run *coverage.Run
+		if res, run, err = h.Svc.ParcelResult(ctx, query(c)); err == nil {
+			c.Header("X-Coverage-Run", strconv.FormatInt(run.ID, 10))
+		}
+	}
+	var b []byte
+	if err == nil {
+		var page *coverage.ParcelPage
+		if page, err = res.Parcels(after, limit); err == nil {
+			b, err = h.Svc.Store.ParcelsGeoJSON(ctx, page)
+		}
+	}
+	if err != nil {
+		problem.Respond(c, h.Log, err)
+		return
+	}
 	c.Data(http.StatusOK, "application/geo+json", b)
 }
 

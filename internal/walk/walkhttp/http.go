@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -33,6 +34,7 @@ type ScenarioSource interface {
 	LivingCircleReport(ctx context.Context, scenario int64, city string, opt walk.Options) (*walk.Report, error)
 	// Isochrone is the isochrone on the scenario's network; req.City may be empty.
 	Isochrone(ctx context.Context, scenario int64, req walk.IsochroneRequest) (*walk.IsochroneResult, error)
+	LivingCircleParcels(ctx context.Context, scenario int64, city string, opt walk.Options, q walk.ParcelQuery) (*walk.ParcelPage, error)
 }
 
 // Routes are
@@ -40,6 +42,7 @@ type ScenarioSource interface {
 //	GET /api/v1/isochrones?lon=&lat=&minutes=5,10,15[&distances=][&speed=][&city=][&segments=true][&scenario=]
 //	GET /api/v1/indicators/living-circle?city=&level=&share=&target=&reach=code:m,…&scenario=
 //	GET /api/v1/indicators/living-circle/communities.geojson?city=&share=&reach=&scenario=
+//	GET /api/v1/indicators/living-circle/parcels?city=&category=&reach=&profile=&after=&limit=&scenario=
 //	GET /api/v1/walk/network?city=
 func (h Handler) Routes() []httpapi.Route {
 	read := func(path, op, summary string, ps []httpapi.Param, rs []httpapi.Response, hf gin.HandlerFunc) httpapi.Route {
@@ -69,6 +72,12 @@ func (h Handler) Routes() []httpapi.Route {
 				"categories": httpapi.Arr(httpapi.Obj(nil)), "areas": httpapi.Arr(httpapi.Obj(nil)), "target_met": httpapi.Bool}, "city", "level", "areas")), h.livingCircle),
 		read("/api/v1/indicators/living-circle/communities.geojson", "getLivingCircleCommunities", "Each community's living-circle status as GeoJSON.",
 			[]httpapi.Param{city, share, reach, profile, scen}, httpapi.GeoJSON("One feature per community"), h.communities),
+		read("/api/v1/indicators/living-circle/parcels", "getLivingCircleParcels",
+			"Per residential parcel, the walking distance to the nearest facility of each category and that facility.",
+			[]httpapi.Param{city, {Name: "category", Description: "comma-separated category codes (default: every category)"}, reach, profile, scen,
+				{Name: "after", Description: "keyset paging: parcels with an id above this one (the previous page's next)", Schema: httpapi.Int},
+				{Name: "limit", Description: "parcels per page", Schema: httpapi.Schema{"type": "integer", "minimum": 1, "maximum": walk.MaxParcelPage, "default": walk.MaxParcelPage}}},
+			httpapi.GeoJSON("One point feature per parcel, id order"), h.parcels),
 		read("/api/v1/walk/network", "getWalkNetwork", "The cached walking network of a city: its size and connectivity.", []httpapi.Param{city},
 			httpapi.JSON("The network's size and connectivity", httpapi.Obj(httpapi.Schema{"city": httpapi.Obj(nil),
 				"network": httpapi.Obj(httpapi.Schema{"edges": httpapi.Int, "nodes": httpapi.Int, "components": httpapi.Int}, "edges", "nodes"), "version": httpapi.Str}, "city", "network")), h.network),
@@ -211,6 +220,55 @@ func (h Handler) communities(c *gin.Context) {
 		}
 	}
 	problem.Respond(c, h.Log, err)
+}
+
+// parcels serves the per-parcel living circle, one keyset page at a time.
+func (h Handler) parcels(c *gin.Context) {
+	page, err := h.parcelPage(c)
+	if err == nil {
+		var fc json.RawMessage
+		if fc, err = h.Svc.ParcelsGeoJSON(c.Request.Context(), page, nil); err == nil {
+			c.Data(http.StatusOK, "application/geo+json", fc)
+			return
+		}
+	}
+	problem.Respond(c, h.Log, err)
+}
+
+func (h Handler) parcelPage(c *gin.Context) (*walk.ParcelPage, error) {
+	opt, err := livingOptions(c)
+	if err != nil {
+		return nil, err
+	}
+	q := walk.ParcelQuery{}
+	if v := c.Query("category"); v != "" {
+		q.Categories = strings.Split(v, ",")
+	}
+	if v := c.Query("after"); v != "" {
+		a, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, problem.BadRequest(fmt.Sprintf("after must be a parcel id, not %q", v)).With("parameter", "after")
+		}
+		q.After = &a
+	}
+	if v := c.Query("limit"); v != "" {
+		if q.Limit, err = strconv.Atoi(v); err != nil || q.Limit < 1 || q.Limit > walk.MaxParcelPage {
+			return nil, problem.BadRequest(fmt.Sprintf("limit must be from 1 to %d, not %q", walk.MaxParcelPage, v)).With("parameter", "limit")
+		}
+	}
+	if v := c.Query("scenario"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 || h.Scenarios == nil {
+			return nil, problem.BadRequest("scenario must be a scenario id").With("parameter", "scenario")
+		}
+		c.Header("Cache-Control", "no-store")
+		return h.Scenarios.LivingCircleParcels(c.Request.Context(), id, c.Query("city"), opt, q)
+	}
+	slug, err := cityParam(c)
+	if err != nil {
+		return nil, err
+	}
+	return h.Svc.LivingCircleParcels(c.Request.Context(), slug, opt, q)
 }
 
 func (h Handler) network(c *gin.Context) {
