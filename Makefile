@@ -6,7 +6,7 @@ GO ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/cityreach/cityreach/internal/cli.Version=$(VERSION)
 
-.PHONY: help run test build migrate lint bench frontend clean
+.PHONY: help run test qgis build migrate lint bench frontend clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}'
@@ -16,6 +16,9 @@ run: ## provision PostGIS, migrate, seed the demo city, serve http://localhost:8
 
 test: ## provision PostGIS and the test tools, then run every test
 	@scripts/test.sh
+
+qgis: ## only the QGIS checks (part of make test): Debian's QGIS against the served demo city
+	@scripts/qgis.sh
 
 build: ## build bin/cityreach (with the frontend when present)
 	@scripts/install-build-deps.sh

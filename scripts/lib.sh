@@ -26,3 +26,44 @@ apt_install() {
   log "installing ${missing[*]}"
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
+
+# serve_demo NAME OUT: a fresh database NAME on the PostgreSQL server of DATABASE_URL, migrated
+# and loaded with the Baotou demo city at scale ${CITYREACH_DEMO_SCALE:-0.05} (or, while the
+# binary has no `seed baotou --scale`, frontend/e2e/fixture.sql), served by a fresh build of
+# bin/cityreach on a free loopback port until the calling script exits. The seed and server
+# logs go to OUT. Sets demo_url (the database), demo_port, demo_base (http://127.0.0.1:port),
+# demo_server (the server's pid) and demo_bin. Run from the repository root.
+serve_demo() {
+  local name=$1 out=$2
+  local base=${DATABASE_URL%%\?*}
+  local params=${DATABASE_URL#"$base"}
+  local admin_url="${base%/*}/postgres$params"
+  demo_url="${base%/*}/$name$params"
+  log "database $name"
+  psql "$admin_url" -Xq -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" -c "CREATE DATABASE $name" >&2
+  mkdir -p bin "$out"
+  go build -o bin/cityreach ./cmd/cityreach
+  demo_bin=$(pwd)/bin/cityreach
+  DATABASE_URL=$demo_url "$demo_bin" migrate up >&2
+  local seed_help
+  seed_help=$("$demo_bin" seed -h 2>&1 || true) # captured first: grep -q would close the pipe early under pipefail
+  if [[ $seed_help == *-scale* && $seed_help == *baotou* ]]; then
+    log "seeding the Baotou demo city at scale ${CITYREACH_DEMO_SCALE:-0.05}"
+    DATABASE_URL=$demo_url "$demo_bin" seed baotou --scale "${CITYREACH_DEMO_SCALE:-0.05}" >"$out/seed.log" 2>&1 || { cat "$out/seed.log" >&2; die "seed baotou failed"; }
+  else
+    log "no \`seed baotou --scale\` in this binary: loading frontend/e2e/fixture.sql"
+    psql "$demo_url" -Xq -v ON_ERROR_STOP=1 -f frontend/e2e/fixture.sql >&2
+  fi
+  demo_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  demo_base=http://127.0.0.1:$demo_port
+  log "cityreach serve on 127.0.0.1:$demo_port"
+  DATABASE_URL=$demo_url "$demo_bin" serve --listen "127.0.0.1:$demo_port" >"$out/server.log" 2>&1 &
+  demo_server=$!
+  trap 'kill "$demo_server" 2>/dev/null; wait "$demo_server" 2>/dev/null || true' EXIT
+  for _ in $(seq 1 120); do
+    curl -fsS -o /dev/null "$demo_base/readyz" 2>/dev/null && break
+    kill -0 "$demo_server" 2>/dev/null || { cat "$out/server.log" >&2; die "cityreach serve exited"; }
+    sleep 0.5
+  done
+  curl -fsS -o /dev/null "$demo_base/readyz" || { tail -20 "$out/server.log" >&2; die "cityreach serve did not become ready"; }
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make test: provision PostGIS and the test tools, then run every test: Go unit and
 # PostGIS integration tests (with the fuzz seed corpora), frontend unit tests and the
-# browser end-to-end tests.
+# browser end-to-end tests, and a real QGIS (Debian's 3.22, headless PyQGIS) against the
+# served demo city (scripts/qgis.sh; installing QGIS adds about 3 minutes to a fresh machine).
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 cd "$here/.."
@@ -30,4 +31,6 @@ if [ -f frontend/package.json ]; then
   log "browser end-to-end tests"
   "$here/e2e.sh"
 fi
+log "QGIS against the served demo city (scripts/qgis.sh)"
+"$here/qgis.sh"
 log "all tests passed"
