@@ -26,6 +26,9 @@ type ParkVerdict struct {
 	Counted bool    `json:"counted"`
 	RadiusM float64 `json:"radius_m,omitempty"`
 	Reason  string  `json:"reason,omitempty"`
+	// MinAreaM2 is, with too_small, the smallest park the caliber counts outside a
+	// historic district (caliber.MinCountedArea).
+	MinAreaM2 float64 `json:"min_area_m2,omitempty"`
 	// Class, OpenStatus, Pocket and AreaM2 are the park's facts the rule was applied to.
 	Class      string  `json:"park_class"`
 	OpenStatus string  `json:"open_status"`
@@ -59,6 +62,9 @@ func parkVerdicts(cal caliber.Caliber, snap *coverage.Snapshot, changes []Change
 		r, why := cal.Judge(f)
 		v := ParkVerdict{N: c.N, Layer: c.Layer, Op: c.Op, ID: id, Counted: why == "", RadiusM: r, Reason: why,
 			Class: f.Class, OpenStatus: f.OpenStatus, Pocket: f.Pocket, AreaM2: f.AreaM2}
+		if why == caliber.NotCountedTooSmall {
+			v.MinAreaM2, _ = cal.MinCountedArea()
+		}
 		if v.Counted && !reachesAny(p.Geom.Bound().Pad(r), boxes) {
 			v.Reason = OutOfReach
 		}

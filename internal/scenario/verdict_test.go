@@ -94,6 +94,9 @@ func TestParkVerdicts(t *testing.T) {
 						t.Errorf("%s covered %.4f m², want %.0f", name, got, want)
 					}
 				}
+				if tc.reason == caliber.NotCountedTooSmall && v.MinAreaM2 != 2000 {
+					t.Errorf("min_area_m2 %v, want GB/T 50563's 2000 m²", v.MinAreaM2)
+				}
 				if tc.reason != "" && inc.Res.CoveredM2 != base.Res.CoveredM2 {
 					t.Errorf("a park with reason %q changed the coverage: %.6f → %.6f", tc.reason, base.Res.CoveredM2, inc.Res.CoveredM2)
 				}
