@@ -48,7 +48,8 @@ export function refusalMessage(p: Problem, lang: Lang, layerName?: (table: strin
     return { text: `${t('refuse.rule', { name: p.constraint })}; ${server}`, source: 'server' };
   }
   if (p.reason) {
-    const at = p.location?.length === 2 ? t('refuse.at', { x: p.location[0], y: p.location[1] }) : '';
+    // The location as PostGIS gives it, to 6 decimals (0.1 m in degrees).
+    const at = p.location?.length === 2 ? t('refuse.at', { x: +p.location[0].toFixed(6), y: +p.location[1].toFixed(6) }) : '';
     if (has(`geom.${p.reason}`)) return { text: t(`geom.${p.reason}`) + at, source: 'reason' };
     return { text: `${t('refuse.invalidGeometry')}${at}; ${server}`, source: 'server' };
   }

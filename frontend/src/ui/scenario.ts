@@ -255,7 +255,11 @@ export function scenarioTool(ctx: Ctx, caliber: () => string, method: () => stri
 
   const addChange = async (layer: string, geometry: GeoJSON.Geometry, properties: Record<string, unknown>) => {
     // The shape stays on the map until the server has taken it, and after a refusal.
-    const keep = () => setData('scn-refused', { type: 'FeatureCollection', features: [{ type: 'Feature', geometry, properties: {} }] });
+    // Kept as its outline: a bow tie's rings enclose no net area, and a polygon of zero area
+    // is dropped when the GeoJSON source tiles it, so the very shape refused for crossing
+    // itself would vanish.
+    const outline: GeoJSON.Geometry = geometry.type === 'Polygon' ? { type: 'MultiLineString', coordinates: geometry.coordinates } : geometry;
+    const keep = () => setData('scn-refused', { type: 'FeatureCollection', features: [{ type: 'Feature', geometry: outline, properties: {} }] });
     if (!(await ensure()) || !scn) { keep(); return; }
     refused = null; msg.textContent = i().t('state.loading'); msg.dataset.state = 'loading';
     const r = await send('POST', `/api/v1/scenarios/${scn.id}/changes`, { layer, op: 'add', feature: { type: 'Feature', geometry, properties } });
@@ -309,7 +313,11 @@ export function scenarioTool(ctx: Ctx, caliber: () => string, method: () => stri
   draw.addEventListener('click', () => setMode(mode === 'park' ? 'none' : 'park'));
   place.addEventListener('click', () => setMode(mode === 'facility' ? 'none' : 'facility'));
   finish.addEventListener('click', close);
-  create.addEventListener('click', async () => { scn = null; last = null; out.replaceChildren(); setData('scn-new', EMPTY); setData('scn-unc', EMPTY); await ensure(); showChanges(); });
+  create.addEventListener('click', async () => {
+    scn = null; last = null; verdicts = []; renderWhy(); out.replaceChildren();
+    for (const id of ['scn-new', 'scn-unc', 'scn-refused']) setData(id, EMPTY);
+    await ensure(); showChanges();
+  });
   undo.addEventListener('click', async () => {
     const ch = scn?.changes ?? [];
     if (!scn || !ch.length) return;
