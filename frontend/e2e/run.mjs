@@ -624,6 +624,64 @@ test('scenario: drawing a park shows the coverage delta', async () => {
   await shot(page, '16-scenario');
 });
 
+test('scenario: a refused draw keeps its shape and says why in Chinese; a park the caliber does not count says why', async () => {
+  const token = process.env.E2E_TOKEN;
+  assert(token, 'E2E_TOKEN (an editor token) is not set');
+  // WHO 300 m counts parks of 5000 m² and more: a 60 m square garden (3600 m²) is too small.
+  const caliber = 'who-300m';
+  const gaps = await api('/api/v1/indicators/park-coverage/gaps?city=baotou&caliber=tdt1063-walk5&method=buffer&limit=1');
+  assert(gaps.features.length > 0, 'no coverage gap to draw in');
+  const [lon, lat] = interiorPoint(gaps.features[0].geometry);
+  const page = await page1();
+  await page.click('#tab-indicators');
+  await page.selectOption('#cov-caliber', caliber);
+  await page.waitForSelector('#cov-city', { timeout: 30000 });
+  await page.click('#tab-tools');
+  await page.fill('#scn-token', token);
+  await page.locator('#scn-token').dispatchEvent('change');
+  await page.fill('#scn-name', 'e2e 被拒绘制');
+  await page.click('#scn-create');
+  await page.waitForSelector('#scn-current[data-id]:not([data-id=""])', { timeout: 30000 });
+  const id = await page.getAttribute('#scn-current', 'data-id');
+  await page.evaluate(([c]) => window.__map.jumpTo({ center: c, zoom: 17 }), [[lon, lat]]);
+  await mapIdle(page);
+  const dy = 30 / 111320, dx = 30 / (111320 * Math.cos((lat * Math.PI) / 180));
+  const corners = [[lon - dx, lat - dy], [lon + dx, lat - dy], [lon + dx, lat + dy], [lon - dx, lat + dy]];
+  const px = await page.evaluate((cs) => cs.map((c) => { const p = window.__map.project(c); return { x: p.x, y: p.y }; }), corners);
+  const drawPark = async (order) => {
+    await page.selectOption('#scn-park-class', 'garden');
+    await page.click('#scn-draw');
+    for (const k of order) {
+      await page.locator('#map canvas').click({ position: px[k] });
+      await page.waitForTimeout(400);
+    }
+    await page.click('#scn-finish');
+  };
+  // A bow tie (corners 0, 2, 1, 3): the server refuses it as a self-intersection.
+  await drawPark([0, 2, 1, 3]);
+  await page.waitForSelector('#scn-msg[data-state="error"]', { timeout: 30000 });
+  const msg = await page.locator('#scn-msg').textContent();
+  eq(await page.getAttribute('#scn-msg', 'data-source'), 'reason', 'the refusal is worded from the geometry reason');
+  assert(msg.startsWith('未加入方案') && msg.includes('图形自相交') && !/Self-intersection|invalid geometry/.test(msg), `the refusal should be Chinese: "${msg}"`);
+  await mapIdle(page);
+  const kept = await page.evaluate(() => window.__map.queryRenderedFeatures({ layers: ['scn-refused-line'] }).length);
+  assert(kept > 0, 'the refused shape stays on the map (a bow tie, drawn as its outline)');
+  await page.locator('#tool-scenario').scrollIntoViewIfNeeded();
+  await shot(page, '18-scenario-refused');
+  // The same square drawn properly: taken, but WHO 300 m does not count it, and the server says why.
+  await drawPark([0, 1, 2, 3]);
+  await page.waitForSelector('#scn-why[data-reason="too_small"]', { timeout: 60000 });
+  const why = await page.locator('#scn-why').textContent();
+  const cmp = await (await fetch(`${BASE}/api/v1/scenarios/${id}/compare?indicators=park-coverage&caliber=${caliber}&level=city`, { headers: { Authorization: `Bearer ${token}` } })).json();
+  eq(cmp.changes.length, 1, 'one park judged');
+  eq(cmp.changes[0].reason, 'too_small', 'the server\'s reason');
+  eq(cmp.changes[0].counted, false, 'not counted');
+  assert(why.includes('5000') && why.includes(String(Math.round(cmp.changes[0].area_m2))) && /不增加覆盖/.test(why), `the reason in Chinese with the caliber's minimum and the park's area: "${why}"`);
+  const dm2 = cmp.indicators[0].levels[0].areas[0].delta.covered_m2;
+  assert(Math.abs(dm2) < 1e-6, `the park adds nothing: Δ covered ${dm2} m²`);
+  await shot(page, '19-scenario-not-counted', '#tool-scenario');
+});
+
 // Ray casting on the outer rings: is pt inside the (multi)polygon?
 function inside(pt, geom) {
   const polys = geom.type === 'Polygon' ? [geom.coordinates] : geom.coordinates;

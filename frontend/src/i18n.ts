@@ -1,6 +1,8 @@
 // Every string the UI shows, in Chinese (the default) and English. A key missing in either
 // language fails the unit tests; t() falls back to the key itself so a gap is visible, never blank.
 
+import { REFUSAL_STRINGS } from './refusalStrings';
+
 export type Lang = 'zh' | 'en';
 
 type Table = Record<string, { zh: string; en: string }>;
@@ -86,6 +88,8 @@ export const STRINGS: Table = {
   'why.class': { zh: '该口径不计{cls}，所绘公园不增加覆盖', en: 'This caliber does not count a {cls}: the park adds nothing' },
   'why.pocket': { zh: '该口径不计口袋公园，所绘公园不增加覆盖；可取消“口袋公园”或改选其他类别', en: 'This caliber does not count pocket parks: the park adds nothing; untick “Pocket park” or choose another class' },
   'why.status': { zh: '该口径不计开放状态为“{status}”的公园，所绘公园不增加覆盖', en: 'This caliber does not count parks that are “{status}”: the park adds nothing' },
+  'why.outOfReach': { zh: '该公园服务半径内没有居住用地（可能画在城区以外），所绘公园不增加覆盖', en: 'No residential land lies within the park\'s service radius (drawn outside the city?): the park adds nothing' },
+  'why.unknown': { zh: '服务器判定该公园不增加覆盖（原因代码 {code}，本页暂无译文）', en: 'The server says the park adds nothing (reason code {code}, not worded by this page)' },
   'why.small': { zh: '该口径只计面积不小于 {min} m² 的公园，所绘公园约 {area} m²，不增加覆盖', en: 'This caliber counts parks of {min} m² and more; the park is about {area} m² and adds nothing' },
   'ind.livingCircle': { zh: '15分钟生活圈', en: '15-minute living circle' },
   'ind.categories': { zh: '各类设施覆盖率', en: 'Coverage by facility category' },
@@ -322,6 +326,8 @@ export const STRINGS: Table = {
   'col.coveredPop': { zh: '覆盖人口', en: 'Residents covered' },
   'yes': { zh: '是', en: 'yes' },
   'no': { zh: '否', en: 'no' },
+  // Why a write was refused (src/refusals.ts).
+  ...REFUSAL_STRINGS,
 };
 
 export type Key = keyof typeof STRINGS;

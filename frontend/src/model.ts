@@ -122,43 +122,20 @@ export function parseCoverage(body: unknown): Coverage {
 
 export type Method = 'buffer' | 'network';
 
-/** Which parks a caliber counts (internal/caliber): the classes, whether pocket parks (口袋公园,
- *  always 游园) count, the open statuses, and the radius bands (the first band from the largest
- *  min_area_m2 down whose minimum the park's area reaches; historic_only bands apply only in a
- *  历史文化街区). */
-export interface CaliberRule {
-  classes: string[];
-  pocketParks: boolean;
-  openStatus: string[];
-  bands: { minAreaM2: number; radiusM: number; historicOnly: boolean }[];
-}
-
 export interface Caliber {
   id: string; name: string; nameEn: string;
   /** The method a figure under this caliber uses when none is chosen (default_method). */
   defaultMethod: Method | null;
-  rule: CaliberRule | null;
 }
 
 const asMethod = (v: string | null): Method | null => (v === 'buffer' || v === 'network' ? v : null);
-
-function rule(r: Json): CaliberRule | null {
-  if (!Array.isArray(r.classes) || !Array.isArray(r.bands)) return null;
-  return {
-    classes: (r.classes as unknown[]).map(String),
-    pocketParks: r.pocket_parks === true,
-    openStatus: Array.isArray(r.open_status) ? (r.open_status as unknown[]).map(String) : ['open', 'shared'],
-    bands: rows(r.bands as unknown[]).map((b) => ({ minAreaM2: pickNumber(b, ['min_area_m2']) ?? 0, radiusM: pickNumber(b, ['radius_m']) ?? 0, historicOnly: b.historic_only === true }))
-      .sort((a, b) => b.minAreaM2 - a.minAreaM2 || Number(b.historicOnly) - Number(a.historicOnly)),
-  };
-}
 
 /** Parses GET /api/v1/calibers: an array or {calibers: [...]} of {id, name|title}. */
 export function parseCalibers(body: unknown): Caliber[] {
   return rows(pickArray(body, ['calibers', 'items'])).map((r) => {
     const id = pickString(r, ['id', 'code', 'name']) ?? '';
     const name = pickString(r, ['name_zh', 'title_zh', 'title', 'name']) ?? id;
-    return { id, name, nameEn: pickString(r, ['title_en', 'name_en']) ?? name, defaultMethod: asMethod(pickString(r, ['default_method', 'method'])), rule: rule(r) };
+    return { id, name, nameEn: pickString(r, ['title_en', 'name_en']) ?? name, defaultMethod: asMethod(pickString(r, ['default_method', 'method'])) };
   }).filter((c) => c.id !== '');
 }
 
@@ -183,31 +160,40 @@ export function initialSelection(calibers: Caliber[], city: { caliber: string | 
   return { caliber, method: methodFor(calibers, caliber) };
 }
 
-/** A park as the scenario tool draws it. */
-export interface DrawnPark { parkClass: string; pocket: boolean; openStatus: string; areaM2: number; historic?: boolean }
+/** A park a scenario change adds or modifies as the compare answer judges it under the
+ *  compared caliber (`changes[]`, internal/scenario/verdict.go: the caliber's own rule,
+ *  caliber.Judge, which the coverage computation applies). */
+export interface ParkVerdict { n: number; counted: boolean; reason: string; parkClass: string; openStatus: string; areaM2: number; minAreaM2: number | null }
 
-/** Why rule counts no part of park (an i18n key under why.* and its parameters), or null
- *  when it counts it: the same test as caliber.Radius. */
-export function whyNotCounted(r: CaliberRule, p: DrawnPark): { key: string; params: Record<string, string | number> } | null {
-  if (!r.classes.includes(p.parkClass)) return { key: 'why.class', params: { cls: p.parkClass } };
-  if (!r.openStatus.includes(p.openStatus)) return { key: 'why.status', params: { status: p.openStatus } };
-  if (p.pocket && !r.pocketParks) return { key: 'why.pocket', params: {} };
-  for (const b of r.bands) {
-    if (b.historicOnly && !p.historic) continue;
-    if (p.areaM2 >= b.minAreaM2) return null;
-  }
-  const min = Math.min(...r.bands.filter((b) => !b.historicOnly).map((b) => b.minAreaM2));
-  return { key: 'why.small', params: { area: Math.round(p.areaM2), min: Number.isFinite(min) ? min : 0 } };
+/** The park verdicts of GET /scenarios/{id}/compare (empty when the server sends none). */
+export function parseVerdicts(body: unknown): ParkVerdict[] {
+  return rows(pickArray(body, ['changes'])).filter((c) => c.layer === undefined || c.layer === 'parks').map((c) => ({
+    n: pickNumber(c, ['n']) ?? 0, counted: c.counted === true, reason: pickString(c, ['reason']) ?? '',
+    parkClass: pickString(c, ['park_class']) ?? '', openStatus: pickString(c, ['open_status']) ?? '',
+    areaM2: pickNumber(c, ['area_m2']) ?? 0, minAreaM2: pickNumber(c, ['min_area_m2']),
+  }));
+}
+
+const WHY: Record<string, string> = { class: 'why.class', status: 'why.status', pocket: 'why.pocket', too_small: 'why.small', out_of_reach: 'why.outOfReach' };
+
+/** Why the server says v's park adds nothing: an i18n key under why.* and its parameters, or
+ *  null when it gave no reason. A code this page does not know is shown as the code
+ *  (why.unknown). The rule itself is the server's; the page only words the code. */
+export function whyNotCounted(v: ParkVerdict): { key: string; params: Record<string, string | number> } | null {
+  if (!v.reason) return null;
+  const key = WHY[v.reason];
+  if (!key) return { key: 'why.unknown', params: { code: v.reason } };
+  return { key, params: { cls: v.parkClass, status: v.openStatus, area: Math.round(v.areaM2), min: v.minAreaM2 ?? 0 } };
 }
 
 /** The calibers of shared/docs/standards.md §1, used until /api/v1/calibers answers. */
 export const DEFAULT_CALIBERS: Caliber[] = [
-  { id: 'gb55014-2021', name: 'GB 55014-2021', nameEn: 'GB 55014-2021', defaultMethod: 'buffer', rule: null },
-  { id: 'gbt51346-2019', name: 'GB/T 51346-2019', nameEn: 'GB/T 51346-2019', defaultMethod: 'buffer', rule: null },
-  { id: 'gbt50563-2010', name: 'GB/T 50563-2010', nameEn: 'GB/T 50563-2010', defaultMethod: 'buffer', rule: null },
-  { id: 'tdt1063-walk5', name: 'TD/T 1063 步行5分钟', nameEn: 'TD/T 1063 5-minute walk', defaultMethod: 'network', rule: null },
-  { id: 'who-300m', name: 'WHO 300 m', nameEn: 'WHO 300 m', defaultMethod: 'buffer', rule: null },
-  { id: 'tpl-10min', name: 'TPL 步行10分钟', nameEn: 'TPL 10-minute walk', defaultMethod: 'network', rule: null },
+  { id: 'gb55014-2021', name: 'GB 55014-2021', nameEn: 'GB 55014-2021', defaultMethod: 'buffer' },
+  { id: 'gbt51346-2019', name: 'GB/T 51346-2019', nameEn: 'GB/T 51346-2019', defaultMethod: 'buffer' },
+  { id: 'gbt50563-2010', name: 'GB/T 50563-2010', nameEn: 'GB/T 50563-2010', defaultMethod: 'buffer' },
+  { id: 'tdt1063-walk5', name: 'TD/T 1063 步行5分钟', nameEn: 'TD/T 1063 5-minute walk', defaultMethod: 'network' },
+  { id: 'who-300m', name: 'WHO 300 m', nameEn: 'WHO 300 m', defaultMethod: 'buffer' },
+  { id: 'tpl-10min', name: 'TPL 步行10分钟', nameEn: 'TPL 10-minute walk', defaultMethod: 'network' },
 ];
 
 export interface CategoryCoverage { category: string; areaRatio: number | null; popShare: number | null }

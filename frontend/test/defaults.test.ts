@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { parseCalibers, parseCityDefault, methodFor, initialSelection, whyNotCounted, parseSitePlan, parseSites, type Caliber } from '../src/model';
+import { parseCalibers, parseCityDefault, methodFor, initialSelection, whyNotCounted, parseVerdicts, parseSitePlan, parseSites, type Caliber } from '../src/model';
 import { calibersUrl, coverageSitesUrl } from '../src/api';
 
 // The six built-in calibers as GET /api/v1/calibers?city=baotou lists them: the definitions of
@@ -11,7 +11,6 @@ const answer = {
   city: { city: 'baotou', default_caliber: 'gbt51346-2019', default_method: 'buffer' },
 };
 const list: Caliber[] = parseCalibers(answer);
-const rule = (id: string) => list.find((c) => c.id === id)!.rule!;
 
 describe('one default per city, one method per caliber', () => {
   it('asks for the city with the calibers', () => {
@@ -39,29 +38,25 @@ describe('one default per city, one method per caliber', () => {
 });
 
 describe('why a drawn park adds nothing', () => {
-  const park = (parkClass: string, pocket: boolean, areaM2: number, openStatus = 'open') => ({ parkClass, pocket, openStatus, areaM2 });
+  // A compare answer's changes[] as internal/scenario/verdict.go writes them.
+  const body = { changes: [
+    { n: 1, layer: 'parks', op: 'add', id: -1, counted: true, radius_m: 300, park_class: 'garden', open_status: 'open', pocket: true, area_m2: 2400 },
+    { n: 2, layer: 'parks', op: 'add', id: -2, counted: false, reason: 'class', park_class: 'garden', open_status: 'open', pocket: false, area_m2: 400 },
+    { n: 3, layer: 'parks', op: 'add', id: -3, counted: false, reason: 'too_small', min_area_m2: 2000, park_class: 'garden', open_status: 'open', pocket: true, area_m2: 1499.6 },
+    { n: 4, layer: 'parks', op: 'add', id: -4, counted: true, radius_m: 300, reason: 'out_of_reach', park_class: 'garden', open_status: 'open', pocket: false, area_m2: 2000 },
+    { n: 5, layer: 'parks', op: 'modify', id: 7, counted: false, reason: 'flooded', park_class: 'garden', open_status: 'open', pocket: false, area_m2: 2000 },
+  ] };
 
-  it('follows the caliber rules of builtin.json', () => {
-    // GB/T 51346 counts no 游园: a garden, pocket or not, adds nothing; a community park counts.
-    expect(whyNotCounted(rule('gbt51346-2019'), park('garden', false, 400))?.key).toBe('why.class');
-    expect(whyNotCounted(rule('gbt51346-2019'), park('garden', true, 400))?.key).toBe('why.class');
-    expect(whyNotCounted(rule('gbt51346-2019'), park('community', false, 400))).toBeNull();
-    // GB/T 50563 counts parks of 2000 m² and up (1000 m² only in a historic district).
-    expect(whyNotCounted(rule('gbt50563-2010'), park('garden', true, 400))).toEqual({ key: 'why.small', params: { area: 400, min: 2000 } });
-    expect(whyNotCounted(rule('gbt50563-2010'), { ...park('garden', true, 1500), historic: true })).toBeNull();
-    expect(whyNotCounted(rule('gbt50563-2010'), park('garden', true, 1500))).toEqual({ key: 'why.small', params: { area: 1500, min: 2000 } });
-    expect(whyNotCounted(rule('gbt50563-2010'), park('garden', true, 2000))).toBeNull();
-    // TD/T 1063 counts every park, pocket ones and squares, of any size; never a closed one.
-    expect(whyNotCounted(rule('tdt1063-walk5'), park('square', false, 50))).toBeNull();
-    expect(whyNotCounted(rule('tdt1063-walk5'), park('garden', true, 400, 'closed'))?.key).toBe('why.status');
-    // WHO counts 0.5 ha and up.
-    expect(whyNotCounted(rule('who-300m'), park('comprehensive', false, 4999))?.params).toEqual({ area: 4999, min: 5000 });
-  });
-
-  it('names the pocket flag when only it is at fault', () => {
-    const r = { ...rule('tdt1063-walk5'), pocketParks: false };
-    expect(whyNotCounted(r, park('garden', true, 400))?.key).toBe('why.pocket');
-    expect(whyNotCounted(r, park('garden', false, 400))).toBeNull();
+  it('words the server\'s reason code, never a rule of its own', () => {
+    const v = parseVerdicts(body);
+    expect(v.map((x) => x.n)).toEqual([1, 2, 3, 4, 5]);
+    expect(whyNotCounted(v[0])).toBeNull();
+    expect(whyNotCounted(v[1])).toEqual({ key: 'why.class', params: { cls: 'garden', status: 'open', area: 400, min: 0 } });
+    expect(whyNotCounted(v[2])).toEqual({ key: 'why.small', params: { cls: 'garden', status: 'open', area: 1500, min: 2000 } });
+    expect(whyNotCounted(v[3])?.key).toBe('why.outOfReach');
+    // A code the page does not know is shown as it is.
+    expect(whyNotCounted(v[4])).toEqual({ key: 'why.unknown', params: { code: 'flooded' } });
+    expect(parseVerdicts({})).toEqual([]);
   });
 });
 

@@ -189,24 +189,43 @@ type ParkFacts struct {
 	AreaM2     float64
 }
 
+// Why a caliber does not count a park (Judge): the codes the scenario compare returns.
+const (
+	NotCountedClass    = "class"     // the park class is not among the caliber's classes
+	NotCountedStatus   = "status"    // the open status is not among the caliber's
+	NotCountedPocket   = "pocket"    // a pocket park, and the caliber counts none
+	NotCountedTooSmall = "too_small" // smaller than every band that applies to the park
+)
+
 // Radius returns the service radius in metres of a park under c, and false when c does not
 // count the park.
 func (c *Caliber) Radius(p ParkFacts) (float64, bool) {
-	if !contains(c.Classes, p.Class) || !contains(c.OpenStatus, p.OpenStatus) {
-		return 0, false
+	r, why := c.Judge(p)
+	return r, why == ""
+}
+
+// Judge is the caliber's rule for one park: its service radius in metres and "", or 0 and
+// the reason (NotCounted…) it is not counted. Radius and every coverage computation
+// use it, so the reason a scenario reports is the rule the figures follow.
+func (c *Caliber) Judge(p ParkFacts) (float64, string) {
+	if !contains(c.Classes, p.Class) {
+		return 0, NotCountedClass
+	}
+	if !contains(c.OpenStatus, p.OpenStatus) {
+		return 0, NotCountedStatus
 	}
 	if p.Pocket && !c.PocketParks {
-		return 0, false
+		return 0, NotCountedPocket
 	}
 	for _, b := range c.Bands {
 		if b.HistoricOnly && !p.Historic {
 			continue
 		}
 		if p.AreaM2 >= b.MinAreaM2 {
-			return b.RadiusM, true
+			return b.RadiusM, ""
 		}
 	}
-	return 0, false
+	return 0, NotCountedTooSmall
 }
 
 // MaxRadiusM bounds every band's radius: what an edit can change lies within it (the

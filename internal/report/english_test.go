@@ -131,6 +131,28 @@ func TestEnglishReport(t *testing.T) {
 	if nameEN != "" && !strings.Contains(text, nameEN) {
 		t.Errorf("the English report does not name the city %q", nameEN)
 	}
+	// Districts with an English name are named in English: in the tables, the bar charts and
+	// the map labels, never by their Chinese name.
+	rows, err := pool.Query(ctx, `SELECT name, name_en FROM districts WHERE city_id = $1 AND name_en <> ''`, cityID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var zhNames, enNames []string
+	var zh, en string
+	if _, err := pgx.ForEachRow(rows, []any{&zh, &en}, func() error { zhNames, enNames = append(zhNames, zh), append(enNames, en); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(enNames) == 0 {
+		t.Fatal("no district of the demo data has an English name: the check would prove nothing")
+	}
+	for k, en := range enNames {
+		if !strings.Contains(text, html.UnescapeString(en)) {
+			t.Errorf("the English report does not name district %s as %q", zhNames[k], en)
+		}
+		if strings.Contains(text, zhNames[k]) {
+			t.Errorf("the English report names district %q in Chinese although it is %q in English", zhNames[k], en)
+		}
+	}
 	names := dataNames(t, pool, cityID)
 	if len(names) == 0 {
 		t.Fatal("no Chinese names in the demo data: the check would prove nothing")

@@ -93,7 +93,7 @@ func Build(ctx context.Context, src *Sources, req Request, opt Options, progress
 		synthetic[s.Layer] = synthetic[s.Layer] || s.Synthetic
 	}
 	progress(0.02, "data version "+r.Data.Hash)
-	areas, err := src.Store.Areas(ctx, r.City.ID, req.Level)
+	areas, err := src.Store.Areas(ctx, r.City.ID, req.Level, req.Lang)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +156,7 @@ func Build(ctx context.Context, src *Sources, req Request, opt Options, progress
 		}()
 	}
 	// The base map while the sections compute.
-	base, baseErr := src.Store.BaseMap(ctx, r.City, req.Level, 5)
+	base, baseErr := src.Store.BaseMap(ctx, r.City, req.Level, req.Lang, 5)
 	wg.Wait()
 	for _, err := range errs { // the cause, not the sections cancelled because of it
 		if err != nil && !errors.Is(err, context.Canceled) {

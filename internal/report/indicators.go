@@ -99,6 +99,15 @@ func (b *builder) idCol() Column {
 // code returns an area's administrative code.
 func (b *builder) code(id int64) string { return b.areas[id].Code }
 
+// name is the name of area id of the report's level in the report's language (Store.Areas),
+// else the indicator's own name for it.
+func (b *builder) name(id int64, fallback string) string {
+	if a, ok := b.areas[id]; ok && a.Name != "" {
+		return a.Name
+	}
+	return fallback
+}
+
 // total labels the 全市合计 row.
 func (b *builder) total() Cell { return Str(b.t("total_city")) }
 
@@ -213,7 +222,7 @@ func buildParkCoverage(ctx context.Context, b *builder) (*Section, error) {
 		return r
 	}
 	for _, a := range areas {
-		name := a.Name
+		name := b.name(a.ID, a.Name)
 		if a.ID == 0 {
 			name = b.t("outside_any")
 		}
@@ -336,7 +345,7 @@ func buildLivingCircle(ctx context.Context, b *builder) (*Section, error) {
 		if code == "" {
 			code = b.code(a.ID)
 		}
-		row := append([]Cell{Num(a.ID), Str(code), Str(a.Name), Flt(a.Population, 0), Str(b.status(a.Status))}, shares(a)...)
+		row := append([]Cell{Num(a.ID), Str(code), Str(b.name(a.ID, a.Name)), Flt(a.Population, 0), Str(b.status(a.Status))}, shares(a)...)
 		var miss []string
 		for _, m := range a.Missing {
 			if n, ok := catName[m]; ok {
@@ -352,7 +361,7 @@ func buildLivingCircle(ctx context.Context, b *builder) (*Section, error) {
 		t.Rows = append(t.Rows, row)
 		if a.Status != walk.StatusNoLand && len(basic) > 0 {
 			reached := float64(len(basic)-len(a.Missing)) / float64(len(basic))
-			bars = append(bars, Bar{Label: a.Name, Value: pct(reached, 1).Rounded()})
+			bars = append(bars, Bar{Label: b.name(a.ID, a.Name), Value: pct(reached, 1).Rounded()})
 		}
 	}
 	// 全市合计: the city as one area, from the same service.

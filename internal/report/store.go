@@ -52,10 +52,20 @@ func (s Store) Sources(ctx context.Context, cityID int) ([]LayerSource, error) {
 	})
 }
 
+// areaName is the SQL expression of an area's name in the report's language (bound as
+// $2): a district's English name in an English report when the data has one, else the
+// name. Only districts record English names (migration 0002).
+func areaName(level string) string {
+	if level == "district" {
+		return `CASE WHEN $2::text = 'en' AND name_en <> '' THEN name_en ELSE name END`
+	}
+	return `CASE WHEN $2::text = 'en' THEN name ELSE name END` // the same name: $2 keeps its type
+}
+
 // BaseMap reads residential land, parks and the outlines of level's areas for the maps,
 // simplified in the metric CRS to tol metres (a fraction of a page pixel) and returned as
-// EPSG:4326 FeatureCollections built by PostGIS.
-func (s Store) BaseMap(ctx context.Context, city City, level string, tolM float64) (BaseMap, error) {
+// EPSG:4326 FeatureCollections built by PostGIS. Area labels are in lang (areaName).
+func (s Store) BaseMap(ctx context.Context, city City, level, lang string, tolM float64) (BaseMap, error) {
 	var b BaseMap
 	err := s.Pool.QueryRow(ctx, `SELECT coalesce(ST_XMin(e), 0), coalesce(ST_YMin(e), 0), coalesce(ST_XMax(e), 0), coalesce(ST_YMax(e), 0)
 		FROM (SELECT ST_Extent(geom) AS e FROM residential_land WHERE city_id = $1) x`, city.ID).Scan(&b.BBox[0], &b.BBox[1], &b.BBox[2], &b.BBox[3])
@@ -63,12 +73,13 @@ func (s Store) BaseMap(ctx context.Context, city City, level string, tolM float6
 		return b, err
 	}
 	fc := func(table, props string) (json.RawMessage, error) {
-		// table and props are constants of this file.
+		// table and props are constants of this file; $2 (the language) is read by the
+		// area names only and typed here for the other layers.
 		q := `SELECT coalesce(json_agg(json_build_object('type', 'Feature', 'properties', ` + props + `,
-				'geometry', ST_AsGeoJSON(ST_Transform(ST_SimplifyPreserveTopology(geom_m, $2), 4326), 6)::json) ORDER BY id), '[]')
-			FROM ` + pgx.Identifier{table}.Sanitize() + ` WHERE city_id = $1 AND geom_m IS NOT NULL`
+				'geometry', ST_AsGeoJSON(ST_Transform(ST_SimplifyPreserveTopology(geom_m, $3), 4326), 6)::json) ORDER BY id), '[]')
+			FROM ` + pgx.Identifier{table}.Sanitize() + ` WHERE city_id = $1 AND geom_m IS NOT NULL AND $2::text IS NOT NULL`
 		var feats json.RawMessage
-		if err := s.Pool.QueryRow(ctx, q, city.ID, tolM).Scan(&feats); err != nil {
+		if err := s.Pool.QueryRow(ctx, q, city.ID, lang, tolM).Scan(&feats); err != nil {
 			return nil, fmt.Errorf("base map %s: %w", table, err)
 		}
 		return json.RawMessage(`{"type":"FeatureCollection","features":` + string(feats) + `}`), nil
@@ -81,7 +92,7 @@ func (s Store) BaseMap(ctx context.Context, city City, level string, tolM float6
 	}
 	// Area outlines carry a label point (a point on the surface, so inside even a
 	// crescent-shaped district) for the maps.
-	if b.Areas, err = fc(levelTables[level], `json_build_object('id', id, 'name', name,
+	if b.Areas, err = fc(levelTables[level], `json_build_object('id', id, 'name', `+areaName(level)+`,
 			'label', ST_AsGeoJSON(ST_Transform(ST_PointOnSurface(geom_m), 4326), 6)::json)`); err != nil {
 		return b, err
 	}
@@ -95,17 +106,18 @@ type AreaRef struct {
 	Name string
 }
 
-// Areas lists the areas of level with their administrative codes, by id.
-func (s Store) Areas(ctx context.Context, cityID int, level string) (map[int64]AreaRef, error) {
+// Areas lists the areas of level with their administrative codes and their names in lang
+// (areaName: a district's English name in an English report when the data has one), by id.
+func (s Store) Areas(ctx context.Context, cityID int, level, lang string) (map[int64]AreaRef, error) {
 	q := map[string]string{
-		"district":    `SELECT id, adcode, name FROM districts WHERE city_id = $1`,
-		"subdistrict": `SELECT id, code, name FROM subdistricts WHERE city_id = $1`,
-		"community":   `SELECT id, code, name FROM communities WHERE city_id = $1`,
+		"district":    `SELECT id, adcode, ` + areaName("district") + ` FROM districts WHERE city_id = $1`,
+		"subdistrict": `SELECT id, code, ` + areaName("subdistrict") + ` FROM subdistricts WHERE city_id = $1`,
+		"community":   `SELECT id, code, ` + areaName("community") + ` FROM communities WHERE city_id = $1`,
 	}[level]
 	if q == "" {
 		return nil, fmt.Errorf("report: no areas at level %q", level)
 	}
-	rows, err := s.Pool.Query(ctx, q, cityID) //nolint:rowserrcheck // pgx.ForEachRow checks rows.Err
+	rows, err := s.Pool.Query(ctx, q, cityID, lang) //nolint:rowserrcheck // pgx.ForEachRow checks rows.Err
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,11 @@ type Comparison struct {
 	// parcel, with parcel_id, area_m2 and residents (the parcel's residents per m² × area).
 	NewlyCovered   json.RawMessage `json:"newly_covered"`
 	NewlyUncovered json.RawMessage `json:"newly_uncovered"`
-	DurationMS     float64         `json:"duration_ms"`
+	// Changes judges every park the scenario adds or modifies under the park-coverage
+	// caliber: counted or not, and why it cannot add coverage (parkVerdicts). Present when
+	// park coverage is compared.
+	Changes    []ParkVerdict `json:"changes,omitempty"`
+	DurationMS float64       `json:"duration_ms"`
 }
 
 // IndicatorDelta is one indicator on the baseline and on the scenario.
@@ -125,6 +129,7 @@ func (s *Service) Compare(ctx context.Context, id int64, q CompareQuery) (*Compa
 			return nil, err
 		}
 		out.Indicators = append(out.Indicators, *d)
+		out.Changes = parkVerdicts(b.Res.Caliber, inc.Res.Snapshot(), sc.Changes)
 		if out.NewlyCovered, out.NewlyUncovered, err = s.landChanges(ctx, sc, b, inc); err != nil {
 			return nil, err
 		}

@@ -5,10 +5,11 @@
 // scenarios can be reopened; the owner (editor) can promote one.
 import type { GeoJSONSource, MapMouseEvent } from 'maplibre-gl';
 import { type Ctx, h, stateMessage } from '../ctx';
-import { DEFAULT_CITY, getJSON, calibersUrl } from '../api';
+import { DEFAULT_CITY, getJSON } from '../api';
 import { authHeader } from '../auth';
-import { parseCalibers, whyNotCounted, type Caliber, type DrawnPark } from '../model';
-import { area as geoArea } from '../geo';
+import { parseVerdicts, whyNotCounted, type ParkVerdict } from '../model';
+import { STRINGS, valueLabel } from '../i18n';
+import { refusalMessage, type Problem } from '../refusals';
 import { formatArea, formatPercent } from '../format';
 import { EMPTY } from './overlays';
 
@@ -103,15 +104,18 @@ export function scenarioTool(ctx: Ctx, caliber: () => string, method: () => stri
   const syncPocket = () => { const garden = parkClass.value === 'garden'; pocket.disabled = !garden; if (!garden) pocket.checked = false; };
   parkClass.addEventListener('change', syncPocket);
   const why = h('p', { id: 'scn-why', class: 'warn', role: 'status' });
-  let calibers: Caliber[] = [];
-  let lastPark: DrawnPark | null = null;
-  getJSON<unknown>(calibersUrl()).then((r) => { if (r.ok) { calibers = parseCalibers(r.data); renderWhy(); } });
-  // Why the park just drawn adds nothing under the current caliber (empty when it counts).
+  // The compare answer's verdicts on the scenario's parks under the dashboard's caliber
+  // (changes[]: counted, reason code); the newest park change's reason is shown.
+  let verdicts: ParkVerdict[] = [];
   const renderWhy = () => {
-    const rule = calibers.find((c) => c.id === caliber())?.rule;
-    const w = rule && lastPark ? whyNotCounted(rule, lastPark) : null;
+    const parks = (scn?.changes ?? []).filter((c) => c.layer === 'parks');
+    const newest = parks.length ? parks[parks.length - 1].n : null;
+    const v = verdicts.find((x) => x.n === newest);
+    const w = v ? whyNotCounted(v) : null;
     why.dataset.key = w?.key ?? '';
-    why.textContent = w ? i().t(w.key, { ...w.params, cls: w.params.cls !== undefined ? i().t(`park.${w.params.cls}`) : '' }) : '';
+    why.dataset.reason = v?.reason ?? '';
+    const L = ctx.lang();
+    why.textContent = w ? i().t(w.key, { ...w.params, cls: i().t(`park.${w.params.cls}`), status: valueLabel('open_status', w.params.status, L) ?? String(w.params.status ?? '') }) : '';
   };
   const draw = h('button', { type: 'button', class: 'btn primary', id: 'scn-draw', 'aria-pressed': 'false', 'data-i18n': 'scn.drawPark' });
   const finish = h('button', { type: 'button', class: 'btn', id: 'scn-finish', disabled: true, 'data-i18n': 'scn.finish' });
@@ -131,16 +135,29 @@ export function scenarioTool(ctx: Ctx, caliber: () => string, method: () => stri
 
   // The editor token typed here, else the token the page signed in with (src/auth.ts).
   const auth = (): Record<string, string> => (token.value.trim() ? { Authorization: `Bearer ${token.value.trim()}` } : authHeader(sessionStorage));
-  const send = async (method: string, url: string, body?: unknown): Promise<{ ok: boolean; data: unknown; message: string }> => {
+  type Sent = { ok: boolean; data: unknown; problem: Problem };
+  const send = async (method: string, url: string, body?: unknown): Promise<Sent> => {
     try {
       const r = await fetch(url, { method, headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...auth() }, body: body === undefined ? undefined : JSON.stringify(body) });
       let data: unknown = null;
       try { data = await r.json(); } catch { /* empty */ }
-      const p = (data ?? {}) as Record<string, unknown>;
-      return { ok: r.ok, data, message: r.ok ? '' : `${r.status} ${String(p.detail ?? p.title ?? r.statusText)}` };
-    } catch (e) { return { ok: false, data: null, message: String(e) }; }
+      const p = (data && typeof data === 'object' ? data : {}) as Problem;
+      return { ok: r.ok, data, problem: { ...p, status: r.status, detail: String(p.detail ?? p.title ?? r.statusText) } };
+    } catch (e) { return { ok: false, data: null, problem: { status: 0, detail: String(e) } }; }
   };
-  const fail = (m: string) => { msg.textContent = `${i().t('state.error')}: ${m}`; msg.dataset.state = 'error'; };
+  // A refusal in the page's language (src/refusals.ts), kept so a language switch rewords it.
+  let refused: { problem: Problem; key: string } | null = null;
+  const renderRefusal = () => {
+    if (!refused) return;
+    const L = ctx.lang();
+    const r = refusalMessage(refused.problem, L, (t) => (STRINGS[`layer.${t}`] ? i().t(`layer.${t}`) : t), (a) => (STRINGS[`attr.${a}`] ? i().t(`attr.${a}`) : a));
+    msg.textContent = refused.key === 'scn.refused' ? i().t('scn.refused', { reason: r.text }) : `${i().t('state.error')}: ${r.text}`;
+    msg.dataset.state = 'error';
+    msg.dataset.source = r.source;
+    msg.dataset.constraint = refused.problem.constraint ?? '';
+  };
+  const fail = (r: Sent, key = 'state.error') => { refused = { problem: r.problem, key }; renderRefusal(); };
+  const ok = (key: string) => { refused = null; msg.textContent = i().t(key); msg.dataset.state = 'ok'; msg.dataset.source = ''; msg.dataset.constraint = ''; };
 
   const renderCurrent = () => {
     current.textContent = scn ? i().t('scn.current', { name: scn.name, id: scn.id }) : i().t('scn.none');
@@ -197,6 +214,8 @@ export function scenarioTool(ctx: Ctx, caliber: () => string, method: () => stri
     const [c, d, lc] = await Promise.all([getJSON<unknown>(`${base}&level=city`), getJSON<unknown>(`${base}&level=district`),
       getJSON<unknown>(`/api/v1/scenarios/${scn.id}/compare?indicators=living-circle`)]);
     if (!c.ok || !d.ok) { stateMessage(out, ctx, 'error', (!c.ok ? c : d as { message: string }).message); return; }
+    verdicts = parseVerdicts(c.data);
+    renderWhy();
     // The living circle is shown when the server has it on scenarios; coverage alone otherwise.
     circle = lc.ok ? parseCircle(lc.data) : null;
     const a = parseCompare(c.data), b = parseCompare(d.data);
@@ -211,7 +230,7 @@ export function scenarioTool(ctx: Ctx, caliber: () => string, method: () => stri
 
   const open = async (id: number) => {
     const r = await send('GET', `/api/v1/scenarios/${id}`);
-    if (!r.ok) { fail(r.message); return; }
+    if (!r.ok) { fail(r); return; }
     scn = r.data as Scn;
     renderCurrent(); showChanges(); await compare();
   };
@@ -228,7 +247,7 @@ export function scenarioTool(ctx: Ctx, caliber: () => string, method: () => stri
   const ensure = async (): Promise<boolean> => {
     if (scn) return true;
     const r = await send('POST', '/api/v1/scenarios', { city: DEFAULT_CITY, name: name.value.trim() || i().t('scn.defaultName'), description: '' });
-    if (!r.ok) { fail(r.message); return false; }
+    if (!r.ok) { fail(r); return false; }
     scn = { ...(r.data as Scn), changes: [] };
     renderCurrent(); loadList();
     return true;
@@ -236,17 +255,17 @@ export function scenarioTool(ctx: Ctx, caliber: () => string, method: () => stri
 
   const addChange = async (layer: string, geometry: GeoJSON.Geometry, properties: Record<string, unknown>) => {
     // The shape stays on the map until the server has taken it, and after a refusal.
-    const keep = () => setData('scn-refused', { type: 'FeatureCollection', features: [{ type: 'Feature', geometry, properties: {} }] });
+    // Kept as its outline: a bow tie's rings enclose no net area, and a polygon of zero area
+    // is dropped when the GeoJSON source tiles it, so the very shape refused for crossing
+    // itself would vanish.
+    const outline: GeoJSON.Geometry = geometry.type === 'Polygon' ? { type: 'MultiLineString', coordinates: geometry.coordinates } : geometry;
+    const keep = () => setData('scn-refused', { type: 'FeatureCollection', features: [{ type: 'Feature', geometry: outline, properties: {} }] });
     if (!(await ensure()) || !scn) { keep(); return; }
-    msg.textContent = i().t('state.loading'); msg.dataset.state = 'loading';
+    refused = null; msg.textContent = i().t('state.loading'); msg.dataset.state = 'loading';
     const r = await send('POST', `/api/v1/scenarios/${scn.id}/changes`, { layer, op: 'add', feature: { type: 'Feature', geometry, properties } });
-    if (!r.ok) { keep(); msg.textContent = i().t('scn.refused', { reason: r.message }); msg.dataset.state = 'error'; return; }
+    if (!r.ok) { keep(); fail(r, 'scn.refused'); return; }
     setData('scn-refused', EMPTY);
-    msg.textContent = i().t('scn.added'); msg.dataset.state = 'ok';
-    if (layer === 'parks' && (geometry.type === 'Polygon' || geometry.type === 'MultiPolygon')) {
-      lastPark = { parkClass: String(properties.park_class), pocket: properties.pocket === true, openStatus: String(properties.open_status ?? 'open'), areaM2: geoArea(geometry) };
-    }
-    renderWhy();
+    ok('scn.added');
     scn.changes = [...(scn.changes ?? []), r.data as NonNullable<Scn['changes']>[number]];
     renderCurrent(); showChanges(); loadList();
     await compare();
@@ -294,33 +313,37 @@ export function scenarioTool(ctx: Ctx, caliber: () => string, method: () => stri
   draw.addEventListener('click', () => setMode(mode === 'park' ? 'none' : 'park'));
   place.addEventListener('click', () => setMode(mode === 'facility' ? 'none' : 'facility'));
   finish.addEventListener('click', close);
-  create.addEventListener('click', async () => { scn = null; last = null; out.replaceChildren(); setData('scn-new', EMPTY); setData('scn-unc', EMPTY); await ensure(); showChanges(); });
+  create.addEventListener('click', async () => {
+    scn = null; last = null; verdicts = []; renderWhy(); out.replaceChildren();
+    for (const id of ['scn-new', 'scn-unc', 'scn-refused']) setData(id, EMPTY);
+    await ensure(); showChanges();
+  });
   undo.addEventListener('click', async () => {
     const ch = scn?.changes ?? [];
     if (!scn || !ch.length) return;
     const lastChange = ch[ch.length - 1];
     const r = await send('DELETE', `/api/v1/scenarios/${scn.id}/changes/${lastChange.n}`);
-    if (!r.ok) { fail(r.message); return; }
-    msg.textContent = i().t('scn.undone'); msg.dataset.state = 'ok';
+    if (!r.ok) { fail(r); return; }
+    ok('scn.undone');
     scn.changes = ch.slice(0, -1);
-    lastPark = null; renderWhy();
+    renderWhy();
     renderCurrent(); showChanges(); loadList();
     await compare();
   });
   promote.addEventListener('click', async () => {
     if (!scn) return;
     const r = await send('POST', `/api/v1/scenarios/${scn.id}/promote`);
-    if (!r.ok) { fail(r.message); return; }
-    msg.textContent = i().t('scn.promoted'); msg.dataset.state = 'ok';
+    if (!r.ok) { fail(r); return; }
+    ok('scn.promoted');
     await open(scn.id);
     loadList();
   });
   document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && mode !== 'none') setMode('none'); });
   // Follow the dashboard's caliber and method.
-  for (const sel of ['#cov-caliber', '#cov-method']) document.querySelector(sel)?.addEventListener('change', () => { renderWhy(); if (scn && last) compare(); });
+  for (const sel of ['#cov-caliber', '#cov-method']) document.querySelector(sel)?.addEventListener('change', () => { if (scn && last) compare(); });
 
   fillCats(); fillClasses(); syncPocket(); renderCurrent(); loadList();
-  ctx.onLang(() => { fillCats(); fillClasses(); renderCurrent(); render(); renderWhy(); });
+  ctx.onLang(() => { fillCats(); fillClasses(); renderCurrent(); render(); renderWhy(); renderRefusal(); });
   return h('section', { class: 'card', id: 'tool-scenario', 'aria-labelledby': 'scn-h' },
     h('h2', { id: 'scn-h', 'data-i18n': 'scn.title' }), h('p', { class: 'help', 'data-i18n': 'scn.help' }),
     h('label', { class: 'field' }, h('span', { 'data-i18n': 'scn.token' }), token),
