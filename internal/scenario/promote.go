@@ -64,7 +64,7 @@ func (s *Store) Promote(ctx context.Context, id int64, actor string) (*Promoted,
 		return nil, err
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return nil, classify(err)
+		return nil, featurewrite.Classify(err)
 	}
 	return out, nil
 }
@@ -139,11 +139,11 @@ func (s *Store) apply(ctx context.Context, tx pgx.Tx, sc *Scenario, c Change, id
 	versions[fmt.Sprintf("%s/%d", c.Layer, e.FeatureID)] = e.Version
 	if c.Layer == "parks" && c.HasEntrances {
 		if _, err := tx.Exec(ctx, `DELETE FROM park_entrances WHERE park_id = $1`, e.FeatureID); err != nil {
-			return e, classify(err)
+			return e, featurewrite.Classify(err)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO park_entrances (park_id, city_id, geom)
 			SELECT $1, $2, (ST_Dump(entrances)).geom FROM scenario_changes WHERE scenario_id = $3 AND n = $4`, e.FeatureID, sc.CityID, sc.ID, c.N); err != nil {
-			return e, classify(err)
+			return e, featurewrite.Classify(err)
 		}
 	}
 	return e, nil

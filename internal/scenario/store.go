@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
@@ -76,7 +75,7 @@ func (s *Store) Create(ctx context.Context, city, name, description, owner strin
 	err = s.Pool.QueryRow(ctx, `INSERT INTO scenarios (city_id, name, description, owner)
 		VALUES ($1, $2, $3, $4) RETURNING id`, c.ID, name, description, owner).Scan(&id)
 	if err != nil {
-		return nil, classify(err)
+		return nil, featurewrite.Classify(err)
 	}
 	return s.Get(ctx, id, false)
 }
@@ -263,7 +262,7 @@ func (s *Store) AddChange(ctx context.Context, sc *Scenario, in ChangeInput) (*C
 			ST_GeomFromWKB($12, 4326), ST_Transform(ST_GeomFromWKB($12, 4326), $10::int)
 		RETURNING n`, sc.ID, c.Layer, c.Op, target, c.TargetVersion, props, resolved, geomWKB, gmWKB, sc.MetricSRID, nullFloat(c.Measure, c.Layer), entWKB).Scan(&c.N)
 	if err != nil {
-		return nil, classify(err)
+		return nil, featurewrite.Classify(err)
 	}
 	if _, err := tx.Exec(ctx, `UPDATE scenarios SET updated_at = now() WHERE id = $1`, sc.ID); err != nil {
 		return nil, err
@@ -496,31 +495,6 @@ func (s *Store) RemoveChange(ctx context.Context, sc *Scenario, n int) error {
 		return fault.NotFound(fmt.Sprintf("scenario %d has no change %d", sc.ID, n))
 	}
 	_, err = s.Pool.Exec(ctx, `UPDATE scenarios SET updated_at = now() WHERE id = $1`, sc.ID)
-	return err
-}
-
-// classify turns constraint violations into faults that name the constraint, never the SQL.
-func classify(err error) error {
-	var pe *pgconn.PgError
-	if err == nil || !errors.As(err, &pe) {
-		return err
-	}
-	switch pe.Code {
-	case "23505":
-		return fault.Conflict("conflicts with an existing feature ("+pe.ConstraintName+")").With("constraint", pe.ConstraintName)
-	case "23503":
-		return fault.Unprocessable("a referenced feature does not exist ("+pe.ConstraintName+")").With("constraint", pe.ConstraintName)
-	case "23514":
-		if strings.HasSuffix(pe.ConstraintName, "_geom_in_city_extent") { // migration 0016's own words
-			return fault.Unprocessable(pe.Message).With("constraint", pe.ConstraintName)
-		}
-		return fault.Unprocessable("the feature violates the rule "+pe.ConstraintName).With("constraint", pe.ConstraintName)
-	case "23502":
-		return fault.Unprocessable("attribute "+pe.ColumnName+" must have a value").With("attribute", pe.ColumnName)
-	}
-	if strings.HasPrefix(pe.Code, "22") {
-		return fault.Unprocessable("a value is out of range or malformed for its column")
-	}
 	return err
 }
 
