@@ -177,7 +177,13 @@ func ogrNames(t *testing.T, mvt []byte, z, x, y int) map[string][]string {
 // the clip buffer, straight from SQL.
 func dbNames(t *testing.T, f *fixture, z, x, y int) []string {
 	t.Helper()
-	rows, err := f.db.Pool.Query(context.Background(),
+	return namesIn(t, f.db.Pool, z, x, y)
+}
+
+// namesIn is dbNames on any database (the replica).
+func namesIn(t *testing.T, q DB, z, x, y int) []string {
+	t.Helper()
+	rows, err := q.Query(context.Background(),
 		`SELECT name FROM parks WHERE ST_Intersects(geom_3857, ST_TileEnvelope($1, $2, $3, margin => 256.0 / 4096)) ORDER BY name`, z, x, y)
 	if err != nil {
 		t.Fatal(err)
