@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -281,5 +282,99 @@ func waitReplay(t *testing.T, rp *pgxpool.Pool, lsn string) {
 			t.Fatalf("the replica has not replayed %s in 30 s", lsn)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestPollerReadsChangesCommittedOutOfIdOrder: transaction 1 inserts a park (taking the
+// lower change id) and commits after transaction 2, whose change (the higher id) a poll
+// has already applied; the next poll still applies transaction 1's change, once, with the
+// box of the inserted square (rounded outwards to 1e-7°, as the trigger does). A pruning
+// horizon moved past the poller's floor makes the next poll drop the whole cache.
+func TestPollerReadsChangesCommittedOutOfIdOrder(t *testing.T) {
+	f := newFixture(t, Options{})
+	ctx := context.Background()
+	city := f.cityID(t)
+	// The fixture's own changes may be read too (the server's xmin is shared with every
+	// other database's transactions); only the test's are counted.
+	var fixture int64
+	if err := f.db.Pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM tile_changes`).Scan(&fixture); err != nil {
+		t.Fatal(err)
+	}
+	var got []change
+	resets := 0
+	p := newPoller(f.db.Pool, time.Hour, func(c change) {
+		if c.ID > fixture {
+			got = append(got, c)
+		}
+	}, func() { resets++ }, slog.New(slog.DiscardHandler))
+	poll := func() {
+		t.Helper()
+		if err := p.poll(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	poll() // the first: reads nothing, resets
+	if len(got) != 0 || resets != 1 {
+		t.Fatalf("first poll applied %d changes, %d resets; want 0 and 1", len(got), resets)
+	}
+	insert := `INSERT INTO parks (city_id, name, park_class, geom) VALUES ($1, $2, 'community', ST_Multi(ST_MakeEnvelope($3::float8, 40.65, $3::float8 + 0.001, 40.651, 4326)))`
+	tx1, err := f.db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx1.Rollback(ctx) //nolint:errcheck // committed below
+	if _, err := tx1.Exec(ctx, insert, city, "late", 109.80); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.Pool.Exec(ctx, insert, city, "early", 109.81); err != nil {
+		t.Fatal(err)
+	}
+	poll()
+	if len(got) != 1 || got[0].Boxes[0][0] != 109.81 {
+		t.Fatalf("after transaction 2: applied %+v, want its one change (x from 109.81)", got)
+	}
+	poll()
+	if len(got) != 1 {
+		t.Fatalf("a poll with nothing new applied %+v", got[1:])
+	}
+	if err := tx1.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	poll()
+	poll()
+	if len(got) != 2 {
+		t.Fatalf("after transaction 1 committed: applied %d changes, want 2", len(got))
+	}
+	late := got[1]
+	want := [4]float64{109.80, 40.65, 109.801, 40.651}
+	for i, v := range late.Boxes[0] {
+		if math.Abs(v-want[i]) > 1.1e-7 || (i < 2 && v > want[i]) || (i >= 2 && v < want[i]) {
+			t.Fatalf("transaction 1's box %v, want %v rounded outwards", late.Boxes[0], want)
+		}
+	}
+	if late.Layer != "parks" || late.ID >= got[0].ID {
+		t.Fatalf("transaction 1's change: layer %q, id %d; want parks, below transaction 2's %d", late.Layer, late.ID, got[0].ID)
+	}
+	// Pruned past the floor: rows may have gone unread.
+	if _, err := f.db.Pool.Exec(ctx, `UPDATE tile_changes_pruned SET xid = pg_current_xact_id()`); err != nil {
+		t.Fatal(err)
+	}
+	poll()
+	if resets != 2 {
+		t.Fatalf("after a pruning past the floor: %d resets, want 2", resets)
+	}
+}
+
+// BenchmarkChangeLogPoll is one poll of an idle change log on the test server (the cost
+// every server pays per interval, and per strict batch of cache hits on a replica).
+func BenchmarkChangeLogPoll(b *testing.B) {
+	tdb := testdb.New(b)
+	requireTilesMigration(b, tdb)
+	ctx := context.Background()
+	p := newPoller(tdb.Pool, time.Hour, func(change) {}, nil, slog.New(slog.DiscardHandler))
+	for b.Loop() {
+		if err := p.poll(ctx); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
