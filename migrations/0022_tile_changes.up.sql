@@ -24,7 +24,8 @@ CREATE TABLE tile_changes (
 );
 CREATE INDEX tile_changes_xid_idx ON tile_changes (xid);
 
--- Rows older than an hour are pruned by the triggers themselves (every 64th row), and the
+-- Rows older than an hour are pruned by the triggers themselves (every 64th row, unless
+-- another transaction is pruning), and the
 -- highest pruned xid is kept here: a reader whose floor is at or below it may have lost a
 -- row it had not read (it was away longer than the bound, or a transaction ran longer than
 -- it) and drops its whole cache, as after a listener's reconnection.
@@ -47,7 +48,9 @@ BEGIN
     ELSE
         PERFORM pg_notify('cityreach_tiles', jsonb_build_object('layer', p_layer, 'boxes', p_boxes, 'id', cid)::text);
     END IF;
-    IF cid % 64 = 0 THEN
+    -- Pruning takes a transaction lock, so a second pruner skips instead of waiting for
+    -- the first (perhaps a long import) to commit.
+    IF cid % 64 = 0 AND pg_try_advisory_xact_lock(hashtext('cityreach_tile_changes_prune')) THEN
         WITH d AS (DELETE FROM tile_changes WHERE at < now() - interval '1 hour' RETURNING xid)
         SELECT max(xid) INTO gone FROM d;
         IF gone IS NOT NULL THEN

@@ -36,14 +36,15 @@ type change struct {
 // visible to the previous poll belongs to a transaction that was running then or began
 // later, so its xid is at or above that poll's xmin: no row is missed, some are read
 // twice: while a transaction runs, every later one stays at or above the xmin, so the
-// ids already read there ($3) are left out in the database. $1 NULL reads no rows (the
-// first poll). (The snapshot's list of running transactions would be a tighter bound
+// ids already read there ($3) are left out in the database. $1 NULL (the first poll)
+// reads the rows at or above the snapshot's own xmin: those the next poll would read
+// again, which the first poll marks as seen without applying them. (The snapshot's list of running transactions would be a tighter bound
 // than its xmin, but pg_current_snapshot() leaves it empty on a standby.)
 const pollSQL = `SELECT pg_snapshot_xmin(pg_current_snapshot())::text,
        (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END)::text,
        (SELECT xid::text FROM tile_changes_pruned),
        coalesce((SELECT jsonb_agg(jsonb_build_object('id', c.id, 'xid', c.xid::text, 'layer', c.layer, 'boxes', c.boxes, 'all', c.whole) ORDER BY c.id)
-                 FROM (SELECT * FROM tile_changes WHERE xid >= $1::xid8 AND NOT id = ANY($3::bigint[]) ORDER BY id LIMIT $2) c), '[]'::jsonb)`
+                 FROM (SELECT * FROM tile_changes WHERE xid >= coalesce($1::xid8, pg_snapshot_xmin(pg_current_snapshot())) AND NOT id = ANY($3::bigint[]) ORDER BY id LIMIT $2) c), '[]'::jsonb)`
 
 // poller follows tile_changes on the database the tiles are read from (a replica, through
 // the router, or the primary). Its poll is also the read-your-edits barrier of a
@@ -76,7 +77,7 @@ type poller struct {
 	pruned  uint64
 	seen    map[int64]uint64
 
-	polls, rows, skipped, failures, resets atomic.Int64
+	polls, rows, notified, failures, resets atomic.Int64
 	nanos                                  atomic.Int64
 }
 
@@ -122,7 +123,7 @@ func (p *poller) run(ctx context.Context) {
 }
 
 // poll reads the changes since the last poll and applies those not seen yet. The first
-// poll, and the first after a failure, reads none and drops the whole cache instead
+// poll, and the first after a failure, applies none and drops the whole cache instead
 // (onReset; nil when the poller is only the backstop of a listener, which has its own).
 func (p *poller) poll(ctx context.Context) error {
 	t0 := time.Now()
@@ -187,8 +188,7 @@ func (p *poller) poll(ctx context.Context) error {
 			_, ok := p.seen[c.ID]
 			p.seen[c.ID] = x
 			if ok {
-				p.skipped.Add(1)
-				continue
+				continue // not sent back by the database; kept for safety
 			}
 			p.rows.Add(1)
 			p.apply(c)
@@ -214,6 +214,7 @@ func (p *poller) mark(id int64) bool {
 	// The xid is unknown here; the floor keeps the id until a later poll reads its row
 	// (and records the xid) or the floor passes every transaction that could hold it.
 	p.seen[id] = p.floor
+	p.notified.Add(1)
 	return true
 }
 
@@ -250,7 +251,7 @@ func (p *poller) sync(ctx context.Context) error {
 type PollStats struct {
 	Polls    int64         // queries run
 	Rows     int64         // changes applied
-	Skipped  int64         // changes read again or applied by NOTIFY first
+	Notified int64         // changes the notifications reported first (applied there, not read here)
 	Failures int64         // polls that failed (the cache is bypassed until one succeeds)
 	Resets   int64         // whole-cache drops: the first poll, after a failure, changes possibly pruned unread
 	Time     time.Duration // total time in polls
@@ -258,6 +259,6 @@ type PollStats struct {
 }
 
 func (p *poller) stats() PollStats {
-	return PollStats{Polls: p.polls.Load(), Rows: p.rows.Load(), Skipped: p.skipped.Load(), Failures: p.failures.Load(),
+	return PollStats{Polls: p.polls.Load(), Rows: p.rows.Load(), Notified: p.notified.Load(), Failures: p.failures.Load(),
 		Resets: p.resets.Load(), Time: time.Duration(p.nanos.Load()), LSN: db.LSN(p.lsn.Load())}
 }

@@ -320,6 +320,11 @@ func TestEditShowsOnTheVeryNextRequestAndLeavesOtherTilesCached(t *testing.T) {
 	if got := ogrNames(t, f.get(t, far).Body.Bytes(), tz, farX, ty)["parks"]; !slices.Equal(got, []string{"Alpha"}) {
 		t.Fatalf("after the delete: %v", got)
 	}
+	// Three edits, each applied once, whether its notification or the change log came first.
+	time.Sleep(3 * DefaultPoll)
+	if st, ps := f.svc.Stats(), f.svc.PollStats(); st.Invalidations != 3 || ps.Rows+ps.Notified != 3 {
+		t.Fatalf("%d invalidations (change log: %d, notifications: %d), want 3, once each", st.Invalidations, ps.Rows, ps.Notified)
+	}
 }
 
 // TestEveryEditFromAnotherSessionIsSeenAtOnce is the read-your-writes guarantee under
