@@ -78,7 +78,7 @@ type poller struct {
 	seen    map[int64]uint64
 
 	polls, rows, notified, failures, resets atomic.Int64
-	nanos                                  atomic.Int64
+	nanos                                   atomic.Int64
 }
 
 func newPoller(d DB, interval time.Duration, apply func(change), onReset func(), log *slog.Logger) *poller {
