@@ -219,7 +219,9 @@ func (p *poller) mark(id int64) bool {
 }
 
 // sync returns once a poll that began after the call has completed, or an error (the
-// caller then bypasses the cache). Concurrent callers share one poll.
+// caller then bypasses the cache). Concurrent callers share one poll. When the poll's
+// position is behind the client's read-your-writes token in ctx (db.WithMinLSN), its own
+// edit may not be applied yet: errNotLive, and the caller renders, at the token.
 func (p *poller) sync(ctx context.Context) error {
 	if !p.live.Load() {
 		return errNotLive
@@ -244,6 +246,9 @@ func (p *poller) sync(ctx context.Context) error {
 		p.mu.Lock()
 	}
 	p.mu.Unlock()
+	if p.lsn.Load() < uint64(db.MinLSN(ctx)) {
+		return errNotLive
+	}
 	return nil
 }
 

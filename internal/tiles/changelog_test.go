@@ -26,7 +26,7 @@ import (
 func replicaEngine(t *testing.T, primary *pgxpool.Pool, replicaURL string) (*Service, *db.Router) {
 	t.Helper()
 	ctx := context.Background()
-	r, err := db.NewRouter(ctx, primary, []string{replicaURL}, db.Options{MaxConns: 4}, db.RouterOptions{Wait: 5 * time.Second, Interval: 200 * time.Millisecond})
+	r, err := db.NewRouter(ctx, primary, []string{replicaURL}, db.Options{MaxConns: 4}, db.RouterOptions{Wait: 200 * time.Millisecond, Interval: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,6 +127,8 @@ func randomEdit(t *testing.T, pool *pgxpool.Pool, rng *rand.Rand, city, i int) (
 // PostGIS renders afresh on the replica, and holds exactly the parks an SQL query on the
 // replica finds in its buffered envelope; tiles more than 10 m from every geometry the
 // edit changed are still served from the cache, and tiles meeting one are rendered anew.
+// While replay is paused, a request carrying the edit's read-your-writes token gets the
+// tile the primary renders.
 func TestReplicaCacheFollowsTheChangeLog(t *testing.T) {
 	f := newFixture(t, Options{})                  // the parks; its own service has no cache
 	replicaURL := testdb.ReplicaURL(t, f.db, true) // exclusive: replay is paused below
@@ -244,9 +246,31 @@ func TestReplicaCacheFollowsTheChangeLog(t *testing.T) {
 			t.Fatal(err)
 		}
 		check(i, nil)
+		// The writer's own read, with its token: rendered past the replica (which waits
+		// for it in vain), on the primary, as a cacheless service there renders it.
+		dist := distances(geoms)
+		if k := slices.Index(dist, 0); k >= 0 {
+			token, err := db.ParseLSN(lsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := TileRequest{Sources: []string{"parks"}, Tile: set[k], Limit: DefaultLimit}
+			res, err := engines[i%2].Tile(db.WithMinLSN(ctx, token), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := res.Body(false)
+			want, err := f.svc.Render(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) || res.Status != Bypass {
+				t.Fatalf("round %d, tile %s with the edit's token: %s, %d bytes; the primary renders %d", i, set[k], res.Status, len(got), len(want))
+			}
+		}
 		replay("resume")
 		waitReplay(t, rp, lsn)
-		h, m := check(i, distances(geoms))
+		h, m := check(i, dist)
 		hits, misses = hits+h, misses+m
 	}
 	t.Logf("edits %v; over both engines: %d hits, %d misses", ops, hits, misses)
