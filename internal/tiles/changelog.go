@@ -20,6 +20,16 @@ const DefaultPoll = 250 * time.Millisecond
 // pollLimit bounds the rows one poll reads; past it the poll drops the whole cache.
 const pollLimit = 5000
 
+// seenFor is how long an applied change is remembered at least: its notification (or its
+// row, when the notification came first) arrives well within it.
+const seenFor = 30 * time.Second
+
+// seenChange is an applied change: its transaction and when it was applied.
+type seenChange struct {
+	xid uint64
+	at  time.Time
+}
+
 // change is one row of tile_changes.
 type change struct {
 	ID    int64        `json:"id"`
@@ -38,8 +48,10 @@ type change struct {
 // twice: while a transaction runs, every later one stays at or above the xmin, so the
 // ids already read there ($3) are left out in the database. $1 NULL (the first poll)
 // reads the rows at or above the snapshot's own xmin: those the next poll would read
-// again, which the first poll marks as seen without applying them. (The snapshot's list of running transactions would be a tighter bound
-// than its xmin, but pg_current_snapshot() leaves it empty on a standby.)
+// again, which the first poll marks as seen without applying them. (The snapshot's list
+// of running transactions would be a tighter bound than its xmin, but on a standby
+// pg_current_snapshot() gives it empty: seen here, "69460:69488:" on the replica while
+// the primary's was "69460:69489:69460,69464,69465"; the xmin agrees.)
 const pollSQL = `SELECT pg_snapshot_xmin(pg_current_snapshot())::text,
        (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END)::text,
        (SELECT xid::text FROM tile_changes_pruned),
@@ -75,7 +87,7 @@ type poller struct {
 	started bool
 	floor   uint64
 	pruned  uint64
-	seen    map[int64]uint64
+	seen    map[int64]seenChange
 
 	polls, rows, notified, failures, resets atomic.Int64
 	nanos                                   atomic.Int64
@@ -86,7 +98,7 @@ func newPoller(d DB, interval time.Duration, apply func(change), onReset func(),
 		interval = DefaultPoll
 	}
 	return &poller{db: d, interval: interval, apply: apply, onReset: onReset, log: log,
-		changed: make(chan struct{}), kick: make(chan struct{}, 1), seen: map[int64]uint64{}}
+		changed: make(chan struct{}), kick: make(chan struct{}, 1), seen: map[int64]seenChange{}}
 }
 
 // run polls every interval, or at once when sync asks, until ctx ends.
@@ -176,7 +188,7 @@ func (p *poller) poll(ctx context.Context) error {
 		clear(p.seen)
 		for _, c := range cs {
 			if x, err := strconv.ParseUint(c.XID, 10, 64); err == nil {
-				p.seen[c.ID] = x
+				p.seen[c.ID] = seenChange{x, t0}
 			}
 		}
 	} else {
@@ -185,19 +197,18 @@ func (p *poller) poll(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("tile change log: xid %q: %w", c.XID, err)
 			}
-			_, ok := p.seen[c.ID]
-			p.seen[c.ID] = x
-			if ok {
+			if _, ok := p.seen[c.ID]; ok {
 				continue // not sent back by the database; kept for safety
 			}
+			p.seen[c.ID] = seenChange{x, t0}
 			p.rows.Add(1)
 			p.apply(c)
 		}
 	}
 	p.floor, p.started = xmin, true
-	for id, x := range p.seen {
-		if x < xmin {
-			delete(p.seen, id) // never read again
+	for id, c := range p.seen {
+		if c.xid < xmin && t0.Sub(c.at) > seenFor {
+			delete(p.seen, id) // never read again, and its notification long processed
 		}
 	}
 	p.live.Store(true)
@@ -211,9 +222,10 @@ func (p *poller) mark(id int64) bool {
 	if _, ok := p.seen[id]; ok {
 		return false
 	}
-	// The xid is unknown here; the floor keeps the id until a later poll reads its row
-	// (and records the xid) or the floor passes every transaction that could hold it.
-	p.seen[id] = p.floor
+	// The xid is unknown here (0): the id is left out of the polls for seenFor, after
+	// which a row still at or above the floor (its transaction began before a still
+	// running one) would be applied a second time, which only evicts again.
+	p.seen[id] = seenChange{0, time.Now()}
 	p.notified.Add(1)
 	return true
 }
