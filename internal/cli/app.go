@@ -90,7 +90,13 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 		return nil, err
 	}
 	if router != nil {
-		tileOpts.Reads = router.StrongReads() // renders on a replica that has every committed edit
+		// Renders on a replica; the cache follows the replicated change log polled there
+		// (migration 0022). Without the poll, every render waits for a replica that has
+		// every edit committed on the primary, whose notifications the cache then follows.
+		tileOpts.Reads = router.Reads()
+		if tileOpts.Poll < 0 {
+			tileOpts.Reads = router.StrongReads()
+		}
 	}
 	tileSvc := tiles.New(pool, layers.Default(), tileOpts)
 	app.Metrics.Tiles(func() metrics.TileCache {

@@ -24,7 +24,8 @@ import (
 // the commit position in X-Cityreach-LSN and a cookie; reads that present it — the feature,
 // the OGC items — see the park and are served by the replica; the park's tile shows it,
 // and once it is deleted the tile no longer does, though tiles are rendered on the replica
-// and cached (every render waits for the primary's position). The expectations are the
+// and cached (the cache follows the change log read on the replica; the tile requests
+// carry the writes' tokens, as a browser's cookie does). The expectations are the
 // park the test wrote and the tile the slippy-map formula puts it in.
 func TestServerOnAReplica(t *testing.T) {
 	tdb := testdb.New(t)
@@ -105,9 +106,10 @@ func TestServerOnAReplica(t *testing.T) {
 
 	x, y := tileOf(109.805, 40.605, 14)
 	tilePath := fmt.Sprintf("/tiles/parks/14/%d/%d.mvt", x, y)
-	tileIDs := func() []uint64 {
+	// The tile requests carry the last write's token in the cookie, as a browser's do.
+	tileIDs := func(tok string) []uint64 {
 		t.Helper()
-		rec := do("GET", tilePath, "", nil)
+		rec := do("GET", tilePath, "", map[string]string{"Cookie": LSNCookie + "=" + tok})
 		if rec.Code == http.StatusNoContent {
 			return nil
 		}
@@ -126,25 +128,26 @@ func TestServerOnAReplica(t *testing.T) {
 		}
 		return ids
 	}
-	if ids := tileIDs(); len(ids) != 1 || ids[0] != uint64(created.ID) {
+	if ids := tileIDs(tok); len(ids) != 1 || ids[0] != uint64(created.ID) {
 		t.Fatalf("tile %s holds features %v; want the new park %d", tilePath, ids, created.ID)
 	}
-	_ = tileIDs() // now cached
+	_ = tileIDs(tok) // now cached
 	st1 := app.Replicas.Stats()
 	if got := st1.ReplicaReads - st0.ReplicaReads; got < 3 || st1.PrimaryReads != st0.PrimaryReads {
 		t.Fatalf("reads after the write: %d on the replica, %d on the primary; want at least 3 (feature, items, tile) all on the replica",
 			got, st1.PrimaryReads-st0.PrimaryReads)
 	}
 
-	// The edit: delete the park on the primary. No token on the next tile request: the
-	// cache was invalidated by the primary's notification and the render waits for the
-	// replica to replay the primary's position.
+	// The edit: delete the park on the primary. With the delete's token, the tile must not
+	// show it: the cache follows the change log read on the replica (a poll at or past the
+	// token, or a render at the token), whatever the primary's notification did.
 	rec = do("DELETE", fmt.Sprintf("/api/v1/layers/parks/features/%d", created.ID), "", map[string]string{"If-Match": etag})
-	if rec.Code != 204 || rec.Header().Get(LSNHeader) == "" {
-		t.Fatalf("DELETE: %d %q %s", rec.Code, rec.Header().Get(LSNHeader), rec.Body)
+	delTok := rec.Header().Get(LSNHeader)
+	if rec.Code != 204 || delTok == "" {
+		t.Fatalf("DELETE: %d %q %s", rec.Code, delTok, rec.Body)
 	}
 	for i := range 3 {
-		if ids := tileIDs(); len(ids) != 0 {
+		if ids := tileIDs(delTok); len(ids) != 0 {
 			t.Fatalf("request %d after the delete: tile %s still holds %v", i+1, tilePath, ids)
 		}
 	}

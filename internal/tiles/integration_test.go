@@ -177,7 +177,13 @@ func ogrNames(t *testing.T, mvt []byte, z, x, y int) map[string][]string {
 // the clip buffer, straight from SQL.
 func dbNames(t *testing.T, f *fixture, z, x, y int) []string {
 	t.Helper()
-	rows, err := f.db.Pool.Query(context.Background(),
+	return namesIn(t, f.db.Pool, z, x, y)
+}
+
+// namesIn is dbNames on any database (the replica).
+func namesIn(t *testing.T, q DB, z, x, y int) []string {
+	t.Helper()
+	rows, err := q.Query(context.Background(),
 		`SELECT name FROM parks WHERE ST_Intersects(geom_3857, ST_TileEnvelope($1, $2, $3, margin => 256.0 / 4096)) ORDER BY name`, z, x, y)
 	if err != nil {
 		t.Fatal(err)
@@ -313,6 +319,11 @@ func TestEditShowsOnTheVeryNextRequestAndLeavesOtherTilesCached(t *testing.T) {
 	}
 	if got := ogrNames(t, f.get(t, far).Body.Bytes(), tz, farX, ty)["parks"]; !slices.Equal(got, []string{"Alpha"}) {
 		t.Fatalf("after the delete: %v", got)
+	}
+	// Three edits, each applied once, whether its notification or the change log came first.
+	time.Sleep(3 * DefaultPoll)
+	if st, ps := f.svc.Stats(), f.svc.PollStats(); st.Invalidations != 3 || ps.Rows+ps.Notified != 3 {
+		t.Fatalf("%d invalidations (change log: %d, notifications: %d), want 3, once each", st.Invalidations, ps.Rows, ps.Notified)
 	}
 }
 

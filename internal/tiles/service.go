@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/cityreach/cityreach/internal/db"
 	"github.com/cityreach/cityreach/internal/layers"
 )
 
@@ -43,14 +44,24 @@ type Options struct {
 	// SyncTimeout bounds that confirmation; past it the request renders from the database.
 	SyncTimeout time.Duration
 	Logger      *slog.Logger
-	// Reads, when set, is where renders read (a replica router's strong reads, which see
-	// every edit committed before the render began, so the cache rules above still hold);
-	// nil: the pool. The LISTEN connection is always the pool's (NOTIFY is not replicated).
+	// Reads, when set, is where renders read: a replica router's reads (db.Router.Reads).
+	// The cache then follows the change log polled through Reads (migration 0022,
+	// changelog.go) instead of the primary's notifications: the confirmation above is a
+	// poll begun after the request arrived, and every render reads a database at or past
+	// the last poll's position (db.WithMinLSN), so the cache rules above hold relative to
+	// what the read database has replayed. nil: the pool. The LISTEN connection is always
+	// the pool's (NOTIFY is not replicated); with Poll < 0, Reads must see every edit
+	// committed before each render began (db.Router.StrongReads).
 	Reads DB
+	// Poll is how often the change log is read (DefaultPoll when 0; negative: never). On
+	// the primary the log is a backstop of the notifications (an edit is applied once,
+	// whichever reports it first).
+	Poll time.Duration
 }
 
-// OptionsFromEnv reads CITYREACH_TILE_CACHE_MB (default 128; 0 disables the cache) and
-// CITYREACH_TILE_CONSISTENCY (strict, the default, or eventual).
+// OptionsFromEnv reads CITYREACH_TILE_CACHE_MB (default 128; 0 disables the cache),
+// CITYREACH_TILE_CONSISTENCY (strict, the default, or eventual) and
+// CITYREACH_TILE_CHANGELOG_POLL (a duration such as 250ms, the default, or off).
 func OptionsFromEnv(getenv func(string) string, log *slog.Logger) (Options, error) {
 	if getenv == nil {
 		getenv = os.Getenv
@@ -70,6 +81,17 @@ func OptionsFromEnv(getenv func(string) string, log *slog.Logger) (Options, erro
 	default:
 		return o, fmt.Errorf("CITYREACH_TILE_CONSISTENCY=%q: want strict or eventual", v)
 	}
+	switch v := getenv("CITYREACH_TILE_CHANGELOG_POLL"); v {
+	case "":
+	case "off":
+		o.Poll = -1
+	default:
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 10*time.Millisecond || d > time.Minute {
+			return o, fmt.Errorf("CITYREACH_TILE_CHANGELOG_POLL=%q: want a duration from 10ms to 1m, or off", v)
+		}
+		o.Poll = d
+	}
 	return o, nil
 }
 
@@ -87,6 +109,8 @@ type Service struct {
 
 	cache  *cache
 	listen *listener
+	poll   *poller // the change log; nil when Poll < 0
+	follow bool    // the cache follows poll (renders read from Reads), not listen
 	flight flights
 
 	cancel context.CancelFunc
@@ -119,7 +143,9 @@ func New(pool *pgxpool.Pool, reg *layers.Registry, o Options) *Service {
 	if o.Reads != nil {
 		reads = o.Reads
 	}
-	return newService(reads, connect, reg, o)
+	s := newService(reads, connect, reg, o)
+	s.follow = o.Reads != nil && o.Poll >= 0
+	return s
 }
 
 func newService(db DB, connect func(ctx context.Context, onNotify func(*pgconn.PgConn, *pgconn.Notification)) (*pgx.Conn, error), reg *layers.Registry, o Options) *Service {
@@ -219,7 +245,17 @@ func (s *Service) Start(ctx context.Context) error {
 	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel, s.done = cancel, make(chan struct{})
 	s.listen = newListener(s.connect, s.notified, s.reset, s.log)
-	go func() { defer close(s.done); s.listen.run(lctx) }()
+	var wg sync.WaitGroup
+	wg.Go(func() { s.listen.run(lctx) })
+	if s.opts.Poll >= 0 {
+		var reset func() // a backstop of the listener: the listener resets on its own
+		if s.follow {
+			reset = s.reset
+		}
+		s.poll = newPoller(s.db, s.opts.Poll, s.applyChange, reset, s.log)
+		wg.Go(func() { s.poll.run(lctx) })
+	}
+	go func() { defer close(s.done); wg.Wait() }()
 	return nil
 }
 
@@ -299,14 +335,15 @@ func (s *Service) Generations(tables []string) (epoch uint64, gens []uint64, ok 
 // can be served and edits evict them. Without a cache it is false.
 func (s *Service) Live() bool { return s.listen != nil && s.listen.live.Load() }
 
-// WaitLive waits until Live or ctx ends; without a cache it returns at once.
+// WaitLive waits until Live (and, for a cache that follows the change log, until the
+// log has been read) or ctx ends; without a cache it returns at once.
 func (s *Service) WaitLive(ctx context.Context) error {
 	if s.listen == nil {
 		return nil
 	}
 	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
-	for !s.Live() {
+	for !s.Live() || (s.follow && !s.poll.live.Load()) {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("tiles: the listener did not connect: %w", ctx.Err())
@@ -324,6 +361,14 @@ func (s *Service) Close() {
 	}
 }
 
+// PollStats returns the change log poller's counters (zero without one).
+func (s *Service) PollStats() PollStats {
+	if s.poll == nil {
+		return PollStats{}
+	}
+	return s.poll.stats()
+}
+
 // Stats returns the cache counters (zero when the cache is disabled).
 func (s *Service) Stats() Stats {
 	if s.cache == nil {
@@ -332,23 +377,26 @@ func (s *Service) Stats() Stats {
 	return s.cache.stats()
 }
 
-// notice is the payload of a cityreach_tiles notification.
-type notice struct {
-	Layer string       `json:"layer"`
-	Boxes [][4]float64 `json:"boxes"`
-	All   bool         `json:"all"`
-}
-
-// notified evicts the tiles an edit touched: for every source depending on the layer,
-// the tiles whose buffered envelope meets an old or new box, grown by the dependency's margin.
+// notified evicts the tiles an edit touched (see applyChange). The payload is a row of
+// the change log (without its xid): when the cache follows the notifications, an edit the
+// poller already applied is skipped, and the poller skips those applied here.
 func (s *Service) notified(payload string) {
-	var n notice
+	var n change
 	if err := json.Unmarshal([]byte(payload), &n); err != nil || n.Layer == "" {
 		// Cannot tell what changed: be safe.
 		s.log.Warn("unreadable tile notification; dropping the whole cache", "payload", payload)
 		s.reset()
 		return
 	}
+	if !s.follow && s.poll != nil && n.ID != 0 && !s.poll.mark(n.ID) {
+		return
+	}
+	s.applyChange(n)
+}
+
+// applyChange evicts the tiles an edit touched: for every source depending on the layer,
+// the tiles whose buffered envelope meets an old or new box, grown by the dependency's margin.
+func (s *Service) applyChange(n change) {
 	s.genMu.Lock()
 	if s.gens == nil {
 		s.gens = map[string]uint64{}
@@ -452,10 +500,16 @@ func (s *Service) Tile(ctx context.Context, r TileRequest) (*Result, error) {
 	}
 	arrived := time.Now()
 	key := r.key()
+	var feed interface {
+		sync(context.Context) error
+	} = s.listen
 	usable := s.listen.live.Load()
+	if s.follow {
+		feed, usable = s.poll, s.poll.live.Load()
+	}
 	if usable && !s.opts.Eventual {
 		sctx, cancel := context.WithTimeout(ctx, s.opts.SyncTimeout)
-		err := s.listen.sync(sctx)
+		err := feed.sync(sctx)
 		cancel()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -483,6 +537,10 @@ func (s *Service) Tile(ctx context.Context, r TileRequest) (*Result, error) {
 
 func (s *Service) renderAndStore(ctx context.Context, key string, r TileRequest) (*entry, error) {
 	snap := s.cache.snapshot(r.Sources)
+	if s.follow {
+		// At or past the last poll, read after the snapshot (see poller.poll).
+		ctx = db.WithMinLSN(ctx, db.LSN(s.poll.lsn.Load()))
+	}
 	raw, err := s.Render(ctx, r)
 	if err != nil {
 		return nil, err
