@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
@@ -16,6 +17,7 @@ import (
 // serve` builds it is at most a quarter of its plain size on the wire with gzip and with
 // zstd, and decodes to the very bytes of the plain answer (issue "Run it like a service").
 func TestOGCPageOnTheWire(t *testing.T) {
+	stamp := regexp.MustCompile(`"timeStamp":"[^"]*"`)
 	_, h := demoServer(t)
 	const path = "/ogc/collections/residential_land/items?limit=1000"
 	get := func(enc string) *httptest.ResponseRecorder {
@@ -58,7 +60,9 @@ func TestOGCPageOnTheWire(t *testing.T) {
 			t.Fatal(err)
 		}
 		decoded, err := io.ReadAll(r)
-		if err != nil || !bytes.Equal(decoded, plain) {
+		// The pages were answered apart in time: their timeStamp members (RFC 3339, to the
+		// second) may differ, and only they.
+		if err != nil || !bytes.Equal(stamp.ReplaceAll(decoded, nil), stamp.ReplaceAll(plain, nil)) {
 			t.Fatalf("%s: the decoded answer differs from the plain one (%d vs %d bytes, %v)", enc, len(decoded), len(plain), err)
 		}
 		if wire := rec.Body.Len(); 4*wire > len(plain) {
