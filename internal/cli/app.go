@@ -168,7 +168,7 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	// On shutdown, after the job runner (closed later below, so earlier in app.Close),
 	// wait a bounded time for the gap layers still being stored.
 	app.closers = append(app.closers, func() {
-		ctx, cancel := context.WithTimeout(context.Background(), coverageCloseWait)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), coverageCloseWait)
 		defer cancel()
 		if err := covSvc.Close(ctx); err != nil {
 			log.Warn("park coverage gaps still being stored at shutdown; those runs stay incomplete", "err", err)

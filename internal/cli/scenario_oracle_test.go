@@ -55,7 +55,7 @@ func TestScenarioDoorsEqualAppliedSQL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, err := engine(&cfg, db.Pool, m, app, log)
+		h, err := engine(&cfg, db.Pool, m, app, log) //nolint:contextcheck // the engine's middleware takes each request's context
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,15 +104,15 @@ func TestScenarioDoorsEqualAppliedSQL(t *testing.T) {
 	origin := str(`SELECT format('lon=%s&lat=%s', ST_X(p), ST_Y(p)) FROM (SELECT ST_Transform(ST_LineInterpolatePoint(geom_m, 0.5), 4326) p
 		FROM network_edges WHERE id = $1::bigint) x`, road)
 	var roadID int64
-	fmt.Sscan(road, &roadID)
+	fmt.Sscan(road, &roadID) //nolint:errcheck // an id the test's own query returned
 	feature := func(geometry string, props map[string]any) json.RawMessage {
 		b, _ := json.Marshal(map[string]any{"type": "Feature", "geometry": json.RawMessage(geometry), "properties": props})
 		return b
 	}
 	var lastID int64
-	fmt.Sscan(lastCorridor, &lastID)
+	fmt.Sscan(lastCorridor, &lastID) //nolint:errcheck // an id the test's own query returned
 	var parkID int64
-	fmt.Sscan(firstPark, &parkID)
+	fmt.Sscan(firstPark, &parkID) //nolint:errcheck // an id the test's own query returned
 	changes := []map[string]any{
 		{"layer": "parks", "op": "add", "feature": feature(garden, map[string]any{"name": "口袋公园", "park_class": "garden", "open_status": "open"})},
 		{"layer": "parks", "op": "delete", "target_id": parkID},

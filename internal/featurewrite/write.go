@@ -239,6 +239,7 @@ type Columns map[string]map[string]string
 func LoadColumns(ctx context.Context, q Querier, reg *layers.Registry) (Columns, error) {
 	out := Columns{}
 	for _, l := range reg.All() {
+		//nolint:rowserrcheck // pgx.ForEachRow checks rows.Err
 		rows, err := q.Query(ctx, `
 			SELECT a.attname::text, t.typname::text
 			FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid

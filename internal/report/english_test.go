@@ -133,6 +133,7 @@ func TestEnglishReport(t *testing.T) {
 	}
 	// Districts with an English name are named in English: in the tables, the bar charts and
 	// the map labels, never by their Chinese name.
+	//nolint:rowserrcheck // pgx.ForEachRow checks rows.Err
 	rows, err := pool.Query(ctx, `SELECT name, name_en FROM districts WHERE city_id = $1 AND name_en <> ''`, cityID)
 	if err != nil {
 		t.Fatal(err)

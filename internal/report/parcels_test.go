@@ -66,7 +66,7 @@ func TestParcelSheetsEqualEndpoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer wb.Close()
+	defer wb.Close() //nolint:errcheck // read-only workbook
 	round := func(v any, d int) string {
 		f, ok := v.(float64)
 		if !ok {

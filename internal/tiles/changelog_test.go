@@ -201,7 +201,7 @@ func TestReplicaCacheFollowsTheChangeLog(t *testing.T) {
 					}
 				}
 				slices.Sort(names)
-				if oracle := namesIn(t, rp, tl.Z, tl.X, tl.Y); !slices.Equal(names, oracle) {
+				if oracle := namesIn(t, rp, tl.Z, tl.X, tl.Y); !slices.Equal(names, oracle) { //nolint:contextcheck // a test oracle with its own context
 					t.Fatalf("round %d, engine %d, tile %s: parks %v, the replica's SQL finds %v", round, e, tl, names, oracle)
 				}
 				switch {

@@ -84,6 +84,9 @@ func TestParcelsAgreeWithPgRouting(t *testing.T) {
 			}
 			out[id] = s
 		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
 		return out
 	}
 	homes := snap(fmt.Sprintf(`SELECT id, ST_PointOnSurface(geom_m) AS pt FROM residential_land WHERE city_id = %d`, city.ID))
@@ -150,6 +153,9 @@ func TestParcelsAgreeWithPgRouting(t *testing.T) {
 			t.Fatal(err)
 		}
 		tiers[code], cutoff = m, math.Max(cutoff, m)
+	}
+	if err := crows.Err(); err != nil {
+		t.Fatal(err)
 	}
 
 	svc := NewService(pool, quiet())

@@ -250,7 +250,7 @@ func New(ctx context.Context, opt Options, log *slog.Logger) (*Runner, error) {
 // Class returns the view of the class c.Name, defining it with c's quotas and workers
 // the first time; later definitions of the same name get the first one's. c.Name must
 // not be empty.
-func (r *Runner) Class(c Class) *Runner { return r.state.class(c) }
+func (r *Runner) Class(c Class) *Runner { return r.class(c) }
 
 func (s *state) class(c Class) *Runner {
 	if c.Name == "" {
@@ -713,7 +713,7 @@ func (s *state) prune() {
 
 // Close cancels every job of every class and waits for them to stop; the runner then
 // refuses new jobs. It may be called more than once, on any class's view.
-func (r *Runner) Close() { r.state.close() }
+func (r *Runner) Close() { r.close() }
 
 func (s *state) close() {
 	s.mu.Lock()
