@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Vector-tile load benchmark (issue 9): drives a running cityreach server with wrk over a
 # fixed list of tiles at z12, z14 and z16, cold (cache disabled, CITYREACH_TILE_CACHE_MB=0)
-# and warm (cache filled first), at 4, 16 and 64 connections, and writes requests/s, p50,
+# and warm (cache filled first), at 4, 16 and 64 connections, and writes requests/s, p50, p95,
 # p99 and bytes per tile to $BENCH_OUT/tiles.md.
 #
 # Data: BENCH_DATABASE_URL names a migrated database that already holds a city (e.g. after
@@ -117,8 +117,9 @@ request = function()
   return wrk.format("GET", paths[i], { ["Accept-Encoding"] = "gzip" })
 end
 done = function(summary, latency, requests)
-  io.write(string.format("RESULT %.1f %.2f %.2f %d %d\n", summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout, summary.requests))
+  io.write(string.format("RESULT %.1f %.2f %.2f %d %d %.2f\n", summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout, summary.requests,
+    latency:percentile(95) / 1000))
 end
 LUA
 
@@ -150,16 +151,16 @@ tile_bytes() { # pathfile [port]
 
 report=$out/tiles.md
 {
-  echo "| layer | zoom | tiles | mode | conns | req/s | p50 ms | p99 ms | errors | raw B/tile | gzip B/tile | load avg |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| layer | zoom | tiles | mode | conns | req/s | p50 ms | p95 ms | p99 ms | errors | raw B/tile | gzip B/tile | load avg |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 } >"$report"
 run() { # label layer zoom pathfile [port]
   for c in $conns; do
     local res
     res=$(TILE_LIST=$4 wrk -t "$(( c < 2 ? 1 : 2 ))" -c "$c" -d "${secs}s" --timeout 10s -s "$out/tiles.lua" "http://127.0.0.1:${5:-$port}" | grep '^RESULT' | cut -d' ' -f2-)
-    read -r rps p50 p99 errs _ <<<"$res"
+    read -r rps p50 p99 errs _ p95 <<<"$res"
     # The 1-minute load average after the run: other work on the box skews the numbers.
-    echo "| $2 | $3 | $(wc -l <"$4") | $1 | $c | $rps | $p50 | $p99 | $errs | ${sizes[$2$3]} | $(cut -d' ' -f1 /proc/loadavg) |" | tee -a "$report" >&2
+    echo "| $2 | $3 | $(wc -l <"$4") | $1 | $c | $rps | $p50 | $p95 | $p99 | $errs | ${sizes[$2$3]} | $(cut -d' ' -f1 /proc/loadavg) |" | tee -a "$report" >&2
   done
 }
 
@@ -218,7 +219,7 @@ d = collections.defaultdict(dict)
 for l in open(sys.argv[1]):
     if not l.startswith('| ') or l.startswith('| layer'):
         continue
-    layer, zoom, _, mode, conns, rps, p50, p99, errs, raw, gz, load = [x.strip() for x in l.strip().strip('|').split('|')]
+    layer, zoom, _, mode, conns, rps, p50, _p95, p99, errs, raw, gz, load = [x.strip() for x in l.strip().strip('|').split('|')]
     mode = {'cold': 'cold', 'warm-strict': 'strict', 'warm-eventual': 'eventual'}.get(mode, 'peer')
     d[(layer, int(zoom), int(conns))][mode] = (float(rps), p50, p99, int(errs), raw, gz, load)
 print('| layer | zoom | conns | cityreach raw / gzip B | cold req/s (p50 / p99 ms) | peer raw B | peer req/s (p50 / p99 ms) | cold ÷ peer | warm strict req/s (p99 ms) | warm eventual req/s (p99 ms) | strict ÷ cold | eventual ÷ cold | errors |')
