@@ -85,8 +85,12 @@ type Result struct {
 	// fully covered parcel).
 	Gaps []orb.MultiPolygon
 	// City-wide totals: residential land area (m²) and residents.
-	CoveredM2, TotalM2            float64
+	CoveredM2, TotalM2 float64
+	// With Bands, the population figures count only the residents of those age bands
+	// (weight: each parcel's, withBands).
 	Population, CoveredPopulation float64
+	Bands                         []string
+	weight                        []float64
 	Duration                      time.Duration
 	snapshot                      *Snapshot
 	// surfaces is the cache the result was computed with (Options.Surfaces).
