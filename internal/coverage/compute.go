@@ -259,10 +259,7 @@ func (w *worker) close() {
 // buffer returns counted park k's service area (built on first use).
 func (w *worker) buffer(k int32) (*geos.Geom, *geos.PrepGeom) {
 	if w.bufs[k] == nil {
-		cp := w.res.Parks[k]
-		g := toGEOS(w.c, w.snap.Parks[cp.Index].Geom)
-		w.bufs[k] = g.Buffer(cp.RadiusM, QuadSegs)
-		g.Destroy()
+		w.bufs[k] = serviceArea(w.c, w.snap, w.res, k)
 		w.preps[k] = w.bufs[k].Prepare()
 	}
 	return w.bufs[k], w.preps[k]

@@ -109,7 +109,10 @@ func load(ctx context.Context, q querier, snap *Snapshot) error {
 			return err
 		}
 	}
-	snap.Edges, err = loadEdges(ctx, q, id, nil)
+	if snap.Edges, err = loadEdges(ctx, q, id, nil); err != nil {
+		return err
+	}
+	snap.Barriers, err = loadBarriers(ctx, q, id)
 	return err
 }
 
