@@ -78,7 +78,7 @@ type Snapshot struct {
 	// Barriers are the barrier lines (non-walkable edges: rivers, railways,
 	// expressways) less a 1 m gap on each side of every walkable edge crossing them: what
 	// cuts the service areas of a caliber with Barriers (barriers.go).
-	Barriers []orb.LineString
+	Barriers    []orb.LineString
 	barrierOnce sync.Once
 	barrierIdx  *barrierIndex
 
