@@ -82,12 +82,18 @@ func serviceArea(c *geos.Context, snap *Snapshot, res *Result, k int32) *geos.Ge
 	cp := res.Parks[k]
 	park := toGEOS(c, snap.Parks[cp.Index].Geom)
 	defer park.Destroy()
-	buf := park.Buffer(cp.RadiusM, QuadSegs)
-	if !res.Caliber.Barriers || len(snap.Barriers) == 0 {
+	return cutBuffer(c, snap, res.Caliber.Barriers, park, snap.Parks[cp.Index].Geom.Bound(), cp.RadiusM)
+}
+
+// cutBuffer is park (whose box is bound) buffered by radius and, with barriers, cut as
+// serviceArea says.
+func cutBuffer(c *geos.Context, snap *Snapshot, barriers bool, park *geos.Geom, bound orb.Bound, radius float64) *geos.Geom {
+	buf := park.Buffer(radius, QuadSegs)
+	if !barriers || len(snap.Barriers) == 0 {
 		return buf
 	}
 	idx := snap.barriers()
-	hits := idx.tree.query(boxOf(snap.Parks[cp.Index].Geom.Bound()).expand(cp.RadiusM), idx.boxes, nil)
+	hits := idx.tree.query(boxOf(bound).expand(radius), idx.boxes, nil)
 	if len(hits) == 0 {
 		return buf
 	}
@@ -95,7 +101,7 @@ func serviceArea(c *geos.Context, snap *Snapshot, res *Result, k int32) *geos.Ge
 	// line clipped to the buffer ends at a computed point that may lie a hair inside the
 	// boundary and would then no longer cut it. Parts outside the buffer make no face
 	// that meets the park.
-	bb := boxOf(snap.Parks[cp.Index].Geom.Bound()).expand(cp.RadiusM + 1)
+	bb := boxOf(bound).expand(radius + 1)
 	parts := []*geos.Geom{buf.Boundary()}
 	for _, h := range hits {
 		l := lineToGEOS(c, snap.Barriers[h])
