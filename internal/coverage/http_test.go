@@ -11,8 +11,8 @@ import (
 
 	"github.com/cityreach/cityreach/internal/auth"
 	"github.com/cityreach/cityreach/internal/caliber"
-	"github.com/cityreach/cityreach/internal/capacity"
 	"github.com/cityreach/cityreach/internal/caliber/caliberhttp"
+	"github.com/cityreach/cityreach/internal/capacity"
 	"github.com/cityreach/cityreach/internal/httpapi"
 )
 
