@@ -81,6 +81,10 @@ type Caliber struct {
 	Bands []Band `json:"bands"`
 	// Method is the default distance method: buffer or network.
 	Method string `json:"method"`
+	// Barriers makes rivers, railways and expressways (the city's non-walkable network
+	// edges) cut the straight-line service areas: a park's radius does not jump a barrier
+	// line except where a walkable edge crosses it (docs/coverage.md).
+	Barriers bool `json:"barriers,omitempty"`
 	// Headline says which figure the caliber reports first: area or population.
 	Headline  string     `json:"headline"`
 	Targets   []Target   `json:"targets,omitempty"`

@@ -139,6 +139,9 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	// (internal/walk, docs/living-circle.md).
 	walkSvc := walk.NewService(pool, log)
 	walkSvc.ObserveLoad = app.Metrics.ObserveLoad
+	// band= weighs the living circle's residents by age band, spread by internal/capacity
+	// (walk cannot import it: capacity imports walk).
+	walkSvc.Ages = capacity.Ages{Store: capacity.Store{Pool: pool}}
 	app.Mounts = append(app.Mounts, walkhttp.Handler{Svc: walkSvc, Log: log})
 
 	// Capacity against demand (2SFCA) and residents by age band (internal/capacity,
@@ -244,7 +247,8 @@ func coverageMounts(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (
 	if err != nil {
 		return nil, err
 	}
-	svc := &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: log}
+	svc := &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: log,
+		Ages: capacity.Ages{Store: capacity.Store{Pool: pool}}} // band=: residents by age band
 	return []httpapi.Mounter{
 		caliberhttp.Handler{Registry: reg, Store: cs, Cities: svc, Log: log},
 		coveragehttp.Handler{Svc: svc, Pool: pool, Log: log},

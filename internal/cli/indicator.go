@@ -5,15 +5,17 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 
 	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/capacity"
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/report"
 )
 
 // runIndicator computes an indicator and prints it as a table:
 //
-//	cityreach indicator park-coverage --city baotou [--caliber gbt51346-2019] [--method buffer] --level district [--scenario ID]
+//	cityreach indicator park-coverage --city baotou [--caliber gbt51346-2019] [--method buffer] [--band 60-80] --level district [--scenario ID]
 //
 // Without --caliber the city's default caliber is used, without --method the caliber's; the
 // first line says which, and where each came from.
@@ -31,7 +33,7 @@ func runIndicator(ctx context.Context, env Env, args []string) error {
 		return errors.New("say which indicator: park-coverage, living-circle, capacity, or series park-coverage|living-circle")
 	}
 	var q coverage.Query
-	var calFile, format, lang string
+	var calFile, format, lang, band string
 	var scenarioID int64
 	cfg, _, err := setup(env, "indicator park-coverage", args[1:], true, func(fs *flag.FlagSet) {
 		fs.StringVar(&format, "format", "table", formatsHelp)
@@ -42,6 +44,7 @@ func runIndicator(ctx context.Context, env Env, args []string) error {
 		fs.StringVar(&q.AsOf, "as-of", "", "the data as of an edition name, an RFC 3339 time or a date YYYY-MM-DD (default: now)")
 		fs.StringVar(&calFile, "calibers", "", "JSON file of extra user calibers")
 		scenarioFlag(fs, &scenarioID)
+		fs.StringVar(&band, "band", "", "comma-separated age bands (e.g. 60-80,80-): the population figures count only their residents")
 	})
 	if err != nil {
 		return err
@@ -76,9 +79,15 @@ func runIndicator(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	svc := &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: logger(cfg)}
+	if band != "" && band != "all" {
+		q.Bands = strings.Split(band, ",")
+	}
+	svc := &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: logger(cfg), Ages: capacity.Ages{Store: capacity.Store{Pool: pool}}}
 	var rep *coverage.Report
 	if scenarioID != 0 {
+		if len(q.Bands) > 0 {
+			return errors.New("--band: band is not available with --scenario yet")
+		}
 		// The same computation as GET /api/v1/indicators/park-coverage?scenario=.
 		rep, err = newScenarios(pool, logger(cfg), svc, nil, nil).CoverageReport(ctx, scenarioID, q)
 	} else {
@@ -93,6 +102,9 @@ func runIndicator(ctx context.Context, env Env, args []string) error {
 	if format == "table" {
 		// Every figure is given under its caliber and method, and where each came from.
 		fmt.Fprintln(env.Stdout, underWhat(lang, rep, scenarioID))
+		if len(rep.Bands) > 0 {
+			fmt.Fprintf(env.Stdout, report.T(lang, "cli_bands")+"\n", strings.Join(rep.Bands, ","))
+		}
 	}
 	if err := coverageTable(rep, lang, format).write(env.Stdout, format); err != nil {
 		return err

@@ -6,15 +6,16 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/cityreach/cityreach/internal/capacity"
 	"github.com/cityreach/cityreach/internal/report"
 	"github.com/cityreach/cityreach/internal/walk"
 )
 
 // runLivingCircle computes the 15-minute living-circle indicator and prints it:
 //
-//	cityreach indicator living-circle --city baotou --level district [--share 0.9] [--reach kindergarten:300] [--profile elderly] [--scenario ID]
+//	cityreach indicator living-circle --city baotou --level district [--share 0.9] [--reach kindergarten:300] [--profile elderly] [--band 60-80,80-] [--scenario ID]
 func runLivingCircle(ctx context.Context, env Env, args []string) error {
-	var reach, format, lang string
+	var reach, format, lang, band string
 	var scenarioID int64
 	var opt walk.Options
 	cfg, _, err := setup(env, "indicator living-circle", args, true, func(fs *flag.FlagSet) {
@@ -24,6 +25,7 @@ func runLivingCircle(ctx context.Context, env Env, args []string) error {
 		fs.StringVar(&reach, "reach", "", "tier overrides in metres: code:m[,code:m…]")
 		fs.StringVar(&opt.Profile, "profile", "", "walking profile scaling every tier by its speed: standard (4 km/h), elderly (3.6), slow (3.2)")
 		scenarioFlag(fs, &scenarioID)
+		fs.StringVar(&band, "band", "", "comma-separated age bands (e.g. 60-80,80-): the residents figures count only theirs")
 		fs.StringVar(&format, "format", "table", formatsHelp+" (csv has every category's share)")
 		fs.StringVar(&lang, "lang", "zh", "zh or en: the table's headers and words")
 	})
@@ -49,6 +51,10 @@ func runLivingCircle(ctx context.Context, env Env, args []string) error {
 	}
 	defer pool.Close()
 	walkSvc := walk.NewService(pool, logger(cfg))
+	walkSvc.Ages = capacity.Ages{Store: capacity.Store{Pool: pool}}
+	if band != "" && band != "all" {
+		opt.Bands = strings.Split(band, ",")
+	}
 	var rep *walk.Report
 	if scenarioID != 0 {
 		rep, err = newScenarios(pool, logger(cfg), nil, nil, walkSvc).LivingCircleReport(ctx, scenarioID, slug, opt)
@@ -66,6 +72,9 @@ func runLivingCircle(ctx context.Context, env Env, args []string) error {
 	if format == "table" {
 		if rep.Scenario != nil {
 			fmt.Fprintf(w, t("cli_scenario")+"\n", rep.Scenario.ID, rep.Scenario.Recomputed)
+		}
+		if len(rep.Bands) > 0 {
+			fmt.Fprintf(w, t("cli_bands")+"\n", strings.Join(rep.Bands, ","))
 		}
 		fmt.Fprintf(w, t("cli_lc_head")+"\n", rep.City.Name, t("lvl_"+rep.Level), 100*rep.Share, rep.Parcels, rep.Unattached.Parcels)
 	}

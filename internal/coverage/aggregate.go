@@ -48,7 +48,14 @@ func (r *Result) ByLevel(level string) ([]AreaFigure, error) {
 		f := AreaFigure{Level: LevelCity, ID: int64(s.CityID), Name: s.CityName, Parcels: len(s.Parcels),
 			CoveredM2: r.CoveredM2, TotalM2: r.TotalM2, Population: r.Population, CoveredPopulation: r.CoveredPopulation}
 		finish(&f)
-		f.PerCapita = r.perCapita(func(int) bool { return true }, f.Population)
+		residents := f.Population
+		if r.weight != nil {
+			residents = 0
+			for i := range s.Parcels {
+				residents += s.Parcels[i].Population
+			}
+		}
+		f.PerCapita = r.perCapita(func(int) bool { return true }, residents)
 		return []AreaFigure{f}, nil
 	}
 	slot, ok := levelSlot[level]
@@ -57,6 +64,7 @@ func (r *Result) ByLevel(level string) ([]AreaFigure, error) {
 	}
 	as := s.assignment()
 	figs := map[int32]*AreaFigure{}
+	residents := map[*AreaFigure]float64{} // every resident, whatever the bands: the per-capita figures' base
 	for i := range s.Areas {
 		if s.Areas[i].Level == level {
 			figs[int32(i)] = &AreaFigure{Level: level, ID: s.Areas[i].ID, Name: s.Areas[i].Name}
@@ -73,16 +81,18 @@ func (r *Result) ByLevel(level string) ([]AreaFigure, error) {
 		f.Parcels++
 		f.TotalM2 += p.AreaM2
 		f.CoveredM2 += r.Covered[i]
-		f.Population += p.Population
+		w := r.pop(i)
+		residents[f] += p.Population
+		f.Population += w
 		if p.AreaM2 > 0 {
-			f.CoveredPopulation += p.Population * r.Covered[i] / p.AreaM2
+			f.CoveredPopulation += w * r.Covered[i] / p.AreaM2
 		}
 	}
 	out := make([]AreaFigure, 0, len(figs))
 	for a, f := range figs {
 		finish(f)
 		if level == LevelDistrict {
-			f.PerCapita = r.perCapita(func(pk int) bool { return as.park[pk][slot] == a }, f.Population)
+			f.PerCapita = r.perCapita(func(pk int) bool { return as.park[pk][slot] == a }, residents[f])
 		}
 		out = append(out, *f)
 	}
@@ -127,4 +137,31 @@ func (r *Result) perCapita(in func(park int) bool, population float64) *PerCapit
 		}
 	}
 	return pc
+}
+
+// pop is parcel i's weight in the population figures: its residents, or with band= its
+// residents of those age bands (withBands).
+func (r *Result) pop(i int) float64 {
+	if r.weight != nil {
+		return r.weight[i]
+	}
+	return r.snapshot.Parcels[i].Population
+}
+
+// withBands returns r with its population figures (residents, residents served, the
+// share) counting only the residents of bands, w[i] being parcel i's (in Snapshot.Parcels
+// order, spread from the community counts: docs/capacity.md). The areas and the
+// per-capita park figures, which count every resident, are unchanged.
+func (r *Result) withBands(bands []string, w []float64) *Result {
+	out := *r
+	out.Bands, out.weight = bands, w
+	out.Population, out.CoveredPopulation = 0, 0
+	for i := range r.snapshot.Parcels {
+		p := &r.snapshot.Parcels[i]
+		out.Population += w[i]
+		if p.AreaM2 > 0 {
+			out.CoveredPopulation += w[i] * r.Covered[i] / p.AreaM2
+		}
+	}
+	return &out
 }

@@ -85,8 +85,12 @@ type Result struct {
 	// fully covered parcel).
 	Gaps []orb.MultiPolygon
 	// City-wide totals: residential land area (m²) and residents.
-	CoveredM2, TotalM2            float64
+	CoveredM2, TotalM2 float64
+	// With Bands, the population figures count only the residents of those age bands
+	// (weight: each parcel's, withBands).
 	Population, CoveredPopulation float64
+	Bands                         []string
+	weight                        []float64
 	Duration                      time.Duration
 	snapshot                      *Snapshot
 	// surfaces is the cache the result was computed with (Options.Surfaces).
@@ -255,10 +259,7 @@ func (w *worker) close() {
 // buffer returns counted park k's service area (built on first use).
 func (w *worker) buffer(k int32) (*geos.Geom, *geos.PrepGeom) {
 	if w.bufs[k] == nil {
-		cp := w.res.Parks[k]
-		g := toGEOS(w.c, w.snap.Parks[cp.Index].Geom)
-		w.bufs[k] = g.Buffer(cp.RadiusM, QuadSegs)
-		g.Destroy()
+		w.bufs[k] = serviceArea(w.c, w.snap, w.res, k)
 		w.preps[k] = w.bufs[k].Prepare()
 	}
 	return w.bufs[k], w.preps[k]

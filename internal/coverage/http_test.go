@@ -12,6 +12,7 @@ import (
 	"github.com/cityreach/cityreach/internal/auth"
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/caliber/caliberhttp"
+	"github.com/cityreach/cityreach/internal/capacity"
 	"github.com/cityreach/cityreach/internal/httpapi"
 )
 
@@ -21,7 +22,7 @@ func TestHTTP(t *testing.T) {
 	gen.load(t, pool, "tiny")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reg, _ := caliber.NewRegistry()
-	svc := &Service{Store: Store{Pool: pool}, Calibers: reg, Log: log}
+	svc := &Service{Store: Store{Pool: pool}, Calibers: reg, Log: log, Ages: capacity.Ages{Store: capacity.Store{Pool: pool}}}
 	h := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true, Tokens: auth.Static{"crk_root": {Name: "root", Role: auth.Admin}, "crk_ed": {Name: "ed", Role: auth.Editor}}}}, caliberhttp.Handler{Registry: reg, Store: &caliber.Store{Pool: pool}, Log: log}, AdapterHandler(svc, pool, log)))
 	// as sends the request with a token (""; anonymous); do sends writes as the admin.
 	as := func(secret, method, path, body string) (int, string, map[string]any) {
@@ -53,6 +54,9 @@ func TestHTTP(t *testing.T) {
 		{"/api/v1/indicators/park-coverage/gaps?city=tiny&limit=-1", "limit"},
 		{"/api/v1/indicators/park-coverage/sites?city=tiny&n=0", "n"},
 		{"/api/v1/indicators/park-coverage/sites?city=tiny&n=x", "n"},
+		{"/api/v1/indicators/park-coverage?city=tiny&band=60-70", "band"},
+		{"/api/v1/indicators/park-coverage?city=tiny&band=60-80", "band"}, // no age counts in this city
+		{"/api/v1/indicators/park-coverage?city=tiny&band=60-80&as_of=2020-01-01", "band"},
 	} {
 		code, ct, m := do("GET", c.path, "")
 		if code != 400 || ct != "application/problem+json" || m["parameter"] != c.param {

@@ -160,7 +160,7 @@ func (r *Result) Apply(ctx context.Context, ch Changes) (*Result, []int, error) 
 // walking radius (plus the entrance snap) of those parks: a walk of length ≤ r from an
 // access point never leaves the disc of radius r around it.
 func SubSnapshot(scen *Snapshot, affected []int, cal caliber.Caliber, method string, tol float64) *Snapshot {
-	sub := &Snapshot{CityID: scen.CityID, City: scen.City, CityName: scen.CityName, MetricSRID: scen.MetricSRID}
+	sub := &Snapshot{CityID: scen.CityID, City: scen.City, CityName: scen.CityName, MetricSRID: scen.MetricSRID, Barriers: scen.Barriers}
 	var region orb.Bound
 	for k, i := range affected {
 		sub.Parcels = append(sub.Parcels, scen.Parcels[i])

@@ -340,6 +340,15 @@ func (s Store) advance(ctx context.Context, tx pgx.Tx, old *cityState, dv DataVe
 		}
 	}
 	if ids := changed["network_edges"]; len(ids) > 0 {
+		// An edit of a barrier, or of a street crossing one, moves the lines that cut the
+		// service areas of calibers with barriers: the city is then reloaded.
+		nb, err := loadBarriers(ctx, tx, id)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.EqualFunc(nb, snap.Barriers, func(a, b orb.LineString) bool { return slices.Equal(a, b) }) {
+			return nil, nil
+		}
 		ch.DeleteEdges = ids
 		if ch.AddEdges, err = loadEdges(ctx, tx, id, ids); err != nil {
 			return nil, err
@@ -354,7 +363,7 @@ func (s Store) advance(ctx context.Context, tx pgx.Tx, old *cityState, dv DataVe
 // reads them (so sums over them are made in the same order), keeping s's assignment.
 func (s *Snapshot) sortedByID() *Snapshot {
 	a := s.assignment()
-	out := &Snapshot{CityID: s.CityID, City: s.City, CityName: s.CityName, MetricSRID: s.MetricSRID, Areas: s.Areas}
+	out := &Snapshot{CityID: s.CityID, City: s.City, CityName: s.CityName, MetricSRID: s.MetricSRID, Areas: s.Areas, Barriers: s.Barriers}
 	pp := order(len(s.Parcels), func(i int) int64 { return s.Parcels[i].ID })
 	kp := order(len(s.Parks), func(i int) int64 { return s.Parks[i].ID })
 	out.Parcels, out.Parks, out.Edges = permute(s.Parcels, pp), permute(s.Parks, kp), s.Edges

@@ -222,10 +222,7 @@ func (w *tileWorker) close() {
 
 func (w *tileWorker) buffer(k int32) *geos.Geom {
 	if w.bufs[k] == nil {
-		cp := w.res.Parks[k]
-		g := toGEOS(w.c, w.snap.Parks[cp.Index].Geom)
-		w.bufs[k] = g.Buffer(cp.RadiusM, QuadSegs)
-		g.Destroy()
+		w.bufs[k] = serviceArea(w.c, w.snap, w.res, k)
 	}
 	return w.bufs[k]
 }

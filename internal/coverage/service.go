@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,6 +34,10 @@ type Service struct {
 	// Watch, when set, tells which input tables had edits, so that the data version of a
 	// city nobody edited is not read again (cityreach serve: the tile service's listener).
 	Watch Watcher
+
+	// Ages gives residents by age band, for Query.Bands (internal/capacity's Ages, set by
+	// internal/cli); nil refuses band.
+	Ages AgeBands
 
 	mu   sync.Mutex
 	live map[string]*liveCity // by city slug: the kept snapshot and results (live.go)
@@ -83,6 +88,76 @@ type Query struct {
 	// AsOf, when set, is an edition name of the city, an RFC 3339 time or a date: the
 	// figures of the data as it was then (asof.go, internal/edition).
 	AsOf string
+	// Bands, when set, weighs the population figures by each parcel's residents of these
+	// age bands (docs/capacity.md's spread); the areas are unchanged.
+	Bands []string
+	ages  *ageSel // Bands resolved by currentRunGaps
+}
+
+// AgeBands gives residents by age band: internal/capacity's Ages (this package cannot
+// import it: it would be a cycle through internal/walk's twin of this hook).
+type AgeBands interface {
+	// BandCounts checks the band codes (an Invalid fault naming band) and returns them
+	// in canonical order, the city's residents of those bands per community id, and a
+	// digest of those counts.
+	BandCounts(ctx context.Context, cityID int, bands []string) ([]string, map[int64]float64, string, error)
+	// SpreadBands shares the counts among the parcels (community id of each, 0: none) in
+	// proportion to their residents pop.
+	SpreadBands(pop []float64, community []int64, counts map[int64]float64) []float64
+}
+
+// ageSel is a resolved band selection: what a run is keyed by (Band, the codes joined by
+// commas, and Digest, of the counts) and the counts.
+type ageSel struct {
+	Band, Digest string
+	bands        []string
+	counts       map[int64]float64
+}
+
+// key is the selection's part of a run key ("" without bands).
+func (a *ageSel) key() ageKey {
+	if a == nil {
+		return ageKey{}
+	}
+	return ageKey{Band: a.Band, Digest: a.Digest}
+}
+
+// ageKey is the band part of a stored run's key; the zero value is every resident.
+type ageKey struct{ Band, Digest string }
+
+// resolveBands fills q.ages from q.Bands for the city.
+func (s *Service) resolveBands(ctx context.Context, q *Query, cityID int) error {
+	if len(q.Bands) == 0 {
+		return nil
+	}
+	if s.Ages == nil {
+		return badParam("band", "residents by age band are not available here")
+	}
+	bands, counts, digest, err := s.Ages.BandCounts(ctx, cityID, q.Bands)
+	if err != nil {
+		return err
+	}
+	q.ages = &ageSel{Band: strings.Join(bands, ","), Digest: digest, bands: bands, counts: counts}
+	return nil
+}
+
+// weigh returns res with its population figures counting the residents of q's bands.
+func (s *Service) weigh(res *Result, q Query) *Result {
+	if q.ages == nil {
+		return res
+	}
+	snap := res.snapshot
+	as := snap.assignment()
+	pop := make([]float64, len(snap.Parcels))
+	com := make([]int64, len(snap.Parcels))
+	slot := levelSlot[LevelCommunity]
+	for i := range snap.Parcels {
+		pop[i] = snap.Parcels[i].Population
+		if a := as.parcel[i][slot]; a >= 0 {
+			com[i] = snap.Areas[a].ID
+		}
+	}
+	return res.withBands(q.ages.bands, s.Ages.SpreadBands(pop, com, q.ages.counts))
 }
 
 // Report is the indicator as served.
@@ -92,15 +167,17 @@ type Report struct {
 	Method  string          `json:"method"`
 	// CaliberFrom and MethodFrom say where the caliber and the method came from: the
 	// request, the city's default caliber, the caliber's default method.
-	CaliberFrom string         `json:"caliber_from"`
-	MethodFrom  string         `json:"method_from"`
-	Level       string         `json:"level"`
-	Run         Run            `json:"run"`
-	Reused      bool           `json:"reused"`
-	Headline    string         `json:"headline"`
-	Targets     []TargetStatus `json:"targets,omitempty"`
-	City1       *AreaFigure    `json:"city_figure"`
-	Areas       []AreaFigure   `json:"areas"`
+	CaliberFrom string `json:"caliber_from"`
+	MethodFrom  string `json:"method_from"`
+	Level       string `json:"level"`
+	Run         Run    `json:"run"`
+	// Bands are the age bands the population figures count (band=); empty: everyone.
+	Bands    []string       `json:"bands,omitempty"`
+	Reused   bool           `json:"reused"`
+	Headline string         `json:"headline"`
+	Targets  []TargetStatus `json:"targets,omitempty"`
+	City1    *AreaFigure    `json:"city_figure"`
+	Areas    []AreaFigure   `json:"areas"`
 	// AsOf says which past state of the data was asked for; nil for the current data.
 	AsOf *edition.AsOf `json:"as_of,omitempty"`
 }
@@ -181,6 +258,9 @@ func (s *Service) Indicator(ctx context.Context, q Query) (*Report, error) {
 		return nil, err
 	}
 	if q.AsOf != "" {
+		if len(q.Bands) > 0 {
+			return nil, badParam("band", "band cannot be combined with as_of: age counts have no past editions")
+		}
 		return s.indicatorAsOf(ctx, q, cal, calFrom, methodFrom)
 	}
 	run, fresh, err := s.currentRun(ctx, q, cal)
@@ -194,6 +274,9 @@ func (s *Service) Indicator(ctx context.Context, q Query) (*Report, error) {
 func (s *Service) report(ctx context.Context, q Query, cal caliber.Caliber, run *Run, fresh bool, calFrom, methodFrom string) (*Report, error) {
 	rep := &Report{City: q.City, Caliber: cal, Method: q.Method, Level: q.Level, Run: *run, Reused: !fresh, Headline: cal.Headline,
 		CaliberFrom: calFrom, MethodFrom: methodFrom}
+	if q.ages != nil {
+		rep.Bands = q.ages.bands
+	}
 	cityFigs, err := s.Store.Figures(ctx, run.ID, LevelCity)
 	if err != nil {
 		return nil, err
@@ -219,9 +302,10 @@ func (s *Service) report(ctx context.Context, q Query, cal caliber.Caliber, run 
 	return rep, nil
 }
 
-// runKey names a run: city, caliber (id and definition), method and data version.
-func runKey(cityID int, cal caliber.Caliber, method, hash string) string {
-	return fmt.Sprintf("%d\x00%s\x00%s\x00%s\x00%s", cityID, cal.ID, cal.Digest(), method, hash)
+// runKey names a run: city, caliber (id and definition), method, data version and age
+// bands (with their counts' digest).
+func runKey(cityID int, cal caliber.Caliber, method, hash string, ak ageKey) string {
+	return fmt.Sprintf("%d\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s", cityID, cal.ID, cal.Digest(), method, hash, ak.Band, ak.Digest)
 }
 
 // currentRun returns the run of q on the city's data as it is when called: the stored one,
@@ -246,14 +330,17 @@ func (s *Service) currentRunGaps(ctx context.Context, q Query, cal caliber.Calib
 	if err != nil {
 		return computedRun{}, err
 	}
+	if err := s.resolveBands(ctx, &q, cityID); err != nil {
+		return computedRun{}, err
+	}
 	dv, err := s.version(ctx, q.City, cityID)
 	if err != nil {
 		return computedRun{}, err
 	}
-	if run, err := s.Store.Find(ctx, s.Store.Pool, cityID, cal, q.Method, dv.Hash); err != nil || run != nil {
+	if run, err := s.Store.Find(ctx, s.Store.Pool, cityID, cal, q.Method, dv.Hash, q.ages.key()); err != nil || run != nil {
 		return computedRun{run: run}, err
 	}
-	ch := s.runs.DoChan(runKey(cityID, cal, q.Method, dv.Hash), func() (any, error) {
+	ch := s.runs.DoChan(runKey(cityID, cal, q.Method, dv.Hash, q.ages.key()), func() (any, error) {
 		// The computation outlives a caller that gives up: others may be waiting.
 		return s.computeRun(context.WithoutCancel(ctx), q, cal, cityID, dv.Hash)
 	})
@@ -288,7 +375,7 @@ func (s *Service) computeRun(ctx context.Context, q Query, cal caliber.Caliber, 
 		return computedRun{}, err
 	}
 	for {
-		unlock, err := lockRun(ctx, c, runKey(cityID, cal, q.Method, hash))
+		unlock, err := lockRun(ctx, c, runKey(cityID, cal, q.Method, hash, q.ages.key()))
 		if err != nil {
 			c.Release()
 			return computedRun{}, err
@@ -324,7 +411,7 @@ func (s *Service) computeRun(ctx context.Context, q Query, cal caliber.Caliber, 
 // stored before it returns; finish, when not nil, stores its gaps and marks it complete,
 // and must be called before the lock is released.
 func (s *Service) computeLocked(ctx context.Context, c *pgxpool.Conn, q Query, cal caliber.Caliber, cityID int, hash string) (out computedRun, newer string, finish func(), err error) {
-	if out.run, err = s.Store.Find(ctx, c, cityID, cal, q.Method, hash); err != nil || out.run != nil {
+	if out.run, err = s.Store.Find(ctx, c, cityID, cal, q.Method, hash, q.ages.key()); err != nil || out.run != nil {
 		return out, "", nil, err
 	}
 	st, err := s.state(ctx, c, q.City)
@@ -338,7 +425,14 @@ func (s *Service) computeLocked(ctx context.Context, c *pgxpool.Conn, q Query, c
 	if err != nil {
 		return out, "", nil, err
 	}
-	id, err := s.Store.saveRun(ctx, c, res, st.dv)
+	base := res
+	if q.ages != nil {
+		// The areas are those of every resident's result; only the weights differ. The
+		// result kept for edits is that one, and the gaps, whose residents are the bands',
+		// are stored whole.
+		res, reuse = s.weigh(res, q), nil
+	}
+	id, err := s.Store.saveRun(ctx, c, res, st.dv, q.ages.key())
 	if err != nil {
 		return out, "", nil, err
 	}
@@ -353,7 +447,11 @@ func (s *Service) computeLocked(ctx context.Context, c *pgxpool.Conn, q Query, c
 		return out, "", nil, nil
 	}
 	p := &persisting{done: make(chan struct{})}
-	s.keep(st, resultKey(cal, q.Method), res, id, p)
+	if q.ages == nil {
+		s.keep(st, resultKey(cal, q.Method), res, id, p)
+	} else if _, ok := s.kept(st, resultKey(cal, q.Method)); !ok {
+		s.keep(st, resultKey(cal, q.Method), base, 0, nil)
+	}
 	out.gaps = p
 	return out, "", func() {
 		defer close(p.done)

@@ -417,11 +417,12 @@ func (st *siter) nearStreet(p orb.Point) orb.Point {
 }
 
 // serviceArea is the straight-line service area of a site at at: its square buffered by
-// the radius, as Compute buffers a park.
+// the radius (and cut by the barriers when the caliber has them), as Compute buffers a park.
 func (st *siter) serviceArea(at orb.Point) *geos.Geom {
-	sq := polyToGEOS(st.c, square(at, st.sp.SideM/2))
+	sqr := square(at, st.sp.SideM/2)
+	sq := polyToGEOS(st.c, sqr)
 	defer sq.Destroy()
-	return sq.Buffer(st.sp.RadiusM, QuadSegs)
+	return cutBuffer(st.c, st.res.snapshot, st.res.Caliber.Barriers, sq, sqr.Bound(), st.sp.RadiusM)
 }
 
 // region returns the land a site's own park covers: its service area, and with the network

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/paulmach/orb"
 )
 
 // The park a site stands for under each built-in caliber, worked from builtin.json by
@@ -99,5 +100,52 @@ func TestSitesMatchAFullRecomputation(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestSitesWithBarriers: with a caliber's barriers on, the sites' gains are those of their
+// cut service areas: on a generated city crossed by two straight barrier lines (one with
+// a crossing's gap), each site's coverage after equals a full Compute with the sites'
+// parks to 1e-9, under both methods, and the barriers cost coverage.
+func TestSitesWithBarriers(t *testing.T) {
+	g := generateCity(11, 900, 12)
+	snap := g.Snapshot()
+	o, span := g.Origin, float64(g.Cols)*g.Pitch
+	snap.Barriers = []orb.LineString{
+		{orb.Point{o[0] + 0.37*span, o[1] - 100}, orb.Point{o[0] + 0.41*span, o[1] + span + 100}},
+		{orb.Point{o[0] - 100, o[1] + 0.6*span}, orb.Point{o[0] + 0.5*span, o[1] + 0.6*span}},
+		{orb.Point{o[0] + 0.5*span + 2, o[1] + 0.6*span}, orb.Point{o[0] + span + 100, o[1] + 0.63*span}},
+	}
+	ctx := context.Background()
+	cal := builtin(t, "gbt51346-2019")
+	plain, err := Compute(ctx, snap, cal, Options{Method: caliber.Buffer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal.Barriers = true
+	for _, method := range []string{caliber.Buffer, caliber.Network} {
+		res, err := Compute(ctx, snap, cal, Options{Method: method, Gaps: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if method == caliber.Buffer && !(res.CoveredM2 < plain.CoveredM2) {
+			t.Errorf("barriers should cut coverage: %.1f vs %.1f m²", res.CoveredM2, plain.CoveredM2)
+		}
+		plan, err := Sites(ctx, res, 5, 400)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var added []Park
+		for i, s := range plan.Sites {
+			added = append(added, plan.Park.Park(int64(1000+i), fmt.Sprint("site ", i+1), s.At))
+			after, err := Compute(ctx, snap.With(Changes{AddParks: added}), cal, Options{Method: method})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(after.Ratio()-s.CoverageAfter) > 1e-9 {
+				t.Errorf("%s, after site %d: recomputed %.12f, plan says %.12f", method, i+1, after.Ratio(), s.CoverageAfter)
+			}
+		}
+		t.Logf("%s: %.4f %% with barriers (%.4f %% without, buffer), %d sites", method, 100*res.Ratio(), 100*plain.Ratio(), len(plan.Sites))
 	}
 }

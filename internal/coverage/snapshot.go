@@ -75,6 +75,12 @@ type Snapshot struct {
 	Areas      []Area
 	// Edges is the walking network for the network method (may be empty).
 	Edges []network.Edge
+	// Barriers are the barrier lines (non-walkable edges: rivers, railways,
+	// expressways) less a 1 m gap on each side of every walkable edge crossing them: what
+	// cuts the service areas of a caliber with Barriers (barriers.go).
+	Barriers    []orb.LineString
+	barrierOnce sync.Once
+	barrierIdx  *barrierIndex
 
 	assignOnce sync.Once
 	assign     assignment
@@ -117,7 +123,8 @@ type Changes struct {
 // (shallowly: the geometries are shared, read-only) because each snapshot caches their
 // bounds in its own assignment, and two snapshots of one baseline may be used at once.
 func (s *Snapshot) With(ch Changes) *Snapshot {
-	out := &Snapshot{CityID: s.CityID, City: s.City, CityName: s.CityName, MetricSRID: s.MetricSRID, Areas: append([]Area(nil), s.Areas...)}
+	out := &Snapshot{CityID: s.CityID, City: s.City, CityName: s.CityName, MetricSRID: s.MetricSRID, Areas: append([]Area(nil), s.Areas...),
+		Barriers: s.Barriers}
 	out.Parks = filter(s.Parks, ch.DeleteParks, func(p Park) int64 { return p.ID })
 	out.Parks = append(out.Parks, ch.AddParks...)
 	out.Parcels = filter(s.Parcels, ch.DeleteParcels, func(p Parcel) int64 { return p.ID })

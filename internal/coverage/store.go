@@ -109,7 +109,10 @@ func load(ctx context.Context, q querier, snap *Snapshot) error {
 			return err
 		}
 	}
-	snap.Edges, err = loadEdges(ctx, q, id, nil)
+	if snap.Edges, err = loadEdges(ctx, q, id, nil); err != nil {
+		return err
+	}
+	snap.Barriers, err = loadBarriers(ctx, q, id)
 	return err
 }
 
@@ -233,6 +236,10 @@ type Run struct {
 	DataHash    string          `json:"data_hash"`
 	ComputedAt  time.Time       `json:"computed_at"`
 	DurationMS  float64         `json:"duration_ms"`
+	// Band is the age bands the run's population figures count (codes joined by commas;
+	// "" every resident) and AgeDigest the digest of those bands' community counts.
+	Band      string `json:"band,omitempty"`
+	AgeDigest string `json:"age_digest,omitempty"`
 }
 
 // Save stores r, computed on data version dv, with its per-area figures at every level
@@ -240,7 +247,7 @@ type Run struct {
 // transaction on c, and marks the run complete when the gaps are there. It returns the
 // run's id.
 func (s Store) Save(ctx context.Context, c db, r *Result, dv DataVersion) (int64, error) {
-	id, err := s.saveRun(ctx, c, r, dv)
+	id, err := s.saveRun(ctx, c, r, dv, ageKey{})
 	if err != nil || r.Gaps == nil {
 		return id, err
 	}
@@ -276,7 +283,7 @@ func derivedCommit(ctx context.Context, tx pgx.Tx) error {
 
 // saveRun stores r's header and figures in one transaction on c, the run not complete
 // unless r has no gaps: saveGaps stores them and completes it.
-func (s Store) saveRun(ctx context.Context, c db, r *Result, dv DataVersion) (int64, error) {
+func (s Store) saveRun(ctx context.Context, c db, r *Result, dv DataVersion, ak ageKey) (int64, error) {
 	snap := r.snapshot
 	params, _ := json.Marshal(r.Parameters)
 	dvj, _ := json.Marshal(dv)
@@ -290,11 +297,11 @@ func (s Store) saveRun(ctx context.Context, c db, r *Result, dv DataVersion) (in
 	}
 	var id int64
 	err = tx.QueryRow(ctx, `INSERT INTO coverage_runs (city_id, caliber_id, caliber, method, parameters, data_version, data_hash,
-		covered_m2, total_m2, population, covered_population, parks_counted, duration_ms, complete)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) RETURNING id`,
+		covered_m2, total_m2, population, covered_population, parks_counted, duration_ms, complete, band, age_digest)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) RETURNING id`,
 		snap.CityID, r.Caliber.ID, r.Caliber.Digest(), r.Method, params, dvj, dv.Hash,
 		r.CoveredM2, r.TotalM2, r.Population, r.CoveredPopulation, len(r.Parks), float64(r.Duration.Microseconds())/1000,
-		r.Gaps == nil).Scan(&id)
+		r.Gaps == nil, ak.Band, ak.Digest).Scan(&id)
 	if err != nil {
 		return 0, err
 	}
@@ -366,11 +373,11 @@ func (s Store) saveGaps(ctx context.Context, c db, id int64, r *Result, reuse *g
 	return tx.Commit(ctx)
 }
 
-const runCols = `id, city_id, caliber_id, method, parameters, data_version, data_hash, computed_at, duration_ms`
+const runCols = `id, city_id, caliber_id, method, parameters, data_version, data_hash, computed_at, duration_ms, band, age_digest`
 
 func scanRun(row pgx.Row) (*Run, error) {
 	var r Run
-	err := row.Scan(&r.ID, &r.CityID, &r.CaliberID, &r.Method, &r.Parameters, &r.DataVersion, &r.DataHash, &r.ComputedAt, &r.DurationMS)
+	err := row.Scan(&r.ID, &r.CityID, &r.CaliberID, &r.Method, &r.Parameters, &r.DataVersion, &r.DataHash, &r.ComputedAt, &r.DurationMS, &r.Band, &r.AgeDigest)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -383,10 +390,11 @@ func scanRun(row pgx.Row) (*Run, error) {
 // Find returns the complete stored run of city under cal (as defined now) and method on
 // data version hash, or nil when there is none. Should there be several (stored before
 // runs were computed once per key), the first is the answer, so it does not change.
-func (s Store) Find(ctx context.Context, q querier, cityID int, cal caliber.Caliber, method, hash string) (*Run, error) {
+func (s Store) Find(ctx context.Context, q querier, cityID int, cal caliber.Caliber, method, hash string, ak ageKey) (*Run, error) {
 	return scanRun(q.QueryRow(ctx, `SELECT `+runCols+` FROM coverage_runs
 		WHERE city_id = $1 AND caliber_id = $2 AND method = $3 AND data_hash = $4 AND caliber = $5::jsonb AND complete
-		ORDER BY id LIMIT 1`, cityID, cal.ID, method, hash, cal.Digest()))
+		AND band = $6 AND age_digest = $7
+		ORDER BY id LIMIT 1`, cityID, cal.ID, method, hash, cal.Digest(), ak.Band, ak.Digest))
 }
 
 // Run returns the header of stored run id, or nil.
@@ -468,7 +476,7 @@ func (r *Result) gapPieces(only func(parcel int64) bool) (ids []int64, areas, po
 			return nil, nil, nil, nil, err
 		}
 		ids, areas, wkbs = append(ids, p.ID), append(areas, a), append(wkbs, b)
-		pops = append(pops, ratio(p.Population*a, p.AreaM2))
+		pops = append(pops, ratio(r.pop(i)*a, p.AreaM2))
 	}
 	return ids, areas, pops, wkbs, nil
 }

@@ -266,6 +266,7 @@ var words = map[string][2]string{
 	"meth_outside_formula":              {"居住用地与城镇开发边界求差，边界外部分的面积与人口按地块统计；公共服务设施按点位判断。", "residential land minus the growth boundary, area and residents of the part outside per parcel; facilities by their location."},
 	"meth_outside_limits":               {"仅检查居住用地与公共服务设施，其他建设用地未纳入。", "Only residential land and facilities are checked; other built land is not."},
 	"cli_scenario":                      {"情景 %d：基准 + 变更（重算 %d 个地块）", "scenario %d: baseline + changes (%d parcels recomputed)"},
+	"cli_bands":                         {"年龄段 %s：人口数字仅计这些年龄段的居民", "age bands %s: the population figures count only their residents"},
 	"cli_lc_head":                       {"15分钟生活圈 — %s，按%s统计，居民占比 ≥ %.0f%% 即视为可达；居住地块 %d 个（%d 个未接入路网）", "15-minute living circles — %s by %s, reached at ≥ %.0f %% of residents; %d residential parcels (%d off the network)"},
 	"cli_lc_foot":                       {"完整15分钟生活圈：%d / %d 个社区（目标 %d：%s）；完整街道 %d / %d", "complete 15-minute living circles: %d of %d communities (target %d: %s); %d of %d subdistricts"},
 	"cli_corr_head":                     {"城市生态廊道达标率 %s%%（达标 %s km / 应达 %s km，净宽 ≥ %.0f m）", "ecological corridor compliance %s %% (compliant %s km of required %s km, clear width ≥ %.0f m)"},

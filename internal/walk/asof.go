@@ -5,6 +5,7 @@ import (
 
 	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/edition"
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // asOfTables are the city tables the network and the inputs read (InputsVersion's, but
@@ -18,6 +19,9 @@ var asOfTables = []string{"facilities", "parks", "park_entrances", "network_edge
 // past rows (citydata.ShadowAsOf), so they are what a database holding only those rows
 // would give; nothing is cached.
 func (s *Service) LivingCircleAsOf(ctx context.Context, slug string, opt Options, asOf string) (*Report, error) {
+	if len(opt.Bands) > 0 {
+		return nil, fault.Invalid("band cannot be combined with as_of: age counts have no past editions").With("parameter", "band")
+	}
 	city, err := s.City(ctx, slug)
 	if err != nil {
 		return nil, err

@@ -39,6 +39,12 @@ type Options struct {
 	// override in Reach by its speed. "" is the standard 4 km/h.
 	Profile string
 	profile *Profile // set once Profile has been turned into Reach
+	// Bands, when set, weighs the residents figures by each parcel's residents of these
+	// age bands (docs/capacity.md's spread; Service.Ages): the population shares, and
+	// so whether a category is reached, are those of the bands. weight is each parcel's,
+	// in Inputs.Parcels order, set by the Service.
+	Bands  []string
+	weight []float64
 }
 
 func (o *Options) normalise(in *Inputs) error {
@@ -123,6 +129,8 @@ type Report struct {
 	Scenario *ScenarioRun `json:"scenario,omitempty"`
 	// Profile is the walking profile the tiers were scaled by (nil: standard).
 	Profile *Profile `json:"profile,omitempty"`
+	// Bands are the age bands the residents figures count (band=); empty: everyone.
+	Bands []string `json:"bands,omitempty"`
 }
 
 // Method states the conventions behind the figures.
@@ -203,6 +211,9 @@ func IndicatorLevels(n *Network, in *Inputs, r *Reach, opt Options, levels []str
 	if err := opt.normalise(in); err != nil {
 		return nil, err
 	}
+	if len(opt.Bands) > 0 && len(opt.weight) != len(in.Parcels) {
+		return nil, fault.Invalid("band is not available for scenarios yet: ask the baseline").With("parameter", "band")
+	}
 	levels = slices.Clone(levels)
 	if err := opt.applyProfile(in.Categories); err != nil {
 		return nil, err
@@ -240,6 +251,10 @@ func IndicatorLevels(n *Network, in *Inputs, r *Reach, opt Options, levels []str
 	var targets [4]*acc
 	for p := range in.Parcels {
 		pc := &in.Parcels[p]
+		pop := pc.Population
+		if opt.weight != nil {
+			pop = opt.weight[p]
+		}
 		targets[0] = &city
 		m := 1
 		for slot, i := range pc.In {
@@ -247,19 +262,19 @@ func IndicatorLevels(n *Network, in *Inputs, r *Reach, opt Options, levels []str
 				targets[m] = &areas[i]
 				m++
 			} else {
-				unassigned[slotLevel[slot]] += pc.Population
+				unassigned[slotLevel[slot]] += pop
 			}
 		}
 		for _, a := range targets[:m] {
 			a.parcels++
 			a.area += pc.AreaM2
-			a.pop += pc.Population
+			a.pop += pop
 		}
 		for k := range nk {
 			if r.Dist[k][p] <= tiers[k] {
 				for _, a := range targets[:m] {
 					a.covArea[k] += pc.AreaM2
-					a.covPop[k] += pc.Population
+					a.covPop[k] += pop
 				}
 			}
 		}
@@ -306,6 +321,7 @@ func IndicatorLevels(n *Network, in *Inputs, r *Reach, opt Options, levels []str
 			rep.Network = n.Stats
 		}
 		rep.Profile = opt.profile
+		rep.Bands = opt.Bands
 		for k, c := range cats {
 			rep.Categories = append(rep.Categories, CategoryRow{Category: c, Facilities: r.Facilities[k]})
 		}
@@ -378,6 +394,9 @@ func (s *Service) LivingCircle(ctx context.Context, slug string, opt Options) (*
 // indicatorOn computes the indicator on n and in from the reach r, searching afresh when
 // opt's tiers go beyond r's cutoff.
 func (s *Service) indicatorOn(ctx context.Context, n *Network, in *Inputs, r *Reach, opt Options) (*Report, error) {
+	if err := s.weighBands(ctx, in, &opt); err != nil {
+		return nil, err
+	}
 	r, err := s.reachFor(ctx, n, in, r, &opt)
 	if err != nil {
 		return nil, err
@@ -405,4 +424,40 @@ func reachFor(ctx context.Context, n *Network, in *Inputs, r *Reach, opt *Option
 		return ComputeReach(ctx, n, in, ReachOptions{MaxSnap: maxSnap, Cutoff: need})
 	}
 	return r, nil
+}
+
+// AgeBands gives residents by age band: internal/capacity's Ages, which this package
+// cannot import (capacity imports walk); internal/cli sets Service.Ages.
+type AgeBands interface {
+	// BandCounts checks the band codes (an Invalid fault naming band) and returns them
+	// in canonical order, the city's residents of those bands per community id, and a
+	// digest of those counts.
+	BandCounts(ctx context.Context, cityID int, bands []string) ([]string, map[int64]float64, string, error)
+	// SpreadBands shares the counts among the parcels (community id of each, 0: none) in
+	// proportion to their residents pop.
+	SpreadBands(pop []float64, community []int64, counts map[int64]float64) []float64
+}
+
+// weighBands sets opt's parcel weights to the parcels' residents of opt.Bands.
+func (s *Service) weighBands(ctx context.Context, in *Inputs, opt *Options) error {
+	if len(opt.Bands) == 0 {
+		return nil
+	}
+	if s.Ages == nil {
+		return fault.Invalid("residents by age band are not available here").With("parameter", "band")
+	}
+	bands, counts, _, err := s.Ages.BandCounts(ctx, in.City.ID, opt.Bands)
+	if err != nil {
+		return err
+	}
+	pop := make([]float64, len(in.Parcels))
+	com := make([]int64, len(in.Parcels))
+	for i, p := range in.Parcels {
+		pop[i] = p.Population
+		if c := p.In[2]; c >= 0 {
+			com[i] = in.Areas[c].ID
+		}
+	}
+	opt.Bands, opt.weight = bands, s.Ages.SpreadBands(pop, com, counts)
+	return nil
 }

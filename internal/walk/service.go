@@ -33,6 +33,9 @@ type Service struct {
 	// "walk_inputs") and every facility-reach computation ("walk_reach");
 	// cityreach serve points it at /metrics.
 	ObserveLoad func(what string, d time.Duration)
+	// Ages gives residents by age band for Options.Bands (internal/capacity's Ages, set
+	// by internal/cli); nil refuses band.
+	Ages AgeBands
 
 	mu     sync.Mutex
 	cities map[int]*cityCache

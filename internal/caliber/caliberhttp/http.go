@@ -72,7 +72,7 @@ func (Handler) Schemas() map[string]httpapi.Schema {
 	return map[string]httpapi.Schema{"Caliber": httpapi.Obj(httpapi.Schema{
 		"id": s, "title": s, "title_en": s, "source": s, "status": s, "classes": httpapi.Arr(s), "pocket_parks": b,
 		"open_status": httpapi.Arr(s), "bands": httpapi.Arr(httpapi.Obj(httpapi.Schema{"min_area_m2": n, "radius_m": n})),
-		"method": s, "headline": s, "targets": httpapi.Arr(httpapi.Obj(httpapi.Schema{"label": s, "ratio": n})),
+		"method": s, "barriers": b, "headline": s, "targets": httpapi.Arr(httpapi.Obj(httpapi.Schema{"label": s, "ratio": n})),
 		"per_capita": httpapi.Obj(nil), "builtin": b, "default_method": s}, "id")}
 }
 

@@ -140,3 +140,15 @@ func (h Handler) importAges(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, sum)
 }
+
+// BandParam is band= of park coverage and the living circle: their population figures
+// weighed by the parcels' residents of those age bands (capacity.Ages).
+var BandParam = httpapi.Param{Name: "band", Description: "comma-separated age band codes: the population figures count only their residents (all or absent: every resident)", Example: "60-80,80-"}
+
+// Bands reads band=: nil when absent or all.
+func Bands(c *gin.Context) []string {
+	if v := c.Query("band"); v != "" && v != "all" {
+		return strings.Split(v, ",")
+	}
+	return nil
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/cityreach/cityreach/internal/capacity/capacityhttp"
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/edition/editionhttp"
 	"github.com/cityreach/cityreach/internal/httpapi"
@@ -37,7 +38,7 @@ type ScenarioSource interface {
 
 // Routes are
 //
-//	GET /api/v1/indicators/park-coverage?city=&caliber=&method=&level=&scenario=&as_of=
+//	GET /api/v1/indicators/park-coverage?city=&caliber=&method=&level=&band=&scenario=&as_of=
 //	GET /api/v1/indicators/park-coverage/gaps?city=&caliber=&method=&limit=&scenario=
 //	GET /api/v1/indicators/park-coverage/parcels?city=&caliber=&method=&after=&limit=&scenario=
 //	GET /api/v1/indicators/park-coverage/sites?city=&caliber=&method=&n=&site_area=&scenario=
@@ -60,7 +61,7 @@ func (h Handler) Routes() []httpapi.Route {
 	return []httpapi.Route{
 		read("", "getParkCoverage", "Park service-radius coverage by level for a caliber and method.",
 			with(httpapi.Param{Name: "level", Description: "city, district, subdistrict or community", Schema: httpapi.Enum("city", "district", "subdistrict", "community")},
-				editionhttp.AsOfParam),
+				editionhttp.AsOfParam, capacityhttp.BandParam),
 			httpapi.JSON("The indicator", httpapi.Obj(httpapi.Schema{"city": s, "caliber": httpapi.Ref("Caliber"), "method": s, "caliber_from": s, "method_from": s,
 				"level": s, "run": httpapi.Obj(nil), "reused": httpapi.Bool, "headline": s, "targets": httpapi.Arr(httpapi.Obj(nil)),
 				"city_figure": httpapi.Obj(httpapi.Schema{"ratio": n, "population_share": n}), "areas": httpapi.Arr(httpapi.Obj(nil))}, "city", "caliber", "method", "level")), h.indicator),
@@ -81,7 +82,8 @@ func (h Handler) Routes() []httpapi.Route {
 }
 
 func query(c *gin.Context) coverage.Query {
-	return coverage.Query{City: c.Query("city"), Caliber: c.Query("caliber"), Method: c.Query("method"), Level: c.Query("level"), AsOf: c.Query("as_of")}
+	return coverage.Query{City: c.Query("city"), Caliber: c.Query("caliber"), Method: c.Query("method"), Level: c.Query("level"), AsOf: c.Query("as_of"),
+		Bands: capacityhttp.Bands(c)}
 }
 
 func intParam(c *gin.Context, name string, def, lo, hi int) (int, error) {
@@ -105,6 +107,10 @@ func (h Handler) indicator(c *gin.Context) {
 	id, err := h.scenarioID(c)
 	if err != nil {
 		problem.Respond(c, h.Log, err)
+		return
+	}
+	if id > 0 && c.Query("band") != "" {
+		problem.Respond(c, h.Log, badParam("band", "band is not available with scenario yet"))
 		return
 	}
 	if id > 0 {

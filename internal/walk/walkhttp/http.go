@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/cityreach/cityreach/internal/capacity/capacityhttp"
 	"github.com/cityreach/cityreach/internal/edition/editionhttp"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/problem"
@@ -67,7 +68,7 @@ func (h Handler) Routes() []httpapi.Route {
 			httpapi.GeoJSON("One polygon per cutoff"), h.isochrones),
 		read("/api/v1/indicators/living-circle", "getLivingCircle", "The 15-minute living-circle indicator by level.", []httpapi.Param{city,
 			{Name: "level", Description: "community, subdistrict or district", Schema: httpapi.Enum("community", "subdistrict", "district")},
-			share, {Name: "target", Description: "complete communities required", Schema: httpapi.Int}, reach, profile, scen, editionhttp.AsOfParam},
+			share, {Name: "target", Description: "complete communities required", Schema: httpapi.Int}, reach, profile, scen, editionhttp.AsOfParam, capacityhttp.BandParam},
 			httpapi.JSON("The indicator", httpapi.Obj(httpapi.Schema{"city": httpapi.Obj(nil), "level": httpapi.Str, "share": httpapi.Num,
 				"categories": httpapi.Arr(httpapi.Obj(nil)), "areas": httpapi.Arr(httpapi.Obj(nil)), "target_met": httpapi.Bool}, "city", "level", "areas")), h.livingCircle),
 		read("/api/v1/indicators/living-circle/communities.geojson", "getLivingCircleCommunities", "Each community's living-circle status as GeoJSON.",
@@ -144,7 +145,7 @@ func (h Handler) isochrones(c *gin.Context) {
 }
 
 func livingOptions(c *gin.Context) (walk.Options, error) {
-	opt := walk.Options{Level: c.Query("level"), Profile: c.Query("profile")}
+	opt := walk.Options{Level: c.Query("level"), Profile: c.Query("profile"), Bands: capacityhttp.Bands(c)}
 	var err error
 	if opt.Share, err = floatParam(c, "share", false); err != nil {
 		return opt, err
