@@ -39,3 +39,16 @@ func Only(ctx context.Context, q Querier) (c City, ok bool, err error) {
 	}
 	return cities[0], true, nil
 }
+
+// SlugOrOnly returns slug when it is not empty, else the slug of the database's one city;
+// "" when slug is empty and the database holds no city or several.
+func SlugOrOnly(ctx context.Context, q Querier, slug string) (string, error) {
+	if slug != "" {
+		return slug, nil
+	}
+	c, ok, err := Only(ctx, q)
+	if err != nil || !ok {
+		return "", err
+	}
+	return c.Slug, nil
+}
