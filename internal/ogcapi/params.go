@@ -472,7 +472,7 @@ func ParseCursorText(s string) (string, error) {
 	if len(s) > maxCursor {
 		return "", bad
 	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
 	if err != nil {
 		return "", bad
 	}
