@@ -41,8 +41,9 @@ type Description struct {
 	Properties []layers.Attribute
 	// Temporal is set on versioned collections: datetime selects features by validity.
 	Temporal *Temporal
-	// Keyset says Items honours Query.After: feature ids are positive whole numbers and
-	// the default order is by id, so a next link can carry a cursor instead of an offset.
+	// Keyset says Items honours Query.After: feature ids are positive whole numbers (or,
+	// with StringIDs, strings and Query.AfterID) and the default order is by id, so a next
+	// link can carry a cursor instead of an offset.
 	Keyset bool
 	// StringIDs says, on a Keyset collection, that feature ids are JSON strings (a
 	// composite key such as "<parcel id>:<category>"): the cursor carries the last id as
