@@ -2,6 +2,7 @@ package coverage
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -9,6 +10,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/featureapi"
@@ -82,6 +85,13 @@ func TestParcelsAgreeWithPostGIS(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := ogc.Catalog.Register(AdapterParcelCollection(svc)); err != nil {
+		t.Fatal(err)
+	}
+	gaps, err := AdapterGapCollection(ctx, pool, svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ogc.Catalog.Register(gaps); err != nil {
 		t.Fatal(err)
 	}
 	h := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}}, AdapterHandler(svc, pool, log), ogc))
@@ -189,7 +199,7 @@ func TestParcelsAgreeWithPostGIS(t *testing.T) {
 			t.Fatalf("OGC feature %d: %v, endpoint %v", i, o, p)
 		}
 	}
-	for _, bad := range []string{"items", "items?city=parcels&bbox=0,0,1,1", "items?city=parcels&caliber_id=nope", "items?city=parcels&offset=5",
+	for _, bad := range []string{"items?city=parcels&bbox=0,0,1,1", "items?city=parcels&caliber_id=nope", "items?city=parcels&offset=5",
 		"items?city=parcels&filter=covered_m2>1"} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, ogcapi.Prefix+"/collections/park_coverage_parcels/"+bad, nil))
@@ -214,5 +224,66 @@ func TestParcelsAgreeWithPostGIS(t *testing.T) {
 		if rec.Code != 400 || m["parameter"] != c.param {
 			t.Errorf("%s: %d %v, want 400 naming %s", c.q, rec.Code, m, c.param)
 		}
+	}
+	checkOGCDefaults(t, pool, h, feats)
+}
+
+// checkOGCDefaults checks what QGIS and GDAL read of park_coverage_parcels, which ask with
+// no parameters: with one city in the database, the items without city= are that city's
+// under its default caliber and method, as the endpoint's feats; an item by its id; the
+// advertised extent of park_coverage_parcels and park_coverage_gaps is PostGIS's ST_Extent
+// of the residential parcels; with a second city, city= is required (400 naming city).
+func checkOGCDefaults(t *testing.T, pool *pgxpool.Pool, h http.Handler, feats []map[string]any) {
+	ctx := t.Context()
+	def, n := testdb.OGCItems(t, h, ogcapi.Prefix+"/collections/park_coverage_parcels/items?limit=150")
+	if n != len(feats) || len(def) != len(feats) {
+		t.Fatalf("OGC without city=: numberMatched %d, %d features; the endpoint %d", n, len(def), len(feats))
+	}
+	for i, o := range def {
+		p := feats[i]
+		if o["@id"] != p["id"] || o["id"] != p["id"] || o["covered_m2"] != p["covered_m2"] || o["share"] != p["share"] ||
+			o["city"] != "parcels" || o["caliber_id"] != "gbt50563-2010" || o["method"] != caliber.Buffer {
+			t.Fatalf("OGC feature %d without city=: %v, endpoint %v", i, o, p)
+		}
+	}
+	get := func(path string) (int, map[string]any) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, ogcapi.Prefix+path, nil))
+		var m map[string]any
+		_ = json.Unmarshal(rec.Body.Bytes(), &m)
+		return rec.Code, m
+	}
+	p := feats[len(feats)/2]
+	if code, m := get(fmt.Sprintf("/collections/park_coverage_parcels/items/%v", p["id"])); code != 200 ||
+		m["id"] != p["id"] || m["properties"].(map[string]any)["covered_m2"] != p["covered_m2"] {
+		t.Fatalf("item %v: %d %v", p["id"], code, m)
+	}
+	var box [4]float64
+	if err := pool.QueryRow(ctx, `SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) e FROM residential_land) x`).
+		Scan(&box[0], &box[1], &box[2], &box[3]); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"park_coverage_parcels", "park_coverage_gaps"} {
+		code, m := get("/collections/" + id)
+		b, _ := json.Marshal(m["extent"])
+		var e struct{ Spatial struct{ BBox [][]float64 } }
+		_ = json.Unmarshal(b, &e)
+		if code != 200 || len(e.Spatial.BBox) != 1 {
+			t.Fatalf("%s: %d, extent %s", id, code, b)
+		}
+		for i, v := range e.Spatial.BBox[0] {
+			if math.Abs(v-box[i]) > 1e-12 {
+				t.Fatalf("%s: advertised extent %v, PostGIS %v", id, e.Spatial.BBox[0], box)
+			}
+		}
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO cities (slug, name, adcode, metric_srid) VALUES ('second', 'second', '150200', 32649)`); err != nil {
+		t.Fatal(err)
+	}
+	if code, m := get("/collections/park_coverage_parcels/items"); code != 400 || m["parameter"] != "city" {
+		t.Fatalf("two cities, no city=: %d %v, want 400 naming city", code, m)
+	}
+	if code, _ := get("/collections/park_coverage_parcels/items?city=parcels&limit=1"); code != 200 {
+		t.Fatalf("two cities, city=parcels: %d", code)
 	}
 }

@@ -41,9 +41,14 @@ type Description struct {
 	Properties []layers.Attribute
 	// Temporal is set on versioned collections: datetime selects features by validity.
 	Temporal *Temporal
-	// Keyset says Items honours Query.After: feature ids are positive whole numbers and
-	// the default order is by id, so a next link can carry a cursor instead of an offset.
+	// Keyset says Items honours Query.After: feature ids are positive whole numbers (or,
+	// with StringIDs, strings and Query.AfterID) and the default order is by id, so a next
+	// link can carry a cursor instead of an offset.
 	Keyset bool
+	// StringIDs says, on a Keyset collection, that feature ids are JSON strings (a
+	// composite key such as "<parcel id>:<category>"): the cursor carries the last id as
+	// text in Query.AfterID, and the collection orders by its own key.
+	StringIDs bool
 }
 
 // Extent is what a collection's data covers, computed from the data.
@@ -104,6 +109,9 @@ type Query struct {
 	// After, when positive, asks for the features with an id above it, in id order (a
 	// cursor; only on Keyset collections, never with Sort or Offset).
 	After int64
+	// AfterID is the cursor's last id as text on StringIDs collections ("" from the first
+	// feature); After stays 0 there.
+	AfterID string
 	// Continued says the request follows a next link, whose first page gave the number
 	// matched: a collection may leave Page.Matched at -1 rather than count again.
 	Continued bool

@@ -66,12 +66,12 @@ func joinNames(ns []string) string {
 	return s
 }
 
-// ComputedFeatures turns a GeoJSON FeatureCollection of numeric feature ids into
+// ComputedFeatures turns a GeoJSON FeatureCollection (numeric or string feature ids) into
 // features, keeping only the properties out asks for (nil: all).
 func ComputedFeatures(fc json.RawMessage, out Output) ([]Feature, error) {
 	var c struct {
 		Features []struct {
-			ID         int64                      `json:"id"`
+			ID         json.RawMessage            `json:"id"`
 			Geometry   json.RawMessage            `json:"geometry"`
 			Properties map[string]json.RawMessage `json:"properties"`
 		} `json:"features"`
@@ -94,7 +94,7 @@ func ComputedFeatures(fc json.RawMessage, out Output) ([]Feature, error) {
 		if err != nil {
 			return nil, err
 		}
-		fs[i] = Feature{ID: json.RawMessage(strconv.FormatInt(f.ID, 10)), Geometry: f.Geometry, Properties: b}
+		fs[i] = Feature{ID: f.ID, Geometry: f.Geometry, Properties: b}
 	}
 	return fs, nil
 }

@@ -3,6 +3,7 @@ package ogcapi_test
 import (
 	"errors"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/cityreach/cityreach/internal/cql2"
@@ -76,6 +77,29 @@ func FuzzCursor(f *testing.F) {
 		}
 		if n < 1 || ogcapi.Cursor(n) != s {
 			t.Fatalf("ParseCursor(%q) = %d, which Cursor writes as %q", s, n, ogcapi.Cursor(n))
+		}
+	})
+}
+
+// FuzzCursorText: ParseCursorText never panics, accepts only what CursorText makes of a
+// printable ASCII id, and reads back that id ("12:kindergarten", the living circle's).
+func FuzzCursorText(f *testing.F) {
+	for _, s := range []string{"", ogcapi.CursorText("12:kindergarten"), ogcapi.CursorText("1"), ogcapi.CursorText("a b"),
+		ogcapi.CursorText("一"), ogcapi.CursorText(strings.Repeat("9", 80)), "aWQ-", "%%%", "aWQ+MQ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		id, err := ogcapi.ParseCursorText(s)
+		if err != nil {
+			return
+		}
+		if id == "" || ogcapi.CursorText(id) != s {
+			t.Fatalf("ParseCursorText(%q) = %q, which CursorText writes as %q", s, id, ogcapi.CursorText(id))
+		}
+		for _, r := range id {
+			if r <= ' ' || r > '~' {
+				t.Fatalf("ParseCursorText(%q) = %q: not printable ASCII", s, id)
+			}
 		}
 	})
 }

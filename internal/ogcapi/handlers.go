@@ -387,6 +387,15 @@ func nextQuery(d Description, qu Query, q url.Values, p Page) (url.Values, bool)
 	}
 	nq := cloneQuery(q)
 	nq.Set("limit", strconv.Itoa(qu.Limit))
+	if d.Keyset && d.StringIDs && len(qu.Sort) == 0 {
+		var last string
+		if err := json.Unmarshal(p.Features[n-1].ID, &last); err != nil || !p.More || last == "" {
+			return nil, false
+		}
+		nq.Del("offset")
+		nq.Set("cursor", CursorText(last))
+		return nq, true
+	}
 	if d.Keyset && len(qu.Sort) == 0 {
 		last, err := strconv.ParseInt(string(p.Features[n-1].ID), 10, 64)
 		if !p.More || err != nil || last < 1 {

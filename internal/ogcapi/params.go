@@ -138,7 +138,11 @@ func ParseItemsQuery(d *Description, q url.Values, list CRSList) (Query, error) 
 	if s, ok, err := single(q, "cursor"); err != nil {
 		return qu, err
 	} else if ok {
-		if qu.After, err = ParseCursor(s); err != nil {
+		if d.StringIDs {
+			if qu.AfterID, err = ParseCursorText(s); err != nil {
+				return qu, err
+			}
+		} else if qu.After, err = ParseCursor(s); err != nil {
 			return qu, err
 		}
 		if !d.Keyset {
@@ -451,22 +455,44 @@ const cursorPrefix = "id>"
 
 // Cursor is the opaque cursor a next link carries: the id of the page's last feature,
 // base64url-encoded so that clients follow the link rather than build it.
-func Cursor(lastID int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + strconv.FormatInt(lastID, 10)))
+func Cursor(lastID int64) string { return CursorText(strconv.FormatInt(lastID, 10)) }
+
+// CursorText is Cursor of a string id (StringIDs collections).
+func CursorText(lastID string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + lastID))
+}
+
+// maxCursor is the longest cursor taken, encoded: room for a 64-character id.
+const maxCursor = 96
+
+// ParseCursorText reads a cursor made by CursorText: the text of the last id, never empty,
+// printable ASCII.
+func ParseCursorText(s string) (string, error) {
+	bad := invalid("cursor", "cursor is not one this service made: follow the next link as given")
+	if len(s) > maxCursor {
+		return "", bad
+	}
+	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	if err != nil {
+		return "", bad
+	}
+	id, ok := strings.CutPrefix(string(b), cursorPrefix)
+	if !ok || id == "" {
+		return "", bad
+	}
+	for _, r := range id {
+		if r < 0x21 || r > 0x7e {
+			return "", bad
+		}
+	}
+	return id, nil
 }
 
 // ParseCursor reads a cursor made by Cursor: the features after that id follow.
 func ParseCursor(s string) (int64, error) {
 	bad := invalid("cursor", "cursor is not one this service made: follow the next link as given")
-	if len(s) > 40 {
-		return 0, bad
-	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return 0, bad
-	}
-	num, ok := strings.CutPrefix(string(b), cursorPrefix)
-	if !ok || num == "" || num[0] < '1' || num[0] > '9' {
+	num, err := ParseCursorText(s)
+	if err != nil || num[0] < '1' || num[0] > '9' {
 		return 0, bad
 	}
 	n, err := strconv.ParseInt(num, 10, 64)

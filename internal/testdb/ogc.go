@@ -9,7 +9,8 @@ import (
 )
 
 // OGCItems follows an OGC items request's next links to the end and returns every
-// feature's properties (with its id) and the first page's numberMatched.
+// feature's properties, the feature's id (a JSON number as float64, or a string) under
+// "@id", and the first page's numberMatched.
 func OGCItems(t *testing.T, h http.Handler, path string) ([]map[string]any, int) {
 	t.Helper()
 	var out []map[string]any
@@ -22,7 +23,7 @@ func OGCItems(t *testing.T, h http.Handler, path string) ([]map[string]any, int)
 		}
 		var fc struct {
 			Features []struct {
-				ID         json.Number    `json:"id"`
+				ID         any            `json:"id"`
 				Properties map[string]any `json:"properties"`
 			} `json:"features"`
 			Matched *int `json:"numberMatched"`
@@ -37,6 +38,10 @@ func OGCItems(t *testing.T, h http.Handler, path string) ([]map[string]any, int)
 			matched = *fc.Matched
 		}
 		for _, f := range fc.Features {
+			if f.Properties == nil {
+				f.Properties = map[string]any{}
+			}
+			f.Properties["@id"] = f.ID
 			out = append(out, f.Properties)
 		}
 		path = ""

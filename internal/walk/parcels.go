@@ -53,12 +53,14 @@ type ParcelNearest struct {
 // ParcelPage is one page of ParcelReach rows, with the number of parcels in the city
 // (Matched) and the id to continue after (Next, 0 on the last page).
 type ParcelPage struct {
-	City    City          `json:"city"`
-	Version string        `json:"version,omitempty"`
-	Cutoff  float64       `json:"cutoff_m"`
-	Matched int           `json:"matched"`
-	Parcels []ParcelReach `json:"parcels"`
-	Next    int64         `json:"next,omitempty"`
+	City    City    `json:"city"`
+	Version string  `json:"version,omitempty"`
+	Cutoff  float64 `json:"cutoff_m"`
+	Matched int     `json:"matched"`
+	// Categories are the codes asked for, in the order of every row's Categories.
+	Categories []string      `json:"-"`
+	Parcels    []ParcelReach `json:"parcels"`
+	Next       int64         `json:"next,omitempty"`
 }
 
 // Parcels returns a page of the per-parcel figures of the reach r on in: exactly the
@@ -113,6 +115,9 @@ func Parcels(in *Inputs, r *Reach, opt Options, q ParcelQuery) (*ParcelPage, err
 		start = sort.Search(len(order), func(i int) bool { return in.Parcels[order[i]].ID > *q.After })
 	}
 	page := &ParcelPage{City: in.City, Version: in.Version, Cutoff: r.Cutoff, Matched: len(in.Parcels)}
+	for _, k := range ks {
+		page.Categories = append(page.Categories, r.Categories[k].Code)
+	}
 	for _, p := range order[start:] {
 		if len(page.Parcels) == q.Limit {
 			page.Next = page.Parcels[len(page.Parcels)-1].ID

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net/http"
 	"net/url"
 	"strconv"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
 
 	"github.com/cityreach/cityreach/internal/testdb"
@@ -262,28 +264,110 @@ func TestParcelsAgreeWithPgRouting(t *testing.T) {
 			t.Fatalf("%s: parcels within sum to %v residents, the indicator says %v", cat, sum, f.CoveredPopulation)
 		}
 	}
-	// The OGC collection, one category: the endpoint's parcels and figures, numberMatched
-	// the parcel count.
-	ogcFeats, matched := testdb.OGCItems(t, h, "/ogc/collections/living_circle_parcels/items?city="+city.Slug+"&category=kindergarten&limit=25")
-	if matched != len(ids) || len(ogcFeats) != len(feats) {
-		t.Fatalf("OGC: numberMatched %d, %d features, want %d", matched, len(ogcFeats), len(ids))
-	}
-	for i, o := range ogcFeats {
-		p := feats[i]
-		if o["id"] != p["id"] || o["distance_m"] != p["kindergarten_m"] || o["facility_id"] != p["kindergarten_facility_id"] ||
-			o["within"] != p["kindergarten_within"] || o["category"] != "kindergarten" {
-			t.Fatalf("OGC feature %d: %v, endpoint %v", i, o, p)
-		}
-	}
-	for _, bad := range []url.Values{{"city": {city.Slug}}, {"category": {"kindergarten"}}, {"city": {city.Slug}, "category": {"nope"}}} {
-		if code := get(t, h, "/ogc/collections/living_circle_parcels/items", bad, nil); code != 400 {
-			t.Fatalf("OGC %v: %d, want 400", bad, code)
-		}
-	}
+	checkOGCParcels(t, pool, h, city, feats, ids)
 	for _, bad := range []url.Values{{"city": {city.Slug}, "category": {"nope"}}, {"city": {city.Slug}, "limit": {"0"}},
 		{"city": {city.Slug}, "after": {"x"}}, {"city": {"nowhere"}}} {
 		if code := get(t, h, "/api/v1/indicators/living-circle/parcels", bad, nil); code != 400 && code != 404 {
 			t.Fatalf("%v: status %d, want a 4xx", bad, code)
 		}
+	}
+}
+
+// checkOGCParcels checks the OGC collection living_circle_parcels against the endpoint's
+// parcels feats (every category) of city, the only city: without city= and category=, one
+// feature per (parcel, category), id "<parcel>:<category>", numberMatched the parcels ×
+// the categories counted in SQL, in parcel order; with category=, that category's; a single
+// item by its id; the advertised extent PostGIS's ST_Extent of the parcels; with a second
+// city, city= is required.
+func checkOGCParcels(t *testing.T, pool *pgxpool.Pool, h http.Handler, city City, feats []map[string]any, ids []int64) {
+	ctx := ctxT(t)
+	var wantMatched int
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM residential_land WHERE city_id = $1) * (SELECT count(*) FROM facility_categories)`,
+		city.ID).Scan(&wantMatched); err != nil {
+		t.Fatal(err)
+	}
+	byID := map[float64]map[string]any{}
+	for _, p := range feats {
+		byID[p["id"].(float64)] = p
+	}
+	same := func(o map[string]any) {
+		t.Helper()
+		p, cat := byID[o["parcel_id"].(float64)], o["category"].(string)
+		if id := fmt.Sprintf("%v:%s", o["parcel_id"], cat); p == nil || o["@id"] != id || o["city"] != city.Slug ||
+			o["distance_m"] != p[cat+"_m"] || o["facility_id"] != p[cat+"_facility_id"] || o["facility_name"] != p[cat+"_facility_name"] ||
+			o["within"] != p[cat+"_within"] || o["population"] != p["population"] || o["attached"] != p["attached"] {
+			t.Fatalf("OGC feature %v, endpoint %v", o, p)
+		}
+	}
+	// Every category, no city= (the only city), pages of 7 that end inside a parcel.
+	all, matched := testdb.OGCItems(t, h, "/ogc/collections/living_circle_parcels/items?limit=7")
+	if matched != wantMatched || len(all) != wantMatched || wantMatched <= len(ids) {
+		t.Fatalf("OGC: numberMatched %d, %d features; parcels × categories %d", matched, len(all), wantMatched)
+	}
+	seen := map[any]bool{}
+	last := 0.0
+	for _, o := range all {
+		same(o)
+		if seen[o["@id"]] || o["parcel_id"].(float64) < last {
+			t.Fatalf("OGC feature %v twice or out of parcel order", o["@id"])
+		}
+		seen[o["@id"]], last = true, o["parcel_id"].(float64)
+	}
+	// One category, as before the default: the parcels in id order.
+	one, matched := testdb.OGCItems(t, h, "/ogc/collections/living_circle_parcels/items?city="+city.Slug+"&category=kindergarten&limit=25")
+	if matched != len(ids) || len(one) != len(feats) {
+		t.Fatalf("OGC kindergarten: numberMatched %d, %d features, want %d", matched, len(one), len(ids))
+	}
+	for i, o := range one {
+		same(o)
+		if o["parcel_id"] != feats[i]["id"] || o["category"] != "kindergarten" {
+			t.Fatalf("OGC kindergarten feature %d: %v", i, o)
+		}
+	}
+	// A single item.
+	var item struct {
+		ID         string         `json:"id"`
+		Properties map[string]any `json:"properties"`
+	}
+	want := all[len(all)/2]
+	if code := get(t, h, "/ogc/collections/living_circle_parcels/items/"+want["@id"].(string), nil, &item); code != 200 {
+		t.Fatalf("item %v: %d", want["@id"], code)
+	}
+	item.Properties["@id"] = item.ID
+	same(item.Properties)
+	for id, code := range map[string]int{"999999:kindergarten": 404, fmt.Sprintf("%d:nope", ids[0]): 404, "12": 400, "x:kindergarten": 400} {
+		if got := get(t, h, "/ogc/collections/living_circle_parcels/items/"+id, nil, nil); got != code {
+			t.Fatalf("item %s: %d, want %d", id, got, code)
+		}
+	}
+	// The extent: the parcels' box in PostGIS.
+	var box [4]float64
+	if err := pool.QueryRow(ctx, `SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) e FROM residential_land) x`).
+		Scan(&box[0], &box[1], &box[2], &box[3]); err != nil {
+		t.Fatal(err)
+	}
+	var coll struct {
+		Extent struct{ Spatial struct{ BBox [][]float64 } }
+	}
+	if code := get(t, h, "/ogc/collections/living_circle_parcels", nil, &coll); code != 200 || len(coll.Extent.Spatial.BBox) != 1 {
+		t.Fatalf("collection: %d %+v", code, coll)
+	}
+	for i, v := range coll.Extent.Spatial.BBox[0] {
+		if math.Abs(v-box[i]) > 1e-12 {
+			t.Fatalf("advertised extent %v, PostGIS %v", coll.Extent.Spatial.BBox[0], box)
+		}
+	}
+	for _, bad := range []url.Values{{"category": {"nope"}}, {"city": {city.Slug}, "category": {"nope"}}, {"cursor": {"aWQ-MTI"}}} {
+		if code := get(t, h, "/ogc/collections/living_circle_parcels/items", bad, nil); code != 400 {
+			t.Fatalf("OGC %v: %d, want 400", bad, code)
+		}
+	}
+	// With a second city, city= is required.
+	newCity(t, pool, "second")
+	if code := get(t, h, "/ogc/collections/living_circle_parcels/items", url.Values{"category": {"kindergarten"}}, nil); code != 400 {
+		t.Fatalf("two cities, no city=: %d, want 400", code)
+	}
+	if code := get(t, h, "/ogc/collections/living_circle_parcels/items", url.Values{"city": {city.Slug}, "limit": {"1"}}, nil); code != 200 {
+		t.Fatalf("two cities, city=%s: %d", city.Slug, code)
 	}
 }

@@ -3,6 +3,7 @@ package walk
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -55,6 +56,20 @@ func (s Store) CityPoint(ctx context.Context, slug string, lon, lat float64) (Ci
 	err = s.db().QueryRow(ctx, `SELECT ST_X(q), ST_Y(q) FROM ST_Transform(ST_SetSRID(ST_MakePoint($1, $2), 4326), $3::int) AS q`,
 		lon, lat, c.MetricSRID).Scan(&p[0], &p[1])
 	return c, p, err
+}
+
+// ParcelCity returns the city of residential parcel id; a parcel that does not exist is a
+// fault.NotFound naming featureId.
+func (s Store) ParcelCity(ctx context.Context, id int64) (City, error) {
+	var cityID int
+	err := s.db().QueryRow(ctx, `SELECT city_id FROM residential_land WHERE id = $1`, id).Scan(&cityID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return City{}, fault.NotFound(fmt.Sprintf("no residential parcel %d", id)).With("parameter", "featureId")
+	}
+	if err != nil {
+		return City{}, err
+	}
+	return s.CityByID(ctx, cityID)
 }
 
 // CityByID resolves a city id.

@@ -127,6 +127,15 @@ func (c *GapCollection) Items(ctx context.Context, q ogcapi.Query) (ogcapi.Page,
 	return c.inner.Items(ctx, q)
 }
 
+// Extent implements ogcapi.Extenter: the residential parcels' box (every gap lies on
+// residential land), so that a client zooms to the city before it reads a feature.
+func (c *GapCollection) Extent(ctx context.Context) (ogcapi.Extent, error) {
+	return residentialExtent(ctx, c.Service)
+}
+
+// ExtentLayers implements ogcapi.Extenter.
+func (c *GapCollection) ExtentLayers() []string { return []string{"residential_land"} }
+
 // Item implements ogcapi.Collection: any stored gap piece, with its run's caliber, method
 // and data version among its properties.
 func (c *GapCollection) Item(ctx context.Context, id string, o ogcapi.Output) (ogcapi.Feature, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/cql2"
 	"github.com/cityreach/cityreach/internal/fault"
@@ -17,8 +18,10 @@ const ParcelCollectionID = "park_coverage_parcels"
 // ParcelCollection is the per-parcel park coverage as a read-only OGC API – Features
 // collection, computed on the current data like GET /api/v1/indicators/park-coverage/parcels
 // (the same result, behind the indicator's stored run): one MultiPolygon feature per
-// residential parcel, its id the parcel's. city= is required; caliber_id= and method=
-// default as the indicator's (the city's default caliber, its method). Paged by cursor.
+// residential parcel, its id the parcel's. city= may be left out when the database holds
+// one city (QGIS and GDAL open a collection without parameters); caliber_id= and method=
+// default as the indicator's (the city's default caliber, its method). Paged by cursor; its
+// extent is the residential parcels' box.
 type ParcelCollection struct {
 	Service *coverage.Service
 }
@@ -31,7 +34,8 @@ func (c ParcelCollection) Description() ogcapi.Description {
 	return ogcapi.Description{
 		ID: ParcelCollectionID, Title: "Park service-radius coverage by residential parcel", GeometryType: "MultiPolygon",
 		Description: "公园绿地服务半径覆盖(逐居住用地) — each residential parcel's area within a counted park's " +
-			"service area, computed on the current data. city= is required; caliber_id= and method= choose the " +
+			"service area, computed on the current data. city= chooses the city (required when the database holds several; " +
+			"without it, the only city); caliber_id= and method= choose the " +
 			"caliber and method (default: the city's default caliber, the caliber's own method).",
 		Properties: []layers.Attribute{
 			ro("id", layers.Integer, "居住用地编号", "Residential parcel"),
@@ -54,10 +58,14 @@ func (c ParcelCollection) page(ctx context.Context, q ogcapi.Query, after int64,
 	if err != nil {
 		return nil, err
 	}
-	cq := coverage.Query{City: t["city"], Caliber: t["caliber_id"], Method: t["method"]}
-	if cq.City == "" {
-		return nil, &ogcapi.InvalidError{Param: "city", Msg: "city is required (a city slug, e.g. city=baotou)"}
+	city, err := citydata.SlugOrOnly(ctx, c.Service.Store.Pool, t["city"])
+	if err != nil {
+		return nil, err
 	}
+	if city == "" {
+		return nil, &ogcapi.InvalidError{Param: "city", Msg: "city is required when the service holds several cities (a city slug, e.g. city=baotou)"}
+	}
+	cq := coverage.Query{City: city, Caliber: t["caliber_id"], Method: t["method"]}
 	res, _, err := c.Service.ParcelResult(ctx, cq)
 	if err != nil {
 		var f *fault.Error
@@ -122,4 +130,18 @@ func (c ParcelCollection) Item(ctx context.Context, id string, o ogcapi.Output) 
 		return ogcapi.Feature{}, err
 	}
 	return fs[0], nil
+}
+
+// Extent implements ogcapi.Extenter: the box of every residential parcel (PostGIS's
+// ST_Extent), cached by the service until residential_land changes.
+func (c ParcelCollection) Extent(ctx context.Context) (ogcapi.Extent, error) {
+	return residentialExtent(ctx, c.Service)
+}
+
+// ExtentLayers implements ogcapi.Extenter.
+func (ParcelCollection) ExtentLayers() []string { return []string{"residential_land"} }
+
+func residentialExtent(ctx context.Context, s *coverage.Service) (ogcapi.Extent, error) {
+	b, err := citydata.ResidentialExtent(ctx, s.Store.Pool)
+	return ogcapi.Extent{BBox: b}, err
 }
