@@ -7,8 +7,9 @@ import (
 	"math"
 	"testing"
 
-	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/paulmach/orb"
+
+	"github.com/cityreach/cityreach/internal/caliber"
 )
 
 // The park a site stands for under each built-in caliber, worked from builtin.json by
