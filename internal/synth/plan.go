@@ -47,7 +47,6 @@ type super struct {
 	comm     int
 	cells    [sub * sub]uint8
 	partial  [sub * sub]float32 // for cPartial cells: the v-fraction kept free
-	gardened bool
 }
 
 // cell kinds
@@ -74,7 +73,9 @@ type gen struct {
 
 	supers []*super
 	urban  []*super // in (J, I) order
-	cx, cy float64  // urban centroid
+	comms  []*commM
+	parkOK map[int]bool // communities with a 社区游园 of the checklist
+	cx, cy float64      // urban centroid
 
 	railway, kriver []orb.Point
 	names           *namer
