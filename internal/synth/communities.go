@@ -33,23 +33,43 @@ const (
 func (g *gen) targetPopulation(c *commM) float64 {
 	s := c.ss[0]
 	u := unit(g.seed, tagPop, s.I, -s.J-1)
-	v := 6300 + 4400*(1-math.Min(1, c.dn)) + 3000*(u-0.5)
+	v := 6700 + 4400*(1-math.Min(1, c.dn)) + 3000*(u-0.5)
 	return math.Max(5100, math.Min(11900, v))
 }
 
-// groupCommunities pairs the urban superblocks into communities and makes the 街道.
+// groupCommunities pairs the urban superblocks into communities and makes the 街道: first
+// (2k, J) with (2k+1, J), then a superblock left alone with one left alone above or below
+// it, both of the same district; the rest stay alone.
 func (g *gen) groupCommunities() {
-	subIdx := map[string]int{} // (district, tile) → subdistrict; looked up only
-	perDistrict := map[string]int{}
 	for _, s := range g.urban {
 		s.district = g.districtOf(s.c)
 	}
+	partner := map[*super]*super{}
+	pair := func(s, p *super) bool {
+		if p == nil || !p.urban || p.district != s.district || partner[p] != nil || partner[s] != nil {
+			return false
+		}
+		partner[s], partner[p] = p, s
+		return true
+	}
+	for _, s := range g.urban {
+		if s.I%2 == 0 {
+			pair(s, g.existing(s.I+1, s.J))
+		}
+	}
+	for _, s := range g.urban {
+		if partner[s] == nil && !pair(s, g.existing(s.I, s.J+1)) {
+			pair(s, g.existing(s.I, s.J-1))
+		}
+	}
+	subIdx := map[string]int{} // (district, tile) → subdistrict; looked up only
+	perDistrict := map[string]int{}
 	for _, s := range g.urban {
 		if s.comm >= 0 {
 			continue
 		}
 		c := &commM{ss: []*super{s}, district: s.district, cluster: s.cluster}
-		if p := g.existing(s.I^1, s.J); p != nil && p.urban && p.comm < 0 && p.district == s.district {
+		if p := partner[s]; p != nil {
 			c.ss = append(c.ss, p)
 		}
 		for _, m := range c.ss {
@@ -77,4 +97,13 @@ func (g *gen) groupCommunities() {
 		c.sub = si
 		g.comms = append(g.comms, c)
 	}
+}
+
+// cells is the community's cell range [i0, i1) × [j0, j1).
+func (c *commM) cells() (i0, j0, i1, j1 int) {
+	i0, j0, i1, j1 = c.ss[0].I, c.ss[0].J, c.ss[0].I, c.ss[0].J
+	for _, s := range c.ss[1:] {
+		i0, j0, i1, j1 = min(i0, s.I), min(j0, s.J), max(i1, s.I), max(j1, s.J)
+	}
+	return i0 * sub, j0 * sub, (i1 + 1) * sub, (j1 + 1) * sub
 }

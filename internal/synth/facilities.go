@@ -102,13 +102,7 @@ func missChance(c *commM) float64 {
 // floorChance is the probability that a community's service station has the 30 m² per 100
 // households of the checklist.
 func floorChance(c *commM) float64 {
-	switch c.level {
-	case lvModel:
-		return 1
-	case lvOrdinary:
-		return 0.4
-	}
-	return 0.15
+	return [...]float64{lvModel: 0.6, lvOrdinary: 0.15, lvFringe: 0.08}[c.level]
 }
 
 func (g *gen) facilities() {

@@ -79,7 +79,7 @@ func (g *gen) parkOver(i0, j0, i1, j1 int, class, noun string, many bool) *parkM
 func (g *gen) edgeParks() []*parkM {
 	var out []*parkM
 	var used []*super
-	n := atLeast(g.p.Scale, 16)
+	n := atLeast(g.p.Scale, 24)
 	for _, s := range g.byHash(g.ringSupers(1, 1), 3) {
 		if len(out) >= n {
 			break
@@ -352,8 +352,7 @@ func (g *gen) emitParks(ps []*parkM) {
 }
 
 // parcelsAndCommunities splits every buildable cell into 1–3 residential parcels and
-// spreads each community's residents (targetPopulation) over its parcels by area, at most
-// 120,000 residents/km² of parcel.
+// spreads each community's residents (targetPopulation) over its parcels by area.
 func (g *gen) parcelsAndCommunities() {
 	perSub := map[int]int{}
 	type pc struct {
@@ -366,11 +365,8 @@ func (g *gen) parcelsAndCommunities() {
 		perSub[cm.sub]++
 		comm := Community{Subdistrict: cm.sub, Code: fmt.Sprintf("%s%03d", g.out.Subdistricts[cm.sub].Code, perSub[cm.sub]),
 			Name: g.names.pick(placeWords, "社区")}
-		i0, j0 := cm.ss[0].I*sub, cm.ss[0].J*sub
-		if len(cm.ss) == 2 {
-			i0 = min(cm.ss[0].I, cm.ss[1].I) * sub
-		}
-		ring := g.lat.rangeRing(i0, j0, i0+len(cm.ss)*sub, j0+sub, 0)
+		i0, j0, i1, j1 := cm.cells()
+		ring := g.lat.rangeRing(i0, j0, i1, j1, 0)
 		comm.Geom = g.fr.poly(ring)
 		var pcs []pc
 		for _, s := range cm.ss {
@@ -425,7 +421,10 @@ func (g *gen) parcelsAndCommunities() {
 		for _, p := range pcs {
 			total += p.area
 		}
-		target := math.Min(g.targetPopulation(cm), 0.12*total)
+		// At most 25,000 residents/km² gross unless that is under 5,100 (a small community
+		// of one superblock), and at most 120,000/km² of parcel.
+		target := math.Min(g.targetPopulation(cm), math.Max(5100, 25000*ringArea(ring)/1e6))
+		target = math.Min(target, 0.12*total)
 		pops := apportion(target, pcs, func(p pc) float64 { return p.area }, total)
 		for k, p := range pcs {
 			hh := int(math.Round(float64(pops[k]) / p.hh))
