@@ -233,10 +233,15 @@ func TestSeededCity(t *testing.T) {
 			WHERE f.n = 0 OR NOT f.classes OR abs(f.seats - 0.9 * k.kids) > 22.5 * f.n`, city); n != 0 {
 			t.Error("the demo's primary-school seats are not whole classes adding up to 90 % of the children 6–12")
 		}
-		// Gross density 10,000–25,000 residents/km² for communities that are mostly land for homes.
+		// Gross density at most 25,000 residents/km² (more only for a small community held at
+		// the 5,100 floor) and at least 4,000.
 		if n := one(`SELECT count(*) FROM communities WHERE city_id = $1 AND population > 0
-			AND (population / (ST_Area(geom_m) / 1e6) > 25500 OR population / (ST_Area(geom_m) / 1e6) < 4000)`, city); n != 0 {
+			AND ((population / (ST_Area(geom_m) / 1e6) > 25500 AND population > 5100) OR population / (ST_Area(geom_m) / 1e6) < 4000)`, city); n != 0 {
 			t.Errorf("%d communities with an implausible gross density", n)
+		}
+		// Communities of 5,000–12,000 residents (完整社区 guidance, standards.md §3).
+		if n := one(`SELECT count(*) FROM communities WHERE city_id = $1 AND population NOT BETWEEN 5000 AND 12000`, city); n != 0 {
+			t.Errorf("%d communities outside 5,000–12,000 residents", n)
 		}
 		// The communities partition the urban area: no overlaps, 街道 are unions of them.
 		if n := one(`SELECT count(*) FROM communities a JOIN communities b ON a.city_id = b.city_id AND a.id < b.id

@@ -421,10 +421,10 @@ func (g *gen) parcelsAndCommunities() {
 		for _, p := range pcs {
 			total += p.area
 		}
-		// At most 25,000 residents/km² gross unless that is under 5,100 (a small community
-		// of one superblock), and at most 120,000/km² of parcel.
-		target := math.Min(g.targetPopulation(cm), math.Max(5100, 25000*ringArea(ring)/1e6))
-		target = math.Min(target, 0.12*total)
+		// At most 25,000 residents/km² gross and 120,000/km² of parcel, unless that is
+		// under 5,100 (a small community of one superblock, or one mostly park).
+		target := math.Min(g.targetPopulation(cm), math.Min(25000*ringArea(ring)/1e6, 0.12*total))
+		target = math.Max(target, 5100)
 		pops := apportion(target, pcs, func(p pc) float64 { return p.area }, total)
 		for k, p := range pcs {
 			hh := int(math.Round(float64(pops[k]) / p.hh))
