@@ -30,7 +30,7 @@ var (
 )
 
 const (
-	perCommunityScale1 = 400  // urban superblocks (communities) at scale 1
+	perCommunityScale1 = 400  // urban superblocks at scale 1 (one or two per community)
 	riverClearance     = 1600 // metres between the Yellow River and any urban superblock
 	maskMargin         = 80   // metres every generated vertex keeps from the mask's edge
 )
