@@ -88,21 +88,16 @@ var (
 	perSuper   = map[string]bool{"community_service": true, "vegetable_market": true, "primary_school": true}
 )
 
-// missChance is the probability that a community lacks one checklist category.
+// missChance is the probability that a checklist category is missing from the ordinary
+// (or fringe) communities of a 街道 tile.
 func missChance(c *commM) float64 {
-	switch c.level {
-	case lvModel:
-		return 0
-	case lvOrdinary:
-		return 0.03
-	}
-	return 0.12
+	return [...]float64{lvModel: 0, lvOrdinary: 0.06, lvFringe: 0.2}[c.level]
 }
 
 // floorChance is the probability that a community's service station has the 30 m² per 100
 // households of the checklist.
 func floorChance(c *commM) float64 {
-	return [...]float64{lvModel: 0.6, lvOrdinary: 0.15, lvFringe: 0.08}[c.level]
+	return [...]float64{lvModel: 0.6, lvOrdinary: 0.22, lvFringe: 0.12}[c.level]
 }
 
 func (g *gen) facilities() {
@@ -138,7 +133,10 @@ func (g *gen) facilities() {
 				}
 				continue
 			}
-			miss := checklist[r.cat] && unit(g.seed, tagFacilities, ci, k) < missChance(c)
+			// Gaps come in areas (a category missing over a 街道 tile), so that a neighbour
+			// within walking distance does not fill every one.
+			s0 := c.ss[0]
+			miss := checklist[r.cat] && unit(g.seed, tagFacilities, (s0.I/4)*1000+k, s0.J/4) < missChance(c)
 			if (c == noClinic && r.cat == "clinic") || (c == noKinder && r.cat == "kindergarten") {
 				miss = true
 			}
