@@ -126,7 +126,7 @@ func TestSeededCity(t *testing.T) {
 		if n := one("SELECT count(DISTINCT layer) FROM bulk_loads WHERE city_id = $1", city); n != int64(len(Layers)) {
 			t.Errorf("bulk_loads covers %d layers, want %d", n, len(Layers))
 		}
-		if n := one("SELECT count(*) FROM city_layers WHERE city_id = $1 AND synthetic AND data_source LIKE 'synthetic:cityreach-synth v1 seed 1 scale 0.05'", city); n < 10 {
+		if n := one("SELECT count(*) FROM city_layers WHERE city_id = $1 AND synthetic AND data_source LIKE 'synthetic:cityreach-synth v2 seed 1 scale 0.05'", city); n < 10 {
 			t.Errorf("city_layers has %d synthetic layer rows", n)
 		}
 	})

@@ -8,7 +8,7 @@ import (
 
 // Version is the generator version recorded in every row's data_source. Bump it when the
 // output of a given seed and scale changes.
-const Version = "v1"
+const Version = "v2"
 
 // Params choose the city. Scale 1 is the central city (≈ 1.75 million residents, 400
 // superblocks, 223 communities); Scale multiplies the counts by growing the urban area.
