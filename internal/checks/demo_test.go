@@ -132,15 +132,28 @@ func TestDemoDefects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	itemOf := map[string]string{}
+	// The generator's gaps name a category, a missing 社区游园 or an undersized service
+	// station; the item is the first of the checklist listing that category.
+	itemOf := map[string]string{"garden_4000m2": "community_park", "service_floor": "service_floor"}
 	for _, it := range DefaultConfig().Scorecard.Items {
 		for _, c := range it.Categories {
-			itemOf[c] = it.Key
+			if _, ok := itemOf[c]; !ok {
+				itemOf[c] = it.Key
+			}
 		}
 	}
+	order := map[string]int{}
+	for k, it := range DefaultConfig().Scorecard.Items {
+		order[it.Key] = k
+	}
 	want := map[string][]string{}
-	for _, l := range m.Lacking {
-		want[l.CommunityCode] = append(want[l.CommunityCode], itemOf[l.Category])
+	for _, l := range m.Gaps {
+		if !slices.Contains(want[l.CommunityCode], itemOf[l.Category]) {
+			want[l.CommunityCode] = append(want[l.CommunityCode], itemOf[l.Category])
+		}
+	}
+	for _, w := range want {
+		slices.SortFunc(w, func(a, b string) int { return order[a] - order[b] })
 	}
 	var extra []string
 	for _, s := range sc.Scores {

@@ -122,6 +122,12 @@ func printSummary(w io.Writer, c *synth.City, s *seed.Summary, total time.Durati
 	for _, l := range m.Lacking {
 		fmt.Fprintf(w, "  lacking           community %s %s has no %s\n", l.CommunityCode, l.CommunityName, l.Category)
 	}
+	lacking := map[string]bool{}
+	for _, l := range m.Gaps {
+		lacking[l.CommunityCode] = true
+	}
+	fmt.Fprintf(w, "checklist gaps inside the communities: %d items in %d of %d communities (docs/demo-data.md)\n",
+		len(m.Gaps), len(lacking), len(c.Communities))
 }
 
 // osmExtracts are the OpenStreetMap extracts shipped in geodata/ (geodata/README.md has

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 
@@ -124,7 +126,7 @@ func TestSeededCity(t *testing.T) {
 		if n := one("SELECT count(DISTINCT layer) FROM bulk_loads WHERE city_id = $1", city); n != int64(len(Layers)) {
 			t.Errorf("bulk_loads covers %d layers, want %d", n, len(Layers))
 		}
-		if n := one("SELECT count(*) FROM city_layers WHERE city_id = $1 AND synthetic AND data_source LIKE 'synthetic:cityreach-synth v1 seed 1 scale 0.05'", city); n < 10 {
+		if n := one("SELECT count(*) FROM city_layers WHERE city_id = $1 AND synthetic AND data_source LIKE 'synthetic:cityreach-synth v2 seed 1 scale 0.05'", city); n < 10 {
 			t.Errorf("city_layers has %d synthetic layer rows", n)
 		}
 	})
@@ -231,10 +233,15 @@ func TestSeededCity(t *testing.T) {
 			WHERE f.n = 0 OR NOT f.classes OR abs(f.seats - 0.9 * k.kids) > 22.5 * f.n`, city); n != 0 {
 			t.Error("the demo's primary-school seats are not whole classes adding up to 90 % of the children 6–12")
 		}
-		// Gross density 10,000–25,000 residents/km² for communities that are mostly land for homes.
+		// Gross density at most 25,000 residents/km² (more only for a small community held at
+		// the 5,100 floor) and at least 4,000.
 		if n := one(`SELECT count(*) FROM communities WHERE city_id = $1 AND population > 0
-			AND (population / (ST_Area(geom_m) / 1e6) > 25500 OR population / (ST_Area(geom_m) / 1e6) < 4000)`, city); n != 0 {
+			AND ((population / (ST_Area(geom_m) / 1e6) > 25500 AND population > 5100) OR population / (ST_Area(geom_m) / 1e6) < 4000)`, city); n != 0 {
 			t.Errorf("%d communities with an implausible gross density", n)
+		}
+		// Communities of 5,000–12,000 residents (完整社区 guidance, standards.md §3).
+		if n := one(`SELECT count(*) FROM communities WHERE city_id = $1 AND population NOT BETWEEN 5000 AND 12000`, city); n != 0 {
+			t.Errorf("%d communities outside 5,000–12,000 residents", n)
 		}
 		// The communities partition the urban area: no overlaps, 街道 are unions of them.
 		if n := one(`SELECT count(*) FROM communities a JOIN communities b ON a.city_id = b.city_id AND a.id < b.id
@@ -324,32 +331,55 @@ func TestSeededCity(t *testing.T) {
 				t.Errorf("unexpected overlap %v", o)
 			}
 		}
-		// Communities lacking a clinic or a kindergarten: exactly the listed ones.
-		for _, cat := range []string{"clinic", "kindergarten"} {
-			rows, err := pool.Query(ctx, `SELECT code FROM communities m WHERE city_id = $1 AND NOT EXISTS (
-				SELECT 1 FROM facilities f WHERE f.city_id = $1 AND f.category = $2 AND ST_Within(f.geom, m.geom)) ORDER BY code`, city, cat)
+		// Checklist gaps inside the communities, found by PostGIS: exactly the generator's
+		// record (Manifest.Gaps), and the two named defects among them.
+		codes := func(sql string, args ...any) []string {
+			rows, err := pool.Query(ctx, sql, args...)
 			if err != nil {
 				t.Fatal(err)
 			}
-			codes, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			cs, err := pgx.CollectRows(rows, pgx.RowTo[string])
 			if err != nil {
 				t.Fatal(err)
 			}
-			var want []string
-			for _, l := range m.Lacking {
+			return cs
+		}
+		gaps := func(cat string) []string {
+			var out []string
+			for _, l := range m.Gaps {
 				if l.Category == cat {
-					want = append(want, l.CommunityCode)
+					out = append(out, l.CommunityCode)
 				}
 			}
-			if len(codes) != 1 || len(want) != 1 || codes[0] != want[0] {
-				t.Errorf("communities lacking %s: found %v, manifest %v", cat, codes, want)
+			sort.Strings(out)
+			return out
+		}
+		for _, cat := range []string{"community_service", "clinic", "kindergarten", "nursery", "elderly_care", "vegetable_market",
+			"activity_ground", "supermarket", "pharmacy", "household_services", "canteen", "convenience_store"} {
+			found := codes(`SELECT code FROM communities m WHERE city_id = $1 AND NOT EXISTS (
+				SELECT 1 FROM facilities f WHERE f.city_id = $1 AND f.category = $2 AND ST_Within(f.geom, m.geom)) ORDER BY code COLLATE "C"`, city, cat)
+			if want := gaps(cat); !slices.Equal(found, want) {
+				t.Errorf("communities lacking %s: found %v, manifest %v", cat, found, want)
 			}
 		}
-		// Every community has a 社区游园 of at least 4000 m² (garden or community park inside it).
-		if n := one(`SELECT count(*) FROM communities m WHERE city_id = $1 AND NOT EXISTS (
-			SELECT 1 FROM parks p WHERE p.city_id = $1 AND p.park_class IN ('garden', 'community', 'comprehensive')
-			AND p.area_m2 >= 4000 AND ST_Within(ST_PointOnSurface(p.geom), m.geom))`, city); n != 0 {
-			t.Errorf("%d communities without a garden of 4000 m²", n)
+		for _, l := range m.Lacking {
+			if !slices.Contains(gaps(l.Category), l.CommunityCode) {
+				t.Errorf("defect %v is not a gap", l)
+			}
+		}
+		// 社区游园: an open park of these classes of at least 4000 m² in the community.
+		noPark := codes(`SELECT code FROM communities m WHERE city_id = $1 AND NOT EXISTS (
+			SELECT 1 FROM parks p WHERE p.city_id = $1 AND p.park_class IN ('garden', 'community', 'comprehensive', 'specialized')
+			AND p.open_status <> 'closed' AND p.area_m2 >= 4000 AND ST_Intersects(p.geom, m.geom)) ORDER BY code COLLATE "C"`, city)
+		if want := gaps("garden_4000m2"); !slices.Equal(noPark, want) {
+			t.Errorf("communities without a garden of 4000 m²: found %v, manifest %v", noPark, want)
+		}
+		// Service stations: 30 m² of floor per 100 households.
+		noFloor := codes(`SELECT code FROM communities m WHERE city_id = $1 AND 0.3 * m.households > (
+			SELECT coalesce(sum(f.floor_area_m2), 0) FROM facilities f WHERE f.city_id = $1
+			AND f.category = 'community_service' AND ST_Within(f.geom, m.geom)) ORDER BY code COLLATE "C"`, city)
+		if want := gaps("service_floor"); !slices.Equal(noFloor, want) {
+			t.Errorf("communities with too little service floor: found %v, manifest %v", noFloor, want)
 		}
 		// Two growth-boundary editions.
 		if n := one("SELECT count(*) FROM growth_boundaries WHERE city_id = $1 AND edition IN ('2021', '2024')", city); n != 2 {

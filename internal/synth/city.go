@@ -96,8 +96,14 @@ type Manifest struct {
 	BrokenCorridor BrokenCorridor
 	// Overlaps are the control-line polygons that overlap a growth-boundary edition.
 	Overlaps []Overlap
-	// Lacking are the communities that lack a checklist item, one row per item.
+	// Lacking are the two deliberate defects: the community nearest the 东河组团 centre
+	// without a clinic and the one nearest the 九原组团 centre without a kindergarten.
 	Lacking []Lacking
+	// Gaps are every complete-community checklist item a community lacks inside its own
+	// outline, one row per item, the two defects included. Category is a facility
+	// category, "garden_4000m2" (no open 社区游园 of 4000 m²) or "service_floor" (service
+	// stations under 30 m² per 100 households).
+	Gaps []Lacking
 	// Bridges counts bridge edges per barrier (railway, 昆都仑河).
 	Bridges map[string]int
 	// Clusters are the urban clusters (组团) between which the corridors run.
@@ -123,7 +129,7 @@ type Overlap struct {
 	Layer, Name, Edition string
 }
 
-// Lacking is a community without any facility of a category.
+// Lacking is a community without a checklist item.
 type Lacking struct {
 	CommunityCode, CommunityName, Category string
 }

@@ -3,6 +3,7 @@ package synth
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/paulmach/orb"
 )
@@ -74,57 +75,155 @@ outer:
 	return best
 }
 
+// checklist are the categories of the complete-community checklist a community may lack
+// (community_service never: every 居委会 has a station, undersized in some).
+var checklist = map[string]bool{"clinic": true, "kindergarten": true, "nursery": true, "elderly_care": true,
+	"vegetable_market": true, "activity_ground": true, "supermarket": true, "pharmacy": true,
+	"household_services": true, "canteen": true, "convenience_store": true}
+
+// dense are the categories a model community has in every quarter of each superblock (5-minute
+// tier, 300 m) or at the centre of each superblock (500 m); the rest once per community.
+var (
+	perQuarter = map[string]bool{"kindergarten": true, "elderly_care": true, "convenience_store": true}
+	perSuper   = map[string]bool{"community_service": true, "vegetable_market": true, "primary_school": true}
+)
+
+// missChance is the probability that a checklist category is missing from the ordinary
+// (or fringe) communities of a 街道 tile.
+func missChance(c *commM) float64 {
+	return [...]float64{lvModel: 0, lvOrdinary: 0.06, lvFringe: 0.2}[c.level]
+}
+
+// floorChance is the probability that a community's service station has the 30 m² per 100
+// households of the checklist.
+func floorChance(c *commM) float64 {
+	return [...]float64{lvModel: 0.6, lvOrdinary: 0.22, lvFringe: 0.12}[c.level]
+}
+
 func (g *gen) facilities() {
-	noClinic := g.nearest(g.design(clusters[3].c))
-	noKinder := g.nearest(g.design(clusters[2].c), noClinic)
-	lacks := func(s *super, cat string) bool {
-		return (s == noClinic && cat == "clinic") || (s == noKinder && cat == "kindergarten")
-	}
+	noClinic := g.comms[g.nearest(g.design(clusters[3].c)).comm]
+	noKinder := g.comms[g.nearest(g.design(clusters[2].c), noClinic.ss...).comm]
 	count := map[string]int{}
-	for _, s := range g.urban {
-		for _, r := range recipe {
-			if g.rnd.Float64() >= r.p || lacks(s, r.cat) {
+	m := &g.out.Manifest
+	lack := func(ci int, cat string) {
+		c := g.out.Communities[ci]
+		l := Lacking{CommunityCode: c.Code, CommunityName: c.Name, Category: cat}
+		m.Gaps = append(m.Gaps, l)
+		if (g.comms[ci] == noClinic && cat == "clinic") || (g.comms[ci] == noKinder && cat == "kindergarten") {
+			m.Lacking = append(m.Lacking, l)
+		}
+	}
+	for ci, c := range g.comms {
+		if c == noClinic || c == noKinder {
+			c.level = lvOrdinary
+		}
+		var lacking []string
+		start := len(g.out.Facilities)
+		for k, r := range recipe {
+			if r.noun == "第二幼儿园" && (c.level == lvModel || slices.Contains(lacking, "kindergarten")) {
 				continue
 			}
-			n := r.lo + g.rnd.IntN(r.hi-r.lo+1)
-			for k := 0; k < n; k++ {
-				g.placeFacility(s, r, k, n)
-				count[r.cat]++
+			if r.p < 1 && c.level != lvModel {
+				// Shared between neighbours: by chance per superblock.
+				for _, s := range c.ss {
+					if g.rnd.Float64() < r.p {
+						g.placeFacility(s, r, 0, 1, -1)
+						count[r.cat]++
+					}
+				}
+				continue
 			}
+			// Gaps come in areas (a category missing over a 街道 tile), so that a neighbour
+			// within walking distance does not fill every one.
+			s0 := c.ss[0]
+			miss := checklist[r.cat] && unit(g.seed, tagFacilities, (s0.I/4)*1000+k, s0.J/4) < missChance(c)
+			if (c == noClinic && r.cat == "clinic") || (c == noKinder && r.cat == "kindergarten") {
+				miss = true
+			}
+			if miss {
+				lacking = append(lacking, r.cat)
+				continue
+			}
+			switch {
+			case c.level == lvModel && perQuarter[r.cat]:
+				for _, s := range c.ss {
+					for q, at := range [4]int{2*sub + 2, 2*sub + 6, 6*sub + 2, 6*sub + 6} {
+						g.placeFacility(s, r, q, 4, at)
+						count[r.cat]++
+					}
+				}
+			case c.level == lvModel && perSuper[r.cat]:
+				for k, s := range c.ss {
+					g.placeFacility(s, r, k, len(c.ss), 4*sub+4)
+					count[r.cat]++
+				}
+			case r.cat == "transit_stop" || r.cat == "convenience_store" || r.cat == "breakfast":
+				for _, s := range c.ss {
+					n := r.lo + g.rnd.IntN(r.hi-r.lo+1)
+					for k := 0; k < n; k++ {
+						g.placeFacility(s, r, k, n, -1)
+						count[r.cat]++
+					}
+				}
+			default:
+				n := r.lo + g.rnd.IntN(r.hi-r.lo+1)
+				at := -1
+				if c.level == lvModel {
+					at = 4*sub + 4
+				}
+				for k := 0; k < n; k++ {
+					g.placeFacility(c.ss[g.rnd.IntN(len(c.ss))], r, k, n, at)
+					count[r.cat]++
+				}
+			}
+		}
+		// The service station's floor area: 30 m² per 100 households, or less.
+		g.sizeStations(ci, c, start)
+		for _, cat := range lacking {
+			lack(ci, cat)
 		}
 	}
 	// Categories that chance left out at a small scale: one in the first community.
 	for _, r := range recipe {
 		if count[r.cat] == 0 {
-			for _, s := range g.urban {
-				if !lacks(s, r.cat) {
-					g.placeFacility(s, r, 0, 1)
-					count[r.cat]++
-					break
-				}
-			}
+			g.placeFacility(g.comms[0].ss[0], r, 0, 1, -1)
+			count[r.cat]++
 		}
 	}
 	g.railStations()
-	m := &g.out.Manifest
-	for _, l := range []struct {
-		s   *super
-		cat string
-	}{{noClinic, "clinic"}, {noKinder, "kindergarten"}} {
-		if l.s != nil {
-			c := g.out.Communities[l.s.comm]
-			m.Lacking = append(m.Lacking, Lacking{CommunityCode: c.Code, CommunityName: c.Name, Category: l.cat})
-		}
-	}
-	for _, s := range g.urban {
-		if !s.gardened {
-			c := g.out.Communities[s.comm]
-			m.Lacking = append(m.Lacking, Lacking{CommunityCode: c.Code, CommunityName: c.Name, Category: "garden_4000m2"})
+	for ci := range g.comms {
+		if !g.parkOK[ci] {
+			lack(ci, "garden_4000m2")
 		}
 	}
 }
 
-func (g *gen) placeFacility(s *super, r recipeRow, k, n int) {
+// sizeStations sets the floor area of the community's service stations (placed from
+// facility index start on): enough for 30 m² per 100 households with floorChance, else
+// 55–90 % of it (recorded in the manifest as lacking "service_floor").
+func (g *gen) sizeStations(ci int, c *commM, start int) {
+	comm := g.out.Communities[ci]
+	var idx []int
+	for k := start; k < len(g.out.Facilities); k++ {
+		if g.out.Facilities[k].Category == "community_service" {
+			idx = append(idx, k)
+		}
+	}
+	s0 := c.ss[0]
+	f := 1.08 + 0.4*unit(g.seed, tagFacilities, s0.I, -s0.J-1)
+	if unit(g.seed, tagFacilities, -s0.I-1, s0.J) >= floorChance(c) {
+		f = 0.55 + 0.35*unit(g.seed, tagFacilities, s0.J, s0.I)
+		g.out.Manifest.Gaps = append(g.out.Manifest.Gaps, Lacking{CommunityCode: comm.Code, CommunityName: comm.Name, Category: "service_floor"})
+	}
+	need := 0.3 * float64(comm.Households)
+	for _, k := range idx {
+		g.out.Facilities[k].FloorAreaM2 = math.Round(f * need / float64(len(idx)))
+	}
+}
+
+// placeFacility puts facility k of n of recipe row r in superblock s, in the free cell
+// nearest cell index at (row-major, 0..80), or a random free cell when at < 0.
+func (g *gen) placeFacility(s *super, r recipeRow, k, n, at int) {
 	comm := g.out.Communities[s.comm]
 	name := comm.Name + r.noun
 	if n > 1 {
@@ -168,7 +267,15 @@ func (g *gen) placeFacility(s *super, r recipeRow, k, n int) {
 			}
 		}
 		c := 40
-		if len(cells) > 0 {
+		switch {
+		case len(cells) > 0 && at >= 0:
+			c = cells[0]
+			for _, x := range cells {
+				if cellDist(x, at) < cellDist(c, at) {
+					c = x
+				}
+			}
+		case len(cells) > 0:
 			c = cells[g.rnd.IntN(len(cells))]
 		}
 		i, j := s.I*sub+c%sub, s.J*sub+c/sub
@@ -223,3 +330,5 @@ func (g *gen) superAt(p orb.Point) *super {
 	}
 	return nil
 }
+
+func cellDist(a, b int) int { return abs(a%sub-b%sub) + abs(a/sub-b/sub) }

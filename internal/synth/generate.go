@@ -16,7 +16,7 @@ func Generate(ctx context.Context, p Params, o Outlines) (*City, error) {
 		return nil, errors.New("synth: the Yellow River line is missing")
 	}
 	g := &gen{ctx: ctx, p: p, seed: p.Seed, fr: newFrame(refLon, refLat), lat: newLattice(p.Seed),
-		g: math.Sqrt(math.Min(p.Scale, 1)), supers: make([]*super, nSupers*nSupers),
+		g: math.Sqrt(math.Min(p.Scale, 1)), supers: make([]*super, nSupers*nSupers), parkOK: map[int]bool{},
 		names: newNamer(p.Seed), rnd: stream(p.Seed, tagFacilities, 0, 0)}
 	g.out.Params, g.out.DataSource = p, p.DataSource()
 	g.city = newRegion(g.fr, o.City.Geom)
@@ -63,6 +63,7 @@ func Generate(ctx context.Context, p Params, o Outlines) (*City, error) {
 		return nil, errors.New("synth: no room for the city inside the outlines")
 	}
 	cs := g.corridors()
+	g.groupCommunities()
 	ps := g.parks()
 	g.parcelsAndCommunities()
 	g.emitParks(ps)

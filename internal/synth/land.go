@@ -19,6 +19,8 @@ type parkM struct {
 	entr        []orb.Point
 	cluster     int
 	dn          float64
+	comm        int      // the community a garden or community park was placed for, else -1
+	supers      []*super // the superblocks a larger park lies in
 }
 
 func (g *gen) rangeFree(i0, j0, i1, j1 int, allowGreen bool) bool {
@@ -46,6 +48,13 @@ func (g *gen) occupy(i0, j0, i1, j1 int, kind uint8, frac float32) {
 // rangePark makes a park over cells [i0, i1) × [j0, j1) with entrances at the middle of each
 // side (and at the quarter points when many is set).
 func (g *gen) rangePark(i0, j0, i1, j1 int, class, noun string, many bool) *parkM {
+	p := g.parkOver(i0, j0, i1, j1, class, noun, many)
+	g.occupy(i0, j0, i1, j1, cPark, 0)
+	return p
+}
+
+// parkOver is rangePark without marking the cells (for parks outside the urban area).
+func (g *gen) parkOver(i0, j0, i1, j1 int, class, noun string, many bool) *parkM {
 	r := g.lat.rangeRing(i0, j0, i1, j1, parcelInset)
 	nx, ny := i1-i0, j1-j0
 	n := len(r) - 1
@@ -54,15 +63,52 @@ func (g *gen) rangePark(i0, j0, i1, j1 int, class, noun string, many bool) *park
 		idx = append(idx, nx/4, nx+ny/4, nx+ny+(3*nx)/4, (2*nx+ny+(3*ny)/4)%n)
 	}
 	sort.Ints(idx)
-	p := &parkM{class: class, ring: r}
+	p := &parkM{class: class, ring: r, comm: -1}
 	for k, v := range idx {
 		if k == 0 || v != idx[k-1] {
 			p.entr = append(p.entr, r[v])
 		}
 	}
 	p.name = g.names.pick(placeWords, noun)
-	g.occupy(i0, j0, i1, j1, cPark, 0)
 	return p
+}
+
+// edgeParks are the large parks at the edge of the city (Baotou has several of hundreds of
+// hectares, 赛汗塔拉城中草原 the largest): two neighbouring superblocks of the first ring
+// outside the urban area each, apart from one another.
+func (g *gen) edgeParks() []*parkM {
+	var out []*parkM
+	var used []*super
+	n := atLeast(g.p.Scale, 24)
+	for _, s := range g.byHash(g.ringSupers(1, 1), 3) {
+		if len(out) >= n {
+			break
+		}
+		far := true
+		for _, u := range used {
+			if abs(u.I-s.I) < 4 && abs(u.J-s.J) < 4 {
+				far = false
+				break
+			}
+		}
+		if !far {
+			continue
+		}
+		for _, d := range [2][2]int{{1, 0}, {0, 1}} {
+			t := g.existing(s.I+d[0], s.J+d[1])
+			if t == nil || t.ring != 1 || !g.usable(t) {
+				continue
+			}
+			nouns := []string{"公园", "湿地公园", "森林公园", "城市草原"}
+			p := g.parkOver(s.I*sub, s.J*sub, (s.I+1+d[0])*sub, (s.J+1+d[1])*sub, "comprehensive",
+				nouns[int(unit(g.seed, tagParks, s.I, s.J+11)*4)], true)
+			p.cluster, p.dn = g.clusterOf(s.c)
+			out = append(out, p)
+			used = append(used, s, t)
+			break
+		}
+	}
+	return out
 }
 
 func (g *gen) byHash(ss []*super, tag int) []*super {
@@ -114,6 +160,7 @@ func (g *gen) parks() []*parkM {
 				if g.rangeFree(i0, j0, i0+13, j0+13, false) {
 					p := g.rangePark(i0, j0, i0+13, j0+13, "comprehensive", "公园", true)
 					p.cluster, p.dn = c.cluster, c.dn
+					p.supers = []*super{c, g.at(c.I+1, c.J), g.at(c.I, c.J+1), g.at(c.I+1, c.J+1)}
 					ps = append(ps, p)
 					hosts = append(hosts, c, g.at(c.I+1, c.J), g.at(c.I, c.J+1), g.at(c.I+1, c.J+1))
 					continue
@@ -125,7 +172,7 @@ func (g *gen) parks() []*parkM {
 				i0, j0 := c.I*sub+a0, c.J*sub+b0
 				if ringArea(g.lat.rangeRing(i0, j0, i0+w[0], j0+w[1], parcelInset)) >= 105000 {
 					p := g.rangePark(i0, j0, i0+w[0], j0+w[1], "comprehensive", "公园", true)
-					p.cluster, p.dn = c.cluster, c.dn
+					p.cluster, p.dn, p.supers = c.cluster, c.dn, []*super{c}
 					ps = append(ps, p)
 					hosts = append(hosts, c)
 					break
@@ -150,15 +197,22 @@ func (g *gen) parks() []*parkM {
 			if g.rangeFree(i0, j0, i0+w, j0+w, false) {
 				noun := specialNouns[g.rnd.IntN(len(specialNouns))]
 				p := g.rangePark(i0, j0, i0+w, j0+w, "specialized", noun, false)
-				p.cluster, p.dn = c.cluster, c.dn
+				p.cluster, p.dn, p.supers = c.cluster, c.dn, []*super{c}
 				ps = append(ps, p)
 				made++
 				break
 			}
 		}
 	}
-	// One community park (> 1 ha) or garden (≥ 4000 m²) in every community.
-	for _, c := range g.urban {
+	// A community park (> 1 ha) or a garden (≥ 4000 m²) in most communities: fewer in the
+	// old centre of 东河 and at the edges of the clusters, most in the planned steel-city
+	// districts 昆都仑 and 青山 (see docs/demo-data.md).
+	for ci, cm := range g.comms {
+		s0 := cm.ss[0]
+		if unit(g.seed, tagParks, s0.I, -s0.J-7) >= gardenChance(cm) {
+			continue
+		}
+		c := cm.ss[g.rnd.IntN(len(cm.ss))]
 		community := g.rnd.Float64() < 0.3
 		shapes := [][2]int{{3, 2}, {2, 3}, {3, 3}}
 		minArea, class, noun := 4200.0, "garden", "游园"
@@ -178,7 +232,7 @@ func (g *gen) parks() []*parkM {
 					continue
 				}
 				p := g.rangePark(i0, j0, i0+w[0], j0+w[1], class, noun, false)
-				p.cluster, p.dn = c.cluster, c.dn
+				p.cluster, p.dn, p.comm = c.cluster, c.dn, ci
 				ps = append(ps, p)
 				placed = true
 			}
@@ -192,14 +246,14 @@ func (g *gen) parks() []*parkM {
 						continue
 					}
 					p := g.rangePark(i0, j0, i0+w[0], j0+w[1], "garden", "游园", false)
-					p.cluster, p.dn = c.cluster, c.dn
+					p.cluster, p.dn, p.comm = c.cluster, c.dn, ci
 					ps = append(ps, p)
 					placed = true
 				}
 			}
 		}
-		c.gardened = placed
 	}
+	ps = append(ps, g.edgeParks()...)
 	// Squares (广场).
 	nSq := atLeast(s, 50)
 	for t, made := 0, 0; made < nSq && t < nSq*20; t++ {
@@ -226,7 +280,11 @@ func (g *gen) parks() []*parkM {
 		q := g.lat.cellQuad(i0, j0, i0+4, j0+1, parcelInset)
 		fv := 18 / dist(q[0], q[3])
 		r := q.sub(0, 0, 1, fv)
-		p := &parkM{class: "garden", ring: r, entr: []orb.Point{r[0], r[1]}, cluster: c.cluster, dn: c.dn}
+		if a := ringArea(r); a > 3950 && a < 4050 { // keep clear of the checklist's 4000 m²
+			fv *= 4060 / a
+			r = q.sub(0, 0, 1, fv)
+		}
+		p := &parkM{class: "garden", comm: -1, supers: []*super{c}, ring: r, entr: []orb.Point{r[0], r[1]}, cluster: c.cluster, dn: c.dn}
 		p.name = g.names.pick(roadWords, "带状游园")
 		g.occupy(i0, j0, i0+4, j0+1, cPartial, float32(fv))
 		ps = append(ps, p)
@@ -255,7 +313,7 @@ func (g *gen) parks() []*parkM {
 			fu, fv = fu*k, fv*k
 			r = q.sub(0, 0, fu, fv)
 		}
-		p := &parkM{class: "garden", pocket: true, ring: r, entr: []orb.Point{r[0]}, cluster: c.cluster, dn: c.dn}
+		p := &parkM{class: "garden", comm: -1, pocket: true, ring: r, entr: []orb.Point{r[0]}, cluster: c.cluster, dn: c.dn}
 		p.name = g.names.pick(placeWords, "口袋公园")
 		g.occupy(i, j, i+1, j+1, cPartial, float32(fv))
 		ps = append(ps, p)
@@ -281,82 +339,81 @@ func (g *gen) emitParks(ps []*parkM) {
 			out.Entrances = append(out.Entrances, g.fr.inv(e))
 		}
 		g.out.Parks = append(g.out.Parks, out)
+		// The checklist's 社区游园: an open park of these classes, ≥ 4000 m², in the community.
+		if open != "closed" && p.class != "square" && ringArea(p.ring) >= 4000 {
+			if p.comm >= 0 {
+				g.parkOK[p.comm] = true
+			}
+			for _, s := range p.supers {
+				g.parkOK[s.comm] = true
+			}
+		}
 	}
 }
 
-// parcels splits every buildable cell into 1–3 residential parcels and gives each
-// community a gross density of 10,000–25,000 residents/km² (densest at cluster centres),
-// spread over its parcels by area. Communities and 街道 are made here too.
+// parcelsAndCommunities splits every buildable cell into 1–3 residential parcels and
+// spreads each community's residents (targetPopulation) over its parcels by area.
 func (g *gen) parcelsAndCommunities() {
-	subIdx := map[string]int{} // (district, tile) → subdistrict; looked up only
-	perDistrict := map[string]int{}
 	perSub := map[int]int{}
-	for _, s := range g.urban {
-		s.district = g.districtOf(s.c)
-		d := g.info[s.district]
-		key := fmt.Sprintf("%s/%d/%d", d.Adcode, s.I/3, s.J/3)
-		si, ok := subIdx[key]
-		if !ok {
-			perDistrict[d.Adcode]++
-			si = len(g.out.Subdistricts)
-			subIdx[key] = si
-			g.out.Subdistricts = append(g.out.Subdistricts, Subdistrict{DistrictAdcode: d.Adcode,
-				Code: fmt.Sprintf("%s%03d", d.Adcode, perDistrict[d.Adcode]), Name: g.names.pick(roadWords, "街道")})
-		}
-		perSub[si]++
-		comm := Community{Subdistrict: si, Code: fmt.Sprintf("%s%03d", g.out.Subdistricts[si].Code, perSub[si]),
+	type pc struct {
+		r    orb.Ring
+		area float64
+		code string
+		hh   float64 // residents per household
+	}
+	for _, cm := range g.comms {
+		perSub[cm.sub]++
+		comm := Community{Subdistrict: cm.sub, Code: fmt.Sprintf("%s%03d", g.out.Subdistricts[cm.sub].Code, perSub[cm.sub]),
 			Name: g.names.pick(placeWords, "社区")}
-		ring := g.lat.rangeRing(s.I*sub, s.J*sub, s.I*sub+sub, s.J*sub+sub, 0)
+		i0, j0, i1, j1 := cm.cells()
+		ring := g.lat.rangeRing(i0, j0, i1, j1, 0)
 		comm.Geom = g.fr.poly(ring)
-		// Parcels of this community.
-		type pc struct {
-			r    orb.Ring
-			area float64
-			code string
-		}
 		var pcs []pc
-		code := "070102"
-		if s.cluster == 3 && s.dn < 0.35 {
-			code = "070103"
-		}
-		for b := 0; b < sub; b++ {
-			for a := 0; a < sub; a++ {
-				i, j := s.I*sub+a, s.J*sub+b
-				kind := s.cells[b*sub+a]
-				if kind != cFree && kind != cPartial {
-					continue
-				}
-				q := g.lat.cellQuad(i, j, i+1, j+1, parcelInset)
-				c := code
-				if unit(g.seed, tagParcels, i, j) < 0.08 {
-					c = "070101"
-				}
-				if kind == cPartial {
-					v0 := float64(s.partial[b*sub+a]) + 0.06
-					if (1-v0)*dist(q[0], q[3]) >= 12 {
-						r := q.sub(0, v0, 1, 1)
-						pcs = append(pcs, pc{r, ringArea(r), c})
+		for _, s := range cm.ss {
+			code := "070102"
+			if s.cluster == 3 && s.dn < 0.35 {
+				code = "070103"
+			}
+			for b := 0; b < sub; b++ {
+				for a := 0; a < sub; a++ {
+					i, j := s.I*sub+a, s.J*sub+b
+					kind := s.cells[b*sub+a]
+					if kind != cFree && kind != cPartial {
+						continue
 					}
-					continue
-				}
-				u := unit(g.seed, tagParcels, j, -i-1)
-				n := 1
-				switch {
-				case u > 0.8:
-					n = 3
-				case u > 0.35:
-					n = 2
-				}
-				alongU := dist(q[0], q[1]) >= dist(q[0], q[3])
-				for m := 0; m < n; m++ {
-					t0, t1 := float64(m)/float64(n), float64(m+1)/float64(n)
-					var r orb.Ring
-					if alongU {
-						r = q.sub(t0, 0, t1, 1)
-					} else {
-						r = q.sub(0, t0, 1, t1)
+					q := g.lat.cellQuad(i, j, i+1, j+1, parcelInset)
+					c := code
+					if unit(g.seed, tagParcels, i, j) < 0.08 {
+						c = "070101"
 					}
-					pcs = append(pcs, pc{r, ringArea(r), c})
+					hh := 2.45 + 0.4*unit(g.seed, tagPop, i, j)
+					if kind == cPartial {
+						v0 := float64(s.partial[b*sub+a]) + 0.06
+						if (1-v0)*dist(q[0], q[3]) >= 12 {
+							r := q.sub(0, v0, 1, 1)
+							pcs = append(pcs, pc{r, ringArea(r), c, hh})
+						}
+						continue
+					}
+					u := unit(g.seed, tagParcels, j, -i-1)
+					n := 1
+					switch {
+					case u > 0.8:
+						n = 3
+					case u > 0.35:
+						n = 2
+					}
+					alongU := dist(q[0], q[1]) >= dist(q[0], q[3])
+					for m := 0; m < n; m++ {
+						t0, t1 := float64(m)/float64(n), float64(m+1)/float64(n)
+						var r orb.Ring
+						if alongU {
+							r = q.sub(t0, 0, t1, 1)
+						} else {
+							r = q.sub(0, t0, 1, t1)
+						}
+						pcs = append(pcs, pc{r, ringArea(r), c, hh})
+					}
 				}
 			}
 		}
@@ -364,18 +421,17 @@ func (g *gen) parcelsAndCommunities() {
 		for _, p := range pcs {
 			total += p.area
 		}
-		density := 25000 - 15000*math.Min(1, s.dn) + 3000*(unit(g.seed, tagPop, s.I, s.J)-0.5)
-		density = math.Max(10000, math.Min(25000, density))
-		target := density * ringArea(ring) / 1e6
-		target = math.Min(target, 0.06*total) // at most 60,000 residents/km² of parcel
+		// At most 25,000 residents/km² gross and 120,000/km² of parcel, unless that is
+		// under 5,100 (a small community of one superblock, or one mostly park).
+		target := math.Min(g.targetPopulation(cm), math.Min(25000*ringArea(ring)/1e6, 0.12*total))
+		target = math.Max(target, 5100)
 		pops := apportion(target, pcs, func(p pc) float64 { return p.area }, total)
 		for k, p := range pcs {
-			hh := int(math.Round(float64(pops[k]) / (2.45 + 0.4*unit(g.seed, tagPop, s.I*100+k, s.J))))
+			hh := int(math.Round(float64(pops[k]) / p.hh))
 			g.out.Parcels = append(g.out.Parcels, Parcel{LanduseCode: p.code, Population: pops[k], Households: hh, Geom: g.fr.poly(p.r)})
 			comm.Population += pops[k]
 			comm.Households += hh
 		}
-		s.comm = len(g.out.Communities)
 		g.out.Communities = append(g.out.Communities, comm)
 	}
 }
@@ -405,4 +461,10 @@ func apportion[T any](total float64, xs []T, weight func(T) float64, sum float64
 		out[rs[k].k]++
 	}
 	return out
+}
+
+// gardenChance is the probability that a community has its own 社区公园 or 游园.
+func gardenChance(c *commM) float64 {
+	base := [...]float64{0.8, 0.8, 0.55, 0.45}[c.cluster]
+	return base - 0.4*math.Max(0, c.dn-0.6)
 }

@@ -8,10 +8,10 @@ import (
 
 // Version is the generator version recorded in every row's data_source. Bump it when the
 // output of a given seed and scale changes.
-const Version = "v1"
+const Version = "v2"
 
-// Params choose the city. Scale 1 is the central city (≈ 1.5 million residents, 400
-// communities); Scale multiplies the counts by growing the urban area.
+// Params choose the city. Scale 1 is the central city (≈ 1.75 million residents, 400
+// superblocks, 223 communities); Scale multiplies the counts by growing the urban area.
 type Params struct {
 	Scale float64
 	Seed  uint64

@@ -30,7 +30,7 @@ var (
 )
 
 const (
-	perCommunityScale1 = 400  // urban superblocks (communities) at scale 1
+	perCommunityScale1 = 400  // urban superblocks at scale 1 (one or two per community)
 	riverClearance     = 1600 // metres between the Yellow River and any urban superblock
 	maskMargin         = 80   // metres every generated vertex keeps from the mask's edge
 )
@@ -47,7 +47,6 @@ type super struct {
 	comm     int
 	cells    [sub * sub]uint8
 	partial  [sub * sub]float32 // for cPartial cells: the v-fraction kept free
-	gardened bool
 }
 
 // cell kinds
@@ -74,7 +73,9 @@ type gen struct {
 
 	supers []*super
 	urban  []*super // in (J, I) order
-	cx, cy float64  // urban centroid
+	comms  []*commM
+	parkOK map[int]bool // communities with a 社区游园 of the checklist
+	cx, cy float64      // urban centroid
 
 	railway, kriver []orb.Point
 	names           *namer

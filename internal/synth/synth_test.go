@@ -69,8 +69,21 @@ func TestGenerateCounts(t *testing.T) {
 		for _, p := range c.Parks {
 			classes[p.Class]++
 		}
-		if len(c.Communities) < 20 || len(c.Parcels) < 1000 || len(c.Edges) < 2000 || len(classes) != 5 ||
-			len(c.Manifest.NarrowPlaces) != 2 || len(c.Manifest.Overlaps) != 3 || len(c.Manifest.Lacking) != 2 {
+		named := map[string]bool{}
+		for _, l := range c.Manifest.Lacking {
+			named[l.Category] = true
+		}
+		gaps := map[Lacking]bool{}
+		for _, l := range c.Manifest.Gaps {
+			gaps[l] = true
+		}
+		for _, l := range c.Manifest.Lacking {
+			if !gaps[l] {
+				t.Errorf("defect %v is not among the gaps", l)
+			}
+		}
+		if len(c.Communities) < 8 || len(c.Parcels) < 1000 || len(c.Edges) < 2000 || len(classes) != 5 ||
+			len(c.Manifest.NarrowPlaces) != 2 || len(c.Manifest.Overlaps) != 3 || len(c.Manifest.Lacking) != 2 || !named["clinic"] || !named["kindergarten"] {
 			t.Errorf("scale %v: a layer or a defect is missing", s)
 		}
 		t.Logf("scale %v: communities %d subdistricts %d parcels %d pop %d parks %d %v facilities %d edges %d nodes %d corridors %d red %d farm %d blocks %d manifest %+v",
