@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/cityreach/cityreach/internal/auth"
+	"github.com/cityreach/cityreach/internal/testdb"
 )
 
 // TestOGCPart4OnTheServer: on the server as `cityreach serve` builds it, the computed
@@ -18,23 +19,7 @@ import (
 func TestOGCPart4OnTheServer(t *testing.T) {
 	db, h := demoServer(t)
 	ctx := context.Background()
-	_, secret, err := (&auth.Store{Pool: db.Pool}).Create(ctx, "planner", auth.Editor)
-	if err != nil {
-		t.Fatal(err)
-	}
-	send := func(method, path, body string, hdr ...string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest(method, path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+secret)
-		if body != "" {
-			req.Header.Set("Content-Type", "application/merge-patch+json")
-		}
-		for i := 0; i+1 < len(hdr); i += 2 {
-			req.Header.Set(hdr[i], hdr[i+1])
-		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		return rec
-	}
+	send := editorSender(t, db, h, "planner", "application/merge-patch+json")
 	gaps := "/ogc/collections/park_coverage_gaps/items"
 	if r := send(http.MethodOptions, gaps, ""); r.Header().Get("Allow") != "GET, HEAD, OPTIONS" {
 		t.Errorf("OPTIONS %s: Allow %q", gaps, r.Header().Get("Allow"))
@@ -68,5 +53,31 @@ func TestOGCPart4OnTheServer(t *testing.T) {
 	var actor string
 	if err := db.Pool.QueryRow(ctx, `SELECT actor FROM feature_history WHERE layer = 'parks' AND feature_id = $1 AND version = $2`, id, version+1).Scan(&actor); err != nil || actor != "planner" {
 		t.Errorf("history of version %d: actor %q, %v", version+1, actor, err)
+	}
+}
+
+// sender sends a request to the handler as one token; hdr are header name, value pairs.
+type sender func(method, path, body string, hdr ...string) *httptest.ResponseRecorder
+
+// editorSender makes an editor token called name and returns a sender that presents it,
+// with contentType on every request that has a body.
+func editorSender(t *testing.T, db *testdb.DB, h http.Handler, name, contentType string) sender {
+	t.Helper()
+	_, secret, err := (&auth.Store{Pool: db.Pool}).Create(context.Background(), name, auth.Editor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(method, path, body string, hdr ...string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+secret)
+		if body != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
 	}
 }
