@@ -138,6 +138,7 @@ func part4Round(t *testing.T, db *testdb.DB, send sender, l *layers.Layer, tiled
 	decode(send(http.MethodGet, "/ogc/collections/"+l.ID+"/queryables", ""), &q)
 	var page struct {
 		Features []struct {
+			ID         json.Number
 			Geometry   json.RawMessage
 			Properties map[string]any
 		}
@@ -234,7 +235,10 @@ func part4Round(t *testing.T, db *testdb.DB, send sender, l *layers.Layer, tiled
 		}
 		x, y := tileOf(lon, lat, 16)
 		tilePath = fmt.Sprintf("/tiles/%s/16/%d/%d.mvt", l.ID, x, y)
-		tileIDs()
+		// The copied feature, 5 m away, is within the tile or its buffer.
+		if srcID, err := strconv.ParseUint(src.ID.String(), 10, 64); err != nil || !slices.Contains(tileIDs(), srcID) {
+			t.Fatalf("tile %s, before the create, does not show the feature %s copied (%v)", tilePath, src.ID, err)
+		}
 	} else {
 		t.Logf("%s has no tile layer", l.ID)
 	}
