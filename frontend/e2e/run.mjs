@@ -501,7 +501,11 @@ test('choropleth of communities', async () => {
 
 test('isochrone draws polygons and lists facilities', async () => {
   const page = await page1();
-  await goToPark(page, 14);
+  // A kindergarten: facilities stand on the walking network (a park may lie outside it).
+  const fac = (await api('/api/v1/layers/facilities/features?limit=1&category=kindergarten')).features[0];
+  assert(fac, 'the demo data has no kindergarten');
+  await page.evaluate(([c, z]) => window.__map.jumpTo({ center: c, zoom: z }), [fac.geometry.coordinates, 15]);
+  await mapIdle(page);
   await page.click('#tab-tools');
   await page.click('#iso-toggle');
   eq(await page.getAttribute('#iso-toggle', 'aria-pressed'), 'true', 'picking mode on');
@@ -517,7 +521,7 @@ test('isochrone draws polygons and lists facilities', async () => {
   assert(polys > 0, 'isochrone polygons are drawn');
   const cats = await page.locator('#iso-reached > li').evaluateAll((lis) => lis.map((li) => li.dataset.category));
   const apiCats = Object.keys(body.facilities ?? {}).filter((k) => (body.facilities[k] ?? []).length > 0).sort();
-  assert(apiCats.length > 0, 'the demo city has facilities within 15 minutes of a park');
+  assert(apiCats.length > 0, 'the demo city has facilities within 15 minutes of a kindergarten');
   eq(JSON.stringify([...cats].sort()), JSON.stringify(apiCats), 'facility categories listed');
   await shot(page, '11-isochrone');
   await page.click('#iso-toggle');
@@ -699,19 +703,18 @@ function inside(pt, geom) {
 test('scenario: a kindergarten moves the living circle, and undo takes it back', async () => {
   const token = process.env.E2E_TOKEN;
   assert(token, 'E2E_TOKEN (an editor token) is not set');
-  // A community none of whose residents reach a kindergarten, and one of its parcels.
-  const comms = (await api('/api/v1/indicators/living-circle/communities.geojson?city=baotou')).features
-    .filter((f) => f.properties.population > 0 && (f.properties.population_share?.kindergarten ?? 1) === 0);
-  assert(comms.length > 0, 'no community without a kindergarten in reach');
+  // A parcel with residents that no kindergarten reaches (the per-parcel living circle), where
+  // a new kindergarten must raise the city's kindergarten share.
   let spot = null;
-  for (const c of comms.slice(0, 10)) {
-    const pts = c.geometry.type === 'Polygon' ? c.geometry.coordinates[0] : c.geometry.coordinates.flatMap((p) => p[0]);
-    const xs = pts.map((p) => p[0]), ys = pts.map((p) => p[1]);
-    const items = await api(`/ogc/collections/residential_land/items?bbox=${Math.min(...xs)},${Math.min(...ys)},${Math.max(...xs)},${Math.max(...ys)}&limit=100`);
-    const parcel = items.features.find((f) => f.properties.population > 0 && inside(interiorPoint(f.geometry), c.geometry));
-    if (parcel) { spot = interiorPoint(parcel.geometry); break; }
+  const parcels = '/api/v1/indicators/living-circle/parcels?city=baotou&category=kindergarten&limit=5000';
+  for (let after = null, done = false; !done && !spot;) {
+    const pg = await api(after === null ? parcels : `${parcels}&after=${after}`);
+    const f = pg.features.find((x) => x.properties.population > 0 && x.properties.attached && x.properties.kindergarten_within === false);
+    if (f) spot = f.geometry.coordinates;
+    done = pg.next === undefined || pg.next === null;
+    after = pg.next;
   }
-  assert(spot, 'no residential parcel inside those communities');
+  assert(spot, 'no residential parcel without a kindergarten in reach');
   const page = await openPage();
   await page.click('#tab-tools');
   await page.fill('#scn-token', token);
