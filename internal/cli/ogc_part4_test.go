@@ -8,8 +8,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/cityreach/cityreach/internal/auth"
 )
 
 // TestOGCPart4OnTheServer: on the server as `cityreach serve` builds it, the computed
@@ -18,10 +16,7 @@ import (
 func TestOGCPart4OnTheServer(t *testing.T) {
 	db, h := demoServer(t)
 	ctx := context.Background()
-	_, secret, err := (&auth.Store{Pool: db.Pool}).Create(ctx, "planner", auth.Editor)
-	if err != nil {
-		t.Fatal(err)
-	}
+	secret := editorSecret(t, db, "planner")
 	send := func(method, path, body string, hdr ...string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+secret)
