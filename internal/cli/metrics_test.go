@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/cityreach/cityreach/internal/auth"
 	"github.com/cityreach/cityreach/internal/config"
 	"github.com/cityreach/cityreach/internal/seed"
 	"github.com/cityreach/cityreach/internal/testdb"
@@ -130,6 +131,16 @@ func TestMetricsAfterRequests(t *testing.T) {
 	if got := sample(t, after, "cityreach_report_jobs", map[string]string{"status": "running"}); got != 0 {
 		t.Errorf("running report jobs: %v, want 0", got)
 	}
+}
+
+// editorSecret creates an editor token named name and returns its secret.
+func editorSecret(t *testing.T, db *testdb.DB, name string) string {
+	t.Helper()
+	_, secret, err := (&auth.Store{Pool: db.Pool}).Create(context.Background(), name, auth.Editor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return secret
 }
 
 // demoServer seeds the demo city at scale 0.05 into a fresh database and returns it with

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cityreach/cityreach/internal/auth"
 	"github.com/cityreach/cityreach/internal/testdb"
 )
 
@@ -63,10 +62,7 @@ type sender func(method, path, body string, hdr ...string) *httptest.ResponseRec
 // with contentType on every request that has a body.
 func editorSender(t *testing.T, db *testdb.DB, h http.Handler, name, contentType string) sender {
 	t.Helper()
-	_, secret, err := (&auth.Store{Pool: db.Pool}).Create(context.Background(), name, auth.Editor)
-	if err != nil {
-		t.Fatal(err)
-	}
+	secret := editorSecret(t, db, name)
 	return func(method, path, body string, hdr ...string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+secret)

@@ -9,8 +9,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/cityreach/cityreach/internal/auth"
 )
 
 // TestQGISEditingReplay replays, on the server as `cityreach serve` builds it, the requests
@@ -33,10 +31,7 @@ import (
 func TestQGISEditingReplay(t *testing.T) {
 	db, h := demoServer(t)
 	ctx := context.Background()
-	_, secret, err := (&auth.Store{Pool: db.Pool}).Create(ctx, "qgis-planner", auth.Editor)
-	if err != nil {
-		t.Fatal(err)
-	}
+	secret := editorSecret(t, db, "qgis-planner")
 	const ogcCRS4326 = "http://www.opengis.net/def/crs/EPSG/0/4326" // QgsCoordinateReferenceSystem::toOgcUri
 	// Over a real socket, as QGIS talks to it.
 	srv := httptest.NewServer(h)

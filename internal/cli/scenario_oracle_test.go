@@ -13,7 +13,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cityreach/cityreach/internal/auth"
 	"github.com/cityreach/cityreach/internal/config"
 	"github.com/cityreach/cityreach/internal/migrate"
 	"github.com/cityreach/cityreach/internal/seed"
@@ -38,10 +37,7 @@ import (
 func TestScenarioDoorsEqualAppliedSQL(t *testing.T) {
 	db, ctx := demoCity(t)
 	t.Setenv("CITYREACH_JOBS_DIR", t.TempDir())
-	_, secret, err := (&auth.Store{Pool: db.Pool}).Create(ctx, "alice", auth.Editor)
-	if err != nil {
-		t.Fatal(err)
-	}
+	secret := editorSecret(t, db, "alice")
 	server := func() http.Handler {
 		cfg := config.Defaults()
 		cfg.AnonymousRead = true

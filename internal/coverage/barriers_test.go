@@ -12,6 +12,7 @@ import (
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/network"
 	"github.com/cityreach/cityreach/internal/seed"
+	"github.com/cityreach/cityreach/internal/testdb"
 )
 
 // barrierFixture, in metres east and north of (390000, 4490000) in EPSG:4546:
@@ -191,7 +192,7 @@ func TestBarriersOnTheDemo(t *testing.T) {
 			t.Errorf("parcel %d: %.6f m² with barriers, %.6f without", snap.Parcels[i].ID, b.Covered[i], a.Covered[i])
 		}
 	}
-	rows, err := pool.Query(ctx, `WITH bl AS (
+	want := testdb.Pairs[int64, float64](ctx, t, pool, `WITH bl AS (
 			SELECT ST_CollectionExtract(ST_Collect(coalesce(ST_Difference(b.geom_m,
 				(SELECT ST_Union(ST_Buffer(ST_Intersection(b.geom_m, w.geom_m), 1)) FROM network_edges w
 				 WHERE w.city_id = b.city_id AND w.walkable AND ST_Intersects(b.geom_m, w.geom_m))), b.geom_m)), 2) AS g
@@ -202,21 +203,6 @@ func TestBarriersOnTheDemo(t *testing.T) {
 			AND p.open_status IN ('open', 'shared') AND NOT p.pocket),
 		u AS (SELECT ST_Union(g) AS g FROM sa)
 		SELECT r.id, ST_Area(ST_Intersection(r.geom_m, u.g)) FROM residential_land r, u WHERE r.city_id = $1`, snap.CityID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[int64]float64{}
-	for rows.Next() {
-		var id int64
-		var v float64
-		if err := rows.Scan(&id, &v); err != nil {
-			t.Fatal(err)
-		}
-		want[id] = v
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
 	worst := 0.0
 	for i, p := range snap.Parcels {
 		d := math.Abs(b.Covered[i] - want[p.ID])

@@ -82,26 +82,11 @@ func TestBufferAgreesWithPostGIS(t *testing.T) {
 		t.Errorf("the generated city should be partly covered, got %.2f %%", goPct)
 	}
 	// Per parcel against PostGIS too: ST_Area(ST_Intersection(parcel, ST_Union(buffers))).
-	rows, err := pool.Query(ctx, `
+	want := testdb.Pairs[int64, float64](ctx, t, pool, `
 		WITH u AS (SELECT ST_Union(ST_Buffer(geom_m, CASE WHEN area_m2 >= 5000 THEN 500 ELSE 300 END)) g FROM parks
 		           WHERE city_id = $1 AND park_class <> 'square' AND open_status <> 'closed'
 		             AND (area_m2 >= 2000 OR (in_historic_district AND area_m2 >= 1000)))
 		SELECT r.id, ST_Area(ST_Intersection(r.geom_m, u.g)) FROM residential_land r, u WHERE r.city_id = $1 AND r.id % 7 = 0`, snap.CityID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[int64]float64{}
-	for rows.Next() {
-		var id int64
-		var a float64
-		if err := rows.Scan(&id, &a); err != nil {
-			t.Fatal(err)
-		}
-		want[id] = a
-	}
-	if rows.Err() != nil {
-		t.Fatal(rows.Err())
-	}
 	for i, p := range snap.Parcels {
 		if w, ok := want[p.ID]; ok && math.Abs(res.Covered[i]-w) > 0.01 {
 			t.Errorf("parcel %d: Go %.4f m², PostGIS %.4f m²", p.ID, res.Covered[i], w)

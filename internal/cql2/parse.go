@@ -108,33 +108,27 @@ func (p *parser) or() (Expr, error) {
 		return nil, err
 	}
 	defer func() { p.depth-- }()
-	l, err := p.and()
-	if err != nil {
-		return nil, err
-	}
-	for p.isKeyword("OR") {
-		p.next()
-		r, err := p.and()
-		if err != nil {
-			return nil, err
-		}
-		l = Or{l, r}
-	}
-	return l, nil
+	return p.chain("OR", p.and, func(l, r Expr) Expr { return Or{l, r} })
 }
 
 func (p *parser) and() (Expr, error) {
-	l, err := p.not()
+	return p.chain("AND", p.not, func(l, r Expr) Expr { return And{l, r} })
+}
+
+// chain parses operands (each by operand) joined by the keyword kw, grouping to the
+// left: a kw b kw c is join(join(a, b), c).
+func (p *parser) chain(kw string, operand func() (Expr, error), join func(l, r Expr) Expr) (Expr, error) {
+	l, err := operand()
 	if err != nil {
 		return nil, err
 	}
-	for p.isKeyword("AND") {
+	for p.isKeyword(kw) {
 		p.next()
-		r, err := p.not()
+		r, err := operand()
 		if err != nil {
 			return nil, err
 		}
-		l = And{l, r}
+		l = join(l, r)
 	}
 	return l, nil
 }

@@ -15,7 +15,7 @@ func TestListBBoxHoldsThousand(t *testing.T) {
 	e := newEnv(t, true)
 	e.db.ParcelGrid(t, e.city)
 	r := e.do("GET", benchURL, "", nil)
-	fc := r.json(t)
+	fc := r.JSON(t)
 	if fc["numberMatched"] != json.Number("1000") {
 		t.Fatalf("matched %v", fc["numberMatched"])
 	}

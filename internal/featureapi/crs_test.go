@@ -65,7 +65,7 @@ func TestGCJ02InputLandsWithinOneMetre(t *testing.T) {
 		if r.Code != http.StatusCreated {
 			t.Fatalf("%v: %d %s", w, r.Code, r.Body)
 		}
-		lon, lat := coords(t, r.json(t))
+		lon, lat := coords(t, r.JSON(t))
 		if d := metres(lon, lat, w[0], w[1]); d > 1 {
 			t.Errorf("%v: stored %.7f, %.7f is %.3f m from the WGS 84 truth", w, lon, lat, d)
 		}
@@ -87,13 +87,13 @@ func TestProjectedInputAndOutput(t *testing.T) {
 	if r.Header.Get("Content-Crs") != "<http://www.opengis.net/def/crs/EPSG/0/3857>" {
 		t.Errorf("Content-Crs %q", r.Header.Get("Content-Crs"))
 	}
-	gx, gy := coords(t, r.json(t))
+	gx, gy := coords(t, r.JSON(t))
 	if math.Abs(gx-x) > 0.01 || math.Abs(gy-y) > 0.01 {
 		t.Errorf("3857 response %.3f %.3f, want %.3f %.3f", gx, gy, x, y)
 	}
 	loc := r.Header.Get("Location")
 	r = e.do("GET", loc, "", nil)
-	glon, glat := coords(t, r.json(t))
+	glon, glat := coords(t, r.JSON(t))
 	if math.Abs(glon-lon) > 1e-8 || math.Abs(glat-lat) > 1e-8 {
 		t.Errorf("stored %.9f %.9f, want %.2f %.2f", glon, glat, lon, lat)
 	}
@@ -106,7 +106,7 @@ func TestProjectedInputAndOutput(t *testing.T) {
 		t.Fatalf("4490: %d %s", r.Code, r.Body)
 	}
 	r = e.do("GET", r.Header.Get("Location"), "", nil)
-	if glon, glat = coords(t, r.json(t)); metres(glon, glat, lon, lat) > 0.1 {
+	if glon, glat = coords(t, r.JSON(t)); metres(glon, glat, lon, lat) > 0.1 {
 		t.Errorf("4490 stored %.9f %.9f", glon, glat)
 	}
 
@@ -127,7 +127,7 @@ func TestProjectedInputAndOutput(t *testing.T) {
 		t.Fatalf("4546: %d %s", r.Code, r.Body)
 	}
 	r = e.do("GET", r.Header.Get("Location"), "", nil)
-	if glon, glat = coords(t, r.json(t)); metres(glon, glat, lon, lat) > 0.01 {
+	if glon, glat = coords(t, r.JSON(t)); metres(glon, glat, lon, lat) > 0.01 {
 		t.Errorf("4546 round trip %.9f %.9f", glon, glat)
 	}
 

@@ -87,7 +87,7 @@ func TestEveryLayerLifecycle(t *testing.T) {
 			if r.Header.Get("ETag") != `"1"` || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/geo+json") {
 				t.Fatalf("create headers: %v", r.Header)
 			}
-			f := r.json(t)
+			f := r.JSON(t)
 			id := f["id"].(json.Number).String()
 			loc := r.Header.Get("Location")
 			if loc != base+"/"+id {
@@ -114,7 +114,7 @@ func TestEveryLayerLifecycle(t *testing.T) {
 			if r.Code != 200 || r.Header.Get("ETag") != `"1"` {
 				t.Fatalf("read: %d %v %s", r.Code, r.Header, r.Body)
 			}
-			if got := r.json(t)["properties"].(map[string]any)[lc.attr]; fmt.Sprint(got) != fmt.Sprint(lc.before) {
+			if got := r.JSON(t)["properties"].(map[string]any)[lc.attr]; fmt.Sprint(got) != fmt.Sprint(lc.before) {
 				t.Fatalf("read %s = %v", lc.attr, got)
 			}
 
@@ -124,7 +124,7 @@ func TestEveryLayerLifecycle(t *testing.T) {
 			if r.Code != 200 || r.Header.Get("ETag") != `"2"` {
 				t.Fatalf("patch: %d %s", r.Code, r.Body)
 			}
-			p = r.json(t)["properties"].(map[string]any)
+			p = r.JSON(t)["properties"].(map[string]any)
 			if fmt.Sprint(p[lc.attr]) != fmt.Sprint(lc.after) || p["updated_by"] != "bob" {
 				t.Fatalf("after patch: %v", p)
 			}
@@ -135,7 +135,7 @@ func TestEveryLayerLifecycle(t *testing.T) {
 			if r.Code != http.StatusPreconditionFailed {
 				t.Fatalf("stale patch: %d %s", r.Code, r.Body)
 			}
-			if r.json(t)["currentETag"] != `"2"` {
+			if r.JSON(t)["currentETag"] != `"2"` {
 				t.Fatalf("412 should name the current ETag: %s", r.Body)
 			}
 			if e.checksum() != sum {
@@ -162,7 +162,7 @@ func TestEveryLayerLifecycle(t *testing.T) {
 			if r.Code != 200 {
 				t.Fatalf("history: %d %s", r.Code, r.Body)
 			}
-			vs := r.json(t)["versions"].([]any)
+			vs := r.JSON(t)["versions"].([]any)
 			if len(vs) != 3 {
 				t.Fatalf("history has %d versions, want 3: %s", len(vs), r.Body)
 			}
@@ -197,7 +197,7 @@ func TestEveryLayerLifecycle(t *testing.T) {
 			if r.Code != 200 {
 				t.Fatalf("version 1: %d %s", r.Code, r.Body)
 			}
-			v1 := r.json(t)
+			v1 := r.JSON(t)
 			if fmt.Sprint(v1["properties"].(map[string]any)[lc.attr]) != fmt.Sprint(lc.before) || v1["geometry"].(map[string]any)["type"] != wantType {
 				t.Errorf("version 1 read back: %s", r.Body)
 			}

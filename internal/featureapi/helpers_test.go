@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -77,22 +76,7 @@ func (e *env) policy(anonymousRead bool) httpapi.Policy {
 }
 
 // resp is a recorded response.
-type resp struct {
-	Code   int
-	Header http.Header
-	Body   []byte
-}
-
-func (r resp) json(t testing.TB) map[string]any {
-	t.Helper()
-	var m map[string]any
-	dec := json.NewDecoder(bytes.NewReader(r.Body))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
-		t.Fatalf("response is not a JSON object (%d): %v: %s", r.Code, err, r.Body)
-	}
-	return m
-}
+type resp = testdb.Response
 
 // do sends a request as the named token holder ("" for anonymous); hdr are extra headers
 // as name, value pairs.
@@ -119,33 +103,18 @@ func (e *env) do(method, path, who string, body any, hdr ...string) resp {
 	if who != "" {
 		req.Header.Set("Authorization", "Bearer "+e.tokens[who])
 	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	w := httptest.NewRecorder()
-	e.h.ServeHTTP(w, req)
-	return resp{Code: w.Code, Header: w.Header(), Body: w.Body.Bytes()}
+	return testdb.Serve(e.h, req, hdr...)
 }
 
 // checksum digests every feature table, the history and the tokens, so a test can prove
 // that a refused request changed nothing.
 func (e *env) checksum() string {
 	e.t.Helper()
-	var parts []string
+	var tables []string
 	for _, l := range e.reg.All() {
-		var s string
-		if err := e.db.Pool.QueryRow(context.Background(),
-			`SELECT count(*)::text || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY id)), '') FROM `+l.Table()+` t`).Scan(&s); err != nil {
-			e.t.Fatal(err)
-		}
-		parts = append(parts, l.ID+"="+s)
+		tables = append(tables, l.Table())
 	}
-	var h string
-	if err := e.db.Pool.QueryRow(context.Background(),
-		`SELECT (SELECT count(*) FROM feature_history)::text || '/' || (SELECT count(*) FROM api_tokens)::text`).Scan(&h); err != nil {
-		e.t.Fatal(err)
-	}
-	return strings.Join(parts, ";") + ";history/tokens=" + h
+	return e.db.Digest(e.t, tables, "feature_history", "api_tokens")
 }
 
 func feature(geom map[string]any, props map[string]any) map[string]any {

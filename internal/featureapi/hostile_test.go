@@ -34,7 +34,7 @@ func TestHostileQueryParameters(t *testing.T) {
 				(p == "name" && !strings.ContainsRune(v, 0) && len(v) <= 4096)
 			switch {
 			case accepted && r.Code == 200:
-				if m := r.json(t)["numberMatched"]; m != json.Number("0") {
+				if m := r.JSON(t)["numberMatched"]; m != json.Number("0") {
 					t.Errorf("%s=%q matched %v features", p, v, m)
 				}
 			case !accepted && r.Code >= 400 && r.Code < 500:
@@ -182,7 +182,7 @@ func TestHostileBodies(t *testing.T) {
 			if (field == "name" || field == "data_source") && v != "null" {
 				var want string
 				_ = json.Unmarshal([]byte(v), &want)
-				if got := r.json(t)["properties"].(map[string]any)[field]; got != want {
+				if got := r.JSON(t)["properties"].(map[string]any)[field]; got != want {
 					t.Errorf("%s stored as %q, want %q", field, got, want)
 				}
 			}

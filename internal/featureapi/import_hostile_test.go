@@ -103,7 +103,7 @@ func TestImportHostileFiles(t *testing.T) {
 			if low := strings.ToLower(string(r.Body)); strings.Contains(low, "sqlite") || strings.Contains(string(r.Body), "SQL") {
 				t.Errorf("the answer mentions SQLite or SQL: %s", r.Body)
 			}
-			p := r.json(t)
+			p := r.JSON(t)
 			for k, v := range c.want {
 				if p[k] != v {
 					t.Errorf("%s = %v, want %v (%s)", k, p[k], v, r.Body)
@@ -175,7 +175,7 @@ func TestImportCancel(t *testing.T) {
 	}
 	loc := r.Header.Get("Location")
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		st := e.do("GET", loc, "alice", nil).json(t)
+		st := e.do("GET", loc, "alice", nil).JSON(t)
 		if st["state"] != "running" {
 			t.Fatalf("the import ended while city_layers was locked: %v", st)
 		}
@@ -192,7 +192,7 @@ func TestImportCancel(t *testing.T) {
 		t.Errorf("another editor cancelled: %d %s", r.Code, r.Body)
 	}
 	r = e.do("DELETE", loc, "alice", nil)
-	st := r.json(t)
+	st := r.JSON(t)
 	if r.Code != 200 || st["state"] != "cancelled" || st["owner"] != "alice" {
 		t.Fatalf("cancel: %d %s", r.Code, r.Body)
 	}
@@ -202,7 +202,7 @@ func TestImportCancel(t *testing.T) {
 	if after := e.checksum(); after != before {
 		t.Errorf("a cancelled import changed the database:\n%s\n%s", before, after)
 	}
-	if r := e.do("GET", loc, "alice", nil); r.Code != 200 || r.json(t)["state"] != "cancelled" {
+	if r := e.do("GET", loc, "alice", nil); r.Code != 200 || r.JSON(t)["state"] != "cancelled" {
 		t.Errorf("status after cancel: %d %s", r.Code, r.Body)
 	}
 	if r := e.do("DELETE", loc, "root", nil); r.Code != 204 {

@@ -116,7 +116,7 @@ func TestImportGeoJSONWritesEveryFeatureWithItsActor(t *testing.T) {
 	if r.Code != 201 {
 		t.Fatalf("%d: %s", r.Code, r.Body)
 	}
-	rep := r.json(t)
+	rep := r.JSON(t)
 	if rep["inserted"] != json.Number("3") || rep["committed"] != true || rep["read"] != json.Number("3") {
 		t.Fatalf("report %s", r.Body)
 	}
@@ -156,7 +156,7 @@ func TestImportRefusesABrokenFeatureAndWritesNothing(t *testing.T) {
 	if r.Code != 422 || r.Header.Get("Content-Type") != "application/problem+json" {
 		t.Fatalf("%d %s: %s", r.Code, r.Header.Get("Content-Type"), r.Body)
 	}
-	p := r.json(t)
+	p := r.JSON(t)
 	rej, _ := p["rejected"].([]any)
 	if len(rej) != 1 {
 		t.Fatalf("rejected %v", p["rejected"])
@@ -173,7 +173,7 @@ func TestImportRefusesABrokenFeatureAndWritesNothing(t *testing.T) {
 	if r.Code != 201 {
 		t.Fatalf("skip_invalid: %d %s", r.Code, r.Body)
 	}
-	rep := r.json(t)
+	rep := r.JSON(t)
 	if rep["inserted"] != json.Number("2") || len(rep["rejected"].([]any)) != 1 {
 		t.Errorf("skip_invalid report %s", r.Body)
 	}
@@ -211,7 +211,7 @@ func TestImportDryRunWritesNothing(t *testing.T) {
 	if r.Code != 200 {
 		t.Fatalf("%d %s", r.Code, r.Body)
 	}
-	rep := r.json(t)
+	rep := r.JSON(t)
 	if rep["dry_run"] != true || rep["committed"] != false || rep["read"] != json.Number("3") || len(rep["preview"].([]any)) != 3 {
 		t.Errorf("dry-run report %s", r.Body)
 	}
@@ -229,7 +229,7 @@ func pollImport(t *testing.T, e *env, loc string) map[string]any {
 		if r.Code != 200 {
 			t.Fatalf("poll %s: %d %s", loc, r.Code, r.Body)
 		}
-		st := r.json(t)
+		st := r.JSON(t)
 		if st["state"] != "running" {
 			return st
 		}
@@ -273,7 +273,7 @@ func TestImportAsyncReachesTheSameReport(t *testing.T) {
 	if rep["committed"] != true {
 		t.Errorf("not committed: %v", rep)
 	}
-	sameReport(t, rep, dry.json(t))
+	sameReport(t, rep, dry.JSON(t))
 	if ids := importedMatchSource(t, e, encodeJSON(t, body), "import:api", 1e-9); len(ids) != 3 {
 		t.Errorf("%d parks after the background import", len(ids))
 	}
@@ -329,7 +329,7 @@ func TestImportZippedShapefile(t *testing.T) {
 	if r.Code != 201 {
 		t.Fatalf("%d %s", r.Code, r.Body)
 	}
-	rep := r.json(t)
+	rep := r.JSON(t)
 	if rep["format"] != "shapefile" || rep["inserted"] != json.Number("2") {
 		t.Errorf("report %s", r.Body)
 	}
@@ -398,7 +398,7 @@ func TestImportUpsertUpdatesInsteadOfDuplicating(t *testing.T) {
 	if r.Code != 201 {
 		t.Fatalf("%d %s", r.Code, r.Body)
 	}
-	rep := r.json(t)
+	rep := r.JSON(t)
 	if rep["inserted"] != json.Number("0") || rep["updated"] != json.Number("1") || rep["unchanged"] != json.Number("2") {
 		t.Errorf("upsert report %s", r.Body)
 	}

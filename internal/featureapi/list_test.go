@@ -41,7 +41,7 @@ func TestListFiltersSortAndPaging(t *testing.T) {
 		if r.Code != 200 || r.Header.Get("Content-Type") != "application/geo+json" {
 			t.Fatalf("%s: %d %s", q, r.Code, r.Body)
 		}
-		return r.json(t)
+		return r.JSON(t)
 	}
 	// bbox 109.8095..109.8195 holds i = 10..19: 10 clinics and 10 pharmacies.
 	fc := get("bbox=109.8095,40.59,109.8195,40.61&category=clinic&sortby=-floor_area_m2&limit=4")
@@ -61,7 +61,7 @@ func TestListFiltersSortAndPaging(t *testing.T) {
 	pages := 1
 	for next != "" {
 		r := e.do("GET", next, "", nil)
-		fc = r.json(t)
+		fc = r.JSON(t)
 		seen += len(fc["features"].([]any))
 		next = linkHref(fc, "next")
 		pages++
@@ -106,7 +106,7 @@ func TestGrowthBoundaryAtDate(t *testing.T) {
 	}
 	for at, want := range map[string]string{"2005-12-31": "", "2006-01-01": "2006-2020", "2021-06-30": "2006-2020", "2021-07-01": "2021-2035", "2040-01-01": "2021-2035"} {
 		r := e.do("GET", "/api/v1/layers/growth_boundaries/features?at="+at, "", nil)
-		fs := r.json(t)["features"].([]any)
+		fs := r.JSON(t)["features"].([]any)
 		got := ""
 		if len(fs) == 1 {
 			got = fs[0].(map[string]any)["properties"].(map[string]any)["edition"].(string)
@@ -175,7 +175,7 @@ func TestAuth(t *testing.T) {
 func TestOpenAPIDescribesEveryLayerAndEndpoint(t *testing.T) {
 	e := newEnv(t, true)
 	r := e.do("GET", "/api/openapi.json", "", nil)
-	doc := r.json(t)
+	doc := r.JSON(t)
 	if doc["openapi"] != "3.1.0" {
 		t.Fatalf("openapi %v", doc["openapi"])
 	}

@@ -29,7 +29,7 @@ func problemDoc(t *testing.T, r resp, status int) map[string]any {
 	if r.Code != status || r.Header.Get("Content-Type") != "application/problem+json" {
 		t.Fatalf("%d %q %s, want %d problem+json", r.Code, r.Header.Get("Content-Type"), r.Body, status)
 	}
-	return r.json(t)
+	return r.JSON(t)
 }
 
 func TestSemicolonNeverReachesAWrite(t *testing.T) {

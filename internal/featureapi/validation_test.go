@@ -24,7 +24,7 @@ func TestInvalidPolygonNamesTheSelfIntersection(t *testing.T) {
 	if r.Code != http.StatusUnprocessableEntity || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/problem+json") {
 		t.Fatalf("%d %s", r.Code, r.Body)
 	}
-	p := r.json(t)
+	p := r.JSON(t)
 	if p["reason"] != "Self-intersection" {
 		t.Fatalf("reason %v", p["reason"])
 	}
@@ -44,7 +44,7 @@ func TestInvalidPolygonNamesTheSelfIntersection(t *testing.T) {
 	if r.Code != http.StatusCreated || r.Header.Get("X-Geometry-Repaired") != "true" {
 		t.Fatalf("repair: %d %s", r.Code, r.Body)
 	}
-	f := r.json(t)
+	f := r.JSON(t)
 	rep := f["repaired"].(map[string]any)
 	if rep["reason"] != "Self-intersection" {
 		t.Fatalf("repaired %v", rep)
@@ -114,7 +114,7 @@ func TestGeometryAndAttributeValidation(t *testing.T) {
 				t.Fatalf("%d, want %d: %s", r.Code, c.code, r.Body)
 			}
 			if c.code >= 400 {
-				p := r.json(t)
+				p := r.JSON(t)
 				if c.attribute != "" && p["attribute"] != c.attribute {
 					t.Errorf("attribute %v, want %s: %s", p["attribute"], c.attribute, r.Body)
 				}
@@ -138,7 +138,7 @@ func TestGeometryAndAttributeValidation(t *testing.T) {
 		t.Fatalf("%d %s", r.Code, r.Body)
 	}
 	r := e.do("POST", "/api/v1/layers/growth_boundaries/features", "alice", feature(good, gb))
-	if r.Code != http.StatusConflict || r.json(t)["constraint"] != "growth_boundaries_edition_unique" {
+	if r.Code != http.StatusConflict || r.JSON(t)["constraint"] != "growth_boundaries_edition_unique" {
 		t.Fatalf("duplicate edition: %d %s", r.Code, r.Body)
 	}
 }
@@ -163,7 +163,7 @@ func TestPolygonPromotedAndPutResetsDefaults(t *testing.T) {
 	if r.Code != 201 {
 		t.Fatalf("%d %s", r.Code, r.Body)
 	}
-	f := r.json(t)
+	f := r.JSON(t)
 	loc := "/api/v1/layers/parks/features/" + f["id"].(json.Number).String()
 	// area_m2 is computed by PostGIS in the city's metric CRS; 0.002° × 0.002° at 40.6°N is
 	// about 222.4 m × 169.0 m ≈ 37,600 m².
@@ -178,7 +178,7 @@ func TestPolygonPromotedAndPutResetsDefaults(t *testing.T) {
 	if r.Code != 200 {
 		t.Fatalf("put: %d %s", r.Code, r.Body)
 	}
-	got := r.json(t)["properties"].(map[string]any)
+	got := r.JSON(t)["properties"].(map[string]any)
 	if got["pocket"] != false || got["open_status"] != "open" || got["version"] != json.Number("2") || got["name"] != "广场" {
 		t.Fatalf("after PUT: %v", got)
 	}
@@ -187,12 +187,12 @@ func TestPolygonPromotedAndPutResetsDefaults(t *testing.T) {
 	if r.Code != 200 {
 		t.Fatalf("patch geometry: %d %s", r.Code, r.Body)
 	}
-	got = r.json(t)["properties"].(map[string]any)
+	got = r.JSON(t)["properties"].(map[string]any)
 	if got["name"] != "广场" {
 		t.Fatalf("geometry patch changed properties: %v", got)
 	}
 	r = e.do("GET", loc+"/history", "", nil)
-	vs := r.json(t)["versions"].([]any)
+	vs := r.JSON(t)["versions"].([]any)
 	if ch := vs[2].(map[string]any)["changed"].([]any); len(ch) != 2 || ch[0] != "geometry" || ch[1] != "area_m2" {
 		t.Errorf("version 3 changed %v, want [geometry area_m2]", ch)
 	}

@@ -238,22 +238,7 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 		t.Fatalf("no write was acknowledged: %v", counts)
 	}
 	// Every acknowledged write is in the database, under the id the API answered.
-	rows, err := setup.Query(ctx, `SELECT name, id FROM parks WHERE name = ANY($1)`, acked)
-	if err != nil {
-		t.Fatal(err)
-	}
-	found := map[string]int64{}
-	for rows.Next() {
-		var name string
-		var id int64
-		if err := rows.Scan(&name, &id); err != nil {
-			t.Fatal(err)
-		}
-		found[name] = id
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
+	found := testdb.Pairs[string, int64](ctx, t, setup, `SELECT name, id FROM parks WHERE name = ANY($1)`, acked)
 	for _, name := range acked {
 		if found[name] != ackedIDs[name] {
 			t.Errorf("acknowledged write %s (id %d) is not in the database (found id %d)", name, ackedIDs[name], found[name])

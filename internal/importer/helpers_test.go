@@ -2,32 +2,11 @@ package importer
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/cityreach/cityreach/internal/testdb"
 )
-
-// dataFile returns a real data file from geodata/ or ../shared/data.
-func dataFile(t testing.TB, name string) string {
-	t.Helper()
-	return testdb.DataFile(t, name)
-}
-
-// needTool skips (or, under CI, fails) when an oracle tool is missing.
-func needTool(t testing.TB, name string) {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required under CI (scripts/install-test-deps.sh)", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-}
 
 func makeCity(t testing.TB, pool *pgxpool.Pool, slug string, srid int) {
 	t.Helper()

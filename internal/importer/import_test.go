@@ -18,7 +18,7 @@ func TestImportBaotouDistricts(t *testing.T) {
 	db := testdb.New(t)
 	ctx := context.Background()
 	makeCity(t, db.Pool, "baotou", 4548)
-	f, err := os.Open(dataFile(t, "baotou_admin.geojson"))
+	f, err := os.Open(testdb.DataFile(t, "baotou_admin.geojson"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +256,7 @@ func TestShapefilePolygonsWithHoles(t *testing.T) {
 
 // A GeoPackage written by ogr2ogr imports with its CRS and attributes; the count matches ogrinfo.
 func TestGeoPackage(t *testing.T) {
-	needTool(t, "ogr2ogr")
+	testdb.NeedTool(t, "ogr2ogr")
 	db := testdb.New(t)
 	ctx := context.Background()
 	makeCity(t, db.Pool, "baotou", 4548)

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/cityreach/cityreach/internal/testdb"
 	"github.com/paulmach/orb"
 )
 
@@ -45,23 +46,7 @@ func synthGrid(rows, cols int, spacing float64, seed uint64) []Edge {
 		edges = append(edges, walk(int64(len(edges)+1), id(r0, c0), id(r1, c1),
 			math.Hypot(b[0]-a[0], b[1]-a[1]), a, b))
 	}
-	for r := range rows {
-		for c := range cols {
-			if c+1 < cols && rng.Float64() >= 0.05 {
-				add(r, c, r, c+1)
-			}
-			if r+1 < rows && rng.Float64() >= 0.05 {
-				add(r, c, r+1, c)
-			}
-			if r+1 < rows && c+1 < cols && rng.Float64() < 0.10 {
-				if rng.IntN(2) == 0 {
-					add(r, c, r+1, c+1)
-				} else {
-					add(r, c+1, r+1, c)
-				}
-			}
-		}
-	}
+	testdb.GridLinks(rows, cols, rng, add)
 	return edges
 }
 

@@ -13,7 +13,7 @@ func TestLandingConformanceCollections(t *testing.T) {
 	if r.Code != 200 {
 		t.Fatalf("%d %s", r.Code, r.Body)
 	}
-	ls := links(t, r.json(t))
+	ls := links(t, r.JSON(t))
 	for _, rel := range []string{"self", "alternate", "service-desc", "service-doc", "conformance", "data"} {
 		if len(ls[rel]) == 0 {
 			t.Errorf("landing page lacks rel=%s", rel)
@@ -22,19 +22,19 @@ func TestLandingConformanceCollections(t *testing.T) {
 	if h := ls["self"][0]["href"].(string); !strings.HasPrefix(h, "http://example.com/ogc") {
 		t.Errorf("links must be absolute: %s", h)
 	}
-	conf := e.get("/ogc/conformance").json(t)
+	conf := e.get("/ogc/conformance").JSON(t)
 	cs, _ := json.Marshal(conf["conformsTo"])
 	for _, c := range []string{"ogcapi-features-1/1.0/conf/core", "ogcapi-features-2/1.0/conf/crs", "ogcapi-features-3/1.0/conf/filter", "cql2/1.0/conf/cql2-text"} {
 		if !strings.Contains(string(cs), c) {
 			t.Errorf("conformance lacks %s", c)
 		}
 	}
-	cols := e.get("/ogc/collections").json(t)
+	cols := e.get("/ogc/collections").JSON(t)
 	list := cols["collections"].([]any)
 	if len(list) != len(e.reg.All()) {
 		t.Fatalf("%d collections, want %d", len(list), len(e.reg.All()))
 	}
-	gb := e.get("/ogc/collections/growth_boundaries").json(t)
+	gb := e.get("/ogc/collections/growth_boundaries").JSON(t)
 	crsList, _ := json.Marshal(gb["crs"])
 	for _, c := range []string{"OGC/1.3/CRS84", "EPSG/0/4326", "EPSG/0/4490", "EPSG/0/4546", "EPSG/0/3857"} {
 		if !strings.Contains(string(crsList), c) {
@@ -51,7 +51,7 @@ func TestLandingConformanceCollections(t *testing.T) {
 	if !strings.HasPrefix(api.Header.Get("Content-Type"), "application/vnd.oai.openapi+json") || !strings.Contains(string(api.Body), `"maximum":10000`) {
 		t.Errorf("api: %s %.200s", api.Header.Get("Content-Type"), api.Body)
 	}
-	q := e.get("/ogc/collections/parks/queryables").json(t)
+	q := e.get("/ogc/collections/parks/queryables").JSON(t)
 	if _, ok := q["properties"].(map[string]any)["park_class"]; !ok {
 		t.Errorf("queryables: %v", q)
 	}
@@ -76,7 +76,7 @@ func TestHTML(t *testing.T) {
 	if !strings.Contains(string(r.Body), "公园") || !strings.Contains(string(r.Body), `rel="next"`) {
 		t.Errorf("items HTML: %.600s", r.Body)
 	}
-	items := e.get("/ogc/collections/parks/items?limit=1").json(t)
+	items := e.get("/ogc/collections/parks/items?limit=1").JSON(t)
 	id := items["features"].([]any)[0].(map[string]any)["id"].(json.Number)
 	if r := e.get("/ogc/collections/parks/items/" + id.String() + "?f=html"); r.Code != 200 || !strings.Contains(string(r.Body), "park_class") {
 		t.Errorf("item HTML: %d", r.Code)
@@ -95,7 +95,7 @@ func TestItemsPagingAndLinks(t *testing.T) {
 		if r.Code != 200 || r.Header.Get("Content-Type") != "application/geo+json" {
 			t.Fatalf("%s: %d %s %s", p, r.Code, r.Header.Get("Content-Type"), r.Body)
 		}
-		fc := r.json(t)
+		fc := r.JSON(t)
 		if fc["numberMatched"] != json.Number(itoa(want)) || fc["timeStamp"] == nil {
 			t.Fatalf("numberMatched %v want %d; timeStamp %v", fc["numberMatched"], want, fc["timeStamp"])
 		}
@@ -146,7 +146,7 @@ func TestCRSAndBBox(t *testing.T) {
 		if r.Code != 200 {
 			t.Fatalf("%s: %d %s", q, r.Code, r.Body)
 		}
-		return r.json(t), r.Header.Get("Content-Crs")
+		return r.JSON(t), r.Header.Get("Content-Crs")
 	}
 	coords := func(fc map[string]any) []float64 {
 		c := fc["features"].([]any)[0].(map[string]any)["geometry"].(map[string]any)["coordinates"].([]any)
@@ -181,7 +181,7 @@ func TestCRSAndBBox(t *testing.T) {
 		"bbox=40.6005,109.8005,40.6035,109.8055&bbox-crs=EPSG:4326",
 		"bbox=" + box4546 + "&bbox-crs=EPSG:4546",
 	} {
-		fc := e.get("/ogc/collections/residential_land/items?limit=1&" + q).json(t)
+		fc := e.get("/ogc/collections/residential_land/items?limit=1&" + q).JSON(t)
 		n, _ := fc["numberMatched"].(json.Number).Int64()
 		// The projected box is the envelope of the transformed box, slightly larger.
 		if n != want && !(strings.Contains(q, "4546") && n >= want && n <= want+12) {
@@ -189,7 +189,7 @@ func TestCRSAndBBox(t *testing.T) {
 		}
 	}
 	// filter-crs=EPSG:4326 takes literal geometries latitude first.
-	fc = e.get("/ogc/collections/residential_land/items?limit=1&filter-crs=EPSG:4326&filter=" + url.QueryEscape("S_INTERSECTS(geometry, POLYGON((40.6005 109.8005, 40.6005 109.8055, 40.6035 109.8055, 40.6035 109.8005, 40.6005 109.8005)))")).json(t)
+	fc = e.get("/ogc/collections/residential_land/items?limit=1&filter-crs=EPSG:4326&filter=" + url.QueryEscape("S_INTERSECTS(geometry, POLYGON((40.6005 109.8005, 40.6005 109.8055, 40.6035 109.8055, 40.6035 109.8005, 40.6005 109.8005)))")).JSON(t)
 	if fc["numberMatched"] != json.Number(itoa(want)) {
 		t.Errorf("filter-crs EPSG:4326 matched %v want %d", fc["numberMatched"], want)
 	}
@@ -204,7 +204,7 @@ func TestDatetimePropertiesSortby(t *testing.T) {
 			t.Fatalf("%s: %d %s", q, r.Code, r.Body)
 		}
 		var out []string
-		for _, f := range r.json(t)["features"].([]any) {
+		for _, f := range r.JSON(t)["features"].([]any) {
 			out = append(out, f.(map[string]any)["properties"].(map[string]any)["edition"].(string))
 		}
 		return strings.Join(out, ",")
@@ -227,18 +227,18 @@ func TestDatetimePropertiesSortby(t *testing.T) {
 	if r.Code != 400 || !strings.Contains(string(r.Body), "not temporal") {
 		t.Errorf("datetime on parks: %d %s", r.Code, r.Body)
 	}
-	fc := e.get("/ogc/collections/parks/items?properties=name,park_class&sortby=-name&limit=2").json(t)
+	fc := e.get("/ogc/collections/parks/items?properties=name,park_class&sortby=-name&limit=2").JSON(t)
 	f0 := fc["features"].([]any)[0].(map[string]any)
 	if p := f0["properties"].(map[string]any); len(p) != 2 || p["name"] != "公园9" {
 		t.Errorf("properties subset / sortby: %v", p)
 	}
-	fc = e.get("/ogc/collections/parks/items?properties=&limit=1").json(t)
+	fc = e.get("/ogc/collections/parks/items?properties=&limit=1").JSON(t)
 	if p := fc["features"].([]any)[0].(map[string]any)["properties"].(map[string]any); len(p) != 0 {
 		t.Errorf("properties= must give none: %v", p)
 	}
 	id := f0["id"].(json.Number).String()
 	r = e.get("/ogc/collections/parks/items/" + id + "?crs=EPSG:4490&properties=name")
-	if r.Code != 200 || r.Header.Get("Content-Crs") != "<http://www.opengis.net/def/crs/EPSG/0/4490>" || len(links(t, r.json(t))["collection"]) == 0 {
+	if r.Code != 200 || r.Header.Get("Content-Crs") != "<http://www.opengis.net/def/crs/EPSG/0/4490>" || len(links(t, r.JSON(t))["collection"]) == 0 {
 		t.Errorf("item: %d %s %s", r.Code, r.Header.Get("Content-Crs"), r.Body)
 	}
 	if r := e.get("/ogc/collections/parks/items/999999"); r.Code != 404 {
@@ -281,7 +281,7 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("%s: %d %s", q, r.Code, r.Body)
 			continue
 		}
-		if got := r.json(t)["parameter"]; got != param {
+		if got := r.JSON(t)["parameter"]; got != param {
 			t.Errorf("%s: parameter %v, want %s (%s)", q, got, param, r.Body)
 		}
 	}

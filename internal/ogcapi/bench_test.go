@@ -14,7 +14,7 @@ const benchURL = "/ogc/collections/residential_land/items?bbox=" + testdb.BenchB
 func TestItemsBBoxHoldsThousand(t *testing.T) {
 	e := newEnv(t)
 	e.db.ParcelGrid(t, e.city)
-	fc := e.get(benchURL).json(t)
+	fc := e.get(benchURL).JSON(t)
 	if fc["numberMatched"] != json.Number("1000") || len(fc["features"].([]any)) != 1000 {
 		t.Fatalf("matched %v, returned %d", fc["numberMatched"], len(fc["features"].([]any)))
 	}

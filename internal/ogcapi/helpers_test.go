@@ -1,14 +1,10 @@
 package ogcapi_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/gin-gonic/gin"
@@ -101,22 +97,7 @@ func (e *env) seed() {
 }
 
 // resp is a recorded response.
-type resp struct {
-	Code   int
-	Header http.Header
-	Body   []byte
-}
-
-func (r resp) json(t testing.TB) map[string]any {
-	t.Helper()
-	var m map[string]any
-	dec := json.NewDecoder(bytes.NewReader(r.Body))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
-		t.Fatalf("response is not a JSON object (%d): %v: %.500s", r.Code, err, r.Body)
-	}
-	return m
-}
+type resp = testdb.Response
 
 // get sends GET path with optional header name/value pairs.
 func (e *env) get(path string, hdr ...string) resp {
@@ -128,33 +109,18 @@ func (e *env) get(path string, hdr ...string) resp {
 func (e *env) send(method, path string, body io.Reader, hdr ...string) resp {
 	e.t.Helper()
 	req := httptest.NewRequest(method, path, body)
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	w := httptest.NewRecorder()
-	e.h.ServeHTTP(w, req)
-	return resp{Code: w.Code, Header: w.Header(), Body: w.Body.Bytes()}
+	return testdb.Serve(e.h, req, hdr...)
 }
 
 // checksum digests every feature table so a test can prove a refused request changed
 // nothing.
 func (e *env) checksum() string {
 	e.t.Helper()
-	var parts []string
+	var tables []string
 	for _, l := range e.reg.All() {
-		var s string
-		if err := e.db.Pool.QueryRow(context.Background(),
-			`SELECT count(*)::text || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY id)), '') FROM `+l.Table()+` t`).Scan(&s); err != nil {
-			e.t.Fatal(err)
-		}
-		parts = append(parts, l.ID+"="+s)
+		tables = append(tables, l.Table())
 	}
-	var h string
-	if err := e.db.Pool.QueryRow(context.Background(),
-		`SELECT (SELECT count(*) FROM feature_history)::text || '/' || (SELECT count(*) FROM api_tokens)::text || '/' || (SELECT count(*) FROM cities)::text`).Scan(&h); err != nil {
-		e.t.Fatal(err)
-	}
-	return strings.Join(parts, ";") + ";history/tokens/cities=" + h
+	return e.db.Digest(e.t, tables, "feature_history", "api_tokens", "cities")
 }
 
 func links(t testing.TB, doc map[string]any) map[string][]map[string]any {

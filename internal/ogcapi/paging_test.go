@@ -43,7 +43,7 @@ func TestCursorPaging(t *testing.T) {
 		var got []int64
 		path := "/ogc/collections/residential_land/items?limit=7&properties=" + filter
 		for page := 0; path != ""; page++ {
-			doc := e.get(path).json(t)
+			doc := e.get(path).JSON(t)
 			if _, counted := doc["numberMatched"]; counted != (page == 0) {
 				t.Errorf("page %d: numberMatched present %v", page, counted)
 			}
@@ -76,7 +76,7 @@ func TestCursorPaging(t *testing.T) {
 		}
 	}
 	// A sorted list pages by offset, as before.
-	doc := e.get("/ogc/collections/residential_land/items?limit=5&sortby=-population").json(t)
+	doc := e.get("/ogc/collections/residential_land/items?limit=5&sortby=-population").JSON(t)
 	if h := nextHref(t, doc); !strings.Contains(h, "offset=5") || strings.Contains(h, "cursor=") {
 		t.Errorf("sorted next link %s", h)
 	}
@@ -102,7 +102,7 @@ func TestBooleanEquality(t *testing.T) {
 	e := newEnv(t)
 	e.seed()
 	for q, want := range map[string]string{"pocket=1": "4", "pocket=true": "4", "pocket=0": "8", "pocket=false": "8"} {
-		doc := e.get("/ogc/collections/parks/items?" + q).json(t)
+		doc := e.get("/ogc/collections/parks/items?" + q).JSON(t)
 		if doc["numberMatched"].(json.Number).String() != want {
 			t.Errorf("%s: %v matched, want %s", q, doc["numberMatched"], want)
 		}
@@ -121,7 +121,7 @@ func TestBooleanEquality(t *testing.T) {
 func TestCollectionExtent(t *testing.T) {
 	e := newEnv(t)
 	e.seed()
-	doc := e.get("/ogc/collections/residential_land").json(t)
+	doc := e.get("/ogc/collections/residential_land").JSON(t)
 	bbox := doc["extent"].(map[string]any)["spatial"].(map[string]any)["bbox"].([]any)[0].([]any)
 	want := []float64{109.8, 40.6, 109.8 + 19*0.001 + 0.0008, 40.6 + 12*0.001 + 0.0008}
 	for i, v := range bbox {
@@ -130,16 +130,16 @@ func TestCollectionExtent(t *testing.T) {
 			t.Errorf("bbox[%d] = %v, want %v", i, f, want[i])
 		}
 	}
-	gb := e.get("/ogc/collections/growth_boundaries").json(t)
+	gb := e.get("/ogc/collections/growth_boundaries").JSON(t)
 	iv := gb["extent"].(map[string]any)["temporal"].(map[string]any)["interval"].([]any)[0].([]any)
 	if iv[0] != "2015-06-01T00:00:00Z" || iv[1] != nil {
 		t.Errorf("temporal interval %v, want [2015-06-01T00:00:00Z, null]", iv)
 	}
 	// A layer with no features has no spatial extent.
-	if ext, ok := e.get("/ogc/collections/basic_farmland").json(t)["extent"]; ok {
+	if ext, ok := e.get("/ogc/collections/basic_farmland").JSON(t)["extent"]; ok {
 		t.Errorf("empty layer extent %v", ext)
 	}
-	cols := e.get("/ogc/collections").json(t)["collections"].([]any)
+	cols := e.get("/ogc/collections").JSON(t)["collections"].([]any)
 	for _, c := range cols {
 		if c.(map[string]any)["id"] == "parks" && c.(map[string]any)["extent"] == nil {
 			t.Error("the collections list gives parks no extent")

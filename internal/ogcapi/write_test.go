@@ -169,7 +169,7 @@ func TestPart4CreateInEveryCRS(t *testing.T) {
 			if got.Code != http.StatusOK || got.Header.Get("ETag") != `"1"` {
 				t.Fatalf("GET the new park: %d ETag %q", got.Code, got.Header.Get("ETag"))
 			}
-			p := got.json(t)["properties"].(map[string]any)
+			p := got.JSON(t)["properties"].(map[string]any)
 			if p["name"] != "劳动公园" || p["open_status"] != "closed" {
 				t.Errorf("GET shows %v", p)
 			}
@@ -179,7 +179,7 @@ func TestPart4CreateInEveryCRS(t *testing.T) {
 	before := e.checksum()
 	for _, h := range []string{"<http://www.opengis.net/def/crs/EPSG/0/4547>", "<urn:nonsense>", "EPSG:99999"} {
 		r := e.do(http.MethodPost, "/ogc/collections/parks/items", "alice", fmt.Sprintf(`{"type":"Feature","geometry":%s,`+parkProps+`}`, crs84, e.city), "Content-Crs", h)
-		if r.Code != http.StatusBadRequest || r.json(t)["parameter"] != "Content-Crs" {
+		if r.Code != http.StatusBadRequest || r.JSON(t)["parameter"] != "Content-Crs" {
 			t.Errorf("Content-Crs %s: %d %s", h, r.Code, r.Body)
 		}
 	}
@@ -237,7 +237,7 @@ func TestPart4ReplaceUpdateDelete(t *testing.T) {
 	// The same rules as /api/v1/layers, named: a pocket park must be a garden.
 	before := e.checksum()
 	r = e.do(http.MethodPatch, item, "alice", `{"properties":{"pocket":true,"park_class":"community"}}`, "Content-Type", "application/merge-patch+json")
-	if r.Code != http.StatusUnprocessableEntity || r.json(t)["constraint"] != "parks_pocket_is_garden" {
+	if r.Code != http.StatusUnprocessableEntity || r.JSON(t)["constraint"] != "parks_pocket_is_garden" {
 		t.Errorf("pocket community park: %d %s", r.Code, r.Body)
 	}
 	// A stale If-Match is 412 naming the current version; nothing changes.
@@ -250,7 +250,7 @@ func TestPart4ReplaceUpdateDelete(t *testing.T) {
 			body, hdr = `{"properties":{"name":"x"}}`, append(hdr, "Content-Type", "application/merge-patch+json")
 		}
 		r = e.do(m, item, "alice", body, hdr...)
-		if r.Code != http.StatusPreconditionFailed || r.json(t)["currentETag"] != `"3"` {
+		if r.Code != http.StatusPreconditionFailed || r.JSON(t)["currentETag"] != `"3"` {
 			t.Errorf("%s with a stale If-Match: %d %s", m, r.Code, r.Body)
 		}
 	}
@@ -303,7 +303,7 @@ func TestPart4Access(t *testing.T) {
 		ip := strings.Replace(c.path, "/parks/", "/park_indicator/", 1)
 		r := e.do(c.method, ip, "alice", b)
 		if r.Code != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "GET, HEAD, OPTIONS" ||
-			!strings.Contains(r.json(t)["detail"].(string), "computed") {
+			!strings.Contains(r.JSON(t)["detail"].(string), "computed") {
 			t.Errorf("editor %s %s: %d Allow %q %s", c.method, ip, r.Code, r.Header.Get("Allow"), r.Body)
 		}
 	}

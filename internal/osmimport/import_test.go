@@ -15,22 +15,6 @@ import (
 	"github.com/cityreach/cityreach/internal/testdb"
 )
 
-// dataFile returns a real data file from geodata/ or ../shared/data.
-func dataFile(t testing.TB, name string) string {
-	t.Helper()
-	return testdb.DataFile(t, name)
-}
-
-func needTool(t testing.TB, name string) {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required under CI (scripts/install-test-deps.sh)", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-}
-
 func run(t testing.TB, name string, args ...string) []byte {
 	t.Helper()
 	var stderr bytes.Buffer
@@ -180,11 +164,11 @@ func oracleEdges(t testing.TB, pbf string) (ways, edges int) {
 
 // Imports the real extracts and checks every count against osmium/GDAL.
 func TestImportRealExtracts(t *testing.T) {
-	needTool(t, "osmium")
-	needTool(t, "ogr2ogr")
+	testdb.NeedTool(t, "osmium")
+	testdb.NeedTool(t, "ogr2ogr")
 	for _, city := range []struct{ slug, file string }{{"monaco", "monaco.osm.pbf"}, {"helsinki", "helsinki_center.osm.pbf"}} {
 		t.Run(city.slug, func(t *testing.T) {
-			pbf := dataFile(t, city.file)
+			pbf := testdb.DataFile(t, city.file)
 			db := testdb.New(t)
 			ctx := context.Background()
 			rep, err := Import(ctx, db.Pool, city.slug, pbf, Options{Actor: "test", Bulk: true})
@@ -277,7 +261,7 @@ func mergeKeys(ms ...map[string]int) map[string]bool {
 
 // A second import of the same extract replaces the first instead of doubling it.
 func TestReimportReplaces(t *testing.T) {
-	pbf := dataFile(t, "helsinki_center.osm.pbf")
+	pbf := testdb.DataFile(t, "helsinki_center.osm.pbf")
 	db := testdb.New(t)
 	ctx := context.Background()
 	first, err := Import(ctx, db.Pool, "helsinki", pbf, Options{Bulk: true})
@@ -313,7 +297,7 @@ func TestMappingDocumented(t *testing.T) {
 }
 
 func BenchmarkImportOSMMonaco(b *testing.B) {
-	pbf := dataFile(b, "monaco.osm.pbf")
+	pbf := testdb.DataFile(b, "monaco.osm.pbf")
 	db := testdb.New(b)
 	ctx := context.Background()
 	rows := 0

@@ -43,8 +43,8 @@ func databaseError(err error, timeout time.Duration) *Error {
 			if timeout > 0 {
 				detail += " of " + timeout.String()
 			}
-			return &Error{Status: http.StatusGatewayTimeout, Detail: detail + " (--statement-timeout); narrow the request or ask the operator to raise the limit",
-				Extra: map[string]any{"statement_timeout": timeout.String()}, Cause: err}
+			return &Error{Status: http.StatusGatewayTimeout, base: base{Detail: detail + " (--statement-timeout); narrow the request or ask the operator to raise the limit",
+				Extra: map[string]any{"statement_timeout": timeout.String()}, Cause: err}}
 		case pe.Code == "57014":
 			return unavailable(err) // cancelled by an operator (pg_cancel_backend)
 		}
@@ -65,7 +65,7 @@ func databaseError(err error, timeout time.Duration) *Error {
 }
 
 func unavailable(cause error) *Error {
-	return &Error{Status: http.StatusServiceUnavailable,
+	return &Error{Status: http.StatusServiceUnavailable, base: base{
 		Detail: "the database cannot be reached at the moment; try again in a few seconds (a write answered this way was not acknowledged: read the data back before repeating it)",
-		Extra:  map[string]any{"retry_after_s": RetryAfterSeconds}, Cause: cause}
+		Extra:  map[string]any{"retry_after_s": RetryAfterSeconds}, Cause: cause}}
 }

@@ -30,36 +30,25 @@ type Problem struct {
 	Extra    map[string]any `json:"-"`
 }
 
-// Error is an error that carries the HTTP status and the client-safe detail. The protocol
-// packages return it for their own refusals; domain packages return a *fault.Error, which
-// Respond maps through FromFault.
+// Error is an error that carries the HTTP status and the client-safe detail: a fault.Error
+// (Detail, Extra, Cause, RetryAfter, and its Error, Unwrap and With) whose status is decided
+// here rather than by a Kind, which stays zero. The protocol packages return it for their
+// own refusals; domain packages return a *fault.Error, which Respond maps through FromFault.
+// RetryAfter, when positive, is sent as the Retry-After header (whole seconds).
 type Error struct {
 	Status int
-	Detail string
-	Extra  map[string]any
-	Cause  error
-	// RetryAfter, when positive, is sent as the Retry-After header (whole seconds).
-	RetryAfter time.Duration
+	base
 }
 
-func (e *Error) Error() string {
-	if e.Cause != nil {
-		return e.Detail + ": " + e.Cause.Error()
-	}
-	return e.Detail
-}
-
-func (e *Error) Unwrap() error { return e.Cause }
+// base is fault.Error under a name that does not clash with the Error method.
+type base = fault.Error
 
 // New returns an *Error with the status and detail.
-func New(status int, detail string) *Error { return &Error{Status: status, Detail: detail} }
+func New(status int, detail string) *Error { return &Error{Status: status, base: base{Detail: detail}} }
 
 // With adds an extension member to e and returns e.
 func (e *Error) With(key string, v any) *Error {
-	if e.Extra == nil {
-		e.Extra = map[string]any{}
-	}
-	e.Extra[key] = v
+	e.base.With(key, v)
 	return e
 }
 
@@ -107,7 +96,7 @@ func Status(k fault.Kind) int {
 // detail and members, and for a retryable kind the retry_after member (whole seconds) and
 // the Retry-After header.
 func FromFault(fe *fault.Error) *Error {
-	e := &Error{Status: Status(fe.Kind), Detail: fe.Detail, Cause: fe.Cause, RetryAfter: fe.RetryAfter}
+	e := &Error{Status: Status(fe.Kind), base: base{Detail: fe.Detail, Cause: fe.Cause, RetryAfter: fe.RetryAfter}}
 	for k, v := range fe.Extra {
 		e.With(k, v)
 	}

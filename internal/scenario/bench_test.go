@@ -16,6 +16,7 @@ import (
 	"github.com/cityreach/cityreach/internal/seed"
 	"github.com/cityreach/cityreach/internal/testdb"
 	"github.com/cityreach/cityreach/internal/walk"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // BenchmarkParkAdded measures, on the demo city at CITYREACH_SCENARIO_SCALE (default 1), the
@@ -23,25 +24,8 @@ import (
 // (compare), after the baseline is cached — the figures of docs/benchmarks.md, "Scenarios".
 func BenchmarkParkAdded(b *testing.B) {
 	var t testing.TB = b
-	s := os.Getenv("CITYREACH_SCENARIO_SCALE")
-	if s == "" {
-		s = "1"
-	}
-	scale, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	tdb := testdb.New(t)
-	// Scale 10 outlasts the test pool's statement timeout while seeding (see below).
-	pool, err := cdb.Open(ctx, tdb.URL, cdb.Options{MaxConns: 8, StatementTimeout: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	if _, err := seed.Demo(ctx, pool, scale); err != nil {
-		t.Fatal(err)
-	}
+	pool, scale, _ := benchCity(b)
 	e := &env{t: t, pool: pool}
 	reg, _ := caliber.NewRegistry()
 	svc := &Service{Store: &Store{Pool: pool, Layers: layers.Default()}, Coverage: &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg}}
@@ -114,28 +98,8 @@ func BenchmarkParkAdded(b *testing.B) {
 // can reach, "full" is the same call with a full recomputation forced (FullShare < 0).
 // Reported: the median of the iterations (median-ms) and the parcels recomputed.
 func BenchmarkScenarioLivingCircle(b *testing.B) {
-	s := os.Getenv("CITYREACH_SCENARIO_SCALE")
-	if s == "" {
-		s = "1"
-	}
-	scale, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		b.Fatal(err)
-	}
 	ctx := context.Background()
-	tdb := testdb.New(b)
-	// The scale-10 load (600,000 edges through the geometry triggers) can outlast the test
-	// pool's 2-minute statement timeout on a busy machine.
-	pool, err := cdb.Open(ctx, tdb.URL, cdb.Options{MaxConns: 8, StatementTimeout: time.Hour})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer pool.Close()
-	t0 := time.Now()
-	if _, err := seed.Demo(ctx, pool, scale); err != nil {
-		b.Fatal(err)
-	}
-	seeded := time.Since(t0)
+	pool, scale, seeded := benchCity(b)
 	e := &env{t: b, pool: pool}
 	ws := walk.NewService(pool, nil)
 	st := &Store{Pool: pool, Layers: layers.Default()}
@@ -237,4 +201,32 @@ func median(xs []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// benchCity seeds the demo city at CITYREACH_SCENARIO_SCALE (default 1) into a fresh
+// database and returns a pool on it, the scale and how long the seeding took. The pool has
+// no 2-minute statement timeout as the test pool has: the scale-10 load (600,000 edges
+// through the geometry triggers) can outlast it on a busy machine. It is closed when the
+// benchmark ends.
+func benchCity(b *testing.B) (*pgxpool.Pool, float64, time.Duration) {
+	s := os.Getenv("CITYREACH_SCENARIO_SCALE")
+	if s == "" {
+		s = "1"
+	}
+	scale, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	tdb := testdb.New(b)
+	pool, err := cdb.Open(ctx, tdb.URL, cdb.Options{MaxConns: 8, StatementTimeout: time.Hour})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(pool.Close)
+	t0 := time.Now()
+	if _, err := seed.Demo(ctx, pool, scale); err != nil {
+		b.Fatal(err)
+	}
+	return pool, scale, time.Since(t0)
 }

@@ -244,20 +244,9 @@ func (p *poller) sync(ctx context.Context) error {
 	case p.kick <- struct{}{}:
 	default:
 	}
-	for p.done < want {
-		ch := p.changed
-		p.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		if !p.live.Load() {
-			return errNotLive
-		}
-		p.mu.Lock()
+	if err := awaitBarrier(ctx, &p.mu, &p.changed, &p.done, want, &p.live); err != nil {
+		return err
 	}
-	p.mu.Unlock()
 	if p.lsn.Load() < uint64(db.MinLSN(ctx)) {
 		return errNotLive
 	}

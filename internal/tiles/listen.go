@@ -149,21 +149,7 @@ func (l *listener) sync(ctx context.Context) error {
 			l.wake = nil
 		}
 	}
-	for l.seen < want {
-		ch := l.changed
-		l.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		if !l.live.Load() {
-			return errNotLive
-		}
-		l.mu.Lock()
-	}
-	l.mu.Unlock()
-	return nil
+	return awaitBarrier(ctx, &l.mu, &l.changed, &l.seen, want, &l.live)
 }
 
 // arrived records that barrier tok is back and wakes its waiters.

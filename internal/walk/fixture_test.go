@@ -13,6 +13,7 @@ import (
 	"github.com/paulmach/orb/encoding/wkb"
 
 	"github.com/cityreach/cityreach/internal/network"
+	"github.com/cityreach/cityreach/internal/testdb"
 )
 
 // Test cities live in UTM zone 49N (EPSG:32649, where Baotou lies); fixtures are drawn in
@@ -186,23 +187,7 @@ func gridCity(rows, cols int, spacing float64, seed uint64, bends bool) []edgeRo
 		e.Walkable = rng.Float64() >= 0.03
 		out = append(out, e)
 	}
-	for r := range rows {
-		for c := range cols {
-			if c+1 < cols && rng.Float64() >= 0.05 {
-				add(r, c, r, c+1)
-			}
-			if r+1 < rows && rng.Float64() >= 0.05 {
-				add(r, c, r+1, c)
-			}
-			if r+1 < rows && c+1 < cols && rng.Float64() < 0.10 {
-				if rng.IntN(2) == 0 {
-					add(r, c, r+1, c+1)
-				} else {
-					add(r, c+1, r+1, c)
-				}
-			}
-		}
-	}
+	testdb.GridLinks(rows, cols, rng, add)
 	far := float64(cols+5) * spacing
 	base := int64(rows*cols + 10)
 	out = append(out,

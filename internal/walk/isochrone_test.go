@@ -32,22 +32,7 @@ func TestIsochroneTolerance(t *testing.T) {
 		t.Fatal(err)
 	}
 	origin := int64(1 + 7*15 + 7) // node (7,7) at (420, 420)
-	rows, err := pool.Query(ctx, `SELECT node, agg_cost FROM pgr_drivingDistance($1, $2::bigint, 5000, directed => false)`, edgesSQL(city.ID), origin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nodeDist := map[int64]float64{}
-	for rows.Next() {
-		var n int64
-		var d float64
-		if err := rows.Scan(&n, &d); err != nil {
-			t.Fatal(err)
-		}
-		nodeDist[n] = d
-	}
-	if rows.Err() != nil {
-		t.Fatal(rows.Err())
-	}
+	nodeDist := testdb.Pairs[int64, float64](ctx, t, pool, `SELECT node, agg_cost FROM pgr_drivingDistance($1, $2::bigint, 5000, directed => false)`, edgesSQL(city.ID), origin)
 	// Sampled network points with their true distances.
 	type sample struct {
 		p orb.Point

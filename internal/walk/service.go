@@ -170,29 +170,58 @@ func (s *Service) Network(ctx context.Context, city City) (*Network, error) {
 
 // network does the work of Network with c.mu held.
 func (s *Service) network(ctx context.Context, city City, c *cityCache) (*Network, error) {
-	if c.net != nil && time.Since(c.netChecked) < s.checkEvery() && !mustCheck(ctx) {
-		return c.net, nil
-	}
-	if c.net != nil {
-		v, err := s.Store.NetworkVersion(ctx, city.ID)
+	return reload(ctx, s, c, cached[Network]{
+		slot: &c.net, checked: &c.netChecked, metric: "walk_network",
+		version: func(n *Network) string { return n.Version },
+		current: func() (string, error) { return s.Store.NetworkVersion(ctx, city.ID) },
+		load: func() (*Network, error) {
+			n, err := s.Store.loadNetwork(ctx, city)
+			if err == nil {
+				s.Log.Info("walking network loaded", "city", city.Slug, "edges", n.Stats.Edges, "nodes", n.Stats.Nodes,
+					"components", n.Stats.Components, "non_walkable", n.Stats.Skipped.NonWalkable, "ms", n.Stats.LoadMS)
+			}
+			return n, err
+		},
+	})
+}
+
+// cached is one of a city's cached snapshots (the network, the inputs) and how to check
+// and load it.
+type cached[T any] struct {
+	slot    **T        // the snapshot, nil until loaded
+	checked *time.Time // when it was last found current
+	metric  string     // the load's duration metric (observe)
+	version func(*T) string
+	current func() (string, error) // the store's data version now
+	load    func() (*T, error)
+}
+
+// reload returns the snapshot of k when it is current, else loads it again (dropping the
+// facility reach computed on the old one), with c.mu held. A snapshot is current when it
+// was found so less than checkEvery ago and ctx does not ask for a check, or when the
+// store's data version is still the snapshot's.
+func reload[T any](ctx context.Context, s *Service, c *cityCache, k cached[T]) (*T, error) {
+	if have := *k.slot; have != nil {
+		if time.Since(*k.checked) < s.checkEvery() && !mustCheck(ctx) {
+			return have, nil
+		}
+		v, err := k.current()
 		if err != nil {
 			return nil, err
 		}
-		if v == c.net.Version {
-			c.netChecked = time.Now()
-			return c.net, nil
+		if v == k.version(have) {
+			*k.checked = time.Now()
+			return have, nil
 		}
 	}
 	checked := time.Now()
-	n, err := s.Store.loadNetwork(ctx, city)
+	v, err := k.load()
 	if err != nil {
 		return nil, err
 	}
-	s.observe("walk_network", checked)
-	s.Log.Info("walking network loaded", "city", city.Slug, "edges", n.Stats.Edges, "nodes", n.Stats.Nodes,
-		"components", n.Stats.Components, "non_walkable", n.Stats.Skipped.NonWalkable, "ms", n.Stats.LoadMS)
-	c.net, c.netChecked, c.reach, c.fac = n, checked, nil, nil
-	return n, nil
+	s.observe(k.metric, checked)
+	*k.slot, *k.checked, c.reach, c.fac = v, checked, nil, nil
+	return v, nil
 }
 
 // Inputs returns the current living-circle inputs of the city, reloading them when
@@ -205,27 +234,12 @@ func (s *Service) Inputs(ctx context.Context, city City) (*Inputs, error) {
 }
 
 func (s *Service) inputs(ctx context.Context, city City, c *cityCache) (*Inputs, error) {
-	if c.in != nil && time.Since(c.inChecked) < s.checkEvery() && !mustCheck(ctx) {
-		return c.in, nil
-	}
-	if c.in != nil {
-		v, err := s.Store.InputsVersion(ctx, city.ID)
-		if err != nil {
-			return nil, err
-		}
-		if v == c.in.Version {
-			c.inChecked = time.Now()
-			return c.in, nil
-		}
-	}
-	checked := time.Now()
-	in, err := s.Store.Inputs(ctx, city)
-	if err != nil {
-		return nil, err
-	}
-	s.observe("walk_inputs", checked)
-	c.in, c.inChecked, c.reach, c.fac = in, checked, nil, nil
-	return in, nil
+	return reload(ctx, s, c, cached[Inputs]{
+		slot: &c.in, checked: &c.inChecked, metric: "walk_inputs",
+		version: func(in *Inputs) string { return in.Version },
+		current: func() (string, error) { return s.Store.InputsVersion(ctx, city.ID) },
+		load:    func() (*Inputs, error) { return s.Store.Inputs(ctx, city) },
+	})
 }
 
 // Baseline returns the current network, inputs and their facility reach for the city.

@@ -130,11 +130,11 @@ func (c *GapCollection) Items(ctx context.Context, q ogcapi.Query) (ogcapi.Page,
 // Extent implements ogcapi.Extenter: the residential parcels' box (every gap lies on
 // residential land), so that a client zooms to the city before it reads a feature.
 func (c *GapCollection) Extent(ctx context.Context) (ogcapi.Extent, error) {
-	return residentialExtent(ctx, c.Service)
+	return residentialParcels(c.Service).Extent(ctx)
 }
 
 // ExtentLayers implements ogcapi.Extenter.
-func (c *GapCollection) ExtentLayers() []string { return []string{"residential_land"} }
+func (c *GapCollection) ExtentLayers() []string { return residentialParcels(c.Service).ExtentLayers() }
 
 // Item implements ogcapi.Collection: any stored gap piece, with its run's caliber, method
 // and data version among its properties.

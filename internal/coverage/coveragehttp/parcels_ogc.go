@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 
-	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/cql2"
-	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/ogcapi"
 )
@@ -28,9 +26,7 @@ type ParcelCollection struct {
 
 // Description implements ogcapi.Collection.
 func (c ParcelCollection) Description() ogcapi.Description {
-	ro := func(name string, t layers.Type, zh, en string) layers.Attribute {
-		return layers.Attribute{Name: name, Type: t, ReadOnly: true, TitleZH: zh, TitleEN: en}
-	}
+	ro := ogcapi.ReadOnly
 	return ogcapi.Description{
 		ID: ParcelCollectionID, Title: "Park service-radius coverage by residential parcel", GeometryType: "MultiPolygon",
 		Description: "公园绿地服务半径覆盖(逐居住用地) — each residential parcel's area within a counted park's " +
@@ -58,25 +54,14 @@ func (c ParcelCollection) page(ctx context.Context, q ogcapi.Query, after int64,
 	if err != nil {
 		return nil, err
 	}
-	city, err := citydata.SlugOrOnly(ctx, c.Service.Store.Pool, t["city"])
+	city, err := c.parcels().City(ctx, t["city"])
 	if err != nil {
 		return nil, err
-	}
-	if city == "" {
-		return nil, &ogcapi.InvalidError{Param: "city", Msg: "city is required when the service holds several cities (a city slug, e.g. city=baotou)"}
 	}
 	cq := coverage.Query{City: city, Caliber: t["caliber_id"], Method: t["method"]}
 	res, _, err := c.Service.ParcelResult(ctx, cq)
 	if err != nil {
-		var f *fault.Error
-		if errors.As(err, &f) && f.Kind == fault.KindInvalid {
-			p, _ := f.Extra["parameter"].(string)
-			if p == "caliber" {
-				p = "caliber_id"
-			}
-			return nil, &ogcapi.InvalidError{Param: p, Msg: f.Detail}
-		}
-		return nil, err
+		return nil, ogcapi.ComputedInvalid(err, map[string]string{"caliber": "caliber_id"})
 	}
 	return res.Parcels(&after, limit)
 }
@@ -135,13 +120,16 @@ func (c ParcelCollection) Item(ctx context.Context, id string, o ogcapi.Output) 
 // Extent implements ogcapi.Extenter: the box of every residential parcel (PostGIS's
 // ST_Extent), cached by the service until residential_land changes.
 func (c ParcelCollection) Extent(ctx context.Context) (ogcapi.Extent, error) {
-	return residentialExtent(ctx, c.Service)
+	return c.parcels().Extent(ctx)
 }
 
 // ExtentLayers implements ogcapi.Extenter.
-func (ParcelCollection) ExtentLayers() []string { return []string{"residential_land"} }
+func (c ParcelCollection) ExtentLayers() []string { return c.parcels().ExtentLayers() }
 
-func residentialExtent(ctx context.Context, s *coverage.Service) (ogcapi.Extent, error) {
-	b, err := citydata.ResidentialExtent(ctx, s.Store.Pool)
-	return ogcapi.Extent{BBox: b}, err
+func (c ParcelCollection) parcels() ogcapi.ResidentialParcels {
+	return residentialParcels(c.Service)
+}
+
+func residentialParcels(s *coverage.Service) ogcapi.ResidentialParcels {
+	return ogcapi.ResidentialParcels{Pool: s.Store.Pool}
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/paulmach/orb"
 
-	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/cql2"
 	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/cityreach/cityreach/internal/layers"
@@ -34,9 +33,7 @@ type ParcelCollection struct {
 
 // Description implements ogcapi.Collection.
 func (c ParcelCollection) Description() ogcapi.Description {
-	ro := func(name string, t layers.Type, zh, en string) layers.Attribute {
-		return layers.Attribute{Name: name, Type: t, ReadOnly: true, TitleZH: zh, TitleEN: en}
-	}
+	ro := ogcapi.ReadOnly
 	return ogcapi.Description{
 		ID: ParcelCollectionID, Title: "15-minute living circle by residential parcel", GeometryType: "Point",
 		Description: "15分钟生活圈(逐居住用地) — each residential parcel's walking distance to the nearest facility " +
@@ -101,12 +98,9 @@ func (c ParcelCollection) read(ctx context.Context, q ogcapi.Query, after string
 	if err != nil {
 		return nil, err
 	}
-	city, err := citydata.SlugOrOnly(ctx, c.Service.Store.Pool, t["city"])
+	city, err := c.parcels().City(ctx, t["city"])
 	if err != nil {
 		return nil, err
-	}
-	if city == "" {
-		return nil, &ogcapi.InvalidError{Param: "city", Msg: "city is required when the service holds several cities (e.g. city=baotou)"}
 	}
 	pq := walk.ParcelQuery{Limit: min(limit+1, walk.MaxParcelPage)}
 	if t["category"] != "" {
@@ -123,13 +117,8 @@ func (c ParcelCollection) read(ctx context.Context, q ogcapi.Query, after string
 		pq.After = &from
 	}
 	page, err := c.Service.LivingCircleParcels(ctx, city, walk.Options{}, pq)
-	var f *fault.Error
-	if errors.As(err, &f) && f.Kind == fault.KindInvalid {
-		p, _ := f.Extra["parameter"].(string)
-		return nil, &ogcapi.InvalidError{Param: p, Msg: f.Detail}
-	}
 	if err != nil {
-		return nil, err
+		return nil, ogcapi.ComputedInvalid(err, nil)
 	}
 	out := &rows{page: page, matched: int64(page.Matched) * int64(len(page.Categories))}
 	skip := -1 // categories of the cursor's parcel up to this index are on earlier pages
@@ -250,9 +239,12 @@ func equals(prop, text string) cql2.Expr {
 // ST_Extent), which holds their points on surface; cached by the service until
 // residential_land changes.
 func (c ParcelCollection) Extent(ctx context.Context) (ogcapi.Extent, error) {
-	b, err := citydata.ResidentialExtent(ctx, c.Service.Store.Pool)
-	return ogcapi.Extent{BBox: b}, err
+	return c.parcels().Extent(ctx)
 }
 
 // ExtentLayers implements ogcapi.Extenter.
-func (ParcelCollection) ExtentLayers() []string { return []string{"residential_land"} }
+func (c ParcelCollection) ExtentLayers() []string { return c.parcels().ExtentLayers() }
+
+func (c ParcelCollection) parcels() ogcapi.ResidentialParcels {
+	return ogcapi.ResidentialParcels{Pool: c.Service.Store.Pool}
+}
