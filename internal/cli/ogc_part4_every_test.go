@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -102,7 +103,7 @@ func part4Round(t *testing.T, db *testdb.DB, send sender, l *layers.Layer, tiled
 		t.Helper()
 		var b []byte
 		err := db.Pool.QueryRow(ctx, `SELECT to_jsonb(t) - 'geom' - 'geom_m' - 'geom_3857' - 'geom_3857_clearance' FROM `+table+` t WHERE id = $1`, fid).Scan(&b)
-		if err == pgx.ErrNoRows {
+		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
 		if err != nil {

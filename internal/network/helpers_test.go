@@ -5,8 +5,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/cityreach/cityreach/internal/testdb"
 	"github.com/paulmach/orb"
+
+	"github.com/cityreach/cityreach/internal/testdb"
 )
 
 // walk returns a walkable edge whose geometry runs through pts.

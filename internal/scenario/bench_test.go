@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/coverage"
 	cdb "github.com/cityreach/cityreach/internal/db"
@@ -16,7 +18,6 @@ import (
 	"github.com/cityreach/cityreach/internal/seed"
 	"github.com/cityreach/cityreach/internal/testdb"
 	"github.com/cityreach/cityreach/internal/walk"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // BenchmarkParkAdded measures, on the demo city at CITYREACH_SCENARIO_SCALE (default 1), the
