@@ -94,6 +94,26 @@ async function goToPark(page, zoom = 16) {
   return { feature: f, center };
 }
 
+/** Opens the tools tab, signs in with token and creates a scenario called name; its id. */
+async function createScenario(page, token, name) {
+  await page.click('#tab-tools');
+  await page.fill('#scn-token', token);
+  await page.locator('#scn-token').dispatchEvent('change');
+  await page.fill('#scn-name', name);
+  await page.click('#scn-create');
+  await page.waitForSelector('#scn-current[data-id]:not([data-id=""])', { timeout: 30000 });
+  return page.getAttribute('#scn-current', 'data-id');
+}
+
+/** Centres the map on (lon, lat) at zoom 17; the canvas points of a ~60 m square around it. */
+async function squareAt(page, lon, lat) {
+  await page.evaluate(([c]) => window.__map.jumpTo({ center: c, zoom: 17 }), [[lon, lat]]);
+  await mapIdle(page);
+  const dy = 30 / 111320, dx = 30 / (111320 * Math.cos((lat * Math.PI) / 180));
+  const corners = [[lon - dx, lat - dy], [lon + dx, lat - dy], [lon + dx, lat + dy], [lon - dx, lat + dy]];
+  return page.evaluate((cs) => cs.map((c) => { const p = window.__map.project(c); return { x: p.x, y: p.y }; }), corners);
+}
+
 /** A canvas point over a rendered feature of one of layers, scanning a grid; null if none. */
 async function pointOver(page, layers) {
   return page.evaluate((layers) => {
@@ -588,19 +608,9 @@ test('scenario: drawing a park shows the coverage delta', async () => {
   await page.selectOption('#cov-caliber', caliber);
   await page.selectOption('#cov-method', method);
   await page.waitForSelector('#cov-city', { timeout: 30000 });
-  await page.click('#tab-tools');
-  await page.fill('#scn-token', token);
-  await page.locator('#scn-token').dispatchEvent('change');
-  await page.fill('#scn-name', 'e2e 口袋公园');
-  await page.click('#scn-create');
-  await page.waitForSelector('#scn-current[data-id]:not([data-id=""])', { timeout: 30000 });
-  const id = await page.getAttribute('#scn-current', 'data-id');
-  await page.evaluate(([c]) => window.__map.jumpTo({ center: c, zoom: 17 }), [[lon, lat]]);
-  await mapIdle(page);
+  const id = await createScenario(page, token, 'e2e 口袋公园');
   // A ~60 m square of class garden around the gap's inner point, clicked corner by corner.
-  const dy = 30 / 111320, dx = 30 / (111320 * Math.cos((lat * Math.PI) / 180));
-  const corners = [[lon - dx, lat - dy], [lon + dx, lat - dy], [lon + dx, lat + dy], [lon - dx, lat + dy]];
-  const px = await page.evaluate((cs) => cs.map((c) => { const p = window.__map.project(c); return { x: p.x, y: p.y }; }), corners);
+  const px = await squareAt(page, lon, lat);
   await page.selectOption('#scn-park-class', 'garden');
   await page.click('#scn-draw');
   for (const p of px) {
@@ -640,18 +650,8 @@ test('scenario: a refused draw keeps its shape and says why in Chinese; a park t
   await page.click('#tab-indicators');
   await page.selectOption('#cov-caliber', caliber);
   await page.waitForSelector('#cov-city', { timeout: 30000 });
-  await page.click('#tab-tools');
-  await page.fill('#scn-token', token);
-  await page.locator('#scn-token').dispatchEvent('change');
-  await page.fill('#scn-name', 'e2e 被拒绘制');
-  await page.click('#scn-create');
-  await page.waitForSelector('#scn-current[data-id]:not([data-id=""])', { timeout: 30000 });
-  const id = await page.getAttribute('#scn-current', 'data-id');
-  await page.evaluate(([c]) => window.__map.jumpTo({ center: c, zoom: 17 }), [[lon, lat]]);
-  await mapIdle(page);
-  const dy = 30 / 111320, dx = 30 / (111320 * Math.cos((lat * Math.PI) / 180));
-  const corners = [[lon - dx, lat - dy], [lon + dx, lat - dy], [lon + dx, lat + dy], [lon - dx, lat + dy]];
-  const px = await page.evaluate((cs) => cs.map((c) => { const p = window.__map.project(c); return { x: p.x, y: p.y }; }), corners);
+  const id = await createScenario(page, token, 'e2e 被拒绘制');
+  const px = await squareAt(page, lon, lat);
   const drawPark = async (order) => {
     await page.selectOption('#scn-park-class', 'garden');
     await page.click('#scn-draw');
@@ -716,13 +716,7 @@ test('scenario: a kindergarten moves the living circle, and undo takes it back',
   }
   assert(spot, 'no residential parcel without a kindergarten in reach');
   const page = await openPage();
-  await page.click('#tab-tools');
-  await page.fill('#scn-token', token);
-  await page.locator('#scn-token').dispatchEvent('change');
-  await page.fill('#scn-name', 'e2e 幼儿园');
-  await page.click('#scn-create');
-  await page.waitForSelector('#scn-current[data-id]:not([data-id=""])', { timeout: 30000 });
-  const id = await page.getAttribute('#scn-current', 'data-id');
+  const id = await createScenario(page, token, 'e2e 幼儿园');
   await page.evaluate(([c]) => window.__map.jumpTo({ center: c, zoom: 17 }), [spot]);
   await mapIdle(page);
   const p = await page.evaluate((c) => { const q = window.__map.project(c); return { x: q.x, y: q.y }; }, spot);
