@@ -125,7 +125,7 @@ func randomEdit(t *testing.T, pool *pgxpool.Pool, rng *rand.Rand, city, i int) (
 // paused, and the tiles fetched then, so the caches hold the pre-edit tiles after the
 // primary's notification), once the replica has replayed the edit's commit, every tile of a 21-tile set served by either service is byte for byte the tile
 // PostGIS renders afresh on the replica, and holds exactly the parks an SQL query on the
-// replica finds in its buffered envelope; tiles more than 10 m from every geometry the
+// replica finds in its buffered envelope; tiles more than 20 m from every geometry the
 // edit changed are still served from the cache, and tiles meeting one are rendered anew.
 // While replay is paused, a request carrying the edit's read-your-writes token gets the
 // tile the primary renders.
@@ -208,8 +208,11 @@ func TestReplicaCacheFollowsTheChangeLog(t *testing.T) {
 				case dist == nil:
 				case dist[i] == 0 && res.Status != Miss:
 					t.Errorf("round %d, engine %d, tile %s meets the edit but was a %s", round, e, tl, res.Status)
-				case dist[i] > 10 && res.Status != Hit:
-					t.Errorf("round %d, engine %d, tile %s is %.0f m from the edit but was a %s", round, e, tl, dist[i], res.Status)
+				// Eviction boxes are grown by grow(): (margin+1 m)/cos(lat) plus 1e-6 of the
+				// coordinates against rounding, about 13.6 Mercator metres here; a tile nearer
+				// than that may be evicted rightly. Beyond 20 m it must be a hit.
+				case dist[i] > 20 && res.Status != Hit:
+					t.Errorf("round %d, engine %d, tile %s is %.1f m from the edit but was a %s", round, e, tl, dist[i], res.Status)
 				}
 				if res.Status == Hit {
 					hits++
