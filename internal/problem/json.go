@@ -153,3 +153,19 @@ func invalidUTF8Pointer(raw []byte) (string, bool) {
 func escapePointer(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }
+
+// DecodeJSON reads a request body with ReadJSON (the same refusals) and decodes it into v,
+// refusing members v does not have; a body that does not decode into v is a 400 whose detail
+// is detail of the decoder's error, so each endpoint says what it expects.
+func DecodeJSON(r io.Reader, limit int64, v any, detail func(error) string) *Error {
+	raw, perr := ReadJSON(r, limit)
+	if perr != nil {
+		return perr
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return BadRequest(detail(err))
+	}
+	return nil
+}

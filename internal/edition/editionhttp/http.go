@@ -3,8 +3,6 @@
 package editionhttp
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -103,15 +101,10 @@ func (h Handler) create(c *gin.Context) {
 		Description string     `json:"description"`
 		AsOf        *time.Time `json:"as_of"`
 	}
-	raw, perr := problem.ReadJSON(c.Request.Body, 1<<16)
-	if perr != nil {
+	if perr := problem.DecodeJSON(c.Request.Body, 1<<16, &in, func(error) string {
+		return "the body must be {\"city\", \"name\", \"description\", \"as_of\"} with as_of an RFC 3339 time"
+	}); perr != nil {
 		h.fail(c, perr)
-		return
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		h.fail(c, problem.BadRequest("the body must be {\"city\", \"name\", \"description\", \"as_of\"} with as_of an RFC 3339 time"))
 		return
 	}
 	e, err := h.Store.Create(c.Request.Context(), edition.New{City: in.City, Name: in.Name, Description: in.Description, AsOf: in.AsOf}, auth.FromContext(c).Name)

@@ -3,8 +3,6 @@
 package scenariohttp
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -145,15 +143,8 @@ func (h Handler) create(c *gin.Context) {
 		Name        string `json:"name"`
 		Description string `json:"description"`
 	}
-	raw, perr := problem.ReadJSON(c.Request.Body, 1<<16)
-	if perr != nil {
+	if perr := problem.DecodeJSON(c.Request.Body, 1<<16, &in, func(error) string { return "the body must be {\"city\", \"name\", \"description\"}" }); perr != nil {
 		h.fail(c, perr)
-		return
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		h.fail(c, problem.BadRequest("the body must be {\"city\", \"name\", \"description\"}"))
 		return
 	}
 	if strings.TrimSpace(in.Name) == "" || len(in.Name) > 200 {
@@ -214,15 +205,10 @@ func (h Handler) addChange(c *gin.Context) {
 		return
 	}
 	var in scenario.ChangeInput
-	raw, perr := problem.ReadJSON(c.Request.Body, maxChangeBytes)
-	if perr != nil {
+	if perr := problem.DecodeJSON(c.Request.Body, maxChangeBytes, &in, func(err error) string {
+		return "the body must be a change: {\"layer\", \"op\", \"target_id\", \"feature\", \"entrances\"}: " + scenario.Clip(err.Error())
+	}); perr != nil {
 		h.fail(c, perr)
-		return
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		h.fail(c, problem.BadRequest("the body must be a change: {\"layer\", \"op\", \"target_id\", \"feature\", \"entrances\"}: "+scenario.Clip(err.Error())))
 		return
 	}
 	ch, err := h.Svc.Store.AddChange(c.Request.Context(), sc, in)
