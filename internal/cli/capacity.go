@@ -151,7 +151,7 @@ func runImportAges(ctx context.Context, env Env, args []string) error {
 	return nil
 }
 
-// cliError words the capacity package's validation errors as the CLI's flags.
+// cliError words a domain validation fault that names its parameter as the CLI's flag.
 func cliError(err error) error {
 	if fe := fault.As(err); fe != nil && fe.Kind == fault.KindInvalid {
 		if param, ok := fe.Extra["parameter"].(string); ok {

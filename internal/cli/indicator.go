@@ -85,11 +85,9 @@ func runIndicator(ctx context.Context, env Env, args []string) error {
 	svc := &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: logger(cfg), Ages: capacity.Ages{Store: capacity.Store{Pool: pool}}}
 	var rep *coverage.Report
 	if scenarioID != 0 {
-		if len(q.Bands) > 0 {
-			return errors.New("--band: band is not available with --scenario yet")
-		}
 		// The same computation as GET /api/v1/indicators/park-coverage?scenario=.
 		rep, err = newScenarios(pool, logger(cfg), svc, nil, nil).CoverageReport(ctx, scenarioID, q)
+		err = cliError(err)
 	} else {
 		rep, err = svc.Indicator(ctx, q)
 	}

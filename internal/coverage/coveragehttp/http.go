@@ -109,10 +109,6 @@ func (h Handler) indicator(c *gin.Context) {
 		problem.Respond(c, h.Log, err)
 		return
 	}
-	if id > 0 && c.Query("band") != "" {
-		problem.Respond(c, h.Log, badParam("band", "band is not available with scenario yet"))
-		return
-	}
 	if id > 0 {
 		rep, err := h.Scenarios.CoverageReport(c.Request.Context(), id, query(c))
 		if err != nil {
