@@ -179,6 +179,25 @@ type ListQuery struct {
 	// LatLon and Properties shape the output, see Shape.
 	LatLon     bool
 	Properties []string
+	// AsOf, when set, reads the layer as it stood at an instant in one city (data
+	// editions, docs/editions.md) instead of its current rows.
+	AsOf *AsOf
+}
+
+// AsOf is a past state of one city's rows of a layer: the rows cityreach_as_of (migration
+// 0019) reconstructs from feature_history, the same function the indicators' as_of reads.
+type AsOf struct {
+	CityID int
+	At     time.Time
+}
+
+// from is the FROM item of a read of l under q: the table, or the table's rows as of
+// q.AsOf under the table's own name, so that every column reference stays the same.
+func from(l *layers.Layer, q ListQuery, a *args) string {
+	if q.AsOf == nil {
+		return l.Table()
+	}
+	return "cityreach_as_of(NULL::" + l.Table() + ", " + a.Add(q.AsOf.CityID) + "::integer, " + a.Add(q.AsOf.At) + "::timestamptz) AS " + l.Table()
 }
 
 // Period is a date interval with optional ends.
@@ -258,18 +277,20 @@ func where(l *layers.Layer, q ListQuery, a *args) (string, error) {
 // List returns one page of features and the number of features matching q.
 func (s *Store) List(ctx context.Context, l *layers.Layer, q ListQuery) (Page, error) {
 	var ca args
+	fc := from(l, q, &ca)
 	w, err := where(l, q, &ca)
 	if err != nil {
 		return Page{}, err
 	}
 	page := Page{Matched: -1}
 	if !q.SkipCount {
-		if err := s.reads.QueryRow(ctx, "SELECT count(*) FROM "+l.Table()+w, ca...).Scan(&page.Matched); err != nil {
+		if err := s.reads.QueryRow(ctx, "SELECT count(*) FROM "+fc+w, ca...).Scan(&page.Matched); err != nil {
 			return Page{}, err
 		}
 	}
 	var a args
 	sel := selectColumns(l, Shape{OutSRID: q.OutSRID, LatLon: q.LatLon, Properties: q.Properties}, &a)
+	fm := from(l, q, &a)
 	w, _ = where(l, q, &a)
 	if q.AfterID > 0 {
 		// Keyset paging: the primary key's index finds the page's start, so a page deep
@@ -297,7 +318,7 @@ func (s *Store) List(ctx context.Context, l *layers.Layer, q ListQuery) (Page, e
 		order = append(order, col+dir)
 	}
 	order = append(order, `"id" ASC`) // a total order, so that pages do not overlap
-	sql := "SELECT " + sel + " FROM " + l.Table() + w + " ORDER BY " + strings.Join(order, ", ") +
+	sql := "SELECT " + sel + " FROM " + fm + w + " ORDER BY " + strings.Join(order, ", ") +
 		" LIMIT " + a.Add(q.Limit) + " OFFSET " + a.Add(q.Offset)
 	rows, err := s.reads.Query(ctx, sql, a...)
 	if err != nil {

@@ -135,7 +135,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, store *featureapi.Store, reg *
 	}
 	cat := NewCatalog()
 	for _, l := range reg.All() {
-		if err := cat.Register(LayerCollection{Store: store, Layer: l}); err != nil {
+		if err := cat.Register(LayerCollection{Store: store, Layer: l, Pool: pool}); err != nil {
 			return nil, err
 		}
 	}

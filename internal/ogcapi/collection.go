@@ -49,6 +49,9 @@ type Description struct {
 	// composite key such as "<parcel id>:<category>"): the cursor carries the last id as
 	// text in Query.AfterID, and the collection orders by its own key.
 	StringIDs bool
+	// AsOf says Items honours Query.AsOf: the collection can be read as it stood at an
+	// edition or an instant (docs/editions.md).
+	AsOf bool
 }
 
 // Extent is what a collection's data covers, computed from the data.
@@ -125,7 +128,10 @@ type Query struct {
 	Sort      []SortKey
 	// Datetime selects, on temporal collections, features valid at some day of the period.
 	Datetime *Period
-	Out      Output
+	// AsOf is the as_of parameter as given (an edition name, a date or an RFC 3339
+	// instant), "" for the current data; only on AsOf collections.
+	AsOf string
+	Out  Output
 }
 
 // Page is one page of items; Matched is -1 when it was not counted (Query.Continued).

@@ -9,8 +9,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/cql2"
+	"github.com/cityreach/cityreach/internal/edition"
+	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/cityreach/cityreach/internal/featureapi"
 	"github.com/cityreach/cityreach/internal/layers"
 )
@@ -20,6 +24,9 @@ import (
 type LayerCollection struct {
 	Store *featureapi.Store
 	Layer *layers.Layer
+	// Pool, when set, resolves as_of (the city and its editions): the collection can then
+	// be read as it stood at an edition or an instant.
+	Pool *pgxpool.Pool
 }
 
 // Description implements Collection.
@@ -32,6 +39,7 @@ func (c LayerCollection) Description() Description {
 		GeometryType: l.GeomType,
 		Properties:   l.Attributes,
 		Keyset:       true,
+		AsOf:         c.Pool != nil,
 	}
 	if l.ValidFrom != "" {
 		d.Temporal = &Temporal{From: l.ValidFrom, To: l.ValidTo}
@@ -63,6 +71,13 @@ func (c LayerCollection) Items(ctx context.Context, q Query) (Page, error) {
 	if err := c.checkWidths(q.Filter); err != nil {
 		return Page{}, err
 	}
+	if q.AsOf != "" {
+		at, err := c.asOf(ctx, q)
+		if err != nil {
+			return Page{}, err
+		}
+		lq.AsOf = at
+	}
 	lq.Limit++ // one more than asked tells whether a next page exists
 	p, err := c.Store.List(ctx, c.Layer, lq)
 	if err != nil {
@@ -77,6 +92,48 @@ func (c LayerCollection) Items(ctx context.Context, q Query) (Page, error) {
 		out.Features[i] = rowFeature(r)
 	}
 	return out, nil
+}
+
+// asOf resolves q.AsOf in the city the request names by a top-level city_id=N term (the
+// attribute parameter or an AND-ed filter term), or in the database's only city.
+func (c LayerCollection) asOf(ctx context.Context, q Query) (*featureapi.AsOf, error) {
+	id := 0
+	var walk func(e cql2.Expr)
+	walk = func(e cql2.Expr) {
+		switch x := e.(type) {
+		case cql2.And:
+			walk(x.L)
+			walk(x.R)
+		case cql2.Compare:
+			if x.Prop == "city_id" && x.Op == "=" && x.Value.Kind == cql2.LitNumber && x.Value.Num == math.Trunc(x.Value.Num) && x.Value.Num > 0 && x.Value.Num <= math.MaxInt32 {
+				id = int(x.Value.Num)
+			}
+		}
+	}
+	if q.Filter != nil {
+		walk(q.Filter)
+	}
+	if id == 0 {
+		city, ok, err := citydata.Only(ctx, c.Pool)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, &InvalidError{Param: "as_of", Msg: "as_of reads one city's past: add city_id=<the city's id> (the service holds several cities)"}
+		}
+		id = city.ID
+	}
+	if _, err := citydata.ByID(ctx, c.Pool, id); err != nil {
+		if fe := fault.As(err); fe != nil && fe.Kind == fault.KindNotFound {
+			return nil, &InvalidError{Param: "city_id", Msg: "no city with id " + strconv.Itoa(id)}
+		}
+		return nil, err
+	}
+	at, err := edition.Store{Pool: c.Pool}.At(ctx, id, "as_of", q.AsOf)
+	if err != nil {
+		return nil, ComputedInvalid(err, nil)
+	}
+	return &featureapi.AsOf{CityID: id, At: at.At}, nil
 }
 
 // Item implements Collection: ids are positive whole numbers.

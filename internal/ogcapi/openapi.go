@@ -91,7 +91,7 @@ func (a *API) openAPIDoc(base string) map[string]any {
 		"/collections/{collectionId}":            get("One collection", coll(), resp("Collection", JSONType)),
 		"/collections/{collectionId}/queryables": get("Queryable properties (JSON Schema)", coll(), resp("Queryables", SchemaType)),
 		"/collections/{collectionId}/items": get("Features of a collection", coll(limit, ref("offset"), cursor, ref("bbox"), ref("bbox-crs"),
-			ref("crs"), ref("datetime"), ref("filter"), ref("filter-lang"), ref("filter-crs"), ref("sortby"), ref("properties")), items),
+			ref("crs"), ref("datetime"), ref("as_of"), ref("filter"), ref("filter-lang"), ref("filter-crs"), ref("sortby"), ref("properties")), items),
 		"/collections/{collectionId}/items/{featureId}": get("One feature", coll(ref("featureId"), ref("crs"), ref("properties")), resp("Feature", GeoJSONType)),
 	}
 	writes := a.writeOps()
@@ -106,6 +106,9 @@ func (a *API) openAPIDoc(base string) map[string]any {
 		d := col.Description()
 		params := []any{ref("f"), limit, ref("offset"), cursor, ref("bbox"), ref("bbox-crs"), ref("crs"), ref("datetime"),
 			ref("filter"), ref("filter-lang"), ref("filter-crs"), ref("sortby"), ref("properties")}
+		if d.AsOf {
+			params = append(params, ref("as_of"))
+		}
 		for _, p := range d.Properties {
 			params = append(params, q(p.Name, "Features whose "+p.TitleEN+" ("+p.TitleZH+") equals the value.", propertySchema(p.Type)))
 		}
@@ -132,6 +135,7 @@ func (a *API) openAPIDoc(base string) map[string]any {
 			"bbox-crs":    q("bbox-crs", "CRS of bbox; OGC:CRS84 by default.", crsSchema),
 			"crs":         q("crs", "CRS of the response coordinates; OGC:CRS84 by default. EPSG:4326 and EPSG:4490 are written latitude first, as EPSG defines them.", crsSchema),
 			"datetime":    q("datetime", "Versioned collections only: an instant (2024-06-30) or an interval a/b with .. for an open end; selects the editions valid on some day of it.", str),
+			"as_of":       q("as_of", "Planning layers only: the city's rows as they stood at a data edition (its name), a date (00:00 Beijing time) or an RFC 3339 instant; with several cities, name one with city_id=.", str),
 			"filter":      q("filter", "CQL2-text filter on the queryables.", str),
 			"filter-lang": q("filter-lang", "Only cql2-text.", map[string]any{"type": "string", "enum": []string{"cql2-text"}, "default": "cql2-text"}),
 			"filter-crs":  q("filter-crs", "CRS of geometry literals in filter; OGC:CRS84 by default.", crsSchema),

@@ -31,7 +31,7 @@ const (
 var itemsParams = map[string]bool{
 	"f": true, "limit": true, "offset": true, "bbox": true, "bbox-crs": true, "crs": true,
 	"datetime": true, "filter": true, "filter-lang": true, "filter-crs": true,
-	"sortby": true, "properties": true, "cursor": true,
+	"sortby": true, "properties": true, "cursor": true, "as_of": true,
 }
 
 func invalid(param, format string, args ...any) *InvalidError {
@@ -179,6 +179,17 @@ func ParseItemsQuery(d *Description, q url.Values, list CRSList) (Query, error) 
 		if qu.Datetime, err = parseDatetime(s); err != nil {
 			return qu, err
 		}
+	}
+	if s, ok, err := single(q, "as_of"); err != nil {
+		return qu, err
+	} else if ok {
+		if !d.AsOf {
+			return qu, invalid("as_of", "collection %s is of the current data: as_of applies to the planning layers", d.ID)
+		}
+		if s == "" {
+			return qu, invalid("as_of", "as_of is empty: give an edition name of the city, a date (2025-01-01) or an RFC 3339 instant")
+		}
+		qu.AsOf = s
 	}
 	if s, ok, err := single(q, "sortby"); err != nil {
 		return qu, err
