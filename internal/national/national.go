@@ -82,8 +82,9 @@ func Specs(n int, minScale, maxScale float64) ([]Spec, error) {
 	return out, nil
 }
 
-// Ensure loads the cities of specs that the database does not hold yet (a city with
-// communities is taken as loaded) and returns every city's id by slug. loaded is called
+// Ensure loads the cities of specs that the database does not hold yet, replacing the data
+// of a city of the same slug generated with another seed or scale, and returns every
+// city's id by slug. loaded is called
 // after each city, with whether it was generated now.
 func Ensure(ctx context.Context, pool *pgxpool.Pool, specs []Spec, loaded func(s Spec, fresh bool)) (map[string]int, error) {
 	o, err := seed.Outlines("")
@@ -92,7 +93,7 @@ func Ensure(ctx context.Context, pool *pgxpool.Pool, specs []Spec, loaded func(s
 	}
 	ids := map[string]int{}
 	for _, s := range specs {
-		id, has, err := cityLoaded(ctx, pool, s.Slug)
+		id, has, err := cityLoaded(ctx, pool, s)
 		if err != nil {
 			return nil, err
 		}
@@ -116,9 +117,12 @@ func Ensure(ctx context.Context, pool *pgxpool.Pool, specs []Spec, loaded func(s
 	return ids, nil
 }
 
-func cityLoaded(ctx context.Context, pool *pgxpool.Pool, slug string) (id int, has bool, err error) {
-	err = pool.QueryRow(ctx, `SELECT c.id, EXISTS (SELECT 1 FROM communities m WHERE m.city_id = c.id)
-		FROM cities c WHERE c.slug = $1`, slug).Scan(&id, &has)
+// cityLoaded returns the id of the city slug and whether it holds the city of s: the
+// generator's rows carry its seed and scale in their data_source.
+func cityLoaded(ctx context.Context, pool *pgxpool.Pool, s Spec) (id int, has bool, err error) {
+	src := synth.Params{Scale: s.Scale, Seed: s.Seed}.DataSource()
+	err = pool.QueryRow(ctx, `SELECT c.id, EXISTS (SELECT 1 FROM communities m WHERE m.city_id = c.id AND m.data_source = $2)
+		FROM cities c WHERE c.slug = $1`, s.Slug, src).Scan(&id, &has)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, false, nil
 	}
