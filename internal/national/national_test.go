@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/cityreach/cityreach/internal/jobs/queue"
 	"github.com/cityreach/cityreach/internal/national"
 	"github.com/cityreach/cityreach/internal/testdb"
@@ -253,4 +255,27 @@ func mustRegistry(t *testing.T) *caliber.Registry {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// FuzzParentID: a run name accepted gives an id the jobs table accepts (jobs_id_format,
+// migration 0023), and so do its children's; a name refused is refused with a fault.
+func FuzzParentID(f *testing.F) {
+	for _, s := range []string{"demo", "2026", "a_b-c", "", "Run", "../x", "a b", strings.Repeat("z", 41), strings.Repeat("z", 42), "名"} {
+		f.Add(s)
+	}
+	idFormat := regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`)
+	f.Fuzz(func(t *testing.T, name string) {
+		id, err := national.ParentID(name)
+		if err != nil {
+			if fault.As(err) == nil {
+				t.Fatalf("%q refused without a fault: %v", name, err)
+			}
+			return
+		}
+		for _, s := range []string{id, id + ".synth-999"} {
+			if !idFormat.MatchString(s) {
+				t.Fatalf("run %q gives the id %q, which the jobs table refuses", name, s)
+			}
+		}
+	})
 }
