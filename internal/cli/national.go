@@ -110,6 +110,7 @@ func runNational(ctx context.Context, env Env, args []string) error {
 	wctx, stopWorkers := context.WithCancel(ctx)
 	defer stopWorkers()
 	var wg sync.WaitGroup
+	workerErr := make(chan error, 1)
 	if workers > 0 {
 		w := &queue.Worker{Store: st, Class: national.ClassCity, Slots: workers, Poll: poll(lease), Log: log,
 			Handlers: map[string]queue.Handler{national.ProcessHeadline: comp.Handler()}}
@@ -117,7 +118,7 @@ func runNational(ctx context.Context, env Env, args []string) error {
 		go func() {
 			defer wg.Done()
 			if _, err := w.Run(wctx, false); err != nil {
-				log.Error("national: worker", "err", err)
+				workerErr <- err // the database failed it: the run cannot advance here
 			}
 		}()
 	}
@@ -133,7 +134,9 @@ func runNational(ctx context.Context, env Env, args []string) error {
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return ctx.Err() // the claims lapse; running the command again resumes the run
+		case err := <-workerErr:
+			return fmt.Errorf("worker: %w", err)
 		case <-time.After(250 * time.Millisecond):
 		}
 	}

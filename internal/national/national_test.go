@@ -279,3 +279,87 @@ func FuzzParentID(f *testing.F) {
 		}
 	})
 }
+
+// TestPlanResumes: planning a run twice adds its children once; on resuming, a child that
+// failed (its attempts used up) or was cancelled is made claimable again with its attempts
+// reset, while a successful child keeps its result and is not claimed again; the parent
+// completes only once every child has succeeded.
+func TestPlanResumes(t *testing.T) {
+	db := testdb.New(t)
+	ctx := context.Background()
+	st := queue.Store{Pool: db.Pool}
+	specs, err := national.Specs(3, 0.05, 0.05)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent, added, err := national.Plan(ctx, st, "resume", "ed", specs, nil)
+	if err != nil || added != 3 || parent != "national-resume" {
+		t.Fatalf("first plan: %s, %d added, %v", parent, added, err)
+	}
+	if _, again, err := national.Plan(ctx, st, "resume", "ed", specs, nil); err != nil || again != 0 {
+		t.Fatalf("second plan added %d (%v), want 0", again, err)
+	}
+	// synth-001 succeeds, synth-002 fails, synth-003 is cancelled while it runs.
+	for _, w := range []string{"w1", "w2", "w3"} {
+		if j, err := st.Claim(ctx, national.ClassCity, w); err != nil || j == nil {
+			t.Fatalf("claim: %+v %v", j, err)
+		}
+	}
+	if ok, err := st.Finish(ctx, parent+".synth-001", "w1", queue.Outcome{Status: queue.Successful, Result: national.Headline{City: "synth-001"}}); !ok || err != nil {
+		t.Fatalf("finish 1: %v %v", ok, err)
+	}
+	if ok, err := st.Finish(ctx, parent+".synth-002", "w2", queue.Outcome{Status: queue.Failed, Message: "boom"}); !ok || err != nil {
+		t.Fatalf("finish 2: %v %v", ok, err)
+	}
+	if _, err := st.Cancel(ctx, parent+".synth-003"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := st.Finish(ctx, parent+".synth-003", "w3", queue.Outcome{Status: queue.Dismissed, Message: "cancelled"}); !ok || err != nil {
+		t.Fatalf("finish 3: %v %v", ok, err)
+	}
+	if done, err := national.Finish(ctx, st, parent); err != nil || done {
+		t.Fatalf("the run completed with a failed child: %v %v", done, err)
+	}
+	if _, added, err := national.Plan(ctx, st, "resume", "ed", specs, nil); err != nil || added != 0 {
+		t.Fatalf("resume: %d added, %v", added, err)
+	}
+	kids, err := st.Children(ctx, parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]struct {
+		status   string
+		attempts int
+	}{parent + ".synth-001": {queue.Successful, 1}, parent + ".synth-002": {queue.Accepted, 0}, parent + ".synth-003": {queue.Accepted, 0}}
+	for _, k := range kids {
+		if w := want[k.ID]; k.Status != w.status || k.Attempts != w.attempts || k.Cancel {
+			t.Errorf("after resuming, %s is %s with %d attempts (cancel %v), want %s with %d", k.ID, k.Status, k.Attempts, k.Cancel, w.status, w.attempts)
+		}
+	}
+	// Only the two reset children are claimed again, then nothing.
+	var claimed []string
+	for {
+		j, err := st.Claim(ctx, national.ClassCity, "w4")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j == nil {
+			break
+		}
+		claimed = append(claimed, j.ID)
+		if ok, err := st.Finish(ctx, j.ID, "w4", queue.Outcome{Status: queue.Successful, Result: national.Headline{City: j.ID}}); !ok || err != nil {
+			t.Fatalf("finish %s: %v %v", j.ID, ok, err)
+		}
+	}
+	if strings.Join(claimed, ",") != parent+".synth-002,"+parent+".synth-003" {
+		t.Errorf("claimed %v after resuming, want synth-002 and synth-003", claimed)
+	}
+	if done, err := national.Finish(ctx, st, parent); err != nil || !done {
+		t.Fatalf("the run did not complete: %v %v", done, err)
+	}
+	p, err := st.Get(ctx, parent)
+	var hs []national.Headline
+	if err != nil || json.Unmarshal(p.Result, &hs) != nil || len(hs) != 3 || hs[0].City != "synth-001" {
+		t.Errorf("the parent's result: %s %v", p.Result, err)
+	}
+}
