@@ -50,7 +50,7 @@ func runNational(ctx context.Context, env Env, args []string) error {
 		fs.IntVar(&cities, "cities", 8, "how many synthetic cities (synth-001 …), loaded when missing")
 		fs.Float64Var(&minScale, "scale-min", 0.02, "the smallest city's scale (1 ≈ 1.75 million residents)")
 		fs.Float64Var(&maxScale, "scale-max", 0.1, "the largest city's scale; the scales grow geometrically between the two")
-		fs.IntVar(&workers, "workers", 1, "cities this process computes at once (0: leave them to `cityreach national work` processes)")
+		fs.IntVar(&workers, "workers", 1, "cities this process computes at once (0: leave them to the processes of cityreach national work)")
 		fs.DurationVar(&lease, "lease", queue.DefaultLease, "how long a city's claim holds without renewal: a dead worker's city is taken over after it")
 		fs.StringVar(&format, "format", "table", formatsHelp)
 		fs.StringVar(&lang, "lang", "zh", "zh or en: the table's headers")
@@ -73,6 +73,9 @@ func runNational(ctx context.Context, env Env, args []string) error {
 	specs, err := national.Specs(cities, minScale, maxScale)
 	if err != nil {
 		return cliError(err)
+	}
+	if _, err := national.ParentID(run); err != nil {
+		return cliError(err) // before any city is loaded
 	}
 	pool, err := openPool(ctx, cfg)
 	if err != nil {
