@@ -69,6 +69,10 @@ func TestEveryCrossTableStatementIsCityScoped(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
+	// jobs names the city a job is about, but it is the queue, not city data: on Citus it
+	// stays local to the coordinator (docs/scale-out.md, "Distribution"), where a claim
+	// across every city's jobs is one local index scan.
+	delete(key, "jobs")
 	for _, want := range []string{"parks", "facilities", "coverage_runs", "coverage_areas", "scenario_changes"} {
 		if key[want] == "" {
 			t.Fatalf("%s is not in the city-scoped set %v: the schema query is wrong", want, key)

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/capacity"
 	"github.com/cityreach/cityreach/internal/coverage"
@@ -64,18 +66,7 @@ func runIndicator(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	var extra []caliber.Caliber
-	if stored, err := (caliber.Store{Pool: pool}).Load(ctx); err == nil {
-		extra = stored
-	}
-	if calFile != "" {
-		fromFile, err := caliber.LoadFile(calFile)
-		if err != nil {
-			return fmt.Errorf("calibers file: %w", err)
-		}
-		extra = append(extra, fromFile...)
-	}
-	reg, err := caliber.NewRegistry(extra...)
+	reg, err := calibers(ctx, pool, calFile)
 	if err != nil {
 		return err
 	}
@@ -117,6 +108,24 @@ func runIndicator(ctx context.Context, env Env, args []string) error {
 		}
 	}
 	return nil
+}
+
+// calibers is the registry the CLI computes with: the built-in calibers, those stored in
+// the database (a database without them still answers with the built-in ones) and those
+// of file, when not "".
+func calibers(ctx context.Context, pool *pgxpool.Pool, file string) (*caliber.Registry, error) {
+	var extra []caliber.Caliber
+	if stored, err := (caliber.Store{Pool: pool}).Load(ctx); err == nil {
+		extra = stored
+	}
+	if file != "" {
+		fromFile, err := caliber.LoadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("calibers file: %w", err)
+		}
+		extra = append(extra, fromFile...)
+	}
+	return caliber.NewRegistry(extra...)
 }
 
 // underWhat is the line every park-coverage table the CLI prints is given under: the

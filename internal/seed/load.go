@@ -54,6 +54,25 @@ type Options struct {
 	Progress *Progress
 	// AdminSource overrides the data_source of the outlines (an official file).
 	AdminSource string
+	// City names the city row to load into; the zero value is Baotou (Slug). A synthetic
+	// city of another slug (the national run's, internal/national) lies inside Baotou's
+	// outlines too, with its own generator seed and scale.
+	City CityRow
+}
+
+// CityRow is the identity of the city a load writes.
+type CityRow struct {
+	Slug, Name, NameEN string
+	// Synthetic marks the city row itself as generated (cities.synthetic).
+	Synthetic bool
+}
+
+// row returns c, or Baotou's row when c is the zero value.
+func (c CityRow) row() CityRow {
+	if c.Slug == "" {
+		return CityRow{Slug: Slug, Name: cityName, NameEN: cityNameEN}
+	}
+	return c
 }
 
 // Summary is what a load wrote.
@@ -125,12 +144,13 @@ func (l *loader) city() error {
 	if err != nil {
 		return err
 	}
-	err = tx.QueryRow(ctx, "SELECT id FROM cities WHERE slug = $1 FOR UPDATE", Slug).Scan(&l.cityID)
+	row := l.opt.City.row()
+	err = tx.QueryRow(ctx, "SELECT id FROM cities WHERE slug = $1 FOR UPDATE", row.Slug).Scan(&l.cityID)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		err = tx.QueryRow(ctx, `INSERT INTO cities (slug, name, name_en, adcode, metric_srid, data_source, synthetic, geom, default_caliber)
-			VALUES ($1, $2, $3, $4, $5, $6, false, $7, $8) RETURNING id`,
-			Slug, cityName, cityNameEN, cityAdcode, MetricSRID, l.opt.AdminSource, g, DefaultCaliber).Scan(&l.cityID)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+			row.Slug, row.Name, row.NameEN, cityAdcode, MetricSRID, l.opt.AdminSource, row.Synthetic, g, DefaultCaliber).Scan(&l.cityID)
 		if err != nil {
 			return fmt.Errorf("creating the city: %w", err)
 		}
@@ -149,7 +169,7 @@ func (l *loader) city() error {
 		}
 		if len(counts) > 0 && !l.opt.Replace {
 			return fmt.Errorf("%w (city %q, id %d: %s); run again with --replace to delete it and load the demo city afresh",
-				ErrHasData, Slug, l.cityID, strings.Join(counts, ", "))
+				ErrHasData, row.Slug, l.cityID, strings.Join(counts, ", "))
 		}
 		for _, t := range Layers {
 			if _, err := tx.Exec(ctx, "DELETE FROM "+pgx.Identifier{t}.Sanitize()+" WHERE city_id = $1", l.cityID); err != nil {
@@ -162,8 +182,8 @@ func (l *loader) city() error {
 			}
 		}
 		if _, err := tx.Exec(ctx, `UPDATE cities SET name = $2, name_en = $3, adcode = $4, metric_srid = $5, data_source = $6,
-			synthetic = false, geom = $7, updated_at = now() WHERE id = $1`,
-			l.cityID, cityName, cityNameEN, cityAdcode, MetricSRID, l.opt.AdminSource, g); err != nil {
+			synthetic = $8, geom = $7, updated_at = now() WHERE id = $1`,
+			l.cityID, row.Name, row.NameEN, cityAdcode, MetricSRID, l.opt.AdminSource, g, row.Synthetic); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,2 @@
+-- Drops the jobs table of 0023.
+DROP TABLE jobs;
