@@ -8,11 +8,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/edition"
 	"github.com/cityreach/cityreach/internal/series"
-	"github.com/cityreach/cityreach/internal/walk"
 )
 
 // runSeries prints an indicator at each published data edition of a city and now, with
@@ -36,22 +34,12 @@ func runSeries(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	q.City = cfg.City
-	pool, err := openPool(ctx, cfg)
+	pool, cov, wk, err := indicatorServices(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	var extra []caliber.Caliber
-	if stored, err := (caliber.Store{Pool: pool}).Load(ctx); err == nil {
-		extra = stored
-	}
-	reg, err := caliber.NewRegistry(extra...)
-	if err != nil {
-		return err
-	}
-	src := series.Source{Editions: edition.Store{Pool: pool},
-		Coverage: &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: logger(cfg)},
-		Walk:     walk.NewService(pool, logger(cfg))}
+	src := series.Source{Editions: edition.Store{Pool: pool}, Coverage: cov, Walk: wk}
 	s, err := src.Series(ctx, q)
 	if err != nil {
 		return err

@@ -136,7 +136,8 @@ func opt(v *float64) any {
 
 // GeoJSON is the ledger as a FeatureCollection (EPSG:4326): a feature per problem, its
 // unit's boundary with the problem's fields (remedy_text in lang), then a Point feature
-// per candidate site of a remedy (kind "site", with the problem's id).
+// per candidate site of a remedy (kind "site", with the problem's id); the collection also
+// carries the ledger's editions, thresholds and rates.
 func GeoJSON(led *Ledger, lang string) ([]byte, error) {
 	type feature struct {
 		Type       string          `json:"type"`
@@ -165,5 +166,9 @@ func GeoJSON(led *Ledger, lang string) ([]byte, error) {
 				"district_code": p.Unit.DistrictCode, "rank": s.Rank, "area_m2": s.AreaM2, "gain_m2": s.GainM2, "gain_population": s.GainPopulation}})
 		}
 	}
-	return json.Marshal(map[string]any{"type": "FeatureCollection", "features": append(fs, sites...)})
+	// The ledger's heading and rates ride along as foreign members (RFC 7946 §6.1), so a map
+	// needs one request for the layer and its summary.
+	return json.Marshal(map[string]any{"type": "FeatureCollection", "features": append(fs, sites...),
+		"city": led.City, "city_name": led.CityName, "from": led.From, "to": led.To, "to_now": led.ToNow, "indicators": led.Indicators,
+		"caliber": led.Caliber, "method": led.Method, "thresholds": led.Thresholds, "rate": led.Rate, "districts": led.Districts, "units": led.Units})
 }

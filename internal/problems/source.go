@@ -46,6 +46,8 @@ type Query struct {
 	// Sites is how many candidate pocket-park sites (coverage.Sites, city-wide) to compute
 	// at To for the park-coverage remedies; 0: none.
 	Sites int
+	// Progress, when set, is told the share of the work done and the step begun.
+	Progress func(done float64, step string)
 }
 
 // Ledger is the problem list of a city between two editions with the 整治率.
@@ -107,6 +109,9 @@ func (s Source) Ledger(ctx context.Context, q Query) (*Ledger, error) {
 		if to, err = eds.At(ctx, cityID, "to", q.To); err != nil {
 			return nil, err
 		}
+		if to.At.After(time.Now()) {
+			return nil, fault.Invalid("to lies in the future: the ledger compares data that exists (omit to for the current data)").With("parameter", "to")
+		}
 	}
 	var from *edition.AsOf
 	if q.From != "" {
@@ -125,7 +130,13 @@ func (s Source) Ledger(ctx context.Context, q Query) (*Ledger, error) {
 	if err := s.Pool.QueryRow(ctx, `SELECT name FROM cities WHERE id = $1`, cityID).Scan(&led.CityName); err != nil {
 		return nil, err
 	}
-	c := &computer{src: s, q: q, cityID: cityID, led: led}
+	c := &computer{src: s, q: q, cityID: cityID, led: led, steps: len(inds)}
+	if q.Sites > 0 && slices.Contains(inds, ParkCoverage) {
+		c.steps++
+	}
+	if from != nil {
+		c.steps += len(inds)
+	}
 	later, err := c.state(ctx, q.To, to, true)
 	if err != nil {
 		return nil, err
@@ -143,6 +154,9 @@ func (s Source) Ledger(ctx context.Context, q Query) (*Ledger, error) {
 	var before []Problem
 	if earlier != nil {
 		before = earlier.problems
+	}
+	if q.Progress != nil {
+		q.Progress(1, "done")
 	}
 	all := Compare(before, later.problems, earlier != nil, later.values)
 	led.Units, led.Districts, led.Rate = Rates(all, q.City, led.CityName)
@@ -207,6 +221,21 @@ type computer struct {
 	q      Query
 	cityID int
 	led    *Ledger
+	// steps and done count the indicator computations for Query.Progress.
+	steps, done int
+}
+
+// step tells Query.Progress that a computation begins.
+func (c *computer) step(what string, at edition.AsOf) {
+	if c.q.Progress == nil {
+		return
+	}
+	name := at.Edition
+	if name == "" {
+		name = at.At.In(edition.Beijing).Format(time.DateTime)
+	}
+	c.q.Progress(float64(c.done)/float64(max(c.steps, 1)), what+" "+name)
+	c.done++
 }
 
 // state derives the problems at ref (as-of reference; "" = now) resolved to at; remedies
@@ -222,6 +251,7 @@ func (c *computer) state(ctx context.Context, ref string, at edition.AsOf, later
 		return nil, err
 	}
 	for _, ind := range c.led.Indicators {
+		c.step(ind, at)
 		switch ind {
 		case ParkCoverage:
 			err = c.parkCoverage(ctx, ref, st, later)
@@ -276,6 +306,7 @@ func (c *computer) parkCoverage(ctx context.Context, ref string, st *snapshot, l
 	byPop := rep.Headline == caliber.ByPopulation
 	var sites map[int64][]Site
 	if later && c.q.Sites > 0 {
+		c.step("sites", c.led.To)
 		if sites, err = c.sites(ctx, ref, cq); err != nil {
 			return err
 		}
