@@ -342,7 +342,7 @@ func exportsEqual(t *testing.T, led *problems.Ledger) {
 			t.Errorf("row %d: %v, want %s %s", i+1, r, p.ID, wantStatus[i])
 		}
 	}
-	if !strings.Contains(rows[2][12], "口袋公园 1 处") || !strings.Contains(rows[5][12], "幼儿园") {
+	if !strings.Contains(rows[2][12], "公园选址 1 处") || !strings.Contains(rows[5][12], "幼儿园") {
 		t.Errorf("remedies: %q, %q", rows[2][12], rows[5][12])
 	}
 	rates, err := f.GetRows("整治率")

@@ -77,10 +77,10 @@ func RemedyText(lang string, p *Problem) string {
 			ranks[i] = fmt.Sprint(s.Rank)
 		}
 		if en {
-			return fmt.Sprintf("%d pocket-park site(s) of %.0f m² (city ranks %s), covering %.0f m² of residential land now outside every service area",
+			return fmt.Sprintf("%d candidate park site(s) of %.0f m² (city ranks %s), covering %.0f m² of residential land now outside every service area",
 				len(p.Remedy.Sites), p.Remedy.Sites[0].AreaM2, strings.Join(ranks, ", "), gain)
 		}
-		return fmt.Sprintf("建议新增口袋公园 %d 处（每处 %.0f m²，全市候选序号 %s），可新覆盖居住用地 %.0f m²",
+		return fmt.Sprintf("建议新增公园选址 %d 处（每处 %.0f m²，全市候选序号 %s），可新覆盖居住用地 %.0f m²",
 			len(p.Remedy.Sites), p.Remedy.Sites[0].AreaM2, strings.Join(ranks, "、"), gain)
 	case p.Indicator == ParkCoverage:
 		if en {
