@@ -295,6 +295,8 @@ export const STRINGS: Table = {
 
   'pl.title': { zh: '城市体检 · 问题清单', en: 'City health check · problem list' },
   'pl.show': { zh: '在地图上显示', en: 'Show on the map' },
+  'pl.load': { zh: '生成问题清单', en: 'Make the problem list' },
+  'pl.loadHelp': { zh: '计算两期的指标与候选选址，大城市需数分钟', en: 'Computes both editions\' indicators and the candidate sites: minutes for a large city' },
   'pl.from': { zh: '上期', en: 'Earlier' },
   'pl.to': { zh: '本期', en: 'Later' },
   'pl.fromDefault': { zh: '上一已发布版本', en: 'The previous published edition' },

@@ -3,7 +3,8 @@
 // filters by indicator, status and district, the counts, the 整治率 of the city and its
 // districts, a list of the problems with their remedies, and the GeoJSON and XLSX exports.
 // The filters apply in the browser (a MapLibre filter and the list); a new pair of editions
-// asks the service again.
+// asks the service again. The ledger computes both editions' indicators (minutes on a large
+// city): it is asked for only once the planner asks (the button or the map checkbox).
 import { type Ctx, h, stateMessage } from '../ctx';
 import { editionsUrl, getJSON, problemsUrl } from '../api';
 import { formatPercent } from '../format';
@@ -16,8 +17,8 @@ const MAX_ROWS = 200;
 export function problemsCard(ctx: Ctx): HTMLElement {
   const body = h('div', { id: 'problems-out' });
   const el = h('section', { class: 'card', id: 'problems-card', 'aria-labelledby': 'problems-h' }, h('h2', { id: 'problems-h', 'data-i18n': 'pl.title' }), body);
-  const state: { editions: string[]; from: string; to: string; ledger: Ledger | null; raw: GeoJSON.FeatureCollection | null; shown: boolean; filter: ProblemFilter; loading: boolean; failed: boolean } = {
-    editions: [], from: '', to: '', ledger: null, raw: null, shown: false, filter: { indicator: '', status: '', district: '' }, loading: false, failed: false,
+  const state: { editions: string[]; from: string; to: string; ledger: Ledger | null; raw: GeoJSON.FeatureCollection | null; shown: boolean; filter: ProblemFilter; loading: boolean; failed: boolean; asked: boolean } = {
+    editions: [], from: '', to: '', ledger: null, raw: null, shown: false, filter: { indicator: '', status: '', district: '' }, loading: false, failed: false, asked: false,
   };
 
   const applyMap = () => {
@@ -29,6 +30,7 @@ export function problemsCard(ctx: Ctx): HTMLElement {
   };
 
   const load = async () => {
+    if (!state.asked) { render(); return; }
     state.loading = true; state.failed = false; render();
     const r = await getJSON<GeoJSON.FeatureCollection>(problemsUrl({ from: state.from || null, to: state.to || null, format: 'geojson', lang: ctx.lang() }));
     state.loading = false;
@@ -50,6 +52,7 @@ export function problemsCard(ctx: Ctx): HTMLElement {
     const show = h('input', { type: 'checkbox', id: 'problems-show', checked: state.shown });
     show.addEventListener('change', () => {
       state.shown = show.checked;
+      if (state.shown && !state.asked) { state.asked = true; void load(); return; }
       applyMap();
       const bb = state.raw ? bboxOf(state.raw) : null;
       if (state.shown && bb) ctx.map.fitBounds(bb, { padding: 40, duration: 500 });
@@ -67,7 +70,11 @@ export function problemsCard(ctx: Ctx): HTMLElement {
       h('label', {}, i.t('pl.district'), ' ', select('problems-district', [['', i.t('pl.all')], ...districts],
         state.filter.district, (v) => { state.filter.district = v; applyMap(); render(); })));
     const parts: (Node | string)[] = [h('label', {}, show, i.t('pl.show')), controls, filters];
-    if (state.loading) { const p = h('div', {}); stateMessage(p, ctx, 'loading'); parts.push(p); }
+    if (!state.asked) {
+      const go = h('button', { type: 'button', class: 'btn', id: 'problems-load' }, i.t('pl.load'));
+      go.addEventListener('click', () => { state.asked = true; void load(); });
+      parts.push(h('p', {}, go, ' ', h('small', {}, i.t('pl.loadHelp'))));
+    } else if (state.loading) { const p = h('div', {}); stateMessage(p, ctx, 'loading'); parts.push(p); }
     else if (state.failed) { const p = h('div', {}); stateMessage(p, ctx, 'error'); parts.push(p); }
     else if (led) {
       const kept = led.problems.filter((p) => keepProblem(p, state.filter));
@@ -101,7 +108,7 @@ export function problemsCard(ctx: Ctx): HTMLElement {
     stateMessage(body, ctx, 'loading');
     const r = await getJSON<{ editions?: { name?: string }[] }>(editionsUrl());
     if (r.ok) state.editions = (r.data.editions ?? []).map((e) => String(e.name ?? '')).filter((n) => n !== '');
-    await load();
+    render();
   })();
   ctx.onLang(() => { void load(); });
   return el;
