@@ -470,6 +470,45 @@ test('timeline: the editions equal the series API, and the slider sets the dashb
   eq(page.errors.length, 0, `page errors: ${page.errors.join('; ')}`);
 });
 
+test('problems: the 问题清单 card follows the problems API between 2024 现状 and 2025 现状', async () => {
+  const page = await page1();
+  await page.click('#tab-indicators');
+  await page.waitForSelector('#problems-from option[value="2024 现状"]', { timeout: 60000 });
+  await page.selectOption('#problems-from', '2024 现状');
+  await page.selectOption('#problems-to', '2025 现状');
+  // The card asks only when told; read the very answer it draws.
+  const answer = page.waitForResponse((r) => r.url().includes('/api/v1/problems?'), { timeout: 600000 });
+  await page.click('#problems-load');
+  const fc = await (await answer).json();
+  await page.waitForSelector('#problems-counts', { timeout: 60000 });
+  const probs = fc.features.filter((f) => f.properties.kind === 'problem');
+  eq(fc.from?.edition, '2024 现状', 'the earlier edition asked');
+  eq(fc.to?.edition, '2025 现状', 'the later edition asked');
+  // The demo adds five community parks in 2025 (docs/demo-data.md): some coverage problems are fixed.
+  assert(probs.some((f) => f.properties.status === 'fixed' && f.properties.indicator === 'park-coverage'), 'the 2025 parks fix some coverage problems');
+  for (const st of ['new', 'persisting', 'fixed']) {
+    const n = probs.filter((f) => f.properties.status === st).length;
+    const text = await page.locator(`#problems-counts [data-status="${st}"]`).textContent();
+    assert(text.trim().endsWith(` ${n}`), `${st}: the card says ${text}, the API ${n}`);
+  }
+  eq((await page.locator('#problems-rates tbody tr:first-child td.rate').textContent()).trim(), pct(fc.rate.rate), 'the city\'s 整治率');
+  eq(fc.rate.fixed, probs.filter((f) => f.properties.status === 'fixed').length, 'the rate counts the fixed problems');
+  eq(await page.locator('#problems-list tbody tr').count(), Math.min(200, probs.length), 'a row per problem');
+  // Filters apply in the browser: fixed park-coverage problems only.
+  await page.selectOption('#problems-status', 'fixed');
+  await page.selectOption('#problems-indicator', 'park-coverage');
+  const fixedPC = probs.filter((f) => f.properties.status === 'fixed' && f.properties.indicator === 'park-coverage').map((f) => f.id);
+  const rows = await page.locator('#problems-list tbody tr').evaluateAll((trs) => trs.map((tr) => tr.dataset.id));
+  eq(JSON.stringify(rows), JSON.stringify(fixedPC), 'the filtered list');
+  await page.check('#problems-show');
+  await mapIdle(page);
+  const drawn = await page.evaluate(() => window.__map.queryRenderedFeatures({ layers: ['problems-fill'] }).map((f) => f.properties.status));
+  assert(drawn.length > 0 && drawn.every((s) => s === 'fixed'), `the map draws the fixed problems only: ${[...new Set(drawn)]}`);
+  await page.locator('#problems-card').screenshot({ path: join(OUT, '14-problems.png') });
+  await page.uncheck('#problems-show');
+  eq(page.errors.length, 0, `page errors: ${page.errors.join('; ')}`);
+});
+
 test('checks equal the API: complete communities, corridors, control lines', async () => {
   const page = await page1();
   await page.click('#tab-indicators');

@@ -116,6 +116,14 @@ export function coverageSitesUrl(q: CoverageQuery & { n: number }): string {
   return `/api/v1/indicators/park-coverage/sites${query({ city: q.city ?? DEFAULT_CITY, caliber: q.caliber, method: q.method, n: q.n })}`;
 }
 
+/** The 问题清单 between two editions (docs/problems.md): from/to are edition names (null: the server's default). */
+export function problemsUrl(q: { city?: string; from?: string | null; to?: string | null; format?: 'json' | 'geojson' | 'xlsx'; lang?: string; sites?: number } = {}): string {
+  return `/api/v1/problems${query({ city: q.city ?? DEFAULT_CITY, from: q.from, to: q.to, format: q.format, lang: q.lang, sites: q.sites })}`;
+}
+
+/** The city's published data editions, oldest first. */
+export const editionsUrl = (city: string = DEFAULT_CITY) => `/api/v1/editions${query({ city, published: true })}`;
+
 export function isochroneUrl(lon: number, lat: number, minutes: number[] = [5, 10, 15]): string {
   if (!Number.isFinite(lon) || !Number.isFinite(lat) || Math.abs(lon) > 180 || Math.abs(lat) > 90) {
     throw new Error(`not a WGS84 position: ${lon}, ${lat}`);

@@ -15,6 +15,7 @@ import { searchBox } from './ui/search';
 import { dashboard } from './ui/dashboard';
 import { isochroneTool } from './ui/isochrone';
 import { growthTool } from './ui/growth';
+import { problemsCard } from './ui/problems';
 import { scenarioTool } from './ui/scenario';
 import { addOverlays } from './ui/overlays';
 import { placeLabels } from './ui/labels';
@@ -181,7 +182,7 @@ export async function start(root: HTMLElement): Promise<void> {
   addOverlays(ctx);
   await placeLabels(ctx);
   tabPanels[0].append(searchBox(ctx), layerPanel(ctx));
-  tabPanels[1].append(dashboard(ctx));
+  tabPanels[1].append(dashboard(ctx), problemsCard(ctx));
   tabPanels[2].append(printTool(ctx), measureTool(ctx), reportTool(ctx), isochroneTool(ctx), growthTool(ctx),
     scenarioTool(ctx, () => (document.getElementById('cov-caliber') as HTMLSelectElement | null)?.value ?? '', () => (document.getElementById('cov-method') as HTMLSelectElement | null)?.value ?? 'buffer'));
   installPopup(ctx);

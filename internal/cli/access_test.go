@@ -106,6 +106,7 @@ var policy = map[string]string{
 	"GET /api/v1/editions":                                     "read",
 	"GET /api/v1/indicators/park-coverage/series":              "read",
 	"GET /api/v1/indicators/living-circle/series":              "read",
+	"GET /api/v1/problems":                                     "read",
 	"POST /api/v1/editions":                                    "editor",
 	"GET /api/v1/editions/:id":                                 "read",
 	"DELETE /api/v1/editions/:id":                              "editor",

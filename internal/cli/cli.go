@@ -44,6 +44,7 @@ func commands() map[string]command {
 		"token":     {"manage API tokens: create --role R --name N [--expires 90d], list, revoke --name N", runToken},
 		"scenario":  {"what-if scenarios: list, show, create, add, remove, compare, promote, delete, sites", runScenario},
 		"edition":   {"data editions of a city: list, create --name N [--as-of T], publish ID, delete ID", runEdition},
+		"problems":  {"the 问题清单 between two editions with the 整治率: --city C [--from E --to E --format table|json|geojson|xlsx --out F]", runProblems},
 		"import":    {"import a file into a layer (GeoJSON, zipped Shapefile, GeoPackage) or OSM into a city; import ages: residents by age band (CSV/XLSX)", runImport},
 		"national":  {"the national 体检 run over N synthetic cities, one job per city shared by every process: [--cities N --run NAME --workers K] | work", runNational},
 		"report":    {"write the batch report of a city: HTML, PDF, XLSX, CSV, GeoJSON, GeoPackage --city C --level L --out DIR", runReport},

@@ -112,14 +112,18 @@ func moveInto(tmp, out string, files []report.File) error {
 // reportBar shows the report's progress: a bar on a terminal, a line per step otherwise.
 type reportBar struct {
 	mu   sync.Mutex
+	name string
 	w    io.Writer
 	bar  *progressbar.ProgressBar
 	last string
 	t0   time.Time
 }
 
-func newReportBar(w io.Writer, quiet bool) *reportBar {
-	b := &reportBar{w: w, t0: time.Now()}
+func newReportBar(w io.Writer, quiet bool) *reportBar { return newStepBar(w, quiet, "report") }
+
+// newStepBar is a bar of a command called name whose work goes in steps.
+func newStepBar(w io.Writer, quiet bool, name string) *reportBar {
+	b := &reportBar{w: w, t0: time.Now(), name: name}
 	if quiet {
 		b.w = io.Discard
 		return b
@@ -127,7 +131,7 @@ func newReportBar(w io.Writer, quiet bool) *reportBar {
 	if f, ok := w.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
 			b.bar = progressbar.NewOptions(1000, progressbar.OptionSetWriter(w), progressbar.OptionSetWidth(30),
-				progressbar.OptionSetDescription("report"), progressbar.OptionThrottle(100*time.Millisecond),
+				progressbar.OptionSetDescription(name), progressbar.OptionThrottle(100*time.Millisecond),
 				progressbar.OptionShowElapsedTimeOnFinish())
 		}
 	}
@@ -138,12 +142,12 @@ func (b *reportBar) set(done float64, step string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.bar != nil {
-		b.bar.Describe(fmt.Sprintf("report %-22s", step))
+		b.bar.Describe(fmt.Sprintf("%s %-22s", b.name, step))
 		_ = b.bar.Set(int(done * 1000))
 		return
 	}
 	if step != b.last {
-		fmt.Fprintf(b.w, "report %3.0f%% %6.1f s  %s\n", 100*done, time.Since(b.t0).Seconds(), step)
+		fmt.Fprintf(b.w, "%s %3.0f%% %6.1f s  %s\n", b.name, 100*done, time.Since(b.t0).Seconds(), step)
 		b.last = step
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/edition"
 	"github.com/cityreach/cityreach/internal/series"
-	"github.com/cityreach/cityreach/internal/walk"
 )
 
 // runSeries prints an indicator at each published data edition of a city and now, with
@@ -35,18 +34,12 @@ func runSeries(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	q.City = cfg.City
-	pool, err := openPool(ctx, cfg)
+	pool, cov, wk, err := indicatorServices(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	reg, err := calibers(ctx, pool, "")
-	if err != nil {
-		return err
-	}
-	src := series.Source{Editions: edition.Store{Pool: pool},
-		Coverage: &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: logger(cfg)},
-		Walk:     walk.NewService(pool, logger(cfg))}
+	src := series.Source{Editions: edition.Store{Pool: pool}, Coverage: cov, Walk: wk}
 	s, err := src.Series(ctx, q)
 	if err != nil {
 		return err

@@ -17,22 +17,11 @@ import (
 // version (the data then, or now when nothing changed since) is reused, and a computed one
 // is stored with its gaps.
 func (s *Service) indicatorAsOf(ctx context.Context, q Query, cal caliber.Caliber, calFrom, methodFrom string) (*Report, error) {
-	cityID, name, srid, err := s.Store.City(ctx, q.City)
-	if errors.Is(err, ErrCityNotFound) {
-		return nil, badParam("city", fmt.Sprintf("no city %q", q.City))
-	}
+	snap, dv, at, err := s.loadAsOf(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	at, err := edition.Store{Pool: s.Store.Pool}.At(ctx, cityID, "as_of", q.AsOf)
-	if err != nil {
-		return nil, err
-	}
-	snap, dv, err := s.Store.LoadAsOf(ctx, &Snapshot{CityID: cityID, City: q.City, CityName: name, MetricSRID: srid}, at)
-	if err != nil {
-		return nil, err
-	}
-	run, err := s.Store.Find(ctx, s.Store.Pool, cityID, cal, q.Method, dv.Hash, ageKey{})
+	run, err := s.Store.Find(ctx, s.Store.Pool, snap.CityID, cal, q.Method, dv.Hash, ageKey{})
 	if err != nil {
 		return nil, err
 	}
@@ -59,6 +48,33 @@ func (s *Service) indicatorAsOf(ctx context.Context, q Query, cal caliber.Calibe
 	}
 	rep.AsOf = &at
 	return rep, nil
+}
+
+// resultAsOf computes q afresh on the city's data as it was at q.AsOf (no stored run): the
+// per-parcel figures and gaps the sites of a past edition are chosen on.
+func (s *Service) resultAsOf(ctx context.Context, q Query, cal caliber.Caliber) (*Result, error) {
+	snap, _, _, err := s.loadAsOf(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return s.compute(ctx, snap, q, cal)
+}
+
+// loadAsOf resolves q.AsOf for q.City and reads the city's snapshot as it was then.
+func (s *Service) loadAsOf(ctx context.Context, q Query) (*Snapshot, DataVersion, edition.AsOf, error) {
+	cityID, name, srid, err := s.Store.City(ctx, q.City)
+	if errors.Is(err, ErrCityNotFound) {
+		return nil, DataVersion{}, edition.AsOf{}, badParam("city", fmt.Sprintf("no city %q", q.City))
+	}
+	if err != nil {
+		return nil, DataVersion{}, edition.AsOf{}, err
+	}
+	at, err := edition.Store{Pool: s.Store.Pool}.At(ctx, cityID, "as_of", q.AsOf)
+	if err != nil {
+		return nil, DataVersion{}, edition.AsOf{}, err
+	}
+	snap, dv, err := s.Store.LoadAsOf(ctx, &Snapshot{CityID: cityID, City: q.City, CityName: name, MetricSRID: srid}, at)
+	return snap, dv, at, err
 }
 
 // LoadAsOf reads snap's city as it was at at.At into snap, with that state's data version,

@@ -548,11 +548,14 @@ func (s *Service) snapshot(ctx context.Context, c db, city string) (*Snapshot, D
 }
 
 // Result computes q afresh on the current data (no stored run), for the sites and for
-// callers that need the per-parcel figures.
+// callers that need the per-parcel figures; with q.AsOf, on the data as it was then.
 func (s *Service) Result(ctx context.Context, q Query) (*Result, error) {
 	cal, err := s.Validate(ctx, &q)
 	if err != nil {
 		return nil, err
+	}
+	if q.AsOf != "" {
+		return s.resultAsOf(ctx, q, cal)
 	}
 	snap, _, err := s.snapshot(ctx, s.Store.Pool, q.City)
 	if errors.Is(err, ErrCityNotFound) {

@@ -28,13 +28,11 @@ const (
 	y0 = 4500000.0
 )
 
-func env(a, b, c, d float64) string {
-	return fmt.Sprintf("ST_Multi(ST_Transform(ST_MakeEnvelope(%f, %f, %f, %f, 4546), 4326))", x0+a, y0+b, x0+c, y0+d)
-}
+var local = testdb.Local{X0: x0, Y0: y0}
 
-func ptAt(x, y float64) string {
-	return fmt.Sprintf("ST_Transform(ST_SetSRID(ST_MakePoint(%f, %f), 4546), 4326)", x0+x, y0+y)
-}
+func env(a, b, c, d float64) string { return local.Box(a, b, c, d) }
+
+func ptAt(x, y float64) string { return local.Point(x, y) }
 
 // parkBlocks have no parcel.
 var parkBlocks = map[[2]int]bool{{2, 2}: true, {7, 3}: true, {4, 8}: true, {8, 8}: true, {1, 7}: true}

@@ -2,7 +2,7 @@ package report
 
 // words holds every fixed string of the report in Chinese and English, so a translation is
 // one table to review. Data (area names, caliber titles) is printed as stored.
-var words = map[string][2]string{
+var words = Words{
 	"under_what":                        {"%s — %s，口径 %s（%s），方法 %s（%s）（计算批次 %d，数据版本 %s%s）", "%s — %s, caliber %s (%s), method %s (%s) (run %d, data %s%s)"},
 	"under_what_scenario":               {"%s — %s，口径 %s（%s），方法 %s（%s）（情景 %d：基准 + 变更，不存为计算批次）", "%s — %s, caliber %s (%s), method %s (%s) (scenario %d: baseline + changes, not stored as a run)"},
 	"run_reused":                        {"，沿用已存结果", ", stored run reused"},
@@ -304,13 +304,20 @@ var words = map[string][2]string{
 
 // T returns the string key in lang (zh, or en); an unknown key is returned as is so a
 // missing translation shows rather than hides.
-func T(lang, key string) string {
-	w, ok := words[key]
+func T(lang, key string) string { return words.T(lang, key) }
+
+// Words are fixed strings by key, each in Chinese and English: a report's, an export's.
+type Words map[string][2]string
+
+// T returns the string key in lang (zh, or en); an unknown key is returned as is so a
+// missing translation shows rather than hides.
+func (w Words) T(lang, key string) string {
+	s, ok := w[key]
 	if !ok {
 		return key
 	}
 	if lang == "en" {
-		return w[1]
+		return s[1]
 	}
-	return w[0]
+	return s[0]
 }

@@ -5,6 +5,7 @@ import { gapTileUrl, type CoverageQuery } from '../api';
 import type { Ctx } from '../ctx';
 import { LAYER_COLORS, ISO_COLORS } from '../colors';
 import { FONTSTACK } from '../style';
+import { statusColorExpression } from '../problems';
 
 export const EMPTY: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: [] };
 
@@ -18,11 +19,12 @@ export const OVERLAY_LAYERS: Record<string, string[]> = {
   growthDiff: ['growthDiff-fill'],
   choropleth: ['choropleth-fill'],
   hit: ['hit-line'],
+  problems: ['problems-fill', 'problems-line', 'problems-sites'],
 };
 
 export function addOverlays(ctx: Ctx): void {
   const m = ctx.map;
-  for (const id of ['sites', 'iso', 'growthA', 'growthB', 'growthDiff', 'hit', 'measure']) m.addSource(id, { type: 'geojson', data: EMPTY });
+  for (const id of ['sites', 'iso', 'growthA', 'growthB', 'growthDiff', 'hit', 'measure', 'problems']) m.addSource(id, { type: 'geojson', data: EMPTY });
   // The gaps come as the park_coverage_gaps tiles; setGapTiles points them at a caliber and method.
   m.addSource('gaps', { type: 'vector', tiles: [gapTileUrl(ctx.origin, {})], minzoom: 0, maxzoom: 16 });
   const before = m.getLayer('network_edges-line') ? 'network_edges-line' : undefined;
@@ -49,6 +51,13 @@ export function addOverlays(ctx: Ctx): void {
   add({ id: 'sites-circle', type: 'circle', source: 'sites', layout: none, paint: { 'circle-radius': 9, 'circle-color': LAYER_COLORS.sites, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
   add({ id: 'sites-label', type: 'symbol', source: 'sites', layout: { ...none, 'text-field': ['to-string', ['get', 'rank']], 'text-font': [FONTSTACK], 'text-size': 11, 'text-allow-overlap': true },
     paint: { 'text-color': '#fff' } });
+  // The 问题清单: each problem's community by status, and its remedy's candidate sites.
+  add({ id: 'problems-fill', type: 'fill', source: 'problems', filter: ['==', ['get', 'kind'], 'problem'], layout: none,
+    paint: { 'fill-color': statusColorExpression() as never, 'fill-opacity': 0.35 } });
+  add({ id: 'problems-line', type: 'line', source: 'problems', filter: ['==', ['get', 'kind'], 'problem'], layout: none,
+    paint: { 'line-color': statusColorExpression() as never, 'line-width': 1.5 } });
+  add({ id: 'problems-sites', type: 'circle', source: 'problems', filter: ['==', ['get', 'kind'], 'site'], layout: none,
+    paint: { 'circle-radius': 6, 'circle-color': LAYER_COLORS.sites, 'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5 } });
   add({ id: 'hit-line', type: 'line', source: 'hit', layout: none, paint: { 'line-color': '#ff00aa', 'line-width': 3 } });
   add({ id: 'measure-fill', type: 'fill', source: 'measure', filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': '#ff7f00', 'fill-opacity': 0.15 } });
   add({ id: 'measure-line', type: 'line', source: 'measure', filter: ['!=', ['geometry-type'], 'Point'], paint: { 'line-color': '#d35400', 'line-width': 2.5, 'line-dasharray': [2, 1] } });
