@@ -405,6 +405,45 @@ test('living circle against the target', async () => {
   await page.locator('#ind-living').screenshot({ path: join(OUT, '08-living-circle.png') });
 });
 
+test('age band and walking profile: coverage, living circle and capacity equal the API under the same parameters', async () => {
+  const { page, caliber, method } = await dashboardAndAPI();
+  const band = '60-80', profile = 'elderly', category = 'elderly_care';
+  await page.waitForSelector(`#sel-band option[value="${band}"]`, { state: 'attached', timeout: 30000 });
+  await page.selectOption('#cap-category', category);
+  await page.selectOption('#sel-profile', profile);
+  await page.selectOption('#sel-band', band);
+  // Each panel names what its figure was asked under: wait for the answers to these.
+  await page.waitForSelector(`#cov-city-pop[data-band="${band}"]`, { timeout: 120000 });
+  await page.waitForSelector(`#lc-complete[data-band="${band}"][data-profile="${profile}"]`, { timeout: 120000 });
+  await page.waitForSelector(`#cap-ratio[data-category="${category}"][data-band="${band}"][data-profile="${profile}"]`, { timeout: 120000 });
+  const cov = await api(`/api/v1/indicators/park-coverage?city=baotou&caliber=${caliber}&method=${method}&level=district&band=${band}`);
+  const covCity = cov.city_figure ?? cov.total;
+  eq((await page.locator('#cov-city-pop').textContent()).trim(), pct(covCity.population_share), `population coverage of ages ${band}`);
+  const lc = await api(`/api/v1/indicators/living-circle?city=baotou&level=city&band=${band}&profile=${profile}`);
+  eq((await page.locator('#lc-complete').textContent()).trim(), String(lc.complete_communities), `complete circles, ${profile} walkers`);
+  const cap = await api(`/api/v1/indicators/capacity?city=baotou&category=${category}&band=${band}&profile=${profile}&level=city`);
+  eq(Number(await page.getAttribute('#cap-ratio', 'data-value')), cap.totals.ratio, 'capacity supply ratio');
+  const two = new Intl.NumberFormat('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(cap.totals.ratio);
+  eq((await page.locator('#cap-ratio').textContent()).trim(), `${two} ${cap.category.unit_zh}/人`, 'capacity supply ratio as shown');
+  eq(Number(await page.getAttribute('#cap-gap', 'data-value')), cap.totals.gap, 'capacity gap');
+  eq(Number(await page.getAttribute('#cap-demand', 'data-value')), cap.totals.demand, 'capacity demand');
+  // The capacity layer: one feature per parcel of the map API under the same parameters, drawn.
+  await page.check('#cap-layer');
+  await page.waitForSelector(`#cap-legend[data-features][data-category="${category}"]`, { timeout: 120000 });
+  const fc = await api(`/api/v1/indicators/capacity/map.geojson?city=baotou&category=${category}&band=${band}&profile=${profile}&level=parcel`);
+  eq(Number(await page.getAttribute('#cap-legend', 'data-features')), fc.features.length, 'capacity layer features');
+  eq(await page.locator('#cap-legend [data-class]').count(), 4, 'four legend classes');
+  eq(await page.evaluate(() => window.__map.getLayoutProperty('capacity-fill', 'visibility')), 'visible', 'capacity layer shown');
+  await mapIdle(page);
+  await shot(page, '08b-capacity-layer');
+  // Back to every resident, the standard walk, the layer off: the tests after this one expect them.
+  await page.uncheck('#cap-layer');
+  await page.selectOption('#sel-band', '');
+  await page.selectOption('#sel-profile', 'standard');
+  await page.waitForSelector('#cov-city-pop[data-band=""]', { timeout: 120000 });
+  await page.waitForSelector('#lc-complete[data-band=""][data-profile=""]', { timeout: 120000 });
+});
+
 test('timeline: the editions equal the series API, and the slider sets the dashboard to 2024 现状', async () => {
   const page = await page1();
   await page.click('#tab-indicators');
