@@ -436,6 +436,21 @@ test('age band and walking profile: coverage, living circle and capacity equal t
   eq(await page.evaluate(() => window.__map.getLayoutProperty('capacity-fill', 'visibility')), 'visible', 'capacity layer shown');
   await mapIdle(page);
   await shot(page, '08b-capacity-layer');
+  // Clicking a parcel of the layer shows its figures, the map API's for that parcel.
+  const hit = await pointOver(page, ['capacity-fill']);
+  assert(hit, 'no capacity parcel drawn');
+  const box = await page.locator('#map canvas').boundingBox();
+  await page.mouse.click(box.x + hit.x, box.y + hit.y);
+  await page.waitForSelector('.maplibregl-popup .popup-layer', { timeout: 5000 });
+  eq((await page.locator('.maplibregl-popup .popup-layer').textContent()).trim(), '设施容量（逐地块）', 'popup of the capacity layer');
+  // The popup may name a neighbour of the point (the click takes a few pixels around it): its 编号 says which.
+  const popupRows = Object.fromEntries(await page.locator('.maplibregl-popup tr').evaluateAll((trs) => trs.map((tr) => [tr.querySelector('th').textContent, tr.querySelector('td').textContent])));
+  const parcel = fc.features.find((f) => String(f.id) === popupRows['编号'].replace(/,/g, ''));
+  assert(parcel, `parcel ${popupRows['编号']} not in the map API`);
+  const shown = (v) => (Number.isInteger(v) ? new Intl.NumberFormat('zh-CN', { maximumFractionDigits: 0 }).format(v) : new Intl.NumberFormat('zh-CN', { maximumFractionDigits: 2 }).format(v));
+  eq(popupRows['供需比（每人）'], shown(parcel.properties.ratio), `parcel ${parcel.id} supply ratio`);
+  eq(popupRows['缺口'], shown(parcel.properties.gap), `parcel ${parcel.id} gap`);
+  await page.keyboard.press('Escape');
   // Back to every resident, the standard walk, the layer off: the tests after this one expect them.
   await page.uncheck('#cap-layer');
   await page.selectOption('#sel-band', '');
