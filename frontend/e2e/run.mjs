@@ -442,7 +442,7 @@ test('age band and walking profile: coverage, living circle and capacity equal t
   const box = await page.locator('#map canvas').boundingBox();
   await page.mouse.click(box.x + hit.x, box.y + hit.y);
   await page.waitForSelector('.maplibregl-popup .popup-layer', { timeout: 5000 });
-  eq((await page.locator('.maplibregl-popup .popup-layer').textContent()).trim(), '设施容量（逐地块）', 'popup of the capacity layer');
+  eq((await page.locator('.maplibregl-popup .popup-layer').textContent()).trim(), '设施容量', 'popup of the capacity layer');
   // The popup may name a neighbour of the point (the click takes a few pixels around it): its 编号 says which.
   const popupRows = Object.fromEntries(await page.locator('.maplibregl-popup tr').evaluateAll((trs) => trs.map((tr) => [tr.querySelector('th').textContent, tr.querySelector('td').textContent])));
   const parcel = fc.features.find((f) => String(f.id) === popupRows['编号'].replace(/,/g, ''));
@@ -451,6 +451,12 @@ test('age band and walking profile: coverage, living circle and capacity equal t
   eq(popupRows['供需比（每人）'], shown(parcel.properties.ratio), `parcel ${parcel.id} supply ratio`);
   eq(popupRows['缺口'], shown(parcel.properties.gap), `parcel ${parcel.id} gap`);
   await page.keyboard.press('Escape');
+  // By community: the areas' aggregates of the same API.
+  await page.selectOption('#cap-level', 'community');
+  await page.waitForSelector(`#cap-legend[data-features][data-level="community"]`, { timeout: 120000 });
+  const byCommunity = await api(`/api/v1/indicators/capacity/map.geojson?city=baotou&category=${category}&band=${band}&profile=${profile}&level=community`);
+  eq(Number(await page.getAttribute('#cap-legend', 'data-features')), byCommunity.features.length, 'capacity layer by community');
+  await page.selectOption('#cap-level', 'parcel');
   // Back to every resident, the standard walk, the layer off: the tests after this one expect them.
   await page.uncheck('#cap-layer');
   await page.selectOption('#sel-band', '');

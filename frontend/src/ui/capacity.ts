@@ -41,11 +41,15 @@ export function peopleSelectors(ctx: Ctx, people: People, changed: () => void): 
   return { el, rerender: fill };
 }
 
-/** The capacity card: #cap-category, the city figures #cap-ratio / #cap-gap / #cap-demand, and the #cap-layer toggle with its legend. */
+/** The capacity card: #cap-category, the city figures #cap-ratio / #cap-gap / #cap-demand, and the #cap-layer toggle (by #cap-level) with its legend. */
 export function capacityCard(ctx: Ctx, people: () => People): { el: HTMLElement; reload: () => void; rerender: () => void } {
   const catSel = h('select', { id: 'cap-category' });
   const out = h('div', { id: 'cap-out', 'aria-live': 'polite' });
   const layerBox = h('input', { type: 'checkbox', id: 'cap-layer' });
+  // The layer by parcel, or the areas' aggregates (residents-weighted ratio, summed gap).
+  const LEVELS = ['parcel', 'community', 'subdistrict'] as const;
+  let level: (typeof LEVELS)[number] = 'parcel';
+  const levelSel = h('select', { id: 'cap-level' });
   const legend = h('div', { id: 'cap-legend', class: 'legend' });
   let category: string = CAPACITY_CATEGORIES[0];
   let data: Capacity | null = null;
@@ -54,6 +58,7 @@ export function capacityCard(ctx: Ctx, people: () => People): { el: HTMLElement;
   let seq = 0, mapSeq = 0;
   const q = (): CapacityQuery => ({ category, band: people().band, profile: people().profile, level: 'city' });
   const fill = () => {
+    levelSel.replaceChildren(...LEVELS.map((l) => h('option', { value: l, selected: l === level }, ctx.i18n().t(`cap.level.${l}`))));
     catSel.replaceChildren(...CAPACITY_CATEGORIES.map((c) => h('option', { value: c, selected: c === category }, ctx.i18n().t(`cat.${c}`))));
   };
   const unit = (c: Capacity) => (ctx.lang() === 'en' ? c.unitEn : c.unitZh);
@@ -88,9 +93,10 @@ export function capacityCard(ctx: Ctx, people: () => People): { el: HTMLElement;
     const my = ++mapSeq;
     delete legend.dataset.features;
     delete legend.dataset.category;
+    delete legend.dataset.level;
     if (!layerBox.checked) { setOverlayVisible(ctx, 'capacity', false); setOverlayData(ctx, 'capacity', EMPTY); drawLegend(null); return; }
     stateMessage(legend, ctx, 'loading');
-    const r = await getJSON<GeoJSON.FeatureCollection>(capacityMapUrl({ ...q(), level: 'parcel' }));
+    const r = await getJSON<GeoJSON.FeatureCollection>(capacityMapUrl({ ...q(), level }));
     if (my !== mapSeq) return;
     if (!r.ok) { stateMessage(legend, ctx, r.missing ? 'unavailable' : 'error', r.missing ? undefined : r.message); return; }
     const c = parseCapacity(r.data);
@@ -99,6 +105,7 @@ export function capacityCard(ctx: Ctx, people: () => People): { el: HTMLElement;
     setOverlayVisible(ctx, 'capacity', true);
     legend.dataset.features = String(r.data.features?.length ?? 0);
     legend.dataset.category = c.category;
+    legend.dataset.level = level;
     drawLegend(c);
   };
   const reload = async () => {
@@ -116,11 +123,13 @@ export function capacityCard(ctx: Ctx, people: () => People): { el: HTMLElement;
   };
   catSel.addEventListener('change', () => { category = catSel.value; reload(); });
   layerBox.addEventListener('change', loadLayer);
+  levelSel.addEventListener('change', () => { level = levelSel.value as typeof level; loadLayer(); });
   const el = h('section', { class: 'card', id: 'ind-capacity', 'aria-labelledby': 'ind-capacity-h' },
     h('h2', { id: 'ind-capacity-h', 'data-i18n': 'cap.heading' }),
     h('label', { class: 'field' }, h('span', { 'data-i18n': 'cap.category' }), catSel),
     out,
-    h('div', { class: 'row wrap' }, h('label', {}, layerBox, h('span', { 'data-i18n': 'cap.showLayer' }))),
+    h('div', { class: 'row wrap' }, h('label', {}, layerBox, h('span', { 'data-i18n': 'cap.showLayer' })),
+      h('label', {}, h('span', { 'data-i18n': 'cap.level' }), levelSel)),
     legend);
   fill();
   return { el, reload, rerender: () => { fill(); render(); drawLegend(data); } };
