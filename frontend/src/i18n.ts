@@ -66,7 +66,7 @@ export const STRINGS: Table = {
   'people.profile.elderly': { zh: '老年人步行（3.6 km/h）', en: 'Older adults (3.6 km/h)' },
   'people.profile.slow': { zh: '慢速步行（3.2 km/h）', en: 'Slow walkers (3.2 km/h)' },
   'people.help': { zh: '年龄段用于公园覆盖、生活圈与设施容量的人口数字；步行人群按步速缩放生活圈与容量的步行半径。', en: 'The age band weighs the population figures of park coverage, the living circle and capacity; the walking profile scales the walking reach of the living circle and capacity by its speed.' },
-  'cap.heading': { zh: '设施容量与需求（学位缺口）', en: 'Capacity against demand (seat gaps)' },
+  'cap.heading': { zh: '设施容量与供需缺口', en: 'Capacity against demand, and the gaps' },
   'cap.category': { zh: '设施类别', en: 'Category' },
   'cap.ratio': { zh: '全市供需比（两步移动搜寻法），标准 {norm}', en: 'City supply ratio (2SFCA), norm {norm}' },
   'cap.gap': { zh: '缺口', en: 'Gap' },
