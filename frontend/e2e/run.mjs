@@ -405,6 +405,66 @@ test('living circle against the target', async () => {
   await page.locator('#ind-living').screenshot({ path: join(OUT, '08-living-circle.png') });
 });
 
+test('age band and walking profile: coverage, living circle and capacity equal the API under the same parameters', async () => {
+  const { page, caliber, method } = await dashboardAndAPI();
+  const band = '60-80', profile = 'elderly', category = 'elderly_care';
+  await page.waitForSelector(`#sel-band option[value="${band}"]`, { state: 'attached', timeout: 30000 });
+  await page.selectOption('#cap-category', category);
+  await page.selectOption('#sel-profile', profile);
+  await page.selectOption('#sel-band', band);
+  // Each panel names what its figure was asked under: wait for the answers to these.
+  await page.waitForSelector(`#cov-city-pop[data-band="${band}"]`, { timeout: 120000 });
+  await page.waitForSelector(`#lc-complete[data-band="${band}"][data-profile="${profile}"]`, { timeout: 120000 });
+  await page.waitForSelector(`#cap-ratio[data-category="${category}"][data-band="${band}"][data-profile="${profile}"]`, { timeout: 120000 });
+  const cov = await api(`/api/v1/indicators/park-coverage?city=baotou&caliber=${caliber}&method=${method}&level=district&band=${band}`);
+  const covCity = cov.city_figure ?? cov.total;
+  eq((await page.locator('#cov-city-pop').textContent()).trim(), pct(covCity.population_share), `population coverage of ages ${band}`);
+  const lc = await api(`/api/v1/indicators/living-circle?city=baotou&level=city&band=${band}&profile=${profile}`);
+  eq((await page.locator('#lc-complete').textContent()).trim(), String(lc.complete_communities), `complete circles, ${profile} walkers`);
+  const cap = await api(`/api/v1/indicators/capacity?city=baotou&category=${category}&band=${band}&profile=${profile}&level=city`);
+  eq(Number(await page.getAttribute('#cap-ratio', 'data-value')), cap.totals.ratio, 'capacity supply ratio');
+  const two = new Intl.NumberFormat('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(cap.totals.ratio);
+  eq((await page.locator('#cap-ratio').textContent()).trim(), `${two} ${cap.category.unit_zh}/人`, 'capacity supply ratio as shown');
+  eq(Number(await page.getAttribute('#cap-gap', 'data-value')), cap.totals.gap, 'capacity gap');
+  eq(Number(await page.getAttribute('#cap-demand', 'data-value')), cap.totals.demand, 'capacity demand');
+  // The capacity layer: one feature per parcel of the map API under the same parameters, drawn.
+  await page.check('#cap-layer');
+  await page.waitForSelector(`#cap-legend[data-features][data-category="${category}"]`, { timeout: 120000 });
+  const fc = await api(`/api/v1/indicators/capacity/map.geojson?city=baotou&category=${category}&band=${band}&profile=${profile}&level=parcel`);
+  eq(Number(await page.getAttribute('#cap-legend', 'data-features')), fc.features.length, 'capacity layer features');
+  eq(await page.locator('#cap-legend [data-class]').count(), 4, 'four legend classes');
+  eq(await page.evaluate(() => window.__map.getLayoutProperty('capacity-fill', 'visibility')), 'visible', 'capacity layer shown');
+  await mapIdle(page);
+  await shot(page, '08b-capacity-layer');
+  // Clicking a parcel of the layer shows its figures, the map API's for that parcel.
+  const hit = await pointOver(page, ['capacity-fill']);
+  assert(hit, 'no capacity parcel drawn');
+  const box = await page.locator('#map canvas').boundingBox();
+  await page.mouse.click(box.x + hit.x, box.y + hit.y);
+  await page.waitForSelector('.maplibregl-popup .popup-layer', { timeout: 5000 });
+  eq((await page.locator('.maplibregl-popup .popup-layer').textContent()).trim(), '设施容量', 'popup of the capacity layer');
+  // The popup may name a neighbour of the point (the click takes a few pixels around it): its 编号 says which.
+  const popupRows = Object.fromEntries(await page.locator('.maplibregl-popup tr').evaluateAll((trs) => trs.map((tr) => [tr.querySelector('th').textContent, tr.querySelector('td').textContent])));
+  const parcel = fc.features.find((f) => String(f.id) === popupRows['编号'].replace(/,/g, ''));
+  assert(parcel, `parcel ${popupRows['编号']} not in the map API`);
+  const shown = (v) => (Number.isInteger(v) ? new Intl.NumberFormat('zh-CN', { maximumFractionDigits: 0 }).format(v) : new Intl.NumberFormat('zh-CN', { maximumFractionDigits: 2 }).format(v));
+  eq(popupRows['供需比（每人）'], shown(parcel.properties.ratio), `parcel ${parcel.id} supply ratio`);
+  eq(popupRows['缺口'], shown(parcel.properties.gap), `parcel ${parcel.id} gap`);
+  await page.keyboard.press('Escape');
+  // By community: the areas' aggregates of the same API.
+  await page.selectOption('#cap-level', 'community');
+  await page.waitForSelector(`#cap-legend[data-features][data-level="community"]`, { timeout: 120000 });
+  const byCommunity = await api(`/api/v1/indicators/capacity/map.geojson?city=baotou&category=${category}&band=${band}&profile=${profile}&level=community`);
+  eq(Number(await page.getAttribute('#cap-legend', 'data-features')), byCommunity.features.length, 'capacity layer by community');
+  await page.selectOption('#cap-level', 'parcel');
+  // Back to every resident, the standard walk, the layer off: the tests after this one expect them.
+  await page.uncheck('#cap-layer');
+  await page.selectOption('#sel-band', '');
+  await page.selectOption('#sel-profile', 'standard');
+  await page.waitForSelector('#cov-city-pop[data-band=""]', { timeout: 120000 });
+  await page.waitForSelector('#lc-complete[data-band=""][data-profile=""]', { timeout: 120000 });
+});
+
 test('timeline: the editions equal the series API, and the slider sets the dashboard to 2024 现状', async () => {
   const page = await page1();
   await page.click('#tab-indicators');

@@ -96,10 +96,41 @@ export interface CoverageQuery {
   level?: 'city' | 'district' | 'subdistrict' | 'community';
   /** A data edition's name or an instant (docs/editions.md); empty = now. */
   asOf?: string | null;
+  /** Age band codes (comma-separated): the population figures count only their residents (docs/capacity.md); empty = everyone. */
+  band?: string | null;
 }
 
 export function coverageUrl(q: CoverageQuery): string {
-  return `/api/v1/indicators/park-coverage${query({ city: q.city ?? DEFAULT_CITY, caliber: q.caliber, method: q.method, level: q.level, as_of: q.asOf })}`;
+  return `/api/v1/indicators/park-coverage${query({ city: q.city ?? DEFAULT_CITY, caliber: q.caliber, method: q.method, level: q.level, as_of: q.asOf, band: q.band })}`;
+}
+
+/** The walking profiles of internal/walk/profile.go (standard 4 km/h, elderly 3.6, slow 3.2). */
+export const PROFILES = ['standard', 'elderly', 'slow'] as const;
+export type Profile = (typeof PROFILES)[number];
+
+/** The categories the capacity indicator answers for (docs/capacity.md): schools, nurseries, care, and parks (park area per resident). */
+export const CAPACITY_CATEGORIES = ['primary_school', 'middle_school', 'kindergarten', 'nursery', 'elderly_care', 'park_square'] as const;
+
+/** The configured age bands (GET /api/v1/age-bands). */
+export const ageBandsUrl = () => '/api/v1/age-bands';
+
+export interface CapacityQuery {
+  city?: string;
+  category: string;
+  /** Age band codes; empty = the category's own bands. */
+  band?: string | null;
+  profile?: string | null;
+  level?: 'parcel' | 'community' | 'subdistrict' | 'district' | 'city';
+}
+
+/** The 2SFCA capacity indicator (GET /api/v1/indicators/capacity). */
+export function capacityUrl(q: CapacityQuery): string {
+  return `/api/v1/indicators/capacity${query({ city: q.city ?? DEFAULT_CITY, category: q.category, band: q.band, profile: q.profile, level: q.level })}`;
+}
+
+/** The capacity layer: one feature per parcel (or area) with the API's figures (GET /api/v1/indicators/capacity/map.geojson). */
+export function capacityMapUrl(q: CapacityQuery): string {
+  return `/api/v1/indicators/capacity/map.geojson${query({ city: q.city ?? DEFAULT_CITY, category: q.category, band: q.band, profile: q.profile, level: q.level })}`;
 }
 
 /** An indicator across the published editions and now, with the target path (docs/editions.md). */
@@ -131,8 +162,8 @@ export function isochroneUrl(lon: number, lat: number, minutes: number[] = [5, 1
   return `/api/v1/isochrones${query({ lon: +lon.toFixed(6), lat: +lat.toFixed(6), minutes: minutes.join(',') })}`;
 }
 
-export function livingCircleUrl(q: { city?: string; level?: string; asOf?: string | null } = {}): string {
-  return `/api/v1/indicators/living-circle${query({ city: q.city ?? DEFAULT_CITY, level: q.level, as_of: q.asOf })}`;
+export function livingCircleUrl(q: { city?: string; level?: string; asOf?: string | null; band?: string | null; profile?: string | null } = {}): string {
+  return `/api/v1/indicators/living-circle${query({ city: q.city ?? DEFAULT_CITY, level: q.level, as_of: q.asOf, band: q.band, profile: q.profile })}`;
 }
 
 /** The checks of issue 11: complete-communities, corridors, control-lines, growth-boundary/diff. */

@@ -370,3 +370,71 @@ export function parseControlLines(body: unknown): { count: number; areaM2: numbe
 export function parseGrowthDiff(body: unknown): { addedM2: number | null; removedM2: number | null } {
   return { addedM2: pickNumber(body, ['added_area_m2', 'added_m2']), removedM2: pickNumber(body, ['removed_area_m2', 'removed_m2']) };
 }
+
+/** One configured age band (GET /api/v1/age-bands). */
+export interface AgeBand { code: string; nameZh: string; nameEn: string }
+
+export function parseAgeBands(body: unknown): AgeBand[] {
+  return rows(pickArray(body, ['bands'])).map((b) => ({ code: pickString(b, ['code']) ?? '', nameZh: pickString(b, ['name_zh']) ?? '', nameEn: pickString(b, ['name_en']) ?? '' }))
+    .filter((b) => b.code !== '');
+}
+
+/** A capacity figure: demand (residents of the bands), places available under 2SFCA, ratio = served / demand, gap = norm × demand − served. */
+export interface CapacityFigure { demand: number | null; served: number | null; ratio: number | null; gap: number | null; shortfall: number | null }
+
+export interface Capacity {
+  category: string;
+  unitZh: string;
+  unitEn: string;
+  bands: string[];
+  profile: string | null;
+  d0: number | null;
+  /** Capacity a resident should have: 1 seat or place, 8 m² of park. */
+  norm: number;
+  capacity: number | null;
+  totals: CapacityFigure;
+}
+
+function capacityFigure(f: unknown): CapacityFigure {
+  const n = (k: string) => pickNumber(f, [k]);
+  return { demand: n('demand'), served: n('served'), ratio: n('ratio'), gap: n('gap'), shortfall: n('shortfall') };
+}
+
+/** Reads GET /api/v1/indicators/capacity, or the capacity member of its map layer. */
+export function parseCapacity(body: unknown): Capacity {
+  const b = isObj(body) && isObj(body.capacity) ? body.capacity : body;
+  const cat = isObj(b) ? b.category : null;
+  return {
+    category: pickString(cat, ['code']) ?? '',
+    unitZh: pickString(cat, ['unit_zh']) ?? '',
+    unitEn: pickString(cat, ['unit_en']) ?? '',
+    bands: pickArray(b, ['bands']).filter((x): x is string => typeof x === 'string'),
+    profile: pickString(b, ['profile']),
+    d0: pickNumber(b, ['d0_m']),
+    norm: pickNumber(b, ['norm_per_resident']) ?? 1,
+    capacity: pickNumber(b, ['capacity']),
+    totals: capacityFigure(isObj(b) ? b.totals : null),
+  };
+}
+
+/** The colour classes of the capacity layer: a parcel's supply ratio against the norm. */
+export const CAPACITY_CLASSES = [
+  { upTo: 0.5, color: '#d7191c', key: 'cap.class.severe' },
+  { upTo: 0.8, color: '#fdae61', key: 'cap.class.short' },
+  { upTo: 1, color: '#ffffbf', key: 'cap.class.near' },
+  { upTo: Infinity, color: '#1a9641', key: 'cap.class.met' },
+] as const;
+
+/** The class of a supply ratio against norm (index into CAPACITY_CLASSES), -1 without demand. */
+export function capacityClass(ratio: number | null, demand: number | null, norm: number): number {
+  if (ratio === null || !demand || demand <= 0 || !(norm > 0)) return -1;
+  const x = ratio / norm;
+  return CAPACITY_CLASSES.findIndex((c) => x < c.upTo || c.upTo === Infinity);
+}
+
+/** The MapLibre fill-color expression of the capacity layer: the classes of capacityClass on each feature's ratio and demand. */
+export function capacityFillExpression(norm: number): unknown[] {
+  const [a, b, c, d] = CAPACITY_CLASSES;
+  return ['case', ['<=', ['to-number', ['get', 'demand'], 0], 0], 'rgba(0,0,0,0)',
+    ['step', ['/', ['to-number', ['get', 'ratio'], 0], norm > 0 ? norm : 1], a.color, a.upTo, b.color, b.upTo, c.color, c.upTo, d.color]];
+}

@@ -87,6 +87,13 @@ export const CONSTRAINTS: Record<string, Msg> = {
   scenario_changes_target: { zh: '新增要素不带目标编号，修改和删除必须给出目标编号', en: 'An addition has no target id; a modify or delete needs one' },
   scenario_changes_add_has_geometry: { zh: '新增要素须有图形', en: 'An added feature needs a geometry' },
   scenario_changes_delete_is_bare: { zh: '删除操作不带图形和属性', en: 'A delete carries no geometry or properties' },
+  // jobs shared by the processes (migration 0023; written by the service, not by a user)
+  jobs_id_format: { zh: '任务标识格式不正确', en: 'The job id is malformed' },
+  jobs_status_known: { zh: '任务状态未知', en: 'Unknown job status' },
+  jobs_progress_range: { zh: '任务进度须在 0–100 之间', en: 'Job progress is between 0 and 100' },
+  jobs_attempts_range: { zh: '任务尝试次数不正确', en: 'The job\'s attempt counts are out of range' },
+  jobs_running_has_worker: { zh: '运行中的任务须有执行进程和租约', en: 'A running job has a worker and a lease' },
+  jobs_finished_when_ended: { zh: '任务结束时须记录结束时间', en: 'An ended job records when it ended' },
   // data editions, targets, runs, tokens, calibers
   data_editions_name_unique: { zh: '该数据版本名称已存在', en: 'A data edition of this name exists already' },
   data_editions_name_format: { zh: '数据版本名称须为不超过 100 字、不含控制字符的文字', en: 'An edition name is at most 100 characters without control characters' },

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/paulmach/orb"
+
 	"github.com/cityreach/cityreach/internal/network"
 	"github.com/cityreach/cityreach/internal/walk"
 )
@@ -27,6 +29,10 @@ type Options struct {
 	D0 float64
 	// Decay is DecayNone (default) or DecayGaussian.
 	Decay string
+	// Profile is a walking profile code of internal/walk (standard, elderly, slow): without
+	// an explicit D0 the category's reach is scaled by the profile's speed, as the living
+	// circle scales its tiers. Empty is the standard walk.
+	Profile string
 	// Level is parcel, community (default), subdistrict, district or city.
 	Level string
 	// Changes, when set, are a what-if scenario's (scenario.Service.CapacityReport).
@@ -67,12 +73,17 @@ type Report struct {
 	City     walk.City `json:"city"`
 	Category Category  `json:"category"`
 	// Bands are the age bands of the demand; empty means every resident.
-	Bands  []string `json:"bands"`
-	D0     float64  `json:"d0_m"`
-	Decay  string   `json:"decay"`
-	Level  string   `json:"level"`
-	Method string   `json:"method"`
-	Totals Figure   `json:"totals"`
+	Bands []string `json:"bands"`
+	D0    float64  `json:"d0_m"`
+	Decay string   `json:"decay"`
+	// Profile is the walking profile that set D0 ("" when none was asked for).
+	Profile string `json:"profile,omitempty"`
+	// Norm is the capacity one resident of the bands should have: 1 seat or place, or for
+	// parks NormParkM2 square metres; every gap and shortfall is Norm·demand − served.
+	Norm   float64 `json:"norm_per_resident"`
+	Level  string  `json:"level"`
+	Method string  `json:"method"`
+	Totals Figure  `json:"totals"`
 	// Capacity sums the capacity of the facilities used, Idle the part of it whose
 	// catchment has no demand.
 	Capacity   float64          `json:"capacity"`
@@ -93,9 +104,10 @@ type Report struct {
 }
 
 // Figure is the demand side of an area: Demand residents of the bands, Served = Σ A_i P_i
-// places available to them, Ratio = Served / Demand, Gap = Demand − Served (positive: a
-// shortage, the 学位缺口), Shortfall = Σ max(0, P_i − A_i P_i) over its parcels (the
-// shortage that a surplus elsewhere in the area does not offset).
+// places available to them, Ratio = Served / Demand, Gap = n·Demand − Served (positive: a
+// shortage, the 学位缺口; n is Report.Norm, 1 but for parks), Shortfall = Σ max(0, n·P_i −
+// A_i P_i) over its parcels (the shortage that a surplus elsewhere in the area does not
+// offset).
 type Figure struct {
 	Demand    float64 `json:"demand"`
 	Served    float64 `json:"served"`
@@ -180,16 +192,26 @@ func Links(ctx context.Context, n *walk.Network, parcels []walk.Parcel, fac []Su
 		if err := ctx.Err(); err != nil {
 			return nil, nil, nil, err
 		}
-		a, ok := n.Index.Attach(f.Point, maxSnap)
-		fok[j] = ok
-		if !ok {
+		// A park is reached at any of its access points: one search from all of them
+		// gives each parcel its distance to the nearest.
+		var src []network.Source
+		box := orb.Bound{Min: f.Point, Max: f.Point}
+		for _, pt := range append([]orb.Point{f.Point}, f.More...) {
+			if a, ok := n.Index.Attach(pt, maxSnap); ok {
+				src = append(src, network.AtPoint(a))
+				box = box.Extend(pt)
+			}
+		}
+		fok[j] = len(src) > 0
+		if !fok[j] {
 			continue
 		}
-		if err := s.Run([]network.Source{network.AtPoint(a)}, d0); err != nil {
+		if err := s.Run(src, d0); err != nil {
 			return nil, nil, nil, fmt.Errorf("capacity: facility %d: %w", f.ID, err)
 		}
+		box = box.Pad(d0)
 		for i, p := range parcels {
-			if !pok[i] || math.Abs(p.Point[0]-f.Point[0]) > d0 || math.Abs(p.Point[1]-f.Point[1]) > d0 {
+			if !pok[i] || !box.Contains(p.Point) {
 				continue
 			}
 			if d, _ := s.DistanceTo(patt[i]); d <= d0 {
@@ -209,6 +231,10 @@ func Compute(ctx context.Context, n *walk.Network, in *walk.Inputs, cat Category
 	if opt.D0 == 0 {
 		opt.D0 = cat.ReachM
 	}
+	norm := 1.0
+	if cat.Source == SourceParks {
+		norm = NormParkM2
+	}
 	level := opt.Level
 	if level == "" {
 		level = walk.LevelCommunity
@@ -227,7 +253,7 @@ func Compute(ctx context.Context, n *walk.Network, in *walk.Inputs, cat Category
 	}
 	// Only facilities with a known capacity supply places.
 	var used []Supply
-	rep := &Report{City: in.City, Category: cat, Bands: opt.Bands, D0: opt.D0, Decay: opt.Decay, Level: level,
+	rep := &Report{City: in.City, Category: cat, Bands: opt.Bands, D0: opt.D0, Decay: opt.Decay, Profile: opt.Profile, Norm: norm, Level: level,
 		Method: "2sfca-network", DataVersion: in.Version + "/" + n.Version,
 		ParcelsWithoutAgeData: demand.WithoutData, PopulationWithoutAgeData: demand.WithoutDataPopulation, UnallocatedDemand: demand.Unallocated}
 	if rep.Bands == nil {
@@ -270,7 +296,7 @@ func Compute(ctx context.Context, n *walk.Network, in *walk.Inputs, cat Category
 	add := func(f *Figure, p, served float64) {
 		f.Demand += p
 		f.Served += served
-		f.Shortfall += math.Max(0, p-served)
+		f.Shortfall += math.Max(0, norm*p-served)
 		f.Parcels++
 	}
 	for i, p := range in.Parcels {
@@ -293,10 +319,10 @@ func Compute(ctx context.Context, n *walk.Network, in *walk.Inputs, cat Category
 			if p.In[2] >= 0 {
 				com = in.Areas[p.In[2]].ID
 			}
-			rep.Parcels = append(rep.Parcels, Parcel{ID: p.ID, Community: com, Demand: pi, Access: c.Access[i], Served: served, Gap: pi - served})
+			rep.Parcels = append(rep.Parcels, Parcel{ID: p.ID, Community: com, Demand: pi, Access: c.Access[i], Served: served, Gap: norm*pi - served})
 		}
 	}
-	finish(&rep.Totals)
+	finish(&rep.Totals, norm)
 	if slot >= 0 {
 		keys := make([]int32, 0, len(byArea))
 		for k := range byArea {
@@ -305,7 +331,7 @@ func Compute(ctx context.Context, n *walk.Network, in *walk.Inputs, cat Category
 		slices.Sort(keys)
 		for _, k := range keys {
 			f := byArea[k]
-			finish(f)
+			finish(f, norm)
 			a := Area{Level: level, Figure: *f}
 			if k >= 0 {
 				ar := in.Areas[k]
@@ -321,8 +347,8 @@ func Compute(ctx context.Context, n *walk.Network, in *walk.Inputs, cat Category
 	return rep, nil
 }
 
-func finish(f *Figure) {
-	f.Gap = f.Demand - f.Served
+func finish(f *Figure, norm float64) {
+	f.Gap = norm*f.Demand - f.Served
 	if f.Demand > 0 {
 		f.Ratio = f.Served / f.Demand
 	}

@@ -30,8 +30,17 @@ import (
 //     to the end, node distance, end to offset) and, on a shared edge, |off_j − off_i|;
 //   - ora_p: the parcel's demand, the community's band count spread in proportion to
 //     parcel residents (the community containing the point on surface: ST_Contains).
+//
+// For parks (category park_square) the supply points are the recorded entrances of the
+// open and shared parks (every demo park has some), the supply ST_Area of the park, and
+// d_ij the shortest over the park's entrances.
 func oracleSetup(t *testing.T, ctx context.Context, conn *pgxpool.Conn, city int, category string, bands []string, d0 float64) {
 	t.Helper()
+	supply := `SELECT 'f', id, capacity, geom_m FROM facilities WHERE city_id = $1 AND category = $2 AND capacity IS NOT NULL AND geom_m IS NOT NULL`
+	if category == "park_square" {
+		supply = `SELECT 'f', p.id, ST_Area(p.geom_m), e.geom_m FROM parks p JOIN park_entrances e ON e.park_id = p.id AND e.city_id = p.city_id
+			WHERE p.city_id = $1 AND $2 = 'park_square' AND p.open_status IN ('open', 'shared') AND e.geom_m IS NOT NULL`
+	}
 	edges := fmt.Sprintf(`SELECT id, source, target, length_m AS cost, length_m AS reverse_cost
 		FROM network_edges WHERE city_id = %d AND walkable AND source IS NOT NULL AND geom_m IS NOT NULL`, city)
 	for _, q := range []struct {
@@ -43,7 +52,7 @@ func oracleSetup(t *testing.T, ctx context.Context, conn *pgxpool.Conn, city int
 		{`CREATE TEMP TABLE ora_pt AS
 			SELECT 'p' AS kind, id, population::float8 AS w, ST_PointOnSurface(geom_m) AS p FROM residential_land WHERE city_id = $1 AND geom_m IS NOT NULL
 			UNION ALL
-			SELECT 'f', id, capacity, geom_m FROM facilities WHERE city_id = $1 AND category = $2 AND capacity IS NOT NULL AND geom_m IS NOT NULL`, []any{city, category}},
+			` + supply, []any{city, category}},
 		{`CREATE TEMP TABLE ora_att AS SELECT pt.kind, pt.id, pt.w, pt.p, a.* FROM ora_pt pt CROSS JOIN LATERAL (
 			SELECT e.id AS eid, e.source, e.target, e.length_m AS len, ST_Distance(e.geom_m, pt.p) AS leg,
 			       ST_LineLocatePoint(e.geom_m, pt.p) * e.length_m AS off
@@ -54,14 +63,15 @@ func oracleSetup(t *testing.T, ctx context.Context, conn *pgxpool.Conn, city int
 				(SELECT array_agg(DISTINCT n) FROM ora_att, unnest(ARRAY[source, target]) n WHERE kind = 'p'), directed => false)
 			UNION ALL SELECT n, n, 0 FROM (SELECT DISTINCT unnest(ARRAY[source, target]) n FROM ora_att WHERE kind = 'f') s`, []any{edges}},
 		{`CREATE INDEX ON ora_nodes (a, b)`, nil},
+		{`CREATE TEMP TABLE ora_s AS SELECT DISTINCT id AS fid, w FROM ora_att WHERE kind = 'f'`, nil},
 		{`CREATE TEMP TABLE ora_d AS
-			SELECT f.id AS fid, p.id AS pid, f.leg + p.leg + least(
+			SELECT f.id AS fid, p.id AS pid, min(f.leg + p.leg + least(
 				CASE WHEN f.eid = p.eid THEN abs(f.off - p.off) END,
 				f.off + (SELECT d FROM ora_nodes WHERE a = f.source AND b = p.source) + p.off,
 				f.off + (SELECT d FROM ora_nodes WHERE a = f.source AND b = p.target) + (p.len - p.off),
 				(f.len - f.off) + (SELECT d FROM ora_nodes WHERE a = f.target AND b = p.source) + p.off,
-				(f.len - f.off) + (SELECT d FROM ora_nodes WHERE a = f.target AND b = p.target) + (p.len - p.off)) AS d
-			FROM ora_att f, ora_att p WHERE f.kind = 'f' AND p.kind = 'p' AND ST_DWithin(f.p, p.p, $1)`, []any{d0}},
+				(f.len - f.off) + (SELECT d FROM ora_nodes WHERE a = f.target AND b = p.target) + (p.len - p.off))) AS d
+			FROM ora_att f, ora_att p WHERE f.kind = 'f' AND p.kind = 'p' AND ST_DWithin(f.p, p.p, $1) GROUP BY f.id, p.id`, []any{d0}},
 		{`CREATE TEMP TABLE ora_p AS
 			WITH pc AS (SELECT r.id, r.population::float8 AS pop,
 				(SELECT c.id FROM communities c WHERE c.city_id = $1 AND ST_Contains(c.geom_m, ST_PointOnSurface(r.geom_m)) ORDER BY c.id LIMIT 1) AS cid
@@ -85,7 +95,7 @@ func oracleAccess(t *testing.T, ctx context.Context, conn *pgxpool.Conn, d0 floa
 	}
 	//nolint:rowserrcheck // pgx.ForEachRow checks rows.Err
 	rows, err := conn.Query(ctx, `WITH l AS (SELECT d.fid, d.pid, `+w+` AS w FROM ora_d d WHERE d.d <= $1),
-		r AS (SELECT l.fid, f.w / sum(l.w * p.demand) AS r FROM l JOIN ora_p p ON p.id = l.pid JOIN ora_att f ON f.kind = 'f' AND f.id = l.fid
+		r AS (SELECT l.fid, f.w / sum(l.w * p.demand) AS r FROM l JOIN ora_p p ON p.id = l.pid JOIN ora_s f ON f.fid = l.fid
 		      GROUP BY l.fid, f.w HAVING sum(l.w * p.demand) > 0)
 		SELECT p.id, coalesce((SELECT sum(l.w * r.r) FROM l JOIN r ON r.fid = l.fid WHERE l.pid = p.id), 0) FROM ora_p p`, d0)
 	if err != nil {
@@ -102,7 +112,8 @@ func oracleAccess(t *testing.T, ctx context.Context, conn *pgxpool.Conn, d0 floa
 
 // TestOracleDemo: on the demo city, the 2SFCA access of every parcel equals the SQL and
 // pgRouting computation above to 1e-9, for primary-school seats against children 6–12
-// (no decay, d0 500 m) and kindergarten places against children 3–6 (Gaussian, 400 m).
+// (no decay, d0 500 m), kindergarten places against children 3–6 (Gaussian, 400 m) and
+// park area against residents 60–80 (no decay, 270 m, the nearest entrance of each park).
 func TestOracleDemo(t *testing.T) {
 	db := testdb.New(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -127,6 +138,8 @@ func TestOracleDemo(t *testing.T) {
 	}{
 		{"primary_school", "6-12", 500, capacity.DecayNone},
 		{"kindergarten", "3-6", 400, capacity.DecayGaussian},
+		// Park area per resident 60–80 within 270 m (the elderly profile's 300 m × 3.6/4).
+		{"park_square", "60-80", 270, capacity.DecayNone},
 	} {
 		t.Run(c.category, func(t *testing.T) {
 			rep, err := svc.Capacity(ctx, "baotou", capacity.Options{Category: c.category, Bands: []string{c.band}, D0: c.d0, Decay: c.decay, Level: capacity.LevelParcel})
@@ -138,7 +151,7 @@ func TestOracleDemo(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer conn.Release()
-			defer conn.Exec(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS ora_e, ora_pt, ora_att, ora_nodes, ora_d, ora_p`) //nolint:errcheck
+			defer conn.Exec(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS ora_e, ora_pt, ora_att, ora_s, ora_nodes, ora_d, ora_p`) //nolint:errcheck
 			oracleSetup(t, ctx, conn, city.ID, c.category, []string{c.band}, c.d0)
 			want := oracleAccess(t, ctx, conn, c.d0, c.decay == capacity.DecayGaussian)
 			if len(want) != len(rep.Parcels) {

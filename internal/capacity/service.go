@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sort"
+	"strings"
 
 	"github.com/cityreach/cityreach/internal/walk"
 )
@@ -40,8 +42,24 @@ func (s *Service) Capacity(ctx context.Context, slug string, opt Options) (*Repo
 	if err != nil {
 		return nil, err
 	}
-	if cat.Source != "facilities" {
-		return nil, invalid("category", fmt.Sprintf("category %s has no capacity column (its points come from %s)", cat.Code, cat.Source))
+	switch cat.Source {
+	case SourceFacilities:
+	case SourceParks:
+		if opt.Changes != nil {
+			return nil, invalid("scenario", "park capacity is not computed on scenarios yet: ask for the baseline")
+		}
+		cat.UnitZh, cat.UnitEn = "平方米", "m²"
+	default:
+		return nil, invalid("category", fmt.Sprintf("category %s has no capacity column (its points come from %s)", cat.Code, clip(cat.Source)))
+	}
+	if opt.Profile != "" {
+		p, ok := walk.ProfileByCode(opt.Profile)
+		if !ok {
+			return nil, invalid("profile", fmt.Sprintf("profile must be one of %s, not %q", strings.Join(walk.ProfileCodes(), ", "), clip(opt.Profile)))
+		}
+		if opt.D0 == 0 {
+			opt.D0 = cat.ReachM * p.SpeedKmh / walk.BaseSpeedKmh
+		}
 	}
 	bands, err := s.bands(ctx, cat, opt.Bands)
 	if err != nil {
@@ -73,8 +91,14 @@ func (s *Service) Capacity(ctx context.Context, slug string, opt Options) (*Repo
 		}
 		demand = SpreadInputs(in, counts)
 	}
-	fac, err := s.Store.Facilities(ctx, city.ID, cat.Code)
-	if err != nil {
+	var fac []Supply
+	if cat.Source == SourceParks {
+		areas, err := s.Store.ParkAreas(ctx, city.ID)
+		if err != nil {
+			return nil, err
+		}
+		fac = ParkSupply(in.Facilities, areas)
+	} else if fac, err = s.Store.Facilities(ctx, city.ID, cat.Code); err != nil {
 		return nil, err
 	}
 	if opt.Changes != nil {
@@ -140,4 +164,40 @@ func (s *Service) ImportAges(ctx context.Context, slug, format string, data []by
 		return nil, err
 	}
 	return s.Store.ImportAges(ctx, city.ID, t, source, false)
+}
+
+// Where a category's points come from (facility_categories.source).
+const (
+	SourceFacilities = "facilities"
+	SourceParks      = "parks"
+)
+
+// NormParkM2 is the park area one resident should have within reach, in square metres: the
+// 人均公园绿地面积 floor of GB 55014-2021 (8.0 m² per resident), which the park gap and
+// shortfall are measured against.
+const NormParkM2 = 8.0
+
+// ParkSupply groups the park access points among fac (walk facilities with Park set, the
+// park's id as ID) into one supply per park, in id order, with the park's area (areas, m²)
+// as its capacity; a park without a known area has a nil capacity.
+func ParkSupply(fac []walk.Facility, areas map[int64]float64) []Supply {
+	byID := map[int64]int{}
+	var out []Supply
+	for _, f := range fac {
+		if !f.Park {
+			continue
+		}
+		if k, ok := byID[f.ID]; ok {
+			out[k].More = append(out[k].More, f.Point)
+			continue
+		}
+		s := Supply{ID: f.ID, Name: f.Name, Point: f.Point}
+		if a, ok := areas[f.ID]; ok {
+			s.Capacity = &a
+		}
+		byID[f.ID] = len(out)
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
 }

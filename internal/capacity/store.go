@@ -26,11 +26,29 @@ type Category struct {
 }
 
 // Supply is a facility with its capacity in the metric CRS; Capacity is nil when unknown.
+// A park is reached at several access points: Point is the first, More the others.
 type Supply struct {
 	ID       int64
 	Name     string
 	Capacity *float64
 	Point    orb.Point
+	More     []orb.Point
+}
+
+// ParkAreas returns the area in square metres (parks.area_m2, of the metric geometry) of
+// the city's open and shared parks, by park id: the supply of park capacity.
+func (s Store) ParkAreas(ctx context.Context, cityID int) (map[int64]float64, error) {
+	//nolint:rowserrcheck // pgx.ForEachRow checks rows.Err
+	rows, err := s.Pool.Query(ctx, `SELECT id, area_m2 FROM parks
+		WHERE city_id = $1 AND open_status IN ('open', 'shared') AND area_m2 IS NOT NULL`, cityID)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]float64{}
+	var id int64
+	var a float64
+	_, err = pgx.ForEachRow(rows, []any{&id, &a}, func() error { out[id] = a; return nil })
+	return out, err
 }
 
 // Bands returns the configured age bands in order.
@@ -188,4 +206,19 @@ func importAges(ctx context.Context, tx pgx.Tx, cityID int, t *AgeTable, source 
 	}
 	sum.Mismatched, err = pgx.CollectRows(mrows, pgx.RowToStructByPos[Mismatch])
 	return sum, err
+}
+
+// Categories returns the categories the capacity indicator answers for, in sort order:
+// those with demand bands (schools, nurseries, care) and the parks.
+func (s Store) Categories(ctx context.Context) ([]Category, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT code, name_zh, name_en, reach_m, source, demand_bands, capacity_unit_zh, capacity_unit_en
+		FROM facility_categories WHERE demand_bands IS NOT NULL OR source = $1 ORDER BY sort_order, code`, SourceParks)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Category, error) {
+		var c Category
+		err := r.Scan(&c.Code, &c.NameZh, &c.NameEn, &c.ReachM, &c.Source, &c.Bands, &c.UnitZh, &c.UnitEn)
+		return c, err
+	})
 }

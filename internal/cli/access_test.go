@@ -80,6 +80,7 @@ var policy = map[string]string{
 	"GET /api/v1/indicators/living-circle/parcels":             "read",
 	"GET /api/v1/walk/network":                                 "read",
 	"GET /api/v1/indicators/capacity":                          "read",
+	"GET /api/v1/indicators/capacity/map.geojson":              "read",
 	"GET /api/v1/age-bands":                                    "read",
 	"POST /api/v1/age-population":                              "editor",
 	"GET /api/v1/indicators/park-coverage":                     "read",

@@ -290,6 +290,7 @@ func reportMounts(runner *jobs.Runner, pool *pgxpool.Pool, log *slog.Logger, cov
 	src := &report.Sources{Store: report.Store{Pool: pool}, Walk: walkSvc,
 		Checks: &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}}}
 	src.Coverage = coverageService(cov)
+	src.Capacity = &capacity.Service{Walk: walkSvc, Store: capacity.Store{Pool: pool}}
 	proc := jobs.ReportProcess(src, report.Options{Chromium: os.Getenv("CITYREACH_CHROMIUM")})
 	return jobshttp.Handler{Runner: runner, Processes: []jobs.Process{proc}, Log: log}
 }

@@ -17,17 +17,18 @@ import (
 
 // runCapacity computes the capacity indicator (2SFCA) and prints it:
 //
-//	cityreach indicator capacity --city baotou --category primary_school [--band 6-12] [--level community] [--d0 500] [--decay gaussian] [--scenario ID]
+//	cityreach indicator capacity --city baotou --category primary_school [--band 6-12] [--level community] [--d0 500] [--decay gaussian] [--profile elderly] [--scenario ID]
 func runCapacity(ctx context.Context, env Env, args []string) error {
 	var bands, format, lang string
 	var opt capacity.Options
 	var scenarioID int64
 	cfg, _, err := setup(env, "indicator capacity", args, true, func(fs *flag.FlagSet) {
-		fs.StringVar(&opt.Category, "category", "", "facility category code (primary_school, kindergarten, …)")
+		fs.StringVar(&opt.Category, "category", "", "facility category code (primary_school, kindergarten, park_square, …)")
 		fs.StringVar(&bands, "band", "", "age bands of the demand, comma separated (default: the category's; all: every resident)")
 		fs.StringVar(&opt.Level, "level", "community", "parcel, community, subdistrict, district or city")
 		fs.Float64Var(&opt.D0, "d0", 0, "catchment radius in metres of walking (default: the category's reach)")
 		fs.StringVar(&opt.Decay, "decay", capacity.DecayNone, "distance decay: none or gaussian")
+		fs.StringVar(&opt.Profile, "profile", "", "walking profile (standard, elderly, slow): without --d0, the reach scaled by its speed")
 		fs.StringVar(&format, "format", "table", formatsHelp)
 		fs.StringVar(&lang, "lang", "zh", "zh or en: the table's headers and words")
 		scenarioFlag(fs, &scenarioID)

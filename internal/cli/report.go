@@ -14,6 +14,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/cityreach/cityreach/internal/capacity"
 	"github.com/cityreach/cityreach/internal/checks"
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/report"
@@ -64,11 +65,14 @@ func runReport(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	walkSvc := walk.NewService(pool, log)
+	ages := capacity.Ages{Store: capacity.Store{Pool: pool}}
+	walkSvc.Ages = ages
 	src := &report.Sources{
 		Store:    report.Store{Pool: pool},
-		Coverage: &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: log},
+		Coverage: &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: log, Ages: ages},
 		Checks:   &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}},
 		Walk:     walkSvc,
+		Capacity: &capacity.Service{Walk: walkSvc, Store: capacity.Store{Pool: pool}},
 	}
 	if err := os.MkdirAll(filepath.Dir(filepath.Clean(out)), 0o755); err != nil { //nolint:gosec // G301: the directory of a file the operator asked for (umask applies)
 		return err

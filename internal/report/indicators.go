@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/capacity"
 	"github.com/cityreach/cityreach/internal/checks"
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/series"
@@ -35,6 +36,8 @@ type Sources struct {
 	Checks   *checks.Service
 	// Walk computes the 15-minute living circle; nil leaves the indicator out.
 	Walk *walk.Service
+	// Capacity computes the 2SFCA capacity tables; nil leaves the indicator out.
+	Capacity *capacity.Service
 }
 
 // indicator is one section of the report: adding an indicator is one entry here and its
@@ -56,6 +59,9 @@ func (s *Sources) indicators() []indicator {
 	}
 	if s.Walk != nil {
 		list = append(list, indicator{"living-circle", append([]string{"facilities", "network_edges", "residential_land"}, areas...), 6, buildLivingCircle})
+	}
+	if s.Capacity != nil {
+		list = append(list, indicator{"capacity", append([]string{"facilities", "parks", "network_edges", "residential_land"}, areas...), 4, buildCapacity})
 	}
 	return append(list,
 		indicator{"complete-communities", []string{"communities", "facilities", "parks"}, 1, buildComplete},

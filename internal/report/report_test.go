@@ -25,6 +25,8 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/capacity"
+	"github.com/cityreach/cityreach/internal/capacity/capacityhttp"
 	"github.com/cityreach/cityreach/internal/checks"
 	"github.com/cityreach/cityreach/internal/checks/checkshttp"
 	"github.com/cityreach/cityreach/internal/coverage"
@@ -63,14 +65,18 @@ func newServices(t testing.TB, pool *pgxpool.Pool) services {
 		t.Fatal(err)
 	}
 	ws := walk.NewService(pool, log)
+	ages := capacity.Ages{Store: capacity.Store{Pool: pool}}
+	ws.Ages = ages
 	src := &report.Sources{
 		Store:    report.Store{Pool: pool},
-		Coverage: &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: log},
+		Coverage: &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: log, Ages: ages},
 		Checks:   &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: ws}},
 		Walk:     ws,
+		Capacity: &capacity.Service{Walk: ws, Store: capacity.Store{Pool: pool}},
 	}
 	eng := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}},
 		coveragehttp.Handler{Svc: src.Coverage, Pool: pool, Log: log},
+		capacityhttp.Handler{Svc: src.Capacity, Log: log},
 		walkhttp.Handler{Svc: ws, Log: log},
 		checkshttp.Handler{Service: src.Checks, Log: log}))
 	return services{src: src, engine: eng}
@@ -162,8 +168,8 @@ func TestReportDemoCity(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if len(rep.Sections) != 7 {
-		t.Errorf("%d sections, want every indicator (7)", len(rep.Sections))
+	if len(rep.Sections) != 8 {
+		t.Errorf("%d sections, want every indicator (8)", len(rep.Sections))
 	}
 	page, err := os.ReadFile(filepath.Join(dir, "report.html"))
 	if err != nil {

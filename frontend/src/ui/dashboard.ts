@@ -19,6 +19,7 @@ import { colorFor, equalBreaks, stepExpression, SEQUENTIAL } from '../colors';
 import { barChart, autoResize } from './charts';
 import { setOverlayData, setOverlayVisible, bboxOf } from './overlays';
 import { timeline } from './timeline';
+import { peopleSelectors, capacityCard, type People } from './capacity';
 
 function progress(id: string, ratio: number | null, target: number, label: string): HTMLElement {
   const pct = ratio === null ? 0 : Math.max(0, Math.min(1, ratio / target)) * 100;
@@ -56,7 +57,10 @@ export function dashboard(ctx: Ctx): HTMLElement {
     ...initialSelection(DEFAULT_CALIBERS, { caliber: null }), calibers: DEFAULT_CALIBERS, coverage: null, sitesN: 10, asOf: null, asOfAt: null,
   };
   let cityDefault: string | null = null;
-  const q = (): CoverageQuery => ({ caliber: state.caliber, method: state.method, asOf: state.asOf });
+  // The age band and walking profile every population figure is asked under (park coverage
+  // takes the band; the living circle and capacity take both).
+  const people: People = { band: null, profile: null };
+  const q = (): CoverageQuery => ({ caliber: state.caliber, method: state.method, asOf: state.asOf, band: people.band });
   // The latest request of each panel wins: an edition chosen while another loads.
   let covSeq = 0, lcSeq = 0;
 
@@ -108,7 +112,7 @@ export function dashboard(ctx: Ctx): HTMLElement {
         h('span', { class: 'big', id: 'cov-city', 'data-value': c.city.areaRatio ?? '', 'data-digits': hl.digits }, hl.value),
         h('span', { class: 'caption' }, i.t('ind.areaRatio'))),
       h('div', { class: 'figure small' },
-        h('span', { id: 'cov-city-pop', 'data-value': c.city.popShare ?? '' }, formatPercent(c.city.popShare, L)),
+        h('span', { id: 'cov-city-pop', 'data-value': c.city.popShare ?? '', 'data-band': covBand ?? '' }, formatPercent(c.city.popShare, L)),
         h('span', { class: 'caption' }, i.t('ind.popShare'))),
       progress('cov-progress', c.city.areaRatio, c.target, i.t('ind.areaRatio')),
       h('p', { class: 'target', id: 'cov-target' }, `${i.t('ind.target2030')} ${formatPercent(c.target, L, 0)} · ${i.t('ind.gap')} `, h('span', { id: 'cov-gap' }, hl.gap),
@@ -134,13 +138,16 @@ export function dashboard(ctx: Ctx): HTMLElement {
     }));
   };
 
+  let covBand: string | null = null; // the band the shown coverage was asked under
   const loadCoverage = async () => {
     stateMessage(covOut, ctx, 'loading');
     const my = ++covSeq;
+    const band = people.band;
     const r = await getJSON<unknown>(coverageUrl({ ...q(), level: 'district' }));
     if (my !== covSeq) return;
     if (!r.ok) { state.coverage = null; stateMessage(covOut, ctx, r.missing ? 'unavailable' : 'error', r.missing ? undefined : r.message); return; }
     state.coverage = parseCoverage(r.data);
+    covBand = band;
     const asOf = (r.data as { as_of?: { at?: string } } | null)?.as_of;
     state.asOfAt = asOf?.at ?? null;
     if (state.coverage.city.areaRatio === null) { // no city total in the district answer: ask for it
@@ -200,6 +207,7 @@ export function dashboard(ctx: Ctx): HTMLElement {
   const lc = section('ind-living', 'ind.livingCircle');
   let lcData: ReturnType<typeof parseLivingCircle> | null = null;
   let lcMissing: 'unavailable' | 'error' | null = null;
+  let lcFor: People = { band: null, profile: null }; // what the shown circle was asked under
   const renderLiving = () => {
     if (lcMissing) { stateMessage(lc.body, ctx, lcMissing); return; }
     if (!lcData) { stateMessage(lc.body, ctx, 'loading'); return; }
@@ -207,7 +215,7 @@ export function dashboard(ctx: Ctx): HTMLElement {
     const L = ctx.lang();
     const chartEl = h('div', { class: 'chart tall', id: 'lc-chart', role: 'img', 'aria-label': i.t('ind.categories') });
     lc.body.replaceChildren(
-      h('div', { class: 'figure' }, h('span', { class: 'big', id: 'lc-complete', 'data-value': lcData.completeCircles ?? '' }, lcData.completeCircles === null ? '—' : formatCount(lcData.completeCircles, L)),
+      h('div', { class: 'figure' }, h('span', { class: 'big', id: 'lc-complete', 'data-value': lcData.completeCircles ?? '', 'data-band': lcFor.band ?? '', 'data-profile': lcFor.profile ?? '' }, lcData.completeCircles === null ? '—' : formatCount(lcData.completeCircles, L)),
         h('span', { class: 'caption' }, `${i.t('ind.completeCircles')} · ${i.t('ind.ofTarget', { target: lcData.target })}`)),
       progress('lc-progress', lcData.completeCircles, lcData.target, i.t('ind.completeCircles')),
       h('p', { class: 'help rule', id: 'lc-rule' }, i.t('ind.lcRule', { share: formatPercent(lcData.share, L, 0) })),
@@ -221,8 +229,10 @@ export function dashboard(ctx: Ctx): HTMLElement {
   const loadLiving = async () => {
     const my = ++lcSeq;
     if (lcData) { lcData = null; renderLiving(); }
-    const r = await getJSON<unknown>(livingCircleUrl({ level: 'city', asOf: state.asOf }));
+    const asked = { ...people };
+    const r = await getJSON<unknown>(livingCircleUrl({ level: 'city', asOf: state.asOf, band: asked.band, profile: asked.profile }));
     if (my !== lcSeq) return;
+    lcFor = asked;
     lcMissing = null;
     if (!r.ok) lcMissing = r.missing ? 'unavailable' : 'error'; else lcData = parseLivingCircle(r.data);
     renderLiving();
@@ -263,7 +273,7 @@ export function dashboard(ctx: Ctx): HTMLElement {
     let values: { id: string; v: number | null }[] = [];
     let max = 1;
     if (by === 'communityCategories') {
-      const r = await getJSON<unknown>(livingCircleUrl({ level: 'community', asOf: state.asOf }));
+      const r = await getJSON<unknown>(livingCircleUrl({ level: 'community', asOf: state.asOf, band: people.band, profile: people.profile }));
       if (!r.ok) { stateMessage(choroLegend, ctx, r.missing ? 'unavailable' : 'error'); return; }
       values = parseLivingCircle(r.data).communities.filter((c) => c.id !== null).map((c) => ({ id: c.id!, v: c.reached }));
       max = Math.max(1, ...values.map((x) => x.v ?? 0));
@@ -296,7 +306,11 @@ export function dashboard(ctx: Ctx): HTMLElement {
     loadLiving();
   });
 
-  root.append(tl.el, cov.el, choro.el, lc.el, cc.el, corr.el, lines.el);
+  // --- people and capacity ------------------------------------------------------------
+  const cap = capacityCard(ctx, () => people);
+  const sel = peopleSelectors(ctx, people, () => { loadCoverage(); loadLiving(); cap.reload(); });
+
+  root.append(tl.el, sel.el, cov.el, choro.el, lc.el, cap.el, cc.el, corr.el, lines.el);
 
   // --- start -----------------------------------------------------------------------------
   fillSelects();
@@ -312,6 +326,7 @@ export function dashboard(ctx: Ctx): HTMLElement {
     tl.reload();
   });
   loadLiving();
+  cap.reload();
   loadCheck(cc, 'complete-communities', (d) => {
     const { count, target } = parseCountCheck(d, 40);
     const rule = parseCompleteRule(d);
@@ -331,6 +346,6 @@ export function dashboard(ctx: Ctx): HTMLElement {
       `${i.t('ind.overlaps')}: ${formatCount(count, ctx.lang())}${areaM2 ? ` · ${formatArea(areaM2, ctx.lang())}` : ''}`));
   });
 
-  ctx.onLang(() => { tl.rerender(); fillSelects(); fillChoro(); renderCoverage(); renderLiving(); checkRenderers.forEach((f) => f()); if (sitesBox.checked) loadSites(); if (choroSel.value !== 'none') loadChoropleth(); });
+  ctx.onLang(() => { tl.rerender(); sel.rerender(); cap.rerender(); fillSelects(); fillChoro(); renderCoverage(); renderLiving(); checkRenderers.forEach((f) => f()); if (sitesBox.checked) loadSites(); if (choroSel.value !== 'none') loadChoropleth(); });
   return root;
 }

@@ -18,13 +18,14 @@ export const OVERLAY_LAYERS: Record<string, string[]> = {
   growthB: ['growthB-line'],
   growthDiff: ['growthDiff-fill'],
   choropleth: ['choropleth-fill'],
+  capacity: ['capacity-fill', 'capacity-line'],
   hit: ['hit-line'],
   problems: ['problems-fill', 'problems-line', 'problems-sites'],
 };
 
 export function addOverlays(ctx: Ctx): void {
   const m = ctx.map;
-  for (const id of ['sites', 'iso', 'growthA', 'growthB', 'growthDiff', 'hit', 'measure', 'problems']) m.addSource(id, { type: 'geojson', data: EMPTY });
+  for (const id of ['sites', 'iso', 'growthA', 'growthB', 'growthDiff', 'hit', 'measure', 'problems', 'capacity']) m.addSource(id, { type: 'geojson', data: EMPTY });
   // The gaps come as the park_coverage_gaps tiles; setGapTiles points them at a caliber and method.
   m.addSource('gaps', { type: 'vector', tiles: [gapTileUrl(ctx.origin, {})], minzoom: 0, maxzoom: 16 });
   const before = m.getLayer('network_edges-line') ? 'network_edges-line' : undefined;
@@ -35,6 +36,9 @@ export function addOverlays(ctx: Ctx): void {
     add({ id: 'choropleth-fill', type: 'fill', source: 'communities', 'source-layer': ctx.sources.communities?.sourceLayer ?? 'communities', layout: none,
       paint: { 'fill-color': 'rgba(0,0,0,0)', 'fill-opacity': 0.7 } }, m.getLayer('parks-fill') ? 'parks-fill' : before);
   }
+  // The capacity layer (per-parcel 2SFCA supply ratio against the norm); its colours are set per category (setCapacityLayer).
+  add({ id: 'capacity-fill', type: 'fill', source: 'capacity', layout: none, paint: { 'fill-color': 'rgba(0,0,0,0)', 'fill-opacity': 0.7 } }, before);
+  add({ id: 'capacity-line', type: 'line', source: 'capacity', minzoom: 13, layout: none, paint: { 'line-color': '#555', 'line-width': 0.4 } }, before);
   add({ id: 'growthDiff-fill', type: 'fill', source: 'growthDiff', layout: none, paint: {
     'fill-color': ['match', ['get', 'change'], 'added', '#33a02c', 'removed', '#e31a1c', '#999'], 'fill-opacity': 0.45 } }, before);
   add({ id: 'growthA-line', type: 'line', source: 'growthA', layout: none, paint: { 'line-color': '#1f78b4', 'line-width': 2.5, 'line-dasharray': [3, 2] } });

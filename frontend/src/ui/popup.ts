@@ -7,7 +7,7 @@ import { setOverlayVisible } from './overlays';
 import { STRINGS, valueLabel } from '../i18n';
 
 const HIDDEN = new Set(['city_id', 'version', 'created_at', 'updated_at', 'updated_by', 'name', 'synthetic']);
-const OVERLAYS = ['sites-circle', 'gaps-fill', 'iso-origin', 'iso-fill', 'growthDiff-fill'];
+const OVERLAYS = ['sites-circle', 'gaps-fill', 'capacity-fill', 'iso-origin', 'iso-fill', 'growthDiff-fill'];
 
 /**
  * Which feature a click means when several are under it: points first, then parks and the
@@ -16,7 +16,7 @@ const OVERLAYS = ['sites-circle', 'gaps-fill', 'iso-origin', 'iso-fill', 'growth
  */
 export const CLICK_PRIORITY = [
   'sites-circle', 'iso-origin', 'facilities-circle', 'park_entrances-circle', 'parks-fill', 'gaps-fill',
-  'growthDiff-fill', 'residential_land-fill', 'network_edges-line', 'eco_corridors-fill', 'eco_redlines-fill',
+  'capacity-fill', 'growthDiff-fill', 'residential_land-fill', 'network_edges-line', 'eco_corridors-fill', 'eco_redlines-fill',
   'basic_farmland-fill', 'iso-fill',
 ];
 
@@ -32,7 +32,7 @@ export function layerOf(f: MapGeoJSONFeature): string {
 }
 
 /** Attributes that are another feature's id, shown by that feature's name. */
-const REFS: Record<string, string> = { subdistrict_id: 'subdistricts', district_id: 'districts', park_id: 'parks' };
+const REFS: Record<string, string> = { subdistrict_id: 'subdistricts', district_id: 'districts', park_id: 'parks', community_id: 'communities' };
 
 /** The name behind an id attribute (所属街道 58 → 阿尔丁街道), when the label points know it. */
 export function refName(ctx: Pick<Ctx, 'names' | 'lang'>, k: string, v: unknown): string | null {

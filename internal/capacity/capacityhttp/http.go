@@ -18,6 +18,7 @@ import (
 	"github.com/cityreach/cityreach/internal/capacity"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/walk"
 )
 
 const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -38,25 +39,34 @@ type ScenarioSource interface {
 
 // Routes are
 //
-//	GET  /api/v1/indicators/capacity?city=&category=&band=&level=&d0=&decay=&scenario=
+//	GET  /api/v1/indicators/capacity?city=&category=&band=&profile=&level=&d0=&decay=&scenario=
+//	GET  /api/v1/indicators/capacity/map.geojson?city=&category=&band=&profile=&level=&d0=&decay=
 //	GET  /api/v1/age-bands
 //	POST /api/v1/age-population?city=&format=csv|xlsx   (body: the age table)
 func (h Handler) Routes() []httpapi.Route {
 	city := httpapi.Param{Name: "city", Description: "city slug", Required: true, Example: "baotou"}
+	category := httpapi.Param{Name: "category", Description: "facility category code (park_square: park area per resident)", Required: true, Example: "primary_school"}
+	band := httpapi.Param{Name: "band", Description: "comma-separated age band codes of the demand (default: the category's; all: every resident)", Example: "6-12"}
+	profile := httpapi.Param{Name: "profile", Description: "walking profile: without d0, the category's reach scaled by its speed", Schema: httpapi.Enum(walk.ProfileCodes()...)}
+	d0 := httpapi.Param{Name: "d0", Description: "catchment radius in metres of walking (default: the category's reach)", Schema: httpapi.Num}
+	decay := httpapi.Param{Name: "decay", Description: "distance decay inside the catchment", Schema: httpapi.Enum(capacity.DecayNone, capacity.DecayGaussian)}
 	return []httpapi.Route{
 		{Method: http.MethodGet, Path: "/api/v1/indicators/capacity", Access: httpapi.AnonymousRead, Heavy: true, OperationID: "getCapacity",
 			Summary: "Capacity against demand (2SFCA over the walking network) of a facility category, per parcel or area, with the seat/place gap.",
-			Params: []httpapi.Param{city,
-				{Name: "category", Description: "facility category code", Required: true, Example: "primary_school"},
-				{Name: "band", Description: "comma-separated age band codes of the demand (default: the category's; all: every resident)", Example: "6-12"},
+			Params: []httpapi.Param{city, category, band, profile,
 				{Name: "level", Description: "parcel, community, subdistrict, district or city", Schema: httpapi.Enum("parcel", "community", "subdistrict", "district", "city")},
-				{Name: "d0", Description: "catchment radius in metres of walking (default: the category's reach)", Schema: httpapi.Num},
-				{Name: "decay", Description: "distance decay inside the catchment", Schema: httpapi.Enum(capacity.DecayNone, capacity.DecayGaussian)},
-				httpapi.ScenarioParam},
+				d0, decay, httpapi.ScenarioParam},
 			Responses: httpapi.JSON("The capacity indicator", httpapi.Obj(httpapi.Schema{"city": httpapi.Obj(nil), "category": httpapi.Obj(nil),
 				"bands": httpapi.Arr(httpapi.Str), "d0_m": httpapi.Num, "decay": httpapi.Str, "level": httpapi.Str, "totals": httpapi.Obj(nil),
 				"facilities": httpapi.Arr(httpapi.Obj(nil)), "areas": httpapi.Arr(httpapi.Obj(nil))}, "city", "category", "totals", "areas")),
 			Problems: []int{400, 404}, Handlers: []gin.HandlerFunc{h.capacity}},
+		{Method: http.MethodGet, Path: "/api/v1/indicators/capacity/map.geojson", Access: httpapi.AnonymousRead, Heavy: true, OperationID: "getCapacityMap",
+			Summary: "The capacity indicator drawn: one feature per residential parcel (or community, 街道, district) with its supply ratio and gap.",
+			Params: []httpapi.Param{city, category, band, profile,
+				{Name: "level", Description: "parcel (default), community, subdistrict or district", Schema: httpapi.Enum("parcel", "community", "subdistrict", "district")},
+				d0, decay, httpapi.NoScenario("the layer draws the baseline's stored parcel and area geometries, which a scenario's added or reshaped parcels lack; a scenario's capacity figures are at GET /api/v1/indicators/capacity?scenario=")},
+			Responses: httpapi.GeoJSON("One feature per parcel or area, the report's figures as properties"),
+			Problems:  []int{400, 404}, Handlers: []gin.HandlerFunc{h.mapLayer}},
 		{Method: http.MethodGet, Path: "/api/v1/age-bands", Access: httpapi.AnonymousRead, OperationID: "getAgeBands",
 			Summary:   "The configured age bands residents are counted in.",
 			Responses: httpapi.JSON("The bands in order", httpapi.Obj(httpapi.Schema{"bands": httpapi.Arr(httpapi.Obj(nil))}, "bands")),
@@ -74,18 +84,27 @@ func (h Handler) Routes() []httpapi.Route {
 	}
 }
 
-func (h Handler) capacity(c *gin.Context) {
-	opt := capacity.Options{Category: c.Query("category"), Level: c.Query("level"), Decay: c.Query("decay")}
+// options reads the indicator's parameters.
+func options(c *gin.Context) (capacity.Options, error) {
+	opt := capacity.Options{Category: c.Query("category"), Level: c.Query("level"), Decay: c.Query("decay"), Profile: c.Query("profile")}
 	if v := c.Query("band"); v != "" {
 		opt.Bands = strings.Split(v, ",")
 	}
 	if v := c.Query("d0"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || !(f >= 1) {
-			problem.Respond(c, h.Log, problem.BadRequest(fmt.Sprintf("d0 must be a number of metres from 1 to 10,000, not %q", problem.Clip(v))).With("parameter", "d0"))
-			return
+			return opt, problem.BadRequest(fmt.Sprintf("d0 must be a number of metres from 1 to 10,000, not %q", problem.Clip(v))).With("parameter", "d0")
 		}
 		opt.D0 = f
+	}
+	return opt, nil
+}
+
+func (h Handler) capacity(c *gin.Context) {
+	opt, err := options(c)
+	if err != nil {
+		problem.Respond(c, h.Log, err)
+		return
 	}
 	id, err := httpapi.ScenarioQuery(c, h.Scenarios != nil)
 	if err != nil {
@@ -104,6 +123,28 @@ func (h Handler) capacity(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, rep)
+}
+
+// mapLayer draws the baseline indicator per parcel (the default level) or area.
+func (h Handler) mapLayer(c *gin.Context) {
+	opt, err := options(c)
+	if err == nil && opt.Level == "" {
+		opt.Level = capacity.LevelParcel
+	}
+	var rep *capacity.Report
+	if err == nil {
+		rep, err = h.Svc.Capacity(c.Request.Context(), c.Query("city"), opt)
+	}
+	var fc *capacity.FeatureCollection
+	if err == nil {
+		fc, err = h.Svc.GeoJSON(c.Request.Context(), rep)
+	}
+	if err != nil {
+		problem.Respond(c, h.Log, err)
+		return
+	}
+	c.Header("Content-Type", "application/geo+json")
+	c.JSON(http.StatusOK, fc)
 }
 
 func (h Handler) bands(c *gin.Context) {

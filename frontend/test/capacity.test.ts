@@ -1,0 +1,96 @@
+import { describe, it, expect } from 'vitest';
+import { capacityUrl, capacityMapUrl, coverageUrl, livingCircleUrl, ageBandsUrl } from '../src/api';
+import { parseCapacity, parseAgeBands, capacityClass, capacityFillExpression, CAPACITY_CLASSES } from '../src/model';
+import { formatSupply } from '../src/ui/capacity';
+
+describe('band and profile on the requests', () => {
+  it('puts band= and profile= where the APIs take them', () => {
+    const u = (s: string) => new URL(s, 'http://x').searchParams;
+    expect(u(coverageUrl({ band: '60-80,80-' })).get('band')).toBe('60-80,80-');
+    expect(u(coverageUrl({})).has('band')).toBe(false);
+    const lc = u(livingCircleUrl({ level: 'city', band: '6-12', profile: 'elderly' }));
+    expect([lc.get('band'), lc.get('profile'), lc.get('level')]).toEqual(['6-12', 'elderly', 'city']);
+    expect(u(livingCircleUrl({ profile: null })).has('profile')).toBe(false);
+    expect(capacityUrl({ category: 'primary_school', band: '6-12', profile: 'slow', level: 'city' }))
+      .toBe('/api/v1/indicators/capacity?city=baotou&category=primary_school&band=6-12&profile=slow&level=city');
+    expect(capacityMapUrl({ category: 'park_square', level: 'parcel' })).toBe('/api/v1/indicators/capacity/map.geojson?city=baotou&category=park_square&level=parcel');
+    expect(ageBandsUrl()).toBe('/api/v1/age-bands');
+  });
+});
+
+describe('capacity answers', () => {
+  // The shape of internal/capacity.Report's JSON (its struct tags), written out by hand.
+  const report = {
+    city: { id: 1, slug: 'baotou' },
+    category: { code: 'park_square', name_zh: '公园绿地、广场', name_en: 'Parks and squares', reach_m: 300, demand_bands: null, unit_zh: '平方米', unit_en: 'm²' },
+    bands: ['60-80'], d0_m: 270, decay: 'none', profile: 'elderly', norm_per_resident: 8, level: 'city', method: '2sfca-network',
+    totals: { demand: 1500, served: 8000, ratio: 8000 / 1500, gap: 4000, shortfall: 4800, parcels: 3 },
+    capacity: 8000, idle_capacity: 0, facilities: [], areas: [],
+  };
+
+  it('reads the report and the map layer\'s capacity member alike', () => {
+    const c = parseCapacity(report);
+    expect(c).toEqual({ category: 'park_square', unitZh: '平方米', unitEn: 'm²', bands: ['60-80'], profile: 'elderly', d0: 270, norm: 8, capacity: 8000,
+      totals: { demand: 1500, served: 8000, ratio: 8000 / 1500, gap: 4000, shortfall: 4800 } });
+    const layer = { type: 'FeatureCollection', features: [], capacity: { category: report.category, bands: [], d0_m: 500, decay: 'none', level: 'parcel', norm_per_resident: 1, totals: report.totals } };
+    expect(parseCapacity(layer).norm).toBe(1);
+    expect(parseCapacity(layer).totals.gap).toBe(4000);
+    expect(parseCapacity({}).norm).toBe(1); // a seat per resident unless told
+  });
+
+  it('reads the age bands', () => {
+    expect(parseAgeBands({ bands: [{ code: '0-3', name_zh: '0–3岁 (托育)', name_en: 'Ages 0–3 (nursery)' }, { code: '80-', name_zh: '80岁及以上', name_en: 'Ages 80 and over' }, { name_zh: 'no code' }] }))
+      .toEqual([{ code: '0-3', nameZh: '0–3岁 (托育)', nameEn: 'Ages 0–3 (nursery)' }, { code: '80-', nameZh: '80岁及以上', nameEn: 'Ages 80 and over' }]);
+  });
+
+  it('formats a supply ratio with its unit', () => {
+    expect(formatSupply(55 / 52, '学位', 'zh')).toBe('1.06 学位/人');
+    expect(formatSupply(8000 / 1500, 'm²', 'en')).toBe('5.33 m² per resident');
+    expect(formatSupply(null, '学位', 'zh')).toBe('—');
+  });
+});
+
+// A small evaluator of the expression operators capacityFillExpression uses, after the
+// MapLibre style specification's definitions of case, step, get, to-number, / and <=.
+function evaluate(e: unknown, props: Record<string, unknown>): unknown {
+  if (!Array.isArray(e)) return e;
+  const [op, ...a] = e as [string, ...unknown[]];
+  const ev = (x: unknown) => evaluate(x, props);
+  switch (op) {
+    case 'get': return props[a[0] as string] ?? null;
+    case 'to-number': { for (const x of a) { const v = ev(x); if (v !== null && Number.isFinite(Number(v))) return Number(v); } throw new Error('to-number'); }
+    case '/': return (ev(a[0]) as number) / (ev(a[1]) as number);
+    case '<=': return (ev(a[0]) as number) <= (ev(a[1]) as number);
+    case 'case': { for (let i = 0; i + 1 < a.length; i += 2) if (ev(a[i])) return ev(a[i + 1]); return ev(a[a.length - 1]); }
+    case 'step': {
+      const x = ev(a[0]) as number;
+      let out = ev(a[1]);
+      for (let i = 2; i + 1 < a.length; i += 2) if (x >= (a[i] as number)) out = ev(a[i + 1]);
+      return out;
+    }
+  }
+  throw new Error(`operator ${op}`);
+}
+
+describe('the capacity layer classes', () => {
+  it('class a ratio against the norm: below half, below 80 %, below the norm, at or above it', () => {
+    expect(capacityClass(0.49, 10, 1)).toBe(0);
+    expect(capacityClass(0.5, 10, 1)).toBe(1);
+    expect(capacityClass(0.79, 10, 1)).toBe(1);
+    expect(capacityClass(0.8, 10, 1)).toBe(2);
+    expect(capacityClass(1, 10, 1)).toBe(3);
+    expect(capacityClass(7.9, 10, 8)).toBe(2);
+    expect(capacityClass(8, 10, 8)).toBe(3);
+    expect(capacityClass(1, 0, 1)).toBe(-1);
+  });
+
+  it('paints every parcel with the colour of its class', () => {
+    for (const norm of [1, 8]) {
+      const expr = capacityFillExpression(norm);
+      for (const ratio of [0, 0.2, 0.5, 0.6, 0.8, 0.99, 1, 3].map((r) => r * norm)) {
+        expect(evaluate(expr, { ratio, demand: 12 }), `${ratio}/${norm}`).toBe(CAPACITY_CLASSES[capacityClass(ratio, 12, norm)].color);
+      }
+      expect(evaluate(expr, { ratio: 0, demand: 0 })).toBe('rgba(0,0,0,0)');
+    }
+  });
+});
