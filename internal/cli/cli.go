@@ -45,6 +45,7 @@ func commands() map[string]command {
 		"scenario":  {"what-if scenarios: list, show, create, add, remove, compare, promote, delete, sites", runScenario},
 		"edition":   {"data editions of a city: list, create --name N [--as-of T], publish ID, delete ID", runEdition},
 		"import":    {"import a file into a layer (GeoJSON, zipped Shapefile, GeoPackage) or OSM into a city; import ages: residents by age band (CSV/XLSX)", runImport},
+		"tijian":    {"write the 城市体检 self-check tables of a city: --city C --xlsx FILE --gpkg FILE [--json FILE] [--as-of E | --scenario ID] [--lang en]", runTijian},
 		"report":    {"write the batch report of a city: HTML, PDF, XLSX, CSV, GeoJSON, GeoPackage --city C --level L --out DIR", runReport},
 	}
 }

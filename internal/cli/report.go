@@ -14,7 +14,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
-	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/checks"
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/report"
@@ -60,11 +59,7 @@ func runReport(ctx context.Context, env Env, args []string) error {
 	}
 	defer pool.Close()
 	log := logger(cfg)
-	var extra []caliber.Caliber
-	if stored, err := (caliber.Store{Pool: pool}).Load(ctx); err == nil {
-		extra = stored
-	}
-	reg, err := caliber.NewRegistry(extra...)
+	reg, err := storedRegistry(ctx, pool)
 	if err != nil {
 		return err
 	}

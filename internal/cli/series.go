@@ -8,7 +8,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/edition"
 	"github.com/cityreach/cityreach/internal/series"
@@ -41,11 +40,7 @@ func runSeries(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	var extra []caliber.Caliber
-	if stored, err := (caliber.Store{Pool: pool}).Load(ctx); err == nil {
-		extra = stored
-	}
-	reg, err := caliber.NewRegistry(extra...)
+	reg, err := storedRegistry(ctx, pool)
 	if err != nil {
 		return err
 	}
