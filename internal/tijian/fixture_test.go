@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -403,5 +404,30 @@ func readGeoPackage(t *testing.T, path string, tb *tijian.Tables) {
 	}
 	if seen != 7 {
 		t.Errorf("%d units read back, want 7", seen)
+	}
+	// GDAL reads it too (its GeoPackage driver checks the tables and the blobs).
+	testdb.NeedTool(t, "ogrinfo")
+	out, err := exec.Command("ogrinfo", "-ro", "-q", "-sql", "SELECT code, park_site_coverage FROM tijian_community ORDER BY code", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ogrinfo: %v\n%s", err, out)
+	}
+	got := map[string]string{}
+	var code string
+	for _, l := range strings.Split(string(out), "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(l), " = "); ok {
+			switch k {
+			case "code (String)":
+				code = v
+			case "park_site_coverage (Real)":
+				got[code] = v
+			}
+		}
+	}
+	for _, u := range tb.Units {
+		if u.Level == "community" {
+			if v, err := strconv.ParseFloat(got[u.Code], 64); err != nil || v != *u.Values["park_site_coverage"] {
+				t.Errorf("ogrinfo: %s coverage %q, API %v", u.Code, got[u.Code], *u.Values["park_site_coverage"])
+			}
+		}
 	}
 }
