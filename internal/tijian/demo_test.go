@@ -3,7 +3,6 @@ package tijian_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -60,21 +59,15 @@ func TestDemoCityThroughTheAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	srv := httptest.NewServer(httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: quiet, MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}},
-		tijianhttp.Handler{Src: source(t, db.Pool), Log: quiet})))
-	defer srv.Close()
+	engine := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: quiet, MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}},
+		tijianhttp.Handler{Src: source(t, db.Pool), Log: quiet}))
 	get := func(path string, want int) []byte {
 		t.Helper()
-		res, err := http.Get(srv.URL + path)
-		if err != nil {
-			t.Fatal(err)
+		r := testdb.Serve(engine, httptest.NewRequest(http.MethodGet, path, nil))
+		if r.Code != want {
+			t.Fatalf("GET %s: %d %s, want %d", path, r.Code, r.Body, want)
 		}
-		defer res.Body.Close() //nolint:errcheck // test clean-up
-		b, _ := io.ReadAll(res.Body)
-		if res.StatusCode != want {
-			t.Fatalf("GET %s: %d %s, want %d", path, res.StatusCode, b, want)
-		}
-		return b
+		return r.Body
 	}
 	var all tijian.Tables
 	if err := json.Unmarshal(get("/api/v1/tijian?city="+seed.Slug, http.StatusOK), &all); err != nil {
