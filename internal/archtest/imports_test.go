@@ -19,7 +19,7 @@ const module = "github.com/cityreach/cityreach"
 // protocols.
 var domain = []string{"caliber", "checks", "citydata", "coverage", "jobs", "jobs/runner", "network", "report", "scenario",
 	"search", "walk", "importer", "layers", "featurewrite", "seed", "synth", "crs", "geojson", "cql2", "fault",
-	"edition", "series", "capacity", "jobs/queue", "national", "problems"}
+	"edition", "series", "capacity", "jobs/queue", "national", "problems", "tijian"}
 
 // protocol are the imports a domain package may not have, directly or through another
 // package of this module. net/http counts too: a third-party library may use it (excelize
@@ -87,7 +87,7 @@ func TestDomainImportsNoProtocol(t *testing.T) {
 // TestProtocolListIsLive guards the test above against passing vacuously: the adapters the
 // domain packages were split from do import the protocol packages, and the parser sees it.
 func TestProtocolListIsLive(t *testing.T) {
-	for _, dir := range []string{"coverage/coveragehttp", "walk/walkhttp", "scenario/scenariohttp", "edition/editionhttp", "series/serieshttp", "capacity/capacityhttp", "problems/problemshttp"} {
+	for _, dir := range []string{"coverage/coveragehttp", "walk/walkhttp", "scenario/scenariohttp", "edition/editionhttp", "series/serieshttp", "capacity/capacityhttp", "problems/problemshttp", "tijian/tijianhttp"} {
 		ims := imports(t, filepath.Join("..", dir))
 		if !slices.Contains(ims, "github.com/gin-gonic/gin") || !slices.Contains(ims, module+"/internal/problem") {
 			t.Errorf("%s: imports %v, want gin and internal/problem among them", dir, ims)

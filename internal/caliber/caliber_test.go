@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-func TestBuiltinCalibersAreTheSixOfTheStandards(t *testing.T) {
-	want := []string{"gbt50563-2010", "gbt51346-2019", "gb55014-2021", "tdt1063-walk5", "who-300m", "tpl-10min"}
+func TestBuiltinCalibersAreTheSevenOfTheStandards(t *testing.T) {
+	want := []string{"gbt50563-2010", "gbt51346-2019", "gb55014-2021", "tdt1063-walk5", "who-300m", "tpl-10min", "tijian2023-site400"}
 	got := Builtin()
 	if len(got) != len(want) {
 		t.Fatalf("%d builtin calibers, want %d", len(got), len(want))

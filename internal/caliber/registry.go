@@ -21,7 +21,8 @@ var ErrNotFound = errors.New("caliber: not found")
 // ErrExists is returned when a caliber id is already taken.
 var ErrExists = errors.New("caliber: id already exists")
 
-// Builtin returns fresh copies of the six calibers of docs/standards.md §1.
+// Builtin returns fresh copies of the six calibers of docs/standards.md §1 and the
+// 城市体检 site caliber of §6 (docs/tijian.md).
 func Builtin() []Caliber {
 	cs, err := Decode(bytes.NewReader(builtinJSON))
 	if err != nil {

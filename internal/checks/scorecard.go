@@ -8,6 +8,8 @@ import (
 	"sort"
 
 	"github.com/twpayne/go-geos"
+
+	"github.com/cityreach/cityreach/internal/edition"
 )
 
 // Reach decides which facilities serve a community: those inside it or within the walking
@@ -70,6 +72,8 @@ type ScorecardReport struct {
 	Target   int              `json:"target"`
 	Meets    bool             `json:"meets_target"`
 	Scores   []CommunityScore `json:"communities"`
+	// AsOf says which past state of the data was asked for; nil for the current data.
+	AsOf *edition.AsOf `json:"as_of,omitempty"`
 }
 
 // CommunityScore is one community's result. Score = Met / Items; Complete when all are met.

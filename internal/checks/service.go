@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cityreach/cityreach/internal/edition"
 	"github.com/cityreach/cityreach/internal/fault"
 )
 
@@ -26,6 +27,9 @@ type Request struct {
 	Date      string // YYYY-MM-DD
 	From, To  string // an edition name or a YYYY-MM-DD date
 	Overrides map[string]string
+	// AsOf, when set, is a data edition of the city, an RFC 3339 time or a date: the
+	// complete-community scorecard of the data as it was then (docs/editions.md).
+	AsOf string
 }
 
 var slugRE = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
@@ -177,7 +181,13 @@ func (s *Service) CompleteCommunities(ctx context.Context, r Request) (*Scorecar
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.load(ctx, r.City, ScorecardNeed)
+	var l *Layers
+	var at *edition.AsOf
+	if r.AsOf != "" {
+		ctx, l, at, err = s.loadAsOf(ctx, r.City, r.AsOf, ScorecardNeed)
+	} else {
+		l, err = s.load(ctx, r.City, ScorecardNeed)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +195,11 @@ func (s *Service) CompleteCommunities(ctx context.Context, r Request) (*Scorecar
 	if err != nil {
 		return nil, err
 	}
-	return CheckScorecard(ctx, l, reach, cfg.Scorecard)
+	rep, err := CheckScorecard(ctx, l, reach, cfg.Scorecard)
+	if rep != nil {
+		rep.AsOf = at
+	}
+	return rep, err
 }
 
 // Run runs the check called name ("corridors", "control-lines", "growth-diff", "outside",

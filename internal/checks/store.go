@@ -31,6 +31,41 @@ func (s *Store) Load(ctx context.Context, slug string, need Need) (*Layers, erro
 	if err != nil {
 		return nil, err
 	}
+	return loadLayers(ctx, s.Pool, c, need)
+}
+
+// needTables are the tables of each layer, for LoadAsOf.
+var needTables = []struct {
+	n     Need
+	table string
+}{{NeedCorridors, "eco_corridors"}, {NeedRedlines, "eco_redlines"}, {NeedFarmland, "basic_farmland"}, {NeedBoundaries, "growth_boundaries"},
+	{NeedResidential, "residential_land"}, {NeedFacilities, "facilities"}, {NeedParks, "parks"}, {NeedCommunities, "communities"}}
+
+// LoadAsOf is Load of the layers as they were at at (data editions, docs/editions.md): the
+// same loaders, in a transaction that reads the past rows (citydata.ShadowAsOf) and is
+// rolled back.
+func (s *Store) LoadAsOf(ctx context.Context, c City, need Need, at time.Time) (*Layers, error) {
+	tx, err := s.Pool.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only: only temporary tables were made
+	var tables []string
+	for _, t := range needTables {
+		if need&t.n != 0 {
+			tables = append(tables, t.table)
+		}
+	}
+	if err := citydata.ShadowAsOf(ctx, tx, c.ID, at, tables...); err != nil {
+		return nil, err
+	}
+	return loadLayers(ctx, tx, c, need)
+}
+
+// loadLayers reads the layers in need of city c through q.
+func loadLayers(ctx context.Context, q interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}, c City, need Need) (*Layers, error) {
 	l := &Layers{City: c}
 	type loader struct {
 		n   Need
@@ -99,7 +134,7 @@ func (s *Store) Load(ctx context.Context, slug string, need Need) (*Layers, erro
 		if need&ld.n == 0 {
 			continue
 		}
-		rows, err := s.Pool.Query(ctx, ld.sql, c.ID)
+		rows, err := q.Query(ctx, ld.sql, c.ID)
 		if err != nil {
 			return nil, err
 		}

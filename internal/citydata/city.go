@@ -24,16 +24,18 @@ type City struct {
 	MetricSRID int `json:"metric_srid"`
 	// DefaultCaliber is the park-coverage caliber of a request that names none (migration 0015).
 	DefaultCaliber string `json:"-"`
+	// Adcode is the city's administrative code (the 城市体检 tables' 全市 row).
+	Adcode string `json:"-"`
 }
 
 // cityCols are the columns of a City, in the order scanCity reads them. Every SELECT of
 // cities in the service is in this file (TestCitiesAreReadOnlyHere keeps it so); the
 // writers (the seed, the OSM import) insert and update rows and read them back here.
-const cityCols = `id, slug, name, name_en, metric_srid, default_caliber`
+const cityCols = `id, slug, name, name_en, metric_srid, default_caliber, adcode`
 
 func scanCity(r pgx.CollectableRow) (City, error) {
 	var c City
-	err := r.Scan(&c.ID, &c.Slug, &c.Name, &c.NameEN, &c.MetricSRID, &c.DefaultCaliber)
+	err := r.Scan(&c.ID, &c.Slug, &c.Name, &c.NameEN, &c.MetricSRID, &c.DefaultCaliber, &c.Adcode)
 	return c, err
 }
 

@@ -29,12 +29,12 @@ func TestCityLookup(t *testing.T) {
 	}
 	ctx := context.Background()
 	var alpha, beta City
-	alpha = City{Slug: "alpha", Name: "阿尔法", NameEN: "Alpha", MetricSRID: 4546, DefaultCaliber: "gb55014-2021"}
+	alpha = City{Slug: "alpha", Name: "阿尔法", NameEN: "Alpha", MetricSRID: 4546, DefaultCaliber: "gb55014-2021", Adcode: "150200"}
 	if err := db.Pool.QueryRow(ctx, `INSERT INTO cities (slug, name, name_en, adcode, metric_srid, default_caliber, geom)
 		VALUES ('alpha', '阿尔法', 'Alpha', '150200', 4546, 'gb55014-2021', `+poly+`) RETURNING id`).Scan(&alpha.ID); err != nil {
 		t.Fatal(err)
 	}
-	beta = City{Slug: "beta", Name: "Beta", MetricSRID: 32650, DefaultCaliber: "gbt50563-2010"}
+	beta = City{Slug: "beta", Name: "Beta", MetricSRID: 32650, DefaultCaliber: "gbt50563-2010", Adcode: "110000"}
 	if err := db.Pool.QueryRow(ctx, `INSERT INTO cities (slug, name, adcode, metric_srid) VALUES ('beta', 'Beta', '110000', 32650) RETURNING id`).
 		Scan(&beta.ID); err != nil {
 		t.Fatal(err)
@@ -95,7 +95,7 @@ func TestCityLookup(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // test
-	gamma := City{Slug: "gamma", Name: "G", MetricSRID: 4546, DefaultCaliber: "gbt50563-2010"}
+	gamma := City{Slug: "gamma", Name: "G", MetricSRID: 4546, DefaultCaliber: "gbt50563-2010", Adcode: "1"}
 	if err := tx.QueryRow(ctx, `INSERT INTO cities (slug, name, adcode, metric_srid) VALUES ('gamma', 'G', '1', 4546) RETURNING id`).Scan(&gamma.ID); err != nil {
 		t.Fatal(err)
 	}

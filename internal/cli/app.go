@@ -37,6 +37,8 @@ import (
 	"github.com/cityreach/cityreach/internal/search/searchhttp"
 	"github.com/cityreach/cityreach/internal/series"
 	"github.com/cityreach/cityreach/internal/series/serieshttp"
+	"github.com/cityreach/cityreach/internal/tijian"
+	"github.com/cityreach/cityreach/internal/tijian/tijianhttp"
 	"github.com/cityreach/cityreach/internal/tiles"
 	"github.com/cityreach/cityreach/internal/walk"
 	"github.com/cityreach/cityreach/internal/walk/walkhttp"
@@ -220,6 +222,10 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 
 	// Corridor, control-line, growth-boundary and complete-community checks (docs/checks.md).
 	app.Mounts = append(app.Mounts, checkshttp.Handler{Service: &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}}, Log: log})
+
+	// The 城市体检 self-check tables per unit, as JSON, XLSX and GeoPackage (internal/tijian, docs/tijian.md).
+	app.Mounts = append(app.Mounts, tijianhttp.Handler{Src: tijian.Source{Pool: pool, Coverage: covSvc, Walk: walkSvc,
+		Checks: &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}}}, Log: log})
 
 	// Data editions: named, immutable points in time of every layer (internal/edition, docs/editions.md).
 	app.Mounts = append(app.Mounts, editionhttp.Handler{Store: edition.Store{Pool: pool}, Log: log})

@@ -25,6 +25,7 @@ import (
 	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/scenario"
 	"github.com/cityreach/cityreach/internal/scenario/scenariohttp"
+	"github.com/cityreach/cityreach/internal/tijian/tijianhttp"
 	"github.com/cityreach/cityreach/internal/walk"
 	"github.com/cityreach/cityreach/internal/walk/walkhttp"
 )
@@ -53,6 +54,9 @@ func withScenarios(mounts []httpapi.Mounter, pool *pgxpool.Pool, log *slog.Logge
 		case capacityhttp.Handler:
 			svc.Capacity = h.Svc
 			h.Scenarios = svc
+			mounts[i] = h
+		case tijianhttp.Handler:
+			h.Src.Scenarios = svc
 			mounts[i] = h
 		}
 	}

@@ -31,6 +31,7 @@ func TestSiteModel(t *testing.T) {
 		{"tdt1063-walk5", caliber.Garden, true, 400, 300, false},
 		{"who-300m", caliber.Garden, true, 5000, 300, true},
 		{"tpl-10min", caliber.Garden, true, 400, 805, false},
+		{"tijian2023-site400", caliber.Garden, true, 400, 300, false},
 	} {
 		sp, note, err := SiteModel(builtin(t, c.cal), 400)
 		side := math.Sqrt(c.area) + 0.001

@@ -34,7 +34,8 @@ func exportLayers(r *Report) []*Layer {
 
 // WriteGeoPackage writes layers into a new OGC GeoPackage (1.3) at path: one feature table
 // per layer in EPSG:4326, with a column per property (numbers REAL, booleans INTEGER,
-// strings TEXT, lists and objects as JSON text). updated is gpkg_contents.last_change.
+// strings TEXT, lists and objects as JSON text; a null types nothing, and a property
+// that is null in every feature is a REAL column of NULLs). updated is gpkg_contents.last_change.
 func WriteGeoPackage(ctx context.Context, path string, layers []*Layer, updated time.Time) (err error) {
 	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
 		return err
@@ -87,8 +88,14 @@ func writeGPKGLayer(ctx context.Context, db *sql.DB, l *Layer, updated time.Time
 	types := map[string]string{}
 	for _, f := range fc.Features {
 		for k, v := range f.Properties {
+			if v == nil { // a value that does not apply types nothing: NULL fits any column
+				if _, ok := types[k]; !ok {
+					types[k] = ""
+				}
+				continue
+			}
 			t := sqlType(v)
-			if old, ok := types[k]; ok && old != t {
+			if old, ok := types[k]; ok && old != "" && old != t {
 				t = "TEXT"
 			}
 			types[k] = t
@@ -96,7 +103,10 @@ func writeGPKGLayer(ctx context.Context, db *sql.DB, l *Layer, updated time.Time
 	}
 	delete(types, "fid")
 	keys := make([]string, 0, len(types))
-	for k := range types {
+	for k, t := range types {
+		if t == "" { // only NULLs
+			types[k] = "REAL"
+		}
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)

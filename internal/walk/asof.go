@@ -30,7 +30,41 @@ func (s *Service) LivingCircleAsOf(ctx context.Context, slug string, opt Options
 	if err != nil {
 		return nil, err
 	}
-	n, in, err := s.Store.loadAsOf(ctx, city, at)
+	reps, err := s.levelsAsOf(ctx, city, at, opt, []string{opt.Level})
+	if err != nil {
+		return nil, err
+	}
+	return reps[0], nil
+}
+
+// LivingCircleLevels is LivingCircle (asOf "") or LivingCircleAsOf at each of levels, in
+// that order, from one reach: the 城市体检 tables need every level, and a past edition's
+// reach is computed afresh, so it is computed once for all of them.
+func (s *Service) LivingCircleLevels(ctx context.Context, slug string, opt Options, asOf string, levels []string) ([]*Report, error) {
+	city, err := s.City(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	if asOf == "" {
+		n, in, r, err := s.Baseline(ctx, city)
+		if err != nil {
+			return nil, err
+		}
+		return s.levelsOn(ctx, n, in, r, opt, levels)
+	}
+	if len(opt.Bands) > 0 {
+		return nil, fault.Invalid("band cannot be combined with as_of: age counts have no past editions").With("parameter", "band")
+	}
+	at, err := edition.Store{Pool: s.Store.Pool}.At(ctx, city.ID, "as_of", asOf)
+	if err != nil {
+		return nil, err
+	}
+	return s.levelsAsOf(ctx, city, at, opt, levels)
+}
+
+// levelsAsOf computes the indicator at levels on the data of city as it was at at.
+func (s *Service) levelsAsOf(ctx context.Context, city City, at edition.AsOf, opt Options, levels []string) ([]*Report, error) {
+	n, in, err := s.Store.LoadAsOf(ctx, city, at)
 	if err != nil {
 		return nil, err
 	}
@@ -38,17 +72,20 @@ func (s *Service) LivingCircleAsOf(ctx context.Context, slug string, opt Options
 	if err != nil {
 		return nil, err
 	}
-	rep, err := s.indicatorOn(ctx, n, in, r, opt)
+	reps, err := s.levelsOn(ctx, n, in, r, opt, levels)
 	if err != nil {
 		return nil, err
 	}
-	rep.AsOf = &at
-	return rep, nil
+	for _, rep := range reps {
+		rep.AsOf = &at
+	}
+	return reps, nil
 }
 
-// loadAsOf reads the network and the inputs of city as they were at at.At, in one
-// transaction that is rolled back (it only creates the temporary as-of tables).
-func (s Store) loadAsOf(ctx context.Context, city City, at edition.AsOf) (*Network, *Inputs, error) {
+// LoadAsOf reads the network and the inputs of city as they were at at.At, in one
+// transaction that is rolled back (it only creates the temporary as-of tables). Nothing is
+// cached: the complete-community check's network reach walks them for as_of= too.
+func (s Store) LoadAsOf(ctx context.Context, city City, at edition.AsOf) (*Network, *Inputs, error) {
 	tx, err := s.Pool.Begin(ctx)
 	if err != nil {
 		return nil, nil, err

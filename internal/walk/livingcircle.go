@@ -394,6 +394,15 @@ func (s *Service) LivingCircle(ctx context.Context, slug string, opt Options) (*
 // indicatorOn computes the indicator on n and in from the reach r, searching afresh when
 // opt's tiers go beyond r's cutoff.
 func (s *Service) indicatorOn(ctx context.Context, n *Network, in *Inputs, r *Reach, opt Options) (*Report, error) {
+	reps, err := s.levelsOn(ctx, n, in, r, opt, []string{opt.Level})
+	if err != nil {
+		return nil, err
+	}
+	return reps[0], nil
+}
+
+// levelsOn is indicatorOn at each of levels (IndicatorLevels).
+func (s *Service) levelsOn(ctx context.Context, n *Network, in *Inputs, r *Reach, opt Options, levels []string) ([]*Report, error) {
 	if err := s.weighBands(ctx, in, &opt); err != nil {
 		return nil, err
 	}
@@ -401,7 +410,7 @@ func (s *Service) indicatorOn(ctx context.Context, n *Network, in *Inputs, r *Re
 	if err != nil {
 		return nil, err
 	}
-	return Indicator(n, in, r, opt)
+	return IndicatorLevels(n, in, r, opt, levels)
 }
 
 // reachFor turns opt's profile into tiers and returns r, or a fresh search on n and in to
