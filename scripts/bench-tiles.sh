@@ -10,8 +10,9 @@
 # in a 20 × 16 km block of Baotou, ~37,000 street segments and 5,000 facilities.
 #
 # The peer: PG_TILESERV_BIN, when set, is a pg_tileserv binary built from its public
-# repository outside this one (nothing here builds it); otherwise scripts/tilebaseline runs
-# its table-layer SQL.
+# repository outside this one; PG_TILESERV_SRC, instead, a checkout of that repository
+# (outside this one) that the script builds with `go build` into $BENCH_OUT. Nothing here
+# fetches it. Without either, scripts/tilebaseline runs its table-layer SQL.
 #
 # Environment: DATABASE_URL (admin connection; provisioned by make bench), BENCH_OUT,
 # BENCH_SECONDS (per run, default 10), BENCH_LAYERS (default "residential_land network_edges"),
@@ -33,6 +34,11 @@ admin=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 
 go build -o "$out/cityreach" ./cmd/cityreach
 go build -o "$out/tilebaseline" ./scripts/tilebaseline
+if [ -z "${PG_TILESERV_BIN:-}" ] && [ -n "${PG_TILESERV_SRC:-}" ]; then
+  log "building pg_tileserv from $PG_TILESERV_SRC ($(git -C "$PG_TILESERV_SRC" rev-parse --short HEAD 2>/dev/null || echo '?'))"
+  (abs=$(cd "$out" && pwd) && cd "$PG_TILESERV_SRC" && go build -o "$abs/pg_tileserv" .)
+  PG_TILESERV_BIN=$out/pg_tileserv
+fi
 
 if [ -n "${BENCH_DATABASE_URL:-}" ]; then
   db=$BENCH_DATABASE_URL
