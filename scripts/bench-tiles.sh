@@ -32,7 +32,9 @@ layers=${BENCH_LAYERS:-residential_land network_edges}
 zooms=${BENCH_ZOOMS:-12 14 16}
 admin=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 
-go build -o "$out/cityreach" ./cmd/cityreach
+# BENCH_CITYREACH_BIN: measure that build instead of this tree's (an A/B of two commits in
+# one sitting).
+if [ -n "${BENCH_CITYREACH_BIN:-}" ]; then cp "$BENCH_CITYREACH_BIN" "$out/cityreach"; else go build -o "$out/cityreach" ./cmd/cityreach; fi
 go build -o "$out/tilebaseline" ./scripts/tilebaseline
 if [ -z "${PG_TILESERV_BIN:-}" ] && [ -n "${PG_TILESERV_SRC:-}" ]; then
   log "building pg_tileserv from $PG_TILESERV_SRC ($(git -C "$PG_TILESERV_SRC" rev-parse --short HEAD 2>/dev/null || echo '?'))"
@@ -135,8 +137,10 @@ start_server() { # cache_mb consistency
   DATABASE_URL=$db CITYREACH_LISTEN=127.0.0.1:$port CITYREACH_LOG_LEVEL=warn CITYREACH_TILE_CACHE_MB=$1 \
     CITYREACH_TILE_CONSISTENCY=$2 CITYREACH_DB_MAX_CONNS=${BENCH_DB_CONNS:-8} "$out/cityreach" serve >>"$out/server.log" 2>&1 &
   server_pid=$!
-  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && return; sleep 0.1; done
-  die "server did not start (see $out/server.log)"
+  # Wait for the start-up warm-up (snapshots, walking graphs, default figures) to end: it
+  # runs in the background and would take CPU from the first cells.
+  for _ in $(seq 1500); do curl -fs "http://127.0.0.1:$port/readyz?warm=1" >/dev/null && return; sleep 0.2; done
+  die "server did not become warm (see $out/server.log)"
 }
 stop_server() { if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=""; fi; }
 trap stop_server EXIT
