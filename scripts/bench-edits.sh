@@ -27,16 +27,7 @@ port=${BENCH_PORT:-18091}
 url="$base/$db"
 
 go build -o "$out/cityreach" ./cmd/cityreach
-psql "$admin" -Xqc "DROP DATABASE IF EXISTS $db" >/dev/null
-if psql "$admin" -XAtc "SELECT 1 FROM pg_database WHERE datname = '$src'" | grep -q 1 &&
-  psql "$admin" -Xqc "CREATE DATABASE $db TEMPLATE $src" 2>/dev/null; then
-  log "copied $src to $db"
-else
-  log "seeding the demo city into $db"
-  psql "$admin" -Xqc "CREATE DATABASE $db" >/dev/null
-  DATABASE_URL=$url "$out/cityreach" seed baotou >&2
-fi
-DATABASE_URL=$url "$out/cityreach" migrate up >&2
+demo_copy "$admin" "$db" "$src" "$out/cityreach"
 sql() { psql "$url" -XAtqc "$1"; }
 city=$(sql "SELECT id FROM cities WHERE slug = 'baotou'")
 [ -n "$city" ] || die "no city baotou in $db"

@@ -10,8 +10,9 @@
 # in a 20 × 16 km block of Baotou, ~37,000 street segments and 5,000 facilities.
 #
 # The peer: PG_TILESERV_BIN, when set, is a pg_tileserv binary built from its public
-# repository outside this one (nothing here builds it); otherwise scripts/tilebaseline runs
-# its table-layer SQL.
+# repository outside this one; PG_TILESERV_SRC, instead, a checkout of that repository
+# (outside this one) that the script builds with `go build` into $BENCH_OUT. Nothing here
+# fetches it. Without either, scripts/tilebaseline runs its table-layer SQL.
 #
 # Environment: DATABASE_URL (admin connection; provisioned by make bench), BENCH_OUT,
 # BENCH_SECONDS (per run, default 10), BENCH_LAYERS (default "residential_land network_edges"),
@@ -31,8 +32,15 @@ layers=${BENCH_LAYERS:-residential_land network_edges}
 zooms=${BENCH_ZOOMS:-12 14 16}
 admin=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 
-go build -o "$out/cityreach" ./cmd/cityreach
+# BENCH_CITYREACH_BIN: measure that build instead of this tree's (an A/B of two commits in
+# one sitting).
+if [ -n "${BENCH_CITYREACH_BIN:-}" ]; then cp "$BENCH_CITYREACH_BIN" "$out/cityreach"; else go build -o "$out/cityreach" ./cmd/cityreach; fi
 go build -o "$out/tilebaseline" ./scripts/tilebaseline
+if [ -z "${PG_TILESERV_BIN:-}" ] && [ -n "${PG_TILESERV_SRC:-}" ]; then
+  log "building pg_tileserv from $PG_TILESERV_SRC ($(git -C "$PG_TILESERV_SRC" rev-parse --short HEAD 2>/dev/null || echo '?'))"
+  (abs=$(cd "$out" && pwd) && cd "$PG_TILESERV_SRC" && go build -o "$abs/pg_tileserv" .)
+  PG_TILESERV_BIN=$out/pg_tileserv
+fi
 
 if [ -n "${BENCH_DATABASE_URL:-}" ]; then
   db=$BENCH_DATABASE_URL
@@ -129,8 +137,10 @@ start_server() { # cache_mb consistency
   DATABASE_URL=$db CITYREACH_LISTEN=127.0.0.1:$port CITYREACH_LOG_LEVEL=warn CITYREACH_TILE_CACHE_MB=$1 \
     CITYREACH_TILE_CONSISTENCY=$2 CITYREACH_DB_MAX_CONNS=${BENCH_DB_CONNS:-8} "$out/cityreach" serve >>"$out/server.log" 2>&1 &
   server_pid=$!
-  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && return; sleep 0.1; done
-  die "server did not start (see $out/server.log)"
+  # Wait for the start-up warm-up (snapshots, walking graphs, default figures) to end: it
+  # runs in the background and would take CPU from the first cells.
+  for _ in $(seq 1500); do curl -fs "http://127.0.0.1:$port/readyz?warm=1" >/dev/null && return; sleep 0.2; done
+  die "server did not become warm (see $out/server.log)"
 }
 stop_server() { if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=""; fi; }
 trap stop_server EXIT

@@ -67,3 +67,22 @@ serve_demo() {
   done
   curl -fsS -o /dev/null "$demo_base/readyz" || { tail -20 "$out/server.log" >&2; die "cityreach serve did not become ready"; }
 }
+
+# demo_copy ADMIN NAME SOURCE BIN: a scratch database NAME on the server of ADMIN (an admin
+# connection URL), copied from SOURCE (a migrated database holding the seeded demo city)
+# when that exists and is idle, else seeded with `BIN seed baotou` (about 2 min at scale
+# 1); then migrated up. The benchmark scripts measure on it.
+demo_copy() {
+  local admin=$1 name=$2 src=$3 bin=$4
+  local url="${admin%/*}/$name"
+  psql "$admin" -Xqc "DROP DATABASE IF EXISTS $name" >/dev/null
+  if psql "$admin" -XAtc "SELECT 1 FROM pg_database WHERE datname = '$src'" | grep -q 1 &&
+    psql "$admin" -Xqc "CREATE DATABASE $name TEMPLATE $src" 2>/dev/null; then
+    log "copied $src to $name"
+  else
+    log "seeding the demo city into $name"
+    psql "$admin" -Xqc "CREATE DATABASE $name" >/dev/null
+    DATABASE_URL=$url "$bin" seed baotou >&2
+  fi
+  DATABASE_URL=$url "$bin" migrate up >&2
+}

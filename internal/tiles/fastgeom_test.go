@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/cityreach/cityreach/internal/tiles/mvtread"
 )
 
@@ -111,17 +113,7 @@ func TestPolygonsSkippingMakeValidMatchAsMVTGeom(t *testing.T) {
 			if tl.Z == 14 && (!slices.Contains(fast, "Holed") || !slices.Contains(fast, "Odd") || !slices.Contains(slow, "Sliver") || !slices.Contains(slow, "NarrowU")) {
 				t.Fatalf("fixture: fast path %v, ST_AsMVTGeom %v", fast, slow)
 			}
-			served, err := f.svc.Render(ctx, TileRequest{Sources: []string{"parks"}, Tile: tl, Limit: DefaultLimit, Properties: []string{"name"}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var oracle []byte
-			if err := f.db.Pool.QueryRow(ctx, `SELECT ST_AsMVT(q, 'parks', 4096, 'geom', 'id') FROM (
-				SELECT id, name, ST_AsMVTGeom(geom_3857, ST_TileEnvelope($1, $2, $3), 4096, 256, true) AS geom
-				FROM parks WHERE geom_3857 && ST_TileEnvelope($1, $2, $3, margin => 256.0 / 4096)) q WHERE geom IS NOT NULL`,
-				tl.Z, tl.X, tl.Y).Scan(&oracle); err != nil {
-				t.Fatal(err)
-			}
+			served, oracle := servedAndAsMVTGeom(t, f, "parks", "name", tl)
 			got, want := byName(t, served), byName(t, oracle)
 			if len(got) != len(want) || len(got) != len(fast)+len(slow) {
 				t.Fatalf("served %d features, ST_AsMVTGeom %d, parks in the buffered tile %d", len(got), len(want), len(fast)+len(slow))
@@ -135,21 +127,96 @@ func TestPolygonsSkippingMakeValidMatchAsMVTGeom(t *testing.T) {
 	}
 }
 
+// servedAndAsMVTGeom renders tile tl of layer with one property through the service, and
+// builds the oracle: the same features drawn by ST_AsMVTGeom alone (clipping on).
+func servedAndAsMVTGeom(t *testing.T, f *fixture, layer, prop string, tl Tile) (served, oracle []byte) {
+	t.Helper()
+	ctx := context.Background()
+	served, err := f.svc.Render(ctx, TileRequest{Sources: []string{layer}, Tile: tl, Limit: DefaultLimit, Properties: []string{prop}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// layer and prop are the test's own constants.
+	if err := f.db.Pool.QueryRow(ctx, fmt.Sprintf(`SELECT ST_AsMVT(q, $4::text, 4096, 'geom', 'id') FROM (
+		SELECT id, %[2]s, ST_AsMVTGeom(geom_3857, ST_TileEnvelope($1, $2, $3), 4096, 256, true) AS geom
+		FROM %[1]s WHERE geom_3857 && ST_TileEnvelope($1, $2, $3, margin => 256.0 / 4096)) q WHERE geom IS NOT NULL`,
+		pgx.Identifier{layer}.Sanitize(), pgx.Identifier{prop}.Sanitize()), tl.Z, tl.X, tl.Y, layer).Scan(&oracle); err != nil {
+		t.Fatal(err)
+	}
+	return served, oracle
+}
+
 func byName(t *testing.T, tile []byte) map[string][][][2]int64 {
+	return featureRings(t, tile, func(f mvtread.Feature) string { return fmt.Sprint(f.Props["name"]) })
+}
+
+func byID(t *testing.T, tile []byte) map[uint64][][][2]int64 {
+	return featureRings(t, tile, func(f mvtread.Feature) uint64 { return f.ID })
+}
+
+// featureRings decodes every polygon feature of tile into its rings (see rings), keyed.
+func featureRings[K comparable](t *testing.T, tile []byte, key func(mvtread.Feature) K) map[K][][][2]int64 {
 	t.Helper()
 	ls, err := mvtread.Decode(tile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string][][][2]int64{}
+	out := map[K][][][2]int64{}
 	for _, l := range ls {
 		for _, ft := range l.Features {
 			r, err := rings(ft.Geometry)
 			if err != nil {
 				t.Fatal(err)
 			}
-			out[fmt.Sprint(ft.Props["name"])] = r
+			out[key(ft)] = r
 		}
 	}
 	return out
+}
+
+// TestZ14GridMatchesAsMVTGeom: at zoom 14 the fast polygon path translates the stored
+// geom_3857_z14 (migration 0027) instead of transforming and snapping per tile. Over 600
+// random parcels (jittered hexagons of 5–60 m, some across tile edges, some thinner than
+// a tile unit) in four adjacent z14 tiles, every served tile must equal, ring by ring, a
+// tile built by ST_AsMVTGeom alone; and most parcels must have taken the translated path.
+func TestZ14GridMatchesAsMVTGeom(t *testing.T) {
+	f := newFixture(t, Options{})
+	ctx := context.Background()
+	city := f.cityID(t)
+	if !f.svc.sources["residential_land"].(tableSource).grid14 {
+		t.Fatal("residential_land has no geom_3857_z14: the zoom-14 grid path is off")
+	}
+	// The four tiles 14/tx..tx+1/ty..ty+1 span about lon 109.8193–109.8633, lat 40.6306–40.6640.
+	if _, err := f.db.Pool.Exec(ctx, `INSERT INTO residential_land (city_id, population, households, geom)
+		SELECT $1, 10, 4, ST_Multi(ST_MakePolygon(ST_AddPoint(l, ST_StartPoint(l)))) FROM (
+		    SELECT ST_MakeLine(ARRAY(SELECT ST_MakePoint(cx + r * cos(k * pi() / 3) * (0.8 + 0.4 * random()) / 0.76,
+		                                                 cy + r * sin(k * pi() / 3) * flat * (0.8 + 0.4 * random()))
+		                             FROM generate_series(0, 5) k ORDER BY k)) AS l
+		    FROM (SELECT g, 109.8193 + random() * 0.044 AS cx, 40.6306 + random() * 0.0334 AS cy,
+		                 (5 + random() * 55) / 111320.0 AS r, CASE WHEN g % 10 = 0 THEN 0.02 ELSE 1 END AS flat
+		          FROM generate_series(1, 600) g) p) h`, city); err != nil {
+		t.Fatal(err)
+	}
+	unit := PixelSize(14)
+	for _, tl := range []Tile{{14, tx, ty}, {14, tx + 1, ty}, {14, tx, ty + 1}, {14, tx + 1, ty + 1}} {
+		var n, grid int
+		if err := f.db.Pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE geom_3857_clearance >= 2 * $4::float8 AND geom_3857 @ ST_TileEnvelope($1, $2, $3, margin => 256.0 / 4096))
+			FROM residential_land WHERE geom_3857 && ST_TileEnvelope($1, $2, $3, margin => 256.0 / 4096)`, tl.Z, tl.X, tl.Y, unit).Scan(&n, &grid); err != nil {
+			t.Fatal(err)
+		}
+		if n < 100 || grid < n/2 || grid == n {
+			t.Fatalf("%s: %d parcels, %d on the grid path: the fixture should exercise both paths", tl, n, grid)
+		}
+		served, oracle := servedAndAsMVTGeom(t, f, "residential_land", "population", tl)
+		got, want := byID(t, served), byID(t, oracle)
+		if len(got) != len(want) {
+			t.Fatalf("%s: served %d features, ST_AsMVTGeom %d", tl, len(got), len(want))
+		}
+		for id, w := range want {
+			if g, ok := got[id]; !ok || !slices.EqualFunc(g, w, slices.Equal) {
+				t.Errorf("%s parcel %d: served rings %v, ST_AsMVTGeom %v", tl, id, g, w)
+			}
+		}
+		t.Logf("%s: %d parcels, %d through the z14 grid, %d features equal", tl, n, grid, len(want))
+	}
 }

@@ -228,8 +228,12 @@ func (s *Service) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("tiles: %w", err)
 	}
+	grid14, err := hasColumn(ctx, s.db, tables, "geom_3857_z14")
+	if err != nil {
+		return fmt.Errorf("tiles: %w", err)
+	}
 	for name, l := range reg {
-		s.sources[name] = newTableSource(l, specs[name], clear[name])
+		s.sources[name] = newTableSource(l, specs[name], clear[name], grid14[name])
 	}
 	order := s.order[:0]
 	for _, n := range s.order {

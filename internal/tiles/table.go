@@ -24,6 +24,9 @@ var sharedFields = map[string]bool{"city_id": true, "data_source": true, "synthe
 // them (migration 0011): at z12 a parcel is a dot of a screen pixel or two.
 const BlocksMaxZoom = 12
 
+// Grid14Zoom is the zoom whose tile grid geom_3857_z14 is stored in (migration 0027).
+const Grid14Zoom = 14
+
 // FeaturesField is the property of a block saying how many features it stands for.
 const FeaturesField = "features"
 
@@ -35,7 +38,10 @@ type tableSource struct {
 	// clearance: the table has geom_3857_clearance (migration 0012), so polygons that
 	// snapping cannot invalidate skip ST_AsMVTGeom's validation.
 	clearance bool
-	info      *Info // shared: callers must not modify its Fields
+	// grid14: the table also has geom_3857_z14 (migration 0027), those polygons already in
+	// the global zoom-14 tile grid, so a z14 tile only translates them.
+	grid14 bool
+	info   *Info // shared: callers must not modify its Fields
 }
 
 // blockSpec is a layer's row of tile_block_specs: the columns a block keeps as text
@@ -47,10 +53,10 @@ type blockSpec struct {
 // TableSource returns the Source of a registry layer. Its fields are the layer's
 // attributes (id is the MVT feature id); by default a tile carries the layer's own
 // attributes, and the shared bookkeeping columns only when properties= names them.
-func TableSource(l *layers.Layer) Source { return newTableSource(l, nil, false) }
+func TableSource(l *layers.Layer) Source { return newTableSource(l, nil, false, false) }
 
-func newTableSource(l *layers.Layer, blocks *blockSpec, clearance bool) tableSource {
-	s := tableSource{layer: l, blocks: blocks, clearance: clearance}
+func newTableSource(l *layers.Layer, blocks *blockSpec, clearance, grid14 bool) tableSource {
+	s := tableSource{layer: l, blocks: blocks, clearance: clearance, grid14: clearance && grid14}
 	inf := Info{Title: l.TitleEN, TitleZH: l.TitleZH, GeomType: l.GeomType, MinZoom: 0, MaxZoom: MaxZoom, IDColumn: "id"}
 	for _, a := range l.Attributes {
 		if a.Name == "id" {
@@ -117,9 +123,16 @@ func (s tableSource) Query(r Request, a *Args) (string, error) {
 	if s.clearance && r.Tile.Z >= GeneraliseBelow {
 		// A polygon inside the buffer whose minimum clearance is at least two tile units
 		// stays valid when snapped (see migration 0012): transform and snap it as
-		// ST_AsMVTGeom would, without its per-feature MakeValid.
+		// ST_AsMVTGeom would, without its per-feature MakeValid. At zoom 14 that was done
+		// once per row, in the global grid (migration 0027): the tile only translates it.
+		var fast string
+		if s.grid14 && r.Tile.Z == Grid14Zoom {
+			fast = a.gridTranslate("t.geom_3857_z14")
+		} else {
+			fast = a.tileAffine("t.geom_3857")
+		}
 		mvtGeom = fmt.Sprintf("CASE WHEN t.geom_3857 @ %s AND t.geom_3857_clearance >= 2 * %s THEN %s ELSE %s END",
-			envb, a.Tolerance(), a.tileAffine("t.geom_3857"), mvtGeom)
+			envb, a.Tolerance(), fast, mvtGeom)
 	}
 	cols := []string{"t.id", mvtGeom + " AS geom"}
 	for _, p := range r.Properties {
