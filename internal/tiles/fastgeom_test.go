@@ -175,7 +175,7 @@ func featureRings[K comparable](t *testing.T, tile []byte, key func(mvtread.Feat
 }
 
 // TestZ14GridMatchesAsMVTGeom: at zoom 14 the fast polygon path translates the stored
-// geom_3857_z14 (migration 0027) instead of transforming and snapping per tile. Over 600
+// geom_3857_z14 (migration 0024) instead of transforming and snapping per tile. Over 600
 // random parcels (jittered hexagons of 5–60 m, some across tile edges, some thinner than
 // a tile unit) in four adjacent z14 tiles, every served tile must equal, ring by ring, a
 // tile built by ST_AsMVTGeom alone; and most parcels must have taken the translated path.

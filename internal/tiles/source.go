@@ -242,7 +242,7 @@ func (a *Args) BufferedEnvelope() string {
 }
 
 // gridTranslate is a geometry stored in the global zoom-14 tile grid (geom_3857_z14,
-// migration 0027) moved into this z14 tile's units: tile (x, y) starts at grid unit
+// migration 0024) moved into this z14 tile's units: tile (x, y) starts at grid unit
 // (4096·x, 4096·y). Whole-unit offsets keep the snapped vertices and the orientation.
 func (a *Args) gridTranslate(geom string) string {
 	return fmt.Sprintf("ST_Translate(%s, %s::float8, %s::float8)", geom,

@@ -24,7 +24,7 @@ var sharedFields = map[string]bool{"city_id": true, "data_source": true, "synthe
 // them (migration 0011): at z12 a parcel is a dot of a screen pixel or two.
 const BlocksMaxZoom = 12
 
-// Grid14Zoom is the zoom whose tile grid geom_3857_z14 is stored in (migration 0027).
+// Grid14Zoom is the zoom whose tile grid geom_3857_z14 is stored in (migration 0024).
 const Grid14Zoom = 14
 
 // FeaturesField is the property of a block saying how many features it stands for.
@@ -38,7 +38,7 @@ type tableSource struct {
 	// clearance: the table has geom_3857_clearance (migration 0012), so polygons that
 	// snapping cannot invalidate skip ST_AsMVTGeom's validation.
 	clearance bool
-	// grid14: the table also has geom_3857_z14 (migration 0027), those polygons already in
+	// grid14: the table also has geom_3857_z14 (migration 0024), those polygons already in
 	// the global zoom-14 tile grid, so a z14 tile only translates them.
 	grid14 bool
 	info   *Info // shared: callers must not modify its Fields
@@ -124,7 +124,7 @@ func (s tableSource) Query(r Request, a *Args) (string, error) {
 		// A polygon inside the buffer whose minimum clearance is at least two tile units
 		// stays valid when snapped (see migration 0012): transform and snap it as
 		// ST_AsMVTGeom would, without its per-feature MakeValid. At zoom 14 that was done
-		// once per row, in the global grid (migration 0027): the tile only translates it.
+		// once per row, in the global grid (migration 0024): the tile only translates it.
 		var fast string
 		if s.grid14 && r.Tile.Z == Grid14Zoom {
 			fast = a.gridTranslate("t.geom_3857_z14")
