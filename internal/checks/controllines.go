@@ -8,6 +8,7 @@ import (
 
 	"github.com/twpayne/go-geos"
 
+	"github.com/cityreach/cityreach/internal/edition"
 	"github.com/cityreach/cityreach/internal/fault"
 )
 
@@ -21,7 +22,9 @@ const (
 
 // ControlLinesReport lists every overlap between two of the three control lines.
 type ControlLinesReport struct {
-	City       City          `json:"city"`
+	City City `json:"city"`
+	// AsOf says which past state of the data was asked for; nil for the current data.
+	AsOf       *edition.AsOf `json:"as_of,omitempty"`
 	Edition    *EditionInfo  `json:"growth_boundary_edition"` // nil when the city has no boundary
 	MinOverlap float64       `json:"min_overlap_m2"`
 	Conforms   bool          `json:"conforms"` // no overlap at all

@@ -6,6 +6,8 @@ import (
 	"sort"
 
 	"github.com/twpayne/go-geos"
+
+	"github.com/cityreach/cityreach/internal/edition"
 )
 
 // CorridorReport is the ecological-corridor check of a city (standards §4, 城市生态廊道达标率).
@@ -16,7 +18,9 @@ import (
 // width is at least MinWidth. Lengths are metres along the centreline, widths metres
 // across it.
 type CorridorReport struct {
-	City            City             `json:"city"`
+	City City `json:"city"`
+	// AsOf says which past state of the data was asked for; nil for the current data.
+	AsOf            *edition.AsOf    `json:"as_of,omitempty"`
 	MinWidth        float64          `json:"min_width_m"`
 	Method          string           `json:"method"`
 	RequiredLength  float64          `json:"required_length_m"`

@@ -5,6 +5,8 @@ import (
 	"sort"
 
 	"github.com/twpayne/go-geos"
+
+	"github.com/cityreach/cityreach/internal/edition"
 )
 
 // Expansion compares a growth-boundary edition with the base-year urban construction land
@@ -54,15 +56,17 @@ func cloneAll(gs []*geos.Geom) []*geos.Geom {
 // DiffReport is what changed between two growth-boundary editions: Added = To − From,
 // Removed = From − To, each as polygons with their areas (m²).
 type DiffReport struct {
-	City        City         `json:"city"`
-	From        *EditionInfo `json:"from"`
-	To          *EditionInfo `json:"to"`
-	AddedArea   float64      `json:"added_area_m2"`
-	RemovedArea float64      `json:"removed_area_m2"`
-	NetChange   float64      `json:"net_change_m2"`
-	Added       []DiffPiece  `json:"added"`
-	Removed     []DiffPiece  `json:"removed"`
-	Expansion   *Expansion   `json:"expansion"` // of the To edition
+	City City `json:"city"`
+	// AsOf says which past state of the data was asked for; nil for the current data.
+	AsOf        *edition.AsOf `json:"as_of,omitempty"`
+	From        *EditionInfo  `json:"from"`
+	To          *EditionInfo  `json:"to"`
+	AddedArea   float64       `json:"added_area_m2"`
+	RemovedArea float64       `json:"removed_area_m2"`
+	NetChange   float64       `json:"net_change_m2"`
+	Added       []DiffPiece   `json:"added"`
+	Removed     []DiffPiece   `json:"removed"`
+	Expansion   *Expansion    `json:"expansion"` // of the To edition
 }
 
 // DiffPiece is one polygon of a diff.
@@ -124,7 +128,9 @@ func (r *DiffReport) Features() []Feature {
 // OutsideReport lists residential land and facilities outside a growth-boundary edition
 // (standards §4: no concentrated urban construction outside the UGB).
 type OutsideReport struct {
-	City               City              `json:"city"`
+	City City `json:"city"`
+	// AsOf says which past state of the data was asked for; nil for the current data.
+	AsOf               *edition.AsOf     `json:"as_of,omitempty"`
 	Edition            *EditionInfo      `json:"growth_boundary_edition"`
 	ResidentialOutside float64           `json:"residential_outside_m2"`
 	PopulationOutside  float64           `json:"population_outside"` // pro rata by area

@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -50,6 +52,8 @@ func TestHandlers(t *testing.T) {
 		{"/api/v1/checks/corridors?city=fixture&sortby=name", 400},
 		{"/api/v1/checks/corridors?city=fixture&city=other", 400},
 		{"/api/v1/checks/complete-communities?city=fixture&tier_m=1e9", 400},
+		{"/api/v1/checks/complete-communities?city=fixture&as_of=2024%20%E6%97%A0", 400}, // no such edition
+		{"/api/v1/checks/corridors?city=fixture&as_of=yesterday", 400},
 	} {
 		code, ct, body := get(bad.path)
 		if code != bad.code || ct != "application/problem+json" {
@@ -80,6 +84,13 @@ func TestHandlers(t *testing.T) {
 	var sc checks.ScorecardReport
 	if code != 200 || json.Unmarshal(body, &sc) != nil || sc.Complete != 1 {
 		t.Errorf("scorecard: %d %s", code, body)
+	}
+	// as_of now: the data as it stands, said in the answer (as_of against a restored
+	// database: internal/edition's TestIndicatorsAsOfEqualRestoredDatabase).
+	code, _, body = get("/api/v1/checks/complete-communities?city=fixture&as_of=" + url.QueryEscape(time.Now().Format(time.RFC3339Nano)))
+	var past checks.ScorecardReport
+	if code != 200 || json.Unmarshal(body, &past) != nil || past.AsOf == nil || past.Complete != sc.Complete || len(past.Scores) != len(sc.Scores) {
+		t.Errorf("scorecard as of now: %d %s", code, body)
 	}
 	for _, p := range []string{"/api/v1/checks/corridors?city=fixture&format=geojson", "/api/v1/checks/outside-boundary?city=fixture&format=geojson",
 		"/api/v1/checks/growth-boundary/diff?city=fixture&from=2021&to=2024&format=geojson", "/api/v1/checks/complete-communities?city=fixture&format=geojson"} {

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cityreach/cityreach/internal/edition"
 	"github.com/cityreach/cityreach/internal/fault"
 )
 
@@ -102,11 +101,15 @@ func (s *Service) Corridors(ctx context.Context, r Request) (*CorridorReport, er
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.load(ctx, r.City, CorridorsNeed)
+	_, l, at, err := s.layers(ctx, r, CorridorsNeed, false)
 	if err != nil {
 		return nil, err
 	}
-	return CheckCorridors(ctx, l, cfg.Corridor)
+	rep, err := CheckCorridors(ctx, l, cfg.Corridor)
+	if rep != nil {
+		rep.AsOf = at
+	}
+	return rep, err
 }
 
 // ControlLines runs the three-control-line check.
@@ -123,11 +126,15 @@ func (s *Service) ControlLines(ctx context.Context, r Request) (*ControlLinesRep
 	if cfg.Growth.BaseLayer == "" {
 		need &^= NeedResidential
 	}
-	l, err := s.load(ctx, r.City, need)
+	_, l, at, err := s.layers(ctx, r, need, false)
 	if err != nil {
 		return nil, err
 	}
-	return CheckControlLines(ctx, l, q, cfg)
+	rep, err := CheckControlLines(ctx, l, q, cfg)
+	if rep != nil {
+		rep.AsOf = at
+	}
+	return rep, err
 }
 
 // GrowthDiff compares two editions.
@@ -151,11 +158,15 @@ func (s *Service) GrowthDiff(ctx context.Context, r Request) (*DiffReport, error
 	if cfg.Growth.BaseLayer != "" {
 		need |= NeedResidential
 	}
-	l, err := s.load(ctx, r.City, need)
+	_, l, at, err := s.layers(ctx, r, need, false)
 	if err != nil {
 		return nil, err
 	}
-	return DiffEditions(ctx, l, from, to, cfg.Growth)
+	rep, err := DiffEditions(ctx, l, from, to, cfg.Growth)
+	if rep != nil {
+		rep.AsOf = at
+	}
+	return rep, err
 }
 
 // Outside lists what lies outside the boundary.
@@ -168,11 +179,15 @@ func (s *Service) Outside(ctx context.Context, r Request) (*OutsideReport, error
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.load(ctx, r.City, GrowthNeed)
+	_, l, at, err := s.layers(ctx, r, GrowthNeed, false)
 	if err != nil {
 		return nil, err
 	}
-	return CheckOutside(ctx, l, q, cfg.Growth)
+	rep, err := CheckOutside(ctx, l, q, cfg.Growth)
+	if rep != nil {
+		rep.AsOf = at
+	}
+	return rep, err
 }
 
 // CompleteCommunities runs the scorecard.
@@ -181,13 +196,7 @@ func (s *Service) CompleteCommunities(ctx context.Context, r Request) (*Scorecar
 	if err != nil {
 		return nil, err
 	}
-	var l *Layers
-	var at *edition.AsOf
-	if r.AsOf != "" {
-		ctx, l, at, err = s.loadAsOf(ctx, r.City, r.AsOf, ScorecardNeed)
-	} else {
-		l, err = s.load(ctx, r.City, ScorecardNeed)
-	}
+	ctx, l, at, err := s.layers(ctx, r, ScorecardNeed, true)
 	if err != nil {
 		return nil, err
 	}

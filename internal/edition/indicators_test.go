@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/checks"
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/edition"
 	"github.com/cityreach/cityreach/internal/testdb"
@@ -231,6 +232,29 @@ func TestIndicatorsAsOfEqualRestoredDatabase(t *testing.T) {
 		if nj == rj {
 			t.Errorf("living circle %s: the figures now equal the edition's: the edits should have changed them", level)
 		}
+	}
+
+	// The complete-community scorecard (its layers and the walking network its reach walks)
+	// as of the edition equals the scorecard of the restored database.
+	scorecard := func(pool *pgxpool.Pool, asOf string) string {
+		t.Helper()
+		svc := &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walk.NewService(pool, nil)}}
+		rep, err := svc.CompleteCommunities(ctx, checks.Request{City: "ed", AsOf: asOf})
+		if err != nil {
+			t.Fatalf("scorecard as of %q: %v", asOf, err)
+		}
+		if (asOf != "") != (rep.AsOf != nil) {
+			t.Errorf("scorecard as of %q: the answer says as_of %+v", asOf, rep.AsOf)
+		}
+		rep.AsOf = nil
+		return mustMarshal(t, rep)
+	}
+	past, restored, now := scorecard(a.Pool, "2024 现状"), scorecard(b.Pool, ""), scorecard(a.Pool, "")
+	if past != restored {
+		t.Errorf("scorecard as of the edition differs from the restored database's: %s", firstDiff(past, restored))
+	}
+	if now == restored {
+		t.Error("scorecard: the figures now equal the edition's: the edits should have changed them")
 	}
 }
 

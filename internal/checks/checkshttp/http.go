@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/cityreach/cityreach/internal/checks"
+	"github.com/cityreach/cityreach/internal/edition/editionhttp"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/problem"
 )
@@ -35,8 +36,9 @@ type ScenarioLayers = checks.ScenarioLayers
 //	GET /api/v1/checks/outside-boundary         &date= or &edition=: residential land and facilities outside
 //	GET /api/v1/checks/complete-communities     the complete-community scorecard
 //
-// and the threshold overrides named in Overridable (e.g. &min_width_m=120&tier_m=800), and
-// &scenario=<id> to run the check on baseline plus the scenario's changes.
+// and the threshold overrides named in Overridable (e.g. &min_width_m=120&tier_m=800),
+// &scenario=<id> to run the check on baseline plus the scenario's changes, or &as_of= (a
+// data edition of the city, a date or an instant) to run it on the data as it stood then.
 func (h Handler) Routes() []httpapi.Route {
 	params := []httpapi.Param{
 		{Name: "city", Description: "city slug", Required: true, Example: "baotou"},
@@ -46,6 +48,7 @@ func (h Handler) Routes() []httpapi.Route {
 		{Name: "to", Description: "growth-boundary/diff: the newer edition"},
 		{Name: "format", Description: "json (the report, default) or geojson (its features)", Schema: httpapi.Enum("json", "geojson")},
 		httpapi.ScenarioParam,
+		editionhttp.AsOfParam,
 	}
 	for _, k := range checks.Overridable {
 		params = append(params, httpapi.Param{Name: k, Description: "overrides the configured threshold " + k, Schema: httpapi.Num})
@@ -79,6 +82,7 @@ func (h Handler) serve(name string) gin.HandlerFunc {
 		// The engine has refused any parameter not in Routes' list, and any given twice.
 		req := checks.Request{Overrides: map[string]string{}}
 		req.City, req.Edition, req.Date, req.From, req.To = q.Get("city"), q.Get("edition"), q.Get("date"), q.Get("from"), q.Get("to")
+		req.AsOf = q.Get("as_of")
 		for _, k := range checks.Overridable {
 			if q.Has(k) {
 				req.Overrides[k] = q.Get(k)
