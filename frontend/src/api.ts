@@ -55,9 +55,9 @@ export function searchUrl(q: { q: string; city?: string; types?: string[]; limit
   return `/api/v1/search${query({ q: q.q.trim(), city: q.city ?? DEFAULT_CITY, types: q.types?.join(','), limit: q.limit, offset: q.offset })}`;
 }
 
-/** The gap layer as vector tiles, with the dashboard's caliber and method. */
+/** The gap layer as vector tiles, with the dashboard's caliber, method and data edition. */
 export function gapTileUrl(origin: string, q: CoverageQuery): string {
-  return `${origin}/tiles/park_coverage_gaps/{z}/{x}/{y}.mvt${query({ city: q.city ?? DEFAULT_CITY, caliber: q.caliber, method: q.method })}`;
+  return `${origin}/tiles/park_coverage_gaps/{z}/{x}/{y}.mvt${query({ city: q.city ?? DEFAULT_CITY, caliber: q.caliber, method: q.method, as_of: q.asOf })}`;
 }
 
 /** Starts a report job (OGC API – Processes, docs/reports.md); needs an editor token. */
@@ -140,11 +140,11 @@ export function seriesUrl(indicator: 'park-coverage' | 'living-circle', q: { cit
 }
 
 export function coverageGapsUrl(q: CoverageQuery): string {
-  return `/api/v1/indicators/park-coverage/gaps${query({ city: q.city ?? DEFAULT_CITY, caliber: q.caliber, method: q.method })}`;
+  return `/api/v1/indicators/park-coverage/gaps${query({ city: q.city ?? DEFAULT_CITY, caliber: q.caliber, method: q.method, as_of: q.asOf })}`;
 }
 
 export function coverageSitesUrl(q: CoverageQuery & { n: number }): string {
-  return `/api/v1/indicators/park-coverage/sites${query({ city: q.city ?? DEFAULT_CITY, caliber: q.caliber, method: q.method, n: q.n })}`;
+  return `/api/v1/indicators/park-coverage/sites${query({ city: q.city ?? DEFAULT_CITY, caliber: q.caliber, method: q.method, n: q.n, as_of: q.asOf })}`;
 }
 
 /** The 问题清单 between two editions (docs/problems.md): from/to are edition names (null: the server's default). */

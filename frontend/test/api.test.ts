@@ -81,11 +81,11 @@ describe('getJSON against the fixture server', () => {
     expect([404, 405, 501].every(isMissingStatus)).toBe(true);
     expect([400, 401, 403, 500, 503].some(isMissingStatus)).toBe(false);
   });
-  it('as_of goes on the indicators, never on the gap tiles; the series carry caliber and method for coverage only', () => {
+  it('as_of goes on the indicators, the gap tiles and the sites; the series carry caliber and method for coverage only', () => {
     expect(coverageUrl({ level: 'city', asOf: '2024 现状' })).toBe('/api/v1/indicators/park-coverage?city=baotou&level=city&as_of=2024+%E7%8E%B0%E7%8A%B6');
     expect(coverageUrl({ asOf: null })).toBe('/api/v1/indicators/park-coverage?city=baotou');
-    // The gap tiles do not take as_of yet (docs/editions.md): the URL leaves it out.
-    expect(gapTileUrl('http://h', { caliber: 'c', method: 'buffer', asOf: '2024 现状' })).toBe('http://h/tiles/park_coverage_gaps/{z}/{x}/{y}.mvt?city=baotou&caliber=c&method=buffer');
+    expect(gapTileUrl('http://h', { caliber: 'c', method: 'buffer', asOf: '2024 现状' })).toBe('http://h/tiles/park_coverage_gaps/{z}/{x}/{y}.mvt?city=baotou&caliber=c&method=buffer&as_of=2024+%E7%8E%B0%E7%8A%B6');
+    expect(gapTileUrl('http://h', { caliber: 'c', method: 'buffer', asOf: null })).toBe('http://h/tiles/park_coverage_gaps/{z}/{x}/{y}.mvt?city=baotou&caliber=c&method=buffer');
     expect(livingCircleUrl({ level: 'city', asOf: '2025-01-01' })).toBe('/api/v1/indicators/living-circle?city=baotou&level=city&as_of=2025-01-01');
     expect(seriesUrl('park-coverage', { level: 'district', unit: 3, caliber: 'c', method: 'buffer' })).toBe('/api/v1/indicators/park-coverage/series?city=baotou&level=district&unit=3&caliber=c&method=buffer');
     expect(seriesUrl('living-circle', { level: 'city', caliber: 'c', method: 'buffer' })).toBe('/api/v1/indicators/living-circle/series?city=baotou&level=city');

@@ -17,30 +17,9 @@ import (
 // version (the data then, or now when nothing changed since) is reused, and a computed one
 // is stored with its gaps.
 func (s *Service) indicatorAsOf(ctx context.Context, q Query, cal caliber.Caliber, calFrom, methodFrom string) (*Report, error) {
-	snap, dv, at, err := s.loadAsOf(ctx, q)
+	run, fresh, at, err := s.runAsOf(ctx, q, cal)
 	if err != nil {
 		return nil, err
-	}
-	run, err := s.Store.Find(ctx, s.Store.Pool, snap.CityID, cal, q.Method, dv.Hash, ageKey{})
-	if err != nil {
-		return nil, err
-	}
-	fresh := run == nil
-	if fresh {
-		res, err := s.compute(ctx, snap, q, cal)
-		if err != nil {
-			return nil, err
-		}
-		id, err := s.Store.Save(ctx, s.Store.Pool, res, dv)
-		if err != nil {
-			return nil, err
-		}
-		if run, err = s.Store.Run(ctx, s.Store.Pool, id); err == nil && run == nil {
-			err = fmt.Errorf("coverage: stored run %d is gone", id)
-		}
-		if err != nil {
-			return nil, err
-		}
 	}
 	rep, err := s.report(ctx, q, cal, run, fresh, calFrom, methodFrom)
 	if err != nil {
@@ -48,6 +27,32 @@ func (s *Service) indicatorAsOf(ctx context.Context, q Query, cal caliber.Calibe
 	}
 	rep.AsOf = &at
 	return rep, nil
+}
+
+// runAsOf returns the stored run of q on the city's data as it was at q.AsOf, computing
+// and storing it (with its gaps) when no run of that state's data version is stored;
+// fresh says it was computed now.
+func (s *Service) runAsOf(ctx context.Context, q Query, cal caliber.Caliber) (run *Run, fresh bool, at edition.AsOf, err error) {
+	snap, dv, at, err := s.loadAsOf(ctx, q)
+	if err != nil {
+		return nil, false, at, err
+	}
+	run, err = s.Store.Find(ctx, s.Store.Pool, snap.CityID, cal, q.Method, dv.Hash, ageKey{})
+	if err != nil || run != nil {
+		return run, false, at, err
+	}
+	res, err := s.compute(ctx, snap, q, cal)
+	if err != nil {
+		return nil, false, at, err
+	}
+	id, err := s.Store.Save(ctx, s.Store.Pool, res, dv)
+	if err != nil {
+		return nil, false, at, err
+	}
+	if run, err = s.Store.Run(ctx, s.Store.Pool, id); err == nil && run == nil {
+		err = fmt.Errorf("coverage: stored run %d is gone", id)
+	}
+	return run, true, at, err
 }
 
 // resultAsOf computes q afresh on the city's data as it was at q.AsOf (no stored run): the

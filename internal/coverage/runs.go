@@ -19,6 +19,11 @@ func (s *Service) CurrentRun(ctx context.Context, q Query) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	if q.AsOf != "" {
+		// The run of the data as it was then; its gaps are stored with it.
+		run, _, _, err := s.runAsOf(ctx, q, cal)
+		return run, err
+	}
 	c, err := s.currentRunGaps(ctx, q, cal)
 	if err != nil || c.gaps == nil {
 		return c.run, err
@@ -57,7 +62,7 @@ func (s *Service) citySlugs(ctx context.Context, city, method string) ([]string,
 // CurrentRuns returns the current runs of caliber and method for city ("" for every city
 // with residential land), computing the missing ones. An empty caliber or method is each
 // city's default, as in Validate.
-func (s *Service) CurrentRuns(ctx context.Context, city, cal, method string) ([]*Run, error) {
+func (s *Service) CurrentRuns(ctx context.Context, city, cal, method, asOf string) ([]*Run, error) {
 	if cal != "" {
 		if _, err := s.caliber(cal); err != nil {
 			return nil, badParam("caliber", err.Error())
@@ -74,7 +79,7 @@ func (s *Service) CurrentRuns(ctx context.Context, city, cal, method string) ([]
 	}
 	out := make([]*Run, 0, len(slugs))
 	for _, slug := range slugs {
-		run, err := s.CurrentRun(ctx, Query{City: slug, Caliber: cal, Method: method})
+		run, err := s.CurrentRun(ctx, Query{City: slug, Caliber: cal, Method: method, AsOf: asOf})
 		if err != nil {
 			return nil, err
 		}

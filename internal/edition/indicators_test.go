@@ -199,6 +199,28 @@ func TestIndicatorsAsOfEqualRestoredDatabase(t *testing.T) {
 			}
 			sameFigures(t, method+" as of "+ref, past, restored)
 		}
+		// The gap layer as of the edition (the gaps route, tiles and OGC collection read
+		// it) equals the restored database's, feature for feature.
+		qa := q
+		qa.AsOf = "2024 现状"
+		pastGaps, _, err := covA.Gaps(ctx, qa, 0)
+		if err != nil {
+			t.Fatalf("%s gaps as of: %v", method, err)
+		}
+		restoredGaps, _, err := covB.Gaps(ctx, q, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nowGaps, _, err := covA.Gaps(ctx, q, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(pastGaps) != string(restoredGaps) {
+			t.Errorf("%s gaps as of the edition differ from the restored database's: %s", method, firstDiff(string(pastGaps), string(restoredGaps)))
+		}
+		if string(nowGaps) == string(restoredGaps) {
+			t.Errorf("%s: the gaps now equal the edition's: the edits should have changed them", method)
+		}
 		if math.Abs(now.City1.Ratio-restored.City1.Ratio) < 1e-6 {
 			t.Errorf("%s: the figure now (%v) equals the edition's (%v): the edits should have changed it", method, now.City1.Ratio, restored.City1.Ratio)
 		}

@@ -14,7 +14,6 @@ package national
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -23,11 +22,11 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/checks"
+	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/cityreach/cityreach/internal/jobs/queue"
@@ -121,12 +120,15 @@ func Ensure(ctx context.Context, pool *pgxpool.Pool, specs []Spec, loaded func(s
 // generator's rows carry its seed and scale in their data_source.
 func cityLoaded(ctx context.Context, pool *pgxpool.Pool, s Spec) (id int, has bool, err error) {
 	src := synth.Params{Scale: s.Scale, Seed: s.Seed}.DataSource()
-	err = pool.QueryRow(ctx, `SELECT c.id, EXISTS (SELECT 1 FROM communities m WHERE m.city_id = c.id AND m.data_source = $2)
-		FROM cities c WHERE c.slug = $1`, s.Slug, src).Scan(&id, &has)
-	if errors.Is(err, pgx.ErrNoRows) {
+	c, err := citydata.BySlug(ctx, pool, s.Slug)
+	if fault.KindOf(err) == fault.KindNotFound {
 		return 0, false, nil
 	}
-	return id, has, err
+	if err != nil {
+		return 0, false, err
+	}
+	err = pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM communities WHERE city_id = $1 AND data_source = $2)`, c.ID, src).Scan(&has)
+	return c.ID, has, err
 }
 
 var runRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,40}$`)

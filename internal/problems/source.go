@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/edition"
 	"github.com/cityreach/cityreach/internal/fault"
@@ -127,9 +128,11 @@ func (s Source) Ledger(ctx context.Context, q Query) (*Ledger, error) {
 		return nil, fault.Invalid("from must be earlier than to").With("parameter", "from")
 	}
 	led := &Ledger{City: q.City, From: from, To: to, ToNow: q.To == "", Indicators: inds, Thresholds: map[string]float64{}}
-	if err := s.Pool.QueryRow(ctx, `SELECT name FROM cities WHERE id = $1`, cityID).Scan(&led.CityName); err != nil {
+	city, err := citydata.ByID(ctx, s.Pool, cityID)
+	if err != nil {
 		return nil, err
 	}
+	led.CityName = city.Name
 	c := &computer{src: s, q: q, cityID: cityID, led: led, steps: len(inds)}
 	if q.Sites > 0 && slices.Contains(inds, ParkCoverage) {
 		c.steps++

@@ -173,7 +173,7 @@ export function dashboard(ctx: Ctx): HTMLElement {
 
   const loadSites = async () => {
     stateMessage(sitesOut, ctx, 'loading');
-    const r = await getJSON<unknown>(coverageSitesUrl({ caliber: state.caliber, method: state.method, n: state.sitesN }));
+    const r = await getJSON<unknown>(coverageSitesUrl({ caliber: state.caliber, method: state.method, n: state.sitesN, asOf: state.asOf }));
     if (!r.ok) { stateMessage(sitesOut, ctx, r.missing ? 'unavailable' : 'error'); setOverlayVisible(ctx, 'sites', false); return; }
     const sites = parseSites(r.data);
     const plan = parseSitePlan(r.data);

@@ -39,9 +39,9 @@ type ScenarioSource interface {
 // Routes are
 //
 //	GET /api/v1/indicators/park-coverage?city=&caliber=&method=&level=&band=&scenario=&as_of=
-//	GET /api/v1/indicators/park-coverage/gaps?city=&caliber=&method=&limit=&scenario=
+//	GET /api/v1/indicators/park-coverage/gaps?city=&caliber=&method=&limit=&scenario=&as_of=
 //	GET /api/v1/indicators/park-coverage/parcels?city=&caliber=&method=&after=&limit=&scenario=
-//	GET /api/v1/indicators/park-coverage/sites?city=&caliber=&method=&n=&site_area=&scenario=
+//	GET /api/v1/indicators/park-coverage/sites?city=&caliber=&method=&n=&site_area=&scenario=&as_of=
 func (h Handler) Routes() []httpapi.Route {
 	const p = "/api/v1/indicators/park-coverage"
 	common := []httpapi.Param{
@@ -66,7 +66,8 @@ func (h Handler) Routes() []httpapi.Route {
 				"level": s, "run": httpapi.Obj(nil), "reused": httpapi.Bool, "headline": s, "targets": httpapi.Arr(httpapi.Obj(nil)),
 				"city_figure": httpapi.Obj(httpapi.Schema{"ratio": n, "population_share": n}), "areas": httpapi.Arr(httpapi.Obj(nil))}, "city", "caliber", "method", "level")), h.indicator),
 		read("/gaps", "getParkCoverageGaps", "The residential parcels outside every park's service radius.",
-			with(httpapi.Param{Name: "limit", Description: "at most this many pieces (0: all)", Schema: httpapi.Schema{"type": "integer", "minimum": 0, "maximum": 1000000}}),
+			with(httpapi.Param{Name: "limit", Description: "at most this many pieces (0: all)", Schema: httpapi.Schema{"type": "integer", "minimum": 0, "maximum": 1000000}},
+				editionhttp.AsOfParam),
 			httpapi.GeoJSON("The gap pieces"), h.gaps),
 		read("/parcels", "getParkCoverageParcels", "Per residential parcel, the area within a counted park's service area and its share.",
 			with(httpapi.Param{Name: "after", Description: "keyset paging: parcels with an id above this one (the previous page's next)", Schema: httpapi.Int},
@@ -74,7 +75,8 @@ func (h Handler) Routes() []httpapi.Route {
 			httpapi.GeoJSON("One polygon feature per parcel, id order"), h.parcels),
 		read("/sites", "getParkSites", "Suggested park sites that close the most coverage gap.",
 			with(httpapi.Param{Name: "n", Description: "how many sites", Schema: httpapi.Schema{"type": "integer", "minimum": 1, "maximum": 200, "default": 10}},
-				httpapi.Param{Name: "site_area", Description: "area of a site (m²)", Schema: httpapi.Schema{"type": "integer", "minimum": coverage.MinSiteAreaM2, "maximum": coverage.MaxSiteAreaM2, "default": coverage.DefaultSiteAreaM2}}),
+				httpapi.Param{Name: "site_area", Description: "area of a site (m²)", Schema: httpapi.Schema{"type": "integer", "minimum": coverage.MinSiteAreaM2, "maximum": coverage.MaxSiteAreaM2, "default": coverage.DefaultSiteAreaM2}},
+				editionhttp.AsOfParam),
 			httpapi.JSON("The sites, best first, with the coverage they add", httpapi.Obj(httpapi.Schema{"city": s, "caliber": s, "method": s,
 				"park": httpapi.Obj(nil), "note": s, "candidates": httpapi.Int, "coverage_now": n, "population_share_now": n,
 				"sites": httpapi.Arr(httpapi.Obj(nil))}, "city", "caliber", "method", "sites")), h.sites),

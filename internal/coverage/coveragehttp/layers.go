@@ -9,11 +9,12 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cityreach/cityreach/internal/coverage"
+	"github.com/cityreach/cityreach/internal/edition"
 	"github.com/cityreach/cityreach/internal/tiles"
 )
 
-// The gap layer is served to planners' tools in two forms, both always computed on the
-// current data: the vector-tile source GapTiles (/tiles/park_coverage_gaps/…) and the OGC
+// The gap layer is served to planners' tools in two forms, computed on the current data or,
+// with as_of=, on the data as it stood at an edition or instant: the vector-tile source GapTiles (/tiles/park_coverage_gaps/…) and the OGC
 // API – Features collection GapCollection (/ogc/collections/park_coverage_gaps). Both take
 // the caliber and the method (defaults: each city's default caliber and the caliber's own
 // method) and
@@ -64,6 +65,7 @@ func (g GapTiles) Info() tiles.Info {
 		Params: []tiles.Param{
 			{Name: "caliber", Description: "caliber id (GET /api/v1/calibers); default the city's default caliber", Check: g.Service.CheckCaliber},
 			{Name: "method", Description: "buffer or network; default the caliber's own", Check: coverage.CheckMethod},
+			{Name: "as_of", Description: "the gaps of the data as it stood at a data edition of the city (its name), a date or an RFC 3339 instant", Check: checkAsOf},
 		},
 	}
 }
@@ -74,6 +76,9 @@ func (g GapTiles) Info() tiles.Info {
 func (g GapTiles) Prepare(ctx context.Context, a *tiles.Args) error {
 	key := a.CityName() + "\x00" + a.Param("caliber") + "\x00" + a.Param("method")
 	gen, live := a.Generation(coverage.InputTables()...)
+	if a.Param("as_of") != "" {
+		live = false // a past state's run: looked up each time (it is stored once computed)
+	}
 	if live && g.memo != nil {
 		g.memo.mu.Lock()
 		e, ok := g.memo.m[key]
@@ -83,7 +88,7 @@ func (g GapTiles) Prepare(ctx context.Context, a *tiles.Args) error {
 			return nil
 		}
 	}
-	runs, err := g.Service.CurrentRuns(ctx, a.CityName(), a.Param("caliber"), a.Param("method"))
+	runs, err := g.Service.CurrentRuns(ctx, a.CityName(), a.Param("caliber"), a.Param("method"), a.Param("as_of"))
 	if err != nil {
 		return err
 	}
@@ -147,3 +152,12 @@ func (GapTiles) DependsOn() []tiles.Dependency {
 }
 
 var _ tiles.Preparer = GapTiles{}
+
+// checkAsOf is the syntax check of the tiles' as_of= before any query (an edition name is
+// resolved, in the city, when the tile is prepared).
+func checkAsOf(v string) error {
+	if _, err := edition.ParseRef("as_of", v); err != nil {
+		return err
+	}
+	return nil
+}

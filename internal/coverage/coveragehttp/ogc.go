@@ -62,7 +62,9 @@ func (c *GapCollection) Description() ogcapi.Description {
 	d := c.inner.Description()
 	d.Description = "公园绿地服务半径覆盖缺口 — residential land outside every park's service area, " +
 		"computed on the current data. Choose the caliber and method with caliber_id= and method= " +
-		"(default: the city's default caliber, the caliber's own method); run_id= reads one stored run."
+		"(default: the city's default caliber, the caliber's own method); run_id= reads one stored run; " +
+		"as_of= (a data edition of the city, a date or an instant) the gaps of the data as it stood then."
+	d.AsOf = true
 	return d
 }
 
@@ -87,6 +89,9 @@ func (c *GapCollection) Items(ctx context.Context, q ogcapi.Query) (ogcapi.Page,
 		}
 		switch cmp.Prop {
 		case "run_id":
+			if q.AsOf != "" {
+				return ogcapi.Page{}, &ogcapi.InvalidError{Param: "as_of", Msg: "as_of chooses the run: it cannot be combined with run_id"}
+			}
 			return c.inner.Items(ctx, q) // one stored run, as asked
 		case "caliber_id":
 			cal = cmp.Value.Text
@@ -106,10 +111,11 @@ func (c *GapCollection) Items(ctx context.Context, q ogcapi.Query) (ogcapi.Page,
 			return ogcapi.Page{}, &ogcapi.InvalidError{Param: "caliber_id", Msg: err.Error()}
 		}
 	}
-	runs, err := c.Service.CurrentRuns(ctx, city, cal, method)
+	runs, err := c.Service.CurrentRuns(ctx, city, cal, method, q.AsOf)
 	if err != nil {
-		return ogcapi.Page{}, err
+		return ogcapi.Page{}, ogcapi.ComputedInvalid(err, map[string]string{"caliber": "caliber_id"})
 	}
+	q.AsOf = "" // the runs carry it; the stored gaps are read as they are
 	in := cql2.In{Prop: "run_id"}
 	for _, r := range runs {
 		s := strconv.FormatInt(r.ID, 10)
