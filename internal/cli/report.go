@@ -19,6 +19,7 @@ import (
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/report"
 	"github.com/cityreach/cityreach/internal/walk"
+	"github.com/cityreach/cityreach/internal/walkgraph"
 )
 
 // runReport writes the batch report of a city (internal/report, docs/reports.md):
@@ -69,9 +70,10 @@ func runReport(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	walkSvc := walk.NewService(pool, log)
+	walkSvc.Graphs = &walkgraph.Cache{} // one walking graph for both indicators
 	src := &report.Sources{
 		Store:    report.Store{Pool: pool},
-		Coverage: &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: log},
+		Coverage: &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: log, Graphs: walkSvc.Graphs},
 		Checks:   &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}},
 		Walk:     walkSvc,
 	}

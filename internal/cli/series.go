@@ -13,6 +13,7 @@ import (
 	"github.com/cityreach/cityreach/internal/edition"
 	"github.com/cityreach/cityreach/internal/series"
 	"github.com/cityreach/cityreach/internal/walk"
+	"github.com/cityreach/cityreach/internal/walkgraph"
 )
 
 // runSeries prints an indicator at each published data edition of a city and now, with
@@ -49,9 +50,12 @@ func runSeries(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	graphs := &walkgraph.Cache{} // one walking graph for both indicators
+	walkSvc := walk.NewService(pool, logger(cfg))
+	walkSvc.Graphs = graphs
 	src := series.Source{Editions: edition.Store{Pool: pool},
-		Coverage: &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: logger(cfg)},
-		Walk:     walk.NewService(pool, logger(cfg))}
+		Coverage: &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: logger(cfg), Graphs: graphs},
+		Walk:     walkSvc}
 	s, err := src.Series(ctx, q)
 	if err != nil {
 		return err

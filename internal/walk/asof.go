@@ -6,6 +6,7 @@ import (
 	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/edition"
 	"github.com/cityreach/cityreach/internal/fault"
+	"github.com/cityreach/cityreach/internal/walkgraph"
 )
 
 // asOfTables are the city tables the network and the inputs read (InputsVersion's, but
@@ -30,7 +31,7 @@ func (s *Service) LivingCircleAsOf(ctx context.Context, slug string, opt Options
 	if err != nil {
 		return nil, err
 	}
-	n, in, err := s.Store.loadAsOf(ctx, city, at)
+	n, in, err := s.Store.loadAsOf(ctx, city, at, s.Graphs)
 	if err != nil {
 		return nil, err
 	}
@@ -47,8 +48,10 @@ func (s *Service) LivingCircleAsOf(ctx context.Context, slug string, opt Options
 }
 
 // loadAsOf reads the network and the inputs of city as they were at at.At, in one
-// transaction that is rolled back (it only creates the temporary as-of tables).
-func (s Store) loadAsOf(ctx context.Context, city City, at edition.AsOf) (*Network, *Inputs, error) {
+// transaction that is rolled back (it only creates the temporary as-of tables). The graph
+// comes from graphs by the past version of the edges: a past state whose edges are the
+// current ones walks the current graph.
+func (s Store) loadAsOf(ctx context.Context, city City, at edition.AsOf, graphs *walkgraph.Cache) (*Network, *Inputs, error) {
 	tx, err := s.Pool.Begin(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -58,7 +61,7 @@ func (s Store) loadAsOf(ctx context.Context, city City, at edition.AsOf) (*Netwo
 		return nil, nil, err
 	}
 	past := Store{Pool: s.Pool, tx: tx}
-	n, err := past.loadNetwork(ctx, city)
+	n, err := past.loadNetwork(ctx, city, graphs)
 	if err != nil {
 		return nil, nil, err
 	}

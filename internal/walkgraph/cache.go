@@ -1,0 +1,210 @@
+package walkgraph
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cityreach/cityreach/internal/network"
+)
+
+// DefaultKeep is how many graphs a Cache keeps per city when Keep is 0: the current one,
+// the one before it (a caller still on the previous version) and a scenario's or a past
+// edition's.
+const DefaultKeep = 3
+
+// Cache builds each city's walking graph once per version and hands the same Graph to
+// every caller. Concurrent callers for one key wait for a single build; a failed build is
+// not kept. It is safe for concurrent use. The zero value is ready to use; a nil Cache
+// keeps nothing (every Get builds).
+type Cache struct {
+	// Keep is how many graphs are kept per city (the least recently used goes first);
+	// 0 means DefaultKeep.
+	Keep int
+	// ObserveBuild, when set, is told of every build (not of cached answers).
+	ObserveBuild func(d time.Duration)
+
+	mu     sync.Mutex
+	graphs map[key]*entry
+	tick   uint64
+	builds atomic.Int64
+}
+
+type key struct {
+	city    int
+	version string
+}
+
+type entry struct {
+	done chan struct{} // closed when g and err are set
+	g    *Graph
+	err  error
+	used uint64
+}
+
+// Builds is how many graphs the cache has built (0 for a nil Cache).
+func (c *Cache) Builds() int64 {
+	if c == nil {
+		return 0
+	}
+	return c.builds.Load()
+}
+
+// Get returns the graph of city at version, building it from the edges load returns when
+// it is not cached. load must return the city's walkable edges with topology in id order
+// at that version (Edges, read in the snapshot version was read in, or edges kept in
+// memory that are those rows).
+func (c *Cache) Get(city int, version string, load func() ([]network.Edge, error)) (*Graph, error) {
+	return c.get([]key{{city, version}}, func() (*Graph, error) {
+		edges, err := load()
+		if err != nil {
+			return nil, err
+		}
+		return Build(city, version, edges)
+	})
+}
+
+// With returns base's graph with the closed edge ids removed and the add edges appended (a
+// scenario's footbridge or closed road), built once per base and set of changes: the
+// living circle and park coverage of one scenario walk the same derived graph. base is
+// not modified. With no change it is base itself.
+func (c *Cache) With(base *Graph, add []network.Edge, closed []int64) (*Graph, error) {
+	if len(add)+len(closed) == 0 {
+		return base, nil
+	}
+	if base.Version == "" { // an uncached graph: nothing to key the derivation by
+		return Build(base.CityID, "", base.changed(add, closed))
+	}
+	v := base.Version + "+" + changesDigest(add, closed)
+	return c.get([]key{{base.CityID, v}}, func() (*Graph, error) {
+		return Build(base.CityID, v, base.changed(add, closed))
+	})
+}
+
+// Derive returns the graph of base's city at version, the version its edges reached by an
+// edit that closed the closed ids and added (or replaced) add: the graph With(base, add,
+// closed) gives, kept under both keys, so the indicator that saw the edit as changes and
+// the one that loads the new version share one graph. base's edges must be in id order
+// (a loaded graph's), so that the derived graph is the one a fresh load would build.
+func (c *Cache) Derive(base *Graph, add []network.Edge, closed []int64, version string) (*Graph, error) {
+	if len(add)+len(closed) == 0 || base.Version == "" {
+		return c.Get(base.CityID, version, func() ([]network.Edge, error) { return base.changed(add, closed), nil })
+	}
+	d := base.Version + "+" + changesDigest(add, closed)
+	return c.get([]key{{base.CityID, version}, {base.CityID, d}}, func() (*Graph, error) {
+		return Build(base.CityID, version, base.changed(add, closed))
+	})
+}
+
+// get returns the graph kept under any of ks (keeping it under all of them), else builds
+// it once and keeps it under every key.
+func (c *Cache) get(ks []key, build func() (*Graph, error)) (*Graph, error) {
+	if c == nil {
+		return build()
+	}
+	c.mu.Lock()
+	if c.graphs == nil {
+		c.graphs = map[key]*entry{}
+	}
+	c.tick++
+	for _, k := range ks {
+		if e, ok := c.graphs[k]; ok {
+			e.used = c.tick
+			for _, k2 := range ks {
+				if _, ok := c.graphs[k2]; !ok {
+					c.graphs[k2] = e
+				}
+			}
+			c.mu.Unlock()
+			<-e.done
+			return e.g, e.err
+		}
+	}
+	e := &entry{done: make(chan struct{}), used: c.tick}
+	for _, k := range ks {
+		c.graphs[k] = e
+	}
+	k := ks[0]
+	c.mu.Unlock()
+
+	t := time.Now()
+	e.g, e.err = build()
+	close(e.done)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e.err != nil {
+		for k, x := range c.graphs {
+			if x == e {
+				delete(c.graphs, k)
+			}
+		}
+		return nil, e.err
+	}
+	c.builds.Add(1)
+	if c.ObserveBuild != nil {
+		c.ObserveBuild(time.Since(t))
+	}
+	c.evict(k.city)
+	return e.g, nil
+}
+
+// evict drops the least recently used built graphs of city beyond Keep (a graph kept
+// under two keys counts once), with c.mu held.
+func (c *Cache) evict(city int) {
+	keep := c.Keep
+	if keep <= 0 {
+		keep = DefaultKeep
+	}
+	var es []*entry
+	for k, e := range c.graphs {
+		if k.city == city && e.g != nil && !slices.Contains(es, e) {
+			es = append(es, e)
+		}
+	}
+	if len(es) <= keep {
+		return
+	}
+	slices.SortFunc(es, func(a, b *entry) int { return cmp.Compare(b.used, a.used) })
+	for k, e := range c.graphs {
+		if slices.Contains(es[keep:], e) {
+			delete(c.graphs, k)
+		}
+	}
+}
+
+// changesDigest identifies a set of edge changes: the closed ids and the added edges, as
+// sets (a derived graph holds its edges in id order).
+func changesDigest(add []network.Edge, closed []int64) string {
+	closed = slices.Sorted(slices.Values(closed))
+	add = slices.Clone(add)
+	slices.SortStableFunc(add, byID) // the derived graph puts them in id order
+	h := sha256.New()
+	var b [8]byte
+	put := func(x uint64) {
+		binary.LittleEndian.PutUint64(b[:], x)
+		h.Write(b[:])
+	}
+	put(uint64(len(closed)))
+	for _, id := range closed {
+		put(uint64(id))
+	}
+	put(uint64(len(add)))
+	for _, e := range add {
+		put(uint64(e.ID))
+		put(uint64(e.Source))
+		put(uint64(e.Target))
+		put(math.Float64bits(e.Length))
+		put(uint64(len(e.Geom)))
+		for _, p := range e.Geom {
+			put(math.Float64bits(p[0]))
+			put(math.Float64bits(p[1]))
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
