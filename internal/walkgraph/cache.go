@@ -108,7 +108,26 @@ func (c *Cache) get(ks []key, build func() (*Graph, error)) (*Graph, error) {
 	if c == nil {
 		return build()
 	}
+	// A build that failed for another caller (its request was cancelled, say) is not this
+	// caller's failure: it tries again, building itself when nobody else is.
+	for range 3 {
+		e, mine := c.entry(ks)
+		if mine {
+			return c.build(ks, e, build)
+		}
+		<-e.done
+		if e.err == nil {
+			return e.g, nil
+		}
+	}
+	return build()
+}
+
+// entry returns the entry kept under any of ks (keeping it under all of them), or a new
+// one kept under all of them that the caller must build (mine).
+func (c *Cache) entry(ks []key) (e *entry, mine bool) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.graphs == nil {
 		c.graphs = map[key]*entry{}
 	}
@@ -121,37 +140,39 @@ func (c *Cache) get(ks []key, build func() (*Graph, error)) (*Graph, error) {
 					c.graphs[k2] = e
 				}
 			}
-			c.mu.Unlock()
-			<-e.done
-			return e.g, e.err
+			return e, false
 		}
 	}
-	e := &entry{done: make(chan struct{}), used: c.tick}
+	e = &entry{done: make(chan struct{}), used: c.tick}
 	for _, k := range ks {
 		c.graphs[k] = e
 	}
-	k := ks[0]
-	c.mu.Unlock()
+	return e, true
+}
 
+// build builds e, kept under ks, and lets its waiters go. A failed build is dropped
+// before they wake, so that they find no entry and build themselves.
+func (c *Cache) build(ks []key, e *entry, build func() (*Graph, error)) (*Graph, error) {
 	t := time.Now()
-	e.g, e.err = build()
-	close(e.done)
+	g, err := build()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e.err != nil {
+	e.g, e.err = g, err
+	close(e.done)
+	if err != nil {
 		for k, x := range c.graphs {
 			if x == e {
 				delete(c.graphs, k)
 			}
 		}
-		return nil, e.err
+		return nil, err
 	}
 	c.builds.Add(1)
 	if c.ObserveBuild != nil {
 		c.ObserveBuild(time.Since(t))
 	}
-	c.evict(k.city)
-	return e.g, nil
+	c.evict(ks[0].city)
+	return g, nil
 }
 
 // evict drops the least recently used built graphs of city beyond Keep (a graph kept

@@ -1,6 +1,7 @@
 package walkgraph
 
 import (
+	"errors"
 	"math"
 	"sync"
 	"testing"
@@ -117,5 +118,32 @@ func TestCacheKeepsAFewGraphsPerCity(t *testing.T) {
 	b, _ := none.Get(1, "v1", load)
 	if a == b || none.Builds() != 0 {
 		t.Fatal("a nil cache kept a graph")
+	}
+}
+
+// A build that fails for one caller (its request was cancelled) is not kept, and a caller
+// waiting for it builds the graph itself.
+func TestFailedBuildIsNotAnotherCallersFailure(t *testing.T) {
+	var c Cache
+	started, release := make(chan struct{}), make(chan struct{})
+	go func() {
+		c.Get(1, "v1", func() ([]network.Edge, error) { //nolint:errcheck
+			close(started)
+			<-release
+			return nil, errors.New("cancelled")
+		})
+	}()
+	<-started
+	done := make(chan *Graph)
+	go func() {
+		g, err := c.Get(1, "v1", func() ([]network.Edge, error) { return path(), nil })
+		if err != nil {
+			t.Error(err)
+		}
+		done <- g
+	}()
+	close(release)
+	if g := <-done; g == nil || g.Graph.NumEdges() != 3 || c.Builds() != 1 {
+		t.Fatalf("the waiting caller got %v after another's failed build (%d builds)", g, c.Builds())
 	}
 }
