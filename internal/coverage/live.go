@@ -266,8 +266,9 @@ func entranceParks(ctx context.Context, q querier, cityID int) (map[int64]int64,
 
 // advance returns old brought to data version dv by the rows that changed, read in tx,
 // or nil when the change is not one to apply (an edit of the areas, or too many rows).
-// Changed edges derive the new walking graph from old's in graphs, under dv's version of
-// the edges: the graph the living circle finds when it loads that version.
+// Changed edges make the new walking graph expected in graphs under dv's version of the
+// edges and as old's graph with the changes: one graph for this service's Apply and for the
+// living circle's load of that version.
 func (s Store) advance(ctx context.Context, tx pgx.Tx, old *cityState, dv DataVersion, graphs *walkgraph.Cache) (*cityState, error) {
 	var dirty []string
 	for t, tv := range dv.Tables {
@@ -359,12 +360,14 @@ func (s Store) advance(ctx context.Context, tx pgx.Tx, old *cityState, dv DataVe
 	}
 	st.changes = ch
 	st.snap = snap.WithAssigned(ch).sortedByID()
-	if v, ok := walkgraph.VersionOf(dv); ok && len(ch.DeleteEdges)+len(ch.AddEdges) > 0 {
-		if h := snap.derivedHolder(ch, v, st.snap.Edges); h != nil {
-			st.snap.net = h // not walked yet: st.snap is not published
-		} else if graphs != nil {
-			st.snap.net = sharedHolder(graphs, id, v, st.snap.Edges)
+	v, ok := walkgraph.VersionOf(dv)
+	if ok && graphs != nil && len(ch.DeleteEdges)+len(ch.AddEdges) > 0 {
+		// The new graph is old's with ch's edges (what Apply derives) and the new
+		// version's (what the living circle loads): built once, when first asked for.
+		if v0, ok := walkgraph.VersionOf(old.dv); ok {
+			graphs.Expect(id, v0, ch.AddEdges, ch.DeleteEdges, v, st.snap.Edges)
 		}
+		st.snap.net = sharedHolder(graphs, id, v, st.snap.Edges) // st.snap is not published yet
 	}
 	return st, nil
 }

@@ -14,7 +14,7 @@ import (
 // circle, given one graph cache (as cityreach serve gives them), build the city's walking
 // graph once and walk the same one — a coverage request, then a living-circle request on
 // the same data, builds it once; after an edit of a street, the two requests again build
-// it once between them. The graph is checked against the table (PostGIS counts and sums
+// it once between them, whichever comes first. The graph is checked against the table (PostGIS counts and sums
 // the walkable edges with topology), and the coverage figures brought forward onto the
 // derived graph against a full computation on a fresh load with a graph of its own.
 func TestOneWalkingGraphForBothIndicators(t *testing.T) {
@@ -51,15 +51,21 @@ func TestOneWalkingGraphForBothIndicators(t *testing.T) {
 		}
 		return st
 	}
-	// both runs a coverage request and a living-circle request and returns the graph
-	// each walked.
-	both := func() (*walkNet, *walksvc.Network) {
+	// both runs a coverage request and a living-circle request (that one first when
+	// lcFirst) and returns the graph each walked.
+	both := func(lcFirst bool) (*walkNet, *walksvc.Network) {
 		t.Helper()
-		if _, err := cov.Indicator(ctx, q); err != nil {
-			t.Fatal(err)
+		requests := []func() error{
+			func() error { _, err := cov.Indicator(ctx, q); return err },
+			func() error { _, err := lc.LivingCircle(ctx, slug, walksvc.Options{}); return err },
 		}
-		if _, err := lc.LivingCircle(ctx, slug, walksvc.Options{}); err != nil {
-			t.Fatal(err)
+		if lcFirst {
+			requests[0], requests[1] = requests[1], requests[0]
+		}
+		for _, r := range requests {
+			if err := r(); err != nil {
+				t.Fatal(err)
+			}
 		}
 		wn, err := state().snap.walkNet()
 		if err != nil {
@@ -89,7 +95,7 @@ func TestOneWalkingGraphForBothIndicators(t *testing.T) {
 		}
 	}
 
-	wn, n := both()
+	wn, n := both(false)
 	if b := graphs.Builds(); b != 1 {
 		t.Fatalf("%d graph builds for a coverage and a living-circle request on one version, want 1", b)
 	}
@@ -98,19 +104,31 @@ func TestOneWalkingGraphForBothIndicators(t *testing.T) {
 	}
 	againstTable(wn)
 
-	// An edit of a street: close one walkable edge.
-	if _, err := pool.Exec(ctx, `UPDATE network_edges SET walkable = false
-		WHERE id = (SELECT min(id) FROM network_edges WHERE city_id = $1 AND walkable)`, cityID); err != nil {
-		t.Fatal(err)
+	// Edits of streets: a street added, then another, asked for in either order
+	// (coverage derives the graph by the edit's changes, the living circle loads the
+	// new version).
+	for k, lcFirst := range []bool{false, true} {
+		// A second street beside the walkable edge nearest the k-th park (same ends, same
+		// line): the graph changes near the parks, so coverage brings its result forward
+		// by walking the derived graph (Result.Apply). Closing a street would make it a
+		// barrier, which reloads coverage's snapshot in full.
+		if _, err := pool.Exec(ctx, `INSERT INTO network_edges (city_id, source, target, highway, geom)
+			SELECT city_id, source, target, highway, geom FROM network_edges
+			WHERE id = (SELECT e.id FROM network_edges e WHERE e.city_id = $1 AND e.walkable
+				ORDER BY e.geom_m <-> (SELECT ST_PointOnSurface(geom_m) FROM parks WHERE city_id = $1 ORDER BY id OFFSET $2 LIMIT 1), e.id LIMIT 1)`,
+			cityID, k); err != nil {
+			t.Fatal(err)
+		}
+		wn2, n2 := both(lcFirst)
+		if b := graphs.Builds(); b != int64(2+k) {
+			t.Fatalf("living circle first %v: %d graph builds after %d street edits and both requests, want %d", lcFirst, b, k+1, 2+k)
+		}
+		if wn2.g != n2.Graph || wn2.g == wn.g {
+			t.Fatalf("living circle first %v: after the edit, coverage and the living circle walk different graphs, or the old one", lcFirst)
+		}
+		againstTable(wn2)
+		wn = wn2
 	}
-	wn2, n2 := both()
-	if b := graphs.Builds(); b != 2 {
-		t.Fatalf("%d graph builds after one street edit and both requests, want 2", b)
-	}
-	if wn2.g != n2.Graph || wn2.g == wn.g {
-		t.Fatal("after the edit, coverage and the living circle walk different graphs, or the old one")
-	}
-	againstTable(wn2)
 
 	// The figures brought forward onto the derived graph equal a full computation on a
 	// fresh load, whose graph is built from the table for it alone.
@@ -135,7 +153,7 @@ func TestOneWalkingGraphForBothIndicators(t *testing.T) {
 			t.Fatalf("parcel %d: %v m² covered on the shared graph, %v m² on a fresh one", fresh.Parcels[i].ID, kept.res.Covered[i], want.Covered[i])
 		}
 	}
-	if graphs.Builds() != 2 {
+	if graphs.Builds() != 3 {
 		t.Fatalf("%d builds: the fresh computation used the shared cache", graphs.Builds())
 	}
 }

@@ -115,11 +115,11 @@ func sharedHolder(graphs *walkgraph.Cache, city int, version string, edges []net
 }
 
 // derivedHolder is the holder of s.With(ch) when ch changes edges: s's shared graph with
-// ch's edges closed and added, derived once in s's cache (for version, when the changes
-// are an edit that brought the city's edges to it; "" for a scenario). edges are the
-// derived snapshot's, built alone when s has no network. Without a shared graph it is
-// nil: the derived snapshot builds its own.
-func (s *Snapshot) derivedHolder(ch Changes, version string, edges []network.Edge) *netHolder {
+// ch's edges closed and added, derived once in s's cache (a scenario's graph, or an edit's,
+// which the service expects under the new version: Cache.Expect). edges are the derived
+// snapshot's, built alone when s has no network. Without a shared graph it is nil: the
+// derived snapshot builds its own.
+func (s *Snapshot) derivedHolder(ch Changes, edges []network.Edge) *netHolder {
 	h := s.netShared()
 	if h.graphs == nil {
 		return nil
@@ -132,9 +132,6 @@ func (s *Snapshot) derivedHolder(ch Changes, version string, edges []network.Edg
 		}
 		if err != nil {
 			return nil, err
-		}
-		if version != "" {
-			return graphs.Derive(base.shared, ch.AddEdges, ch.DeleteEdges, version)
 		}
 		return graphs.With(base.shared, ch.AddEdges, ch.DeleteEdges)
 	}}
@@ -184,7 +181,7 @@ func (s *Snapshot) With(ch Changes) *Snapshot {
 		// then the graph of that load (walkgraph.Cache.With derives it so).
 		slices.SortStableFunc(out.Edges, edgeOrder)
 	}
-	out.net = s.derivedHolder(ch, "", out.Edges)
+	out.net = s.derivedHolder(ch, out.Edges)
 	return out
 }
 

@@ -16,7 +16,6 @@ import (
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/fault"
-	"github.com/cityreach/cityreach/internal/network"
 	"github.com/cityreach/cityreach/internal/walkgraph"
 )
 
@@ -81,9 +80,10 @@ func (s Store) Load(ctx context.Context, slug string) (*Snapshot, error) {
 }
 
 // load reads the rows of snap's city into snap. With graphs, the walking graph is the
-// city's shared one at dv's version of network_edges (dv read in q's snapshot), read and
-// built there unless it is kept, and snap's Edges are that graph's; without, the edges are
-// read and the graph is built for snap alone when first walked.
+// city's shared one at dv's version of network_edges (dv read in q's snapshot): when it is
+// built already, snap's Edges are its edges and no edge is read; otherwise the edges are
+// read and the shared graph is built from them when first walked. Without graphs the
+// graph is built for snap alone when first walked.
 func load(ctx context.Context, q querier, snap *Snapshot, graphs *walkgraph.Cache, dv DataVersion) error {
 	id := snap.CityID
 	var err error
@@ -113,15 +113,15 @@ func load(ctx context.Context, q querier, snap *Snapshot, graphs *walkgraph.Cach
 			return err
 		}
 	}
-	if v, ok := walkgraph.VersionOf(dv); ok && graphs != nil {
-		g, err := graphs.Get(id, v, func() ([]network.Edge, error) { return walkgraph.Edges(ctx, q, id, nil) })
-		if err != nil {
-			return err
-		}
+	v, versioned := walkgraph.VersionOf(dv)
+	if g, ok := graphs.Peek(id, v); ok && versioned {
+		// Built already (by the living circle, say): its edges are the rows.
 		snap.Edges = g.Edges()
 		snap.net = &netHolder{graphs: graphs, src: func() (*walkgraph.Graph, error) { return g, nil }}
 	} else if snap.Edges, err = walkgraph.Edges(ctx, q, id, nil); err != nil {
 		return err
+	} else if versioned && graphs != nil {
+		snap.net = sharedHolder(graphs, id, v, snap.Edges) // built when first walked
 	}
 	snap.Barriers, err = loadBarriers(ctx, q, id)
 	return err

@@ -46,6 +46,10 @@ type entry struct {
 	g    *Graph
 	err  error
 	used uint64
+	// pending, when set, is an expected graph nobody has asked for yet (Expect): the first
+	// caller builds it from these edges, whatever its own loader.
+	pending []network.Edge
+	version string
 }
 
 // Builds is how many graphs the cache has built (0 for a nil Cache).
@@ -70,6 +74,22 @@ func (c *Cache) Get(city int, version string, load func() ([]network.Edge, error
 	})
 }
 
+// Peek returns the graph of city at version when it is built and kept, without building.
+func (c *Cache) Peek(city int, version string) (*Graph, bool) {
+	if c == nil {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.graphs[key{city, version}]
+	if !ok || e.g == nil {
+		return nil, false
+	}
+	c.tick++
+	e.used = c.tick
+	return e.g, true
+}
+
 // With returns base's graph with the closed edge ids removed and the add edges appended (a
 // scenario's footbridge or closed road), built once per base and set of changes: the
 // living circle and park coverage of one scenario walk the same derived graph. base is
@@ -87,19 +107,42 @@ func (c *Cache) With(base *Graph, add []network.Edge, closed []int64) (*Graph, e
 	})
 }
 
-// Derive returns the graph of base's city at version, the version its edges reached by an
-// edit that closed the closed ids and added (or replaced) add: the graph With(base, add,
-// closed) gives, kept under both keys, so the indicator that saw the edit as changes and
-// the one that loads the new version share one graph. base's edges must be in id order
-// (a loaded graph's), so that the derived graph is the one a fresh load would build.
-func (c *Cache) Derive(base *Graph, add []network.Edge, closed []int64, version string) (*Graph, error) {
-	if len(add)+len(closed) == 0 || base.Version == "" {
-		return c.Get(base.CityID, version, func() ([]network.Edge, error) { return base.changed(add, closed), nil })
+// Expect records that the graph of city at version will be built from edges (the city's
+// edges at that version, in id order) and is also the graph of city at baseVersion with the
+// closed ids removed and add added: the graph an edit made, which one indicator sees as changes to the graph
+// it holds (With) and another as a new version to load (Get). Nothing is built until one
+// of them asks; then it is built once for both. Only the latest expectation per city is
+// kept unasked.
+func (c *Cache) Expect(city int, baseVersion string, add []network.Edge, closed []int64, version string, edges []network.Edge) {
+	if c == nil || baseVersion == "" || len(add)+len(closed) == 0 {
+		return
 	}
-	d := base.Version + "+" + changesDigest(add, closed)
-	return c.get([]key{{base.CityID, version}, {base.CityID, d}}, func() (*Graph, error) {
-		return Build(base.CityID, version, base.changed(add, closed))
-	})
+	ks := []key{{city, version}, {city, baseVersion + "+" + changesDigest(add, closed)}}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.graphs == nil {
+		c.graphs = map[key]*entry{}
+	}
+	for _, k := range ks {
+		if e, ok := c.graphs[k]; ok {
+			for _, k2 := range ks {
+				if _, ok := c.graphs[k2]; !ok {
+					c.graphs[k2] = e
+				}
+			}
+			return
+		}
+	}
+	for k, e := range c.graphs {
+		if k.city == city && e.pending != nil {
+			delete(c.graphs, k)
+		}
+	}
+	c.tick++
+	e := &entry{done: make(chan struct{}), used: c.tick, pending: edges, version: version}
+	for _, k := range ks {
+		c.graphs[k] = e
+	}
 }
 
 // get returns the graph kept under any of ks (keeping it under all of them), else builds
@@ -111,7 +154,10 @@ func (c *Cache) get(ks []key, build func() (*Graph, error)) (*Graph, error) {
 	// A build that failed for another caller (its request was cancelled, say) is not this
 	// caller's failure: it tries again, building itself when nobody else is.
 	for range 3 {
-		e, mine := c.entry(ks)
+		e, mine, expected := c.entry(ks)
+		if expected != nil {
+			return c.build(ks, e, expected)
+		}
 		if mine {
 			return c.build(ks, e, build)
 		}
@@ -124,8 +170,9 @@ func (c *Cache) get(ks []key, build func() (*Graph, error)) (*Graph, error) {
 }
 
 // entry returns the entry kept under any of ks (keeping it under all of them), or a new
-// one kept under all of them that the caller must build (mine).
-func (c *Cache) entry(ks []key) (e *entry, mine bool) {
+// one kept under all of them that the caller must build (mine); for an expected graph
+// nobody asked for yet, the build of its recorded edges, which the caller must run.
+func (c *Cache) entry(ks []key) (e *entry, mine bool, expected func() (*Graph, error)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.graphs == nil {
@@ -140,14 +187,19 @@ func (c *Cache) entry(ks []key) (e *entry, mine bool) {
 					c.graphs[k2] = e
 				}
 			}
-			return e, false
+			if edges := e.pending; edges != nil {
+				e.pending = nil // this caller builds it; the others wait
+				city, version := k.city, e.version
+				return e, true, func() (*Graph, error) { return Build(city, version, edges) }
+			}
+			return e, false, nil
 		}
 	}
 	e = &entry{done: make(chan struct{}), used: c.tick}
 	for _, k := range ks {
 		c.graphs[k] = e
 	}
-	return e, true
+	return e, true, nil
 }
 
 // build builds e, kept under ks, and lets its waiters go. A failed build is dropped

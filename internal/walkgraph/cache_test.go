@@ -3,6 +3,7 @@ package walkgraph
 import (
 	"errors"
 	"math"
+	"slices"
 	"sync"
 	"testing"
 
@@ -51,6 +52,12 @@ func TestCacheBuildsOncePerVersion(t *testing.T) {
 	if c.Builds() != 1 || loads != 1 {
 		t.Fatalf("%d builds, %d loads for one version, want 1 and 1", c.Builds(), loads)
 	}
+	if g, ok := c.Peek(1, "v1"); !ok || g != got[0] {
+		t.Fatal("Peek does not see the built graph")
+	}
+	if _, ok := c.Peek(1, "v2"); ok || c.Builds() != 1 {
+		t.Fatal("Peek saw or built a graph never asked for")
+	}
 	if g, _ := c.Get(1, "v2", load); g == got[0] || c.Builds() != 2 {
 		t.Fatal("a new version did not build a new graph")
 	}
@@ -59,48 +66,66 @@ func TestCacheBuildsOncePerVersion(t *testing.T) {
 	}
 }
 
-// The graph a scenario derives and the one an edit derives under the new version are one
-// graph, built once, whichever asks first; it is the graph of the edited edges in id
-// order (built here from a hand-made list).
-func TestDeriveAndWithShareOneGraph(t *testing.T) {
-	var c Cache
-	base, err := c.Get(1, "v1", func() ([]network.Edge, error) { return path(), nil })
-	if err != nil {
-		t.Fatal(err)
-	}
+// The graph an edit made, expected under the new version, is built once for the indicator
+// that derives it from its graph by the changes (With) and the one that loads the new
+// version (Get), whichever asks first; and the graph With derives is the graph of the
+// edited edges in id order (the hand-made list a load after the edit reads).
+func TestExpectedGraphIsBuiltOnceForBoth(t *testing.T) {
 	bridge := line(15, 2, 4, orb.Point{100, 0}, orb.Point{300, 0})
 	add, closed := []network.Edge{bridge}, []int64{20}
-	w, err := c.With(base, add, closed)
-	if err != nil {
-		t.Fatal(err)
+	edited := []network.Edge{path()[0], bridge, path()[2]}
+	ids := func(g *Graph) []int64 {
+		var out []int64
+		for e := range int32(g.Graph.NumEdges()) {
+			out = append(out, g.Graph.EdgeID(e))
+		}
+		return out
 	}
-	d, err := c.Derive(base, add, closed, "v2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d != w || c.Builds() != 2 {
-		t.Fatalf("Derive after With: same graph %v, %d builds; want true, 2", d == w, c.Builds())
-	}
-	loaded, err := c.Get(1, "v2", func() ([]network.Edge, error) { t.Fatal("v2 loaded again"); return nil, nil })
-	if err != nil || loaded != d {
-		t.Fatalf("Get of the derived version: %v, same %v", err, loaded == d)
-	}
-	want := []int64{10, 15, 30} // edge 20 closed, the bridge in id order
-	if n := d.Graph.NumEdges(); n != len(want) {
-		t.Fatalf("%d edges, want %d", n, len(want))
-	}
-	for e, id := range want {
-		if got := d.Graph.EdgeID(int32(e)); got != id {
-			t.Fatalf("edge index %d is id %d, want %d", e, got, id)
+	for _, withFirst := range []bool{true, false} {
+		var c Cache
+		base, err := c.Get(1, "v1", func() ([]network.Edge, error) { return path(), nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Expect(1, base.Version, add, closed, "v2", edited)
+		if c.Builds() != 1 {
+			t.Fatalf("Expect built a graph")
+		}
+		with := func() *Graph {
+			g, err := c.With(base, add, closed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return g
+		}
+		load := func() *Graph {
+			g, err := c.Get(1, "v2", func() ([]network.Edge, error) { t.Fatal("v2 loaded"); return nil, nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			return g
+		}
+		var a, b *Graph
+		if withFirst {
+			a, b = with(), load()
+		} else {
+			a, b = load(), with()
+		}
+		if a != b || c.Builds() != 2 {
+			t.Fatalf("with first %v: same graph %v, %d builds; want true, 2", withFirst, a == b, c.Builds())
+		}
+		if got := ids(a); !slices.Equal(got, []int64{10, 15, 30}) {
+			t.Fatalf("edge ids %v, want 10 15 30", got)
 		}
 	}
-	// The other order: an edit seen first by the loader, then a scenario with the same changes.
-	var c2 Cache
-	base2, _ := c2.Get(1, "v1", func() ([]network.Edge, error) { return path(), nil })
-	d2, _ := c2.Derive(base2, add, closed, "v2")
-	w2, _ := c2.With(base2, add, closed)
-	if d2 != w2 || c2.Builds() != 2 {
-		t.Fatalf("With after Derive: same graph %v, %d builds; want true, 2", d2 == w2, c2.Builds())
+	var none *Cache
+	base, _ := none.Get(1, "v1", func() ([]network.Edge, error) { return path(), nil })
+	derived, err := none.With(base, add, closed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(derived); !slices.Equal(got, []int64{10, 15, 30}) {
+		t.Fatalf("derived edge ids %v, want the load's 10 15 30", got)
 	}
 }
 
