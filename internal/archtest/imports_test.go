@@ -18,7 +18,7 @@ const module = "github.com/cityreach/cityreach"
 // internal/httpapi, internal/ogcapi, internal/featureapi and internal/tiles speak the
 // protocols.
 var domain = []string{"caliber", "checks", "citydata", "coverage", "jobs", "jobs/runner", "network", "report", "scenario",
-	"search", "walk", "importer", "layers", "featurewrite", "seed", "synth", "crs", "geojson", "cql2", "fault",
+	"search", "walk", "walkgraph", "importer", "layers", "featurewrite", "seed", "synth", "crs", "geojson", "cql2", "fault",
 	"edition", "series", "capacity", "jobs/queue", "national", "problems", "tijian"}
 
 // protocol are the imports a domain package may not have, directly or through another

@@ -47,7 +47,7 @@ func (s *Service) loadAsOf(ctx context.Context, slug, asOf string, need Need, wa
 	if !walking {
 		return ctx, l, &at, nil
 	}
-	n, in, err := walk.Store{Pool: s.Store.Pool}.LoadAsOf(ctx, walk.City{ID: c.ID, Slug: c.Slug, Name: c.Name, MetricSRID: c.MetricSRID}, at)
+	n, in, err := walk.Store{Pool: s.Store.Pool}.LoadAsOf(ctx, walk.City{ID: c.ID, Slug: c.Slug, Name: c.Name, MetricSRID: c.MetricSRID}, at, nil)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -42,6 +42,7 @@ import (
 	"github.com/cityreach/cityreach/internal/tiles"
 	"github.com/cityreach/cityreach/internal/walk"
 	"github.com/cityreach/cityreach/internal/walk/walkhttp"
+	"github.com/cityreach/cityreach/internal/walkgraph"
 	"github.com/cityreach/cityreach/internal/webui"
 )
 
@@ -143,6 +144,10 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	// (internal/walk, docs/living-circle.md).
 	walkSvc := walk.NewService(pool, log)
 	walkSvc.ObserveLoad = app.Metrics.ObserveLoad
+	// One walking graph per city and version for every indicator that walks: the living
+	// circle, isochrones and capacity here, park coverage's network method below
+	// (internal/walkgraph).
+	walkSvc.Graphs = &walkgraph.Cache{ObserveBuild: func(d time.Duration) { app.Metrics.ObserveLoad("walk_graph", d) }}
 	// band= weighs the living circle's residents by age band, spread by internal/capacity
 	// (walk cannot import it: capacity imports walk).
 	walkSvc.Ages = capacity.Ages{Store: capacity.Store{Pool: pool}}
@@ -172,6 +177,7 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	covSvc.Observe = func(cal, method string, d time.Duration) { app.Metrics.ObserveCompute("park_coverage", cal, method, d) }
 	covSvc.ObserveLoad = func(d time.Duration) { app.Metrics.ObserveLoad("coverage_snapshot", d) }
 	covSvc.Watch = tileSvc // edits reach coverage through the tile cache's listener
+	covSvc.Graphs = walkSvc.Graphs
 	// On shutdown, after the job runner (closed later below, so earlier in app.Close),
 	// wait a bounded time for the gap layers still being stored.
 	app.closers = append(app.closers, func() {

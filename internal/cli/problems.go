@@ -16,6 +16,7 @@ import (
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/problems"
 	"github.com/cityreach/cityreach/internal/walk"
+	"github.com/cityreach/cityreach/internal/walkgraph"
 )
 
 // runProblems prints or writes the 问题清单 of a city between two data editions, from the
@@ -143,5 +144,7 @@ func indicatorServices(ctx context.Context, cfg *config.Config) (*pgxpool.Pool, 
 		pool.Close()
 		return nil, nil, nil, err
 	}
-	return pool, &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: logger(cfg)}, walk.NewService(pool, logger(cfg)), nil
+	wk := walk.NewService(pool, logger(cfg))
+	wk.Graphs = &walkgraph.Cache{} // one walking graph for both indicators
+	return pool, &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: logger(cfg), Graphs: wk.Graphs}, wk, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/report"
 	"github.com/cityreach/cityreach/internal/walk"
+	"github.com/cityreach/cityreach/internal/walkgraph"
 )
 
 // runReport writes the batch report of a city (internal/report, docs/reports.md):
@@ -65,11 +66,12 @@ func runReport(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	walkSvc := walk.NewService(pool, log)
+	walkSvc.Graphs = &walkgraph.Cache{} // one walking graph for both indicators
 	ages := capacity.Ages{Store: capacity.Store{Pool: pool}}
 	walkSvc.Ages = ages
 	src := &report.Sources{
 		Store:    report.Store{Pool: pool},
-		Coverage: &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: log, Ages: ages},
+		Coverage: &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: log, Ages: ages, Graphs: walkSvc.Graphs},
 		Checks:   &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}},
 		Walk:     walkSvc,
 		Capacity: &capacity.Service{Walk: walkSvc, Store: capacity.Store{Pool: pool}},

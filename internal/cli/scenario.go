@@ -28,6 +28,7 @@ import (
 	"github.com/cityreach/cityreach/internal/tijian/tijianhttp"
 	"github.com/cityreach/cityreach/internal/walk"
 	"github.com/cityreach/cityreach/internal/walk/walkhttp"
+	"github.com/cityreach/cityreach/internal/walkgraph"
 )
 
 // withScenarios adds the scenario routes and gives the park-coverage, living-circle,
@@ -132,8 +133,9 @@ func runScenario(ctx context.Context, env Env, args []string) error {
 	}
 	st := &scenario.Store{Pool: pool, Layers: layers.Default()}
 	walkSvc := walk.NewService(pool, logger(cfg))
+	walkSvc.Graphs = &walkgraph.Cache{} // one walking graph for both indicators
 	svc := &scenario.Service{Store: st, Log: logger(cfg),
-		Coverage:     &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: logger(cfg)},
+		Coverage:     &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: logger(cfg), Graphs: walkSvc.Graphs},
 		Checks:       &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}},
 		LivingCircle: &scenario.WalkLivingCircle{Walk: walkSvc, Store: st}}
 	id := func(i int) (int64, error) {

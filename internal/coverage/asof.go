@@ -8,6 +8,7 @@ import (
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/edition"
+	"github.com/cityreach/cityreach/internal/walkgraph"
 )
 
 // indicatorAsOf answers q on the city's data as it was at q.AsOf (an edition or a time):
@@ -78,13 +79,14 @@ func (s *Service) loadAsOf(ctx context.Context, q Query) (*Snapshot, DataVersion
 	if err != nil {
 		return nil, DataVersion{}, edition.AsOf{}, err
 	}
-	snap, dv, err := s.Store.LoadAsOf(ctx, &Snapshot{CityID: cityID, City: q.City, CityName: name, MetricSRID: srid}, at)
+	snap, dv, err := s.Store.LoadAsOf(ctx, &Snapshot{CityID: cityID, City: q.City, CityName: name, MetricSRID: srid}, at, s.Graphs)
 	return snap, dv, at, err
 }
 
 // LoadAsOf reads snap's city as it was at at.At into snap, with that state's data version,
-// in one transaction that is rolled back (it only creates the temporary as-of tables).
-func (s Store) LoadAsOf(ctx context.Context, snap *Snapshot, at edition.AsOf) (*Snapshot, DataVersion, error) {
+// in one transaction that is rolled back (it only creates the temporary as-of tables). The
+// walking graph is graphs' graph of the past edges (nil graphs: snap's own).
+func (s Store) LoadAsOf(ctx context.Context, snap *Snapshot, at edition.AsOf, graphs *walkgraph.Cache) (*Snapshot, DataVersion, error) {
 	tx, err := s.Pool.Begin(ctx)
 	if err != nil {
 		return nil, DataVersion{}, err
@@ -97,7 +99,7 @@ func (s Store) LoadAsOf(ctx context.Context, snap *Snapshot, at edition.AsOf) (*
 	if err != nil {
 		return nil, DataVersion{}, err
 	}
-	if err := load(ctx, tx, snap); err != nil {
+	if err := load(ctx, tx, snap, graphs, dv); err != nil {
 		return nil, DataVersion{}, err
 	}
 	return snap, dv, nil

@@ -14,6 +14,7 @@ import (
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/network"
+	"github.com/cityreach/cityreach/internal/walkgraph"
 )
 
 // Watcher tells the service which input tables had edits, so that an unchanged city's
@@ -157,13 +158,13 @@ func (s *Service) state(ctx context.Context, c db, slug string) (*cityState, err
 		cp := *old
 		st = &cp
 	case old != nil && old.snap.CityID == id:
-		if st, err = s.Store.advance(ctx, tx, old, dv); err != nil {
+		if st, err = s.Store.advance(ctx, tx, old, dv, s.Graphs); err != nil {
 			return nil, err
 		}
 	}
 	full := st == nil
 	if full {
-		if st, err = s.Store.loadState(ctx, tx, &Snapshot{CityID: id, City: slug, CityName: name, MetricSRID: srid}, dv); err != nil {
+		if st, err = s.Store.loadState(ctx, tx, &Snapshot{CityID: id, City: slug, CityName: name, MetricSRID: srid}, dv, s.Graphs); err != nil {
 			return nil, err
 		}
 	}
@@ -227,8 +228,8 @@ func (st *cityState) dvHash() string {
 }
 
 // loadState reads the whole snapshot snap and the row hashes of its diffTables in tx,
-// which read dv.
-func (s Store) loadState(ctx context.Context, tx pgx.Tx, snap *Snapshot, dv DataVersion) (*cityState, error) {
+// which read dv; the walking graph is graphs' (load).
+func (s Store) loadState(ctx context.Context, tx pgx.Tx, snap *Snapshot, dv DataVersion, graphs *walkgraph.Cache) (*cityState, error) {
 	st := &cityState{snap: snap, dv: dv, rows: map[string]map[int64]int64{}}
 	for _, t := range diffTables {
 		tv, rows, err := citydata.ReadRows(ctx, tx, snap.CityID, t)
@@ -244,7 +245,7 @@ func (s Store) loadState(ctx context.Context, tx pgx.Tx, snap *Snapshot, dv Data
 	if st.entrancePark, err = entranceParks(ctx, tx, snap.CityID); err != nil {
 		return nil, err
 	}
-	return st, load(ctx, tx, snap)
+	return st, load(ctx, tx, snap, graphs, dv)
 }
 
 func entranceParks(ctx context.Context, q querier, cityID int) (map[int64]int64, error) {
@@ -265,7 +266,10 @@ func entranceParks(ctx context.Context, q querier, cityID int) (map[int64]int64,
 
 // advance returns old brought to data version dv by the rows that changed, read in tx,
 // or nil when the change is not one to apply (an edit of the areas, or too many rows).
-func (s Store) advance(ctx context.Context, tx pgx.Tx, old *cityState, dv DataVersion) (*cityState, error) {
+// Changed edges make the new walking graph expected in graphs under dv's version of the
+// edges and as old's graph with the changes: one graph for this service's Apply and for the
+// living circle's load of that version.
+func (s Store) advance(ctx context.Context, tx pgx.Tx, old *cityState, dv DataVersion, graphs *walkgraph.Cache) (*cityState, error) {
 	var dirty []string
 	for t, tv := range dv.Tables {
 		if !samePart(old.dv.Tables[t], tv) {
@@ -350,12 +354,21 @@ func (s Store) advance(ctx context.Context, tx pgx.Tx, old *cityState, dv DataVe
 			return nil, nil
 		}
 		ch.DeleteEdges = ids
-		if ch.AddEdges, err = loadEdges(ctx, tx, id, ids); err != nil {
+		if ch.AddEdges, err = walkgraph.Edges(ctx, tx, id, ids); err != nil {
 			return nil, err
 		}
 	}
 	st.changes = ch
 	st.snap = snap.WithAssigned(ch).sortedByID()
+	v, ok := walkgraph.VersionOf(dv)
+	if ok && graphs != nil && len(ch.DeleteEdges)+len(ch.AddEdges) > 0 {
+		// The new graph is old's with ch's edges (what Apply derives) and the new
+		// version's (what the living circle loads): built once, when first asked for.
+		if v0, ok := walkgraph.VersionOf(old.dv); ok {
+			graphs.Expect(id, v0, ch.AddEdges, ch.DeleteEdges, v, st.snap.Edges)
+		}
+		st.snap.net = sharedHolder(graphs, id, v, st.snap.Edges) // st.snap is not published yet
+	}
 	return st, nil
 }
 

@@ -10,35 +10,40 @@ import (
 	geos "github.com/twpayne/go-geos"
 
 	"github.com/cityreach/cityreach/internal/network"
+	"github.com/cityreach/cityreach/internal/walkgraph"
 )
 
-// walkNet is the walking graph of a snapshot with its indexes, built once.
+// walkNet is the walking graph of a snapshot: the city's shared graph (internal/walkgraph,
+// the one the living circle walks) when the snapshot was loaded by the service, else one
+// built from the snapshot's Edges.
 type walkNet struct {
 	g      *network.Graph
 	ix     *network.Index
-	eboxes []box
-	etree  *strTree
+	shared *walkgraph.Graph
 }
 
 func (s *Snapshot) walkNet() (*walkNet, error) {
-	h := s.netShared()
+	return s.netShared().resolve(s.CityID, s.Edges)
+}
+
+// resolve returns h's graph, taking it from h.src or building it from edges, once.
+func (h *netHolder) resolve(cityID int, edges []network.Edge) (*walkNet, error) {
 	h.once.Do(func() {
-		g, err := network.NewGraph(s.Edges)
-		if err != nil {
-			h.err = err
+		var g *walkgraph.Graph
+		if h.src != nil {
+			g, h.err = h.src()
+			h.src = nil // let go of what it derives from
+		} else {
+			g, h.err = walkgraph.Build(cityID, "", edges)
+		}
+		if h.err != nil {
 			return
 		}
-		if g.NumEdges() == 0 {
+		if g.Graph.NumEdges() == 0 {
 			h.err = ErrNoNetwork
 			return
 		}
-		n := &walkNet{g: g, ix: network.NewIndex(g, 0)}
-		n.eboxes = make([]box, g.NumEdges())
-		for e := range n.eboxes {
-			n.eboxes[e] = boxOf(g.EdgeGeom(int32(e)).Bound())
-		}
-		n.etree = newSTRTree(n.eboxes)
-		h.net = n
+		h.net = &walkNet{g: g.Graph, ix: g.Index, shared: g}
 	})
 	return h.net, h.err
 }
@@ -149,8 +154,9 @@ func accessPoints(c *geos.Context, wn *walkNet, p *Park) ([]network.Source, bool
 	defer pg.Destroy()
 	prep := pg.Prepare()
 	defer prep.Destroy()
-	q := boxOf(p.Geom.Bound()).expand(EntranceSnapM)
-	for _, e := range wn.etree.query(q, wn.eboxes, nil) {
+	// The attachment index's cells give every edge that can come within EntranceSnapM of
+	// the park, in edge order; the GEOS test below keeps exactly those that do.
+	for _, e := range wn.ix.EdgesNear(p.Geom.Bound().Pad(EntranceSnapM), nil) {
 		lg := lineToGEOS(c, wn.g.EdgeGeom(e))
 		if !prep.DistanceWithin(lg, EntranceSnapM) {
 			lg.Destroy()

@@ -17,6 +17,7 @@ import (
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/edition"
 	"github.com/cityreach/cityreach/internal/fault"
+	"github.com/cityreach/cityreach/internal/walkgraph"
 )
 
 // Service answers the indicator for the API and the CLI, so a number is computed in one
@@ -38,6 +39,11 @@ type Service struct {
 	// Ages gives residents by age band, for Query.Bands (internal/capacity's Ages, set by
 	// internal/cli); nil refuses band.
 	Ages AgeBands
+
+	// Graphs is the walking graph of every city, shared with the living circle
+	// (internal/walkgraph; internal/cli gives both services the same cache). nil: every
+	// snapshot builds its own graph from its edges when first walked.
+	Graphs *walkgraph.Cache
 
 	mu   sync.Mutex
 	live map[string]*liveCity // by city slug: the kept snapshot and results (live.go)

@@ -1,6 +1,9 @@
 package coverage
 
 import (
+	"cmp"
+	"errors"
+	"slices"
 	"sync"
 
 	"github.com/paulmach/orb"
@@ -8,6 +11,7 @@ import (
 
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/network"
+	"github.com/cityreach/cityreach/internal/walkgraph"
 )
 
 // Levels at which figures are reported.
@@ -94,8 +98,43 @@ type Snapshot struct {
 // netHolder builds a walking graph once.
 type netHolder struct {
 	once sync.Once
-	net  *walkNet
-	err  error
+	// src, when set, gives the graph from the shared cache graphs (internal/walkgraph);
+	// otherwise the graph is built from the snapshot's Edges for this snapshot alone.
+	src    func() (*walkgraph.Graph, error)
+	graphs *walkgraph.Cache
+	net    *walkNet
+	err    error
+}
+
+// sharedHolder is a holder taking the graph of city at version from graphs, built from
+// edges (the city's walkable edges at that version, in id order) when graphs has none.
+func sharedHolder(graphs *walkgraph.Cache, city int, version string, edges []network.Edge) *netHolder {
+	return &netHolder{graphs: graphs, src: func() (*walkgraph.Graph, error) {
+		return graphs.Get(city, version, func() ([]network.Edge, error) { return edges, nil })
+	}}
+}
+
+// derivedHolder is the holder of s.With(ch) when ch changes edges: s's shared graph with
+// ch's edges closed and added, derived once in s's cache (a scenario's graph, or an edit's,
+// which the service expects under the new version: Cache.Expect). edges are the derived
+// snapshot's, built alone when s has no network. Without a shared graph it is nil: the
+// derived snapshot builds its own.
+func (s *Snapshot) derivedHolder(ch Changes, edges []network.Edge) *netHolder {
+	h := s.netShared()
+	if h.graphs == nil {
+		return nil
+	}
+	graphs, city := h.graphs, s.CityID
+	return &netHolder{graphs: graphs, src: func() (*walkgraph.Graph, error) {
+		base, err := h.resolve(city, nil) // h has a source: no edges needed
+		if errors.Is(err, ErrNoNetwork) {
+			return walkgraph.Build(city, "", edges) // nothing to derive from
+		}
+		if err != nil {
+			return nil, err
+		}
+		return graphs.With(base.shared, ch.AddEdges, ch.DeleteEdges)
+	}}
 }
 
 // netShared returns s's graph holder, made on first use.
@@ -135,9 +174,18 @@ func (s *Snapshot) With(ch Changes) *Snapshot {
 		return out
 	}
 	out.Edges = filter(s.Edges, ch.DeleteEdges, func(e network.Edge) int64 { return e.ID })
+	sorted := slices.IsSortedFunc(out.Edges, edgeOrder)
 	out.Edges = append(out.Edges, ch.AddEdges...)
+	if sorted {
+		// In id order, as a load after the same edit reads them: the derived graph is
+		// then the graph of that load (walkgraph.Cache.With derives it so).
+		slices.SortStableFunc(out.Edges, edgeOrder)
+	}
+	out.net = s.derivedHolder(ch, out.Edges)
 	return out
 }
+
+func edgeOrder(a, b network.Edge) int { return cmp.Compare(a.ID, b.ID) }
 
 func filter[T any](xs []T, drop []int64, id func(T) int64) []T {
 	if len(drop) == 0 {

@@ -16,7 +16,7 @@ import (
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/fault"
-	"github.com/cityreach/cityreach/internal/network"
+	"github.com/cityreach/cityreach/internal/walkgraph"
 )
 
 // ErrCityNotFound is returned for an unknown city slug.
@@ -76,11 +76,15 @@ func (s Store) Load(ctx context.Context, slug string) (*Snapshot, error) {
 		return nil, err
 	}
 	snap := &Snapshot{CityID: id, City: slug, CityName: name, MetricSRID: srid}
-	return snap, load(ctx, s.Pool, snap)
+	return snap, load(ctx, s.Pool, snap, nil, DataVersion{})
 }
 
-// load reads the rows of snap's city into snap.
-func load(ctx context.Context, q querier, snap *Snapshot) error {
+// load reads the rows of snap's city into snap. With graphs, the walking graph is the
+// city's shared one at dv's version of network_edges (dv read in q's snapshot): when it is
+// built already, snap's Edges are its edges and no edge is read; otherwise the edges are
+// read and the shared graph is built from them when first walked. Without graphs the
+// graph is built for snap alone when first walked.
+func load(ctx context.Context, q querier, snap *Snapshot, graphs *walkgraph.Cache, dv DataVersion) error {
 	id := snap.CityID
 	var err error
 	if snap.Parks, err = loadParks(ctx, q, id, nil); err != nil {
@@ -109,8 +113,15 @@ func load(ctx context.Context, q querier, snap *Snapshot) error {
 			return err
 		}
 	}
-	if snap.Edges, err = loadEdges(ctx, q, id, nil); err != nil {
+	v, versioned := walkgraph.VersionOf(dv)
+	if g, ok := graphs.Peek(id, v); ok && versioned {
+		// Built already (by the living circle, say): its edges are the rows.
+		snap.Edges = g.Edges()
+		snap.net = &netHolder{graphs: graphs, src: func() (*walkgraph.Graph, error) { return g, nil }}
+	} else if snap.Edges, err = walkgraph.Edges(ctx, q, id, nil); err != nil {
 		return err
+	} else if versioned && graphs != nil {
+		snap.net = sharedHolder(graphs, id, v, snap.Edges) // built when first walked
 	}
 	snap.Barriers, err = loadBarriers(ctx, q, id)
 	return err
@@ -177,36 +188,6 @@ func loadParcels(ctx context.Context, q querier, cityID int, ids []int64) ([]Par
 			return nil, fmt.Errorf("residential_land %d: %w", p.ID, err)
 		}
 		out = append(out, p)
-	}
-	return out, rows.Err()
-}
-
-// loadEdges reads the city's walkable routed network edges in id order; only ids when
-// not nil.
-func loadEdges(ctx context.Context, q querier, cityID int, ids []int64) ([]network.Edge, error) {
-	rows, err := q.Query(ctx, `SELECT id, coalesce(source, 0), coalesce(target, 0), length_m, walkable, ST_AsBinary(geom_m)
-		FROM network_edges WHERE city_id = $1 AND walkable AND source IS NOT NULL AND geom_m IS NOT NULL
-		AND ($2::bigint[] IS NULL OR id = ANY($2)) ORDER BY id`, cityID, ids)
-	if err != nil {
-		return nil, err
-	}
-	var out []network.Edge
-	for rows.Next() {
-		var e network.Edge
-		var b []byte
-		if err := rows.Scan(&e.ID, &e.Source, &e.Target, &e.Length, &e.Walkable, &b); err != nil {
-			return nil, err
-		}
-		g, err := wkb.Unmarshal(b)
-		if err != nil {
-			return nil, err
-		}
-		ls, ok := g.(orb.LineString)
-		if !ok {
-			return nil, fmt.Errorf("network edge %d: %T", e.ID, g)
-		}
-		e.Geom = ls
-		out = append(out, e)
 	}
 	return out, rows.Err()
 }

@@ -54,7 +54,7 @@ func New(access httpapi.Access) *Metrics {
 	}, []string{"indicator", "caliber", "method"})
 	m.loads = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: "cityreach", Subsystem: "snapshot", Name: "load_seconds",
-		Help:    "Loads of a city's data from PostGIS into memory (coverage snapshot, walking network, living-circle inputs).",
+		Help:    "Loads of a city's data from PostGIS into memory (coverage snapshot, walking network, living-circle inputs) and builds of its shared walking graph (walk_graph).",
 		Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 	}, []string{"what"})
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

@@ -2,6 +2,7 @@ package network
 
 import (
 	"math"
+	"slices"
 
 	"github.com/paulmach/orb"
 )
@@ -237,3 +238,26 @@ func (ix *Index) consider(p orb.Point, k int32, best *nearest) {
 }
 
 func sq(x float64) float64 { return x * x }
+
+// EdgesNear appends to dst the index of every edge with a geometry segment in a grid cell
+// that b overlaps, each once, in ascending order, and returns the extended slice. It is a
+// superset of the edges whose geometry comes within b (a cell holds every segment crossing
+// it): callers test the candidates exactly. An index of a graph with no edges gives none.
+func (ix *Index) EdgesNear(b orb.Bound, dst []int32) []int32 {
+	if len(ix.items) == 0 || b.Max[0] < ix.ox || b.Max[1] < ix.oy ||
+		b.Min[0] > ix.ox+float64(ix.nx)*ix.cell || b.Min[1] > ix.oy+float64(ix.ny)*ix.cell {
+		return dst
+	}
+	start := len(dst)
+	i0, i1 := ix.col(b.Min[0]), ix.col(b.Max[0])
+	for j := ix.row(b.Min[1]); j <= ix.row(b.Max[1]); j++ {
+		for c := j*ix.nx + i0; c <= j*ix.nx+i1; c++ {
+			for _, k := range ix.items[ix.cellStart[c]:ix.cellStart[c+1]] {
+				dst = append(dst, ix.ptEdge[k])
+			}
+		}
+	}
+	out := dst[start:]
+	slices.Sort(out)
+	return dst[:start+len(slices.Compact(out))]
+}

@@ -6,6 +6,7 @@ import (
 	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/edition"
 	"github.com/cityreach/cityreach/internal/fault"
+	"github.com/cityreach/cityreach/internal/walkgraph"
 )
 
 // asOfTables are the city tables the network and the inputs read (InputsVersion's, but
@@ -64,7 +65,7 @@ func (s *Service) LivingCircleLevels(ctx context.Context, slug string, opt Optio
 
 // levelsAsOf computes the indicator at levels on the data of city as it was at at.
 func (s *Service) levelsAsOf(ctx context.Context, city City, at edition.AsOf, opt Options, levels []string) ([]*Report, error) {
-	n, in, err := s.Store.LoadAsOf(ctx, city, at)
+	n, in, err := s.Store.LoadAsOf(ctx, city, at, s.Graphs)
 	if err != nil {
 		return nil, err
 	}
@@ -83,9 +84,11 @@ func (s *Service) levelsAsOf(ctx context.Context, city City, at edition.AsOf, op
 }
 
 // LoadAsOf reads the network and the inputs of city as they were at at.At, in one
-// transaction that is rolled back (it only creates the temporary as-of tables). Nothing is
-// cached: the complete-community check's network reach walks them for as_of= too.
-func (s Store) LoadAsOf(ctx context.Context, city City, at edition.AsOf) (*Network, *Inputs, error) {
+// transaction that is rolled back (it only creates the temporary as-of tables). The graph
+// comes from graphs by the past version of the edges (nil: built for this call): a past
+// state whose edges are the current ones walks the current graph. The complete-community
+// check's network reach walks them for as_of= too.
+func (s Store) LoadAsOf(ctx context.Context, city City, at edition.AsOf, graphs *walkgraph.Cache) (*Network, *Inputs, error) {
 	tx, err := s.Pool.Begin(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -95,7 +98,7 @@ func (s Store) LoadAsOf(ctx context.Context, city City, at edition.AsOf) (*Netwo
 		return nil, nil, err
 	}
 	past := Store{Pool: s.Pool, tx: tx}
-	n, err := past.loadNetwork(ctx, city)
+	n, err := past.loadNetwork(ctx, city, graphs)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,6 +1,6 @@
-// Package walk serves cityreach's walking network: it loads the walkable edges of a city
-// from PostGIS into the immutable graph of internal/network, keeps it cached and reloads
-// it when network_edges change, attaches homes and facilities to it, and computes from it
+// Package walk serves cityreach's walking network: it takes the city's walking graph from
+// internal/walkgraph (the one graph per version of network_edges that park coverage's
+// network method walks too), keeps it cached and reloads it when network_edges change, attaches homes and facilities to it, and computes from it
 // the isochrones of GET /api/v1/isochrones and the 15-minute living-circle indicator
 // (standards.md §2) of GET /api/v1/indicators/living-circle and
 // `cityreach indicator living-circle`.

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cityreach/cityreach/internal/network"
+	"github.com/cityreach/cityreach/internal/walkgraph"
 )
 
 // DefaultMaxSnap is the default largest access leg in metres: a point farther than this
@@ -16,7 +17,9 @@ import (
 const DefaultMaxSnap = 200.0
 
 // Network is the immutable walking graph of one city at one data version, with its
-// attachment index and connected components. It is safe for concurrent use.
+// attachment index and connected components: the city's shared graph (internal/walkgraph,
+// the one park coverage's network method walks too) seen by the living circle. It is
+// safe for concurrent use.
 type Network struct {
 	City  City
 	Graph *network.Graph
@@ -27,6 +30,12 @@ type Network struct {
 	// scenario network derived with With).
 	Version string
 	Stats   NetworkStats
+
+	// shared is the graph this network shows and graphs the cache it came from (nil for a
+	// network built by NewNetwork): With derives a scenario's graph through it, once per
+	// set of changes for every indicator.
+	shared *walkgraph.Graph
+	graphs *walkgraph.Cache
 
 	searchers sync.Pool
 }
@@ -54,10 +63,13 @@ func Load(ctx context.Context, pool *pgxpool.Pool, cityID int) (*Network, error)
 	if err != nil {
 		return nil, err
 	}
-	return st.loadNetwork(ctx, city)
+	return st.loadNetwork(ctx, city, nil)
 }
 
-func (s Store) loadNetwork(ctx context.Context, city City) (*Network, error) {
+// loadNetwork returns the network of city at the current version of its edges, the graph
+// taken from graphs (built there from the edges read in s when graphs has none; a nil
+// graphs keeps nothing).
+func (s Store) loadNetwork(ctx context.Context, city City, graphs *walkgraph.Cache) (*Network, error) {
 	t0 := time.Now()
 	// The version is read first: an edit committed during the load changes it again, so
 	// the next check reloads rather than keeping a graph newer than its version says.
@@ -65,14 +77,16 @@ func (s Store) loadNetwork(ctx context.Context, city City) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	edges, counts, err := s.Edges(ctx, city.ID)
+	counts, err := walkgraph.Skipped(ctx, s.db(), city.ID)
 	if err != nil {
 		return nil, err
 	}
-	n, err := NewNetwork(city, edges)
+	g, err := graphs.Get(city.ID, version, func() ([]network.Edge, error) { return walkgraph.Edges(ctx, s.db(), city.ID, nil) })
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("walk: city %s: %w", city.Slug, err)
 	}
+	n := networkOf(city, g)
+	n.graphs = graphs
 	n.Version = version
 	n.Stats.Skipped = counts
 	n.Stats.LoadMS = since(t0)
@@ -81,44 +95,45 @@ func (s Store) loadNetwork(ctx context.Context, city City) (*Network, error) {
 
 // NewNetwork builds a Network from edges in the city's metric CRS.
 func NewNetwork(city City, edges []network.Edge) (*Network, error) {
-	g, err := network.NewGraph(edges)
+	g, err := walkgraph.Build(city.ID, "", edges)
 	if err != nil {
 		return nil, fmt.Errorf("walk: city %s: %w", city.Slug, err)
 	}
-	n := &Network{City: city, Graph: g, Index: network.NewIndex(g, 0), Components: g.Components()}
-	n.Stats = NetworkStats{Edges: g.NumEdges(), Nodes: g.NumNodes(), Components: n.Components.Count()}
+	return networkOf(city, g), nil
+}
+
+// networkOf is the Network showing g.
+func networkOf(city City, g *walkgraph.Graph) *Network {
+	n := &Network{City: city, Graph: g.Graph, Index: g.Index, Components: g.Components, shared: g}
+	n.Stats = NetworkStats{Edges: g.Graph.NumEdges(), Nodes: g.Graph.NumNodes(), Components: n.Components.Count()}
 	if len(n.Components.Sizes) > 0 {
 		n.Stats.LargestComponentNodes = n.Components.Sizes[0]
-		n.Stats.LargestComponentShare = float64(n.Components.Sizes[0]) / float64(g.NumNodes())
+		n.Stats.LargestComponentShare = float64(n.Components.Sizes[0]) / float64(g.Graph.NumNodes())
 	}
 	for _, sz := range n.Components.Sizes {
 		if sz < 10 {
 			n.Stats.IsolatedComponents++
 		}
 	}
-	return n, nil
+	return n
 }
 
 // With returns a new Network: n minus the closed edges plus the added ones (a scenario's
-// footbridge or closed road). n is not modified.
+// footbridge or closed road). n is not modified. A network from the shared cache derives
+// its graph there, so every indicator of one scenario walks the same graph.
 func (n *Network) With(add []network.Edge, closed []int64) (*Network, error) {
-	gone := make(map[int64]bool, len(closed))
-	for _, id := range closed {
-		gone[id] = true
-	}
-	edges := make([]network.Edge, 0, n.Graph.NumEdges()+len(add))
-	for e := range int32(n.Graph.NumEdges()) {
-		if !gone[n.Graph.EdgeID(e)] {
-			edges = append(edges, n.Graph.Edge(e)) // geometry views; NewGraph copies them
-		}
-	}
-	out, err := NewNetwork(n.City, append(edges, add...))
+	g, err := n.graphs.With(n.shared, add, closed)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("walk: city %s: %w", n.City.Slug, err)
 	}
+	out := networkOf(n.City, g)
+	out.graphs = n.graphs
 	out.Stats.Skipped = n.Stats.Skipped
 	return out, nil
 }
+
+// Shared is the shared graph n shows (internal/walkgraph).
+func (n *Network) Shared() *walkgraph.Graph { return n.shared }
 
 // searcher borrows a Searcher for this graph; give it back with release.
 func (n *Network) searcher() *network.Searcher {

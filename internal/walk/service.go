@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cityreach/cityreach/internal/network"
+	"github.com/cityreach/cityreach/internal/walkgraph"
 )
 
 // DefaultCheckEvery is how long a cached network or input snapshot is served before its
@@ -36,6 +37,10 @@ type Service struct {
 	// Ages gives residents by age band for Options.Bands (internal/capacity's Ages, set
 	// by internal/cli); nil refuses band.
 	Ages AgeBands
+	// Graphs is the walking graph of every city, shared with the other indicators that
+	// walk (park coverage's network method; internal/cli gives both the same cache). nil
+	// keeps no graph but the network the service holds (each reload builds one).
+	Graphs *walkgraph.Cache
 
 	mu     sync.Mutex
 	cities map[int]*cityCache
@@ -175,7 +180,7 @@ func (s *Service) network(ctx context.Context, city City, c *cityCache) (*Networ
 		version: func(n *Network) string { return n.Version },
 		current: func() (string, error) { return s.Store.NetworkVersion(ctx, city.ID) },
 		load: func() (*Network, error) {
-			n, err := s.Store.loadNetwork(ctx, city)
+			n, err := s.Store.loadNetwork(ctx, city, s.Graphs)
 			if err == nil {
 				s.Log.Info("walking network loaded", "city", city.Slug, "edges", n.Stats.Edges, "nodes", n.Stats.Nodes,
 					"components", n.Stats.Components, "non_walkable", n.Stats.Skipped.NonWalkable, "ms", n.Stats.LoadMS)

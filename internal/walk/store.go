@@ -15,6 +15,7 @@ import (
 	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/cityreach/cityreach/internal/network"
+	"github.com/cityreach/cityreach/internal/walkgraph"
 )
 
 // Store reads the walking network and the living-circle inputs of a city from PostGIS.
@@ -108,50 +109,18 @@ func (s Store) InputsVersion(ctx context.Context, cityID int) (string, error) {
 }
 
 // EdgeCounts reports what the loader left out of the graph.
-type EdgeCounts struct {
-	// NonWalkable counts edges with walkable = false (barriers: motorways, railways, water).
-	NonWalkable int `json:"non_walkable"`
-	// NoTopology counts walkable edges without source/target node ids or metric geometry.
-	NoTopology int `json:"no_topology"`
-}
+type EdgeCounts = walkgraph.EdgeCounts
 
 // Edges loads the walkable edges of a city with their metric geometry (geom_m) and
-// Length = length_m, ordered by id, and counts the edges left out.
+// Length = length_m, ordered by id (walkgraph.Edges, the query every walking graph is
+// built from), and counts the edges left out.
 func (s Store) Edges(ctx context.Context, cityID int) ([]network.Edge, EdgeCounts, error) {
-	var ec EdgeCounts
-	err := s.db().QueryRow(ctx, `SELECT count(*) FILTER (WHERE NOT walkable),
-		count(*) FILTER (WHERE walkable AND (source IS NULL OR geom_m IS NULL))
-		FROM network_edges WHERE city_id = $1`, cityID).Scan(&ec.NonWalkable, &ec.NoTopology)
+	ec, err := walkgraph.Skipped(ctx, s.db(), cityID)
 	if err != nil {
 		return nil, ec, err
 	}
-	rows, err := s.db().Query(ctx, `SELECT id, source, target, length_m, ST_AsBinary(geom_m)
-		FROM network_edges
-		WHERE city_id = $1 AND walkable AND source IS NOT NULL AND geom_m IS NOT NULL
-		ORDER BY id`, cityID)
-	if err != nil {
-		return nil, ec, err
-	}
-	defer rows.Close()
-	var edges []network.Edge
-	var b []byte
-	for rows.Next() {
-		e := network.Edge{Walkable: true}
-		if err := rows.Scan(&e.ID, &e.Source, &e.Target, &e.Length, &b); err != nil {
-			return nil, ec, err
-		}
-		g, err := wkb.Unmarshal(b)
-		if err != nil {
-			return nil, ec, fmt.Errorf("network edge %d: %w", e.ID, err)
-		}
-		ls, ok := g.(orb.LineString)
-		if !ok {
-			return nil, ec, fmt.Errorf("network edge %d: geometry is %T, not a LineString", e.ID, g)
-		}
-		e.Geom = ls
-		edges = append(edges, e)
-	}
-	return edges, ec, rows.Err()
+	edges, err := walkgraph.Edges(ctx, s.db(), cityID, nil)
+	return edges, ec, err
 }
 
 // Inputs loads the living-circle inputs of a city: the facility categories, the
