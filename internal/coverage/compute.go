@@ -13,6 +13,7 @@ import (
 	geos "github.com/twpayne/go-geos"
 
 	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/openness"
 )
 
 // Defaults of the network method.
@@ -51,11 +52,20 @@ type Options struct {
 	// reach, when not nil, is an earlier walk that is reused when it was searched from
 	// the same sources (Result.Apply).
 	reach *reachedNet
+	// At is the time of day of the network method: parks are entered only through gates
+	// open then (internal/openness). The zero value counts gates open at any time of day.
+	At openness.At
+	// NoSteps leaves the edges with steps out of the network method's walk (a walking
+	// profile without steps, walk.Profile.NoSteps).
+	NoSteps bool
 }
 
 // Parameters are the settings a result depends on, stored with it.
 type Parameters struct {
 	QuadSegs      int     `json:"quad_segs"`
+	// Network holds the time of day and the steps rule of the network method (absent:
+	// any time of day, steps walked).
+	Network *NetworkParameters `json:"network,omitempty"`
 	ToleranceM    float64 `json:"tolerance_m,omitempty"`
 	EntranceSnapM float64 `json:"entrance_snap_m,omitempty"`
 	Assignment    string  `json:"assignment"`
@@ -71,6 +81,12 @@ type CountedPark struct {
 	Entrances int `json:",omitempty"`
 	// Generated is true when the access points were generated from the network.
 	Generated bool `json:",omitempty"`
+}
+
+// NetworkParameters are the network method's options a result was computed with.
+type NetworkParameters struct {
+	At      string `json:"at,omitempty"`
+	NoSteps bool   `json:"no_steps,omitempty"`
 }
 
 // Result is the coverage of one snapshot under one caliber and method.
@@ -97,6 +113,15 @@ type Result struct {
 	surfaces *SurfaceCache
 	// reach is the network method's walk (nil with the buffer method).
 	reach *reachedNet
+}
+
+// networkOptions are the time of day and steps rule r's network method was computed with.
+func (r *Result) networkOptions() (openness.At, bool) {
+	if r.Parameters.Network == nil {
+		return openness.AnyTime, false
+	}
+	at, _ := openness.ParseAt(r.Parameters.Network.At) // written by Compute: always valid
+	return at, r.Parameters.Network.NoSteps
 }
 
 // Ratio is the official figure: covered residential land over all residential land
@@ -149,8 +174,15 @@ func Compute(ctx context.Context, snap *Snapshot, cal caliber.Caliber, opt Optio
 		}
 		res.Parameters.ToleranceM = tol
 		res.Parameters.EntranceSnapM = EntranceSnapM
+		wsnap := snap
+		if opt.NoSteps {
+			wsnap = snap.withoutSteps()
+		}
+		if _, set := opt.At.Minute(); set || opt.NoSteps {
+			res.Parameters.Network = &NetworkParameters{At: opt.At.String(), NoSteps: opt.NoSteps}
+		}
 		var err error
-		if reach, err = walk(snap, res.Parks, tol, opt.reach); err != nil {
+		if reach, err = walk(wsnap, res.Parks, tol, opt.At, opt.reach); err != nil {
 			return nil, err
 		}
 		res.reach = reach

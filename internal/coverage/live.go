@@ -353,6 +353,9 @@ func (s Store) advance(ctx context.Context, tx pgx.Tx, old *cityState, dv DataVe
 		if ch.AddEdges, err = loadEdges(ctx, tx, id, ids); err != nil {
 			return nil, err
 		}
+		if ch.Steps, err = loadSteps(ctx, tx, id, ids); err != nil {
+			return nil, err
+		}
 	}
 	st.changes = ch
 	st.snap = snap.WithAssigned(ch).sortedByID()
@@ -546,6 +549,19 @@ func composeChanges(a, b Changes) Changes {
 	out.DeleteParks, out.AddParks = composeKind(a.DeleteParks, a.AddParks, b.DeleteParks, b.AddParks, func(p Park) int64 { return p.ID })
 	out.DeleteParcels, out.AddParcels = composeKind(a.DeleteParcels, a.AddParcels, b.DeleteParcels, b.AddParcels, func(p Parcel) int64 { return p.ID })
 	out.DeleteEdges, out.AddEdges = composeKind(a.DeleteEdges, a.AddEdges, b.DeleteEdges, b.AddEdges, func(e network.Edge) int64 { return e.ID })
+	// The steps flag of an added edge is that of its latest version.
+	steps := map[int64]bool{}
+	for _, id := range a.Steps {
+		steps[id] = true
+	}
+	for _, e := range b.AddEdges {
+		steps[e.ID] = slices.Contains(b.Steps, e.ID)
+	}
+	for _, e := range out.AddEdges {
+		if steps[e.ID] {
+			out.Steps = append(out.Steps, e.ID)
+		}
+	}
 	return out
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/cityreach/cityreach/internal/network"
+	"github.com/cityreach/cityreach/internal/openness"
 )
 
 // ErrCityNotFound is returned for an unknown city slug.
@@ -112,6 +113,9 @@ func load(ctx context.Context, q querier, snap *Snapshot) error {
 	if snap.Edges, err = loadEdges(ctx, q, id, nil); err != nil {
 		return err
 	}
+	if snap.Steps, err = loadSteps(ctx, q, id, nil); err != nil {
+		return err
+	}
 	snap.Barriers, err = loadBarriers(ctx, q, id)
 	return err
 }
@@ -120,7 +124,8 @@ func load(ctx context.Context, q querier, snap *Snapshot) error {
 // when ids is not nil.
 func loadParks(ctx context.Context, q querier, cityID int, ids []int64) ([]Park, error) {
 	ents := map[int64][]orb.Point{}
-	rows, err := q.Query(ctx, `SELECT park_id, ST_X(geom_m), ST_Y(geom_m) FROM park_entrances
+	gates := map[int64][]openness.Gate{}
+	rows, err := q.Query(ctx, `SELECT park_id, ST_X(geom_m), ST_Y(geom_m), status, open_hours FROM park_entrances
 		WHERE city_id = $1 AND geom_m IS NOT NULL AND ($2::bigint[] IS NULL OR park_id = ANY($2)) ORDER BY id`, cityID, ids)
 	if err != nil {
 		return nil, err
@@ -128,15 +133,17 @@ func loadParks(ctx context.Context, q querier, cityID int, ids []int64) ([]Park,
 	for rows.Next() {
 		var pid int64
 		var x, y float64
-		if err := rows.Scan(&pid, &x, &y); err != nil {
+		var g openness.Gate
+		if err := rows.Scan(&pid, &x, &y, &g.Status, &g.Hours); err != nil {
 			return nil, err
 		}
 		ents[pid] = append(ents[pid], orb.Point{x, y})
+		gates[pid] = append(gates[pid], g)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows, err = q.Query(ctx, `SELECT id, name, park_class, pocket, open_status, in_historic_district, area_m2, ST_AsBinary(geom_m)
+	rows, err = q.Query(ctx, `SELECT id, name, park_class, pocket, open_status, open_hours, in_historic_district, area_m2, ST_AsBinary(geom_m)
 		FROM parks WHERE city_id = $1 AND geom_m IS NOT NULL AND ($2::bigint[] IS NULL OR id = ANY($2)) ORDER BY id`, cityID, ids)
 	if err != nil {
 		return nil, err
@@ -145,13 +152,13 @@ func loadParks(ctx context.Context, q querier, cityID int, ids []int64) ([]Park,
 	for rows.Next() {
 		var p Park
 		var b []byte
-		if err := rows.Scan(&p.ID, &p.Name, &p.Class, &p.Pocket, &p.OpenStatus, &p.Historic, &p.AreaM2, &b); err != nil {
+		if err := rows.Scan(&p.ID, &p.Name, &p.Class, &p.Pocket, &p.OpenStatus, &p.Hours, &p.Historic, &p.AreaM2, &b); err != nil {
 			return nil, err
 		}
 		if p.Geom, err = decodeMulti(b); err != nil {
 			return nil, fmt.Errorf("park %d: %w", p.ID, err)
 		}
-		p.Entrances = ents[p.ID]
+		p.Entrances, p.Gates = ents[p.ID], gates[p.ID]
 		out = append(out, p)
 	}
 	return out, rows.Err()
@@ -179,6 +186,17 @@ func loadParcels(ctx context.Context, q querier, cityID int, ids []int64) ([]Par
 		out = append(out, p)
 	}
 	return out, rows.Err()
+}
+
+// loadSteps reads the ids of the city's walkable routed edges with steps, sorted; only
+// among ids when not nil.
+func loadSteps(ctx context.Context, q querier, cityID int, ids []int64) ([]int64, error) {
+	rows, err := q.Query(ctx, `SELECT id FROM network_edges WHERE city_id = $1 AND walkable AND steps
+		AND source IS NOT NULL AND geom_m IS NOT NULL AND ($2::bigint[] IS NULL OR id = ANY($2)) ORDER BY id`, cityID, ids)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
 }
 
 // loadEdges reads the city's walkable routed network edges in id order; only ids when

@@ -163,22 +163,23 @@ func (w *WalkLivingCircle) parkChanges(ctx context.Context, changes []Change, ci
 		if (status != "open" && status != "shared") || mp == nil {
 			continue
 		}
-		site := walk.ParkSite{ID: id, Name: str(c.Resolved, "name"), Geom: mp}
+		site := walk.ParkSite{ID: id, Name: str(c.Resolved, "name"), Geom: mp, Status: status, Hours: str(c.Resolved, "open_hours")}
 		if ents, ok := given[id]; ok {
-			site.Entrances = ents
+			site.Entrances = ents // gates given with the park: open at every hour
 		} else if id > 0 {
 			recorded = append(recorded, id)
 		}
 		sites = append(sites, site)
 	}
 	if len(recorded) > 0 {
-		ents, err := w.Walk.Store.ParkEntrances(ctx, recorded)
+		ents, err := w.Walk.Store.ParkEntrances(ctx, city.ID, recorded)
 		if err != nil {
 			return err
 		}
 		for i := range sites {
 			if _, ok := given[sites[i].ID]; !ok {
-				sites[i].Entrances = ents[sites[i].ID]
+				g := ents[sites[i].ID]
+				sites[i].Entrances, sites[i].Gates = g.Points, g.Gates
 			}
 		}
 	}

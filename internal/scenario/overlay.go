@@ -86,14 +86,15 @@ func CoverageChanges(base *coverage.Snapshot, changes []Change) coverage.Changes
 		}
 		p := coverage.Park{ID: id, Name: str(c.Resolved, "name"), Class: str(c.Resolved, "park_class"),
 			Pocket: boolean(c.Resolved, "pocket"), OpenStatus: str(c.Resolved, "open_status"),
-			Historic: boolean(c.Resolved, "in_historic_district"), Geom: multiPolygon(c.GeomM), AreaM2: c.Measure}
+			Historic: boolean(c.Resolved, "in_historic_district"), Geom: multiPolygon(c.GeomM), AreaM2: c.Measure,
+			Hours: str(c.Resolved, "open_hours")}
 		if p.OpenStatus == "" {
 			p.OpenStatus = "open"
 		}
 		if c.HasEntrances {
-			p.Entrances = c.EntrancesM
+			p.Entrances = c.EntrancesM // gates given with the park: open at every hour
 		} else if bp := baseParks[id]; bp != nil {
-			p.Entrances = bp.Entrances
+			p.Entrances, p.Gates = bp.Entrances, bp.Gates
 		}
 		ch.AddParks = append(ch.AddParks, p)
 	}
@@ -118,6 +119,9 @@ func CoverageChanges(base *coverage.Snapshot, changes []Change) coverage.Changes
 		}
 		ch.AddEdges = append(ch.AddEdges, network.Edge{ID: id, Source: int64(number(c.Resolved, "source")), Target: int64(number(c.Resolved, "target")),
 			Length: c.Measure, Walkable: true, Geom: ls})
+		if boolean(c.Resolved, "steps") {
+			ch.Steps = append(ch.Steps, id)
+		}
 	}
 	sortChanges(&ch)
 	return ch

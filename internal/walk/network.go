@@ -27,6 +27,9 @@ type Network struct {
 	// scenario network derived with With).
 	Version string
 	Stats   NetworkStats
+	// Steps are the ids of the edges with steps (network_edges.steps), which a profile
+	// without steps leaves out (Profile.NoSteps).
+	Steps []int64
 
 	searchers sync.Pool
 }
@@ -73,6 +76,9 @@ func (s Store) loadNetwork(ctx context.Context, city City) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n.Steps, err = s.StepEdges(ctx, city.ID); err != nil {
+		return nil, err
+	}
 	n.Version = version
 	n.Stats.Skipped = counts
 	n.Stats.LoadMS = since(t0)
@@ -117,6 +123,11 @@ func (n *Network) With(add []network.Edge, closed []int64) (*Network, error) {
 		return nil, err
 	}
 	out.Stats.Skipped = n.Stats.Skipped
+	for _, id := range n.Steps {
+		if !gone[id] {
+			out.Steps = append(out.Steps, id)
+		}
+	}
 	return out, nil
 }
 

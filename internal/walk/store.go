@@ -115,6 +115,16 @@ type EdgeCounts struct {
 	NoTopology int `json:"no_topology"`
 }
 
+// StepEdges returns the ids of the city's walkable routed edges with steps, in id order.
+func (s Store) StepEdges(ctx context.Context, cityID int) ([]int64, error) {
+	rows, err := s.db().Query(ctx, `SELECT id FROM network_edges
+		WHERE city_id = $1 AND walkable AND steps AND source IS NOT NULL AND geom_m IS NOT NULL ORDER BY id`, cityID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}
+
 // Edges loads the walkable edges of a city with their metric geometry (geom_m) and
 // Length = length_m, ordered by id, and counts the edges left out.
 func (s Store) Edges(ctx context.Context, cityID int) ([]network.Edge, EdgeCounts, error) {
