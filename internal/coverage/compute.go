@@ -62,13 +62,13 @@ type Options struct {
 
 // Parameters are the settings a result depends on, stored with it.
 type Parameters struct {
-	QuadSegs      int     `json:"quad_segs"`
+	QuadSegs int `json:"quad_segs"`
 	// Network holds the time of day and the steps rule of the network method (absent:
 	// any time of day, steps walked).
-	Network *NetworkParameters `json:"network,omitempty"`
-	ToleranceM    float64 `json:"tolerance_m,omitempty"`
-	EntranceSnapM float64 `json:"entrance_snap_m,omitempty"`
-	Assignment    string  `json:"assignment"`
+	Network       *NetworkParameters `json:"network,omitempty"`
+	ToleranceM    float64            `json:"tolerance_m,omitempty"`
+	EntranceSnapM float64            `json:"entrance_snap_m,omitempty"`
+	Assignment    string             `json:"assignment"`
 }
 
 // CountedPark is a park the caliber counts, with its radius in metres.

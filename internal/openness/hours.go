@@ -18,7 +18,7 @@ type Hours struct {
 	spans [][2]int
 	// closed is "off": never open. all is open all day ("24/7", "00:00-24:00" or no hours).
 	closed, all bool
-	set        bool // false for the zero value: no hours recorded, which is all day
+	set         bool // false for the zero value: no hours recorded, which is all day
 }
 
 // Always is open all day.
