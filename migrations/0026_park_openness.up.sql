@@ -24,3 +24,9 @@ COMMENT ON COLUMN parks.open_hours IS 'opening hours of the park, OSM opening_ho
 ALTER TABLE network_edges ADD COLUMN steps boolean NOT NULL DEFAULT false;
 UPDATE network_edges SET steps = true WHERE highway = 'steps';
 COMMENT ON COLUMN network_edges.steps IS 'the edge has steps (OSM highway=steps): not usable by the wheelchair profile';
+
+-- "Open gate Y" is a scenario change: scenarios may change park_entrances (status, hours,
+-- position; a gate belongs to a baseline park).
+ALTER TABLE scenario_changes DROP CONSTRAINT scenario_changes_layer_known;
+ALTER TABLE scenario_changes ADD CONSTRAINT scenario_changes_layer_known CHECK (layer IN ('parks', 'park_entrances',
+    'facilities', 'residential_land', 'network_edges', 'eco_corridors', 'growth_boundaries'));

@@ -42,6 +42,9 @@ type Park struct {
 	// method enters the park only through gates the rule of internal/openness lets through.
 	Gates []openness.Gate
 	Hours string
+	// GateIDs are the park_entrances ids of Entrances (0: given with a scenario's park),
+	// so that a scenario's edit of one gate finds it.
+	GateIDs []int64
 }
 
 // access is what the gate rule reads of p.

@@ -125,7 +125,8 @@ func load(ctx context.Context, q querier, snap *Snapshot) error {
 func loadParks(ctx context.Context, q querier, cityID int, ids []int64) ([]Park, error) {
 	ents := map[int64][]orb.Point{}
 	gates := map[int64][]openness.Gate{}
-	rows, err := q.Query(ctx, `SELECT park_id, ST_X(geom_m), ST_Y(geom_m), status, open_hours FROM park_entrances
+	gateIDs := map[int64][]int64{}
+	rows, err := q.Query(ctx, `SELECT park_id, ST_X(geom_m), ST_Y(geom_m), status, open_hours, id FROM park_entrances
 		WHERE city_id = $1 AND geom_m IS NOT NULL AND ($2::bigint[] IS NULL OR park_id = ANY($2)) ORDER BY id`, cityID, ids)
 	if err != nil {
 		return nil, err
@@ -134,11 +135,13 @@ func loadParks(ctx context.Context, q querier, cityID int, ids []int64) ([]Park,
 		var pid int64
 		var x, y float64
 		var g openness.Gate
-		if err := rows.Scan(&pid, &x, &y, &g.Status, &g.Hours); err != nil {
+		var gid int64
+		if err := rows.Scan(&pid, &x, &y, &g.Status, &g.Hours, &gid); err != nil {
 			return nil, err
 		}
 		ents[pid] = append(ents[pid], orb.Point{x, y})
 		gates[pid] = append(gates[pid], g)
+		gateIDs[pid] = append(gateIDs[pid], gid)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -158,7 +161,7 @@ func loadParks(ctx context.Context, q querier, cityID int, ids []int64) ([]Park,
 		if p.Geom, err = decodeMulti(b); err != nil {
 			return nil, fmt.Errorf("park %d: %w", p.ID, err)
 		}
-		p.Entrances, p.Gates = ents[p.ID], gates[p.ID]
+		p.Entrances, p.Gates, p.GateIDs = ents[p.ID], gates[p.ID], gateIDs[p.ID]
 		out = append(out, p)
 	}
 	return out, rows.Err()

@@ -236,6 +236,7 @@ func (s Store) ParksCrossed(ctx context.Context, city City, closed []int64, adde
 type ParkGates struct {
 	Points []orb.Point
 	Gates  []openness.Gate
+	IDs    []int64
 }
 
 // ParkEntrances returns the recorded gates of the given parks of the city, by park id.
@@ -244,7 +245,7 @@ func (s Store) ParkEntrances(ctx context.Context, cityID int, ids []int64) (map[
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := s.db().Query(ctx, `SELECT park_id, ST_X(geom_m), ST_Y(geom_m), status, open_hours FROM park_entrances
+	rows, err := s.db().Query(ctx, `SELECT park_id, ST_X(geom_m), ST_Y(geom_m), status, open_hours, id FROM park_entrances
 		WHERE city_id = $1 AND park_id = ANY($2::bigint[]) AND geom_m IS NOT NULL ORDER BY id`, cityID, ids)
 	if err != nil {
 		return nil, err
@@ -254,12 +255,57 @@ func (s Store) ParkEntrances(ctx context.Context, cityID int, ids []int64) (map[
 		var id int64
 		var p orb.Point
 		var g openness.Gate
-		if err := rows.Scan(&id, &p[0], &p[1], &g.Status, &g.Hours); err != nil {
+		var gid int64
+		if err := rows.Scan(&id, &p[0], &p[1], &g.Status, &g.Hours, &gid); err != nil {
 			return nil, err
 		}
 		pg := out[id]
-		pg.Points, pg.Gates = append(pg.Points, p), append(pg.Gates, g)
+		pg.Points, pg.Gates, pg.IDs = append(pg.Points, p), append(pg.Gates, g), append(pg.IDs, gid)
 		out[id] = pg
 	}
 	return out, rows.Err()
+}
+
+// GateParks returns the park of each of the given baseline gates of the city.
+func (s Store) GateParks(ctx context.Context, cityID int, ids []int64) (map[int64]int64, error) {
+	out := map[int64]int64{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := s.db().Query(ctx, `SELECT id, park_id FROM park_entrances WHERE city_id = $1 AND id = ANY($2::bigint[])`, cityID, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var g, p int64
+		if err := rows.Scan(&g, &p); err != nil {
+			return nil, err
+		}
+		out[g] = p
+	}
+	return out, rows.Err()
+}
+
+// ParkSites returns the city's baseline parks of the given ids that are open or shared,
+// without their gates, in id order.
+func (s Store) ParkSites(ctx context.Context, city City, ids []int64) ([]ParkSite, error) {
+	rows, err := s.db().Query(ctx, `SELECT id, name, open_status, open_hours, ST_AsBinary(geom_m) FROM parks
+		WHERE city_id = $1 AND id = ANY($2::bigint[]) AND open_status IN ('open', 'shared') AND geom_m IS NOT NULL ORDER BY id`, city.ID, ids)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ParkSite, error) {
+		var p ParkSite
+		var b []byte
+		if err := r.Scan(&p.ID, &p.Name, &p.Status, &p.Hours, &b); err != nil {
+			return p, err
+		}
+		g, err := polygonalWKB(b)
+		if err != nil {
+			return p, fmt.Errorf("park %d: %w", p.ID, err)
+		}
+		p.Geom = g
+		return p, nil
+	})
 }
