@@ -1,3 +1,6 @@
+DROP INDEX IF EXISTS coverage_runs_lookup_idx;
+ALTER TABLE coverage_runs DROP COLUMN IF EXISTS variant;
+CREATE INDEX coverage_runs_lookup_idx ON coverage_runs (city_id, caliber_id, method, data_hash, band, computed_at DESC);
 DELETE FROM scenario_changes WHERE layer = 'park_entrances';
 ALTER TABLE scenario_changes DROP CONSTRAINT scenario_changes_layer_known;
 ALTER TABLE scenario_changes ADD CONSTRAINT scenario_changes_layer_known CHECK (layer IN ('parks', 'facilities', 'residential_land',

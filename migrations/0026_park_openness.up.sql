@@ -30,3 +30,11 @@ COMMENT ON COLUMN network_edges.steps IS 'the edge has steps (OSM highway=steps)
 ALTER TABLE scenario_changes DROP CONSTRAINT scenario_changes_layer_known;
 ALTER TABLE scenario_changes ADD CONSTRAINT scenario_changes_layer_known CHECK (layer IN ('parks', 'park_entrances',
     'facilities', 'residential_land', 'network_edges', 'eco_corridors', 'growth_boundaries'));
+
+-- Park coverage's network method at a time of day (at=) or without steps (profile= with a
+-- no-steps rule): part of the key a stored run is reused by. '' is any time of day, steps
+-- walked (every earlier run).
+ALTER TABLE coverage_runs ADD COLUMN variant text NOT NULL DEFAULT '';
+COMMENT ON COLUMN coverage_runs.variant IS 'network method options: at=HH:MM and/or no_steps, joined by ";"; empty: any time of day, steps walked';
+DROP INDEX IF EXISTS coverage_runs_lookup_idx;
+CREATE INDEX coverage_runs_lookup_idx ON coverage_runs (city_id, caliber_id, method, data_hash, band, variant, computed_at DESC);

@@ -32,7 +32,7 @@ func (s *Service) indicatorAsOf(ctx context.Context, q Query, cal caliber.Calibe
 	if err != nil {
 		return nil, err
 	}
-	run, err := s.Store.Find(ctx, s.Store.Pool, cityID, cal, q.Method, dv.Hash, ageKey{})
+	run, err := s.Store.Find(ctx, s.Store.Pool, cityID, cal, q.Method, dv.Hash, ageKey{}, q.variant())
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -113,6 +114,29 @@ type Result struct {
 	surfaces *SurfaceCache
 	// reach is the network method's walk (nil with the buffer method).
 	reach *reachedNet
+}
+
+// variant is the part of a stored run's key the network options make ("" for any time of
+// day with steps walked, and for the buffer method).
+func (r *Result) variant() string {
+	if r.Parameters.Network == nil {
+		return ""
+	}
+	at, _ := openness.ParseAt(r.Parameters.Network.At)
+	return variantOf(at, r.Parameters.Network.NoSteps)
+}
+
+// variantOf writes the network options as a run key part: "at=HH:MM", "no_steps", both
+// joined by ";", or "".
+func variantOf(at openness.At, noSteps bool) string {
+	var parts []string
+	if _, set := at.Minute(); set {
+		parts = append(parts, "at="+at.String())
+	}
+	if noSteps {
+		parts = append(parts, "no_steps")
+	}
+	return strings.Join(parts, ";")
 }
 
 // networkOptions are the time of day and steps rule r's network method was computed with.

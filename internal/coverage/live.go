@@ -437,7 +437,7 @@ func (r *Result) onSnapshot(snap *Snapshot) *Result {
 // ids of the parcels recomputed, and the run whose other gaps still hold, are returned
 // for Save), or in full. It is called with the city's run lock held.
 func (s *Service) resultOn(ctx context.Context, st *cityState, q Query, cal caliber.Caliber) (res *Result, reuse *gapReuse, err error) {
-	key := resultKey(cal, q.Method)
+	key := resultKey(cal, q.keyMethod())
 	if lr, ok := s.kept(st, key); ok {
 		return lr.res, nil, nil
 	}
@@ -633,7 +633,7 @@ func (s *Service) Warm(ctx context.Context, slug string) error {
 	if err != nil {
 		return err
 	}
-	key := resultKey(cal, q.Method)
+	key := resultKey(cal, q.keyMethod())
 	if _, ok := s.kept(st, key); ok || rep.Run.DataHash != st.dv.Hash {
 		return nil
 	}

@@ -2,7 +2,9 @@ package coverage
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -10,6 +12,7 @@ import (
 	"github.com/paulmach/orb/encoding/wkb"
 
 	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/cityreach/cityreach/internal/network"
 	"github.com/cityreach/cityreach/internal/openness"
 )
@@ -222,4 +225,89 @@ func oracleCovered(t *testing.T, ctx context.Context, pool *pgxpool.Pool, city i
 		}
 	}
 	return out
+}
+
+// TestIndicatorAtAndProfile: at= and profile= reach the stored runs. On the gate fixture
+// (E open 06:00-10:00 only, the street piece under P2 steps), the indicator's city figure
+// at 12:00 and for the wheelchair equals Compute's with the same options, each is a run of
+// its own (coverage_runs.variant), differs from the default figure, and is reused when asked
+// again; bad values are refused naming the parameter.
+func TestIndicatorAtAndProfile(t *testing.T) {
+	pool := newDB(t)
+	ctx := context.Background()
+	g, o := gateFixture()
+	city := g.load(t, pool, "gates")
+	for i, x := range []float64{900, 1100} {
+		b, _ := wkb.Marshal(orb.Point{o[0] + x, o[1] + 15})
+		if _, err := pool.Exec(ctx, `INSERT INTO park_entrances (city_id, park_id, open_hours, geom)
+			SELECT $1, id, $2, ST_Transform(ST_SetSRID(ST_GeomFromWKB($3), 4546), 4326) FROM parks WHERE city_id = $1`,
+			city, []string{"", "06:00-10:00"}[i], b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := pool.Exec(ctx, `UPDATE network_edges SET steps = true WHERE city_id = $1 AND source = 11 AND target = 12`, city); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := caliber.NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &Service{Store: Store{Pool: pool}, Calibers: reg}
+	const cal = "gbt51346-2019"
+	snap, err := Store{Pool: pool}.Load(ctx, "gates")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := reg.Get(cal)
+	ratio := func(opt Options) float64 {
+		opt.Method = caliber.Network
+		res, err := Compute(ctx, snap, c, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Ratio()
+	}
+	noon, _ := openness.ParseAt("12:00")
+	def := ratio(Options{})
+	runs := map[int64]bool{}
+	for _, tc := range []struct {
+		profile, at string
+		want        float64
+	}{
+		{"", "", def},
+		{"", "12:00", ratio(Options{At: noon})},
+		{"wheelchair", "", ratio(Options{NoSteps: true})},
+		{"elderly", "", def}, // no steps rule: the default run
+	} {
+		for again := range 2 {
+			rep, err := svc.Indicator(ctx, Query{City: "gates", Caliber: cal, Method: caliber.Network, Profile: tc.profile, At: tc.at})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rep.City1.Ratio; math.Abs(got-tc.want) > 1e-9 {
+				t.Errorf("profile %q at %q: ratio %.9f, Compute %.9f", tc.profile, tc.at, got, tc.want)
+			}
+			if rep.At != tc.at || rep.Profile != tc.profile || rep.Reused != (again == 1 || tc.profile == "elderly") {
+				t.Errorf("profile %q at %q: report at %q profile %q reused %v", tc.profile, tc.at, rep.At, rep.Profile, rep.Reused)
+			}
+			runs[rep.Run.ID] = true
+		}
+		if tc.want == def && tc.profile == "" && tc.at != "" {
+			t.Errorf("at %q: the fixture should move the figure", tc.at)
+		}
+	}
+	if len(runs) != 3 {
+		t.Errorf("%d stored runs, want 3 (default, at 12:00, no steps)", len(runs))
+	}
+	if def == ratio(Options{At: noon}) || def == ratio(Options{NoSteps: true}) {
+		t.Errorf("the options do not move the figure (%.6f): the test proves nothing", def)
+	}
+	for _, bad := range []Query{{Profile: "rocket"}, {At: "25:00"}} {
+		bad.City, bad.Caliber, bad.Method = "gates", cal, caliber.Network
+		_, err := svc.Indicator(ctx, bad)
+		var fe *fault.Error
+		if !errors.As(err, &fe) || fe.Kind != fault.KindInvalid || (fe.Extra["parameter"] != "profile" && fe.Extra["parameter"] != "at") {
+			t.Errorf("%+v: %v, want an invalid parameter", bad, err)
+		}
+	}
 }

@@ -318,11 +318,11 @@ func (s Store) saveRun(ctx context.Context, c db, r *Result, dv DataVersion, ak 
 	}
 	var id int64
 	err = tx.QueryRow(ctx, `INSERT INTO coverage_runs (city_id, caliber_id, caliber, method, parameters, data_version, data_hash,
-		covered_m2, total_m2, population, covered_population, parks_counted, duration_ms, complete, band, age_digest)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) RETURNING id`,
+		covered_m2, total_m2, population, covered_population, parks_counted, duration_ms, complete, band, age_digest, variant)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17) RETURNING id`,
 		snap.CityID, r.Caliber.ID, r.Caliber.Digest(), r.Method, params, dvj, dv.Hash,
 		r.CoveredM2, r.TotalM2, r.Population, r.CoveredPopulation, len(r.Parks), float64(r.Duration.Microseconds())/1000,
-		r.Gaps == nil, ak.Band, ak.Digest).Scan(&id)
+		r.Gaps == nil, ak.Band, ak.Digest, r.variant()).Scan(&id)
 	if err != nil {
 		return 0, err
 	}
@@ -411,11 +411,11 @@ func scanRun(row pgx.Row) (*Run, error) {
 // Find returns the complete stored run of city under cal (as defined now) and method on
 // data version hash, or nil when there is none. Should there be several (stored before
 // runs were computed once per key), the first is the answer, so it does not change.
-func (s Store) Find(ctx context.Context, q querier, cityID int, cal caliber.Caliber, method, hash string, ak ageKey) (*Run, error) {
+func (s Store) Find(ctx context.Context, q querier, cityID int, cal caliber.Caliber, method, hash string, ak ageKey, variant string) (*Run, error) {
 	return scanRun(q.QueryRow(ctx, `SELECT `+runCols+` FROM coverage_runs
 		WHERE city_id = $1 AND caliber_id = $2 AND method = $3 AND data_hash = $4 AND caliber = $5::jsonb AND complete
-		AND band = $6 AND age_digest = $7
-		ORDER BY id LIMIT 1`, cityID, cal.ID, method, hash, cal.Digest(), ak.Band, ak.Digest))
+		AND band = $6 AND age_digest = $7 AND variant = $8
+		ORDER BY id LIMIT 1`, cityID, cal.ID, method, hash, cal.Digest(), ak.Band, ak.Digest, variant))
 }
 
 // Run returns the header of stored run id, or nil.
