@@ -51,6 +51,29 @@ func gateFixture() (*genCity, orb.Point) {
 	return g, o
 }
 
+// loadGateFixture writes the gate fixture into PostGIS as city "gates": the gates W and E
+// with the given hours, the street piece x 1000–1100 (nodes 11–12) marked as steps. It
+// returns the city id and the gates' ids.
+func loadGateFixture(t *testing.T, pool *pgxpool.Pool, hoursW, hoursE string) (int, [2]int64) {
+	t.Helper()
+	ctx := context.Background()
+	g, o := gateFixture()
+	city := g.load(t, pool, "gates")
+	var ids [2]int64
+	for i, x := range []float64{900, 1100} {
+		b, _ := wkb.Marshal(orb.Point{o[0] + x, o[1] + 15})
+		if err := pool.QueryRow(ctx, `INSERT INTO park_entrances (city_id, park_id, name, open_hours, geom)
+			SELECT $1, id, $2, $3, ST_Transform(ST_SetSRID(ST_GeomFromWKB($4), 4546), 4326) FROM parks WHERE city_id = $1 RETURNING id`,
+			city, []string{"W", "E"}[i], []string{hoursW, hoursE}[i], b).Scan(&ids[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := pool.Exec(ctx, `UPDATE network_edges SET steps = true WHERE city_id = $1 AND source = 11 AND target = 12`, city); err != nil {
+		t.Fatal(err)
+	}
+	return city, ids
+}
+
 func gateCaliber() caliber.Caliber {
 	c := caliber.Caliber{ID: "test-gates", Title: "test", Classes: []string{caliber.Comprehensive},
 		Bands: []caliber.Band{{MinAreaM2: 0, RadiusM: 300}}, Method: caliber.Network}
@@ -70,21 +93,7 @@ func gateCaliber() caliber.Caliber {
 func TestGatesAndSteps(t *testing.T) {
 	pool := newDB(t)
 	ctx := context.Background()
-	g, o := gateFixture()
-	city := g.load(t, pool, "gates")
-	var ids [2]int64
-	for i, x := range []float64{900, 1100} {
-		b, _ := wkb.Marshal(orb.Point{o[0] + x, o[1] + 15})
-		if err := pool.QueryRow(ctx, `INSERT INTO park_entrances (city_id, park_id, name, geom)
-			SELECT $1, id, $2, ST_Transform(ST_SetSRID(ST_GeomFromWKB($3), 4546), 4326) FROM parks WHERE city_id = $1 RETURNING id`,
-			city, []string{"W", "E"}[i], b).Scan(&ids[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// The street piece x 1000–1100 (nodes 11–12) has steps.
-	if _, err := pool.Exec(ctx, `UPDATE network_edges SET steps = true WHERE city_id = $1 AND source = 11 AND target = 12`, city); err != nil {
-		t.Fatal(err)
-	}
+	city, ids := loadGateFixture(t, pool, "", "")
 	set := func(sql string, args ...any) {
 		t.Helper()
 		if _, err := pool.Exec(ctx, sql, args...); err != nil {
@@ -235,19 +244,7 @@ func oracleCovered(t *testing.T, ctx context.Context, pool *pgxpool.Pool, city i
 func TestIndicatorAtAndProfile(t *testing.T) {
 	pool := newDB(t)
 	ctx := context.Background()
-	g, o := gateFixture()
-	city := g.load(t, pool, "gates")
-	for i, x := range []float64{900, 1100} {
-		b, _ := wkb.Marshal(orb.Point{o[0] + x, o[1] + 15})
-		if _, err := pool.Exec(ctx, `INSERT INTO park_entrances (city_id, park_id, open_hours, geom)
-			SELECT $1, id, $2, ST_Transform(ST_SetSRID(ST_GeomFromWKB($3), 4546), 4326) FROM parks WHERE city_id = $1`,
-			city, []string{"", "06:00-10:00"}[i], b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := pool.Exec(ctx, `UPDATE network_edges SET steps = true WHERE city_id = $1 AND source = 11 AND target = 12`, city); err != nil {
-		t.Fatal(err)
-	}
+	loadGateFixture(t, pool, "", "06:00-10:00")
 	reg, err := caliber.NewRegistry()
 	if err != nil {
 		t.Fatal(err)

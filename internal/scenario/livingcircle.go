@@ -152,21 +152,7 @@ func (w *WalkLivingCircle) parkChanges(ctx context.Context, changes []Change, ci
 			regated[int64(number(c.Resolved, "park_id"))] = true
 		}
 	}
-	ids := make([]int64, 0, len(final))
-	for id := range final {
-		ids = append(ids, id)
-	}
-	// Baseline parks first by id, then added parks in change order (-1, -2, …).
-	sort.Slice(ids, func(i, j int) bool {
-		a, b := ids[i], ids[j]
-		if (a > 0) != (b > 0) {
-			return a > 0
-		}
-		if a > 0 {
-			return a < b
-		}
-		return a > b
-	})
+	ids := sortedIDs(final) // baseline parks first by id, then added parks in change order
 	var sites []walk.ParkSite
 	var touched, recorded []int64
 	for _, id := range ids {

@@ -216,19 +216,7 @@ func (s Store) ParksCrossed(ctx context.Context, city City, closed []int64, adde
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ParkSite, error) {
-		var p ParkSite
-		var b []byte
-		if err := r.Scan(&p.ID, &p.Name, &p.Status, &p.Hours, &b); err != nil {
-			return p, err
-		}
-		g, err := polygonalWKB(b)
-		if err != nil {
-			return p, fmt.Errorf("park %d: %w", p.ID, err)
-		}
-		p.Geom = g
-		return p, nil
-	})
+	return pgx.CollectRows(rows, scanParkSite)
 }
 
 // ParkGates are the recorded gates of one park: points (metric) and, in the same order,
@@ -295,17 +283,21 @@ func (s Store) ParkSites(ctx context.Context, city City, ids []int64) ([]ParkSit
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ParkSite, error) {
-		var p ParkSite
-		var b []byte
-		if err := r.Scan(&p.ID, &p.Name, &p.Status, &p.Hours, &b); err != nil {
-			return p, err
-		}
-		g, err := polygonalWKB(b)
-		if err != nil {
-			return p, fmt.Errorf("park %d: %w", p.ID, err)
-		}
-		p.Geom = g
-		return p, nil
-	})
+	return pgx.CollectRows(rows, scanParkSite)
+}
+
+// scanParkSite reads a park row (id, name, open_status, open_hours, metric WKB) as a site
+// without gates.
+func scanParkSite(r pgx.CollectableRow) (ParkSite, error) {
+	var p ParkSite
+	var b []byte
+	if err := r.Scan(&p.ID, &p.Name, &p.Status, &p.Hours, &b); err != nil {
+		return p, err
+	}
+	g, err := polygonalWKB(b)
+	if err != nil {
+		return p, fmt.Errorf("park %d: %w", p.ID, err)
+	}
+	p.Geom = g
+	return p, nil
 }
