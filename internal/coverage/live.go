@@ -366,7 +366,7 @@ func (s Store) advance(ctx context.Context, tx pgx.Tx, old *cityState, dv DataVe
 // reads them (so sums over them are made in the same order), keeping s's assignment.
 func (s *Snapshot) sortedByID() *Snapshot {
 	a := s.assignment()
-	out := &Snapshot{CityID: s.CityID, City: s.City, CityName: s.CityName, MetricSRID: s.MetricSRID, Areas: s.Areas, Barriers: s.Barriers}
+	out := &Snapshot{CityID: s.CityID, City: s.City, CityName: s.CityName, MetricSRID: s.MetricSRID, Areas: s.Areas, Barriers: s.Barriers, Steps: s.Steps}
 	pp := order(len(s.Parcels), func(i int) int64 { return s.Parcels[i].ID })
 	kp := order(len(s.Parks), func(i int) int64 { return s.Parks[i].ID })
 	out.Parcels, out.Parks, out.Edges = permute(s.Parcels, pp), permute(s.Parks, kp), s.Edges

@@ -299,6 +299,30 @@ func TestIndicatorAtAndProfile(t *testing.T) {
 	if def == ratio(Options{At: noon}) || def == ratio(Options{NoSteps: true}) {
 		t.Errorf("the options do not move the figure (%.6f): the test proves nothing", def)
 	}
+	// After an edit the kept state is brought forward (live.go): the steps edges must come
+	// with it. The wheelchair figure equals Compute on a fresh load of the edited data.
+	if _, err := pool.Exec(ctx, `UPDATE residential_land SET population = population + 1
+		WHERE id = (SELECT min(r.id) FROM residential_land r JOIN cities c ON c.id = r.city_id AND c.slug = 'gates')`); err != nil {
+		t.Fatal(err)
+	}
+	if snap, err = (Store{Pool: pool}).Load(ctx, "gates"); err != nil {
+		t.Fatal(err)
+	}
+	eight, _ := openness.ParseAt("08:00")
+	for _, q := range []Query{{Profile: "wheelchair"}, {Profile: "wheelchair", At: "08:00"}} { // brought forward; new on the edited state
+		q.City, q.Caliber, q.Method = "gates", cal, caliber.Network
+		rep, err := svc.Indicator(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt := Options{NoSteps: true}
+		if q.At != "" {
+			opt.At = eight
+		}
+		if want := ratio(opt); rep.Reused || math.Abs(rep.City1.Ratio-want) > 1e-9 || want == ratio(Options{At: opt.At}) {
+			t.Errorf("%+v after an edit: ratio %.9f (reused %v), Compute %.9f, with steps %.9f", q, rep.City1.Ratio, rep.Reused, want, ratio(Options{At: opt.At}))
+		}
+	}
 	for _, bad := range []Query{{Profile: "rocket"}, {At: "25:00"}} {
 		bad.City, bad.Caliber, bad.Method = "gates", cal, caliber.Network
 		_, err := svc.Indicator(ctx, bad)
