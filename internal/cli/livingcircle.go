@@ -13,9 +13,9 @@ import (
 
 // runLivingCircle computes the 15-minute living-circle indicator and prints it:
 //
-//	cityreach indicator living-circle --city baotou --level district [--share 0.9] [--reach kindergarten:300] [--profile elderly] [--band 60-80,80-] [--scenario ID]
+//	cityreach indicator living-circle --city baotou --level district [--share 0.9] [--reach kindergarten:300] [--profile elderly] [--at 07:30] [--band 60-80,80-] [--scenario ID]
 func runLivingCircle(ctx context.Context, env Env, args []string) error {
-	var reach, format, lang, band string
+	var reach, format, lang, band, at string
 	var scenarioID int64
 	var opt walk.Options
 	cfg, _, err := setup(env, "indicator living-circle", args, true, func(fs *flag.FlagSet) {
@@ -23,7 +23,8 @@ func runLivingCircle(ctx context.Context, env Env, args []string) error {
 		fs.Float64Var(&opt.Share, "share", walk.DefaultShare, "share of residents within the tier for a category to count as reached")
 		fs.IntVar(&opt.Target, "target", walk.DefaultTarget, "the plan's number of complete 15-minute living circles")
 		fs.StringVar(&reach, "reach", "", "tier overrides in metres: code:m[,code:m…]")
-		fs.StringVar(&opt.Profile, "profile", "", "walking profile scaling every tier by its speed: standard (4 km/h), elderly (3.6), slow (3.2)")
+		fs.StringVar(&opt.Profile, "profile", "", "walking profile scaling every tier by its speed: standard (4 km/h), elderly (3.6), slow (3.2), wheelchair (3.6, no steps)")
+		fs.StringVar(&at, "at", "", "time of day HH:MM: parks are entered only through gates open then (default: gates open at any time of day)")
 		scenarioFlag(fs, &scenarioID)
 		fs.StringVar(&band, "band", "", "comma-separated age bands (e.g. 60-80,80-): the residents figures count only theirs")
 		fs.StringVar(&format, "format", "table", formatsHelp+" (csv has every category's share)")
@@ -43,6 +44,9 @@ func runLivingCircle(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("--city is required")
 	}
 	if opt.Reach, err = walk.ParseReach(reach); err != nil {
+		return err
+	}
+	if opt.At, err = walk.ParseAt(at); err != nil {
 		return err
 	}
 	pool, err := openPool(ctx, cfg)

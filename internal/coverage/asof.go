@@ -38,7 +38,7 @@ func (s *Service) runAsOf(ctx context.Context, q Query, cal caliber.Caliber) (ru
 	if err != nil {
 		return nil, false, at, err
 	}
-	run, err = s.Store.Find(ctx, s.Store.Pool, snap.CityID, cal, q.Method, dv.Hash, ageKey{})
+	run, err = s.Store.Find(ctx, s.Store.Pool, snap.CityID, cal, q.Method, dv.Hash, ageKey{}, q.variant())
 	if err != nil || run != nil {
 		return run, false, at, err
 	}

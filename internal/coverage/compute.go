@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,7 @@ import (
 	geos "github.com/twpayne/go-geos"
 
 	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/openness"
 )
 
 // Defaults of the network method.
@@ -51,14 +53,23 @@ type Options struct {
 	// reach, when not nil, is an earlier walk that is reused when it was searched from
 	// the same sources (Result.Apply).
 	reach *reachedNet
+	// At is the time of day of the network method: parks are entered only through gates
+	// open then (internal/openness). The zero value counts gates open at any time of day.
+	At openness.At
+	// NoSteps leaves the edges with steps out of the network method's walk (a walking
+	// profile without steps, walk.Profile.NoSteps).
+	NoSteps bool
 }
 
 // Parameters are the settings a result depends on, stored with it.
 type Parameters struct {
-	QuadSegs      int     `json:"quad_segs"`
-	ToleranceM    float64 `json:"tolerance_m,omitempty"`
-	EntranceSnapM float64 `json:"entrance_snap_m,omitempty"`
-	Assignment    string  `json:"assignment"`
+	QuadSegs int `json:"quad_segs"`
+	// Network holds the time of day and the steps rule of the network method (absent:
+	// any time of day, steps walked).
+	Network       *NetworkParameters `json:"network,omitempty"`
+	ToleranceM    float64            `json:"tolerance_m,omitempty"`
+	EntranceSnapM float64            `json:"entrance_snap_m,omitempty"`
+	Assignment    string             `json:"assignment"`
 }
 
 // CountedPark is a park the caliber counts, with its radius in metres.
@@ -71,6 +82,12 @@ type CountedPark struct {
 	Entrances int `json:",omitempty"`
 	// Generated is true when the access points were generated from the network.
 	Generated bool `json:",omitempty"`
+}
+
+// NetworkParameters are the network method's options a result was computed with.
+type NetworkParameters struct {
+	At      string `json:"at,omitempty"`
+	NoSteps bool   `json:"no_steps,omitempty"`
 }
 
 // Result is the coverage of one snapshot under one caliber and method.
@@ -97,6 +114,38 @@ type Result struct {
 	surfaces *SurfaceCache
 	// reach is the network method's walk (nil with the buffer method).
 	reach *reachedNet
+}
+
+// variant is the part of a stored run's key the network options make ("" for any time of
+// day with steps walked, and for the buffer method).
+func (r *Result) variant() string {
+	if r.Parameters.Network == nil {
+		return ""
+	}
+	at, _ := openness.ParseAt(r.Parameters.Network.At)
+	return variantOf(at, r.Parameters.Network.NoSteps)
+}
+
+// variantOf writes the network options as a run key part: "at=HH:MM", "no_steps", both
+// joined by ";", or "".
+func variantOf(at openness.At, noSteps bool) string {
+	var parts []string
+	if _, set := at.Minute(); set {
+		parts = append(parts, "at="+at.String())
+	}
+	if noSteps {
+		parts = append(parts, "no_steps")
+	}
+	return strings.Join(parts, ";")
+}
+
+// networkOptions are the time of day and steps rule r's network method was computed with.
+func (r *Result) networkOptions() (openness.At, bool) {
+	if r.Parameters.Network == nil {
+		return openness.AnyTime, false
+	}
+	at, _ := openness.ParseAt(r.Parameters.Network.At) // written by Compute: always valid
+	return at, r.Parameters.Network.NoSteps
 }
 
 // Ratio is the official figure: covered residential land over all residential land
@@ -149,8 +198,15 @@ func Compute(ctx context.Context, snap *Snapshot, cal caliber.Caliber, opt Optio
 		}
 		res.Parameters.ToleranceM = tol
 		res.Parameters.EntranceSnapM = EntranceSnapM
+		wsnap := snap
+		if opt.NoSteps {
+			wsnap = snap.withoutSteps()
+		}
+		if _, set := opt.At.Minute(); set || opt.NoSteps {
+			res.Parameters.Network = &NetworkParameters{At: opt.At.String(), NoSteps: opt.NoSteps}
+		}
 		var err error
-		if reach, err = walk(snap, res.Parks, tol, opt.reach); err != nil {
+		if reach, err = walk(wsnap, res.Parks, tol, opt.At, opt.reach); err != nil {
 			return nil, err
 		}
 		res.reach = reach

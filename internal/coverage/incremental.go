@@ -112,6 +112,7 @@ func (r *Result) Apply(ctx context.Context, ch Changes) (*Result, []int, error) 
 		}
 	}
 	reach := r.reach // kept for the next Apply; walk reuses it only for the same sources
+	at, noSteps := r.networkOptions()
 	if len(affected) > 0 {
 		workers := min(runtime.GOMAXPROCS(0), 1+len(affected)/64)
 		var res *Result
@@ -125,7 +126,7 @@ func (r *Result) Apply(ctx context.Context, ch Changes) (*Result, []int, error) 
 			for k, i := range affected {
 				only[k] = int32(i)
 			}
-			res, err = Compute(ctx, scen, cal, Options{Method: method, Gaps: true, Workers: workers, Tolerance: tol, Surfaces: r.surfaces, only: only, reach: r.reach})
+			res, err = Compute(ctx, scen, cal, Options{Method: method, Gaps: true, Workers: workers, Tolerance: tol, Surfaces: r.surfaces, only: only, reach: r.reach, At: at, NoSteps: noSteps})
 		} else {
 			res, err = Compute(ctx, SubSnapshot(scen, affected, cal, method, tol), cal, Options{Method: method, Gaps: true, Workers: workers})
 		}
@@ -160,7 +161,7 @@ func (r *Result) Apply(ctx context.Context, ch Changes) (*Result, []int, error) 
 // walking radius (plus the entrance snap) of those parks: a walk of length ≤ r from an
 // access point never leaves the disc of radius r around it.
 func SubSnapshot(scen *Snapshot, affected []int, cal caliber.Caliber, method string, tol float64) *Snapshot {
-	sub := &Snapshot{CityID: scen.CityID, City: scen.City, CityName: scen.CityName, MetricSRID: scen.MetricSRID, Barriers: scen.Barriers}
+	sub := &Snapshot{CityID: scen.CityID, City: scen.City, CityName: scen.CityName, MetricSRID: scen.MetricSRID, Barriers: scen.Barriers, Steps: scen.Steps}
 	var region orb.Bound
 	for k, i := range affected {
 		sub.Parcels = append(sub.Parcels, scen.Parcels[i])

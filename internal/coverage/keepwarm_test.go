@@ -54,7 +54,7 @@ func TestKeepWarmAfterAnImport(t *testing.T) {
 	}
 	stored := func(hash string) bool {
 		t.Helper()
-		run, err := svc.Store.Find(ctx, pool, city, cal, q.Method, hash, ageKey{})
+		run, err := svc.Store.Find(ctx, pool, city, cal, q.Method, hash, ageKey{}, "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -357,6 +357,9 @@ func (s Store) advance(ctx context.Context, tx pgx.Tx, old *cityState, dv DataVe
 		if ch.AddEdges, err = walkgraph.Edges(ctx, tx, id, ids); err != nil {
 			return nil, err
 		}
+		if ch.Steps, err = loadSteps(ctx, tx, id, ids); err != nil {
+			return nil, err
+		}
 	}
 	st.changes = ch
 	st.snap = snap.WithAssigned(ch).sortedByID()
@@ -376,7 +379,7 @@ func (s Store) advance(ctx context.Context, tx pgx.Tx, old *cityState, dv DataVe
 // reads them (so sums over them are made in the same order), keeping s's assignment.
 func (s *Snapshot) sortedByID() *Snapshot {
 	a := s.assignment()
-	out := &Snapshot{CityID: s.CityID, City: s.City, CityName: s.CityName, MetricSRID: s.MetricSRID, Areas: s.Areas, Barriers: s.Barriers}
+	out := &Snapshot{CityID: s.CityID, City: s.City, CityName: s.CityName, MetricSRID: s.MetricSRID, Areas: s.Areas, Barriers: s.Barriers, Steps: s.Steps}
 	pp := order(len(s.Parcels), func(i int) int64 { return s.Parcels[i].ID })
 	kp := order(len(s.Parks), func(i int) int64 { return s.Parks[i].ID })
 	out.Parcels, out.Parks, out.Edges = permute(s.Parcels, pp), permute(s.Parks, kp), s.Edges
@@ -447,7 +450,7 @@ func (r *Result) onSnapshot(snap *Snapshot) *Result {
 // ids of the parcels recomputed, and the run whose other gaps still hold, are returned
 // for Save), or in full. It is called with the city's run lock held.
 func (s *Service) resultOn(ctx context.Context, st *cityState, q Query, cal caliber.Caliber) (res *Result, reuse *gapReuse, err error) {
-	key := resultKey(cal, q.Method)
+	key := resultKey(cal, q.keyMethod())
 	if lr, ok := s.kept(st, key); ok {
 		return lr.res, nil, nil
 	}
@@ -559,6 +562,19 @@ func composeChanges(a, b Changes) Changes {
 	out.DeleteParks, out.AddParks = composeKind(a.DeleteParks, a.AddParks, b.DeleteParks, b.AddParks, func(p Park) int64 { return p.ID })
 	out.DeleteParcels, out.AddParcels = composeKind(a.DeleteParcels, a.AddParcels, b.DeleteParcels, b.AddParcels, func(p Parcel) int64 { return p.ID })
 	out.DeleteEdges, out.AddEdges = composeKind(a.DeleteEdges, a.AddEdges, b.DeleteEdges, b.AddEdges, func(e network.Edge) int64 { return e.ID })
+	// The steps flag of an added edge is that of its latest version.
+	steps := map[int64]bool{}
+	for _, id := range a.Steps {
+		steps[id] = true
+	}
+	for _, e := range b.AddEdges {
+		steps[e.ID] = slices.Contains(b.Steps, e.ID)
+	}
+	for _, e := range out.AddEdges {
+		if steps[e.ID] {
+			out.Steps = append(out.Steps, e.ID)
+		}
+	}
 	return out
 }
 
@@ -630,7 +646,7 @@ func (s *Service) Warm(ctx context.Context, slug string) error {
 	if err != nil {
 		return err
 	}
-	key := resultKey(cal, q.Method)
+	key := resultKey(cal, q.keyMethod())
 	if _, ok := s.kept(st, key); ok || rep.Run.DataHash != st.dv.Hash {
 		return nil
 	}

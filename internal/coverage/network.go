@@ -10,6 +10,7 @@ import (
 	geos "github.com/twpayne/go-geos"
 
 	"github.com/cityreach/cityreach/internal/network"
+	"github.com/cityreach/cityreach/internal/openness"
 	"github.com/cityreach/cityreach/internal/walkgraph"
 )
 
@@ -72,7 +73,7 @@ type reachedNet struct {
 // The sources are searched in a canonical order, so the walk is a function of their set;
 // when prev was searched from the same set on the same graph with the same cut-off and
 // tolerance, it is returned as it is (an edit that left every access point in place).
-func walk(snap *Snapshot, parks []CountedPark, tol float64, prev *reachedNet) (*reachedNet, error) {
+func walk(snap *Snapshot, parks []CountedPark, tol float64, at openness.At, prev *reachedNet) (*reachedNet, error) {
 	wn, err := snap.walkNet()
 	if err != nil {
 		return nil, err
@@ -85,7 +86,7 @@ func walk(snap *Snapshot, parks []CountedPark, tol float64, prev *reachedNet) (*
 	var sources []network.Source
 	for k := range parks {
 		cp := &parks[k]
-		src, generated := accessPoints(c, wn, &snap.Parks[cp.Index])
+		src, generated := accessPoints(c, wn, &snap.Parks[cp.Index], at)
 		cp.Entrances, cp.Generated = len(src), generated
 		for _, s := range src {
 			s.Cost += maxR - cp.RadiusM
@@ -135,19 +136,26 @@ func boolCmp(a, b bool) int {
 	return -1
 }
 
-// accessPoints returns the search sources of a park: its recorded entrances attached to
-// the network (the access leg is walked), or, when none is recorded or none attaches,
-// one point on every walkable edge that crosses or passes within EntranceSnapM of the
-// park, the nearest point of the edge to the park, starting with a cost equal to its
-// distance from the park.
-func accessPoints(c *geos.Context, wn *walkNet, p *Park) ([]network.Source, bool) {
+// accessPoints returns the search sources of a park at time at: its recorded entrances
+// that the gate rule lets through (openness.GateUsable) attached to the network (the
+// access leg is walked), or, when none is recorded or none of those attaches, one point on
+// every walkable edge that crosses or passes within EntranceSnapM of the park, the
+// nearest point of the edge to the park, starting with a cost equal to its distance from
+// the park, if the park is open then (openness.ParkOpen). A park whose recorded gates are
+// all shut at at has none: it is not entered over its fence; nor is a closed park.
+func accessPoints(c *geos.Context, wn *walkNet, p *Park, at openness.At) ([]network.Source, bool) {
 	var out []network.Source
-	for _, e := range p.Entrances {
+	usable := 0
+	for i, e := range p.Entrances {
+		if !openness.GateUsable(p.access(), p.gate(i), at) {
+			continue
+		}
+		usable++
 		if a, ok := wn.ix.Attach(e, RecordedEntranceSnapM); ok {
 			out = append(out, network.AtPoint(a))
 		}
 	}
-	if len(out) > 0 {
+	if len(out) > 0 || (len(p.Entrances) > 0 && usable == 0) || !openness.ParkOpen(p.access(), at) {
 		return out, false
 	}
 	pg := toGEOS(c, p.Geom)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/network"
+	"github.com/cityreach/cityreach/internal/openness"
 )
 
 // refNetworkCovered is the first implementation of the network method, kept as the
@@ -34,7 +35,7 @@ func refNetworkCovered(t testing.TB, snap *Snapshot, cal caliber.Caliber, tol fl
 	c := geos.NewContext()
 	byRadius := map[float64][]network.Source{}
 	for _, cp := range parks {
-		src, _ := accessPoints(c, wn, &snap.Parks[cp.Index])
+		src, _ := accessPoints(c, wn, &snap.Parks[cp.Index], openness.AnyTime)
 		byRadius[cp.RadiusM] = append(byRadius[cp.RadiusM], src...)
 	}
 	radii := make([]float64, 0, len(byRadius))

@@ -107,11 +107,11 @@ func (s *Service) ParcelResult(ctx context.Context, q Query) (*Result, *Run, err
 		if st.dv.Hash != c.run.DataHash {
 			continue // an edit came between: take the run of the newer data
 		}
-		key := resultKey(cal, q.Method)
+		key := resultKey(cal, q.keyMethod())
 		if lr, ok := s.kept(st, key); ok {
 			return lr.res, c.run, nil
 		}
-		v, err, _ := s.runs.Do("parcels\x00"+runKey(c.run.CityID, cal, q.Method, st.dv.Hash, ageKey{}), func() (any, error) {
+		v, err, _ := s.runs.Do("parcels\x00"+runKey(c.run.CityID, cal, q.keyMethod(), st.dv.Hash, ageKey{}), func() (any, error) {
 			res, _, err := s.resultOn(context.WithoutCancel(ctx), st, q, cal)
 			if err == nil {
 				s.keep(st, key, res, c.run.ID, nil)

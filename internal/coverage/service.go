@@ -17,6 +17,8 @@ import (
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/edition"
 	"github.com/cityreach/cityreach/internal/fault"
+	"github.com/cityreach/cityreach/internal/openness"
+	walking "github.com/cityreach/cityreach/internal/walk" // its walking profiles
 	"github.com/cityreach/cityreach/internal/walkgraph"
 )
 
@@ -98,6 +100,31 @@ type Query struct {
 	// age bands (docs/capacity.md's spread); the areas are unchanged.
 	Bands []string
 	ages  *ageSel // Bands resolved by currentRunGaps
+	// Profile is a walking profile code (walk.Profiles); only its steps rule matters here
+	// (the radii are metres): a profile without steps walks the network less its steps
+	// edges. At is a time of day HH:MM: parks are entered only through gates open then
+	// (docs/coverage.md); "" counts gates open at any time of day. Both concern the network
+	// method only and are part of a stored run's key (coverage_runs.variant).
+	Profile, At string
+	noSteps     bool
+	at          openness.At
+}
+
+// variant is q's part of a run key ("" for the buffer method, whatever q asks).
+func (q *Query) variant() string {
+	if q.Method != caliber.Network {
+		return ""
+	}
+	return variantOf(q.at, q.noSteps)
+}
+
+// keyMethod is the method with the network options, for the in-process keys of runs and
+// kept results.
+func (q *Query) keyMethod() string {
+	if v := q.variant(); v != "" {
+		return q.Method + "\x00" + v
+	}
+	return q.Method
 }
 
 // AgeBands gives residents by age band: internal/capacity's Ages (this package cannot
@@ -186,6 +213,10 @@ type Report struct {
 	Areas    []AreaFigure   `json:"areas"`
 	// AsOf says which past state of the data was asked for; nil for the current data.
 	AsOf *edition.AsOf `json:"as_of,omitempty"`
+	// Profile and At are the network method's walking profile and time of day, as asked
+	// (absent: the standard walker, gates open at any time of day).
+	Profile string `json:"profile,omitempty"`
+	At      string `json:"at,omitempty"`
 }
 
 // TargetStatus compares the city figure with one target of the caliber.
@@ -244,6 +275,16 @@ func (s *Service) Validate(ctx context.Context, q *Query) (caliber.Caliber, erro
 	} else if err := CheckMethod(q.Method); err != nil {
 		return cal, badParam("method", err.Error())
 	}
+	if q.Profile != "" {
+		p, ok := walking.ProfileByCode(q.Profile)
+		if !ok {
+			return cal, badParam("profile", fmt.Sprintf("profile must be one of %s, not %q", strings.Join(walking.ProfileCodes(), ", "), fault.Clip(q.Profile)))
+		}
+		q.noSteps = p.NoSteps
+	}
+	if q.at, err = openness.ParseAt(q.At); err != nil {
+		return cal, badParam("at", err.Error())
+	}
 	switch q.Level {
 	case "":
 		q.Level = LevelCity
@@ -280,6 +321,9 @@ func (s *Service) Indicator(ctx context.Context, q Query) (*Report, error) {
 func (s *Service) report(ctx context.Context, q Query, cal caliber.Caliber, run *Run, fresh bool, calFrom, methodFrom string) (*Report, error) {
 	rep := &Report{City: q.City, Caliber: cal, Method: q.Method, Level: q.Level, Run: *run, Reused: !fresh, Headline: cal.Headline,
 		CaliberFrom: calFrom, MethodFrom: methodFrom}
+	if q.Method == caliber.Network {
+		rep.Profile, rep.At = q.Profile, q.at.String()
+	}
 	if q.ages != nil {
 		rep.Bands = q.ages.bands
 	}
@@ -343,10 +387,10 @@ func (s *Service) currentRunGaps(ctx context.Context, q Query, cal caliber.Calib
 	if err != nil {
 		return computedRun{}, err
 	}
-	if run, err := s.Store.Find(ctx, s.Store.Pool, cityID, cal, q.Method, dv.Hash, q.ages.key()); err != nil || run != nil {
+	if run, err := s.Store.Find(ctx, s.Store.Pool, cityID, cal, q.Method, dv.Hash, q.ages.key(), q.variant()); err != nil || run != nil {
 		return computedRun{run: run}, err
 	}
-	ch := s.runs.DoChan(runKey(cityID, cal, q.Method, dv.Hash, q.ages.key()), func() (any, error) {
+	ch := s.runs.DoChan(runKey(cityID, cal, q.keyMethod(), dv.Hash, q.ages.key()), func() (any, error) {
 		// The computation outlives a caller that gives up: others may be waiting.
 		return s.computeRun(context.WithoutCancel(ctx), q, cal, cityID, dv.Hash)
 	})
@@ -381,7 +425,7 @@ func (s *Service) computeRun(ctx context.Context, q Query, cal caliber.Caliber, 
 		return computedRun{}, err
 	}
 	for {
-		unlock, err := lockRun(ctx, c, runKey(cityID, cal, q.Method, hash, q.ages.key()))
+		unlock, err := lockRun(ctx, c, runKey(cityID, cal, q.keyMethod(), hash, q.ages.key()))
 		if err != nil {
 			c.Release()
 			return computedRun{}, err
@@ -417,7 +461,7 @@ func (s *Service) computeRun(ctx context.Context, q Query, cal caliber.Caliber, 
 // stored before it returns; finish, when not nil, stores its gaps and marks it complete,
 // and must be called before the lock is released.
 func (s *Service) computeLocked(ctx context.Context, c *pgxpool.Conn, q Query, cal caliber.Caliber, cityID int, hash string) (out computedRun, newer string, finish func(), err error) {
-	if out.run, err = s.Store.Find(ctx, c, cityID, cal, q.Method, hash, q.ages.key()); err != nil || out.run != nil {
+	if out.run, err = s.Store.Find(ctx, c, cityID, cal, q.Method, hash, q.ages.key(), q.variant()); err != nil || out.run != nil {
 		return out, "", nil, err
 	}
 	st, err := s.state(ctx, c, q.City)
@@ -454,9 +498,9 @@ func (s *Service) computeLocked(ctx context.Context, c *pgxpool.Conn, q Query, c
 	}
 	p := &persisting{done: make(chan struct{})}
 	if q.ages == nil {
-		s.keep(st, resultKey(cal, q.Method), res, id, p)
-	} else if _, ok := s.kept(st, resultKey(cal, q.Method)); !ok {
-		s.keep(st, resultKey(cal, q.Method), base, 0, nil)
+		s.keep(st, resultKey(cal, q.keyMethod()), res, id, p)
+	} else if _, ok := s.kept(st, resultKey(cal, q.keyMethod())); !ok {
+		s.keep(st, resultKey(cal, q.keyMethod()), base, 0, nil)
 	}
 	out.gaps = p
 	return out, "", func() {
@@ -513,7 +557,7 @@ func lockRun(ctx context.Context, c *pgxpool.Conn, key string) (func() error, er
 }
 
 func (s *Service) compute(ctx context.Context, snap *Snapshot, q Query, cal caliber.Caliber) (*Result, error) {
-	res, err := Compute(ctx, snap, cal, Options{Method: q.Method, Gaps: true, Surfaces: s.surfaces()})
+	res, err := Compute(ctx, snap, cal, Options{Method: q.Method, Gaps: true, Surfaces: s.surfaces(), At: q.at, NoSteps: q.noSteps})
 	if errors.Is(err, ErrNoNetwork) {
 		return nil, badParam("method", fmt.Sprintf("city %q has no walking network; use method=buffer", q.City))
 	}

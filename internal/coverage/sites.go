@@ -14,6 +14,7 @@ import (
 
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/network"
+	"github.com/cityreach/cityreach/internal/openness"
 )
 
 // Pocket-park sizes. The 2022 口袋公园 notice (docs/standards.md §6) calls parks of
@@ -437,7 +438,7 @@ func (st *siter) region(it *candItem) (*geos.Geom, error) {
 		return sa, nil
 	}
 	p := st.sp.Park(0, "", it.at)
-	src, _ := accessPoints(st.c, st.net, &p)
+	src, _ := accessPoints(st.c, st.net, &p, openness.AnyTime)
 	if len(src) == 0 {
 		sa.Destroy()
 		it.region = st.c.NewEmptyPolygon()

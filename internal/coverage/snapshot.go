@@ -11,6 +11,7 @@ import (
 
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/network"
+	"github.com/cityreach/cityreach/internal/openness"
 	"github.com/cityreach/cityreach/internal/walkgraph"
 )
 
@@ -36,9 +37,28 @@ type Park struct {
 	Geom       orb.MultiPolygon
 	// AreaM2 is the park's own planar area (parks.area_m2).
 	AreaM2 float64
-	// Entrances are the recorded entrances; when empty, the network method generates
-	// access points where walkable edges meet the boundary.
+	// Entrances are the recorded entrances (gates); when empty, the network method
+	// generates access points where walkable edges meet the boundary.
 	Entrances []orb.Point
+	// Gates are the status and opening hours of Entrances, in the same order (a missing
+	// one is open at every hour); Hours are the park's own (parks.open_hours). The network
+	// method enters the park only through gates the rule of internal/openness lets through.
+	Gates []openness.Gate
+	Hours string
+	// GateIDs are the park_entrances ids of Entrances (0: given with a scenario's park),
+	// so that a scenario's edit of one gate finds it.
+	GateIDs []int64
+}
+
+// access is what the gate rule reads of p.
+func (p *Park) access() openness.Park { return openness.Park{Status: p.OpenStatus, Hours: p.Hours} }
+
+// gate is the status and hours of entrance i of p.
+func (p *Park) gate(i int) openness.Gate {
+	if i < len(p.Gates) {
+		return p.Gates[i]
+	}
+	return openness.Gate{Status: openness.GateOpen}
 }
 
 // Facts is what a caliber needs to know about p.
@@ -79,6 +99,9 @@ type Snapshot struct {
 	Areas      []Area
 	// Edges is the walking network for the network method (may be empty).
 	Edges []network.Edge
+	// Steps are the ids of the Edges with steps (network_edges.steps), sorted: what a
+	// profile without steps leaves out (Options.NoSteps).
+	Steps []int64
 	// Barriers are the barrier lines (non-walkable edges: rivers, railways,
 	// expressways) less a 1 m gap on each side of every walkable edge crossing them: what
 	// cuts the service areas of a caliber with Barriers (barriers.go).
@@ -93,6 +116,10 @@ type Snapshot struct {
 	// derived with the same Edges (With, when no edge changes).
 	netInit sync.Once
 	net     *netHolder
+
+	// noSteps is the snapshot less its steps edges (withoutSteps).
+	noStepsOnce sync.Once
+	noSteps     *Snapshot
 }
 
 // netHolder builds a walking graph once.
@@ -156,6 +183,8 @@ type Changes struct {
 	AddParcels    []Parcel
 	AddEdges      []network.Edge
 	DeleteEdges   []int64
+	// Steps are the ids of the AddEdges with steps.
+	Steps []int64
 }
 
 // With returns a new snapshot: s with ch applied. s is not modified. The areas are copied
@@ -170,7 +199,7 @@ func (s *Snapshot) With(ch Changes) *Snapshot {
 	out.Parcels = append(out.Parcels, ch.AddParcels...)
 	if len(ch.DeleteEdges) == 0 && len(ch.AddEdges) == 0 {
 		// The same network: share the edges (never modified in place) and the graph.
-		out.Edges, out.net = s.Edges, s.netShared()
+		out.Edges, out.net, out.Steps = s.Edges, s.netShared(), s.Steps
 		return out
 	}
 	out.Edges = filter(s.Edges, ch.DeleteEdges, func(e network.Edge) int64 { return e.ID })
@@ -181,6 +210,13 @@ func (s *Snapshot) With(ch Changes) *Snapshot {
 		// then the graph of that load (walkgraph.Cache.With derives it so).
 		slices.SortStableFunc(out.Edges, edgeOrder)
 	}
+	drop := slices.Clone(ch.DeleteEdges) // an added edge replaces its id's steps flag
+	for _, e := range ch.AddEdges {
+		drop = append(drop, e.ID)
+	}
+	out.Steps = filter(s.Steps, drop, func(id int64) int64 { return id })
+	out.Steps = append(out.Steps, ch.Steps...)
+	slices.Sort(out.Steps)
 	out.net = s.derivedHolder(ch, out.Edges)
 	return out
 }
@@ -249,4 +285,16 @@ func (s *Snapshot) assignment() *assignment {
 		}
 	})
 	return &s.assign
+}
+
+// withoutSteps returns s less its edges with steps (s itself when it has none); the
+// snapshot is made once and shared, like the graph.
+func (s *Snapshot) withoutSteps() *Snapshot {
+	if len(s.Steps) == 0 {
+		return s
+	}
+	s.noStepsOnce.Do(func() {
+		s.noSteps = s.With(Changes{DeleteEdges: s.Steps})
+	})
+	return s.noSteps
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/fault"
+	"github.com/cityreach/cityreach/internal/openness"
 	"github.com/cityreach/cityreach/internal/walkgraph"
 )
 
@@ -123,6 +124,9 @@ func load(ctx context.Context, q querier, snap *Snapshot, graphs *walkgraph.Cach
 	} else if versioned && graphs != nil {
 		snap.net = sharedHolder(graphs, id, v, snap.Edges) // built when first walked
 	}
+	if snap.Steps, err = loadSteps(ctx, q, id, nil); err != nil {
+		return err
+	}
 	snap.Barriers, err = loadBarriers(ctx, q, id)
 	return err
 }
@@ -131,7 +135,9 @@ func load(ctx context.Context, q querier, snap *Snapshot, graphs *walkgraph.Cach
 // when ids is not nil.
 func loadParks(ctx context.Context, q querier, cityID int, ids []int64) ([]Park, error) {
 	ents := map[int64][]orb.Point{}
-	rows, err := q.Query(ctx, `SELECT park_id, ST_X(geom_m), ST_Y(geom_m) FROM park_entrances
+	gates := map[int64][]openness.Gate{}
+	gateIDs := map[int64][]int64{}
+	rows, err := q.Query(ctx, `SELECT park_id, ST_X(geom_m), ST_Y(geom_m), status, open_hours, id FROM park_entrances
 		WHERE city_id = $1 AND geom_m IS NOT NULL AND ($2::bigint[] IS NULL OR park_id = ANY($2)) ORDER BY id`, cityID, ids)
 	if err != nil {
 		return nil, err
@@ -139,15 +145,19 @@ func loadParks(ctx context.Context, q querier, cityID int, ids []int64) ([]Park,
 	for rows.Next() {
 		var pid int64
 		var x, y float64
-		if err := rows.Scan(&pid, &x, &y); err != nil {
+		var g openness.Gate
+		var gid int64
+		if err := rows.Scan(&pid, &x, &y, &g.Status, &g.Hours, &gid); err != nil {
 			return nil, err
 		}
 		ents[pid] = append(ents[pid], orb.Point{x, y})
+		gates[pid] = append(gates[pid], g)
+		gateIDs[pid] = append(gateIDs[pid], gid)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows, err = q.Query(ctx, `SELECT id, name, park_class, pocket, open_status, in_historic_district, area_m2, ST_AsBinary(geom_m)
+	rows, err = q.Query(ctx, `SELECT id, name, park_class, pocket, open_status, open_hours, in_historic_district, area_m2, ST_AsBinary(geom_m)
 		FROM parks WHERE city_id = $1 AND geom_m IS NOT NULL AND ($2::bigint[] IS NULL OR id = ANY($2)) ORDER BY id`, cityID, ids)
 	if err != nil {
 		return nil, err
@@ -156,13 +166,13 @@ func loadParks(ctx context.Context, q querier, cityID int, ids []int64) ([]Park,
 	for rows.Next() {
 		var p Park
 		var b []byte
-		if err := rows.Scan(&p.ID, &p.Name, &p.Class, &p.Pocket, &p.OpenStatus, &p.Historic, &p.AreaM2, &b); err != nil {
+		if err := rows.Scan(&p.ID, &p.Name, &p.Class, &p.Pocket, &p.OpenStatus, &p.Hours, &p.Historic, &p.AreaM2, &b); err != nil {
 			return nil, err
 		}
 		if p.Geom, err = decodeMulti(b); err != nil {
 			return nil, fmt.Errorf("park %d: %w", p.ID, err)
 		}
-		p.Entrances = ents[p.ID]
+		p.Entrances, p.Gates, p.GateIDs = ents[p.ID], gates[p.ID], gateIDs[p.ID]
 		out = append(out, p)
 	}
 	return out, rows.Err()
@@ -190,6 +200,17 @@ func loadParcels(ctx context.Context, q querier, cityID int, ids []int64) ([]Par
 		out = append(out, p)
 	}
 	return out, rows.Err()
+}
+
+// loadSteps reads the ids of the city's walkable routed edges with steps, sorted; only
+// among ids when not nil.
+func loadSteps(ctx context.Context, q querier, cityID int, ids []int64) ([]int64, error) {
+	rows, err := q.Query(ctx, `SELECT id FROM network_edges WHERE city_id = $1 AND walkable AND steps
+		AND source IS NOT NULL AND geom_m IS NOT NULL AND ($2::bigint[] IS NULL OR id = ANY($2)) ORDER BY id`, cityID, ids)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
 }
 
 func decodeMulti(b []byte) (orb.MultiPolygon, error) {
@@ -278,11 +299,11 @@ func (s Store) saveRun(ctx context.Context, c db, r *Result, dv DataVersion, ak 
 	}
 	var id int64
 	err = tx.QueryRow(ctx, `INSERT INTO coverage_runs (city_id, caliber_id, caliber, method, parameters, data_version, data_hash,
-		covered_m2, total_m2, population, covered_population, parks_counted, duration_ms, complete, band, age_digest)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) RETURNING id`,
+		covered_m2, total_m2, population, covered_population, parks_counted, duration_ms, complete, band, age_digest, variant)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17) RETURNING id`,
 		snap.CityID, r.Caliber.ID, r.Caliber.Digest(), r.Method, params, dvj, dv.Hash,
 		r.CoveredM2, r.TotalM2, r.Population, r.CoveredPopulation, len(r.Parks), float64(r.Duration.Microseconds())/1000,
-		r.Gaps == nil, ak.Band, ak.Digest).Scan(&id)
+		r.Gaps == nil, ak.Band, ak.Digest, r.variant()).Scan(&id)
 	if err != nil {
 		return 0, err
 	}
@@ -371,11 +392,11 @@ func scanRun(row pgx.Row) (*Run, error) {
 // Find returns the complete stored run of city under cal (as defined now) and method on
 // data version hash, or nil when there is none. Should there be several (stored before
 // runs were computed once per key), the first is the answer, so it does not change.
-func (s Store) Find(ctx context.Context, q querier, cityID int, cal caliber.Caliber, method, hash string, ak ageKey) (*Run, error) {
+func (s Store) Find(ctx context.Context, q querier, cityID int, cal caliber.Caliber, method, hash string, ak ageKey, variant string) (*Run, error) {
 	return scanRun(q.QueryRow(ctx, `SELECT `+runCols+` FROM coverage_runs
 		WHERE city_id = $1 AND caliber_id = $2 AND method = $3 AND data_hash = $4 AND caliber = $5::jsonb AND complete
-		AND band = $6 AND age_digest = $7
-		ORDER BY id LIMIT 1`, cityID, cal.ID, method, hash, cal.Digest(), ak.Band, ak.Digest))
+		AND band = $6 AND age_digest = $7 AND variant = $8
+		ORDER BY id LIMIT 1`, cityID, cal.ID, method, hash, cal.Digest(), ak.Band, ak.Digest, variant))
 }
 
 // Run returns the header of stored run id, or nil.

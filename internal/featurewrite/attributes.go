@@ -12,6 +12,7 @@ import (
 
 	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/cityreach/cityreach/internal/layers"
+	"github.com/cityreach/cityreach/internal/openness"
 )
 
 // MaxStringBytes bounds one string attribute.
@@ -99,6 +100,11 @@ func Value(a *layers.Attribute, v any, pgType string) (any, error) {
 		}
 		if len(a.Enum) > 0 && !slices.Contains(a.Enum, s) {
 			return nil, fmt.Errorf("must be one of %s", strings.Join(a.Enum, ", "))
+		}
+		if a.Format == layers.FormatOpeningHours {
+			if _, err := openness.Parse(s); err != nil {
+				return nil, err
+			}
 		}
 		return s, nil
 	case layers.Integer:

@@ -31,9 +31,14 @@ type Attribute struct {
 	Enum     []string // allowed values, when a controlled vocabulary applies
 	Min, Max *float64 // inclusive numeric bounds
 	Sortable bool
-	TitleZH  string
-	TitleEN  string
+	// Format, for a string, names a syntax the writers check (FormatOpeningHours).
+	Format  string
+	TitleZH string
+	TitleEN string
 }
+
+// FormatOpeningHours is the opening-hours subset internal/openness parses.
+const FormatOpeningHours = "opening_hours"
 
 // Layer is one feature table.
 type Layer struct {
@@ -135,6 +140,10 @@ func Default() *Registry {
 	}
 	pop := Attribute{Name: "population", Type: Integer, Required: true, Min: f(0), Max: f(1e8), Sortable: true, TitleZH: "人口", TitleEN: "Population"}
 	hh := Attribute{Name: "households", Type: Integer, Required: true, Min: f(0), Max: f(1e8), Sortable: true, TitleZH: "户数", TitleEN: "Households"}
+	// hours is an opening-hours text (OSM opening_hours subset: 24/7, off, HH:MM-HH:MM,…).
+	hours := func(zh, en string) Attribute {
+		return Attribute{Name: "open_hours", Type: String, Format: FormatOpeningHours, TitleZH: zh, TitleEN: en}
+	}
 	area := Attribute{Name: "area_m2", Type: Number, ReadOnly: true, Sortable: true, TitleZH: "面积(m²)", TitleEN: "Area (m²)"}
 	ls := []*Layer{
 		{ID: "districts", TitleZH: "区/旗/县", TitleEN: "Districts", GeomType: "MultiPolygon", Attributes: []Attribute{
@@ -156,10 +165,13 @@ func Default() *Registry {
 			{Name: "pocket", Type: Boolean, TitleZH: "口袋公园", TitleEN: "Pocket park"},
 			{Name: "open_status", Type: String, Enum: []string{"open", "shared", "closed"}, TitleZH: "开放状态", TitleEN: "Open status"},
 			{Name: "in_historic_district", Type: Boolean, TitleZH: "位于历史文化街区", TitleEN: "In historic district"},
+			hours("开放时间", "Opening hours"),
 			area,
 		}},
 		{ID: "park_entrances", TitleZH: "公园出入口", TitleEN: "Park entrances", GeomType: "Point", Attributes: []Attribute{
 			id, {Name: "park_id", Type: Integer, Required: true, Min: f(1), Sortable: true, TitleZH: "公园", TitleEN: "Park"}, name(false),
+			{Name: "status", Type: String, Enum: []string{"open", "closed"}, Sortable: true, TitleZH: "出入口状态", TitleEN: "Gate status"},
+			hours("出入口开放时间", "Gate opening hours"),
 		}},
 		{ID: "eco_corridors", TitleZH: "生态廊道", TitleEN: "Ecological corridors", GeomType: "MultiPolygon", Attributes: []Attribute{
 			id, name(true),
@@ -189,6 +201,7 @@ func Default() *Registry {
 			{Name: "walkable", Type: Boolean, TitleZH: "可步行", TitleEN: "Walkable"},
 			{Name: "bridge", Type: Boolean, TitleZH: "桥梁", TitleEN: "Bridge"},
 			{Name: "tunnel", Type: Boolean, TitleZH: "隧道", TitleEN: "Tunnel"},
+			{Name: "steps", Type: Boolean, TitleZH: "台阶", TitleEN: "Steps"},
 			name(false),
 			{Name: "length_m", Type: Number, ReadOnly: true, Sortable: true, TitleZH: "长度(m)", TitleEN: "Length (m)"},
 		}},

@@ -193,7 +193,7 @@ const stagingDDL = `
 CREATE TEMP TABLE osm_edges (source bigint, target bigint, highway text, walkable boolean, bridge boolean,
 	tunnel boolean, name text, wkb bytea) ON COMMIT DROP;
 CREATE TEMP TABLE osm_parks (idx integer, ref text, kind text, name text, park_class text, pocket boolean,
-	open_status text, wkb bytea, geom geometry) ON COMMIT DROP;
+	open_status text, open_hours text, wkb bytea, geom geometry) ON COMMIT DROP;
 CREATE TEMP TABLE osm_facilities (idx integer, ref text, category text, name text, wkb bytea, geom geometry) ON COMMIT DROP;
 CREATE TEMP TABLE osm_residential (idx integer, ref text, wkb bytea, geom geometry) ON COMMIT DROP;
 CREATE TEMP TABLE osm_buildings (idx integer, ref text, levels double precision, wkb bytea, geom geometry, geom_m geometry) ON COMMIT DROP;`

@@ -27,8 +27,9 @@ func loadNetwork(ctx context.Context, tx pgx.Tx, d *data, rep *Report, _ Options
 	if err := copyRows(ctx, tx, "osm_edges", []string{"source", "target", "highway", "walkable", "bridge", "tunnel", "name", "wkb"}, rows); err != nil {
 		return err
 	}
-	tag, err := tx.Exec(ctx, `INSERT INTO network_edges (source, target, highway, walkable, bridge, tunnel, name, city_id, data_source, geom)
-		SELECT source, target, highway, walkable, bridge, tunnel, name, $1, $2, ST_SetSRID(ST_GeomFromWKB(wkb), 4326) FROM osm_edges`,
+	// highway=steps marks steps (network_edges.steps): the wheelchair profile leaves them out.
+	tag, err := tx.Exec(ctx, `INSERT INTO network_edges (source, target, highway, walkable, bridge, tunnel, steps, name, city_id, data_source, geom)
+		SELECT source, target, highway, walkable, bridge, tunnel, highway = 'steps', name, $1, $2, ST_SetSRID(ST_GeomFromWKB(wkb), 4326) FROM osm_edges`,
 		rep.CityID, rep.DataSource)
 	if err != nil {
 		return fmt.Errorf("network edges: %w", err)
@@ -48,17 +49,18 @@ func loadParks(ctx context.Context, tx pgx.Tx, d *data, rep *Report, _ Options) 
 	for i, a := range areas {
 		class, pocket, open := parkClass(a.Tags, geodesicArea(a))
 		kind := parkKind(a.Tags)
-		rows = append(rows, []any{int32(i), a.Ref, kind, parkName(a), class, pocket, open, mustWKB(a.Geom)})
+		hours := parkHours(a.Tags, func(reason string) { rep.skip(a.Ref, "park:opening_hours", reason) })
+		rows = append(rows, []any{int32(i), a.Ref, kind, parkName(a), class, pocket, open, hours, mustWKB(a.Geom)})
 	}
-	if err := copyRows(ctx, tx, "osm_parks", []string{"idx", "ref", "kind", "name", "park_class", "pocket", "open_status", "wkb"}, rows); err != nil {
+	if err := copyRows(ctx, tx, "osm_parks", []string{"idx", "ref", "kind", "name", "park_class", "pocket", "open_status", "open_hours", "wkb"}, rows); err != nil {
 		return err
 	}
 	if err := repair(ctx, tx, rep, "osm_parks", "park"); err != nil {
 		return err
 	}
 	rs, err := tx.Query(ctx, `WITH ins AS (
-		INSERT INTO parks (name, park_class, pocket, open_status, city_id, data_source, geom)
-		SELECT name, park_class, pocket, open_status, $1, $2, geom FROM osm_parks ORDER BY idx
+		INSERT INTO parks (name, park_class, pocket, open_status, open_hours, city_id, data_source, geom)
+		SELECT name, park_class, pocket, open_status, open_hours, $1, $2, geom FROM osm_parks ORDER BY idx
 		RETURNING park_class)
 		SELECT park_class, count(*)::int FROM ins GROUP BY park_class`, rep.CityID, rep.DataSource)
 	if err != nil {

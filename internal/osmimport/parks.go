@@ -1,8 +1,13 @@
 package osmimport
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/paulmach/orb/geo"
 	"github.com/paulmach/osm"
+
+	"github.com/cityreach/cityreach/internal/openness"
 )
 
 // parkKinds are the leisure values imported as parks (docs/osm-mapping.md).
@@ -70,4 +75,28 @@ func parkKind(t osm.Tags) string {
 		return k
 	}
 	return "square"
+}
+
+// parkHours maps a park's opening_hours tag to parks.open_hours: the value when it is in
+// the subset cityreach reads (internal/openness: 24/7, off, HH:MM-HH:MM,…), else "" (no
+// hours: always open) and a note in the report, since a park mapped with day-by-day hours
+// (Mo-Fr …) is open on some day at those times.
+func parkHours(t osm.Tags, note func(reason string)) string {
+	v := strings.TrimSpace(t.Find("opening_hours"))
+	if v == "" {
+		return ""
+	}
+	h, err := openness.Parse(v)
+	if err != nil {
+		note(fmt.Sprintf("opening_hours %q is outside the supported subset and is left out (%v)", clipTag(v), err))
+		return ""
+	}
+	return h.String()
+}
+
+func clipTag(s string) string {
+	if r := []rune(s); len(r) > 60 {
+		return string(r[:60]) + "…"
+	}
+	return s
 }

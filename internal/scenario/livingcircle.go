@@ -14,6 +14,7 @@ import (
 
 	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/cityreach/cityreach/internal/network"
+	"github.com/cityreach/cityreach/internal/openness"
 	"github.com/cityreach/cityreach/internal/walk"
 )
 
@@ -128,22 +129,30 @@ func (w *WalkLivingCircle) parkChanges(ctx context.Context, changes []Change, ci
 			given[c.FeatureID()] = c.EntrancesM
 		}
 	}
-	final := resolve(changes)["parks"]
-	ids := make([]int64, 0, len(final))
-	for id := range final {
-		ids = append(ids, id)
+	f := resolve(changes)
+	final := f["parks"]
+	gateCh := f["park_entrances"]
+	// The parks whose gates a park_entrances change touches, before or after it.
+	var baseGates []int64
+	for gid := range gateCh {
+		if gid > 0 {
+			baseGates = append(baseGates, gid)
+		}
 	}
-	// Baseline parks first by id, then added parks in change order (-1, -2, …).
-	sort.Slice(ids, func(i, j int) bool {
-		a, b := ids[i], ids[j]
-		if (a > 0) != (b > 0) {
-			return a > 0
+	gatePark, err := w.Walk.Store.GateParks(ctx, city.ID, baseGates)
+	if err != nil {
+		return err
+	}
+	regated := map[int64]bool{}
+	for gid, c := range gateCh {
+		if p, ok := gatePark[gid]; ok {
+			regated[p] = true
 		}
-		if a > 0 {
-			return a < b
+		if c != nil {
+			regated[int64(number(c.Resolved, "park_id"))] = true
 		}
-		return a > b
-	})
+	}
+	ids := sortedIDs(final) // baseline parks first by id, then added parks in change order
 	var sites []walk.ParkSite
 	var touched, recorded []int64
 	for _, id := range ids {
@@ -163,25 +172,54 @@ func (w *WalkLivingCircle) parkChanges(ctx context.Context, changes []Change, ci
 		if (status != "open" && status != "shared") || mp == nil {
 			continue
 		}
-		site := walk.ParkSite{ID: id, Name: str(c.Resolved, "name"), Geom: mp}
+		site := walk.ParkSite{ID: id, Name: str(c.Resolved, "name"), Geom: mp, Status: status, Hours: str(c.Resolved, "open_hours")}
 		if ents, ok := given[id]; ok {
-			site.Entrances = ents
+			site.Entrances = ents // gates given with the park: open at every hour
 		} else if id > 0 {
 			recorded = append(recorded, id)
 		}
 		sites = append(sites, site)
 	}
+	// Baseline parks only a gate change touches, as they are.
+	var gateOnly []int64
+	for id := range regated {
+		if _, inFinal := final[id]; !inFinal && id > 0 {
+			gateOnly = append(gateOnly, id)
+		}
+	}
+	if len(gateOnly) > 0 {
+		sort.Slice(gateOnly, func(i, j int) bool { return gateOnly[i] < gateOnly[j] })
+		more, err := w.Walk.Store.ParkSites(ctx, city, gateOnly)
+		if err != nil {
+			return err
+		}
+		touched = append(touched, gateOnly...)
+		ch.DeleteParks = append(ch.DeleteParks, gateOnly...)
+		for _, p := range more {
+			recorded = append(recorded, p.ID)
+			sites = append(sites, p)
+		}
+	}
+	gateIDs := map[int64][]int64{}
 	if len(recorded) > 0 {
-		ents, err := w.Walk.Store.ParkEntrances(ctx, recorded)
+		ents, err := w.Walk.Store.ParkEntrances(ctx, city.ID, recorded)
 		if err != nil {
 			return err
 		}
 		for i := range sites {
 			if _, ok := given[sites[i].ID]; !ok {
-				sites[i].Entrances = ents[sites[i].ID]
+				g := ents[sites[i].ID]
+				sites[i].Entrances, sites[i].Gates = g.Points, g.Gates
+				gateIDs[sites[i].ID] = g.IDs
 			}
 		}
 	}
+	for i := range sites {
+		if regated[sites[i].ID] {
+			regateSite(&sites[i], gateIDs[sites[i].ID], gateCh)
+		}
+	}
+	sort.Slice(touched, func(i, j int) bool { return touched[i] < touched[j] })
 	crossed, err := w.Walk.Store.ParksCrossed(ctx, city, ch.CloseEdges, ch.AddEdges, touched)
 	if err != nil {
 		return err
@@ -197,6 +235,34 @@ func (w *WalkLivingCircle) parkChanges(ctx context.Context, changes []Change, ci
 	}
 	ch.AddFacilities = append(ch.AddFacilities, facs...)
 	return nil
+}
+
+// regateSite applies the scenario's gate changes to a park site whose recorded gates have
+// the ids ids (parallel to p.Entrances; none for gates given with the park): changed gates
+// leave, and the final versions of the changed gates of this park join, as CoverageChanges
+// does for park coverage (regate).
+func regateSite(p *walk.ParkSite, ids []int64, gateCh map[int64]*Change) {
+	var pts []orb.Point
+	var gs []openness.Gate
+	for k := range p.Entrances {
+		if k < len(ids) {
+			if _, changed := gateCh[ids[k]]; changed {
+				continue
+			}
+		}
+		pts, gs = append(pts, p.Entrances[k]), append(gs, gateAt(p.Gates, k))
+	}
+	for _, gid := range sortedIDs(gateCh) {
+		c := gateCh[gid]
+		if c == nil || int64(number(c.Resolved, "park_id")) != p.ID {
+			continue
+		}
+		if pt, ok := c.GeomM.(orb.Point); ok {
+			pts = append(pts, pt)
+			gs = append(gs, openness.Gate{Status: orDefault(str(c.Resolved, "status"), openness.GateOpen), Hours: str(c.Resolved, "open_hours")})
+		}
+	}
+	p.Entrances, p.Gates = pts, gs
 }
 
 // Report is the living-circle report on baseline + sc under opt, as

@@ -3,7 +3,11 @@ package scenario
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"testing"
+
+	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/coverage"
 )
 
 // lcParkFixture is lcFixture plus a side street and three parks, in local metres:
@@ -139,4 +143,85 @@ func TestLivingCircleParkScenarios(t *testing.T) {
 	// The promoted baseline, reloaded from the tables: scenario P now compares against it.
 	lc = livingIndicator(t, e.call(200, "GET", pp+"/compare?indicators=living-circle", nil))
 	check("R promoted", lc, "baseline")
+}
+
+// TestGateScenario: "close gate Y" and "open park X" as scenario changes of the park
+// fixture. S closes park A's only gate (park_entrances, status closed): A is then entered
+// nowhere (it is not entered over its fence, nor through derived crossings), so P1 (B 730),
+// P2 (B 430) and P4 (B 350) lose the park and P3 keeps B (230): C1 300/350 → 0, C2 300/310,
+// city 600/660 → 300/660. Park coverage by the network method moves with it: the
+// scenario's figures equal those of the baseline once S is promoted, and differ from the
+// figures before. T then opens park C with hours 06:00-22:00 and its point on surface: P4
+// C 110 + 100 + 20 = 230 ✓, P2 C 310 ✗, P1 C 610 ✗: C1 50/350 on top of S.
+func TestGateScenario(t *testing.T) {
+	e := lcParkFixture(t)
+	is := approx(t)
+	share := func(a map[string]any, side string) any { return a[side].(map[string]any)["share.park_square"] }
+	var gate int64
+	if err := e.pool.QueryRow(t.Context(), `SELECT id FROM park_entrances WHERE city_id = $1 AND park_id = 1`, e.city).Scan(&gate); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := caliber.NewRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.svc.Coverage = &coverage.Service{Store: coverage.Store{Pool: e.pool}, Calibers: reg}
+	q := coverage.Query{City: "lc", Caliber: "gbt51346-2019", Method: caliber.Network}
+	cov := func(scenario any) float64 {
+		t.Helper()
+		var res *coverage.Result
+		var err error
+		if scenario == nil {
+			res, err = e.svc.Coverage.Result(t.Context(), q)
+		} else {
+			res, err = e.svc.CoverageResult(t.Context(), int64(scenario.(float64)), q)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Ratio()
+	}
+	before := cov(nil)
+	ss := e.call(201, "POST", "/api/v1/scenarios", map[string]any{"city": "lc", "name": "gate of A closed"})
+	ps := fmt.Sprintf("/api/v1/scenarios/%v", ss["id"])
+	e.call(201, "POST", ps+"/changes", map[string]any{"layer": "park_entrances", "op": "modify", "target_id": gate,
+		"feature": json.RawMessage(`{"type":"Feature","geometry":null,"properties":{"status":"closed"}}`)})
+	// A bad opening-hours text is refused by the same rule as the layers API.
+	e.call(422, "POST", ps+"/changes", map[string]any{"layer": "park_entrances", "op": "modify", "target_id": gate,
+		"feature": json.RawMessage(`{"type":"Feature","geometry":null,"properties":{"open_hours":"Mo-Fr 08:00-18:00"}}`)})
+	e.bothWays("S", ps, func(lc map[string]any) {
+		is("S: C1 park after", share(levelArea(t, lc, "community", 1), "scenario"), 0)
+		is("S: C2 park after", share(levelArea(t, lc, "community", 2), "scenario"), 300.0/310)
+		is("S: city park after", share(levelArea(t, lc, "city", float64(e.city)), "scenario"), 300.0/660)
+	})
+	scen := cov(ss["id"])
+	t.Logf("park coverage (network): baseline %.6f, gate closed %.6f", before, scen)
+	if scen >= before {
+		t.Errorf("closing A's gate: coverage %.9f, baseline %.9f; want less", scen, before)
+	}
+
+	st := e.call(201, "POST", "/api/v1/scenarios", map[string]any{"city": "lc", "name": "gate closed, C opened"})
+	pt := fmt.Sprintf("/api/v1/scenarios/%v", st["id"])
+	e.call(201, "POST", pt+"/changes", map[string]any{"layer": "park_entrances", "op": "modify", "target_id": gate,
+		"feature": json.RawMessage(`{"type":"Feature","geometry":null,"properties":{"status":"closed"}}`)})
+	e.call(201, "POST", pt+"/changes", map[string]any{"layer": "parks", "op": "modify", "target_id": 3,
+		"feature": json.RawMessage(`{"type":"Feature","geometry":null,"properties":{"open_status":"open","open_hours":"06:00-22:00"}}`)})
+	lc := livingIndicator(t, e.call(200, "GET", pt+"/compare?indicators=living-circle", nil))
+	is("T: C1 park after", share(levelArea(t, lc, "community", 1), "scenario"), 50.0/350)
+	is("T: city park after", share(levelArea(t, lc, "city", float64(e.city)), "scenario"), 350.0/660)
+
+	e.call(200, "POST", ps+"/promote", nil)
+	if after := cov(nil); math.Abs(after-scen) > 1e-9 {
+		t.Errorf("promoted S: coverage %.12f, the scenario said %.12f", after, scen)
+	}
+	var status string
+	if err := e.pool.QueryRow(t.Context(), `SELECT status FROM park_entrances WHERE id = $1`, gate).Scan(&status); err != nil || status != "closed" {
+		t.Errorf("promoted gate status %q (%v), want closed", status, err)
+	}
+	base := e.call(200, "GET", "/api/v1/indicators/living-circle?city=lc&level=city", nil)
+	for _, c := range base["areas"].([]any)[0].(map[string]any)["coverage"].([]any) {
+		if cm := c.(map[string]any); cm["code"] == "park_square" {
+			is("promoted S: city park share", cm["population_share"], 300.0/660)
+		}
+	}
 }

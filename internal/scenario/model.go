@@ -37,7 +37,7 @@ const (
 )
 
 // Layers lists the layers a scenario may change.
-var Layers = []string{"parks", "facilities", "residential_land", "network_edges", "eco_corridors", "growth_boundaries"}
+var Layers = []string{"parks", "park_entrances", "facilities", "residential_land", "network_edges", "eco_corridors", "growth_boundaries"}
 
 func knownLayer(id string) bool {
 	for _, l := range Layers {

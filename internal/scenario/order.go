@@ -33,4 +33,5 @@ func sortChanges(ch *coverage.Changes) {
 	sort.Slice(ch.AddParks, func(i, j int) bool { return ch.AddParks[i].ID < ch.AddParks[j].ID })
 	sort.Slice(ch.AddParcels, func(i, j int) bool { return ch.AddParcels[i].ID < ch.AddParcels[j].ID })
 	sort.Slice(ch.AddEdges, func(i, j int) bool { return ch.AddEdges[i].ID < ch.AddEdges[j].ID })
+	sort.Slice(ch.Steps, func(i, j int) bool { return ch.Steps[i] < ch.Steps[j] })
 }

@@ -3,6 +3,7 @@ package scenario
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
@@ -11,6 +12,7 @@ import (
 	"github.com/cityreach/cityreach/internal/checks"
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/network"
+	"github.com/cityreach/cityreach/internal/openness"
 )
 
 // final is the state of each feature a scenario touches once every change applies, by
@@ -86,17 +88,19 @@ func CoverageChanges(base *coverage.Snapshot, changes []Change) coverage.Changes
 		}
 		p := coverage.Park{ID: id, Name: str(c.Resolved, "name"), Class: str(c.Resolved, "park_class"),
 			Pocket: boolean(c.Resolved, "pocket"), OpenStatus: str(c.Resolved, "open_status"),
-			Historic: boolean(c.Resolved, "in_historic_district"), Geom: multiPolygon(c.GeomM), AreaM2: c.Measure}
+			Historic: boolean(c.Resolved, "in_historic_district"), Geom: multiPolygon(c.GeomM), AreaM2: c.Measure,
+			Hours: str(c.Resolved, "open_hours")}
 		if p.OpenStatus == "" {
 			p.OpenStatus = "open"
 		}
 		if c.HasEntrances {
-			p.Entrances = c.EntrancesM
+			p.Entrances = c.EntrancesM // gates given with the park: open at every hour
 		} else if bp := baseParks[id]; bp != nil {
-			p.Entrances = bp.Entrances
+			p.Entrances, p.Gates, p.GateIDs = bp.Entrances, bp.Gates, bp.GateIDs
 		}
 		ch.AddParks = append(ch.AddParks, p)
 	}
+	regate(base, f, &ch)
 	for id, c := range f["residential_land"] {
 		if id > 0 {
 			ch.DeleteParcels = append(ch.DeleteParcels, id)
@@ -118,9 +122,126 @@ func CoverageChanges(base *coverage.Snapshot, changes []Change) coverage.Changes
 		}
 		ch.AddEdges = append(ch.AddEdges, network.Edge{ID: id, Source: int64(number(c.Resolved, "source")), Target: int64(number(c.Resolved, "target")),
 			Length: c.Measure, Walkable: true, Geom: ls})
+		if boolean(c.Resolved, "steps") {
+			ch.Steps = append(ch.Steps, id)
+		}
 	}
 	sortChanges(&ch)
 	return ch
+}
+
+// regate applies the scenario's park_entrances changes to ch: every park a changed gate
+// belongs to, before or after the change, is re-added (if ch does not already re-add it)
+// with its gates less the changed ones plus their final versions (status, hours, point).
+// Gates can only belong to baseline parks (park_entrances.park_id is a baseline id).
+func regate(base *coverage.Snapshot, f final, ch *coverage.Changes) {
+	gates := f["park_entrances"]
+	if len(gates) == 0 {
+		return
+	}
+	parkOf := map[int64]int64{} // baseline gate → park
+	baseIdx := map[int64]int{}
+	for i := range base.Parks {
+		baseIdx[base.Parks[i].ID] = i
+		for _, gid := range base.Parks[i].GateIDs {
+			parkOf[gid] = base.Parks[i].ID
+		}
+	}
+	touched := map[int64]bool{}
+	for gid, c := range gates {
+		if pid, ok := parkOf[gid]; ok && gid > 0 {
+			touched[pid] = true
+		}
+		if c != nil {
+			touched[int64(number(c.Resolved, "park_id"))] = true
+		}
+	}
+	added := map[int64]int{}
+	for i := range ch.AddParks {
+		added[ch.AddParks[i].ID] = i
+	}
+	for pid := range touched {
+		var p *coverage.Park
+		if i, ok := added[pid]; ok {
+			p = &ch.AddParks[i]
+		} else if i, ok := baseIdx[pid]; ok {
+			if _, deleted := f["parks"][pid]; deleted {
+				continue // deleted by a parks change
+			}
+			cp := base.Parks[i]
+			ch.DeleteParks = append(ch.DeleteParks, pid)
+			ch.AddParks = append(ch.AddParks, cp)
+			p = &ch.AddParks[len(ch.AddParks)-1]
+		} else {
+			continue
+		}
+		var pts []orb.Point
+		var gs []openness.Gate
+		var ids []int64
+		for k := range p.Entrances {
+			if k < len(p.GateIDs) && p.GateIDs[k] > 0 {
+				if _, changed := gates[p.GateIDs[k]]; changed {
+					continue
+				}
+			}
+			pts, gs = append(pts, p.Entrances[k]), append(gs, gateAt(p.Gates, k))
+			ids = append(ids, idAt(p.GateIDs, k))
+		}
+		for _, gid := range sortedIDs(gates) {
+			c := gates[gid]
+			if c == nil || int64(number(c.Resolved, "park_id")) != pid {
+				continue
+			}
+			pt, ok := c.GeomM.(orb.Point)
+			if !ok {
+				continue
+			}
+			pts = append(pts, pt)
+			gs = append(gs, openness.Gate{Status: orDefault(str(c.Resolved, "status"), openness.GateOpen), Hours: str(c.Resolved, "open_hours")})
+			ids = append(ids, gid)
+		}
+		p.Entrances, p.Gates, p.GateIDs = pts, gs, ids
+	}
+}
+
+func gateAt(gs []openness.Gate, k int) openness.Gate {
+	if k < len(gs) {
+		return gs[k]
+	}
+	return openness.Gate{Status: openness.GateOpen}
+}
+
+func idAt(ids []int64, k int) int64 {
+	if k < len(ids) {
+		return ids[k]
+	}
+	return 0
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// sortedIDs returns the keys of m, baseline ids ascending then added ones (-1, -2, …).
+func sortedIDs(m map[int64]*Change) []int64 {
+	out := make([]int64, 0, len(m))
+	for id := range m {
+		out = append(out, id)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if (a > 0) != (b > 0) {
+			return a > 0
+		}
+		if a > 0 {
+			return a < b
+		}
+		return a > b
+	})
+	return out
 }
 
 // ChecksLayers returns base with the scenario's changes to corridors, growth-boundary

@@ -108,6 +108,13 @@ func (s *Service) ParkCoverage(ctx context.Context, sc *Scenario, q coverage.Que
 	if err != nil {
 		return nil, nil, err
 	}
+	// A scenario's baseline is kept per caliber and method only (baseline below).
+	if q.Profile != "" {
+		return nil, nil, fault.Invalid("profile is not available with scenario yet").With("parameter", "profile")
+	}
+	if q.At != "" {
+		return nil, nil, fault.Invalid("at is not available with scenario yet").With("parameter", "at")
+	}
 	b, err := s.baseline(ctx, sc.City, cal, q.Method)
 	if err != nil {
 		return nil, nil, err

@@ -216,10 +216,10 @@ func (l *loader) facilities() error {
 func (l *loader) edges() error {
 	c := l.c
 	base := int64(l.cityID) * nodeBlock
-	return l.copy("network_edges", []string{"source", "target", "highway", "walkable", "bridge", "name"}, len(c.Edges), true, c.DataSource,
+	return l.copy("network_edges", []string{"source", "target", "highway", "walkable", "bridge", "steps", "name"}, len(c.Edges), true, c.DataSource,
 		func(i int) ([]any, orb.Geometry) {
 			e := c.Edges[i]
-			return []any{base + e.Source, base + e.Target, e.Highway, e.Walkable, e.Bridge, e.Name}, e.Geom
+			return []any{base + e.Source, base + e.Target, e.Highway, e.Walkable, e.Bridge, e.Steps, e.Name}, e.Geom
 		})
 }
 

@@ -85,7 +85,9 @@ type Edge struct {
 	Source, Target   int64
 	Highway, Name    string
 	Walkable, Bridge bool
-	Geom             orb.LineString
+	// Steps marks a flight of steps (highway=steps, network_edges.steps).
+	Steps bool
+	Geom  orb.LineString
 }
 
 // Manifest lists what the generator built on purpose, so checks can assert it.

@@ -126,13 +126,16 @@ func (g *gen) network() {
 		}
 		pa, pb := g.lat.node(e.a[0], e.a[1]), g.lat.node(e.b[0], e.b[1])
 		g.out.Edges = append(g.out.Edges, Edge{Source: nid(e.a), Target: nid(e.b), Highway: e.highway, Name: e.name,
-			Walkable: true, Bridge: e.bridge, Geom: g.fr.line([]orb.Point{pa, pb})})
+			Walkable: true, Bridge: e.bridge, Steps: e.highway == "steps", Geom: g.fr.line([]orb.Point{pa, pb})})
 		if e.bridge {
 			bridges[e.barrier]++
 		}
 	}
 	g.out.Manifest.Bridges = bridges
 }
+
+// stepsShare is the share of footways drawn as steps.
+const stepsShare = 1.0 / 6
 
 // latticeEdge is the edge from node (i, j) east (horizontal) or north, classified by its line.
 func (g *gen) latticeEdge(i, j int, horizontal bool) rawEdge {
@@ -181,6 +184,12 @@ func (g *gen) latticeEdge(i, j int, horizontal bool) rawEdge {
 	}
 	if lv != lvArterial && k1 == cPark && k2 == cPark {
 		e.highway, e.keep = "footway", true
+	}
+	// About one footway in six is a flight of steps (a park slope, a lane down to a
+	// street): what a wheelchair profile cannot use. Drawn from its own stream, so the
+	// rest of the city does not move.
+	if e.highway == "footway" && unit(g.seed, tagSteps, i*2+dir, j) < stepsShare {
+		e.highway = "steps"
 	}
 	return e
 }

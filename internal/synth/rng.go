@@ -42,6 +42,7 @@ const (
 	tagControl
 	tagPop
 	tagLineName
+	tagSteps
 )
 
 func uniform(r *rand.Rand, lo, hi float64) float64 { return lo + (hi-lo)*r.Float64() }

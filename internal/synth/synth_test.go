@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/cityreach/cityreach/geodata"
@@ -89,5 +90,40 @@ func TestGenerateCounts(t *testing.T) {
 		t.Logf("scale %v: communities %d subdistricts %d parcels %d pop %d parks %d %v facilities %d edges %d nodes %d corridors %d red %d farm %d blocks %d manifest %+v",
 			s, len(c.Communities), len(c.Subdistricts), len(c.Parcels), pop, len(c.Parks), classes, len(c.Facilities), len(c.Edges), c.Nodes,
 			len(c.Corridors), len(c.RedLines), len(c.Farmland), len(c.GrowthBlocks), c.Manifest)
+	}
+}
+
+// TestGenerateSteps: some footways are steps, the same ones for a seed, and only footway
+// places become steps (the share is stepsShare of the footways, give or take sampling).
+func TestGenerateSteps(t *testing.T) {
+	o := loadOutlines(t)
+	count := func(seed uint64) (steps, foot int, ids []int) {
+		c, err := Generate(context.Background(), Params{Scale: 0.05, Seed: seed}, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, e := range c.Edges {
+			if e.Steps != (e.Highway == "steps") || (e.Steps && !e.Walkable) {
+				t.Fatalf("edge %d: steps %v, highway %s, walkable %v", i, e.Steps, e.Highway, e.Walkable)
+			}
+			switch e.Highway {
+			case "steps":
+				steps++
+				ids = append(ids, i)
+			case "footway":
+				foot++
+			}
+		}
+		return steps, foot, ids
+	}
+	s1, f1, ids1 := count(1)
+	_, _, again := count(1)
+	if s1 == 0 || !slices.Equal(ids1, again) {
+		t.Fatalf("seed 1: %d steps edges (%v), again %v", s1, len(ids1), len(again))
+	}
+	share := float64(s1) / float64(s1+f1)
+	t.Logf("seed 1: %d steps of %d footways and steps (%.3f)", s1, s1+f1, share)
+	if share < 0.08 || share > 0.3 {
+		t.Errorf("steps share %.3f, want about %.3f", share, stepsShare)
 	}
 }

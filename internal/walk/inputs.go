@@ -5,6 +5,7 @@ import (
 	"github.com/paulmach/orb/planar"
 
 	"github.com/cityreach/cityreach/internal/network"
+	"github.com/cityreach/cityreach/internal/openness"
 )
 
 // Reporting levels of the living-circle indicator, from the largest down.
@@ -50,6 +51,28 @@ type Facility struct {
 	Point    orb.Point
 	LonLat   orb.Point
 	Park     bool
+	// Access, for a park's access point, is what the gate rule reads (internal/openness):
+	// the park's status and hours and, for a recorded gate, the gate's (nil Gate: a point
+	// derived from the network, which only the park's hours govern).
+	Access *ParkAccess
+}
+
+// ParkAccess is what decides whether a park's access point is usable at a time of day.
+type ParkAccess struct {
+	Park openness.Park
+	Gate *openness.Gate
+}
+
+// UsableAt applies the one gate rule (openness.GateUsable, or ParkOpen for a derived
+// point) at a.
+func (p *ParkAccess) UsableAt(a openness.At) bool {
+	if p == nil {
+		return true
+	}
+	if p.Gate == nil {
+		return openness.ParkOpen(p.Park, a)
+	}
+	return openness.GateUsable(p.Park, *p.Gate, a)
 }
 
 // Parcel is one residential parcel (居住用地) reduced to what the indicator needs: its
@@ -166,4 +189,30 @@ func (in *Inputs) locate(p orb.Point) [3]int32 {
 		}
 	}
 	return r
+}
+
+// parksAt returns in with the park access points shut at a left out (in itself when none
+// is, or for openness.AnyTime, the rule the inputs were loaded with).
+func (in *Inputs) parksAt(a openness.At) *Inputs {
+	if _, set := a.Minute(); !set {
+		return in
+	}
+	var keep []Facility
+	for i, f := range in.Facilities {
+		if f.Access.UsableAt(a) {
+			if keep != nil {
+				keep = append(keep, f)
+			}
+			continue
+		}
+		if keep == nil {
+			keep = append(make([]Facility, 0, len(in.Facilities)), in.Facilities[:i]...)
+		}
+	}
+	if keep == nil {
+		return in
+	}
+	out := *in
+	out.Version, out.Facilities = "", keep
+	return &out
 }

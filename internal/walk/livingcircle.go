@@ -11,6 +11,7 @@ import (
 
 	"github.com/cityreach/cityreach/internal/edition"
 	"github.com/cityreach/cityreach/internal/fault"
+	"github.com/cityreach/cityreach/internal/openness"
 )
 
 // Defaults of the living-circle indicator (standards.md §2).
@@ -39,6 +40,10 @@ type Options struct {
 	// override in Reach by its speed. "" is the standard 4 km/h.
 	Profile string
 	profile *Profile // set once Profile has been turned into Reach
+	// At is the time of day parks are entered at (the at= parameter): only gates open then
+	// are access points (internal/openness). The zero value counts every gate open at
+	// some time of the day.
+	At openness.At
 	// Bands, when set, weighs the residents figures by each parcel's residents of these
 	// age bands (docs/capacity.md's spread; Service.Ages): the population shares, and
 	// so whether a category is reached, are those of the bands. weight is each parcel's,
@@ -129,6 +134,9 @@ type Report struct {
 	Scenario *ScenarioRun `json:"scenario,omitempty"`
 	// Profile is the walking profile the tiers were scaled by (nil: standard).
 	Profile *Profile `json:"profile,omitempty"`
+	// At is the time of day parks were entered at (HH:MM); absent: gates open at any time
+	// of day count.
+	At string `json:"at,omitempty"`
 	// Bands are the age bands the residents figures count (band=); empty: everyone.
 	Bands []string `json:"bands,omitempty"`
 }
@@ -321,6 +329,7 @@ func IndicatorLevels(n *Network, in *Inputs, r *Reach, opt Options, levels []str
 			rep.Network = n.Stats
 		}
 		rep.Profile = opt.profile
+		rep.At = opt.At.String()
 		rep.Bands = opt.Bands
 		for k, c := range cats {
 			rep.Categories = append(rep.Categories, CategoryRow{Category: c, Facilities: r.Facilities[k]})
@@ -406,22 +415,25 @@ func (s *Service) levelsOn(ctx context.Context, n *Network, in *Inputs, r *Reach
 	if err := s.weighBands(ctx, in, &opt); err != nil {
 		return nil, err
 	}
-	r, err := s.reachFor(ctx, n, in, r, &opt)
+	n, in, r, err := s.reachFor(ctx, n, in, r, &opt)
 	if err != nil {
 		return nil, err
 	}
 	return IndicatorLevels(n, in, r, opt, levels)
 }
 
-// reachFor turns opt's profile into tiers and returns r, or a fresh search on n and in to
-// the largest tier when opt's tiers go beyond r's cutoff.
-func (s *Service) reachFor(ctx context.Context, n *Network, in *Inputs, r *Reach, opt *Options) (*Reach, error) {
+// reachFor turns opt's profile into tiers and returns the network, inputs and reach the
+// figures are read from: n, in and r as they are, or a fresh search when opt asks for what
+// r was not searched for — tiers beyond r's cutoff, a profile that takes no steps (n less
+// its steps edges), a time of day at which some park gates are shut (in less those
+// access points).
+func (s *Service) reachFor(ctx context.Context, n *Network, in *Inputs, r *Reach, opt *Options) (*Network, *Inputs, *Reach, error) {
 	return reachFor(ctx, n, in, r, opt, s.maxSnap())
 }
 
-func reachFor(ctx context.Context, n *Network, in *Inputs, r *Reach, opt *Options, maxSnap float64) (*Reach, error) {
+func reachFor(ctx context.Context, n *Network, in *Inputs, r *Reach, opt *Options, maxSnap float64) (*Network, *Inputs, *Reach, error) {
 	if err := opt.applyProfile(in.Categories); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	need := r.Cutoff
 	for _, m := range opt.Reach {
@@ -429,10 +441,22 @@ func reachFor(ctx context.Context, n *Network, in *Inputs, r *Reach, opt *Option
 			need = math.Max(need, m)
 		}
 	}
-	if need > r.Cutoff {
-		return ComputeReach(ctx, n, in, ReachOptions{MaxSnap: maxSnap, Cutoff: need})
+	fresh := need > r.Cutoff
+	if opt.profile != nil && opt.profile.NoSteps && len(n.Steps) > 0 {
+		var err error
+		if n, err = n.With(nil, n.Steps); err != nil {
+			return nil, nil, nil, err
+		}
+		fresh = true
 	}
-	return r, nil
+	if at := in.parksAt(opt.At); at != in {
+		in, fresh = at, true
+	}
+	if fresh {
+		r, err := ComputeReach(ctx, n, in, ReachOptions{MaxSnap: maxSnap, Cutoff: need})
+		return n, in, r, err
+	}
+	return n, in, r, nil
 }
 
 // AgeBands gives residents by age band: internal/capacity's Ages, which this package

@@ -30,6 +30,9 @@ type Network struct {
 	// scenario network derived with With).
 	Version string
 	Stats   NetworkStats
+	// Steps are the ids of the edges with steps (network_edges.steps), which a profile
+	// without steps leaves out (Profile.NoSteps).
+	Steps []int64
 
 	// shared is the graph this network shows and graphs the cache it came from (nil for a
 	// network built by NewNetwork): With derives a scenario's graph through it, once per
@@ -87,6 +90,9 @@ func (s Store) loadNetwork(ctx context.Context, city City, graphs *walkgraph.Cac
 	}
 	n := networkOf(city, g)
 	n.graphs = graphs
+	if n.Steps, err = s.StepEdges(ctx, city.ID); err != nil {
+		return nil, err
+	}
 	n.Version = version
 	n.Stats.Skipped = counts
 	n.Stats.LoadMS = since(t0)
@@ -129,6 +135,15 @@ func (n *Network) With(add []network.Edge, closed []int64) (*Network, error) {
 	out := networkOf(n.City, g)
 	out.graphs = n.graphs
 	out.Stats.Skipped = n.Stats.Skipped
+	gone := make(map[int64]bool, len(closed))
+	for _, id := range closed {
+		gone[id] = true
+	}
+	for _, id := range n.Steps {
+		if !gone[id] {
+			out.Steps = append(out.Steps, id)
+		}
+	}
 	return out, nil
 }
 

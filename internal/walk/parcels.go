@@ -155,7 +155,7 @@ func (s *Service) LivingCircleParcels(ctx context.Context, slug string, opt Opti
 	if err != nil {
 		return nil, err
 	}
-	if r, err = s.reachFor(ctx, n, in, r, &opt); err != nil {
+	if _, in, r, err = s.reachFor(ctx, n, in, r, &opt); err != nil {
 		return nil, err
 	}
 	return Parcels(in, r, opt, q)

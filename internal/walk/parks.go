@@ -9,26 +9,33 @@ import (
 	"github.com/paulmach/orb/encoding/wkb"
 
 	"github.com/cityreach/cityreach/internal/network"
+	"github.com/cityreach/cityreach/internal/openness"
 )
 
 // Parks and squares (公园绿地、广场, category CategoryPark) in the living circle. Every open
 // or shared park of the city (parks.open_status; all park classes, squares included) is a
 // "facility" reached at its access points:
 //
-//   - its recorded entrances (park_entrances);
-//   - for a park with none, every point where a walkable edge of the network (the edges the
-//     loader reads) crosses or touches the park's boundary: the points of
+//   - its recorded gates (park_entrances) that the gate rule lets through
+//     (internal/openness: the gate's status and hours and the park's hours; at any time of
+//     day unless Options.At names one). A park whose recorded gates are all shut has no
+//     access point: it is not entered over its fence;
+//   - for a park with none recorded, every point where a walkable edge of the network (the
+//     edges the loader reads) crosses or touches the park's boundary: the points of
 //     ST_Intersection(ST_Boundary(park.geom_m), edge.geom_m), the vertices of a stretch
 //     where an edge runs along the boundary, one point per distinct position;
 //   - for a park with neither, its point on surface (ST_PointOnSurface(geom_m)).
 //
-// The points then attach to the network like any facility (nearest walkable edge within
-// MaxSnap, access leg walked). A closed park contributes nothing.
+// The derived points are usable when the park's own hours allow. The points then attach to
+// the network like any facility (nearest walkable edge within MaxSnap, access leg walked).
+// A closed park contributes nothing.
 
-// parkPointsSQL derives the access points. %[1]s yields the parks (i, id, name, geom), %[2]s
-// their recorded entrances (i, geom); $1 is the city, $2 the ids of edges to leave out
-// (a scenario's closed edges), $3 the WKB of added walkable edges, $4 the metric SRID.
-// Rows come per park in the order of i: entrances, crossings, point on surface.
+// parkPointsSQL derives the access points. %[1]s yields the parks (i, id, name, geom,
+// status, hours), %[2]s their recorded gates (i, geom, status, hours); $1 is the city, $2
+// the ids of edges to leave out (a scenario's closed edges), $3 the WKB of added walkable
+// edges, $4 the metric SRID. Rows come per park in the order of i: gates, crossings, point
+// on surface; every recorded gate is returned with its status and hours (NULL for a
+// derived point), and parkPoints applies the gate rule.
 const parkPointsSQL = `
 WITH p AS (%[1]s),
 b AS (
@@ -44,30 +51,31 @@ x AS (
 	FROM b JOIN (SELECT ST_GeomFromWKB(w, $4::integer) AS g FROM unnest($3::bytea[]) AS t(w)) a ON ST_Intersects(b.bd, a.g)
 ),
 pts AS (
-	SELECT p.i, p.id, p.name, en.geom AS pt, 0 AS kind FROM p JOIN (%[2]s) en ON en.i = p.i
+	SELECT p.i, p.id, p.name, en.geom AS pt, 0 AS kind, en.status, en.hours FROM p JOIN (%[2]s) en ON en.i = p.i
 	UNION ALL
-	SELECT DISTINCT ON (b.i, ST_X(x.pt), ST_Y(x.pt)) b.i, b.id, b.name, x.pt, 1 FROM x JOIN b ON b.i = x.i
+	SELECT DISTINCT ON (b.i, ST_X(x.pt), ST_Y(x.pt)) b.i, b.id, b.name, x.pt, 1, NULL::text, NULL::text FROM x JOIN b ON b.i = x.i
 	UNION ALL
-	SELECT b.i, b.id, b.name, ST_PointOnSurface(b.geom), 2 FROM b WHERE NOT EXISTS (SELECT 1 FROM x WHERE x.i = b.i)
+	SELECT b.i, b.id, b.name, ST_PointOnSurface(b.geom), 2, NULL, NULL FROM b WHERE NOT EXISTS (SELECT 1 FROM x WHERE x.i = b.i)
 )
-SELECT id, name, ST_X(pt), ST_Y(pt), ST_X(ll), ST_Y(ll)
-FROM pts, LATERAL ST_Transform(pt, 4326) AS ll
-ORDER BY i, kind, ST_X(pt), ST_Y(pt)`
+SELECT pts.id, pts.name, ST_X(pt), ST_Y(pt), ST_X(ll), ST_Y(ll), p.status, p.hours, pts.status, pts.hours
+FROM pts JOIN p ON p.i = pts.i, LATERAL ST_Transform(pt, 4326) AS ll
+ORDER BY pts.i, kind, ST_X(pt), ST_Y(pt)`
 
-// The baseline's parks and entrances, for parkPointsSQL.
+// The baseline's parks and gates, for parkPointsSQL.
 const (
-	baselineParks = `SELECT id AS i, id, name, geom_m AS geom FROM parks
+	baselineParks = `SELECT id AS i, id, name, geom_m AS geom, open_status AS status, open_hours AS hours FROM parks
 		WHERE city_id = $1 AND open_status IN ('open', 'shared') AND geom_m IS NOT NULL`
-	baselineEntrances = `SELECT park_id AS i, geom_m AS geom FROM park_entrances WHERE city_id = $1 AND geom_m IS NOT NULL`
+	baselineEntrances = `SELECT park_id AS i, geom_m AS geom, status, open_hours AS hours FROM park_entrances WHERE city_id = $1 AND geom_m IS NOT NULL`
 )
 
-// Given parks and entrances, for parkPointsSQL: $5 ids, $6 names, $7 metric WKB, $8 the
-// recorded entrances of each as a WKB MultiPoint (empty: none recorded).
+// Given parks and gates, for parkPointsSQL: $5 ids, $6 names, $7 metric WKB, $8 statuses,
+// $9 hours; the gates as parallel arrays $10 (the park's ordinal, from 1), $11 metric WKB
+// point, $12 status, $13 hours.
 const (
-	givenParks = `SELECT t.i, t.id, t.name, ST_GeomFromWKB(t.g, $4::integer) AS geom
-		FROM unnest($5::bigint[], $6::text[], $7::bytea[]) WITH ORDINALITY AS t(id, name, g, i)`
-	givenEntrances = `SELECT t.i, (ST_Dump(ST_GeomFromWKB(t.g, $4::integer))).geom AS geom
-		FROM unnest($8::bytea[]) WITH ORDINALITY AS t(g, i)`
+	givenParks = `SELECT t.i, t.id, t.name, ST_GeomFromWKB(t.g, $4::integer) AS geom, t.status, t.hours
+		FROM unnest($5::bigint[], $6::text[], $7::bytea[], $8::text[], $9::text[]) WITH ORDINALITY AS t(id, name, g, status, hours, i)`
+	givenEntrances = `SELECT t.i, ST_GeomFromWKB(t.g, $4::integer) AS geom, t.status, t.hours
+		FROM unnest($10::bigint[], $11::bytea[], $12::text[], $13::text[]) AS t(i, g, status, hours)`
 )
 
 // edgeArgs are a scenario's closed and added edges as bind values: the closed ids (never
@@ -87,7 +95,9 @@ func edgeArgs(closed []int64, added []network.Edge) ([]int64, [][]byte, error) {
 	return closed, addWKB, nil
 }
 
-// parkPoints runs parkPointsSQL (sql) and returns the points as facilities of CategoryPark.
+// parkPoints runs parkPointsSQL (sql) and returns the points usable at some time of day
+// (openness.AnyTime) as facilities of CategoryPark, each with its Access for a later
+// at-time filter (Options.At).
 func (s Store) parkPoints(ctx context.Context, sql string, cityID int, closed []int64, added []network.Edge, srid int, more ...any) ([]Facility, error) {
 	closed, addWKB, err := edgeArgs(closed, added)
 	if err != nil {
@@ -97,20 +107,46 @@ func (s Store) parkPoints(ctx context.Context, sql string, cityID int, closed []
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Facility, error) {
-		f := Facility{Category: CategoryPark, Park: true}
-		err := r.Scan(&f.ID, &f.Name, &f.Point[0], &f.Point[1], &f.LonLat[0], &f.LonLat[1])
+	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Facility, error) {
+		f := Facility{Category: CategoryPark, Park: true, Access: &ParkAccess{}}
+		var gs, gh *string
+		err := r.Scan(&f.ID, &f.Name, &f.Point[0], &f.Point[1], &f.LonLat[0], &f.LonLat[1],
+			&f.Access.Park.Status, &f.Access.Park.Hours, &gs, &gh)
+		if gs != nil {
+			f.Access.Gate = &openness.Gate{Status: *gs, Hours: deref(gh)}
+		}
 		return f, err
 	})
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, f := range all {
+		if f.Access.UsableAt(openness.AnyTime) {
+			out = append(out, f)
+		}
+	}
+	return out, nil
 }
 
-// ParkSite is a park as a scenario leaves it: metric geometry and recorded entrances
-// (none: the access points are derived from the network).
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// ParkSite is a park as a scenario leaves it: metric geometry, status and hours, and
+// recorded gates (none: the access points are derived from the network).
 type ParkSite struct {
 	ID        int64
 	Name      string
 	Geom      orb.MultiPolygon
 	Entrances []orb.Point
+	// Gates are the status and hours of Entrances, in order; missing ones are open at
+	// every hour. Status and Hours are the park's (parks.open_status, open_hours).
+	Gates         []openness.Gate
+	Status, Hours string
 }
 
 // ParkPoints derives the access points of the given parks (see parkPointsSQL) on the city's
@@ -123,19 +159,33 @@ func (s Store) ParkPoints(ctx context.Context, city City, parks []ParkSite, clos
 	ids := make([]int64, len(parks))
 	names := make([]string, len(parks))
 	geoms := make([][]byte, len(parks))
-	ents := make([][]byte, len(parks))
+	status := make([]string, len(parks))
+	hours := make([]string, len(parks))
+	gi, gstatus, ghours := []int64{}, []string{}, []string{}
+	gwkb := [][]byte{}
 	for i, p := range parks {
-		ids[i], names[i] = p.ID, p.Name
+		ids[i], names[i], status[i], hours[i] = p.ID, p.Name, p.Status, p.Hours
+		if status[i] == "" {
+			status[i] = "open"
+		}
 		var err error
 		if geoms[i], err = wkb.Marshal(p.Geom); err != nil {
 			return nil, fmt.Errorf("park %d: %w", p.ID, err)
 		}
-		if ents[i], err = wkb.Marshal(orb.MultiPoint(p.Entrances)); err != nil {
-			return nil, fmt.Errorf("park %d entrances: %w", p.ID, err)
+		for k, e := range p.Entrances {
+			b, err := wkb.Marshal(e)
+			if err != nil {
+				return nil, fmt.Errorf("park %d gate: %w", p.ID, err)
+			}
+			g := openness.Gate{Status: openness.GateOpen}
+			if k < len(p.Gates) {
+				g = p.Gates[k]
+			}
+			gi, gwkb, gstatus, ghours = append(gi, int64(i+1)), append(gwkb, b), append(gstatus, g.Status), append(ghours, g.Hours)
 		}
 	}
 	return s.parkPoints(ctx, fmt.Sprintf(parkPointsSQL, givenParks, givenEntrances), city.ID, closed, added, city.MetricSRID,
-		ids, names, geoms, ents)
+		ids, names, geoms, status, hours, gi, gwkb, gstatus, ghours)
 }
 
 // ParksCrossed returns the city's open or shared parks without recorded entrances whose
@@ -158,7 +208,7 @@ func (s Store) ParksCrossed(ctx context.Context, city City, closed []int64, adde
 			SELECT geom_m AS g FROM network_edges WHERE city_id = $1 AND id = ANY($2::bigint[]) AND geom_m IS NOT NULL
 			UNION ALL
 			SELECT ST_GeomFromWKB(w, $4::integer) FROM unnest($3::bytea[]) AS t(w))
-		SELECT p.id, p.name, ST_AsBinary(p.geom_m) FROM parks p
+		SELECT p.id, p.name, p.open_status, p.open_hours, ST_AsBinary(p.geom_m) FROM parks p
 		WHERE p.city_id = $1 AND p.open_status IN ('open', 'shared') AND p.geom_m IS NOT NULL AND p.id <> ALL($5::bigint[])
 		  AND NOT EXISTS (SELECT 1 FROM park_entrances e WHERE e.city_id = p.city_id AND e.park_id = p.id AND e.geom_m IS NOT NULL)
 		  AND EXISTS (SELECT 1 FROM c WHERE ST_Intersects(ST_Boundary(p.geom_m), c.g))
@@ -166,29 +216,25 @@ func (s Store) ParksCrossed(ctx context.Context, city City, closed []int64, adde
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ParkSite, error) {
-		var p ParkSite
-		var b []byte
-		if err := r.Scan(&p.ID, &p.Name, &b); err != nil {
-			return p, err
-		}
-		g, err := polygonalWKB(b)
-		if err != nil {
-			return p, fmt.Errorf("park %d: %w", p.ID, err)
-		}
-		p.Geom = g
-		return p, nil
-	})
+	return pgx.CollectRows(rows, scanParkSite)
 }
 
-// ParkEntrances returns the recorded entrances (metric) of the given parks, by park id.
-func (s Store) ParkEntrances(ctx context.Context, ids []int64) (map[int64][]orb.Point, error) {
-	out := map[int64][]orb.Point{}
+// ParkGates are the recorded gates of one park: points (metric) and, in the same order,
+// their status and hours.
+type ParkGates struct {
+	Points []orb.Point
+	Gates  []openness.Gate
+	IDs    []int64
+}
+
+// ParkEntrances returns the recorded gates of the given parks of the city, by park id.
+func (s Store) ParkEntrances(ctx context.Context, cityID int, ids []int64) (map[int64]ParkGates, error) {
+	out := map[int64]ParkGates{}
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := s.db().Query(ctx, `SELECT park_id, ST_X(geom_m), ST_Y(geom_m) FROM park_entrances
-		WHERE park_id = ANY($1::bigint[]) AND geom_m IS NOT NULL ORDER BY id`, ids)
+	rows, err := s.db().Query(ctx, `SELECT park_id, ST_X(geom_m), ST_Y(geom_m), status, open_hours, id FROM park_entrances
+		WHERE city_id = $1 AND park_id = ANY($2::bigint[]) AND geom_m IS NOT NULL ORDER BY id`, cityID, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -196,10 +242,62 @@ func (s Store) ParkEntrances(ctx context.Context, ids []int64) (map[int64][]orb.
 	for rows.Next() {
 		var id int64
 		var p orb.Point
-		if err := rows.Scan(&id, &p[0], &p[1]); err != nil {
+		var g openness.Gate
+		var gid int64
+		if err := rows.Scan(&id, &p[0], &p[1], &g.Status, &g.Hours, &gid); err != nil {
 			return nil, err
 		}
-		out[id] = append(out[id], p)
+		pg := out[id]
+		pg.Points, pg.Gates, pg.IDs = append(pg.Points, p), append(pg.Gates, g), append(pg.IDs, gid)
+		out[id] = pg
 	}
 	return out, rows.Err()
+}
+
+// GateParks returns the park of each of the given baseline gates of the city.
+func (s Store) GateParks(ctx context.Context, cityID int, ids []int64) (map[int64]int64, error) {
+	out := map[int64]int64{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := s.db().Query(ctx, `SELECT id, park_id FROM park_entrances WHERE city_id = $1 AND id = ANY($2::bigint[])`, cityID, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var g, p int64
+		if err := rows.Scan(&g, &p); err != nil {
+			return nil, err
+		}
+		out[g] = p
+	}
+	return out, rows.Err()
+}
+
+// ParkSites returns the city's baseline parks of the given ids that are open or shared,
+// without their gates, in id order.
+func (s Store) ParkSites(ctx context.Context, city City, ids []int64) ([]ParkSite, error) {
+	rows, err := s.db().Query(ctx, `SELECT id, name, open_status, open_hours, ST_AsBinary(geom_m) FROM parks
+		WHERE city_id = $1 AND id = ANY($2::bigint[]) AND open_status IN ('open', 'shared') AND geom_m IS NOT NULL ORDER BY id`, city.ID, ids)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, scanParkSite)
+}
+
+// scanParkSite reads a park row (id, name, open_status, open_hours, metric WKB) as a site
+// without gates.
+func scanParkSite(r pgx.CollectableRow) (ParkSite, error) {
+	var p ParkSite
+	var b []byte
+	if err := r.Scan(&p.ID, &p.Name, &p.Status, &p.Hours, &b); err != nil {
+		return p, err
+	}
+	g, err := polygonalWKB(b)
+	if err != nil {
+		return p, fmt.Errorf("park %d: %w", p.ID, err)
+	}
+	p.Geom = g
+	return p, nil
 }

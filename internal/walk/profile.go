@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/cityreach/cityreach/internal/fault"
+	"github.com/cityreach/cityreach/internal/openness"
 )
 
 // BaseSpeedKmh is the walking speed the tiers of facility_categories assume: 城市体检 counts
@@ -18,16 +19,22 @@ type Profile struct {
 	SpeedKmh float64 `json:"speed_kmh"`
 	NameZh   string  `json:"name_zh"`
 	NameEn   string  `json:"name_en"`
+	// NoSteps leaves the edges with steps (network_edges.steps, OSM highway=steps) out of
+	// the walk: the living circle and park coverage's network method search the network
+	// without them.
+	NoSteps bool `json:"no_steps,omitempty"`
 }
 
 // Profiles are the built-in walking profiles. Older adults walk about 3.2–4.7 km/h
 // (standards.md §6, ◐); r5r's default 3.6 km/h is taken for "elderly", the lower end
-// 3.2 km/h for "slow" (walking aids, small children). No profile avoids steps yet: the
-// network records no steps (docs/living-circle.md).
+// 3.2 km/h for "slow" (walking aids, small children). "wheelchair" takes no steps
+// (network_edges.steps) at the same 3.6 km/h (manual wheelchairs on footways average about
+// 3.5–4 km/h; docs/living-circle.md).
 var Profiles = []Profile{
 	{Code: "standard", SpeedKmh: BaseSpeedKmh, NameZh: "标准步行（4 km/h）", NameEn: "standard walk (4 km/h)"},
 	{Code: "elderly", SpeedKmh: 3.6, NameZh: "老年人步行（3.6 km/h）", NameEn: "older adults (3.6 km/h)"},
 	{Code: "slow", SpeedKmh: 3.2, NameZh: "慢速步行（3.2 km/h）", NameEn: "slow walkers (3.2 km/h)"},
+	{Code: "wheelchair", SpeedKmh: 3.6, NoSteps: true, NameZh: "轮椅（3.6 km/h，不走台阶）", NameEn: "wheelchair (3.6 km/h, no steps)"},
 }
 
 // ProfileByCode returns the built-in profile code.
@@ -69,4 +76,14 @@ func ProfileCodes() []string {
 		out[i] = p.Code
 	}
 	return out
+}
+
+// ParseAt reads the at= parameter (a time of day HH:MM; "" is any time of day) as an
+// Invalid fault naming at.
+func ParseAt(v string) (openness.At, error) {
+	a, err := openness.ParseAt(v)
+	if err != nil {
+		return a, fault.Invalid(err.Error()).With("parameter", "at")
+	}
+	return a, nil
 }

@@ -477,18 +477,18 @@ type ScenarioRun struct {
 // Tier overrides beyond the reach's cutoff need a search to the larger cutoff on the
 // scenario's network and inputs.
 func ScenarioReport(ctx context.Context, a *Applied, opt Options) (*Report, error) {
-	r, err := reachFor(ctx, a.Net, a.In, a.Reach, &opt, a.Reach.MaxSnap)
+	n, in, r, err := reachFor(ctx, a.Net, a.In, a.Reach, &opt, a.Reach.MaxSnap)
 	if err != nil {
 		return nil, err
 	}
-	return Indicator(a.Net, a.In, r, opt)
+	return Indicator(n, in, r, opt)
 }
 
 // ScenarioParcels is Parcels on a scenario applied to a baseline.
 func ScenarioParcels(ctx context.Context, a *Applied, opt Options, q ParcelQuery) (*ParcelPage, error) {
-	r, err := reachFor(ctx, a.Net, a.In, a.Reach, &opt, a.Reach.MaxSnap)
+	_, in, r, err := reachFor(ctx, a.Net, a.In, a.Reach, &opt, a.Reach.MaxSnap)
 	if err != nil {
 		return nil, err
 	}
-	return Parcels(a.In, r, opt, q)
+	return Parcels(in, r, opt, q)
 }

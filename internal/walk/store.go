@@ -111,6 +111,16 @@ func (s Store) InputsVersion(ctx context.Context, cityID int) (string, error) {
 // EdgeCounts reports what the loader left out of the graph.
 type EdgeCounts = walkgraph.EdgeCounts
 
+// StepEdges returns the ids of the city's walkable routed edges with steps, in id order.
+func (s Store) StepEdges(ctx context.Context, cityID int) ([]int64, error) {
+	rows, err := s.db().Query(ctx, `SELECT id FROM network_edges
+		WHERE city_id = $1 AND walkable AND steps AND source IS NOT NULL AND geom_m IS NOT NULL ORDER BY id`, cityID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}
+
 // Edges loads the walkable edges of a city with their metric geometry (geom_m) and
 // Length = length_m, ordered by id (walkgraph.Edges, the query every walking graph is
 // built from), and counts the edges left out.

@@ -18,6 +18,7 @@ import (
 	"github.com/cityreach/cityreach/internal/edition/editionhttp"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/problem"
+	"github.com/cityreach/cityreach/internal/walk"
 )
 
 // Handler serves the park-coverage endpoints.
@@ -38,7 +39,7 @@ type ScenarioSource interface {
 
 // Routes are
 //
-//	GET /api/v1/indicators/park-coverage?city=&caliber=&method=&level=&band=&scenario=&as_of=
+//	GET /api/v1/indicators/park-coverage?city=&caliber=&method=&profile=&at=&level=&band=&scenario=&as_of=
 //	GET /api/v1/indicators/park-coverage/gaps?city=&caliber=&method=&limit=&scenario=&as_of=
 //	GET /api/v1/indicators/park-coverage/parcels?city=&caliber=&method=&after=&limit=&scenario=
 //	GET /api/v1/indicators/park-coverage/sites?city=&caliber=&method=&n=&site_area=&scenario=&as_of=
@@ -48,6 +49,8 @@ func (h Handler) Routes() []httpapi.Route {
 		{Name: "city", Description: "city slug", Required: true, Example: "baotou"},
 		{Name: "caliber", Description: "caliber id (default: the city's default caliber)"},
 		{Name: "method", Description: "buffer or network (default: the caliber's)", Schema: httpapi.Enum("buffer", "network")},
+		{Name: "profile", Description: "walking profile of the network method; wheelchair leaves steps out (not with scenario)", Schema: httpapi.Enum(walk.ProfileCodes()...)},
+		{Name: "at", Description: "time of day HH:MM of the network method: parks are entered only through gates open then (default: at any time of day; not with scenario)", Example: "07:30"},
 		httpapi.ScenarioParam,
 	}
 	with := func(ps ...httpapi.Param) []httpapi.Param {
@@ -85,7 +88,7 @@ func (h Handler) Routes() []httpapi.Route {
 
 func query(c *gin.Context) coverage.Query {
 	return coverage.Query{City: c.Query("city"), Caliber: c.Query("caliber"), Method: c.Query("method"), Level: c.Query("level"), AsOf: c.Query("as_of"),
-		Bands: capacityhttp.Bands(c)}
+		Bands: capacityhttp.Bands(c), Profile: c.Query("profile"), At: c.Query("at")}
 }
 
 func intParam(c *gin.Context, name string, def, lo, hi int) (int, error) {

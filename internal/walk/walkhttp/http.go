@@ -56,7 +56,8 @@ func (h Handler) Routes() []httpapi.Route {
 	scen := httpapi.ScenarioParam
 	share := httpapi.Param{Name: "share", Description: "share of residents a category must reach", Schema: httpapi.Num}
 	reach := httpapi.Param{Name: "reach", Description: "per-category reach overrides code:metres,…"}
-	profile := httpapi.Param{Name: "profile", Description: "walking profile scaling every tier by its speed", Schema: httpapi.Enum(walk.ProfileCodes()...)}
+	profile := httpapi.Param{Name: "profile", Description: "walking profile scaling every tier by its speed (wheelchair: no steps)", Schema: httpapi.Enum(walk.ProfileCodes()...)}
+	at := httpapi.Param{Name: "at", Description: "time of day HH:MM: parks are entered only through gates open then (default: gates open at any time of day)", Example: "07:30"}
 	return []httpapi.Route{
 		read("/api/v1/isochrones", "getIsochrones", "Walking isochrones around a point on the cached network.", []httpapi.Param{
 			{Name: "lon", Description: "longitude (WGS 84)", Required: true, Schema: httpapi.Num, Example: 109.935},
@@ -68,14 +69,14 @@ func (h Handler) Routes() []httpapi.Route {
 			httpapi.GeoJSON("One polygon per cutoff"), h.isochrones),
 		read("/api/v1/indicators/living-circle", "getLivingCircle", "The 15-minute living-circle indicator by level.", []httpapi.Param{city,
 			{Name: "level", Description: "community, subdistrict or district", Schema: httpapi.Enum("community", "subdistrict", "district")},
-			share, {Name: "target", Description: "complete communities required", Schema: httpapi.Int}, reach, profile, scen, editionhttp.AsOfParam, capacityhttp.BandParam},
+			share, {Name: "target", Description: "complete communities required", Schema: httpapi.Int}, reach, profile, at, scen, editionhttp.AsOfParam, capacityhttp.BandParam},
 			httpapi.JSON("The indicator", httpapi.Obj(httpapi.Schema{"city": httpapi.Obj(nil), "level": httpapi.Str, "share": httpapi.Num,
 				"categories": httpapi.Arr(httpapi.Obj(nil)), "areas": httpapi.Arr(httpapi.Obj(nil)), "target_met": httpapi.Bool}, "city", "level", "areas")), h.livingCircle),
 		read("/api/v1/indicators/living-circle/communities.geojson", "getLivingCircleCommunities", "Each community's living-circle status as GeoJSON.",
-			[]httpapi.Param{city, share, reach, profile, scen}, httpapi.GeoJSON("One feature per community"), h.communities),
+			[]httpapi.Param{city, share, reach, profile, at, scen}, httpapi.GeoJSON("One feature per community"), h.communities),
 		read("/api/v1/indicators/living-circle/parcels", "getLivingCircleParcels",
 			"Per residential parcel, the walking distance to the nearest facility of each category and that facility.",
-			[]httpapi.Param{city, {Name: "category", Description: "comma-separated category codes (default: every category)"}, reach, profile, scen,
+			[]httpapi.Param{city, {Name: "category", Description: "comma-separated category codes (default: every category)"}, reach, profile, at, scen,
 				{Name: "after", Description: "keyset paging: parcels with an id above this one (the previous page's next)", Schema: httpapi.Int},
 				{Name: "limit", Description: "parcels per page", Schema: httpapi.Schema{"type": "integer", "minimum": 1, "maximum": walk.MaxParcelPage, "default": walk.MaxParcelPage}}},
 			httpapi.GeoJSON("One point feature per parcel, id order"), h.parcels),
@@ -154,6 +155,9 @@ func livingOptions(c *gin.Context) (walk.Options, error) {
 		if opt.Target, err = strconv.Atoi(v); err != nil || opt.Target <= 0 {
 			return opt, problem.BadRequest(fmt.Sprintf("target must be a positive integer, not %q", v)).With("parameter", "target")
 		}
+	}
+	if opt.At, err = walk.ParseAt(c.Query("at")); err != nil {
+		return opt, err
 	}
 	opt.Reach, err = walk.ParseReach(c.Query("reach"))
 	return opt, err
