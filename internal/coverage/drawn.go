@@ -42,7 +42,7 @@ func ParseDrawn(raw []byte) ([]DrawnInput, error) {
 	out := make([]DrawnInput, 0, len(fc.Features))
 	for k, f := range fc.Features {
 		var g struct {
-			Type        string          `json:"type"`
+			Type        string         `json:"type"`
 			Coordinates [][][2]float64 `json:"coordinates"`
 		}
 		if f.Type != "Feature" || json.Unmarshal(f.Geometry, &g) != nil || g.Type != "Polygon" || len(g.Coordinates) == 0 || len(g.Coordinates[0]) < 4 {
