@@ -514,20 +514,14 @@ func buildInstance(ctx context.Context, st *siter, cands []SitingSite, w weigher
 	elem := map[string]int32{}
 	inst := &maxcover.Instance{}
 	sets := make([][]int32, len(cands))
-	var key strings.Builder
 	for k, js := range reached {
 		if len(js) == 0 {
 			continue
 		}
-		key.Reset()
-		for _, j := range js {
-			key.WriteString(strconv.Itoa(int(j)))
-			key.WriteByte(',')
-		}
-		e, ok := elem[key.String()]
+		e, ok := elem[idKey(js)]
 		if !ok {
 			e = int32(len(inst.Weights))
-			elem[key.String()] = e
+			elem[idKey(js)] = e
 			inst.Weights = append(inst.Weights, 0)
 			for _, j := range js {
 				sets[j] = append(sets[j], e)
@@ -542,19 +536,24 @@ func buildInstance(ctx context.Context, st *siter, cands []SitingSite, w weigher
 		if len(s) == 0 {
 			continue
 		}
-		key.Reset()
-		for _, e := range s {
-			key.WriteString(strconv.Itoa(int(e)))
-			key.WriteByte(',')
-		}
-		if seen[key.String()] {
+		if seen[idKey(s)] {
 			continue
 		}
-		seen[key.String()] = true
+		seen[idKey(s)] = true
 		inst.Sets = append(inst.Sets, s)
 		setOf = append(setOf, j)
 	}
 	return inst, setOf, nil
+}
+
+// idKey is a map key of a list of indexes.
+func idKey(ids []int32) string {
+	var b strings.Builder
+	for _, id := range ids {
+		b.WriteString(strconv.Itoa(int(id)))
+		b.WriteByte(',')
+	}
+	return b.String()
 }
 
 // evaluate adds the chosen candidates as parks one by one (Result.Apply) and fills ch's
