@@ -29,7 +29,7 @@ func (s *Service) Siting(ctx context.Context, q Query, o SitingOptions, drawn []
 	if err != nil {
 		return nil, nil, err
 	}
-	cityID, _, srid, err := s.Store.City(ctx, q.City)
+	cityID, _, _, err := s.Store.City(ctx, q.City)
 	if errors.Is(err, ErrCityNotFound) {
 		return nil, nil, badParam("city", fmt.Sprintf("no city %q", q.City))
 	}
@@ -45,9 +45,6 @@ func (s *Service) Siting(ctx context.Context, q Query, o SitingOptions, drawn []
 	if err := s.resolveBands(ctx, &q, cityID); err != nil {
 		return nil, nil, err
 	}
-	if len(drawn) > MaxDrawnSites {
-		return nil, nil, badParam("candidates", fmt.Sprintf("at most %d drawn candidates", MaxDrawnSites))
-	}
 	snap, _, err := s.snapshot(ctx, s.Store.Pool, q.City)
 	if err != nil {
 		return nil, nil, err
@@ -56,25 +53,41 @@ func (s *Service) Siting(ctx context.Context, q Query, o SitingOptions, drawn []
 	if err != nil {
 		return nil, nil, err
 	}
+	out, err := s.SitingOn(ctx, res, q, o, drawn)
+	return out, res, err
+}
+
+// SitingOn is Siting on a result computed already (e.g. a scenario's: where the next parks
+// would go once its changes are built). q's bands must have been resolved by Siting; a
+// caller with its own result gives none.
+func (s *Service) SitingOn(ctx context.Context, res *Result, q Query, o SitingOptions, drawn []DrawnInput) (*Siting, error) {
+	if o.Weight == WeightBand && q.ages == nil {
+		return nil, badParam("band", "weight band needs band (age band codes)")
+	}
+	if len(drawn) > MaxDrawnSites {
+		return nil, badParam("candidates", fmt.Sprintf("at most %d drawn candidates", MaxDrawnSites))
+	}
+	srid := res.snapshot.MetricSRID
+	var err error
 	if q.ages != nil {
 		w := s.weigh(res, q)
 		o.BandWeights, o.Bands = w.weight, w.Bands
 	}
 	if len(drawn) > 0 {
 		if o.Drawn, err = s.Store.ProjectSites(ctx, srid, drawn); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	out, err := Optimize(ctx, res, o)
 	if err != nil {
-		return nil, nil, SitingFault(err)
+		return nil, SitingFault(err)
 	}
 	if out.Best != nil {
 		if err := s.Store.SitingGeometries(ctx, srid, out.Best.Sites); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
-	return out, res, nil
+	return out, nil
 }
 
 // ProjectSites reads drawn candidates (GeoJSON Polygons in EPSG:4326) into the metric CRS

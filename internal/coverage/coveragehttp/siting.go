@@ -98,8 +98,22 @@ func (h Handler) answerSiting(c *gin.Context, drawn []coverage.DrawnInput) {
 		problem.Respond(c, h.Log, err)
 		return
 	}
+	id, err := h.scenarioID(c)
+	if err != nil {
+		problem.Respond(c, h.Log, err)
+		return
+	}
 	calFrom, methodFrom := coverage.From(q.Caliber, coverage.FromCityDefault), coverage.From(q.Method, coverage.FromCaliberDefault)
-	out, res, err := h.Svc.Siting(c.Request.Context(), q, o, drawn)
+	var out *coverage.Siting
+	var res *coverage.Result
+	if id > 0 {
+		// Where the next parks would go once the scenario's changes are built.
+		if res, err = h.Scenarios.CoverageResult(c.Request.Context(), id, q); err == nil {
+			out, err = h.Svc.SitingOn(c.Request.Context(), res, q, o, drawn)
+		}
+	} else {
+		out, res, err = h.Svc.Siting(c.Request.Context(), q, o, drawn)
+	}
 	if err != nil {
 		problem.Respond(c, h.Log, err)
 		return
@@ -114,7 +128,7 @@ func (h Handler) answerSiting(c *gin.Context, drawn []coverage.DrawnInput) {
 
 // sitingRoutes are GET …/siting (generated candidates) and POST …/siting (drawn ones).
 func (h Handler) sitingRoutes(path string, common []httpapi.Param) []httpapi.Route {
-	ps := append(append([]httpapi.Param(nil), common[:3]...), SitingParams...)
+	ps := append(append([]httpapi.Param(nil), common...), SitingParams...)
 	s, n := httpapi.Str, httpapi.Num
 	resp := httpapi.JSON("The best k sites with their predicted coverage and bound, and the parks each target needs",
 		httpapi.Obj(httpapi.Schema{"city": s, "caliber": s, "method": s, "weight": s, "source": s, "candidates": httpapi.Int, "now": n, "reachable": n,
