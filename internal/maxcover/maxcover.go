@@ -128,6 +128,8 @@ type Options struct {
 	// Want, when above 0, asks only whether k sets can cover Want: the search stops at the
 	// first answer that does and prunes every node whose bound is below it.
 	Want float64
+	// RootSteps are the subgradient steps at the root (0: 300); a node takes 30.
+	RootSteps int
 }
 
 // DefaultMaxNodes is the node limit of a search when Options.MaxNodes is 0.
@@ -180,7 +182,11 @@ func Solve(ctx context.Context, in *Instance, k int, incumbent []int, opt Option
 		return s.result(math.Inf(-1), true)
 	}
 	open := &nodeHeap{}
-	root := s.bound(nil, nil, 300)
+	steps := opt.RootSteps
+	if steps <= 0 {
+		steps = 300
+	}
+	root := s.bound(nil, nil, steps)
 	s.nodes++
 	if s.branchable(root) {
 		heap.Push(open, root)
