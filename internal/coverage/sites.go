@@ -460,26 +460,15 @@ func (st *siter) parkRegion(p *Park, radius float64) (*geos.Geom, error) {
 	if st.net == nil {
 		return sa, nil
 	}
-	src, _ := accessPoints(st.c, st.net, p)
-	if len(src) == 0 {
+	ls, err := st.reached(p, radius)
+	if err != nil || len(ls) == 0 {
 		sa.Destroy()
+		if err != nil {
+			return nil, err
+		}
 		return st.c.NewEmptyPolygon(), nil
 	}
-	se := network.NewSearcher(st.net.g)
-	if err := se.Run(src, radius); err != nil {
-		sa.Destroy()
-		return nil, fmt.Errorf("coverage: walking search: %w", err)
-	}
-	segs, err := se.Segments(radius, nil)
-	if err != nil {
-		sa.Destroy()
-		return nil, err
-	}
-	ls := make([]orb.LineString, len(segs))
-	for i, s := range segs {
-		ls[i] = s.Geom
-	}
-	lines := make([]*geos.Geom, 0, len(segs))
+	lines := make([]*geos.Geom, 0, len(ls))
 	for _, l := range mergeStraight(ls) {
 		lines = append(lines, lineToGEOS(st.c, l))
 	}
@@ -492,6 +481,28 @@ func (st *siter) parkRegion(p *Park, radius float64) (*geos.Geom, error) {
 	reach.Destroy()
 	sa.Destroy()
 	return reg, nil
+}
+
+// reached returns the walking network park p's access points reach within radius, as
+// Compute walks it (nil: the park has no access point).
+func (st *siter) reached(p *Park, radius float64) ([]orb.LineString, error) {
+	src, _ := accessPoints(st.c, st.net, p)
+	if len(src) == 0 {
+		return nil, nil
+	}
+	se := network.NewSearcher(st.net.g)
+	if err := se.Run(src, radius); err != nil {
+		return nil, fmt.Errorf("coverage: walking search: %w", err)
+	}
+	segs, err := se.Segments(radius, nil)
+	if err != nil {
+		return nil, err
+	}
+	ls := make([]orb.LineString, len(segs))
+	for i, s := range segs {
+		ls[i] = s.Geom
+	}
+	return ls, nil
 }
 
 // gain returns the uncovered area and residents inside reg now.

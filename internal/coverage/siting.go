@@ -486,25 +486,18 @@ func buildInstance(ctx context.Context, st *siter, cands []SitingSite, w weigher
 			return nil, nil, ctx.Err()
 		}
 		p := cands[j].park(0)
-		reg, err := st.parkRegion(&p, cands[j].Park.RadiusM)
+		covers, b, err := candidateCover(st, &p, cands[j].Park.RadiusM)
 		if err != nil {
 			return nil, nil, err
 		}
-		// Point in polygon in Go: GEOSPreparedIntersectsXY needs GEOS 3.12 (go-geos stubs
-		// it to false before).
-		mp, err := fromGEOS(reg)
-		reg.Destroy()
-		if err != nil {
-			return nil, nil, err
+		if covers == nil {
+			continue
 		}
-		if len(mp) > 0 {
-			b := mp.Bound()
-			for cx := int32(math.Floor(b.Min[0] / bucket)); cx <= int32(math.Floor(b.Max[0]/bucket)); cx++ {
-				for cy := int32(math.Floor(b.Min[1] / bucket)); cy <= int32(math.Floor(b.Max[1]/bucket)); cy++ {
-					for _, k := range cell[[2]int32{cx, cy}] {
-						if pt := (orb.Point{pts[k].x, pts[k].y}); b.Contains(pt) && planar.MultiPolygonContains(mp, pt) {
-							reached[k] = append(reached[k], int32(j))
-						}
+		for cx := int32(math.Floor(b.Min[0] / bucket)); cx <= int32(math.Floor(b.Max[0]/bucket)); cx++ {
+			for cy := int32(math.Floor(b.Min[1] / bucket)); cy <= int32(math.Floor(b.Max[1]/bucket)); cy++ {
+				for _, k := range cell[[2]int32{cx, cy}] {
+					if pt := (orb.Point{pts[k].x, pts[k].y}); b.Contains(pt) && covers(pt) {
+						reached[k] = append(reached[k], int32(j))
 					}
 				}
 			}
@@ -544,6 +537,70 @@ func buildInstance(ctx context.Context, st *siter, cands []SitingSite, w weigher
 		setOf = append(setOf, j)
 	}
 	return inst, setOf, nil
+}
+
+// candidateCover returns whether a point lies in the land park p (counted at radius)
+// covers on its own, and the box that land lies in (nil: it covers nothing): its service
+// area (siter.parkServiceArea), and with the network method also within the tolerance of
+// the network its access points reach (siter.reached) — the region Sites scores, with the
+// tolerance measured exactly instead of by a coarse buffer. Point in polygon runs in Go:
+// GEOSPreparedIntersectsXY needs GEOS 3.12 (go-geos stubs it to false before).
+func candidateCover(st *siter, p *Park, radius float64) (func(orb.Point) bool, orb.Bound, error) {
+	sa := st.parkServiceArea(p, radius)
+	mp, err := fromGEOS(sa)
+	sa.Destroy()
+	if err != nil || len(mp) == 0 {
+		return nil, orb.Bound{}, err
+	}
+	b := mp.Bound()
+	if st.net == nil {
+		return func(pt orb.Point) bool { return planar.MultiPolygonContains(mp, pt) }, b, nil
+	}
+	ls, err := st.reached(p, radius)
+	if err != nil || len(ls) == 0 {
+		return nil, orb.Bound{}, err
+	}
+	near := newSegmentGrid(ls, st.tol)
+	return func(pt orb.Point) bool { return near.within(pt, st.tol) && planar.MultiPolygonContains(mp, pt) }, b, nil
+}
+
+// segmentGrid finds the segments of lines near a point: each segment is filed under every
+// cell (of the tolerance's size) its box meets.
+type segmentGrid struct {
+	cell  float64
+	cells map[[2]int32][][2]orb.Point
+}
+
+func newSegmentGrid(lines []orb.LineString, cell float64) segmentGrid {
+	g := segmentGrid{cell: max(cell, 1), cells: map[[2]int32][][2]orb.Point{}}
+	for _, l := range lines {
+		for i := 1; i < len(l); i++ {
+			a, c := l[i-1], l[i]
+			x0, x1 := int32(math.Floor(min(a[0], c[0])/g.cell)), int32(math.Floor(max(a[0], c[0])/g.cell))
+			y0, y1 := int32(math.Floor(min(a[1], c[1])/g.cell)), int32(math.Floor(max(a[1], c[1])/g.cell))
+			for x := x0; x <= x1; x++ {
+				for y := y0; y <= y1; y++ {
+					g.cells[[2]int32{x, y}] = append(g.cells[[2]int32{x, y}], [2]orb.Point{a, c})
+				}
+			}
+		}
+	}
+	return g
+}
+
+// within reports whether a segment lies within d (≤ the cell) of pt.
+func (g segmentGrid) within(pt orb.Point, d float64) bool {
+	cx, cy := int32(math.Floor(pt[0]/g.cell)), int32(math.Floor(pt[1]/g.cell))
+	for x := cx - 1; x <= cx+1; x++ {
+		for y := cy - 1; y <= cy+1; y++ {
+			for _, s := range g.cells[[2]int32{x, y}] {
+				if planar.DistanceFromSegmentSquared(s[0], s[1], pt) <= d*d {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // idKey is a map key of a list of indexes.
