@@ -2,6 +2,7 @@ package maxcover
 
 import (
 	"context"
+	"sort"
 	"time"
 )
 
@@ -42,7 +43,7 @@ func MinCount(ctx context.Context, in *Instance, want float64, deadline time.Tim
 	expired := func() bool { return ctx.Err() != nil || (!deadline.IsZero() && time.Now().After(deadline)) }
 	// Lower bound: a k whose root bound is below want is proven short, and so is every
 	// smaller k (the optimum only grows with k); binary search on the root bound.
-	lo, hi := 1, out.Upper
+	lo, hi := trivialLower(in, want-tol), out.Upper
 	for lo < hi && !expired() {
 		mid := (lo + hi) / 2
 		r := Solve(ctx, in, mid, nil, Options{Want: want, MaxNodes: 1})
@@ -114,4 +115,23 @@ func dropRedundant(in *Instance, chosen []int, want float64) []int {
 		}
 	}
 	return out
+}
+
+// trivialLower is the fewest sets whose weights (each counted whole) add up to want: no
+// fewer sets can cover it. It holds when a search runs out of time before the bound does.
+func trivialLower(in *Instance, want float64) int {
+	ws := make([]float64, len(in.Sets))
+	for j, set := range in.Sets {
+		for _, e := range set {
+			ws[j] += in.Weights[e]
+		}
+	}
+	sort.Sort(sort.Reverse(sort.Float64Slice(ws)))
+	var v float64
+	for i, w := range ws {
+		if v += w; v >= want {
+			return i + 1
+		}
+	}
+	return max(1, len(ws))
 }
