@@ -155,6 +155,12 @@ export function problemsUrl(q: { city?: string; from?: string | null; to?: strin
 /** The city's published data editions, oldest first. */
 export const editionsUrl = (city: string = DEFAULT_CITY) => `/api/v1/editions${query({ city, published: true })}`;
 
+/** The optimal pocket-park siting: the best k generated sites and the parks each coverage
+ *  target needs, with a proven bound (docs/siting.md). */
+export function coverageSitingUrl(q: CoverageQuery & { k: number; weight?: 'area' | 'population' }): string {
+  return `/api/v1/indicators/park-coverage/siting${query({ city: q.city ?? DEFAULT_CITY, caliber: q.caliber, method: q.method, k: q.k, weight: q.weight })}`;
+}
+
 export function isochroneUrl(lon: number, lat: number, minutes: number[] = [5, 10, 15]): string {
   if (!Number.isFinite(lon) || !Number.isFinite(lat) || Math.abs(lon) > 180 || Math.abs(lat) > 90) {
     throw new Error(`not a WGS84 position: ${lon}, ${lat}`);

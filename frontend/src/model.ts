@@ -346,6 +346,44 @@ export function parseSites(body: unknown): Site[] {
   }).filter((s) => s.feature.geometry !== null);
 }
 
+/** One point of the siting's cost–coverage curve: the parks a target share needs, proven
+ *  at least low, found high (equal when optimal); capped when the target is beyond every
+ *  candidate's reach (share is then the reachable one). */
+export interface SitingPoint { target: number; share: number; capped: boolean; low: number; high: number; optimal: boolean; greedy: number | null }
+
+/** The optimal siting's answer (GET /api/v1/indicators/park-coverage/siting). */
+export interface Siting {
+  weight: string | null; now: number | null; reachable: number | null; candidates: number | null;
+  k: number | null; predicted: number | null; greedy: number | null; bound: number | null; gap: number | null; optimal: boolean;
+  curve: SitingPoint[]; sites: GeoJSON.Feature[];
+}
+
+export function parseSiting(body: unknown): Siting {
+  const b = isObj(body) ? body : {};
+  const best = isObj(b.best) ? b.best : {};
+  const curve = pickArray(b, ['curve']).filter(isObj).map((p) => ({
+    target: pickNumber(p, ['target']) ?? 0, share: pickNumber(p, ['share']) ?? 0, capped: p.capped === true,
+    low: pickNumber(p, ['parks_low']) ?? 0, high: pickNumber(p, ['parks_high']) ?? 0, optimal: p.optimal === true, greedy: pickNumber(p, ['greedy']),
+  })).filter((p) => p.target > 0);
+  // A site is drawn at the mean of its park's outer ring (the candidate-site markers are points).
+  const centre = (g: unknown): [number, number] | null => {
+    const ring = isObj(g) && g.type === 'Polygon' && Array.isArray(g.coordinates) && Array.isArray(g.coordinates[0]) ? g.coordinates[0] as unknown[] : null;
+    const pts = (ring ?? []).slice(0, -1).filter((p): p is [number, number] => Array.isArray(p) && typeof p[0] === 'number' && typeof p[1] === 'number');
+    if (pts.length === 0) return null;
+    return [pts.reduce((a, p) => a + p[0], 0) / pts.length, pts.reduce((a, p) => a + p[1], 0) / pts.length];
+  };
+  const sites = pickArray(best, ['sites']).filter(isObj).flatMap((s): GeoJSON.Feature[] => {
+    const c = centre(s.geometry);
+    return c === null ? [] : [{ type: 'Feature', geometry: { type: 'Point', coordinates: c },
+      properties: { rank: pickNumber(s, ['rank']), name: pickString(s, ['name']), coverage_after: pickNumber(s, ['coverage_after']) } }];
+  });
+  return {
+    weight: pickString(b, ['weight']), now: pickNumber(b, ['now']), reachable: pickNumber(b, ['reachable']), candidates: pickNumber(b, ['candidates']),
+    k: pickNumber(best, ['k']), predicted: pickNumber(best, ['predicted']), greedy: pickNumber(best, ['greedy']), bound: pickNumber(best, ['bound']),
+    gap: pickNumber(best, ['gap']), optimal: best.optimal === true, curve, sites,
+  };
+}
+
 /** Features whose name contains text (case-insensitive), best first: exact, prefix, then the rest. */
 export function matchByName(features: GeoJSON.Feature[], text: string, limit = 8): GeoJSON.Feature[] {
   const t = text.trim().toLowerCase();

@@ -87,6 +87,10 @@ export const CONSTRAINTS: Record<string, Msg> = {
   scenario_changes_target: { zh: '新增要素不带目标编号，修改和删除必须给出目标编号', en: 'An addition has no target id; a modify or delete needs one' },
   scenario_changes_add_has_geometry: { zh: '新增要素须有图形', en: 'An added feature needs a geometry' },
   scenario_changes_delete_is_bare: { zh: '删除操作不带图形和属性', en: 'A delete carries no geometry or properties' },
+  // park gates and opening hours (migration 0025)
+  park_entrances_status_known: { zh: '出入口状态须为开放或关闭', en: 'A gate is open or closed' },
+  park_entrances_open_hours_length: { zh: '出入口开放时间不能超过 200 个字符', en: 'A gate\'s opening hours are at most 200 characters' },
+  parks_open_hours_length: { zh: '公园开放时间不能超过 200 个字符', en: 'A park\'s opening hours are at most 200 characters' },
   // jobs shared by the processes (migration 0023; written by the service, not by a user)
   jobs_id_format: { zh: '任务标识格式不正确', en: 'The job id is malformed' },
   jobs_status_known: { zh: '任务状态未知', en: 'Unknown job status' },

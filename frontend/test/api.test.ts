@@ -1,6 +1,6 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import {
-  tileUrl, tileJsonUrl, featuresUrl, nameLikeFilter, coverageUrl, coverageGapsUrl, coverageSitesUrl,
+  tileUrl, tileJsonUrl, featuresUrl, nameLikeFilter, coverageUrl, coverageGapsUrl, coverageSitesUrl, coverageSitingUrl,
   isochroneUrl, livingCircleUrl, checkUrl, seriesUrl, gapTileUrl, glyphsUrl, getJSON, isMissingStatus,
 } from '../src/api';
 import { startMock, type Mock } from './mockServer';
@@ -42,6 +42,7 @@ describe('URL builders', () => {
     expect(coverageUrl({})).toBe('/api/v1/indicators/park-coverage?city=baotou');
     expect(coverageGapsUrl({ city: 'helsinki', method: 'buffer' })).toBe('/api/v1/indicators/park-coverage/gaps?city=helsinki&method=buffer');
     expect(coverageSitesUrl({ n: 10, caliber: 'who-300m' })).toBe('/api/v1/indicators/park-coverage/sites?city=baotou&caliber=who-300m&n=10');
+    expect(coverageSitingUrl({ k: 5, caliber: 'gbt51346-2019', method: 'network', weight: 'population' })).toBe('/api/v1/indicators/park-coverage/siting?city=baotou&caliber=gbt51346-2019&method=network&k=5&weight=population');
     expect(livingCircleUrl({ level: 'community' })).toBe('/api/v1/indicators/living-circle?city=baotou&level=community');
     expect(checkUrl('complete-communities')).toBe('/api/v1/checks/complete-communities?city=baotou');
     expect(() => checkUrl('../x')).toThrow();

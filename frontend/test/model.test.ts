@@ -1,5 +1,5 @@
 import { describe, it, expect, afterAll, beforeAll } from 'vitest';
-import { parseCoverage, parseCalibers, parseLivingCircle, parseIsochrone, parseSites, parseCountCheck, asRatio, matchByName, polygonMinutes } from '../src/model';
+import { parseCoverage, parseCalibers, parseLivingCircle, parseIsochrone, parseSites, parseCountCheck, asRatio, matchByName, polygonMinutes, parseSiting } from '../src/model';
 import { getJSON, coverageUrl, livingCircleUrl, isochroneUrl, coverageSitesUrl, calibersUrl } from '../src/api';
 import { startMock, type Mock } from './mockServer';
 
@@ -85,5 +85,38 @@ describe('name search', () => {
     expect(matchByName(all, '公园').map((x) => x.properties!.name)).toEqual(['公园', '公园南社区', '八一公园', '劳动公园']);
     expect(matchByName(all, '  ')).toEqual([]);
     expect(matchByName(all, '公园', 2)).toHaveLength(2);
+  });
+});
+
+describe('parseSiting', () => {
+  it('reads the best k, its bound and the cost–coverage curve, and marks each site at its square’s centre', () => {
+    const body = {
+      city: 'baotou', weight: 'area', now: 0.5, reachable: 0.97, candidates: 12,
+      best: { k: 2, predicted: 0.62, greedy: 0.6, bound: 0.625, gap: 0.04, optimal: false, sites: [
+        { rank: 1, name: 'Pocket park site 1', coverage_after: 0.58, geometry: { type: 'Polygon', coordinates: [[[110, 40], [110.002, 40], [110.002, 40.002], [110, 40.002], [110, 40]]] } },
+        { rank: 2, name: 'no geometry' },
+      ] },
+      curve: [{ target: 0.9, share: 0.9, capped: false, parks_low: 5, parks_high: 6, optimal: false, greedy: 7 },
+        { target: 1, share: 0.97, capped: true, parks_low: 9, parks_high: 9, optimal: true, greedy: 11 }],
+    };
+    const s = parseSiting(body);
+    expect([s.k, s.predicted, s.greedy, s.bound, s.gap, s.optimal, s.now]).toEqual([2, 0.62, 0.6, 0.625, 0.04, false, 0.5]);
+    expect(s.curve).toEqual([
+      { target: 0.9, share: 0.9, capped: false, low: 5, high: 6, optimal: false, greedy: 7 },
+      { target: 1, share: 0.97, capped: true, low: 9, high: 9, optimal: true, greedy: 11 },
+    ]);
+    expect(s.sites).toHaveLength(1);
+    const c = (s.sites[0].geometry as GeoJSON.Point).coordinates;
+    expect(c[0]).toBeCloseTo(110.001, 9);
+    expect(c[1]).toBeCloseTo(40.001, 9);
+    expect(s.sites[0].properties?.rank).toBe(1);
+  });
+  it('survives an empty or hostile body', () => {
+    for (const b of [null, 42, 'x', { best: 'no', curve: [null, { target: 'x' }] }]) {
+      const s = parseSiting(b);
+      expect(s.curve).toEqual([]);
+      expect(s.sites).toEqual([]);
+      expect(s.optimal).toBe(false);
+    }
   });
 });

@@ -12,6 +12,7 @@ import (
 	"os/user"
 	"strconv"
 	"text/tabwriter"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -86,14 +87,16 @@ func scenarioFlag(fs *flag.FlagSet, id *int64) {
 //
 //	cityreach scenario list|show ID|create --name N|add ID --layer L --op O [--target T] --file F [--entrances E]
 //	cityreach scenario remove ID N|compare ID [--caliber C --method M --level L]|promote ID|delete ID|sites --n 5 [--caliber C --method M]
+//	cityreach scenario siting --k 5 [--targets 0.9,0.95,1 --weight area|population|band --band B --candidates F --time-limit S --caliber C --method M]
 func runScenario(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 {
-		return errors.New("say what to do: list, show, create, add, remove, compare, promote, delete, sites")
+		return errors.New("say what to do: list, show, create, add, remove, compare, promote, delete, sites, siting")
 	}
 	verb := args[0]
 	var name, desc, layer, op, file, ents, cal, method, level, actor string
 	var target int64
-	var n, siteArea int
+	var n, siteArea, k, timeLimit int
+	var targets, weight, band, candidates string
 	u, _ := user.Current()
 	defActor := "cli"
 	if u != nil {
@@ -112,7 +115,13 @@ func runScenario(ctx context.Context, env Env, args []string) error {
 		fs.StringVar(&level, "level", "", "one level, default all (compare)")
 		fs.StringVar(&actor, "actor", defActor, "owner of a new scenario; recorded in history by promote")
 		fs.IntVar(&n, "n", 5, "number of sites (sites)")
-		fs.IntVar(&siteArea, "site-area", coverage.DefaultSiteAreaM2, "site area in m², 400–10000 (sites)")
+		fs.IntVar(&siteArea, "site-area", coverage.DefaultSiteAreaM2, "site area in m², 400–10000 (sites, siting)")
+		fs.IntVar(&k, "k", 5, "the best k parks, made a scenario (siting)")
+		fs.StringVar(&targets, "targets", "0.9,0.95,1", "coverage targets of the cost–coverage curve (siting)")
+		fs.StringVar(&weight, "weight", coverage.WeightArea, "area, population or band (siting)")
+		fs.StringVar(&band, "band", "", "age band codes, comma-separated, with --weight band (siting)")
+		fs.StringVar(&candidates, "candidates", "", "GeoJSON FeatureCollection file of drawn candidate parks (siting; default: generated)")
+		fs.IntVar(&timeLimit, "time-limit", int(coverage.DefaultSolveIn/time.Second), "seconds the branch and bound may take (siting)")
 	})
 	if err != nil {
 		return err
@@ -244,6 +253,22 @@ func runScenario(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 		return printSites(env.Stdout, sc, plan, coverage.From(cal, coverage.FromCityDefault), coverage.From(method, coverage.FromCaliberDefault))
+	case "siting":
+		r, err := sitingRequest(cfg.City, cal, method, band, weight, targets, candidates, k, siteArea, timeLimit)
+		if err != nil {
+			return err
+		}
+		r.Name, r.Owner = name, actor
+		var sc *scenario.Scenario
+		var out *coverage.Siting
+		err = withSpinner(env, fmt.Sprintf("siting (branch and bound up to %d s, then the figures)", timeLimit), func() error {
+			sc, out, err = svc.FromSiting(ctx, r)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		return printSiting(env.Stdout, sc, out)
 	}
 	return fmt.Errorf("unknown scenario command %q", verb)
 }

@@ -57,6 +57,15 @@ func TestHTTP(t *testing.T) {
 		{"/api/v1/indicators/park-coverage?city=tiny&band=60-70", "band"},
 		{"/api/v1/indicators/park-coverage?city=tiny&band=60-80", "band"}, // no age counts in this city
 		{"/api/v1/indicators/park-coverage?city=tiny&band=60-80&as_of=2020-01-01", "band"},
+		{"/api/v1/indicators/park-coverage/siting?city=tiny&k=-1", "k"},
+		{"/api/v1/indicators/park-coverage/siting?city=tiny&k=201", "k"},
+		{"/api/v1/indicators/park-coverage/siting?city=tiny&targets=0.9,1.5", "targets"},
+		{"/api/v1/indicators/park-coverage/siting?city=tiny&targets=x", "targets"},
+		{"/api/v1/indicators/park-coverage/siting?city=tiny&time_limit=0", "time_limit"},
+		{"/api/v1/indicators/park-coverage/siting?city=tiny&weight=money", "weight"},
+		{"/api/v1/indicators/park-coverage/siting?city=tiny&weight=band", "band"},
+		{"/api/v1/indicators/park-coverage/siting?city=tiny&site_area=100", "site_area"},
+		{"/api/v1/indicators/park-coverage/siting?city=nowhere", "city"},
 	} {
 		code, ct, m := do("GET", c.path, "")
 		if code != 400 || ct != "application/problem+json" || m["parameter"] != c.param {
@@ -90,6 +99,20 @@ func TestHTTP(t *testing.T) {
 			t.Errorf("coverage fell after a site: %v < %v", after, prev)
 		}
 		prev = after
+	}
+	// Siting: the best 2 and the curve, never below the greedy figure; drawn candidates that
+	// are not polygons or too small are 400s naming candidates.
+	code, _, m = do("GET", "/api/v1/indicators/park-coverage/siting?city=tiny&k=2&targets=0.5&time_limit=2", "")
+	if code != 200 || m["best"] == nil || len(m["curve"].([]any)) != 1 {
+		t.Fatalf("siting: %d %v", code, m)
+	}
+	if b := m["best"].(map[string]any); b["predicted"].(float64) < b["greedy"].(float64) || len(b["sites"].([]any)) == 0 {
+		t.Errorf("siting best: %v", b)
+	}
+	for _, body := range []string{`{"type":"Feature"}`, `{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0],[0.00001,0],[0.00001,0.00001],[0,0]]]}}]}`} {
+		if code, ct, m := do("POST", "/api/v1/indicators/park-coverage/siting?city=tiny&k=1", body); code != 400 || ct != "application/problem+json" || m["parameter"] != "candidates" {
+			t.Errorf("drawn %s: %d %s %v, want 400 naming candidates", body, code, ct, m)
+		}
 	}
 	// Calibers: list, add, refuse a bad one naming the field, refuse a duplicate.
 	code, _, m = do("GET", "/api/v1/calibers", "")

@@ -103,17 +103,9 @@ func SiteModel(cal caliber.Caliber, area float64) (SitePark, string, error) {
 	}
 	try := func(a float64) (SitePark, bool) {
 		side := math.Sqrt(a) + siteMarginM
-		for _, f := range []caliber.ParkFacts{
-			{Class: caliber.Garden, Pocket: true, OpenStatus: "open"},
-			{Class: caliber.Garden, OpenStatus: "open"},
-			{Class: caliber.Community, OpenStatus: "open"},
-		} {
-			f.AreaM2 = side * side
-			if r, ok := cal.Radius(f); ok {
-				return SitePark{Class: f.Class, Pocket: f.Pocket, OpenStatus: f.OpenStatus, AreaM2: f.AreaM2, SideM: side, RadiusM: r}, true
-			}
-		}
-		return SitePark{}, false
+		sp, ok := countedPark(cal, side*side)
+		sp.SideM = side
+		return sp, ok
 	}
 	sp, ok := try(area)
 	if !ok {
@@ -138,6 +130,22 @@ func SiteModel(cal caliber.Caliber, area float64) (SitePark, string, error) {
 			map[bool]string{true: "", false: "; " + note}[note == ""]
 	}
 	return sp, note, nil
+}
+
+// countedPark is the park a site of areaM2 is under cal: the first of a pocket 游园, a 游园,
+// a 社区公园 of that area that cal counts (SideM left 0), if any.
+func countedPark(cal caliber.Caliber, areaM2 float64) (SitePark, bool) {
+	for _, f := range []caliber.ParkFacts{
+		{Class: caliber.Garden, Pocket: true, OpenStatus: "open"},
+		{Class: caliber.Garden, OpenStatus: "open"},
+		{Class: caliber.Community, OpenStatus: "open"},
+	} {
+		f.AreaM2 = areaM2
+		if r, ok := cal.Radius(f); ok {
+			return SitePark{Class: f.Class, Pocket: f.Pocket, OpenStatus: f.OpenStatus, AreaM2: areaM2, RadiusM: r}, true
+		}
+	}
+	return SitePark{}, false
 }
 
 // Sites proposes up to n pocket-park sites on res (which must hold gaps), under res's
@@ -420,10 +428,15 @@ func (st *siter) nearStreet(p orb.Point) orb.Point {
 // serviceArea is the straight-line service area of a site at at: its square buffered by
 // the radius (and cut by the barriers when the caliber has them), as Compute buffers a park.
 func (st *siter) serviceArea(at orb.Point) *geos.Geom {
-	sqr := square(at, st.sp.SideM/2)
-	sq := polyToGEOS(st.c, sqr)
-	defer sq.Destroy()
-	return cutBuffer(st.c, st.res.snapshot, st.res.Caliber.Barriers, sq, sqr.Bound(), st.sp.RadiusM)
+	p := st.sp.Park(0, "", at)
+	return st.parkServiceArea(&p, st.sp.RadiusM)
+}
+
+// parkServiceArea is the straight-line service area of park p at radius.
+func (st *siter) parkServiceArea(p *Park, radius float64) *geos.Geom {
+	g := toGEOS(st.c, p.Geom)
+	defer g.Destroy()
+	return cutBuffer(st.c, st.res.snapshot, st.res.Caliber.Barriers, g, p.Geom.Bound(), radius)
 }
 
 // region returns the land a site's own park covers: its service area, and with the network
@@ -432,33 +445,31 @@ func (st *siter) region(it *candItem) (*geos.Geom, error) {
 	if it.region != nil {
 		return it.region, nil
 	}
-	sa := st.serviceArea(it.at)
-	if st.net == nil {
-		it.region = sa
-		return sa, nil
-	}
 	p := st.sp.Park(0, "", it.at)
-	src, _ := accessPoints(st.c, st.net, &p, openness.AnyTime)
-	if len(src) == 0 {
-		sa.Destroy()
-		it.region = st.c.NewEmptyPolygon()
-		return it.region, nil
-	}
-	se := network.NewSearcher(st.net.g)
-	if err := se.Run(src, st.sp.RadiusM); err != nil {
-		sa.Destroy()
-		return nil, fmt.Errorf("coverage: walking search: %w", err)
-	}
-	segs, err := se.Segments(st.sp.RadiusM, nil)
+	reg, err := st.parkRegion(&p, st.sp.RadiusM)
 	if err != nil {
-		sa.Destroy()
 		return nil, err
 	}
-	ls := make([]orb.LineString, len(segs))
-	for i, s := range segs {
-		ls[i] = s.Geom
+	it.region = reg
+	return reg, nil
+}
+
+// parkRegion returns the land park p (counted at radius) covers on its own: its service
+// area, and with the network method that area ∩ its reached network grown by the tolerance.
+func (st *siter) parkRegion(p *Park, radius float64) (*geos.Geom, error) {
+	sa := st.parkServiceArea(p, radius)
+	if st.net == nil {
+		return sa, nil
 	}
-	lines := make([]*geos.Geom, 0, len(segs))
+	ls, err := st.reached(p, radius)
+	if err != nil || len(ls) == 0 {
+		sa.Destroy()
+		if err != nil {
+			return nil, err
+		}
+		return st.c.NewEmptyPolygon(), nil
+	}
+	lines := make([]*geos.Geom, 0, len(ls))
 	for _, l := range mergeStraight(ls) {
 		lines = append(lines, lineToGEOS(st.c, l))
 	}
@@ -467,10 +478,32 @@ func (st *siter) region(it *candItem) (*geos.Geom, error) {
 	coll := st.c.NewCollection(geos.TypeIDMultiLineString, lines)
 	reach := coll.Buffer(st.tol, 2)
 	coll.Destroy()
-	it.region = reach.Intersection(sa)
+	reg := reach.Intersection(sa)
 	reach.Destroy()
 	sa.Destroy()
-	return it.region, nil
+	return reg, nil
+}
+
+// reached returns the walking network park p's access points reach within radius, as
+// Compute walks it (nil: the park has no access point).
+func (st *siter) reached(p *Park, radius float64) ([]orb.LineString, error) {
+	src, _ := accessPoints(st.c, st.net, p, openness.AnyTime)
+	if len(src) == 0 {
+		return nil, nil
+	}
+	se := network.NewSearcher(st.net.g)
+	if err := se.Run(src, radius); err != nil {
+		return nil, fmt.Errorf("coverage: walking search: %w", err)
+	}
+	segs, err := se.Segments(radius, nil)
+	if err != nil {
+		return nil, err
+	}
+	ls := make([]orb.LineString, len(segs))
+	for i, s := range segs {
+		ls[i] = s.Geom
+	}
+	return ls, nil
 }
 
 // gain returns the uncovered area and residents inside reg now.

@@ -5,11 +5,11 @@
 // A section whose endpoint answers 404 says 暂无数据 and the rest carry on.
 import { type Ctx, h, stateMessage } from '../ctx';
 import {
-  getJSON, coverageUrl, coverageSitesUrl, calibersUrl, livingCircleUrl, checkUrl, DEFAULT_CITY,
+  getJSON, coverageUrl, coverageSitesUrl, coverageSitingUrl, calibersUrl, livingCircleUrl, checkUrl, DEFAULT_CITY,
   type CoverageQuery,
 } from '../api';
 import {
-  parseCoverage, parseCompleteRule, parseCalibers, parseCityDefault, parseLivingCircle, parseCountCheck, parseRatioCheck, parseSites, parseSitePlan, parseControlLines,
+  parseCoverage, parseCompleteRule, parseCalibers, parseCityDefault, parseLivingCircle, parseCountCheck, parseRatioCheck, parseSites, parseSitePlan, parseSiting, parseControlLines,
   initialSelection, methodFor, DEFAULT_CALIBERS, type Coverage, type Caliber, type Method,
 } from '../model';
 import { formatPercent, formatArea, formatCount, headlinePercent, formatPerCapita, formatBeijing } from '../format';
@@ -74,13 +74,19 @@ export function dashboard(ctx: Ctx): HTMLElement {
   const sitesN = h('select', { id: 'cov-sites-n' }, ...[5, 10, 20].map((n) => h('option', { value: n, selected: n === state.sitesN }, String(n))));
   const gapsOut = h('div', { id: 'gaps-out' });
   const sitesOut = h('div', { id: 'sites-out' });
+  const sitingBox = h('input', { type: 'checkbox', id: 'cov-siting' });
+  const sitingWeight = h('select', { id: 'cov-siting-weight' }, ...(['area', 'population'] as const).map((w) => h('option', { value: w, 'data-i18n': `ind.sitingWeight.${w}` })));
+  const sitingOut = h('div', { id: 'siting-out', 'aria-live': 'polite' });
   cov.body.append(
     h('label', { class: 'field' }, h('span', { 'data-i18n': 'ind.caliber' }), calSel),
     h('label', { class: 'field' }, h('span', { 'data-i18n': 'ind.method' }), methSel),
     covOut,
     h('div', { class: 'row wrap' }, h('label', {}, gapsBox, h('span', { 'data-i18n': 'ind.showGaps' })), gapsOut),
     h('div', { class: 'row wrap' }, h('label', {}, sitesBox, h('span', { 'data-i18n': 'ind.showSites' })), h('label', {}, h('span', { 'data-i18n': 'ind.sitesN' }), sitesN)),
-    sitesOut);
+    sitesOut,
+    h('div', { class: 'row wrap' }, h('label', {}, sitingBox, h('span', { 'data-i18n': 'ind.siting' })),
+      h('label', {}, h('span', { 'data-i18n': 'ind.sitingWeight' }), sitingWeight)),
+    sitingOut);
 
   const fillSelects = () => {
     const i = ctx.i18n();
@@ -158,6 +164,7 @@ export function dashboard(ctx: Ctx): HTMLElement {
     renderCoverage();
     if (gapsBox.checked) loadGaps();
     if (sitesBox.checked) loadSites();
+    if (sitingBox.checked) loadSiting();
     if (choroSel.value !== 'none') loadChoropleth();
   };
 
@@ -195,6 +202,38 @@ export function dashboard(ctx: Ctx): HTMLElement {
       h('button', { type: 'button', class: 'link', onclick: () => { const b = bboxOf([s.feature]); if (b) ctx.map.flyTo({ center: [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2], zoom: 15 }); } },
         `#${s.rank} · ${i.t('ind.siteGain')} ${formatArea(s.gain, L)}${s.reach !== null ? ` · ${i.t('ind.reach')} ${formatPercent(s.reach, L)}` : ''}`)))));
   };
+
+  // The optimal siting: the best sitesN parks with their bound, and the parks each
+  // coverage target needs (docs/siting.md), drawn as a cost–coverage bar chart.
+  let sitingSeq = 0;
+  const loadSiting = async () => {
+    const my = ++sitingSeq;
+    stateMessage(sitingOut, ctx, 'loading');
+    const weight = sitingWeight.value === 'population' ? 'population' : 'area';
+    const r = await getJSON<unknown>(coverageSitingUrl({ caliber: state.caliber, method: state.method, k: state.sitesN, weight }));
+    if (my !== sitingSeq) return;
+    if (!r.ok) { stateMessage(sitingOut, ctx, r.missing ? 'unavailable' : 'error', r.missing ? undefined : r.message); return; }
+    const s = parseSiting(r.data);
+    const i = ctx.i18n();
+    const L = ctx.lang();
+    const pc = (v: number | null) => (v === null ? '—' : formatPercent(v, L));
+    setOverlayData(ctx, 'sites', { type: 'FeatureCollection', features: s.sites });
+    setOverlayVisible(ctx, 'sites', true);
+    const chartEl = h('div', { class: 'chart', id: 'siting-chart', role: 'img', 'aria-label': i.t('ind.siting') });
+    sitingOut.replaceChildren(
+      h('p', { class: 'help', id: 'siting-best', 'data-optimal': String(s.optimal), 'data-gap': s.gap ?? '' },
+        `${i.t('ind.sitingBest', { k: s.k ?? '—', predicted: pc(s.predicted), greedy: pc(s.greedy), bound: pc(s.bound) })} · ${s.optimal ? i.t('ind.sitingOptimal') : i.t('ind.sitingGap', { gap: pc(s.gap) })}`),
+      chartEl,
+      h('ul', { class: 'sites', id: 'siting-curve' }, ...s.curve.map((p) => h('li', { 'data-target': p.target, 'data-low': p.low, 'data-high': p.high },
+        p.capped ? `${i.t('ind.sitingCapped', { target: pc(p.target), share: pc(p.share) })} · ` : '',
+        i.t('ind.sitingPoint', { target: pc(p.share), parks: p.low === p.high ? String(p.high) : `${p.low}–${p.high}`, greedy: p.greedy ?? '—' })))));
+    barChart(chartEl, {
+      labels: [i.t('ind.sitingNow'), ...s.curve.map((p) => i.t('ind.sitingParks', { n: p.low === p.high ? p.high : `${p.low}–${p.high}` }))],
+      values: [s.now, ...s.curve.map((p) => p.share)],
+    });
+  };
+  sitingBox.addEventListener('change', () => { if (sitingBox.checked) loadSiting(); else { sitingOut.replaceChildren(); setOverlayVisible(ctx, 'sites', sitesBox.checked); } });
+  sitingWeight.addEventListener('change', () => { if (sitingBox.checked) loadSiting(); });
 
   // A caliber brings its own default method: switching caliber resets the method to it.
   calSel.addEventListener('change', () => { state.caliber = calSel.value; state.method = methodFor(state.calibers, state.caliber, state.method); fillSelects(); loadCoverage(); tl.reload(); });

@@ -43,6 +43,8 @@ type ScenarioSource interface {
 //	GET /api/v1/indicators/park-coverage/gaps?city=&caliber=&method=&limit=&scenario=&as_of=
 //	GET /api/v1/indicators/park-coverage/parcels?city=&caliber=&method=&after=&limit=&scenario=
 //	GET /api/v1/indicators/park-coverage/sites?city=&caliber=&method=&n=&site_area=&scenario=&as_of=
+//	GET /api/v1/indicators/park-coverage/siting?city=&caliber=&method=&k=&targets=&weight=&band=&site_area=&time_limit=
+//	POST /api/v1/indicators/park-coverage/siting?… (body: drawn candidates)
 func (h Handler) Routes() []httpapi.Route {
 	const p = "/api/v1/indicators/park-coverage"
 	common := []httpapi.Param{
@@ -61,7 +63,7 @@ func (h Handler) Routes() []httpapi.Route {
 			Params: ps, Responses: rs, Problems: []int{400, 404}, Handlers: []gin.HandlerFunc{hf}}
 	}
 	s, n := httpapi.Str, httpapi.Num
-	return []httpapi.Route{
+	return append([]httpapi.Route{
 		read("", "getParkCoverage", "Park service-radius coverage by level for a caliber and method.",
 			with(httpapi.Param{Name: "level", Description: "city, district, subdistrict or community", Schema: httpapi.Enum("city", "district", "subdistrict", "community")},
 				editionhttp.AsOfParam, capacityhttp.BandParam),
@@ -83,7 +85,7 @@ func (h Handler) Routes() []httpapi.Route {
 			httpapi.JSON("The sites, best first, with the coverage they add", httpapi.Obj(httpapi.Schema{"city": s, "caliber": s, "method": s,
 				"park": httpapi.Obj(nil), "note": s, "candidates": httpapi.Int, "coverage_now": n, "population_share_now": n,
 				"sites": httpapi.Arr(httpapi.Obj(nil))}, "city", "caliber", "method", "sites")), h.sites),
-	}
+	}, h.sitingRoutes(p+"/siting", common)...)
 }
 
 func query(c *gin.Context) coverage.Query {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cityreach/cityreach/internal/auth"
 	"github.com/cityreach/cityreach/internal/coverage"
+	"github.com/cityreach/cityreach/internal/coverage/coveragehttp"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/problem"
 	"github.com/cityreach/cityreach/internal/scenario"
@@ -42,6 +43,7 @@ type Handler struct {
 //	GET    /api/v1/scenarios/{id}/compare?caliber=&method=&level=&indicators=
 //	POST   /api/v1/scenarios/{id}/promote
 //	POST   /api/v1/indicators/park-coverage/sites/scenario?city=&caliber=&method=&n=&site_area=&name=
+//	POST   /api/v1/indicators/park-coverage/siting/scenario?city=&caliber=&method=&k=&targets=&weight=&band=&site_area=&time_limit=&name=
 func (h Handler) Routes() []httpapi.Route {
 	route := func(method, path string, access httpapi.Access, op, summary string, hf gin.HandlerFunc, rs ...httpapi.Response) httpapi.Route {
 		return httpapi.Route{Method: method, Path: "/api/v1" + path, Access: access, Summary: summary, OperationID: op,
@@ -73,8 +75,12 @@ func (h Handler) Routes() []httpapi.Route {
 	sites := route(http.MethodPost, "/indicators/park-coverage/sites/scenario", httpapi.Editor, "scenarioFromSites", "Make a scenario of suggested park sites.", h.fromSites,
 		created("The new scenario", sc))
 	sites.Params = []httpapi.Param{{Name: "city", Required: true}, {Name: "caliber"}, {Name: "method"}, {Name: "n", Schema: httpapi.Int}, {Name: "site_area", Schema: httpapi.Int}, {Name: "name"}}
+	siting := route(http.MethodPost, "/indicators/park-coverage/siting/scenario", httpapi.Editor, "scenarioFromSiting",
+		"Make a scenario of the best k parks of the optimal siting (generated or drawn candidates).", h.fromSiting, created("The new scenario", sc))
+	siting.Params = append([]httpapi.Param{{Name: "city", Required: true}, {Name: "caliber"}, {Name: "method"}, {Name: "name"}}, coveragehttp.SitingParams...)
+	siting.Body = coveragehttp.SitingBody
 	// A comparison and a site search compute the indicators of a whole city.
-	compare.Heavy, sites.Heavy = true, true
+	compare.Heavy, sites.Heavy, siting.Heavy = true, true, true
 	return []httpapi.Route{
 		body(route(http.MethodPost, "/scenarios", httpapi.Editor, "createScenario", "Create a scenario (the caller owns it).", h.create, created("The scenario", sc)),
 			"city, name and description", httpapi.Obj(httpapi.Schema{"city": httpapi.Str, "name": httpapi.Str, "description": httpapi.Str}, "city", "name")),
@@ -87,6 +93,7 @@ func (h Handler) Routes() []httpapi.Route {
 		compare,
 		owned(http.MethodPost, "/scenarios/:id/promote", "promoteScenario", "Write a scenario's changes into the baseline.", h.promote, ok("What was written", httpapi.Obj(nil))),
 		sites,
+		siting,
 	}
 }
 
@@ -282,6 +289,26 @@ func (h Handler) fromSites(c *gin.Context) {
 	}
 	sc, _, err := h.Svc.FromSites(c.Request.Context(), scenario.SitesRequest{City: c.Query("city"), Caliber: c.Query("caliber"), Method: c.Query("method"), N: n,
 		SiteAreaM2: float64(area), Name: c.Query("name"), Owner: auth.FromContext(c).Name})
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.Header("Location", "/api/v1/scenarios/"+strconv.FormatInt(sc.ID, 10))
+	c.JSON(http.StatusCreated, sc)
+}
+
+func (h Handler) fromSiting(c *gin.Context) {
+	q, o, err := coveragehttp.SitingQuery(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	drawn, err := coveragehttp.ReadDrawn(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	sc, _, err := h.Svc.FromSiting(c.Request.Context(), scenario.SitingRequest{Query: q, Options: o, Drawn: drawn, Name: c.Query("name"), Owner: auth.FromContext(c).Name})
 	if err != nil {
 		h.fail(c, err)
 		return

@@ -1,0 +1,697 @@
+package coverage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
+
+	"github.com/cityreach/cityreach/internal/maxcover"
+)
+
+// What the optimal siting weighs the uncovered land by.
+const (
+	WeightArea       = "area"       // residential land, m² (the official ratio)
+	WeightPopulation = "population" // residents, spread evenly over each parcel
+	WeightBand       = "band"       // residents of age bands (SitingOptions.BandWeights)
+)
+
+// Siting limits: a best-k answer of at most MaxSitingK parks, at most MaxDrawnSites drawn
+// candidates, and a solve time limit of at most MaxSitingTime.
+const (
+	MaxSitingK     = 200
+	MaxDrawnSites  = 2000
+	MaxSitingTime  = 60 * time.Second
+	DefaultSolveIn = 8 * time.Second
+)
+
+// DefaultSitingTargets are the coverage targets of the cost–coverage curve.
+var DefaultSitingTargets = []float64{0.9, 0.95, 1}
+
+// DrawnSite is a candidate park a planner drew: its polygon in the city's metric CRS and,
+// for the scenario change, as given in EPSG:4326 (GeoJSON). AreaM2 is the polygon's area
+// as PostGIS measures the scenario's park (Store.ProjectSites).
+type DrawnSite struct {
+	Name     string
+	Geom     orb.Polygon
+	AreaM2   float64
+	Geometry json.RawMessage
+}
+
+// SitingOptions ask Optimize for the best K parks and for the parks each target needs.
+type SitingOptions struct {
+	// K asks for the best K parks (maximum coverage); 0: only the curve.
+	K int
+	// Targets are the shares of the weight the curve asks parks for (default
+	// DefaultSitingTargets); a target above what every candidate together reaches is
+	// replaced by that reachable share.
+	Targets []float64
+	// Weight is WeightArea (default), WeightPopulation or WeightBand; BandWeights are then
+	// each parcel's residents of the bands (Snapshot.Parcels order), Bands their codes.
+	Weight      string
+	BandWeights []float64
+	Bands       []string
+	// SiteAreaM2 sizes the generated candidates (SiteModel); ignored with Drawn.
+	SiteAreaM2 float64
+	// Drawn, when set, are the only candidates; otherwise the candidates are those Sites
+	// scores (one per cell of half the radius, on the gap).
+	Drawn []DrawnSite
+	// SolveIn bounds the branch and bound (default DefaultSolveIn): the best K get 40 %,
+	// the curve the rest.
+	SolveIn time.Duration
+	// SampleM is the spacing of the points the gap is sampled with (default: the radius
+	// / 15, between 5 and 40 m).
+	SampleM float64
+}
+
+// Siting is the outcome of Optimize.
+type Siting struct {
+	Caliber string   `json:"caliber"`
+	Method  string   `json:"method"`
+	Weight  string   `json:"weight"`
+	Bands   []string `json:"bands,omitempty"`
+	// Park is the park of a generated site (drawn sites carry their own).
+	Park *SitePark `json:"park,omitempty"`
+	Note string    `json:"note,omitempty"`
+	// Source is "generated" or "drawn".
+	Source     string `json:"source"`
+	Candidates int    `json:"candidates"`
+	// Elements are the distinct pieces of uncovered land the instance has (sample points
+	// merged when the same candidates reach them); SampleM their spacing.
+	Elements int     `json:"elements"`
+	SampleM  float64 `json:"sample_m"`
+	// Now is the share of the weight covered now; Reachable the share with every
+	// candidate built (the sampled instance).
+	Now       float64 `json:"now"`
+	Reachable float64 `json:"reachable"`
+	// Best is the best-K answer (nil without K).
+	Best  *SitingChoice `json:"best,omitempty"`
+	Curve []CurvePoint  `json:"curve"`
+	// SolveMS is the time spent in the branch and bound (not in recomputing the chosen
+	// sites' figures), BuildMS in building the instance.
+	SolveMS float64 `json:"solve_ms"`
+	BuildMS float64 `json:"build_ms"`
+}
+
+// SitingSite is one chosen park.
+type SitingSite struct {
+	Site
+	Name string   `json:"name"`
+	Park SitePark `json:"park"`
+	// WeightShareAfter is the share of the weight covered once this and every earlier site
+	// is built (CoverageAfter for WeightArea).
+	WeightShareAfter float64 `json:"weight_share_after"`
+	// Geom is the park's polygon (metric CRS); Geometry, for a drawn site, as given.
+	Geom     orb.Polygon     `json:"-"`
+	Geometry json.RawMessage `json:"geometry,omitempty"`
+	// candidate is the index into the candidates.
+	candidate int
+}
+
+// SitingChoice is the best K parks.
+type SitingChoice struct {
+	K     int          `json:"k"`
+	Sites []SitingSite `json:"sites"`
+	// Predicted is the share of the weight the sites cover, computed as the indicator
+	// computes it (Result.Apply): what a scenario of these parks gives.
+	Predicted float64 `json:"predicted"`
+	// Model is the share the sampled instance gives the sites, Bound the proven upper
+	// bound on any K candidates' share in that instance, Gap (Bound − Model) over the
+	// bound's gain over Now; Optimal when the search proved Model the optimum.
+	Model   float64 `json:"model"`
+	Bound   float64 `json:"bound"`
+	Gap     float64 `json:"gap"`
+	Optimal bool    `json:"optimal"`
+	Nodes   int     `json:"nodes"`
+	// Greedy is today's greedy answer's predicted share (Sites, generated candidates), or
+	// the greedy on the instance for drawn ones; KeptGreedy says it was not beaten and is
+	// the answer.
+	Greedy     float64 `json:"greedy"`
+	KeptGreedy bool    `json:"kept_greedy"`
+}
+
+// CurvePoint is the number of parks one target needs.
+type CurvePoint struct {
+	Target float64 `json:"target"`
+	// Share is the share asked: Target, or the reachable share when Target is beyond it
+	// (Capped).
+	Share  float64 `json:"share"`
+	Capped bool    `json:"capped"`
+	// ParksLow is a proven lower bound on the parks needed, ParksHigh the parks of the
+	// answer found (Optimal when equal), Sites their candidates' indexes in Best order.
+	ParksLow  int     `json:"parks_low"`
+	ParksHigh int     `json:"parks_high"`
+	Optimal   bool    `json:"optimal"`
+	Model     float64 `json:"model"`
+	// Greedy is the number of parks the greedy answer on the instance needs.
+	Greedy int   `json:"greedy"`
+	Sites  []int `json:"-"`
+}
+
+// Errors of Optimize's options.
+var (
+	ErrSitingWeight = errors.New("coverage: weight must be area, population or band")
+	ErrSitingK      = fmt.Errorf("coverage: k must be from 0 to %d", MaxSitingK)
+	ErrSitingTarget = errors.New("coverage: each target must be a share above 0 and at most 1")
+	ErrDrawnArea    = fmt.Errorf("coverage: a drawn candidate must be a polygon of %d to %d m² (pocket parks, 2022 notice)", MinSiteAreaM2, MaxSiteAreaM2)
+)
+
+// Optimize chooses pocket-park sites on res (which must hold gaps) under res's caliber and
+// method: the best K (maximum coverage) and, per target, the fewest parks reaching it
+// (partial set cover), by branch and bound (internal/maxcover) on an instance built from
+// the gap, started from the greedy answer and never worse than it (docs/siting.md).
+//
+// The instance: each candidate's own cover is the region Sites scores it by (its park's
+// service area cut by the barriers, ∩ its reached network grown by the tolerance with the
+// network method); the gap is sampled on a square grid of SampleM, every point inside a gap
+// piece carrying an equal share of the piece's weight (a piece no point falls in is one
+// point on its surface), and points reached by the same candidates are merged. The chosen
+// sites' figures are not the instance's: they are added as parks and the coverage
+// recomputed (Result.Apply), so Predicted is what a scenario of the parks gives.
+func Optimize(ctx context.Context, res *Result, o SitingOptions) (*Siting, error) {
+	if res.Gaps == nil {
+		return nil, errors.New("coverage: Optimize needs a result computed with Options.Gaps")
+	}
+	if o.K < 0 || o.K > MaxSitingK {
+		return nil, ErrSitingK
+	}
+	switch o.Weight {
+	case "":
+		o.Weight = WeightArea
+	case WeightArea, WeightPopulation:
+	case WeightBand:
+		if len(o.BandWeights) != len(res.snapshot.Parcels) {
+			return nil, errors.New("coverage: weight band needs BandWeights")
+		}
+	default:
+		return nil, ErrSitingWeight
+	}
+	if o.Targets == nil {
+		o.Targets = DefaultSitingTargets
+	}
+	for _, t := range o.Targets {
+		if !(t > 0 && t <= 1) {
+			return nil, ErrSitingTarget
+		}
+	}
+	if o.SolveIn <= 0 {
+		o.SolveIn = DefaultSolveIn
+	}
+	o.SolveIn = min(o.SolveIn, MaxSitingTime)
+	if o.SiteAreaM2 == 0 {
+		o.SiteAreaM2 = DefaultSiteAreaM2
+	}
+	built := time.Now()
+	out := &Siting{Caliber: res.Caliber.ID, Method: res.Method, Weight: o.Weight, Bands: o.Bands, Source: "generated", Curve: []CurvePoint{}}
+	// The generated sites' park, and the siter every candidate is scored with.
+	sp, note, err := SiteModel(res.Caliber, o.SiteAreaM2)
+	if err != nil && len(o.Drawn) == 0 {
+		return nil, err
+	}
+	st, err := newSiter(res, sp)
+	if err != nil {
+		return nil, err
+	}
+	defer st.close()
+	var cands []SitingSite
+	if len(o.Drawn) > 0 {
+		out.Source = "drawn"
+		cands, err = drawnCandidates(res, o.Drawn)
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		out.Park, out.Note = &sp, note
+		for k, at := range st.candidates() {
+			cands = append(cands, SitingSite{Name: fmt.Sprintf("Pocket park site %d", k+1), Park: sp, Site: Site{At: at}, Geom: square(at, sp.SideM/2)})
+		}
+	}
+	out.Candidates = len(cands)
+	weigh := siteWeigher(res, o)
+	W, now := weigh.total, weigh.covered(res)
+	out.Now = ratio(now, W)
+	if o.SampleM <= 0 {
+		o.SampleM = min(max(st.sp.RadiusM/15, 5), 40)
+		if len(o.Drawn) > 0 {
+			o.SampleM = 20
+		}
+	}
+	out.SampleM = o.SampleM
+	inst, setOf, err := buildInstance(ctx, st, cands, weigh, o.SampleM)
+	if err != nil {
+		return nil, err
+	}
+	out.Elements = len(inst.Weights)
+	out.BuildMS = ms(time.Since(built))
+	reach := inst.Reachable()
+	out.Reachable = ratio(now+reach, W)
+	share := func(v float64) float64 { return ratio(now+v, W) }
+	// Back from the instance's (deduplicated) sets to the candidates.
+	back := func(js []int) []int {
+		o := make([]int, len(js))
+		for i, j := range js {
+			o[i] = setOf[j]
+		}
+		return o
+	}
+	start := time.Now()
+	if o.K > 0 {
+		deadline := start.Add(o.SolveIn * 2 / 5)
+		g := maxcover.Greedy(inst, o.K, nil)
+		r := maxcover.Solve(ctx, inst, o.K, g, maxcover.Options{Deadline: deadline})
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		best := &SitingChoice{K: o.K, Model: share(r.Value), Bound: share(r.Bound), Optimal: r.Optimal, Nodes: r.Nodes}
+		if r.Bound > 0 {
+			best.Gap = max(0, (r.Bound-r.Value)/r.Bound)
+		}
+		out.Best = best
+		out.SolveMS = ms(time.Since(start))
+		chosen := back(ordered(inst, r.Chosen))
+		if err := evaluate(ctx, res, cands, chosen, weigh, best); err != nil {
+			return nil, err
+		}
+		// Today's greedy answer, figured the same way: the answer is never worse.
+		greedy, err := greedySites(ctx, res, o, cands, back(g), weigh)
+		if err != nil {
+			return nil, err
+		}
+		best.Greedy = greedy.Predicted
+		if greedy.Predicted > best.Predicted+1e-12 {
+			best.Sites, best.Predicted, best.KeptGreedy = greedy.Sites, greedy.Predicted, true
+		}
+	}
+	// The curve's share of the time, from now: the best K's Apply evaluations do not count.
+	solveStart := time.Now()
+	remaining := o.SolveIn - o.SolveIn*2/5
+	if o.K == 0 {
+		remaining = o.SolveIn
+	}
+	var solved time.Duration
+	if out.Best != nil {
+		solved = time.Duration(out.SolveMS * float64(time.Millisecond))
+	}
+	for i, t := range o.Targets {
+		pt := CurvePoint{Target: t, Share: t}
+		if t > out.Reachable+1e-12 {
+			pt.Share, pt.Capped = out.Reachable, true
+		}
+		want := pt.Share*W - now
+		if pt.Capped {
+			want = reach
+			if i > 0 && out.Curve[i-1].Capped { // the same question
+				prev := out.Curve[i-1]
+				prev.Target = t
+				out.Curve = append(out.Curve, prev)
+				continue
+			}
+		}
+		deadline := time.Now().Add(max(remaining-time.Since(solveStart), 0) / time.Duration(len(o.Targets)-i))
+		c := maxcover.MinCount(ctx, inst, want*(1-1e-12), deadline)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		pt.ParksLow, pt.ParksHigh, pt.Optimal, pt.Model = c.Lower, c.Upper, c.Optimal, share(c.Value)
+		pt.Sites = back(ordered(inst, c.Chosen))
+		pt.Greedy = maxcover.GreedyCount(inst, want*(1-1e-12))
+		if want <= 0 {
+			pt.ParksLow, pt.ParksHigh, pt.Optimal, pt.Model, pt.Sites = 0, 0, true, out.Now, nil
+		}
+		out.Curve = append(out.Curve, pt)
+	}
+	out.SolveMS = ms(solved + time.Since(solveStart))
+	return out, nil
+}
+
+func ms(d time.Duration) float64 { return math.Round(float64(d.Microseconds())/10) / 100 }
+
+// ordered puts chosen in the order greedy would build them (largest gain first), so each
+// site's figures after are the best prefix.
+func ordered(inst *maxcover.Instance, chosen []int) []int {
+	sub := &maxcover.Instance{Weights: inst.Weights, Sets: make([][]int32, len(chosen))}
+	for i, j := range chosen {
+		sub.Sets[i] = inst.Sets[j]
+	}
+	idx := maxcover.Greedy(sub, len(chosen), nil)
+	out := make([]int, 0, len(chosen))
+	used := make([]bool, len(chosen))
+	for _, i := range idx {
+		out, used[i] = append(out, chosen[i]), true
+	}
+	for i, j := range chosen { // sets that add nothing after the others, last
+		if !used[i] {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// weigher turns the per-parcel figures into the siting's weight.
+type weigher struct {
+	res    *Result
+	weight string
+	band   []float64
+	total  float64
+}
+
+func siteWeigher(res *Result, o SitingOptions) weigher {
+	w := weigher{res: res, weight: o.Weight, band: o.BandWeights}
+	switch o.Weight {
+	case WeightPopulation:
+		w.total = res.Population
+	case WeightBand:
+		for _, b := range o.BandWeights {
+			w.total += b
+		}
+	default:
+		w.total = res.TotalM2
+	}
+	return w
+}
+
+// density is parcel i's weight per m².
+func (w weigher) density(i int) float64 {
+	p := &w.res.snapshot.Parcels[i]
+	switch w.weight {
+	case WeightPopulation:
+		return ratio(p.Population, p.AreaM2)
+	case WeightBand:
+		return ratio(w.band[i], p.AreaM2)
+	}
+	return 1
+}
+
+// covered is the weight r covers (r on the same parcels as w.res).
+func (w weigher) covered(r *Result) float64 {
+	switch w.weight {
+	case WeightPopulation:
+		return r.CoveredPopulation
+	case WeightBand:
+		var c float64
+		for i := range r.snapshot.Parcels {
+			c += w.band[i] * ratio(r.Covered[i], r.snapshot.Parcels[i].AreaM2)
+		}
+		return c
+	}
+	return r.CoveredM2
+}
+
+// drawnCandidates checks the drawn sites and gives each its park under res's caliber.
+func drawnCandidates(res *Result, drawn []DrawnSite) ([]SitingSite, error) {
+	if len(drawn) > MaxDrawnSites {
+		return nil, fmt.Errorf("coverage: at most %d drawn candidates", MaxDrawnSites)
+	}
+	out := make([]SitingSite, len(drawn))
+	for k, d := range drawn {
+		if !(d.AreaM2 >= MinSiteAreaM2 && d.AreaM2 <= MaxSiteAreaM2) || len(d.Geom) == 0 {
+			return nil, fmt.Errorf("%w: candidate %d is %.0f m²", ErrDrawnArea, k+1, d.AreaM2)
+		}
+		sp, ok := countedPark(res.Caliber, d.AreaM2)
+		if !ok {
+			return nil, fmt.Errorf("%w: candidate %d (%.0f m²)", ErrNoSiteSize, k+1, d.AreaM2)
+		}
+		sp.SideM = math.Sqrt(d.AreaM2)
+		at, _ := pointOnSurface(orb.MultiPolygon{d.Geom})
+		name := d.Name
+		if name == "" {
+			name = fmt.Sprintf("Candidate %d", k+1)
+		}
+		out[k] = SitingSite{Name: name, Park: sp, Site: Site{At: at}, Geom: d.Geom, Geometry: d.Geometry}
+	}
+	return out, nil
+}
+
+// park is the park candidate c stands for.
+func (c *SitingSite) park(id int64) Park {
+	return Park{ID: id, Name: c.Name, Class: c.Park.Class, Pocket: c.Park.Pocket, OpenStatus: c.Park.OpenStatus,
+		Geom: orb.MultiPolygon{c.Geom}, AreaM2: c.Park.AreaM2}
+}
+
+// buildInstance samples the gap and finds which candidates reach each point. It returns the
+// instance (identical candidates kept once) and, per set, its candidate.
+func buildInstance(ctx context.Context, st *siter, cands []SitingSite, w weigher, step float64) (*maxcover.Instance, []int, error) {
+	type point struct {
+		x, y, w float64
+	}
+	var pts []point
+	cell := map[[2]int32][]int32{} // 8 steps a side
+	bucket := step * 8
+	for i, mp := range st.res.Gaps {
+		d := w.density(i)
+		if d == 0 {
+			continue
+		}
+		for _, poly := range mp {
+			a := planar.Area(poly)
+			if a < 1e-6 {
+				continue
+			}
+			b := poly.Bound()
+			first := len(pts)
+			for x := math.Floor(b.Min[0]/step)*step + step/2; x <= b.Max[0]; x += step {
+				for y := math.Floor(b.Min[1]/step)*step + step/2; y <= b.Max[1]; y += step {
+					if planar.PolygonContains(poly, orb.Point{x, y}) {
+						pts = append(pts, point{x: x, y: y})
+					}
+				}
+			}
+			if len(pts) == first {
+				at, ok := pointOnSurface(orb.MultiPolygon{poly})
+				if !ok {
+					continue
+				}
+				pts = append(pts, point{x: at[0], y: at[1]})
+			}
+			share := a * d / float64(len(pts)-first)
+			for k := first; k < len(pts); k++ {
+				pts[k].w = share
+			}
+		}
+	}
+	for k, p := range pts {
+		key := [2]int32{int32(math.Floor(p.x / bucket)), int32(math.Floor(p.y / bucket))}
+		cell[key] = append(cell[key], int32(k))
+	}
+	reached := make([][]int32, len(pts)) // per point, the candidates reaching it (ascending)
+	for j := range cands {
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		p := cands[j].park(0)
+		covers, b, err := candidateCover(st, &p, cands[j].Park.RadiusM)
+		if err != nil {
+			return nil, nil, err
+		}
+		if covers == nil {
+			continue
+		}
+		for cx := int32(math.Floor(b.Min[0] / bucket)); cx <= int32(math.Floor(b.Max[0]/bucket)); cx++ {
+			for cy := int32(math.Floor(b.Min[1] / bucket)); cy <= int32(math.Floor(b.Max[1]/bucket)); cy++ {
+				for _, k := range cell[[2]int32{cx, cy}] {
+					if pt := (orb.Point{pts[k].x, pts[k].y}); b.Contains(pt) && covers(pt) {
+						reached[k] = append(reached[k], int32(j))
+					}
+				}
+			}
+		}
+	}
+	// Merge the points reached by the same candidates; drop those no candidate reaches.
+	elem := map[string]int32{}
+	inst := &maxcover.Instance{}
+	sets := make([][]int32, len(cands))
+	for k, js := range reached {
+		if len(js) == 0 {
+			continue
+		}
+		e, ok := elem[idKey(js)]
+		if !ok {
+			e = int32(len(inst.Weights))
+			elem[idKey(js)] = e
+			inst.Weights = append(inst.Weights, 0)
+			for _, j := range js {
+				sets[j] = append(sets[j], e)
+			}
+		}
+		inst.Weights[e] += pts[k].w
+	}
+	// Keep one of identical candidates (the first) and drop those reaching nothing.
+	seen := map[string]bool{}
+	var setOf []int
+	for j, s := range sets {
+		if len(s) == 0 {
+			continue
+		}
+		if seen[idKey(s)] {
+			continue
+		}
+		seen[idKey(s)] = true
+		inst.Sets = append(inst.Sets, s)
+		setOf = append(setOf, j)
+	}
+	return inst, setOf, nil
+}
+
+// candidateCover returns whether a point lies in the land park p (counted at radius)
+// covers on its own, and the box that land lies in (nil: it covers nothing): its service
+// area (siter.parkServiceArea), and with the network method also within the tolerance of
+// the network its access points reach (siter.reached) — the region Sites scores, with the
+// tolerance measured exactly instead of by a coarse buffer. Point in polygon runs in Go:
+// GEOSPreparedIntersectsXY needs GEOS 3.12 (go-geos stubs it to false before).
+func candidateCover(st *siter, p *Park, radius float64) (func(orb.Point) bool, orb.Bound, error) {
+	sa := st.parkServiceArea(p, radius)
+	mp, err := fromGEOS(sa)
+	sa.Destroy()
+	if err != nil || len(mp) == 0 {
+		return nil, orb.Bound{}, err
+	}
+	b := mp.Bound()
+	if st.net == nil {
+		return func(pt orb.Point) bool { return planar.MultiPolygonContains(mp, pt) }, b, nil
+	}
+	ls, err := st.reached(p, radius)
+	if err != nil || len(ls) == 0 {
+		return nil, orb.Bound{}, err
+	}
+	near := newSegmentGrid(ls, st.tol)
+	return func(pt orb.Point) bool { return near.within(pt, st.tol) && planar.MultiPolygonContains(mp, pt) }, b, nil
+}
+
+// segmentGrid finds the segments of lines near a point: each segment is filed under every
+// cell (of the tolerance's size) its box meets.
+type segmentGrid struct {
+	cell  float64
+	cells map[[2]int32][][2]orb.Point
+}
+
+func newSegmentGrid(lines []orb.LineString, cell float64) segmentGrid {
+	g := segmentGrid{cell: max(cell, 1), cells: map[[2]int32][][2]orb.Point{}}
+	for _, l := range lines {
+		for i := 1; i < len(l); i++ {
+			a, c := l[i-1], l[i]
+			x0, x1 := int32(math.Floor(min(a[0], c[0])/g.cell)), int32(math.Floor(max(a[0], c[0])/g.cell))
+			y0, y1 := int32(math.Floor(min(a[1], c[1])/g.cell)), int32(math.Floor(max(a[1], c[1])/g.cell))
+			for x := x0; x <= x1; x++ {
+				for y := y0; y <= y1; y++ {
+					g.cells[[2]int32{x, y}] = append(g.cells[[2]int32{x, y}], [2]orb.Point{a, c})
+				}
+			}
+		}
+	}
+	return g
+}
+
+// within reports whether a segment lies within d (≤ the cell) of pt.
+func (g segmentGrid) within(pt orb.Point, d float64) bool {
+	cx, cy := int32(math.Floor(pt[0]/g.cell)), int32(math.Floor(pt[1]/g.cell))
+	for x := cx - 1; x <= cx+1; x++ {
+		for y := cy - 1; y <= cy+1; y++ {
+			for _, s := range g.cells[[2]int32{x, y}] {
+				if planar.DistanceFromSegmentSquared(s[0], s[1], pt) <= d*d {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// idKey is a map key of a list of indexes.
+func idKey(ids []int32) string {
+	var b strings.Builder
+	for _, id := range ids {
+		b.WriteString(strconv.Itoa(int(id)))
+		b.WriteByte(',')
+	}
+	return b.String()
+}
+
+// evaluate adds the chosen candidates as parks one by one (Result.Apply) and fills ch's
+// sites and Predicted.
+func evaluate(ctx context.Context, res *Result, cands []SitingSite, chosen []int, w weigher, ch *SitingChoice) error {
+	cur := res
+	ch.Sites = make([]SitingSite, 0, len(chosen))
+	ch.Predicted = ratio(w.covered(res), w.total)
+	for rank, j := range chosen {
+		s := cands[j]
+		next, _, err := cur.Apply(ctx, Changes{AddParks: []Park{s.park(-int64(rank + 1))}})
+		if err != nil {
+			return err
+		}
+		s.Rank, s.candidate = rank+1, j
+		s.GainM2, s.GainPopulation = next.CoveredM2-cur.CoveredM2, next.CoveredPopulation-cur.CoveredPopulation
+		s.CoverageAfter, s.PopulationShareAfter = next.Ratio(), next.PopulationShare()
+		s.WeightShareAfter = ratio(w.covered(next), w.total)
+		ch.Sites = append(ch.Sites, s)
+		ch.Predicted = s.WeightShareAfter
+		cur = next
+	}
+	return nil
+}
+
+// greedySites is the greedy answer: Sites (today's siting, exact scores on the gap) for
+// generated candidates, else the instance's greedy choice g; figured by evaluate.
+func greedySites(ctx context.Context, res *Result, o SitingOptions, cands []SitingSite, g []int, w weigher) (*SitingChoice, error) {
+	out := &SitingChoice{K: o.K}
+	if len(o.Drawn) > 0 {
+		return out, evaluate(ctx, res, cands, g, w, out)
+	}
+	plan, err := Sites(ctx, res, o.K, o.SiteAreaM2)
+	if err != nil {
+		return nil, err
+	}
+	gs := make([]SitingSite, len(plan.Sites))
+	for k, s := range plan.Sites {
+		gs[k] = SitingSite{Name: fmt.Sprintf("Pocket park site %d", k+1), Park: plan.Park, Site: Site{At: s.At}, Geom: square(s.At, plan.Park.SideM/2)}
+	}
+	idx := make([]int, len(gs))
+	for k := range idx {
+		idx[k] = k
+	}
+	return out, evaluate(ctx, res, gs, idx, w, out)
+}
+
+// SitingFault turns an error of Optimize into the Invalid fault naming the parameter at
+// fault, or leaves it as it is.
+func SitingFault(err error) error {
+	detail := func() string { return strings.TrimPrefix(err.Error(), "coverage: ") }
+	switch {
+	case errors.Is(err, ErrSitingWeight):
+		return badParam("weight", detail())
+	case errors.Is(err, ErrSitingK):
+		return badParam("k", detail())
+	case errors.Is(err, ErrSitingTarget):
+		return badParam("targets", detail())
+	case errors.Is(err, ErrDrawnArea), errors.Is(err, ErrNoSiteSize) && strings.Contains(err.Error(), "candidate"):
+		return badParam("candidates", detail())
+	}
+	return SitesFault(err)
+}
+
+// SitingGeometries fills the EPSG:4326 geometry of generated sites (drawn ones keep theirs).
+func (s Store) SitingGeometries(ctx context.Context, srid int, sites []SitingSite) error {
+	var idx []int
+	plan := &SitePlan{}
+	for k := range sites {
+		if sites[k].Geometry == nil {
+			idx = append(idx, k)
+			plan.Sites = append(plan.Sites, Site{At: sites[k].At})
+			plan.Park.SideM = sites[k].Park.SideM
+		}
+	}
+	geoms, err := s.SitePolygons(ctx, srid, plan)
+	if err != nil {
+		return err
+	}
+	for n, k := range idx {
+		sites[k].Geometry = geoms[n].Geometry
+	}
+	return nil
+}
