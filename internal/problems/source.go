@@ -82,8 +82,10 @@ type snapshot struct {
 	units  map[int64]Unit
 }
 
-// Ledger computes q.
+// Ledger computes q. The walking inputs are checked for edits on this call
+// (walk.WithFreshCheck): a ledger is of the data committed before it was asked for.
 func (s Source) Ledger(ctx context.Context, q Query) (*Ledger, error) {
+	ctx = walk.WithFreshCheck(ctx)
 	if q.City == "" {
 		return nil, fault.Invalid("city is required (a city slug, e.g. baotou)").With("parameter", "city")
 	}

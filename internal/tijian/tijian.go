@@ -162,8 +162,11 @@ func (s Source) check(q *Query) error {
 	return nil
 }
 
-// Compute computes the tables of q.
+// Compute computes the tables of q. The walking inputs are checked for edits on this call
+// (walk.WithFreshCheck): official tables are of the data committed before they were asked
+// for, not of a snapshot up to walk.Service.CheckEvery old.
 func (s Source) Compute(ctx context.Context, q Query, progress Progress) (*Tables, error) {
+	ctx = walk.WithFreshCheck(ctx)
 	if progress == nil {
 		progress = func(float64, string) {}
 	}
