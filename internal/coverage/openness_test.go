@@ -224,6 +224,9 @@ func oracleCovered(t *testing.T, ctx context.Context, pool *pgxpool.Pool, city i
 				}
 			}
 			rows.Close()
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
 			if node == a || node == a+1 { // pgr_dijkstraCost leaves out the start node itself
 				along := xc - float64(a-1)*100
 				if node == a+1 {

@@ -11,6 +11,7 @@ import (
 // units reads the communities of city as they were at when (nil: now) with their 街道 and
 // district, and their boundaries (GeoJSON, 7 decimals: about 1 cm).
 func (s Source) units(ctx context.Context, cityID int, when *time.Time) (map[int64]Unit, error) {
+	//nolint:rowserrcheck // pgx.ForEachRow checks rows.Err
 	rows, err := s.Pool.Query(ctx, `WITH t AS (SELECT coalesce($2::timestamptz, clock_timestamp()) AS at)
 		SELECT c.id, c.code, c.name, coalesce(s.code, ''), coalesce(s.name, ''), coalesce(d.adcode, ''), coalesce(d.name, ''),
 			ST_AsGeoJSON(c.geom, 7)::text
@@ -39,6 +40,7 @@ func (s Source) sitesByUnit(ctx context.Context, cityID int, when *time.Time, si
 	for i, st := range sites {
 		lon[i], lat[i] = st.Lon, st.Lat
 	}
+	//nolint:rowserrcheck // pgx.ForEachRow checks rows.Err
 	rows, err := s.Pool.Query(ctx, `SELECT DISTINCT ON (p.i) p.i, c.id
 		FROM unnest($3::float8[], $4::float8[]) WITH ORDINALITY AS p(lon, lat, i)
 		JOIN cityreach_as_of(NULL::communities, $1, coalesce($2::timestamptz, clock_timestamp())) c

@@ -44,7 +44,7 @@ func TestSitingReproducesInAScenario(t *testing.T) {
 		if math.Abs(res.Ratio()-last.CoverageAfter) > 1e-9 || math.Abs(res.PopulationShare()-last.PopulationShareAfter) > 1e-9 {
 			t.Errorf("scenario %.12f / %.12f, predicted %.12f / %.12f", res.Ratio(), res.PopulationShare(), last.CoverageAfter, last.PopulationShareAfter)
 		}
-		if full := fullRecompute(t, e, sc.ID, c, method); math.Abs(full-last.CoverageAfter) > 1e-9 {
+		if full := fullRecompute(t, e, sc.ID, c, method); math.Abs(full-last.CoverageAfter) > 1e-9 { //nolint:contextcheck // a test oracle with its own context
 			t.Errorf("recomputed from scratch: %.12f, predicted %.12f", full, last.CoverageAfter)
 		}
 		if math.Abs(b.Predicted-last.CoverageAfter) > 1e-15 {

@@ -212,7 +212,9 @@ func TestTablesOnAHandWorkedFixture(t *testing.T) {
 		if err := tb.WriteXLSX(f, lang); err != nil {
 			t.Fatal(err)
 		}
-		f.Close()
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
 		readXLSX(t, path, lang, tb)
 	}
 	gpkg := filepath.Join(dir, "tijian.gpkg")
@@ -264,7 +266,7 @@ func readXLSX(t *testing.T, path, lang string, tb *tijian.Tables) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // test clean-up
 	sheets := f.GetSheetList()
 	if len(sheets) != 1+len(tb.Dimensions) {
 		t.Fatalf("%s: sheets %v, want About + %d dimensions", lang, sheets, len(tb.Dimensions))
@@ -354,7 +356,7 @@ func readGeoPackage(t *testing.T, path string, tb *tijian.Tables) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	defer db.Close() //nolint:errcheck // test clean-up
 	var app, ver int
 	if err := db.QueryRow(`PRAGMA application_id`).Scan(&app); err != nil || app != 0x47504B47 {
 		t.Errorf("application_id %x (%v)", app, err)

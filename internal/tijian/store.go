@@ -15,11 +15,8 @@ import (
 	"github.com/cityreach/cityreach/internal/walk"
 )
 
-// unitTables are the tables of the units; versionTables every table the values read.
-var (
-	unitTables    = []string{"districts", "subdistricts", "communities"}
-	versionTables = []string{"districts", "subdistricts", "communities", "parks", "park_entrances", "residential_land", "facilities", "network_edges"}
-)
+// versionTables are every table the values read.
+var versionTables = []string{"districts", "subdistricts", "communities", "parks", "park_entrances", "residential_land", "facilities", "network_edges"}
 
 // units are a city's units, each level by code.
 type units struct {

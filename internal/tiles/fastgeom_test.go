@@ -113,7 +113,7 @@ func TestPolygonsSkippingMakeValidMatchAsMVTGeom(t *testing.T) {
 			if tl.Z == 14 && (!slices.Contains(fast, "Holed") || !slices.Contains(fast, "Odd") || !slices.Contains(slow, "Sliver") || !slices.Contains(slow, "NarrowU")) {
 				t.Fatalf("fixture: fast path %v, ST_AsMVTGeom %v", fast, slow)
 			}
-			served, oracle := servedAndAsMVTGeom(t, f, "parks", "name", tl)
+			served, oracle := servedAndAsMVTGeom(t, f, "parks", "name", tl) //nolint:contextcheck // a test oracle with its own context
 			got, want := byName(t, served), byName(t, oracle)
 			if len(got) != len(want) || len(got) != len(fast)+len(slow) {
 				t.Fatalf("served %d features, ST_AsMVTGeom %d, parks in the buffered tile %d", len(got), len(want), len(fast)+len(slow))

@@ -138,6 +138,9 @@ func TestWheelchairNoSteps(t *testing.T) {
 			}
 			out[v] = c
 		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
 		return out
 	}
 	inf := math.Inf(1)
