@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,9 +54,16 @@ func BenchmarkRenderDenseTile(b *testing.B) {
 		{"z12", Tile{12, tx >> 2, ty >> 2}},
 		{"z14", Tile{14, tx, ty}},
 		{"z16", Tile{16, tx<<2 + 1, ty<<2 + 2}},
+		// as_of of a date to come reads every current parcel through cityreach_as_of,
+		// without the blocks or the stored grid.
+		{"z12_as_of", Tile{12, tx >> 2, ty >> 2}},
+		{"z14_as_of", Tile{14, tx, ty}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			r := TileRequest{Sources: []string{"residential_land"}, Tile: c.t, Limit: DefaultLimit}
+			if strings.HasSuffix(c.name, "_as_of") {
+				r.Params = map[string]string{AsOfParam: time.Now().AddDate(0, 0, 2).Format(time.DateOnly)}
+			}
 			var n int
 			for b.Loop() {
 				raw, err := svc.Render(ctx, r)

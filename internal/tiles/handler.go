@@ -37,7 +37,8 @@ func (h Handler) Routes() []httpapi.Route {
 	opts := []httpapi.Param{layers,
 		{Name: "properties", Description: "comma-separated fields to carry (default: the layer's own)"},
 		{Name: "limit", Description: "most features per layer and tile", Schema: httpapi.Schema{"type": "integer", "minimum": 1, "default": DefaultLimit}},
-		{Name: "city", Description: "only this city's features (and its bounds)"}}
+		{Name: "city", Description: "only this city's features (and its bounds)"},
+		{Name: AsOfParam, Description: asOfParam.Description}}
 	s, n := httpapi.Str, httpapi.Num
 	vl := httpapi.Obj(httpapi.Schema{"id": s, "description": s, "minzoom": httpapi.Int, "maxzoom": httpapi.Int, "fields": httpapi.Obj(nil), "geometry_type": s}, "id", "fields")
 	tileJSON := httpapi.Obj(httpapi.Schema{"tilejson": httpapi.Enum("3.0.0"), "name": s, "description": s, "scheme": s, "tiles": httpapi.Arr(s),

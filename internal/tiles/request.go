@@ -142,6 +142,16 @@ func (s *Service) parseOptions(q url.Values, names []string) (options, error) {
 			o.Params[k] = v[0]
 		}
 	}
+	if o.Params[AsOfParam] != "" {
+		// A tile drawing one layer in the past and another in the present would pass for
+		// one state of the city.
+		for _, n := range names {
+			inf := s.sources[n].Info()
+			if inf.Param(AsOfParam) == nil {
+				return o, problem.BadRequest("layer "+strconv.Quote(n)+" cannot be drawn as_of a past state; leave it out of this tile").With("parameter", AsOfParam)
+			}
+		}
+	}
 	return o, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -74,6 +75,12 @@ func TestHostileTileRequestsAreRefusedBeforeTheDatabase(t *testing.T) {
 		{"/tiles/parks/14/0/0.mvt?city=%27%3B--", 400},
 		{"/tiles/parks/14/0/0.mvt?city=1&city=2", 400},
 		{"/tiles/parks/14/0/0.mvt?bbox=1,2,3,4", 400},
+		{"/tiles/parks/14/0/0.mvt?as_of=2024-13-01", 400},
+		{"/tiles/parks/14/0/0.mvt?as_of=2024-01-01T00:00:00", 400}, // no zone
+		{"/tiles/parks/14/0/0.mvt?as_of=%20", 400},
+		{"/tiles/parks/14/0/0.mvt?as_of=a%00b", 400},
+		{"/tiles/parks/14/0/0.mvt?as_of=2024-01-01&as_of=2025-01-01", 400},
+		{"/tiles/parks.json?as_of=9999-99-99", 400},
 		{"/tiles/nope.json", 404},
 		{"/tiles/parks.json?limit=x", 400},
 		{"/tiles/parks.xml", 404},
@@ -144,5 +151,35 @@ func TestAcceptsGzip(t *testing.T) {
 	}
 	if !etagMatches(`W/"a", "b"`, `"b"`) || etagMatches(`"a"`, `"b"`) || !etagMatches("*", `"b"`) {
 		t.Error("etagMatches")
+	}
+}
+
+// presentOnly is an indicator-like source without as_of.
+type presentOnly struct{}
+
+func (presentOnly) Name() string { return "present_only" }
+func (presentOnly) Info() Info {
+	return Info{Title: "present", GeomType: "Point", MaxZoom: MaxZoom, Fields: []Field{{Name: "v", Type: "Number", Default: true}}}
+}
+func (presentOnly) Query(Request, *Args) (string, error) { return "", nil }
+func (presentOnly) Bounds(context.Context, DB, *Args) (Box, bool, error) {
+	return Box{}, false, nil
+}
+func (presentOnly) DependsOn() []Dependency { return nil }
+
+// TestAsOfIsRefusedWithALayerThatHasNoPast: a composite tile would otherwise mix a past
+// and a present layer.
+func TestAsOfIsRefusedWithALayerThatHasNoPast(t *testing.T) {
+	svc := newService(noDB{t}, nil, layers.Default(), Options{})
+	if err := svc.Register(presentOnly{}); err != nil {
+		t.Fatal(err)
+	}
+	h := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: slog.New(slog.DiscardHandler), MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}}, Handler{Tiles: svc}))
+	for _, path := range []string{"/tiles/parks,present_only/14/0/0.mvt?as_of=2024-01-01", "/tiles/present_only/14/0/0.mvt?as_of=2024-01-01", "/tiles/parks,present_only.json?as_of=2024-01-01"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != 400 || !strings.Contains(rec.Body.String(), "as_of") {
+			t.Fatalf("%s: %d %s", path, rec.Code, rec.Body)
+		}
 	}
 }

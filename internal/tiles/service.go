@@ -24,6 +24,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/cityreach/cityreach/internal/db"
+	"github.com/cityreach/cityreach/internal/edition"
 	"github.com/cityreach/cityreach/internal/layers"
 )
 
@@ -107,6 +108,9 @@ type Service struct {
 	order   []string
 	deps    map[string][]depOf // notified layer → sources that depend on it
 
+	// editions resolves as_of= edition names (nil Pool in unit tests without a database).
+	editions edition.Store
+
 	cache  *cache
 	listen *listener
 	poll   *poller // the change log; nil when Poll < 0
@@ -144,6 +148,7 @@ func New(pool *pgxpool.Pool, reg *layers.Registry, o Options) *Service {
 		reads = o.Reads
 	}
 	s := newService(reads, connect, reg, o)
+	s.editions = edition.Store{Pool: pool}
 	s.follow = o.Reads != nil && o.Poll >= 0
 	return s
 }
@@ -438,6 +443,9 @@ type TileRequest struct {
 	Limit      int
 	City       string            // "", an id or a slug
 	Params     map[string]string // source-specific parameters, validated
+
+	// asOf is Params[as_of] resolved for the table sources (Service.resolveAsOf).
+	asOf *AsOf
 }
 
 func (r TileRequest) key() string {
@@ -449,6 +457,11 @@ func (r TileRequest) key() string {
 	}
 	for _, k := range slices.Sorted(maps.Keys(r.Params)) {
 		b.WriteString("&" + url.QueryEscape(k) + "=" + url.QueryEscape(r.Params[k]))
+	}
+	if r.asOf != nil {
+		// The resolved city and instant, not only the name: an edition deleted and made
+		// again under the same name reads another instant.
+		fmt.Fprintf(&b, "&asof=%d@%d", r.asOf.CityID, r.asOf.At.UnixNano())
 	}
 	return b.String()
 }
@@ -495,6 +508,11 @@ func (r *Result) Body(gz bool) ([]byte, error) {
 
 // Tile returns the tile for r from the cache or the database.
 func (s *Service) Tile(ctx context.Context, r TileRequest) (*Result, error) {
+	at, err := s.resolveAsOf(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	r.asOf = at
 	if s.cache == nil {
 		raw, err := s.Render(ctx, r)
 		if err != nil {
@@ -572,11 +590,19 @@ func (s *Service) Render(ctx context.Context, r TileRequest) ([]byte, error) {
 }
 
 func (s *Service) tileSQL(ctx context.Context, r TileRequest) (string, []any, error) {
+	if r.asOf == nil {
+		at, err := s.resolveAsOf(ctx, r)
+		if err != nil {
+			return "", nil, err
+		}
+		r.asOf = at
+	}
 	a, err := s.args(ctx, r.Tile, r.Limit, r.City, r.Params)
 	if err != nil {
 		return "", nil, err
 	}
 	a.gen = s.generation
+	a.asOf = r.asOf
 	parts := make([]string, 0, len(r.Sources))
 	for _, name := range r.Sources {
 		src := s.sources[name]

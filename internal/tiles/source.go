@@ -134,6 +134,7 @@ type Args struct {
 	memo   map[string]string
 	bound  map[string]any
 	gen    func([]string) (string, bool)
+	asOf   *AsOf // the past state table sources read (as_of=), nil for the live tables
 }
 
 // newArgs starts the parameter list of one tile query. city is "" (every city), a
@@ -160,6 +161,19 @@ func (s *Service) args(ctx context.Context, t Tile, limit int, city string, para
 	}
 	a.cityID = c.ID
 	return a, nil
+}
+
+// from is the FROM item of a table source, to be given an alias: the table, or under
+// as_of= its rows as they stood then (cityreach_as_of, migration 0019, which rebuilds the
+// generated columns such as geom_3857 from their expressions), so that every column
+// reference stays the same. table must come from the layer registry.
+func (a *Args) from(table string) string {
+	t := pgx.Identifier{table}.Sanitize()
+	if a.asOf == nil {
+		return t
+	}
+	return fmt.Sprintf("cityreach_as_of(NULL::%s, %s::integer, %s::timestamptz)", t,
+		a.once("asof:city", a.asOf.CityID), a.once("asof:at", a.asOf.At))
 }
 
 // Param is the value of a source parameter as the client gave it (validated by the

@@ -3,6 +3,7 @@ package tiles
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -57,7 +58,8 @@ func TableSource(l *layers.Layer) Source { return newTableSource(l, nil, false, 
 
 func newTableSource(l *layers.Layer, blocks *blockSpec, clearance, grid14 bool) tableSource {
 	s := tableSource{layer: l, blocks: blocks, clearance: clearance, grid14: clearance && grid14}
-	inf := Info{Title: l.TitleEN, TitleZH: l.TitleZH, GeomType: l.GeomType, MinZoom: 0, MaxZoom: MaxZoom, IDColumn: "id"}
+	inf := Info{Title: l.TitleEN, TitleZH: l.TitleZH, GeomType: l.GeomType, MinZoom: 0, MaxZoom: MaxZoom, IDColumn: "id",
+		Params: []Param{asOfParam}}
 	for _, a := range l.Attributes {
 		if a.Name == "id" {
 			continue
@@ -98,7 +100,10 @@ func (s tableSource) lines() bool {
 }
 
 func (s tableSource) Query(r Request, a *Args) (string, error) {
-	if s.blocks != nil && r.Tile.Z <= BlocksMaxZoom {
+	// The generalised blocks and the fast paths below read what is stored for the live
+	// rows; the rows of as_of= (rare tiles, cached as any other) are drawn by ST_AsMVTGeom.
+	asOf := a.asOf != nil
+	if s.blocks != nil && r.Tile.Z <= BlocksMaxZoom && !asOf {
 		return s.blocksQuery(r, a), nil
 	}
 	geom := "t.geom_3857"
@@ -120,7 +125,7 @@ func (s tableSource) Query(r Request, a *Args) (string, error) {
 	// Clip only features reaching past the buffer: clipping costs about a third of a dense
 	// tile's time and does nothing to a feature that lies within it.
 	mvtGeom := fmt.Sprintf("ST_AsMVTGeom(%s, %s, %d, %d, NOT (t.geom_3857 @ %s))", geom, a.Envelope(), Extent, Buffer, envb)
-	if s.clearance && r.Tile.Z >= GeneraliseBelow {
+	if s.clearance && r.Tile.Z >= GeneraliseBelow && !asOf {
 		// A polygon inside the buffer whose minimum clearance is at least two tile units
 		// stays valid when snapped (see migration 0012): transform and snap it as
 		// ST_AsMVTGeom would, without its per-feature MakeValid. At zoom 14 that was done
@@ -135,6 +140,10 @@ func (s tableSource) Query(r Request, a *Args) (string, error) {
 			envb, a.Tolerance(), fast, mvtGeom)
 	}
 	cols := []string{"t.id", mvtGeom + " AS geom"}
+	if asOf && s.blocks != nil && r.Tile.Z <= BlocksMaxZoom && !slices.Contains(r.Properties, FeaturesField) {
+		// The blocks always send it at these zooms; so does their stand-in.
+		cols = append(cols, "1 AS "+FeaturesField)
+	}
 	for _, p := range r.Properties {
 		if p == FeaturesField && s.blocks != nil {
 			cols = append(cols, "1 AS "+FeaturesField)
@@ -153,7 +162,7 @@ func (s tableSource) Query(r Request, a *Args) (string, error) {
 		}
 	}
 	return fmt.Sprintf("SELECT %s FROM %s t WHERE %s LIMIT %s",
-		strings.Join(cols, ", "), s.layer.Table(), strings.Join(where, " AND "), a.Limit()), nil
+		strings.Join(cols, ", "), a.from(s.layer.ID), strings.Join(where, " AND "), a.Limit()), nil
 }
 
 // blocksQuery draws a zoom 0–12 tile from cityreach_tile_blocks, which first brings the

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -99,6 +100,12 @@ func (h Handler) tileJSON(c *gin.Context, list string) (TileJSON, error) {
 		return TileJSON{}, err
 	}
 	ctx := c.Request.Context()
+	// An as_of the tiles would refuse (an edition the city lacks, no city among several)
+	// is refused here too; the bounds and zooms stay those of the current data.
+	at, err := h.Tiles.resolveAsOf(ctx, TileRequest{Sources: names, City: o.City, Params: o.Params})
+	if err != nil {
+		return TileJSON{}, err
+	}
 	b, found, err := h.Tiles.Bounds(ctx, names, o.City)
 	if err != nil {
 		return TileJSON{}, err
@@ -131,6 +138,9 @@ func (h Handler) tileJSON(c *gin.Context, list string) (TileJSON, error) {
 	}
 	doc.Name = strings.Join(titles, ", ")
 	doc.Description = "cityreach " + list + ": " + doc.Name
+	if at != nil {
+		doc.Description += " as of " + o.Params[AsOfParam] + " (" + at.At.Format(time.RFC3339) + ")"
+	}
 	doc.Center = [3]float64{(b.MinX + b.MaxX) / 2, (b.MinY + b.MaxY) / 2, float64(min(max(12, doc.MinZoom), doc.MaxZoom))}
 	return doc, nil
 }
