@@ -87,26 +87,13 @@ if [ -n "$featureserv" ]; then
     die "pg_featureserv does not serve residential_land's geom (EPSG:4326); see $out/peers-featureserv.log"
 fi
 
-cat >"$out/paths.lua" <<'LUA'
--- Cycles through the paths in $PATH_LIST, one per request.
-local paths, i = {}, 0
-for line in io.lines(os.getenv("PATH_LIST")) do paths[#paths + 1] = line end
-request = function()
-  i = i % #paths + 1
-  return wrk.format("GET", paths[i], { ["Accept-Encoding"] = "gzip" })
-end
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %.1f %.2f %.2f %d\n", summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout))
-end
-LUA
+wrk_paths_lua "$out/paths.lua"
 raw=$out/peers-raw.txt
 : >"$raw"
 # cell NAME SIDE CONNS PATHFILE PORT: one wrk run, appended to $raw.
 cell() {
   local res
-  res=$(PATH_LIST=$4 wrk -t "$(($3 < 2 ? 1 : 2))" -c "$3" -d "${secs}s" --timeout 10s -s "$out/paths.lua" "http://127.0.0.1:$5" | grep '^RESULT' | cut -d' ' -f2-)
+  res=$(PATH_LIST=$4 wrk -t "$(($3 < 2 ? 1 : 2))" -c "$3" -d "${secs}s" --timeout 10s -s "$out/paths.lua" "http://127.0.0.1:$5" | grep '^RESULT' | cut -d' ' -f2-5)
   echo "$1 $2 $3 $res $(cut -d' ' -f1 /proc/loadavg)" | tee -a "$raw" >&2
 }
 bytes() { # pathfile port: mean gzip bytes per answer

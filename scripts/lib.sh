@@ -86,3 +86,23 @@ demo_copy() {
   fi
   DATABASE_URL=$url "$bin" migrate up >&2
 }
+
+# wrk_paths_lua FILE: writes a wrk script that cycles through the paths listed in $PATH_LIST
+# (one per request, gzip accepted) and ends with the line
+# "RESULT req/s p50_ms p99_ms errors requests".
+wrk_paths_lua() {
+  cat >"$1" <<'LUA'
+-- Cycles through the paths in $PATH_LIST, one per request.
+local paths, i = {}, 0
+for line in io.lines(os.getenv("PATH_LIST")) do paths[#paths + 1] = line end
+request = function()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i], { ["Accept-Encoding"] = "gzip" })
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %.1f %.2f %.2f %d %d\n", summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout, summary.requests))
+end
+LUA
+}

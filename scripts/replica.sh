@@ -22,6 +22,10 @@
 # primary's major version, port $CITYREACH_REPLICA_PORT (default 5433), filled by
 # pg_basebackup -R (a standby that streams from the primary, hot_standby on), with the
 # primary's pg_hba.conf and max_connections (a standby needs at least the primary's).
+# A second replica beside it (scripts/bench-replica.sh makes its own, so that the tests'
+# stop/start of this one cannot disturb a measurement) takes another cluster, port and
+# slot: CITYREACH_REPLICA_CLUSTER, CITYREACH_REPLICA_PORT, CITYREACH_REPLICA_SLOT (default
+# cityreach_replica).
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
@@ -30,7 +34,7 @@ PORT=${CITYREACH_REPLICA_PORT:-5433}
 NAME=${CITYREACH_REPLICA_CLUSTER:-cityreach_replica}
 PRIMARY="postgres://postgres@127.0.0.1:$PRIMARY_PORT/postgres"
 REPLICA="postgres://postgres@127.0.0.1:$PORT/postgres"
-SLOT=cityreach_replica
+SLOT=${CITYREACH_REPLICA_SLOT:-cityreach_replica}
 
 [ "$(id -u)" = 0 ] || die "scripts/replica.sh runs as root (pg_createcluster, runuser postgres)"
 command -v pg_createcluster >/dev/null || die "pg_createcluster is missing (Debian's postgresql-common)"
