@@ -533,7 +533,7 @@ test('timeline: the editions equal the series API, and the slider sets the dashb
 test('problems: the 问题清单 card follows the problems API between 2024 现状 and 2025 现状', async () => {
   const page = await page1();
   await page.click('#tab-indicators');
-  await page.waitForSelector('#problems-from option[value="2024 现状"]', { timeout: 60000 });
+  await page.waitForSelector('#problems-from option[value="2024 现状"]', { state: 'attached', timeout: 60000 });
   await page.selectOption('#problems-from', '2024 现状');
   await page.selectOption('#problems-to', '2025 现状');
   // The card asks only when told; read the very answer it draws.
