@@ -1,7 +1,9 @@
 package report_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"net/url"
@@ -64,15 +66,8 @@ func TestReportAsOfEqualsIndicatorAPIs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("seeds the demo city")
 	}
-	pool := demo(t)
+	pool, cityID := demoEditions(t)
 	ctx := context.Background()
-	var cityID int
-	if err := pool.QueryRow(ctx, `SELECT id FROM cities WHERE slug = $1`, seed.Slug).Scan(&cityID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := seed.Editions(ctx, pool, cityID); err != nil {
-		t.Fatal(err)
-	}
 	var gone int
 	if err := pool.QueryRow(ctx, `WITH d AS (DELETE FROM facilities WHERE city_id = $1 AND category = 'kindergarten' RETURNING 1) SELECT count(*) FROM d`, cityID).Scan(&gone); err != nil || gone == 0 {
 		t.Fatalf("removing the kindergartens: %v (%d)", err, gone)
@@ -92,14 +87,7 @@ func TestReportAsOfEqualsIndicatorAPIs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer wb.Close() //nolint:errcheck // test clean-up
-	num := func(s string) float64 {
-		t.Helper()
-		v, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			t.Fatalf("cell %q is not a number", s)
-		}
-		return v
-	}
+	num := func(s string) float64 { return cellNum(t, s) }
 	// sheet reads a section's first table back, by id, checking the header row.
 	sheet := func(key string) (*report.Table, map[int64][]string, []string) {
 		t.Helper()
@@ -126,6 +114,12 @@ func TestReportAsOfEqualsIndicatorAPIs(t *testing.T) {
 		return tab, by, total
 	}
 	asOf := "&as_of=" + url.QueryEscape(ed)
+	// thenNow asks an indicator API as of the edition and for the current data.
+	thenNow := func(t *testing.T, path string, then, now any) {
+		t.Helper()
+		getJSON(t, svc.engine, path+asOf, then)
+		getJSON(t, svc.engine, path, now)
+	}
 	about, err := wb.GetRows("说明")
 	if err != nil {
 		t.Fatal(err)
@@ -156,8 +150,7 @@ func TestReportAsOfEqualsIndicatorAPIs(t *testing.T) {
 			Areas []figure `json:"areas"`
 		}
 		base := "/api/v1/indicators/park-coverage?city=" + seed.Slug + "&level=community&caliber=" + cal + "&method=" + meth
-		getJSON(t, svc.engine, base+asOf, &then)
-		getJSON(t, svc.engine, base, &now)
+		thenNow(t, base, &then, &now)
 		k := column(t, tab, "coverage_pct")
 		if len(rows) != len(then.Areas) {
 			t.Errorf("%d rows, the API has %d communities", len(rows), len(then.Areas))
@@ -186,6 +179,33 @@ func TestReportAsOfEqualsIndicatorAPIs(t *testing.T) {
 		if !(then.City.Ratio < now.City.Ratio) || got >= 100*now.City.Ratio-0.005 {
 			t.Errorf("the 2024 coverage %v (XLSX %v %%) is not below today's %v", then.City.Ratio, got, now.City.Ratio)
 		}
+		// The gap layer is the gaps route's as of the edition, more residential land than today's.
+		var gapsThen, gapsNow struct {
+			Features []json.RawMessage `json:"features"`
+		}
+		thenNow(t, "/api/v1/indicators/park-coverage/gaps?city="+seed.Slug+"&caliber="+cal+"&method="+meth, &gapsThen, &gapsNow)
+		var layer []byte
+		for _, l := range section(t, rep, "park-coverage").Layers {
+			if l.Name == "park_coverage_gaps" {
+				layer = l.GeoJSON
+			}
+		}
+		var gapsReport struct {
+			Features []json.RawMessage `json:"features"`
+		}
+		if err := json.Unmarshal(layer, &gapsReport); err != nil {
+			t.Fatal(err)
+		}
+		if len(gapsReport.Features) != len(gapsThen.Features) || len(gapsReport.Features) == 0 {
+			t.Errorf("gap layer: %d features, the route as of %s %d", len(gapsReport.Features), ed, len(gapsThen.Features))
+		}
+		for i := range min(len(gapsReport.Features), len(gapsThen.Features)) {
+			if !bytes.Equal(gapsReport.Features[i], gapsThen.Features[i]) {
+				t.Errorf("gap feature %d differs from the route's", i)
+				break
+			}
+		}
+		t.Logf("gap features as of %s %d, now %d", ed, len(gapsThen.Features), len(gapsNow.Features))
 		if slices.ContainsFunc(tab.Columns, func(c report.Column) bool { return strings.HasPrefix(c.Key, "trend") }) {
 			t.Error("an as-of report has trend columns")
 		}
@@ -205,8 +225,7 @@ func TestReportAsOfEqualsIndicatorAPIs(t *testing.T) {
 		var then, now struct {
 			Areas []area `json:"areas"`
 		}
-		getJSON(t, svc.engine, "/api/v1/indicators/living-circle?city="+seed.Slug+"&level=community"+asOf, &then)
-		getJSON(t, svc.engine, "/api/v1/indicators/living-circle?city="+seed.Slug+"&level=community", &now)
+		thenNow(t, "/api/v1/indicators/living-circle?city="+seed.Slug+"&level=community", &then, &now)
 		kg := column(t, tab, "share_kindergarten")
 		nowKG := map[int64]float64{}
 		for _, a := range now.Areas {
@@ -265,8 +284,7 @@ func TestReportAsOfEqualsIndicatorAPIs(t *testing.T) {
 		var then, now struct {
 			Communities []score `json:"communities"`
 		}
-		getJSON(t, svc.engine, "/api/v1/checks/complete-communities?city="+seed.Slug+asOf, &then)
-		getJSON(t, svc.engine, "/api/v1/checks/complete-communities?city="+seed.Slug, &now)
+		thenNow(t, "/api/v1/checks/complete-communities?city="+seed.Slug, &then, &now)
 		nowMet := map[int64]int{}
 		for _, c := range now.Communities {
 			nowMet[c.ID] = c.Met

@@ -30,15 +30,7 @@ type Store struct {
 }
 
 // db is where the reads go: the as-of transaction, else the pool.
-func (s Store) db() interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-} {
-	if s.tx != nil {
-		return s.tx
-	}
-	return s.Pool
-}
+func (s Store) db() citydata.Reader { return citydata.Through(s.tx, s.Pool) }
 
 // City resolves a slug; an unknown one is a fault.NotFound.
 func (s Store) City(ctx context.Context, slug string) (City, error) {
