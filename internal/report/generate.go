@@ -130,8 +130,14 @@ func Build(ctx context.Context, src *Sources, req Request, opt Options, progress
 	// So is the base map when the store is as of a past state; the current one is read
 	// while the sections compute.
 	var base BaseMap
-	if store.tx != nil {
+	asOf := store.tx != nil
+	if asOf {
 		if base, err = store.BaseMap(ctx, r.City, req.Level, req.Lang, 5); err != nil {
+			return nil, err
+		}
+		// Nothing more is read as of then here: end the transaction now, not after the
+		// sections (its connection would sit idle in a transaction meanwhile).
+		if err := store.tx.Rollback(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -195,7 +201,7 @@ func Build(ctx context.Context, src *Sources, req Request, opt Options, progress
 	}
 	// The base map while the sections compute.
 	var baseErr error
-	if store.tx == nil {
+	if !asOf {
 		base, baseErr = src.Store.BaseMap(ctx, r.City, req.Level, req.Lang, 5)
 	}
 	wg.Wait()
