@@ -349,6 +349,7 @@ export const STRINGS: Table = {
   'pl.all': { zh: '全部', en: 'All' },
   'pl.ind.park-coverage': { zh: '公园服务半径覆盖', en: 'Park coverage' },
   'pl.ind.living-circle': { zh: '一刻钟便民生活圈', en: '15-minute living circle' },
+  'pl.ind.complete-communities': { zh: '完整社区', en: 'Complete community' },
   'pl.st.new': { zh: '新增', en: 'New' },
   'pl.st.persisting': { zh: '持续', en: 'Persisting' },
   'pl.st.fixed': { zh: '已整改', en: 'Fixed' },

@@ -5,7 +5,7 @@
 
 export const PROBLEM_STATUSES = ['new', 'persisting', 'fixed', 'open'] as const;
 export type ProblemStatus = (typeof PROBLEM_STATUSES)[number];
-export const PROBLEM_INDICATORS = ['park-coverage', 'living-circle'] as const;
+export const PROBLEM_INDICATORS = ['park-coverage', 'living-circle', 'complete-communities'] as const;
 
 /** Fill colours by status: new red, persisting orange, fixed green, open (no comparison) grey. */
 export const STATUS_COLORS: Record<ProblemStatus, string> = { new: '#d7301f', persisting: '#fc8d59', fixed: '#1a9850', open: '#969696' };

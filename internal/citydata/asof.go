@@ -45,3 +45,17 @@ func ShadowAsOf(ctx context.Context, tx pgx.Tx, cityID int, at time.Time, tables
 	}
 	return nil
 }
+
+// Reader is what a store reads through: a pool, or the transaction of ShadowAsOf.
+type Reader interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// Through returns tx when it is set (a transaction reading a past state), else r.
+func Through(tx pgx.Tx, r Reader) Reader {
+	if tx != nil {
+		return tx
+	}
+	return r
+}

@@ -200,7 +200,8 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	// The indicators across the published data editions, with the target path (internal/series, docs/editions.md).
 	app.Mounts = append(app.Mounts, serieshttp.Handler{Src: series.Source{Editions: edition.Store{Pool: pool}, Coverage: covSvc, Walk: walkSvc}, Log: log})
 	// The 问题清单 between two editions with the 整治率 (internal/problems, docs/problems.md).
-	app.Mounts = append(app.Mounts, problemshttp.Handler{Src: problems.Source{Pool: pool, Coverage: covSvc, Walk: walkSvc}, Log: log})
+	app.Mounts = append(app.Mounts, problemshttp.Handler{Src: problems.Source{Pool: pool, Coverage: covSvc, Walk: walkSvc,
+		Checks: &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}}}, Log: log})
 	gaps, err := coveragehttp.NewGapCollection(ctx, pool, covSvc)
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/cityreach/cityreach/internal/checks"
 	"github.com/cityreach/cityreach/internal/config"
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/problems"
@@ -31,7 +32,7 @@ func runProblems(ctx context.Context, env Env, args []string) error {
 	cfg, _, err := setup(env, "problems", args, true, func(fs *flag.FlagSet) {
 		fs.StringVar(&q.From, "from", "", "the earlier state: an edition name, RFC 3339 time or date (default: the published edition before --to)")
 		fs.StringVar(&q.To, "to", "", "the later state (default: the current data)")
-		fs.StringVar(&indicators, "indicator", "", "park-coverage, living-circle or both, comma-separated (default both)")
+		fs.StringVar(&indicators, "indicator", "", "park-coverage, living-circle, complete-communities, comma-separated (default all)")
 		fs.StringVar(&q.Status, "status", "", "only new, persisting, fixed or open problems")
 		fs.StringVar(&q.District, "district", "", "only problems in this district (adcode)")
 		fs.StringVar(&q.Unit, "unit", "", "only problems of this community (code)")
@@ -62,7 +63,8 @@ func runProblems(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	src := problems.Source{Pool: pool, Coverage: cov, Walk: wk}
+	src := problems.Source{Pool: pool, Coverage: cov, Walk: wk,
+		Checks: &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: wk}}}
 	bar := newStepBar(env.Stderr, quiet, "problems")
 	q.Progress = bar.set
 	led, err := src.Ledger(ctx, q)

@@ -42,6 +42,8 @@ func runReport(ctx context.Context, env Env, args []string) error {
 		fs.StringVar(&out, "out", "", "output directory (required)")
 		fs.StringVar(&chromium, "chromium", os.Getenv("CITYREACH_CHROMIUM"), "Chromium binary for the PDF (default /usr/bin/chromium)")
 		fs.BoolVar(&quiet, "quiet", false, "no progress bar")
+		fs.StringVar(&req.AsOf, "as-of", "", "the data as of an edition name, an RFC 3339 time or a date (docs/editions.md); capacity is left out")
+		fs.Int64Var(&req.Scenario, "scenario", 0, "refused: a report is of the current data or of an edition (--as-of), never of a scenario")
 	})
 	if err != nil {
 		return err

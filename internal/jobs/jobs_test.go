@@ -264,6 +264,12 @@ func TestReportJob(t *testing.T) {
 			`{"inputs":{"city":"baotou","indicators":["nope"]}}`: 400,
 			`{"inputs":{"city":"baotou","unknown":1}}`:           400,
 			`{"inputs":{"city":"baotou","formats":["exe"]}}`:     400,
+			// as_of is resolved when the job is submitted: an unknown edition, a bad date, the
+			// future, a scenario with it (TestRequestAsOf: a section with no past state named).
+			`{"inputs":{"city":"baotou","as_of":"1999 现状"}}`:                 400,
+			`{"inputs":{"city":"baotou","as_of":"2024-13-01"}}`:              400,
+			`{"inputs":{"city":"baotou","as_of":"2999-01-01"}}`:              400,
+			`{"inputs":{"city":"baotou","as_of":"2024-01-01","scenario":1}}`: 400,
 		} {
 			if resp, m := do(t, ctx, http.MethodPost, srv.URL+"/api/v1/processes/report/execution", body); resp.StatusCode != want {
 				t.Errorf("%s: %d %v, want %d", body, resp.StatusCode, m, want)

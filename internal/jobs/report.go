@@ -25,6 +25,7 @@ func ReportProcess(src *report.Sources, opt report.Options) Process {
 			"method":     map[string]any{"schema": map[string]any{"type": "string", "enum": []string{"buffer", "network"}}, "description": "default the caliber's default method"},
 			"lang":       map[string]any{"schema": map[string]any{"type": "string", "enum": []string{"zh", "en"}, "default": "zh"}},
 			"formats":    map[string]any{"schema": map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": report.Formats}}},
+			"as_of":      map[string]any{"schema": map[string]any{"type": "string"}, "description": "the data as of an edition name, an RFC 3339 time or a date (docs/editions.md); default the current data"},
 		},
 		Prepare: func(ctx context.Context, in json.RawMessage) (any, Task, error) {
 			var req report.Request
@@ -36,8 +37,14 @@ func ReportProcess(src *report.Sources, opt report.Options) Process {
 			if err := req.Normalize(src.Available()); err != nil {
 				return nil, nil, err
 			}
-			if _, err := src.Store.City(ctx, req.City); err != nil {
+			city, err := src.Store.City(ctx, req.City)
+			if err != nil {
 				return nil, nil, err
+			}
+			if req.AsOf != "" { // an unknown edition or a bad date is a 400 now, not a failed job
+				if _, err := src.ResolveAsOf(ctx, city.ID, req.AsOf); err != nil {
+					return nil, nil, err
+				}
 			}
 			task := func(ctx context.Context, dir string, progress func(float64, string)) error {
 				_, _, err := report.Generate(ctx, src, req, dir, opt, report.Progress(progress))

@@ -70,7 +70,7 @@ func TestHandler(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows, err := f.GetRows("Problems")
-	if err != nil || len(rows) != 3 || rows[1][1] != "fixed" || rows[2][1] != "fixed" {
+	if err != nil || len(rows) != 4 || rows[1][1] != "fixed" || rows[2][1] != "fixed" || rows[3][1] != "fixed" {
 		t.Errorf("xlsx status=fixed: %v %v", rows, err)
 	}
 	res, b = get(pair+"&format=geojson&indicator=park-coverage&district=150201", http.StatusOK)

@@ -15,6 +15,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/checks"
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/edition"
 	"github.com/cityreach/cityreach/internal/fault"
@@ -54,8 +55,18 @@ import (
 //	2025: A reaches all 13 (complete), B and C nothing
 //	→ A fixed, B and C persisting.
 //
-// 整治率: the city had 2 + 3 = 5 problems in 2024, of which 2 are fixed: 0.4. A: 2 of 2
-// (1.0); B: 0 of 1 (its coverage problem is new); C: 0 of 2.
+// The complete-community scorecard, under a two-item checklist (checklist below: a
+// 幼儿园 and a 社区综合服务站 within the 500 m tier; network reach, a facility inside the
+// community counts): the facilities at (1000, 900) lie inside A and 1,000 m of street from
+// B's nearest point (the node at x = 2000), so only A is served.
+//
+//	2024: A has the kindergarten only (score 1/2, missing community_service), B and C 0/2:
+//	      three problems
+//	2025: A has both (complete), B and C 0/2
+//	→ A fixed, B and C persisting.
+//
+// 整治率: the city had 2 + 3 + 3 = 8 problems in 2024, of which 3 are fixed: 0.375. A: 3 of
+// 3 (1.0); B: 0 of 2 (its coverage problem is new); C: 0 of 3.
 var (
 	env = testdb.Baotou.Box
 	pt  = testdb.Baotou.Point
@@ -137,7 +148,21 @@ func source(t *testing.T, pool *pgxpool.Pool) problems.Source {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return problems.Source{Pool: pool, Coverage: &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg}, Walk: walk.NewService(pool, nil)}
+	ws := walk.NewService(pool, nil)
+	return problems.Source{Pool: pool, Coverage: &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg}, Walk: ws,
+		Checks: &checks.Service{Store: &checks.Store{Pool: pool}, Config: checklist(), Reach: checks.NetworkReach{Walk: ws}}}
+}
+
+// checklist is the default configuration with a two-item scorecard the fixture can be
+// worked by hand on.
+func checklist() checks.Config {
+	cfg := checks.DefaultConfig()
+	cfg.Scorecard.Tier = 500
+	cfg.Scorecard.Items = []checks.Item{
+		{Key: "kindergarten", Label: "幼儿园", Categories: []string{"kindergarten"}},
+		{Key: "community_service", Label: "社区综合服务站", Categories: []string{"community_service"}},
+	}
+	return cfg
 }
 
 // TestLedgerHandWorked compares the ledger of the fixture between its two editions with
@@ -155,8 +180,8 @@ func TestLedgerHandWorked(t *testing.T) {
 	if led.From == nil || led.From.Edition != "2024 现状" || led.To.Edition != "2025 现状" || led.Caliber != "gbt50563-2010" || led.Method != caliber.Buffer {
 		t.Fatalf("ledger heading: from %+v to %+v, caliber %s %s", led.From, led.To, led.Caliber, led.Method)
 	}
-	if led.Thresholds[problems.ParkCoverage] != 0.8 || led.Thresholds[problems.LivingCircle] != 1 {
-		t.Errorf("thresholds %v, want park-coverage 0.8 (GB/T 50563's first target) and living-circle 1", led.Thresholds)
+	if led.Thresholds[problems.ParkCoverage] != 0.8 || led.Thresholds[problems.LivingCircle] != 1 || led.Thresholds[problems.Complete] != 1 {
+		t.Errorf("thresholds %v, want park-coverage 0.8 (GB/T 50563's first target), living-circle and complete-communities 1", led.Thresholds)
 	}
 	code := func(u string) string {
 		return map[string]string{"A": "150201001001", "B": "150201001002", "C": "150201001003"}[u]
@@ -164,7 +189,7 @@ func TestLedgerHandWorked(t *testing.T) {
 	type want struct {
 		ind, unit, status    string
 		value, before, after float64
-		missing              int // basic categories missing (living circle)
+		missing              int // basic categories (living circle) or checklist items missing
 		sites                int // candidate sites in the unit (park coverage)
 	}
 	const n = 1.0 / 13
@@ -175,6 +200,9 @@ func TestLedgerHandWorked(t *testing.T) {
 		{problems.LivingCircle, "A", problems.StatusFixed, n, n, 1, 12, 0},
 		{problems.LivingCircle, "B", problems.StatusPersisting, 0, 0, 0, 13, 0},
 		{problems.LivingCircle, "C", problems.StatusPersisting, 0, 0, 0, 13, 0},
+		{problems.Complete, "A", problems.StatusFixed, 0.5, 0.5, 1, 1, 0},
+		{problems.Complete, "B", problems.StatusPersisting, 0, 0, 0, 2, 0},
+		{problems.Complete, "C", problems.StatusPersisting, 0, 0, 0, 2, 0},
 	}
 	if len(led.Problems) != len(wants) {
 		for _, p := range led.Problems {
@@ -200,6 +228,16 @@ func TestLedgerHandWorked(t *testing.T) {
 		}
 		if w.unit == "A" && w.ind == problems.LivingCircle && strings.Contains(strings.Join(p.Remedy.Missing, ","), "kindergarten") {
 			t.Errorf("%s: the kindergarten was reached in 2024, yet missing: %v", what, p.Remedy.Missing)
+		}
+		if w.ind == problems.Complete {
+			want := []string{"kindergarten", "community_service"}
+			names := []string{"幼儿园", "社区综合服务站"}
+			if w.unit == "A" {
+				want, names = want[1:], names[1:]
+			}
+			if !slices.Equal(p.Remedy.Missing, want) || !slices.Equal(p.Remedy.MissingNames, names) {
+				t.Errorf("%s: missing %v %v, want %v %v", what, p.Remedy.Missing, p.Remedy.MissingNames, want, names)
+			}
 		}
 		// The stable id: SHA-256 of the key, computed by PostgreSQL.
 		key := "tj/" + w.ind + "/community/" + code(w.unit)
@@ -243,14 +281,14 @@ func TestLedgerHandWorked(t *testing.T) {
 			t.Errorf("%s %s: %+v (rate %v), want earlier %d fixed %d persisting %d new %d rate %v", r.Level, r.Code, r, r.Rate, earlier, fixed, persisting, nw, v)
 		}
 	}
-	rate(led.Rate, 5, 2, 3, 1, 0.4)
+	rate(led.Rate, 8, 3, 5, 1, 0.375)
 	if len(led.Units) != 3 || len(led.Districts) != 1 {
 		t.Fatalf("units %+v districts %+v", led.Units, led.Districts)
 	}
-	rate(led.Units[0], 2, 2, 0, 0, 1)
-	rate(led.Units[1], 1, 0, 1, 1, 0)
-	rate(led.Units[2], 2, 0, 2, 0, 0)
-	rate(led.Districts[0], 5, 2, 3, 1, 0.4)
+	rate(led.Units[0], 3, 3, 0, 0, 1)
+	rate(led.Units[1], 2, 0, 2, 1, 0)
+	rate(led.Units[2], 3, 0, 3, 0, 0)
+	rate(led.Districts[0], 8, 3, 5, 1, 0.375)
 
 	exportsEqual(t, led)
 
@@ -265,10 +303,30 @@ func TestLedgerHandWorked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(fixed.Problems) != 2 || fixed.Problems[0].Status != problems.StatusFixed || fixed.Problems[1].Status != problems.StatusFixed || len(fixed.Units) != 1 {
+	if len(fixed.Problems) != 3 || len(fixed.Units) != 1 {
 		t.Errorf("status=fixed unit=A: %d problems, units %+v", len(fixed.Problems), fixed.Units)
 	}
-	rate(fixed.Rate, 5, 2, 3, 1, 0.4)
+	for _, p := range fixed.Problems {
+		if p.Status != problems.StatusFixed {
+			t.Errorf("status=fixed unit=A: %s is %s", p.Indicator, p.Status)
+		}
+	}
+	rate(fixed.Rate, 8, 3, 5, 1, 0.375)
+	// The scorecard alone: A's is fixed, B's and C's persist: 1 of 3.
+	cc, err := src.Ledger(ctx, problems.Query{City: "tj", From: "2024 现状", To: "2025 现状", Indicators: []string{problems.Complete}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rate(cc.Rate, 3, 1, 2, 0, 1.0/3)
+	// A process without the scorecard leaves it out, and refuses it when asked for.
+	noChecks := src
+	noChecks.Checks = nil
+	if l, err := noChecks.Ledger(ctx, problems.Query{City: "tj", From: "2024 现状", To: "2025 现状", Caliber: "gbt50563-2010"}); err != nil || slices.Contains(l.Indicators, problems.Complete) {
+		t.Errorf("without the scorecard: %v, %v", err, l)
+	}
+	if _, err := noChecks.Ledger(ctx, problems.Query{City: "tj", Indicators: []string{problems.Complete}}); err == nil {
+		t.Error("without the scorecard, complete-communities was not refused")
+	}
 
 	// Without from, the ledger to 2025 compares with the published edition before it.
 	def, err := src.Ledger(ctx, problems.Query{City: "tj", To: "2025 现状", Caliber: "gbt50563-2010", Indicators: []string{problems.ParkCoverage}})
@@ -332,25 +390,25 @@ func exportsEqual(t *testing.T, led *problems.Ledger) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 7 || rows[0][0] != "问题编号" {
+	if len(rows) != 10 || rows[0][0] != "问题编号" {
 		t.Fatalf("问题清单: %d rows, header %v", len(rows), rows[0])
 	}
-	wantStatus := []string{"已整改", "新增", "持续", "已整改", "持续", "持续"}
+	wantStatus := []string{"已整改", "新增", "持续", "已整改", "持续", "持续", "已整改", "持续", "持续"}
 	for i, p := range led.Problems {
 		r := rows[i+1]
 		if r[0] != p.ID || r[1] != wantStatus[i] || r[3] != "150201" || r[6] != p.Unit.Code {
 			t.Errorf("row %d: %v, want %s %s", i+1, r, p.ID, wantStatus[i])
 		}
 	}
-	if !strings.Contains(rows[2][12], "公园选址 1 处") || !strings.Contains(rows[5][12], "幼儿园") {
-		t.Errorf("remedies: %q, %q", rows[2][12], rows[5][12])
+	if !strings.Contains(rows[2][12], "公园选址 1 处") || !strings.Contains(rows[5][12], "幼儿园") || rows[8][12] != "补齐完整社区配置项：幼儿园、社区综合服务站" {
+		t.Errorf("remedies: %q, %q, %q", rows[2][12], rows[5][12], rows[8][12])
 	}
 	rates, err := f.GetRows("整治率")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rates) != 6 || !slices.Equal(rates[1], []string{"全市", "tj", "体检城", "5", "2", "3", "1", "0.4"}) ||
-		!slices.Equal(rates[3], []string{"社区", "150201001001", "社区A", "2", "2", "0", "0", "1"}) {
+	if len(rates) != 6 || !slices.Equal(rates[1], []string{"全市", "tj", "体检城", "8", "3", "5", "1", "0.375"}) ||
+		!slices.Equal(rates[3], []string{"社区", "150201001001", "社区A", "3", "3", "0", "0", "1"}) {
 		t.Errorf("整治率: %v", rates)
 	}
 	b, err := problems.GeoJSON(led, "en")
@@ -367,8 +425,8 @@ func exportsEqual(t *testing.T, led *problems.Ledger) {
 	if err := json.Unmarshal(b, &fc); err != nil {
 		t.Fatal(err)
 	}
-	if len(fc.Features) != 8 {
-		t.Fatalf("%d features, want 6 problems and 2 sites", len(fc.Features))
+	if len(fc.Features) != 11 {
+		t.Fatalf("%d features, want 9 problems and 2 sites", len(fc.Features))
 	}
 	for i, p := range led.Problems {
 		ft := fc.Features[i]
@@ -376,7 +434,7 @@ func exportsEqual(t *testing.T, led *problems.Ledger) {
 			t.Errorf("feature %d: %s %v %v", i, ft.ID, ft.Properties["status"], ft.Geometry["type"])
 		}
 	}
-	for _, ft := range fc.Features[6:] {
+	for _, ft := range fc.Features[9:] {
 		if ft.Properties["kind"] != "site" || ft.Geometry["type"] != "Point" {
 			t.Errorf("site feature %+v", ft)
 		}

@@ -6,8 +6,9 @@
 // per district and for the city.
 //
 // Nothing is computed here that another package computes: the figures are park coverage
-// (coverage.Service.Indicator), the 15-minute living circle (walk.Service.LivingCircle*)
-// and the pocket-park sites (coverage.Sites), each asked as of the edition (internal/edition).
+// (coverage.Service.Indicator), the 15-minute living circle (walk.Service.LivingCircle*),
+// the complete-community scorecard (checks.Service.CompleteCommunities) and the pocket-park
+// sites (coverage.Sites), each asked as of the edition (internal/edition).
 package problems
 
 import (
@@ -22,10 +23,12 @@ import (
 const (
 	ParkCoverage = "park-coverage"
 	LivingCircle = "living-circle"
+	// Complete is the complete-community scorecard (checks.Service.CompleteCommunities).
+	Complete = "complete-communities"
 )
 
 // Indicators lists them in the order the ledger lists problems.
-var Indicators = []string{ParkCoverage, LivingCircle}
+var Indicators = []string{ParkCoverage, LivingCircle, Complete}
 
 // The statuses of a problem across two editions. Open is the status of every problem when
 // there is no earlier edition to compare with.
@@ -70,14 +73,17 @@ type Site struct {
 }
 
 // Remedy is what a problem's suggested fix is: the candidate sites of a park-coverage gap,
-// the basic categories a living circle misses.
+// the basic categories a living circle misses, the checklist items an incomplete community
+// misses.
 type Remedy struct {
 	// Sites are the city's candidate sites (the first Query.Sites of coverage.Sites, greedy
 	// over the whole city) that fall in the unit; empty when none of them does.
 	Sites []Site `json:"sites,omitempty"`
-	// Missing are the codes of the basic facility categories the unit does not reach.
+	// Missing are the codes of the basic facility categories the unit does not reach
+	// (living circle), or the keys of the checklist items it does not meet (complete
+	// communities; checks.Item.Key).
 	Missing []string `json:"missing,omitempty"`
-	// MissingNames are their Chinese names, in the same order.
+	// MissingNames are their Chinese names (the items' labels), in the same order.
 	MissingNames []string `json:"missing_names,omitempty"`
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/checks"
 	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/edition"
@@ -22,6 +23,9 @@ type Source struct {
 	Pool     *pgxpool.Pool
 	Coverage *coverage.Service
 	Walk     *walk.Service
+	// Checks scores the complete communities; nil leaves that indicator out of the
+	// default list and refuses it when asked for.
+	Checks *checks.Service
 }
 
 // MaxSites bounds Query.Sites.
@@ -92,6 +96,12 @@ func (s Source) Ledger(ctx context.Context, q Query) (*Ledger, error) {
 	inds, err := indicators(q.Indicators)
 	if err != nil {
 		return nil, err
+	}
+	if s.Checks == nil {
+		if len(q.Indicators) > 0 && slices.Contains(inds, Complete) {
+			return nil, fault.Invalid("the complete-community scorecard is not available in this process").With("parameter", "indicator")
+		}
+		inds = slices.DeleteFunc(inds, func(ind string) bool { return ind == Complete })
 	}
 	if q.Status != "" && !slices.Contains(Statuses, q.Status) {
 		return nil, fault.Invalid("status must be new, persisting, fixed or open").With("parameter", "status")
@@ -190,7 +200,7 @@ func (s Source) Ledger(ctx context.Context, q Query) (*Ledger, error) {
 func indicators(want []string) ([]string, error) {
 	for _, w := range want {
 		if !slices.Contains(Indicators, w) {
-			return nil, fault.Invalid(fmt.Sprintf("indicator must be park-coverage or living-circle, not %q", fault.Clip(w))).With("parameter", "indicator")
+			return nil, fault.Invalid(fmt.Sprintf("indicator must be park-coverage, living-circle or complete-communities, not %q", fault.Clip(w))).With("parameter", "indicator")
 		}
 	}
 	if len(want) == 0 {
@@ -262,6 +272,8 @@ func (c *computer) state(ctx context.Context, ref string, at edition.AsOf, later
 			err = c.parkCoverage(ctx, ref, st, later)
 		case LivingCircle:
 			err = c.livingCircle(ctx, ref, st)
+		case Complete:
+			err = c.complete(ctx, ref, st)
 		}
 		if err != nil {
 			return nil, err
@@ -389,6 +401,28 @@ func (c *computer) livingCircle(ctx context.Context, ref string, st *snapshot) e
 			r.MissingNames = append(r.MissingNames, names[m])
 		}
 		c.problem(st, LivingCircle, a.ID, v, 1, !a.Complete, r)
+	}
+	return nil
+}
+
+// complete: a community the complete-community scorecard does not find complete; the
+// value is its score (items met ÷ items), the threshold 1, the remedy the items it misses.
+func (c *computer) complete(ctx context.Context, ref string, st *snapshot) error {
+	rep, err := c.src.Checks.CompleteCommunities(ctx, checks.Request{City: c.q.City, AsOf: ref})
+	if err != nil {
+		return err
+	}
+	c.led.Thresholds[Complete] = 1
+	labels := map[string]string{}
+	for _, it := range rep.Items {
+		labels[it.Key] = it.Label
+	}
+	for _, sc := range rep.Scores {
+		r := Remedy{Missing: sc.Missing}
+		for _, m := range sc.Missing {
+			r.MissingNames = append(r.MissingNames, labels[m])
+		}
+		c.problem(st, Complete, sc.ID, sc.Score, 1, !sc.Complete, r)
 	}
 	return nil
 }

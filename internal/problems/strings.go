@@ -16,6 +16,7 @@ var words = report.Words{ // zh, en
 	"sheet_about":    {"说明", "About"},
 	ParkCoverage:     {"公园绿化活动场地服务半径覆盖率", "Park service-radius coverage"},
 	LivingCircle:     {"一刻钟便民生活圈（基本公共服务设施）", "15-minute living circle (basic facilities)"},
+	Complete:         {"完整社区建设标准", "Complete-community checklist"},
 	StatusNew:        {"新增", "new"},
 	StatusPersisting: {"持续", "persisting"},
 	StatusFixed:      {"已整改", "fixed"},
@@ -69,6 +70,11 @@ func RemedyText(lang string, p *Problem) string {
 			return "add within reach: " + strings.Join(p.Remedy.Missing, ", ")
 		}
 		return "补齐步行范围内的：" + strings.Join(p.Remedy.MissingNames, "、")
+	case p.Indicator == Complete && len(p.Remedy.Missing) > 0:
+		if en {
+			return "meet the checklist items: " + strings.Join(p.Remedy.Missing, ", ")
+		}
+		return "补齐完整社区配置项：" + strings.Join(p.Remedy.MissingNames, "、")
 	case p.Indicator == ParkCoverage && len(p.Remedy.Sites) > 0:
 		var gain float64
 		ranks := make([]string, len(p.Remedy.Sites))

@@ -36,14 +36,7 @@ func TestCapacityTables(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer wb.Close() //nolint:errcheck // test clean-up
-	num := func(s string) float64 {
-		t.Helper()
-		v, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			t.Fatalf("cell %q is not a number", s)
-		}
-		return v
-	}
+	num := func(s string) float64 { return cellNum(t, s) }
 	type figure struct {
 		ID        int64   `json:"id"`
 		Demand    float64 `json:"demand"`

@@ -12,7 +12,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/coverage"
+	"github.com/cityreach/cityreach/internal/edition"
+	"github.com/cityreach/cityreach/internal/fault"
 )
 
 // Progress is told how far a report is (0…1) and what it is doing. It may be nil.
@@ -82,7 +85,25 @@ func Build(ctx context.Context, src *Sources, req Request, opt Options, progress
 	if r.City, err = src.Store.City(ctx, req.City); err != nil {
 		return nil, err
 	}
-	if r.Data, err = src.Store.DataVersion(ctx, r.City.ID); err != nil {
+	// As of a past state: the store reads the input tables as they were then, in one
+	// transaction (rolled back: it only creates temporary tables), and every section asks
+	// its service with the same as_of.
+	store := src.Store
+	if req.AsOf != "" {
+		if r.AsOf, err = src.ResolveAsOf(ctx, r.City.ID, req.AsOf); err != nil {
+			return nil, err
+		}
+		tx, err := src.Store.Pool.Begin(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only work: nothing to keep
+		if err := citydata.ShadowAsOf(ctx, tx, r.City.ID, r.AsOf.At, asOfTables...); err != nil {
+			return nil, err
+		}
+		store.tx = tx
+	}
+	if r.Data, err = store.DataVersion(ctx, r.City.ID); err != nil {
 		return nil, err
 	}
 	if r.Sources, err = src.Store.Sources(ctx, r.City.ID); err != nil {
@@ -93,9 +114,32 @@ func Build(ctx context.Context, src *Sources, req Request, opt Options, progress
 		synthetic[s.Layer] = synthetic[s.Layer] || s.Synthetic
 	}
 	progress(0.02, "data version "+r.Data.Hash)
-	areas, err := src.Store.Areas(ctx, r.City.ID, req.Level, req.Lang)
+	areas, err := store.Areas(ctx, r.City.ID, req.Level, req.Lang)
 	if err != nil {
 		return nil, err
+	}
+	// The areas of the level each community lies in (the scorecard's rows at a coarser
+	// level), read here, before the sections run: an as-of store's transaction serves one
+	// read at a time.
+	var commAreas map[int64]int64
+	if req.Level != "community" && slices.Contains(req.Indicators, "complete-communities") {
+		if commAreas, err = store.CommunityAreas(ctx, r.City.ID, req.Level); err != nil {
+			return nil, err
+		}
+	}
+	// So is the base map when the store is as of a past state; the current one is read
+	// while the sections compute.
+	var base BaseMap
+	asOf := store.tx != nil
+	if asOf {
+		if base, err = store.BaseMap(ctx, r.City, req.Level, req.Lang, 5); err != nil {
+			return nil, err
+		}
+		// Nothing more is read as of then here: end the transaction now, not after the
+		// sections (its connection would sit idle in a transaction meanwhile).
+		if err := store.tx.Rollback(ctx); err != nil {
+			return nil, err
+		}
 	}
 	cats, err := src.Store.Categories(ctx, req.Lang)
 	if err != nil {
@@ -134,7 +178,7 @@ func Build(ctx context.Context, src *Sources, req Request, opt Options, progress
 				return
 			}
 			defer func() { <-sem }()
-			b := &builder{src: src, req: req, city: r.City, lang: req.Lang, areas: areas, categories: cats}
+			b := &builder{src: src, req: req, city: r.City, lang: req.Lang, areas: areas, categories: cats, communityAreas: commAreas, at: r.AsOf}
 			s, err := in.build(ctx, b)
 			if err != nil {
 				errs[i] = fmt.Errorf("%s: %w", in.key, err)
@@ -156,7 +200,10 @@ func Build(ctx context.Context, src *Sources, req Request, opt Options, progress
 		}()
 	}
 	// The base map while the sections compute.
-	base, baseErr := src.Store.BaseMap(ctx, r.City, req.Level, req.Lang, 5)
+	var baseErr error
+	if !asOf {
+		base, baseErr = src.Store.BaseMap(ctx, r.City, req.Level, req.Lang, 5)
+	}
 	wg.Wait()
 	for _, err := range errs { // the cause, not the sections cancelled because of it
 		if err != nil && !errors.Is(err, context.Canceled) {
@@ -172,6 +219,23 @@ func Build(ctx context.Context, src *Sources, req Request, opt Options, progress
 	r.Base = base
 	r.Sections = sections
 	return r, nil
+}
+
+// asOfTables are the input tables an as-of report's store reads as they were (every
+// city feature table of inputTables).
+var asOfTables = slices.DeleteFunc(slices.Clone(inputTables), func(t string) bool { return t == citydata.FacilityCategories })
+
+// ResolveAsOf resolves an as_of reference (an edition name of the city, an RFC 3339 time,
+// a date) to the instant read; one in the future is refused.
+func (s *Sources) ResolveAsOf(ctx context.Context, cityID int, ref string) (*edition.AsOf, error) {
+	at, err := edition.Store{Pool: s.Store.Pool}.At(ctx, cityID, "as_of", ref)
+	if err != nil {
+		return nil, err
+	}
+	if at.At.After(time.Now()) {
+		return nil, fault.Invalid("as_of lies in the future: a report is of data that exists (omit as_of for the current data)").With("parameter", "as_of")
+	}
+	return &at, nil
 }
 
 // Write writes the outputs r.Request asks for into dir (which must exist) and returns them,

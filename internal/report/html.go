@@ -49,6 +49,10 @@ type htmlData struct {
 	Date      string // the report's date, 北京时间
 	Generated string // date and time, 北京时间
 	DataAsOf  string
+	// AsOf and Omitted state the past state the report is of and the sections it leaves
+	// out for that; "" for a report of the current data.
+	AsOf      string
+	Omitted   string
 	Synthetic int // the number of synthetic layers
 	Running   string
 	PageFmt   [2]string // the footer before and after the page number
@@ -151,6 +155,7 @@ func WriteHTML(w io.Writer, r *Report, pages Pages) error {
 		Date:      r.Generated.In(zone).Format(T(lang, "date_fmt")),
 		Generated: r.Generated.In(zone).Format("2006-01-02 15:04") + T(lang, "bjt"),
 		DataAsOf:  r.Data.Updated.In(zone).Format(T(lang, "date_fmt"))}
+	d.AsOf, d.Omitted = asOfText(r, lang, zone), omittedText(r, lang)
 	d.Running = d.City + " · " + d.Title
 	d.PageFmt = [2]string{T(lang, "page_before"), T(lang, "page_after")}
 	var synth []string

@@ -11,6 +11,7 @@ import (
 	"github.com/cityreach/cityreach/internal/capacity"
 	"github.com/cityreach/cityreach/internal/checks"
 	"github.com/cityreach/cityreach/internal/coverage"
+	"github.com/cityreach/cityreach/internal/edition"
 	"github.com/cityreach/cityreach/internal/series"
 	"github.com/cityreach/cityreach/internal/walk"
 )
@@ -90,6 +91,11 @@ type builder struct {
 	areas map[int64]AreaRef // the areas of the report's level, by id
 	// categories are the localized names of facility categories by code.
 	categories map[string]string
+	// communityAreas maps each community to the area of the report's level it lies in
+	// (Store.CommunityAreas, read by Build); nil at the community level.
+	communityAreas map[int64]int64
+	// at is the past state the report is of (Request.AsOf resolved); nil for now.
+	at *edition.AsOf
 }
 
 // col makes a column; idCol the machine id column (XLSX and CSV only); codeCol the
@@ -170,7 +176,7 @@ func lowest(bars []Bar) []Bar {
 }
 
 func buildParkCoverage(ctx context.Context, b *builder) (*Section, error) {
-	q := coverage.Query{City: b.req.City, Caliber: b.req.Caliber, Method: b.req.Method, Level: b.req.Level}
+	q := coverage.Query{City: b.req.City, Caliber: b.req.Caliber, Method: b.req.Method, Level: b.req.Level, AsOf: b.req.AsOf}
 	rep, err := b.src.Coverage.Indicator(ctx, q)
 	if err != nil {
 		return nil, err
@@ -275,18 +281,27 @@ func buildParkCoverage(ctx context.Context, b *builder) (*Section, error) {
 	s.Layers = append(s.Layers, &Layer{Name: "park_coverage_gaps", Title: b.t("lyr_gaps"), GeoJSON: gaps,
 		Style: Style{Fill: "#d7191c", Opacity: 0.9}})
 	s.Notes = append(s.Notes, b.t("n_gaps_map"))
+	if b.req.AsOf != "" {
+		s.Notes = append(s.Notes, b.t("n_asof_trend"))
+	}
 	return s, b.addSheet(s, func() (*Table, string, error) { return b.parkParcelSheet(ctx, q) })
 }
 
 func buildLivingCircle(ctx context.Context, b *builder) (*Section, error) {
 	svc := b.src.Walk
-	rep, err := svc.LivingCircle(ctx, b.req.City, walk.Options{Level: b.req.Level})
+	circle := func(level string) (*walk.Report, error) {
+		if b.req.AsOf != "" {
+			return svc.LivingCircleAsOf(ctx, b.req.City, walk.Options{Level: level}, b.req.AsOf)
+		}
+		return svc.LivingCircle(ctx, b.req.City, walk.Options{Level: level})
+	}
+	rep, err := circle(b.req.Level)
 	if err != nil {
 		return nil, err
 	}
 	comm := rep
 	if b.req.Level != walk.LevelCommunity {
-		if comm, err = svc.LivingCircle(ctx, b.req.City, walk.Options{Level: walk.LevelCommunity}); err != nil {
+		if comm, err = circle(walk.LevelCommunity); err != nil {
 			return nil, err
 		}
 	}
@@ -294,22 +309,24 @@ func buildLivingCircle(ctx context.Context, b *builder) (*Section, error) {
 	if err != nil {
 		return nil, err
 	}
-	wc, err := svc.City(ctx, b.req.City)
-	if err != nil {
-		return nil, err
-	}
-	in, err := svc.Inputs(ctx, wc)
-	if err != nil {
-		return nil, err
-	}
-	nw, err := svc.Network(ctx, wc)
-	if err != nil {
-		return nil, err
-	}
 	s := &Section{Key: "living-circle", Title: b.t("ind_walk"), DistrictMaps: true,
-		Caliber:     fmt.Sprintf(b.t("cal_lc"), 100*rep.Share),
-		Method:      b.t("m_network"),
-		DataVersion: shortHash(in.Version + "/" + nw.Version)}
+		Caliber: fmt.Sprintf(b.t("cal_lc"), 100*rep.Share),
+		Method:  b.t("m_network")}
+	if b.req.AsOf == "" { // as of a past state: the report's data version, read as of then
+		wc, err := svc.City(ctx, b.req.City)
+		if err != nil {
+			return nil, err
+		}
+		in, err := svc.Inputs(ctx, wc)
+		if err != nil {
+			return nil, err
+		}
+		nw, err := svc.Network(ctx, wc)
+		if err != nil {
+			return nil, err
+		}
+		s.DataVersion = shortHash(in.Version + "/" + nw.Version)
+	}
 	s.Figures = append(s.Figures,
 		Figure{Label: b.t("f_complete_lc"), Value: Num(int64(rep.CompleteCommunities)), Unit: b.t("unit_count"), HasTarget: true, Target: float64(rep.Target), Met: rep.TargetMet},
 		Figure{Label: b.t("f_complete_sd"), Value: Num(int64(rep.CompleteSubdistricts)), Unit: fmt.Sprintf("/ %d", rep.Subdistricts)},
@@ -408,6 +425,11 @@ func buildLivingCircle(ctx context.Context, b *builder) (*Section, error) {
 		},
 		Legend: []LegendEntry{{b.t("status_complete"), "#1a9641"}, {b.t("status_incomplete"), "#fdae61"}, {b.t("no_residential"), "#cccccc"}}})
 	s.Notes = append(s.Notes, fmt.Sprintf(b.t("n_lc"), 100*rep.Share))
+	if b.req.AsOf != "" {
+		// The per-parcel walk has no as-of form yet.
+		s.Notes = append(s.Notes, b.t("n_asof_trend"), b.t("n_asof_lc_parcels"))
+		return s, nil
+	}
 	return s, b.addSheet(s, func() (*Table, string, error) { return b.livingCircleParcelSheet(ctx) })
 }
 
@@ -439,7 +461,7 @@ func join(s []string, lang string) string {
 }
 
 func buildComplete(ctx context.Context, b *builder) (*Section, error) {
-	rep, err := b.src.Checks.CompleteCommunities(ctx, checks.Request{City: b.req.City})
+	rep, err := b.src.Checks.CompleteCommunities(ctx, checks.Request{City: b.req.City, AsOf: b.req.AsOf})
 	if err != nil {
 		return nil, err
 	}
@@ -487,10 +509,7 @@ func buildComplete(ctx context.Context, b *builder) (*Section, error) {
 		s.Bars = append(s.Bars, BarChart{Title: b.t("bar_score"), Unit: "%", Target: 100, Max: 100, Bars: lowest(bars)})
 	} else {
 		// Only the level asked for: communities counted by the area they belong to.
-		of, err := b.src.Store.CommunityAreas(ctx, b.city.ID, b.req.Level)
-		if err != nil {
-			return nil, err
-		}
+		of := b.communityAreas
 		type agg struct {
 			n, complete int
 			score       float64
@@ -557,7 +576,7 @@ func buildComplete(ctx context.Context, b *builder) (*Section, error) {
 }
 
 func buildCorridors(ctx context.Context, b *builder) (*Section, error) {
-	rep, err := b.src.Checks.Corridors(ctx, checks.Request{City: b.req.City})
+	rep, err := b.src.Checks.Corridors(ctx, checks.Request{City: b.req.City, AsOf: b.req.AsOf})
 	if err != nil {
 		return nil, err
 	}
@@ -639,7 +658,7 @@ func (b *builder) editionName(e *checks.EditionInfo) string {
 }
 
 func buildControlLines(ctx context.Context, b *builder) (*Section, error) {
-	rep, err := b.src.Checks.ControlLines(ctx, checks.Request{City: b.req.City})
+	rep, err := b.src.Checks.ControlLines(ctx, checks.Request{City: b.req.City, AsOf: b.req.AsOf})
 	if err != nil {
 		return nil, err
 	}
@@ -686,7 +705,16 @@ func buildControlLines(ctx context.Context, b *builder) (*Section, error) {
 
 func buildGrowthDiff(ctx context.Context, b *builder) (*Section, error) {
 	// The diff compares the two latest editions by valid_from.
-	l, err := b.src.Checks.Store.Load(ctx, b.req.City, checks.NeedBoundaries)
+	var l *checks.Layers
+	var err error
+	if b.at != nil { // the editions of the boundary recorded by then
+		var c checks.City
+		if c, err = b.src.Checks.Store.City(ctx, b.req.City); err == nil {
+			l, err = b.src.Checks.Store.LoadAsOf(ctx, c, checks.NeedBoundaries, b.at.At)
+		}
+	} else {
+		l, err = b.src.Checks.Store.Load(ctx, b.req.City, checks.NeedBoundaries)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -697,7 +725,7 @@ func buildGrowthDiff(ctx context.Context, b *builder) (*Section, error) {
 		s.Notes = append(s.Notes, b.t("n_no_boundary"))
 		return s, nil
 	}
-	rep, err := b.src.Checks.GrowthDiff(ctx, checks.Request{City: b.req.City, From: eds[len(eds)-2].Edition, To: eds[len(eds)-1].Edition})
+	rep, err := b.src.Checks.GrowthDiff(ctx, checks.Request{City: b.req.City, From: eds[len(eds)-2].Edition, To: eds[len(eds)-1].Edition, AsOf: b.req.AsOf})
 	if err != nil {
 		return nil, err
 	}
@@ -740,7 +768,7 @@ func buildGrowthDiff(ctx context.Context, b *builder) (*Section, error) {
 }
 
 func buildOutside(ctx context.Context, b *builder) (*Section, error) {
-	rep, err := b.src.Checks.Outside(ctx, checks.Request{City: b.req.City})
+	rep, err := b.src.Checks.Outside(ctx, checks.Request{City: b.req.City, AsOf: b.req.AsOf})
 	if err != nil {
 		return nil, err
 	}

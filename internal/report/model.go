@@ -2,10 +2,13 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cityreach/cityreach/internal/edition"
 
 	"github.com/cityreach/cityreach/internal/citydata"
 )
@@ -24,6 +27,9 @@ type Report struct {
 	// Base is the background of every map: residential land and the area outlines of the
 	// report's level, in EPSG:4326.
 	Base BaseMap
+	// AsOf is the past state of the data the report is of (Request.AsOf resolved); nil for
+	// the current data.
+	AsOf *edition.AsOf
 }
 
 // City is the one city type (internal/citydata).
@@ -310,4 +316,30 @@ type BaseMap struct {
 	Areas json.RawMessage
 	// BBox is the extent of residential land in lon/lat: minLon, minLat, maxLon, maxLat.
 	BBox [4]float64
+}
+
+// asOfText states the past state r is of: the edition's name and its instant in 北京时间, or
+// the instant alone; "" for a report of the current data.
+func asOfText(r *Report, lang string, zone *time.Location) string {
+	if r.AsOf == nil {
+		return ""
+	}
+	at := r.AsOf.At.In(zone).Format("2006-01-02 15:04:05") + T(lang, "bjt")
+	if r.AsOf.Edition == "" {
+		return at
+	}
+	return r.AsOf.Edition + T(lang, "sep") + at
+}
+
+// omittedText names the sections an as-of report leaves out and why; "" when none.
+func omittedText(r *Report, lang string) string {
+	var out []string
+	for _, k := range r.Request.Omitted {
+		title := map[string]string{"capacity": "ind_cap"}[k]
+		if title == "" {
+			title = k
+		}
+		out = append(out, fmt.Sprintf(T(lang, "as_of_omitted_why"), T(lang, title)))
+	}
+	return strings.Join(out, T(lang, "list_sep"))
 }

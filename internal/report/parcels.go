@@ -17,7 +17,13 @@ var MaxParcelRows = 200_000
 // figure (coverage.Service.ParcelResult): the rows of GET
 // /api/v1/indicators/park-coverage/parcels under the same caliber and method.
 func (b *builder) parkParcelSheet(ctx context.Context, q coverage.Query) (*Table, string, error) {
-	res, _, err := b.src.Coverage.ParcelResult(ctx, q)
+	var res *coverage.Result
+	var err error
+	if q.AsOf != "" {
+		res, err = b.src.Coverage.Result(ctx, q) // the result of the data as of then
+	} else {
+		res, _, err = b.src.Coverage.ParcelResult(ctx, q)
+	}
 	if err != nil {
 		return nil, "", err
 	}

@@ -51,6 +51,32 @@ func demo(t testing.TB) *pgxpool.Pool {
 	return db.Pool
 }
 
+// demoEditions seeds the demo city with the two published editions `cityreach seed
+// baotou` makes (2024 现状 and 2025 现状) and returns the pool and the city's id.
+func demoEditions(t testing.TB) (*pgxpool.Pool, int) {
+	t.Helper()
+	pool := demo(t)
+	ctx := context.Background()
+	var cityID int
+	if err := pool.QueryRow(ctx, `SELECT id FROM cities WHERE slug = $1`, seed.Slug).Scan(&cityID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seed.Editions(ctx, pool, cityID); err != nil {
+		t.Fatal(err)
+	}
+	return pool, cityID
+}
+
+// cellNum reads a raw XLSX cell as a number.
+func cellNum(t *testing.T, s string) float64 {
+	t.Helper()
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		t.Fatalf("cell %q is not a number", s)
+	}
+	return v
+}
+
 type services struct {
 	src    *report.Sources
 	engine http.Handler

@@ -32,7 +32,21 @@ type Request struct {
 	MethodFrom  string   `json:"-"`
 	Lang        string   `json:"lang,omitempty"`    // zh (default) or en
 	Formats     []string `json:"formats,omitempty"` // subset of Formats; empty means all
+	// AsOf, when set, is a data edition of the city, an RFC 3339 time or a date
+	// (docs/editions.md): every section is computed on the data as it was then. Sections
+	// with no past state (NoAsOf) are left out with a note, or refused when named.
+	AsOf string `json:"as_of,omitempty"`
+	// Scenario is accepted only to be refused: a report is of the current data or of an
+	// edition, never of a what-if scenario.
+	Scenario int64 `json:"scenario,omitempty"`
+	// Omitted are the sections Normalize left out because they cannot be as of AsOf (set
+	// by Normalize, never read from a request).
+	Omitted []string `json:"-"`
 }
+
+// NoAsOf are the indicators that cannot be computed as of an edition: the capacity tables
+// read the residents by age band, which have no past editions.
+var NoAsOf = []string{"capacity"}
 
 // Normalize validates r and fills its defaults; its errors are Invalid faults naming the
 // parameter. avail is the list of indicators the running process can compute.
@@ -55,6 +69,15 @@ func (r *Request) Normalize(avail []string) error {
 	if r.Method != "" && r.Method != "buffer" && r.Method != "network" {
 		return fault.Invalid("method must be buffer or network").With("parameter", "method")
 	}
+	if r.Scenario != 0 {
+		if r.AsOf != "" {
+			return fault.Invalid("give scenario or as_of, not both: a scenario changes the current data").With("parameter", "as_of")
+		}
+		return fault.Invalid("a report is of the current data or of a data edition (as_of); it does not take a scenario").With("parameter", "scenario")
+	}
+	if len(r.AsOf) > 200 {
+		return fault.Invalid("as_of is too long").With("parameter", "as_of")
+	}
 	want := map[string]bool{}
 	for _, k := range r.Indicators {
 		for _, k := range strings.Split(k, ",") {
@@ -69,6 +92,8 @@ func (r *Request) Normalize(avail []string) error {
 				for _, c := range avail {
 					want[c] = true
 				}
+			case slices.Contains(avail, k) && r.AsOf != "" && slices.Contains(NoAsOf, k):
+				return fault.Invalid(fmt.Sprintf("indicator %q cannot be computed as of an edition (its inputs have no past editions); leave it out or omit as_of", k)).With("parameter", "indicators")
 			case slices.Contains(avail, k):
 				want[k] = true
 			default:
@@ -77,8 +102,13 @@ func (r *Request) Normalize(avail []string) error {
 		}
 	}
 	r.Indicators = r.Indicators[:0]
+	r.Omitted = nil
 	for _, k := range avail { // the registry's order, whatever order was asked
 		if len(want) == 0 || want[k] {
+			if r.AsOf != "" && slices.Contains(NoAsOf, k) {
+				r.Omitted = append(r.Omitted, k)
+				continue
+			}
 			r.Indicators = append(r.Indicators, k)
 		}
 	}

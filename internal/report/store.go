@@ -21,7 +21,16 @@ var levelTables = map[string]string{"district": "districts", "subdistrict": "sub
 
 // Store reads what the report needs besides the indicators: the city, the data version,
 // the data sources and the base map.
-type Store struct{ Pool *pgxpool.Pool }
+type Store struct {
+	Pool *pgxpool.Pool
+	// tx, when set, is a transaction that reads the input tables as of an instant
+	// (citydata.ShadowAsOf; Build sets it for Request.AsOf); the reads go through it, one
+	// at a time.
+	tx pgx.Tx
+}
+
+// db is where the reads go: the as-of transaction, else the pool.
+func (s Store) db() citydata.Reader { return citydata.Through(s.tx, s.Pool) }
 
 // City resolves a slug; an unknown one is a fault.NotFound.
 func (s Store) City(ctx context.Context, slug string) (City, error) {
@@ -31,7 +40,7 @@ func (s Store) City(ctx context.Context, slug string) (City, error) {
 // DataVersion is the data version (internal/citydata) of every input table of the report,
 // with the latest update among them.
 func (s Store) DataVersion(ctx context.Context, cityID int) (DataVersion, error) {
-	v, err := citydata.Read(ctx, s.Pool, cityID, inputTables...)
+	v, err := citydata.Read(ctx, s.db(), cityID, inputTables...)
 	if err != nil {
 		return DataVersion{}, err
 	}
@@ -67,7 +76,7 @@ func areaName(level string) string {
 // EPSG:4326 FeatureCollections built by PostGIS. Area labels are in lang (areaName).
 func (s Store) BaseMap(ctx context.Context, city City, level, lang string, tolM float64) (BaseMap, error) {
 	var b BaseMap
-	err := s.Pool.QueryRow(ctx, `SELECT coalesce(ST_XMin(e), 0), coalesce(ST_YMin(e), 0), coalesce(ST_XMax(e), 0), coalesce(ST_YMax(e), 0)
+	err := s.db().QueryRow(ctx, `SELECT coalesce(ST_XMin(e), 0), coalesce(ST_YMin(e), 0), coalesce(ST_XMax(e), 0), coalesce(ST_YMax(e), 0)
 		FROM (SELECT ST_Extent(geom) AS e FROM residential_land WHERE city_id = $1) x`, city.ID).Scan(&b.BBox[0], &b.BBox[1], &b.BBox[2], &b.BBox[3])
 	if err != nil {
 		return b, err
@@ -79,7 +88,7 @@ func (s Store) BaseMap(ctx context.Context, city City, level, lang string, tolM 
 				'geometry', ST_AsGeoJSON(ST_Transform(ST_SimplifyPreserveTopology(geom_m, $3), 4326), 6)::json) ORDER BY id), '[]')
 			FROM ` + pgx.Identifier{table}.Sanitize() + ` WHERE city_id = $1 AND geom_m IS NOT NULL AND $2::text IS NOT NULL`
 		var feats json.RawMessage
-		if err := s.Pool.QueryRow(ctx, q, city.ID, lang, tolM).Scan(&feats); err != nil {
+		if err := s.db().QueryRow(ctx, q, city.ID, lang, tolM).Scan(&feats); err != nil {
 			return nil, fmt.Errorf("base map %s: %w", table, err)
 		}
 		return json.RawMessage(`{"type":"FeatureCollection","features":` + string(feats) + `}`), nil
@@ -117,7 +126,7 @@ func (s Store) Areas(ctx context.Context, cityID int, level, lang string) (map[i
 	if q == "" {
 		return nil, fmt.Errorf("report: no areas at level %q", level)
 	}
-	rows, err := s.Pool.Query(ctx, q, cityID, lang) //nolint:rowserrcheck // pgx.ForEachRow checks rows.Err
+	rows, err := s.db().Query(ctx, q, cityID, lang) //nolint:rowserrcheck // pgx.ForEachRow checks rows.Err
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +148,7 @@ func (s Store) CommunityAreas(ctx context.Context, cityID int, level string) (ma
 	if q == "" {
 		return nil, fmt.Errorf("report: no areas at level %q", level)
 	}
-	rows, err := s.Pool.Query(ctx, q, cityID) //nolint:rowserrcheck // pgx.ForEachRow checks rows.Err
+	rows, err := s.db().Query(ctx, q, cityID) //nolint:rowserrcheck // pgx.ForEachRow checks rows.Err
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +160,7 @@ func (s Store) CommunityAreas(ctx context.Context, cityID int, level string) (ma
 
 // Categories returns the names of the facility categories in lang, by code.
 func (s Store) Categories(ctx context.Context, lang string) (map[string]string, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT code, CASE WHEN $1 = 'en' THEN name_en ELSE name_zh END FROM facility_categories`, lang) //nolint:rowserrcheck // pgx.ForEachRow checks rows.Err
+	rows, err := s.db().Query(ctx, `SELECT code, CASE WHEN $1 = 'en' THEN name_en ELSE name_zh END FROM facility_categories`, lang) //nolint:rowserrcheck // pgx.ForEachRow checks rows.Err
 	if err != nil {
 		return nil, err
 	}

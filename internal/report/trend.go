@@ -42,6 +42,9 @@ func (b *builder) trendSeries(ctx context.Context, indicator, caliber, method st
 	if b.src.Store.Pool == nil || (indicator == series.LivingCircle && b.src.Walk == nil) {
 		return nil, nil
 	}
+	if b.req.AsOf != "" {
+		return nil, nil // a report as of an edition has no trend (n_asof_trend)
+	}
 	src := series.Source{Editions: edition.Store{Pool: b.src.Store.Pool}, Coverage: b.src.Coverage, Walk: b.src.Walk}
 	return src.Series(ctx, series.Query{Indicator: indicator, City: b.req.City, Level: b.req.Level, Caliber: caliber, Method: method})
 }

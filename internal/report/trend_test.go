@@ -65,16 +65,8 @@ func TestTrendEqualsSeriesAPI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("seeds the demo city")
 	}
-	pool := demo(t)
+	pool, _ := demoEditions(t)
 	ctx := context.Background()
-	// The two published editions `cityreach seed baotou` makes.
-	var cityID int
-	if err := pool.QueryRow(ctx, `SELECT id FROM cities WHERE slug = $1`, seed.Slug).Scan(&cityID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := seed.Editions(ctx, pool, cityID); err != nil {
-		t.Fatal(err)
-	}
 	svc := newServices(t, pool)
 	log := slog.New(slog.DiscardHandler)
 	eng := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: 1 << 20, Policy: httpapi.Policy{AnonymousRead: true}},

@@ -166,6 +166,12 @@ func writeAbout(f *excelize.File, st *styles, sheet string, r *Report) error {
 		{T(lang, "caliber"), r.Request.Caliber},
 		{T(lang, "method"), r.Request.Method},
 	}
+	if r.AsOf != nil {
+		rows = append(rows[:4], append([][2]string{{T(lang, "as_of"), asOfText(r, lang, zone)}}, rows[4:]...)...)
+	}
+	if o := omittedText(r, lang); o != "" {
+		rows = append(rows, [2]string{T(lang, "as_of_omitted"), o})
+	}
 	var synth []string
 	for _, s := range r.Sources {
 		if s.Synthetic {

@@ -56,7 +56,7 @@ func (h Handler) Routes() []httpapi.Route {
 			{Name: "city", Description: "city slug", Required: true, Example: "baotou"},
 			{Name: "from", Description: "the earlier state: " + ref + " (default: the latest published edition before to; none: no comparison)"},
 			{Name: "to", Description: "the later state: " + ref + " (default: the current data)"},
-			{Name: "indicator", Description: "comma-separated indicators to keep (default all)", Example: "park-coverage"},
+			{Name: "indicator", Description: "comma-separated indicators to keep: park-coverage, living-circle, complete-communities (default all)", Example: "park-coverage"},
 			{Name: "status", Description: "only problems of this status", Schema: httpapi.Enum(problems.Statuses...)},
 			{Name: "district", Description: "only problems in this district (its 6-digit adcode)", Schema: httpapi.Schema{"type": "string", "pattern": "^[0-9]{6}$"}},
 			{Name: "unit", Description: "only problems of this community (its 12-digit code)", Schema: httpapi.Schema{"type": "string", "pattern": "^[0-9]{12}$"}},
