@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"sort"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -100,6 +101,11 @@ type ApplyOptions struct {
 	MaxChanges int
 	// Workers is the number of concurrent category searches; 0 means GOMAXPROCS.
 	Workers int
+	// LoadOrder puts the facilities of the result in the order Store.Inputs reads them
+	// (facilities by id, then the parks' access points as in the baseline) rather than
+	// the baseline's followed by the added ones, so that the nearest facility among
+	// equally near ones is the one a fresh load gives (Service follows facility edits so).
+	LoadOrder bool
 }
 
 // Applied is the network, inputs and facility reach of a baseline plus changes, and what
@@ -173,6 +179,21 @@ func (b *Base) Apply(ctx context.Context, ch Changes, opt ApplyOptions) (*Applie
 		}
 	}
 	in1 := b.In.With(ch)
+	// src[i] is the baseline index of facility i of in1, -1 for an added one.
+	src := make([]int, 0, len(in1.Facilities))
+	if len(ch.DeleteFacilities)+len(ch.DeleteParks) == 0 {
+		for i := range b.In.Facilities {
+			src = append(src, i)
+		}
+	} else {
+		src = append(src, withoutIndexes(b.In.Facilities, ch)...)
+	}
+	for len(src) < len(in1.Facilities) {
+		src = append(src, -1)
+	}
+	if opt.LoadOrder {
+		in1, src = in1.inLoadOrder(src)
+	}
 	full := func() (*Applied, error) {
 		r, err := ComputeReach(ctx, n1, in1, ReachOptions{MaxSnap: r0.MaxSnap, Cutoff: r0.Cutoff, Workers: opt.Workers})
 		if err != nil {
@@ -323,18 +344,6 @@ func (b *Base) Apply(ctx context.Context, ch Changes, opt ApplyOptions) (*Applie
 	}
 
 	// Facility counts, and the sources of every category with pairs to recompute.
-	// facFrom[i] is the baseline index of scenario facility i (With keeps the baseline
-	// facilities in order, minus the removed ones, and appends the added ones).
-	nAdded := len(ch.AddFacilities)
-	facFrom := make([]int, len(in1.Facilities)-nAdded)
-	if len(ch.DeleteFacilities)+len(ch.DeleteParks) == 0 {
-		for i := range facFrom {
-			facFrom[i] = i
-		}
-	} else {
-		kept := withoutIndexes(b.In.Facilities, ch)
-		copy(facFrom, kept)
-	}
 	sources := make([][]network.Source, nk)
 	srcFac := make([][]int32, nk)
 	for i := range in1.Facilities {
@@ -355,7 +364,7 @@ func (b *Base) Apply(ctx context.Context, ch Changes, opt ApplyOptions) (*Applie
 			isSource = math.Hypot(f.Point[0]-added[j][0], f.Point[1]-added[j][1]) <= bound
 		}
 		// A baseline facility away from every changed edge keeps its attachment.
-		reattach := isSource || i >= len(in1.Facilities)-nAdded
+		reattach := isSource || src[i] < 0
 		for j := 0; !reattach && j < len(edgeFac); j++ {
 			reattach = edgeFac[j].contains(f.Point)
 		}
@@ -367,7 +376,7 @@ func (b *Base) Apply(ctx context.Context, ch Changes, opt ApplyOptions) (*Applie
 				srcFac[k] = append(srcFac[k], int32(i))
 			}
 		} else {
-			attached = b.facOK[facFrom[i]]
+			attached = b.facOK[src[i]]
 		}
 		if !attached {
 			r1.Facilities[k].Unattached++
@@ -379,13 +388,18 @@ func (b *Base) Apply(ctx context.Context, ch Changes, opt ApplyOptions) (*Applie
 	// The nearest facilities likewise, their baseline indexes mapped to the scenario's
 	// (a kept pair's facility is never a removed one: its parcel would be recomputed).
 	sameParcels := len(ch.AddParcels)+len(ch.DeleteParcels) == 0
-	sameFacilities := len(ch.DeleteFacilities)+len(ch.DeleteParks) == 0
+	sameFacilities := true // every baseline facility keeps its index
 	facTo := make([]int32, len(b.In.Facilities))
 	for i := range facTo {
 		facTo[i] = -1
 	}
-	for i, j := range facFrom {
-		facTo[j] = int32(i)
+	for i, j := range src {
+		if j >= 0 {
+			facTo[j] = int32(i)
+		}
+	}
+	for j, i := range facTo {
+		sameFacilities = sameFacilities && i == int32(j)
 	}
 	for k := range nk {
 		if sameParcels && len(aff[k]) == 0 {
@@ -441,6 +455,31 @@ func (b *Base) Apply(ctx context.Context, ch Changes, opt ApplyOptions) (*Applie
 	d := time.Since(start)
 	r1.ComputeMS = float64(d.Microseconds()) / 1000
 	return &Applied{Net: n1, In: in1, Reach: r1, Recomputed: recomputed, Pairs: pairs, Duration: d}, nil
+}
+
+// inLoadOrder returns in with its facilities in the order Store.Inputs reads them —
+// facilities (not parks) by id, then the parks' access points in their order in in — and
+// src permuted alike.
+func (in *Inputs) inLoadOrder(src []int) (*Inputs, []int) {
+	ix := make([]int, len(in.Facilities))
+	for i := range ix {
+		ix[i] = i
+	}
+	fs := in.Facilities
+	sort.SliceStable(ix, func(a, b int) bool {
+		fa, fb := &fs[ix[a]], &fs[ix[b]]
+		if fa.Park != fb.Park {
+			return !fa.Park
+		}
+		return !fa.Park && fa.ID < fb.ID
+	})
+	out := *in
+	out.Facilities = make([]Facility, len(ix))
+	src1 := make([]int, len(ix))
+	for k, i := range ix {
+		out.Facilities[k], src1[k] = fs[i], src[i]
+	}
+	return &out, src1
 }
 
 // withoutIndexes returns the indexes of the facilities of fs that withoutFacilities keeps.

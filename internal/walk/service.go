@@ -2,12 +2,16 @@ package walk
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/network"
 	"github.com/cityreach/cityreach/internal/walkgraph"
 )
@@ -19,7 +23,8 @@ const DefaultCheckEvery = time.Second
 // Service holds one cached Network and one cached Inputs per city, and the facility
 // reach computed from them. A cached snapshot is served for up to CheckEvery; then the
 // next caller reads the data version of its tables (internal/citydata) and reloads when
-// it moved. Concurrent callers for
+// it moved — except when only a few facilities changed: those are applied to the cached
+// inputs and reach (advanceInputs), with the answer of a full reload. Concurrent callers for
 // one city wait for a single load. It is safe for concurrent use; the snapshots it
 // returns are immutable.
 type Service struct {
@@ -31,8 +36,9 @@ type Service struct {
 	MaxSnap float64
 	Log     *slog.Logger
 	// ObserveLoad, when set, is told of every load from PostGIS ("walk_network",
-	// "walk_inputs") and every facility-reach computation ("walk_reach");
-	// cityreach serve points it at /metrics.
+	// "walk_inputs"), every facility-reach computation ("walk_reach") and every facility
+	// edit followed without either ("walk_inputs_edit", and "walk_reach_edit" for the
+	// reach brought forward); cityreach serve points it at /metrics.
 	ObserveLoad func(what string, d time.Duration)
 	// Ages gives residents by age band for Options.Bands (internal/capacity's Ages, set
 	// by internal/cli); nil refuses band.
@@ -55,6 +61,11 @@ type cityCache struct {
 	inChecked  time.Time
 	reach      *Reach              // for (net, in) above
 	fac        *attachedFacilities // for (net, in) above
+	// inData is the data version in was read at, table by table, and facRows the row
+	// hashes of its facilities (citydata.ReadRows), from which advanceInputs tells the
+	// facilities an edit touched.
+	inData  citydata.Version
+	facRows map[int64]int64
 }
 
 // attachedFacilities are the facilities of an Inputs attached to a Network.
@@ -199,6 +210,9 @@ type cached[T any] struct {
 	version func(*T) string
 	current func() (string, error) // the store's data version now
 	load    func() (*T, error)
+	// advance, when set, tries to bring the stale snapshot up to date in place (slot
+	// and the facility reach included) and reports whether it did; when not, load runs.
+	advance func() (bool, error)
 }
 
 // reload returns the snapshot of k when it is current, else loads it again (dropping the
@@ -217,6 +231,18 @@ func reload[T any](ctx context.Context, s *Service, c *cityCache, k cached[T]) (
 		if v == k.version(have) {
 			*k.checked = time.Now()
 			return have, nil
+		}
+		if k.advance != nil {
+			checked := time.Now()
+			ok, err := k.advance()
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				s.observe(k.metric+"_edit", checked)
+				*k.checked = checked
+				return *k.slot, nil
+			}
 		}
 	}
 	checked := time.Now()
@@ -243,8 +269,119 @@ func (s *Service) inputs(ctx context.Context, city City, c *cityCache) (*Inputs,
 		slot: &c.in, checked: &c.inChecked, metric: "walk_inputs",
 		version: func(in *Inputs) string { return in.Version },
 		current: func() (string, error) { return s.Store.InputsVersion(ctx, city.ID) },
-		load:    func() (*Inputs, error) { return s.Store.Inputs(ctx, city) },
+		load:    func() (*Inputs, error) { return s.loadInputs(ctx, city, c) },
+		advance: func() (bool, error) { return s.advanceInputs(ctx, city, c) },
 	})
+}
+
+// MaxFacilityEditShare is the largest share of a city's facilities (plus 20) an edit may
+// change for the cached inputs and reach to follow it (advanceInputs); a larger edit
+// reloads them (coverage.MaxDiffShare is the same rule for park coverage's parks).
+const MaxFacilityEditShare = 0.05
+
+// snapshotTx begins the REPEATABLE READ transaction the inputs, their data version and the
+// facilities' row hashes are read in, so that all three are of one state.
+func (s *Service) snapshotTx(ctx context.Context) (pgx.Tx, error) {
+	return s.Store.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+}
+
+// loadInputs reads the whole inputs of city, with c.inData and c.facRows for
+// advanceInputs, with c.mu held.
+func (s *Service) loadInputs(ctx context.Context, city City, c *cityCache) (*Inputs, error) {
+	tx, err := s.snapshotTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
+	st := Store{Pool: s.Store.Pool, tx: tx}
+	in, err := st.Inputs(ctx, city)
+	if err != nil {
+		return nil, err
+	}
+	dv, err := st.inputsData(ctx, city.ID)
+	if err != nil {
+		return nil, err
+	}
+	_, rows, err := citydata.ReadRows(ctx, tx, city.ID, "facilities")
+	if err != nil {
+		return nil, err
+	}
+	c.inData, c.facRows = dv, rows
+	return in, nil
+}
+
+// advanceInputs brings c.in, and c.reach when there is one, up to the city's data when
+// only its facilities changed since c.in was read, and few enough of them
+// (MaxFacilityEditShare): the facilities whose row hash changed (added, modified or
+// deleted) are removed from c.in and read again, and the reach is recomputed for the
+// pairs they can reach only (Base.Apply, as for a scenario), in the order a full load
+// gives, so the answer is a full reload's. It reports false, changing nothing, when
+// anything else changed; c.mu is held.
+func (s *Service) advanceInputs(ctx context.Context, city City, c *cityCache) (bool, error) {
+	if c.in == nil || c.facRows == nil || s.Store.Pool == nil {
+		return false, nil
+	}
+	tx, err := s.snapshotTx(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
+	st := Store{Pool: s.Store.Pool, tx: tx}
+	dv, err := st.inputsData(ctx, city.ID)
+	if err != nil {
+		return false, err
+	}
+	for t, tv := range dv.Tables {
+		if old := c.inData.Tables[t]; t != "facilities" && (old.Rows != tv.Rows || old.Digest != tv.Digest) {
+			return false, nil
+		}
+	}
+	tv, rows, err := citydata.ReadRows(ctx, tx, city.ID, "facilities")
+	if err != nil {
+		return false, err
+	}
+	if ft := dv.Tables["facilities"]; tv.Rows != ft.Rows || tv.Digest != ft.Digest {
+		return false, fmt.Errorf("walk: facilities read as %+v, their version says %+v", tv, ft)
+	}
+	var changed []int64
+	for id, h := range rows {
+		if old, ok := c.facRows[id]; !ok || old != h {
+			changed = append(changed, id)
+		}
+	}
+	for id := range c.facRows {
+		if _, ok := rows[id]; !ok {
+			changed = append(changed, id)
+		}
+	}
+	if float64(len(changed)) > MaxFacilityEditShare*float64(len(c.facRows)+1)+20 || len(changed) > DefaultMaxChanges {
+		return false, nil
+	}
+	slices.Sort(changed)
+	added, err := st.facilities(ctx, city.ID, changed)
+	if err != nil {
+		return false, err
+	}
+	ch := Changes{DeleteFacilities: changed, AddFacilities: added}
+	var in *Inputs
+	var r *Reach
+	if c.reach != nil {
+		t0 := time.Now()
+		a, err := NewBase(c.net, c.in, c.reach).Apply(ctx, ch, ApplyOptions{LoadOrder: true})
+		if err != nil {
+			return false, err
+		}
+		s.observe("walk_reach_edit", t0)
+		s.Log.Info("facility reach brought forward", "city", city.Slug, "facilities", len(changed),
+			"pairs", a.Pairs, "full", a.Full, "ms", since(t0))
+		in, r = a.In, a.Reach
+	} else {
+		w := c.in.With(ch)
+		in, _ = w.inLoadOrder(make([]int, len(w.Facilities)))
+	}
+	in.Version = dv.Hash
+	c.in, c.reach, c.fac, c.inData, c.facRows = in, r, nil, dv, rows
+	return true, nil
 }
 
 // Baseline returns the current network, inputs and their facility reach for the city.

@@ -103,9 +103,17 @@ func (s Store) NetworkVersion(ctx context.Context, cityID int) (string, error) {
 // categories — and the walking edges, since a park without recorded entrances is reached
 // where the edges cross its boundary.
 func (s Store) InputsVersion(ctx context.Context, cityID int) (string, error) {
-	v, err := citydata.Read(ctx, s.db(), cityID, "facilities", "parks", "park_entrances", "network_edges",
-		"residential_land", "communities", "subdistricts", "districts", citydata.FacilityCategories)
+	v, err := s.inputsData(ctx, cityID)
 	return v.Hash, err
+}
+
+// inputsTables are the tables InputsVersion reads.
+var inputsTables = []string{"facilities", "parks", "park_entrances", "network_edges",
+	"residential_land", "communities", "subdistricts", "districts", citydata.FacilityCategories}
+
+// inputsData is InputsVersion with every table's part.
+func (s Store) inputsData(ctx context.Context, cityID int) (citydata.Version, error) {
+	return citydata.Read(ctx, s.db(), cityID, inputsTables...)
 }
 
 // EdgeCounts reports what the loader left out of the graph.
@@ -155,17 +163,7 @@ func (s Store) Inputs(ctx context.Context, city City) (*Inputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err = s.db().Query(ctx, `SELECT id, category, name, ST_X(geom_m), ST_Y(geom_m), ST_X(geom), ST_Y(geom)
-		FROM facilities WHERE city_id = $1 AND geom_m IS NOT NULL ORDER BY id`, city.ID)
-	if err != nil {
-		return nil, err
-	}
-	in.Facilities, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Facility, error) {
-		var f Facility
-		err := r.Scan(&f.ID, &f.Category, &f.Name, &f.Point[0], &f.Point[1], &f.LonLat[0], &f.LonLat[1])
-		return f, err
-	})
-	if err != nil {
+	if in.Facilities, err = s.facilities(ctx, city.ID, nil); err != nil {
 		return nil, err
 	}
 	parks, err := s.parkPoints(ctx, fmt.Sprintf(parkPointsSQL, baselineParks, baselineEntrances), city.ID, nil, nil, city.MetricSRID)
@@ -222,6 +220,21 @@ func (s Store) Inputs(ctx context.Context, city City) (*Inputs, error) {
 		in.Parcels[i].In = in.locate(in.Parcels[i].Point)
 	}
 	return in, nil
+}
+
+// facilities reads the city's facilities (not parks) with a metric point, in id order:
+// all of them when ids is nil, else those of ids.
+func (s Store) facilities(ctx context.Context, cityID int, ids []int64) ([]Facility, error) {
+	rows, err := s.db().Query(ctx, `SELECT id, category, name, ST_X(geom_m), ST_Y(geom_m), ST_X(geom), ST_Y(geom)
+		FROM facilities WHERE city_id = $1 AND geom_m IS NOT NULL AND ($2::bigint[] IS NULL OR id = ANY($2)) ORDER BY id`, cityID, ids)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Facility, error) {
+		var f Facility
+		err := r.Scan(&f.ID, &f.Category, &f.Name, &f.Point[0], &f.Point[1], &f.LonLat[0], &f.LonLat[1])
+		return f, err
+	})
 }
 
 // ToMetric transforms a longitude/latitude point into the metric CRS srid.
