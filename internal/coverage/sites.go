@@ -168,27 +168,35 @@ func countedPark(cal caliber.Caliber, areaM2 float64) (SitePark, bool) {
 // way round), so a gain can exceed the score; the next choice is made on the recomputed
 // gap.
 func Sites(ctx context.Context, res *Result, n int, siteArea float64) (*SitePlan, error) {
+	plan, _, err := sites(ctx, res, n, siteArea)
+	return plan, err
+}
+
+// sites is Sites returning also, per site, the result once it and every earlier site is
+// built (the Apply that gave its figures), so Optimize's never-worse check weighs the
+// greedy answer without adding its sites again.
+func sites(ctx context.Context, res *Result, n int, siteArea float64) (*SitePlan, []*Result, error) {
 	if res.Gaps == nil {
-		return nil, errors.New("coverage: Sites needs a result computed with Options.Gaps")
+		return nil, nil, errors.New("coverage: Sites needs a result computed with Options.Gaps")
 	}
 	if siteArea == 0 {
 		siteArea = DefaultSiteAreaM2
 	}
 	sp, note, err := SiteModel(res.Caliber, siteArea)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	plan := &SitePlan{Caliber: res.Caliber.ID, Method: res.Method, Park: sp, Note: note,
 		CoverageNow: res.Ratio(), PopulationShareNow: res.PopulationShare(), Sites: []Site{}}
 	st, err := newSiter(res, sp)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer st.close()
 	h := &candHeap{}
 	for _, at := range st.candidates() {
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		}
 		// Round 0 scores of the buffer method are exact; those of the network method are
 		// the straight-line bound (round −1) until the candidate reaches the top.
@@ -206,17 +214,18 @@ func Sites(ctx context.Context, res *Result, n int, siteArea float64) (*SitePlan
 	plan.Candidates = len(h.items)
 	heap.Init(h)
 	cur := res
+	var after []*Result
 	round := 0
 	for len(plan.Sites) < n && h.Len() > 0 {
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		}
 		top := heap.Pop(h).(candItem)
 		if top.round != round {
 			// Stale or a bound: score against the current gap; scores only fall, so if it
 			// still beats every other (upper-bound) score it is the best.
 			if err := st.rescore(&top); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if top.score > minScoreM2 {
 				top.round = round
@@ -229,22 +238,23 @@ func Sites(ctx context.Context, res *Result, n int, siteArea float64) (*SitePlan
 		rank := len(plan.Sites) + 1
 		next, recomputed, err := cur.Apply(ctx, Changes{AddParks: []Park{sp.Park(-int64(rank), fmt.Sprintf("site %d", rank), top.at)}})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := st.update(next, recomputed); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		plan.Sites = append(plan.Sites, Site{Rank: rank, At: top.at,
 			GainM2: next.CoveredM2 - cur.CoveredM2, GainPopulation: next.CoveredPopulation - cur.CoveredPopulation,
 			CoverageAfter: next.Ratio(), PopulationShareAfter: next.PopulationShare()})
 		top.release()
 		cur = next
+		after = append(after, next)
 		round++
 	}
 	for _, it := range h.items {
 		it.release()
 	}
-	return plan, nil
+	return plan, after, nil
 }
 
 // minScoreM2 is the least score a candidate keeps its place with: below it, what is left

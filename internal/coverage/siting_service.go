@@ -10,6 +10,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
 
+	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/fault"
 )
 
@@ -45,16 +46,44 @@ func (s *Service) Siting(ctx context.Context, q Query, o SitingOptions, drawn []
 	if err := s.resolveBands(ctx, &q, cityID); err != nil {
 		return nil, nil, err
 	}
-	snap, _, err := s.snapshot(ctx, s.Store.Pool, q.City)
-	if err != nil {
-		return nil, nil, err
-	}
-	res, err := s.compute(ctx, snap, q, cal)
+	res, err := s.sitingResult(ctx, q, cal)
 	if err != nil {
 		return nil, nil, err
 	}
 	out, err := s.SitingOn(ctx, res, q, o, drawn)
 	return out, res, err
+}
+
+// sitingResult is the coverage (with gaps) of q on the city's current data: the result
+// kept for this data version, caliber and method (by the indicator, the start-up warming
+// or an earlier siting), else computed and kept for the next call. A kept result is what a
+// computation on that data gives (brought forward by Result.Apply, parcel for parcel).
+func (s *Service) sitingResult(ctx context.Context, q Query, cal caliber.Caliber) (*Result, error) {
+	st, err := s.state(ctx, s.Store.Pool, q.City)
+	if err != nil {
+		return nil, err
+	}
+	key := resultKey(cal, q.keyMethod())
+	if lr, ok := s.kept(st, key); ok && lr.res.Gaps != nil {
+		return lr.res, nil
+	}
+	res, err := s.compute(ctx, st.snap, q, cal)
+	if err != nil {
+		return nil, err
+	}
+	s.keepIfNone(st, key, res)
+	return res, nil
+}
+
+// keepIfNone records res (stored as no run) on st unless st holds a result under key
+// already: the indicator's, which knows its run, wins.
+func (s *Service) keepIfNone(st *cityState, key string, res *Result) {
+	lc := s.liveCity(st.snap.City)
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	if _, ok := st.results[key]; !ok {
+		st.results[key] = liveResult{res: res}
+	}
 }
 
 // SitingOn is Siting on a result computed already (e.g. a scenario's: where the next parks
