@@ -15,6 +15,7 @@ import (
 
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/openness"
+	"github.com/cityreach/cityreach/internal/walkgraph"
 )
 
 // Defaults of the network method.
@@ -24,7 +25,7 @@ const (
 	DefaultTolerance = 25.0
 	// EntranceSnapM is how far a walkable edge may pass from a park boundary and still give
 	// the park a generated access point (ParkServe style), when none is recorded.
-	EntranceSnapM = 20.0
+	EntranceSnapM = walkgraph.ParkSnapM
 	// RecordedEntranceSnapM is how far a recorded entrance may lie from the network.
 	RecordedEntranceSnapM = 100.0
 )

@@ -13,9 +13,10 @@
 //     with GEOS (8 segments per quarter circle, round joins: the same polygon as PostGIS
 //     ST_Buffer(geom_m, r)). Per parcel: inside one buffer → its whole area; disjoint from
 //     every buffer → 0; otherwise area(parcel ∩ ⋃ touching buffers).
-//   - network: walking distance from the park's entrances (recorded ones, otherwise access
-//     points generated where walkable edges cross or come within EntranceSnapM of the park
-//     boundary) along internal/network. The covered area is parcel ∩ (reached edge pieces
+//   - network: walking distance from the park's entrances (recorded ones, otherwise the
+//     access points of walkgraph.ParkAccessPoints, the living circle's too: where walkable
+//     edges cross the boundary, else facing those within EntranceSnapM) along
+//     internal/network. The covered area is parcel ∩ (reached edge pieces
 //     buffered by Tolerance) ∩ ⋃ Euclidean service areas. The last term is not an
 //     approximation: walking distance is never shorter than straight-line distance, so no
 //     point outside the Euclidean buffer can be within the radius on foot. It makes the

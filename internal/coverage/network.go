@@ -3,7 +3,6 @@ package coverage
 import (
 	"cmp"
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/paulmach/orb"
@@ -138,10 +137,11 @@ func boolCmp(a, b bool) int {
 
 // accessPoints returns the search sources of a park at time at: its recorded entrances
 // that the gate rule lets through (openness.GateUsable) attached to the network (the
-// access leg is walked), or, when none is recorded or none of those attaches, one point on
-// every walkable edge that crosses or passes within EntranceSnapM of the park, the
-// nearest point of the edge to the park, starting with a cost equal to its distance from
-// the park, if the park is open then (openness.ParkOpen). A park whose recorded gates are
+// access leg is walked), or, when none is recorded or none of those attaches, the points of
+// walkgraph.ParkAccessPoints (the rule the living circle uses too: where walkable edges
+// cross the boundary, else the park's points nearest the edges within walkgraph.ParkSnapM)
+// attached to the nearest edge with the leg walked, if the park is open then
+// (openness.ParkOpen). A park whose recorded gates are
 // all shut at at has none: it is not entered over its fence; nor is a closed park.
 func accessPoints(c *geos.Context, wn *walkNet, p *Park, at openness.At) ([]network.Source, bool) {
 	var out []network.Source
@@ -158,32 +158,21 @@ func accessPoints(c *geos.Context, wn *walkNet, p *Park, at openness.At) ([]netw
 	if len(out) > 0 || (len(p.Entrances) > 0 && usable == 0) || !openness.ParkOpen(p.access(), at) {
 		return out, false
 	}
-	pg := toGEOS(c, p.Geom)
-	defer pg.Destroy()
-	prep := pg.Prepare()
-	defer prep.Destroy()
-	// The attachment index's cells give every edge that can come within EntranceSnapM of
-	// the park, in edge order; the GEOS test below keeps exactly those that do.
-	for _, e := range wn.ix.EdgesNear(p.Geom.Bound().Pad(EntranceSnapM), nil) {
-		lg := lineToGEOS(c, wn.g.EdgeGeom(e))
-		if !prep.DistanceWithin(lg, EntranceSnapM) {
-			lg.Destroy()
-			continue
+	// The attachment index's cells give every edge that can come within
+	// walkgraph.ParkSnapM of the park; walkgraph.ParkAccessPoints keeps those that do.
+	edges := wn.ix.EdgesNear(p.Geom.Bound().Pad(walkgraph.ParkSnapM), nil)
+	lines := make([]orb.LineString, len(edges))
+	for k, e := range edges {
+		lines[k] = wn.g.EdgeGeom(e)
+	}
+	pts, err := walkgraph.ParkAccessPoints(c, p.Geom, lines)
+	if err != nil {
+		return nil, true
+	}
+	for _, pt := range pts {
+		if a, ok := wn.ix.Attach(pt, walkgraph.ParkSnapM); ok {
+			out = append(out, network.AtPoint(a))
 		}
-		np := lg.NearestPoints(pg) // [point on edge, point on park]
-		lg.Destroy()
-		if len(np) != 2 {
-			continue
-		}
-		pt := orb.Point{np[0][0], np[0][1]}
-		d := math.Hypot(np[0][0]-np[1][0], np[0][1]-np[1][1])
-		a, ok := wn.ix.Attach(pt, 1)
-		if !ok {
-			continue
-		}
-		s := network.AtPoint(a)
-		s.Cost = d
-		out = append(out, s)
 	}
 	return out, true
 }

@@ -35,8 +35,8 @@ const (
 // (a scenario change) to get the site's predicted figures. It is a square of AreaM2
 // (side SideM) in the city's metric CRS centred on the site, of class Class with the pocket
 // flag Pocket (only a 游园 can be a pocket park: parks_pocket_is_garden), open, without
-// recorded entrances (the network method gives it access points where walkable edges come
-// within EntranceSnapM, as for any park drawn without entrances). RadiusM is the radius
+// recorded entrances (the network method gives it the access points of any park drawn
+// without entrances: walkgraph.ParkAccessPoints). RadiusM is the radius
 // the caliber gives it.
 type SitePark struct {
 	Class      string  `json:"park_class"`

@@ -16,7 +16,10 @@ import (
 //   - park 1 A (community, open): [120,200]×[30,90], recorded entrance at (160, 30);
 //   - park 2 B (square, shared): [660,740]×[110,270], no entrance; the side street crosses
 //     its boundary at (700, 110) and (700, 270);
-//   - park 3 C (garden, closed): [560,600]×[−130,−90], no entrance.
+//   - park 3 C (garden, closed): the diamond (730, −10), (715, −25), (730, −40), (745, −25),
+//     no entrance: only the main street's edge 700–800 comes within 20 m of it (10 m, at
+//     its north corner; the node (700, 0) is 28.3 m away), so, once open, its one access
+//     point is that corner, attached at (730, 0) with a 10 m leg.
 //
 // Walking distance to the nearest park (park_square, tier 300 m, not basic): P1 A 30 + 60 +
 // 20 = 110; P2 A 30 + 240 + 20 = 290; P4 min(A 370, B 110 + 220 + 20 = 350) = 350; P3 B 110
@@ -26,6 +29,11 @@ func lcParkFixture(t *testing.T) *lcEnv {
 	pt := func(x, y float64) string {
 		return fmt.Sprintf(`ST_Transform(ST_SetSRID(ST_MakePoint(%.3f, %.3f), 32649), 4326)`, lcX0+x, lcY0+y)
 	}
+	diamond := func(cx, top float64) string { // corners (cx, top), (cx ± 15, top − 15), (cx, top − 30)
+		return fmt.Sprintf(`ST_Multi(ST_Transform(ST_SetSRID(ST_MakePolygon(ST_MakeLine(ARRAY[ST_MakePoint(%[1]f, %[2]f),
+			ST_MakePoint(%[3]f, %[4]f), ST_MakePoint(%[1]f, %[5]f), ST_MakePoint(%[6]f, %[4]f), ST_MakePoint(%[1]f, %[2]f)])), 32649), 4326))`,
+			lcX0+cx, lcY0+top, lcX0+cx-15, lcY0+top-15, lcY0+top-30, lcX0+cx+15)
+	}
 	box := func(x1, y1, x2, y2 float64) string {
 		return fmt.Sprintf(`ST_Multi(ST_Transform(ST_SetSRID(ST_MakeEnvelope(%.3f, %.3f, %.3f, %.3f), 32649), 4326))`, lcX0+x1, lcY0+y1, lcX0+x2, lcY0+y2)
 	}
@@ -34,27 +42,32 @@ func lcParkFixture(t *testing.T) *lcEnv {
 	e.exec(`INSERT INTO parks (id, city_id, name, park_class, open_status, geom) VALUES
 		(1, $1, 'A', 'community', 'open', `+box(120, 30, 200, 90)+`),
 		(2, $1, 'B', 'square', 'shared', `+box(660, 110, 740, 270)+`),
-		(3, $1, 'C', 'garden', 'closed', `+box(560, -130, 600, -90)+`)`, e.city)
+		(3, $1, 'C', 'garden', 'closed', `+diamond(730, -10)+`)`, e.city)
 	e.exec(`INSERT INTO park_entrances (park_id, city_id, geom) VALUES (1, $1, `+pt(160, 30)+`)`, e.city)
 	return e
 }
 
-// TestLivingCircleParkScenarios, values worked on paper (see the fixture):
+// TestLivingCircleParkScenarios, values worked on paper (see the fixture). Parks without
+// recorded entrances get their access points by the one rule (walkgraph.ParkAccessPoints:
+// crossings, else the park's points nearest the edges within 20 m, else none); the
+// figures below were re-worked by hand for it (P and C moved within 20 m of the street,
+// Q's P3 distance changed, the shares did not).
 //
-// P: a pocket park [570,590]×[−60,−40] (garden, pocket, no entrance, no street crossing
-// it): its point on surface (580, −50) attaches to the street at (580, 0), a 50 m leg; P4
-// 50 + 100 + 20 = 170 ✓, P2 250 (was 290, ✓ already). C1 park_square 300/350 → 350/350
-// (+50/350); C2 unchanged 300/310; city 600/660 → 650/660. Exactly the 5 park_square pairs
-// are recomputed (every parcel lies within 1001 m of it); no status flips (not basic).
+// P: a pocket park, the diamond (580, −10), (565, −25), (580, −40), (595, −25) (garden,
+// pocket, no entrance, no street crossing it): only edge 500–600 comes within 20 m, at its
+// north corner (580, −10), attached at (580, 0), a 10 m leg; P4 10 + 100 + 20 = 130 ✓, P2
+// 210 (was 290, ✓ already). C1 park_square 300/350 → 350/350 (+50/350); C2 unchanged
+// 300/310; city 600/660 → 650/660. Exactly the 5 park_square pairs are recomputed (every
+// parcel lies within 1001 m of it); no status flips (not basic).
 //
 // Q: the side street closed. Park B has no entrance, so its access points are derived
-// again without the street: its point on surface (700, 190) attaches to the main street at
-// (700, 0), a 190 m leg; P3 190 + 100 + 20 = 310 ✗. C2 300/310 → 0; city 600/660 →
-// 300/660. Incremental (forced) and full (forced) alike.
+// again without the street: no walkable edge is left within 20 m of it (the main street is
+// 110 m south), so it has none; P3 A 30 + 640 + 20 = 690 ✗. C2 300/310 → 0; city 600/660
+// → 300/660. Incremental (forced) and full (forced) alike.
 //
 // R: park A deleted and park C opened (a modify of open_status, no entrances given: C has
-// none recorded, so its point on surface (580, −110), a 110 m leg): P1 min(C 110 + 480 + 20
-// = 610, B 730) ✗, P2 C 110 + 180 + 20 = 310 ✗, P4 C 110 + 100 + 20 = 230 ✓, P3 B 230 ✓.
+// none recorded, so its corner (730, −10), a 10 m leg): P1 min(C 10 + 630 + 20 = 660, B
+// 730) ✗, P2 C 10 + 330 + 20 = 360 ✗, P4 C 10 + 250 + 20 = 280 ✓, P3 B 230 ✓ (C 100).
 // C1 50/350, C2 300/310, city 350/660. Then promoted: the baseline recomputed from the
 // tables gives the same figures.
 func TestLivingCircleParkScenarios(t *testing.T) {
@@ -79,8 +92,9 @@ func TestLivingCircleParkScenarios(t *testing.T) {
 	sp := e.call(201, "POST", "/api/v1/scenarios", map[string]any{"city": "lc", "name": "pocket park"})
 	pp := fmt.Sprintf("/api/v1/scenarios/%v", sp["id"])
 	var g string
-	if err := e.pool.QueryRow(t.Context(), `SELECT ST_AsGeoJSON(ST_Transform(ST_SetSRID(ST_MakeEnvelope($1, $2, $3, $4), 32649), 4326), 15)`,
-		lcX0+570, lcY0-60, lcX0+590, lcY0-40).Scan(&g); err != nil {
+	if err := e.pool.QueryRow(t.Context(), `SELECT ST_AsGeoJSON(ST_Transform(ST_SetSRID(ST_MakePolygon(ST_MakeLine(ARRAY[
+		ST_MakePoint($1, $2), ST_MakePoint($3, $4), ST_MakePoint($1, $5), ST_MakePoint($6, $4), ST_MakePoint($1, $2)])), 32649), 4326), 15)`,
+		lcX0+580, lcY0-10, lcX0+565, lcY0-25, lcY0-40, lcX0+595).Scan(&g); err != nil {
 		t.Fatal(err)
 	}
 	e.call(201, "POST", pp+"/changes", map[string]any{"layer": "parks", "op": "add",
@@ -151,8 +165,9 @@ func TestLivingCircleParkScenarios(t *testing.T) {
 // P2 (B 430) and P4 (B 350) lose the park and P3 keeps B (230): C1 300/350 → 0, C2 300/310,
 // city 600/660 → 300/660. Park coverage by the network method moves with it: the
 // scenario's figures equal those of the baseline once S is promoted, and differ from the
-// figures before. T then opens park C with hours 06:00-22:00 and its point on surface: P4
-// C 110 + 100 + 20 = 230 ✓, P2 C 310 ✗, P1 C 610 ✗: C1 50/350 on top of S.
+// figures before. T then opens park C with hours 06:00-22:00 and its access point (its
+// corner 10 m from the street, see lcParkFixture): P4 C 10 + 250 + 20 = 280 ✓, P2 C 360 ✗,
+// P1 C 660 ✗: C1 50/350 on top of S.
 func TestGateScenario(t *testing.T) {
 	e := lcParkFixture(t)
 	is := approx(t)

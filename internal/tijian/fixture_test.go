@@ -30,8 +30,9 @@ import (
 )
 
 // The fixture is drawn in EPSG:4546 metres relative to (x0, y0), near Baotou: one street
-// along y = 0 from x = 0 to 2000 (nodes at 0, 250, 750, 1250, 1750, 2000, none on a
-// community boundary), two districts side by side, one 街道 in each, communities C1
+// along y = 0 from x = 0 to 2000 (nodes at 0, 100, 250, 750, 1250, 1750, 1900, 2000, none on
+// a community boundary) with two footpaths south, from (100, 0) to Pk1 at (100, −170) and
+// from (1900, 0) to Pk3 at (1900, −85), two districts side by side, one 街道 in each, communities C1
 // [0, 500], C2 [500, 1000] in the first and C3 [1000, 2000] in the second (y from −500 to
 // 500), five parcels north of the street, three parks south of it and three facilities
 // 10 m off the street.
@@ -49,12 +50,16 @@ func fixtureCity(t *testing.T, pool *pgxpool.Pool) int {
 	if err := pool.QueryRow(ctx, `INSERT INTO cities (slug, name, adcode, metric_srid) VALUES ('tj', '体检城', '150200', 4546) RETURNING id`).Scan(&city); err != nil {
 		t.Fatal(err)
 	}
-	nodes := []float64{0, 250, 750, 1250, 1750, 2000}
+	nodes := []float64{0, 100, 250, 750, 1250, 1750, 1900, 2000}
 	var stmts []string
 	for i := 0; i+1 < len(nodes); i++ {
 		stmts = append(stmts, fmt.Sprintf(`INSERT INTO network_edges (city_id, source, target, highway, geom) VALUES ($1, %d, %d, 'residential', %s)`,
 			i+1, i+2, street(nodes[i], 0, nodes[i+1], 0)))
 	}
+	// The footpaths to Pk1 and Pk3 (nodes 101, 102): a park is entered where a path meets it.
+	stmts = append(stmts,
+		`INSERT INTO network_edges (city_id, source, target, highway, geom) VALUES ($1, 2, 101, 'footway', `+street(100, 0, 100, -170)+`)`,
+		`INSERT INTO network_edges (city_id, source, target, highway, geom) VALUES ($1, 7, 102, 'footway', `+street(1900, 0, 1900, -85)+`)`)
 	stmts = append(stmts,
 		`INSERT INTO districts (id, city_id, adcode, name, geom) VALUES (1, $1, '150201', '西区', `+env(0, -500, 1000, 500)+`), (2, $1, '150202', '东区', `+env(1000, -500, 2000, 500)+`)`,
 		`INSERT INTO subdistricts (id, city_id, district_id, code, name, geom) VALUES (11, $1, 1, '150201001', '西街道', `+env(0, -500, 1000, 500)+`),
@@ -107,10 +112,12 @@ func source(t *testing.T, pool *pgxpool.Pool) tijian.Source {
 // Walking distance = home leg (30 m; 40 m for the parcel at 1900) + along the street + the
 // facility's 10 m. Kindergarten (300 m): K1 reaches 100 (40 m), not 400 (340); K3 reaches
 // 1900 (150), not 1200 (640). Clinic (1000 m) at 600: 540, 240, 140, 640 reached, 1900
-// (1350) not. Parks and squares (300 m; no entrance and no street touching them: each is
-// reached at its point on surface, attached within 200 m): Pk1's centre is 185 m off the
-// street, so 100 is at 215 m and 400 at 515; Pk3's 92.5 m, so 1900 is at 135 m; Pk2's
-// (260 m) is not attached — the kindergarten's pattern. No other category has a facility,
+// (1350) not. Parks and squares (300 m; no entrance: each is reached where a walkable edge
+// meets it, else from an edge within 20 m, walkgraph.ParkAccessPoints): Pk1 at the end of
+// its 170 m footpath, so 100 is at 30 + 170 = 200 m and 400 at 500; Pk3 at the end of its
+// 85 m footpath, so 1900 is at 125 m; Pk2, nothing walkable within 20 m, is not reached —
+// the kindergarten's pattern. (Re-worked for issue #18: before, each park was reached at
+// its point on surface, attached within 200 m, with the same shares.) No other category has a facility,
 // so every other share is 0 and no community is a complete circle.
 //
 // Complete communities (network reach, 500 m; a facility inside serves): K1 serves C1 (C2's

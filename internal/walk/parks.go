@@ -7,9 +7,11 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
+	geos "github.com/twpayne/go-geos"
 
 	"github.com/cityreach/cityreach/internal/network"
 	"github.com/cityreach/cityreach/internal/openness"
+	"github.com/cityreach/cityreach/internal/walkgraph"
 )
 
 // Parks and squares (公园绿地、广场, category CategoryPark) in the living circle. Every open
@@ -20,45 +22,46 @@ import (
 //     (internal/openness: the gate's status and hours and the park's hours; at any time of
 //     day unless Options.At names one). A park whose recorded gates are all shut has no
 //     access point: it is not entered over its fence;
-//   - for a park with none recorded, every point where a walkable edge of the network (the
-//     edges the loader reads) crosses or touches the park's boundary: the points of
-//     ST_Intersection(ST_Boundary(park.geom_m), edge.geom_m), the vertices of a stretch
-//     where an edge runs along the boundary, one point per distinct position;
-//   - for a park with neither, its point on surface (ST_PointOnSurface(geom_m)).
+//   - for a park with none recorded, the points of walkgraph.ParkAccessPoints on the walkable
+//     edges of the network (the edges the loader reads): where edges cross or touch the
+//     park's boundary, else, when none does, the park's points nearest the edges within
+//     walkgraph.ParkSnapM (the rule park coverage uses too); a park with neither has none.
 //
 // The derived points are usable when the park's own hours allow. The points then attach to
 // the network like any facility (nearest walkable edge within MaxSnap, access leg walked).
 // A closed park contributes nothing.
 
-// parkPointsSQL derives the access points. %[1]s yields the parks (i, id, name, geom,
-// status, hours), %[2]s their recorded gates (i, geom, status, hours); $1 is the city, $2
-// the ids of edges to leave out (a scenario's closed edges), $3 the WKB of added walkable
-// edges, $4 the metric SRID. Rows come per park in the order of i: gates, crossings, point
-// on surface; every recorded gate is returned with its status and hours (NULL for a
-// derived point), and parkPoints applies the gate rule.
+// parkPointsSQL reads what the access points are derived from. %[1]s yields the parks (i,
+// id, name, geom, status, hours), %[2]s their recorded gates (i, geom, status, hours); $1
+// is the city, $2 the ids of edges to leave out (a scenario's closed edges), $3 the WKB of
+// added walkable edges, $4 the metric SRID, $5 walkgraph.ParkSnapM. Rows come per park in
+// the order of i: every recorded gate with its status and hours (parkPoints applies the
+// gate rule), or, for a park without, one row with the park's geometry and the walkable
+// edges within $5 of it, from which parkPoints derives the points.
 const parkPointsSQL = `
 WITH p AS (%[1]s),
 b AS (
-	SELECT p.i, p.id, p.name, p.geom, ST_Boundary(p.geom) AS bd FROM p
+	SELECT p.i, p.id, p.name, p.geom FROM p
 	WHERE NOT EXISTS (SELECT 1 FROM (%[2]s) en WHERE en.i = p.i)
 ),
 x AS (
-	SELECT b.i, (ST_DumpPoints(ST_Intersection(b.bd, e.geom_m))).geom AS pt
+	SELECT b.i, e.id, e.geom_m AS g
 	FROM b JOIN network_edges e ON e.city_id = $1 AND e.walkable AND e.source IS NOT NULL AND e.geom_m IS NOT NULL
-		AND e.id <> ALL($2::bigint[]) AND ST_Intersects(b.bd, e.geom_m)
+		AND e.id <> ALL($2::bigint[]) AND ST_DWithin(b.geom, e.geom_m, $5::float8)
 	UNION ALL
-	SELECT b.i, (ST_DumpPoints(ST_Intersection(b.bd, a.g))).geom
-	FROM b JOIN (SELECT ST_GeomFromWKB(w, $4::integer) AS g FROM unnest($3::bytea[]) AS t(w)) a ON ST_Intersects(b.bd, a.g)
+	SELECT b.i, NULL, a.g
+	FROM b JOIN (SELECT ST_GeomFromWKB(w, $4::integer) AS g FROM unnest($3::bytea[]) AS t(w)) a ON ST_DWithin(b.geom, a.g, $5::float8)
 ),
 pts AS (
-	SELECT p.i, p.id, p.name, en.geom AS pt, 0 AS kind, en.status, en.hours FROM p JOIN (%[2]s) en ON en.i = p.i
+	SELECT p.i, p.id, p.name, en.geom AS pt, 0 AS kind, en.status, en.hours, NULL::bytea AS pg, NULL::bytea[] AS es
+	FROM p JOIN (%[2]s) en ON en.i = p.i
 	UNION ALL
-	SELECT DISTINCT ON (b.i, ST_X(x.pt), ST_Y(x.pt)) b.i, b.id, b.name, x.pt, 1, NULL::text, NULL::text FROM x JOIN b ON b.i = x.i
-	UNION ALL
-	SELECT b.i, b.id, b.name, ST_PointOnSurface(b.geom), 2, NULL, NULL FROM b WHERE NOT EXISTS (SELECT 1 FROM x WHERE x.i = b.i)
+	SELECT b.i, b.id, b.name, NULL::geometry, 1, NULL::text, NULL::text, ST_AsBinary(b.geom),
+		(SELECT coalesce(array_agg(ST_AsBinary(x.g) ORDER BY x.id, ST_AsBinary(x.g)), '{}') FROM x WHERE x.i = b.i)
+	FROM b
 )
-SELECT pts.id, pts.name, ST_X(pt), ST_Y(pt), ST_X(ll), ST_Y(ll), p.status, p.hours, pts.status, pts.hours
-FROM pts JOIN p ON p.i = pts.i, LATERAL ST_Transform(pt, 4326) AS ll
+SELECT pts.id, pts.name, ST_X(pt), ST_Y(pt), ST_X(ll), ST_Y(ll), p.status, p.hours, pts.status, pts.hours, pts.pg, pts.es
+FROM pts JOIN p ON p.i = pts.i LEFT JOIN LATERAL ST_Transform(pt, 4326) AS ll ON true
 ORDER BY pts.i, kind, ST_X(pt), ST_Y(pt)`
 
 // The baseline's parks and gates, for parkPointsSQL.
@@ -68,14 +71,14 @@ const (
 	baselineEntrances = `SELECT park_id AS i, geom_m AS geom, status, open_hours AS hours FROM park_entrances WHERE city_id = $1 AND geom_m IS NOT NULL`
 )
 
-// Given parks and gates, for parkPointsSQL: $5 ids, $6 names, $7 metric WKB, $8 statuses,
-// $9 hours; the gates as parallel arrays $10 (the park's ordinal, from 1), $11 metric WKB
-// point, $12 status, $13 hours.
+// Given parks and gates, for parkPointsSQL: $6 ids, $7 names, $8 metric WKB, $9 statuses,
+// $10 hours; the gates as parallel arrays $11 (the park's ordinal, from 1), $12 metric WKB
+// point, $13 status, $14 hours.
 const (
 	givenParks = `SELECT t.i, t.id, t.name, ST_GeomFromWKB(t.g, $4::integer) AS geom, t.status, t.hours
-		FROM unnest($5::bigint[], $6::text[], $7::bytea[], $8::text[], $9::text[]) WITH ORDINALITY AS t(id, name, g, status, hours, i)`
+		FROM unnest($6::bigint[], $7::text[], $8::bytea[], $9::text[], $10::text[]) WITH ORDINALITY AS t(id, name, g, status, hours, i)`
 	givenEntrances = `SELECT t.i, ST_GeomFromWKB(t.g, $4::integer) AS geom, t.status, t.hours
-		FROM unnest($10::bigint[], $11::bytea[], $12::text[], $13::text[]) AS t(i, g, status, hours)`
+		FROM unnest($11::bigint[], $12::bytea[], $13::text[], $14::text[]) AS t(i, g, status, hours)`
 )
 
 // edgeArgs are a scenario's closed and added edges as bind values: the closed ids (never
@@ -95,30 +98,95 @@ func edgeArgs(closed []int64, added []network.Edge) ([]int64, [][]byte, error) {
 	return closed, addWKB, nil
 }
 
-// parkPoints runs parkPointsSQL (sql) and returns the points usable at some time of day
-// (openness.AnyTime) as facilities of CategoryPark, each with its Access for a later
+// parkPoints runs parkPointsSQL (sql), derives the access points of the parks without
+// recorded gates (walkgraph.ParkAccessPoints) and returns the points usable at some time
+// of day (openness.AnyTime) as facilities of CategoryPark, each with its Access for a later
 // at-time filter (Options.At).
 func (s Store) parkPoints(ctx context.Context, sql string, cityID int, closed []int64, added []network.Edge, srid int, more ...any) ([]Facility, error) {
 	closed, addWKB, err := edgeArgs(closed, added)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db().Query(ctx, sql, append([]any{cityID, closed, addWKB, srid}, more...)...)
+	rows, err := s.db().Query(ctx, sql, append([]any{cityID, closed, addWKB, srid, walkgraph.ParkSnapM}, more...)...)
 	if err != nil {
 		return nil, err
 	}
-	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Facility, error) {
+	c := geos.NewContext()
+	var derived []int // indexes into all of derived points, still without LonLat
+	var all []Facility
+	for rows.Next() {
 		f := Facility{Category: CategoryPark, Park: true, Access: &ParkAccess{}}
+		var x, y, lon, lat *float64
 		var gs, gh *string
-		err := r.Scan(&f.ID, &f.Name, &f.Point[0], &f.Point[1], &f.LonLat[0], &f.LonLat[1],
-			&f.Access.Park.Status, &f.Access.Park.Hours, &gs, &gh)
-		if gs != nil {
-			f.Access.Gate = &openness.Gate{Status: *gs, Hours: deref(gh)}
+		var pg []byte
+		var es [][]byte
+		if err := rows.Scan(&f.ID, &f.Name, &x, &y, &lon, &lat,
+			&f.Access.Park.Status, &f.Access.Park.Hours, &gs, &gh, &pg, &es); err != nil {
+			rows.Close()
+			return nil, err
 		}
-		return f, err
-	})
-	if err != nil {
+		if pg == nil { // a recorded gate
+			if gs != nil {
+				f.Access.Gate = &openness.Gate{Status: *gs, Hours: deref(gh)}
+			}
+			f.Point, f.LonLat = orb.Point{*x, *y}, orb.Point{*lon, *lat}
+			all = append(all, f)
+			continue
+		}
+		park, err := polygonalWKB(pg)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("park %d: %w", f.ID, err)
+		}
+		lines := make([]orb.LineString, 0, len(es))
+		for _, b := range es {
+			g, err := wkb.Unmarshal(b)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("park %d: edge: %w", f.ID, err)
+			}
+			if ls, ok := g.(orb.LineString); ok {
+				lines = append(lines, ls)
+			}
+		}
+		pts, err := walkgraph.ParkAccessPoints(c, park, lines)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("park %d: %w", f.ID, err)
+		}
+		for _, pt := range pts {
+			g := f
+			g.Access = &ParkAccess{Park: f.Access.Park}
+			g.Point = pt
+			derived = append(derived, len(all))
+			all = append(all, g)
+		}
+	}
+	if err := rows.Err(); err != nil {
 		return nil, err
+	}
+	if len(derived) > 0 {
+		xs, ys := make([]float64, len(derived)), make([]float64, len(derived))
+		for k, i := range derived {
+			xs[k], ys[k] = all[i].Point[0], all[i].Point[1]
+		}
+		rows, err := s.db().Query(ctx, `SELECT ST_X(ll), ST_Y(ll) FROM unnest($1::float8[], $2::float8[]) WITH ORDINALITY AS t(x, y, k),
+			LATERAL ST_Transform(ST_SetSRID(ST_MakePoint(t.x, t.y), $3::integer), 4326) AS ll ORDER BY t.k`, xs, ys, srid)
+		if err != nil {
+			return nil, err
+		}
+		k := 0
+		for rows.Next() {
+			f := &all[derived[k]]
+			if err := rows.Scan(&f.LonLat[0], &f.LonLat[1]); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			k++
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
 	out := all[:0]
 	for _, f := range all {
@@ -188,8 +256,8 @@ func (s Store) ParkPoints(ctx context.Context, city City, parks []ParkSite, clos
 		ids, names, geoms, status, hours, gi, gwkb, gstatus, ghours)
 }
 
-// ParksCrossed returns the city's open or shared parks without recorded entrances whose
-// boundary one of the given edges crosses or touches (closed: baseline edge ids; added:
+// ParksCrossed returns the city's open or shared parks without recorded entrances that one
+// of the given edges comes within walkgraph.ParkSnapM of (closed: baseline edge ids; added:
 // metric geometries), leaving out the parks in skip: the parks whose access points a change
 // of those edges can move.
 func (s Store) ParksCrossed(ctx context.Context, city City, closed []int64, added []network.Edge, skip []int64) ([]ParkSite, error) {
@@ -211,8 +279,8 @@ func (s Store) ParksCrossed(ctx context.Context, city City, closed []int64, adde
 		SELECT p.id, p.name, p.open_status, p.open_hours, ST_AsBinary(p.geom_m) FROM parks p
 		WHERE p.city_id = $1 AND p.open_status IN ('open', 'shared') AND p.geom_m IS NOT NULL AND p.id <> ALL($5::bigint[])
 		  AND NOT EXISTS (SELECT 1 FROM park_entrances e WHERE e.city_id = p.city_id AND e.park_id = p.id AND e.geom_m IS NOT NULL)
-		  AND EXISTS (SELECT 1 FROM c WHERE ST_Intersects(ST_Boundary(p.geom_m), c.g))
-		ORDER BY p.id`, city.ID, closed, addWKB, city.MetricSRID, skip)
+		  AND EXISTS (SELECT 1 FROM c WHERE ST_DWithin(p.geom_m, c.g, $6::float8))
+		ORDER BY p.id`, city.ID, closed, addWKB, city.MetricSRID, skip, walkgraph.ParkSnapM)
 	if err != nil {
 		return nil, err
 	}

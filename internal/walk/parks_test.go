@@ -55,7 +55,8 @@ func parkFixture(t *testing.T) (*pgxpool.Pool, City) {
 
 // TestLivingCircleParks: the park_square category on the park fixture (values in its
 // comment), then in memory the scenario path: a pocket park, the side street closed (park
-// B falls back on its point on surface), and the reload after a park edit.
+// B, with nothing walkable within 20 m, loses its access points), and the reload after a
+// park edit.
 func TestLivingCircleParks(t *testing.T) {
 	pool, city := parkFixture(t)
 	svc := NewService(pool, quiet())
@@ -155,24 +156,30 @@ func TestLivingCircleParks(t *testing.T) {
 
 	base := NewBase(n, in, r)
 	store := svc.Store
-	// A pocket park [570,590]×[−60,−40] without entrances or crossing streets: its point on
-	// surface (580, −50) attaches to the street at (580, 0), a 50 m leg. P4: 50 + 100 + 20 =
-	// 170 ✓, P3: 50 + 220 + 20 = 290 (already 230), P2: 50 + 180 + 20 = 250 (already 290 → 250).
-	// C1 300/350 → 350/350; city 600/660 → 650/660.
-	pocket := ParkSite{ID: -1, Name: "口袋公园", Geom: rect(570, -60, 590, -40)}
+	// A pocket park without entrances or crossing streets, the diamond (580, −10), (595, −25),
+	// (580, −40), (565, −25): only the main street's edge 500–600 (y = 0) comes within
+	// walkgraph.ParkSnapM (10 m, at its north corner), so its one access point is that corner
+	// (580, −10), the park's point nearest the street (worked by hand, not by the code's
+	// output: the corner is the park's only point at 10 m), attached at (580, 0), a 10 m leg.
+	// P4: 10 + 100 + 20 = 130 ✓, P3: 10 + 220 + 20 = 250 (already 230), P2: 10 + 180 + 20 =
+	// 210 (already 290 → 210). C1 300/350 → 350/350; city 600/660 → 650/660. (Under the
+	// former point-on-surface fallback this park lay at [570,590]×[−60,−40], 40 m off the
+	// street: the shared rule gives such a park no access point.)
+	pocket := ParkSite{ID: -1, Name: "口袋公园", Geom: orb.MultiPolygon{{{
+		{x0 + 580, y0 - 10}, {x0 + 565, y0 - 25}, {x0 + 580, y0 - 40}, {x0 + 595, y0 - 25}, {x0 + 580, y0 - 10}}}}}
 	facs, err := store.ParkPoints(ctx, city, []ParkSite{pocket}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(facs) != 1 || !facs[0].Park || facs[0].ID != -1 || math.Hypot(facs[0].Point[0]-x0-580, facs[0].Point[1]-y0+50) > 1e-6 {
-		t.Fatalf("pocket park points %+v, want its point on surface (580, -50)", facs)
+	if len(facs) != 1 || !facs[0].Park || facs[0].ID != -1 || math.Hypot(facs[0].Point[0]-x0-580, facs[0].Point[1]-y0+10) > 1e-6 {
+		t.Fatalf("pocket park points %+v, want its corner nearest the street (580, -10)", facs)
 	}
 	for _, share := range []float64{2, -1} {
 		a, err := base.Apply(ctx, Changes{AddFacilities: facs}, ApplyOptions{FullShare: share})
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkDist("pocket park", dist(a.Reach, a.In), map[int64]float64{1: 110, 2: 250, 4: 170, 3: 230, 5: inf})
+		checkDist("pocket park", dist(a.Reach, a.In), map[int64]float64{1: 110, 2: 210, 4: 130, 3: 230, 5: inf})
 		cs := shares(a.Net, a.In, a.Reach, LevelCommunity)
 		approx("pocket park: C1 park share", cs[0].PopulationShare, 1)
 		approx("pocket park: C2 park share", cs[1].PopulationShare, 300.0/310)
@@ -185,9 +192,11 @@ func TestLivingCircleParks(t *testing.T) {
 		}
 	}
 
-	// Closing the side street: park B is no longer crossed; its point on surface (700, 190)
-	// attaches to the main street at (700, 0), a 190 m leg: P3 190 + 100 + 20 = 310 ✗, P4
-	// 190 + 220 + 20 = 430, still 370 via A. C2 300/310 → 0; city 600/660 → 300/660.
+	// Closing the side street: park B is no longer crossed and no other walkable edge comes
+	// within 20 m of it (the main street is 110 m south), so it has no access point: P3 is
+	// left with A, 30 + 640 + 20 = 690 ✗, P4 with A, 370 ✗. C2 300/310 → 0; city 600/660 →
+	// 300/660; park points 3 → 1 (A's entrance). (The former fallback, B's point on surface
+	// with a 190 m leg, gave P3 310 and the same shares.)
 	crossed, err := store.ParksCrossed(ctx, city, []int64{211}, nil, nil)
 	if err != nil || len(crossed) != 1 || crossed[0].ID != 2 {
 		t.Fatalf("parks crossed by edge 211: %+v, %v; want park 2 only (1 has an entrance, 3 is closed)", crossed, err)
@@ -196,8 +205,8 @@ func TestLivingCircleParks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(facs) != 1 || math.Hypot(facs[0].Point[0]-x0-700, facs[0].Point[1]-y0-190) > 1e-6 {
-		t.Fatalf("park B without its street: %+v, want its point on surface (700, 190)", facs)
+	if len(facs) != 0 {
+		t.Fatalf("park B without its street: %+v, want no access point", facs)
 	}
 	ch := Changes{CloseEdges: []int64{211}, DeleteParks: []int64{2}, AddFacilities: facs}
 	for _, share := range []float64{2, -1} {
@@ -205,11 +214,11 @@ func TestLivingCircleParks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkDist("side street closed", dist(a.Reach, a.In), map[int64]float64{1: 110, 2: 290, 4: 370, 3: 310, 5: inf})
+		checkDist("side street closed", dist(a.Reach, a.In), map[int64]float64{1: 110, 2: 290, 4: 370, 3: 690, 5: inf})
 		approx("side street closed: C2 park share", shares(a.Net, a.In, a.Reach, LevelCommunity)[1].PopulationShare, 0)
 		approx("side street closed: city park share", shares(a.Net, a.In, a.Reach, LevelCity)[0].PopulationShare, 300.0/660)
-		if a.Reach.Facilities[k].Total != 2 {
-			t.Errorf("side street closed: %d park points, want 2", a.Reach.Facilities[k].Total)
+		if a.Reach.Facilities[k].Total != 1 {
+			t.Errorf("side street closed: %d park points, want 1", a.Reach.Facilities[k].Total)
 		}
 	}
 	// Deleting park A (all its points) leaves P1 and P2 without a park: C1 0/350.
@@ -222,23 +231,24 @@ func TestLivingCircleParks(t *testing.T) {
 		t.Errorf("park A deleted: %d facilities, want %d", len(a.In.Facilities), len(in.Facilities)-1)
 	}
 
-	// The change detector sees parks and entrances: opening park C (its point on surface
-	// (580, −110), a 110 m leg: P4 110 + 100 + 20 = 230 ✓) and then recording an entrance of
-	// park B at (740, 150) — B's crossings give way to it (40 m leg to the side street at
-	// (700, 150): P3 40 + 150 + 100 + 20 = 310).
+	// The change detector sees parks and entrances: opening park C, [560,600]×[−130,−90],
+	// 90 m from the street, gives it no access point (nothing walkable within 20 m), so the
+	// distances stay; then recording an entrance of park B at (740, 150) — B's crossings give
+	// way to it (40 m leg to the side street at (700, 150): P3 40 + 150 + 100 + 20 = 310, P4
+	// 40 + 150 + 220 + 20 = 430, so A's 370).
 	execBulk(t, pool, `UPDATE parks SET open_status = 'open' WHERE id = 3`)
 	_, in2, r2, err := svc.Baseline(ctx, city)
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkDist("park C opened", dist(r2, in2), map[int64]float64{1: 110, 2: 290, 4: 230, 3: 230})
+	checkDist("park C opened", dist(r2, in2), map[int64]float64{1: 110, 2: 290, 4: 350, 3: 230})
 	execBulk(t, pool, `INSERT INTO park_entrances (park_id, city_id, geom) VALUES (2, $1, ST_Transform(ST_SetSRID(ST_MakePoint($2, $3), $4), 4326))`,
 		city.ID, x0+740, y0+150, testSRID)
 	_, in3, r3, err := svc.Baseline(ctx, city)
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkDist("park B entrance", dist(r3, in3), map[int64]float64{1: 110, 2: 290, 4: 230, 3: 310})
+	checkDist("park B entrance", dist(r3, in3), map[int64]float64{1: 110, 2: 290, 4: 370, 3: 310})
 	// An edge edit moves the change detector too: a park without entrances is reached
 	// where the edges cross it.
 	v1, _ := store.InputsVersion(context.Background(), city.ID)
