@@ -12,12 +12,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/cityreach/cityreach/internal/checks"
 	"github.com/cityreach/cityreach/internal/config"
-	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/problems"
-	"github.com/cityreach/cityreach/internal/walk"
-	"github.com/cityreach/cityreach/internal/walkgraph"
 )
 
 // runProblems prints or writes the 问题清单 of a city between two data editions, from the
@@ -58,13 +54,12 @@ func runProblems(ctx context.Context, env Env, args []string) error {
 	if q.Indicators, err = problems.ParseIndicators(indicators); err != nil {
 		return err
 	}
-	pool, cov, wk, err := indicatorServices(ctx, cfg)
+	pool, in, err := indicatorServices(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	src := problems.Source{Pool: pool, Coverage: cov, Walk: wk,
-		Checks: &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: wk}}}
+	src := problems.Source{Pool: pool, Coverage: in.Coverage, Walk: in.Walk, Checks: in.Checks}
 	bar := newStepBar(env.Stderr, quiet, "problems")
 	q.Progress = bar.set
 	led, err := src.Ledger(ctx, q)
@@ -134,19 +129,17 @@ func printProblems(w *bytes.Buffer, led *problems.Ledger, lang string) error {
 	return tw.Flush()
 }
 
-// indicatorServices opens the pool (the caller closes it) and builds the park-coverage and
-// living-circle services on it, with every caliber.
-func indicatorServices(ctx context.Context, cfg *config.Config) (*pgxpool.Pool, *coverage.Service, *walk.Service, error) {
+// indicatorServices opens the pool (the caller closes it) and builds the indicator
+// services on it, with every caliber.
+func indicatorServices(ctx context.Context, cfg *config.Config) (*pgxpool.Pool, indicators, error) {
 	pool, err := openPool(ctx, cfg)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, indicators{}, err
 	}
 	reg, err := calibers(ctx, pool, "")
 	if err != nil {
 		pool.Close()
-		return nil, nil, nil, err
+		return nil, indicators{}, err
 	}
-	wk := walk.NewService(pool, logger(cfg))
-	wk.Graphs = &walkgraph.Cache{} // one walking graph for both indicators
-	return pool, &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: logger(cfg), Graphs: wk.Graphs}, wk, nil
+	return pool, newIndicators(pool, reg, logger(cfg)), nil
 }

@@ -15,11 +15,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/cityreach/cityreach/internal/capacity"
-	"github.com/cityreach/cityreach/internal/checks"
-	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/report"
-	"github.com/cityreach/cityreach/internal/walk"
-	"github.com/cityreach/cityreach/internal/walkgraph"
 )
 
 // runReport writes the batch report of a city (internal/report, docs/reports.md):
@@ -67,16 +63,15 @@ func runReport(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	walkSvc := walk.NewService(pool, log)
-	walkSvc.Graphs = &walkgraph.Cache{} // one walking graph for both indicators
+	in := newIndicators(pool, reg, log)
 	ages := capacity.Ages{Store: capacity.Store{Pool: pool}}
-	walkSvc.Ages = ages
+	in.Walk.Ages, in.Coverage.Ages = ages, ages
 	src := &report.Sources{
 		Store:    report.Store{Pool: pool},
-		Coverage: &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: log, Ages: ages, Graphs: walkSvc.Graphs},
-		Checks:   &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}},
-		Walk:     walkSvc,
-		Capacity: &capacity.Service{Walk: walkSvc, Store: capacity.Store{Pool: pool}},
+		Coverage: in.Coverage,
+		Checks:   in.Checks,
+		Walk:     in.Walk,
+		Capacity: &capacity.Service{Walk: in.Walk, Store: capacity.Store{Pool: pool}},
 	}
 	if err := os.MkdirAll(filepath.Dir(filepath.Clean(out)), 0o755); err != nil { //nolint:gosec // G301: the directory of a file the operator asked for (umask applies)
 		return err

@@ -16,7 +16,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/capacity/capacityhttp"
 	"github.com/cityreach/cityreach/internal/checks"
 	"github.com/cityreach/cityreach/internal/checks/checkshttp"
@@ -29,7 +28,6 @@ import (
 	"github.com/cityreach/cityreach/internal/tijian/tijianhttp"
 	"github.com/cityreach/cityreach/internal/walk"
 	"github.com/cityreach/cityreach/internal/walk/walkhttp"
-	"github.com/cityreach/cityreach/internal/walkgraph"
 )
 
 // withScenarios adds the scenario routes and gives the park-coverage, living-circle,
@@ -131,22 +129,14 @@ func runScenario(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	reg, err := caliber.NewRegistry()
+	reg, err := calibers(ctx, pool, "")
 	if err != nil {
 		return err
 	}
-	if stored, err := (&caliber.Store{Pool: pool}).Load(ctx); err == nil {
-		if reg, err = caliber.NewRegistry(stored...); err != nil {
-			return err
-		}
-	}
 	st := &scenario.Store{Pool: pool, Layers: layers.Default()}
-	walkSvc := walk.NewService(pool, logger(cfg))
-	walkSvc.Graphs = &walkgraph.Cache{} // one walking graph for both indicators
-	svc := &scenario.Service{Store: st, Log: logger(cfg),
-		Coverage:     &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: logger(cfg), Graphs: walkSvc.Graphs},
-		Checks:       &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}},
-		LivingCircle: &scenario.WalkLivingCircle{Walk: walkSvc, Store: st}}
+	in := newIndicators(pool, reg, logger(cfg))
+	svc := &scenario.Service{Store: st, Log: logger(cfg), Coverage: in.Coverage, Checks: in.Checks,
+		LivingCircle: &scenario.WalkLivingCircle{Walk: in.Walk, Store: st}}
 	id := func(i int) (int64, error) {
 		if fs.NArg() <= i {
 			return 0, errors.New("give the scenario id")

@@ -34,12 +34,12 @@ func runSeries(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	q.City = cfg.City
-	pool, cov, wk, err := indicatorServices(ctx, cfg)
+	pool, in, err := indicatorServices(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	src := series.Source{Editions: edition.Store{Pool: pool}, Coverage: cov, Walk: wk}
+	src := series.Source{Editions: edition.Store{Pool: pool}, Coverage: in.Coverage, Walk: in.Walk}
 	s, err := src.Series(ctx, q)
 	if err != nil {
 		return err

@@ -12,10 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/cityreach/cityreach/internal/checks"
-	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/tijian"
-	"github.com/cityreach/cityreach/internal/walk"
 )
 
 // runTijian writes the 城市体检 self-check tables of a city (internal/tijian, docs/tijian.md)
@@ -101,9 +98,8 @@ func tijianSource(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (ti
 	if err != nil {
 		return tijian.Source{}, err
 	}
-	ws := walk.NewService(pool, log)
-	return tijian.Source{Pool: pool, Coverage: &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: log}, Walk: ws,
-		Checks: &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: ws}}}, nil
+	in := newIndicators(pool, reg, log)
+	return tijian.Source{Pool: pool, Coverage: in.Coverage, Walk: in.Walk, Checks: in.Checks}, nil
 }
 
 // writeFile writes path through write, creating its directory; a failed write leaves no

@@ -33,6 +33,7 @@ import (
 	"github.com/cityreach/cityreach/internal/seed"
 	"github.com/cityreach/cityreach/internal/synth"
 	"github.com/cityreach/cityreach/internal/walk"
+	"github.com/cityreach/cityreach/internal/walkgraph"
 )
 
 // The job classes and process names of a run.
@@ -214,7 +215,8 @@ func (c Computer) Compute(ctx context.Context, s Spec, progress func(float64, st
 	}
 	h := &Headline{City: s.Slug, Seed: s.Seed, Scale: s.Scale}
 	progress(0.05, "park coverage")
-	cov := &coverage.Service{Store: coverage.Store{Pool: c.Pool}, Calibers: c.Calibers, Log: log}
+	graphs := &walkgraph.Cache{} // one walking graph for coverage and the living circle
+	cov := &coverage.Service{Store: coverage.Store{Pool: c.Pool}, Calibers: c.Calibers, Log: log, Graphs: graphs}
 	defer cov.Close(context.WithoutCancel(ctx)) //nolint:errcheck // nothing to keep
 	rep, err := cov.Indicator(ctx, coverage.Query{City: s.Slug, Level: coverage.LevelCity})
 	if err != nil {
@@ -229,6 +231,7 @@ func (c Computer) Compute(ctx context.Context, s Spec, progress func(float64, st
 	}
 	progress(0.4, "living circle")
 	ws := walk.NewService(c.Pool, log)
+	ws.Graphs = graphs
 	lc, err := ws.LivingCircle(ctx, s.Slug, walk.Options{Level: "city"})
 	if err != nil {
 		return nil, fmt.Errorf("living circle of %s: %w", s.Slug, err)
