@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cityreach/cityreach/internal/coverage"
-	"github.com/cityreach/cityreach/internal/edition"
 	"github.com/cityreach/cityreach/internal/tiles"
 )
 
@@ -65,7 +64,7 @@ func (g GapTiles) Info() tiles.Info {
 		Params: []tiles.Param{
 			{Name: "caliber", Description: "caliber id (GET /api/v1/calibers); default the city's default caliber", Check: g.Service.CheckCaliber},
 			{Name: "method", Description: "buffer or network; default the caliber's own", Check: coverage.CheckMethod},
-			{Name: "as_of", Description: "the gaps of the data as it stood at a data edition of the city (its name), a date or an RFC 3339 instant", Check: checkAsOf},
+			{Name: tiles.AsOfParam, Description: "the gaps of the data as it stood at a data edition of the city (its name), a date or an RFC 3339 instant", Check: tiles.CheckAsOf},
 		},
 	}
 }
@@ -76,7 +75,7 @@ func (g GapTiles) Info() tiles.Info {
 func (g GapTiles) Prepare(ctx context.Context, a *tiles.Args) error {
 	key := a.CityName() + "\x00" + a.Param("caliber") + "\x00" + a.Param("method")
 	gen, live := a.Generation(coverage.InputTables()...)
-	if a.Param("as_of") != "" {
+	if a.Param(tiles.AsOfParam) != "" {
 		live = false // a past state's run: looked up each time (it is stored once computed)
 	}
 	if live && g.memo != nil {
@@ -88,7 +87,7 @@ func (g GapTiles) Prepare(ctx context.Context, a *tiles.Args) error {
 			return nil
 		}
 	}
-	runs, err := g.Service.CurrentRuns(ctx, a.CityName(), a.Param("caliber"), a.Param("method"), a.Param("as_of"))
+	runs, err := g.Service.CurrentRuns(ctx, a.CityName(), a.Param("caliber"), a.Param("method"), a.Param(tiles.AsOfParam))
 	if err != nil {
 		return err
 	}
@@ -152,12 +151,3 @@ func (GapTiles) DependsOn() []tiles.Dependency {
 }
 
 var _ tiles.Preparer = GapTiles{}
-
-// checkAsOf is the syntax check of the tiles' as_of= before any query (an edition name is
-// resolved, in the city, when the tile is prepared).
-func checkAsOf(v string) error {
-	if _, err := edition.ParseRef("as_of", v); err != nil {
-		return err
-	}
-	return nil
-}
