@@ -26,7 +26,7 @@ type AsOf struct {
 // the request is parsed; the name is resolved in the city before the cache is consulted.
 var asOfParam = Param{Name: AsOfParam,
 	Description: "the features as they stood at a data edition of the city (its name), a date YYYY-MM-DD (00:00 Beijing time) or an RFC 3339 instant; needs city= when the service holds several cities",
-	Check: CheckAsOf}
+	Check:       CheckAsOf}
 
 // CheckAsOf is the syntax check of an as_of= tile parameter before any query: an edition
 // name, a date or an instant (edition.ParseRef); a name is resolved in the city later.
