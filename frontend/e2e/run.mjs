@@ -530,6 +530,79 @@ test('timeline: the editions equal the series API, and the slider sets the dashb
   eq(page.errors.length, 0, `page errors: ${page.errors.join('; ')}`);
 });
 
+test('timeline: the planning-layer tiles follow the edition, and a park deleted since 2025 现状 is drawn as of it', async () => {
+  const token = process.env.E2E_TOKEN;
+  assert(token, 'E2E_TOKEN (an editor token) is not set');
+  const page = await page1();
+  await page.click('#tab-indicators');
+  await page.waitForSelector('#tl-table tbody tr', { timeout: 120000 });
+  await page.waitForSelector('#tl-edition option[value="1"]', { state: 'attached', timeout: 60000 });
+  // The largest park of 2025 现状 that is still there, in the middle of the view; then
+  // deleted through the features API.
+  const ed = '2025 现状';
+  const nowAll = new Set((await api('/ogc/collections/parks/items?limit=1000')).features.map((f) => f.id));
+  const { id } = (await api(`/ogc/collections/parks/items?limit=1000&as_of=${encodeURIComponent(ed)}`)).features
+    .filter((f) => nowAll.has(f.id)).reduce((a, b) => (b.properties.area_m2 > a.properties.area_m2 ? b : a));
+  const auth = { Authorization: `Bearer ${token}` };
+  const item = `${BASE}/api/v1/layers/parks/features/${id}`;
+  const got = await fetch(item, { headers: { Accept: 'application/geo+json', ...auth } });
+  eq(got.status, 200, `GET park ${id}`);
+  const etag = got.headers.get('ETag');
+  const park = await got.json();
+  const xs = [], ys = [];
+  const walk = (c) => (typeof c[0] === 'number' ? (xs.push(c[0]), ys.push(c[1])) : c.forEach(walk));
+  walk(park.geometry.coordinates);
+  const center = [(Math.min(...xs) + Math.max(...xs)) / 2, (Math.min(...ys) + Math.max(...ys)) / 2];
+  await page.evaluate(([c]) => window.__map.jumpTo({ center: c, zoom: 15 }), [center]);
+  await mapIdle(page);
+  const attrs = (await api('/api/v1/layers')).layers.find((l) => l.id === 'parks').attributes;
+  const writable = new Set(attrs.filter((a) => !a.readOnly).map((a) => a.name));
+  const del = await fetch(item, { method: 'DELETE', headers: { 'If-Match': etag, ...auth } });
+  eq(del.status, 204, `DELETE park ${id}`);
+  try {
+    // The OGC items API, as of 2025 现状 and now, around the park.
+    const box = [center[0] - 0.01, center[1] - 0.01, center[0] + 0.01, center[1] + 0.01].join(',');
+    const ids = async (q) => (await api(`/ogc/collections/parks/items?limit=1000&bbox=${box}${q}`)).features.map((f) => f.id);
+    const then = await ids(`&as_of=${encodeURIComponent(ed)}`), now = await ids('');
+    assert(then.includes(id), `the OGC items as of ${ed} hold park ${id}`);
+    assert(!now.includes(id), `the OGC items now do not hold park ${id}`);
+
+    const before = requests.length;
+    await page.selectOption('#tl-edition', '1');
+    await page.waitForSelector(`#cov-asof[data-edition="${ed}"]`, { timeout: 120000 });
+    await mapIdle(page, 60000);
+    // Every planning-layer source of the map asks for the edition, and the tiles were fetched so.
+    const srcs = await page.evaluate(() => Object.entries(window.__map.getStyle().sources)
+      .filter(([k, v]) => v.type === 'vector' && k !== 'gaps').map(([k, v]) => [k, v.tiles[0]]));
+    assert(srcs.length >= 8, `only ${srcs.length} planning-layer sources`);
+    for (const [k, url] of srcs) eq(new URL(url.replace(/\{[xyz]\}/g, '0')).searchParams.get('as_of'), ed, `the ${k} source's as_of`);
+    const parkTiles = requests.slice(before).filter((u) => /\/tiles\/parks\/\d+\/\d+\/\d+\.mvt\?/.test(u));
+    assert(parkTiles.length > 0, 'no parks tile was requested after the timeline moved');
+    for (const u of parkTiles) eq(new URL(u).searchParams.get('as_of'), ed, `as_of of ${u}`);
+    const drawn = async () => page.evaluate(() => [...new Set(window.__map.queryRenderedFeatures({ layers: ['parks-fill'] }).map((f) => f.id))]);
+    const shown = await drawn();
+    assert(shown.includes(id), `park ${id}, deleted after ${ed}, is not drawn as of it (drawn: ${shown.join(',')})`);
+    for (const p of shown) assert(then.includes(p), `park ${p} is drawn as of ${ed} but the OGC items as of it lack it`);
+    await shot(page, '12c-map-2025-deleted-park');
+
+    // Back to now: the deleted park is gone, and the tiles no longer carry as_of.
+    const mid = requests.length;
+    await page.selectOption('#tl-edition', '2');
+    await page.waitForFunction(() => !document.querySelector('#cov-asof') && document.querySelector('#cov-city'), null, { timeout: 120000 });
+    await mapIdle(page, 60000);
+    assert(!(await drawn()).includes(id), `park ${id} is still drawn now`);
+    assert(requests.slice(mid).filter((u) => u.includes('/tiles/parks/')).every((u) => !u.includes('as_of=')), 'a parks tile of now carried as_of');
+    await shot(page, '12d-map-now-park-deleted');
+  } finally {
+    // The park again (a new id, the same attributes and outline), so the later tests see the demo's figures.
+    const props = Object.fromEntries(Object.entries(park.properties).filter(([k]) => writable.has(k)));
+    const back = await fetch(`${BASE}/api/v1/layers/parks/features`, { method: 'POST', headers: { 'Content-Type': 'application/geo+json', ...auth },
+      body: JSON.stringify({ type: 'Feature', geometry: park.geometry, properties: props }) });
+    eq(back.status, 201, `POST the park back: ${(await back.text()).slice(0, 200)}`);
+  }
+  eq(page.errors.length, 0, `page errors: ${page.errors.join('; ')}`);
+});
+
 test('problems: the 问题清单 card follows the problems API between 2024 现状 and 2025 现状', async () => {
   const page = await page1();
   await page.click('#tab-indicators');

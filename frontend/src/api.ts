@@ -25,10 +25,15 @@ function query(params: Record<string, string | number | boolean | undefined | nu
   return s ? `?${s}` : '';
 }
 
-/** MVT template for one layer or a composite of several: /tiles/a,b/{z}/{x}/{y}.mvt (absolute, as MapLibre's workers need). */
-export function tileUrl(origin: string, layers: string[]): string {
+/**
+ * MVT template for one layer or a composite of several: /tiles/a,b/{z}/{x}/{y}.mvt (absolute,
+ * as MapLibre's workers need). With asOf (an edition name, a date or an instant) the planning
+ * layers are drawn as they stood then, in city, where the server looks the edition up
+ * (docs/editions.md); without it the URL is the plain one, so the current tiles stay cached.
+ */
+export function tileUrl(origin: string, layers: string[], asOf?: string | null, city: string = DEFAULT_CITY): string {
   if (layers.length === 0) throw new Error('tileUrl needs at least one layer');
-  return `${origin}/tiles/${layers.map(checkLayer).join(',')}/{z}/{x}/{y}.mvt`;
+  return `${origin}/tiles/${layers.map(checkLayer).join(',')}/{z}/{x}/{y}.mvt${asOf ? query({ city, as_of: asOf }) : ''}`;
 }
 
 export function tileJsonUrl(layer: string): string {

@@ -154,7 +154,7 @@ export const STRINGS: Table = {
   'tl.chart': { zh: '各数据版本的指标值与规划目标', en: 'The indicator at each data edition against the plan target' },
   'tl.target': { zh: '{year}年目标', en: '{year} target' },
   'tl.noTarget': { zh: '本市尚未设定该指标的目标值', en: 'No target is recorded for this indicator of the city' },
-  'tl.tilesNow': { zh: '指标数值、地图上的服务盲区图层与候选点位均为“{edition}”；其余图层为现状', en: 'The figures, the gap layer and the candidate sites on the map are those of “{edition}”; the other layers show the current data' },
+  'tl.tilesNow': { zh: '指标数值与地图上的规划图层（公园、居住用地、边界等）、服务盲区与候选点位均为“{edition}”；地名标注与搜索为现状', en: 'The figures and the map’s planning layers (parks, residential land, boundaries…), the gap layer and the candidate sites are those of “{edition}”; the place labels and search show the current data' },
   'ind.asOf': { zh: '数据版本：{edition}（截至 {at}）', en: 'Data edition: {edition} (as of {at})' },
 
   'tool.isochrone': { zh: '步行等时圈', en: 'Walking isochrones' },

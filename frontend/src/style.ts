@@ -171,14 +171,29 @@ export interface SourceInfo {
   promoteId?: string;
 }
 
+/**
+ * The tile URL of every vector source that defs draw (one per layer; a layer drawn from
+ * another's tiles, as water from the network, shares them), as of the data edition asOf, or
+ * now when it is null. The timeline points the map's planning layers at an edition with it.
+ */
+export function planningTileUrls(origin: string, defs: LayerDef[], asOf: string | null): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const def of defs) {
+    const src = def.source ?? def.id;
+    out[src] ??= tileUrl(origin, [src], asOf);
+  }
+  return out;
+}
+
 /** Builds the style for defs; info holds what TileJSON said about each layer (defaults otherwise). */
 export function buildStyle(origin: string, defs: LayerDef[], info: Record<string, SourceInfo>, lang: 'zh' | 'en'): StyleSpecification {
   const sources: StyleSpecification['sources'] = {};
   const layers: LayerSpecification[] = [{ id: 'background', type: 'background', paint: { 'background-color': '#f2efe9' } }];
+  const urls = planningTileUrls(origin, defs, null);
   for (const def of defs) {
     const src = def.source ?? def.id;
     const i = info[src] ?? { sourceLayer: src, minzoom: 0, maxzoom: 16 };
-    sources[src] ??= { type: 'vector', tiles: [tileUrl(origin, [src])], minzoom: i.minzoom, maxzoom: i.maxzoom, ...(i.promoteId ? { promoteId: i.promoteId } : {}) };
+    sources[src] ??= { type: 'vector', tiles: [urls[src]], minzoom: i.minzoom, maxzoom: i.maxzoom, ...(i.promoteId ? { promoteId: i.promoteId } : {}) };
     layers.push(...layersFor(def, i.sourceLayer, lang));
   }
   return { version: 8, name: 'cityreach', glyphs: glyphsUrl(origin), sources, layers };

@@ -9,6 +9,9 @@ describe('URL builders', () => {
   it('builds tile templates, single and composite, on the page origin', () => {
     expect(tileUrl('http://127.0.0.1:8080', ['parks'])).toBe('http://127.0.0.1:8080/tiles/parks/{z}/{x}/{y}.mvt');
     expect(tileUrl('http://h', ['districts', 'parks'])).toBe('http://h/tiles/districts,parks/{z}/{x}/{y}.mvt');
+    expect(tileUrl('http://h', ['parks'], '2024 现状')).toBe('http://h/tiles/parks/{z}/{x}/{y}.mvt?city=baotou&as_of=2024+%E7%8E%B0%E7%8A%B6');
+    expect(tileUrl('http://h', ['parks'], '2025-01-01', 'hohhot')).toBe('http://h/tiles/parks/{z}/{x}/{y}.mvt?city=hohhot&as_of=2025-01-01');
+    expect(tileUrl('http://h', ['parks'], null)).toBe('http://h/tiles/parks/{z}/{x}/{y}.mvt');
     expect(tileJsonUrl('parks')).toBe('/tiles/parks.json');
     expect(glyphsUrl('http://h')).toBe('http://h/glyphs/{fontstack}/{range}.pbf');
   });

@@ -44,8 +44,11 @@ func TestParseRef(t *testing.T) {
 	}
 }
 
-// FuzzParseRef: ParseRef never panics; an instant it gives is a valid time; and every name
-// CheckName accepts (the names an edition can have) reads back as that edition.
+// FuzzParseRef: ParseRef never panics; an instant it gives is a valid time; every name
+// CheckName accepts (the names an edition can have) reads back as that edition; and CheckRef,
+// the syntax check of the OGC collections and the tiles, accepts exactly what ParseRef reads
+// as an edition or an instant (not the empty reference), refusing the rest naming its
+// parameter.
 func FuzzParseRef(f *testing.F) {
 	for _, s := range []string{"", "2024 现状", "2025-01-01", "2025-01-01T00:00:00+08:00", "2025-13-01", "现状", "1999-", "abcd-", "\x00", "9999-12-31T23:59:59.999999999Z"} {
 		f.Add(s)
@@ -57,6 +60,13 @@ func FuzzParseRef(f *testing.F) {
 		}
 		if CheckName(s) == nil && (err != nil || r.Edition != s || r.At != nil) {
 			t.Fatalf("the valid name %q reads as %+v, %v", s, r, err)
+		}
+		cerr := CheckRef("as_of", s)
+		if (cerr == nil) != (err == nil && !r.IsZero()) {
+			t.Fatalf("%q: CheckRef %v, ParseRef %+v %v", s, cerr, r, err)
+		}
+		if fe := fault.As(cerr); cerr != nil && (fe == nil || fe.Kind != fault.KindInvalid || fe.Extra["parameter"] != "as_of") {
+			t.Fatalf("%q: CheckRef %v is not an Invalid fault naming as_of", s, cerr)
 		}
 	})
 }

@@ -11,10 +11,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/cql2"
 	"github.com/cityreach/cityreach/internal/edition"
-	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/cityreach/cityreach/internal/featureapi"
 	"github.com/cityreach/cityreach/internal/layers"
 )
@@ -95,7 +93,9 @@ func (c LayerCollection) Items(ctx context.Context, q Query) (Page, error) {
 }
 
 // asOf resolves q.AsOf in the city the request names by a top-level city_id=N term (the
-// attribute parameter or an AND-ed filter term), or in the database's only city.
+// attribute parameter or an AND-ed filter term), or in the database's only city, through
+// the one resolver the tiles use too (edition.Store.ResolvePast): its refusals name
+// city_id where the tiles' name city.
 func (c LayerCollection) asOf(ctx context.Context, q Query) (*featureapi.AsOf, error) {
 	id := 0
 	var walk func(e cql2.Expr)
@@ -113,27 +113,15 @@ func (c LayerCollection) asOf(ctx context.Context, q Query) (*featureapi.AsOf, e
 	if q.Filter != nil {
 		walk(q.Filter)
 	}
-	if id == 0 {
-		city, ok, err := citydata.Only(ctx, c.Pool)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, &InvalidError{Param: "as_of", Msg: "as_of reads one city's past: add city_id=<the city's id> (the service holds several cities)"}
-		}
-		id = city.ID
+	city := ""
+	if id != 0 {
+		city = strconv.Itoa(id)
 	}
-	if _, err := citydata.ByID(ctx, c.Pool, id); err != nil {
-		if fe := fault.As(err); fe != nil && fe.Kind == fault.KindNotFound {
-			return nil, &InvalidError{Param: "city_id", Msg: "no city with id " + strconv.Itoa(id)}
-		}
-		return nil, err
-	}
-	at, err := edition.Store{Pool: c.Pool}.At(ctx, id, "as_of", q.AsOf)
+	p, err := edition.Store{Pool: c.Pool}.ResolvePast(ctx, "as_of", q.AsOf, "city_id", city)
 	if err != nil {
 		return nil, ComputedInvalid(err, nil)
 	}
-	return &featureapi.AsOf{CityID: id, At: at.At}, nil
+	return &featureapi.AsOf{CityID: p.CityID, At: p.At}, nil
 }
 
 // Item implements Collection: ids are positive whole numbers.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cityreach/cityreach/internal/cql2"
 	"github.com/cityreach/cityreach/internal/crs"
+	"github.com/cityreach/cityreach/internal/edition"
 	"github.com/cityreach/cityreach/internal/layers"
 )
 
@@ -184,10 +185,10 @@ func ParseItemsQuery(d *Description, q url.Values, list CRSList) (Query, error) 
 		return qu, err
 	} else if ok {
 		if !d.AsOf {
-			return qu, invalid("as_of", "collection %s is of the current data: as_of applies to the planning layers", d.ID)
+			return qu, ComputedInvalid(edition.NoHistory("as_of", d.ID), nil)
 		}
-		if s == "" {
-			return qu, invalid("as_of", "as_of is empty: give an edition name of the city, a date (2025-01-01) or an RFC 3339 instant")
+		if err := edition.CheckRef("as_of", s); err != nil {
+			return qu, ComputedInvalid(err, nil)
 		}
 		qu.AsOf = s
 	}

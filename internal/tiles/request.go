@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cityreach/cityreach/internal/edition"
 	"github.com/cityreach/cityreach/internal/problem"
 )
 
@@ -119,6 +120,15 @@ func (s *Service) parseOptions(q url.Values, names []string) (options, error) {
 				return o, problem.BadRequest("city must be a city id or slug").With("city", v[0])
 			}
 		default:
+			if k == AsOfParam {
+				// A tile drawing one layer in the past and another in the present would
+				// pass for one state of the city.
+				for _, n := range names {
+					if inf := s.sources[n].Info(); inf.Param(AsOfParam) == nil {
+						return o, problem.FromFault(edition.NoHistory(AsOfParam, n))
+					}
+				}
+			}
 			known := false
 			for _, n := range names {
 				inf := s.sources[n].Info()
@@ -140,16 +150,6 @@ func (s *Service) parseOptions(q url.Values, names []string) (options, error) {
 				o.Params = map[string]string{}
 			}
 			o.Params[k] = v[0]
-		}
-	}
-	if o.Params[AsOfParam] != "" {
-		// A tile drawing one layer in the past and another in the present would pass for
-		// one state of the city.
-		for _, n := range names {
-			inf := s.sources[n].Info()
-			if inf.Param(AsOfParam) == nil {
-				return o, problem.BadRequest("layer "+strconv.Quote(n)+" cannot be drawn as_of a past state; leave it out of this tile").With("parameter", AsOfParam)
-			}
 		}
 	}
 	return o, nil

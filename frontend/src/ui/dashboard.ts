@@ -14,7 +14,7 @@ import {
 } from '../model';
 import { formatPercent, formatArea, formatCount, headlinePercent, formatPerCapita, formatBeijing } from '../format';
 import { exportTable, type Table } from '../export';
-import { setGapTiles } from './overlays';
+import { setGapTiles, setPlanningTiles } from './overlays';
 import { colorFor, equalBreaks, stepExpression, SEQUENTIAL } from '../colors';
 import { barChart, autoResize } from './charts';
 import { setOverlayData, setOverlayVisible, bboxOf } from './overlays';
@@ -341,6 +341,7 @@ export function dashboard(ctx: Ctx): HTMLElement {
   // --- timeline: the indicator across the data editions; choosing one sets as_of -------
   const tl = timeline(ctx, () => ({ caliber: state.caliber, method: state.method }), (edition) => {
     state.asOf = edition;
+    setPlanningTiles(ctx, edition);
     loadCoverage();
     loadLiving();
   });

@@ -4,7 +4,7 @@ import type { GeoJSONSource, LayerSpecification, VectorTileSource } from 'maplib
 import { gapTileUrl, type CoverageQuery } from '../api';
 import type { Ctx } from '../ctx';
 import { LAYER_COLORS, ISO_COLORS } from '../colors';
-import { FONTSTACK } from '../style';
+import { FONTSTACK, planningTileUrls } from '../style';
 import { statusColorExpression } from '../problems';
 
 export const EMPTY: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: [] };
@@ -71,6 +71,13 @@ export function addOverlays(ctx: Ctx): void {
 /** Points the gap tiles at the dashboard's caliber and method. */
 export function setGapTiles(ctx: Ctx, q: CoverageQuery): void {
   (ctx.map.getSource('gaps') as VectorTileSource | undefined)?.setTiles([gapTileUrl(ctx.origin, q)]);
+}
+
+/** Points every planning-layer source of the map at the data edition asOf (null: now). */
+export function setPlanningTiles(ctx: Ctx, asOf: string | null): void {
+  for (const [src, url] of Object.entries(planningTileUrls(ctx.origin, ctx.defs, asOf))) {
+    (ctx.map.getSource(src) as VectorTileSource | undefined)?.setTiles([url]);
+  }
 }
 
 export function setOverlayData(ctx: Ctx, id: string, data: GeoJSON.FeatureCollection): void {

@@ -1,8 +1,9 @@
 // The 城市体检 timeline (issue 21, docs/editions.md): the selected indicator for the city or
 // one district across the published data editions and now, as a small hand-drawn SVG line
 // chart with the plan's target path, a table of the same values, and an edition slider and
-// select that set as_of on the dashboard's indicator requests, the gap tiles and the candidate
-// sites; a note says the other map layers still show the current data.
+// select that set as_of on the dashboard's indicator requests, every planning-layer tile
+// source of the map, the gap tiles and the candidate sites; a note says the place labels and
+// search still show the current data.
 import { type Ctx, h, stateMessage } from '../ctx';
 import { getJSON, seriesUrl } from '../api';
 import { parseSeries, layoutChart, DEFAULT_BOX, type Series } from '../timeline';
