@@ -101,6 +101,9 @@ func unlinkFiles(ctx context.Context, tx pgx.Tx, raw []byte) error {
 // CopyFile writes the stored file name of job id to w and returns its size; ErrNoFile
 // when the job lists no such file.
 func (s Store) CopyFile(ctx context.Context, id, name string, w io.Writer) (int64, error) {
+	if !ValidID(id) {
+		return 0, ErrNoFile
+	}
 	tx, err := s.Pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return 0, err

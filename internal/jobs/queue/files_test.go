@@ -156,3 +156,27 @@ func TestClaimLimitedPerOwner(t *testing.T) {
 		t.Errorf("%d concurrent claims under a bound of 2", claimed)
 	}
 }
+
+// TestValidIDAgreesWithTheTable: every id the table's jobs_id_format accepts is valid and
+// every one it refuses is not, over hostile and ordinary ids; Get of an invalid id is
+// ErrNotFound, not a database error.
+func TestValidIDAgreesWithTheTable(t *testing.T) {
+	db := testdb.New(t)
+	st := queue.Store{Pool: db.Pool}
+	ctx := context.Background()
+	for _, id := range []string{"a", "national-x.synth-001", "A_b-9.z", "", "a b", "a\x00b", "../x", "é", "a/b", "%00",
+		string(bytes.Repeat([]byte("a"), 128)), string(bytes.Repeat([]byte("a"), 129))} {
+		var ok bool
+		if err := db.Pool.QueryRow(ctx, `SELECT $1 ~ '^[A-Za-z0-9_.-]{1,128}$'`, string(bytes.ReplaceAll([]byte(id), []byte{0}, []byte("?")))).Scan(&ok); err != nil {
+			t.Fatal(err)
+		}
+		if got := queue.ValidID(id); got != ok {
+			t.Errorf("ValidID(%q) = %v, the table says %v", id, got, ok)
+		}
+		if !ok {
+			if _, err := st.Get(ctx, id); !errors.Is(err, queue.ErrNotFound) {
+				t.Errorf("Get(%q): %v, want ErrNotFound", id, err)
+			}
+		}
+	}
+}

@@ -405,6 +405,9 @@ func (s Store) Finish(ctx context.Context, id, worker string, o Outcome) (bool, 
 // running one is flagged, and its worker stops at its next renewal. An ended job is left
 // as it is. It returns the job as it is after the request.
 func (s Store) Cancel(ctx context.Context, id string) (Job, error) {
+	if !ValidID(id) {
+		return Job{}, ErrNotFound
+	}
 	j, err := scan(s.Pool.QueryRow(ctx, `UPDATE jobs SET cancel_requested = status IN ('accepted', 'running'),
 			status = CASE WHEN status = 'accepted' THEN 'dismissed' ELSE status END,
 			message = CASE WHEN status = 'accepted' THEN 'cancelled' ELSE message END,
@@ -417,8 +420,25 @@ func (s Store) Cancel(ctx context.Context, id string) (Job, error) {
 	return j, err
 }
 
+// ValidID reports whether id can be a job's id (the table's jobs_id_format): a request's
+// id that cannot is not sent to the database (a NUL byte is an error there, not a miss).
+func ValidID(id string) bool {
+	if len(id) == 0 || len(id) > 128 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // Get returns the job id.
 func (s Store) Get(ctx context.Context, id string) (Job, error) {
+	if !ValidID(id) {
+		return Job{}, ErrNotFound
+	}
 	j, err := scan(s.Pool.QueryRow(ctx, "SELECT "+columns+" FROM jobs WHERE id = $1", id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Job{}, ErrNotFound
@@ -439,6 +459,9 @@ func (s Store) List(ctx context.Context, class, owner string) ([]Job, error) {
 
 // Delete removes the job id and its stored files; ErrNotFound when there is none.
 func (s Store) Delete(ctx context.Context, id string) error {
+	if !ValidID(id) {
+		return ErrNotFound
+	}
 	n, err := s.remove(ctx, "id = $1", id)
 	if err == nil && n == 0 {
 		err = ErrNotFound
