@@ -337,7 +337,7 @@ func (j *Jobs) Cancel(ctx context.Context, id string) (JobStatus, bool, error) {
 		if j.worker != nil {
 			j.worker.Cancel(id)
 		}
-		if r, err = s.Wait(ctx, id, 50*time.Millisecond); err != nil {
+		if r, err = s.AwaitCancel(ctx, id, 50*time.Millisecond); err != nil {
 			return st, true, err
 		}
 	}

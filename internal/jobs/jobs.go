@@ -335,7 +335,8 @@ func (s *Service) CopyFile(ctx context.Context, id, name string, w io.Writer) er
 
 // Cancel cancels an accepted or running job and waits (until ctx ends) for it to stop:
 // a job this process runs stops at once, one another process runs at its worker's next
-// renewal (Options.Renew). A finished job is left as it is. It returns the job's state.
+// renewal (Options.Renew), one whose worker died when its lease passes. A finished job is
+// left as it is. It returns the job's state.
 func (s *Service) Cancel(ctx context.Context, id string) (Job, error) {
 	if _, err := s.Get(ctx, id); err != nil {
 		return Job{}, err
@@ -346,7 +347,7 @@ func (s *Service) Cancel(ctx context.Context, id string) (Job, error) {
 	}
 	if !queue.Ended(r.Status) {
 		s.worker.Cancel(id)
-		if r, err = s.store.Wait(ctx, id, 50*time.Millisecond); err != nil {
+		if r, err = s.store.AwaitCancel(ctx, id, 50*time.Millisecond); err != nil {
 			return Job{}, err
 		}
 	}

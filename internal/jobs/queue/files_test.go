@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cityreach/cityreach/internal/jobs/queue"
 	"github.com/cityreach/cityreach/internal/testdb"
@@ -178,5 +179,30 @@ func TestValidIDAgreesWithTheTable(t *testing.T) {
 				t.Errorf("Get(%q): %v, want ErrNotFound", id, err)
 			}
 		}
+	}
+}
+
+// TestAwaitCancelOfADeadWorkersJob: a running job whose worker is gone (no renewal, no
+// worker left to sweep) is dismissed by AwaitCancel once its lease has passed; a
+// running job under a live lease is still running when the wait's context ends.
+func TestAwaitCancelOfADeadWorkersJob(t *testing.T) {
+	db := testdb.New(t)
+	st := queue.Store{Pool: db.Pool, Lease: time.Hour}
+	ctx := context.Background()
+	j := submit(t, st, queue.New{Class: "x", Owner: "ed", Process: "p"})
+	if _, err := st.Claim(ctx, "x", "gone"); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := st.Cancel(ctx, j.ID); err != nil || c.Status != queue.Running || !c.Cancel {
+		t.Fatalf("cancel: %+v %v", c, err)
+	}
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if r, err := st.AwaitCancel(short, j.ID, 20*time.Millisecond); !errors.Is(err, context.DeadlineExceeded) || r.Status != queue.Running {
+		t.Errorf("under a live lease: %s %v, want still running when the wait ends", r.Status, err)
+	}
+	expire(t, st, j.ID)
+	if r, err := st.AwaitCancel(ctx, j.ID, 20*time.Millisecond); err != nil || r.Status != queue.Dismissed || r.Finished == nil {
+		t.Errorf("past the lease: %+v %v, want dismissed", r, err)
 	}
 }

@@ -528,6 +528,28 @@ func (s Store) Wait(ctx context.Context, id string, poll time.Duration) (Job, er
 	}
 }
 
+// AwaitCancel waits, polling every poll, until the job id whose cancellation was
+// requested (Cancel) has ended, or ctx ends, and returns it. A running job whose lease
+// passes meanwhile (its worker died) is dismissed here, so the wait is bounded by the
+// lease even when no worker is left to sweep it.
+func (s Store) AwaitCancel(ctx context.Context, id string, poll time.Duration) (Job, error) {
+	for {
+		if _, err := s.Pool.Exec(ctx, `UPDATE jobs SET status = 'dismissed', message = 'cancelled', finished_at = now(), updated_at = now()
+			WHERE id = $1 AND status = 'running' AND cancel_requested AND lease_until < now()`, id); err != nil {
+			return Job{}, err
+		}
+		j, err := s.Get(ctx, id)
+		if err != nil || Ended(j.Status) {
+			return j, err
+		}
+		select {
+		case <-ctx.Done():
+			return j, ctx.Err()
+		case <-time.After(poll):
+		}
+	}
+}
+
 // Children returns the jobs of parent, oldest first.
 func (s Store) Children(ctx context.Context, parent string) ([]Job, error) {
 	rows, err := s.Pool.Query(ctx, "SELECT "+columns+" FROM jobs WHERE parent_id = $1 ORDER BY created_at, id", parent)
