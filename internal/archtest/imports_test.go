@@ -17,7 +17,7 @@ const module = "github.com/cityreach/cityreach"
 // know nothing of HTTP. Their adapters (caliber/caliberhttp, coverage/coveragehttp, …),
 // internal/httpapi, internal/ogcapi, internal/featureapi and internal/tiles speak the
 // protocols.
-var domain = []string{"caliber", "checks", "citydata", "coverage", "jobs", "jobs/runner", "network", "report", "scenario",
+var domain = []string{"caliber", "checks", "citydata", "coverage", "jobs", "network", "report", "scenario",
 	"search", "walk", "walkgraph", "importer", "layers", "featurewrite", "seed", "synth", "crs", "geojson", "cql2", "fault",
 	"edition", "series", "capacity", "jobs/queue", "national", "problems", "tijian", "openness", "maxcover"}
 

@@ -23,6 +23,7 @@ import (
 	"github.com/cityreach/cityreach/internal/importer"
 	"github.com/cityreach/cityreach/internal/jobs"
 	"github.com/cityreach/cityreach/internal/jobs/jobshttp"
+	"github.com/cityreach/cityreach/internal/jobs/queue"
 	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/migrate"
 	"github.com/cityreach/cityreach/internal/seed"
@@ -143,7 +144,7 @@ type accessFixture struct {
 	job, file  string
 	imp        string
 	scenario   int64
-	jobsRunner *jobs.Runner
+	jobsRunner *jobs.Service
 	imports    *importer.Jobs
 }
 
@@ -193,7 +194,7 @@ func newAccessFixture(t *testing.T) *accessFixture {
 	for _, mt := range app.Mounts {
 		switch h := mt.(type) {
 		case jobshttp.Handler:
-			f.jobsRunner = h.Runner
+			f.jobsRunner = h.Jobs
 		case *featureapi.API:
 			f.imports = h.Imports.Jobs
 		}
@@ -246,7 +247,7 @@ func (f *accessFixture) ownResources() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a hang guard only
 	defer cancel()
 	j, err := f.jobsRunner.Wait(ctx, f.job)
-	if err != nil || j.Status != jobs.Successful || len(j.Files) == 0 {
+	if err != nil || j.Status != queue.Successful || len(j.Files) == 0 {
 		t.Fatalf("alice's report job: %+v %v", j, err)
 	}
 	f.file = j.Files[0].Name
@@ -254,8 +255,8 @@ func (f *accessFixture) ownResources() {
 		`{"type":"FeatureCollection","features":[`+parkFeature+`]}`)
 	f.imp = m["id"].(string)
 	for {
-		st, ok := f.imports.Status(f.imp)
-		if !ok {
+		st, ok, err := f.imports.Status(context.Background(), f.imp)
+		if !ok || err != nil {
 			t.Fatal("alice's import vanished")
 		}
 		if st.State != importer.JobRunning {
@@ -329,7 +330,11 @@ func (f *accessFixture) state() map[string]string {
 		}
 		out[tb] = s
 	}
-	out["jobs"] = fmt.Sprint(len(f.jobsRunner.List(nil)))
+	var n int // report jobs and imports: every process reads the same rows
+	if err := f.pool.QueryRow(context.Background(), `SELECT count(*) FROM jobs`).Scan(&n); err != nil {
+		f.t.Fatal(err)
+	}
+	out["jobs"] = fmt.Sprint(n)
 	return out
 }
 
@@ -491,7 +496,11 @@ func TestAccessMatrix(t *testing.T) {
 	f.json(f.on, http.StatusOK, "root", http.MethodGet, "/api/v1/imports/"+f.imp, "")
 
 	// Lists: alice sees her job, bob and vera none, root every job.
-	for who, want := range map[string]int{"alice": 1, "bob": 0, "vera": 0, "root": len(f.jobsRunner.List(nil))} {
+	var all int // the report jobs, counted by SQL
+	if err := f.pool.QueryRow(context.Background(), `SELECT count(*) FROM jobs WHERE class = 'process'`).Scan(&all); err != nil {
+		t.Fatal(err)
+	}
+	for who, want := range map[string]int{"alice": 1, "bob": 0, "vera": 0, "root": all} {
 		m := f.json(f.on, http.StatusOK, who, http.MethodGet, "/api/v1/jobs", "")
 		if js := m["jobs"].([]any); len(js) != want {
 			t.Errorf("GET /api/v1/jobs as %s: %d jobs, want %d", who, len(js), want)

@@ -27,6 +27,7 @@ import (
 	"github.com/cityreach/cityreach/internal/importer"
 	"github.com/cityreach/cityreach/internal/jobs"
 	"github.com/cityreach/cityreach/internal/jobs/jobshttp"
+	"github.com/cityreach/cityreach/internal/jobs/queue"
 	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/metrics"
 	"github.com/cityreach/cityreach/internal/ogcapi"
@@ -111,14 +112,6 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	})
 	app.Mounts = append(app.Mounts, tiles.Handler{Tiles: tileSvc, Log: log})
 
-	// The one job runner, on the server's context (internal/jobs/runner): the report jobs
-	// of OGC API – Processes and the background imports, each a class with its own quotas
-	// and workers (CITYREACH_JOBS_DIR, … and the quotas of cfg). Closed last of all below.
-	runner, err := jobRunner(ctx, cfg.Quotas, log)
-	if err != nil {
-		return nil, err
-	}
-
 	// The planning layers REST API (internal/featureapi, docs/api.md).
 	api, err := featureapi.New(ctx, pool, layers.Default(), cfg.MaxBodyBytes, log)
 	if err != nil {
@@ -127,7 +120,7 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	if router != nil {
 		api.Store.ReadFrom(router.Reads()) // feature and OGC items reads: read-your-writes
 	}
-	api.Imports.Jobs.Runner = runner // as the class importer.ClassImport
+	// The background imports are the class importer.ClassImport of the shared job queue.
 	api.Imports.Jobs.PerOwner, api.Imports.Jobs.Max = cfg.Quotas.ImportsPerToken, cfg.Quotas.Imports
 	api.Imports.Limits = importLimits(cfg)
 	app.Mounts = append(app.Mounts, api)
@@ -241,12 +234,17 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	// gives park coverage and the checks their scenario= parameter.
 	app.Mounts = withScenarios(app.Mounts, pool, log)
 
-	// Batch reports as asynchronous OGC API – Processes jobs on the server's context, from the
-	// same services as the routes above (internal/jobs, internal/report, docs/reports.md).
-	jm := reportMounts(runner, pool, log, cov, walkSvc)
-	app.Metrics.Jobs("report", jobCounts(runner))
-	app.Mounts = append(app.Mounts, jm)
-	app.closers = append(app.closers, runner.Close)
+	// Batch reports as asynchronous OGC API – Processes jobs on the shared job queue, from
+	// the same services as the routes above (internal/jobs, internal/report,
+	// docs/reports.md); this process's worker runs on the server's context.
+	reports, err := reportJobs(pool, cfg.Quotas, log, cov, walkSvc)
+	if err != nil {
+		return nil, err
+	}
+	reports.Start(ctx)
+	app.Metrics.Jobs("report", jobCounts(ctx, reports))
+	app.Mounts = append(app.Mounts, jobshttp.Handler{Jobs: reports, Log: log})
+	app.closers = append(app.closers, reports.Close)
 
 	return app, nil
 }
@@ -286,33 +284,35 @@ func coverageService(cov []httpapi.Mounter) *coverage.Service {
 // stored.
 const coverageCloseWait = 30 * time.Second
 
-// jobRunner builds the server's job runner (CITYREACH_JOBS_DIR, … and the quotas q of its
-// process class) and returns the view of its process class.
-func jobRunner(ctx context.Context, q config.Quotas, log *slog.Logger) (*jobs.Runner, error) {
+// reportJobs builds the report process over the park-coverage service found in cov, the
+// walking service and the checks, on the shared job queue (CITYREACH_JOBS_DIR, … and the
+// quotas q of its class).
+func reportJobs(pool *pgxpool.Pool, q config.Quotas, log *slog.Logger, cov []httpapi.Mounter, walkSvc *walk.Service) (*jobs.Service, error) {
 	opts, err := jobs.OptionsFromEnv(os.Getenv)
 	if err != nil {
 		return nil, err
 	}
 	opts.RunningPerOwner, opts.QueuedPerOwner, opts.Queue = q.JobsRunningPerToken, q.JobsQueuedPerToken, q.JobsQueue
-	return jobs.New(ctx, opts, log)
-}
-
-// reportMounts builds the report process over the park-coverage service found in cov, the
-// walking service and the checks, run by the process class of runner.
-func reportMounts(runner *jobs.Runner, pool *pgxpool.Pool, log *slog.Logger, cov []httpapi.Mounter, walkSvc *walk.Service) httpapi.Mounter {
 	src := &report.Sources{Store: report.Store{Pool: pool}, Walk: walkSvc,
 		Checks: &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}}}
 	src.Coverage = coverageService(cov)
 	src.Capacity = &capacity.Service{Walk: walkSvc, Store: capacity.Store{Pool: pool}}
 	proc := jobs.ReportProcess(src, report.Options{Chromium: os.Getenv("CITYREACH_CHROMIUM")})
-	return jobshttp.Handler{Runner: runner, Processes: []jobs.Process{proc}, Log: log}
+	return jobs.New(queue.Store{Pool: pool}, opts, []jobs.Process{proc}, log)
 }
 
-// jobCounts reads the runner's jobs by status for /metrics.
-func jobCounts(r *jobs.Runner) func() metrics.JobCounts {
+// jobCounts reads the report jobs by status for /metrics (every process reads the same
+// rows), on the server's context.
+func jobCounts(server context.Context, s *jobs.Service) func() metrics.JobCounts {
 	return func() metrics.JobCounts {
 		out := metrics.JobCounts{ByStatus: map[string]int{}}
-		for _, j := range r.List(nil) {
+		ctx, cancel := context.WithTimeout(server, 5*time.Second)
+		defer cancel()
+		js, err := s.List(ctx, "")
+		if err != nil {
+			return out
+		}
+		for _, j := range js {
 			out.ByStatus[j.Status]++
 			if j.Started != nil && j.Finished != nil {
 				out.Finished++

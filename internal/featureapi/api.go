@@ -188,5 +188,8 @@ func New(ctx context.Context, pool *pgxpool.Pool, reg *layers.Registry, maxBody 
 	if err != nil {
 		return nil, err
 	}
+	// This process's worker of the background imports (any process's may run any import).
+	im.Jobs.Registry, im.Jobs.Dir = reg, im.Spool.Dir
+	im.Jobs.Run(ctx, 0)
 	return &API{Store: st, Layers: reg, MaxBodyBytes: maxBody, Log: log, Imports: im}, nil
 }

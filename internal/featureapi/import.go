@@ -59,8 +59,8 @@ func NewImports(pool *pgxpool.Pool, spoolDir string, maxBody int64, log *slog.Lo
 	return &Imports{Pool: pool, Jobs: jobs, SyncMaxBytes: DefaultSyncImportBytes, Spool: sp, Limits: importer.DefaultLimits(maxBody)}, nil
 }
 
-// Close cancels the running background imports (their transactions roll back, their
-// spooled uploads are removed) and waits for them.
+// Close stops this process's worker of the background imports: the imports it runs roll
+// back, and fail once their leases have passed (an import is tried once).
 func (a *API) Close() {
 	if a.Imports != nil {
 		a.Imports.Jobs.Close()
@@ -200,7 +200,7 @@ func (a *API) importFile(c *gin.Context) {
 	}
 	if req.async || size < 0 || size > im.SyncMaxBytes {
 		// Refuse before spooling what would become a background import.
-		if err := im.Jobs.Admit(req.opts.Actor); err != nil {
+		if err := im.Jobs.Admit(c.Request.Context(), req.opts.Actor); err != nil {
 			a.fail(c, err)
 			return
 		}
@@ -221,13 +221,20 @@ func (a *API) importFile(c *gin.Context) {
 		im.Spool.Remove(path)
 	}
 	if req.async || size > im.SyncMaxBytes {
-		id, err := im.Jobs.Start(l.ID, src, req.opts, cleanup)
+		// The file opened: stored with the job, it is read again by the worker that claims
+		// the import, in this process or another.
+		_ = closeSrc()
+		defer im.Spool.Remove(path)
+		id, err := im.Jobs.Start(c.Request.Context(), l.ID, path, req.opts, req.open)
 		if err != nil {
-			cleanup()
 			a.fail(c, err)
 			return
 		}
-		st, _ := im.Jobs.Status(id)
+		st, _, err := im.Jobs.Status(c.Request.Context(), id)
+		if err != nil {
+			a.fail(c, err)
+			return
+		}
 		c.Header("Location", importPath(id))
 		c.JSON(http.StatusAccepted, st)
 		return
@@ -322,8 +329,8 @@ func (a *API) fileProblem(c *gin.Context, fe *importer.FileError) *problem.Error
 
 // importOwner names the owner of the import of the path.
 func (a *API) importOwner(c *gin.Context) (string, bool, error) {
-	st, ok := a.Imports.Jobs.Status(c.Param("id"))
-	return st.Owner, ok, nil
+	st, ok, err := a.Imports.Jobs.Status(c.Request.Context(), c.Param("id"))
+	return st.Owner, ok, err
 }
 
 // noSuchImport is the answer for an import that does not exist or is not the caller's.
@@ -334,7 +341,11 @@ func noSuchImport(c *gin.Context) error {
 // importStatus serves GET /imports/{id}: the state, features read so far and, once the
 // job has ended, its report (with the rejected features of a refused import).
 func (a *API) importStatus(c *gin.Context) {
-	st, ok := a.Imports.Jobs.Status(c.Param("id"))
+	st, ok, err := a.Imports.Jobs.Status(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
 	if !ok {
 		a.fail(c, noSuchImport(c))
 		return
@@ -348,14 +359,20 @@ func (a *API) importStatus(c *gin.Context) {
 // forgotten (204).
 func (a *API) cancelImport(c *gin.Context) {
 	id := c.Param("id")
-	st, ok := a.Imports.Jobs.Status(id)
+	st, ok, err := a.Imports.Jobs.Status(c.Request.Context(), id)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
 	if !ok {
 		problem.Write(c, http.StatusNotFound, "no import "+clipQuote(id)+"; finished imports are kept for an hour", nil)
 		return
 	}
 	// The route's owner rule (Routes) has already let only the owner or an admin through.
-	last, ok := a.Imports.Jobs.Cancel(c.Request.Context(), id)
+	last, ok, err := a.Imports.Jobs.Cancel(c.Request.Context(), id)
 	switch {
+	case err != nil:
+		a.fail(c, err)
 	case !ok:
 		problem.Write(c, http.StatusNotFound, "no import "+clipQuote(id), nil)
 	case st.State != importer.JobRunning:

@@ -2,16 +2,20 @@ package importer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
+	"os"
+	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cityreach/cityreach/internal/fault"
-	"github.com/cityreach/cityreach/internal/jobs/runner"
+	"github.com/cityreach/cityreach/internal/jobs/queue"
+	"github.com/cityreach/cityreach/internal/layers"
 )
 
 // JobState is where a background import is.
@@ -44,47 +48,43 @@ type JobStatus struct {
 	Report *Report `json:"report,omitempty"`
 }
 
-// Jobs runs imports in the background (for the API's import of large files) and keeps
-// their status for polling. It is an adapter over the server's job runner
-// (internal/jobs/runner): the imports are the runner's class ClassImport, with quotas and
-// workers of their own (PerOwner running per owner, none queued, Max in all), no files,
-// the import's Report as the job's result. The zero value is not usable; call NewJobs.
-// Finished jobs are kept for Keep (default one hour).
+// Jobs runs imports in the background (for the API's import of large files) on the shared
+// job queue (internal/jobs/queue): an import is a row of the class ClassImport whose
+// upload is stored with it in the database (job_files), so any cityreach process's worker
+// may run it, and any process answers its status. The quotas count the class's open
+// rows: PerOwner per owner (none queued), Max in all. An import is tried once
+// (max_attempts 1): its transaction dies with a killed worker, and the import then fails
+// with the queue's message rather than run twice. The zero value is not usable; call
+// NewJobs.
 type Jobs struct {
 	Pool *pgxpool.Pool
+	// Keep is how long a finished import is kept (default one hour).
 	Keep time.Duration
 	// PerOwner bounds the imports one owner runs at once, Max those of all owners (each
 	// holds a database connection and a transaction); 0 means DefaultImportsPerOwner and
-	// DefaultImports. Like Keep and Runner, they are read when the first import is
-	// admitted or started.
+	// DefaultImports.
 	PerOwner, Max int
-	// Log receives the causes of failures that JobStatus.Error does not show, when the
-	// imports run on a runner of their own.
+	// Registry is the layer allow-list the worker imports with; nil means layers.Default().
+	Registry *layers.Registry
+	// Dir is where a worker copies an upload to read it; "" means DefaultSpoolDir().
+	Dir string
+	// Lease and Renew are the queue's lease and this worker's renewal period (progress is
+	// written at each renewal); 0 means queue.DefaultLease and 1 s.
+	Lease, Renew time.Duration
+	// Log receives the causes of failures that JobStatus.Error does not show.
 	Log *slog.Logger
-	// Runner is the server's job runner, on which the imports run as the class
-	// ClassImport; nil means a runner in memory of their own, which Close closes.
-	Runner *runner.Runner
 
-	mu     sync.Mutex
-	jobs   map[string]*job // this adapter's imports by job id
-	run    *runner.Runner  // the view of ClassImport, made on first use
-	own    bool            // run is a runner of its own
-	closed bool
+	worker *queue.Worker
+	stop   context.CancelFunc
+	done   chan struct{}
 }
 
-// ClassImport is the runner class of the background imports.
+// ClassImport is the queue class of the background imports.
 const ClassImport = "import"
 
-// job is what a background import adds to its runner job: the layer and the features read
-// so far.
-type job struct {
-	layer string
-	read  int
-}
-
-// NewJobs returns a runner of imports whose jobs are cancelled by Close.
+// NewJobs returns the background imports on pool (the primary); Start runs a worker.
 func NewJobs(pool *pgxpool.Pool) *Jobs {
-	return &Jobs{Pool: pool, Keep: time.Hour, jobs: map[string]*job{}}
+	return &Jobs{Pool: pool, Keep: time.Hour}
 }
 
 // Default quotas of background imports (docs/security.md).
@@ -112,9 +112,9 @@ func (e *QuotaError) Unwrap() []error {
 	return []error{ErrBusy, fault.TooMany(e.Detail, ImportRetryAfter).With("limit", e.Limit)}
 }
 
-// quotaError words the runner's refusal for imports; other errors are returned as they are.
+// quotaError words the queue's refusal for imports; other errors are returned as they are.
 func quotaError(err error) error {
-	var qe *runner.QuotaError
+	var qe *queue.QuotaError
 	switch {
 	case !errors.As(err, &qe):
 		return err
@@ -125,22 +125,9 @@ func quotaError(err error) error {
 	}
 }
 
-// view returns the import class of the runner, defining it on first use; mu is held.
-func (j *Jobs) view() (*runner.Runner, error) {
-	if j.closed {
-		return nil, errors.New("importer: background imports closed")
-	}
-	if j.run != nil {
-		return j.run, nil
-	}
-	r := j.Runner
-	if r == nil {
-		own, err := runner.New(context.Background(), runner.Options{Memory: true}, j.Log)
-		if err != nil {
-			return nil, err
-		}
-		r, j.own = own, true
-	}
+func (j *Jobs) store() queue.Store { return queue.Store{Pool: j.Pool, Lease: j.Lease} }
+
+func (j *Jobs) quota() queue.Quota {
 	per, most := j.PerOwner, j.Max
 	if per <= 0 {
 		per = DefaultImportsPerOwner
@@ -148,147 +135,220 @@ func (j *Jobs) view() (*runner.Runner, error) {
 	if most <= 0 {
 		most = DefaultImports
 	}
-	j.run = r.Class(runner.Class{Name: ClassImport, Workers: most, RunningPerOwner: per, QueuedPerOwner: 0, Queue: most,
-		Keep: j.Keep, NoFiles: true, RetryAfter: ImportRetryAfter})
-	return j.run, nil
+	return queue.Quota{PerOwner: per, All: most, RetryAfter: ImportRetryAfter}
 }
 
 // Admit reports whether owner may start one more background import now: nil, or a
-// *QuotaError. Start checks again; this lets a caller refuse before spooling an upload.
-func (j *Jobs) Admit(owner string) error {
-	j.mu.Lock()
-	run, err := j.view()
-	j.mu.Unlock()
-	if err != nil {
+// *QuotaError. Start checks again, under the queue's lock; this lets a caller refuse
+// before spooling an upload.
+func (j *Jobs) Admit(ctx context.Context, owner string) error {
+	q := j.quota()
+	var mine, all int
+	if err := j.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE owner = $2), count(*) FROM jobs
+		WHERE class = $1 AND status IN ('accepted', 'running')`, ClassImport, owner).Scan(&mine, &all); err != nil {
 		return err
 	}
-	return quotaError(run.Admit(owner))
+	switch {
+	case mine >= q.PerOwner:
+		return quotaError(&queue.QuotaError{Class: ClassImport, PerOwner: true, Count: mine, Limit: q.PerOwner})
+	case all >= q.All:
+		return quotaError(&queue.QuotaError{Class: ClassImport, Count: all, Limit: q.All})
+	}
+	return nil
 }
 
-// Start begins importing src into layer and returns the job id at once, or a *QuotaError
-// when a quota is used up (src and cleanup are then left to the caller); o.Actor is the
-// job's owner. cleanup, if not nil, runs when the import ends, whichever way (to close
-// the reader and remove a spooled upload).
-func (j *Jobs) Start(layer string, src Reader, o Options, cleanup func()) (string, error) {
-	j.mu.Lock()
-	run, err := j.view()
-	j.forget()
-	j.mu.Unlock()
-	if err != nil {
-		return "", err
-	}
-	jb := &job{layer: layer}
-	user := o.Progress
-	o.Progress = func(n int) {
-		j.mu.Lock()
-		jb.read = n
-		j.mu.Unlock()
-		if user != nil {
-			user(n)
-		}
-	}
-	work := func(ctx context.Context, _ string, _ func(float64, string)) (any, error) {
-		rep, err := Import(ctx, j.Pool, layer, src, o)
-		if err != nil && ctx.Err() == nil && ClientSafe(err) {
-			// The importer's own refusal is the job's message; any other cause the
-			// runner logs under the job's id and does not show.
-			err = fault.Unprocessable(err.Error())
-		}
-		return rep, err
-	}
-	rj, err := run.Submit(runner.Spec{Owner: o.Actor, Process: layer, Work: work, Cleanup: cleanup})
+// importInputs are what a worker needs to run an import: the options that are values
+// (not the registry or the progress callback), those of Open, and the upload's name.
+type importInputs struct {
+	Upload      string  `json:"upload"`
+	City        string  `json:"city"`
+	DataSource  string  `json:"data_source,omitempty"`
+	CRS         string  `json:"crs,omitempty"`
+	Mapping     Mapping `json:"mapping,omitempty"`
+	SkipInvalid bool    `json:"skip_invalid,omitempty"`
+	Upsert      string  `json:"upsert,omitempty"`
+	DryRun      bool    `json:"dry_run,omitempty"`
+	Encoding    string  `json:"encoding,omitempty"`
+	Table       string  `json:"table,omitempty"`
+	Limits      Limits  `json:"limits"`
+}
+
+// Start stores an import of the file at path (named by its extension, as Open wants it)
+// into layer with the options o and open, and returns the job id at once, or a
+// *QuotaError when a quota is used up; o.Actor is the job's owner. The file is stored
+// with the job in the same transaction; the caller may remove it once Start returns.
+func (j *Jobs) Start(ctx context.Context, layer, path string, o Options, open OpenOptions) (string, error) {
+	name := "upload" + filepath.Ext(path)
+	in := importInputs{Upload: name, City: o.City, DataSource: o.DataSource, CRS: o.CRS, Mapping: o.Mapping,
+		SkipInvalid: o.SkipInvalid, Upsert: o.Upsert, DryRun: o.DryRun, Encoding: open.Encoding, Table: open.Table, Limits: o.Limits}
+	r, err := j.store().Submit(ctx, queue.New{Class: ClassImport, Owner: o.Actor, Process: layer, Inputs: in, MaxAttempts: 1,
+		Files: []queue.Blob{{Name: name, Path: path}}}, j.quota())
 	if err != nil {
 		return "", quotaError(err)
 	}
-	j.mu.Lock()
-	j.jobs[rj.ID] = jb
-	j.mu.Unlock()
-	return rj.ID, nil
+	return r.ID, nil
 }
 
-// forget drops the imports the runner no longer keeps; mu is held.
-func (j *Jobs) forget() {
-	if j.run == nil {
-		return
-	}
-	for id := range j.jobs {
-		if _, err := j.run.Get(id); err != nil {
-			delete(j.jobs, id)
-		}
-	}
-}
+// readMessage is the running message that carries the features read so far.
+const readMessage = "read %d features"
 
-// Status returns a copy of the job's status; ok is false for an unknown id.
-func (j *Jobs) Status(id string) (JobStatus, bool) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	jb, ok := j.jobs[id]
-	if !ok {
-		return JobStatus{}, false
+// handler runs one claimed import: the upload is copied from the database into a local
+// file, opened and imported; the report is the job's result whichever way it ends.
+func (j *Jobs) handler(ctx context.Context, qj queue.Job, progress func(float64, string)) (any, error) {
+	var in importInputs
+	if err := json.Unmarshal(qj.Inputs, &in); err != nil {
+		return nil, err
 	}
-	rj, err := j.run.Get(id)
+	dir := j.Dir
+	if dir == "" {
+		dir = DefaultSpoolDir()
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, err
+	}
+	// Named as the spool's uploads are (upload-<pid>-…), so NewSpool removes what a killed
+	// worker left behind.
+	tmp, err := os.MkdirTemp(dir, "upload-"+strconv.Itoa(os.Getpid())+"-job-")
 	if err != nil {
-		delete(j.jobs, id)
-		return JobStatus{}, false
+		return nil, err
 	}
-	st := JobStatus{ID: id, Layer: jb.layer, Owner: rj.Owner, Read: jb.read, Started: rj.Created}
-	switch rj.Status {
-	case runner.Accepted, runner.Running:
+	defer os.RemoveAll(tmp) //nolint:errcheck // a leftover is removed with the spool
+	path, err := j.store().FetchFile(ctx, qj.ID, in.Upload, tmp)
+	if err != nil {
+		return nil, err
+	}
+	src, closeSrc, err := Open(ctx, path, OpenOptions{Encoding: in.Encoding, Table: in.Table, Limits: in.Limits})
+	if err != nil {
+		return nil, clientFault(ctx, err)
+	}
+	defer closeSrc() //nolint:errcheck // read-only
+	o := Options{City: in.City, Actor: qj.Owner, DataSource: in.DataSource, CRS: in.CRS, Mapping: in.Mapping,
+		SkipInvalid: in.SkipInvalid, Upsert: in.Upsert, DryRun: in.DryRun, Registry: j.Registry, Limits: in.Limits,
+		Progress: func(n int) { progress(0, fmt.Sprintf(readMessage, n)) }}
+	rep, err := Import(ctx, j.Pool, qj.Process, src, o)
+	return rep, clientFault(ctx, err)
+}
+
+// clientFault makes the importer's own refusal the job's message; any other cause the
+// worker logs under the job's id and does not show.
+func clientFault(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() == nil && ClientSafe(err) {
+		return fault.Unprocessable(err.Error())
+	}
+	return err
+}
+
+// Run starts a worker of the class on ctx (the server's) until Close: slots claim loops
+// (0 means Max).
+func (j *Jobs) Run(ctx context.Context, slots int) {
+	if slots <= 0 {
+		slots = j.quota().All
+	}
+	renew := j.Renew
+	if renew <= 0 {
+		renew = time.Second
+	}
+	keep := j.Keep
+	if keep <= 0 {
+		keep = time.Hour
+	}
+	j.worker = &queue.Worker{Store: j.store(), Class: ClassImport, Slots: slots, Poll: 250 * time.Millisecond, Renew: renew,
+		Keep: keep, Log: j.Log, Handlers: map[string]queue.Handler{}}
+	for _, l := range j.registry().All() {
+		j.worker.Handlers[l.ID] = j.handler
+	}
+	ctx, j.stop = context.WithCancel(ctx)
+	j.done = make(chan struct{})
+	w := j.worker
+	go func() {
+		defer close(j.done)
+		if _, err := w.Run(ctx, false); err != nil && j.Log != nil {
+			j.Log.Error("imports: the worker stopped", "err", err)
+		}
+	}()
+}
+
+func (j *Jobs) registry() *layers.Registry {
+	if j.Registry != nil {
+		return j.Registry
+	}
+	return layers.Default()
+}
+
+// Status returns the job's status; ok is false for an unknown id (or another class's).
+func (j *Jobs) Status(ctx context.Context, id string) (JobStatus, bool, error) {
+	r, err := j.store().Get(ctx, id)
+	if errors.Is(err, queue.ErrNotFound) || (err == nil && r.Class != ClassImport) {
+		return JobStatus{}, false, nil
+	}
+	if err != nil {
+		return JobStatus{}, false, err
+	}
+	return status(r), true, nil
+}
+
+func status(r queue.Job) JobStatus {
+	st := JobStatus{ID: r.ID, Layer: r.Process, Owner: r.Owner, Started: r.Created}
+	_, _ = fmt.Sscanf(r.Message, readMessage, &st.Read)
+	switch r.Status {
+	case queue.Accepted, queue.Running:
 		st.State = JobRunning
-	case runner.Successful:
+	case queue.Successful:
 		st.State = JobSucceeded
-	case runner.Dismissed:
+	case queue.Dismissed:
 		st.State, st.Error = JobCancelled, "cancelled; nothing was written"
 	default:
-		st.State, st.Error = JobFailed, rj.Message
+		st.State, st.Error = JobFailed, r.Message
 	}
-	if rj.Finished != nil {
-		st.Finished = *rj.Finished
+	if r.Finished != nil {
+		st.Finished = *r.Finished
 	}
-	if rep, _ := runner.ResultOf[*Report](rj); rep != nil {
-		st.Report, st.Read = rep, rep.Read
+	if len(r.Result) > 0 && string(r.Result) != "null" {
+		var rep Report
+		if json.Unmarshal(r.Result, &rep) == nil {
+			st.Report, st.Read = &rep, rep.Read
+		}
 	}
-	return st, true
+	return st
 }
 
 // Cancel stops a running job and waits (until ctx ends) for its transaction to roll
 // back, or forgets a finished one. It returns the job's last status; ok is false for an
 // unknown id. A cancelled job stays listed (state cancelled) until dismissed or Keep
-// passes.
-func (j *Jobs) Cancel(ctx context.Context, id string) (JobStatus, bool) {
-	st, ok := j.Status(id)
-	if !ok {
-		return st, false
+// passes. An import this process runs stops at once, one another process runs at its
+// worker's next renewal.
+func (j *Jobs) Cancel(ctx context.Context, id string) (JobStatus, bool, error) {
+	st, ok, err := j.Status(ctx, id)
+	if !ok || err != nil {
+		return st, ok, err
 	}
+	s := j.store()
 	if st.State != JobRunning {
-		_, _ = j.run.Dismiss(ctx, id)
-		j.mu.Lock()
-		delete(j.jobs, id)
-		j.mu.Unlock()
-		return st, true
+		if err := s.Delete(ctx, id); err != nil && !errors.Is(err, queue.ErrNotFound) {
+			return st, true, err
+		}
+		return st, true, nil
 	}
-	_, _ = j.run.Cancel(ctx, id)
-	return j.Status(id)
+	r, err := s.Cancel(ctx, id)
+	if err != nil {
+		return st, true, err
+	}
+	if !queue.Ended(r.Status) {
+		if j.worker != nil {
+			j.worker.Cancel(id)
+		}
+		if r, err = s.AwaitCancel(ctx, id, 50*time.Millisecond); err != nil {
+			return st, true, err
+		}
+	}
+	return status(r), true, nil
 }
 
-// Close cancels running jobs (their transactions roll back) and waits for them; no
-// import starts after it.
+// Close stops the worker and waits for it; an import it ran is rolled back (its
+// context is cancelled) and, tried once, fails when its lease has passed.
 func (j *Jobs) Close() {
-	j.mu.Lock()
-	j.closed = true
-	run, own := j.run, j.own
-	ids := make([]string, 0, len(j.jobs))
-	for id := range j.jobs {
-		ids = append(ids, id)
-	}
-	j.mu.Unlock()
-	switch {
-	case run == nil:
-	case own:
-		run.Close()
-	default:
-		for _, id := range ids {
-			_, _ = run.Cancel(context.Background(), id)
-		}
+	if j.stop != nil {
+		j.stop()
+		<-j.done
 	}
 }

@@ -3,39 +3,41 @@ package importer
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/cityreach/cityreach/internal/testdb"
 )
 
-// heldReader yields nothing until released (or the import is cancelled), keeping its
-// background import running.
-type heldReader struct{ release <-chan struct{} }
+// pharmacies are two facility points of city q.
+const pharmacies = `{"type":"FeatureCollection","features":[
+	{"type":"Feature","properties":{"category":"pharmacy","name":"药店一"},"geometry":{"type":"Point","coordinates":[109.84,40.66]}},
+	{"type":"Feature","properties":{"category":"pharmacy","name":"药店二"},"geometry":{"type":"Point","coordinates":[109.85,40.66]}}]}`
 
-func (heldReader) Format() string   { return "geojson" }
-func (heldReader) Fields() []string { return nil }
-func (r heldReader) Each(ctx context.Context, _ func(*Feature) error) error {
-	select {
-	case <-r.release:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+// upload writes body as a file of the upload's name into a temporary directory.
+func upload(t *testing.T, name, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
 	}
+	return p
 }
 
-// TestImportQuotas: with one import per owner and two in all, alice's second running import
+// TestImportQuotas: with one import per owner and two in all, alice's second open import
 // and carol's import beside alice's and bob's are refused with a *QuotaError (ErrBusy)
-// naming the limit, and add no job; each job records its owner.
+// naming the limit, and add no job; each job records its owner. No worker runs, so the
+// imports stay open (state running, the queue's accepted).
 func TestImportQuotas(t *testing.T) {
 	db := testdb.New(t)
 	makeCity(t, db.Pool, "q", 4546)
+	ctx := context.Background()
 	j := NewJobs(db.Pool)
 	j.PerOwner, j.Max = 1, 2
-	release := make(chan struct{})
-	defer j.Close()
-	defer close(release)
+	path := upload(t, "u.geojson", pharmacies)
 	start := func(owner string) (string, error) {
-		return j.Start("parks", heldReader{release}, Options{City: "q", Actor: owner}, nil)
+		return j.Start(ctx, "facilities", path, Options{City: "q", Actor: owner}, OpenOptions{})
 	}
 	a, err := start("alice")
 	if err != nil {
@@ -45,7 +47,7 @@ func TestImportQuotas(t *testing.T) {
 	if _, err := start("alice"); !errors.As(err, &qe) || !errors.Is(err, ErrBusy) || qe.Limit != 1 {
 		t.Fatalf("alice's second import: %v", err)
 	}
-	if err := j.Admit("alice"); !errors.Is(err, ErrBusy) {
+	if err := j.Admit(ctx, "alice"); !errors.Is(err, ErrBusy) {
 		t.Errorf("Admit for alice: %v", err)
 	}
 	if _, err := start("bob"); err != nil {
@@ -54,13 +56,14 @@ func TestImportQuotas(t *testing.T) {
 	if _, err := start("carol"); !errors.As(err, &qe) || qe.Limit != 2 {
 		t.Fatalf("carol beyond the server's limit: %v", err)
 	}
-	j.mu.Lock()
-	n := len(j.jobs)
-	j.mu.Unlock()
-	if n != 2 {
-		t.Errorf("%d jobs after the refusals, want 2", n)
+	if err := j.Admit(ctx, "carol"); !errors.Is(err, ErrBusy) {
+		t.Errorf("Admit for carol: %v", err)
 	}
-	if st, ok := j.Status(a); !ok || st.Owner != "alice" || st.State != JobRunning {
-		t.Errorf("alice's import: %+v %v", st, ok)
+	var n int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM jobs WHERE class = $1`, ClassImport).Scan(&n); err != nil || n != 2 {
+		t.Errorf("%d jobs after the refusals (%v), want 2", n, err)
+	}
+	if st, ok, err := j.Status(ctx, a); !ok || err != nil || st.Owner != "alice" || st.State != JobRunning {
+		t.Errorf("alice's import: %+v %v %v", st, ok, err)
 	}
 }

@@ -5,21 +5,20 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/cityreach/cityreach/internal/jobs/runner"
+	"github.com/cityreach/cityreach/internal/jobs"
+	"github.com/cityreach/cityreach/internal/jobs/queue"
+	"github.com/cityreach/cityreach/internal/testdb"
 )
 
-// TestJobsListsProcessesOnly: a job of another class of the same runner (an import of
+// TestJobsListsProcessesOnly: a job of another class of the same queue (an import of
 // ed's) is neither listed by GET /jobs, nor found, nor deleted under /jobs/{id}; ed's one
 // process job is listed.
 func TestJobsListsProcessesOnly(t *testing.T) {
 	release, started := make(chan struct{}), make(chan string, 2)
 	defer close(release)
-	srv, r := newServer(t, t.TempDir(), blocking(release, started))
-	imp, err := r.Class(runner.Class{Name: "import", NoFiles: true}).Submit(runner.Spec{Owner: "ed", Process: "parks",
-		Work: func(ctx context.Context, _ string, _ func(float64, string)) (any, error) {
-			<-ctx.Done()
-			return nil, ctx.Err()
-		}})
+	db := testdb.New(t)
+	srv, _ := newServerWith(t, db.Pool, jobs.Options{Dir: t.TempDir()}, true, blocking(release, started))
+	imp, err := queue.Store{Pool: db.Pool}.Submit(context.Background(), queue.New{Class: "import", Owner: "ed", Process: "parks"}, queue.Quota{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,5 +37,8 @@ func TestJobsListsProcessesOnly(t *testing.T) {
 		if resp, _ := doAs(t, context.Background(), "crk_root", method, srv.URL+"/api/v1/jobs/"+imp.ID, ""); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("%s /jobs/{import}: %d, want 404", method, resp.StatusCode)
 		}
+	}
+	if j, err := (queue.Store{Pool: db.Pool}).Get(context.Background(), imp.ID); err != nil || j.Status != queue.Accepted {
+		t.Errorf("the import after the requests: %+v %v, want it accepted as it was", j, err)
 	}
 }

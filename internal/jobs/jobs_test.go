@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/cityreach/cityreach/internal/auth"
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/checks"
@@ -22,6 +24,7 @@ import (
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/jobs"
 	"github.com/cityreach/cityreach/internal/jobs/jobshttp"
+	"github.com/cityreach/cityreach/internal/jobs/queue"
 	"github.com/cityreach/cityreach/internal/problem"
 	"github.com/cityreach/cityreach/internal/report"
 	"github.com/cityreach/cityreach/internal/seed"
@@ -64,19 +67,27 @@ func blocking(release <-chan struct{}, started chan<- string) jobs.Process {
 // tokens are the test tokens: the editors ed and al, and the admin root.
 var tokens = auth.Static{"crk_ed": {Name: "ed", Role: auth.Editor}, "crk_al": {Name: "al", Role: auth.Editor}, "crk_root": {Name: "root", Role: auth.Admin}}
 
-func newServer(t *testing.T, dir string, procs ...jobs.Process) (*httptest.Server, *jobs.Runner) {
+func newServer(t *testing.T, dir string, procs ...jobs.Process) (*httptest.Server, *jobs.Service) {
 	t.Helper()
-	return newServerWith(t, jobs.Options{Dir: dir, Workers: 2}, procs...)
+	return newServerWith(t, testdb.New(t).Pool, jobs.Options{Dir: dir, Workers: 2}, true, procs...)
 }
 
-func newServerWith(t *testing.T, o jobs.Options, procs ...jobs.Process) (*httptest.Server, *jobs.Runner) {
+// newServerWith serves the jobs of procs on pool; with work, the service's worker runs.
+// The renewal, which writes a running job's progress, is 100 ms.
+func newServerWith(t *testing.T, pool *pgxpool.Pool, o jobs.Options, work bool, procs ...jobs.Process) (*httptest.Server, *jobs.Service) {
 	t.Helper()
-	r, err := jobs.New(context.Background(), o, quiet)
+	if o.Renew == 0 {
+		o.Renew = 100 * time.Millisecond
+	}
+	r, err := jobs.New(queue.Store{Pool: pool}, o, procs, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(r.Close)
-	srv := httptest.NewServer(httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: quiet, MaxBody: 1 << 20, Policy: httpapi.Policy{Tokens: tokens}}, jobshttp.Handler{Runner: r, Processes: procs, Log: quiet})))
+	if work {
+		r.Start(context.Background())
+		t.Cleanup(r.Close)
+	}
+	srv := httptest.NewServer(httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: quiet, MaxBody: 1 << 20, Policy: httpapi.Policy{Tokens: tokens}}, jobshttp.Handler{Jobs: r, Log: quiet})))
 	t.Cleanup(srv.Close)
 	return srv, r
 }
@@ -95,6 +106,15 @@ func do(t *testing.T, ctx context.Context, method, url, body string) (reply, map
 
 func doAs(t *testing.T, ctx context.Context, secret, method, url, body string) (reply, map[string]any) {
 	t.Helper()
+	r, b := send(t, ctx, secret, method, url, body)
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	return r, m
+}
+
+// send sends a request as the token secret and returns the response with its body.
+func send(t *testing.T, ctx context.Context, secret, method, url, body string) (reply, []byte) {
+	t.Helper()
 	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -107,9 +127,7 @@ func doAs(t *testing.T, ctx context.Context, secret, method, url, body string) (
 	}
 	defer resp.Body.Close() //nolint:errcheck // test clean-up
 	b, _ := io.ReadAll(resp.Body)
-	var m map[string]any
-	_ = json.Unmarshal(b, &m)
-	return reply{resp.StatusCode, resp.Header}, m
+	return reply{resp.StatusCode, resp.Header}, b
 }
 
 func entries(t *testing.T, dir string) []string {
@@ -137,12 +155,18 @@ func TestCancelRemovesPartialFiles(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(tmp, "partial.txt")); err != nil {
 		t.Fatalf("the task's partial file: %v", err)
 	}
-	_, st := do(t, context.Background(), http.MethodGet, srv.URL+loc, "")
-	if st["status"] != jobs.Running || st["progress"].(float64) != 50 {
+	// The progress reaches the row at the worker's next renewal (100 ms here).
+	var st map[string]any
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if _, st = do(t, context.Background(), http.MethodGet, srv.URL+loc, ""); st["progress"] == 50.0 {
+			break
+		}
+	}
+	if st["status"] != queue.Running || st["progress"].(float64) != 50 || st["message"] != "half way" {
 		t.Errorf("status while running: %v", st)
 	}
 	resp, st = do(t, context.Background(), http.MethodDelete, srv.URL+loc, "")
-	if resp.StatusCode != http.StatusOK || st["status"] != jobs.Dismissed {
+	if resp.StatusCode != http.StatusOK || st["status"] != queue.Dismissed {
 		t.Fatalf("dismiss: %d %v", resp.StatusCode, st)
 	}
 	if left := entries(t, dir); len(left) != 0 {
@@ -167,7 +191,7 @@ func TestFailedJobLeavesNothingAndHidesCause(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if j.Status != jobs.Failed || strings.Contains(j.Message, "secret") {
+	if j.Status != queue.Failed || strings.Contains(j.Message, "secret") {
 		t.Errorf("failed job: %+v", j)
 	}
 	if left := entries(t, dir); len(left) != 0 {
@@ -224,14 +248,13 @@ func TestHostileRequests(t *testing.T) {
 			t.Errorf("%s: %d, want 404", p, resp.StatusCode)
 		}
 	}
-	// A new runner on the same directory still knows the finished job.
-	r2, err := jobs.New(context.Background(), jobs.Options{Dir: dir}, quiet)
+	// Another service on the same database (another process's) knows the finished job.
+	r2, err := jobs.New(queue.Store{Pool: r.Pool()}, jobs.Options{Dir: t.TempDir()}, nil, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r2.Close()
-	if j, err := r2.Get(id); err != nil || j.Status != jobs.Successful || len(j.Files) != 2 || j.Owner != "ed" {
-		t.Errorf("reloaded job: %+v %v", j, err)
+	if j, err := r2.Get(context.Background(), id); err != nil || j.Status != queue.Successful || len(j.Files) != 2 || j.Owner != "ed" {
+		t.Errorf("the job seen from another service: %+v %v", j, err)
 	}
 }
 
@@ -255,7 +278,7 @@ func TestReportJob(t *testing.T) {
 		Coverage: &coverage.Service{Store: coverage.Store{Pool: db.Pool}, Calibers: reg, Log: quiet},
 		Checks:   &checks.Service{Store: &checks.Store{Pool: db.Pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: ws}}}
 	dir := t.TempDir()
-	srv, r := newServer(t, dir, jobs.ReportProcess(src, report.Options{}))
+	srv, r := newServerWith(t, db.Pool, jobs.Options{Dir: dir, Workers: 2}, true, jobs.ReportProcess(src, report.Options{}))
 
 	t.Run("bad inputs", func(t *testing.T) {
 		for body, want := range map[string]int{
@@ -292,7 +315,7 @@ func TestReportJob(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if j.Status != jobs.Successful {
+		if j.Status != queue.Successful {
 			t.Fatalf("job %+v", j)
 		}
 		_, res := do(t, ctx, http.MethodGet, srv.URL+"/api/v1/jobs/"+j.ID+"/results", "")
@@ -334,8 +357,8 @@ func TestReportJob(t *testing.T) {
 		// Cancel while Chromium prints the PDF: the HTML, XLSX and CSV are written by then.
 		deadline := time.Now().Add(2 * time.Minute)
 		for {
-			j, _ := r.Get(id)
-			if j.Status != jobs.Running && j.Status != jobs.Accepted {
+			j, _ := r.Get(ctx, id)
+			if j.Status != queue.Running && j.Status != queue.Accepted {
 				t.Fatalf("the job ended before it could be cancelled: %+v", j)
 			}
 			if j.Progress >= 85 {
@@ -346,11 +369,11 @@ func TestReportJob(t *testing.T) {
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
-		if tmp, _ := filepath.Glob(filepath.Join(dir, ".tmp-"+id, "*")); len(tmp) < 3 {
+		if tmp, _ := filepath.Glob(filepath.Join(dir, ".tmp-"+id+"-*", "*")); len(tmp) < 3 {
 			t.Errorf("partial files before the cancel: %v", tmp)
 		}
 		resp, st := do(t, ctx, http.MethodDelete, srv.URL+"/api/v1/jobs/"+id, "")
-		if resp.StatusCode != http.StatusOK || st["status"] != jobs.Dismissed {
+		if resp.StatusCode != http.StatusOK || st["status"] != queue.Dismissed {
 			t.Fatalf("dismiss: %d %v", resp.StatusCode, st)
 		}
 		after := entries(t, dir)
@@ -366,7 +389,7 @@ func TestReportJob(t *testing.T) {
 // running one; a refused job leaves the job list unchanged.
 func TestQuotas(t *testing.T) {
 	release, started := make(chan struct{}), make(chan string, 4)
-	srv, r := newServerWith(t, jobs.Options{Dir: t.TempDir(), Workers: 2, RunningPerOwner: 1, QueuedPerOwner: 1, Queue: 3}, blocking(release, started))
+	srv, r := newServerWith(t, testdb.New(t).Pool, jobs.Options{Dir: t.TempDir(), Workers: 2, RunningPerOwner: 1, QueuedPerOwner: 1, Queue: 3}, true, blocking(release, started))
 	defer close(release)
 	exec := srv.URL + "/api/v1/processes/block/execution"
 	start := func(secret string, want int) map[string]any {
@@ -390,14 +413,14 @@ func TestQuotas(t *testing.T) {
 	}
 	start("crk_al", http.StatusCreated)
 	<-started // al's job runs although ed's second waits: Workers=2, one taken by ed
-	if j, _ := r.Get(second["jobID"].(string)); j.Status != jobs.Accepted {
+	if j, _ := r.Get(context.Background(), second["jobID"].(string)); j.Status != queue.Accepted {
 		t.Errorf("ed's second job is %s, want accepted behind ed's first", j.Status)
 	}
 	if m := start("crk_al", http.StatusTooManyRequests); m["limit"] != 3.0 {
 		t.Errorf("queue refusal: %v", m)
 	}
-	if n := len(r.List(nil)); n != 3 {
-		t.Errorf("%d jobs after two refusals, want 3", n)
+	if js, _ := r.List(context.Background(), ""); len(js) != 3 {
+		t.Errorf("%d jobs after two refusals, want 3", len(js))
 	}
 	// Dismissing ed's first frees ed's slot.
 	if resp, _ := do(t, context.Background(), http.MethodDelete, srv.URL+"/api/v1/jobs/"+first["jobID"].(string), ""); resp.StatusCode != http.StatusOK {

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -16,14 +16,14 @@ import (
 	"github.com/cityreach/cityreach/internal/auth"
 	"github.com/cityreach/cityreach/internal/httpapi"
 	"github.com/cityreach/cityreach/internal/jobs"
+	"github.com/cityreach/cityreach/internal/jobs/queue"
 	"github.com/cityreach/cityreach/internal/problem"
 )
 
 // Handler serves the processes and jobs endpoints.
 type Handler struct {
-	Runner    *jobs.Runner
-	Processes []jobs.Process
-	Log       *slog.Logger
+	Jobs *jobs.Service
+	Log  *slog.Logger
 }
 
 const base = "/api/v1"
@@ -88,12 +88,12 @@ func (h Handler) Routes() []httpapi.Route {
 func (Handler) Schemas() map[string]httpapi.Schema {
 	s := httpapi.Str
 	return map[string]httpapi.Schema{"JobStatus": httpapi.Obj(httpapi.Schema{"jobID": s, "processID": s, "type": httpapi.Enum("process"),
-		"status": httpapi.Enum(jobs.Accepted, jobs.Running, jobs.Successful, jobs.Failed, jobs.Dismissed), "message": s, "progress": httpapi.Int,
+		"status": httpapi.Enum(queue.Accepted, queue.Running, queue.Successful, queue.Failed, queue.Dismissed), "message": s, "progress": httpapi.Int,
 		"created": s, "started": s, "finished": s, "updated": s, "links": httpapi.Arr(httpapi.Ref("Link"))}, "jobID", "status")}
 }
 
 func (h Handler) ownerOf(c *gin.Context) (string, bool, error) {
-	j, err := h.Runner.Get(c.Param("job"))
+	j, err := h.Jobs.Get(c.Request.Context(), c.Param("job"))
 	if errors.Is(err, jobs.ErrNotFound) {
 		return "", false, nil
 	}
@@ -107,7 +107,7 @@ func noSuchJob(c *gin.Context) error {
 }
 
 func (h Handler) find(id string) (jobs.Process, bool) {
-	for _, p := range h.Processes {
+	for _, p := range h.Jobs.Processes() {
 		if p.ID == id {
 			return p, true
 		}
@@ -130,8 +130,8 @@ func (h Handler) summary(p jobs.Process) gin.H {
 }
 
 func (h Handler) listProcesses(c *gin.Context) {
-	ps := make([]gin.H, 0, len(h.Processes))
-	for _, p := range h.Processes {
+	ps := make([]gin.H, 0, len(h.Jobs.Processes()))
+	for _, p := range h.Jobs.Processes() {
 		ps = append(ps, h.summary(p))
 	}
 	c.JSON(http.StatusOK, gin.H{"processes": ps, "links": []link{{Href: base + "/processes", Rel: "self", Type: "application/json"}}})
@@ -148,7 +148,7 @@ func (h Handler) process(c *gin.Context) {
 	c.JSON(http.StatusOK, d)
 }
 
-// execute starts a job. The job runs on the runner's (server's) context: nothing about this
+// execute stores a job, which a worker of any process then runs: nothing about this
 // request, including its cancellation when the client leaves, reaches the job.
 func (h Handler) execute(c *gin.Context) {
 	p, ok := h.find(c.Param("process"))
@@ -173,12 +173,12 @@ func (h Handler) execute(c *gin.Context) {
 	if len(body.Inputs) == 0 {
 		body.Inputs = json.RawMessage("{}")
 	}
-	inputs, task, err := p.Prepare(c.Request.Context(), body.Inputs)
+	inputs, _, err := p.Prepare(c.Request.Context(), body.Inputs)
 	if err != nil {
 		problem.Respond(c, h.Log, err)
 		return
 	}
-	j, err := h.Runner.Start(auth.FromContext(c).Name, p.ID, inputs, task, p.MediaType)
+	j, err := h.Jobs.Submit(c.Request.Context(), auth.FromContext(c).Name, p, inputs)
 	if err != nil {
 		problem.Respond(c, h.Log, err)
 		return
@@ -192,10 +192,10 @@ func (h Handler) execute(c *gin.Context) {
 func statusInfo(j jobs.Job) gin.H {
 	self := base + "/jobs/" + j.ID
 	links := []link{{Href: self, Rel: "self", Type: "application/json", Title: "status"}}
-	if j.Status == jobs.Successful {
+	if j.Status == queue.Successful {
 		links = append(links, link{Href: self + "/results", Rel: "http://www.opengis.net/def/rel/ogc/1.0/results", Type: "application/json", Title: "results"})
 	}
-	d := gin.H{"jobID": j.ID, "processID": j.Process, "type": j.Type, "status": j.Status, "message": j.Message,
+	d := gin.H{"jobID": j.ID, "processID": j.Process, "type": "process", "status": j.Status, "message": j.Message,
 		"progress": j.Progress, "created": j.Created.Format(time.RFC3339), "updated": j.Updated.Format(time.RFC3339), "links": links}
 	if j.Started != nil {
 		d["started"] = j.Started.Format(time.RFC3339)
@@ -203,7 +203,7 @@ func statusInfo(j jobs.Job) gin.H {
 	if j.Finished != nil {
 		d["finished"] = j.Finished.Format(time.RFC3339)
 	}
-	if j.Inputs != nil {
+	if len(j.Inputs) > 0 {
 		d["inputs"] = j.Inputs
 	}
 	if j.Owner != "" {
@@ -213,20 +213,29 @@ func statusInfo(j jobs.Job) gin.H {
 }
 
 func (h Handler) job(c *gin.Context) (jobs.Job, bool) {
-	j, err := h.Runner.Get(c.Param("job"))
+	j, err := h.Jobs.Get(c.Request.Context(), c.Param("job"))
 	if errors.Is(err, jobs.ErrNotFound) {
 		problem.Respond(c, h.Log, noSuchJob(c))
 		return j, false
+	}
+	if err != nil {
+		problem.Respond(c, h.Log, err)
 	}
 	return j, err == nil
 }
 
 func (h Handler) listJobs(c *gin.Context) {
 	p := auth.FromContext(c)
-	js := h.Runner.List(func(j *jobs.Job) bool { return p.Owns(j.Owner) })
+	js, err := h.Jobs.List(c.Request.Context(), "")
+	if err != nil {
+		problem.Respond(c, h.Log, err)
+		return
+	}
 	out := make([]gin.H, 0, len(js))
 	for _, j := range js {
-		out = append(out, statusInfo(j))
+		if p.Owns(j.Owner) {
+			out = append(out, statusInfo(j))
+		}
 	}
 	c.JSON(http.StatusOK, gin.H{"jobs": out, "links": []link{{Href: base + "/jobs", Rel: "self", Type: "application/json"}}})
 }
@@ -242,7 +251,7 @@ func (h Handler) results(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if j.Status != jobs.Successful {
+	if j.Status != queue.Successful {
 		problem.Respond(c, h.Log, problem.NotFound(fmt.Sprintf("job %s is %s: no results", j.ID, j.Status)).
 			With("status_code", j.Status).With("type", "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/result-not-ready"))
 		return
@@ -254,21 +263,20 @@ func (h Handler) results(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"jobID": j.ID, "files": files})
 }
 
+// file streams one result file from the database: only names the job listed are looked up.
 func (h Handler) file(c *gin.Context) {
-	path, f, err := h.Runner.Path(c.Param("job"), c.Param("file"))
-	if err != nil {
+	j, ok := h.job(c)
+	if !ok {
+		return
+	}
+	var f *jobs.File
+	for i := range j.Files {
+		if j.Files[i].Name == c.Param("file") {
+			f = &j.Files[i]
+		}
+	}
+	if j.Status != queue.Successful || f == nil {
 		problem.Respond(c, h.Log, problem.NotFound(fmt.Sprintf("no result %q of job %q", c.Param("file"), c.Param("job"))))
-		return
-	}
-	fh, err := os.Open(path)
-	if err != nil {
-		problem.Respond(c, h.Log, err)
-		return
-	}
-	defer fh.Close() //nolint:errcheck // read-only; a failed Close loses nothing
-	st, err := fh.Stat()
-	if err != nil {
-		problem.Respond(c, h.Log, err)
 		return
 	}
 	disp := "attachment"
@@ -277,13 +285,24 @@ func (h Handler) file(c *gin.Context) {
 	}
 	c.Header("Content-Type", f.Type)
 	c.Header("Content-Disposition", disp+`; filename="`+f.Name+`"`)
+	c.Header("Content-Length", strconv.FormatInt(f.Size, 10))
 	// The HTML is self-contained: it needs nothing from anywhere.
 	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
-	http.ServeContent(c.Writer, c.Request, f.Name, st.ModTime(), fh)
+	if j.Finished != nil {
+		c.Header("Last-Modified", j.Finished.UTC().Format(http.TimeFormat))
+	}
+	c.Status(http.StatusOK)
+	if c.Request.Method == http.MethodHead {
+		return
+	}
+	if err := h.Jobs.CopyFile(c.Request.Context(), j.ID, f.Name, c.Writer); err != nil {
+		// The headers are sent: the client sees a short body; the cause goes to the log.
+		h.Log.Error("jobs: sending a result file", "job", j.ID, "file", f.Name, "err", err)
+	}
 }
 
 func (h Handler) dismiss(c *gin.Context) {
-	j, err := h.Runner.Dismiss(c.Request.Context(), c.Param("job"))
+	j, err := h.Jobs.Dismiss(c.Request.Context(), c.Param("job"))
 	if errors.Is(err, jobs.ErrNotFound) {
 		problem.Respond(c, h.Log, noSuchJob(c))
 		return

@@ -123,6 +123,10 @@ type New struct {
 	ParentID string
 	// MaxAttempts bounds the claims; 0 means DefaultMaxAttempts.
 	MaxAttempts int
+	// Files are stored with the job (its files column, StoredFile) in Submit's
+	// transaction: what the job reads, such as an upload, for a worker of any process.
+	// The job's outcome replaces them (Finish).
+	Files []Blob
 }
 
 // Quota bounds the open (accepted or running) jobs of a class: PerOwner for one owner,
@@ -202,8 +206,18 @@ func (s Store) Submit(ctx context.Context, n New, q Quota) (Job, error) {
 					With("limit", q.All)}
 		}
 	}
-	j, err := scan(tx.QueryRow(ctx, `INSERT INTO jobs (id, class, owner, process, inputs, city_id, parent_id, max_attempts)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING `+columns, id, n.Class, n.Owner, n.Process, inputs, city, parent, maxAttempts))
+	var files []byte
+	if len(n.Files) > 0 {
+		stored, err := storeFiles(ctx, tx, n.Files)
+		if err != nil {
+			return Job{}, err
+		}
+		if files, err = json.Marshal(stored); err != nil {
+			return Job{}, err
+		}
+	}
+	j, err := scan(tx.QueryRow(ctx, `INSERT INTO jobs (id, class, owner, process, inputs, city_id, parent_id, max_attempts, files)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING `+columns, id, n.Class, n.Owner, n.Process, inputs, city, parent, maxAttempts, files))
 	if err != nil {
 		return Job{}, err
 	}
@@ -239,15 +253,50 @@ func (s Store) SubmitOnce(ctx context.Context, n New) (Job, bool, error) {
 // row's WHERE is re-checked on its newest version under the lock, so two claimers never
 // take the same job.
 func (s Store) Claim(ctx context.Context, class, worker string) (*Job, error) {
-	j, err := scan(s.Pool.QueryRow(ctx, `UPDATE jobs SET status = 'running', worker = $2,
+	return s.ClaimLimited(ctx, class, worker, 0)
+}
+
+// ClaimLimited is Claim that passes over the jobs of an owner who already has perOwner
+// jobs of the class running under a live lease (0: no bound). The count and the claim are
+// one statement under a transaction-scoped advisory lock on the class's claims, so two
+// processes claiming at once cannot both take an owner's last running place (at READ
+// COMMITTED the statement after the lock sees every claim committed before it).
+func (s Store) ClaimLimited(ctx context.Context, class, worker string, perOwner int) (*Job, error) {
+	if perOwner <= 0 {
+		return s.claim(ctx, s.Pool, class, worker, 0)
+	}
+	tx, err := s.Pool.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit a no-op
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext('cityreach_jobs_claim:' || $1))", class); err != nil {
+		return nil, err
+	}
+	j, err := s.claim(ctx, tx, class, worker, perOwner)
+	if err != nil {
+		return nil, err
+	}
+	return j, tx.Commit(ctx)
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func (s Store) claim(ctx context.Context, q querier, class, worker string, perOwner int) (*Job, error) {
+	j, err := scan(q.QueryRow(ctx, `UPDATE jobs SET status = 'running', worker = $2,
 			lease_until = now() + make_interval(secs => $3), attempts = attempts + 1,
 			started_at = coalesce(started_at, now()), message = 'started', updated_at = now()
-		WHERE id = (SELECT id FROM jobs
+		WHERE id = (SELECT id FROM jobs c
 			WHERE class = $1 AND NOT cancel_requested AND attempts < max_attempts
 			  AND (status = 'accepted' OR (status = 'running' AND lease_until < now()))
+			  AND ($4 = 0 OR (SELECT count(*) FROM jobs r WHERE r.class = $1 AND r.owner = c.owner
+				AND r.status = 'running' AND r.lease_until >= now()) < $4)
 			ORDER BY created_at, id
 			FOR UPDATE SKIP LOCKED LIMIT 1)
-		RETURNING `+columns, class, worker, s.lease().Seconds()))
+		RETURNING `+columns, class, worker, s.lease().Seconds(), perOwner))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -295,6 +344,9 @@ type Outcome struct {
 	Message string
 	Result  any
 	Files   any
+	// Blobs, when any, are stored as the job's files (in place of Files) in the
+	// transaction of the final update, only when it is recorded.
+	Blobs []Blob
 }
 
 // Finish records the outcome of worker's attempt at job id, only while worker holds the
@@ -302,15 +354,10 @@ type Outcome struct {
 // first lost its lease but did not die), only the one holding the claim counts. It
 // reports whether the outcome was recorded.
 func (s Store) Finish(ctx context.Context, id, worker string, o Outcome) (bool, error) {
-	var res, files []byte
+	var res []byte
 	var err error
 	if o.Result != nil {
 		if res, err = json.Marshal(o.Result); err != nil {
-			return false, err
-		}
-	}
-	if o.Files != nil {
-		if files, err = json.Marshal(o.Files); err != nil {
 			return false, err
 		}
 	}
@@ -318,19 +365,49 @@ func (s Store) Finish(ctx context.Context, id, worker string, o Outcome) (bool, 
 	if o.Status == Successful {
 		progress = "100"
 	}
-	tag, err := s.Pool.Exec(ctx, `UPDATE jobs SET status = $3, message = $4, result = $5, files = $6,
-			progress = `+progress+`, finished_at = now(), updated_at = now(), lease_until = NULL
-		WHERE id = $1 AND status = 'running' AND worker = $2`, id, worker, o.Status, o.Message, res, files)
+	tx, err := s.Pool.Begin(ctx)
 	if err != nil {
 		return false, err
 	}
-	return tag.RowsAffected() == 1, nil
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit a no-op
+	var old []byte
+	err = tx.QueryRow(ctx, "SELECT files FROM jobs WHERE id = $1 AND status = 'running' AND worker = $2 FOR UPDATE", id, worker).Scan(&old)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil // the claim is not worker's: nothing is recorded
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := unlinkFiles(ctx, tx, old); err != nil {
+		return false, err
+	}
+	files := o.Files
+	if len(o.Blobs) > 0 {
+		if files, err = storeFiles(ctx, tx, o.Blobs); err != nil {
+			return false, err
+		}
+	}
+	var fb []byte
+	if files != nil {
+		if fb, err = json.Marshal(files); err != nil {
+			return false, err
+		}
+	}
+	if _, err := tx.Exec(ctx, `UPDATE jobs SET status = $2, message = $3, result = $4, files = $5,
+			progress = `+progress+`, finished_at = now(), updated_at = now(), lease_until = NULL
+		WHERE id = $1`, id, o.Status, o.Message, res, fb); err != nil {
+		return false, err
+	}
+	return true, tx.Commit(ctx)
 }
 
 // Cancel requests the cancellation of job id: an accepted job is dismissed at once; a
 // running one is flagged, and its worker stops at its next renewal. An ended job is left
 // as it is. It returns the job as it is after the request.
 func (s Store) Cancel(ctx context.Context, id string) (Job, error) {
+	if !ValidID(id) {
+		return Job{}, ErrNotFound
+	}
 	j, err := scan(s.Pool.QueryRow(ctx, `UPDATE jobs SET cancel_requested = status IN ('accepted', 'running'),
 			status = CASE WHEN status = 'accepted' THEN 'dismissed' ELSE status END,
 			message = CASE WHEN status = 'accepted' THEN 'cancelled' ELSE message END,
@@ -343,13 +420,134 @@ func (s Store) Cancel(ctx context.Context, id string) (Job, error) {
 	return j, err
 }
 
+// ValidID reports whether id can be a job's id (the table's jobs_id_format): a request's
+// id that cannot is not sent to the database (a NUL byte is an error there, not a miss).
+func ValidID(id string) bool {
+	if len(id) == 0 || len(id) > 128 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // Get returns the job id.
 func (s Store) Get(ctx context.Context, id string) (Job, error) {
+	if !ValidID(id) {
+		return Job{}, ErrNotFound
+	}
 	j, err := scan(s.Pool.QueryRow(ctx, "SELECT "+columns+" FROM jobs WHERE id = $1", id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Job{}, ErrNotFound
 	}
 	return j, err
+}
+
+// List returns the jobs of class, newest first: every one when owner is "", else the
+// owner's.
+func (s Store) List(ctx context.Context, class, owner string) ([]Job, error) {
+	rows, err := s.Pool.Query(ctx, "SELECT "+columns+` FROM jobs WHERE class = $1 AND ($2 = '' OR owner = $2)
+		ORDER BY created_at DESC, id`, class, owner)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Job, error) { return scan(r) })
+}
+
+// Delete removes the job id and its stored files; ErrNotFound when there is none.
+func (s Store) Delete(ctx context.Context, id string) error {
+	if !ValidID(id) {
+		return ErrNotFound
+	}
+	n, err := s.remove(ctx, "id = $1", id)
+	if err == nil && n == 0 {
+		err = ErrNotFound
+	}
+	return err
+}
+
+// Prune removes the jobs of class (and their stored files) that ended more than keep
+// ago; a run's children stay with their parent.
+func (s Store) Prune(ctx context.Context, class string, keep time.Duration) (int64, error) {
+	return s.remove(ctx, "class = $1 AND parent_id IS NULL AND finished_at < now() - make_interval(secs => $2)", class, keep.Seconds())
+}
+
+// remove deletes the rows matching where (a constant of this file with bind parameters)
+// and unlinks their files' large objects, in one transaction.
+func (s Store) remove(ctx context.Context, where string, args ...any) (int64, error) {
+	tx, err := s.Pool.Begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit a no-op
+	rows, err := tx.Query(ctx, "DELETE FROM jobs WHERE "+where+" RETURNING files", args...)
+	if err != nil {
+		return 0, err
+	}
+	var all [][]byte
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		all = append(all, raw)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	for _, raw := range all {
+		if err := unlinkFiles(ctx, tx, raw); err != nil {
+			return 0, err
+		}
+	}
+	return int64(len(all)), tx.Commit(ctx)
+}
+
+// Ended reports whether the status is a final one.
+func Ended(status string) bool {
+	return status == Successful || status == Failed || status == Dismissed
+}
+
+// Wait polls the job id every poll until it has ended or ctx ends, and returns it.
+func (s Store) Wait(ctx context.Context, id string, poll time.Duration) (Job, error) {
+	for {
+		j, err := s.Get(ctx, id)
+		if err != nil || Ended(j.Status) {
+			return j, err
+		}
+		select {
+		case <-ctx.Done():
+			return j, ctx.Err()
+		case <-time.After(poll):
+		}
+	}
+}
+
+// AwaitCancel waits, polling every poll, until the job id whose cancellation was
+// requested (Cancel) has ended, or ctx ends, and returns it. A running job whose lease
+// passes meanwhile (its worker died) is dismissed here, so the wait is bounded by the
+// lease even when no worker is left to sweep it.
+func (s Store) AwaitCancel(ctx context.Context, id string, poll time.Duration) (Job, error) {
+	for {
+		if _, err := s.Pool.Exec(ctx, `UPDATE jobs SET status = 'dismissed', message = 'cancelled', finished_at = now(), updated_at = now()
+			WHERE id = $1 AND status = 'running' AND cancel_requested AND lease_until < now()`, id); err != nil {
+			return Job{}, err
+		}
+		j, err := s.Get(ctx, id)
+		if err != nil || Ended(j.Status) {
+			return j, err
+		}
+		select {
+		case <-ctx.Done():
+			return j, ctx.Err()
+		case <-time.After(poll):
+		}
+	}
 }
 
 // Children returns the jobs of parent, oldest first.

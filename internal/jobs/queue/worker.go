@@ -24,6 +24,11 @@ type Handler func(ctx context.Context, j Job, progress func(done float64, messag
 type Published struct {
 	Result any
 	Files  any
+	// Blobs are stored in the database as the job's result files when its outcome is
+	// recorded (Outcome.Blobs); Dir, when set, is removed once the outcome is recorded or
+	// dropped, whichever way.
+	Blobs []Blob
+	Dir   string
 }
 
 // Worker claims and runs the jobs of one class. Several Workers in several processes may
@@ -39,9 +44,32 @@ type Worker struct {
 	Slots int
 	// Poll is how long an idle slot waits before it looks for a job again; 0 means 1 s.
 	Poll time.Duration
-	// Renew is how often a running job's lease is renewed; 0 means a third of the lease.
+	// Renew is how often a running job's lease is renewed (and its progress written);
+	// 0 means a third of the lease.
 	Renew time.Duration
-	Log   *slog.Logger
+	// RunningPerOwner bounds the jobs of one owner running at once over every worker of
+	// the class (Store.ClaimLimited); 0 means no bound.
+	RunningPerOwner int
+	// Keep, when positive, is how long an ended job of the class is kept: each claim loop
+	// removes older ones (Store.Prune).
+	Keep time.Duration
+	Log  *slog.Logger
+
+	mu      sync.Mutex
+	running map[string]func() // cancels a job this worker runs, as a cancellation
+}
+
+// Cancel stops the job id at once when this worker runs it (its outcome is then
+// dismissed) and reports whether it did; a job another process runs sees the request
+// (Store.Cancel) at its next renewal.
+func (w *Worker) Cancel(id string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	c, ok := w.running[id]
+	if ok {
+		c()
+	}
+	return ok
 }
 
 // WorkerID is a name for a worker of this process: host, pid and a random suffix.
@@ -79,7 +107,12 @@ func (w *Worker) Run(ctx context.Context, untilIdle bool) (int, error) {
 				if _, err := w.Store.Sweep(ctx, w.Class); err != nil && ctx.Err() == nil {
 					w.Log.Warn("jobs: sweep", "class", w.Class, "err", err)
 				}
-				j, err := w.Store.Claim(ctx, w.Class, w.ID)
+				if w.Keep > 0 {
+					if _, err := w.Store.Prune(ctx, w.Class, w.Keep); err != nil && ctx.Err() == nil {
+						w.Log.Warn("jobs: prune", "class", w.Class, "err", err)
+					}
+				}
+				j, err := w.Store.ClaimLimited(ctx, w.Class, w.ID, w.RunningPerOwner)
 				if err != nil {
 					if ctx.Err() != nil {
 						return
@@ -143,6 +176,22 @@ func (w *Worker) run(ctx context.Context, j Job) bool {
 		done, msg = max(done, d), m
 		mu.Unlock()
 	}
+	w.mu.Lock()
+	if w.running == nil {
+		w.running = map[string]func(){}
+	}
+	w.running[j.ID] = func() {
+		mu.Lock()
+		cancelled = true
+		mu.Unlock()
+		cancel()
+	}
+	w.mu.Unlock()
+	defer func() {
+		w.mu.Lock()
+		delete(w.running, j.ID)
+		w.mu.Unlock()
+	}()
 	stop := make(chan struct{})
 	renewed := make(chan struct{})
 	go func() {
@@ -185,6 +234,14 @@ func (w *Worker) run(ctx context.Context, j Job) bool {
 	}
 	close(stop)
 	<-renewed
+	p, published := res.(Published)
+	if published && p.Dir != "" {
+		defer func() {
+			if err := os.RemoveAll(p.Dir); err != nil {
+				w.Log.Warn("jobs: removing a job's files", "job", j.ID, "err", err)
+			}
+		}()
+	}
 	if ctx.Err() != nil {
 		// The worker is stopping: leave the claim to lapse, so another takes the job.
 		return false
@@ -193,8 +250,8 @@ func (w *Worker) run(ctx context.Context, j Job) bool {
 	wasCancelled := cancelled
 	mu.Unlock()
 	o := Outcome{Status: Successful, Message: "done", Result: res}
-	if p, ok := res.(Published); ok {
-		o.Result, o.Files = p.Result, p.Files
+	if published {
+		o.Result, o.Files, o.Blobs = p.Result, p.Files, p.Blobs
 	}
 	switch {
 	case wasCancelled:
@@ -202,7 +259,7 @@ func (w *Worker) run(ctx context.Context, j Job) bool {
 	case jctx.Err() != nil:
 		return false // the claim was lost: the job is another worker's now
 	case err != nil:
-		o = Outcome{Status: Failed, Message: message(j.ID, err), Result: res}
+		o = Outcome{Status: Failed, Message: message(j.ID, err), Result: o.Result}
 		w.Log.Error("job failed", "job", j.ID, "class", j.Class, "process", j.Process, "err", err)
 	}
 	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
