@@ -3,6 +3,7 @@ package tiles
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -30,7 +31,7 @@ func storeFixture(t *testing.T, cacheBytes int64) (*fixture, int) {
 		t.Fatal("migration 0026 (tile_store) is not applied")
 	}
 	city := f.cityID(t)
-	insertParcels(t, f, city, 800, 109.8193, 40.6306, 0.044, 0.0334)
+	insertParcels(context.Background(), t, f, city, 800, 109.8193, 40.6306, 0.044, 0.0334)
 	rep, err := f.svc.Fill(context.Background(), 50, false)
 	if err != nil {
 		t.Fatal(err)
@@ -50,9 +51,9 @@ func storeFixture(t *testing.T, cacheBytes int64) (*fixture, int) {
 
 // insertParcels adds n jittered hexagons of 5–60 m with random centres in the box, some
 // thinner than a z14 tile unit, in one statement.
-func insertParcels(t *testing.T, f *fixture, city, n int, lon, lat, dlon, dlat float64) {
+func insertParcels(ctx context.Context, t *testing.T, f *fixture, city, n int, lon, lat, dlon, dlat float64) {
 	t.Helper()
-	if _, err := f.db.Pool.Exec(context.Background(), `INSERT INTO residential_land (city_id, population, households, geom)
+	if _, err := f.db.Pool.Exec(ctx, `INSERT INTO residential_land (city_id, population, households, geom)
 		SELECT $1, 4 + (random() * 500)::int, 4, ST_Multi(ST_MakePolygon(ST_AddPoint(l, ST_StartPoint(l)))) FROM (
 		    SELECT ST_MakeLine(ARRAY(SELECT ST_MakePoint(cx + r * cos(k * pi() / 3) * (0.8 + 0.4 * random()) / 0.76,
 		                                                 cy + r * sin(k * pi() / 3) * flat * (0.8 + 0.4 * random()))
@@ -69,7 +70,7 @@ func storedRow(t *testing.T, q DB, tl Tile) (present, full bool) {
 	t.Helper()
 	err := q.QueryRow(context.Background(), `SELECT true, gz IS NOT NULL FROM tile_store WHERE layer = 'residential_land' AND z = $1 AND x = $2 AND y = $3`,
 		tl.Z, tl.X, tl.Y).Scan(&present, &full)
-	if err == pgx.ErrNoRows {
+	if errors.Is(err, pgx.ErrNoRows) {
 		return false, false
 	}
 	if err != nil {
@@ -270,7 +271,7 @@ func TestStoreFollowsEveryEdit(t *testing.T) {
 					}
 				}, []Tile{nw, ne}},
 				{"bulk insert", func(t *testing.T) {
-					insertParcels(t, f, city, 300, 109.845, 40.635, 0.01, 0.008)
+					insertParcels(ctx, t, f, city, 300, 109.845, 40.635, 0.01, 0.008)
 				}, []Tile{se}},
 				{"repeatable read", func(t *testing.T) {
 					tx, err := pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead})
@@ -301,7 +302,7 @@ func TestStoreFollowsEveryEdit(t *testing.T) {
 					if _, err := pool.Exec(ctx, `TRUNCATE residential_land`); err != nil {
 						t.Fatal(err)
 					}
-					insertParcels(t, f, city, 800, 109.8193, 40.6306, 0.044, 0.0334)
+					insertParcels(ctx, t, f, city, 800, 109.8193, 40.6306, 0.044, 0.0334)
 				}, storeTiles},
 			}
 			for _, st := range steps {
