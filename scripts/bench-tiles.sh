@@ -18,6 +18,7 @@
 # BENCH_SECONDS (per run, default 10), BENCH_LAYERS (default "residential_land network_edges"),
 # BENCH_CONNS (default "4 16 64"), BENCH_PORT (default 18089), BENCH_ZOOMS (default "12 14 16"),
 # BENCH_WARM (default 1; 0 skips the warm-cache runs), BENCH_DENSE (see dense_for).
+# CITYREACH_TILE_STORE=off: the live render path only (no pre-rendered tiles), see below.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 cd "$here/.."
@@ -112,6 +113,12 @@ SELECT :z || '/' || x || '/' || y FROM (
   FROM (SELECT ST_Centroid(geom_3857) AS c FROM residential_land) r, k GROUP BY 1, 2 ORDER BY n DESC, 1, 2 LIMIT :n) t
 SQL
 }
+# The tile store (docs/tiles.md): the dense z14 tiles pre-rendered, as `cityreach seed`
+# does. CITYREACH_TILE_STORE=off in the environment measures the live render instead; a
+# build without the store (BENCH_CITYREACH_BIN of an older commit) skips this.
+if [ "${CITYREACH_TILE_STORE:-}" != off ]; then
+  DATABASE_URL=$db "$out/cityreach" tiles store >&2 || log "no tile store in this build"
+fi
 tiles_for 12 1 >"$out/tiles-z12.txt"
 if [ -n "${BENCH_DENSE:-}" ]; then dense_for 14 "$BENCH_DENSE" >"$out/tiles-z14.txt"; else tiles_for 14 1 >"$out/tiles-z14.txt"; fi
 tiles_for 16 4 >"$out/tiles-z16.txt"

@@ -19,7 +19,7 @@ const module = "github.com/cityreach/cityreach"
 // protocols.
 var domain = []string{"caliber", "checks", "citydata", "coverage", "jobs", "network", "report", "scenario",
 	"search", "walk", "walkgraph", "importer", "layers", "featurewrite", "seed", "synth", "crs", "geojson", "cql2", "fault",
-	"edition", "series", "capacity", "jobs/queue", "national", "problems", "tijian", "openness", "maxcover"}
+	"edition", "series", "capacity", "jobs/queue", "national", "problems", "tijian", "openness", "maxcover", "quiet"}
 
 // protocol are the imports a domain package may not have, directly or through another
 // package of this module. net/http counts too: a third-party library may use it (excelize

@@ -48,6 +48,7 @@ func commands() map[string]command {
 		"import":    {"import a file into a layer (GeoJSON, zipped Shapefile, GeoPackage) or OSM into a city; import ages: residents by age band (CSV/XLSX)", runImport},
 		"national":  {"the national 体检 run over N synthetic cities, one job per city shared by every process: [--cities N --run NAME --workers K] | work", runNational},
 		"tijian":    {"write the 城市体检 self-check tables of a city: --city C --xlsx FILE --gpkg FILE [--json FILE] [--as-of E | --scenario ID] [--lang en]", runTijian},
+		"tiles":     {"vector tiles: store [--min N] pre-renders the dense zoom-14 tiles into the tile store", runTiles},
 		"report":    {"write the batch report of a city: HTML, PDF, XLSX, CSV, GeoJSON, GeoPackage --city C --level L --out DIR", runReport},
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/cityreach/cityreach/internal/osmimport"
 	"github.com/cityreach/cityreach/internal/seed"
 	"github.com/cityreach/cityreach/internal/synth"
+	"github.com/cityreach/cityreach/internal/tiles"
 )
 
 // runSeed loads the Baotou demo: `seed baotou` (scale 1 by default) and `seed synth`, which
@@ -92,6 +93,10 @@ func runSeed(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	printSummary(env.Stdout, city, sum, time.Since(t0))
+	// The densest tiles are drawn once now, not by the first users (docs/tiles.md).
+	if err := fillTileStore(ctx, pool, tiles.DefaultStoreMin, env.Stdout); err != nil {
+		return err
+	}
 	if created {
 		fmt.Fprintf(env.Stdout, "data editions: %s, %s (published; %d community parks added in 2025; docs/editions.md)\n", seed.Edition2024, seed.Edition2025, seed.EditionParks)
 	} else {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -15,16 +14,7 @@ import (
 // list` shows it, and an expiry in the past is refused.
 func TestTokenExpires(t *testing.T) {
 	db := testdb.New(t)
-	run := func(args ...string) (int, string, string) {
-		var out, errOut bytes.Buffer
-		env := Env{Stdout: &out, Stderr: &errOut, Getenv: func(k string) string {
-			if k == "DATABASE_URL" {
-				return db.URL
-			}
-			return ""
-		}}
-		return Main(context.Background(), env, args), out.String(), errOut.String()
-	}
+	run := runner(db.URL)
 	code, out, errOut := run("token", "create", "--name", "temp", "--role", "editor", "--expires", "90d")
 	if code != 0 || !strings.HasPrefix(out, "crk_") {
 		t.Fatalf("create: %d %q %q", code, out, errOut)

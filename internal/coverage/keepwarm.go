@@ -2,46 +2,24 @@ package coverage
 
 import (
 	"context"
-	"slices"
 	"time"
+
+	"github.com/cityreach/cityreach/internal/quiet"
 )
 
 // KeepWarm keeps every city warm after start-up. Whenever the Watcher has seen edits of
-// the input tables and then none for quiet, it brings each city's kept state to the new
+// the input tables and then none for wait, it brings each city's kept state to the new
 // data version (state: the changed rows applied, or a full load when the change was too
 // large to apply — an import); a city loaded in full is then warmed again as at start-up
 // (Warm: assignment, walking graph, the default caliber's figures computed and stored)
 // and reported to warmed, so the first request after an import does not pay for them.
 // Without a Watcher it returns at once; otherwise it returns when ctx ends.
-func (s *Service) KeepWarm(ctx context.Context, quiet time.Duration, warmed func(slug string)) {
+func (s *Service) KeepWarm(ctx context.Context, wait time.Duration, warmed func(slug string)) {
 	if s.Watch == nil {
 		return
 	}
-	tick := time.NewTicker(max(quiet/4, 50*time.Millisecond))
-	defer tick.Stop()
-	epoch, gens, _ := s.Watch.Generations(inputTables)
-	var pending bool
-	var changed time.Time
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		e, g, ok := s.Watch.Generations(inputTables)
-		if !ok {
-			continue
-		}
-		if e != epoch || !slices.Equal(g, gens) {
-			epoch, gens, pending, changed = e, g, true, time.Now()
-			continue
-		}
-		if !pending || time.Since(changed) < quiet {
-			continue
-		}
-		pending = false
-		s.rewarm(ctx, warmed)
-	}
+	quiet.After(ctx, func() (uint64, []uint64, bool) { return s.Watch.Generations(inputTables) }, wait,
+		func() { s.rewarm(ctx, warmed) })
 }
 
 // rewarm brings every city's state forward and warms those loaded in full.

@@ -58,11 +58,20 @@ type Options struct {
 	// the primary the log is a backstop of the notifications (an edit is applied once,
 	// whichever reports it first).
 	Poll time.Duration
+	// StoreMin is the number of features from which a tile of a stored zoom is kept in the
+	// tile store (store.go, migration 0026): DefaultStoreMin when 0; negative: the store
+	// is neither read nor filled.
+	StoreMin int
+	// NoBackgroundFill: Start does not fill the store after start-up and after edits (the
+	// CLI, which calls Fill itself).
+	NoBackgroundFill bool
 }
 
 // OptionsFromEnv reads CITYREACH_TILE_CACHE_MB (default 128; 0 disables the cache),
-// CITYREACH_TILE_CONSISTENCY (strict, the default, or eventual) and
-// CITYREACH_TILE_CHANGELOG_POLL (a duration such as 250ms, the default, or off).
+// CITYREACH_TILE_CONSISTENCY (strict, the default, or eventual),
+// CITYREACH_TILE_CHANGELOG_POLL (a duration such as 250ms, the default, or off) and
+// CITYREACH_TILE_STORE (the feature count from which a tile is stored, default
+// DefaultStoreMin, or off).
 func OptionsFromEnv(getenv func(string) string, log *slog.Logger) (Options, error) {
 	if getenv == nil {
 		getenv = os.Getenv
@@ -93,6 +102,17 @@ func OptionsFromEnv(getenv func(string) string, log *slog.Logger) (Options, erro
 		}
 		o.Poll = d
 	}
+	switch v := getenv("CITYREACH_TILE_STORE"); v {
+	case "":
+	case "off":
+		o.StoreMin = -1
+	default:
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > DefaultLimit {
+			return o, fmt.Errorf("CITYREACH_TILE_STORE=%q: want the number of features (1 to %d) from which a tile is stored, or off", v, DefaultLimit)
+		}
+		o.StoreMin = n
+	}
 	return o, nil
 }
 
@@ -100,6 +120,7 @@ func OptionsFromEnv(getenv func(string) string, log *slog.Logger) (Options, erro
 // then Start it; Close stops the listener.
 type Service struct {
 	db      DB
+	primary TxDB // where the tile store is filled; nil without one
 	connect func(ctx context.Context, onNotify func(*pgconn.PgConn, *pgconn.Notification)) (*pgx.Conn, error)
 	opts    Options
 	log     *slog.Logger
@@ -116,6 +137,11 @@ type Service struct {
 	poll   *poller // the change log; nil when Poll < 0
 	follow bool    // the cache follows poll (renders read from Reads), not listen
 	flight flights
+
+	// The tile store (store.go): storeMin features make a tile stored (<= 0: no store);
+	// postgis is the PostGIS version, "" when the store's tables are missing.
+	storeMin int
+	postgis  string
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -149,6 +175,7 @@ func New(pool *pgxpool.Pool, reg *layers.Registry, o Options) *Service {
 	}
 	s := newService(reads, connect, reg, o)
 	s.editions = edition.Store{Pool: pool}
+	s.primary = pool
 	s.follow = o.Reads != nil && o.Poll >= 0
 	return s
 }
@@ -161,6 +188,12 @@ func newService(db DB, connect func(ctx context.Context, onNotify func(*pgconn.P
 		o.SyncTimeout = 2 * time.Second
 	}
 	s := &Service{db: db, connect: connect, opts: o, log: o.Logger, sources: map[string]Source{}, deps: map[string][]depOf{}}
+	switch {
+	case o.StoreMin == 0:
+		s.storeMin = DefaultStoreMin
+	case o.StoreMin > 0:
+		s.storeMin = o.StoreMin
+	}
 	for _, l := range reg.All() {
 		_ = s.Register(TableSource(l))
 	}
@@ -247,14 +280,26 @@ func (s *Service) Start(ctx context.Context) error {
 		}
 	}
 	s.order = order
+	if s.storeMin > 0 {
+		if s.postgis, err = storeVersion(ctx, s.db); err != nil {
+			return fmt.Errorf("tiles: %w", err)
+		}
+	}
+	// The listener and the store's fills live until Close, not until ctx (a start-up
+	// context) is done.
+	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel, s.done = cancel, make(chan struct{})
+	var wg sync.WaitGroup
+	defer func() { go func() { defer close(s.done); wg.Wait() }() }()
+	if s.cache != nil {
+		s.listen = newListener(s.connect, s.notified, s.reset, s.log)
+	}
+	if s.postgis != "" && s.primary != nil && !s.opts.NoBackgroundFill {
+		wg.Go(func() { s.keepStored(lctx, 2*time.Second) })
+	}
 	if s.cache == nil {
 		return nil
 	}
-	// The listener lives until Close, not until ctx (a start-up context) is done.
-	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s.cancel, s.done = cancel, make(chan struct{})
-	s.listen = newListener(s.connect, s.notified, s.reset, s.log)
-	var wg sync.WaitGroup
 	wg.Go(func() { s.listen.run(lctx) })
 	if s.opts.Poll >= 0 {
 		var reset func() // a backstop of the listener: the listener resets on its own
@@ -264,7 +309,6 @@ func (s *Service) Start(ctx context.Context) error {
 		s.poll = newPoller(s.db, s.opts.Poll, s.applyChange, reset, s.log)
 		wg.Go(func() { s.poll.run(lctx) })
 	}
-	go func() { defer close(s.done); wg.Wait() }()
 	return nil
 }
 
@@ -514,11 +558,7 @@ func (s *Service) Tile(ctx context.Context, r TileRequest) (*Result, error) {
 	}
 	r.asOf = at
 	if s.cache == nil {
-		raw, err := s.Render(ctx, r)
-		if err != nil {
-			return nil, err
-		}
-		return &Result{Raw: raw, Empty: len(raw) == 0, ETag: etag(raw), Status: Bypass}, nil
+		return s.bypass(ctx, r)
 	}
 	arrived := time.Now()
 	key := r.key()
@@ -544,11 +584,7 @@ func (s *Service) Tile(ctx context.Context, r TileRequest) (*Result, error) {
 		}
 	}
 	if !usable {
-		raw, err := s.Render(ctx, r)
-		if err != nil {
-			return nil, err
-		}
-		return &Result{Raw: raw, Empty: len(raw) == 0, ETag: etag(raw), Status: Bypass}, nil
+		return s.bypass(ctx, r)
 	}
 	e, err := s.flight.do(ctx, key, arrived, func() (*entry, error) { return s.renderAndStore(ctx, key, r) })
 	if err != nil {
@@ -557,26 +593,39 @@ func (s *Service) Tile(ctx context.Context, r TileRequest) (*Result, error) {
 	return &Result{Gzip: e.gz, Empty: e.gz == nil, ETag: e.etag, Status: Miss}, nil
 }
 
+// bypass renders r without the cache (from the tile store when it can).
+func (s *Service) bypass(ctx context.Context, r TileRequest) (*Result, error) {
+	t, err := s.render(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if t.stored {
+		return &Result{Gzip: t.gz, ETag: t.etag, Status: Bypass}, nil
+	}
+	return &Result{Raw: t.raw, Empty: len(t.raw) == 0, ETag: t.etag, Status: Bypass}, nil
+}
+
 func (s *Service) renderAndStore(ctx context.Context, key string, r TileRequest) (*entry, error) {
 	snap := s.cache.snapshot(r.Sources)
 	if s.follow {
 		// At or past the last poll, read after the snapshot (see poller.poll).
 		ctx = db.WithMinLSN(ctx, db.LSN(s.poll.lsn.Load()))
 	}
-	raw, err := s.Render(ctx, r)
+	t, err := s.render(ctx, r)
 	if err != nil {
 		return nil, err
 	}
-	e := &entry{key: key, sources: r.Sources, env: r.Tile.Envelope(float64(Buffer) / Extent), rawLen: len(raw), etag: etag(raw)}
-	if len(raw) > 0 {
-		e.gz = gzipBytes(raw, gzip.DefaultCompression)
+	e := &entry{key: key, sources: r.Sources, env: r.Tile.Envelope(float64(Buffer) / Extent), rawLen: t.rawLen, etag: t.etag, gz: t.gz}
+	if !t.stored && len(t.raw) > 0 {
+		e.gz = gzipBytes(t.raw, gzip.DefaultCompression)
 	}
 	s.cache.put(e, snap)
 	return e, nil
 }
 
 // Render runs the tile query: one ST_AsMVT layer per source, concatenated (a valid MVT).
-// An empty result (no features in any layer) is a zero-length slice.
+// An empty result (no features in any layer) is a zero-length slice. It always draws:
+// Tile also reads the tile store.
 func (s *Service) Render(ctx context.Context, r TileRequest) ([]byte, error) {
 	sql, args, err := s.tileSQL(ctx, r)
 	if err != nil {

@@ -3,6 +3,7 @@ package tiles
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
@@ -252,6 +253,18 @@ func (a *Args) Envelope() string {
 func (a *Args) BufferedEnvelope() string {
 	z, x, y := a.zxy()
 	m := a.once("margin", float64(Buffer)/Extent)
+	return fmt.Sprintf("(SELECT ST_TileEnvelope(%s::int, %s::int, %s::int, margin => %s::float8))", z, x, y, m)
+}
+
+// InnerEnvelope is the buffered envelope shrunk by one tile unit and 2 m: a geometry
+// whose bounding box it contains has every vertex at least half a unit inside the clip
+// box once snapped, so ST_AsMVTGeom's clipping cannot change it. (The @ operator compares
+// float4 bounding boxes, rounded outwards by up to about 1 m at city coordinates; within
+// half a unit of the buffer's edge a vertex snaps onto or past it, and clipping does move it.)
+func (a *Args) InnerEnvelope() string {
+	z, x, y := a.zxy()
+	width := 2 * mercHalf / math.Exp2(float64(a.tile.Z))
+	m := a.once("inner", max(float64(Buffer-1)/Extent-2/width, -0.4))
 	return fmt.Sprintf("(SELECT ST_TileEnvelope(%s::int, %s::int, %s::int, margin => %s::float8))", z, x, y, m)
 }
 

@@ -123,8 +123,9 @@ func (s tableSource) Query(r Request, a *Args) (string, error) {
 		where = append(where, "t.city_id = "+c)
 	}
 	// Clip only features reaching past the buffer: clipping costs about a third of a dense
-	// tile's time and does nothing to a feature that lies within it.
-	mvtGeom := fmt.Sprintf("ST_AsMVTGeom(%s, %s, %d, %d, NOT (t.geom_3857 @ %s))", geom, a.Envelope(), Extent, Buffer, envb)
+	// tile's time and does nothing to a feature that lies well within it (InnerEnvelope).
+	inner := a.InnerEnvelope()
+	mvtGeom := fmt.Sprintf("ST_AsMVTGeom(%s, %s, %d, %d, NOT (t.geom_3857 @ %s))", geom, a.Envelope(), Extent, Buffer, inner)
 	if s.clearance && r.Tile.Z >= GeneraliseBelow && !asOf {
 		// A polygon inside the buffer whose minimum clearance is at least two tile units
 		// stays valid when snapped (see migration 0012): transform and snap it as
@@ -137,7 +138,7 @@ func (s tableSource) Query(r Request, a *Args) (string, error) {
 			fast = a.tileAffine("t.geom_3857")
 		}
 		mvtGeom = fmt.Sprintf("CASE WHEN t.geom_3857 @ %s AND t.geom_3857_clearance >= 2 * %s THEN %s ELSE %s END",
-			envb, a.Tolerance(), fast, mvtGeom)
+			inner, a.Tolerance(), fast, mvtGeom)
 	}
 	cols := []string{"t.id", mvtGeom + " AS geom"}
 	if asOf && s.blocks != nil && r.Tile.Z <= BlocksMaxZoom && !slices.Contains(r.Properties, FeaturesField) {
