@@ -46,7 +46,7 @@ func TestParkFixtureHandWorked(t *testing.T) {
 	if len(fac) != 3 || fac[0].ID != 1 || len(fac[0].More) != 1 || fac[2].Capacity != nil {
 		t.Fatalf("park supply %+v: want K1 (two gates), K2, K3 without area", fac)
 	}
-	cat := Category{Code: walk.CategoryPark, ReachM: 300, Source: SourceParks}
+	cat := Category{Code: walk.CategoryPark, ReachM: 300, Source: SourceParks, Norm: Norm{PerThousand: 8000, Basis: NormBands}}
 	rep, err := Compute(context.Background(), n, in, cat, fac, TotalDemand(in), Options{Level: LevelParcel}, 200)
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +54,7 @@ func TestParkFixtureHandWorked(t *testing.T) {
 	if rep.FacilitiesWithoutCapacity != 1 || len(rep.Facilities) != 2 {
 		t.Fatalf("without capacity %d, facilities %d; want 1, 2", rep.FacilitiesWithoutCapacity, len(rep.Facilities))
 	}
-	near(t, "norm", rep.Norm, 8)
+	near(t, "norm", rep.NormPerResident, 8)
 	near(t, "R1", rep.Facilities[0].Ratio, 4)
 	near(t, "R2", rep.Facilities[1].Ratio, 20.0/3)
 	near(t, "K1 catchment", rep.Facilities[0].Demand, 1500)
