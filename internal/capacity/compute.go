@@ -48,6 +48,27 @@ type Changes struct {
 	// it has once the change applies; Gone the baseline facilities it deletes or modifies.
 	Supply map[string][]Supply
 	Gone   []int64
+	// ParkAreas are the areas (m², of the metric geometry) of the parks the scenario adds or
+	// modifies, by park id (an added park's id as the walking inputs know it); ParksGone the
+	// baseline parks it deletes. Which parks are open, and where they are entered, is Walk's.
+	ParkAreas map[int64]float64
+	ParksGone []int64
+}
+
+// parkAreas returns the park areas base (by id) with ch applied: the deleted parks out,
+// the added and modified ones at their scenario area. base is not modified.
+func (ch *Changes) parkAreas(base map[int64]float64) map[int64]float64 {
+	out := make(map[int64]float64, len(base)+len(ch.ParkAreas))
+	for id, a := range base {
+		out[id] = a
+	}
+	for _, id := range ch.ParksGone {
+		delete(out, id)
+	}
+	for id, a := range ch.ParkAreas {
+		out[id] = a
+	}
+	return out
 }
 
 // with returns the facilities fac of category with ch applied, in id order as the store

@@ -50,9 +50,6 @@ func (s *Service) Capacity(ctx context.Context, slug string, opt Options) (*Repo
 	switch cat.Source {
 	case SourceFacilities:
 	case SourceParks:
-		if opt.Changes != nil {
-			return nil, invalid("scenario", "park capacity is not computed on scenarios yet: ask for the baseline")
-		}
 	default:
 		return nil, invalid("category", fmt.Sprintf("category %s has no capacity column (its points come from %s)", cat.Code, clip(cat.Source)))
 	}
@@ -122,6 +119,9 @@ func (s *Service) compute(ctx context.Context, city walk.City, opt Options) (*Re
 		areas, err := s.Store.ParkAreas(ctx, city.ID)
 		if err != nil {
 			return nil, err
+		}
+		if opt.Changes != nil {
+			areas = opt.Changes.parkAreas(areas)
 		}
 		fac = ParkSupply(in.Facilities, areas)
 	} else if fac, err = s.Store.Facilities(ctx, city.ID, cat.Code); err != nil {
