@@ -16,7 +16,7 @@ import (
 func TestCacheFollowsEdits(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	db, svc, city := demoOracle(t, ctx)
+	db, svc, city := demoOracle(t)
 	c := oracleCase{"primary_school", []string{"6-12"}, 500, capacity.DecayNone, ""}
 	first := checkOracle(t, ctx, db, svc, city, c)
 	opt := capacity.Options{Category: c.category, Bands: c.bands, D0: c.d0, Decay: c.decay, Level: capacity.LevelParcel}

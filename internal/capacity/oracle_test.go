@@ -196,9 +196,10 @@ func checkOracle(t *testing.T, ctx context.Context, db *testdb.DB, svc *capacity
 }
 
 // demoOracle seeds the demo city at scale 0.05 and returns its id with a capacity service.
-func demoOracle(t *testing.T, ctx context.Context) (*testdb.DB, *capacity.Service, int) {
+func demoOracle(t *testing.T) (*testdb.DB, *capacity.Service, int) {
 	t.Helper()
 	db := testdb.New(t)
+	ctx := context.Background()
 	if _, err := db.Pool.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS pgrouting`); err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +227,7 @@ func demoOracle(t *testing.T, ctx context.Context) (*testdb.DB, *capacity.Servic
 func TestOracleDemo(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	db, svc, city := demoOracle(t, ctx)
+	db, svc, city := demoOracle(t)
 	for _, c := range []oracleCase{
 		{"primary_school", []string{"6-12"}, 500, capacity.DecayNone, ""},
 		{"kindergarten", []string{"3-6"}, 400, capacity.DecayGaussian, ""},
