@@ -25,7 +25,7 @@ UPDATE facility_categories SET capacity_norm = 900, capacity_norm_basis = 'bands
     capacity_norm_source = '“十四五”学前教育发展提升行动计划：学前三年毛入园率 90% 以上（2025 年），即每千名3–6岁儿童 900 个学位'
     WHERE code = 'kindergarten';
 UPDATE facility_categories SET capacity_norm = 1000, capacity_norm_basis = 'bands',
-    capacity_norm_source = '假设（无全国千人指标）：义务教育适龄儿童每人一个学位；地方千人指标可按常住人口（residents）填写'
+    capacity_norm_source = '假设（无全国千人指标）：义务教育适龄儿童每人一个学位；地方千人指标可改按常住人口计'
     WHERE code IN ('primary_school', 'middle_school');
 UPDATE facility_categories SET capacity_norm = 30, capacity_norm_basis = 'bands',
     capacity_norm_source = '社会养老服务体系建设规划（2011—2015年）：每千名老年人拥有养老床位 30 张'
