@@ -72,11 +72,13 @@ func (b *builder) unit(c capacity.Category) string {
 	return c.UnitZh
 }
 
-// normNote says which norm a category's gaps were measured against, and its source.
+// normNote says which norm a category's gaps were measured against, and (in the Chinese
+// report) its source.
 func (b *builder) normNote(rep *capacity.Report) string {
 	n := rep.Norm
 	if b.lang == "en" {
-		return fmt.Sprintf(b.t("n_cap_norm"), b.catName(rep.Category), strconv.FormatFloat(n.PerThousand, 'f', -1, 64), b.unit(rep.Category), b.t("norm_"+n.Basis), n.Source)
+		// The sources are Chinese texts, cited in Chinese: the English report names the norm.
+		return fmt.Sprintf(b.t("n_cap_norm"), b.catName(rep.Category), strconv.FormatFloat(n.PerThousand, 'f', -1, 64), b.unit(rep.Category), b.t("norm_"+n.Basis))
 	}
 	return fmt.Sprintf(b.t("n_cap_norm"), b.catName(rep.Category), b.t("norm_"+n.Basis), strconv.FormatFloat(n.PerThousand, 'f', -1, 64), b.unit(rep.Category), n.Source)
 }

@@ -120,7 +120,7 @@ var words = Words{
 	"sh_cap_bands":                      {"容量-年龄段", "capacity-age-bands"},
 	"t_cap_bands":                       {"分年龄段服务人口（全市）", "Served population by age band (city)"},
 	"n_cap":                             {"缺口 = 按标准应有 − 可用容量，按标准应有 = 每千人标准 × 服务年龄段人口（或常住人口）÷ 1000，标准及出处见设施类别配置；正值为不足，达标率 = 可用容量 ÷ 按标准应有。不足合计只计不足的地块，不被其他地块的富余抵消。", "Gap = needed by the norm − available capacity, where needed = the norm per 1,000 × the residents of the category's bands (or all residents) ÷ 1,000; the norms and their sources are the facility categories' (capacity_norm); positive is a shortage; share of the norm met = available ÷ needed. The shortfall counts only parcels short of capacity, not offset by a surplus elsewhere."},
-	"n_cap_norm":                        {"%s：每千名%s %s %s（%s）", "%s: %s %s per 1,000 %s (%s)"},
+	"n_cap_norm":                        {"%s：每千名%s %s %s（%s）", "%s: %s %s per 1,000 %s (the source is in the facility category's configuration, docs/capacity.md)"},
 	"norm_bands":                        {"服务年龄段居民", "residents of the served age bands"},
 	"norm_residents":                    {"常住人口", "residents"},
 	"n_cap_noages":                      {"本市无分年龄段人口数据：需求为全部居民。导入年龄表后可按年龄段计算。", "The city has no residents by age band: the demand is every resident. Import an age table to compute per band."},
