@@ -5,13 +5,15 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/cityreach/cityreach/internal/testdb"
 )
 
 // TestAgeCapacityConstraints: migration 0020 refuses malformed bands, negative counts,
-// unknown bands and out-of-range capacities, each by its named constraint.
+// unknown bands and out-of-range capacities, and migration 0027 bad capacity norms, each by
+// its named constraint.
 func TestAgeCapacityConstraints(t *testing.T) {
 	db := testdb.New(t)
 	ctx := context.Background()
@@ -34,6 +36,11 @@ func TestAgeCapacityConstraints(t *testing.T) {
 		{`INSERT INTO community_age_population (community_id, band, population) VALUES ($1, '6-12', -1)`, []any{com}, "community_age_population_nonnegative"},
 		{`INSERT INTO community_age_population (community_id, band, population) VALUES ($1, '5-9', 1)`, []any{com}, "community_age_population_band_fkey"},
 		{`INSERT INTO facilities (city_id, category, capacity, geom) VALUES ($1, 'primary_school', -5, $2::geometry)`, []any{city, point}, "facilities_capacity_range"},
+		// The capacity norm of migration 0027.
+		{`UPDATE facility_categories SET capacity_norm = 0 WHERE code = 'elderly_care'`, nil, "facility_categories_capacity_norm_range"},
+		{`UPDATE facility_categories SET capacity_norm = 'NaN' WHERE code = 'elderly_care'`, nil, "facility_categories_capacity_norm_range"},
+		{`UPDATE facility_categories SET capacity_norm_basis = 'households' WHERE code = 'elderly_care'`, nil, "facility_categories_capacity_norm_basis_known"},
+		{`UPDATE facility_categories SET capacity_norm_source = repeat('x', 501) WHERE code = 'elderly_care'`, nil, "facility_categories_capacity_norm_source_length"},
 	} {
 		_, err := db.Pool.Exec(ctx, c.sql, c.args...)
 		var pe *pgconn.PgError
@@ -49,6 +56,24 @@ func TestAgeCapacityConstraints(t *testing.T) {
 	}
 	if n != 7 || len(bands) != 2 || bands[0] != "60-80" || bands[1] != "80-" {
 		t.Errorf("%d bands, elderly care serves %v", n, bands)
+	}
+	// The norms' defaults (docs/capacity.md): per 1,000 residents of the basis.
+	norms := map[string]string{}
+	//nolint:rowserrcheck // pgx.ForEachRow checks rows.Err
+	rows, err := db.Pool.Query(ctx, `SELECT code, capacity_norm::text || ' ' || capacity_norm_basis FROM facility_categories
+		WHERE code IN ('nursery', 'kindergarten', 'primary_school', 'middle_school', 'elderly_care', 'park_square', 'clinic')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var code, norm string
+	if _, err := pgx.ForEachRow(rows, []any{&code, &norm}, func() error { norms[code] = norm; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for code, want := range map[string]string{"nursery": "4.5 residents", "kindergarten": "900 bands", "primary_school": "1000 bands",
+		"middle_school": "1000 bands", "elderly_care": "30 bands", "park_square": "8000 bands", "clinic": "1000 bands"} {
+		if norms[code] != want {
+			t.Errorf("%s: norm %q, want %q", code, norms[code], want)
+		}
 	}
 	// Deleting the community deletes its counts.
 	if _, err := db.Pool.Exec(ctx, `INSERT INTO community_age_population (community_id, band, population) VALUES ($1, '6-12', 7)`, com); err != nil {

@@ -427,6 +427,9 @@ test('age band and walking profile: coverage, living circle and capacity equal t
   eq((await page.locator('#cap-ratio').textContent()).trim(), `${two} ${cap.category.unit_zh}/人`, 'capacity supply ratio as shown');
   eq(Number(await page.getAttribute('#cap-gap', 'data-value')), cap.totals.gap, 'capacity gap');
   eq(Number(await page.getAttribute('#cap-demand', 'data-value')), cap.totals.demand, 'capacity demand');
+  eq(Number(await page.getAttribute('#cap-norm', 'data-per-1000')), cap.norm.per_1000, 'capacity norm per 1,000');
+  eq(await page.getAttribute('#cap-norm', 'data-basis'), cap.norm.basis, 'capacity norm basis');
+  eq(Number(await page.getAttribute('#cap-norm', 'data-attainment')), cap.totals.attainment, 'share of the norm met');
   // The capacity layer: one feature per parcel of the map API under the same parameters, drawn.
   await page.check('#cap-layer');
   await page.waitForSelector(`#cap-legend[data-features][data-category="${category}"]`, { timeout: 120000 });

@@ -417,8 +417,12 @@ export function parseAgeBands(body: unknown): AgeBand[] {
     .filter((b) => b.code !== '');
 }
 
-/** A capacity figure: demand (residents of the bands), places available under 2SFCA, ratio = served / demand, gap = norm × demand − served. */
-export interface CapacityFigure { demand: number | null; served: number | null; ratio: number | null; gap: number | null; shortfall: number | null }
+/** A capacity figure: demand (residents of the bands), places available under 2SFCA, ratio = served / demand,
+ *  need = what the category's norm asks for, attainment = served / need, gap = need − served. */
+export interface CapacityFigure { demand: number | null; served: number | null; ratio: number | null; need: number | null; attainment: number | null; gap: number | null; shortfall: number | null }
+
+/** The category's capacity norm (facility_categories.capacity_norm): perThousand units per 1,000 residents of the basis. */
+export interface CapacityNorm { perThousand: number; basis: 'bands' | 'residents'; source: string }
 
 export interface Capacity {
   category: string;
@@ -427,21 +431,22 @@ export interface Capacity {
   bands: string[];
   profile: string | null;
   d0: number | null;
-  /** Capacity a resident should have: 1 seat or place, 8 m² of park. */
-  norm: number;
+  /** The norm the gaps and the map's colours are measured against. */
+  norm: CapacityNorm;
   capacity: number | null;
   totals: CapacityFigure;
 }
 
 function capacityFigure(f: unknown): CapacityFigure {
   const n = (k: string) => pickNumber(f, [k]);
-  return { demand: n('demand'), served: n('served'), ratio: n('ratio'), gap: n('gap'), shortfall: n('shortfall') };
+  return { demand: n('demand'), served: n('served'), ratio: n('ratio'), need: n('need'), attainment: n('attainment'), gap: n('gap'), shortfall: n('shortfall') };
 }
 
 /** Reads GET /api/v1/indicators/capacity, or the capacity member of its map layer. */
 export function parseCapacity(body: unknown): Capacity {
   const b = isObj(body) && isObj(body.capacity) ? body.capacity : body;
   const cat = isObj(b) ? b.category : null;
+  const norm = isObj(b) ? b.norm : null;
   return {
     category: pickString(cat, ['code']) ?? '',
     unitZh: pickString(cat, ['unit_zh']) ?? '',
@@ -449,13 +454,13 @@ export function parseCapacity(body: unknown): Capacity {
     bands: pickArray(b, ['bands']).filter((x): x is string => typeof x === 'string'),
     profile: pickString(b, ['profile']),
     d0: pickNumber(b, ['d0_m']),
-    norm: pickNumber(b, ['norm_per_resident']) ?? 1,
+    norm: { perThousand: pickNumber(norm, ['per_1000']) ?? 1000, basis: pickString(norm, ['basis']) === 'residents' ? 'residents' : 'bands', source: pickString(norm, ['source']) ?? '' },
     capacity: pickNumber(b, ['capacity']),
     totals: capacityFigure(isObj(b) ? b.totals : null),
   };
 }
 
-/** The colour classes of the capacity layer: a parcel's supply ratio against the norm. */
+/** The colour classes of the capacity layer: the share of its norm a parcel or area has (attainment = served / need). */
 export const CAPACITY_CLASSES = [
   { upTo: 0.5, color: '#d7191c', key: 'cap.class.severe' },
   { upTo: 0.8, color: '#fdae61', key: 'cap.class.short' },
@@ -463,16 +468,15 @@ export const CAPACITY_CLASSES = [
   { upTo: Infinity, color: '#1a9641', key: 'cap.class.met' },
 ] as const;
 
-/** The class of a supply ratio against norm (index into CAPACITY_CLASSES), -1 without demand. */
-export function capacityClass(ratio: number | null, demand: number | null, norm: number): number {
-  if (ratio === null || !demand || demand <= 0 || !(norm > 0)) return -1;
-  const x = ratio / norm;
-  return CAPACITY_CLASSES.findIndex((c) => x < c.upTo || c.upTo === Infinity);
+/** The class of an attainment (index into CAPACITY_CLASSES), -1 when the norm asks for nothing (no known demand). */
+export function capacityClass(attainment: number | null, need: number | null): number {
+  if (attainment === null || !need || need <= 0) return -1;
+  return CAPACITY_CLASSES.findIndex((c) => attainment < c.upTo || c.upTo === Infinity);
 }
 
-/** The MapLibre fill-color expression of the capacity layer: the classes of capacityClass on each feature's ratio and demand. */
-export function capacityFillExpression(norm: number): unknown[] {
+/** The MapLibre fill-color expression of the capacity layer: the classes of capacityClass on each feature's attainment and need. */
+export function capacityFillExpression(): unknown[] {
   const [a, b, c, d] = CAPACITY_CLASSES;
-  return ['case', ['<=', ['to-number', ['get', 'demand'], 0], 0], 'rgba(0,0,0,0)',
-    ['step', ['/', ['to-number', ['get', 'ratio'], 0], norm > 0 ? norm : 1], a.color, a.upTo, b.color, b.upTo, c.color, c.upTo, d.color]];
+  return ['case', ['<=', ['to-number', ['get', 'need'], 0], 0], 'rgba(0,0,0,0)',
+    ['step', ['to-number', ['get', 'attainment'], 0], a.color, a.upTo, b.color, b.upTo, c.color, c.upTo, d.color]];
 }

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { capacityUrl, capacityMapUrl, coverageUrl, livingCircleUrl, ageBandsUrl } from '../src/api';
 import { parseCapacity, parseAgeBands, capacityClass, capacityFillExpression, CAPACITY_CLASSES } from '../src/model';
-import { formatSupply } from '../src/ui/capacity';
+import { formatSupply, formatNorm, formatAttainment } from '../src/ui/capacity';
 
 describe('band and profile on the requests', () => {
   it('puts band= and profile= where the APIs take them', () => {
@@ -23,19 +23,22 @@ describe('capacity answers', () => {
   const report = {
     city: { id: 1, slug: 'baotou' },
     category: { code: 'park_square', name_zh: '公园绿地、广场', name_en: 'Parks and squares', reach_m: 300, demand_bands: null, unit_zh: '平方米', unit_en: 'm²' },
-    bands: ['60-80'], d0_m: 270, decay: 'none', profile: 'elderly', norm_per_resident: 8, level: 'city', method: '2sfca-network',
-    totals: { demand: 1500, served: 8000, ratio: 8000 / 1500, gap: 4000, shortfall: 4800, parcels: 3 },
+    bands: ['60-80'], d0_m: 270, decay: 'none', profile: 'elderly', norm: { per_1000: 8000, basis: 'bands', source: 'GB 55014-2021' }, norm_per_resident: 8,
+    level: 'city', method: '2sfca-network',
+    totals: { demand: 1500, served: 8000, ratio: 8000 / 1500, need: 12000, attainment: 2 / 3, gap: 4000, shortfall: 4800, parcels: 3 },
     capacity: 8000, idle_capacity: 0, facilities: [], areas: [],
   };
 
   it('reads the report and the map layer\'s capacity member alike', () => {
     const c = parseCapacity(report);
-    expect(c).toEqual({ category: 'park_square', unitZh: '平方米', unitEn: 'm²', bands: ['60-80'], profile: 'elderly', d0: 270, norm: 8, capacity: 8000,
-      totals: { demand: 1500, served: 8000, ratio: 8000 / 1500, gap: 4000, shortfall: 4800 } });
-    const layer = { type: 'FeatureCollection', features: [], capacity: { category: report.category, bands: [], d0_m: 500, decay: 'none', level: 'parcel', norm_per_resident: 1, totals: report.totals } };
-    expect(parseCapacity(layer).norm).toBe(1);
+    expect(c).toEqual({ category: 'park_square', unitZh: '平方米', unitEn: 'm²', bands: ['60-80'], profile: 'elderly', d0: 270,
+      norm: { perThousand: 8000, basis: 'bands', source: 'GB 55014-2021' }, capacity: 8000,
+      totals: { demand: 1500, served: 8000, ratio: 8000 / 1500, need: 12000, attainment: 2 / 3, gap: 4000, shortfall: 4800 } });
+    const layer = { type: 'FeatureCollection', features: [], capacity: { category: report.category, bands: [], d0_m: 300, decay: 'none', level: 'parcel',
+      norm: { per_1000: 4.5, basis: 'residents', source: '十四五' }, norm_per_resident: 0.0045, totals: report.totals } };
+    expect(parseCapacity(layer).norm).toEqual({ perThousand: 4.5, basis: 'residents', source: '十四五' });
     expect(parseCapacity(layer).totals.gap).toBe(4000);
-    expect(parseCapacity({}).norm).toBe(1); // a seat per resident unless told
+    expect(parseCapacity({}).norm).toEqual({ perThousand: 1000, basis: 'bands', source: '' }); // a seat per resident of the bands unless told
   });
 
   it('reads the age bands', () => {
@@ -47,6 +50,13 @@ describe('capacity answers', () => {
     expect(formatSupply(55 / 52, '学位', 'zh')).toBe('1.06 学位/人');
     expect(formatSupply(8000 / 1500, 'm²', 'en')).toBe('5.33 m² per resident');
     expect(formatSupply(null, '学位', 'zh')).toBe('—');
+  });
+
+  it('formats a norm per 1,000 and the share of it met', () => {
+    expect(formatNorm(4.5, 'zh')).toBe('4.5');
+    expect(formatNorm(8000, 'en')).toBe('8,000');
+    expect(formatAttainment(540 / 590.25, 'en')).toBe('91.5 %');
+    expect(formatAttainment(null, 'zh')).toBe('—');
   });
 });
 
@@ -73,24 +83,24 @@ function evaluate(e: unknown, props: Record<string, unknown>): unknown {
 }
 
 describe('the capacity layer classes', () => {
-  it('class a ratio against the norm: below half, below 80 %, below the norm, at or above it', () => {
-    expect(capacityClass(0.49, 10, 1)).toBe(0);
-    expect(capacityClass(0.5, 10, 1)).toBe(1);
-    expect(capacityClass(0.79, 10, 1)).toBe(1);
-    expect(capacityClass(0.8, 10, 1)).toBe(2);
-    expect(capacityClass(1, 10, 1)).toBe(3);
-    expect(capacityClass(7.9, 10, 8)).toBe(2);
-    expect(capacityClass(8, 10, 8)).toBe(3);
-    expect(capacityClass(1, 0, 1)).toBe(-1);
+  it('class the share of the norm met: below half, below 80 %, below the norm, at or above it', () => {
+    expect(capacityClass(0.49, 10)).toBe(0);
+    expect(capacityClass(0.5, 10)).toBe(1);
+    expect(capacityClass(0.79, 10)).toBe(1);
+    expect(capacityClass(0.8, 10)).toBe(2);
+    expect(capacityClass(0.99, 10)).toBe(2);
+    expect(capacityClass(1, 10)).toBe(3);
+    expect(capacityClass(3, 0.5)).toBe(3);
+    expect(capacityClass(0, 0)).toBe(-1); // nothing needed: no known demand
   });
 
   it('paints every parcel with the colour of its class', () => {
-    for (const norm of [1, 8]) {
-      const expr = capacityFillExpression(norm);
-      for (const ratio of [0, 0.2, 0.5, 0.6, 0.8, 0.99, 1, 3].map((r) => r * norm)) {
-        expect(evaluate(expr, { ratio, demand: 12 }), `${ratio}/${norm}`).toBe(CAPACITY_CLASSES[capacityClass(ratio, 12, norm)].color);
-      }
-      expect(evaluate(expr, { ratio: 0, demand: 0 })).toBe('rgba(0,0,0,0)');
+    const expr = capacityFillExpression();
+    // Elderly care at 30 beds per 1,000 older residents: a parcel of 200 of them needs 6 beds.
+    for (const served of [0, 1, 2.9, 3, 4.7, 4.8, 5.99, 6, 18]) {
+      const attainment = served / 6;
+      expect(evaluate(expr, { attainment, need: 6, ratio: served / 200, demand: 200 }), `${served} of 6`).toBe(CAPACITY_CLASSES[capacityClass(attainment, 6)].color);
     }
+    expect(evaluate(expr, { attainment: 0, need: 0, demand: 0 })).toBe('rgba(0,0,0,0)');
   });
 });

@@ -48,6 +48,27 @@ type Changes struct {
 	// it has once the change applies; Gone the baseline facilities it deletes or modifies.
 	Supply map[string][]Supply
 	Gone   []int64
+	// ParkAreas are the areas (m², of the metric geometry) of the parks the scenario adds or
+	// modifies, by park id (an added park's id as the walking inputs know it); ParksGone the
+	// baseline parks it deletes. Which parks are open, and where they are entered, is Walk's.
+	ParkAreas map[int64]float64
+	ParksGone []int64
+}
+
+// parkAreas returns the park areas base (by id) with ch applied: the deleted parks out,
+// the added and modified ones at their scenario area. base is not modified.
+func (ch *Changes) parkAreas(base map[int64]float64) map[int64]float64 {
+	out := make(map[int64]float64, len(base)+len(ch.ParkAreas))
+	for id, a := range base {
+		out[id] = a
+	}
+	for _, id := range ch.ParksGone {
+		delete(out, id)
+	}
+	for id, a := range ch.ParkAreas {
+		out[id] = a
+	}
+	return out
 }
 
 // with returns the facilities fac of category with ch applied, in id order as the store
@@ -78,12 +99,15 @@ type Report struct {
 	Decay string   `json:"decay"`
 	// Profile is the walking profile that set D0 ("" when none was asked for).
 	Profile string `json:"profile,omitempty"`
-	// Norm is the capacity one resident of the bands should have: 1 seat or place, or for
-	// parks NormParkM2 square metres; every gap and shortfall is Norm·demand − served.
-	Norm   float64 `json:"norm_per_resident"`
-	Level  string  `json:"level"`
-	Method string  `json:"method"`
-	Totals Figure  `json:"totals"`
+	// Norm is the category's capacity norm (facility_categories.capacity_norm): every
+	// need, gap and shortfall is measured against it.
+	Norm Norm `json:"norm"`
+	// NormPerResident is Norm.PerThousand / 1000: the capacity one resident of Norm.Basis
+	// should have.
+	NormPerResident float64 `json:"norm_per_resident"`
+	Level           string  `json:"level"`
+	Method          string  `json:"method"`
+	Totals          Figure  `json:"totals"`
 	// Capacity sums the capacity of the facilities used, Idle the part of it whose
 	// catchment has no demand.
 	Capacity   float64          `json:"capacity"`
@@ -104,17 +128,20 @@ type Report struct {
 }
 
 // Figure is the demand side of an area: Demand residents of the bands, Served = Σ A_i P_i
-// places available to them, Ratio = Served / Demand, Gap = n·Demand − Served (positive: a
-// shortage, the 学位缺口; n is Report.Norm, 1 but for parks), Shortfall = Σ max(0, n·P_i −
-// A_i P_i) over its parcels (the shortage that a surplus elsewhere in the area does not
-// offset).
+// places available to them, Ratio = Served / Demand (the supply ratio), Need = Σ N_i the
+// capacity the norm asks for (N_i = Report.Norm.Need of each parcel), Attainment = Served /
+// Need (1: the norm is met; 0 when nothing is needed), Gap = Need − Served (positive: a
+// shortage, the 学位缺口), Shortfall = Σ max(0, N_i − A_i P_i) over its parcels (the
+// shortage that a surplus elsewhere in the area does not offset).
 type Figure struct {
-	Demand    float64 `json:"demand"`
-	Served    float64 `json:"served"`
-	Ratio     float64 `json:"ratio"`
-	Gap       float64 `json:"gap"`
-	Shortfall float64 `json:"shortfall"`
-	Parcels   int     `json:"parcels"`
+	Demand     float64 `json:"demand"`
+	Served     float64 `json:"served"`
+	Ratio      float64 `json:"ratio"`
+	Need       float64 `json:"need"`
+	Attainment float64 `json:"attainment"`
+	Gap        float64 `json:"gap"`
+	Shortfall  float64 `json:"shortfall"`
+	Parcels    int     `json:"parcels"`
 }
 
 // Area is the figure of one district, 街道 or community; ID 0 is the parcels outside any.
@@ -126,14 +153,18 @@ type Area struct {
 	Figure
 }
 
-// Parcel is one residential parcel: Access is A_i (places per resident of the bands).
+// Parcel is one residential parcel: Access is A_i (places per resident of the bands), Need
+// N_i the capacity the norm asks for, Attainment Served / Need (0 when nothing is needed),
+// Gap N_i − A_i P_i.
 type Parcel struct {
-	ID        int64   `json:"id"`
-	Community int64   `json:"community_id,omitempty"`
-	Demand    float64 `json:"demand"`
-	Access    float64 `json:"access"`
-	Served    float64 `json:"served"`
-	Gap       float64 `json:"gap"`
+	ID         int64   `json:"id"`
+	Community  int64   `json:"community_id,omitempty"`
+	Demand     float64 `json:"demand"`
+	Access     float64 `json:"access"`
+	Served     float64 `json:"served"`
+	Need       float64 `json:"need"`
+	Attainment float64 `json:"attainment"`
+	Gap        float64 `json:"gap"`
 }
 
 // FacilityFigure is one facility: its catchment demand Σ W P, R_j and Gap = demand − capacity.
@@ -231,10 +262,8 @@ func Compute(ctx context.Context, n *walk.Network, in *walk.Inputs, cat Category
 	if opt.D0 == 0 {
 		opt.D0 = cat.ReachM
 	}
-	norm := 1.0
-	if cat.Source == SourceParks {
-		norm = NormParkM2
-	}
+	norm := cat.Norm.resolved()
+	cat.Norm = norm
 	level := opt.Level
 	if level == "" {
 		level = walk.LevelCommunity
@@ -251,10 +280,20 @@ func Compute(ctx context.Context, n *walk.Network, in *walk.Inputs, cat Category
 	default:
 		return nil, invalid("level", fmt.Sprintf("level %q is not parcel, community, subdistrict, district or city", clip(level)))
 	}
+	// The data version is the base network's, whichever derived graph the profile walks.
+	version := in.Version + "/" + n.Version
+	// A profile that takes no steps walks the network less its steps edges, by the rule the
+	// living circle and park coverage follow (walk.Network.ForProfile).
+	if p, ok := walk.ProfileByCode(opt.Profile); ok {
+		var err error
+		if n, err = n.ForProfile(p); err != nil {
+			return nil, err
+		}
+	}
 	// Only facilities with a known capacity supply places.
 	var used []Supply
-	rep := &Report{City: in.City, Category: cat, Bands: opt.Bands, D0: opt.D0, Decay: opt.Decay, Profile: opt.Profile, Norm: norm, Level: level,
-		Method: "2sfca-network", DataVersion: in.Version + "/" + n.Version,
+	rep := &Report{City: in.City, Category: cat, Bands: opt.Bands, D0: opt.D0, Decay: opt.Decay, Profile: opt.Profile, Norm: norm, NormPerResident: norm.PerThousand / 1000, Level: level,
+		Method: "2sfca-network", DataVersion: version,
 		ParcelsWithoutAgeData: demand.WithoutData, PopulationWithoutAgeData: demand.WithoutDataPopulation, UnallocatedDemand: demand.Unallocated}
 	if rep.Bands == nil {
 		rep.Bands = []string{}
@@ -293,36 +332,38 @@ func Compute(ctx context.Context, n *walk.Network, in *walk.Inputs, cat Category
 		rep.Facilities = append(rep.Facilities, FacilityFigure{ID: f.ID, Name: f.Name, Capacity: supply[j], Demand: c.Demand[j], Ratio: c.Ratio[j], Gap: c.Demand[j] - supply[j]})
 	}
 	byArea := map[int32]*Figure{}
-	add := func(f *Figure, p, served float64) {
+	add := func(f *Figure, p, need, served float64) {
 		f.Demand += p
 		f.Served += served
-		f.Shortfall += math.Max(0, norm*p-served)
+		f.Need += need
+		f.Shortfall += math.Max(0, need-served)
 		f.Parcels++
 	}
 	for i, p := range in.Parcels {
 		pi := demand.Demand[i]
 		served := c.Access[i] * pi
+		need := norm.Need(pi, p.Population, demand.Unknown == nil || !demand.Unknown[i])
 		if !pok[i] {
 			rep.UnattachedParcels++
 			rep.UnattachedParcelsDemand += pi
 		}
-		add(&rep.Totals, pi, served)
+		add(&rep.Totals, pi, need, served)
 		if slot >= 0 {
 			k := p.In[slot]
 			if byArea[k] == nil {
 				byArea[k] = &Figure{}
 			}
-			add(byArea[k], pi, served)
+			add(byArea[k], pi, need, served)
 		}
 		if level == LevelParcel {
 			var com int64
 			if p.In[2] >= 0 {
 				com = in.Areas[p.In[2]].ID
 			}
-			rep.Parcels = append(rep.Parcels, Parcel{ID: p.ID, Community: com, Demand: pi, Access: c.Access[i], Served: served, Gap: norm*pi - served})
+			rep.Parcels = append(rep.Parcels, Parcel{ID: p.ID, Community: com, Demand: pi, Access: c.Access[i], Served: served, Need: need, Attainment: attainment(served, need), Gap: need - served})
 		}
 	}
-	finish(&rep.Totals, norm)
+	finish(&rep.Totals)
 	if slot >= 0 {
 		keys := make([]int32, 0, len(byArea))
 		for k := range byArea {
@@ -331,7 +372,7 @@ func Compute(ctx context.Context, n *walk.Network, in *walk.Inputs, cat Category
 		slices.Sort(keys)
 		for _, k := range keys {
 			f := byArea[k]
-			finish(f, norm)
+			finish(f)
 			a := Area{Level: level, Figure: *f}
 			if k >= 0 {
 				ar := in.Areas[k]
@@ -347,9 +388,18 @@ func Compute(ctx context.Context, n *walk.Network, in *walk.Inputs, cat Category
 	return rep, nil
 }
 
-func finish(f *Figure, norm float64) {
-	f.Gap = norm*f.Demand - f.Served
+func finish(f *Figure) {
+	f.Gap = f.Need - f.Served
+	f.Attainment = attainment(f.Served, f.Need)
 	if f.Demand > 0 {
 		f.Ratio = f.Served / f.Demand
 	}
+}
+
+// attainment is served / need, the share of the norm met; 0 when nothing is needed.
+func attainment(served, need float64) float64 {
+	if need > 0 {
+		return served / need
+	}
+	return 0
 }

@@ -39,7 +39,8 @@ func (s Store) Geometries(ctx context.Context, cityID int, level string) (map[in
 
 // Feature is one parcel or area of a capacity report on the map: Properties hold the
 // figures of the report under the names of the JSON answer (demand, served, ratio — A_i for
-// a parcel —, gap, shortfall) with id, code and name.
+// a parcel —, need, attainment — served / need, what the map colours —, gap, shortfall) with
+// id, code and name.
 type Feature struct {
 	Type       string          `json:"type"`
 	ID         int64           `json:"id"`
@@ -63,8 +64,10 @@ type Summary struct {
 	D0       float64  `json:"d0_m"`
 	Decay    string   `json:"decay"`
 	Level    string   `json:"level"`
-	Norm     float64  `json:"norm_per_resident"`
-	Totals   Figure   `json:"totals"`
+	Norm     Norm     `json:"norm"`
+	// NormPerResident is Norm.PerThousand / 1000.
+	NormPerResident float64 `json:"norm_per_resident"`
+	Totals          Figure  `json:"totals"`
 }
 
 // GeoJSON draws rep (level parcel, community, subdistrict or district): the figures are the
@@ -76,13 +79,13 @@ func (s *Service) GeoJSON(ctx context.Context, rep *Report) (*FeatureCollection,
 		return nil, err
 	}
 	fc := &FeatureCollection{Type: "FeatureCollection", Features: []Feature{}, Capacity: Summary{Category: rep.Category, Bands: rep.Bands,
-		Profile: rep.Profile, D0: rep.D0, Decay: rep.Decay, Level: rep.Level, Norm: rep.Norm, Totals: rep.Totals}}
+		Profile: rep.Profile, D0: rep.D0, Decay: rep.Decay, Level: rep.Level, Norm: rep.Norm, NormPerResident: rep.NormPerResident, Totals: rep.Totals}}
 	if rep.Level == LevelParcel {
 		for _, p := range rep.Parcels {
 			if g, ok := geoms[p.ID]; ok {
 				fc.Features = append(fc.Features, Feature{Type: "Feature", ID: p.ID, Geometry: g, Properties: map[string]any{
 					"id": p.ID, "community_id": p.Community, "demand": p.Demand, "ratio": p.Access, "served": p.Served,
-					"gap": p.Gap, "shortfall": max(0, p.Gap)}})
+					"need": p.Need, "attainment": p.Attainment, "gap": p.Gap, "shortfall": max(0, p.Gap)}})
 			}
 		}
 		return fc, nil
@@ -91,7 +94,7 @@ func (s *Service) GeoJSON(ctx context.Context, rep *Report) (*FeatureCollection,
 		if g, ok := geoms[a.ID]; ok {
 			fc.Features = append(fc.Features, Feature{Type: "Feature", ID: a.ID, Geometry: g, Properties: map[string]any{
 				"id": a.ID, "code": a.Code, "name": a.Name, "demand": a.Demand, "ratio": a.Ratio, "served": a.Served,
-				"gap": a.Gap, "shortfall": a.Shortfall, "parcels": a.Parcels}})
+				"need": a.Need, "attainment": a.Attainment, "gap": a.Gap, "shortfall": a.Shortfall, "parcels": a.Parcels}})
 		}
 	}
 	return fc, nil

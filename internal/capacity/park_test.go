@@ -46,7 +46,7 @@ func TestParkFixtureHandWorked(t *testing.T) {
 	if len(fac) != 3 || fac[0].ID != 1 || len(fac[0].More) != 1 || fac[2].Capacity != nil {
 		t.Fatalf("park supply %+v: want K1 (two gates), K2, K3 without area", fac)
 	}
-	cat := Category{Code: walk.CategoryPark, ReachM: 300, Source: SourceParks}
+	cat := Category{Code: walk.CategoryPark, ReachM: 300, Source: SourceParks, Norm: Norm{PerThousand: 8000, Basis: NormBands}}
 	rep, err := Compute(context.Background(), n, in, cat, fac, TotalDemand(in), Options{Level: LevelParcel}, 200)
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +54,7 @@ func TestParkFixtureHandWorked(t *testing.T) {
 	if rep.FacilitiesWithoutCapacity != 1 || len(rep.Facilities) != 2 {
 		t.Fatalf("without capacity %d, facilities %d; want 1, 2", rep.FacilitiesWithoutCapacity, len(rep.Facilities))
 	}
-	near(t, "norm", rep.Norm, 8)
+	near(t, "norm", rep.NormPerResident, 8)
 	near(t, "R1", rep.Facilities[0].Ratio, 4)
 	near(t, "R2", rep.Facilities[1].Ratio, 20.0/3)
 	near(t, "K1 catchment", rep.Facilities[0].Demand, 1500)
@@ -69,4 +69,44 @@ func TestParkFixtureHandWorked(t *testing.T) {
 	near(t, "ratio", rep.Totals.Ratio, 8000.0/1500)
 	near(t, "city gap", rep.Totals.Gap, 4000)
 	near(t, "city shortfall", rep.Totals.Shortfall, 4800)
+}
+
+// TestParkScenarioHand: the park fixture with a scenario that deletes K2 and adds K4 (3000
+// m², gate at x = 550, id −1 as a scenario's added park): K1's R stays 6000 / 1500 = 4; K4
+// reaches Q2 (250 m) and Q3 (150 m), not Q1 (550 m): R4 = 3000 / 500 = 6. A = 4, 10, 10;
+// served 4000, 2000, 3000 (9000 = all the park area); gaps against 8 m² 4000, −400, −600;
+// city gap 12000 − 9000 = 3000, shortfall 4000.
+func TestParkScenarioHand(t *testing.T) {
+	n, _, _ := fixture(t)
+	in := &walk.Inputs{City: n.City, Areas: []walk.Area{{Level: walk.LevelCommunity, ID: 11, Code: "150203001001", Name: "A"}}}
+	for i, p := range []struct{ x, pop float64 }{{0, 1000}, {300, 200}, {700, 300}} {
+		in.Parcels = append(in.Parcels, walk.Parcel{ID: int64(i + 1), Point: orb.Point{p.x, 0}, Population: p.pop, In: [3]int32{-1, -1, 0}})
+	}
+	// The access points as the scenario's walking inputs list them: K2's gone, K4's added.
+	pts := []walk.Facility{
+		{ID: 1, Name: "K1", Point: orb.Point{100, 0}, Park: true},
+		{ID: 1, Name: "K1", Point: orb.Point{500, 0}, Park: true},
+		{ID: -1, Name: "K4", Point: orb.Point{550, 0}, Park: true},
+	}
+	ch := &Changes{ParkAreas: map[int64]float64{-1: 3000}, ParksGone: []int64{2}}
+	base := map[int64]float64{1: 6000, 2: 2000}
+	areas := ch.parkAreas(base)
+	if len(areas) != 2 || areas[1] != 6000 || areas[-1] != 3000 || len(base) != 2 {
+		t.Fatalf("areas %v (base %v): want K1 6000 and K4 3000, base untouched", areas, base)
+	}
+	cat := Category{Code: walk.CategoryPark, ReachM: 300, Source: SourceParks, Norm: Norm{PerThousand: 8000, Basis: NormBands}}
+	rep, err := Compute(context.Background(), n, in, cat, ParkSupply(pts, areas), TotalDemand(in), Options{Level: LevelParcel}, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "capacity", rep.Capacity, 9000)
+	wantA := []float64{4, 10, 10}
+	wantGap := []float64{4000, -400, -600}
+	for i, p := range rep.Parcels {
+		near(t, "A", p.Access, wantA[i])
+		near(t, "gap", p.Gap, wantGap[i])
+	}
+	near(t, "served", rep.Totals.Served, 9000)
+	near(t, "city gap", rep.Totals.Gap, 3000)
+	near(t, "city shortfall", rep.Totals.Shortfall, 4000)
 }

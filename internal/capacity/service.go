@@ -14,10 +14,15 @@ import (
 const BandsAll = "all"
 
 // Service computes the capacity indicator of a city on the walking service's cached
-// network and inputs; the facilities' capacities and the age counts are read per call.
+// network and inputs. Baseline reports are kept per data version of every table they are
+// computed from and per option (cache.go): a repeated request reads the data version and
+// answers from memory; an edit changes the version and the next request computes afresh.
+// A scenario's report is never kept.
 type Service struct {
 	Walk  *walk.Service
 	Store Store
+
+	cache reportCache
 }
 
 // Capacity computes the 2SFCA capacity indicator of opt.Category for the city slug.
@@ -38,17 +43,13 @@ func (s *Service) Capacity(ctx context.Context, slug string, opt Options) (*Repo
 	if err != nil {
 		return nil, err
 	}
-	cat, err := s.Store.Category(ctx, opt.Category)
+	cat, err := s.category(ctx, opt.Category)
 	if err != nil {
 		return nil, err
 	}
 	switch cat.Source {
 	case SourceFacilities:
 	case SourceParks:
-		if opt.Changes != nil {
-			return nil, invalid("scenario", "park capacity is not computed on scenarios yet: ask for the baseline")
-		}
-		cat.UnitZh, cat.UnitEn = "平方米", "m²"
 	default:
 		return nil, invalid("category", fmt.Sprintf("category %s has no capacity column (its points come from %s)", cat.Code, clip(cat.Source)))
 	}
@@ -66,6 +67,28 @@ func (s *Service) Capacity(ctx context.Context, slug string, opt Options) (*Repo
 		return nil, err
 	}
 	opt.Bands = bands
+	if opt.D0 == 0 {
+		opt.D0 = cat.ReachM
+	}
+	if opt.Level == "" {
+		opt.Level = walk.LevelCommunity
+	}
+	if opt.Changes != nil {
+		return s.compute(ctx, city, opt)
+	}
+	return s.cached(ctx, city, opt, func(ctx context.Context) (*Report, error) { return s.compute(ctx, city, opt) })
+}
+
+// compute computes the report of opt (its bands resolved) for city: on the walking
+// service's snapshot, or a scenario's derivation of it when opt.Changes is set.
+func (s *Service) compute(ctx context.Context, city walk.City, opt Options) (*Report, error) {
+	// The category is read again inside the computation, so that its norm is of the data
+	// version the cache checks around it.
+	cat, err := s.category(ctx, opt.Category)
+	if err != nil {
+		return nil, err
+	}
+	bands := opt.Bands
 	var n *walk.Network
 	var in *walk.Inputs
 	if opt.Changes != nil {
@@ -97,6 +120,9 @@ func (s *Service) Capacity(ctx context.Context, slug string, opt Options) (*Repo
 		if err != nil {
 			return nil, err
 		}
+		if opt.Changes != nil {
+			areas = opt.Changes.parkAreas(areas)
+		}
 		fac = ParkSupply(in.Facilities, areas)
 	} else if fac, err = s.Store.Facilities(ctx, city.ID, cat.Code); err != nil {
 		return nil, err
@@ -109,6 +135,15 @@ func (s *Service) Capacity(ctx context.Context, slug string, opt Options) (*Repo
 		maxSnap = walk.DefaultMaxSnap
 	}
 	return Compute(ctx, n, in, cat, fac, demand, opt, maxSnap)
+}
+
+// category reads a category; the capacity of parks is their area, in square metres.
+func (s *Service) category(ctx context.Context, code string) (Category, error) {
+	cat, err := s.Store.Category(ctx, code)
+	if err == nil && cat.Source == SourceParks {
+		cat.UnitZh, cat.UnitEn = "平方米", "m²"
+	}
+	return cat, err
 }
 
 // bands resolves the demand bands: the request's (checked against the configured set),
@@ -171,11 +206,6 @@ const (
 	SourceFacilities = "facilities"
 	SourceParks      = "parks"
 )
-
-// NormParkM2 is the park area one resident should have within reach, in square metres: the
-// 人均公园绿地面积 floor of GB 55014-2021 (8.0 m² per resident), which the park gap and
-// shortfall are measured against.
-const NormParkM2 = 8.0
 
 // ParkSupply groups the park access points among fac (walk facilities with Park set, the
 // park's id as ID) into one supply per park, in id order, with the park's area (areas, m²)

@@ -17,10 +17,11 @@ func Spread(pop []float64, community []int32, counts map[int32]float64) SpreadRe
 			total[c] += pop[i]
 		}
 	}
-	r := SpreadResult{Demand: make([]float64, len(pop))}
+	r := SpreadResult{Demand: make([]float64, len(pop)), Unknown: make([]bool, len(pop))}
 	for i, c := range community {
 		n, ok := counts[c]
 		if c < 0 || !ok {
+			r.Unknown[i] = true
 			if pop[i] > 0 {
 				r.WithoutData++
 				r.WithoutDataPopulation += pop[i]
@@ -42,6 +43,9 @@ func Spread(pop []float64, community []int32, counts map[int32]float64) SpreadRe
 // SpreadResult is the per-parcel band demand of Spread and what could not be placed.
 type SpreadResult struct {
 	Demand []float64
+	// Unknown marks the parcels whose band demand is unknown (in no community or one without
+	// age data); nil when every parcel's is known.
+	Unknown []bool
 	// WithoutData counts the parcels with residents in no community or in one without age
 	// data, and WithoutDataPopulation their residents; their band demand is unknown and
 	// left out.

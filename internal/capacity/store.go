@@ -23,6 +23,8 @@ type Category struct {
 	Bands  []string `json:"demand_bands"` // nil: every resident
 	UnitZh string   `json:"unit_zh"`
 	UnitEn string   `json:"unit_en"`
+	// Norm is the capacity the residents should have (migration 0027).
+	Norm Norm `json:"norm"`
 }
 
 // Supply is a facility with its capacity in the metric CRS; Capacity is nil when unknown.
@@ -73,8 +75,10 @@ func (s Store) Bands(ctx context.Context) ([]Band, error) {
 // Category reads one facility category; a missing one is a NotFound fault naming the category parameter.
 func (s Store) Category(ctx context.Context, code string) (Category, error) {
 	c := Category{Code: code}
-	err := s.Pool.QueryRow(ctx, `SELECT name_zh, name_en, reach_m, source, demand_bands, capacity_unit_zh, capacity_unit_en
-		FROM facility_categories WHERE code = $1`, code).Scan(&c.NameZh, &c.NameEn, &c.ReachM, &c.Source, &c.Bands, &c.UnitZh, &c.UnitEn)
+	err := s.Pool.QueryRow(ctx, `SELECT name_zh, name_en, reach_m, source, demand_bands, capacity_unit_zh, capacity_unit_en,
+			capacity_norm, capacity_norm_basis, capacity_norm_source
+		FROM facility_categories WHERE code = $1`, code).Scan(&c.NameZh, &c.NameEn, &c.ReachM, &c.Source, &c.Bands, &c.UnitZh, &c.UnitEn,
+		&c.Norm.PerThousand, &c.Norm.Basis, &c.Norm.Source)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, notFound("category", fmt.Sprintf("no facility category %q", clip(code)))
 	}
@@ -211,14 +215,16 @@ func importAges(ctx context.Context, tx pgx.Tx, cityID int, t *AgeTable, source 
 // Categories returns the categories the capacity indicator answers for, in sort order:
 // those with demand bands (schools, nurseries, care) and the parks.
 func (s Store) Categories(ctx context.Context) ([]Category, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT code, name_zh, name_en, reach_m, source, demand_bands, capacity_unit_zh, capacity_unit_en
+	rows, err := s.Pool.Query(ctx, `SELECT code, name_zh, name_en, reach_m, source, demand_bands, capacity_unit_zh, capacity_unit_en,
+			capacity_norm, capacity_norm_basis, capacity_norm_source
 		FROM facility_categories WHERE demand_bands IS NOT NULL OR source = $1 ORDER BY sort_order, code`, SourceParks)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Category, error) {
 		var c Category
-		err := r.Scan(&c.Code, &c.NameZh, &c.NameEn, &c.ReachM, &c.Source, &c.Bands, &c.UnitZh, &c.UnitEn)
+		err := r.Scan(&c.Code, &c.NameZh, &c.NameEn, &c.ReachM, &c.Source, &c.Bands, &c.UnitZh, &c.UnitEn,
+			&c.Norm.PerThousand, &c.Norm.Basis, &c.Norm.Source)
 		return c, err
 	})
 }

@@ -17,8 +17,9 @@
 //
 // Any of these changes the table's part unless two different sets of rows hash to the same
 // XOR (a 2⁻⁶⁴ coincidence). A statement that changes no row, a rolled-back transaction and
-// an edit of another city change nothing. Tables without city_id (facility_categories)
-// hash whole rows.
+// an edit of another city change nothing. Tables without city_id (facility_categories,
+// age_bands) and community_age_population (a city's through its communities, without a
+// version column) hash whole rows.
 package citydata
 
 import (
@@ -71,6 +72,14 @@ func (v Version) Updated() time.Time {
 // FacilityCategories is the one input table shared by every city.
 const FacilityCategories = "facility_categories"
 
+// AgeBands is the band set residents are counted in, shared by every city (migration 0020).
+const AgeBands = "age_bands"
+
+// CommunityAgePopulation is the residents by age band of each community (migration 0020):
+// it has no city_id, its city is its community's, and it has no version column, so a row's
+// hash is of the whole row (its counts, source and updated_at).
+const CommunityAgePopulation = "community_age_population"
+
 // featureTables are the city feature tables (migration 0002's cityreach_feature_table):
 // city_id, id, version and updated_at kept by the shared triggers.
 var featureTables = map[string]bool{
@@ -82,9 +91,13 @@ var featureTables = map[string]bool{
 // part returns the SELECT of one table's name, row count, digest and latest update. Only
 // the tables named here are accepted, so a table name never comes from a request.
 func part(table string) (string, error) {
-	if table == FacilityCategories {
-		return `SELECT 'facility_categories', count(*), coalesce(bit_xor(hash_record_extended(t.*, 0)), 0), NULL::timestamptz
-			FROM facility_categories t`, nil
+	switch table {
+	case FacilityCategories, AgeBands:
+		return `SELECT '` + table + `', count(*), coalesce(bit_xor(hash_record_extended(t.*, 0)), 0), NULL::timestamptz
+			FROM ` + pgx.Identifier{table}.Sanitize() + ` t WHERE $1::int IS NOT NULL`, nil
+	case CommunityAgePopulation:
+		return `SELECT 'community_age_population', count(*), coalesce(bit_xor(hash_record_extended(a.*, 0)), 0), max(a.updated_at)
+			FROM community_age_population a JOIN communities c ON c.id = a.community_id WHERE c.city_id = $1`, nil
 	}
 	if featureTables[table] {
 		return `SELECT '` + table + `', count(*), coalesce(bit_xor(hash_record_extended((id, version, updated_at), 0)), 0), max(updated_at)
@@ -153,7 +166,7 @@ func Combine(tables map[string]TableVersion) Version {
 // cache can tell which rows an edit added, changed or removed by comparing two readings.
 func ReadRows(ctx context.Context, q Querier, cityID int, table string) (TableVersion, map[int64]int64, error) {
 	var tv TableVersion
-	if _, err := part(table); err != nil || table == FacilityCategories {
+	if _, err := part(table); err != nil || !featureTables[table] {
 		return tv, nil, fmt.Errorf("citydata: %q is not a city feature table", table)
 	}
 	rows, err := q.Query(ctx, `SELECT id, hash_record_extended((id, version, updated_at), 0), updated_at FROM `+

@@ -231,3 +231,48 @@ func TestVersionRefusesUnknownTables(t *testing.T) {
 		}
 	}
 }
+
+// TestVersionFollowsAgeCounts: the residents by age band are a city's through its
+// communities: an insert, an update and a delete of a city's counts change its version, a
+// change of another city's counts does not; a change of the band set (shared) changes both.
+func TestVersionFollowsAgeCounts(t *testing.T) {
+	pool, city, other := fixture(t)
+	ctx := context.Background()
+	tables := []string{CommunityAgePopulation, AgeBands}
+	ver := func(c int) string {
+		t.Helper()
+		v, err := Read(ctx, pool, c, tables...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.Hash
+	}
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := pool.Exec(ctx, sql, args...); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	const com = `(SELECT id FROM communities WHERE city_id = $1 LIMIT 1)`
+	for _, step := range []struct {
+		name      string
+		sql       string
+		of        int
+		this, oth bool // whether city's and other's versions move
+	}{
+		{"insert", `INSERT INTO community_age_population (community_id, band, population) VALUES (` + com + `, '6-12', 40)`, city, true, false},
+		{"update", `UPDATE community_age_population SET population = 41 WHERE community_id = ` + com, city, true, false},
+		{"other city's insert", `INSERT INTO community_age_population (community_id, band, population) VALUES (` + com + `, '6-12', 40)`, other, false, true},
+		{"delete", `DELETE FROM community_age_population WHERE community_id = ` + com, city, true, false},
+		{"band set", `UPDATE age_bands SET name_en = name_en || '.' WHERE code = '80-' AND $1::int IS NOT NULL`, city, true, true},
+	} {
+		a, b := ver(city), ver(other)
+		exec(step.sql, step.of)
+		if moved := ver(city) != a; moved != step.this {
+			t.Errorf("%s: city's version moved %t, want %t", step.name, moved, step.this)
+		}
+		if moved := ver(other) != b; moved != step.oth {
+			t.Errorf("%s: other city's version moved %t, want %t", step.name, moved, step.oth)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/cityreach/cityreach/internal/capacity"
@@ -77,11 +78,17 @@ func runCapacity(ctx context.Context, env Env, args []string) error {
 	}
 	if format == "table" {
 		fmt.Fprintf(env.Stdout, t("cli_cap_head")+"\n", rep.City.Name, name, unit, who, rep.D0, rep.Decay, t("lvl_"+rep.Level))
+		per, basis := strconv.FormatFloat(rep.Norm.PerThousand, 'f', -1, 64), t("norm_"+rep.Norm.Basis)
+		if lang == "en" {
+			fmt.Fprintf(env.Stdout, t("cli_cap_norm")+"\n", per, unit, basis, rep.Norm.Source)
+		} else {
+			fmt.Fprintf(env.Stdout, t("cli_cap_norm")+"\n", basis, per, unit, rep.Norm.Source)
+		}
 	}
-	tab := &outTable{Head: []string{t("col_id"), t("col_name"), t("col_demand"), t("col_served"), t("col_supply_ratio"), t("col_gap"), t("col_shortfall")},
-		Right: []bool{true, false, true, true, true, true, true}}
+	tab := &outTable{Head: []string{t("col_id"), t("col_name"), t("col_demand"), t("col_served"), t("col_supply_ratio"), t("col_need"), t("col_attainment"), t("col_gap"), t("col_shortfall")},
+		Right: []bool{true, false, true, true, true, true, true, true, true}}
 	row := func(id, name string, f capacity.Figure) []string {
-		return []string{id, name, num(f.Demand, 1, format), num(f.Served, 1, format), num(f.Ratio, 3, format), num(f.Gap, 1, format), num(f.Shortfall, 1, format)}
+		return []string{id, name, num(f.Demand, 1, format), num(f.Served, 1, format), num(f.Ratio, 3, format), num(f.Need, 1, format), num(f.Attainment, 3, format), num(f.Gap, 1, format), num(f.Shortfall, 1, format)}
 	}
 	for _, a := range rep.Areas {
 		n := a.Name
@@ -91,7 +98,7 @@ func runCapacity(ctx context.Context, env Env, args []string) error {
 		tab.Rows = append(tab.Rows, row(fmt.Sprint(a.ID), n, a.Figure))
 	}
 	for _, p := range rep.Parcels {
-		tab.Rows = append(tab.Rows, row(fmt.Sprint(p.ID), "", capacity.Figure{Demand: p.Demand, Served: p.Served, Ratio: p.Access, Gap: p.Gap, Shortfall: max(0, p.Gap)}))
+		tab.Rows = append(tab.Rows, row(fmt.Sprint(p.ID), "", capacity.Figure{Demand: p.Demand, Served: p.Served, Ratio: p.Access, Need: p.Need, Attainment: p.Attainment, Gap: p.Gap, Shortfall: max(0, p.Gap)}))
 	}
 	tab.Rows = append(tab.Rows, row("", t("total_city"), rep.Totals))
 	if err := tab.write(env.Stdout, format); err != nil {

@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/cityreach/cityreach/internal/capacity"
 	"github.com/cityreach/cityreach/internal/coverage"
@@ -23,6 +24,7 @@ func buildCapacity(ctx context.Context, b *builder) (*Section, error) {
 	if err != nil {
 		return nil, err
 	}
+	var norms []string
 	s := &Section{Key: "capacity", Title: b.t("ind_cap"), Method: b.t("m_2sfca"), DistrictMaps: false}
 	for _, cat := range cats {
 		opt := capacity.Options{Category: cat.Code, Level: b.req.Level}
@@ -39,8 +41,10 @@ func buildCapacity(ctx context.Context, b *builder) (*Section, error) {
 		s.DataVersion = shortHash(rep.DataVersion)
 		s.Tables = append(s.Tables, b.capacityTable(rep))
 		s.Figures = append(s.Figures, Figure{Label: fmt.Sprintf(b.t("f_cap_gap"), b.catName(rep.Category)), Value: Flt(rep.Totals.Gap, 0), Unit: b.unit(rep.Category)})
+		norms = append(norms, b.normNote(rep))
 	}
 	s.Caliber = b.t("cal_cap")
+	s.Notes = append(s.Notes, norms...)
 	if !hasAges {
 		s.Notes = append(s.Notes, b.t("n_cap_noages"))
 		return s, nil
@@ -68,21 +72,36 @@ func (b *builder) unit(c capacity.Category) string {
 	return c.UnitZh
 }
 
+// normNote says which norm a category's gaps were measured against, and (in the Chinese
+// report) its source.
+func (b *builder) normNote(rep *capacity.Report) string {
+	n := rep.Norm
+	if b.lang == "en" {
+		// The sources are Chinese texts, cited in Chinese: the English report names the norm.
+		return fmt.Sprintf(b.t("n_cap_norm"), b.catName(rep.Category), strconv.FormatFloat(n.PerThousand, 'f', -1, 64), b.unit(rep.Category), b.t("norm_"+n.Basis))
+	}
+	return fmt.Sprintf(b.t("n_cap_norm"), b.catName(rep.Category), b.t("norm_"+n.Basis), strconv.FormatFloat(n.PerThousand, 'f', -1, 64), b.unit(rep.Category), n.Source)
+}
+
 // capacityTable is one category's figures per area of the report's level.
 func (b *builder) capacityTable(rep *capacity.Report) *Table {
 	u := b.unit(rep.Category)
 	cols := []Column{b.idCol(), col("code", b.t("col_code"), Text, 0), col("name", b.t("col_name"), Text, 0),
 		col("demand", b.t("col_cap_demand"), Float, 1), col("served", fmt.Sprintf(b.t("col_cap_served"), u), Float, 1),
-		col("ratio", fmt.Sprintf(b.t("col_cap_ratio"), u), Float, 4), col("gap", fmt.Sprintf(b.t("col_cap_gap"), u), Float, 1),
+		col("ratio", fmt.Sprintf(b.t("col_cap_ratio"), u), Float, 4), col("need", fmt.Sprintf(b.t("col_cap_need"), u), Float, 1),
+		col("attainment", b.t("col_cap_att"), Float, 4), col("gap", fmt.Sprintf(b.t("col_cap_gap"), u), Float, 1),
 		col("shortfall", fmt.Sprintf(b.t("col_cap_short"), u), Float, 1)}
 	t := &Table{Name: "capacity-" + rep.Category.Code + "-" + b.req.Level, Sheet: b.t("sh_cap") + "-" + rep.Category.Code,
 		Title: fmt.Sprintf(b.t("paren"), b.catName(rep.Category), b.levelName(b.req.Level)), Columns: cols}
 	row := func(f capacity.Figure) []Cell {
-		ratio := Flt(f.Ratio, 4)
+		ratio, att := Flt(f.Ratio, 4), Flt(f.Attainment, 4)
 		if f.Demand <= 0 {
 			ratio = NA()
 		}
-		return []Cell{Flt(f.Demand, 1), Flt(f.Served, 1), ratio, Flt(f.Gap, 1), Flt(f.Shortfall, 1)}
+		if f.Need <= 0 {
+			att = NA()
+		}
+		return []Cell{Flt(f.Demand, 1), Flt(f.Served, 1), ratio, Flt(f.Need, 1), att, Flt(f.Gap, 1), Flt(f.Shortfall, 1)}
 	}
 	for _, a := range rep.Areas {
 		name := b.name(a.ID, a.Name)

@@ -38,12 +38,14 @@ func TestCapacityTables(t *testing.T) {
 	defer wb.Close() //nolint:errcheck // test clean-up
 	num := func(s string) float64 { return cellNum(t, s) }
 	type figure struct {
-		ID        int64   `json:"id"`
-		Demand    float64 `json:"demand"`
-		Served    float64 `json:"served"`
-		Ratio     float64 `json:"ratio"`
-		Gap       float64 `json:"gap"`
-		Shortfall float64 `json:"shortfall"`
+		ID         int64   `json:"id"`
+		Demand     float64 `json:"demand"`
+		Served     float64 `json:"served"`
+		Ratio      float64 `json:"ratio"`
+		Need       float64 `json:"need"`
+		Attainment float64 `json:"attainment"`
+		Gap        float64 `json:"gap"`
+		Shortfall  float64 `json:"shortfall"`
 	}
 	tables := 0
 	for _, cat := range []string{"nursery", "kindergarten", "primary_school", "middle_school", "elderly_care", "park_square"} {
@@ -67,11 +69,12 @@ func TestCapacityTables(t *testing.T) {
 		}
 		check := func(what string, row []string, a figure) {
 			want := []float64{report.Round(a.Demand, 1, math.Inf(1)), report.Round(a.Served, 1, math.Inf(1)),
-				report.Round(a.Ratio, 4, math.Inf(1)), report.Round(a.Gap, 1, math.Inf(1)), report.Round(a.Shortfall, 1, math.Inf(1))}
+				report.Round(a.Ratio, 4, math.Inf(1)), report.Round(a.Need, 1, math.Inf(1)), report.Round(a.Attainment, 4, math.Inf(1)),
+				report.Round(a.Gap, 1, math.Inf(1)), report.Round(a.Shortfall, 1, math.Inf(1))}
 			for k, w := range want {
-				if k == 2 && a.Demand <= 0 {
+				if (k == 2 && a.Demand <= 0) || (k == 4 && a.Need <= 0) {
 					if row[3+k] != "—" {
-						t.Errorf("%s %s: ratio %q without demand, want —", cat, what, row[3+k])
+						t.Errorf("%s %s: %s %q without demand, want —", cat, what, rows[0][3+k], row[3+k])
 					}
 					continue
 				}

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
 
 	"github.com/cityreach/cityreach/internal/capacity"
 	"github.com/cityreach/cityreach/internal/checks"
@@ -70,6 +71,20 @@ func (s *Service) CapacityReport(ctx context.Context, id int64, city string, opt
 		}
 		cat := str(c.Resolved, "category")
 		opt.Changes.Supply[cat] = append(opt.Changes.Supply[cat], f)
+	}
+	// The parks it adds or modifies weigh their own area (that of the metric geometry, as
+	// parks.area_m2 is), the parks it deletes none; which are open is the walk's.
+	opt.Changes.ParkAreas = map[int64]float64{}
+	for pid, c := range resolve(sc.Changes)["parks"] {
+		if pid > 0 {
+			opt.Changes.ParksGone = append(opt.Changes.ParksGone, pid)
+		}
+		if c == nil {
+			continue
+		}
+		if mp := multiPolygon(c.GeomM); mp != nil {
+			opt.Changes.ParkAreas[pid] = planar.Area(mp)
+		}
 	}
 	rep, err := s.Capacity.Capacity(ctx, sc.City, opt)
 	if err != nil {

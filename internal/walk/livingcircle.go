@@ -442,12 +442,13 @@ func reachFor(ctx context.Context, n *Network, in *Inputs, r *Reach, opt *Option
 		}
 	}
 	fresh := need > r.Cutoff
-	if opt.profile != nil && opt.profile.NoSteps && len(n.Steps) > 0 {
-		var err error
-		if n, err = n.With(nil, n.Steps); err != nil {
+	if opt.profile != nil {
+		walked, err := n.ForProfile(*opt.profile)
+		if err != nil {
 			return nil, nil, nil, err
 		}
-		fresh = true
+		fresh = fresh || walked != n
+		n = walked
 	}
 	if at := in.parksAt(opt.At); at != in {
 		in, fresh = at, true

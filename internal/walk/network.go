@@ -147,6 +147,19 @@ func (n *Network) With(add []network.Edge, closed []int64) (*Network, error) {
 	return out, nil
 }
 
+// ForProfile is the network a walker of profile p walks: for a profile that takes no steps
+// (Profile.NoSteps), n less its steps edges (network_edges.steps), derived through the
+// shared graph cache (internal/walkgraph) once per base graph, so the living circle and
+// capacity of one profile walk the same graph; n itself for any other profile, or when n
+// has no steps. Park coverage's network method removes the same edges from its snapshot
+// (coverage.Options.NoSteps).
+func (n *Network) ForProfile(p Profile) (*Network, error) {
+	if !p.NoSteps || len(n.Steps) == 0 {
+		return n, nil
+	}
+	return n.With(nil, n.Steps)
+}
+
 // Shared is the shared graph n shows (internal/walkgraph).
 func (n *Network) Shared() *walkgraph.Graph { return n.shared }
 

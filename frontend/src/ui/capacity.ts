@@ -18,6 +18,16 @@ export function formatSupply(v: number | null | undefined, unit: string, lang: '
   return lang === 'zh' ? `${n} ${unit}/人` : `${n} ${unit} per resident`;
 }
 
+/** A norm per 1,000 residents, up to two decimals ("4.5", "8,000"), and an attainment as a percentage ("91.5 %"). */
+export function formatNorm(v: number, lang: 'zh' | 'en'): string {
+  return new Intl.NumberFormat(lang === 'zh' ? 'zh-CN' : 'en-US', { maximumFractionDigits: 2 }).format(v);
+}
+
+export function formatAttainment(v: number | null, lang: 'zh' | 'en'): string {
+  if (v === null || !Number.isFinite(v)) return '—';
+  return `${new Intl.NumberFormat(lang === 'zh' ? 'zh-CN' : 'en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(v * 100)} %`;
+}
+
 /** The selectors card: #sel-band (全部居民 + the configured bands) and #sel-profile. */
 export function peopleSelectors(ctx: Ctx, people: People, changed: () => void): { el: HTMLElement; rerender: () => void } {
   const bandSel = h('select', { id: 'sel-band' });
@@ -73,8 +83,11 @@ export function capacityCard(ctx: Ctx, people: () => People): { el: HTMLElement;
     out.replaceChildren(
       h('div', { class: 'figure' },
         h('span', { class: 'big', id: 'cap-ratio', 'data-value': t.ratio ?? '', 'data-category': c.category, 'data-band': asked?.band ?? '', 'data-profile': asked?.profile ?? '' }, formatSupply(t.ratio, unit(c), L)),
-        h('span', { class: 'caption' }, i.t('cap.ratio', { norm: formatSupply(c.norm, unit(c), L) }))),
-      h('p', { class: 'target', id: 'cap-gap-line', 'data-gap': t.gap ?? '' }, `${i.t(c.category === 'park_square' ? 'cap.gapPark' : 'cap.gap')} `,
+        h('span', { class: 'caption' }, i.t('cap.ratio'))),
+      h('p', { class: 'help', id: 'cap-norm', 'data-per-1000': c.norm.perThousand, 'data-basis': c.norm.basis, 'data-attainment': t.attainment ?? '' },
+        i.t('cap.norm', { per: formatNorm(c.norm.perThousand, L), unit: unit(c), basis: i.t(`cap.basis.${c.norm.basis}`), met: formatAttainment(t.attainment, L) }),
+        c.norm.source ? h('span', { class: 'caption', id: 'cap-norm-source' }, ` ${c.norm.source}`) : ''),
+      h('p', { class: 'target', id: 'cap-gap-line', 'data-gap': t.gap ?? '' }, `${i.t('cap.gap')} `,
         h('span', { id: 'cap-gap', class: (t.gap ?? 0) > 0 ? 'miss' : 'ok', 'data-value': t.gap ?? '' }, amount(t.gap, c)),
         ` · ${i.t('cap.shortfall')} `, h('span', { id: 'cap-shortfall', 'data-value': t.shortfall ?? '' }, amount(t.shortfall, c))),
       h('p', { class: 'help', id: 'cap-demand', 'data-value': t.demand ?? '', 'data-bands': c.bands.join(','), 'data-d0': c.d0 ?? '' },
@@ -86,7 +99,8 @@ export function capacityCard(ctx: Ctx, people: () => People): { el: HTMLElement;
     const edges = [0, ...CAPACITY_CLASSES.map((k) => k.upTo)];
     legend.replaceChildren(...CAPACITY_CLASSES.map((k, n) => h('span', { class: 'legend-item', 'data-class': n },
       h('span', { class: 'swatch', style: `background:${k.color}` }),
-      `${i.t(k.key)} (${edges[n + 1] === Infinity ? `≥ ${formatSupply(edges[n] * c.norm, unit(c), ctx.lang())}` : `< ${formatSupply(edges[n + 1] * c.norm, unit(c), ctx.lang())}`})`)),
+      `${i.t(k.key)} (${edges[n + 1] === Infinity ? `≥ ${edges[n] * 100} %` : `< ${edges[n + 1] * 100} %`})`)),
+    h('span', { class: 'legend-item', id: 'cap-legend-norm' }, i.t('cap.legendNorm', { per: formatNorm(c.norm.perThousand, ctx.lang()), unit: unit(c), basis: i.t(`cap.basis.${c.norm.basis}`) })),
     h('span', { class: 'legend-item' }, h('span', { class: 'swatch', style: 'background:transparent;border:1px solid #aaa' }), i.t('ind.noValue')));
   };
   const loadLayer = async () => {
@@ -101,7 +115,7 @@ export function capacityCard(ctx: Ctx, people: () => People): { el: HTMLElement;
     if (!r.ok) { stateMessage(legend, ctx, r.missing ? 'unavailable' : 'error', r.missing ? undefined : r.message); return; }
     const c = parseCapacity(r.data);
     setOverlayData(ctx, 'capacity', r.data);
-    if (ctx.map.getLayer('capacity-fill')) ctx.map.setPaintProperty('capacity-fill', 'fill-color', capacityFillExpression(c.norm) as never);
+    if (ctx.map.getLayer('capacity-fill')) ctx.map.setPaintProperty('capacity-fill', 'fill-color', capacityFillExpression() as never);
     setOverlayVisible(ctx, 'capacity', true);
     legend.dataset.features = String(r.data.features?.length ?? 0);
     legend.dataset.category = c.category;
