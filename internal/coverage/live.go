@@ -123,11 +123,12 @@ func (s *Service) version(ctx context.Context, city string, cityID int) (DataVer
 		}
 		return st.dv, nil
 	}
-	return s.Store.DataVersion(ctx, cityID)
+	// Read strong when the Watcher is live, as state would be (readTx).
+	return s.Store.version(ctx, cityID, ok)
 }
 
 // state returns the city's state at its current data version, read on c (on a replica
-// that has replayed every earlier write, with Store.Strong): the kept one when nothing changed, the kept one with the changed rows applied when the edit touched
+// with Store.Strong and Reads, see readTx): the kept one when nothing changed, the kept one with the changed rows applied when the edit touched
 // only diffTables and few rows, or a full load.
 func (s *Service) state(ctx context.Context, c db, slug string) (*cityState, error) {
 	lc := s.liveCity(slug)
@@ -141,11 +142,13 @@ func (s *Service) state(ctx context.Context, c db, slug string) (*cityState, err
 	old := lc.st
 	var st *cityState
 	var full bool
-	// On a replica (Store.Strong) the transaction waits until the replica has replayed
-	// every write committed before it began, so the state holds every edit the Watcher
-	// counted in gens (and perhaps later ones): the kept state is never older than its
-	// gens say, and its dv is read in the snapshot its rows are read in.
-	err := s.Store.readTx(ctx, c, func(tx pgx.Tx) error {
+	// Kept under the Watcher's gens (ok), the state is read strong: on a replica, the
+	// transaction waits until the replica has replayed every write committed before it
+	// began, so the state holds every edit the Watcher counted in gens (and perhaps later
+	// ones) and is never older than its gens say. Without a Watcher it is never taken as
+	// current (unchanged is false), so reading one with the client's own writes is enough.
+	// Either way its dv is read in the snapshot its rows are read in.
+	err := s.Store.readTx(ctx, c, ok, func(tx pgx.Tx) error {
 		st, full = nil, false
 		id, name, srid, err := city(ctx, tx, slug)
 		if err != nil {

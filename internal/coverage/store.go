@@ -28,10 +28,12 @@ var ErrCityNotFound = errors.New("coverage: no such city")
 // With Reads and Strong set (cityreach serve with --replica-url: internal/db's Router), the
 // reads go to streaming replicas and the writes (the runs, their figures and gaps, the run
 // locks) stay on Pool, the primary (docs/scale-out.md):
-//   - Strong reads the data version and the snapshot, in one transaction: on a replica that
-//     has replayed every write committed on the primary before the read began (or on the
-//     primary), so a result is never older than an edit that preceded its request, and is
-//     keyed by the version of exactly the rows it was computed from;
+//   - the data version and the snapshot are read in one transaction, so a result is keyed
+//     by the version of exactly the rows it was computed from. A snapshot the service keeps
+//     under the Watcher's generations is read with Strong: on a replica that has replayed
+//     every write committed on the primary before the read began (or on the primary), so it
+//     is never older than the edits the generations count. Without a live Watcher nothing
+//     is kept as current, and the version and snapshot are read with Reads;
 //   - Reads looks up the city, the stored runs and their figures with the client's
 //     read-your-writes token; a run the replica has not replayed yet is looked up again
 //     on the primary.
@@ -56,11 +58,15 @@ func (s Store) reads() querier {
 	return s.Pool
 }
 
-// readTx runs fn in one read-only REPEATABLE READ transaction that sees every write
-// committed before it began: on Strong's replica when set, else on c.
-func (s Store) readTx(ctx context.Context, c db, fn func(pgx.Tx) error) error {
-	if s.Strong != nil {
+// readTx runs fn in one read-only REPEATABLE READ transaction: on a replica when the
+// store has them — with strong, one that has replayed every write committed before the
+// transaction began (Strong), else one that has the client's own writes (Reads) — else on c.
+func (s Store) readTx(ctx context.Context, c db, strong bool, fn func(pgx.Tx) error) error {
+	switch {
+	case strong && s.Strong != nil:
 		return s.Strong.ReadTx(ctx, fn)
+	case !strong && s.Reads != nil:
+		return s.Reads.ReadTx(ctx, fn)
 	}
 	tx, err := c.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
@@ -111,11 +117,16 @@ func city(ctx context.Context, q querier, slug string) (id int, name string, sri
 	return c.ID, c.Name, c.MetricSRID, err
 }
 
-// DataVersion returns the current data version of city: of every write committed before
-// the call (on Strong's replica when set).
+// DataVersion returns the current data version of city; on Reads' replica when set, the
+// version of a state that holds at least the client's own writes.
 func (s Store) DataVersion(ctx context.Context, cityID int) (DataVersion, error) {
-	q := querier(s.Pool)
-	if s.Strong != nil {
+	return s.version(ctx, cityID, false)
+}
+
+// version is DataVersion, read with Strong when strong and the store has it.
+func (s Store) version(ctx context.Context, cityID int, strong bool) (DataVersion, error) {
+	q := s.reads()
+	if strong && s.Strong != nil {
 		q = s.Strong
 	}
 	return citydata.Read(ctx, q, cityID, inputTables...)
