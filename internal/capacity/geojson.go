@@ -25,7 +25,7 @@ func (s Store) Geometries(ctx context.Context, cityID int, level string) (map[in
 		return nil, invalid("level", fmt.Sprintf("level %q has no map geometry: parcel, community, subdistrict or district", clip(level)))
 	}
 	//nolint:rowserrcheck // pgx.ForEachRow checks rows.Err
-	rows, err := s.Pool.Query(ctx, `SELECT id, ST_AsGeoJSON(geom, 7) FROM `+pgx.Identifier{table}.Sanitize()+
+	rows, err := s.reads().Query(ctx, `SELECT id, ST_AsGeoJSON(geom, 7) FROM `+pgx.Identifier{table}.Sanitize()+
 		` WHERE city_id = $1 AND geom IS NOT NULL`, cityID)
 	if err != nil {
 		return nil, err

@@ -11,7 +11,28 @@ import (
 )
 
 // Store reads and writes the age and capacity tables of migration 0020.
-type Store struct{ Pool *pgxpool.Pool }
+type Store struct {
+	Pool *pgxpool.Pool
+	// Reads, when set (cityreach serve with --replica-url: internal/db's StrongReads), is
+	// where the reads go: a streaming replica that has replayed every write committed on
+	// the primary before each read began, or the primary (docs/scale-out.md). Writes
+	// (ImportAges) stay on Pool.
+	Reads Querier
+}
+
+// Querier is what the store reads with: a pool, or a router's reads.
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// reads is where reads run: Reads, else Pool.
+func (s Store) reads() Querier {
+	if s.Reads != nil {
+		return s.Reads
+	}
+	return s.Pool
+}
 
 // Category is a facility category as the capacity indicator sees it.
 type Category struct {
@@ -41,7 +62,7 @@ type Supply struct {
 // the city's open and shared parks, by park id: the supply of park capacity.
 func (s Store) ParkAreas(ctx context.Context, cityID int) (map[int64]float64, error) {
 	//nolint:rowserrcheck // pgx.ForEachRow checks rows.Err
-	rows, err := s.Pool.Query(ctx, `SELECT id, area_m2 FROM parks
+	rows, err := s.reads().Query(ctx, `SELECT id, area_m2 FROM parks
 		WHERE city_id = $1 AND open_status IN ('open', 'shared') AND area_m2 IS NOT NULL`, cityID)
 	if err != nil {
 		return nil, err
@@ -55,7 +76,7 @@ func (s Store) ParkAreas(ctx context.Context, cityID int) (map[int64]float64, er
 
 // Bands returns the configured age bands in order.
 func (s Store) Bands(ctx context.Context) ([]Band, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT code, min_age, max_age, name_zh, name_en FROM age_bands ORDER BY sort_order, min_age`)
+	rows, err := s.reads().Query(ctx, `SELECT code, min_age, max_age, name_zh, name_en FROM age_bands ORDER BY sort_order, min_age`)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +96,7 @@ func (s Store) Bands(ctx context.Context) ([]Band, error) {
 // Category reads one facility category; a missing one is a NotFound fault naming the category parameter.
 func (s Store) Category(ctx context.Context, code string) (Category, error) {
 	c := Category{Code: code}
-	err := s.Pool.QueryRow(ctx, `SELECT name_zh, name_en, reach_m, source, demand_bands, capacity_unit_zh, capacity_unit_en,
+	err := s.reads().QueryRow(ctx, `SELECT name_zh, name_en, reach_m, source, demand_bands, capacity_unit_zh, capacity_unit_en,
 			capacity_norm, capacity_norm_basis, capacity_norm_source
 		FROM facility_categories WHERE code = $1`, code).Scan(&c.NameZh, &c.NameEn, &c.ReachM, &c.Source, &c.Bands, &c.UnitZh, &c.UnitEn,
 		&c.Norm.PerThousand, &c.Norm.Basis, &c.Norm.Source)
@@ -88,7 +109,7 @@ func (s Store) Category(ctx context.Context, code string) (Category, error) {
 // Facilities returns the facilities of a category in a city, in id order, with their
 // capacity (nil when unknown) and metric point.
 func (s Store) Facilities(ctx context.Context, cityID int, category string) ([]Supply, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT id, name, capacity, ST_X(geom_m), ST_Y(geom_m) FROM facilities
+	rows, err := s.reads().Query(ctx, `SELECT id, name, capacity, ST_X(geom_m), ST_Y(geom_m) FROM facilities
 		WHERE city_id = $1 AND category = $2 AND geom_m IS NOT NULL ORDER BY id`, cityID, category)
 	if err != nil {
 		return nil, err
@@ -104,7 +125,7 @@ func (s Store) Facilities(ctx context.Context, cityID int, category string) ([]S
 // the given bands summed.
 func (s Store) CommunityCounts(ctx context.Context, cityID int, bands []string) (map[int64]float64, error) {
 	//nolint:rowserrcheck // pgx.ForEachRow checks rows.Err
-	rows, err := s.Pool.Query(ctx, `SELECT a.community_id, sum(a.population)::float8 FROM community_age_population a
+	rows, err := s.reads().Query(ctx, `SELECT a.community_id, sum(a.population)::float8 FROM community_age_population a
 		JOIN communities c ON c.id = a.community_id WHERE c.city_id = $1 AND a.band = ANY($2) GROUP BY a.community_id`, cityID, bands)
 	if err != nil {
 		return nil, err
@@ -119,7 +140,7 @@ func (s Store) CommunityCounts(ctx context.Context, cityID int, bands []string) 
 // HasAgeData reports whether any community of the city has age counts.
 func (s Store) HasAgeData(ctx context.Context, cityID int) (bool, error) {
 	var ok bool
-	err := s.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM community_age_population a JOIN communities c ON c.id = a.community_id
+	err := s.reads().QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM community_age_population a JOIN communities c ON c.id = a.community_id
 		WHERE c.city_id = $1)`, cityID).Scan(&ok)
 	return ok, err
 }
@@ -215,7 +236,7 @@ func importAges(ctx context.Context, tx pgx.Tx, cityID int, t *AgeTable, source 
 // Categories returns the categories the capacity indicator answers for, in sort order:
 // those with demand bands (schools, nurseries, care) and the parks.
 func (s Store) Categories(ctx context.Context) ([]Category, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT code, name_zh, name_en, reach_m, source, demand_bands, capacity_unit_zh, capacity_unit_en,
+	rows, err := s.reads().Query(ctx, `SELECT code, name_zh, name_en, reach_m, source, demand_bands, capacity_unit_zh, capacity_unit_en,
 			capacity_norm, capacity_norm_basis, capacity_norm_source
 		FROM facility_categories WHERE demand_bands IS NOT NULL OR source = $1 ORDER BY sort_order, code`, SourceParks)
 	if err != nil {

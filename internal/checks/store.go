@@ -18,11 +18,31 @@ import (
 // into GeoJSON. It is the only SQL of the checks: every rule runs in Go on Layers.
 type Store struct {
 	Pool *pgxpool.Pool
+	// Reads, when set (cityreach serve with --replica-url: internal/db's StrongReads), is
+	// where the current layers are read: a streaming replica that has replayed every write
+	// committed on the primary before each read began, or the primary
+	// (docs/scale-out.md). The past layers (LoadAsOf), which need temporary tables, are
+	// read on Pool.
+	Reads interface {
+		Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+		QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	}
+}
+
+// reads is where the current layers are read: Reads, else Pool.
+func (s *Store) reads() interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+} {
+	if s.Reads != nil {
+		return s.Reads
+	}
+	return s.Pool
 }
 
 // City looks up a city by slug; an unknown slug is a 404.
 func (s *Store) City(ctx context.Context, slug string) (City, error) {
-	return citydata.BySlug(ctx, s.Pool, slug)
+	return citydata.BySlug(ctx, s.reads(), slug)
 }
 
 // Load reads the layers in need for the city. Geometries are geom_m (metric CRS).
@@ -31,7 +51,7 @@ func (s *Store) Load(ctx context.Context, slug string, need Need) (*Layers, erro
 	if err != nil {
 		return nil, err
 	}
-	return loadLayers(ctx, s.Pool, c, need)
+	return loadLayers(ctx, s.reads(), c, need)
 }
 
 // needTables are the tables of each layer, for LoadAsOf.

@@ -136,6 +136,14 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	// Isochrones and the 15-minute living circle on the cached walking network
 	// (internal/walk, docs/living-circle.md).
 	walkSvc := walk.NewService(pool, log)
+	// With replicas, the indicators read their inputs there (docs/scale-out.md): reads
+	// that see every write committed on the primary before they began, so a figure is
+	// never older than an edit that preceded its request.
+	capStore, checksStore := capacity.Store{Pool: pool}, &checks.Store{Pool: pool}
+	if router != nil {
+		walkSvc.Store.Strong = router.StrongReads()
+		capStore.Reads, checksStore.Reads = router.StrongReads(), router.StrongReads()
+	}
 	walkSvc.ObserveLoad = app.Metrics.ObserveLoad
 	// One walking graph per city and version for every indicator that walks: the living
 	// circle, isochrones and capacity here, park coverage's network method below
@@ -143,12 +151,12 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	walkSvc.Graphs = &walkgraph.Cache{ObserveBuild: func(d time.Duration) { app.Metrics.ObserveLoad("walk_graph", d) }}
 	// band= weighs the living circle's residents by age band, spread by internal/capacity
 	// (walk cannot import it: capacity imports walk).
-	walkSvc.Ages = capacity.Ages{Store: capacity.Store{Pool: pool}}
+	walkSvc.Ages = capacity.Ages{Store: capStore}
 	app.Mounts = append(app.Mounts, walkhttp.Handler{Svc: walkSvc, Log: log})
 
 	// Capacity against demand (2SFCA) and residents by age band (internal/capacity,
 	// docs/capacity.md), on the same cached walking network.
-	app.Mounts = append(app.Mounts, capacityhttp.Handler{Svc: &capacity.Service{Walk: walkSvc, Store: capacity.Store{Pool: pool}}, Log: log})
+	app.Mounts = append(app.Mounts, capacityhttp.Handler{Svc: &capacity.Service{Walk: walkSvc, Store: capStore}, Log: log})
 
 	// Name search and label points for the web map (internal/search, docs/api.md).
 	app.Mounts = append(app.Mounts, searchhttp.Handler{Store: search.Store{Pool: pool}, Log: log})
@@ -158,7 +166,7 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	app.Mounts = append(app.Mounts, webui.Mounter{FS: frontend.Dist()})
 
 	// Park service-radius coverage and calibers (internal/coverage, docs/coverage.md).
-	cov, err := coverageMounts(ctx, pool, log)
+	cov, err := coverageMounts(ctx, pool, router, log)
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +202,7 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	app.Mounts = append(app.Mounts, serieshttp.Handler{Src: series.Source{Editions: edition.Store{Pool: pool}, Coverage: covSvc, Walk: walkSvc}, Log: log})
 	// The 问题清单 between two editions with the 整治率 (internal/problems, docs/problems.md).
 	app.Mounts = append(app.Mounts, problemshttp.Handler{Src: problems.Source{Pool: pool, Coverage: covSvc, Walk: walkSvc,
-		Checks: &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}}}, Log: log})
+		Checks: &checks.Service{Store: checksStore, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}}}, Log: log})
 	gaps, err := coveragehttp.NewGapCollection(ctx, pool, covSvc)
 	if err != nil {
 		return nil, err
@@ -221,11 +229,11 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	app.closers = append(app.closers, tileSvc.Close)
 
 	// Corridor, control-line, growth-boundary and complete-community checks (docs/checks.md).
-	app.Mounts = append(app.Mounts, checkshttp.Handler{Service: &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}}, Log: log})
+	app.Mounts = append(app.Mounts, checkshttp.Handler{Service: &checks.Service{Store: checksStore, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}}, Log: log})
 
 	// The 城市体检 self-check tables per unit, as JSON, XLSX and GeoPackage (internal/tijian, docs/tijian.md).
 	app.Mounts = append(app.Mounts, tijianhttp.Handler{Src: tijian.Source{Pool: pool, Coverage: covSvc, Walk: walkSvc,
-		Checks: &checks.Service{Store: &checks.Store{Pool: pool}, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}}}, Log: log})
+		Checks: &checks.Service{Store: checksStore, Config: checks.DefaultConfig(), Reach: checks.NetworkReach{Walk: walkSvc}}}, Log: log})
 
 	// Data editions: named, immutable points in time of every layer (internal/edition, docs/editions.md).
 	app.Mounts = append(app.Mounts, editionhttp.Handler{Store: edition.Store{Pool: pool}, Log: log})
@@ -251,7 +259,9 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 
 // coverageMounts builds the caliber registry (built-in plus stored user calibers) and the
 // park-coverage service, and returns their route groups.
-func coverageMounts(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) ([]httpapi.Mounter, error) {
+// With replicas, the service reads its inputs and stored runs there and writes its runs on
+// the primary (coverage.Store).
+func coverageMounts(ctx context.Context, pool *pgxpool.Pool, replicas *db.Router, log *slog.Logger) ([]httpapi.Mounter, error) {
 	cs := &caliber.Store{Pool: pool}
 	stored, err := cs.Load(ctx)
 	if err != nil {
@@ -262,8 +272,12 @@ func coverageMounts(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) (
 	if err != nil {
 		return nil, err
 	}
-	svc := &coverage.Service{Store: coverage.Store{Pool: pool}, Calibers: reg, Log: log,
-		Ages: capacity.Ages{Store: capacity.Store{Pool: pool}}} // band=: residents by age band
+	store := coverage.Store{Pool: pool}
+	if replicas != nil {
+		store.Reads, store.Strong = replicas.Reads(), replicas.StrongReads()
+	}
+	svc := &coverage.Service{Store: store, Calibers: reg, Log: log,
+		Ages: capacity.Ages{Store: capacity.Store{Pool: pool, Reads: store.Strong}}} // band=: residents by age band
 	return []httpapi.Mounter{
 		caliberhttp.Handler{Registry: reg, Store: cs, Cities: svc, Log: log},
 		coveragehttp.Handler{Svc: svc, Pool: pool, Log: log},

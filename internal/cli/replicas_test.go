@@ -36,39 +36,7 @@ func TestServerOnAReplica(t *testing.T) {
 	if err := tdb.Pool.QueryRow(ctx, `INSERT INTO cities (slug, name, adcode, metric_srid) VALUES ('baotou', '包头市', '150200', 4546) RETURNING id`).Scan(&city); err != nil {
 		t.Fatal(err)
 	}
-	_, admin, err := (&auth.Store{Pool: tdb.Pool}).Create(ctx, "root", auth.Admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := config.Defaults()
-	cfg.ReplicaURLs = []string{replicaURL}
-	cfg.ReplicaWait = 10 * time.Second // a loaded CI machine must not send these reads to the primary
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	app, err := buildApp(ctx, &cfg, tdb.Pool, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer app.Close()
-	if app.Replicas == nil || len(app.Replicas.Healthy()) != 1 {
-		t.Fatalf("the replica does not serve reads after start-up")
-	}
-	h, err := engine(&cfg, tdb.Pool, nil, app, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	do := func(method, path, body string, hdr map[string]string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest(method, path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+admin)
-		if body != "" {
-			req.Header.Set("Content-Type", "application/geo+json")
-		}
-		for k, v := range hdr {
-			req.Header.Set(k, v)
-		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		return rec
-	}
+	app, do := replicaServer(t, tdb, replicaURL)
 	before, err := app.Replicas.CommitLSN(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -157,5 +125,46 @@ func TestServerOnAReplica(t *testing.T) {
 	// A failed write carries no token.
 	if rec := do("POST", "/api/v1/layers/parks/features", `{"type":"Feature"}`, nil); rec.Code < 400 || rec.Header().Get(LSNHeader) != "" {
 		t.Fatalf("refused write: %d with %s %q", rec.Code, LSNHeader, rec.Header().Get(LSNHeader))
+	}
+}
+
+// replicaServer builds the whole server on tdb with --replica-url replicaURL and returns
+// it with a function that sends it one request as an admin (a body is GeoJSON unless hdr
+// says otherwise). The replica serves reads from the start.
+func replicaServer(t *testing.T, tdb *testdb.DB, replicaURL string) (*App, func(method, path, body string, hdr map[string]string) *httptest.ResponseRecorder) {
+	t.Helper()
+	ctx := context.Background()
+	_, admin, err := (&auth.Store{Pool: tdb.Pool}).Create(ctx, "root", auth.Admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Defaults()
+	cfg.ReplicaURLs = []string{replicaURL}
+	cfg.ReplicaWait = 10 * time.Second // a loaded CI machine must not send these reads to the primary
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	app, err := buildApp(ctx, &cfg, tdb.Pool, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(app.Close)
+	if app.Replicas == nil || len(app.Replicas.Healthy()) != 1 {
+		t.Fatalf("the replica does not serve reads after start-up")
+	}
+	h, err := engine(&cfg, tdb.Pool, nil, app, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app, func(method, path, body string, hdr map[string]string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+admin)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/geo+json")
+		}
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
 	}
 }

@@ -123,11 +123,12 @@ func (s *Service) version(ctx context.Context, city string, cityID int) (DataVer
 		}
 		return st.dv, nil
 	}
-	return s.Store.DataVersion(ctx, cityID)
+	// Read strong when the Watcher is live, as state would be (readTx).
+	return s.Store.version(ctx, cityID, ok)
 }
 
-// state returns the city's state at its current data version, read on c: the kept one
-// when nothing changed, the kept one with the changed rows applied when the edit touched
+// state returns the city's state at its current data version, read on c (on a replica
+// with Store.Strong and Reads, see readTx): the kept one when nothing changed, the kept one with the changed rows applied when the edit touched
 // only diffTables and few rows, or a full load.
 func (s *Service) state(ctx context.Context, c db, slug string) (*cityState, error) {
 	lc := s.liveCity(slug)
@@ -138,37 +139,40 @@ func (s *Service) state(ctx context.Context, c db, slug string) (*cityState, err
 		return lc.st, nil
 	}
 	t := time.Now()
-	tx, err := c.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck
-	id, name, srid, err := city(ctx, tx, slug)
-	if err != nil {
-		return nil, err
-	}
 	old := lc.st
-	dv, err := s.readVersion(ctx, tx, id, old, epoch, gens, ok)
-	if err != nil {
-		return nil, err
-	}
 	var st *cityState
-	switch {
-	case old != nil && old.snap.CityID == id && old.dv.Hash == dv.Hash:
-		cp := *old
-		st = &cp
-	case old != nil && old.snap.CityID == id:
-		if st, err = s.Store.advance(ctx, tx, old, dv, s.Graphs); err != nil {
-			return nil, err
+	var full bool
+	// Kept under the Watcher's gens (ok), the state is read strong: on a replica, the
+	// transaction waits until the replica has replayed every write committed before it
+	// began, so the state holds every edit the Watcher counted in gens (and perhaps later
+	// ones) and is never older than its gens say. Without a Watcher it is never taken as
+	// current (unchanged is false), so reading one with the client's own writes is enough.
+	// Either way its dv is read in the snapshot its rows are read in.
+	err := s.Store.readTx(ctx, c, ok, func(tx pgx.Tx) error {
+		st, full = nil, false
+		id, name, srid, err := city(ctx, tx, slug)
+		if err != nil {
+			return err
 		}
-	}
-	full := st == nil
-	if full {
-		if st, err = s.Store.loadState(ctx, tx, &Snapshot{CityID: id, City: slug, CityName: name, MetricSRID: srid}, dv, s.Graphs); err != nil {
-			return nil, err
+		dv, err := s.readVersion(ctx, tx, id, old, epoch, gens, ok)
+		if err != nil {
+			return err
 		}
-	}
-	if err := tx.Commit(ctx); err != nil {
+		switch {
+		case old != nil && old.snap.CityID == id && old.dv.Hash == dv.Hash:
+			cp := *old
+			st = &cp
+		case old != nil && old.snap.CityID == id:
+			if st, err = s.Store.advance(ctx, tx, old, dv, s.Graphs); err != nil {
+				return err
+			}
+		}
+		if full = st == nil; full {
+			st, err = s.Store.loadState(ctx, tx, &Snapshot{CityID: id, City: slug, CityName: name, MetricSRID: srid}, dv, s.Graphs)
+		}
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
 	st.epoch, st.gens, st.watched = epoch, gens, ok

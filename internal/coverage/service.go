@@ -327,7 +327,18 @@ func (s *Service) report(ctx context.Context, q Query, cal caliber.Caliber, run 
 	if q.ages != nil {
 		rep.Bands = q.ages.bands
 	}
-	cityFigs, err := s.Store.Figures(ctx, run.ID, LevelCity)
+	// A run found by a lookup is read where lookups go (a replica that has it, since it
+	// found it complete there); a run computed now, or one a replica has not replayed in
+	// full (another replica answering), on the primary, which stored it.
+	figs := s.Store.reads()
+	if fresh {
+		figs = s.Store.Pool
+	}
+	cityFigs, err := s.Store.Figures(ctx, figs, run.ID, LevelCity)
+	if err == nil && len(cityFigs) == 0 && figs != querier(s.Store.Pool) {
+		figs = s.Store.Pool
+		cityFigs, err = s.Store.Figures(ctx, figs, run.ID, LevelCity)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -336,7 +347,7 @@ func (s *Service) report(ctx context.Context, q Query, cal caliber.Caliber, run 
 	}
 	rep.Areas = cityFigs
 	if q.Level != LevelCity {
-		if rep.Areas, err = s.Store.Figures(ctx, run.ID, q.Level); err != nil {
+		if rep.Areas, err = s.Store.Figures(ctx, figs, run.ID, q.Level); err != nil {
 			return nil, err
 		}
 	}
@@ -387,7 +398,10 @@ func (s *Service) currentRunGaps(ctx context.Context, q Query, cal caliber.Calib
 	if err != nil {
 		return computedRun{}, err
 	}
-	if run, err := s.Store.Find(ctx, s.Store.Pool, cityID, cal, q.Method, dv.Hash, q.ages.key(), q.variant()); err != nil || run != nil {
+	// The lookup may run on a replica: the run is keyed by the content of the data
+	// (dv.Hash), so a run found there is the one the primary holds for dv; one not found
+	// there yet is looked up again on the primary, under the run's lock (computeLocked).
+	if run, err := s.Store.Find(ctx, s.Store.reads(), cityID, cal, q.Method, dv.Hash, q.ages.key(), q.variant()); err != nil || run != nil {
 		return computedRun{run: run}, err
 	}
 	ch := s.runs.DoChan(runKey(cityID, cal, q.keyMethod(), dv.Hash, q.ages.key()), func() (any, error) {

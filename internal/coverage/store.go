@@ -24,7 +24,60 @@ import (
 var ErrCityNotFound = errors.New("coverage: no such city")
 
 // Store reads the indicator's inputs from PostGIS and keeps its results.
-type Store struct{ Pool *pgxpool.Pool }
+//
+// With Reads and Strong set (cityreach serve with --replica-url: internal/db's Router), the
+// reads go to streaming replicas and the writes (the runs, their figures and gaps, the run
+// locks) stay on Pool, the primary (docs/scale-out.md):
+//   - the data version and the snapshot are read in one transaction, so a result is keyed
+//     by the version of exactly the rows it was computed from. A snapshot the service keeps
+//     under the Watcher's generations is read with Strong: on a replica that has replayed
+//     every write committed on the primary before the read began (or on the primary), so it
+//     is never older than the edits the generations count. Without a live Watcher nothing
+//     is kept as current, and the version and snapshot are read with Reads;
+//   - Reads looks up the city, the stored runs and their figures with the client's
+//     read-your-writes token; a run the replica has not replayed yet is looked up again
+//     on the primary.
+type Store struct {
+	Pool          *pgxpool.Pool
+	Reads, Strong Reader
+}
+
+// Reader is a router's view of the replicas (internal/db's Reader): queries, and a
+// read-only REPEATABLE READ transaction that runs again on the primary when the replica
+// fails.
+type Reader interface {
+	querier
+	ReadTx(ctx context.Context, fn func(pgx.Tx) error) error
+}
+
+// reads is where lookups run: Reads, else the primary.
+func (s Store) reads() querier {
+	if s.Reads != nil {
+		return s.Reads
+	}
+	return s.Pool
+}
+
+// readTx runs fn in one read-only REPEATABLE READ transaction: on a replica when the
+// store has them — with strong, one that has replayed every write committed before the
+// transaction began (Strong), else one that has the client's own writes (Reads) — else on c.
+func (s Store) readTx(ctx context.Context, c db, strong bool, fn func(pgx.Tx) error) error {
+	switch {
+	case strong && s.Strong != nil:
+		return s.Strong.ReadTx(ctx, fn)
+	case !strong && s.Reads != nil:
+		return s.Reads.ReadTx(ctx, fn)
+	}
+	tx, err := c.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
 
 // inputTables are the tables a result depends on; the data version covers them.
 var inputTables = []string{"parks", "park_entrances", "residential_land", "districts", "subdistricts", "communities", "network_edges"}
@@ -53,7 +106,7 @@ type querier interface {
 
 // City resolves a slug to the city id, name and metric SRID.
 func (s Store) City(ctx context.Context, slug string) (id int, name string, srid int, err error) {
-	return city(ctx, s.Pool, slug)
+	return city(ctx, s.reads(), slug)
 }
 
 func city(ctx context.Context, q querier, slug string) (id int, name string, srid int, err error) {
@@ -64,9 +117,19 @@ func city(ctx context.Context, q querier, slug string) (id int, name string, sri
 	return c.ID, c.Name, c.MetricSRID, err
 }
 
-// DataVersion returns the current data version of city.
+// DataVersion returns the current data version of city; on Reads' replica when set, the
+// version of a state that holds at least the client's own writes.
 func (s Store) DataVersion(ctx context.Context, cityID int) (DataVersion, error) {
-	return citydata.Read(ctx, s.Pool, cityID, inputTables...)
+	return s.version(ctx, cityID, false)
+}
+
+// version is DataVersion, read with Strong when strong and the store has it.
+func (s Store) version(ctx context.Context, cityID int, strong bool) (DataVersion, error) {
+	q := s.reads()
+	if strong && s.Strong != nil {
+		q = s.Strong
+	}
+	return citydata.Read(ctx, q, cityID, inputTables...)
 }
 
 // Load reads the snapshot of a city: parks with entrances, residential land, districts,
@@ -405,9 +468,9 @@ func (s Store) Run(ctx context.Context, q querier, id int64) (*Run, error) {
 }
 
 // Figures returns the figures of run at level as the indicator answers them, ordered by
-// area id.
-func (s Store) Figures(ctx context.Context, run int64, level string) ([]AreaFigure, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT figure FROM coverage_areas WHERE run_id = $1 AND level = $2 ORDER BY area_id`, run, level)
+// area id, read on q.
+func (s Store) Figures(ctx context.Context, q querier, run int64, level string) ([]AreaFigure, error) {
+	rows, err := q.Query(ctx, `SELECT figure FROM coverage_areas WHERE run_id = $1 AND level = $2 ORDER BY area_id`, run, level)
 	if err != nil {
 		return nil, err
 	}

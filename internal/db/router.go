@@ -376,3 +376,57 @@ func (r *Router) choose(ctx context.Context, strong bool) *replica {
 		}
 	}
 }
+
+// roTx is the transaction of ReadTx: one snapshot for every statement of fn.
+var roTx = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+
+// ReadTx runs fn in one REPEATABLE READ, READ ONLY transaction, on a replica chosen as
+// Query chooses one (Reads: at least the client's token; StrongReads: at least the
+// primary's position when ReadTx began), else on the primary. Every statement of fn sees
+// one snapshot, so what fn reads together (a data version and the rows it versions) is of
+// one state of the data. When the replica fails for a replica's reason — at BEGIN, or in
+// fn with the connection lost or a recovery conflict — fn runs again from the start on the
+// primary: fn must keep nothing from a failed run. Any other error of fn is returned as
+// it is.
+func (rd Reader) ReadTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	if rep := rd.r.pick(ctx, rd.strong); rep != nil {
+		err, lost := runReadTx(ctx, rep.pool, fn)
+		if err == nil {
+			return nil
+		}
+		if !lost && !replicaCode(err) || !rd.r.fallback(ctx, rep, err) {
+			return err
+		}
+	}
+	err, _ := runReadTx(ctx, rd.r.primary, fn)
+	return err
+}
+
+// runReadTx runs fn in a read-only transaction on pool; lost says the error came with
+// the connection gone (BEGIN failed, or the connection closed under fn).
+func runReadTx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) (err error, lost bool) { //nolint:revive // lost qualifies err
+	tx, err := pool.BeginTx(ctx, roTx)
+	if err != nil {
+		return err, true
+	}
+	if err := fn(tx); err != nil {
+		lost := tx.Conn().IsClosed()
+		_ = tx.Rollback(context.WithoutCancel(ctx)) // the error of fn is the one to report
+		return err, lost
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return err, tx.Conn().IsClosed()
+	}
+	return nil, false
+}
+
+// replicaCode says whether err is a server error a replica gives and the primary would
+// not: a recovery conflict, a write refused as read-only, a connection exception or a
+// shutdown (the codes fallback retries).
+func replicaCode(err error) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return false
+	}
+	return pe.Code == "25006" || pe.Code == "40001" || pe.Code[:2] == "08" || pe.Code[:2] == "57"
+}

@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"slices"
 	"testing"
@@ -68,6 +69,21 @@ func TestRouterOnAStreamingReplica(t *testing.T) {
 	if n, standby := probe(t, ctx, r.StrongReads()); n != 21 || !standby {
 		t.Fatalf("strong read after write 21: max %d on standby=%v; want 21 on the replica", n, standby)
 	}
+	// ReadTx: one read-only transaction on the replica; an error of fn that is not the
+	// replica's is returned as it is, not retried on the primary.
+	var inTx int
+	var txStandby bool
+	if err := r.StrongReads().ReadTx(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, "SELECT max(n), pg_is_in_recovery() FROM rw_probe").Scan(&inTx, &txStandby)
+	}); err != nil || inTx != 21 || !txStandby {
+		t.Fatalf("ReadTx after write 21: max %d on standby=%v (%v); want 21 on the replica", inTx, txStandby, err)
+	}
+	fb := r.Stats().Fallbacks
+	errMine := errors.New("fn's own error")
+	runs := 0
+	if err := r.Reads().ReadTx(ctx, func(pgx.Tx) error { runs++; return errMine }); !errors.Is(err, errMine) || runs != 1 || r.Stats().Fallbacks != fb {
+		t.Fatalf("ReadTx with fn failing: %v after %d runs, %d fallbacks; want fn's error after one run, none", err, runs, r.Stats().Fallbacks-fb)
+	}
 	// A write attempted through the reader's QueryRow runs on the replica, fails there as
 	// read-only, and is retried on the primary.
 	var got int
@@ -85,8 +101,14 @@ func TestRouterOnAStreamingReplica(t *testing.T) {
 	if out, err := testdb.ReplicaScript("stop"); err != nil {
 		t.Fatalf("replica.sh stop: %v\n%s", err, out)
 	}
-	// Before any check has noticed: the read fails on the replica and is retried on the
-	// primary, which drops the replica.
+	// Before any check has noticed: a read transaction fails on the replica and runs again
+	// on the primary, which drops the replica.
+	if err := r.Reads().ReadTx(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, "SELECT max(n), pg_is_in_recovery() FROM rw_probe").Scan(&inTx, &txStandby)
+	}); err != nil || inTx != 23 || txStandby {
+		t.Fatalf("ReadTx with the replica stopped: max %d on standby=%v (%v); want 23 from the primary", inTx, txStandby, err)
+	}
+	// The replica stays dropped: the read goes to the primary.
 	if n, standby := probe(t, ctx, r.Reads()); n != 23 || standby {
 		t.Fatalf("read with the replica stopped: max %d on standby=%v; want 23 from the primary", n, standby)
 	}
@@ -198,6 +220,23 @@ func pausedReplay(t *testing.T, r *db.Router, replicaURL string, exec func(conte
 	}
 	defer strict.Close()
 	waitHealthy(t, strict, replicaURL)
+	// Everything written so far is replayed before the pause (a loaded machine lags).
+	before, err := strict.CommitLSN(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		var caught bool
+		if err := rc.QueryRow(ctx, "SELECT pg_last_wal_replay_lsn() >= $1::text::pg_lsn", before.String()).Scan(&caught); err != nil {
+			t.Fatal(err)
+		}
+		if caught {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the replica has not replayed %s in a minute", before)
+		}
+	}
 	if _, err := rc.Exec(ctx, "SELECT pg_wal_replay_pause()"); err != nil {
 		t.Fatal(err)
 	}

@@ -72,10 +72,23 @@ func Load(ctx context.Context, pool *pgxpool.Pool, cityID int) (*Network, error)
 // loadNetwork returns the network of city at the current version of its edges, the graph
 // taken from graphs (built there from the edges read in s when graphs has none; a nil
 // graphs keeps nothing).
+//
+// The version, the edges and the steps are read in one transaction (Store.readTx), so the
+// graph is kept under the version of the edges it was built from, whichever node — the
+// primary or a replica — they were read on.
 func (s Store) loadNetwork(ctx context.Context, city City, graphs *walkgraph.Cache) (*Network, error) {
+	var n *Network
+	err := s.readTx(ctx, func(st Store) error {
+		var err error
+		n, err = st.loadNetworkIn(ctx, city, graphs)
+		return err
+	})
+	return n, err
+}
+
+// loadNetworkIn is loadNetwork in the transaction of s.
+func (s Store) loadNetworkIn(ctx context.Context, city City, graphs *walkgraph.Cache) (*Network, error) {
 	t0 := time.Now()
-	// The version is read first: an edit committed during the load changes it again, so
-	// the next check reloads rather than keeping a graph newer than its version says.
 	version, err := s.NetworkVersion(ctx, city.ID)
 	if err != nil {
 		return nil, err

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cityreach/cityreach/internal/citydata"
@@ -279,30 +278,24 @@ func (s *Service) inputs(ctx context.Context, city City, c *cityCache) (*Inputs,
 // reloads them (coverage.MaxDiffShare is the same rule for park coverage's parks).
 const MaxFacilityEditShare = 0.05
 
-// snapshotTx begins the REPEATABLE READ transaction the inputs, their data version and the
-// facilities' row hashes are read in, so that all three are of one state.
-func (s *Service) snapshotTx(ctx context.Context) (pgx.Tx, error) {
-	return s.Store.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-}
-
 // loadInputs reads the whole inputs of city, with c.inData and c.facRows for
-// advanceInputs, with c.mu held.
+// advanceInputs, with c.mu held: all three in one transaction (Store.readTx), so that they
+// are of one state and the inputs carry the version of the rows they were read from.
 func (s *Service) loadInputs(ctx context.Context, city City, c *cityCache) (*Inputs, error) {
-	tx, err := s.snapshotTx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
-	st := Store{Pool: s.Store.Pool, tx: tx}
-	in, err := st.Inputs(ctx, city)
-	if err != nil {
-		return nil, err
-	}
-	dv, err := st.inputsData(ctx, city.ID)
-	if err != nil {
-		return nil, err
-	}
-	_, rows, err := citydata.ReadRows(ctx, tx, city.ID, "facilities")
+	var in *Inputs
+	var dv citydata.Version
+	var rows map[int64]int64
+	err := s.Store.readTx(ctx, func(st Store) error {
+		var err error
+		if in, err = st.Inputs(ctx, city); err != nil {
+			return err
+		}
+		if dv, err = st.inputsData(ctx, city.ID); err != nil {
+			return err
+		}
+		_, rows, err = citydata.ReadRows(ctx, st.tx, city.ID, "facilities")
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -321,45 +314,51 @@ func (s *Service) advanceInputs(ctx context.Context, city City, c *cityCache) (b
 	if c.in == nil || c.facRows == nil || s.Store.Pool == nil {
 		return false, nil
 	}
-	tx, err := s.snapshotTx(ctx)
-	if err != nil {
-		return false, err
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
-	st := Store{Pool: s.Store.Pool, tx: tx}
-	dv, err := st.inputsData(ctx, city.ID)
-	if err != nil {
-		return false, err
-	}
-	for t, tv := range dv.Tables {
-		if old := c.inData.Tables[t]; t != "facilities" && (old.Rows != tv.Rows || old.Digest != tv.Digest) {
-			return false, nil
-		}
-	}
-	tv, rows, err := citydata.ReadRows(ctx, tx, city.ID, "facilities")
-	if err != nil {
-		return false, err
-	}
-	if ft := dv.Tables["facilities"]; tv.Rows != ft.Rows || tv.Digest != ft.Digest {
-		return false, fmt.Errorf("walk: facilities read as %+v, their version says %+v", tv, ft)
-	}
+	// The version, the row hashes and the changed facilities are read in one transaction.
+	var dv citydata.Version
+	var rows map[int64]int64
 	var changed []int64
-	for id, h := range rows {
-		if old, ok := c.facRows[id]; !ok || old != h {
-			changed = append(changed, id)
+	var added []Facility
+	var apply bool
+	err := s.Store.readTx(ctx, func(st Store) error {
+		var err error
+		apply, changed, added = false, nil, nil
+		if dv, err = st.inputsData(ctx, city.ID); err != nil {
+			return err
 		}
-	}
-	for id := range c.facRows {
-		if _, ok := rows[id]; !ok {
-			changed = append(changed, id)
+		for t, tv := range dv.Tables {
+			if old := c.inData.Tables[t]; t != "facilities" && (old.Rows != tv.Rows || old.Digest != tv.Digest) {
+				return nil
+			}
 		}
-	}
-	if float64(len(changed)) > MaxFacilityEditShare*float64(len(c.facRows)+1)+20 || len(changed) > DefaultMaxChanges {
-		return false, nil
-	}
-	slices.Sort(changed)
-	added, err := st.facilities(ctx, city.ID, changed)
-	if err != nil {
+		var tv citydata.TableVersion
+		if tv, rows, err = citydata.ReadRows(ctx, st.tx, city.ID, "facilities"); err != nil {
+			return err
+		}
+		if ft := dv.Tables["facilities"]; tv.Rows != ft.Rows || tv.Digest != ft.Digest {
+			return fmt.Errorf("walk: facilities read as %+v, their version says %+v", tv, ft)
+		}
+		for id, h := range rows {
+			if old, ok := c.facRows[id]; !ok || old != h {
+				changed = append(changed, id)
+			}
+		}
+		for id := range c.facRows {
+			if _, ok := rows[id]; !ok {
+				changed = append(changed, id)
+			}
+		}
+		if float64(len(changed)) > MaxFacilityEditShare*float64(len(c.facRows)+1)+20 || len(changed) > DefaultMaxChanges {
+			return nil
+		}
+		slices.Sort(changed)
+		if added, err = st.facilities(ctx, city.ID, changed); err != nil {
+			return err
+		}
+		apply = true
+		return nil
+	})
+	if err != nil || !apply {
 		return false, err
 	}
 	ch := Changes{DeleteFacilities: changed, AddFacilities: added}

@@ -22,20 +22,60 @@ import (
 // Every value is a bind parameter; the table names are constants of this file.
 type Store struct {
 	Pool *pgxpool.Pool
-	// tx, when set, is read instead of Pool: a transaction that sees a past state of the
-	// city (asof.go).
+	// Strong, when set (cityreach serve with --replica-url: internal/db's StrongReads),
+	// is read instead of Pool: a streaming replica that has replayed every write committed
+	// on the primary before each read began, or the primary (docs/scale-out.md). The store
+	// writes nothing; the past states of asof.go, which need temporary tables, stay on Pool.
+	Strong Reader
+	// tx, when set, is read instead of Pool: a transaction that sees one state of the
+	// city (readTx), or a past one (asof.go).
 	tx pgx.Tx
 }
 
-// db is what the store reads: its transaction when it has one, else the pool.
-func (s Store) db() interface {
+// Reader is a router's view of the replicas (internal/db's Reader): queries, and a
+// read-only REPEATABLE READ transaction that runs again on the primary when the replica
+// fails.
+type Reader interface {
+	querier
+	ReadTx(ctx context.Context, fn func(pgx.Tx) error) error
+}
+
+type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-} {
-	if s.tx != nil {
+}
+
+// db is what the store reads: its transaction when it has one, else Strong, else the pool.
+func (s Store) db() querier {
+	switch {
+	case s.tx != nil:
 		return s.tx
+	case s.Strong != nil:
+		return s.Strong
 	}
 	return s.Pool
+}
+
+// readTx runs fn on a store that reads one REPEATABLE READ, READ ONLY transaction (on
+// Strong's replica when set, else on Pool), so that a snapshot and its data version are
+// of one state. fn may run twice (again on the primary when the replica fails): it must
+// keep nothing from a failed run.
+func (s Store) readTx(ctx context.Context, fn func(Store) error) error {
+	switch {
+	case s.tx != nil: // in one already (a past state, asof.go)
+		return fn(s)
+	case s.Strong != nil:
+		return s.Strong.ReadTx(ctx, func(tx pgx.Tx) error { return fn(Store{Pool: s.Pool, Strong: s.Strong, tx: tx}) })
+	}
+	tx, err := s.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
+	if err := fn(Store{Pool: s.Pool, tx: tx}); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
 }
 
 // City is the one city type (internal/citydata).
