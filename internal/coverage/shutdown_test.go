@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cityreach/cityreach/internal/caliber"
@@ -41,6 +42,22 @@ func newBufferRun(t *testing.T, seed uint64, slug string) bufferRun {
 	return f
 }
 
+// lockGaps holds coverage_gaps locked in a transaction until it is rolled back (or the
+// test ends): no run's gaps can be stored meanwhile.
+func lockGaps(t *testing.T, pool *pgxpool.Pool) pgx.Tx {
+	t.Helper()
+	ctx := context.Background()
+	lock, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = lock.Rollback(ctx) })
+	if _, err := lock.Exec(ctx, `LOCK TABLE coverage_gaps IN EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	return lock
+}
+
 func TestCloseWaitsForStoredGaps(t *testing.T) {
 	f := newBufferRun(t, 7, "shutdown")
 	ctx, pool, svc, q, cal, city := context.Background(), f.pool, f.svc, f.q, f.cal, f.city
@@ -48,14 +65,7 @@ func TestCloseWaitsForStoredGaps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lock, err := pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = lock.Rollback(ctx) }()
-	if _, err := lock.Exec(ctx, `LOCK TABLE coverage_gaps IN EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
+	lock := lockGaps(t, pool)
 	c, err := svc.computeRun(ctx, q, cal, city, dv.Hash)
 	if err != nil {
 		t.Fatal(err)
@@ -96,14 +106,7 @@ func TestCloseWaitsForStoredGaps(t *testing.T) {
 func TestRepeatWhileGapsAreStored(t *testing.T) {
 	f := newBufferRun(t, 9, "repeat")
 	ctx, pool, svc, q := context.Background(), f.pool, f.svc, f.q
-	lock, err := pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = lock.Rollback(ctx) }()
-	if _, err := lock.Exec(ctx, `LOCK TABLE coverage_gaps IN EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
+	lock := lockGaps(t, pool)
 	first, err := svc.Indicator(ctx, q)
 	if err != nil {
 		t.Fatal(err)
