@@ -399,7 +399,12 @@ func (s *Service) currentRunGaps(ctx context.Context, q Query, cal caliber.Calib
 	p, ok := s.pending[key]
 	s.mu.Unlock()
 	if ok {
-		return p, nil
+		// Still stored (runs can be deleted meanwhile): answer from its figures.
+		run, err := s.Store.Run(ctx, s.Store.Pool, p.run.ID)
+		if err != nil || run != nil {
+			p.run = run
+			return p, err
+		}
 	}
 	ch := s.runs.DoChan(key, func() (any, error) {
 		// The computation outlives a caller that gives up: others may be waiting.
