@@ -4,14 +4,19 @@
 # request after that, and the indicator after each single park edit — the straight-line
 # (buffer) and network methods of GB/T 50563-2010 — beside the PostGIS SQL that computes
 # the straight-line figure afresh (the subdivided-union query of
-# internal/coverage/postgis_test.go) after the same edits, in the same run.
+# internal/coverage/postgis_test.go) after the same edits, and, after the last network
+# edit, the pgRouting + PostGIS computation of the network figure
+# (scripts/network-coverage-pgr.sql), timed and compared with cityreach's figure, in the
+# same run.
 #
 # Data: a scratch copy (BENCH_EDITS_DB, default cityreach_bench_edits) of BENCH_EDITS_SOURCE
 # (default cityreach: a migrated database holding the seeded demo city); without a source,
 # the scratch database is migrated and seeded (`cityreach seed baotou`, ~2 min).
 #
 # Environment: DATABASE_URL (admin connection), BENCH_OUT, BENCH_EDITS (edits per method,
-# default 7), BENCH_PORT (default 18091). Writes $BENCH_OUT/edits.md.
+# default 7), BENCH_PORT (default 18091), BENCH_EDITS_PGR (0 leaves out the pgRouting
+# network counterpart: minutes at scale 1, much longer at scale 10). Writes
+# $BENCH_OUT/edits.md.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 cd "$here/.."
@@ -54,8 +59,9 @@ load0=$(cut -d' ' -f1 /proc/loadavg)
 
 cov="/api/v1/indicators/park-coverage?city=baotou&caliber=gbt50563-2010"
 postgis=$(sed -n '/^const sqlSubdividedCoverage = `/,/`$/p' internal/coverage/postgis_test.go | sed '1d;$d' | sed "s/\$1/$city/g")
-edit() { # edit N: move the Nth park by about 25 m
-  sql "UPDATE parks SET geom = ST_Translate(geom, 0.0003, 0) WHERE id = (SELECT id FROM parks WHERE city_id = $city ORDER BY id OFFSET $(($1 * 37 % 600)) LIMIT 1)"
+nparks=$(sql "SELECT count(*) FROM parks WHERE city_id = $city")
+edit() { # edit N: move the Nth park (of a spread of them) by about 25 m
+  sql "UPDATE parks SET geom = ST_Translate(geom, 0.0003, 0) WHERE id = (SELECT id FROM parks WHERE city_id = $city ORDER BY id OFFSET $(($1 * 37 % nparks)) LIMIT 1)"
 }
 declare -A full
 : >"$out/edits-times.txt"
@@ -70,6 +76,33 @@ for m in buffer network; do
     fi
   done
 done
+pgr_row=""
+if [ "${BENCH_EDITS_PGR:-1}" != 0 ]; then
+  hours=$(sql "SELECT count(*) FROM parks p LEFT JOIN park_entrances e ON e.park_id = p.id
+    WHERE p.city_id = $city AND (coalesce(p.open_hours, '') NOT IN ('', '24/7') OR coalesce(e.open_hours, '') NOT IN ('', '24/7'))")
+  [ "$hours" = 0 ] || log "warning: $hours parks or gates with opening hours; the pgRouting counterpart reads only always-open ones"
+  t0=$(date +%s.%N)
+  pgr=$(psql "$url" -XAtq -F ' ' -v city="$city" -f scripts/network-coverage-pgr.sql)
+  pgr_s=$(echo "$(date +%s.%N) - $t0" | bc)
+  ours=$(curl -sf "http://127.0.0.1:$port$cov&method=network" | python3 -c '
+import json, sys
+def city(v):
+    if isinstance(v, dict):
+        if v.get("level") == "city" and "covered_m2" in v:
+            return v
+        v = list(v.values())
+    if isinstance(v, list):
+        for x in v:
+            c = city(x)
+            if c:
+                return c
+c = city(json.load(sys.stdin))
+print(round(c["covered_m2"], 1), round(c["total_m2"], 1), round(100 * c["ratio"], 3))')
+  read -r pc pt pp <<<"$pgr"
+  read -r oc ot op <<<"$ours"
+  pgr_row="| pgRouting + PostGIS network counterpart (scripts/network-coverage-pgr.sql) after the last edit | $pgr_s | | 1 |"
+  pgr_cmp="Network figure after the last edit: cityreach $op % ($oc of $ot m²), pgRouting + PostGIS $pp % ($pc of $pt m²); difference $(echo "$oc - $pc" | bc) m²."
+fi
 load1=$(cut -d' ' -f1 /proc/loadavg)
 col() { awk -v m="$1" '$1 == m {print $2}' "$out/edits-times.txt"; }
 range() { col "$1" | sort -g | awk 'NR==1{lo=$1} {hi=$1} END {printf "%.2f–%.2f", lo, hi}'; }
@@ -83,6 +116,8 @@ range() { col "$1" | sort -g | awk 'NR==1{lo=$1} {hi=$1} END {printf "%.2f–%.2
   echo "| PostGIS subdivided-union SQL after the same edit | $(col postgis | median) | $(range postgis) | $edits |"
   echo "| network, full computation (first request) | ${full[network]} | | 1 |"
   echo "| network after one park edit | $(col network | median) | $(range network) | $edits |"
+  [ -z "$pgr_row" ] || echo "$pgr_row"
   echo
+  [ -z "$pgr_row" ] || { echo "$pgr_cmp"; echo; }
   echo "1-minute load average $load0 before the edits, $load1 after."
 } | tee "$out/edits.md"

@@ -148,6 +148,7 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	// One walking graph per city and version for every indicator that walks: the living
 	// circle, isochrones and capacity here, park coverage's network method below
 	// (internal/walkgraph).
+	walkSvc.Watch = tileSvc // edits reach the living circle through the tile cache's listener
 	walkSvc.Graphs = &walkgraph.Cache{ObserveBuild: func(d time.Duration) { app.Metrics.ObserveLoad("walk_graph", d) }}
 	// band= weighs the living circle's residents by age band, spread by internal/capacity
 	// (walk cannot import it: capacity imports walk).

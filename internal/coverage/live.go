@@ -17,15 +17,9 @@ import (
 	"github.com/cityreach/cityreach/internal/walkgraph"
 )
 
-// Watcher tells the service which input tables had edits, so that an unchanged city's
-// data version needs no reading: the tile service's LISTEN connection (tiles.Service).
-// Sync returns once every edit committed before the call has been counted; Generations
-// counts the notifications of each table, and its epoch changes whenever some may have
-// been lost.
-type Watcher interface {
-	Sync(ctx context.Context) error
-	Generations(tables []string) (epoch uint64, gens []uint64, ok bool)
-}
+// Watcher tells the service which input tables had edits, so that an unchanged city's data
+// version needs no reading (citydata.Watcher: the tile service's LISTEN connection).
+type Watcher = citydata.Watcher
 
 // diffTables are the input tables whose edits a city's state applies row by row; an edit
 // of another input table (the districts, 街道 and communities) reloads the city.

@@ -57,6 +57,10 @@ type Service struct {
 	// storing counts the runs whose gaps are still being stored after their figures were
 	// answered (computeRun); Close waits for them.
 	storing sync.WaitGroup
+	// pending holds those runs by runKey (under mu): a request for one of them is
+	// answered from its stored figures rather than waiting for its gaps (Find takes only
+	// complete runs, and the run's lock is held until the gaps are in).
+	pending map[string]computedRun
 }
 
 // Close waits until the gap layers still being stored have been (each run's gaps are
@@ -404,7 +408,19 @@ func (s *Service) currentRunGaps(ctx context.Context, q Query, cal caliber.Calib
 	if run, err := s.Store.Find(ctx, s.Store.reads(), cityID, cal, q.Method, dv.Hash, q.ages.key(), q.variant()); err != nil || run != nil {
 		return computedRun{run: run}, err
 	}
-	ch := s.runs.DoChan(runKey(cityID, cal, q.keyMethod(), dv.Hash, q.ages.key()), func() (any, error) {
+	key := runKey(cityID, cal, q.keyMethod(), dv.Hash, q.ages.key())
+	s.mu.Lock()
+	p, ok := s.pending[key]
+	s.mu.Unlock()
+	if ok {
+		// Still stored (runs can be deleted meanwhile): answer from its figures.
+		run, err := s.Store.Run(ctx, s.Store.Pool, p.run.ID)
+		if err != nil || run != nil {
+			p.run = run
+			return p, err
+		}
+	}
+	ch := s.runs.DoChan(key, func() (any, error) {
 		// The computation outlives a caller that gives up: others may be waiting.
 		return s.computeRun(context.WithoutCancel(ctx), q, cal, cityID, dv.Hash)
 	})
@@ -447,11 +463,24 @@ func (s *Service) computeRun(ctx context.Context, q Query, cal caliber.Caliber, 
 		out, newer, finish, err := s.computeLocked(ctx, c, q, cal, cityID, hash)
 		if err == nil && finish != nil {
 			// The figures are stored and answered now; the gaps follow under the same
-			// lock, so other processes wait for the complete run rather than compute it.
+			// lock, so other processes wait for the complete run rather than compute it,
+			// and this one answers from the figures meanwhile (pending).
+			key := runKey(cityID, cal, q.keyMethod(), hash, q.ages.key())
+			s.mu.Lock()
+			if s.pending == nil {
+				s.pending = map[string]computedRun{}
+			}
+			s.pending[key] = computedRun{run: out.run, gaps: out.gaps}
+			s.mu.Unlock()
 			s.storing.Add(1)
 			go func() {
 				defer s.storing.Done()
 				defer c.Release()
+				defer func() {
+					s.mu.Lock()
+					delete(s.pending, key)
+					s.mu.Unlock()
+				}()
 				finish()
 				if err := unlock(); err != nil && s.Log != nil {
 					s.Log.Warn("park coverage run lock not released", "err", err)

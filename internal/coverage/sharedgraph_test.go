@@ -29,7 +29,7 @@ func TestOneWalkingGraphForBothIndicators(t *testing.T) {
 	reg, _ := caliber.NewRegistry()
 	cov := &Service{Store: Store{Pool: pool}, Calibers: reg, Graphs: graphs}
 	lc := walksvc.NewService(pool, nil)
-	lc.Graphs, lc.CheckEvery = graphs, -1
+	lc.Graphs = graphs
 	q := Query{City: slug, Caliber: "gbt50563-2010", Method: caliber.Network}
 	cal := builtin(t, q.Caliber)
 	city, err := lc.City(ctx, slug)

@@ -86,10 +86,9 @@ type snapshot struct {
 	units  map[int64]Unit
 }
 
-// Ledger computes q. The walking inputs are checked for edits on this call
-// (walk.WithFreshCheck): a ledger is of the data committed before it was asked for.
+// Ledger computes q, of the data committed before it was asked for (the walking inputs are
+// checked for edits on every call).
 func (s Source) Ledger(ctx context.Context, q Query) (*Ledger, error) {
-	ctx = walk.WithFreshCheck(ctx)
 	if q.City == "" {
 		return nil, fault.Invalid("city is required (a city slug, e.g. baotou)").With("parameter", "city")
 	}

@@ -85,7 +85,6 @@ func lcServices(t *testing.T, pool *pgxpool.Pool) *lcEnv {
 	}
 	e.token = secret
 	ws := walk.NewService(pool, nil)
-	ws.CheckEvery = -1
 	st := &Store{Pool: pool, Layers: layers.Default()}
 	e.lc = &WalkLivingCircle{Walk: ws, Store: st}
 	e.svc = &Service{Store: st, LivingCircle: e.lc}

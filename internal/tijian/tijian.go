@@ -162,11 +162,9 @@ func (s Source) check(q *Query) error {
 	return nil
 }
 
-// Compute computes the tables of q. The walking inputs are checked for edits on this call
-// (walk.WithFreshCheck): official tables are of the data committed before they were asked
-// for, not of a snapshot up to walk.Service.CheckEvery old.
+// Compute computes the tables of q, of the data committed before they were asked for (the
+// walking inputs are checked for edits on every call).
 func (s Source) Compute(ctx context.Context, q Query, progress Progress) (*Tables, error) {
-	ctx = walk.WithFreshCheck(ctx)
 	if progress == nil {
 		progress = func(float64, string) {}
 	}

@@ -203,7 +203,7 @@ func BenchmarkWalk(b *testing.B) {
 	})
 	b.Run("isochrone_http_endpoint", func(b *testing.B) {
 		svc := NewService(pool, quiet())
-		svc.CheckEvery = 1 << 62
+		svc.Watch = &stillWatch{} // no edits: no data version read, as in cityreach serve
 		h := engine(svc)
 		lon, lat := lonLat(b, pool, orb.Point{ox - x0, oy - y0})
 		var last []byte

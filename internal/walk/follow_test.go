@@ -1,6 +1,7 @@
 package walk
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -12,9 +13,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
 
+	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/testdb"
+	"github.com/cityreach/cityreach/internal/tiles"
 )
 
 // answer is the living circle of svc at the city and community levels and every parcel's
@@ -86,7 +90,10 @@ func firstDiff(a, b string) string {
 // the exact point of another facility so that nearest-facility ties arise — and checks
 // after every edit that the service that follows the edits (advanceInputs: the changed
 // rows and the pairs they reach) answers exactly what a new service that loads and
-// computes everything answers. An edit of residential land in between must reload.
+// computes everything answers. An edit of residential land and one of the walking
+// network in between must reload. The service is told of edits as in cityreach serve (the
+// tile service's listener), and each answer is asked for right after the commit: an edit
+// is seen by the next call, however soon (the data version is checked on every call).
 func TestBaselineFollowsFacilityEdits(t *testing.T) {
 	db := testdb.New(t)
 	pool := db.Pool
@@ -129,7 +136,7 @@ func TestBaselineFollowsFacilityEdits(t *testing.T) {
 	var mu sync.Mutex
 	seen := map[string]int{}
 	svc := NewService(pool, quiet())
-	svc.CheckEvery = -1
+	svc.Watch = liveListener(t, pool)
 	svc.ObserveLoad = func(what string, _ time.Duration) { mu.Lock(); seen[what]++; mu.Unlock() }
 	if got, want := answer(t, svc, city.Slug), answer(t, NewService(pool, quiet()), city.Slug); got != want {
 		t.Fatalf("before any edit: %s", firstDiff(got, want))
@@ -218,6 +225,10 @@ func TestBaselineFollowsFacilityEdits(t *testing.T) {
 			exec(tx, `UPDATE residential_land SET population = population + 1 WHERE id = 1 AND city_id = $1`, city.ID)
 			did = append(did, "parcel 1")
 		}
+		if step == steps/4 { // a street closed to walkers: longer walks around it
+			exec(tx, `UPDATE network_edges SET walkable = false WHERE id = (SELECT min(id) + 7 FROM network_edges WHERE city_id = $1)`, city.ID)
+			did = append(did, "edge")
+		}
 		if err := tx.Commit(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -231,13 +242,31 @@ func TestBaselineFollowsFacilityEdits(t *testing.T) {
 		mu.Lock()
 		reloaded, followed := seen["walk_inputs"]-loads, seen["walk_inputs_edit"]-edits
 		mu.Unlock()
-		wantReload := step == steps/2
+		wantReload := step == steps/2 || step == steps/4
 		if wantReload && (reloaded != 1 || followed != 0) || !wantReload && (reloaded != 0 || followed != 1) {
 			t.Fatalf("step %d (%v): %d full loads and %d followed edits; want the %s", step, did, reloaded, followed,
-				map[bool]string{true: "residential-land edit reloaded", false: "facility edit followed"}[wantReload])
+				map[bool]string{true: "residential-land or network edit reloaded", false: "facility edit followed"}[wantReload])
 		}
 	}
-	if seen["walk_reach_edit"] != steps-1 || seen["walk_reach"] != 2 {
-		t.Fatalf("reach: %d computed in full, %d brought forward; want 2 (first, after the parcel edit) and %d", seen["walk_reach"], seen["walk_reach_edit"], steps-1)
+	if seen["walk_reach_edit"] != steps-2 || seen["walk_reach"] != 3 || seen["walk_network"] != 2 {
+		t.Fatalf("reach: %d computed in full, %d brought forward, network loaded %d times; want 3 (first, after the edge and the parcel edits), %d and 2",
+			seen["walk_reach"], seen["walk_reach_edit"], seen["walk_network"], steps-2)
 	}
+}
+
+// liveListener returns a started tile service whose listener is connected: the Watcher
+// cityreach serve gives the service.
+func liveListener(t *testing.T, pool *pgxpool.Pool) *tiles.Service {
+	t.Helper()
+	ts := tiles.New(pool, layers.Default(), tiles.Options{CacheBytes: 1 << 20})
+	if err := ts.Start(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ts.Close)
+	wctx, cancel := context.WithTimeout(ctxT(t), 30*time.Second)
+	defer cancel()
+	if err := ts.WaitLive(wctx); err != nil {
+		t.Fatal(err)
+	}
+	return ts
 }

@@ -191,10 +191,11 @@ func (s *Service) Isochrone(ctx context.Context, req IsochroneRequest) (*Isochro
 	}
 	c := s.city(city.ID)
 	c.mu.Lock()
-	n, err := s.network(ctx, city, c)
+	cur := s.current(ctx, city.ID, c)
+	n, err := s.network(ctx, city, c, cur)
 	var fac *attachedFacilities
 	if err == nil {
-		fac, err = s.facilities(ctx, city, c, n)
+		fac, err = s.facilities(ctx, city, c, n, cur)
 	}
 	c.mu.Unlock()
 	if err == nil && req.Changes != nil {

@@ -42,7 +42,6 @@ func gateWalkFixture(t *testing.T) (*pgxpool.Pool, City, [2]int64) {
 func TestParkGates(t *testing.T) {
 	pool, city, ids := gateWalkFixture(t)
 	svc := NewService(pool, quiet())
-	svc.CheckEvery = -1
 	ctx := ctxT(t)
 	set := func(sql string, args ...any) {
 		t.Helper()

@@ -60,7 +60,6 @@ func parkFixture(t *testing.T) (*pgxpool.Pool, City) {
 func TestLivingCircleParks(t *testing.T) {
 	pool, city := parkFixture(t)
 	svc := NewService(pool, quiet())
-	svc.CheckEvery = -1
 	ctx := ctxT(t)
 	n, in, r, err := svc.Baseline(ctx, city)
 	if err != nil {

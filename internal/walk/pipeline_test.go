@@ -1,6 +1,7 @@
 package walk
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -8,7 +9,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
@@ -243,7 +243,6 @@ func covers(t *testing.T, pool *pgxpool.Pool, poly json.RawMessage, pts []orb.Po
 func TestServiceReloads(t *testing.T) {
 	pool, city := handFixture(t)
 	svc := NewService(pool, quiet())
-	svc.CheckEvery = -1
 	ctx := ctxT(t)
 	n1, err := svc.Network(ctx, city)
 	if err != nil {
@@ -271,14 +270,37 @@ func TestServiceReloads(t *testing.T) {
 	if n4.Stats.Edges != 6 {
 		t.Fatalf("after the delete: %d edges", n4.Stats.Edges)
 	}
-	// Within CheckEvery the cached graph is served without a query.
-	svc.CheckEvery = time.Hour
+	// With a Watcher, only the tables it saw edited are read: an edit it was not told of
+	// (a stand-in that never reports one) is not looked for, so the cached graph stays.
+	svc.Watch = &stillWatch{}
+	if n5, _ := svc.Network(ctx, city); n5 != n4 {
+		t.Fatal("reloaded with nothing edited")
+	}
 	if _, err := pool.Exec(ctx, `DELETE FROM network_edges WHERE id = 15`); err != nil {
 		t.Fatal(err)
 	}
-	if n5, _ := svc.Network(ctx, city); n5 != n4 {
-		t.Fatal("reloaded within CheckEvery")
+	if n6, _ := svc.Network(ctx, city); n6 != n4 {
+		t.Fatal("read the network's version although the Watcher saw no edit")
 	}
+	// Told of the edit, the next call reads network_edges again and reloads.
+	svc.Watch.(*stillWatch).gen++
+	if n7, _ := svc.Network(ctx, city); n7.Stats.Edges != 5 {
+		t.Fatalf("after the reported delete: %d edges", n7.Stats.Edges)
+	}
+}
+
+// stillWatch is a citydata.Watcher that reports gen edits of every table: a stand-in for
+// the tile service's listener where a test decides what it saw.
+type stillWatch struct{ gen uint64 }
+
+func (*stillWatch) Sync(context.Context) error { return nil }
+
+func (w *stillWatch) Generations(tables []string) (uint64, []uint64, bool) {
+	g := make([]uint64, len(tables))
+	for i := range g {
+		g[i] = w.gen
+	}
+	return 1, g, true
 }
 
 // TestScenarioNetwork checks Network.With: closing the bridge and adding a footbridge.

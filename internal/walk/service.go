@@ -15,22 +15,19 @@ import (
 	"github.com/cityreach/cityreach/internal/walkgraph"
 )
 
-// DefaultCheckEvery is how long a cached network or input snapshot is served before its
-// change detector is read again.
-const DefaultCheckEvery = time.Second
-
 // Service holds one cached Network and one cached Inputs per city, and the facility
-// reach computed from them. A cached snapshot is served for up to CheckEvery; then the
-// next caller reads the data version of its tables (internal/citydata) and reloads when
-// it moved — except when only a few facilities changed: those are applied to the cached
+// reach computed from them. Every call checks the data version of their tables
+// (internal/citydata) and reloads what moved, so an edit committed before the call is
+// always seen; with a Watcher the check reads only the tables it saw edited (nothing when
+// none was) — except when only a few facilities changed: those are applied to the cached
 // inputs and reach (advanceInputs), with the answer of a full reload. Concurrent callers for
 // one city wait for a single load. It is safe for concurrent use; the snapshots it
 // returns are immutable.
 type Service struct {
 	Store Store
-	// CheckEvery bounds how stale a snapshot may be; 0 means DefaultCheckEvery, a
-	// negative value checks on every call.
-	CheckEvery time.Duration
+	// Watch, when set, tells which tables had edits (the tile service's listener, as for
+	// park coverage), so that checking the data version of an unedited city reads nothing.
+	Watch citydata.Watcher
 	// MaxSnap is the largest access leg in metres; 0 means DefaultMaxSnap.
 	MaxSnap float64
 	Log     *slog.Logger
@@ -53,13 +50,13 @@ type Service struct {
 
 // cityCache is one city's cached state; mu serialises its loads.
 type cityCache struct {
-	mu         sync.Mutex
-	net        *Network
-	netChecked time.Time
-	in         *Inputs
-	inChecked  time.Time
-	reach      *Reach              // for (net, in) above
-	fac        *attachedFacilities // for (net, in) above
+	mu  sync.Mutex
+	net *Network
+	in  *Inputs
+	// seen is the city's data version of inputsTables as last read (citydata.Current).
+	seen  citydata.Watched
+	reach *Reach              // for (net, in) above
+	fac   *attachedFacilities // for (net, in) above
 	// inData is the data version in was read at, table by table, and facRows the row
 	// hashes of its facilities (citydata.ReadRows), from which advanceInputs tells the
 	// facilities an edit touched.
@@ -75,8 +72,8 @@ type attachedFacilities struct {
 }
 
 // facilities returns the city's facilities attached to n, with c.mu held.
-func (s *Service) facilities(ctx context.Context, city City, c *cityCache, n *Network) (*attachedFacilities, error) {
-	in, err := s.inputs(ctx, city, c)
+func (s *Service) facilities(ctx context.Context, city City, c *cityCache, n *Network, cur versionOf) (*attachedFacilities, error) {
+	in, err := s.inputs(ctx, city, c, cur)
 	if err != nil {
 		return nil, err
 	}
@@ -148,11 +145,31 @@ func (s *Service) maxSnap() float64 {
 	return DefaultMaxSnap
 }
 
-func (s *Service) checkEvery() time.Duration {
-	if s.CheckEvery == 0 {
-		return DefaultCheckEvery
+// versionOf returns the city's data version of inputsTables now; the network's is its
+// network_edges part (networkVersion).
+type versionOf func() (citydata.Version, error)
+
+// current returns the versionOf the city for one call, with c.mu held: it is read (with
+// the Watcher, only what changed since c.seen) once, when first asked for, and the
+// network and the inputs of the call are both checked against that reading.
+func (s *Service) current(ctx context.Context, cityID int, c *cityCache) versionOf {
+	var done bool
+	var err error
+	return func() (citydata.Version, error) {
+		if !done {
+			var w citydata.Watched
+			if w, err = citydata.Current(ctx, s.Store.db(), s.Watch, cityID, inputsTables, c.seen); err == nil {
+				c.seen = w
+			}
+			done = true
+		}
+		return c.seen.Version, err
 	}
-	return s.CheckEvery
+}
+
+// networkVersion is NetworkVersion's answer from the version of inputsTables v.
+func networkVersion(v citydata.Version) string {
+	return citydata.Combine(map[string]citydata.TableVersion{"network_edges": v.Tables["network_edges"]}).Hash
 }
 
 func (s *Service) city(id int) *cityCache {
@@ -180,15 +197,18 @@ func (s *Service) Network(ctx context.Context, city City) (*Network, error) {
 	c := s.city(city.ID)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return s.network(ctx, city, c)
+	return s.network(ctx, city, c, s.current(ctx, city.ID, c))
 }
 
 // network does the work of Network with c.mu held.
-func (s *Service) network(ctx context.Context, city City, c *cityCache) (*Network, error) {
+func (s *Service) network(ctx context.Context, city City, c *cityCache, cur versionOf) (*Network, error) {
 	return reload(ctx, s, c, cached[Network]{
-		slot: &c.net, checked: &c.netChecked, metric: "walk_network",
+		slot: &c.net, metric: "walk_network",
 		version: func(n *Network) string { return n.Version },
-		current: func() (string, error) { return s.Store.NetworkVersion(ctx, city.ID) },
+		current: func() (string, error) {
+			v, err := cur()
+			return networkVersion(v), err
+		},
 		load: func() (*Network, error) {
 			n, err := s.Store.loadNetwork(ctx, city, s.Graphs)
 			if err == nil {
@@ -203,9 +223,8 @@ func (s *Service) network(ctx context.Context, city City, c *cityCache) (*Networ
 // cached is one of a city's cached snapshots (the network, the inputs) and how to check
 // and load it.
 type cached[T any] struct {
-	slot    **T        // the snapshot, nil until loaded
-	checked *time.Time // when it was last found current
-	metric  string     // the load's duration metric (observe)
+	slot    **T    // the snapshot, nil until loaded
+	metric  string // the load's duration metric (observe)
 	version func(*T) string
 	current func() (string, error) // the store's data version now
 	load    func() (*T, error)
@@ -214,43 +233,37 @@ type cached[T any] struct {
 	advance func() (bool, error)
 }
 
-// reload returns the snapshot of k when it is current, else loads it again (dropping the
-// facility reach computed on the old one), with c.mu held. A snapshot is current when it
-// was found so less than checkEvery ago and ctx does not ask for a check, or when the
-// store's data version is still the snapshot's.
+// reload returns the snapshot of k when the store's data version is still the snapshot's,
+// else loads it again (dropping the facility reach computed on the old one), with c.mu
+// held.
 func reload[T any](ctx context.Context, s *Service, c *cityCache, k cached[T]) (*T, error) {
 	if have := *k.slot; have != nil {
-		if time.Since(*k.checked) < s.checkEvery() && !mustCheck(ctx) {
-			return have, nil
-		}
 		v, err := k.current()
 		if err != nil {
 			return nil, err
 		}
 		if v == k.version(have) {
-			*k.checked = time.Now()
 			return have, nil
 		}
 		if k.advance != nil {
-			checked := time.Now()
+			t0 := time.Now()
 			ok, err := k.advance()
 			if err != nil {
 				return nil, err
 			}
 			if ok {
-				s.observe(k.metric+"_edit", checked)
-				*k.checked = checked
+				s.observe(k.metric+"_edit", t0)
 				return *k.slot, nil
 			}
 		}
 	}
-	checked := time.Now()
+	t0 := time.Now()
 	v, err := k.load()
 	if err != nil {
 		return nil, err
 	}
-	s.observe(k.metric, checked)
-	*k.slot, *k.checked, c.reach, c.fac = v, checked, nil, nil
+	s.observe(k.metric, t0)
+	*k.slot, c.reach, c.fac = v, nil, nil
 	return v, nil
 }
 
@@ -260,14 +273,17 @@ func (s *Service) Inputs(ctx context.Context, city City) (*Inputs, error) {
 	c := s.city(city.ID)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return s.inputs(ctx, city, c)
+	return s.inputs(ctx, city, c, s.current(ctx, city.ID, c))
 }
 
-func (s *Service) inputs(ctx context.Context, city City, c *cityCache) (*Inputs, error) {
+func (s *Service) inputs(ctx context.Context, city City, c *cityCache, cur versionOf) (*Inputs, error) {
 	return reload(ctx, s, c, cached[Inputs]{
-		slot: &c.in, checked: &c.inChecked, metric: "walk_inputs",
+		slot: &c.in, metric: "walk_inputs",
 		version: func(in *Inputs) string { return in.Version },
-		current: func() (string, error) { return s.Store.InputsVersion(ctx, city.ID) },
+		current: func() (string, error) {
+			v, err := cur()
+			return v.Hash, err
+		},
 		load:    func() (*Inputs, error) { return s.loadInputs(ctx, city, c) },
 		advance: func() (bool, error) { return s.advanceInputs(ctx, city, c) },
 	})
@@ -390,11 +406,12 @@ func (s *Service) Baseline(ctx context.Context, city City) (*Network, *Inputs, *
 	c := s.city(city.ID)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	n, err := s.network(ctx, city, c)
+	cur := s.current(ctx, city.ID, c)
+	n, err := s.network(ctx, city, c, cur)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	in, err := s.inputs(ctx, city, c)
+	in, err := s.inputs(ctx, city, c, cur)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -411,14 +428,3 @@ func (s *Service) Baseline(ctx context.Context, city City) (*Network, *Inputs, *
 	}
 	return n, in, c.reach, nil
 }
-
-type freshKey struct{}
-
-// WithFreshCheck marks ctx so that the service reads the change detectors of the network
-// and the inputs on this call whatever CheckEvery says: for callers, such as the tile
-// cache, that must not see a snapshot older than an edit committed before they asked.
-func WithFreshCheck(ctx context.Context) context.Context {
-	return context.WithValue(ctx, freshKey{}, true)
-}
-
-func mustCheck(ctx context.Context) bool { v, _ := ctx.Value(freshKey{}).(bool); return v }

@@ -77,7 +77,7 @@ func (t *CommunityTiles) statusOf(ctx context.Context, city walk.City, gen strin
 	if same {
 		return m, nil
 	}
-	n, in, r, err := t.Service.Baseline(walk.WithFreshCheck(ctx), city)
+	n, in, r, err := t.Service.Baseline(ctx, city)
 	if err != nil {
 		return nil, err
 	}
