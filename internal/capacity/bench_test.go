@@ -22,7 +22,6 @@ func BenchmarkCapacityDemo(b *testing.B) {
 		b.Fatal(err)
 	}
 	ws := walk.NewService(db.Pool, nil)
-	ws.CheckEvery = 1 << 62
 	svc := &capacity.Service{Walk: ws, Store: capacity.Store{Pool: db.Pool}}
 	for _, c := range []struct {
 		name string

@@ -88,8 +88,8 @@ func (s *Service) Stats() (hits, misses uint64) {
 // it with compute and keeps it. The data version is read before and after computing, in
 // full (citydata.Read of versionTables); the report is kept only when both readings agree,
 // so every row the computation read is of that version and the report is never served
-// for any other. compute reads its walking snapshot with walk.WithFreshCheck, so it is not
-// older than the first reading.
+// for any other. The walking service checks its inputs' version on every call, so the
+// snapshot compute reads is not older than the first reading.
 func (s *Service) cached(ctx context.Context, city walk.City, opt Options, compute func(context.Context) (*Report, error)) (*Report, error) {
 	before, err := citydata.Read(ctx, s.Store.Pool, city.ID, versionTables...)
 	if err != nil {
@@ -99,7 +99,7 @@ func (s *Service) cached(ctx context.Context, city walk.City, opt Options, compu
 	if rep, ok := s.cache.get(key); ok {
 		return rep, nil
 	}
-	rep, err := compute(walk.WithFreshCheck(ctx))
+	rep, err := compute(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -26,7 +26,6 @@ func TestCapacityRoutes(t *testing.T) {
 	}
 	log := slog.New(slog.DiscardHandler)
 	ws := walk.NewService(db.Pool, log)
-	ws.CheckEvery = -1
 	h := httpapi.Must(httpapi.NewEngine(httpapi.Options{Log: log, MaxBody: 1 << 20,
 		Policy: httpapi.Policy{AnonymousRead: true, Tokens: auth.Static{"crk_ed": {Name: "ed", Role: auth.Editor}}}},
 		Handler{Svc: &capacity.Service{Walk: ws, Store: capacity.Store{Pool: db.Pool}}, Log: log}))
