@@ -145,9 +145,17 @@ func TestIndicatorsOnAReplica(t *testing.T) {
 		t.Fatalf("no read of the indicator went to the replica: %+v then %+v", st0, st1)
 	}
 	waitScans("residential_land", scans0, "first request")
+	// The run's figures are stored before the answer, its gap layer after it (the run is
+	// complete once the gaps are in): wait for that, on the primary.
 	var runs int
-	if err := tdb.Pool.QueryRow(ctx, `SELECT count(*) FROM coverage_runs WHERE city_id = $1 AND complete`, city).Scan(&runs); err != nil || runs != 1 {
-		t.Fatalf("complete runs stored on the primary: %d (%v); want 1", runs, err)
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		err := tdb.Pool.QueryRow(ctx, `SELECT count(*) FROM coverage_runs WHERE city_id = $1 AND complete`, city).Scan(&runs)
+		if err == nil && runs == 1 {
+			break
+		}
+		if err != nil || runs > 1 || time.Now().After(deadline) {
+			t.Fatalf("complete runs stored on the primary: %d (%v); want 1", runs, err)
+		}
 	}
 
 	// Read-your-writes: a garden added at the west end through the API, then the
