@@ -199,14 +199,24 @@ func sites(ctx context.Context, res *Result, n int, siteArea float64) (*SitePlan
 			return nil, nil, ctx.Err()
 		}
 		// Round 0 scores of the buffer method are exact; those of the network method are
-		// the straight-line bound (round −1) until the candidate reaches the top.
+		// an upper bound (round −1) until the candidate reaches the top.
 		sa := st.serviceArea(at)
-		a, _ := st.gain(sa)
+		var parts []gainPart
+		var each func(int32, float64)
+		if st.net != nil {
+			each = func(i int32, x float64) { parts = append(parts, gainPart{i, x}) }
+		}
+		a, _ := st.gainEach(sa, each)
 		sa.Destroy()
 		if a > 0 {
 			round := 0
 			if st.net != nil {
 				round = -1
+				b, err := st.networkBound(at, parts)
+				if err != nil {
+					return nil, nil, err
+				}
+				a = min(a, b)
 			}
 			h.items = append(h.items, candItem{at: at, score: a, round: round})
 		}
@@ -518,6 +528,40 @@ func (st *siter) reached(p *Park, radius float64) ([]orb.LineString, error) {
 
 // gain returns the uncovered area and residents inside reg now.
 func (st *siter) gain(reg *geos.Geom) (float64, float64) {
+	return st.gainEach(reg, nil)
+}
+
+// gainPart is the uncovered area x of parcel i inside a region.
+type gainPart struct {
+	i int32
+	x float64
+}
+
+// networkBound is an upper bound on the network score of a site at at (its parkRegion's
+// gain now) from parts, its straight-line score per parcel: the parcels whose box lies
+// within the tolerance (and a metre, for rounding) of the network the site's access points
+// reach. The region lies inside its service area and inside the reached network grown by
+// the tolerance (GEOS's buffer inscribes its round caps), so no other parcel's gap meets
+// it. Gaps only shrink, so the bound stays one as sites are added.
+func (st *siter) networkBound(at orb.Point, parts []gainPart) (float64, error) {
+	p := st.sp.Park(0, "", at)
+	ls, err := st.reached(&p, st.sp.RadiusM)
+	if err != nil || len(ls) == 0 {
+		return 0, err
+	}
+	near := newSegmentGrid(ls, st.tol)
+	var b float64
+	for _, pt := range parts {
+		if pt.x > 0 && near.meetsBox(st.boxes[pt.i].expand(st.tol+1)) {
+			b += pt.x
+		}
+	}
+	return b, nil
+}
+
+// gainEach is gain, calling each (when not nil) with every parcel's uncovered area inside
+// reg.
+func (st *siter) gainEach(reg *geos.Geom, each func(int32, float64)) (float64, float64) {
 	if reg.IsEmpty() {
 		return 0, 0
 	}
@@ -543,6 +587,9 @@ func (st *siter) gain(reg *geos.Geom) (float64, float64) {
 		}
 		a += x
 		pop += x * ratio(snap.Parcels[i].Population, snap.Parcels[i].AreaM2)
+		if each != nil {
+			each(i, x)
+		}
 	}
 	return a, pop
 }
