@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/paulmach/orb"
@@ -194,22 +196,8 @@ func sites(ctx context.Context, res *Result, n int, siteArea float64) (*SitePlan
 	}
 	defer st.close()
 	h := &candHeap{}
-	for _, at := range st.candidates() {
-		if ctx.Err() != nil {
-			return nil, nil, ctx.Err()
-		}
-		// Round 0 scores of the buffer method are exact; those of the network method are
-		// the straight-line bound (round −1) until the candidate reaches the top.
-		sa := st.serviceArea(at)
-		a, _ := st.gain(sa)
-		sa.Destroy()
-		if a > 0 {
-			round := 0
-			if st.net != nil {
-				round = -1
-			}
-			h.items = append(h.items, candItem{at: at, score: a, round: round})
-		}
+	if err := st.firstScores(ctx, h); err != nil {
+		return nil, nil, err
 	}
 	plan.Candidates = len(h.items)
 	heap.Init(h)
@@ -224,7 +212,12 @@ func sites(ctx context.Context, res *Result, n int, siteArea float64) (*SitePlan
 		if top.round != round {
 			// Stale or a bound: score against the current gap; scores only fall, so if it
 			// still beats every other (upper-bound) score it is the best.
-			if err := st.rescore(&top); err != nil {
+			if top.round < 0 && top.preFor != round {
+				if err := st.prescore(ctx, h, &top, round); err != nil {
+					return nil, nil, err
+				}
+			}
+			if err := st.rescore(&top, round); err != nil {
 				return nil, nil, err
 			}
 			if top.score > minScoreM2 {
@@ -265,7 +258,11 @@ const minScoreM2 = 1e-3
 // the candidate's own cover; otherwise the land covered since its last score (the gap
 // pieces each chosen site took, kept per round) is taken off: the gap only shrinks, so
 // score(now) = score(then) − area(own cover ∩ land covered since).
-func (st *siter) rescore(it *candItem) error {
+func (st *siter) rescore(it *candItem, round int) error {
+	if it.round < 0 && it.preFor == round {
+		it.score = it.preScore // prescore's: the same figure, worked out by a worker
+		return nil
+	}
 	reg, err := st.region(it)
 	if err != nil {
 		return err
@@ -325,6 +322,14 @@ type siter struct {
 	tol float64
 	// taken[k] is the land the site chosen in round k covered.
 	taken [][]takenPiece
+	// cur is the gap per parcel the gaps were made from (the result of the last round).
+	cur []orb.MultiPolygon
+	// workers score candidates in parallel (main siter only); a worker has its own GEOS
+	// context and its gaps, made from src's cur when first needed (have) and dropped when
+	// a round changes them.
+	workers []*siter
+	src     *siter
+	have    []bool
 }
 
 func newSiter(res *Result, sp SitePark) (*siter, error) {
@@ -336,6 +341,7 @@ func newSiter(res *Result, sp SitePark) (*siter, error) {
 		st.setGap(i, res.Gaps[i])
 	}
 	st.tree = newSTRTree(st.boxes)
+	st.cur = res.Gaps
 	if res.Method == caliber.Network {
 		wn, err := snap.walkNet()
 		if err != nil {
@@ -346,7 +352,120 @@ func newSiter(res *Result, sp SitePark) (*siter, error) {
 			st.tol = DefaultTolerance
 		}
 	}
+	for range runtime.GOMAXPROCS(0) {
+		w := *st
+		w.c, w.gaps, w.have, w.hits, w.taken, w.src, w.workers = geos.NewContext(), make([]*geos.Geom, len(st.gaps)), make([]bool, len(st.gaps)), nil, nil, st, nil
+		st.workers = append(st.workers, &w)
+	}
 	return st, nil
+}
+
+// gapAt is parcel i's gap now (nil when covered), in st's context.
+func (st *siter) gapAt(i int32) *geos.Geom {
+	if st.src != nil && !st.have[i] {
+		st.have[i] = true
+		if st.areas[i] > 0 { // src's areas: the same slice
+			st.gaps[i] = toGEOS(st.c, st.src.cur[i])
+		}
+	}
+	return st.gaps[i]
+}
+
+// forEach runs do(w, k) for k in [0, n) on the workers, each call on one worker at a time.
+func (st *siter) forEach(ctx context.Context, n, chunk int, do func(w *siter, k int) error) error {
+	pool := make(chan *siter, len(st.workers))
+	for _, w := range st.workers {
+		pool <- w
+	}
+	return parallel(ctx, len(st.workers), n, chunk, func() (func(int) error, func()) {
+		w := <-pool
+		return func(k int) error { return do(w, k) }, func() { pool <- w }
+	})
+}
+
+// firstScores fills h with the candidates of a positive straight-line score, in the
+// candidates' order, each with its first score: exact (round 0) for the buffer method, an
+// upper bound (round −1) for the network method. The candidates are scored on the workers;
+// each score is worked out as one goroutine would, so it does not depend on scheduling.
+func (st *siter) firstScores(ctx context.Context, h *candHeap) error {
+	cands := st.candidates()
+	lines, scores := make([]float64, len(cands)), make([]float64, len(cands))
+	err := st.forEach(ctx, len(cands), 8, func(w *siter, k int) error {
+		sa := w.serviceArea(cands[k])
+		var parts []gainPart
+		var each func(int32, float64)
+		if w.net != nil {
+			each = func(i int32, x float64) { parts = append(parts, gainPart{i, x}) }
+		}
+		a, _ := w.gainEach(sa, each)
+		sa.Destroy()
+		lines[k], scores[k] = a, a
+		if a > 0 && w.net != nil {
+			b, err := w.networkBound(cands[k], parts)
+			if err != nil {
+				return err
+			}
+			scores[k] = min(a, b)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	round := 0
+	if st.net != nil {
+		round = -1
+	}
+	for k, at := range cands {
+		if lines[k] > 0 {
+			h.items = append(h.items, candItem{at: at, score: scores[k], round: round, preFor: -1})
+		}
+	}
+	return nil
+}
+
+// prescore works out, on the workers, the score in this round of top (a bound, popped) and
+// of the next bounds of h in its order that have none for this round, 2 per worker: each
+// candidate's region (kept, in st's context) and its gain on the current gap, as rescore
+// would; rescore then takes them. h's order is unchanged.
+func (st *siter) prescore(ctx context.Context, h *candHeap, top *candItem, round int) error {
+	var next []int
+	for j := range h.items {
+		if it := &h.items[j]; it.round < 0 && it.preFor != round {
+			next = append(next, j)
+		}
+	}
+	slices.SortFunc(next, func(a, b int) int {
+		switch {
+		case h.Less(a, b):
+			return -1
+		case h.Less(b, a):
+			return 1
+		}
+		return 0
+	})
+	batch := []*candItem{top}
+	for _, j := range next[:min(len(next), 2*len(st.workers)-1)] {
+		batch = append(batch, &h.items[j])
+	}
+	return st.forEach(ctx, len(batch), 1, func(w *siter, k int) error {
+		it := batch[k]
+		var reg *geos.Geom
+		if it.region != nil {
+			reg = w.c.Clone(it.region)
+		} else {
+			p := w.sp.Park(0, "", it.at)
+			var err error
+			if reg, err = w.parkRegion(&p, w.sp.RadiusM); err != nil {
+				return err
+			}
+			it.region = st.c.Clone(reg)
+		}
+		it.preScore, _ = w.gain(reg)
+		it.preFor = round
+		reg.Destroy()
+		return nil
+	})
 }
 
 func (st *siter) setGap(i int, mp orb.MultiPolygon) {
@@ -361,6 +480,9 @@ func (st *siter) setGap(i int, mp orb.MultiPolygon) {
 }
 
 func (st *siter) close() {
+	for _, w := range st.workers {
+		w.close()
+	}
 	for _, g := range st.gaps {
 		if g != nil {
 			g.Destroy()
@@ -518,6 +640,40 @@ func (st *siter) reached(p *Park, radius float64) ([]orb.LineString, error) {
 
 // gain returns the uncovered area and residents inside reg now.
 func (st *siter) gain(reg *geos.Geom) (float64, float64) {
+	return st.gainEach(reg, nil)
+}
+
+// gainPart is the uncovered area x of parcel i inside a region.
+type gainPart struct {
+	i int32
+	x float64
+}
+
+// networkBound is an upper bound on the network score of a site at at (its parkRegion's
+// gain now) from parts, its straight-line score per parcel: the parcels whose box lies
+// within the tolerance (and a metre, for rounding) of the network the site's access points
+// reach. The region lies inside its service area and inside the reached network grown by
+// the tolerance (GEOS's buffer inscribes its round caps), so no other parcel's gap meets
+// it. Gaps only shrink, so the bound stays one as sites are added.
+func (st *siter) networkBound(at orb.Point, parts []gainPart) (float64, error) {
+	p := st.sp.Park(0, "", at)
+	ls, err := st.reached(&p, st.sp.RadiusM)
+	if err != nil || len(ls) == 0 {
+		return 0, err
+	}
+	near := newSegmentGrid(ls, st.tol)
+	var b float64
+	for _, pt := range parts {
+		if pt.x > 0 && near.meetsBox(st.boxes[pt.i].expand(st.tol+1)) {
+			b += pt.x
+		}
+	}
+	return b, nil
+}
+
+// gainEach is gain, calling each (when not nil) with every parcel's uncovered area inside
+// reg.
+func (st *siter) gainEach(reg *geos.Geom, each func(int32, float64)) (float64, float64) {
 	if reg.IsEmpty() {
 		return 0, 0
 	}
@@ -528,7 +684,7 @@ func (st *siter) gain(reg *geos.Geom) (float64, float64) {
 	snap := st.res.snapshot
 	var a, pop float64
 	for _, i := range st.hits {
-		g := st.gaps[i]
+		g := st.gapAt(i)
 		if g == nil {
 			continue
 		}
@@ -543,6 +699,9 @@ func (st *siter) gain(reg *geos.Geom) (float64, float64) {
 		}
 		a += x
 		pop += x * ratio(snap.Parcels[i].Population, snap.Parcels[i].AreaM2)
+		if each != nil {
+			each(i, x)
+		}
 	}
 	return a, pop
 }
@@ -552,6 +711,16 @@ func (st *siter) gain(reg *geos.Geom) (float64, float64) {
 func (st *siter) update(next *Result, recomputed []int) error {
 	if len(next.Gaps) != len(st.gaps) {
 		return errors.New("coverage: sites: the parcels changed")
+	}
+	st.cur = next.Gaps
+	for _, w := range st.workers {
+		for _, i := range recomputed {
+			if w.gaps[i] != nil {
+				w.gaps[i].Destroy()
+				w.gaps[i] = nil
+			}
+			w.have[i] = false
+		}
 	}
 	var taken []takenPiece
 	for _, i := range recomputed {
@@ -582,6 +751,9 @@ type candItem struct {
 	score  float64
 	round  int
 	region *geos.Geom // the candidate's own cover, once computed
+	// preScore is a bound's score in round preFor (−1: none), worked out by prescore.
+	preScore float64
+	preFor   int
 }
 
 func (it *candItem) release() {

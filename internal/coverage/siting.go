@@ -14,6 +14,7 @@ import (
 	"github.com/paulmach/orb/planar"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/maxcover"
 )
 
@@ -300,16 +301,37 @@ func Optimize(ctx context.Context, res *Result, o SitingOptions) (*Siting, error
 		out.Best = best
 		out.SolveMS = ms(time.Since(start))
 		chosen := back(ordered(inst, r.Chosen))
-		eg.Go(func() error { return evaluate(ectx, res, cands, chosen, weigh, best) })
+		// With the network method (an Apply walks the city), first the chosen sites' share
+		// all added at once (one Apply): when it is clearly below the greedy answer's, the
+		// greedy answer is kept and the chosen sites' figures one by one are never needed.
+		// With the buffer method (a cheap Apply) they are figured one by one at once.
+		together, byOne := math.Inf(1), res.Method != caliber.Network
+		eg.Go(func() (err error) {
+			if byOne {
+				return evaluate(ectx, res, cands, chosen, weigh, best)
+			}
+			together, err = evaluateTogether(ectx, res, cands, chosen, weigh)
+			return err
+		})
 		// Both figured before the curve: its search is timed by the clock, and figuring
 		// beside it took its CPU (on 2 cores the 95 % point lost its proof).
 		if err := eg.Wait(); err != nil {
 			return nil, err
 		}
-		// Today's greedy answer, figured the same way: the answer is never worse.
+		// Today's greedy answer, figured the same way: the answer is never worse. Within
+		// keptMargin of it, the chosen sites are figured one by one and compared as before.
 		best.Greedy = greedy.Predicted
-		if greedy.Predicted > best.Predicted+1e-12 {
+		if together < greedy.Predicted-keptMargin {
 			best.Sites, best.Predicted, best.KeptGreedy = greedy.Sites, greedy.Predicted, true
+		} else {
+			if !byOne {
+				if err := evaluate(ctx, res, cands, chosen, weigh, best); err != nil {
+					return nil, err
+				}
+			}
+			if greedy.Predicted > best.Predicted+1e-12 {
+				best.Sites, best.Predicted, best.KeptGreedy = greedy.Sites, greedy.Predicted, true
+			}
 		}
 	}
 	// The curve's share of the time, from now: the best K's Apply evaluations do not count.
@@ -626,6 +648,57 @@ func (g segmentGrid) within(pt orb.Point, d float64) bool {
 	return false
 }
 
+// meetsBox reports whether a segment meets the box b (its boundary or inside).
+func (g segmentGrid) meetsBox(b box) bool {
+	x0, x1 := int32(math.Floor(b.minX/g.cell)), int32(math.Floor(b.maxX/g.cell))
+	y0, y1 := int32(math.Floor(b.minY/g.cell)), int32(math.Floor(b.maxY/g.cell))
+	if int64(x1-x0+1)*int64(y1-y0+1) > int64(len(g.cells)) {
+		for _, segs := range g.cells {
+			for _, s := range segs {
+				if segmentMeetsBox(s[0], s[1], b) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for x := x0; x <= x1; x++ {
+		for y := y0; y <= y1; y++ {
+			for _, s := range g.cells[[2]int32{x, y}] {
+				if segmentMeetsBox(s[0], s[1], b) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// segmentMeetsBox reports whether the segment a–c meets the box b (Liang–Barsky clipping).
+func segmentMeetsBox(a, c orb.Point, b box) bool {
+	t0, t1 := 0.0, 1.0
+	dx, dy := c[0]-a[0], c[1]-a[1]
+	for _, q := range [4][2]float64{{-dx, a[0] - b.minX}, {dx, b.maxX - a[0]}, {-dy, a[1] - b.minY}, {dy, b.maxY - a[1]}} {
+		p, r := q[0], q[1]
+		if p == 0 {
+			if r < 0 {
+				return false
+			}
+			continue
+		}
+		t := r / p
+		if p < 0 {
+			t0 = max(t0, t)
+		} else {
+			t1 = min(t1, t)
+		}
+		if t0 > t1 {
+			return false
+		}
+	}
+	return true
+}
+
 // idKey is a map key of a list of indexes.
 func idKey(ids []int32) string {
 	var b strings.Builder
@@ -657,6 +730,26 @@ func evaluate(ctx context.Context, res *Result, cands []SitingSite, chosen []int
 		cur = next
 	}
 	return nil
+}
+
+// keptMargin is how far below the greedy answer's share the chosen sites' share, figured
+// with all of them added at once, must lie for the greedy answer to be kept without
+// figuring them one by one: far above the rounding by which one Apply of all the parks and
+// one Apply per park can differ (both are the full computation to ~1e-12).
+const keptMargin = 1e-9
+
+// evaluateTogether is the share of the weight covered once every chosen candidate is
+// built: one Apply adding them all, the figure evaluate's last site gets.
+func evaluateTogether(ctx context.Context, res *Result, cands []SitingSite, chosen []int, w weigher) (float64, error) {
+	parks := make([]Park, len(chosen))
+	for rank, j := range chosen {
+		parks[rank] = cands[j].park(-int64(rank + 1))
+	}
+	next, _, err := res.Apply(ctx, Changes{AddParks: parks})
+	if err != nil {
+		return 0, err
+	}
+	return ratio(w.covered(next), w.total), nil
 }
 
 // greedySites is the greedy answer: Sites (today's siting, exact scores on the gap, each
