@@ -74,6 +74,7 @@ export const STRINGS: Table = {
   'cap.basis.residents': { zh: '常住人口', en: 'residents' },
   'cap.legendNorm': { zh: '颜色为可得容量占标准的比例（标准：每千名{basis} {per} {unit}）', en: 'Colour: capacity within reach as a share of the norm ({per} {unit} per 1,000 {basis})' },
   'cap.gap': { zh: '缺口（按标准）', en: 'Gap (against the norm)' },
+  'cap.surplus': { zh: '富余（按标准）', en: 'Surplus (against the norm)' },
   'cap.shortfall': { zh: '不足地块合计', en: 'Shortfall of parcels short' },
   'cap.demand': { zh: '需求 {n} 人（年龄段 {bands}），步行半径 {d0} m', en: 'Demand {n} residents (bands {bands}), walking radius {d0} m' },
   'cap.showLayer': { zh: '显示容量图层', en: 'Show the capacity layer' },

@@ -87,8 +87,9 @@ export function capacityCard(ctx: Ctx, people: () => People): { el: HTMLElement;
       h('p', { class: 'help', id: 'cap-norm', 'data-per-1000': c.norm.perThousand, 'data-basis': c.norm.basis, 'data-attainment': t.attainment ?? '' },
         i.t('cap.norm', { per: formatNorm(c.norm.perThousand, L), unit: unit(c), basis: i.t(`cap.basis.${c.norm.basis}`), met: formatAttainment(t.attainment, L) }),
         c.norm.source ? h('span', { class: 'caption', id: 'cap-norm-source' }, ` ${c.norm.source}`) : ''),
-      h('p', { class: 'target', id: 'cap-gap-line', 'data-gap': t.gap ?? '' }, `${i.t('cap.gap')} `,
-        h('span', { id: 'cap-gap', class: (t.gap ?? 0) > 0 ? 'miss' : 'ok', 'data-value': t.gap ?? '' }, amount(t.gap, c)),
+      // A negative gap is a surplus: said as one, with its size, rather than as "gap -30".
+      h('p', { class: 'target', id: 'cap-gap-line', 'data-gap': t.gap ?? '' }, `${i.t((t.gap ?? 0) < 0 ? 'cap.surplus' : 'cap.gap')} `,
+        h('span', { id: 'cap-gap', class: (t.gap ?? 0) > 0 ? 'miss' : 'ok', 'data-value': t.gap ?? '' }, amount(t.gap === null ? null : Math.abs(t.gap), c)),
         ` · ${i.t('cap.shortfall')} `, h('span', { id: 'cap-shortfall', 'data-value': t.shortfall ?? '' }, amount(t.shortfall, c))),
       h('p', { class: 'help', id: 'cap-demand', 'data-value': t.demand ?? '', 'data-bands': c.bands.join(','), 'data-d0': c.d0 ?? '' },
         i.t('cap.demand', { n: formatCount(t.demand, L), bands: c.bands.length ? c.bands.join('、') : i.t('people.allResidents'), d0: formatCount(c.d0, L) })));
