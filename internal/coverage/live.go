@@ -434,7 +434,7 @@ func (r *Result) onSnapshot(snap *Snapshot) *Result {
 	if sameParcels(r.snapshot, snap) {
 		// The same parcels in the same order: the figures are shared (a Result is never
 		// modified once made), not copied.
-		return r.withFigures(snap, r.Covered, r.Gaps)
+		return r.withFigures(snap, r.Covered, r.Gaps, true)
 	}
 	at := make(map[int64]int, len(r.snapshot.Parcels))
 	for i := range r.snapshot.Parcels {
@@ -452,13 +452,20 @@ func (r *Result) onSnapshot(snap *Snapshot) *Result {
 			gaps[j] = r.Gaps[i]
 		}
 	}
-	return r.withFigures(snap, covered, gaps)
+	return r.withFigures(snap, covered, gaps, false)
 }
 
 // withFigures is onSnapshot's result: r's parameters on snap with covered and gaps (in
-// snap.Parcels order).
-func (r *Result) withFigures(snap *Snapshot, covered []float64, gaps []orb.MultiPolygon) *Result {
-	out := Assemble(snap, r.Caliber, r.Method, covered, gaps)
+// snap.Parcels order); same says they are r's figures on r's parcels in r's order, whose
+// totals, summed in that order, are r's.
+func (r *Result) withFigures(snap *Snapshot, covered []float64, gaps []orb.MultiPolygon, same bool) *Result {
+	var out *Result
+	if same && r.weight == nil {
+		out = &Result{Caliber: r.Caliber, Method: r.Method, snapshot: snap, Covered: covered, Gaps: gaps,
+			CoveredM2: r.CoveredM2, TotalM2: r.TotalM2, Population: r.Population, CoveredPopulation: r.CoveredPopulation}
+	} else {
+		out = Assemble(snap, r.Caliber, r.Method, covered, gaps)
+	}
 	out.Parameters, out.Duration, out.surfaces, out.reach = r.Parameters, r.Duration, r.surfaces, r.reach
 	for i := range snap.Parks {
 		if rad, ok := r.Caliber.Radius(snap.Parks[i].Facts()); ok {
