@@ -2,6 +2,7 @@ package coverage
 
 import (
 	"context"
+	"os"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -15,11 +16,16 @@ import (
 // sortedByID, as Store.advance), the kept result brought forward (Result.Apply, then
 // onSnapshot, as Service.resultOn) and the figures of every level (ByLevel, as saveRun).
 // Each iteration moves one park by 10 m on the result of the previous one, as edits follow
-// one another.
+// one another. COVERAGE_BENCH_SCALE10=1 takes the scale-10 city instead (500 000 parcels,
+// 6 000 parks; its first computation takes a minute or more).
 func BenchmarkParkEditBuffer(b *testing.B) {
 	ctx := context.Background()
 	cal := builtin(b, "gbt50563-2010")
-	snap := generateCity(1, 50000, 600).Snapshot().sortedByID()
+	scale := 1
+	if os.Getenv("COVERAGE_BENCH_SCALE10") == "1" {
+		scale = 10
+	}
+	snap := generateCity(1, 50000*scale, 600*scale).Snapshot().sortedByID()
 	res, err := Compute(ctx, snap, cal, Options{Method: caliber.Buffer, Gaps: true})
 	if err != nil {
 		b.Fatal(err)
