@@ -278,7 +278,8 @@ func coverageMounts(ctx context.Context, pool *pgxpool.Pool, replicas *db.Router
 		store.Reads, store.Strong = replicas.Reads(), replicas.StrongReads()
 	}
 	svc := &coverage.Service{Store: store, Calibers: reg, Log: log,
-		Ages: capacity.Ages{Store: capacity.Store{Pool: pool, Reads: store.Strong}}} // band=: residents by age band
+		MaxWait: httpapi.WriteTimeout - time.Minute,                                    // a 503 with Retry-After, not an empty reply; the run is stored all the same
+		Ages:    capacity.Ages{Store: capacity.Store{Pool: pool, Reads: store.Strong}}} // band=: residents by age band
 	return []httpapi.Mounter{
 		caliberhttp.Handler{Registry: reg, Store: cs, Cities: svc, Log: log},
 		coveragehttp.Handler{Svc: svc, Pool: pool, Log: log},

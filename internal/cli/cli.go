@@ -130,7 +130,31 @@ func setup(env Env, name string, args []string, needDB bool, extra func(fs *flag
 	if err := cfg.Validate(needDB); err != nil {
 		return nil, nil, fmt.Errorf("configuration:\n  %s", strings.ReplaceAll(err.Error(), "\n", "\n  "))
 	}
+	if bulkCommand(name) && !statementTimeoutGiven(env, fs) {
+		cfg.StatementTimeout = 0
+	}
 	return &cfg, fs, nil
+}
+
+// bulkCommand reports whether the command name loads or migrates data in bulk: its
+// statements (a scale-10 city's parcels in one COPY, an index built over them, the refresh
+// of the generalised layers) last minutes, so the interactive statement timeout does not
+// apply to it unless given (--statement-timeout or CITYREACH_STATEMENT_TIMEOUT); the
+// command is stopped with Ctrl-C instead (docs/operations.md).
+func bulkCommand(name string) bool {
+	switch name {
+	case "seed", "seed osm", "import", "import ages", "migrate":
+		return true
+	}
+	return false
+}
+
+// statementTimeoutGiven reports whether the statement timeout was set by the flag or the
+// environment rather than left at its default.
+func statementTimeoutGiven(env Env, fs *flag.FlagSet) bool {
+	given := env.Getenv("CITYREACH_STATEMENT_TIMEOUT") != ""
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "statement-timeout" })
+	return given
 }
 
 func openPool(ctx context.Context, cfg *config.Config) (*pgxpool.Pool, error) {

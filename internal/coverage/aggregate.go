@@ -63,36 +63,44 @@ func (r *Result) ByLevel(level string) ([]AreaFigure, error) {
 		return nil, fmt.Errorf("coverage: unknown level %q", level)
 	}
 	as := s.assignment()
-	figs := map[int32]*AreaFigure{}
-	residents := map[*AreaFigure]float64{} // every resident, whatever the bands: the per-capita figures' base
+	// figs[a+1] is the figure of area a, figs[0] that of the parcels outside every area
+	// of the level: a slice, not a map, since this runs over every parcel of the city
+	// for every level each time a run is stored. Each figure sums its parcels in
+	// Parcels order, as before.
+	figs := make([]*AreaFigure, len(s.Areas)+1)
+	residents := make([]float64, len(s.Areas)+1) // every resident, whatever the bands: the per-capita figures' base
 	for i := range s.Areas {
 		if s.Areas[i].Level == level {
-			figs[int32(i)] = &AreaFigure{Level: level, ID: s.Areas[i].ID, Name: s.Areas[i].Name}
+			figs[i+1] = &AreaFigure{Level: level, ID: s.Areas[i].ID, Name: s.Areas[i].Name}
 		}
 	}
 	for i := range s.Parcels {
 		a := as.parcel[i][slot]
-		f := figs[a]
+		f := figs[a+1]
 		if f == nil {
 			f = &AreaFigure{Level: level, ID: 0, Name: "(outside any " + level + ")"}
-			figs[a] = f
+			figs[a+1] = f
 		}
 		p := &s.Parcels[i]
 		f.Parcels++
 		f.TotalM2 += p.AreaM2
 		f.CoveredM2 += r.Covered[i]
 		w := r.pop(i)
-		residents[f] += p.Population
+		residents[a+1] += p.Population
 		f.Population += w
 		if p.AreaM2 > 0 {
 			f.CoveredPopulation += w * r.Covered[i] / p.AreaM2
 		}
 	}
 	out := make([]AreaFigure, 0, len(figs))
-	for a, f := range figs {
+	for k, f := range figs {
+		if f == nil {
+			continue
+		}
 		finish(f)
 		if level == LevelDistrict {
-			f.PerCapita = r.perCapita(func(pk int) bool { return as.park[pk][slot] == a }, residents[f])
+			a := int32(k - 1)
+			f.PerCapita = r.perCapita(func(pk int) bool { return as.park[pk][slot] == a }, residents[k])
 		}
 		out = append(out, *f)
 	}

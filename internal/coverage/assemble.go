@@ -41,7 +41,11 @@ func (s *Snapshot) WithAssigned(ch Changes) *Snapshot {
 	mini := &Snapshot{Areas: append([]Area(nil), s.Areas...), Parcels: ch.AddParcels, Parks: ch.AddParks}
 	added := mini.assignment()
 	out.assignOnce.Do(func() {
-		out.assign.parcel = keep(s.Parcels, ch.DeleteParcels, func(p Parcel) int64 { return p.ID }, base.parcel, added.parcel)
+		if sameParcels(s, out) {
+			out.assign.parcel = base.parcel // never modified in place
+		} else {
+			out.assign.parcel = keep(s.Parcels, ch.DeleteParcels, func(p Parcel) int64 { return p.ID }, base.parcel, added.parcel)
+		}
 		out.assign.park = keep(s.Parks, ch.DeleteParks, func(p Park) int64 { return p.ID }, base.park, added.park)
 	})
 	return out

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"slices"
 
 	"github.com/paulmach/orb"
 
@@ -86,13 +87,22 @@ func (r *Result) Apply(ctx context.Context, ch Changes) (*Result, []int, error) 
 		added[p.ID] = true
 	}
 	var affected []int
+	var bounds []orb.Bound
+	if sameParcels(base, scen) {
+		bounds = scen.parcelBounds() // computed once for the chain of park edits
+	}
 	for i := range scen.Parcels {
 		p := &scen.Parcels[i]
 		if added[p.ID] {
 			affected = append(affected, i)
 			continue
 		}
-		pb := p.Geom.Bound()
+		var pb orb.Bound
+		if bounds != nil {
+			pb = bounds[i]
+		} else {
+			pb = p.Geom.Bound()
+		}
 		for _, rg := range regions {
 			if rg.Intersects(pb) {
 				affected = append(affected, i)
@@ -100,15 +110,23 @@ func (r *Result) Apply(ctx context.Context, ch Changes) (*Result, []int, error) 
 			}
 		}
 	}
-	index := make(map[int64]int, len(base.Parcels))
-	for i := range base.Parcels {
-		index[base.Parcels[i].ID] = i
-	}
-	covered := make([]float64, len(scen.Parcels))
-	gaps := make([]orb.MultiPolygon, len(scen.Parcels))
-	for i := range scen.Parcels {
-		if k, ok := index[scen.Parcels[i].ID]; ok && !added[scen.Parcels[i].ID] {
-			covered[i], gaps[i] = r.Covered[k], r.Gaps[k]
+	var covered []float64
+	var gaps []orb.MultiPolygon
+	if sameParcels(base, scen) {
+		// The same parcels in the same order: r's figures, copied flat (the parcels
+		// themselves are shared), then the affected ones replaced.
+		covered, gaps = slices.Clone(r.Covered), slices.Clone(r.Gaps)
+	} else {
+		index := make(map[int64]int, len(base.Parcels))
+		for i := range base.Parcels {
+			index[base.Parcels[i].ID] = i
+		}
+		covered = make([]float64, len(scen.Parcels))
+		gaps = make([]orb.MultiPolygon, len(scen.Parcels))
+		for i := range scen.Parcels {
+			if k, ok := index[scen.Parcels[i].ID]; ok && !added[scen.Parcels[i].ID] {
+				covered[i], gaps[i] = r.Covered[k], r.Gaps[k]
+			}
 		}
 	}
 	reach := r.reach // kept for the next Apply; walk reuses it only for the same sources

@@ -381,6 +381,9 @@ func (s *Snapshot) sortedByID() *Snapshot {
 	pp := order(len(s.Parcels), func(i int) int64 { return s.Parcels[i].ID })
 	kp := order(len(s.Parks), func(i int) int64 { return s.Parks[i].ID })
 	out.Parcels, out.Parks, out.Edges = permute(s.Parcels, pp), permute(s.Parks, kp), s.Edges
+	if pp == nil {
+		out.shareBounds(s)
+	}
 	if !slices.IsSortedFunc(s.Edges, func(a, b network.Edge) int { return cmp.Compare(a.ID, b.ID) }) {
 		out.Edges = slices.Clone(s.Edges)
 		slices.SortFunc(out.Edges, func(a, b network.Edge) int { return cmp.Compare(a.ID, b.ID) })
@@ -393,19 +396,30 @@ func (s *Snapshot) sortedByID() *Snapshot {
 	return out
 }
 
-// order returns the indexes 0..n-1 sorted by id (stable: ids are unique).
+// order returns the indexes 0..n-1 sorted by id (stable: ids are unique), or nil when
+// they are in id order already.
 func order(n int, id func(int) int64) []int {
+	sorted := true
+	for i := 1; i < n && sorted; i++ {
+		sorted = id(i-1) < id(i)
+	}
+	if sorted {
+		return nil
+	}
 	ix := make([]int, n)
 	for i := range ix {
 		ix[i] = i
 	}
-	if !slices.IsSortedFunc(ix, func(a, b int) int { return cmp.Compare(id(a), id(b)) }) {
-		slices.SortFunc(ix, func(a, b int) int { return cmp.Compare(id(a), id(b)) })
-	}
+	slices.SortFunc(ix, func(a, b int) int { return cmp.Compare(id(a), id(b)) })
 	return ix
 }
 
+// permute returns xs in the order ix, or xs itself (shared, never modified in place: the
+// full slice expression makes an append copy) when ix is nil.
 func permute[T any](xs []T, ix []int) []T {
+	if ix == nil {
+		return xs[:len(xs):len(xs)]
+	}
 	out := make([]T, len(ix))
 	for k, i := range ix {
 		out[k] = xs[i]
@@ -417,6 +431,11 @@ func permute[T any](xs []T, ix []int) []T {
 // snapshot, possibly in another order: the per-parcel areas and gaps are looked up by
 // id and the totals summed in snap's order.
 func (r *Result) onSnapshot(snap *Snapshot) *Result {
+	if sameParcels(r.snapshot, snap) {
+		// The same parcels in the same order: the figures are shared (a Result is never
+		// modified once made), not copied.
+		return r.withFigures(snap, r.Covered, r.Gaps, true)
+	}
 	at := make(map[int64]int, len(r.snapshot.Parcels))
 	for i := range r.snapshot.Parcels {
 		at[r.snapshot.Parcels[i].ID] = i
@@ -433,7 +452,20 @@ func (r *Result) onSnapshot(snap *Snapshot) *Result {
 			gaps[j] = r.Gaps[i]
 		}
 	}
-	out := Assemble(snap, r.Caliber, r.Method, covered, gaps)
+	return r.withFigures(snap, covered, gaps, false)
+}
+
+// withFigures is onSnapshot's result: r's parameters on snap with covered and gaps (in
+// snap.Parcels order); same says they are r's figures on r's parcels in r's order, whose
+// totals, summed in that order, are r's.
+func (r *Result) withFigures(snap *Snapshot, covered []float64, gaps []orb.MultiPolygon, same bool) *Result {
+	var out *Result
+	if same && r.weight == nil {
+		out = &Result{Caliber: r.Caliber, Method: r.Method, snapshot: snap, Covered: covered, Gaps: gaps,
+			CoveredM2: r.CoveredM2, TotalM2: r.TotalM2, Population: r.Population, CoveredPopulation: r.CoveredPopulation}
+	} else {
+		out = Assemble(snap, r.Caliber, r.Method, covered, gaps)
+	}
 	out.Parameters, out.Duration, out.surfaces, out.reach = r.Parameters, r.Duration, r.surfaces, r.reach
 	for i := range snap.Parks {
 		if rad, ok := r.Caliber.Radius(snap.Parks[i].Facts()); ok {

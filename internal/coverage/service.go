@@ -47,6 +47,14 @@ type Service struct {
 	// snapshot builds its own graph from its edges when first walked.
 	Graphs *walkgraph.Cache
 
+	// MaxWait, when not 0, is how long a call waits for a computation it started or
+	// joined; then it is answered fault.Unavailable with a Retry-After while the
+	// computation goes on and is stored, so that the call after it is answered from the
+	// store. cityreach serve sets it below the HTTP server's write timeout, past which a
+	// client would get an empty reply (a cold network computation of a scale-10 city
+	// takes longer).
+	MaxWait time.Duration
+
 	mu   sync.Mutex
 	live map[string]*liveCity // by city slug: the kept snapshot and results (live.go)
 	// runs lets concurrent requests of one run share its computation; keyed by runKey.
@@ -424,16 +432,28 @@ func (s *Service) currentRunGaps(ctx context.Context, q Query, cal caliber.Calib
 		// The computation outlives a caller that gives up: others may be waiting.
 		return s.computeRun(context.WithoutCancel(ctx), q, cal, cityID, dv.Hash)
 	})
+	var late <-chan time.Time
+	if s.MaxWait > 0 {
+		t := time.NewTimer(s.MaxWait)
+		defer t.Stop()
+		late = t.C
+	}
 	select {
 	case r := <-ch:
 		if r.Err != nil {
 			return computedRun{}, r.Err
 		}
 		return r.Val.(computedRun), nil
+	case <-late:
+		return computedRun{}, fault.Unavailable(fmt.Sprintf("the computation is still running after %s; it goes on and is stored when done: ask again later", s.MaxWait), stillComputingRetry)
 	case <-ctx.Done():
 		return computedRun{}, ctx.Err()
 	}
 }
+
+// stillComputingRetry is the Retry-After of a call answered before its computation ended
+// (Service.MaxWait).
+const stillComputingRetry = time.Minute
 
 // computedRun is what a shared computation gives every caller.
 type computedRun struct {

@@ -112,6 +112,11 @@ type Snapshot struct {
 	assignOnce sync.Once
 	assign     assignment
 
+	// bounds are the parcels' bounding boxes (parcelBounds), shared by the snapshots
+	// derived with the same Parcels.
+	boundsOnce sync.Once
+	bounds     *boundsHolder
+
 	// net is the walking graph of Edges, built on first use and shared by the snapshots
 	// derived with the same Edges (With, when no edge changes).
 	netInit sync.Once
@@ -195,8 +200,16 @@ func (s *Snapshot) With(ch Changes) *Snapshot {
 		Barriers: s.Barriers}
 	out.Parks = filter(s.Parks, ch.DeleteParks, func(p Park) int64 { return p.ID })
 	out.Parks = append(out.Parks, ch.AddParks...)
-	out.Parcels = filter(s.Parcels, ch.DeleteParcels, func(p Parcel) int64 { return p.ID })
-	out.Parcels = append(out.Parcels, ch.AddParcels...)
+	if len(ch.DeleteParcels) == 0 && len(ch.AddParcels) == 0 {
+		// The same parcels (never modified in place): shared with their bounds, not
+		// copied, so a park's edit costs what it reaches. The full slice expression makes
+		// any append to out.Parcels copy.
+		out.Parcels = s.Parcels[:len(s.Parcels):len(s.Parcels)]
+		out.shareBounds(s)
+	} else {
+		out.Parcels = filter(s.Parcels, ch.DeleteParcels, func(p Parcel) int64 { return p.ID })
+		out.Parcels = append(out.Parcels, ch.AddParcels...)
+	}
 	if len(ch.DeleteEdges) == 0 && len(ch.AddEdges) == 0 {
 		// The same network: share the edges (never modified in place) and the graph.
 		out.Edges, out.net, out.Steps = s.Edges, s.netShared(), s.Steps
@@ -219,6 +232,48 @@ func (s *Snapshot) With(ch Changes) *Snapshot {
 	slices.Sort(out.Steps)
 	out.net = s.derivedHolder(ch, out.Edges)
 	return out
+}
+
+// sameParcels reports whether s and t hold the same parcels in the same slice (With of
+// a change that keeps every parcel), so a figure of s's parcel i is t's parcel i's.
+func sameParcels(s, t *Snapshot) bool {
+	return len(s.Parcels) == len(t.Parcels) && (len(s.Parcels) == 0 || &s.Parcels[0] == &t.Parcels[0])
+}
+
+// boundsHolder computes the parcels' bounding boxes once.
+type boundsHolder struct {
+	once sync.Once
+	b    []orb.Bound
+}
+
+// boundsShared returns s's holder of its parcels' bounds, made on first use.
+func (s *Snapshot) boundsShared() *boundsHolder {
+	s.boundsOnce.Do(func() {
+		if s.bounds == nil {
+			s.bounds = &boundsHolder{}
+		}
+	})
+	return s.bounds
+}
+
+// shareBounds makes s (not yet published, holding from's parcels in from's order) use
+// from's parcel bounds.
+func (s *Snapshot) shareBounds(from *Snapshot) {
+	h := from.boundsShared()
+	s.boundsOnce.Do(func() { s.bounds = h })
+}
+
+// parcelBounds returns the bounding box of each parcel, in Parcels order, computed once
+// and shared by the snapshots derived with the same parcels.
+func (s *Snapshot) parcelBounds() []orb.Bound {
+	h := s.boundsShared()
+	h.once.Do(func() {
+		h.b = make([]orb.Bound, len(s.Parcels))
+		for i := range s.Parcels {
+			h.b[i] = s.Parcels[i].Geom.Bound()
+		}
+	})
+	return h.b
 }
 
 func edgeOrder(a, b network.Edge) int { return cmp.Compare(a.ID, b.ID) }

@@ -140,6 +140,11 @@ func limitBody(max int64) gin.HandlerFunc {
 	}
 }
 
+// WriteTimeout is how long the server takes to answer a request, reading included; past
+// it the connection is closed and the client gets an empty reply, so a long computation
+// answers before it (coverage.Service.MaxWait).
+const WriteTimeout = 10 * time.Minute
+
 // Serve runs h on addr until ctx is cancelled, then shuts down gracefully, giving
 // in-flight requests up to grace to finish.
 func Serve(ctx context.Context, log *slog.Logger, addr string, h http.Handler, grace time.Duration) error {
@@ -148,7 +153,7 @@ func Serve(ctx context.Context, log *slog.Logger, addr string, h http.Handler, g
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       5 * time.Minute,
-		WriteTimeout:      10 * time.Minute,
+		WriteTimeout:      WriteTimeout,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    ServerMaxHeaderBytes,
 	}
