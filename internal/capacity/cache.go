@@ -3,6 +3,7 @@ package capacity
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 
@@ -10,18 +11,24 @@ import (
 	"github.com/cityreach/cityreach/internal/walk"
 )
 
-// versionTables are the tables a baseline capacity report is computed from: the walking
-// inputs (walk.Store.InputsVersion's tables: facilities with their capacities, parks with
-// their areas and entrances, the walking edges, residential land, the administrative areas
-// and the facility categories with their norms) and the residents by age band.
-var versionTables = []string{"facilities", "parks", "park_entrances", "network_edges", "residential_land",
-	"communities", "subdistricts", "districts", citydata.FacilityCategories, citydata.AgeBands, citydata.CommunityAgePopulation}
+// A baseline capacity report is computed from the walking inputs (the tables of
+// walk.Service.InputsData: facilities with their capacities, parks with their areas and
+// entrances, the walking edges, residential land, the administrative areas and the facility
+// categories with their norms) and ageTables, the residents by age band. The walking
+// service checks the version of its tables on every call, with the tile service's listener
+// when it has one (only the tables it saw edited are read again): the capacity service
+// shares that reading rather than reading them again.
+
+// ageTables are read on every request: they have no NOTIFY trigger (migration 0020), so
+// the listener never counts their edits and citydata.Current would take an edited table
+// as unchanged. Their reading is one small statement (the city's communities' age rows).
+var ageTables = []string{citydata.AgeBands, citydata.CommunityAgePopulation}
 
 // cacheSize is how many baseline reports a Service keeps (least recently used out). A
 // parcel-level report of a scale-1 city is a few MB.
 const cacheSize = 32
 
-// reportCache holds baseline capacity reports by (city, data version of versionTables,
+// reportCache holds baseline capacity reports by (city, data version of its tables,
 // resolved options). A report is immutable once stored: callers only read it.
 type reportCache struct {
 	mu    sync.Mutex
@@ -84,14 +91,45 @@ func (s *Service) Stats() (hits, misses uint64) {
 	return s.cache.hits, s.cache.miss
 }
 
+// version returns the city's data version of every table a report reads, now: the walking
+// service's reading of its tables (walk.Service.InputsData: with its Watcher, only the tables the
+// listener saw edited since its last check are read, nothing when there was no edit) and a
+// reading of ageTables. Its Hash is that of citydata.Read of all of them (Combine of the same
+// parts).
+func (s *Service) version(ctx context.Context, city walk.City) (citydata.Version, error) {
+	w, err := s.Walk.InputsData(ctx, city)
+	if err != nil {
+		return citydata.Version{}, err
+	}
+	a, err := citydata.Read(ctx, s.Store.Pool, city.ID, ageTables...)
+	if err != nil {
+		return citydata.Version{}, err
+	}
+	parts := make(map[string]citydata.TableVersion, len(w.Tables)+len(a.Tables))
+	maps.Copy(parts, w.Tables)
+	maps.Copy(parts, a.Tables)
+	return citydata.Combine(parts), nil
+}
+
 // cached returns the baseline report of opt (resolved) for city from the cache, or computes
-// it with compute and keeps it. The data version is read before and after computing, in
-// full (citydata.Read of versionTables); the report is kept only when both readings agree,
-// so every row the computation read is of that version and the report is never served
-// for any other. The walking service checks its inputs' version on every call, so the
-// snapshot compute reads is not older than the first reading.
+// it with compute and keeps it. The data version (version) is taken before and after
+// computing; the report is kept only when both agree, so every row the computation read is
+// of that version and the report is never served for any other.
+//
+// With the walking service's Watcher (cityreach serve: the tile service's listener) a
+// reading of walkTables reads only what the listener saw edited, and a hit with no edit
+// reads none of them; the guarantee still holds because citydata.Current syncs the Watcher
+// (a barrier: every edit committed before the call has been counted) before it takes the
+// Watcher's state. So the reading after computing counts every edit committed before it
+// began; an edit committed since the reading before was taken has moved its table's
+// generation, that table is read again and the two versions differ (the edit is not kept).
+// An edit that landed between the first reading's state and its read is already in the
+// first version: read again, it gives the same part, and the computation, which began after
+// it, read it. ageTables, which the listener does not count, are read both times. The
+// walking service checks its inputs' version on every call, so the snapshot compute reads
+// is not older than the first reading.
 func (s *Service) cached(ctx context.Context, city walk.City, opt Options, compute func(context.Context) (*Report, error)) (*Report, error) {
-	before, err := citydata.Read(ctx, s.Store.Pool, city.ID, versionTables...)
+	before, err := s.version(ctx, city)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +141,7 @@ func (s *Service) cached(ctx context.Context, city walk.City, opt Options, compu
 	if err != nil {
 		return nil, err
 	}
-	after, err := citydata.Read(ctx, s.Store.Pool, city.ID, versionTables...)
+	after, err := s.version(ctx, city)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,11 @@
 package capacity
 
 import (
+	"os"
+	"regexp"
+	"strings"
+	"unicode"
+
 	"context"
 	"testing"
 
@@ -165,5 +170,30 @@ func TestStepsHand(t *testing.T) {
 			near(t, c.profile+" A", p.Access, c.want[i])
 		}
 		near(t, c.profile+" served", rep.Totals.Served, 160)
+	}
+}
+
+// TestSourceEn: every norm source migration 0027 seeds (read from the migration's text)
+// has an English text, which is not the Chinese one and has no Chinese character; a source
+// written in English is its own; an edited Chinese source and an empty one have none.
+func TestSourceEn(t *testing.T) {
+	b, err := os.ReadFile("../../migrations/0027_capacity_norm.up.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeded := regexp.MustCompile(`capacity_norm_source = '([^']*)'`).FindAllStringSubmatch(string(b), -1)
+	if len(seeded) != 5 {
+		t.Fatalf("%d seeded sources, want 5", len(seeded))
+	}
+	for _, m := range seeded {
+		en, ok := SourceEn(m[1])
+		if !ok || en == m[1] || strings.ContainsFunc(en, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
+			t.Errorf("%s: English %q (%t)", m[1], en, ok)
+		}
+	}
+	for src, want := range map[string]string{"Local plan, 2030: 40 places per 1,000": "Local plan, 2030: 40 places per 1,000", seeded[0][1] + "（修订）": "", "": ""} {
+		if en, ok := SourceEn(src); en != want || ok != (want != "") {
+			t.Errorf("%q: %q, %t; want %q", src, en, ok, want)
+		}
 	}
 }

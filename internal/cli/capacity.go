@@ -80,7 +80,11 @@ func runCapacity(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(env.Stdout, t("cli_cap_head")+"\n", rep.City.Name, name, unit, who, rep.D0, rep.Decay, t("lvl_"+rep.Level))
 		per, basis := strconv.FormatFloat(rep.Norm.PerThousand, 'f', -1, 64), t("norm_"+rep.Norm.Basis)
 		if lang == "en" {
-			fmt.Fprintf(env.Stdout, t("cli_cap_norm")+"\n", per, unit, basis, rep.Norm.Source)
+			src, ok := capacity.SourceEn(rep.Norm.Source)
+			if !ok {
+				src = t("cap_source_zh") // the source is written in Chinese only
+			}
+			fmt.Fprintf(env.Stdout, t("cli_cap_norm")+"\n", per, unit, basis, src)
 		} else {
 			fmt.Fprintf(env.Stdout, t("cli_cap_norm")+"\n", basis, per, unit, rep.Norm.Source)
 		}

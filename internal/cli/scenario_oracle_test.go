@@ -172,20 +172,7 @@ func TestScenarioDoorsEqualAppliedSQL(t *testing.T) {
 		{"check", "outside", "--city", "baotou", "--format", "json"},
 		{"indicator", "capacity", "--city", "baotou", "--category", "primary_school", "--band", "all", "--format", "json"},
 	}
-	cli := func(args []string) []byte {
-		t.Helper()
-		var out, errOut bytes.Buffer
-		env := Env{Stdout: &out, Stderr: &errOut, Getenv: func(k string) string {
-			if k == "DATABASE_URL" {
-				return db.URL
-			}
-			return ""
-		}}
-		if code := Main(ctx, env, args); code != 0 {
-			t.Fatalf("%v: exit %d: %s", args, code, errOut.String())
-		}
-		return out.Bytes()
-	}
+	cli := func(args []string) []byte { return runCLI(t, ctx, db, args) }
 	onScenario := map[string][]byte{}
 	for _, d := range doors {
 		code, b := do(h, "GET", d+fmt.Sprintf("&scenario=%d", sc.ID), nil)
@@ -260,6 +247,23 @@ func TestScenarioDoorsEqualAppliedSQL(t *testing.T) {
 }
 
 // demoCity is a throwaway database with the demo city at scale 0.05; skipped under -short.
+// runCLI runs the cityreach command args on db and returns what it printed; a non-zero
+// exit fails the test.
+func runCLI(t *testing.T, ctx context.Context, db *testdb.DB, args []string) []byte {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	env := Env{Stdout: &out, Stderr: &errOut, Getenv: func(k string) string {
+		if k == "DATABASE_URL" {
+			return db.URL
+		}
+		return ""
+	}}
+	if code := Main(ctx, env, args); code != 0 {
+		t.Fatalf("%v: exit %d: %s", args, code, errOut.String())
+	}
+	return out.Bytes()
+}
+
 func demoCity(t *testing.T) (*testdb.DB, context.Context) {
 	if testing.Short() {
 		t.Skip("seeds the demo city")

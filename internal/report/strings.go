@@ -308,6 +308,7 @@ var words = Words{
 	"cli_cap_norm":                      {"标准：每千名%s %s %s（%s）", "norm: %s %s per 1,000 %s (%s)"},
 	"cli_cap_foot":                      {"合计：容量 %s（其中无需求覆盖 %s），需求 %s，可获得 %s，缺口 %s（未抵消缺口 %s）；无容量数据设施 %d 个，未接入路网设施 %d 个", "total: capacity %s (%s with no demand in reach), demand %s, available %s, gap %s (shortfall %s); %d facilities without capacity, %d off the network"},
 	"cap_all_residents":                 {"全部居民", "all residents"},
+	"cap_source_zh":                     {"出处仅有中文", "source in Chinese"},
 	"col_demand":                        {"需求人数", "Demand"},
 	"col_served":                        {"可获得容量", "Available"},
 	"col_supply_ratio":                  {"供需比", "Supply ratio"},

@@ -167,6 +167,19 @@ func (s *Service) current(ctx context.Context, cityID int, c *cityCache) version
 	}
 }
 
+// InputsData returns the city's data version of the tables Inputs reads (InputsVersion's,
+// every table's part) now, checked as every call checks it: with the Watcher, only the
+// tables it saw edited since the last check are read (none when there was no edit). The
+// reading is kept, so a Network or Inputs call that follows reads nothing more when no edit
+// came meanwhile: internal/capacity keys its reports by it rather than reading the same
+// tables again. The answer's Tables must not be modified.
+func (s *Service) InputsData(ctx context.Context, city City) (citydata.Version, error) {
+	c := s.city(city.ID)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return s.current(ctx, city.ID, c)()
+}
+
 // networkVersion is NetworkVersion's answer from the version of inputsTables v.
 func networkVersion(v citydata.Version) string {
 	return citydata.Combine(map[string]citydata.TableVersion{"network_edges": v.Tables["network_edges"]}).Hash
