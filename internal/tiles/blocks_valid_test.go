@@ -1,6 +1,7 @@
 package tiles
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"os"
@@ -21,12 +22,11 @@ func TestBlocksOfParcelsWhoseMergeSelfIntersects(t *testing.T) {
 	f := newFixture(t, Options{CacheBytes: 16 << 20})
 	ctx := context.Background()
 	city := f.cityID(t)
-	file, err := os.Open("testdata/blocks-self-intersection.csv")
+	data, err := os.ReadFile("testdata/blocks-self-intersection.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer file.Close()
-	recs, err := csv.NewReader(file).ReadAll()
+	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
 	if err != nil {
 		t.Fatal(err)
 	}
