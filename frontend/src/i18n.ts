@@ -78,6 +78,7 @@ export const STRINGS: Table = {
   'cap.shortfall': { zh: '不足地块合计', en: 'Shortfall of parcels short' },
   'cap.demand': { zh: '需求 {n} 人（年龄段 {bands}），步行半径 {d0} m', en: 'Demand {n} residents (bands {bands}), walking radius {d0} m' },
   'cap.showLayer': { zh: '显示容量图层', en: 'Show the capacity layer' },
+  'cap.onScenario': { zh: '以下为方案 #{id} 的数值（现状 + 方案改动），容量图层同此', en: 'Figures on scenario #{id} (the baseline plus its changes); the capacity layer too' },
   'cap.level': { zh: '单元', en: 'By' },
   'cap.level.parcel': { zh: '逐地块', en: 'parcel' },
   'cap.level.community': { zh: '社区', en: 'community' },

@@ -164,6 +164,9 @@ export function scenarioTool(ctx: Ctx, caliber: () => string, method: () => stri
     current.dataset.id = scn ? String(scn.id) : '';
     promote.disabled = !scn || !!scn.promoted_at;
     undo.disabled = !scn || !!scn.promoted_at || !(scn.changes?.length);
+    // The capacity card and layer follow the open scenario; a promoted one's changes are the
+    // baseline's now, so they go back to the baseline.
+    ctx.setScenario(scn && !scn.promoted_at ? { id: scn.id, changes: scn.changes?.length ?? 0 } : null);
   };
   const fillCats = () => facCat.replaceChildren(...FACILITY_CATS.map((c) => h('option', { value: c }, i().t(`cat.${c}`))));
 
