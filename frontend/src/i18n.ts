@@ -196,6 +196,7 @@ export const STRINGS: Table = {
   'scn.drawPark': { zh: '绘制公园', en: 'Draw a park' },
   'scn.finish': { zh: '完成', en: 'Finish' },
   'scn.category': { zh: '设施类别', en: 'Facility category' },
+  'scn.capacity': { zh: '容量（学位、托位或床位，可不填）', en: 'Capacity (seats, places or beds; optional)' },
   'scn.placeFacility': { zh: '放置设施', en: 'Place a facility' },
   'scn.promote': { zh: '应用到现状（编辑）', en: 'Promote to baseline (editor)' },
   'scn.promoted': { zh: '已应用', en: 'promoted' },
