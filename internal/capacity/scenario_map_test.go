@@ -21,7 +21,7 @@ import (
 
 // TestScenarioMapEqualsSQL: the capacity layer on a scenario (map.geojson?scenario=) that
 // adds a kindergarten with 180 places and a residential parcel of 400 residents around it,
-// and reshapes the parcel nearest to it, draws
+// reshapes the parcel nearest to it and deletes another, draws
 //
 //   - per parcel the figures of the figures route on the same scenario (capacity?scenario=),
 //     and the SQL/pgRouting computation of oracle_test.go run on the tables after the same
@@ -30,7 +30,7 @@ import (
 //     of every parcel to 1e-9, and the scenario's figures differ from the baseline layer's;
 //   - the reshaped parcel with its new geometry and the added one with its own: each equal,
 //     coordinate by coordinate, to ST_AsGeoJSON of the row after the SQL edit, and the
-//     reshaped one unlike its baseline geometry;
+//     reshaped one unlike its baseline geometry; the deleted one not at all;
 //   - by community the areas of the figures route, with the stored community polygons.
 //
 // Refusals stay 4xx problem+json: a malformed id (400 naming scenario), an unknown one
@@ -76,6 +76,10 @@ func TestScenarioMapEqualsSQL(t *testing.T) {
 		t.Fatal(err)
 	}
 	reshape := str(`SELECT ST_AsGeoJSON(ST_Buffer(ST_PointOnSurface(geom)::geography, 45)::geometry, 9) FROM residential_land WHERE id = $1`, reshaped)
+	var gone int64
+	if err := db.Pool.QueryRow(ctx, `SELECT max(id) FROM residential_land WHERE id <> $1`, reshaped).Scan(&gone); err != nil {
+		t.Fatal(err)
+	}
 	feature := func(geometry string, props map[string]any) json.RawMessage {
 		b, _ := json.Marshal(map[string]any{"type": "Feature", "geometry": json.RawMessage(geometry), "properties": props})
 		return b
@@ -88,6 +92,7 @@ func TestScenarioMapEqualsSQL(t *testing.T) {
 		{Layer: "facilities", Op: scenario.OpAdd, Feature: feature(school, map[string]any{"category": "kindergarten", "name": "新幼儿园", "capacity": 180})},
 		{Layer: "residential_land", Op: scenario.OpAdd, Feature: feature(added, map[string]any{"population": 400, "households": 160})},
 		{Layer: "residential_land", Op: scenario.OpModify, Target: reshaped, Feature: feature(reshape, map[string]any{})},
+		{Layer: "residential_land", Op: scenario.OpDelete, Target: gone},
 	} {
 		if sc, err = st.Get(ctx, sc.ID, true); err != nil {
 			t.Fatal(err)
@@ -125,8 +130,8 @@ func TestScenarioMapEqualsSQL(t *testing.T) {
 	if onScenario[-2].Properties["demand"] <= 0 {
 		t.Errorf("the added parcel has no children 3–6: the comparison is not discriminating")
 	}
-	if len(onScenario) != len(base)+1 {
-		t.Errorf("%d features on the scenario, %d on the baseline: want one more (the added parcel)", len(onScenario), len(base))
+	if _, ok := onScenario[gone]; ok || len(onScenario) != len(base) {
+		t.Errorf("%d features on the scenario, %d on the baseline (deleted parcel %d drawn: %v): want as many (one added, one deleted)", len(onScenario), len(base), gone, ok)
 	}
 
 	// The figures route on the same scenario: every parcel's figures, the same features.
@@ -155,6 +160,13 @@ func TestScenarioMapEqualsSQL(t *testing.T) {
 			}
 		}
 	}
+	kept := false
+	for _, f := range rep.Facilities {
+		kept = kept || (f.ID == -1 && f.Capacity == 180 && f.Demand > 0)
+	}
+	if !kept {
+		t.Error("the added kindergarten is not among the facilities with its 180 places and children in reach")
+	}
 	moved := 0
 	for id, f := range base {
 		if g, ok := onScenario[id]; ok && math.Abs(g.Properties["gap"]-f.Properties["gap"]) > 1e-9 {
@@ -162,7 +174,7 @@ func TestScenarioMapEqualsSQL(t *testing.T) {
 		}
 	}
 	if moved == 0 {
-		t.Fatal("the kindergarten moves no parcel's gap: the comparison is not discriminating")
+		t.Fatal("the scenario moves no parcel's gap: the comparison is not discriminating")
 	}
 
 	// By community: the areas of the figures route, with the stored polygons.
@@ -206,6 +218,7 @@ func TestScenarioMapEqualsSQL(t *testing.T) {
 		{`INSERT INTO facilities (id, city_id, category, name, capacity, geom) VALUES (-1, $1, 'kindergarten', '新幼儿园', 180, ST_SetSRID(ST_GeomFromGeoJSON($2), 4326))`, []any{city, school}},
 		{`INSERT INTO residential_land (id, city_id, population, households, geom) VALUES (-2, $1, 400, 160, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($2), 4326)))`, []any{city, added}},
 		{`UPDATE residential_land SET geom = ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON($1), 4326)) WHERE id = $2`, []any{reshape, reshaped}},
+		{`DELETE FROM residential_land WHERE id = $1`, []any{gone}},
 	} {
 		if _, err := db.Pool.Exec(ctx, s.sql, s.args...); err != nil {
 			t.Fatalf("%s: %v", s.sql, err)
@@ -258,7 +271,7 @@ func TestScenarioMapEqualsSQL(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d parcels equal to SQL/pgRouting (largest difference %.3g); the kindergarten moves the gap of %d; parcel -2 demand %.3f gap %.3f, reshaped %d gap %.3f → %.3f",
+	t.Logf("%d parcels equal to SQL/pgRouting (largest difference %.3g); the scenario moves the gap of %d; parcel -2 demand %.3f gap %.3f, reshaped %d gap %.3f → %.3f",
 		len(access), worst, moved, onScenario[-2].Properties["demand"], onScenario[-2].Properties["gap"], reshaped, base[reshaped].Properties["gap"], onScenario[reshaped].Properties["gap"])
 
 	// Refusals: 4xx problem+json naming what is wrong.

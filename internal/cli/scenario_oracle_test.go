@@ -140,6 +140,7 @@ func TestScenarioDoorsEqualAppliedSQL(t *testing.T) {
 		// The capacity layer: the development it adds drawn with its geometry (a Polygon
 		// given, a MultiPolygon as the table holds it), the school's seats by parcel.
 		"/api/v1/indicators/capacity/map.geojson?city=baotou&category=primary_school&band=all",
+		"/api/v1/indicators/capacity/map.geojson?city=baotou&category=park_square&level=community",
 		"/api/v1/isochrones?city=baotou&minutes=5,10&segments=true&" + origin,
 		"/api/v1/indicators/living-circle?city=baotou&level=community",
 		// Unchanged by this scenario (the proposed edition is not in force today), and
