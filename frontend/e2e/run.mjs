@@ -875,7 +875,7 @@ function inside(pt, geom) {
   });
 }
 
-test('scenario: a kindergarten moves the living circle, and undo takes it back', async () => {
+test('scenario: a kindergarten moves the living circle and the capacity gap, and undo takes it back', async () => {
   const token = process.env.E2E_TOKEN;
   assert(token, 'E2E_TOKEN (an editor token) is not set');
   // A parcel with residents that no kindergarten reaches (the per-parcel living circle), where
@@ -896,6 +896,7 @@ test('scenario: a kindergarten moves the living circle, and undo takes it back',
   await mapIdle(page);
   const p = await page.evaluate((c) => { const q = window.__map.project(c); return { x: q.x, y: q.y }; }, spot);
   await page.selectOption('#scn-fac-cat', 'kindergarten');
+  await page.fill('#scn-fac-capacity', '180');
   await page.click('#scn-place');
   await page.locator('#map canvas').click({ position: p });
   await page.waitForSelector('#scn-circle-cats li[data-cat="kindergarten"]', { timeout: 60000 });
@@ -906,6 +907,35 @@ test('scenario: a kindergarten moves the living circle, and undo takes it back',
   eq(Number(await page.getAttribute('#scn-circle', 'data-complete-delta')), delta.complete_communities ?? 0, 'the complete-communities delta on the page');
   await page.locator('#tool-scenario').scrollIntoViewIfNeeded();
   await shot(page, '17-scenario-living-circle', '#scn-out');
+
+  // The capacity card and layer follow the open scenario: the 180 places move the city's
+  // kindergarten gap, and the page shows the figures and the layer the API gives on the scenario.
+  const capOn = await api(`/api/v1/indicators/capacity?city=baotou&category=kindergarten&level=city&scenario=${id}`);
+  const capBase = await api('/api/v1/indicators/capacity?city=baotou&category=kindergarten&level=city');
+  assert(capOn.totals.gap < capBase.totals.gap, `the kindergarten should narrow the gap: ${capBase.totals.gap} → ${capOn.totals.gap}`);
+  await page.click('#tab-indicators');
+  await page.selectOption('#cap-category', 'kindergarten');
+  await page.waitForSelector(`#cap-scenario[data-id="${id}"]`, { timeout: 120000 });
+  await page.waitForSelector('#cap-ratio[data-category="kindergarten"]', { timeout: 120000 });
+  eq(Number(await page.getAttribute('#cap-gap', 'data-value')), capOn.totals.gap, 'the capacity gap on the scenario');
+  await page.check('#cap-layer');
+  await page.waitForSelector(`#cap-legend[data-features][data-category="kindergarten"][data-scenario="${id}"]`, { timeout: 120000 });
+  const fcOn = await api(`/api/v1/indicators/capacity/map.geojson?city=baotou&category=kindergarten&level=parcel&scenario=${id}`);
+  const fcBase = await api('/api/v1/indicators/capacity/map.geojson?city=baotou&category=kindergarten&level=parcel');
+  eq(Number(await page.getAttribute('#cap-legend', 'data-features')), fcOn.features.length, 'capacity layer features on the scenario');
+  const gapOf = new Map(fcBase.features.map((f) => [f.id, f.properties.gap]));
+  const moved = fcOn.features.filter((f) => Math.abs(f.properties.gap - (gapOf.get(f.id) ?? f.properties.gap)) > 1e-9).length;
+  assert(moved > 0, 'the kindergarten moves no parcel of the layer');
+  // The layer drawn is the scenario's: the rendered features carry its gaps.
+  await page.evaluate(([c]) => window.__map.jumpTo({ center: c, zoom: 16 }), [spot]);
+  await mapIdle(page);
+  const drawn = await page.evaluate(() => window.__map.querySourceFeatures('capacity').map((f) => [f.properties.id, f.properties.gap]));
+  const onGap = new Map(fcOn.features.map((f) => [f.id, f.properties.gap]));
+  assert(drawn.length > 0, 'no capacity feature rendered around the kindergarten');
+  for (const [fid, gap] of drawn) eq(gap, onGap.get(fid), `parcel ${fid}: the gap drawn`);
+  await shot(page, '17b-scenario-capacity-layer');
+  await page.uncheck('#cap-layer');
+  await page.click('#tab-tools');
 
   // Undo: the change is gone from the scenario and the living circle is back to the baseline.
   await page.click('#scn-undo');

@@ -126,16 +126,20 @@ export interface CapacityQuery {
   band?: string | null;
   profile?: string | null;
   level?: 'parcel' | 'community' | 'subdistrict' | 'district' | 'city';
+  /** A scenario id: the figures on the baseline plus its changes (docs/scenarios.md); empty = the baseline. */
+  scenario?: number | null;
 }
+
+const capacityQuery = (q: CapacityQuery) => query({ city: q.city ?? DEFAULT_CITY, category: q.category, band: q.band, profile: q.profile, level: q.level, scenario: q.scenario });
 
 /** The 2SFCA capacity indicator (GET /api/v1/indicators/capacity). */
 export function capacityUrl(q: CapacityQuery): string {
-  return `/api/v1/indicators/capacity${query({ city: q.city ?? DEFAULT_CITY, category: q.category, band: q.band, profile: q.profile, level: q.level })}`;
+  return `/api/v1/indicators/capacity${capacityQuery(q)}`;
 }
 
-/** The capacity layer: one feature per parcel (or area) with the API's figures (GET /api/v1/indicators/capacity/map.geojson). */
+/** The capacity layer: one feature per parcel (or area) with the API's figures (GET /api/v1/indicators/capacity/map.geojson); on a scenario its figures, its added and reshaped parcels drawn with their scenario geometry. */
 export function capacityMapUrl(q: CapacityQuery): string {
-  return `/api/v1/indicators/capacity/map.geojson${query({ city: q.city ?? DEFAULT_CITY, category: q.category, band: q.band, profile: q.profile, level: q.level })}`;
+  return `/api/v1/indicators/capacity/map.geojson${capacityQuery(q)}`;
 }
 
 /** An indicator across the published editions and now, with the target path (docs/editions.md). */

@@ -8,7 +8,7 @@ import { authFetch, transformRequest, TOKEN_KEY } from './auth';
 import { askToken } from './ui/signin';
 import { makeI18n, initialLang, applyI18n, type Lang } from './i18n';
 import { buildStyle, LAYER_DEFS, BAOTOU_BOUNDS, styleLayerIds, textFieldFor, type SourceInfo, type LayerDef } from './style';
-import { type Ctx, h } from './ctx';
+import { type Ctx, type ActiveScenario, h, scenarioMoved } from './ctx';
 import { layerPanel } from './ui/layerPanel';
 import { installPopup } from './ui/popup';
 import { searchBox } from './ui/search';
@@ -121,6 +121,8 @@ export async function start(root: HTMLElement): Promise<void> {
   (window as unknown as { __map: maplibregl.Map }).__map = map; // for the e2e tests and the console
 
   const visible = new Set(defs.filter((d) => d.visible).map((d) => d.id));
+  let activeScenario: ActiveScenario | null = null;
+  const scenarioListeners: (() => void)[] = [];
   const ctx: Ctx = {
     map, origin: location.origin, defs, sources: info, attrTitles: {}, names: {}, figure: null,
     i18n: () => makeI18n(lang),
@@ -135,6 +137,13 @@ export async function start(root: HTMLElement): Promise<void> {
     isLayerVisible: (id) => visible.has(id),
     sawSynthetic() { synthetic.hidden = false; stamp.hidden = false; },
     clickTool: null,
+    scenario: () => activeScenario,
+    setScenario(s) {
+      const moved = scenarioMoved(activeScenario, s);
+      activeScenario = s;
+      if (moved) scenarioListeners.forEach((cb) => cb());
+    },
+    onScenario: (cb) => scenarioListeners.push(cb),
   };
 
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');

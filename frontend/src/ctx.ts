@@ -23,6 +23,19 @@ export interface Ctx {
   sawSynthetic(): void;
   /** Whether a map click belongs to a tool (the isochrone picker) instead of the popup. */
   clickTool: ((lngLat: { lng: number; lat: number }) => void) | null;
+  /** The scenario the capacity figures and layer are asked on (the scenario tool's open one), null for the baseline. */
+  scenario(): ActiveScenario | null;
+  /** Sets it (the scenario tool, on opening, changing or promoting one); listeners hear when it moved (scenarioMoved). */
+  setScenario(s: ActiveScenario | null): void;
+  onScenario(cb: () => void): void;
+}
+
+/** A scenario open in the scenario tool: its id, and how many changes it has (a change added or undone moves its figures). */
+export interface ActiveScenario { id: number; changes: number }
+
+/** Whether the active scenario moved from a to b: another scenario, none, or a change added or undone. */
+export function scenarioMoved(a: ActiveScenario | null, b: ActiveScenario | null): boolean {
+  return (a?.id ?? null) !== (b?.id ?? null) || (a?.changes ?? 0) !== (b?.changes ?? 0);
 }
 
 /** Creates an element with attributes and children; strings become text nodes (never HTML). */

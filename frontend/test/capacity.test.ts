@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { capacityUrl, capacityMapUrl, coverageUrl, livingCircleUrl, ageBandsUrl } from '../src/api';
 import { parseCapacity, parseAgeBands, capacityClass, capacityFillExpression, CAPACITY_CLASSES } from '../src/model';
 import { formatSupply, formatNorm, formatAttainment } from '../src/ui/capacity';
+import { scenarioMoved } from '../src/ctx';
 
 describe('band and profile on the requests', () => {
   it('puts band= and profile= where the APIs take them', () => {
@@ -15,6 +16,28 @@ describe('band and profile on the requests', () => {
       .toBe('/api/v1/indicators/capacity?city=baotou&category=primary_school&band=6-12&profile=slow&level=city');
     expect(capacityMapUrl({ category: 'park_square', level: 'parcel' })).toBe('/api/v1/indicators/capacity/map.geojson?city=baotou&category=park_square&level=parcel');
     expect(ageBandsUrl()).toBe('/api/v1/age-bands');
+  });
+});
+
+describe('capacity on a scenario', () => {
+  it('asks the figures and the layer with scenario= when a scenario is open, and without it otherwise', () => {
+    expect(capacityMapUrl({ category: 'kindergarten', level: 'parcel', scenario: 12 }))
+      .toBe('/api/v1/indicators/capacity/map.geojson?city=baotou&category=kindergarten&level=parcel&scenario=12');
+    expect(capacityUrl({ category: 'kindergarten', band: '3-6', profile: 'elderly', level: 'city', scenario: 7 }))
+      .toBe('/api/v1/indicators/capacity?city=baotou&category=kindergarten&band=3-6&profile=elderly&level=city&scenario=7');
+    for (const none of [null, undefined]) {
+      expect(new URL(capacityMapUrl({ category: 'park_square', level: 'community', scenario: none }), 'http://x').searchParams.has('scenario')).toBe(false);
+      expect(new URL(capacityUrl({ category: 'park_square', scenario: none }), 'http://x').searchParams.has('scenario')).toBe(false);
+    }
+  });
+  it('reloads when the open scenario moves: another one, none, or a change added or undone', () => {
+    expect(scenarioMoved(null, null)).toBe(false);
+    expect(scenarioMoved(null, { id: 3, changes: 0 })).toBe(true);
+    expect(scenarioMoved({ id: 3, changes: 0 }, { id: 3, changes: 0 })).toBe(false);
+    expect(scenarioMoved({ id: 3, changes: 0 }, { id: 3, changes: 1 })).toBe(true);
+    expect(scenarioMoved({ id: 3, changes: 1 }, { id: 3, changes: 0 })).toBe(true);
+    expect(scenarioMoved({ id: 3, changes: 1 }, { id: 4, changes: 1 })).toBe(true);
+    expect(scenarioMoved({ id: 3, changes: 1 }, null)).toBe(true);
   });
 });
 

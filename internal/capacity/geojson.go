@@ -73,10 +73,20 @@ type Summary struct {
 // GeoJSON draws rep (level parcel, community, subdistrict or district): the figures are the
 // report's own, so the map shows exactly what the API answers. A parcel or area without a
 // geometry (the area 0 of parcels outside any) is left out of the features, not the totals.
-func (s *Service) GeoJSON(ctx context.Context, rep *Report) (*FeatureCollection, error) {
+//
+// parcels, when rep is a scenario's, are the EPSG:4326 GeoJSON geometries of the parcels the
+// scenario adds or reshapes, by the id its report knows them by (negative for an added
+// one): they are drawn instead of the stored ones. Areas are always the stored ones (a
+// scenario changes no community, 街道 or district). nil draws the stored tables alone.
+func (s *Service) GeoJSON(ctx context.Context, rep *Report, parcels map[int64]json.RawMessage) (*FeatureCollection, error) {
 	geoms, err := s.Store.Geometries(ctx, rep.City.ID, rep.Level)
 	if err != nil {
 		return nil, err
+	}
+	if rep.Level == LevelParcel {
+		for id, g := range parcels {
+			geoms[id] = g
+		}
 	}
 	fc := &FeatureCollection{Type: "FeatureCollection", Features: []Feature{}, Capacity: Summary{Category: rep.Category, Bands: rep.Bands,
 		Profile: rep.Profile, D0: rep.D0, Decay: rep.Decay, Level: rep.Level, Norm: rep.Norm, NormPerResident: rep.NormPerResident, Totals: rep.Totals}}

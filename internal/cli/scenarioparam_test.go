@@ -18,7 +18,6 @@ import (
 var scenarioExceptions = map[string]bool{
 	"/api/v1/indicators/park-coverage/series": true, // a series is of published editions
 	"/api/v1/indicators/living-circle/series": true,
-	"/api/v1/indicators/capacity/map.geojson": true, // the baseline's geometries
 }
 
 // TestEveryIndicatorTakesScenario: every GET route of the server under /api/v1/indicators/

@@ -1,7 +1,8 @@
 // People and capacity on the dashboard (docs/capacity.md): the age-band and walking-profile
 // selectors that park coverage, the living circle and the capacity figures are asked under,
 // and the capacity card — a category's 2SFCA supply ratio and seat/place gap for the city,
-// and the per-parcel capacity layer with its legend.
+// and the per-parcel capacity layer with its legend, both on the scenario open in the
+// scenario tool when there is one (ctx.scenario).
 import { type Ctx, h, stateMessage } from '../ctx';
 import { getJSON, ageBandsUrl, capacityUrl, capacityMapUrl, PROFILES, CAPACITY_CATEGORIES, type CapacityQuery } from '../api';
 import { parseAgeBands, parseCapacity, capacityFillExpression, CAPACITY_CLASSES, type AgeBand, type Capacity } from '../model';
@@ -66,7 +67,8 @@ export function capacityCard(ctx: Ctx, people: () => People): { el: HTMLElement;
   let asked: CapacityQuery | null = null; // what data was asked under
   let failed: 'unavailable' | 'error' | null = null;
   let seq = 0, mapSeq = 0;
-  const q = (): CapacityQuery => ({ category, band: people().band, profile: people().profile, level: 'city' });
+  // On the scenario open in the scenario tool, if any: its figures and its parcels.
+  const q = (): CapacityQuery => ({ category, band: people().band, profile: people().profile, level: 'city', scenario: ctx.scenario()?.id ?? null });
   const fill = () => {
     levelSel.replaceChildren(...LEVELS.map((l) => h('option', { value: l, selected: l === level }, ctx.i18n().t(`cap.level.${l}`))));
     catSel.replaceChildren(...CAPACITY_CATEGORIES.map((c) => h('option', { value: c, selected: c === category }, ctx.i18n().t(`cat.${c}`))));
@@ -81,6 +83,7 @@ export function capacityCard(ctx: Ctx, people: () => People): { el: HTMLElement;
     const L = ctx.lang();
     const t = c.totals;
     out.replaceChildren(
+      asked?.scenario ? h('p', { class: 'help', id: 'cap-scenario', 'data-id': asked.scenario }, i.t('cap.onScenario', { id: asked.scenario })) : '',
       h('div', { class: 'figure' },
         h('span', { class: 'big', id: 'cap-ratio', 'data-value': t.ratio ?? '', 'data-category': c.category, 'data-band': asked?.band ?? '', 'data-profile': asked?.profile ?? '' }, formatSupply(t.ratio, unit(c), L)),
         h('span', { class: 'caption' }, i.t('cap.ratio'))),
@@ -109,9 +112,11 @@ export function capacityCard(ctx: Ctx, people: () => People): { el: HTMLElement;
     delete legend.dataset.features;
     delete legend.dataset.category;
     delete legend.dataset.level;
+    delete legend.dataset.scenario;
     if (!layerBox.checked) { setOverlayVisible(ctx, 'capacity', false); setOverlayData(ctx, 'capacity', EMPTY); drawLegend(null); return; }
     stateMessage(legend, ctx, 'loading');
-    const r = await getJSON<GeoJSON.FeatureCollection>(capacityMapUrl({ ...q(), level }));
+    const want = { ...q(), level };
+    const r = await getJSON<GeoJSON.FeatureCollection>(capacityMapUrl(want));
     if (my !== mapSeq) return;
     if (!r.ok) { stateMessage(legend, ctx, r.missing ? 'unavailable' : 'error', r.missing ? undefined : r.message); return; }
     const c = parseCapacity(r.data);
@@ -121,6 +126,7 @@ export function capacityCard(ctx: Ctx, people: () => People): { el: HTMLElement;
     legend.dataset.features = String(r.data.features?.length ?? 0);
     legend.dataset.category = c.category;
     legend.dataset.level = level;
+    legend.dataset.scenario = want.scenario ? String(want.scenario) : '';
     drawLegend(c);
   };
   const reload = async () => {
@@ -139,6 +145,7 @@ export function capacityCard(ctx: Ctx, people: () => People): { el: HTMLElement;
   catSel.addEventListener('change', () => { category = catSel.value; reload(); });
   layerBox.addEventListener('change', loadLayer);
   levelSel.addEventListener('change', () => { level = levelSel.value as typeof level; loadLayer(); });
+  ctx.onScenario(() => { reload(); });
   const el = h('section', { class: 'card', id: 'ind-capacity', 'aria-labelledby': 'ind-capacity-h' },
     h('h2', { id: 'ind-capacity-h', 'data-i18n': 'cap.heading' }),
     h('label', { class: 'field' }, h('span', { 'data-i18n': 'cap.category' }), catSel),

@@ -121,6 +121,8 @@ export function scenarioTool(ctx: Ctx, caliber: () => string, method: () => stri
   const finish = h('button', { type: 'button', class: 'btn', id: 'scn-finish', disabled: true, 'data-i18n': 'scn.finish' });
   const facCat = h('select', { id: 'scn-fac-cat' });
   const place = h('button', { type: 'button', class: 'btn', id: 'scn-place', 'aria-pressed': 'false', 'data-i18n': 'scn.placeFacility' });
+  // The placed facility's capacity (seats, places, beds), which the capacity figures weigh; empty: none given.
+  const facCapacity = h('input', { type: 'number', id: 'scn-fac-capacity', min: 0, step: 1, inputmode: 'numeric' });
   const promote = h('button', { type: 'button', class: 'btn', id: 'scn-promote', disabled: true, 'data-i18n': 'scn.promote' });
   const undo = h('button', { type: 'button', class: 'btn', id: 'scn-undo', disabled: true, 'data-i18n': 'scn.undo' });
   const msg = h('p', { id: 'scn-msg', role: 'status' });
@@ -164,6 +166,9 @@ export function scenarioTool(ctx: Ctx, caliber: () => string, method: () => stri
     current.dataset.id = scn ? String(scn.id) : '';
     promote.disabled = !scn || !!scn.promoted_at;
     undo.disabled = !scn || !!scn.promoted_at || !(scn.changes?.length);
+    // The capacity card and layer follow the open scenario; a promoted one's changes are the
+    // baseline's now, so they go back to the baseline.
+    ctx.setScenario(scn && !scn.promoted_at ? { id: scn.id, changes: scn.changes?.length ?? 0 } : null);
   };
   const fillCats = () => facCat.replaceChildren(...FACILITY_CATS.map((c) => h('option', { value: c }, i().t(`cat.${c}`))));
 
@@ -290,7 +295,9 @@ export function scenarioTool(ctx: Ctx, caliber: () => string, method: () => stri
   const onClick = (ll: { lng: number; lat: number }) => {
     if (mode === 'facility') {
       setMode('none');
-      addChange('facilities', { type: 'Point', coordinates: [ll.lng, ll.lat] }, { category: facCat.value, name: `${i().t(`cat.${facCat.value}`)}（${i().t('scn.planned')}）` });
+      const cap = facCapacity.value.trim() === '' ? NaN : Number(facCapacity.value);
+      addChange('facilities', { type: 'Point', coordinates: [ll.lng, ll.lat] }, { category: facCat.value, name: `${i().t(`cat.${facCat.value}`)}（${i().t('scn.planned')}）`,
+        ...(Number.isFinite(cap) ? { capacity: cap } : {}) });
       return;
     }
     verts.push([ll.lng, ll.lat]);
@@ -353,6 +360,7 @@ export function scenarioTool(ctx: Ctx, caliber: () => string, method: () => stri
     h('label', {}, pocket, h('span', { 'data-i18n': 'scn.pocket' })),
     h('div', { class: 'row wrap' }, draw, finish),
     h('label', { class: 'field' }, h('span', { 'data-i18n': 'scn.category' }), facCat),
+    h('label', { class: 'field' }, h('span', { 'data-i18n': 'scn.capacity' }), facCapacity),
     h('div', { class: 'row wrap' }, place, undo, promote), msg, why, out,
     h('h3', { 'data-i18n': 'scn.list' }), list);
 }

@@ -31,16 +31,18 @@ type Handler struct {
 	Scenarios ScenarioSource
 }
 
-// ScenarioSource computes the capacity indicator on baseline plus a scenario's changes;
-// city may be empty (the scenario's city).
+// ScenarioSource computes the capacity indicator on baseline plus a scenario's changes,
+// and draws it with the scenario's parcel geometries; city may be empty (the scenario's
+// city).
 type ScenarioSource interface {
 	CapacityReport(ctx context.Context, scenario int64, city string, opt capacity.Options) (*capacity.Report, error)
+	CapacityMap(ctx context.Context, scenario int64, city string, opt capacity.Options) (*capacity.FeatureCollection, error)
 }
 
 // Routes are
 //
 //	GET  /api/v1/indicators/capacity?city=&category=&band=&profile=&level=&d0=&decay=&scenario=
-//	GET  /api/v1/indicators/capacity/map.geojson?city=&category=&band=&profile=&level=&d0=&decay=
+//	GET  /api/v1/indicators/capacity/map.geojson?city=&category=&band=&profile=&level=&d0=&decay=&scenario=
 //	GET  /api/v1/age-bands
 //	POST /api/v1/age-population?city=&format=csv|xlsx   (body: the age table)
 func (h Handler) Routes() []httpapi.Route {
@@ -64,7 +66,7 @@ func (h Handler) Routes() []httpapi.Route {
 			Summary: "The capacity indicator drawn: one feature per residential parcel (or community, 街道, district) with its supply ratio and gap.",
 			Params: []httpapi.Param{city, category, band, profile,
 				{Name: "level", Description: "parcel (default), community, subdistrict or district", Schema: httpapi.Enum("parcel", "community", "subdistrict", "district")},
-				d0, decay, httpapi.NoScenario("the layer draws the baseline's stored parcel and area geometries, which a scenario's added or reshaped parcels lack; a scenario's capacity figures are at GET /api/v1/indicators/capacity?scenario=")},
+				d0, decay, httpapi.ScenarioParam},
 			Responses: httpapi.GeoJSON("One feature per parcel or area, the report's figures as properties"),
 			Problems:  []int{400, 404}, Handlers: []gin.HandlerFunc{h.mapLayer}},
 		{Method: http.MethodGet, Path: "/api/v1/age-bands", Access: httpapi.AnonymousRead, OperationID: "getAgeBands",
@@ -125,19 +127,27 @@ func (h Handler) capacity(c *gin.Context) {
 	c.JSON(http.StatusOK, rep)
 }
 
-// mapLayer draws the baseline indicator per parcel (the default level) or area.
+// mapLayer draws the indicator per parcel (the default level) or area: the baseline's,
+// or with scenario= the scenario's figures and parcel geometries (never cached, as the
+// figures route).
 func (h Handler) mapLayer(c *gin.Context) {
 	opt, err := options(c)
 	if err == nil && opt.Level == "" {
 		opt.Level = capacity.LevelParcel
 	}
-	var rep *capacity.Report
+	var id int64
 	if err == nil {
-		rep, err = h.Svc.Capacity(c.Request.Context(), c.Query("city"), opt)
+		id, err = httpapi.ScenarioQuery(c, h.Scenarios != nil)
 	}
 	var fc *capacity.FeatureCollection
-	if err == nil {
-		fc, err = h.Svc.GeoJSON(c.Request.Context(), rep)
+	if err == nil && id > 0 {
+		c.Header("Cache-Control", "no-store")
+		fc, err = h.Scenarios.CapacityMap(c.Request.Context(), id, c.Query("city"), opt)
+	} else if err == nil {
+		var rep *capacity.Report
+		if rep, err = h.Svc.Capacity(c.Request.Context(), c.Query("city"), opt); err == nil {
+			fc, err = h.Svc.GeoJSON(c.Request.Context(), rep, nil)
+		}
 	}
 	if err != nil {
 		problem.Respond(c, h.Log, err)
