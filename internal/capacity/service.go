@@ -15,14 +15,17 @@ const BandsAll = "all"
 
 // Service computes the capacity indicator of a city on the walking service's cached
 // network and inputs. Baseline reports are kept per data version of every table they are
-// computed from and per option (cache.go): a repeated request reads the data version and
-// answers from memory; an edit changes the version and the next request computes afresh.
+// computed from and per option (cache.go): a repeated request checks the data version
+// (with the walking service's Watcher, reading no table's version when none was edited)
+// and answers from memory; an edit changes the version and the next request computes
+// afresh.
 // A scenario's report is never kept.
 type Service struct {
 	Walk  *walk.Service
 	Store Store
 
 	cache reportCache
+	ages  ageVersions
 }
 
 // Capacity computes the 2SFCA capacity indicator of opt.Category for the city slug.
