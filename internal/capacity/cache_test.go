@@ -67,6 +67,37 @@ func (v *versionReads) statements() []string {
 	return slices.Clone(v.all)
 }
 
+// tracedPool returns a pool like pool whose statements reads counts.
+func tracedPool(t *testing.T, ctx context.Context, pool *pgxpool.Pool) (*versionReads, *pgxpool.Pool) {
+	t.Helper()
+	reads := &versionReads{}
+	cfg := pool.Config()
+	cfg.ConnConfig.Tracer = reads
+	traced, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(traced.Close)
+	return reads, traced
+}
+
+// liveTiles starts a tile service on pool with o, as cityreach serve does, and waits
+// until its listener (and, reading a replica, its change log) is live.
+func liveTiles(t *testing.T, ctx context.Context, pool *pgxpool.Pool, o tiles.Options) *tiles.Service {
+	t.Helper()
+	ts := tiles.New(pool, layers.Default(), o)
+	if err := ts.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ts.Close)
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := ts.WaitLive(wctx); err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
 // TestCacheFollowsEdits: with the tile service's listener wired as in cityreach serve, a
 // repeated request is answered from the cache (the same report, a hit) reading the data
 // version of no table (the age tables notify their edits too, migration 0029), and an edit
@@ -83,26 +114,9 @@ func TestCacheFollowsEdits(t *testing.T) {
 	db, svc, city := demoOracle(t)
 	// The service reads on a pool that counts its version readings; the listener is the
 	// tile service's, on the test's pool.
-	reads := &versionReads{}
-	cfg := db.Pool.Config()
-	cfg.ConnConfig.Tracer = reads
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	reads, pool := tracedPool(t, ctx, db.Pool)
 	svc.Walk.Store.Pool, svc.Store.Pool = pool, pool
-	ts := tiles.New(db.Pool, layers.Default(), tiles.Options{CacheBytes: 1 << 20})
-	if err := ts.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ts.Close)
-	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
-	defer wcancel()
-	if err := ts.WaitLive(wctx); err != nil {
-		t.Fatal(err)
-	}
-	svc.Walk.Watch = ts
+	svc.Walk.Watch = liveTiles(t, ctx, db.Pool, tiles.Options{CacheBytes: 1 << 20})
 
 	c := oracleCase{"primary_school", []string{"6-12"}, 500, capacity.DecayNone, ""}
 	first := checkOracle(t, ctx, db, svc, city, c)
