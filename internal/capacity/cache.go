@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"strings"
 	"sync"
 
 	"github.com/cityreach/cityreach/internal/citydata"
@@ -35,7 +34,7 @@ type ageVersions struct {
 const cacheSize = 32
 
 // reportCache holds baseline capacity reports by (city, data version of its tables,
-// resolved options). A report is immutable once stored: callers only read it.
+// options as requested). A report is immutable once stored: callers only read it.
 type reportCache struct {
 	mu    sync.Mutex
 	items map[string]*cacheItem
@@ -51,9 +50,12 @@ type cacheItem struct {
 
 // cacheKey is the key of a baseline report: the city, the data version of every table it
 // reads, and every option that changes the answer (category, bands, d0, decay, profile,
-// level). opt is resolved (bands and d0 filled in).
+// level) as requested, before the category fills in its bands and reach: those come from
+// facility_categories and age_bands, whose versions are in the key, so one request and
+// version always resolve alike. The strings are quoted, so no request's fields run into
+// another's.
 func cacheKey(cityID int, version string, opt Options) string {
-	return fmt.Sprintf("%d|%s|%s|%s|%g|%s|%s|%s", cityID, version, opt.Category, strings.Join(opt.Bands, ","), opt.D0, opt.Decay, opt.Profile, opt.Level)
+	return fmt.Sprintf("%d|%s|%q|%q|%g|%q|%q|%q", cityID, version, opt.Category, opt.Bands, opt.D0, opt.Decay, opt.Profile, opt.Level)
 }
 
 func (c *reportCache) get(key string) (*Report, bool) {
@@ -130,22 +132,23 @@ func (s *Service) version(ctx context.Context, city walk.City) (citydata.Version
 	return citydata.Combine(parts), nil
 }
 
-// cached returns the baseline report of opt (resolved) for city from the cache, or computes
-// it with compute and keeps it. The data version (version) is taken before and after
-// computing; the report is kept only when both agree, so every row the computation read is
-// of that version and the report is never served for any other.
+// cached returns the baseline report of opt (as requested) for city from the cache, or
+// computes it with compute (which resolves opt) and keeps it. The data version (version)
+// is taken before and after computing; the report is kept only when both agree, so every
+// row the computation read (the category and bands it resolved opt with included) is of
+// that version and the report is never served for any other.
 //
 // With the walking service's Watcher (cityreach serve: the tile service's listener) a
 // reading reads only the tables the listener saw edited, and a hit with no edit reads no
 // version at all; the guarantee still holds because version syncs the Watcher (a barrier:
 // every edit committed before the call has been counted) before it takes the Watcher's
-// state. So the reading after computing counts every edit committed before it
-// began; an edit committed since the reading before was taken has moved its table's
-// generation, that table is read again and the two versions differ (the edit is not kept).
-// An edit that landed between the first reading's state and its read is already in the
-// first version: read again, it gives the same part, and the computation, which began after
-// it, read it. The walking service checks its inputs' version on every call, so the snapshot compute reads
-// is not older than the first reading.
+// state. So the reading after computing counts every edit committed before it began; an
+// edit committed since the reading before was taken has moved its table's generation, that
+// table is read again and the two versions differ (the edit is not kept). An edit that
+// landed between the first reading's state and its read is already in the first version:
+// read again, it gives the same part, and the computation, which began after it, read it.
+// The walking service checks its inputs' version on every call, so the snapshot compute
+// reads is not older than the first reading.
 func (s *Service) cached(ctx context.Context, city walk.City, opt Options, compute func(context.Context) (*Report, error)) (*Report, error) {
 	before, err := s.version(ctx, city)
 	if err != nil {
