@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"strings"
 	"sync"
 
 	"github.com/cityreach/cityreach/internal/citydata"
@@ -17,19 +16,25 @@ import (
 // categories with their norms) and ageTables, the residents by age band. The walking
 // service checks the version of its tables on every call, with the tile service's listener
 // when it has one (only the tables it saw edited are read again): the capacity service
-// shares that reading rather than reading them again.
+// shares that reading rather than reading them again, and checks ageTables the same way,
+// after the same barrier (their triggers: migration 0029).
 
-// ageTables are read on every request: they have no NOTIFY trigger (migration 0020), so
-// the listener never counts their edits and citydata.Current would take an edited table
-// as unchanged. Their reading is one small statement (the city's communities' age rows).
+// ageTables are the age tables a report reads besides the walking inputs.
 var ageTables = []string{citydata.AgeBands, citydata.CommunityAgePopulation}
+
+// ageVersions is each city's data version of ageTables as last read (citydata.Current),
+// by city id.
+type ageVersions struct {
+	mu   sync.Mutex
+	seen map[int]citydata.Watched
+}
 
 // cacheSize is how many baseline reports a Service keeps (least recently used out). A
 // parcel-level report of a scale-1 city is a few MB.
 const cacheSize = 32
 
 // reportCache holds baseline capacity reports by (city, data version of its tables,
-// resolved options). A report is immutable once stored: callers only read it.
+// options as requested). A report is immutable once stored: callers only read it.
 type reportCache struct {
 	mu    sync.Mutex
 	items map[string]*cacheItem
@@ -45,9 +50,12 @@ type cacheItem struct {
 
 // cacheKey is the key of a baseline report: the city, the data version of every table it
 // reads, and every option that changes the answer (category, bands, d0, decay, profile,
-// level). opt is resolved (bands and d0 filled in).
+// level) as requested, before the category fills in its bands and reach: those come from
+// facility_categories and age_bands, whose versions are in the key, so one request and
+// version always resolve alike. The strings are quoted, so no request's fields run into
+// another's.
 func cacheKey(cityID int, version string, opt Options) string {
-	return fmt.Sprintf("%d|%s|%s|%s|%g|%s|%s|%s", cityID, version, opt.Category, strings.Join(opt.Bands, ","), opt.D0, opt.Decay, opt.Profile, opt.Level)
+	return fmt.Sprintf("%d|%s|%q|%q|%g|%q|%q|%q", cityID, version, opt.Category, opt.Bands, opt.D0, opt.Decay, opt.Profile, opt.Level)
 }
 
 func (c *reportCache) get(key string) (*Report, bool) {
@@ -91,43 +99,56 @@ func (s *Service) Stats() (hits, misses uint64) {
 	return s.cache.hits, s.cache.miss
 }
 
-// version returns the city's data version of every table a report reads, now: the walking
-// service's reading of its tables (walk.Service.InputsData: with its Watcher, only the tables the
-// listener saw edited since its last check are read, nothing when there was no edit) and a
-// reading of ageTables. Its Hash is that of citydata.Read of all of them (Combine of the same
-// parts).
+// version returns the city's data version of every table a report reads, now: after one
+// barrier of the walking service's Watcher, the walking service's reading of its tables
+// (walk.Service.InputsData) and the reading of ageTables kept here, each reading only the
+// tables the listener saw edited since its last check (nothing when there was no edit;
+// everything without a live Watcher). Its Hash is that of citydata.Read of all of them
+// (Combine of the same parts).
 func (s *Service) version(ctx context.Context, city walk.City) (citydata.Version, error) {
-	w, err := s.Walk.InputsData(ctx, city)
+	b := citydata.Synced(ctx, s.Walk.Watch)
+	w, err := s.Walk.InputsData(ctx, city, b)
 	if err != nil {
 		return citydata.Version{}, err
 	}
-	a, err := citydata.Read(ctx, s.Store.Pool, city.ID, ageTables...)
+	s.ages.mu.Lock()
+	prev := s.ages.seen[city.ID]
+	s.ages.mu.Unlock()
+	// Concurrent requests may read at once; the last to store wins, and a state older
+	// than the newest reading only makes the next call read the edited part again.
+	a, err := b.Current(ctx, s.Store.reads(), city.ID, ageTables, prev)
 	if err != nil {
 		return citydata.Version{}, err
 	}
+	s.ages.mu.Lock()
+	if s.ages.seen == nil {
+		s.ages.seen = map[int]citydata.Watched{}
+	}
+	s.ages.seen[city.ID] = a
+	s.ages.mu.Unlock()
 	parts := make(map[string]citydata.TableVersion, len(w.Tables)+len(a.Tables))
 	maps.Copy(parts, w.Tables)
 	maps.Copy(parts, a.Tables)
 	return citydata.Combine(parts), nil
 }
 
-// cached returns the baseline report of opt (resolved) for city from the cache, or computes
-// it with compute and keeps it. The data version (version) is taken before and after
-// computing; the report is kept only when both agree, so every row the computation read is
-// of that version and the report is never served for any other.
+// cached returns the baseline report of opt (as requested) for city from the cache, or
+// computes it with compute (which resolves opt) and keeps it. The data version (version)
+// is taken before and after computing; the report is kept only when both agree, so every
+// row the computation read (the category and bands it resolved opt with included) is of
+// that version and the report is never served for any other.
 //
 // With the walking service's Watcher (cityreach serve: the tile service's listener) a
-// reading of walkTables reads only what the listener saw edited, and a hit with no edit
-// reads none of them; the guarantee still holds because citydata.Current syncs the Watcher
-// (a barrier: every edit committed before the call has been counted) before it takes the
-// Watcher's state. So the reading after computing counts every edit committed before it
-// began; an edit committed since the reading before was taken has moved its table's
-// generation, that table is read again and the two versions differ (the edit is not kept).
-// An edit that landed between the first reading's state and its read is already in the
-// first version: read again, it gives the same part, and the computation, which began after
-// it, read it. ageTables, which the listener does not count, are read both times. The
-// walking service checks its inputs' version on every call, so the snapshot compute reads
-// is not older than the first reading.
+// reading reads only the tables the listener saw edited, and a hit with no edit reads no
+// version at all; the guarantee still holds because version syncs the Watcher (a barrier:
+// every edit committed before the call has been counted) before it takes the Watcher's
+// state. So the reading after computing counts every edit committed before it began; an
+// edit committed since the reading before was taken has moved its table's generation, that
+// table is read again and the two versions differ (the edit is not kept). An edit that
+// landed between the first reading's state and its read is already in the first version:
+// read again, it gives the same part, and the computation, which began after it, read it.
+// The walking service checks its inputs' version on every call, so the snapshot compute
+// reads is not older than the first reading.
 func (s *Service) cached(ctx context.Context, city walk.City, opt Options, compute func(context.Context) (*Report, error)) (*Report, error) {
 	before, err := s.version(ctx, city)
 	if err != nil {

@@ -2,9 +2,11 @@ package capacity_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,19 +17,24 @@ import (
 	"github.com/cityreach/cityreach/internal/capacity"
 	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/tiles"
+	"github.com/cityreach/cityreach/internal/walk"
 )
 
 // versionReads counts the data-version readings (citydata.Read) made on a pool: the
-// tables each statement read, in order.
+// tables each statement read, in order; and every statement, as its SQL.
 type versionReads struct {
 	mu    sync.Mutex
 	reads [][]string
+	all   []string
 }
 
 // versionPart is how each table's part of a citydata.Read statement begins.
 var versionPart = regexp.MustCompile(`SELECT '(\w+)', count\(\*\)`)
 
 func (v *versionReads) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	v.mu.Lock()
+	v.all = append(v.all, d.SQL)
+	v.mu.Unlock()
 	m := versionPart.FindAllStringSubmatch(d.SQL, -1)
 	if len(m) == 0 {
 		return ctx
@@ -50,44 +57,69 @@ func (v *versionReads) take() [][]string {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	r := v.reads
-	v.reads = nil
+	v.reads, v.all = nil, nil
 	return r
+}
+
+// statements returns every statement since the last take.
+func (v *versionReads) statements() []string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return slices.Clone(v.all)
+}
+
+// tracedPool returns a pool like pool whose statements reads counts.
+func tracedPool(t *testing.T, ctx context.Context, pool *pgxpool.Pool) (*versionReads, *pgxpool.Pool) {
+	t.Helper()
+	reads := &versionReads{}
+	cfg := pool.Config()
+	cfg.ConnConfig.Tracer = reads
+	traced, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(traced.Close)
+	return reads, traced
+}
+
+// liveTiles starts a tile service on pool with o, as cityreach serve does, and waits
+// until its listener (and, reading a replica, its change log) is live.
+func liveTiles(t *testing.T, ctx context.Context, pool *pgxpool.Pool, o tiles.Options) *tiles.Service {
+	t.Helper()
+	ts := tiles.New(pool, layers.Default(), o)
+	if err := ts.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ts.Close)
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := ts.WaitLive(wctx); err != nil {
+		t.Fatal(err)
+	}
+	return ts
 }
 
 // TestCacheFollowsEdits: with the tile service's listener wired as in cityreach serve, a
 // repeated request is answered from the cache (the same report, a hit) reading the data
-// version of no table the listener watches (only the age tables, which have no trigger),
-// and an edit of each of the eleven tables the report depends on is seen by the next
-// request: computed afresh (a miss), its first reading of the version reads only the
-// edited table, and its figures equal the SQL/pgRouting computation again.
+// version of no table (the age tables notify their edits too, migration 0029) nor the
+// category or the bands (one statement in all: the city by slug), and an edit
+// of each of the eleven tables the report depends on is seen by the next request: computed
+// afresh (a miss), its first reading of the version reads only the edited table, and its
+// figures equal the SQL/pgRouting computation again. Last, an age import made as the CLI
+// makes it (another Service on its own pool, as another process) is seen by the very next
+// request: a miss reading only community_age_population's version, whose figures equal the
+// SQL/pgRouting computation on the imported rows and whose city demand moved by the change
+// of the imported counts, worked out from the file and the rows before the import.
 func TestCacheFollowsEdits(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	db, svc, city := demoOracle(t)
 	// The service reads on a pool that counts its version readings; the listener is the
 	// tile service's, on the test's pool.
-	reads := &versionReads{}
-	cfg := db.Pool.Config()
-	cfg.ConnConfig.Tracer = reads
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	reads, pool := tracedPool(t, ctx, db.Pool)
 	svc.Walk.Store.Pool, svc.Store.Pool = pool, pool
-	ts := tiles.New(db.Pool, layers.Default(), tiles.Options{CacheBytes: 1 << 20})
-	if err := ts.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ts.Close)
-	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
-	defer wcancel()
-	if err := ts.WaitLive(wctx); err != nil {
-		t.Fatal(err)
-	}
-	svc.Walk.Watch = ts
+	svc.Walk.Watch = liveTiles(t, ctx, db.Pool, tiles.Options{CacheBytes: 1 << 20})
 
-	ages := []string{"age_bands", "community_age_population"}
 	c := oracleCase{"primary_school", []string{"6-12"}, 500, capacity.DecayNone, ""}
 	first := checkOracle(t, ctx, db, svc, city, c)
 	opt := capacity.Options{Category: c.category, Bands: c.bands, D0: c.d0, Decay: c.decay, Level: capacity.LevelParcel}
@@ -102,8 +134,12 @@ func TestCacheFollowsEdits(t *testing.T) {
 	if hits, _ := svc.Stats(); hits != 1 {
 		t.Errorf("%d cache hits, want 1", hits)
 	}
-	if r := reads.take(); len(r) != 1 || !slices.Equal(r[0], ages) {
-		t.Errorf("a hit after no edit read the versions %v, want only %v", r, ages)
+	stmts := reads.statements()
+	if r := reads.take(); len(r) != 0 {
+		t.Errorf("a hit after no edit read the versions %v, want none", r)
+	}
+	if len(stmts) != 1 || !strings.Contains(stmts[0], "FROM cities WHERE slug") {
+		t.Errorf("a hit ran the statements %q, want the city's lookup alone", stmts)
 	}
 	// Another level is another answer.
 	if com, err := svc.Capacity(ctx, "baotou", capacity.Options{Category: c.category, Bands: c.bands, D0: c.d0}); err != nil || com == first || com.Level != "community" {
@@ -173,12 +209,8 @@ func TestCacheFollowsEdits(t *testing.T) {
 		if _, m := svc.Stats(); m != missed+1 {
 			t.Errorf("%s: %d misses, want %d", edit.table, m, missed+1)
 		}
-		want := []string{edit.table}
-		if slices.Contains(ages, edit.table) {
-			want = ages
-		}
-		if r := reads.take(); len(r) == 0 || !slices.Equal(r[0], want) {
-			t.Errorf("%s: the version readings %v, want the first of %v alone", edit.table, r, want)
+		if r := reads.take(); len(r) == 0 || !slices.Equal(r[0], []string{edit.table}) {
+			t.Errorf("%s: the version readings %v, want the first of [%s] alone", edit.table, r, edit.table)
 		}
 		if edit.check != nil {
 			edit.check(t, before, after)
@@ -186,5 +218,74 @@ func TestCacheFollowsEdits(t *testing.T) {
 	}
 	if len(edits) != 11 {
 		t.Errorf("%d tables edited, want the 11 a report reads", len(edits))
+	}
+
+	// The import: two communities holding residents' parcels, their 6–12 counts raised by
+	// 37 and 250 (0 when they had none). Their whole band count is the demand of their
+	// parcels (spread in proportion to the parcels' residents), so the city's demand moves
+	// by the sum of the changes.
+	//nolint:rowserrcheck // pgx.CollectRows checks rows.Err
+	rows, err := db.Pool.Query(ctx, `SELECT c.code, coalesce(a.population, 0)::float8 FROM communities c
+		LEFT JOIN community_age_population a ON a.community_id = c.id AND a.band = '6-12'
+		WHERE c.city_id = $1 AND EXISTS (SELECT 1 FROM residential_land r WHERE r.city_id = $1 AND r.population > 0
+			AND ST_Contains(c.geom_m, ST_PointOnSurface(r.geom_m)))
+		ORDER BY c.id LIMIT 2`, city)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type count struct {
+		Code string
+		N    float64
+	}
+	old, err := pgx.CollectRows(rows, pgx.RowToStructByPos[count])
+	if err != nil || len(old) != 2 {
+		t.Fatalf("communities to import: %v %v", old, err)
+	}
+	file := "community_code,6-12\n"
+	delta := 0.0
+	for i, com := range old {
+		add := []float64{37, 250}[i]
+		file += fmt.Sprintf("%s,%.0f\n", com.Code, com.N+add)
+		delta += add
+	}
+	before, err := svc.Capacity(ctx, "baotou", opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, missed := svc.Stats()
+	// As cityreach import ages does it (internal/cli): a Service of its own on its own pool.
+	other, err := pgxpool.NewWithConfig(ctx, db.Pool.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	imp := &capacity.Service{Walk: walk.NewService(other, nil), Store: capacity.Store{Pool: other}}
+	if _, err := imp.ImportAges(ctx, "baotou", "csv", []byte(file), "agewatch test"); err != nil {
+		t.Fatal(err)
+	}
+	for i, com := range old {
+		var n float64
+		var src string
+		if err := db.Pool.QueryRow(ctx, `SELECT a.population::float8, a.data_source FROM community_age_population a
+			JOIN communities c ON c.id = a.community_id WHERE c.city_id = $1 AND c.code = $2 AND a.band = '6-12'`, city, com.Code).Scan(&n, &src); err != nil {
+			t.Fatal(err)
+		}
+		if want := com.N + []float64{37, 250}[i]; n != want || src != "agewatch test" {
+			t.Fatalf("community %s after the import: %v (%s), want %v", com.Code, n, src, want)
+		}
+	}
+	reads.take()
+	after := checkOracle(t, ctx, db, svc, city, c)
+	if after == before {
+		t.Fatal("import: the cached report was served after the import")
+	}
+	if _, m := svc.Stats(); m != missed+1 {
+		t.Errorf("import: %d misses, want %d", m, missed+1)
+	}
+	if r := reads.take(); len(r) == 0 || !slices.Equal(r[0], []string{"community_age_population"}) {
+		t.Errorf("import: the version readings %v, want the first of [community_age_population] alone", r)
+	}
+	if math.Abs(after.Totals.Demand-before.Totals.Demand-delta) > 1e-6 {
+		t.Errorf("import: demand %v → %v, want +%v", before.Totals.Demand, after.Totals.Demand, delta)
 	}
 }

@@ -15,14 +15,17 @@ const BandsAll = "all"
 
 // Service computes the capacity indicator of a city on the walking service's cached
 // network and inputs. Baseline reports are kept per data version of every table they are
-// computed from and per option (cache.go): a repeated request reads the data version and
-// answers from memory; an edit changes the version and the next request computes afresh.
+// computed from and per option (cache.go): a repeated request checks the data version
+// (with the walking service's Watcher, reading no table's version when none was edited)
+// and answers from memory; an edit changes the version and the next request computes
+// afresh.
 // A scenario's report is never kept.
 type Service struct {
 	Walk  *walk.Service
 	Store Store
 
 	cache reportCache
+	ages  ageVersions
 }
 
 // Capacity computes the 2SFCA capacity indicator of opt.Category for the city slug.
@@ -39,52 +42,55 @@ func (s *Service) Capacity(ctx context.Context, slug string, opt Options) (*Repo
 	if opt.D0 < 0 || opt.D0 > 10000 {
 		return nil, invalid("d0", "the catchment radius must be from 1 to 10,000 m")
 	}
+	if _, ok := walk.ProfileByCode(opt.Profile); opt.Profile != "" && !ok {
+		return nil, invalid("profile", fmt.Sprintf("profile must be one of %s, not %q", strings.Join(walk.ProfileCodes(), ", "), clip(opt.Profile)))
+	}
+	if opt.Level == "" {
+		opt.Level = walk.LevelCommunity
+	}
 	city, err := s.Walk.City(ctx, slug)
 	if err != nil {
 		return nil, err
 	}
+	if opt.Changes != nil {
+		return s.compute(ctx, city, opt)
+	}
+	// The options are resolved (the category, its bands and reach) inside the computation:
+	// they are read from facility_categories and age_bands, whose versions are part of the
+	// cache key, so a hit needs no reading of them.
+	return s.cached(ctx, city, opt, func(ctx context.Context) (*Report, error) { return s.compute(ctx, city, opt) })
+}
+
+// resolve reads the category of opt and fills in what opt leaves to it: the demand bands
+// (checked against the configured set) and d0 (the category's reach, scaled by the
+// profile's speed).
+func (s *Service) resolve(ctx context.Context, opt Options) (Category, Options, error) {
 	cat, err := s.category(ctx, opt.Category)
 	if err != nil {
-		return nil, err
+		return cat, opt, err
 	}
 	switch cat.Source {
 	case SourceFacilities:
 	case SourceParks:
 	default:
-		return nil, invalid("category", fmt.Sprintf("category %s has no capacity column (its points come from %s)", cat.Code, clip(cat.Source)))
+		return cat, opt, invalid("category", fmt.Sprintf("category %s has no capacity column (its points come from %s)", cat.Code, clip(cat.Source)))
 	}
-	if opt.Profile != "" {
-		p, ok := walk.ProfileByCode(opt.Profile)
-		if !ok {
-			return nil, invalid("profile", fmt.Sprintf("profile must be one of %s, not %q", strings.Join(walk.ProfileCodes(), ", "), clip(opt.Profile)))
-		}
-		if opt.D0 == 0 {
-			opt.D0 = cat.ReachM * p.SpeedKmh / walk.BaseSpeedKmh
-		}
+	if p, ok := walk.ProfileByCode(opt.Profile); ok && opt.Profile != "" && opt.D0 == 0 {
+		opt.D0 = cat.ReachM * p.SpeedKmh / walk.BaseSpeedKmh
 	}
-	bands, err := s.bands(ctx, cat, opt.Bands)
-	if err != nil {
-		return nil, err
+	if opt.Bands, err = s.bands(ctx, cat, opt.Bands); err != nil {
+		return cat, opt, err
 	}
-	opt.Bands = bands
 	if opt.D0 == 0 {
 		opt.D0 = cat.ReachM
 	}
-	if opt.Level == "" {
-		opt.Level = walk.LevelCommunity
-	}
-	if opt.Changes != nil {
-		return s.compute(ctx, city, opt)
-	}
-	return s.cached(ctx, city, opt, func(ctx context.Context) (*Report, error) { return s.compute(ctx, city, opt) })
+	return cat, opt, nil
 }
 
-// compute computes the report of opt (its bands resolved) for city: on the walking
-// service's snapshot, or a scenario's derivation of it when opt.Changes is set.
+// compute resolves opt and computes its report for city: on the walking service's
+// snapshot, or a scenario's derivation of it when opt.Changes is set.
 func (s *Service) compute(ctx context.Context, city walk.City, opt Options) (*Report, error) {
-	// The category is read again inside the computation, so that its norm is of the data
-	// version the cache checks around it.
-	cat, err := s.category(ctx, opt.Category)
+	cat, opt, err := s.resolve(ctx, opt)
 	if err != nil {
 		return nil, err
 	}

@@ -157,27 +157,37 @@ func (s *Service) current(ctx context.Context, cityID int, c *cityCache) version
 	var err error
 	return func() (citydata.Version, error) {
 		if !done {
-			var w citydata.Watched
-			if w, err = citydata.Current(ctx, s.Store.db(), s.Watch, cityID, inputsTables, c.seen); err == nil {
-				c.seen = w
-			}
+			err = s.see(ctx, cityID, c, citydata.Synced(ctx, s.Watch))
 			done = true
 		}
 		return c.seen.Version, err
 	}
 }
 
+// see reads the city's data version of inputsTables after the barrier b (only what
+// changed since c.seen) and keeps it in c.seen, with c.mu held.
+func (s *Service) see(ctx context.Context, cityID int, c *cityCache, b citydata.Barrier) error {
+	w, err := b.Current(ctx, s.Store.db(), cityID, inputsTables, c.seen)
+	if err == nil {
+		c.seen = w
+	}
+	return err
+}
+
 // InputsData returns the city's data version of the tables Inputs reads (InputsVersion's,
-// every table's part) now, checked as every call checks it: with the Watcher, only the
-// tables it saw edited since the last check are read (none when there was no edit). The
-// reading is kept, so a Network or Inputs call that follows reads nothing more when no edit
-// came meanwhile: internal/capacity keys its reports by it rather than reading the same
-// tables again. The answer's Tables must not be modified.
-func (s *Service) InputsData(ctx context.Context, city City) (citydata.Version, error) {
+// every table's part) now, checked as every call checks it but after the caller's barrier
+// b (citydata.Synced of the service's Watch): only the tables the Watcher saw edited since
+// the last check are read (none when there was no edit). The reading is kept, so a Network
+// or Inputs call that follows reads nothing more when no edit came meanwhile:
+// internal/capacity keys its reports by it rather than reading the same tables again, and
+// reads its age tables' version after the same barrier. The answer's Tables must not be
+// modified.
+func (s *Service) InputsData(ctx context.Context, city City, b citydata.Barrier) (citydata.Version, error) {
 	c := s.city(city.ID)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return s.current(ctx, city.ID, c)()
+	err := s.see(ctx, city.ID, c, b)
+	return c.seen.Version, err
 }
 
 // networkVersion is NetworkVersion's answer from the version of inputsTables v.
