@@ -69,6 +69,8 @@ type Service struct {
 	// answered from its stored figures rather than waiting for its gaps (Find takes only
 	// complete runs, and the run's lock is held until the gaps are in).
 	pending map[string]computedRun
+	// greedy keeps the siting's greedy answers of the latest kept results (greedymemo.go).
+	greedy greedyMemos
 }
 
 // Close waits until the gap layers still being stored have been (each run's gaps are

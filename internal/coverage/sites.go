@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
 	geos "github.com/twpayne/go-geos"
 
 	"github.com/cityreach/cityreach/internal/caliber"
@@ -184,19 +185,35 @@ func sites(ctx context.Context, res *Result, n int, siteArea float64) (*SitePlan
 	if siteArea == 0 {
 		siteArea = DefaultSiteAreaM2
 	}
-	sp, note, err := SiteModel(res.Caliber, siteArea)
+	sp, _, err := SiteModel(res.Caliber, siteArea)
 	if err != nil {
 		return nil, nil, err
 	}
-	plan := &SitePlan{Caliber: res.Caliber.ID, Method: res.Method, Park: sp, Note: note,
-		CoverageNow: res.Ratio(), PopulationShareNow: res.PopulationShare(), Sites: []Site{}}
 	st, err := newSiter(res, sp)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer st.close()
+	at := st.candidates()
+	reach, err := st.reaches(ctx, st.siteParks(at))
+	if err != nil {
+		return nil, nil, err
+	}
+	return st.greedy(ctx, siteArea, at, reach, n)
+}
+
+// greedy is sites on st's result with its candidates at (the siter's park at each) and what
+// each reaches (st.reaches of their parks).
+func (st *siter) greedy(ctx context.Context, siteArea float64, at []orb.Point, reach []candReach, n int) (*SitePlan, []*Result, error) {
+	res, sp := st.res, st.sp
+	_, note, err := SiteModel(res.Caliber, siteArea)
+	if err != nil {
+		return nil, nil, err
+	}
+	plan := &SitePlan{Caliber: res.Caliber.ID, Method: res.Method, Park: sp, Note: note,
+		CoverageNow: res.Ratio(), PopulationShareNow: res.PopulationShare(), Sites: []Site{}}
 	h := &candHeap{}
-	if err := st.firstScores(ctx, h); err != nil {
+	if err := st.firstScores(ctx, h, at, reach); err != nil {
 		return nil, nil, err
 	}
 	plan.Candidates = len(h.items)
@@ -204,22 +221,31 @@ func sites(ctx context.Context, res *Result, n int, siteArea float64) (*SitePlan
 	cur := res
 	var after []*Result
 	round := 0
+	defer func() {
+		for i := range h.items {
+			h.items[i].release()
+		}
+	}()
 	for len(plan.Sites) < n && h.Len() > 0 {
 		if ctx.Err() != nil {
 			return nil, nil, ctx.Err()
 		}
-		top := heap.Pop(h).(candItem)
-		if top.round != round {
-			// Stale or a bound: score against the current gap; scores only fall, so if it
-			// still beats every other (upper-bound) score it is the best.
-			if top.round < 0 && top.preFor != round {
-				if err := st.prescore(ctx, h, &top, round); err != nil {
-					return nil, nil, err
-				}
-			}
-			if err := st.rescore(&top, round); err != nil {
+		if h.items[0].level != levelExact {
+			// A bound at the top: make it (and the next bounds in the queue's order) one
+			// level exacter on the workers; the queue is then ordered again.
+			if err := st.advance(ctx, h, reach, round); err != nil {
 				return nil, nil, err
 			}
+			continue
+		}
+		top := heap.Pop(h).(candItem)
+		if top.round != round {
+			// Stale: score against the current gap; scores only fall, so if it still
+			// beats every other (upper-bound) score it is the best.
+			if top.region == nil && st.net == nil {
+				top.region = toGEOS(st.c, reach[top.k].sa) // the buffer method's region
+			}
+			st.rescore(&top, round)
 			if top.score > minScoreM2 {
 				top.round = round
 				heap.Push(h, top)
@@ -231,9 +257,11 @@ func sites(ctx context.Context, res *Result, n int, siteArea float64) (*SitePlan
 		rank := len(plan.Sites) + 1
 		next, recomputed, err := cur.Apply(ctx, Changes{AddParks: []Park{sp.Park(-int64(rank), fmt.Sprintf("site %d", rank), top.at)}})
 		if err != nil {
+			top.release()
 			return nil, nil, err
 		}
 		if err := st.update(next, recomputed); err != nil {
+			top.release()
 			return nil, nil, err
 		}
 		plan.Sites = append(plan.Sites, Site{Rank: rank, At: top.at,
@@ -244,9 +272,6 @@ func sites(ctx context.Context, res *Result, n int, siteArea float64) (*SitePlan
 		after = append(after, next)
 		round++
 	}
-	for _, it := range h.items {
-		it.release()
-	}
 	return plan, after, nil
 }
 
@@ -254,31 +279,32 @@ func sites(ctx context.Context, res *Result, n int, siteArea float64) (*SitePlan
 // is rounding noise of the score updates.
 const minScoreM2 = 1e-3
 
-// rescore brings it's score to the current gap. A bound (round −1) is scored afresh on
-// the candidate's own cover; otherwise the land covered since its last score (the gap
-// pieces each chosen site took, kept per round) is taken off: the gap only shrinks, so
-// score(now) = score(then) − area(own cover ∩ land covered since).
-func (st *siter) rescore(it *candItem, round int) error {
-	if it.round < 0 && it.preFor == round {
-		it.score = it.preScore // prescore's: the same figure, worked out by a worker
-		return nil
-	}
-	reg, err := st.region(it)
-	if err != nil {
-		return err
-	}
-	if it.round < 0 {
-		it.score, _ = st.gain(reg)
-		return nil
-	}
-	if reg.IsEmpty() {
+// How exact a candidate's score in the greedy's queue is. Each level is an upper bound of
+// the next, and gaps only shrink, so a bound stays one as sites are added.
+const (
+	// levelExact: the gain of the candidate's own cover on the gap of round candItem.round.
+	levelExact = iota
+	// levelBound (network method): the straight-line gain counted only over the parcels
+	// whose box lies within the tolerance (+ 1 m) of the network the candidate reaches.
+	levelBound
+	// levelCoarse (network method): the whole gap of those parcels, where their box meets
+	// the service area's (no GEOS).
+	levelCoarse
+)
+
+// rescore brings a stale exact score to the current gap: the land covered since its last
+// score (the gap pieces each chosen site took, kept per round) is taken off: the gap only
+// shrinks, so score(now) = score(then) − area(own cover ∩ land covered since).
+func (st *siter) rescore(it *candItem, round int) {
+	reg := it.region
+	if reg == nil || reg.IsEmpty() {
 		it.score = 0
-		return nil
+		return
 	}
 	b := reg.Bounds()
 	rb := box{b.MinX, b.MinY, b.MaxX, b.MaxY}
 	var prep *geos.PrepGeom
-	for _, taken := range st.taken[it.round:] {
+	for _, taken := range st.taken[it.round:round] {
 		for _, tp := range taken {
 			if !tp.box.intersects(rb) {
 				continue
@@ -297,7 +323,6 @@ func (st *siter) rescore(it *candItem, round int) error {
 			}
 		}
 	}
-	return nil
 }
 
 // takenPiece is land a chosen site covered: a recomputed parcel's old gap minus its new one.
@@ -383,55 +408,130 @@ func (st *siter) forEach(ctx context.Context, n, chunk int, do func(w *siter, k 
 	})
 }
 
-// firstScores fills h with the candidates of a positive straight-line score, in the
-// candidates' order, each with its first score: exact (round 0) for the buffer method, an
-// upper bound (round −1) for the network method. The candidates are scored on the workers;
-// each score is worked out as one goroutine would, so it does not depend on scheduling.
-func (st *siter) firstScores(ctx context.Context, h *candHeap) error {
-	cands := st.candidates()
-	lines, scores := make([]float64, len(cands)), make([]float64, len(cands))
-	err := st.forEach(ctx, len(cands), 8, func(w *siter, k int) error {
-		sa := w.serviceArea(cands[k])
-		var parts []gainPart
-		var each func(int32, float64)
-		if w.net != nil {
-			each = func(i int32, x float64) { parts = append(parts, gainPart{i, x}) }
+// candReach is what a candidate's park reaches on its own: its straight-line service area
+// (its square or drawn polygon buffered by the radius, cut by the barriers) and, with the
+// network method, the walking network its access points reach within the radius, with a
+// grid of its segments. ok is false when it covers nothing (no service area, or no access
+// point with the network method).
+type candReach struct {
+	sa    orb.MultiPolygon
+	bound orb.Bound
+	lines []orb.LineString
+	near  segmentGrid
+	ok    bool
+}
+
+// covers reports whether pt lies in the land the candidate covers on its own: its service
+// area and, with the network method, within the tolerance of its reached network.
+func (r *candReach) covers(pt orb.Point, st *siter) bool {
+	if !r.bound.Contains(pt) {
+		return false
+	}
+	if st.net != nil && !r.near.within(pt, st.tol) {
+		return false
+	}
+	return planar.MultiPolygonContains(r.sa, pt)
+}
+
+// siteParks are the parks of the siter's generated sites at.
+func (st *siter) siteParks(at []orb.Point) []Park {
+	out := make([]Park, len(at))
+	for k, p := range at {
+		out[k] = st.sp.Park(0, "", p)
+	}
+	return out
+}
+
+// reaches works out on the workers what each park reaches (candReach) counted at its
+// radius (radius[k], or the siter's park's when radius is nil). The instance of Optimize
+// and the greedy both read it, so each candidate is walked once.
+func (st *siter) reaches(ctx context.Context, parks []Park, radius ...float64) ([]candReach, error) {
+	out := make([]candReach, len(parks))
+	err := st.forEach(ctx, len(parks), 8, func(w *siter, k int) error {
+		r := w.sp.RadiusM
+		if radius != nil {
+			r = radius[k]
 		}
-		a, _ := w.gainEach(sa, each)
+		sa := w.parkServiceArea(&parks[k], r)
+		mp, err := fromGEOS(sa)
 		sa.Destroy()
-		lines[k], scores[k] = a, a
-		if a > 0 && w.net != nil {
-			b, err := w.networkBound(cands[k], parts)
+		if err != nil || len(mp) == 0 {
+			return err
+		}
+		cr := candReach{sa: mp, bound: mp.Bound(), ok: true}
+		if w.net != nil {
+			ls, err := w.reached(&parks[k], r)
 			if err != nil {
 				return err
 			}
-			scores[k] = min(a, b)
+			if len(ls) == 0 {
+				return nil
+			}
+			cr.lines, cr.near = ls, newSegmentGrid(ls, w.tol)
 		}
+		out[k] = cr
+		return nil
+	})
+	return out, err
+}
+
+// firstScores fills h with the candidates that can gain, in the candidates' order, each
+// with its first score: exact (round 0, the straight-line gain) for the buffer method; for
+// the network method the coarse bound (levelCoarse), worked out in Go without GEOS: the
+// whole gap of the parcels whose box meets the service area's and lies within the
+// tolerance (+ 1 m) of the reached network. The scores are worked out on the workers, each
+// as one goroutine would, so they do not depend on scheduling.
+func (st *siter) firstScores(ctx context.Context, h *candHeap, at []orb.Point, reach []candReach) error {
+	items := make([]candItem, len(at))
+	err := st.forEach(ctx, len(at), 8, func(w *siter, k int) error {
+		r := &reach[k]
+		it := candItem{k: k, at: at[k]}
+		if !r.ok {
+			items[k] = it
+			return nil
+		}
+		if w.net == nil {
+			sa := toGEOS(w.c, r.sa)
+			it.score, _ = w.gainEach(sa, nil)
+			sa.Destroy()
+			it.level, it.round = levelExact, 0
+			items[k] = it
+			return nil
+		}
+		w.hits = w.tree.query(boxOf(r.bound), w.boxes, w.hits[:0])
+		for _, i := range w.hits {
+			if w.areas[i] > 0 && r.near.meetsBox(w.boxes[i].expand(w.tol+1)) {
+				it.parts = append(it.parts, i)
+				it.score += w.areas[i]
+			}
+		}
+		it.level = levelCoarse
+		items[k] = it
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	round := 0
-	if st.net != nil {
-		round = -1
-	}
-	for k, at := range cands {
-		if lines[k] > 0 {
-			h.items = append(h.items, candItem{at: at, score: scores[k], round: round, preFor: -1})
+	for _, it := range items {
+		if it.score > minScoreM2 {
+			h.items = append(h.items, it)
 		}
 	}
 	return nil
 }
 
-// prescore works out, on the workers, the score in this round of top (a bound, popped) and
-// of the next bounds of h in its order that have none for this round, 2 per worker: each
-// candidate's region (kept, in st's context) and its gain on the current gap, as rescore
-// would; rescore then takes them. h's order is unchanged.
-func (st *siter) prescore(ctx context.Context, h *candHeap, top *candItem, round int) error {
+// advance makes the bound at the top of h, and the next bounds in h's order (two per
+// worker in all), one level exacter on the workers: a coarse bound becomes the bound
+// (the straight-line gain of each of its parcels now, summed over those that gain), a
+// bound becomes the exact score of this round (the candidate's region built in GEOS, kept
+// on the candidate, and its gain on the gap now). Each figure is worked out as one
+// goroutine would. The candidates left with nothing to gain are dropped and h is ordered
+// again: the greedy picks the candidate of the highest exact score whatever bounds it
+// passed through.
+func (st *siter) advance(ctx context.Context, h *candHeap, reach []candReach, round int) error {
 	var next []int
 	for j := range h.items {
-		if it := &h.items[j]; it.round < 0 && it.preFor != round {
+		if h.items[j].level != levelExact {
 			next = append(next, j)
 		}
 	}
@@ -444,28 +544,108 @@ func (st *siter) prescore(ctx context.Context, h *candHeap, top *candItem, round
 		}
 		return 0
 	})
-	batch := []*candItem{top}
-	for _, j := range next[:min(len(next), 2*len(st.workers)-1)] {
-		batch = append(batch, &h.items[j])
-	}
-	return st.forEach(ctx, len(batch), 1, func(w *siter, k int) error {
-		it := batch[k]
-		var reg *geos.Geom
-		if it.region != nil {
-			reg = w.c.Clone(it.region)
-		} else {
-			p := w.sp.Park(0, "", it.at)
-			var err error
-			if reg, err = w.parkRegion(&p, w.sp.RadiusM); err != nil {
-				return err
-			}
-			it.region = st.c.Clone(reg)
+	batch := next[:min(len(next), 2*len(st.workers))]
+	err := st.forEach(ctx, len(batch), 1, func(w *siter, n int) error {
+		it := &h.items[batch[n]]
+		r := &reach[it.k]
+		if it.level == levelCoarse {
+			parts, bound := w.cellBound(r, it.parts)
+			it.parts, it.score, it.level = parts, bound, levelBound
+			return nil
 		}
-		it.preScore, _ = w.gain(reg)
-		it.preFor = round
+		reg := w.regionOf(r, it.parts)
+		prep := reg.Prepare()
+		var g float64
+		for _, i := range it.parts {
+			g += w.gapIn(i, reg, prep)
+		}
+		prep.Destroy()
+		it.region = st.c.Clone(reg)
 		reg.Destroy()
+		it.score, it.level, it.round = g, levelExact, round
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	kept := h.items[:0]
+	for _, it := range h.items {
+		if it.score > minScoreM2 {
+			kept = append(kept, it)
+		} else {
+			it.release()
+		}
+	}
+	h.items = kept
+	heap.Init(h)
+	return nil
+}
+
+// gapIn is the area of parcel i's gap now inside reg (prep: reg prepared).
+func (st *siter) gapIn(i int32, reg *geos.Geom, prep *geos.PrepGeom) float64 {
+	g := st.gapAt(i)
+	switch {
+	case g == nil:
+		return 0
+	case prep.Contains(g):
+		return st.areas[i]
+	case prep.Intersects(g):
+		ig := g.Intersection(reg)
+		defer ig.Destroy()
+		return ig.Area()
+	}
+	return 0
+}
+
+// cellBound is levelBound, in Go: the gap now of each of parcels (ascending) cut into the
+// squares of a grid of a quarter of the tolerance, counted where a square lies within the
+// tolerance of the reached network (the exact distance between square and segment). The
+// region lies inside the reached network grown by the tolerance (GEOS's buffer inscribes
+// its round caps), so no other part of a gap can meet it. It returns the parcels with a
+// positive count, and their sum.
+func (st *siter) cellBound(r *candReach, parcels []int32) ([]int32, float64) {
+	s := st.tol / 4
+	var parts []int32
+	var sum float64
+	near := map[[2]int32]bool{}
+	var buf [2][]orb.Point
+	var rings []ringBox
+	for _, i := range parcels {
+		gap := st.curGap(i)
+		if len(gap) == 0 {
+			continue
+		}
+		rings = ringBoxes(gap, rings[:0])
+		b := gap.Bound()
+		var x float64
+		for cx := int32(math.Floor(b.Min[0] / s)); float64(cx)*s < b.Max[0]; cx++ {
+			for cy := int32(math.Floor(b.Min[1] / s)); float64(cy)*s < b.Max[1]; cy++ {
+				c := box{float64(cx) * s, float64(cy) * s, float64(cx+1) * s, float64(cy+1) * s}
+				ok, seen := near[[2]int32{cx, cy}]
+				if !seen {
+					ok = r.near.withinBox(c, st.tol)
+					near[[2]int32{cx, cy}] = ok
+				}
+				if ok {
+					sq := orb.Ring{{c.minX, c.minY}, {c.maxX, c.minY}, {c.maxX, c.maxY}, {c.minX, c.maxY}, {c.minX, c.minY}}
+					x += clippedArea(rings, sq, c, &buf)
+				}
+			}
+		}
+		if x > 0 {
+			parts = append(parts, i)
+			sum += x
+		}
+	}
+	return parts, sum
+}
+
+// curGap is parcel i's gap now (orb).
+func (st *siter) curGap(i int32) orb.MultiPolygon {
+	if st.src != nil {
+		return st.src.cur[i]
+	}
+	return st.cur[i]
 }
 
 func (st *siter) setGap(i int, mp orb.MultiPolygon) {
@@ -571,21 +751,6 @@ func (st *siter) parkServiceArea(p *Park, radius float64) *geos.Geom {
 	return cutBuffer(st.c, st.res.snapshot, st.res.Caliber.Barriers, g, p.Geom.Bound(), radius)
 }
 
-// region returns the land a site's own park covers: its service area, and with the network
-// method that area ∩ its reached network grown by the tolerance (kept on the candidate).
-func (st *siter) region(it *candItem) (*geos.Geom, error) {
-	if it.region != nil {
-		return it.region, nil
-	}
-	p := st.sp.Park(0, "", it.at)
-	reg, err := st.parkRegion(&p, st.sp.RadiusM)
-	if err != nil {
-		return nil, err
-	}
-	it.region = reg
-	return reg, nil
-}
-
 // parkRegion returns the land park p (counted at radius) covers on its own: its service
 // area, and with the network method that area ∩ its reached network grown by the tolerance.
 func (st *siter) parkRegion(p *Park, radius float64) (*geos.Geom, error) {
@@ -601,19 +766,87 @@ func (st *siter) parkRegion(p *Park, radius float64) (*geos.Geom, error) {
 		}
 		return st.c.NewEmptyPolygon(), nil
 	}
-	lines := make([]*geos.Geom, 0, len(ls))
-	for _, l := range mergeStraight(ls) {
-		lines = append(lines, lineToGEOS(st.c, l))
+	return st.grown(mergeStraight(ls), sa), nil
+}
+
+// regionOf is parkRegion of a candidate from what it reaches, as far as the gaps of the
+// parcels parts can meet it. With the network method the reached lines are merged as
+// parkRegion merges them, and of each merged line only the runs of segments that meet the
+// box of one of those parcels grown by the tolerance and a metre are grown: a dropped
+// segment lies farther than that from every one of them, so neither it nor the round cap
+// that now ends a run at its vertex (a disc of the tolerance about a point of the dropped
+// segment) reaches into their boxes, where the region is then parkRegion's.
+func (st *siter) regionOf(r *candReach, parts []int32) *geos.Geom {
+	sa := toGEOS(st.c, r.sa)
+	if st.net == nil {
+		return sa
 	}
-	// A score only orders the candidates (a chosen site's figures come from Apply), so the
-	// reached network is grown with coarse round caps: two segments per quarter circle.
-	coll := st.c.NewCollection(geos.TypeIDMultiLineString, lines)
+	boxes := make([]box, len(parts))
+	for k, i := range parts {
+		boxes[k] = st.boxes[i].expand(st.tol + 1)
+	}
+	var keep []orb.LineString
+	for _, l := range mergeStraight(r.lines) {
+		keep = appendRuns(keep, l, boxes)
+	}
+	if len(keep) == 0 {
+		sa.Destroy()
+		return st.c.NewEmptyPolygon()
+	}
+	return st.grown(keep, sa)
+}
+
+// appendRuns appends to dst the runs of consecutive segments of l that meet one of boxes.
+func appendRuns(dst []orb.LineString, l orb.LineString, boxes []box) []orb.LineString {
+	lb := boxOf(l.Bound())
+	var near []box
+	for _, b := range boxes {
+		if b.intersects(lb) {
+			near = append(near, b)
+		}
+	}
+	if len(near) == 0 {
+		return dst
+	}
+	start := -1 // the first vertex of the current run
+	for k := 1; k < len(l); k++ {
+		meets := false
+		sb := boxOf(orb.LineString{l[k-1], l[k]}.Bound())
+		for _, b := range near {
+			if b.intersects(sb) && segmentMeetsBox(l[k-1], l[k], b) {
+				meets = true
+				break
+			}
+		}
+		switch {
+		case meets && start < 0:
+			start = k - 1
+		case !meets && start >= 0:
+			dst = append(dst, l[start:k])
+			start = -1
+		}
+	}
+	if start >= 0 {
+		dst = append(dst, l[start:])
+	}
+	return dst
+}
+
+// grown is lines grown by the tolerance ∩ sa (which it takes). A score only orders the
+// candidates (a chosen site's figures come from Apply), so the lines are grown with coarse
+// round caps: two segments per quarter circle.
+func (st *siter) grown(lines []orb.LineString, sa *geos.Geom) *geos.Geom {
+	gs := make([]*geos.Geom, 0, len(lines))
+	for _, l := range lines {
+		gs = append(gs, lineToGEOS(st.c, l))
+	}
+	coll := st.c.NewCollection(geos.TypeIDMultiLineString, gs)
 	reach := coll.Buffer(st.tol, 2)
 	coll.Destroy()
 	reg := reach.Intersection(sa)
 	reach.Destroy()
 	sa.Destroy()
-	return reg, nil
+	return reg
 }
 
 // reached returns the walking network park p's access points reach within radius, as
@@ -641,34 +874,6 @@ func (st *siter) reached(p *Park, radius float64) ([]orb.LineString, error) {
 // gain returns the uncovered area and residents inside reg now.
 func (st *siter) gain(reg *geos.Geom) (float64, float64) {
 	return st.gainEach(reg, nil)
-}
-
-// gainPart is the uncovered area x of parcel i inside a region.
-type gainPart struct {
-	i int32
-	x float64
-}
-
-// networkBound is an upper bound on the network score of a site at at (its parkRegion's
-// gain now) from parts, its straight-line score per parcel: the parcels whose box lies
-// within the tolerance (and a metre, for rounding) of the network the site's access points
-// reach. The region lies inside its service area and inside the reached network grown by
-// the tolerance (GEOS's buffer inscribes its round caps), so no other parcel's gap meets
-// it. Gaps only shrink, so the bound stays one as sites are added.
-func (st *siter) networkBound(at orb.Point, parts []gainPart) (float64, error) {
-	p := st.sp.Park(0, "", at)
-	ls, err := st.reached(&p, st.sp.RadiusM)
-	if err != nil || len(ls) == 0 {
-		return 0, err
-	}
-	near := newSegmentGrid(ls, st.tol)
-	var b float64
-	for _, pt := range parts {
-		if pt.x > 0 && near.meetsBox(st.boxes[pt.i].expand(st.tol+1)) {
-			b += pt.x
-		}
-	}
-	return b, nil
 }
 
 // gainEach is gain, calling each (when not nil) with every parcel's uncovered area inside
@@ -747,13 +952,14 @@ func (st *siter) update(next *Result, recomputed []int) error {
 }
 
 type candItem struct {
-	at     orb.Point
-	score  float64
-	round  int
-	region *geos.Geom // the candidate's own cover, once computed
-	// preScore is a bound's score in round preFor (−1: none), worked out by prescore.
-	preScore float64
-	preFor   int
+	k     int // the candidate's index
+	at    orb.Point
+	score float64
+	level int
+	round int // the round an exact score is for
+	// parts are the parcels whose gap it can gain (ascending): those counted by its bound.
+	parts  []int32
+	region *geos.Geom // the candidate's own cover, once built (levelExact)
 }
 
 func (it *candItem) release() {

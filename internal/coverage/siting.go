@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -71,6 +72,8 @@ type SitingOptions struct {
 	// SampleM is the spacing of the points the gap is sampled with (default: the radius
 	// / 15, between 5 and 40 m).
 	SampleM float64
+	// greedy, when set, keeps the greedy answer of this result (Service.Siting).
+	greedy *greedyMemo
 }
 
 // Siting is the outcome of Optimize.
@@ -153,8 +156,11 @@ type CurvePoint struct {
 	Optimal   bool    `json:"optimal"`
 	Model     float64 `json:"model"`
 	// Greedy is the number of parks the greedy answer on the instance needs.
-	Greedy int   `json:"greedy"`
-	Sites  []int `json:"-"`
+	Greedy int `json:"greedy"`
+	// Nodes are the branch-and-bound nodes the point's searches took (at most
+	// SitingOptions.CurveNodes after the bound's search).
+	Nodes int   `json:"nodes"`
+	Sites []int `json:"-"`
 }
 
 // Errors of Optimize's options.
@@ -211,26 +217,6 @@ func Optimize(ctx context.Context, res *Result, o SitingOptions) (*Siting, error
 		o.SiteAreaM2 = DefaultSiteAreaM2
 	}
 	built := time.Now()
-	// The exact figures (Result.Apply) of today's greedy answer start now, beside the
-	// instance's build and the search (Sites needs only the gap); the chosen sites' start
-	// when the search has chosen, beside what is left of the greedy's.
-	ectx, cancel := context.WithCancel(ctx)
-	eg, ectx := errgroup.WithContext(ectx)
-	defer func() {
-		cancel()
-		_ = eg.Wait() // an early return lets no figuring outlive the call
-	}()
-	var greedy *SitingChoice
-	startGreedy := func(cands []SitingSite, g []int) {
-		oc, w := o, siteWeigher(res, o)
-		eg.Go(func() (err error) {
-			greedy, err = greedySites(ectx, res, oc, cands, g, w)
-			return err
-		})
-	}
-	if o.K > 0 && len(o.Drawn) == 0 {
-		startGreedy(nil, nil) // Sites on the gap: independent of the instance
-	}
 	out := &Siting{Caliber: res.Caliber.ID, Method: res.Method, Weight: o.Weight, Bands: o.Bands, Source: "generated", Curve: []CurvePoint{}}
 	// The generated sites' park, and the siter every candidate is scored with.
 	sp, note, err := SiteModel(res.Caliber, o.SiteAreaM2)
@@ -241,8 +227,19 @@ func Optimize(ctx context.Context, res *Result, o SitingOptions) (*Siting, error
 	if err != nil {
 		return nil, err
 	}
-	defer st.close()
+	// The exact figures (Result.Apply) of today's greedy answer start once the candidates
+	// are walked, beside the instance's build and the search; the chosen sites' start when
+	// the search has chosen, beside what is left of the greedy's. The greedy works on st.
+	ectx, cancel := context.WithCancel(ctx)
+	eg, ectx := errgroup.WithContext(ectx)
+	defer func() {
+		cancel()
+		_ = eg.Wait() // an early return lets no figuring outlive the call
+		st.close()
+	}()
+	var greedy *SitingChoice
 	var cands []SitingSite
+	var at []orb.Point
 	if len(o.Drawn) > 0 {
 		out.Source = "drawn"
 		cands, err = drawnCandidates(res, o.Drawn)
@@ -251,9 +248,33 @@ func Optimize(ctx context.Context, res *Result, o SitingOptions) (*Siting, error
 		}
 	} else {
 		out.Park, out.Note = &sp, note
-		for k, at := range st.candidates() {
-			cands = append(cands, SitingSite{Name: fmt.Sprintf("Pocket park site %d", k+1), Park: sp, Site: Site{At: at}, Geom: square(at, sp.SideM/2)})
+		at = st.candidates()
+		for k, p := range at {
+			cands = append(cands, SitingSite{Name: fmt.Sprintf("Pocket park site %d", k+1), Park: sp, Site: Site{At: p}, Geom: square(p, sp.SideM/2)})
 		}
+	}
+	// What each candidate reaches: walked once, for the instance and the greedy.
+	parks, radii := make([]Park, len(cands)), make([]float64, len(cands))
+	for j := range cands {
+		parks[j], radii[j] = cands[j].park(0), cands[j].Park.RadiusM
+	}
+	walks, err := st.reaches(ctx, parks, radii...)
+	if err != nil {
+		return nil, err
+	}
+	startGreedy := func(g []int) {
+		oc, w := o, siteWeigher(res, o)
+		eg.Go(func() (err error) {
+			if len(oc.Drawn) > 0 {
+				greedy = &SitingChoice{K: oc.K}
+				return evaluate(ectx, res, cands, g, w, greedy)
+			}
+			greedy, err = greedySites(ectx, st, oc, at, walks, w)
+			return err
+		})
+	}
+	if o.K > 0 && len(o.Drawn) == 0 {
+		startGreedy(nil) // Sites on the gap: independent of the instance
 	}
 	out.Candidates = len(cands)
 	weigh := siteWeigher(res, o)
@@ -266,7 +287,7 @@ func Optimize(ctx context.Context, res *Result, o SitingOptions) (*Siting, error
 		}
 	}
 	out.SampleM = o.SampleM
-	inst, setOf, err := buildInstance(ctx, st, cands, weigh, o.SampleM)
+	inst, setOf, err := buildInstance(ctx, st, walks, weigh, o.SampleM)
 	if err != nil {
 		return nil, err
 	}
@@ -283,12 +304,25 @@ func Optimize(ctx context.Context, res *Result, o SitingOptions) (*Siting, error
 		}
 		return o
 	}
-	start := time.Now()
+	// The curve: its own search, beside the best K's and the figuring (see curve).
+	curveIn := o.SolveIn - o.SolveIn*2/5
+	if o.K == 0 {
+		curveIn = o.SolveIn
+	}
+	var curveMS float64
+	eg.Go(func() error {
+		t0 := time.Now()
+		var err error
+		out.Curve, err = curve(ectx, inst, o.Targets, curveIn, now, W, out.Reachable, back)
+		curveMS = ms(time.Since(t0))
+		return err
+	})
 	if o.K > 0 {
+		start := time.Now()
 		deadline := start.Add(o.SolveIn * 2 / 5)
 		g := maxcover.Greedy(inst, o.K, nil)
 		if len(o.Drawn) > 0 {
-			startGreedy(cands, back(g))
+			startGreedy(back(g))
 		}
 		r := maxcover.Solve(ctx, inst, o.K, g, maxcover.Options{Deadline: deadline})
 		if ctx.Err() != nil {
@@ -313,8 +347,6 @@ func Optimize(ctx context.Context, res *Result, o SitingOptions) (*Siting, error
 			together, err = evaluateTogether(ectx, res, cands, chosen, weigh)
 			return err
 		})
-		// Both figured before the curve: its search is timed by the clock, and figuring
-		// beside it took its CPU (on 2 cores the 95 % point lost its proof).
 		if err := eg.Wait(); err != nil {
 			return nil, err
 		}
@@ -334,47 +366,70 @@ func Optimize(ctx context.Context, res *Result, o SitingOptions) (*Siting, error
 			}
 		}
 	}
-	// The curve's share of the time, from now: the best K's Apply evaluations do not count.
-	solveStart := time.Now()
-	remaining := o.SolveIn - o.SolveIn*2/5
-	if o.K == 0 {
-		remaining = o.SolveIn
+	if err := eg.Wait(); err != nil {
+		return nil, err
 	}
-	var solved time.Duration
-	if out.Best != nil {
-		solved = time.Duration(out.SolveMS * float64(time.Millisecond))
+	out.SolveMS += curveMS
+	return out, nil
+}
+
+// curve is the cost–coverage curve: per target, the fewest parks reaching it (MinCount).
+// It runs beside the best K's search and the figuring of the answers, on its own OS thread,
+// and its time limit (curveIn, shared by the targets left) counts the CPU time that thread
+// used, not the wall clock: what runs beside it, or a busy machine, does not cut its
+// search short (on 2 cores a wall-clock limit cost the demo city's 95 % point its proof).
+// A wall-clock limit of curveWallFactor × curveIn still ends it on a starved machine.
+func curve(ctx context.Context, inst *maxcover.Instance, targets []float64, curveIn time.Duration, now, W, reachable float64, back func([]int) []int) ([]CurvePoint, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	t0 := time.Now()
+	cpu0, onCPU := threadCPU()
+	used := func() time.Duration {
+		if onCPU {
+			if c, ok := threadCPU(); ok {
+				return c - cpu0
+			}
+		}
+		return time.Since(t0)
 	}
-	for i, t := range o.Targets {
+	wall := t0.Add(curveWallFactor * curveIn)
+	reach := inst.Reachable()
+	share := func(v float64) float64 { return ratio(now+v, W) }
+	out := []CurvePoint{}
+	for i, t := range targets {
 		pt := CurvePoint{Target: t, Share: t}
-		if t > out.Reachable+1e-12 {
-			pt.Share, pt.Capped = out.Reachable, true
+		if t > reachable+1e-12 {
+			pt.Share, pt.Capped = reachable, true
 		}
 		want := pt.Share*W - now
 		if pt.Capped {
 			want = reach
-			if i > 0 && out.Curve[i-1].Capped { // the same question
-				prev := out.Curve[i-1]
+			if i > 0 && out[i-1].Capped { // the same question
+				prev := out[i-1]
 				prev.Target = t
-				out.Curve = append(out.Curve, prev)
+				out = append(out, prev)
 				continue
 			}
 		}
-		deadline := time.Now().Add(max(remaining-time.Since(solveStart), 0) / time.Duration(len(o.Targets)-i))
-		c := maxcover.MinCount(ctx, inst, want*(1-1e-12), deadline)
+		from, limit := used(), max(curveIn-used(), 0)/time.Duration(len(targets)-i)
+		stop := func() bool { return used()-from >= limit }
+		c := maxcover.MinCount(ctx, inst, want*(1-1e-12), maxcover.Options{Deadline: wall, Stop: stop})
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		pt.ParksLow, pt.ParksHigh, pt.Optimal, pt.Model = c.Lower, c.Upper, c.Optimal, share(c.Value)
+		pt.ParksLow, pt.ParksHigh, pt.Optimal, pt.Model, pt.Nodes = c.Lower, c.Upper, c.Optimal, share(c.Value), c.Nodes
 		pt.Sites = back(ordered(inst, c.Chosen))
 		pt.Greedy = maxcover.GreedyCount(inst, want*(1-1e-12))
 		if want <= 0 {
-			pt.ParksLow, pt.ParksHigh, pt.Optimal, pt.Model, pt.Sites = 0, 0, true, out.Now, nil
+			pt.ParksLow, pt.ParksHigh, pt.Optimal, pt.Model, pt.Sites = 0, 0, true, share(0), nil
 		}
-		out.Curve = append(out.Curve, pt)
+		out = append(out, pt)
 	}
-	out.SolveMS = ms(solved + time.Since(solveStart))
 	return out, nil
 }
+
+// curveWallFactor × the curve's CPU time limit is its wall-clock limit.
+const curveWallFactor = 4
 
 func ms(d time.Duration) float64 { return math.Round(float64(d.Microseconds())/10) / 100 }
 
@@ -449,6 +504,21 @@ func (w weigher) covered(r *Result) float64 {
 	return r.CoveredM2
 }
 
+// coveredBy is covered of the result a greedy step stands for.
+func (w weigher) coveredBy(s greedyStep) float64 {
+	switch w.weight {
+	case WeightPopulation:
+		return s.coveredPop
+	case WeightBand:
+		var c float64
+		for i := range w.res.snapshot.Parcels {
+			c += w.band[i] * ratio(s.covered[i], w.res.snapshot.Parcels[i].AreaM2)
+		}
+		return c
+	}
+	return s.coveredM2
+}
+
 // drawnCandidates checks the drawn sites and gives each its park under res's caliber.
 func drawnCandidates(res *Result, drawn []DrawnSite) ([]SitingSite, error) {
 	if len(drawn) > MaxDrawnSites {
@@ -482,7 +552,7 @@ func (c *SitingSite) park(id int64) Park {
 
 // buildInstance samples the gap and finds which candidates reach each point. It returns the
 // instance (identical candidates kept once) and, per set, its candidate.
-func buildInstance(ctx context.Context, st *siter, cands []SitingSite, w weigher, step float64) (*maxcover.Instance, []int, error) {
+func buildInstance(ctx context.Context, st *siter, reach []candReach, w weigher, step float64) (*maxcover.Instance, []int, error) {
 	type point struct {
 		x, y, w float64
 	}
@@ -526,22 +596,19 @@ func buildInstance(ctx context.Context, st *siter, cands []SitingSite, w weigher
 		cell[key] = append(cell[key], int32(k))
 	}
 	reached := make([][]int32, len(pts)) // per point, the candidates reaching it (ascending)
-	for j := range cands {
+	for j := range reach {
 		if ctx.Err() != nil {
 			return nil, nil, ctx.Err()
 		}
-		p := cands[j].park(0)
-		covers, b, err := candidateCover(st, &p, cands[j].Park.RadiusM)
-		if err != nil {
-			return nil, nil, err
-		}
-		if covers == nil {
+		r := &reach[j]
+		if !r.ok {
 			continue
 		}
+		b := r.bound
 		for cx := int32(math.Floor(b.Min[0] / bucket)); cx <= int32(math.Floor(b.Max[0]/bucket)); cx++ {
 			for cy := int32(math.Floor(b.Min[1] / bucket)); cy <= int32(math.Floor(b.Max[1]/bucket)); cy++ {
 				for _, k := range cell[[2]int32{cx, cy}] {
-					if pt := (orb.Point{pts[k].x, pts[k].y}); b.Contains(pt) && covers(pt) {
+					if r.covers(orb.Point{pts[k].x, pts[k].y}, st) {
 						reached[k] = append(reached[k], int32(j))
 					}
 				}
@@ -551,7 +618,7 @@ func buildInstance(ctx context.Context, st *siter, cands []SitingSite, w weigher
 	// Merge the points reached by the same candidates; drop those no candidate reaches.
 	elem := map[string]int32{}
 	inst := &maxcover.Instance{}
-	sets := make([][]int32, len(cands))
+	sets := make([][]int32, len(reach))
 	for k, js := range reached {
 		if len(js) == 0 {
 			continue
@@ -582,31 +649,6 @@ func buildInstance(ctx context.Context, st *siter, cands []SitingSite, w weigher
 		setOf = append(setOf, j)
 	}
 	return inst, setOf, nil
-}
-
-// candidateCover returns whether a point lies in the land park p (counted at radius)
-// covers on its own, and the box that land lies in (nil: it covers nothing): its service
-// area (siter.parkServiceArea), and with the network method also within the tolerance of
-// the network its access points reach (siter.reached) — the region Sites scores, with the
-// tolerance measured exactly instead of by a coarse buffer. Point in polygon runs in Go:
-// GEOSPreparedIntersectsXY needs GEOS 3.12 (go-geos stubs it to false before).
-func candidateCover(st *siter, p *Park, radius float64) (func(orb.Point) bool, orb.Bound, error) {
-	sa := st.parkServiceArea(p, radius)
-	mp, err := fromGEOS(sa)
-	sa.Destroy()
-	if err != nil || len(mp) == 0 {
-		return nil, orb.Bound{}, err
-	}
-	b := mp.Bound()
-	if st.net == nil {
-		return func(pt orb.Point) bool { return planar.MultiPolygonContains(mp, pt) }, b, nil
-	}
-	ls, err := st.reached(p, radius)
-	if err != nil || len(ls) == 0 {
-		return nil, orb.Bound{}, err
-	}
-	near := newSegmentGrid(ls, st.tol)
-	return func(pt orb.Point) bool { return near.within(pt, st.tol) && planar.MultiPolygonContains(mp, pt) }, b, nil
 }
 
 // segmentGrid finds the segments of lines near a point: each segment is filed under every
@@ -646,6 +688,41 @@ func (g segmentGrid) within(pt orb.Point, d float64) bool {
 		}
 	}
 	return false
+}
+
+// withinBox reports whether a segment lies within d (≤ the cell) of the box b: the
+// distance between a segment and a box it does not meet is attained at an end of the
+// segment or a corner of the box.
+func (g segmentGrid) withinBox(b box, d float64) bool {
+	x0, x1 := int32(math.Floor((b.minX-d)/g.cell)), int32(math.Floor((b.maxX+d)/g.cell))
+	y0, y1 := int32(math.Floor((b.minY-d)/g.cell)), int32(math.Floor((b.maxY+d)/g.cell))
+	for x := x0; x <= x1; x++ {
+		for y := y0; y <= y1; y++ {
+			for _, s := range g.cells[[2]int32{x, y}] {
+				if segmentBoxDist2(s[0], s[1], b) <= d*d {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// segmentBoxDist2 is the squared distance between the segment a–c and the box b.
+func segmentBoxDist2(a, c orb.Point, b box) float64 {
+	if segmentMeetsBox(a, c, b) {
+		return 0
+	}
+	pointBox := func(p orb.Point) float64 {
+		dx := max(b.minX-p[0], 0, p[0]-b.maxX)
+		dy := max(b.minY-p[1], 0, p[1]-b.maxY)
+		return dx*dx + dy*dy
+	}
+	d := min(pointBox(a), pointBox(c))
+	for _, q := range [4]orb.Point{{b.minX, b.minY}, {b.maxX, b.minY}, {b.maxX, b.maxY}, {b.minX, b.maxY}} {
+		d = min(d, planar.DistanceFromSegmentSquared(a, c, q))
+	}
+	return d
 }
 
 // meetsBox reports whether a segment meets the box b (its boundary or inside).
@@ -752,26 +829,32 @@ func evaluateTogether(ctx context.Context, res *Result, cands []SitingSite, chos
 	return ratio(w.covered(next), w.total), nil
 }
 
-// greedySites is the greedy answer: Sites (today's siting, exact scores on the gap, each
-// site's figures from the Apply that added it, as evaluate figures them) for generated
-// candidates, else the instance's greedy choice g figured by evaluate.
-func greedySites(ctx context.Context, res *Result, o SitingOptions, cands []SitingSite, g []int, w weigher) (*SitingChoice, error) {
+// greedySites is today's greedy answer for generated candidates: Sites on st (its
+// candidates at, what each reaches), each site's figures from the Apply that added it, as
+// evaluate figures them; taken from o.greedy when it holds it.
+func greedySites(ctx context.Context, st *siter, o SitingOptions, at []orb.Point, reach []candReach, w weigher) (*SitingChoice, error) {
 	out := &SitingChoice{K: o.K}
-	if len(o.Drawn) > 0 {
-		return out, evaluate(ctx, res, cands, g, w, out)
-	}
-	plan, after, err := sites(ctx, res, o.K, o.SiteAreaM2)
-	if err != nil {
-		return nil, err
+	plan, steps, ok := o.greedy.get(o.SiteAreaM2, o.K)
+	if !ok {
+		var after []*Result
+		var err error
+		plan, after, err = st.greedy(ctx, o.SiteAreaM2, at, reach, o.K)
+		if err != nil {
+			return nil, err
+		}
+		steps = make([]greedyStep, len(after))
+		for k, r := range after {
+			steps[k] = greedyStep{coveredM2: r.CoveredM2, coveredPop: r.CoveredPopulation, covered: r.Covered}
+		}
+		o.greedy.put(o.SiteAreaM2, &greedyRun{plan: plan, steps: steps, asked: o.K})
 	}
 	// Sites added each site as evaluate would (the same park, Result.Apply on the result
-	// with the earlier sites): its figures and results are evaluate's, without a second
-	// Apply per site.
+	// with the earlier sites): its figures are evaluate's, without a second Apply per site.
 	out.Sites = make([]SitingSite, len(plan.Sites))
-	out.Predicted = ratio(w.covered(res), w.total)
+	out.Predicted = ratio(w.covered(st.res), w.total)
 	for k, s := range plan.Sites {
 		out.Sites[k] = SitingSite{Name: fmt.Sprintf("Pocket park site %d", k+1), Park: plan.Park, Site: s, Geom: square(s.At, plan.Park.SideM/2), candidate: k}
-		out.Sites[k].WeightShareAfter = ratio(w.covered(after[k]), w.total)
+		out.Sites[k].WeightShareAfter = ratio(w.coveredBy(steps[k]), w.total)
 		out.Predicted = out.Sites[k].WeightShareAfter
 	}
 	return out, nil

@@ -50,6 +50,7 @@ func (s *Service) Siting(ctx context.Context, q Query, o SitingOptions, drawn []
 	if err != nil {
 		return nil, nil, err
 	}
+	o.greedy = s.greedy.of(res)
 	out, err := s.SitingOn(ctx, res, q, o, drawn)
 	return out, res, err
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paulmach/orb"
+
 	"github.com/cityreach/cityreach/internal/caliber"
 )
 
@@ -69,11 +71,14 @@ func TestOptimizeNeverWorseThanGreedy(t *testing.T) {
 	}
 }
 
-// TestNetworkSiteBoundHolds: on a generated city under the network method, the bound the
-// greedy siting orders a candidate by before walking it (networkBound) is at least the
-// score the candidate gets once its region is built in GEOS (parkRegion: service area ∩
-// reached network grown by the tolerance), so the lazy greedy picks what it picked with the
-// straight-line bound; and it is tighter than the straight-line score for some candidates.
+// TestNetworkSiteBoundHolds: on a generated city under the network method, the bounds the
+// greedy siting orders a candidate by before building its region hold: the coarse bound
+// (whole gaps of the parcels near its reached network) ≥ the bound (their gaps cut into
+// squares, counted where a square lies within the tolerance of the network: cellBound) ≥
+// the gain of its region built in GEOS from every reached line (parkRegion: service area ∩
+// reached network grown by the tolerance); the region the greedy builds from the runs of
+// lines near those parcels only (regionOf) gains the same to 1e-6 m²; and the bound is
+// below the straight-line score for some candidates.
 func TestNetworkSiteBoundHolds(t *testing.T) {
 	snap := generateCity(11, 900, 12).Snapshot()
 	ctx := context.Background()
@@ -90,25 +95,46 @@ func TestNetworkSiteBoundHolds(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		at := st.candidates()
+		reach, err := st.reaches(ctx, st.siteParks(at))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := &candHeap{}
+		if err := st.firstScores(ctx, h, at, reach); err != nil {
+			t.Fatal(err)
+		}
 		tighter, n := 0, 0
-		for _, at := range st.candidates() {
-			sa := st.serviceArea(at)
-			var parts []gainPart
-			line, _ := st.gainEach(sa, func(i int32, x float64) { parts = append(parts, gainPart{i, x}) })
+		for _, it := range h.items {
+			sa := st.serviceArea(it.at)
+			line, _ := st.gain(sa)
 			sa.Destroy()
-			bound, err := st.networkBound(at, parts)
-			if err != nil {
+			coarse := it.score
+			one := &candHeap{items: []candItem{it}}
+			if err := st.advance(ctx, one, reach, 0); err != nil {
 				t.Fatal(err)
 			}
-			p := sp.Park(0, "", at)
+			bound := 0.0
+			if len(one.items) == 1 {
+				bound = one.items[0].score
+				if err := st.advance(ctx, one, reach, 0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			filtered := 0.0
+			if len(one.items) == 1 {
+				filtered = one.items[0].score
+				one.items[0].release()
+			}
+			p := sp.Park(0, "", it.at)
 			reg, err := st.parkRegion(&p, sp.RadiusM)
 			if err != nil {
 				t.Fatal(err)
 			}
 			exact, _ := st.gain(reg)
 			reg.Destroy()
-			if exact > bound+1e-6 || bound > line+1e-6 {
-				t.Errorf("%s: site at %v: region's gain %.6f, bound %.6f, straight-line %.6f", id, at, exact, bound, line)
+			if exact > bound+1e-6 || bound > coarse+1e-6 || math.Abs(filtered-exact) > 1e-6 && exact > minScoreM2 {
+				t.Errorf("%s: site at %v: region's gain %.6f (from the lines near: %.6f), bound %.6f, coarse %.6f, straight-line %.6f", id, it.at, exact, filtered, bound, coarse, line)
 			}
 			if bound < line-1 {
 				tighter++
@@ -120,6 +146,72 @@ func TestNetworkSiteBoundHolds(t *testing.T) {
 			t.Errorf("%s: the bound is the straight-line score for all %d candidates", id, n)
 		}
 		t.Logf("%s: %d of %d candidates with a bound below the straight-line score", id, tighter, n)
+	}
+}
+
+// TestLazyGreedyIsTheGreedy: on a generated city, under both methods, Sites picks what the
+// plain greedy picks — every candidate's own cover built afresh each round (parkRegion from
+// every reached line), its gain measured on the recomputed gap by a fresh siter, the
+// highest taken, the site added with Apply — in the same order, with the same figures.
+func TestLazyGreedyIsTheGreedy(t *testing.T) {
+	snap := generateCity(11, 900, 12).Snapshot()
+	ctx := context.Background()
+	const n = 4
+	for _, method := range []string{caliber.Buffer, caliber.Network} {
+		res, err := Compute(ctx, snap, builtin(t, "gbt51346-2019"), Options{Method: method, Gaps: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := Sites(ctx, res, n, DefaultSiteAreaM2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sp := plan.Park
+		st0, err := newSiter(res, sp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := st0.candidates()
+		st0.close()
+		cur := res
+		for round := range n {
+			st, err := newSiter(cur, sp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			best, bestAt := 0.0, orb.Point{}
+			for _, p := range at {
+				park := sp.Park(0, "", p)
+				reg, err := st.parkRegion(&park, sp.RadiusM)
+				if err != nil {
+					t.Fatal(err)
+				}
+				g, _ := st.gain(reg)
+				reg.Destroy()
+				if g > best || g == best && (p[0] < bestAt[0] || p[0] == bestAt[0] && p[1] < bestAt[1]) {
+					best, bestAt = g, p
+				}
+			}
+			st.close()
+			if best <= minScoreM2 {
+				if len(plan.Sites) != round {
+					t.Fatalf("%s: the plain greedy stops after %d sites, Sites gives %d", method, round, len(plan.Sites))
+				}
+				break
+			}
+			if round >= len(plan.Sites) || plan.Sites[round].At != bestAt {
+				t.Fatalf("%s: round %d: the plain greedy picks %v (gain %.3f m²), Sites %v", method, round, bestAt, best, plan.Sites)
+			}
+			next, _, err := cur.Apply(ctx, Changes{AddParks: []Park{sp.Park(-int64(round+1), "", bestAt)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := plan.Sites[round].CoverageAfter; math.Abs(got-next.Ratio()) > 1e-12 {
+				t.Errorf("%s: round %d: coverage after %.12f, plain greedy %.12f", method, round, got, next.Ratio())
+			}
+			cur = next
+		}
+		t.Logf("%s: %d sites, coverage %.4f → %.4f", method, len(plan.Sites), res.Ratio(), cur.Ratio())
 	}
 }
 
@@ -170,6 +262,55 @@ func TestEvaluateTogetherIsOneByOne(t *testing.T) {
 		}
 		if !(want > w.covered(res)/w.total+1e-6) {
 			t.Errorf("%s: the sites add nothing (%.6f)", weight, want)
+		}
+	}
+}
+
+// TestGreedyMemoIsTheGreedy: the greedy answer a siting takes from the memo of its result
+// (kept by an earlier call with more sites) is the one it chooses afresh: the same sites,
+// gains and shares for fewer sites, and by population and by a band weight, which the memo
+// does not hold but weighs from the kept figures.
+func TestGreedyMemoIsTheGreedy(t *testing.T) {
+	snap := generateCity(11, 900, 12).Snapshot()
+	ctx := context.Background()
+	res, err := Compute(ctx, snap, builtin(t, "tdt1063-walk5"), Options{Method: caliber.Network, Gaps: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	band := make([]float64, len(snap.Parcels))
+	for i, p := range snap.Parcels {
+		band[i] = p.Population * float64(1+i%3) / 7
+	}
+	memo := &greedyMemo{}
+	if _, err := Optimize(ctx, res, SitingOptions{K: 6, SolveIn: time.Second, greedy: memo}); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []SitingOptions{
+		{K: 4, SolveIn: time.Second},
+		{K: 6, SolveIn: time.Second, Weight: WeightPopulation},
+		{K: 3, SolveIn: time.Second, Weight: WeightBand, BandWeights: band},
+	} {
+		fresh, err := Optimize(ctx, res, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, ok := memo.get(DefaultSiteAreaM2, o.K); !ok {
+			t.Fatalf("k %d: the memo holds no answer", o.K)
+		}
+		o.greedy = memo
+		kept, err := Optimize(ctx, res, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kept.Best.Greedy != fresh.Best.Greedy || kept.Best.Predicted != fresh.Best.Predicted || len(kept.Best.Sites) != len(fresh.Best.Sites) {
+			t.Fatalf("%s k %d: from the memo greedy %.12f predicted %.12f (%d sites), afresh %.12f %.12f (%d)", o.Weight, o.K,
+				kept.Best.Greedy, kept.Best.Predicted, len(kept.Best.Sites), fresh.Best.Greedy, fresh.Best.Predicted, len(fresh.Best.Sites))
+		}
+		for k := range kept.Best.Sites {
+			a, b := kept.Best.Sites[k], fresh.Best.Sites[k]
+			if a.At != b.At || a.GainM2 != b.GainM2 || a.WeightShareAfter != b.WeightShareAfter || a.CoverageAfter != b.CoverageAfter {
+				t.Errorf("%s k %d: site %d from the memo %+v, afresh %+v", o.Weight, o.K, k+1, a, b)
+			}
 		}
 	}
 }

@@ -130,6 +130,9 @@ type Options struct {
 	Want float64
 	// RootSteps are the subgradient steps at the root (0: 300); a node takes 30.
 	RootSteps int
+	// Stop, when set, stops the search as the deadline does once it returns true (checked
+	// before each node), e.g. on the CPU time the search has used.
+	Stop func() bool
 }
 
 // DefaultMaxNodes is the node limit of a search when Options.MaxNodes is 0.
@@ -195,7 +198,7 @@ func Solve(ctx context.Context, in *Instance, k int, incumbent []int, opt Option
 		if s.done() {
 			return s.result(math.Inf(-1), true)
 		}
-		if ctx.Err() != nil || s.nodes >= s.maxNodes || (!opt.Deadline.IsZero() && time.Now().After(opt.Deadline)) {
+		if ctx.Err() != nil || s.nodes >= s.maxNodes || (!opt.Deadline.IsZero() && time.Now().After(opt.Deadline)) || opt.Stop != nil && opt.Stop() {
 			return s.result(open.items[0].bound, false)
 		}
 		nd := heap.Pop(open).(*node)

@@ -43,15 +43,15 @@ func TestTrapMaxCoverage(t *testing.T) {
 
 func TestTrapMinCount(t *testing.T) {
 	in := trap()
-	c := MinCount(context.Background(), in, 12, noDeadline)
+	c := MinCount(context.Background(), in, 12, Options{Deadline: noDeadline})
 	if c.Upper != 2 || c.Lower != 2 || !c.Optimal || c.Value != 12 {
 		t.Errorf("cover 12: %+v, want 2 sets (greedy needs 3), proven", c)
 	}
-	c = MinCount(context.Background(), in, 13, noDeadline)
+	c = MinCount(context.Background(), in, 13, Options{Deadline: noDeadline})
 	if c.Upper != 3 || !c.Optimal || c.Value != 13 {
 		t.Errorf("cover 13: %+v, want all 3 sets, proven", c)
 	}
-	if c := MinCount(context.Background(), in, 14, noDeadline); c.Reachable || len(c.Chosen) != 0 {
+	if c := MinCount(context.Background(), in, 14, Options{Deadline: noDeadline}); c.Reachable || len(c.Chosen) != 0 {
 		t.Errorf("cover 14 of 13: %+v, want unreachable", c)
 	}
 }
@@ -84,7 +84,7 @@ func TestAgainstBruteForce(t *testing.T) {
 		}
 		// Partial cover of a random share of the reachable weight.
 		want := in.Reachable() * (0.5 + 0.5*rng.Float64())
-		c := MinCount(context.Background(), in, want, noDeadline)
+		c := MinCount(context.Background(), in, want, Options{Deadline: noDeadline})
 		n := 1
 		for ; n <= len(in.Sets) && brute(in, n) < want-tol; n++ {
 		}

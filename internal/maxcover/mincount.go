@@ -19,16 +19,24 @@ type Count struct {
 	// Reachable is false when no number of sets covers the weight asked (Chosen is then
 	// empty and Lower, Upper 0).
 	Reachable bool
+	// Nodes are the branch-and-bound nodes the searches took.
+	Nodes int
 }
 
 // MinCount finds the fewest sets covering at least want (partial set cover), starting from
 // the greedy answer (Greedy until want is covered, less the sets the others make
 // redundant), so it never needs more sets than greedy. The lower bound: k sets cannot reach
 // want when the Lagrangian bound of Solve for k is below it (found by binary search on k);
-// then k = Upper − 1, Upper − 2, … are searched for want (Options.Want) until the deadline:
-// an answer lowers Upper, a proof that k falls short raises Lower to k + 1, and an
-// undecided k leaves the gap [Lower, Upper].
-func MinCount(ctx context.Context, in *Instance, want float64, deadline time.Time) Count {
+// then k = Upper − 1, Upper − 2, … are searched for want (Options.Want) until opt's node
+// budget (MaxNodes, over all of them; 0: DefaultMaxNodes), deadline or Stop ends it: an
+// answer lowers Upper, a proof that k falls short raises Lower to k + 1, and an undecided
+// k leaves the gap [Lower, Upper].
+func MinCount(ctx context.Context, in *Instance, want float64, opt Options) Count {
+	deadline := opt.Deadline
+	budget := opt.MaxNodes
+	if budget <= 0 {
+		budget = DefaultMaxNodes
+	}
 	tol := 1e-9 * max(in.Reachable(), 1e-300)
 	if want > in.Reachable()+tol {
 		return Count{Chosen: []int{}}
@@ -40,13 +48,16 @@ func MinCount(ctx context.Context, in *Instance, want float64, deadline time.Tim
 	up := GreedyCount(in, want-tol)
 	out := Count{Chosen: dropRedundant(in, greedy[:up], want-tol), Lower: 1, Reachable: true}
 	out.Upper, out.Value = len(out.Chosen), in.Value(out.Chosen)
-	expired := func() bool { return ctx.Err() != nil || (!deadline.IsZero() && time.Now().After(deadline)) }
+	expired := func() bool {
+		return ctx.Err() != nil || (!deadline.IsZero() && time.Now().After(deadline)) || opt.Stop != nil && opt.Stop()
+	}
 	// Lower bound: a k whose root bound is below want is proven short, and so is every
 	// smaller k (the optimum only grows with k); binary search on the root bound.
 	lo, hi := trivialLower(in, want-tol), out.Upper
 	for lo < hi && !expired() {
 		mid := (lo + hi) / 2
 		r := Solve(ctx, in, mid, nil, Options{Want: want, MaxNodes: 1})
+		out.Nodes += r.Nodes
 		switch {
 		case r.Value >= want-tol:
 			out.Chosen, out.Value, out.Upper = dropRedundant(in, r.Chosen, want-tol), r.Value, len(r.Chosen)
@@ -60,8 +71,9 @@ func MinCount(ctx context.Context, in *Instance, want float64, deadline time.Tim
 	out.Lower = lo
 	// Down from the answer: each k is searched until the deadline; a k proven short
 	// raises the lower bound to k + 1 and ends the descent.
-	for k := out.Upper - 1; k >= out.Lower && !expired(); k-- {
-		r := Solve(ctx, in, k, nil, Options{Want: want, Deadline: deadline})
+	for k := out.Upper - 1; k >= out.Lower && !expired() && out.Nodes < budget; k-- {
+		r := Solve(ctx, in, k, nil, Options{Want: want, Deadline: deadline, MaxNodes: budget - out.Nodes, Stop: opt.Stop})
+		out.Nodes += r.Nodes
 		if r.Value >= want-tol {
 			out.Chosen = dropRedundant(in, r.Chosen, want-tol)
 			out.Value, out.Upper = in.Value(out.Chosen), len(out.Chosen)
