@@ -316,7 +316,7 @@ func Optimize(ctx context.Context, res *Result, o SitingOptions) (*Siting, error
 		out.Curve, err = curve(ectx, inst, o.Targets, curveIn, now, W, out.Reachable, back)
 		curveMS = ms(time.Since(t0))
 		return err
-	})
+	}) // the goroutine ends locked to its thread, which ends with it (curve)
 	if o.K > 0 {
 		start := time.Now()
 		deadline := start.Add(o.SolveIn * 2 / 5)
@@ -374,14 +374,17 @@ func Optimize(ctx context.Context, res *Result, o SitingOptions) (*Siting, error
 }
 
 // curve is the cost–coverage curve: per target, the fewest parks reaching it (MinCount).
-// It runs beside the best K's search and the figuring of the answers, on its own OS thread,
-// and its time limit (curveIn, shared by the targets left) counts the CPU time that thread
-// used, not the wall clock: what runs beside it, or a busy machine, does not cut its
-// search short (on 2 cores a wall-clock limit cost the demo city's 95 % point its proof).
-// A wall-clock limit of curveWallFactor × curveIn still ends it on a starved machine.
+// It runs beside the best K's search and the figuring of the answers, on its own OS thread
+// at a lower priority (yieldThread), and its time limit (curveIn, shared by the targets
+// left) counts the CPU time that thread used, not the wall clock: what runs beside it, or
+// a busy machine, does not cut its search short (on 2 cores a wall-clock limit cost the
+// demo city's 95 % point its proof), and the figuring it would slow down goes first. A
+// wall-clock limit of curveWallFactor × curveIn still ends it on a starved machine.
 func curve(ctx context.Context, inst *maxcover.Instance, targets []float64, curveIn time.Duration, now, W, reachable float64, back func([]int) []int) ([]CurvePoint, error) {
+	// The thread is never unlocked: it ends with the goroutine (Go then terminates it), so
+	// its lowered priority goes with it.
 	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	yieldThread()
 	t0 := time.Now()
 	cpu0, onCPU := threadCPU()
 	used := func() time.Duration {
