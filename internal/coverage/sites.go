@@ -156,12 +156,13 @@ func countedPark(cal caliber.Caliber, areaM2 float64) (SitePark, bool) {
 //
 // Candidates are the points on surface of the gap pieces, thinned to the one of the largest
 // piece per cell of half the radius; for the network method a candidate farther from the
-// streets is moved towards the nearest one, so its park has access points (nearStreet). A candidate is scored by the uncovered land its own
-// park would cover: gap ∩ its service area (buffer method), or gap ∩ its service area ∩ its
+// streets is moved towards the nearest one, so its park has access points (nearStreet). A
+// candidate is scored by the uncovered land its own park would cover: gap ∩ its service area (buffer method), or gap ∩ its service area ∩ its
 // reached network grown by the tolerance (network method: a walk from its generated access
 // points, as Compute does). Scores only fall as sites are added (the gap shrinks), so the
-// lazy evaluation is exact for them; for the network method the straight-line score is an
-// upper bound used first.
+// lazy evaluation is exact for them; for the network method two upper bounds worked out in
+// Go come first, and a candidate's region is built in GEOS only when its bound reaches the
+// top of the queue (docs/siting.md).
 //
 // The chosen site's figures are not the score: the site is added as a park and the
 // coverage recomputed where it can reach (Result.Apply, the incremental recomputation of
@@ -492,7 +493,7 @@ func (st *siter) firstScores(ctx context.Context, h *candHeap, at []orb.Point, r
 		}
 		if w.net == nil {
 			sa := toGEOS(w.c, r.sa)
-			it.score, _ = w.gainEach(sa, nil)
+			it.score, _ = w.gain(sa)
 			sa.Destroy()
 			it.level, it.round = levelExact, 0
 			items[k] = it
@@ -873,12 +874,6 @@ func (st *siter) reached(p *Park, radius float64) ([]orb.LineString, error) {
 
 // gain returns the uncovered area and residents inside reg now.
 func (st *siter) gain(reg *geos.Geom) (float64, float64) {
-	return st.gainEach(reg, nil)
-}
-
-// gainEach is gain, calling each (when not nil) with every parcel's uncovered area inside
-// reg.
-func (st *siter) gainEach(reg *geos.Geom, each func(int32, float64)) (float64, float64) {
 	if reg.IsEmpty() {
 		return 0, 0
 	}
@@ -889,24 +884,9 @@ func (st *siter) gainEach(reg *geos.Geom, each func(int32, float64)) (float64, f
 	snap := st.res.snapshot
 	var a, pop float64
 	for _, i := range st.hits {
-		g := st.gapAt(i)
-		if g == nil {
-			continue
-		}
-		var x float64
-		switch {
-		case prep.Contains(g):
-			x = st.areas[i]
-		case prep.Intersects(g):
-			ig := g.Intersection(reg)
-			x = ig.Area()
-			ig.Destroy()
-		}
+		x := st.gapIn(i, reg, prep)
 		a += x
 		pop += x * ratio(snap.Parcels[i].Population, snap.Parcels[i].AreaM2)
-		if each != nil {
-			each(i, x)
-		}
 	}
 	return a, pop
 }
