@@ -4,42 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"math"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cityreach/cityreach/internal/caliber"
 	"github.com/cityreach/cityreach/internal/capacity"
 	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/coverage"
+	"github.com/cityreach/cityreach/internal/testdb"
 )
-
-// statementCount counts the statements run on a pool.
-type statementCount struct {
-	mu  sync.Mutex
-	sql []string
-}
-
-func (s *statementCount) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
-	s.mu.Lock()
-	s.sql = append(s.sql, d.SQL)
-	s.mu.Unlock()
-	return ctx
-}
-
-func (*statementCount) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-
-// take returns the statements since the last take.
-func (s *statementCount) take() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := s.sql
-	s.sql = nil
-	return out
-}
 
 // TestBandCountsFollowAgeVersion: park coverage with band= on Ages made as cityreach serve
 // makes them (NewAges, the tile service's listener), on a pool of their own whose
@@ -55,14 +28,7 @@ func TestBandCountsFollowAgeVersion(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	ts := coverage.LiveListener(t, ctx, db.Pool)
-	count := &statementCount{}
-	cfg := db.Pool.Config()
-	cfg.ConnConfig.Tracer = count
-	agePool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer agePool.Close()
+	count, agePool := testdb.Counted(t, db.Pool)
 	svc := &coverage.Service{Store: coverage.Store{Pool: db.Pool}, Calibers: reg, Watch: ts,
 		Ages: capacity.NewAges(capacity.Store{Pool: agePool}, ts)}
 	defer svc.Close(context.Background()) //nolint:errcheck // test cleanup
@@ -110,12 +76,12 @@ func TestBandCountsFollowAgeVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := check("first")
-	count.take()
+	count.Take()
 	again, err := svc.Indicator(ctx, band)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := count.take(); len(s) != 0 {
+	if s := count.Take(); len(s) != 0 {
 		t.Errorf("a repeated band= request ran %d statements on the age tables' pool, want none: %q", len(s), s)
 	}
 	if !again.Reused || again.Run.ID != first.Run.ID {
@@ -128,7 +94,7 @@ func TestBandCountsFollowAgeVersion(t *testing.T) {
 		t.Fatalf("age edit: %v (%d rows)", err, tag.RowsAffected())
 	}
 	after := check("after the edit")
-	if s := count.take(); len(s) == 0 {
+	if s := count.Take(); len(s) == 0 {
 		t.Error("the band= request after an age edit read no age table")
 	}
 	if after.Reused || after.Run.ID == first.Run.ID {
