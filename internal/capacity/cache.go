@@ -119,8 +119,9 @@ func (s *Service) version(ctx context.Context, city walk.City) (all, ages cityda
 // is taken before and after computing; the report is kept only when both agree, so every
 // row the computation read (the category and bands it resolved opt with included) is of
 // that version and the report is never served for any other. The report's DataVersion
-// gets the age tables' part of the version before (withAges): capacity always reads them
-// (its bands resolve through age_bands), and so an age import changes it.
+// gets the age tables' part of the version before (withAges), so an age import changes it:
+// the figures read them whenever bands apply (band=all alone reads none, and gets the part
+// all the same, so that every capacity answer's version has one form).
 //
 // With the walking service's Watcher (cityreach serve: the tile service's listener) a
 // reading reads only the tables the listener saw edited, and a hit with no edit reads no
