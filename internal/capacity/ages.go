@@ -9,21 +9,33 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/cityreach/cityreach/internal/citydata"
 )
 
 // Ages lends the residents by age band to the other indicators: park coverage and the
 // living circle weigh each parcel by its residents of the requested bands (band=), spread
 // from the community counts by the dasymetric rule of Spread. internal/walk and
 // internal/coverage cannot import this package (walk is imported by it), so each declares
-// the interface it needs and internal/cli hands them an Ages.
-type Ages struct{ Store Store }
+// the interface it needs and internal/cli hands them an Ages (NewAges: one for both, so
+// they share its kept counts).
+type Ages struct {
+	Store Store
+	// Watch, when set, tells which tables had edits (cityreach serve: the tile service's
+	// listener), so that a repeated BandCounts reads no table.
+	Watch citydata.Watcher
 
-// BandCounts checks the band codes against the configured bands (an Invalid fault naming
-// band), and returns them in the configured order without repeats, the city's residents
-// of those bands summed per community id, and a digest of those counts (what a stored
-// result keyed by the bands must also be keyed by). A city without age data is an Invalid
-// fault naming band.
-func (a Ages) BandCounts(ctx context.Context, cityID int, bands []string) ([]string, map[int64]float64, string, error) {
+	memo *ageWatch // nil: nothing kept
+}
+
+// NewAges returns an Ages on store that keeps its band counts per version of the age
+// tables, checked with watch (nil: the version is read on every call).
+func NewAges(store Store, watch citydata.Watcher) Ages {
+	return Ages{Store: store, Watch: watch, memo: &ageWatch{}}
+}
+
+// read is BandCounts without the version: it reads age_bands and the city's counts.
+func (a Ages) read(ctx context.Context, cityID int, bands []string) ([]string, map[int64]float64, string, error) {
 	known, err := a.Store.Bands(ctx)
 	if err != nil {
 		return nil, nil, "", err

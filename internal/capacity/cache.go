@@ -22,13 +22,6 @@ import (
 // ageTables are the age tables a report reads besides the walking inputs.
 var ageTables = []string{citydata.AgeBands, citydata.CommunityAgePopulation}
 
-// ageVersions is each city's data version of ageTables as last read (citydata.Current),
-// by city id.
-type ageVersions struct {
-	mu   sync.Mutex
-	seen map[int]citydata.Watched
-}
-
 // cacheSize is how many baseline reports a Service keeps (least recently used out). A
 // parcel-level report of a scale-1 city is a few MB.
 const cacheSize = 32
@@ -99,44 +92,36 @@ func (s *Service) Stats() (hits, misses uint64) {
 	return s.cache.hits, s.cache.miss
 }
 
-// version returns the city's data version of every table a report reads, now: after one
-// barrier of the walking service's Watcher, the walking service's reading of its tables
-// (walk.Service.InputsData) and the reading of ageTables kept here, each reading only the
-// tables the listener saw edited since its last check (nothing when there was no edit;
-// everything without a live Watcher). Its Hash is that of citydata.Read of all of them
-// (Combine of the same parts).
-func (s *Service) version(ctx context.Context, city walk.City) (citydata.Version, error) {
+// version returns the city's data version of every table a report reads, now, and its
+// part of ageTables alone: after one barrier of the walking service's Watcher, the walking
+// service's reading of its tables (walk.Service.InputsData) and the reading of ageTables
+// kept here (ageWatch), each reading only the tables the listener saw edited since its last
+// check (nothing when there was no edit; everything without a live Watcher). Its Hash is
+// that of citydata.Read of all of them (Combine of the same parts).
+func (s *Service) version(ctx context.Context, city walk.City) (all, ages citydata.Version, err error) {
 	b := citydata.Synced(ctx, s.Walk.Watch)
 	w, err := s.Walk.InputsData(ctx, city, b)
 	if err != nil {
-		return citydata.Version{}, err
+		return all, ages, err
 	}
-	s.ages.mu.Lock()
-	prev := s.ages.seen[city.ID]
-	s.ages.mu.Unlock()
-	// Concurrent requests may read at once; the last to store wins, and a state older
-	// than the newest reading only makes the next call read the edited part again.
-	a, err := b.Current(ctx, s.Store.reads(), city.ID, ageTables, prev)
+	a, err := s.ages.current(ctx, b, s.Store.reads(), city.ID)
 	if err != nil {
-		return citydata.Version{}, err
+		return all, ages, err
 	}
-	s.ages.mu.Lock()
-	if s.ages.seen == nil {
-		s.ages.seen = map[int]citydata.Watched{}
-	}
-	s.ages.seen[city.ID] = a
-	s.ages.mu.Unlock()
 	parts := make(map[string]citydata.TableVersion, len(w.Tables)+len(a.Tables))
 	maps.Copy(parts, w.Tables)
 	maps.Copy(parts, a.Tables)
-	return citydata.Combine(parts), nil
+	return citydata.Combine(parts), a.Version, nil
 }
 
 // cached returns the baseline report of opt (as requested) for city from the cache, or
 // computes it with compute (which resolves opt) and keeps it. The data version (version)
 // is taken before and after computing; the report is kept only when both agree, so every
 // row the computation read (the category and bands it resolved opt with included) is of
-// that version and the report is never served for any other.
+// that version and the report is never served for any other. The report's DataVersion
+// gets the age tables' part of the version before (withAges), so an age import changes it:
+// the figures read them whenever bands apply (band=all alone reads none, and gets the part
+// all the same, so that every capacity answer's version has one form).
 //
 // With the walking service's Watcher (cityreach serve: the tile service's listener) a
 // reading reads only the tables the listener saw edited, and a hit with no edit reads no
@@ -150,7 +135,7 @@ func (s *Service) version(ctx context.Context, city walk.City) (citydata.Version
 // The walking service checks its inputs' version on every call, so the snapshot compute
 // reads is not older than the first reading.
 func (s *Service) cached(ctx context.Context, city walk.City, opt Options, compute func(context.Context) (*Report, error)) (*Report, error) {
-	before, err := s.version(ctx, city)
+	before, ages, err := s.version(ctx, city)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +147,8 @@ func (s *Service) cached(ctx context.Context, city walk.City, opt Options, compu
 	if err != nil {
 		return nil, err
 	}
-	after, err := s.version(ctx, city)
+	rep.DataVersion = withAges(rep.DataVersion, ages)
+	after, _, err := s.version(ctx, city)
 	if err != nil {
 		return nil, err
 	}

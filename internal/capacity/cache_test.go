@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cityreach/cityreach/internal/capacity"
+	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/tiles"
 	"github.com/cityreach/cityreach/internal/walk"
@@ -212,6 +213,9 @@ func TestCacheFollowsEdits(t *testing.T) {
 		if r := reads.take(); len(r) == 0 || !slices.Equal(r[0], []string{edit.table}) {
 			t.Errorf("%s: the version readings %v, want the first of [%s] alone", edit.table, r, edit.table)
 		}
+		if after.DataVersion == before.DataVersion {
+			t.Errorf("%s: data_version %s did not move", edit.table, after.DataVersion)
+		}
 		if edit.check != nil {
 			edit.check(t, before, after)
 		}
@@ -287,5 +291,18 @@ func TestCacheFollowsEdits(t *testing.T) {
 	}
 	if math.Abs(after.Totals.Demand-before.Totals.Demand-delta) > 1e-6 {
 		t.Errorf("import: demand %v → %v, want +%v", before.Totals.Demand, after.Totals.Demand, delta)
+	}
+	// The data version tells the import: the walking part as before, the age part the
+	// version of the age tables read now by citydata.Read.
+	ages, err := citydata.Read(ctx, db.Pool, city, citydata.AgeBands, citydata.CommunityAgePopulation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(before.DataVersion, "/") // inputs/network/age tables
+	if len(parts) != 3 {
+		t.Fatalf("data_version %q, want inputs/network/ages", before.DataVersion)
+	}
+	if want := parts[0] + "/" + parts[1] + "/" + ages.Hash; after.DataVersion != want || after.DataVersion == before.DataVersion {
+		t.Errorf("import: data_version %s → %s, want %s", before.DataVersion, after.DataVersion, want)
 	}
 }

@@ -25,7 +25,7 @@ type Service struct {
 	Store Store
 
 	cache reportCache
-	ages  ageVersions
+	ages  ageWatch // the version of ageTables, for the cache key and data_version
 }
 
 // Capacity computes the 2SFCA capacity indicator of opt.Category for the city slug.

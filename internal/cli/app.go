@@ -151,8 +151,11 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	walkSvc.Watch = tileSvc // edits reach the living circle through the tile cache's listener
 	walkSvc.Graphs = &walkgraph.Cache{ObserveBuild: func(d time.Duration) { app.Metrics.ObserveLoad("walk_graph", d) }}
 	// band= weighs the living circle's residents by age band, spread by internal/capacity
-	// (walk cannot import it: capacity imports walk).
-	walkSvc.Ages = capacity.Ages{Store: capStore}
+	// (walk cannot import it: capacity imports walk). Park coverage shares these Ages (set
+	// below): their band counts are kept per version of the age tables, checked through the
+	// tile cache's listener.
+	ages := capacity.NewAges(capStore, tileSvc)
+	walkSvc.Ages = ages
 	app.Mounts = append(app.Mounts, walkhttp.Handler{Svc: walkSvc, Log: log})
 
 	// Capacity against demand (2SFCA) and residents by age band (internal/capacity,
@@ -179,6 +182,7 @@ func buildApp(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *
 	covSvc.Observe = func(cal, method string, d time.Duration) { app.Metrics.ObserveCompute("park_coverage", cal, method, d) }
 	covSvc.ObserveLoad = func(d time.Duration) { app.Metrics.ObserveLoad("coverage_snapshot", d) }
 	covSvc.Watch = tileSvc // edits reach coverage through the tile cache's listener
+	covSvc.Ages = ages
 	covSvc.Graphs = walkSvc.Graphs
 	// On shutdown, after the job runner (closed later below, so earlier in app.Close),
 	// wait a bounded time for the gap layers still being stored.

@@ -35,22 +35,30 @@ p AS (SELECT pc.*, coalesce(n.n * pc.pop / nullif(sum(pc.pop) OVER (PARTITION BY
       FROM pc LEFT JOIN n ON n.cid = pc.cid)
 SELECT sum(w * cov / nullif(a, 0)), sum(w), sum(cov) / sum(a) FROM p`
 
-// TestBandShareAgreesWithPostGIS: on the demo city (scale 0.05, with its synthetic age
-// structure), the park coverage of who-300m for band=60-80 and band=0-3,3-6 has the
-// residential-area ratio of every resident's run and the population share of sqlBandShare
-// to 1e-9; band runs are stored and reused by band, and a change of the age counts is a
-// new run; bad bands are Invalid faults naming band.
-func TestBandShareAgreesWithPostGIS(t *testing.T) {
+// bandDemo seeds the demo city (scale 0.05, with its synthetic age structure) in a test
+// database and returns it with the built-in calibers.
+func bandDemo(t *testing.T) (*testdb.DB, *caliber.Registry) {
+	t.Helper()
 	db := testdb.New(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	if _, err := seed.Demo(ctx, db.Pool, 0.05); err != nil {
+	if _, err := seed.Demo(context.Background(), db.Pool, 0.05); err != nil {
 		t.Fatal(err)
 	}
 	reg, err := caliber.NewRegistry()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return db, reg
+}
+
+// TestBandShareAgreesWithPostGIS: on the demo city (scale 0.05, with its synthetic age
+// structure), the park coverage of who-300m for band=60-80 and band=0-3,3-6 has the
+// residential-area ratio of every resident's run and the population share of sqlBandShare
+// to 1e-9; band runs are stored and reused by band, and a change of the age counts is a
+// new run; bad bands are Invalid faults naming band.
+func TestBandShareAgreesWithPostGIS(t *testing.T) {
+	db, reg := bandDemo(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
 	svc := &coverage.Service{Store: coverage.Store{Pool: db.Pool}, Calibers: reg, Ages: capacity.Ages{Store: capacity.Store{Pool: db.Pool}}}
 	defer svc.Close(context.Background()) //nolint:errcheck // test cleanup
 	q := coverage.Query{City: "baotou", Caliber: "who-300m", Method: caliber.Buffer}

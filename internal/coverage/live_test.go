@@ -86,6 +86,9 @@ func randomBaselineEdit(t *testing.T, ctx context.Context, svc *Service, city in
 	return fmt.Sprint(k)
 }
 
+// LiveListener is liveListener, for the tests of package coverage_test.
+var LiveListener = liveListener
+
 // liveListener returns a started tile service whose listener is connected: the Watcher
 // cityreach serve gives the coverage service.
 func liveListener(t *testing.T, ctx context.Context, pool *pgxpool.Pool) *tiles.Service {

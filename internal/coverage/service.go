@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/edition"
 	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/cityreach/cityreach/internal/openness"
@@ -145,9 +147,9 @@ func (q *Query) keyMethod() string {
 // import it: it would be a cycle through internal/walk's twin of this hook).
 type AgeBands interface {
 	// BandCounts checks the band codes (an Invalid fault naming band) and returns them
-	// in canonical order, the city's residents of those bands per community id, and a
-	// digest of those counts.
-	BandCounts(ctx context.Context, cityID int, bands []string) ([]string, map[int64]float64, string, error)
+	// in canonical order, the city's residents of those bands per community id, a
+	// digest of those counts and the data version of the age tables they were read under.
+	BandCounts(ctx context.Context, cityID int, bands []string) ([]string, map[int64]float64, string, citydata.Version, error)
 	// SpreadBands shares the counts among the parcels (community id of each, 0: none) in
 	// proportion to their residents pop.
 	SpreadBands(pop []float64, community []int64, counts map[int64]float64) []float64
@@ -159,6 +161,20 @@ type ageSel struct {
 	Band, Digest string
 	bands        []string
 	counts       map[int64]float64
+	version      citydata.Version // of the age tables the counts were read under
+}
+
+// dataVersion is the data version a run weighed by a's bands is stored with: dv's tables
+// and the age tables' (an age import changes it), or dv without bands. The run's key
+// (data_hash, with Band and Digest) stays dv's.
+func (a *ageSel) dataVersion(dv DataVersion) DataVersion {
+	if a == nil {
+		return dv
+	}
+	parts := make(map[string]citydata.TableVersion, len(dv.Tables)+len(a.version.Tables))
+	maps.Copy(parts, dv.Tables)
+	maps.Copy(parts, a.version.Tables)
+	return citydata.Combine(parts)
 }
 
 // key is the selection's part of a run key ("" without bands).
@@ -180,11 +196,11 @@ func (s *Service) resolveBands(ctx context.Context, q *Query, cityID int) error 
 	if s.Ages == nil {
 		return badParam("band", "residents by age band are not available here")
 	}
-	bands, counts, digest, err := s.Ages.BandCounts(ctx, cityID, q.Bands)
+	bands, counts, digest, version, err := s.Ages.BandCounts(ctx, cityID, q.Bands)
 	if err != nil {
 		return err
 	}
-	q.ages = &ageSel{Band: strings.Join(bands, ","), Digest: digest, bands: bands, counts: counts}
+	q.ages = &ageSel{Band: strings.Join(bands, ","), Digest: digest, bands: bands, counts: counts, version: version}
 	return nil
 }
 
@@ -547,7 +563,7 @@ func (s *Service) computeLocked(ctx context.Context, c *pgxpool.Conn, q Query, c
 		// are stored whole.
 		res, reuse = s.weigh(res, q), nil
 	}
-	id, err := s.Store.saveRun(ctx, c, res, st.dv, q.ages.key())
+	id, err := s.Store.saveRun(ctx, c, res, st.dv, q.ages)
 	if err != nil {
 		return out, "", nil, err
 	}

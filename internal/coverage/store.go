@@ -312,7 +312,7 @@ type Run struct {
 // transaction on c, and marks the run complete when the gaps are there. It returns the
 // run's id.
 func (s Store) Save(ctx context.Context, c db, r *Result, dv DataVersion) (int64, error) {
-	id, err := s.saveRun(ctx, c, r, dv, ageKey{})
+	id, err := s.saveRun(ctx, c, r, dv, nil)
 	if err != nil || r.Gaps == nil {
 		return id, err
 	}
@@ -347,11 +347,14 @@ func derivedCommit(ctx context.Context, tx pgx.Tx) error {
 }
 
 // saveRun stores r's header and figures in one transaction on c, the run not complete
-// unless r has no gaps: saveGaps stores them and completes it.
-func (s Store) saveRun(ctx context.Context, c db, r *Result, dv DataVersion, ak ageKey) (int64, error) {
+// unless r has no gaps: saveGaps stores them and completes it. The run is keyed by dv's hash
+// and ages' bands and digest (nil: every resident); its data_version is dv with the age
+// tables' when weighed by ages.
+func (s Store) saveRun(ctx context.Context, c db, r *Result, dv DataVersion, ages *ageSel) (int64, error) {
 	snap := r.snapshot
 	params, _ := json.Marshal(r.Parameters)
-	dvj, _ := json.Marshal(dv)
+	dvj, _ := json.Marshal(ages.dataVersion(dv))
+	ak := ages.key()
 	tx, err := c.Begin(ctx)
 	if err != nil {
 		return 0, err

@@ -103,7 +103,7 @@ func Build(ctx context.Context, src *Sources, req Request, opt Options, progress
 		}
 		store.tx = tx
 	}
-	if r.Data, err = store.DataVersion(ctx, r.City.ID); err != nil {
+	if r.Data, err = store.DataVersion(ctx, r.City.ID, slices.Contains(req.Indicators, "capacity")); err != nil {
 		return nil, err
 	}
 	if r.Sources, err = src.Store.Sources(ctx, r.City.ID); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -37,10 +38,19 @@ func (s Store) City(ctx context.Context, slug string) (City, error) {
 	return citydata.BySlug(ctx, s.Pool, slug)
 }
 
+// ageTables are the residents by age band, which the capacity section reads (never as of
+// a past state: request.go's NoAsOf).
+var ageTables = []string{citydata.AgeBands, citydata.CommunityAgePopulation}
+
 // DataVersion is the data version (internal/citydata) of every input table of the report,
-// with the latest update among them.
-func (s Store) DataVersion(ctx context.Context, cityID int) (DataVersion, error) {
-	v, err := citydata.Read(ctx, s.db(), cityID, inputTables...)
+// and of ageTables when withAges (a report with the capacity section), with the latest
+// update among them.
+func (s Store) DataVersion(ctx context.Context, cityID int, withAges bool) (DataVersion, error) {
+	tables := inputTables
+	if withAges {
+		tables = append(slices.Clone(inputTables), ageTables...)
+	}
+	v, err := citydata.Read(ctx, s.db(), cityID, tables...)
 	if err != nil {
 		return DataVersion{}, err
 	}

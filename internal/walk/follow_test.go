@@ -254,6 +254,9 @@ func TestBaselineFollowsFacilityEdits(t *testing.T) {
 	}
 }
 
+// LiveListener is liveListener, for the tests of package walk_test.
+var LiveListener = liveListener
+
 // liveListener returns a started tile service whose listener is connected: the Watcher
 // cityreach serve gives the service.
 func liveListener(t *testing.T, pool *pgxpool.Pool) *tiles.Service {

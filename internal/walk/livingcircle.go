@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/edition"
 	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/cityreach/cityreach/internal/openness"
@@ -464,9 +465,9 @@ func reachFor(ctx context.Context, n *Network, in *Inputs, r *Reach, opt *Option
 // cannot import (capacity imports walk); internal/cli sets Service.Ages.
 type AgeBands interface {
 	// BandCounts checks the band codes (an Invalid fault naming band) and returns them
-	// in canonical order, the city's residents of those bands per community id, and a
-	// digest of those counts.
-	BandCounts(ctx context.Context, cityID int, bands []string) ([]string, map[int64]float64, string, error)
+	// in canonical order, the city's residents of those bands per community id, a
+	// digest of those counts and the data version of the age tables they were read under.
+	BandCounts(ctx context.Context, cityID int, bands []string) ([]string, map[int64]float64, string, citydata.Version, error)
 	// SpreadBands shares the counts among the parcels (community id of each, 0: none) in
 	// proportion to their residents pop.
 	SpreadBands(pop []float64, community []int64, counts map[int64]float64) []float64
@@ -480,7 +481,7 @@ func (s *Service) weighBands(ctx context.Context, in *Inputs, opt *Options) erro
 	if s.Ages == nil {
 		return fault.Invalid("residents by age band are not available here").With("parameter", "band")
 	}
-	bands, counts, _, err := s.Ages.BandCounts(ctx, in.City.ID, opt.Bands)
+	bands, counts, _, _, err := s.Ages.BandCounts(ctx, in.City.ID, opt.Bands)
 	if err != nil {
 		return err
 	}
