@@ -675,6 +675,11 @@ test('gap layer and candidate sites', async () => {
   const caliber = await page.locator('#cov-caliber').inputValue();
   const body = await api(`/api/v1/indicators/park-coverage/sites?city=baotou&caliber=${caliber}&n=${await page.locator('#cov-sites-n').inputValue()}`);
   eq(n, body.sites.length, 'one list entry per site');
+  // The API's note is English; the page says it in Chinese, with the caliber's class and radius.
+  if (body.note) {
+    const note = (await page.locator('#sites-note').textContent()).trim();
+    assert(/[\u4e00-\u9fff]/.test(note) && !note.includes('does not count') && note.includes(String(body.park.radius_m)), `the sites note in Chinese: ${note}`);
+  }
   await page.evaluate(() => window.__map.jumpTo({ center: window.__map.getCenter(), zoom: 12 }));
   await mapIdle(page);
   await shot(page, '09-gaps-sites');

@@ -325,6 +325,24 @@ export function parseSitePlan(body: unknown): SitePlan {
   };
 }
 
+/** The site area the sites route uses when none is asked (coverage.DefaultSiteAreaM2). */
+export const DEFAULT_SITE_AREA_M2 = 400;
+
+/** Why a plan's sites are not pocket parks of the area asked, as messages in the page's
+ *  language built from its park (the API's `note` says the same in English): the area raised
+ *  to the smallest the caliber counts, and the class the caliber counts the site as. Empty
+ *  when the plan has no note. The UI fills `park` from `cls`. */
+export function sitePlanNotes(plan: SitePlan, askedM2: number = DEFAULT_SITE_AREA_M2): { key: string; params: Record<string, string | number> }[] {
+  if (!plan.note) return [];
+  const out: { key: string; params: Record<string, string | number> }[] = [];
+  const caliber = plan.caliber ?? '';
+  const area = Math.round(plan.areaM2 ?? 0);
+  if (plan.areaM2 != null && area > askedM2 + 1) out.push({ key: 'sites.noteRaised', params: { caliber, asked: askedM2, area } });
+  if (plan.parkClass && plan.parkClass !== 'garden') out.push({ key: 'sites.noteClass', params: { caliber, cls: plan.parkClass, area, r: plan.radiusM ?? 0 } });
+  else if (plan.parkClass === 'garden' && !plan.pocket) out.push({ key: 'sites.noteNotPocket', params: { caliber, area } });
+  return out;
+}
+
 /** Parses GET /api/v1/indicators/park-coverage/sites: {sites: [{rank, gain_m2, coverage_after,
  *  lon, lat}]} or a FeatureCollection of points, ranked by gain. */
 export function parseSites(body: unknown): Site[] {

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { parseCalibers, parseCityDefault, methodFor, initialSelection, whyNotCounted, parseVerdicts, parseSitePlan, parseSites, type Caliber } from '../src/model';
+import { parseCalibers, parseCityDefault, methodFor, initialSelection, whyNotCounted, parseVerdicts, parseSitePlan, parseSites, sitePlanNotes, type Caliber } from '../src/model';
 import { calibersUrl, coverageSitesUrl } from '../src/api';
 
 // The six built-in calibers as GET /api/v1/calibers?city=baotou lists them: the definitions of
@@ -71,6 +71,29 @@ describe('sites', () => {
 
   it('asks with the method', () => {
     expect(coverageSitesUrl({ caliber: 'tdt1063-walk5', method: 'network', n: 5 })).toBe('/api/v1/indicators/park-coverage/sites?city=baotou&caliber=tdt1063-walk5&method=network&n=5');
+  });
+
+  it('says why the sites are not pocket parks in the page\'s language, as the API\'s English note does', () => {
+    // The API's notes (coverage.SiteModel), one per case, and the plan they come with.
+    const cases = [
+      { park: { park_class: 'community', pocket: false, area_m2: 400.04, radius_m: 500 }, caliber: 'gbt51346-2019',
+        note: 'gbt51346-2019 does not count 游园 (pocket parks are 游园) of this size; each site is a community park of 400 m², which it counts at 500 m' },
+      { park: { park_class: 'garden', pocket: false, area_m2: 400.04, radius_m: 300 }, caliber: 'x',
+        note: 'x does not count pocket parks; each site is a 游园 (garden, not pocket) of 400 m²' },
+      { park: { park_class: 'garden', pocket: true, area_m2: 1000.06, radius_m: 300 }, caliber: 'y',
+        note: 'y counts no park of 400 m²; sites are sized 1000 m², the smallest it counts' },
+      { park: { park_class: 'garden', pocket: true, area_m2: 400.04, radius_m: 300 }, caliber: 'z', note: undefined },
+    ];
+    const en: Record<string, string> = {
+      'sites.noteClass': '{caliber} does not count 游园 (pocket parks are 游园) of this size; each site is a {park} of {area} m², which it counts at {r} m',
+      'sites.noteNotPocket': '{caliber} does not count pocket parks; each site is a 游园 (garden, not pocket) of {area} m²',
+      'sites.noteRaised': '{caliber} counts no park of {asked} m²; sites are sized {area} m², the smallest it counts',
+    };
+    const fill = (k: string, p: Record<string, string | number>) => en[k].replace(/\{(\w+)\}/g, (_, n) => String(n === 'park' ? `${p.cls} park` : p[n]));
+    for (const c of cases) {
+      const notes = sitePlanNotes(parseSitePlan({ caliber: c.caliber, park: c.park, note: c.note }));
+      expect(notes.map((n) => fill(n.key, n.params)).join('; ') || undefined).toBe(c.note);
+    }
   });
 
   it('reads the park every site stands for and its square', () => {

@@ -11,6 +11,7 @@ import {
 import {
   parseCoverage, parseCompleteRule, parseCalibers, parseCityDefault, parseLivingCircle, parseCountCheck, parseRatioCheck, parseSites, parseSitePlan, parseSiting, parseControlLines,
   initialSelection, methodFor, DEFAULT_CALIBERS, type Coverage, type Caliber, type Method,
+  sitePlanNotes,
 } from '../model';
 import { formatPercent, formatArea, formatCount, headlinePercent, formatPerCapita, formatBeijing } from '../format';
 import { exportTable, type Table } from '../export';
@@ -184,7 +185,8 @@ export function dashboard(ctx: Ctx): HTMLElement {
     if (!r.ok) { stateMessage(sitesOut, ctx, r.missing ? 'unavailable' : 'error'); setOverlayVisible(ctx, 'sites', false); return; }
     const sites = parseSites(r.data);
     const plan = parseSitePlan(r.data);
-    const note = plan.note ?? undefined;
+    const i0 = ctx.i18n();
+    const note = sitePlanNotes(plan).map((n) => i0.t(n.key, { ...n.params, park: i0.t(`park.${n.params.cls ?? 'garden'}`) })).join(ctx.lang() === 'zh' ? '；' : '; ') || undefined;
     setOverlayData(ctx, 'sites', { type: 'FeatureCollection', features: sites.map((s) => ({ ...s.feature, properties: { ...s.feature.properties, rank: s.rank } })) });
     setOverlayVisible(ctx, 'sites', sitesBox.checked);
     const i = ctx.i18n();
