@@ -16,8 +16,8 @@ import (
 
 	"github.com/cityreach/cityreach/internal/capacity"
 	"github.com/cityreach/cityreach/internal/citydata"
-	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/tiles"
+	"github.com/cityreach/cityreach/internal/tiles/tilestest"
 	"github.com/cityreach/cityreach/internal/walk"
 )
 
@@ -83,23 +83,6 @@ func tracedPool(t *testing.T, ctx context.Context, pool *pgxpool.Pool) (*version
 	return reads, traced
 }
 
-// liveTiles starts a tile service on pool with o, as cityreach serve does, and waits
-// until its listener (and, reading a replica, its change log) is live.
-func liveTiles(t *testing.T, ctx context.Context, pool *pgxpool.Pool, o tiles.Options) *tiles.Service {
-	t.Helper()
-	ts := tiles.New(pool, layers.Default(), o)
-	if err := ts.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ts.Close)
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := ts.WaitLive(wctx); err != nil {
-		t.Fatal(err)
-	}
-	return ts
-}
-
 // TestCacheFollowsEdits: with the tile service's listener wired as in cityreach serve, a
 // repeated request is answered from the cache (the same report, a hit) reading the data
 // version of no table (the age tables notify their edits too, migration 0029) nor the
@@ -119,7 +102,7 @@ func TestCacheFollowsEdits(t *testing.T) {
 	// tile service's, on the test's pool.
 	reads, pool := tracedPool(t, ctx, db.Pool)
 	svc.Walk.Store.Pool, svc.Store.Pool = pool, pool
-	svc.Walk.Watch = liveTiles(t, ctx, db.Pool, tiles.Options{CacheBytes: 1 << 20})
+	svc.Walk.Watch = tilestest.Live(t, ctx, db.Pool, tiles.Options{CacheBytes: 1 << 20})
 
 	c := oracleCase{"primary_school", []string{"6-12"}, 500, capacity.DecayNone, ""}
 	first := checkOracle(t, ctx, db, svc, city, c)

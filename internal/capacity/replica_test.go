@@ -12,6 +12,7 @@ import (
 	"github.com/cityreach/cityreach/internal/db"
 	"github.com/cityreach/cityreach/internal/testdb"
 	"github.com/cityreach/cityreach/internal/tiles"
+	"github.com/cityreach/cityreach/internal/tiles/tilestest"
 )
 
 // TestAgeEditOnAReplica: wired as cityreach serve with --replica-url (the walking inputs
@@ -46,7 +47,7 @@ func TestAgeEditOnAReplica(t *testing.T) {
 	}
 	svc.Walk.Store.Pool, svc.Store.Pool = primary, primary
 	svc.Walk.Store.Strong, svc.Store.Reads = r.StrongReads(), r.StrongReads()
-	ts := liveTiles(t, ctx, tdb.Pool, tiles.Options{CacheBytes: 1 << 20, Reads: r.Reads(), Logger: slog.New(slog.DiscardHandler)})
+	ts := tilestest.Live(t, ctx, tdb.Pool, tiles.Options{CacheBytes: 1 << 20, Reads: r.Reads(), Logger: slog.New(slog.DiscardHandler)})
 	svc.Walk.Watch = ts
 
 	c := oracleCase{"primary_school", []string{"6-12"}, 500, capacity.DecayNone, ""}

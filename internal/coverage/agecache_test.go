@@ -12,6 +12,8 @@ import (
 	"github.com/cityreach/cityreach/internal/citydata"
 	"github.com/cityreach/cityreach/internal/coverage"
 	"github.com/cityreach/cityreach/internal/testdb"
+	"github.com/cityreach/cityreach/internal/tiles"
+	"github.com/cityreach/cityreach/internal/tiles/tilestest"
 )
 
 // TestBandCountsFollowAgeVersion: park coverage with band= on Ages made as cityreach serve
@@ -27,7 +29,7 @@ func TestBandCountsFollowAgeVersion(t *testing.T) {
 	db, reg := bandDemo(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	ts := coverage.LiveListener(t, ctx, db.Pool)
+	ts := tilestest.Live(t, ctx, db.Pool, tiles.Options{CacheBytes: 1 << 20})
 	count, agePool := testdb.Counted(t, db.Pool)
 	svc := &coverage.Service{Store: coverage.Store{Pool: db.Pool}, Calibers: reg, Watch: ts,
 		Ages: capacity.NewAges(capacity.Store{Pool: agePool}, ts)}

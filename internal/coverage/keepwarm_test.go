@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/cityreach/cityreach/internal/caliber"
+	"github.com/cityreach/cityreach/internal/tiles"
+	"github.com/cityreach/cityreach/internal/tiles/tilestest"
 )
 
 // TestKeepWarmAfterAnImport: with the listener, KeepWarm brings a city's kept state to
@@ -17,7 +19,7 @@ func TestKeepWarmAfterAnImport(t *testing.T) {
 	pool := newDB(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ts := liveListener(t, ctx, pool)
+	ts := tilestest.Live(t, ctx, pool, tiles.Options{CacheBytes: 1 << 20})
 	slug := "keepwarm"
 	city := generateCity(7, 300, 8).load(t, pool, slug)
 	reg, _ := caliber.NewRegistry()

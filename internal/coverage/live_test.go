@@ -7,13 +7,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
-	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cityreach/cityreach/internal/caliber"
-	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/tiles"
+	"github.com/cityreach/cityreach/internal/tiles/tilestest"
 )
 
 // randomBaselineEdit makes one random committed edit of the generated city's baseline
@@ -86,26 +83,6 @@ func randomBaselineEdit(t *testing.T, ctx context.Context, svc *Service, city in
 	return fmt.Sprint(k)
 }
 
-// LiveListener is liveListener, for the tests of package coverage_test.
-var LiveListener = liveListener
-
-// liveListener returns a started tile service whose listener is connected: the Watcher
-// cityreach serve gives the coverage service.
-func liveListener(t *testing.T, ctx context.Context, pool *pgxpool.Pool) *tiles.Service {
-	t.Helper()
-	ts := tiles.New(pool, layers.Default(), tiles.Options{CacheBytes: 1 << 20})
-	if err := ts.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ts.Close)
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := ts.WaitLive(wctx); err != nil {
-		t.Fatal(err)
-	}
-	return ts
-}
-
 // TestBaselineEditsIncrementalEqualsFull: after random sequences of committed edits of a
 // city's baseline, the service brings its kept result forward (only the parcels the edits
 // can reach are recomputed, the other gaps copied in the database) and the run it stores
@@ -118,7 +95,7 @@ func TestBaselineEditsIncrementalEqualsFull(t *testing.T) {
 	rng := rand.New(rand.NewPCG(25, 2026))
 	// The tile service's listener tells the service which tables were edited (as in
 	// cityreach serve); without it the service reads every table's version.
-	ts := liveListener(t, ctx, pool)
+	ts := tilestest.Live(t, ctx, pool, tiles.Options{CacheBytes: 1 << 20})
 	for _, run := range []struct {
 		method string
 		watch  Watcher
@@ -266,7 +243,7 @@ func compareStoredGaps(t *testing.T, ctx context.Context, svc *Service, label st
 func TestResultBroughtForwardAfterManyEdits(t *testing.T) {
 	pool := newDB(t)
 	ctx := context.Background()
-	ts := liveListener(t, ctx, pool)
+	ts := tilestest.Live(t, ctx, pool, tiles.Options{CacheBytes: 1 << 20})
 	slug := "long-chain"
 	city := generateCity(3, 140, 10).load(t, pool, slug)
 	reg, _ := caliber.NewRegistry()

@@ -13,6 +13,8 @@ import (
 	"github.com/cityreach/cityreach/internal/fault"
 	"github.com/cityreach/cityreach/internal/seed"
 	"github.com/cityreach/cityreach/internal/testdb"
+	"github.com/cityreach/cityreach/internal/tiles"
+	"github.com/cityreach/cityreach/internal/tiles/tilestest"
 	"github.com/cityreach/cityreach/internal/walk"
 )
 
@@ -202,7 +204,7 @@ func TestLivingCircleBandCountsKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	count, agePool := testdb.Counted(t, db.Pool)
-	ts := walk.LiveListener(t, db.Pool)
+	ts := tilestest.Live(t, t.Context(), db.Pool, tiles.Options{CacheBytes: 1 << 20})
 	ws := walk.NewService(db.Pool, nil)
 	ws.Watch = ts
 	ws.Ages = capacity.NewAges(capacity.Store{Pool: agePool}, ts)

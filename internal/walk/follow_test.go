@@ -1,7 +1,6 @@
 package walk
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -13,12 +12,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
 
-	"github.com/cityreach/cityreach/internal/layers"
 	"github.com/cityreach/cityreach/internal/testdb"
 	"github.com/cityreach/cityreach/internal/tiles"
+	"github.com/cityreach/cityreach/internal/tiles/tilestest"
 )
 
 // answer is the living circle of svc at the city and community levels and every parcel's
@@ -136,7 +134,7 @@ func TestBaselineFollowsFacilityEdits(t *testing.T) {
 	var mu sync.Mutex
 	seen := map[string]int{}
 	svc := NewService(pool, quiet())
-	svc.Watch = liveListener(t, pool)
+	svc.Watch = tilestest.Live(t, ctxT(t), pool, tiles.Options{CacheBytes: 1 << 20})
 	svc.ObserveLoad = func(what string, _ time.Duration) { mu.Lock(); seen[what]++; mu.Unlock() }
 	if got, want := answer(t, svc, city.Slug), answer(t, NewService(pool, quiet()), city.Slug); got != want {
 		t.Fatalf("before any edit: %s", firstDiff(got, want))
@@ -252,24 +250,4 @@ func TestBaselineFollowsFacilityEdits(t *testing.T) {
 		t.Fatalf("reach: %d computed in full, %d brought forward, network loaded %d times; want 3 (first, after the edge and the parcel edits), %d and 2",
 			seen["walk_reach"], seen["walk_reach_edit"], seen["walk_network"], steps-2)
 	}
-}
-
-// LiveListener is liveListener, for the tests of package walk_test.
-var LiveListener = liveListener
-
-// liveListener returns a started tile service whose listener is connected: the Watcher
-// cityreach serve gives the service.
-func liveListener(t *testing.T, pool *pgxpool.Pool) *tiles.Service {
-	t.Helper()
-	ts := tiles.New(pool, layers.Default(), tiles.Options{CacheBytes: 1 << 20})
-	if err := ts.Start(ctxT(t)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ts.Close)
-	wctx, cancel := context.WithTimeout(ctxT(t), 30*time.Second)
-	defer cancel()
-	if err := ts.WaitLive(wctx); err != nil {
-		t.Fatal(err)
-	}
-	return ts
 }
