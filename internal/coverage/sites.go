@@ -186,7 +186,7 @@ func sites(ctx context.Context, res *Result, n int, siteArea float64) (*SitePlan
 	if siteArea == 0 {
 		siteArea = DefaultSiteAreaM2
 	}
-	sp, _, err := SiteModel(res.Caliber, siteArea)
+	sp, note, err := SiteModel(res.Caliber, siteArea)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -200,17 +200,13 @@ func sites(ctx context.Context, res *Result, n int, siteArea float64) (*SitePlan
 	if err != nil {
 		return nil, nil, err
 	}
-	return st.greedy(ctx, siteArea, at, reach, n)
+	return st.greedy(ctx, note, at, reach, n)
 }
 
 // greedy is sites on st's result with its candidates at (the siter's park at each) and what
-// each reaches (st.reaches of their parks).
-func (st *siter) greedy(ctx context.Context, siteArea float64, at []orb.Point, reach []candReach, n int) (*SitePlan, []*Result, error) {
+// each reaches (st.reaches of their parks); note is SiteModel's for the siter's park.
+func (st *siter) greedy(ctx context.Context, note string, at []orb.Point, reach []candReach, n int) (*SitePlan, []*Result, error) {
 	res, sp := st.res, st.sp
-	_, note, err := SiteModel(res.Caliber, siteArea)
-	if err != nil {
-		return nil, nil, err
-	}
 	plan := &SitePlan{Caliber: res.Caliber.ID, Method: res.Method, Park: sp, Note: note,
 		CoverageNow: res.Ratio(), PopulationShareNow: res.PopulationShare(), Sites: []Site{}}
 	h := &candHeap{}
@@ -738,13 +734,6 @@ func (st *siter) nearStreet(p orb.Point) orb.Point {
 	return orb.Point{a.Point[0] + nx*d, a.Point[1] + ny*d}
 }
 
-// serviceArea is the straight-line service area of a site at at: its square buffered by
-// the radius (and cut by the barriers when the caliber has them), as Compute buffers a park.
-func (st *siter) serviceArea(at orb.Point) *geos.Geom {
-	p := st.sp.Park(0, "", at)
-	return st.parkServiceArea(&p, st.sp.RadiusM)
-}
-
 // parkServiceArea is the straight-line service area of park p at radius.
 func (st *siter) parkServiceArea(p *Park, radius float64) *geos.Geom {
 	g := toGEOS(st.c, p.Geom)
@@ -752,31 +741,14 @@ func (st *siter) parkServiceArea(p *Park, radius float64) *geos.Geom {
 	return cutBuffer(st.c, st.res.snapshot, st.res.Caliber.Barriers, g, p.Geom.Bound(), radius)
 }
 
-// parkRegion returns the land park p (counted at radius) covers on its own: its service
-// area, and with the network method that area ∩ its reached network grown by the tolerance.
-func (st *siter) parkRegion(p *Park, radius float64) (*geos.Geom, error) {
-	sa := st.parkServiceArea(p, radius)
-	if st.net == nil {
-		return sa, nil
-	}
-	ls, err := st.reached(p, radius)
-	if err != nil || len(ls) == 0 {
-		sa.Destroy()
-		if err != nil {
-			return nil, err
-		}
-		return st.c.NewEmptyPolygon(), nil
-	}
-	return st.grown(mergeStraight(ls), sa), nil
-}
-
-// regionOf is parkRegion of a candidate from what it reaches, as far as the gaps of the
-// parcels parts can meet it. With the network method the reached lines are merged as
-// parkRegion merges them, and of each merged line only the runs of segments that meet the
-// box of one of those parcels grown by the tolerance and a metre are grown: a dropped
-// segment lies farther than that from every one of them, so neither it nor the round cap
-// that now ends a run at its vertex (a disc of the tolerance about a point of the dropped
-// segment) reaches into their boxes, where the region is then parkRegion's.
+// regionOf returns the land a candidate covers on its own, from what it reaches: its
+// service area, and with the network method that area ∩ its reached network (merged
+// straight, mergeStraight) grown by the tolerance — as far as the gaps of the parcels parts
+// can meet it. Of each merged line only the runs of segments that meet the box of one of
+// those parcels grown by the tolerance and a metre are grown: a dropped segment lies
+// farther than that from every one of them, so neither it nor the round cap that now ends
+// a run at its vertex (a disc of the tolerance about a point of the dropped segment)
+// reaches into their boxes, where the region is then the one every reached line gives.
 func (st *siter) regionOf(r *candReach, parts []int32) *geos.Geom {
 	sa := toGEOS(st.c, r.sa)
 	if st.net == nil {

@@ -269,7 +269,7 @@ func Optimize(ctx context.Context, res *Result, o SitingOptions) (*Siting, error
 				greedy = &SitingChoice{K: oc.K}
 				return evaluate(ectx, res, cands, g, w, greedy)
 			}
-			greedy, err = greedySites(ectx, st, oc, at, walks, w)
+			greedy, err = greedySites(ectx, st, oc, note, at, walks, w)
 			return err
 		})
 	}
@@ -834,14 +834,14 @@ func evaluateTogether(ctx context.Context, res *Result, cands []SitingSite, chos
 
 // greedySites is today's greedy answer for generated candidates: Sites on st (its
 // candidates at, what each reaches), each site's figures from the Apply that added it, as
-// evaluate figures them; taken from o.greedy when it holds it.
-func greedySites(ctx context.Context, st *siter, o SitingOptions, at []orb.Point, reach []candReach, w weigher) (*SitingChoice, error) {
+// evaluate figures them; taken from o.greedy when it holds it. note is SiteModel's.
+func greedySites(ctx context.Context, st *siter, o SitingOptions, note string, at []orb.Point, reach []candReach, w weigher) (*SitingChoice, error) {
 	out := &SitingChoice{K: o.K}
 	plan, steps, ok := o.greedy.get(o.SiteAreaM2, o.K)
 	if !ok {
 		var after []*Result
 		var err error
-		plan, after, err = st.greedy(ctx, o.SiteAreaM2, at, reach, o.K)
+		plan, after, err = st.greedy(ctx, note, at, reach, o.K)
 		if err != nil {
 			return nil, err
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
+	geos "github.com/twpayne/go-geos"
 
 	"github.com/cityreach/cityreach/internal/caliber"
 )
@@ -313,4 +314,31 @@ func TestGreedyMemoIsTheGreedy(t *testing.T) {
 			}
 		}
 	}
+}
+
+// serviceArea (the tests' oracle) is the straight-line service area of a site at at: its
+// square buffered by the radius (and cut by the barriers when the caliber has them), as
+// Compute buffers a park.
+func (st *siter) serviceArea(at orb.Point) *geos.Geom {
+	p := st.sp.Park(0, "", at)
+	return st.parkServiceArea(&p, st.sp.RadiusM)
+}
+
+// parkRegion (the tests' oracle: the region from every reached line) returns the land park
+// p (counted at radius) covers on its own: its service area, and with the network method
+// that area ∩ its reached network grown by the tolerance.
+func (st *siter) parkRegion(p *Park, radius float64) (*geos.Geom, error) {
+	sa := st.parkServiceArea(p, radius)
+	if st.net == nil {
+		return sa, nil
+	}
+	ls, err := st.reached(p, radius)
+	if err != nil || len(ls) == 0 {
+		sa.Destroy()
+		if err != nil {
+			return nil, err
+		}
+		return st.c.NewEmptyPolygon(), nil
+	}
+	return st.grown(mergeStraight(ls), sa), nil
 }
